@@ -1,0 +1,76 @@
+/*
+ * libhre error codes and detail messages.
+ *
+ * Every fallible function returns int: HRE_OK (0) on success or one of the
+ * negative codes below. The numeric values are part of the ABI and never change;
+ * new codes are only ever added at the end.
+ *
+ * Detail messages are THREAD-LOCAL: when a call fails it records a short
+ * human-readable reason for the calling thread, readable with
+ * hre_error_detail() until the next failing call on the same thread. Detail
+ * messages never contain secret material (keys, passphrases, plaintext).
+ */
+#ifndef HRE_ERRORS_H
+#define HRE_ERRORS_H
+
+#include "common.h"
+
+HRE_BEGIN_DECLS
+
+typedef enum hre_error {
+    HRE_OK           =   0, /* success */
+    HRE_EINVAL       =  -1, /* bad argument (NULL pointer, out-of-range value) */
+    HRE_EDECODE      =  -2, /* input is malformed, truncated or not canonical */
+    HRE_EVERIFY      =  -3, /* a signature, proof of work, hash or proof did not verify */
+    HRE_EAUTH        =  -4, /* the sender is not authorised to do this */
+    HRE_ENOTFOUND    =  -5, /* no such object */
+    HRE_EEXISTS      =  -6, /* the object already exists */
+    HRE_ESTATE       =  -7, /* the object is in the wrong state for this operation */
+    HRE_EIO          =  -8, /* the storage or transport backend reported an I/O error */
+    HRE_ECORRUPT     =  -9, /* stored data is damaged */
+    HRE_ELIMIT       = -10, /* a size, count or other limit was exceeded */
+    HRE_EBUFSIZE     = -11, /* the output buffer is too small; *len holds the size needed */
+    HRE_ENOMEM       = -12, /* out of memory */
+    HRE_ECRYPTO      = -13, /* the crypto provider failed unexpectedly */
+    HRE_EUNSUPPORTED = -14, /* operation, version or option not supported */
+    HRE_ECANCELED    = -15, /* the operation was cancelled by the caller */
+    HRE_EDECRYPT     = -16, /* decryption failed: wrong passphrase or key, or damaged data */
+    HRE_ENOSPC       = -17, /* the storage backend is out of space */
+    HRE_EEXHAUSTED   = -18  /* a search range was used up without success (e.g. mining) */
+} hre_error;
+
+/** Text describing an error code.
+ *
+ *  Args:  code: any int; unknown codes give "unknown error".
+ *  Returns: a static NUL-terminated string; never NULL.
+ *  Thread safety: safe from any thread.
+ *  Since: 1.0
+ */
+HRE_API const char *hre_strerror(int code);
+
+/** Detail message for the most recent failure on the calling thread.
+ *
+ *  Returns: a NUL-terminated string owned by the library, valid until the next
+ *           libhre call on this thread; "" if no failure has been recorded.
+ *  Thread safety: thread-local; each thread sees its own last failure.
+ *  Since: 1.0
+ */
+HRE_API const char *hre_error_detail(void);
+
+/** Code of the most recent failure on the calling thread (HRE_OK if none).
+ *
+ *  Thread safety: thread-local.
+ *  Since: 1.0
+ */
+HRE_API int hre_error_last(void);
+
+/** Forget the calling thread's last failure (code and detail).
+ *
+ *  Thread safety: thread-local.
+ *  Since: 1.0
+ */
+HRE_API void hre_error_clear(void);
+
+HRE_END_DECLS
+
+#endif /* HRE_ERRORS_H */

@@ -1,0 +1,79 @@
+/*
+ * libhre hashing: SHA-256, double SHA-256, HMAC-SHA256, HKDF-SHA256 and
+ * randomness, all through OpenSSL 3 (the digest is fetched once per process,
+ * never per call).
+ */
+#ifndef HRE_HASH_H
+#define HRE_HASH_H
+
+#include "common.h"
+
+HRE_BEGIN_DECLS
+
+#define HRE_SHA256_LEN 32
+
+/** out = SHA-256(data[0..len)).
+ *  Args: out: 32 bytes, written. data: may be NULL only if len == 0.
+ *  Returns: HRE_OK; HRE_EINVAL on NULL arguments; HRE_ECRYPTO if OpenSSL fails
+ *           (out is then zeroed).
+ *  Thread safety: safe from any thread.
+ *  Since: 1.0 */
+HRE_API int hre_sha256(uint8_t out[32], const void *data, size_t len);
+
+/** out = SHA-256(SHA-256(data)), Bitcoin's hash, in internal byte order
+ *  (the reverse of the hex Bitcoin tools display).
+ *  Returns/thread safety as hre_sha256.  Since: 1.0 */
+HRE_API int hre_sha256d(uint8_t out[32], const void *data, size_t len);
+
+/** Incremental SHA-256. An opaque context, created with hre_sha256_new and
+ *  released with hre_sha256_free.  Since: 1.0 */
+typedef struct hre_sha256_ctx hre_sha256_ctx;
+
+/** Create a context ready to hash.
+ *  Out: *out: new context owned by the caller (NULL on failure).
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOMEM; HRE_ECRYPTO.
+ *  Thread safety: a context must not be used by two threads at once.
+ *  Since: 1.0 */
+HRE_API int hre_sha256_new(hre_sha256_ctx **out);
+
+/** Absorb len bytes.  Returns: HRE_OK; HRE_EINVAL; HRE_ECRYPTO.  Since: 1.0 */
+HRE_API int hre_sha256_update(hre_sha256_ctx *ctx, const void *data, size_t len);
+
+/** Write the digest and reset ctx so it can hash a new message.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ECRYPTO.  Since: 1.0 */
+HRE_API int hre_sha256_final(hre_sha256_ctx *ctx, uint8_t out[32]);
+
+/** Copy the state of src into dst (both created with hre_sha256_new); used
+ *  for midstates.  Returns: HRE_OK; HRE_EINVAL; HRE_ECRYPTO.  Since: 1.0 */
+HRE_API int hre_sha256_copy(hre_sha256_ctx *dst, const hre_sha256_ctx *src);
+
+/** Free a context; NULL is fine.  Since: 1.0 */
+HRE_API void hre_sha256_free(hre_sha256_ctx *ctx);
+
+/** out = HMAC-SHA256(key, data).
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ECRYPTO (out zeroed).
+ *  Thread safety: safe from any thread.  Since: 1.0 */
+HRE_API int hre_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t keylen,
+                            const void *data, size_t len);
+
+/** HKDF-SHA256 (RFC 5869) extract-and-expand into outlen bytes (<= 8160).
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ECRYPTO (out wiped).
+ *  Since: 1.0 */
+HRE_API int hre_hkdf_sha256(uint8_t *out, size_t outlen,
+                            const uint8_t *ikm, size_t ikmlen,
+                            const uint8_t *salt, size_t saltlen,
+                            const uint8_t *info, size_t infolen);
+
+/** Constant-time comparison of two len-byte buffers (for MACs and tags).
+ *  Returns: 1 if equal, 0 otherwise. The time taken depends only on len.
+ *  Since: 1.0 */
+HRE_API int hre_ct_equal(const void *a, const void *b, size_t len);
+
+/** Fill out with len cryptographically secure random bytes from OpenSSL's DRBG.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ECRYPTO (out wiped).
+ *  Since: 1.0 */
+HRE_API int hre_random_bytes(uint8_t *out, size_t len);
+
+HRE_END_DECLS
+
+#endif /* HRE_HASH_H */

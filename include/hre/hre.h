@@ -1,0 +1,15 @@
+/*
+ * libhre -- Healthcare Records Exchange ledger library.
+ *
+ * The umbrella header: includes every public (caller-tier) header. Backend
+ * implementers also include the headers under <hre/sys/>.
+ */
+#ifndef HRE_HRE_H
+#define HRE_HRE_H
+
+#include "common.h"     /* layer 0: export macros, byte reader/writer, hex */
+#include "errors.h"     /* layer 0: error codes and detail messages */
+#include "version.h"    /* layer 0: version */
+#include "hash.h"       /* layer 1: SHA-256, HMAC, HKDF, randomness */
+
+#endif /* HRE_HRE_H */

@@ -1,0 +1,69 @@
+/* Allocation wrappers (with test-only fault injection) and secure wiping. */
+#include <stdlib.h>
+
+#include <openssl/crypto.h>
+
+#include "core/internal.h"
+
+#ifdef HRE_TESTING
+static _Thread_local long tl_fail_after = -1;
+static _Thread_local long tl_count;
+
+void hre_test__alloc_fail_after(long n)
+{
+    tl_fail_after = n;
+    tl_count = 0;
+}
+
+long hre_test__alloc_count(void)
+{
+    return tl_count;
+}
+
+static int should_fail(void)
+{
+    tl_count++;
+    if (tl_fail_after < 0) return 0;
+    if (tl_fail_after == 0) return 1;
+    tl_fail_after--;
+    return 0;
+}
+#else
+#define should_fail() 0
+#endif
+
+void *hre__malloc(size_t n)
+{
+    if (should_fail()) return NULL;
+    return malloc(n ? n : 1);
+}
+
+void *hre__calloc(size_t count, size_t size)
+{
+    if (should_fail()) return NULL;
+    if (count == 0 || size == 0) count = size = 1;
+    return calloc(count, size);
+}
+
+void *hre__realloc(void *p, size_t n)
+{
+    if (should_fail()) return NULL;
+    return realloc(p, n ? n : 1);
+}
+
+void hre__free(void *p)
+{
+    free(p);
+}
+
+HRE_API void hre_wipe(void *p, size_t len)
+{
+    if (p && len) OPENSSL_cleanse(p, len);
+}
+
+void hre__free_secret(void *p, size_t n)
+{
+    if (!p) return;
+    hre_wipe(p, n);
+    free(p);
+}

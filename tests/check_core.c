@@ -1,0 +1,362 @@
+/* Core layer: errors, byte reader/writer, CompactSize, hex, version. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hre/hre.h>
+
+#include "testutil.h"
+#ifdef HRE_WHITEBOX
+#include "core/internal.h"
+#endif
+
+START_TEST(test_error_codes_stable)
+{
+    /* The numeric values are ABI: pin them. */
+    ck_assert_int_eq(HRE_OK, 0);
+    ck_assert_int_eq(HRE_EINVAL, -1);
+    ck_assert_int_eq(HRE_EDECODE, -2);
+    ck_assert_int_eq(HRE_EVERIFY, -3);
+    ck_assert_int_eq(HRE_EAUTH, -4);
+    ck_assert_int_eq(HRE_ENOTFOUND, -5);
+    ck_assert_int_eq(HRE_EEXISTS, -6);
+    ck_assert_int_eq(HRE_ESTATE, -7);
+    ck_assert_int_eq(HRE_EIO, -8);
+    ck_assert_int_eq(HRE_ECORRUPT, -9);
+    ck_assert_int_eq(HRE_ELIMIT, -10);
+    ck_assert_int_eq(HRE_EBUFSIZE, -11);
+    ck_assert_int_eq(HRE_ENOMEM, -12);
+    /* every code has its own text, distinct from the unknown-code text */
+    const char *unknown = hre_strerror(12345);
+    ck_assert_str_eq(unknown, "unknown error");
+    for (int c = 0; c >= HRE_EEXHAUSTED; c--) {
+        const char *s = hre_strerror(c);
+        ck_assert_ptr_nonnull(s);
+        ck_assert_str_ne(s, unknown);
+        for (int d = c - 1; d >= HRE_EEXHAUSTED; d--) ck_assert_str_ne(s, hre_strerror(d));
+    }
+}
+END_TEST
+
+START_TEST(test_error_detail_thread_local)
+{
+    uint8_t out[4];
+    size_t outlen = sizeof out;
+    hre_error_clear();
+    ck_assert_str_eq(hre_error_detail(), "");
+    ck_assert_int_eq(hre_error_last(), HRE_OK);
+    ck_assert_int_eq(hre_hex_decode(out, &outlen, "abc", 3), HRE_EDECODE);
+    ck_assert_int_eq(hre_error_last(), HRE_EDECODE);
+    ck_assert_ptr_nonnull(strstr(hre_error_detail(), "odd length"));
+    hre_error_clear();
+    ck_assert_str_eq(hre_error_detail(), "");
+}
+END_TEST
+
+START_TEST(test_version)
+{
+    ck_assert_str_eq(hre_version_string(), HRE_VERSION_STRING);
+    ck_assert_uint_eq(hre_version_number(), HRE_VERSION_NUMBER);
+    ck_assert_uint_eq(hre_version_number(), 0x000100u);
+}
+END_TEST
+
+START_TEST(test_reader_integers)
+{
+    static const uint8_t in[] = {0x01, 0x34, 0x12, 0x78, 0x56, 0x34, 0x12,
+                                 0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01};
+    hre_reader r;
+    uint8_t a; uint16_t b; uint32_t c; uint64_t d;
+    hre_reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre_reader_u8(&r, &a), HRE_OK);
+    ck_assert_int_eq(hre_reader_u16(&r, &b), HRE_OK);
+    ck_assert_int_eq(hre_reader_u32(&r, &c), HRE_OK);
+    ck_assert_int_eq(hre_reader_u64(&r, &d), HRE_OK);
+    ck_assert_uint_eq(a, 1);
+    ck_assert_uint_eq(b, 0x1234);
+    ck_assert_uint_eq(c, 0x12345678u);
+    ck_assert(d == 0x0123456789abcdefULL);
+    ck_assert_uint_eq(hre_reader_remaining(&r), 0);
+    ck_assert_int_eq(hre_reader_finish(&r), HRE_OK);
+}
+END_TEST
+
+START_TEST(test_reader_truncation_poisons)
+{
+    static const uint8_t in[] = {1, 2, 3};
+    hre_reader r;
+    uint32_t v = 77;
+    uint8_t b = 9;
+    hre_reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre_reader_u32(&r, &v), HRE_EDECODE);
+    ck_assert_uint_eq(v, 0);
+    /* poisoned: even a read that would fit now fails */
+    ck_assert_int_eq(hre_reader_u8(&r, &b), HRE_EDECODE);
+    ck_assert_uint_eq(b, 0);
+    ck_assert_uint_eq(hre_reader_remaining(&r), 0);
+    ck_assert_int_eq(hre_reader_finish(&r), HRE_EDECODE);
+}
+END_TEST
+
+START_TEST(test_reader_trailing_bytes)
+{
+    static const uint8_t in[] = {1, 2};
+    hre_reader r;
+    uint8_t b;
+    hre_reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre_reader_u8(&r, &b), HRE_OK);
+    ck_assert_int_eq(hre_reader_finish(&r), HRE_EDECODE);
+    ck_assert_ptr_nonnull(strstr(hre_error_detail(), "trailing"));
+}
+END_TEST
+
+START_TEST(test_reader_bytes_and_borrow)
+{
+    static const uint8_t in[] = {1, 2, 3, 4, 5};
+    hre_reader r;
+    uint8_t out[3];
+    const uint8_t *p;
+    hre_reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre_reader_bytes(&r, out, 3), HRE_OK);
+    ck_assert_mem_eq(out, in, 3);
+    ck_assert_int_eq(hre_reader_borrow(&r, &p, 2), HRE_OK);
+    ck_assert_ptr_eq(p, in + 3);
+    ck_assert_int_eq(hre_reader_borrow(&r, &p, 1), HRE_EDECODE);
+    ck_assert_ptr_null(p);
+    /* a huge length must not wrap around the bounds check */
+    hre_reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre_reader_u8(&r, NULL), HRE_OK);
+    ck_assert_int_eq(hre_reader_bytes(&r, NULL, SIZE_MAX), HRE_EDECODE);
+}
+END_TEST
+
+struct compact_case { const char *hex; uint64_t value; int rc; };
+
+START_TEST(test_compact_decode_cases)
+{
+    static const struct compact_case cases[] = {
+        {"00", 0, HRE_OK},
+        {"fc", 0xfc, HRE_OK},
+        {"fdfd00", 0xfd, HRE_OK},
+        {"fdffff", 0xffff, HRE_OK},
+        {"fe00000100", 0x10000, HRE_OK},
+        {"feffffffff", 0xffffffffULL, HRE_OK},
+        {"ff0000000001000000", 0x100000000ULL, HRE_OK},
+        {"ffffffffffffffffff", UINT64_MAX, HRE_OK},
+        /* non-minimal encodings */
+        {"fd0000", 0, HRE_EDECODE},
+        {"fdfc00", 0, HRE_EDECODE},
+        {"feffff0000", 0, HRE_EDECODE},
+        {"ffffffffff00000000", 0, HRE_EDECODE},
+        /* truncated */
+        {"", 0, HRE_EDECODE},
+        {"fd", 0, HRE_EDECODE},
+        {"fdff", 0, HRE_EDECODE},
+        {"feffffff", 0, HRE_EDECODE},
+        {"ff00000000010000", 0, HRE_EDECODE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t buf[16];
+        size_t n = hre_t_unhex(buf, sizeof buf, cases[i].hex);
+        hre_reader r;
+        uint64_t v = 99;
+        hre_reader_init(&r, buf, n);
+        int rc = hre_reader_compact(&r, &v, UINT64_MAX);
+        ck_assert_msg(rc == cases[i].rc, "case %s: rc %d, want %d", cases[i].hex, rc, cases[i].rc);
+        if (rc == HRE_OK) {
+            ck_assert(v == cases[i].value);
+            ck_assert_int_eq(hre_reader_finish(&r), HRE_OK);
+            ck_assert_uint_eq(hre_compact_size_len(v), n);
+        } else {
+            ck_assert(v == 0);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_compact_limit)
+{
+    static const uint8_t in[] = {0xfd, 0x00, 0x01};   /* 256 */
+    hre_reader r;
+    uint64_t v;
+    hre_reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre_reader_compact(&r, &v, 255), HRE_ELIMIT);
+    hre_reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre_reader_compact(&r, &v, 256), HRE_OK);
+    ck_assert(v == 256);
+}
+END_TEST
+
+START_TEST(test_compact_random_roundtrip)
+{
+    for (int i = 0; i < 20000; i++) {
+        uint64_t v = hre_t_rand();
+        uint8_t buf[9];
+        hre_writer w;
+        hre_reader r;
+        size_t len;
+        uint64_t back;
+        v >>= hre_t_rand_below(64);            /* spread over every size class */
+        hre_writer_init(&w, buf, sizeof buf);
+        hre_writer_compact(&w, v);
+        ck_assert_int_eq(hre_writer_finish(&w, &len), HRE_OK);
+        ck_assert_uint_eq(len, hre_compact_size_len(v));
+        hre_reader_init(&r, buf, len);
+        ck_assert_int_eq(hre_reader_compact(&r, &back, UINT64_MAX), HRE_OK);
+        ck_assert_int_eq(hre_reader_finish(&r), HRE_OK);
+        ck_assert_msg(back == v, "seed %llu: %llu != %llu", (unsigned long long)hre_t_seed(),
+                      (unsigned long long)back, (unsigned long long)v);
+    }
+}
+END_TEST
+
+START_TEST(test_writer_counts_and_bufsize)
+{
+    uint8_t buf[6];
+    hre_writer w;
+    size_t len = 0;
+    /* counting mode */
+    hre_writer_init(&w, NULL, 0);
+    hre_writer_u32(&w, 1);
+    hre_writer_compact(&w, 300);
+    hre_writer_bytes(&w, "abc", 3);
+    ck_assert_int_eq(hre_writer_finish(&w, &len), HRE_EBUFSIZE);
+    ck_assert_uint_eq(len, 4 + 3 + 3);
+    /* too small: nothing past cap is written, needed size reported */
+    memset(buf, 0xaa, sizeof buf);
+    hre_writer_init(&w, buf, 5);
+    hre_writer_u32(&w, 0x04030201u);
+    hre_writer_u16(&w, 0x0605);
+    ck_assert_int_eq(hre_writer_finish(&w, &len), HRE_EBUFSIZE);
+    ck_assert_uint_eq(len, 6);
+    ck_assert_uint_eq(buf[4], 0xaa);
+    ck_assert_uint_eq(buf[5], 0xaa);
+    /* exact fit */
+    hre_writer_init(&w, buf, 6);
+    hre_writer_u32(&w, 0x04030201u);
+    hre_writer_u16(&w, 0x0605);
+    ck_assert_int_eq(hre_writer_finish(&w, &len), HRE_OK);
+    static const uint8_t want[] = {1, 2, 3, 4, 5, 6};
+    ck_assert_mem_eq(buf, want, 6);
+}
+END_TEST
+
+START_TEST(test_writer_u64_le)
+{
+    uint8_t buf[8];
+    hre_writer w;
+    hre_writer_init(&w, buf, sizeof buf);
+    hre_writer_u64(&w, 0x0807060504030201ULL);
+    ck_assert_int_eq(hre_writer_finish(&w, NULL), HRE_OK);
+    static const uint8_t want[] = {1, 2, 3, 4, 5, 6, 7, 8};
+    ck_assert_mem_eq(buf, want, 8);
+}
+END_TEST
+
+START_TEST(test_hex)
+{
+    static const uint8_t bin[] = {0x00, 0x01, 0xab, 0xff};
+    char txt[9];
+    uint8_t back[4];
+    size_t n = sizeof back;
+    ck_assert_int_eq(hre_hex_encode(txt, sizeof txt, bin, 4), HRE_OK);
+    ck_assert_str_eq(txt, "0001abff");
+    ck_assert_int_eq(hre_hex_encode(txt, 8, bin, 4), HRE_EBUFSIZE);
+    ck_assert_int_eq(hre_hex_decode(back, &n, "0001ABff", 8), HRE_OK);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_mem_eq(back, bin, 4);
+    n = 1;
+    ck_assert_int_eq(hre_hex_decode(back, &n, "0001", 4), HRE_EBUFSIZE);
+    ck_assert_uint_eq(n, 2);
+    n = sizeof back;
+    ck_assert_int_eq(hre_hex_decode(back, &n, "0g", 2), HRE_EDECODE);
+    ck_assert_int_eq(hre_hex_decode(back, &n, " 0", 2), HRE_EDECODE);
+    ck_assert_int_eq(hre_hex_decode(back, &n, "0x00", 4), HRE_EDECODE);
+    ck_assert_int_eq(hre_hex_decode(back, &n, "000", 3), HRE_EDECODE);
+    ck_assert_int_eq(hre_hex_decode(NULL, &n, "00", 2), HRE_EINVAL);
+}
+END_TEST
+
+START_TEST(test_hex_random_roundtrip)
+{
+    for (int i = 0; i < 500; i++) {
+        uint8_t bin[64], back[64];
+        char txt[129];
+        size_t len = hre_t_rand_below(65), n = sizeof back;
+        hre_t_rand_bytes(bin, len);
+        ck_assert_int_eq(hre_hex_encode(txt, sizeof txt, bin, len), HRE_OK);
+        ck_assert_uint_eq(strlen(txt), 2 * len);
+        ck_assert_int_eq(hre_hex_decode(back, &n, txt, 2 * len), HRE_OK);
+        ck_assert_uint_eq(n, len);
+        ck_assert(len == 0 || memcmp(bin, back, len) == 0);
+    }
+}
+END_TEST
+
+START_TEST(test_wipe)
+{
+    uint8_t buf[32];
+    memset(buf, 0x5a, sizeof buf);
+    hre_wipe(buf, sizeof buf);
+    for (size_t i = 0; i < sizeof buf; i++) ck_assert_uint_eq(buf[i], 0);
+    hre_wipe(NULL, 10); /* must not crash */
+}
+END_TEST
+
+#ifdef HRE_WHITEBOX
+START_TEST(test_alloc_fault_injection)
+{
+    void *p;
+    hre_test__alloc_fail_after(2);
+    p = hre__malloc(8); ck_assert_ptr_nonnull(p); hre__free(p);
+    p = hre__calloc(2, 8); ck_assert_ptr_nonnull(p); hre__free(p);
+    ck_assert_ptr_null(hre__malloc(8));
+    ck_assert_ptr_null(hre__realloc(NULL, 8));
+    ck_assert_int_eq(hre_test__alloc_count(), 4);
+    hre_test__alloc_fail_after(-1);
+    p = hre__malloc(8); ck_assert_ptr_nonnull(p); hre__free(p);
+}
+END_TEST
+
+START_TEST(test_sha256_ctx_alloc_failure)
+{
+    /* every allocation point of hre_sha256_new fails cleanly */
+    for (long n = 0;; n++) {
+        hre_sha256_ctx *c = (hre_sha256_ctx *)1;
+        hre_test__alloc_fail_after(n);
+        int rc = hre_sha256_new(&c);
+        hre_test__alloc_fail_after(-1);
+        if (rc == HRE_OK) { hre_sha256_free(c); ck_assert_int_ge(n, 1); break; }
+        ck_assert_int_eq(rc, HRE_ENOMEM);
+        ck_assert_ptr_null(c);
+    }
+}
+END_TEST
+#endif
+
+Suite *hre_suite_core(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_error_codes_stable);
+    tcase_add_test(tc, test_error_detail_thread_local);
+    tcase_add_test(tc, test_version);
+    tcase_add_test(tc, test_reader_integers);
+    tcase_add_test(tc, test_reader_truncation_poisons);
+    tcase_add_test(tc, test_reader_trailing_bytes);
+    tcase_add_test(tc, test_reader_bytes_and_borrow);
+    tcase_add_test(tc, test_compact_decode_cases);
+    tcase_add_test(tc, test_compact_limit);
+    tcase_add_test(tc, test_compact_random_roundtrip);
+    tcase_add_test(tc, test_writer_counts_and_bufsize);
+    tcase_add_test(tc, test_writer_u64_le);
+    tcase_add_test(tc, test_hex);
+    tcase_add_test(tc, test_hex_random_roundtrip);
+    tcase_add_test(tc, test_wipe);
+#ifdef HRE_WHITEBOX
+    tcase_add_test(tc, test_alloc_fault_injection);
+    tcase_add_test(tc, test_sha256_ctx_alloc_failure);
+#endif
+    suite_add_tcase(s, tc);
+    return s;
+}

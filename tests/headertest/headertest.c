@@ -1,0 +1,8 @@
+/* Compiled alone by headertest.sh: the public umbrella header must be
+ * self-contained and warning-free as pedantic C99 and as C++. */
+#include <hre/hre.h>
+
+int main(void)
+{
+    return hre_strerror(HRE_OK) == 0;
+}

@@ -1,0 +1,77 @@
+/* Shared helpers for the Check suites (tests only). */
+#ifndef HRE_TESTUTIL_H
+#define HRE_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef HRE_HAVE_SUITE_CORE
+#  define HRE_T_HAVE_CORE 1
+#else
+#  define HRE_T_HAVE_CORE 0
+#endif
+#ifdef HRE_HAVE_SUITE_HASH
+#  define HRE_T_HAVE_HASH 1
+#else
+#  define HRE_T_HAVE_HASH 0
+#endif
+#ifdef HRE_HAVE_SUITE_CHAIN
+#  define HRE_T_HAVE_CHAIN 1
+#else
+#  define HRE_T_HAVE_CHAIN 0
+#endif
+#ifdef HRE_HAVE_SUITE_KEY
+#  define HRE_T_HAVE_KEY 1
+#else
+#  define HRE_T_HAVE_KEY 0
+#endif
+#ifdef HRE_HAVE_SUITE_TX
+#  define HRE_T_HAVE_TX 1
+#else
+#  define HRE_T_HAVE_TX 0
+#endif
+#ifdef HRE_HAVE_SUITE_CONTRACT
+#  define HRE_T_HAVE_CONTRACT 1
+#else
+#  define HRE_T_HAVE_CONTRACT 0
+#endif
+#ifdef HRE_HAVE_SUITE_STORAGE
+#  define HRE_T_HAVE_STORAGE 1
+#else
+#  define HRE_T_HAVE_STORAGE 0
+#endif
+
+#include <check.h>
+
+/* One suite per module; defined in tests/check_<module>.c. */
+Suite *hre_suite_core(void);
+Suite *hre_suite_hash(void);
+Suite *hre_suite_chain(void);
+Suite *hre_suite_key(void);
+Suite *hre_suite_tx(void);
+Suite *hre_suite_contract(void);
+Suite *hre_suite_storage(void);
+
+/* Seed for this run: $HRE_SEED if set, else from the clock; fixed per process. */
+uint64_t hre_t_seed(void);
+/* Deterministic PRNG (xoshiro256**) seeded from hre_t_seed(); not thread-safe. */
+uint64_t hre_t_rand(void);
+/* Uniform in [0, n). n > 0. */
+uint64_t hre_t_rand_below(uint64_t n);
+void hre_t_rand_bytes(void *out, size_t len);
+/* Reseed the PRNG (e.g. per test, from hre_t_seed() ^ salt). */
+void hre_t_reseed(uint64_t seed);
+
+/* Decode hex into out; aborts the test (ck_abort) on bad hex or wrong length.
+ * Returns the number of bytes. */
+size_t hre_t_unhex(uint8_t *out, size_t cap, const char *hex);
+/* Reverse a byte string in place (display order <-> internal order). */
+void hre_t_reverse(uint8_t *p, size_t len);
+
+/* Path of a file under the shared vectors dir ($HRE_VECTORS_DIR), in a
+ * static buffer; NULL if the directory is unknown. */
+const char *hre_t_vector_path(const char *relative);
+/* Read a whole file (malloc'd, NUL-terminated); NULL if missing. */
+char *hre_t_read_file(const char *path, size_t *len);
+
+#endif
