@@ -11,7 +11,7 @@
 
 #define SUITE_LIST(X) \
     X(CORE, core) X(HASH, hash) X(CHAIN, chain) X(KEY, key) X(TX, tx) \
-    X(CONTRACT, contract) X(STORAGE, storage)
+    X(CONTRACT, contract) X(STORAGE, storage) X(LEDGER, ledger)
 
 
 int main(void)

@@ -40,6 +40,11 @@
 #else
 #  define HRE_T_HAVE_STORAGE 0
 #endif
+#ifdef HRE_HAVE_SUITE_LEDGER
+#  define HRE_T_HAVE_LEDGER 1
+#else
+#  define HRE_T_HAVE_LEDGER 0
+#endif
 
 #include <check.h>
 
@@ -51,6 +56,7 @@ Suite *hre_suite_key(void);
 Suite *hre_suite_tx(void);
 Suite *hre_suite_contract(void);
 Suite *hre_suite_storage(void);
+Suite *hre_suite_ledger(void);
 
 /* Seed for this run: $HRE_SEED if set, else from the clock; fixed per process. */
 uint64_t hre_t_seed(void);

@@ -14,4 +14,5 @@
  * HRE_ECRYPTO). */
 const EVP_MD *hre_crypto__sha256_md(void);
 
+
 #endif
