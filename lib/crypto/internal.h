@@ -15,4 +15,22 @@
 const EVP_MD *hre_crypto__sha256_md(void);
 
 
+/* ---- Mining midstate sweeps (lib/crypto/sha256_mid.c, owned by chain) ----
+ * A sweep backend hashes the 80-byte message prefix76 || LE32(nonce) with
+ * sha256d for nonces first, first + 1, ... (count >= 1 of them, wrapping at
+ * 2^32), hashing the first 64 bytes once per call (midstate), and stops at the
+ * first digest that is <= target (both little-endian 256-bit numbers).
+ * Returns HRE_OK (*found = nonce, hash = its digest), HRE_EEXHAUSTED, or
+ * HRE_ENOMEM / HRE_ECRYPTO. *done = nonces hashed. A multi-lane (e.g. SHA-NI
+ * 2-way) backend is added by appending to the table in sha256_mid.c. */
+typedef struct hre_crypto__sweep_backend {
+    const char *name;
+    int (*sweep)(const uint8_t prefix76[76], const uint8_t target[32], uint32_t first,
+                 uint32_t count, uint32_t *found, uint8_t hash[32], uint32_t *done);
+} hre_crypto__sweep_backend;
+/* All backends, fastest first; *n = how many. */
+const hre_crypto__sweep_backend *hre_crypto__sweep_backends(size_t *n);
+/* The backend mining uses. */
+const hre_crypto__sweep_backend *hre_crypto__sweep_default(void);
+
 #endif

@@ -1,0 +1,204 @@
+/*
+ * Mining throughput benchmark. Prints one JSON document:
+ *  - mining through the public API (hre_pow_mine_range, midstate sweeps) on 1
+ *    and 2 threads, in sha256d/s;
+ *  - each internal sweep backend on 1 thread;
+ *  - raw OpenSSL figures from the same run: an EVP one-shot sha256d of 80 bytes
+ *    in a loop (what mining without a midstate costs), and `openssl speed
+ *    -bytes 64 -evp sha256` (two compressions per hash, the same work
+ *    as one midstate sha256d), if the openssl tool is installed;
+ *  - the ratios.
+ * Usage: bench_mine [seconds_per_measurement]   (default 1.5; total < 15 s)
+ */
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hre/hre.h>
+
+#include "core/internal.h"
+#include "crypto/internal.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)s;
+    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+    nanosleep(&ts, NULL);
+}
+
+static void bench_header(hre_header *h)
+{
+    hre_chain_params p;
+    if (hre_chain_params_bitcoin_mainnet(&p) != HRE_OK) abort();
+    *h = p.genesis;
+    h->bits = 0x03000001;   /* target 1: never met, so every nonce is hashed */
+}
+
+typedef struct {
+    hre_header h;
+    uint32_t first, last;
+    const volatile int *cancel;
+    uint64_t tries;
+    double cpu;
+    int rc;
+} job;
+
+static void *run_job(void *arg)
+{
+    job *j = arg;
+    double c0 = cpu_now();
+    j->rc = hre_pow_mine_range(&j->h, j->first, j->last, &j->tries, j->cancel);
+    j->cpu = cpu_now() - c0;
+    return NULL;
+}
+
+/* Public-API mining on nthreads threads for about secs seconds. Returns the
+ * wall-clock rate; *per_cpu = hashes per CPU-second actually received (robust
+ * when other processes compete for the cores). */
+static double mine_rate(int nthreads, double secs, double *per_cpu)
+{
+    double cpu = 0;
+    volatile int cancel = 0;
+    job jobs[8];
+    pthread_t th[8];
+    uint64_t total = 0;
+    double t0, t1;
+    uint64_t span = ((uint64_t)1 << 32) / (uint64_t)nthreads;
+    for (int i = 0; i < nthreads; i++) {
+        bench_header(&jobs[i].h);
+        jobs[i].first = (uint32_t)(span * (uint64_t)i);
+        jobs[i].last = (uint32_t)(span * (uint64_t)(i + 1) - 1);
+        jobs[i].cancel = &cancel;
+        jobs[i].tries = 0;
+    }
+    t0 = now();
+    for (int i = 0; i < nthreads; i++)
+        if (pthread_create(&th[i], NULL, run_job, &jobs[i]) != 0) abort();
+    sleep_s(secs);
+    cancel = 1;
+    for (int i = 0; i < nthreads; i++) pthread_join(th[i], NULL);
+    t1 = now();
+    for (int i = 0; i < nthreads; i++) {
+        if (jobs[i].rc != HRE_ECANCELED && jobs[i].rc != HRE_EEXHAUSTED) abort();
+        total += jobs[i].tries;
+        cpu += jobs[i].cpu;
+    }
+    *per_cpu = cpu > 0 ? (double)total / cpu : 0;
+    return (double)total / (t1 - t0);
+}
+
+static double backend_rate(const hre_crypto__sweep_backend *be, double secs)
+{
+    uint8_t prefix[80], target[32] = {0}, hash[32];
+    hre_header h;
+    uint64_t total = 0;
+    uint32_t nonce = 0;
+    double t0 = now(), c0 = cpu_now(), t;
+    bench_header(&h);
+    hre_header_encode(prefix, &h);
+    do {
+        uint32_t found, done = 0;
+        if (be->sweep(prefix, target, nonce, 1u << 16, &found, hash, &done) != HRE_EEXHAUSTED) abort();
+        total += done;
+        nonce += done;
+        t = now() - t0;
+    } while (t < secs);
+    return (double)total / (cpu_now() - c0);   /* per CPU-second */
+}
+
+/* Raw OpenSSL: EVP one-shot sha256d of an 80-byte header, no midstate. */
+static double evp_sha256d_rate(double secs)
+{
+    EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    uint8_t buf[80], out[32];
+    uint64_t n = 0;
+    double t0 = now(), c0 = cpu_now(), t;
+    if (!md) abort();
+    memset(buf, 0x42, sizeof buf);
+    do {
+        for (int i = 0; i < 4096; i++) {
+            memcpy(buf + 76, &n, 4);
+            if (!EVP_Digest(buf, 80, out, NULL, md, NULL) || !EVP_Digest(out, 32, out, NULL, md, NULL)) abort();
+            n++;
+        }
+        t = now() - t0;
+    } while (t < secs);
+    EVP_MD_free(md);
+    return (double)n / (cpu_now() - c0);   /* per CPU-second */
+}
+
+/* `openssl speed -seconds 2 -bytes 64 -evp sha256`: hashes/s of 64-byte
+ * messages, or -1 if the tool is missing or its output is not understood. */
+static double openssl_speed_64(void)
+{
+    FILE *p = popen("openssl speed -seconds 2 -bytes 64 -evp sha256 2>/dev/null", "r");
+    char line[512];
+    double rate = -1;
+    if (!p) return -1;
+    while (fgets(line, sizeof line, p)) {
+        double k64;
+        /* the result line: "sha256   <n>k", in 1000s of bytes per second */
+        if (!strncmp(line, "sha256 ", 7) && sscanf(line + 6, " %lfk", &k64) == 1)
+            rate = k64 * 1000.0 / 64.0;
+    }
+    pclose(p);
+    return rate;
+}
+
+int main(int argc, char **argv)
+{
+    double secs = argc > 1 ? atof(argv[1]) : 1.5;
+    size_t nb = 0;
+    const hre_crypto__sweep_backend *be = hre_crypto__sweep_backends(&nb);
+    double m1, m2, c1, c2, evp, speed;
+    if (secs <= 0 || secs > 20) secs = 1.5;
+
+    m1 = mine_rate(1, secs, &c1);
+    m2 = mine_rate(2, secs, &c2);
+    evp = evp_sha256d_rate(secs);
+    speed = openssl_speed_64();
+
+    printf("{\n  \"benchmark\": \"mine\",\n  \"library\": \"%s\",\n", hre_version_string());
+    printf("  \"seconds_per_measurement\": %.2f,\n", secs);
+    printf("  \"backend\": \"%s\",\n", hre_crypto__sweep_default()->name);
+    printf("  \"mine_sha256d_per_s_1_thread\": %.0f,\n", m1);
+    printf("  \"mine_sha256d_per_s_2_threads\": %.0f,\n", m2);
+    printf("  \"mine_2_thread_scaling\": %.3f,\n", m2 / m1);
+    printf("  \"mine_sha256d_per_cpu_s_1_thread\": %.0f,\n", c1);
+    printf("  \"mine_sha256d_per_cpu_s_2_threads\": %.0f,\n", c2);
+    printf("  \"backends_sha256d_per_cpu_s\": {");
+    for (size_t i = 0; i < nb; i++)
+        printf("%s\"%s\": %.0f", i ? ", " : "", be[i].name, backend_rate(&be[i], secs));
+    printf("},\n");
+    printf("  \"openssl_evp_oneshot_sha256d_80B_per_cpu_s\": %.0f,\n", evp);
+    if (speed > 0)
+        printf("  \"openssl_speed_evp_sha256_64B_hashes_per_s\": %.0f,\n", speed);
+    else
+        printf("  \"openssl_speed_evp_sha256_64B_hashes_per_s\": null,\n");
+    printf("  \"ratio_mine_per_cpu_s_vs_evp_oneshot_sha256d\": %.3f,\n", c1 / evp);
+    if (speed > 0)
+        printf("  \"ratio_mine_per_cpu_s_vs_openssl_speed_64B\": %.3f,\n", c1 / speed);
+    else
+        printf("  \"ratio_mine_per_cpu_s_vs_openssl_speed_64B\": null,\n");
+    printf("  \"floor_sha256d_per_s_per_core\": 6000000,\n");
+    printf("  \"meets_floor_per_cpu_s\": %s\n}\n", c1 >= 6e6 ? "true" : "false");
+    return 0;
+}

@@ -1,0 +1,238 @@
+/*
+ * libhre layer 2: the 80-byte block header (Bitcoin's, byte for byte), the
+ * block type (a header plus a list of transaction byte strings), network
+ * parameters, and display-order hash hex helpers.
+ *
+ * Thread safety: every function is reentrant and may be called from any thread;
+ * header and params functions touch only their arguments. An hre_block may be
+ * read from several threads at once but must not be mutated concurrently.
+ *
+ * Byte order: hashes are kept in internal byte order, the raw sha256d output.
+ * Bitcoin tools display them byte-reversed ("display order");
+ * hre_hash_to_display and hre_hash_from_display convert. See
+ * docs/PROTOCOL.md section 2.
+ *
+ * Copyright the libhre authors. Licensed under the Apache License 2.0.
+ */
+#ifndef HRE_BLOCK_H
+#define HRE_BLOCK_H
+
+#include "common.h"
+
+HRE_BEGIN_DECLS
+
+/** Size of an encoded block header in bytes. */
+#define HRE_HEADER_LEN 80
+
+/** A block header, a value type. Encoded as version (u32 LE), prev_hash (32),
+ *  merkle_root (32), time (u32 LE), bits (u32 LE), nonce (u32 LE).
+ *  prev_hash and merkle_root are in internal byte order.  Since: 1.0 */
+typedef struct hre_header {
+    uint32_t version;
+    uint8_t prev_hash[32];
+    uint8_t merkle_root[32];
+    uint32_t time;
+    uint32_t bits;
+    uint32_t nonce;
+} hre_header;
+
+/** Decode an 80-byte header.
+ *  Out: *out: the header (zeroed on failure).
+ *  In:  in/len: exactly HRE_HEADER_LEN bytes; any 80 bytes form a header.
+ *  Returns: HRE_OK; HRE_EINVAL (NULL out, or NULL in); HRE_EDECODE (len != 80).
+ *  Thread safety: safe from any thread.
+ *  Since: 1.0 */
+HRE_API int hre_header_decode(hre_header *out, const uint8_t *in, size_t len);
+
+/** Encode a header into exactly 80 bytes. Does nothing if out or h is NULL.
+ *  Thread safety: safe from any thread.
+ *  Since: 1.0 */
+HRE_API void hre_header_encode(uint8_t out[80], const hre_header *h);
+
+/** Block hash: sha256d of the 80-byte encoding, internal byte order.
+ *  If h is NULL or the crypto provider fails, out is filled with 0xff bytes,
+ *  a value that never meets any target, so a failure can never pass a PoW check
+ *  (hre_pow_check reports such failures as HRE_ECRYPTO).
+ *  Thread safety: safe from any thread.
+ *  Since: 1.0 */
+HRE_API void hre_header_hash(uint8_t out[32], const hre_header *h);
+
+/** Write a 32-byte hash as 64 lowercase hex digits in display order (byte-
+ *  reversed, as Bitcoin tools print block hashes and txids) plus a NUL.
+ *  Returns: HRE_OK; HRE_EINVAL on NULL arguments.
+ *  Since: 1.0 */
+HRE_API int hre_hash_to_display(char out[65], const uint8_t hash[32]);
+
+/** Parse 64 hex digits in display order into an internal-order hash.
+ *  In: hex/hexlen: exactly 64 hex digits (either case).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EDECODE (wrong length or non-hex;
+ *           out is zeroed).
+ *  Since: 1.0 */
+HRE_API int hre_hash_from_display(uint8_t out[32], const char *hex, size_t hexlen);
+
+/* ------------------------------------------------------------------------ */
+/* Blocks                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define HRE_BLOCK_LIMITS_VERSION 1
+/** Default caps used when a function is given NULL limits. */
+#define HRE_BLOCK_DEFAULT_MAX_SIZE 1000000u
+#define HRE_BLOCK_DEFAULT_MAX_TXS 100000u
+
+/** Caps on a block, chosen by the caller (usually from hre_chain_params).
+ *  max_block_size caps the whole encoding (header included) in bytes;
+ *  max_tx_count caps the number of transactions.
+ *  Since: 1.0 */
+typedef struct hre_block_limits {
+    unsigned int version;     /* HRE_BLOCK_LIMITS_VERSION */
+    uint64_t max_block_size;
+    uint64_t max_tx_count;
+} hre_block_limits;
+
+#define HRE_BLOCK_LIMITS_INIT \
+    { HRE_BLOCK_LIMITS_VERSION, HRE_BLOCK_DEFAULT_MAX_SIZE, HRE_BLOCK_DEFAULT_MAX_TXS }
+
+/** Set *limits to the defaults of the given struct version.
+ *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (unknown version).
+ *  Since: 1.0 */
+HRE_API int hre_block_limits_init(hre_block_limits *limits, unsigned int version);
+
+/** A block: a header plus an ordered list of transactions, each an opaque byte
+ *  string (layer 3 gives them meaning). The txid of a transaction is
+ *  sha256d(its bytes). A transaction of exactly 64 bytes is never accepted:
+ *  it could be confused with an inner Merkle node (see PROTOCOL.md).
+ *  Opaque handle; not thread-safe for concurrent mutation, but concurrent
+ *  read-only calls on one block are fine.  Since: 1.0 */
+typedef struct hre_block hre_block;
+
+/** Create an empty block.
+ *  Out: *out: new block owned by the caller, free with hre_block_free (NULL on failure).
+ *  In:  header: initial header (NULL for an all-zero header).
+ *       limits: caps enforced by hre_block_add_tx (NULL for HRE_BLOCK_LIMITS_INIT);
+ *       copied. The limits must allow at least the 81-byte empty block.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED (limits version); HRE_ENOMEM.
+ *  Since: 1.0 */
+HRE_API int hre_block_new(hre_block **out, const hre_header *header,
+                          const hre_block_limits *limits);
+
+/** Free a block and its transactions. NULL is fine.  Since: 1.0 */
+HRE_API void hre_block_free(hre_block *block);
+
+/** Borrow the block's header (valid until the block is freed or its header set).
+ *  Returns NULL if block is NULL.  Since: 1.0 */
+HRE_API const hre_header *hre_block_header(const hre_block *block);
+
+/** Replace the block's header.  Returns: HRE_OK; HRE_EINVAL.  Since: 1.0 */
+HRE_API int hre_block_set_header(hre_block *block, const hre_header *header);
+
+/** Append a copy of a transaction.
+ *  In: tx/len: the transaction bytes (tx may be NULL only if len == 0).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL, or len == 64); HRE_ELIMIT (the block
+ *           would exceed its max_block_size or max_tx_count; nothing added);
+ *           HRE_ENOMEM (nothing added).
+ *  Since: 1.0 */
+HRE_API int hre_block_add_tx(hre_block *block, const uint8_t *tx, size_t len);
+
+/** Number of transactions (0 if block is NULL).  Since: 1.0 */
+HRE_API size_t hre_block_tx_count(const hre_block *block);
+
+/** Borrow transaction i.
+ *  Out: *tx: points into the block, valid until the block is freed;
+ *       *len: its length.
+ *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_ENOTFOUND (i out of range).
+ *  Since: 1.0 */
+HRE_API int hre_block_tx(const hre_block *block, size_t i, const uint8_t **tx, size_t *len);
+
+/** txid of transaction i: sha256d of its bytes, internal byte order.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOTFOUND; HRE_ECRYPTO.  Since: 1.0 */
+HRE_API int hre_block_txid(const hre_block *block, size_t i, uint8_t out[32]);
+
+/** Size in bytes of the block's encoding (0 if block is NULL).  Since: 1.0 */
+HRE_API size_t hre_block_size(const hre_block *block);
+
+/** Encode: header (80) || CompactSize(tx count) || per tx CompactSize(len) || bytes.
+ *  In/Out: *len: capacity of out on input; bytes written (or needed) on output.
+ *  Returns: HRE_OK; HRE_EINVAL (NULL block or len); HRE_EBUFSIZE (out NULL or
+ *           too small; *len = size needed).
+ *  Since: 1.0 */
+HRE_API int hre_block_encode(const hre_block *block, uint8_t *out, size_t *len);
+
+/** Decode a block, treating the input as hostile: the size and count caps are
+ *  checked before anything is allocated; truncation, non-minimal CompactSize,
+ *  64-byte transactions and trailing bytes are rejected.
+ *  Out: *out: new block (NULL on failure), free with hre_block_free. It keeps
+ *       the limits it was decoded with for later hre_block_add_tx calls.
+ *  In:  in/len: the encoding. limits: caps (NULL for HRE_BLOCK_LIMITS_INIT).
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED (limits version);
+ *           HRE_EDECODE (malformed); HRE_ELIMIT (over a cap); HRE_ENOMEM.
+ *  Thread safety: safe from any thread.
+ *  Since: 1.0 */
+HRE_API int hre_block_decode(hre_block **out, const uint8_t *in, size_t len,
+                             const hre_block_limits *limits);
+
+/** Merkle root over the block's txids (Bitcoin rules; see hre_merkle_root).
+ *  Out: root; *mutated (may be NULL): 1 on the CVE-2012-2459 pattern.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOMEM; HRE_ECRYPTO.  Since: 1.0 */
+HRE_API int hre_block_merkle_root(const hre_block *block, uint8_t root[32], int *mutated);
+
+/** Check that the header's merkle_root equals the root over the txids and
+ *  that the tree is not mutated.
+ *  Returns: HRE_OK; HRE_EVERIFY (mismatch or mutation; the detail says which);
+ *           HRE_EINVAL; HRE_ENOMEM; HRE_ECRYPTO.
+ *  Since: 1.0 */
+HRE_API int hre_block_check_merkle(const hre_block *block);
+
+/** Compute the Merkle root over the txids and store it in the header.
+ *  Returns: HRE_OK; HRE_EVERIFY (mutated tree: duplicate transactions; the
+ *           header is left unchanged); HRE_EINVAL; HRE_ENOMEM; HRE_ECRYPTO.
+ *  Since: 1.0 */
+HRE_API int hre_block_update_merkle_root(hre_block *block);
+
+/* ------------------------------------------------------------------------ */
+/* Network parameters                                                       */
+/* ------------------------------------------------------------------------ */
+
+#define HRE_CHAIN_PARAMS_VERSION 1
+
+/** Parameters of a network. Data, not code: an HRE network picks its own.
+ *  Since: 1.0 */
+typedef struct hre_chain_params {
+    unsigned int version;        /* HRE_CHAIN_PARAMS_VERSION */
+    hre_header genesis;          /* the genesis block header */
+    uint32_t retarget_interval;  /* blocks per difficulty period */
+    uint8_t pow_limit[32];       /* easiest allowed target, little-endian */
+    int64_t target_spacing;      /* seconds between blocks */
+    uint64_t max_block_size;     /* bytes, whole block encoding */
+    uint64_t max_tx_count;       /* transactions per block */
+} hre_chain_params;              /* (field order leaves no padding on common ABIs) */
+
+/** Static initialiser: version set, everything else zero. */
+#define HRE_CHAIN_PARAMS_INIT { HRE_CHAIN_PARAMS_VERSION, { 0, {0}, {0}, 0, 0, 0 }, 0, {0}, 0, 0, 0 }
+
+/** Zero *p and set its version (for bindings that cannot use the macro).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (unknown version).
+ *  Since: 1.0 */
+HRE_API int hre_chain_params_init(hre_chain_params *p, unsigned int version);
+
+/** Fill *p with Bitcoin main-net values: genesis block 0, PoW limit
+ *  2^224 - 1 (compact 0x1d00ffff), 600 s spacing, 2016-block interval,
+ *  1,000,000-byte blocks, and libhre's default tx-count cap (100,000).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL).  Since: 1.0 */
+HRE_API int hre_chain_params_bitcoin_mainnet(hre_chain_params *p);
+
+/** Sanity-check a parameter set: known version, nonzero pow_limit, positive
+ *  spacing and interval, spacing * interval representable, block caps large
+ *  enough for a one-transaction block, and a genesis header whose proof of
+ *  work is valid under pow_limit.
+ *  Returns: HRE_OK; HRE_EINVAL (the detail names the field); HRE_EUNSUPPORTED
+ *           (version); HRE_ECRYPTO.
+ *  Since: 1.0 */
+HRE_API int hre_chain_params_check(const hre_chain_params *p);
+
+/** Block caps of a network, for hre_block_new / hre_block_decode.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.  Since: 1.0 */
+HRE_API int hre_chain_params_block_limits(const hre_chain_params *p, hre_block_limits *out);
+
+HRE_END_DECLS
+
+#endif /* HRE_BLOCK_H */

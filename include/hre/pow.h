@@ -1,0 +1,110 @@
+/*
+ * libhre layer 2: proof of work, Bitcoin-compatible. Compact targets (nBits),
+ * the PoW check, work of a target (for the heaviest-chain rule), retargeting,
+ * and mining (whole header or a nonce range, cancellable).
+ *
+ * Thread safety: every function is reentrant and may be called from any thread
+ * (mining threads each work on their own header copy).
+ *
+ * Targets, hashes and work values are 256-bit unsigned numbers stored as 32
+ * bytes, little-endian (so a block hash in internal byte order compares
+ * directly). See docs/PROTOCOL.md section 2.
+ *
+ * Copyright the libhre authors. Licensed under the Apache License 2.0.
+ */
+#ifndef HRE_POW_H
+#define HRE_POW_H
+
+#include "common.h"
+#include "block.h"
+
+HRE_BEGIN_DECLS
+
+/** Decode compact bits into a 256-bit target, as Bitcoin Core's SetCompact.
+ *  Out: target: the value (zeroed when a flag is set); *negative, *overflow
+ *       (each may be NULL): the flags SetCompact reports.
+ *  Returns: HRE_OK (neither flag set; the target may be zero);
+ *           HRE_EDECODE (negative or overflow); HRE_EINVAL (NULL target).
+ *  Thread safety: safe from any thread.
+ *  Since: 1.0 */
+HRE_API int hre_target_from_compact(uint8_t target[32], int *negative, int *overflow, uint32_t bits);
+
+/** Encode a target as compact bits (Bitcoin Core's GetCompact, never negative).
+ *  Returns 0 if target is NULL.  Since: 1.0 */
+HRE_API uint32_t hre_target_to_compact(const uint8_t target[32]);
+
+/** Check the header's proof of work: its bits must decode to a target that is
+ *  positive, not negative, not overflowing and <= pow_limit, and its hash
+ *  (little-endian) must be <= that target.
+ *  Returns: HRE_OK; HRE_EVERIFY (detail says why); HRE_EINVAL (NULL);
+ *           HRE_ECRYPTO.
+ *  Thread safety: safe from any thread.
+ *  Since: 1.0 */
+HRE_API int hre_pow_check(const hre_header *h, const uint8_t pow_limit[32]);
+
+/** As hre_pow_check, for a block hash the caller already has.
+ *  Since: 1.0 */
+HRE_API int hre_pow_check_hash(const uint8_t hash[32], uint32_t bits, const uint8_t pow_limit[32]);
+
+/** Next compact target after a difficulty period (Bitcoin's
+ *  CalculateNextWorkRequired): actual_timespan is clamped to
+ *  [target_timespan / 4, target_timespan * 4] (integer division), the old
+ *  target is multiplied by it and divided by target_timespan, and the result is
+ *  capped at pow_limit. The arithmetic is exact (no 256-bit wrap-around).
+ *  Returns: the new bits; 0 on invalid input (NULL pow_limit, target_timespan
+ *           <= 0 or > INT64_MAX / 4, or last_bits negative, overflowing or
+ *           zero), with a detail message set.
+ *  Since: 1.0 */
+HRE_API uint32_t hre_pow_retarget(uint32_t last_bits, int64_t actual_timespan,
+                                  int64_t target_timespan, const uint8_t pow_limit[32]);
+
+/** Work of a target: floor(2^256 / (target + 1)), as Bitcoin Core's
+ *  GetBlockProof; the expected number of hashes to meet it.
+ *  Out: work: 256-bit little-endian (zeroed on failure).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EDECODE (bits negative, overflowing
+ *           or zero: such a header has no valid proof of work).
+ *  Since: 1.0 */
+HRE_API int hre_pow_work(uint8_t work[32], uint32_t bits);
+
+/** Cumulative work: sum = a + b (sum may alias a or b).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_ELIMIT (the sum exceeds 2^256 - 1;
+ *           sum zeroed).
+ *  Since: 1.0 */
+HRE_API int hre_pow_work_add(uint8_t sum[32], const uint8_t a[32], const uint8_t b[32]);
+
+/** Compare two 256-bit little-endian numbers (works, targets or hashes).
+ *  Returns: -1 if a < b, 0 if equal, 1 if a > b.  Since: 1.0 */
+HRE_API int hre_pow_work_cmp(const uint8_t a[32], const uint8_t b[32]);
+
+/** Mine: try nonces h->nonce, h->nonce + 1, ... (wrapping at 2^32) until the
+ *  header's hash meets the target of h->bits. The first 64 header bytes are
+ *  hashed once per sweep (midstate).
+ *  In/Out: h: on HRE_OK its nonce is the winning one; otherwise it is the next
+ *          untried nonce.
+ *  In:  max_tries: nonces to try at most (values above 2^32 mean 2^32: after
+ *       that the caller must change time or merkle_root).
+ *  Out: *tries (may be NULL): hashes computed.
+ *  Returns: HRE_OK; HRE_EEXHAUSTED (no nonce found in max_tries);
+ *           HRE_EINVAL (NULL, or bits not a positive target); HRE_ENOMEM;
+ *           HRE_ECRYPTO.
+ *  Thread safety: safe from any thread on distinct headers.
+ *  Since: 1.0 */
+HRE_API int hre_pow_mine(hre_header *h, uint64_t max_tries, uint64_t *tries);
+
+/** Mine over the inclusive nonce range [first_nonce, last_nonce], so a host can
+ *  split the nonce space across threads (each with its own header copy).
+ *  cancel (may be NULL) is polled about every 16384 nonces; once *cancel is
+ *  nonzero the call stops with HRE_ECANCELED.
+ *  In/Out: h: on HRE_OK its nonce is the winning one; on HRE_EEXHAUSTED or
+ *          HRE_ECANCELED it is the next untried nonce (last_nonce + 1 wraps).
+ *  Out: *tries (may be NULL): hashes computed.
+ *  Returns: HRE_OK; HRE_EEXHAUSTED; HRE_ECANCELED; HRE_EINVAL (NULL,
+ *           first_nonce > last_nonce, or bits not a positive target);
+ *           HRE_ENOMEM; HRE_ECRYPTO.
+ *  Since: 1.0 */
+HRE_API int hre_pow_mine_range(hre_header *h, uint32_t first_nonce, uint32_t last_nonce,
+                               uint64_t *tries, const volatile int *cancel);
+
+HRE_END_DECLS
+
+#endif /* HRE_POW_H */
