@@ -11,6 +11,7 @@
 #include "errors.h"     /* layer 0: error codes and detail messages */
 #include "version.h"    /* layer 0: version */
 #include "hash.h"       /* layer 1: SHA-256, HMAC, HKDF, randomness */
+#include "key.h"        /* layer 1: ECDSA keys and signatures */
 #include "block.h"      /* layer 2: block header and block */
 #include "merkle.h"     /* layer 2: Merkle root, branch, verify */
 #include "pow.h"        /* layer 2: compact targets, work, retarget, mining */

@@ -1,0 +1,182 @@
+/*
+ * libhre keys and ECDSA signatures (P-256 by default, secp256k1 supported),
+ * through OpenSSL 3 EVP.
+ *
+ * Signatures are 64 bytes, r || s big-endian, with low S (s <= n/2) enforced:
+ * hre_sign only produces low S and hre_verify rejects high S, so a signature
+ * cannot be malleated. Strict DER import/export exists for HSMs and tools.
+ *
+ * Encoded public keys on the wire are HRE_PUBKEY_ENCODED_LEN (34) bytes: a
+ * one-byte curve id (hre_curve) followed by the 33-byte SEC1 compressed point.
+ */
+#ifndef HRE_KEY_H
+#define HRE_KEY_H
+
+#include "common.h"
+
+HRE_BEGIN_DECLS
+
+typedef enum hre_curve { HRE_CURVE_P256 = 1, HRE_CURVE_SECP256K1 = 2 } hre_curve;
+
+#define HRE_SIG_LEN 64
+#define HRE_SIG_DER_MAX 72
+#define HRE_PUBKEY_COMPRESSED_LEN 33
+#define HRE_PUBKEY_UNCOMPRESSED_LEN 65
+#define HRE_PUBKEY_ENCODED_LEN 34
+
+/** A private key. Opaque. Its memory is wiped when freed.
+ *  Thread safety: an hre_key may be used for signing from several threads at
+ *  once (signing does not mutate it). */
+typedef struct hre_key hre_key;
+
+/** A parsed, validated public key. Opaque, immutable and reference-counted
+ *  internally, so it may be shared across threads. */
+typedef struct hre_pubkey hre_pubkey;
+
+/** Generate a fresh private key with OpenSSL's DRBG.
+ *  Out: *out: new key owned by the caller (NULL on failure).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL out or unknown curve); HRE_ENOMEM; HRE_ECRYPTO.
+ *  Since: 1.0 */
+HRE_API int hre_key_generate(hre_key **out, hre_curve curve);
+
+/** Wipe and free a private key. NULL is fine.  Since: 1.0 */
+HRE_API void hre_key_free(hre_key *key);
+
+/** Curve of a key (0 if key is NULL).  Since: 1.0 */
+HRE_API hre_curve hre_key_curve(const hre_key *key);
+
+/** The public key of a private key (parsed once when the key is created or
+ *  imported; this returns a new reference to it, so it is cheap).
+ *  Out: *out: new public key reference owned by the caller; free with hre_pubkey_free.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOMEM; HRE_ECRYPTO.
+ *  Since: 1.0 */
+HRE_API int hre_key_pubkey(hre_pubkey **out, const hre_key *key);
+
+/** Export a private key as PKCS#8 PEM, encrypted with AES-256-CBC under a
+ *  PBKDF2-HMAC-SHA256-derived key (PBES2, 100000 iterations, random salt)
+ *  when passlen > 0 ("ENCRYPTED PRIVATE KEY"), or in
+ *  clear PKCS#8 when pass is NULL and passlen == 0 ("PRIVATE KEY").
+ *  Out: out: the PEM text, NUL-terminated.
+ *  In/Out: *outlen: capacity of out; on return, the PEM length without the NUL
+ *          (or, with HRE_EBUFSIZE, the capacity needed including the NUL).
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EBUFSIZE; HRE_ENOMEM; HRE_ECRYPTO.
+ *  Intermediate buffers holding the key are wiped.
+ *  Since: 1.0 */
+HRE_API int hre_key_export_pem(char *out, size_t *outlen, const hre_key *key,
+                               const char *pass, size_t passlen);
+
+/** Import a PKCS#8 PEM private key, encrypted (pass required) or clear.
+ *  Out: *out: new key owned by the caller (NULL on failure).
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EDECODE (not a PKCS#8 PEM key);
+ *           HRE_EDECRYPT (wrong passphrase or damaged ciphertext);
+ *           HRE_EUNSUPPORTED (a key on another curve or algorithm, explicit
+ *           curve parameters, an encryption scheme other than PBES2 with
+ *           PBKDF2 or scrypt, or more than 10^7 PBKDF2 iterations); HRE_ENOMEM.
+ *  The detail message never contains the passphrase or key material.
+ *  Since: 1.0 */
+HRE_API int hre_key_import_pem(hre_key **out, const char *pem, size_t pemlen,
+                               const char *pass, size_t passlen);
+
+/** Parse and validate a SEC1 public key (33-byte compressed or 65-byte
+ *  uncompressed); the point must be on the curve and not infinity.
+ *  Out: *out: new public key owned by the caller (NULL on failure).
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EDECODE (bad length, prefix or point); HRE_ENOMEM.
+ *  Since: 1.0 */
+HRE_API int hre_pubkey_parse(hre_pubkey **out, hre_curve curve, const uint8_t *sec1, size_t len);
+
+/** Serialize as SEC1, 33 bytes if compressed != 0, else 65.
+ *  In/Out: *outlen: capacity in, bytes written out (or needed, on HRE_EBUFSIZE).
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EBUFSIZE.
+ *  Since: 1.0 */
+HRE_API int hre_pubkey_serialize(uint8_t *out, size_t *outlen, const hre_pubkey *pk, int compressed);
+
+/** Encode as curve id || compressed point (34 bytes), the wire form.
+ *  Returns: HRE_OK; HRE_EINVAL.  Since: 1.0 */
+HRE_API int hre_pubkey_encode(uint8_t out[34], const hre_pubkey *pk);
+
+/** Decode the 34-byte wire form (curve id || compressed point).
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EDECODE (unknown curve id, bad point); HRE_ENOMEM.
+ *  Since: 1.0 */
+HRE_API int hre_pubkey_decode(hre_pubkey **out, const uint8_t in[34]);
+
+/** Curve of a public key (0 if pk is NULL).  Since: 1.0 */
+HRE_API hre_curve hre_pubkey_curve(const hre_pubkey *pk);
+
+/** Release a reference to a public key. NULL is fine.  Since: 1.0 */
+HRE_API void hre_pubkey_free(hre_pubkey *pk);
+
+/** Take another reference to a public key (atomic; any thread).
+ *  Returns: pk (NULL if pk is NULL). Each reference is released with
+ *  hre_pubkey_free.
+ *  Since: 1.0 */
+HRE_API hre_pubkey *hre_pubkey_ref(hre_pubkey *pk);
+
+/** Compare two public keys by their encoding (curve and point).
+ *  Returns: 1 if both are non-NULL and equal, else 0.
+ *  Since: 1.0 */
+HRE_API int hre_pubkey_equal(const hre_pubkey *a, const hre_pubkey *b);
+
+/** Sign a 32-byte digest. Produces r || s with low S. Nonces come from
+ *  OpenSSL (its DRBG-seeded, hedged generation).
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ECRYPTO (sig zeroed).
+ *  Thread safety: safe; key is not modified.
+ *  Since: 1.0 */
+HRE_API int hre_sign(uint8_t sig[64], const hre_key *key, const uint8_t digest[32]);
+
+/** Verify r || s over a 32-byte digest.
+ *  Returns: HRE_OK if valid; HRE_EVERIFY if invalid, if r or s is outside
+ *           [1, n-1], or if s is high; HRE_EINVAL on NULL.
+ *  Thread safety: safe; pk may be shared by many threads.
+ *  Since: 1.0 */
+HRE_API int hre_verify(const hre_pubkey *pk, const uint8_t digest[32], const uint8_t sig[64]);
+
+/** Parse a strict DER ECDSA signature (no leading zero padding beyond what
+ *  the sign bit needs, no trailing bytes, lengths in short form, r and s in
+ *  [1, n-1]) into r || s. High S is kept as is (see hre_sig_normalize).
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EDECODE (sig zeroed).
+ *  Since: 1.0 */
+HRE_API int hre_sig_from_der(uint8_t sig[64], hre_curve curve, const uint8_t *der, size_t len);
+
+/** Encode r || s as DER (at most HRE_SIG_DER_MAX bytes).
+ *  In/Out: *outlen: capacity in, bytes written out (or needed, on HRE_EBUFSIZE).
+ *  Returns: HRE_OK; HRE_EINVAL (r or s out of range); HRE_EBUFSIZE.
+ *  Since: 1.0 */
+HRE_API int hre_sig_to_der(uint8_t *out, size_t *outlen, hre_curve curve, const uint8_t sig[64]);
+
+/** Replace a high S by n - S in place.
+ *  Returns: HRE_OK (sig now low S; already-low signatures are unchanged);
+ *           HRE_EINVAL if r or s is outside [1, n-1] or curve is unknown.
+ *  Since: 1.0 */
+HRE_API int hre_sig_normalize(uint8_t sig[64], hre_curve curve);
+
+/* ------------------------------------------------------------------------ */
+/* Parsed-key cache                                                          */
+/* ------------------------------------------------------------------------ */
+
+/** A bounded, thread-safe cache of parsed public keys keyed by their 34-byte
+ *  wire encoding (LRU eviction). Parsing a key costs more than a verification,
+ *  so the layers above keep one of these. */
+typedef struct hre_keycache hre_keycache;
+
+/** Create a cache holding at most capacity keys (1 <= capacity <= 2^24).
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOMEM.  Since: 1.0 */
+HRE_API int hre_keycache_new(hre_keycache **out, size_t capacity);
+
+/** Free the cache; keys handed out earlier stay valid until released. NULL is fine.
+ *  Since: 1.0 */
+HRE_API void hre_keycache_free(hre_keycache *cache);
+
+/** Look up (or parse and insert) the key with this wire encoding.
+ *  Out: *out: a new reference the caller releases with hre_pubkey_free.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EDECODE (bad encoding; not cached); HRE_ENOMEM.
+ *  Thread safety: safe from any thread.
+ *  Since: 1.0 */
+HRE_API int hre_keycache_get(hre_keycache *cache, hre_pubkey **out, const uint8_t enc[34]);
+
+/** Hit and miss counters since creation (either pointer may be NULL).
+ *  Since: 1.0 */
+HRE_API void hre_keycache_stats(const hre_keycache *cache, uint64_t *hits, uint64_t *misses);
+
+HRE_END_DECLS
+
+#endif /* HRE_KEY_H */
