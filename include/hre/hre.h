@@ -15,5 +15,6 @@
 #include "block.h"      /* layer 2: block header and block */
 #include "merkle.h"     /* layer 2: Merkle root, branch, verify */
 #include "pow.h"        /* layer 2: compact targets, work, retarget, mining */
+#include "tx.h"         /* layer 3: the transaction envelope */
 
 #endif /* HRE_HRE_H */
