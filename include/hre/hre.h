@@ -16,5 +16,6 @@
 #include "merkle.h"     /* layer 2: Merkle root, branch, verify */
 #include "pow.h"        /* layer 2: compact targets, work, retarget, mining */
 #include "tx.h"         /* layer 3: the transaction envelope */
+#include "contract.h"   /* layer 4: the record contract */
 
 #endif /* HRE_HRE_H */

@@ -1,0 +1,600 @@
+/*
+ * libhre record contract (layer 4): a pure, deterministic state machine that
+ * turns verified transactions (tx.h) into healthcare state and events:
+ * organisations and roles, two-signature record validation, patient consent,
+ * an audit trail, a state hash with undo, and snapshots. It does no I/O,
+ * reads no clock and verifies no signatures (the ledger verifies them first
+ * with hre_tx_verify; apply only looks the 34-byte sender key up).
+ *
+ * docs/PROTOCOL.md section 5 is the normative description of every payload
+ * (byte by byte), who may send each kind, every refusal, the privacy rule,
+ * the state hash and the snapshot format. Summary:
+ *
+ * - Identity. An account's ADDRESS is sha256 of the FIRST 34-byte wire public
+ *   key it was registered with; it stays the same across key rotations. A
+ *   transaction's sender is resolved through its current key; a rotated-out
+ *   key is refused (HRE_EAUTH, detail "key was rotated out").
+ * - Roles. The AUTHORITY (named in genesis through hre_contract_options) is
+ *   the founding hospital admin: it is also the admin of the founding
+ *   hospital organisation, whose id is sha256("HRE-GENESIS-ORG" || network id).
+ *   It registers organisations with their first admin and appoints more
+ *   admins. An organisation ADMIN registers DOCTORS. PATIENTS register
+ *   themselves. Admins and doctors can be suspended/reinstated and have their
+ *   keys rotated by the authority or an admin of their organisation; every
+ *   account may rotate its own key (signed by the current key).
+ * - Records. Record id = txid of the new_record transaction. Patient id and
+ *   test name are stored only as HMAC-SHA256 commitments under a per-record
+ *   salt (hre_contract_commit); date, hospital name and price stay in clear.
+ *   A record becomes valid when an admin of the issuing organisation AND an
+ *   admin of the lab organisation have signed it (signature count 2); that
+ *   signature emits HRE_EVENT_RECORD_SIGNED exactly once.
+ * - Consent. A patient grants a reader (an account address or a whole
+ *   organisation) access to all records, one category or a list of records,
+ *   with an optional expiry compared against the BLOCK TIME passed to
+ *   hre_contract_apply. log_access is accepted only while a live grant covers
+ *   the record (or from the patient themself).
+ * - Replay. A transaction's nonce must equal its sender's next nonce (0 for a
+ *   new patient); its network id must be the contract's.
+ * - State hash. An incremental multiset hash (sum mod 2^256 of sha256 of the
+ *   canonical encoding of each state entry), so it is content-based, O(1) per
+ *   change, and identical after undo or snapshot restore.
+ *
+ * Thread safety: an hre_contract is not internally locked. Mutating calls
+ * (apply, undo, undo_forget) need exclusive access; the const query calls
+ * may run concurrently with each other. Different handles are independent.
+ * Error details are thread-local (errors.h).
+ */
+#ifndef HRE_CONTRACT_H
+#define HRE_CONTRACT_H
+
+#include "common.h"
+#include "key.h"
+#include "tx.h"
+
+HRE_BEGIN_DECLS
+
+/* ------------------------------------------------------------------------ */
+/* Constants                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/** Transaction kinds of the record contract (the tx envelope's u16 kind). */
+#define HRE_KIND_REGISTER_ORG     1  /* authority: new organisation + its first admin */
+#define HRE_KIND_APPOINT_ADMIN    2  /* authority: one more admin for an organisation */
+#define HRE_KIND_REGISTER_DOCTOR  3  /* organisation admin: a doctor of its organisation */
+#define HRE_KIND_REGISTER_PATIENT 4  /* anyone: registers the sender key as a patient */
+#define HRE_KIND_SUSPEND          5  /* authority / org admin: suspend or reinstate */
+#define HRE_KIND_ROTATE_KEY       6  /* authority / org admin / self: replace a key */
+#define HRE_KIND_NEW_RECORD       7  /* admin of a hospital or clinic: a new record */
+#define HRE_KIND_SIGN_RECORD      8  /* admin of the issuing or lab organisation */
+#define HRE_KIND_GRANT            9  /* patient: grant a reader access */
+#define HRE_KIND_REVOKE          10  /* patient: revoke one of their grants */
+#define HRE_KIND_LOG_ACCESS      11  /* reader with a live grant (or the patient) */
+#define HRE_KIND_MAX             11
+
+/** Organisation types. */
+#define HRE_ORG_HOSPITAL  1
+#define HRE_ORG_LAB       2
+#define HRE_ORG_CLINIC    3
+#define HRE_ORG_INSURER   4
+#define HRE_ORG_RESEARCH  5
+#define HRE_ORG_PHARMACY  6
+
+/** Account roles. */
+#define HRE_ROLE_AUTHORITY 1  /* founding authority; also admin of the genesis org */
+#define HRE_ROLE_ADMIN     2
+#define HRE_ROLE_DOCTOR    3
+#define HRE_ROLE_PATIENT   4
+
+/** Account status. */
+#define HRE_STATUS_ACTIVE    0
+#define HRE_STATUS_SUSPENDED 1
+
+/** SUSPEND payload actions. */
+#define HRE_SUSPEND_REINSTATE 0
+#define HRE_SUSPEND_SUSPEND   1
+
+/** Grant reader types and scopes. */
+#define HRE_READER_ACCOUNT 0  /* reader is an account address */
+#define HRE_READER_ORG     1  /* reader is an organisation: any active admin or doctor of it */
+#define HRE_SCOPE_ALL      0  /* every record of the patient, including future ones */
+#define HRE_SCOPE_CATEGORY 1  /* every record of one category */
+#define HRE_SCOPE_RECORDS  2  /* an explicit list of record ids */
+
+/** Commitment fields (hre_contract_commit). */
+#define HRE_COMMIT_PATIENT_ID 1
+#define HRE_COMMIT_TEST_NAME  2
+
+/** Limits (all enforced by the payload decoders). */
+#define HRE_CONTRACT_NAME_MAX      64   /* organisation / hospital name bytes */
+#define HRE_CONTRACT_URI_MAX       128  /* record document pointer bytes */
+#define HRE_CONTRACT_ENVELOPE_MAX  512  /* grant envelope bytes */
+#define HRE_CONTRACT_GRANT_IDS_MAX 64   /* record ids in a HRE_SCOPE_RECORDS grant */
+#define HRE_CONTRACT_SALT_MIN      16   /* commitment salt length range */
+#define HRE_CONTRACT_SALT_MAX      64
+#define HRE_CONTRACT_PAYLOAD_VERSION 1  /* first byte of every payload */
+
+/** Event types. */
+#define HRE_EVENT_ORG_REGISTERED    1  /* actor authority, subject first admin, org */
+#define HRE_EVENT_ADMIN_APPOINTED   2  /* actor authority, subject admin, org */
+#define HRE_EVENT_DOCTOR_REGISTERED 3  /* actor admin, subject doctor, org */
+#define HRE_EVENT_PATIENT_REGISTERED 4 /* actor = subject = patient */
+#define HRE_EVENT_SUSPENDED         5  /* actor, subject target */
+#define HRE_EVENT_REINSTATED        6  /* actor, subject target */
+#define HRE_EVENT_KEY_ROTATED       7  /* actor, subject target */
+#define HRE_EVENT_RECORD_CREATED    8  /* actor admin, subject patient, record, org issuer */
+#define HRE_EVENT_RECORD_SIGNATURE  9  /* actor signer, subject patient, record, org signed for */
+#define HRE_EVENT_RECORD_SIGNED    10  /* record became valid (count 2); actor last signer */
+#define HRE_EVENT_GRANTED          11  /* actor = subject = patient, grant */
+#define HRE_EVENT_REVOKED          12  /* actor = subject = patient, grant */
+#define HRE_EVENT_ACCESS_LOGGED    13  /* actor reader, subject patient, record, grant (if any); detail = purpose */
+
+/* ------------------------------------------------------------------------ */
+/* Events                                                                    */
+/* ------------------------------------------------------------------------ */
+
+#define HRE_CONTRACT_EVENT_VERSION 1
+
+/** Flags telling which optional fields of an event are set. */
+#define HRE_EVENT_HAS_RECORD 0x1u
+#define HRE_EVENT_HAS_ORG    0x2u
+#define HRE_EVENT_HAS_GRANT  0x4u
+
+/** One contract event (a versioned value struct; unset ids are all zero).
+ *  Delivered to the host callback during hre_contract_apply and returned by
+ *  the audit-trail queries. */
+typedef struct hre_contract_event {
+    unsigned int version;   /* HRE_CONTRACT_EVENT_VERSION */
+    uint16_t type;          /* HRE_EVENT_* */
+    uint16_t kind;          /* tx kind (HRE_KIND_*) that caused it */
+    uint32_t flags;         /* HRE_EVENT_HAS_* */
+    uint8_t detail;         /* ACCESS_LOGGED: purpose byte; SIGNATURE/SIGNED: signature count */
+    uint64_t seq;           /* global 0-based event sequence number */
+    uint64_t time;          /* block time passed to hre_contract_apply */
+    uint8_t actor[32];      /* address of the transaction sender */
+    uint8_t subject[32];    /* address of the account concerned */
+    uint8_t record_id[32];  /* when HRE_EVENT_HAS_RECORD */
+    uint8_t org_id[32];     /* when HRE_EVENT_HAS_ORG */
+    uint8_t grant_id[32];   /* when HRE_EVENT_HAS_GRANT */
+} hre_contract_event;
+
+/** Host event callback. ev is valid only during the call. The callback must
+ *  not call mutating functions on the same contract. */
+typedef void (*hre_contract_event_fn)(void *user_data, const hre_contract_event *ev);
+
+/* ------------------------------------------------------------------------ */
+/* Options and lifetime                                                      */
+/* ------------------------------------------------------------------------ */
+
+#define HRE_CONTRACT_OPTIONS_VERSION 1
+
+/** Genesis parameters of a contract state. Start from HRE_CONTRACT_OPTIONS_INIT
+ *  or hre_contract_options_init(). */
+typedef struct hre_contract_options {
+    unsigned int version;           /* HRE_CONTRACT_OPTIONS_VERSION */
+    uint8_t network_id[32];         /* the network (genesis block hash) */
+    uint8_t authority_key[34];      /* wire public key of the founding hospital admin */
+    const char *genesis_org_name;   /* founding hospital's name (1..64 bytes); NULL = "Genesis Hospital" */
+    hre_contract_event_fn on_event; /* may be NULL */
+    void *user_data;                /* passed to on_event */
+} hre_contract_options;
+
+#define HRE_CONTRACT_OPTIONS_INIT { HRE_CONTRACT_OPTIONS_VERSION, {0}, {0}, NULL, NULL, NULL }
+
+/** Initialise opts to the defaults for `version`.
+ *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (unknown version).
+ *  Since: 1.0 */
+HRE_API int hre_contract_options_init(hre_contract_options *opts, unsigned int version);
+
+/** The contract state. Opaque. */
+typedef struct hre_contract hre_contract;
+
+/** Create the genesis state: the authority account (nonce 0, role
+ *  HRE_ROLE_AUTHORITY) and the founding hospital organisation it administers.
+ *  The authority key is checked syntactically only (curve id 1 or 2, prefix
+ *  0x02/0x03); it is never parsed as a point here.
+ *  Out: *out: new state owned by the caller; free with hre_contract_free.
+ *  Returns: HRE_OK; HRE_EINVAL (NULL, bad key bytes, bad name);
+ *           HRE_EUNSUPPORTED (options version); HRE_ENOMEM.
+ *  Since: 1.0 */
+HRE_API int hre_contract_new(hre_contract **out, const hre_contract_options *opts);
+
+/** Free a state; NULL is fine.  Since: 1.0 */
+HRE_API void hre_contract_free(hre_contract *c);
+
+/** Replace the event callback (e.g. after hre_contract_snapshot_load).
+ *  Since: 1.0 */
+HRE_API void hre_contract_set_event_callback(hre_contract *c, hre_contract_event_fn fn, void *user_data);
+
+/* ------------------------------------------------------------------------ */
+/* Apply and undo                                                            */
+/* ------------------------------------------------------------------------ */
+
+/** Apply one transaction whose signature the caller has ALREADY verified
+ *  (hre_tx_verify). Either the whole transaction takes effect (the sender's
+ *  nonce advances, events are delivered to the callback in order, an undo
+ *  entry is pushed) or nothing changes and the state hash is unchanged.
+ *  In: block_time: the time of the block holding tx (seconds, <= UINT32_MAX
+ *      like the block header's time); grant expiry is compared with it (a
+ *      grant is live while block_time < expiry), and it is stored in events.
+ *  Returns: HRE_OK, or a refusal (see docs/PROTOCOL.md 5.4 for every case):
+ *    HRE_EINVAL (NULL, unsigned tx, block_time > UINT32_MAX);
+ *    HRE_EVERIFY (other network);
+ *    HRE_EUNSUPPORTED (unknown kind); HRE_EDECODE / HRE_ELIMIT (bad payload);
+ *    HRE_EAUTH (unknown, suspended or rotated-out sender; role not allowed);
+ *    HRE_ESTATE (wrong nonce; object in the wrong state); HRE_ENOTFOUND;
+ *    HRE_EEXISTS (duplicate key, double signature); HRE_ENOMEM; HRE_ECRYPTO.
+ *    Each refusal sets a specific detail message.
+ *  Thread safety: exclusive access to c.
+ *  Since: 1.0 */
+HRE_API int hre_contract_apply(hre_contract *c, const hre_tx *tx, uint64_t block_time) HRE_WARN_UNUSED_RESULT;
+
+/** Undo the most recently applied transaction still in the undo journal,
+ *  restoring the exact previous state (and state hash). No events are
+ *  delivered for an undo; hosts re-query. Never allocates.
+ *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_ESTATE (journal empty).
+ *  Since: 1.0 */
+HRE_API int hre_contract_undo(hre_contract *c);
+
+/** Number of transactions that can currently be undone.  Since: 1.0 */
+HRE_API size_t hre_contract_undo_depth(const hre_contract *c);
+
+/** Drop the oldest undo entries, keeping only the `keep` most recent ones
+ *  (e.g. once blocks are final). Since: 1.0 */
+HRE_API void hre_contract_undo_forget(hre_contract *c, size_t keep);
+
+/** The state hash: sha256("HRE-CONTRACT-STATE-v1" || network id || accumulator),
+ *  where the accumulator is the sum mod 2^256 of sha256 of every state entry.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ECRYPTO.  Since: 1.0 */
+HRE_API int hre_contract_state_hash(const hre_contract *c, uint8_t out[32]);
+
+/* ------------------------------------------------------------------------ */
+/* Queries (results are versioned structs: set .version first)               */
+/* ------------------------------------------------------------------------ */
+
+#define HRE_CONTRACT_ACCOUNT_VERSION 1
+#define HRE_CONTRACT_ORG_VERSION 1
+#define HRE_CONTRACT_RECORD_VERSION 1
+#define HRE_CONTRACT_GRANT_VERSION 1
+#define HRE_CONTRACT_STATS_VERSION 1
+
+/** Role and status of an address. */
+typedef struct hre_contract_account {
+    unsigned int version;      /* in: HRE_CONTRACT_ACCOUNT_VERSION */
+    uint8_t address[32];
+    uint8_t key[34];           /* current key */
+    uint8_t role;              /* HRE_ROLE_* */
+    uint8_t status;            /* HRE_STATUS_* */
+    uint8_t org_type;          /* HRE_ORG_* (0 for patients) */
+    uint8_t has_org;
+    uint8_t org_id[32];        /* organisation (admins, doctors, authority) */
+    uint64_t nonce;            /* next nonce expected */
+    uint64_t record_count;     /* patients: number of records */
+    uint64_t grant_count;      /* patients: number of grants given */
+} hre_contract_account;
+
+typedef struct hre_contract_org {
+    unsigned int version;      /* in: HRE_CONTRACT_ORG_VERSION */
+    uint8_t org_id[32];
+    uint8_t type;              /* HRE_ORG_* */
+    uint8_t name_len;
+    char name[HRE_CONTRACT_NAME_MAX + 1];   /* NUL-terminated */
+} hre_contract_org;
+
+/** A record with its signers and status. */
+typedef struct hre_contract_record {
+    unsigned int version;      /* in: HRE_CONTRACT_RECORD_VERSION */
+    uint8_t id[32];
+    uint8_t patient[32];       /* patient address */
+    uint8_t issuer_org[32];
+    uint8_t lab_org[32];
+    uint8_t commit_patient_id[32];
+    uint8_t commit_test_name[32];
+    uint8_t doc_sha256[32];
+    uint64_t date;
+    uint64_t price;
+    uint8_t category;
+    uint8_t is_valid;
+    uint8_t signature_count;   /* 0..2 */
+    uint8_t has_issuer_signer, has_lab_signer, has_supersedes;
+    uint8_t issuer_signer[32]; /* address of the issuing org's admin who signed */
+    uint8_t lab_signer[32];    /* address of the lab's admin who signed */
+    uint8_t supersedes[32];
+    uint8_t hospital_name_len;
+    uint8_t uri_len;
+    char hospital_name[HRE_CONTRACT_NAME_MAX + 1]; /* NUL-terminated */
+    char uri[HRE_CONTRACT_URI_MAX + 1];            /* NUL-terminated */
+} hre_contract_record;
+
+typedef struct hre_contract_grant {
+    unsigned int version;      /* in: HRE_CONTRACT_GRANT_VERSION */
+    uint8_t id[32];            /* txid of the grant transaction */
+    uint8_t patient[32];
+    uint8_t reader_type;       /* HRE_READER_* */
+    uint8_t scope;             /* HRE_SCOPE_* */
+    uint8_t category;          /* HRE_SCOPE_CATEGORY */
+    uint8_t revoked;
+    uint8_t reader[32];        /* address or org id */
+    uint32_t record_count;     /* HRE_SCOPE_RECORDS: number of ids */
+    uint32_t envelope_len;
+    uint64_t expiry;           /* 0 = none; live while block_time < expiry */
+    uint64_t created_time;
+    uint64_t revoked_time;
+} hre_contract_grant;
+
+typedef struct hre_contract_stats {
+    unsigned int version;      /* in: HRE_CONTRACT_STATS_VERSION */
+    uint64_t accounts, keys, orgs, records, grants, events, undo_depth;
+} hre_contract_stats;
+
+/** Address of an account first registered with `key` (34-byte wire form):
+ *  sha256(key).  Returns: HRE_OK; HRE_EINVAL; HRE_ECRYPTO.  Since: 1.0 */
+HRE_API int hre_contract_address(uint8_t out[32], const uint8_t key[34]);
+
+/** Id of the founding organisation of a network:
+ *  sha256("HRE-GENESIS-ORG" || network_id).  Since: 1.0 */
+HRE_API int hre_contract_genesis_org_id(uint8_t out[32], const uint8_t network_id[32]);
+
+/** Look an account up by address (or, with _by_key, by any key it has had;
+ *  *retired is set to 1 if that key was rotated out).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL or bad version); HRE_ENOTFOUND
+ *  (out zeroed except version).  Since: 1.0 */
+HRE_API int hre_contract_account_get(const hre_contract *c, const uint8_t address[32],
+                                     hre_contract_account *out);
+HRE_API int hre_contract_account_by_key(const hre_contract *c, const uint8_t key[34],
+                                        hre_contract_account *out, int *retired);
+
+/** Look an organisation up.  Returns as hre_contract_account_get.  Since: 1.0 */
+HRE_API int hre_contract_org_get(const hre_contract *c, const uint8_t org_id[32],
+                                 hre_contract_org *out);
+
+/** A record by id: its fields, signers and status.
+ *  Returns as hre_contract_account_get.  Since: 1.0 */
+HRE_API int hre_contract_record_get(const hre_contract *c, const uint8_t id[32],
+                                    hre_contract_record *out);
+
+/** Ids of a patient's records, oldest first, into ids (32 bytes each).
+ *  In/Out: *n: capacity (in ids) in; number of ids out (the number needed
+ *          with HRE_EBUFSIZE). ids may be NULL when *n == 0.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOTFOUND (no such account);
+ *           HRE_EBUFSIZE.  Cost: O(records of that patient).
+ *  Since: 1.0 */
+HRE_API int hre_contract_records_by_patient(const hre_contract *c, const uint8_t patient[32],
+                                            uint8_t *ids, size_t *n);
+
+/** The grants a patient has given, oldest first. When *n > 0, out[0].version
+ *  must be HRE_CONTRACT_GRANT_VERSION; the library sets .version in every
+ *  element it fills. In/Out *n as above.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOTFOUND; HRE_EBUFSIZE.  Since: 1.0 */
+HRE_API int hre_contract_grants_by_patient(const hre_contract *c, const uint8_t patient[32],
+                                           hre_contract_grant *out, size_t *n);
+
+/** One grant by id.  Returns as hre_contract_account_get.  Since: 1.0 */
+HRE_API int hre_contract_grant_get(const hre_contract *c, const uint8_t grant_id[32],
+                                   hre_contract_grant *out);
+
+/** The record ids listed in a HRE_SCOPE_RECORDS grant (in/out *n as
+ *  hre_contract_records_by_patient; 0 ids for other scopes), and a grant's
+ *  opaque envelope (In/Out *len: capacity / bytes, HRE_EBUFSIZE when small).
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOTFOUND; HRE_EBUFSIZE.  Since: 1.0 */
+HRE_API int hre_contract_grant_records(const hre_contract *c, const uint8_t grant_id[32],
+                                       uint8_t *ids, size_t *n);
+HRE_API int hre_contract_grant_envelope(const hre_contract *c, const uint8_t grant_id[32],
+                                        uint8_t *out, size_t *len);
+
+/** Audit trail: the events about a record (created, signatures, signed,
+ *  accesses) or about an account (as subject: role changes, its records'
+ *  events, grants, revokes, accesses to its records), oldest first.
+ *  out[i].version is set by the library. In/Out *n as above.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOTFOUND; HRE_EBUFSIZE.  Since: 1.0 */
+HRE_API int hre_contract_record_events(const hre_contract *c, const uint8_t record_id[32],
+                                       hre_contract_event *out, size_t *n);
+HRE_API int hre_contract_account_events(const hre_contract *c, const uint8_t address[32],
+                                        hre_contract_event *out, size_t *n);
+
+/** Would a log_access by `reader` for this record be accepted at `block_time`?
+ *  (Same rule as apply: the patient themself, or a live grant covering it.)
+ *  Returns: HRE_OK (yes); HRE_EAUTH (no live grant, or reader suspended);
+ *           HRE_ENOTFOUND (no such record or reader); HRE_EINVAL.  Since: 1.0 */
+HRE_API int hre_contract_can_access(const hre_contract *c, const uint8_t reader[32],
+                                    const uint8_t record_id[32], uint64_t block_time);
+
+/** Counters.  Returns: HRE_OK; HRE_EINVAL.  Since: 1.0 */
+HRE_API int hre_contract_stats_get(const hre_contract *c, hre_contract_stats *out);
+
+/* ------------------------------------------------------------------------ */
+/* Commitments (privacy rule)                                                */
+/* ------------------------------------------------------------------------ */
+
+/** out = HMAC-SHA256(key = salt, msg = u8 field || value): the commitment put
+ *  in a new_record payload. field is HRE_COMMIT_PATIENT_ID or
+ *  HRE_COMMIT_TEST_NAME; saltlen in [HRE_CONTRACT_SALT_MIN, HRE_CONTRACT_SALT_MAX].
+ *  The salt travels only inside the encrypted off-chain document.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ELIMIT (value > 65536 bytes); HRE_ECRYPTO.
+ *  Since: 1.0 */
+HRE_API int hre_contract_commit(uint8_t out[32], uint8_t field, const uint8_t *salt, size_t saltlen,
+                                const uint8_t *value, size_t len);
+
+/** Check cleartext patient id and test name against a record's commitments
+ *  (constant-time comparison).
+ *  Returns: HRE_OK (both match); HRE_EVERIFY (either differs);
+ *           HRE_ENOTFOUND; HRE_EINVAL.  Since: 1.0 */
+HRE_API int hre_contract_check_commitment(const hre_contract *c, const uint8_t record_id[32],
+                                          const uint8_t *salt, size_t saltlen,
+                                          const uint8_t *patient_id, size_t patient_id_len,
+                                          const uint8_t *test_name, size_t test_name_len);
+
+/* ------------------------------------------------------------------------ */
+/* Snapshots                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/** Serialise the whole state (not the undo journal) in the versioned,
+ *  checksummed format of docs/PROTOCOL.md 5.7.
+ *  In/Out: *len: capacity of out in; bytes written out (or needed, with
+ *          HRE_EBUFSIZE). out may be NULL with *len == 0 to learn the size.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EBUFSIZE; HRE_ECRYPTO.  Since: 1.0 */
+HRE_API int hre_contract_snapshot_save(const hre_contract *c, uint8_t *out, size_t *len);
+
+/** Load a snapshot (hostile input): checksum, version, every count and
+ *  length cap, every cross-reference, uniqueness and the recorded state hash
+ *  are checked. The network id and authority key must equal opts'; events
+ *  go to opts' callback from now on. The undo journal starts empty.
+ *  Out: *out: new state owned by the caller (NULL on failure).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL, other network or authority);
+ *           HRE_EUNSUPPORTED (version); HRE_EDECODE (malformed);
+ *           HRE_ELIMIT; HRE_ECORRUPT (checksum or state hash mismatch,
+ *           inconsistent content); HRE_ENOMEM.  Since: 1.0 */
+HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_options *opts,
+                                       const uint8_t *in, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Payloads: value structs, strict codecs and builders                       */
+/* ------------------------------------------------------------------------ */
+/*
+ * Every kind has a payload struct (pointer fields are borrowed: on decode
+ * they point into the input buffer), and three calls:
+ *  - hre_contract_encode_<kind>(out, *len, p): canonical encoding.
+ *    In/Out *len: capacity in, bytes written out (or needed with
+ *    HRE_EBUFSIZE; out may be NULL with *len == 0).
+ *    Returns: HRE_OK; HRE_EINVAL (NULL or a field out of range);
+ *             HRE_ELIMIT (a length over its cap); HRE_EBUFSIZE.
+ *  - hre_contract_decode_<kind>(out, in, len): strict decoding (payload
+ *    version 1, every cap, canonical CompactSize, valid enums, no trailing
+ *    bytes). Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EDECODE; HRE_ELIMIT
+ *    (*out zeroed on failure).
+ *  - hre_contract_build_<kind>(out, network_id, signer, nonce, timestamp, p):
+ *    encode, create the envelope, and sign it with signer.
+ *    Out: *out: new signed tx owned by the caller (free with hre_tx_free).
+ *    Returns: the encode codes; HRE_ENOMEM; HRE_ECRYPTO.
+ * All are thread-safe (no shared state).  Since: 1.0
+ */
+
+typedef struct hre_register_org_payload {
+    uint8_t org_type;           /* HRE_ORG_* */
+    const uint8_t *name;        /* 1..HRE_CONTRACT_NAME_MAX bytes, no control bytes */
+    size_t name_len;
+    uint8_t admin_key[34];      /* the organisation's first admin */
+} hre_register_org_payload;
+
+typedef struct hre_appoint_admin_payload {
+    uint8_t org_id[32];
+    uint8_t admin_key[34];
+} hre_appoint_admin_payload;
+
+typedef struct hre_register_doctor_payload {
+    uint8_t doctor_key[34];
+} hre_register_doctor_payload;
+
+typedef struct hre_register_patient_payload {
+    uint8_t reserved;           /* must be 0; the payload is just the version byte */
+} hre_register_patient_payload;
+
+typedef struct hre_suspend_payload {
+    uint8_t target[32];         /* address */
+    uint8_t action;             /* HRE_SUSPEND_SUSPEND or HRE_SUSPEND_REINSTATE */
+} hre_suspend_payload;
+
+typedef struct hre_rotate_key_payload {
+    uint8_t target[32];         /* address */
+    uint8_t new_key[34];
+} hre_rotate_key_payload;
+
+typedef struct hre_new_record_payload {
+    uint8_t patient[32];            /* patient address */
+    uint8_t lab_org[32];            /* lab organisation id */
+    uint8_t commit_patient_id[32];  /* hre_contract_commit(HRE_COMMIT_PATIENT_ID, ...) */
+    uint8_t commit_test_name[32];   /* hre_contract_commit(HRE_COMMIT_TEST_NAME, ...) */
+    uint64_t date;                  /* seconds since the epoch (clear, for settlement) */
+    uint64_t price;                 /* minor currency units (clear, for settlement) */
+    uint8_t category;               /* host-defined category (grant scopes) */
+    uint8_t doc_sha256[32];         /* sha256 of the off-chain (encrypted) document */
+    const uint8_t *hospital_name;   /* 1..HRE_CONTRACT_NAME_MAX, no control bytes */
+    size_t hospital_name_len;
+    const uint8_t *uri;             /* 1..HRE_CONTRACT_URI_MAX, printable ASCII 0x21..0x7e */
+    size_t uri_len;
+    uint8_t has_supersedes;         /* 0 or 1 */
+    uint8_t supersedes[32];
+} hre_new_record_payload;
+
+typedef struct hre_sign_record_payload {
+    uint8_t record_id[32];
+} hre_sign_record_payload;
+
+typedef struct hre_grant_payload {
+    uint8_t reader_type;            /* HRE_READER_* */
+    uint8_t reader[32];             /* address or org id */
+    uint8_t scope;                  /* HRE_SCOPE_* */
+    uint8_t category;               /* HRE_SCOPE_CATEGORY only (else must be 0) */
+    const uint8_t *record_ids;      /* HRE_SCOPE_RECORDS: count*32 bytes, strictly increasing */
+    size_t record_count;            /* 1..HRE_CONTRACT_GRANT_IDS_MAX (else 0) */
+    uint64_t expiry;                /* 0 = none; else live while block_time < expiry */
+    const uint8_t *envelope;        /* opaque, 0..HRE_CONTRACT_ENVELOPE_MAX bytes */
+    size_t envelope_len;
+} hre_grant_payload;
+
+typedef struct hre_revoke_payload {
+    uint8_t grant_id[32];
+} hre_revoke_payload;
+
+typedef struct hre_log_access_payload {
+    uint8_t record_id[32];
+    uint8_t purpose;                /* host-defined purpose of use code */
+} hre_log_access_payload;
+
+HRE_API int hre_contract_encode_register_org(uint8_t *out, size_t *len, const hre_register_org_payload *p);
+HRE_API int hre_contract_decode_register_org(hre_register_org_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_build_register_org(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
+                                            uint64_t nonce, uint64_t timestamp, const hre_register_org_payload *p);
+
+HRE_API int hre_contract_encode_appoint_admin(uint8_t *out, size_t *len, const hre_appoint_admin_payload *p);
+HRE_API int hre_contract_decode_appoint_admin(hre_appoint_admin_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_build_appoint_admin(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
+                                             uint64_t nonce, uint64_t timestamp, const hre_appoint_admin_payload *p);
+
+HRE_API int hre_contract_encode_register_doctor(uint8_t *out, size_t *len, const hre_register_doctor_payload *p);
+HRE_API int hre_contract_decode_register_doctor(hre_register_doctor_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_build_register_doctor(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
+                                               uint64_t nonce, uint64_t timestamp, const hre_register_doctor_payload *p);
+
+HRE_API int hre_contract_encode_register_patient(uint8_t *out, size_t *len, const hre_register_patient_payload *p);
+HRE_API int hre_contract_decode_register_patient(hre_register_patient_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_build_register_patient(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
+                                                uint64_t nonce, uint64_t timestamp, const hre_register_patient_payload *p);
+
+HRE_API int hre_contract_encode_suspend(uint8_t *out, size_t *len, const hre_suspend_payload *p);
+HRE_API int hre_contract_decode_suspend(hre_suspend_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_build_suspend(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
+                                       uint64_t nonce, uint64_t timestamp, const hre_suspend_payload *p);
+
+HRE_API int hre_contract_encode_rotate_key(uint8_t *out, size_t *len, const hre_rotate_key_payload *p);
+HRE_API int hre_contract_decode_rotate_key(hre_rotate_key_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_build_rotate_key(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
+                                          uint64_t nonce, uint64_t timestamp, const hre_rotate_key_payload *p);
+
+HRE_API int hre_contract_encode_new_record(uint8_t *out, size_t *len, const hre_new_record_payload *p);
+HRE_API int hre_contract_decode_new_record(hre_new_record_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_build_new_record(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
+                                          uint64_t nonce, uint64_t timestamp, const hre_new_record_payload *p);
+
+HRE_API int hre_contract_encode_sign_record(uint8_t *out, size_t *len, const hre_sign_record_payload *p);
+HRE_API int hre_contract_decode_sign_record(hre_sign_record_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_build_sign_record(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
+                                           uint64_t nonce, uint64_t timestamp, const hre_sign_record_payload *p);
+
+HRE_API int hre_contract_encode_grant(uint8_t *out, size_t *len, const hre_grant_payload *p);
+HRE_API int hre_contract_decode_grant(hre_grant_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_build_grant(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
+                                     uint64_t nonce, uint64_t timestamp, const hre_grant_payload *p);
+
+HRE_API int hre_contract_encode_revoke(uint8_t *out, size_t *len, const hre_revoke_payload *p);
+HRE_API int hre_contract_decode_revoke(hre_revoke_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_build_revoke(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
+                                      uint64_t nonce, uint64_t timestamp, const hre_revoke_payload *p);
+
+HRE_API int hre_contract_encode_log_access(uint8_t *out, size_t *len, const hre_log_access_payload *p);
+HRE_API int hre_contract_decode_log_access(hre_log_access_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_build_log_access(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
+                                          uint64_t nonce, uint64_t timestamp, const hre_log_access_payload *p);
+
+HRE_END_DECLS
+
+#endif /* HRE_CONTRACT_H */

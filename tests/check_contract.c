@@ -1,0 +1,1272 @@
+/* Check suite "contract": the record contract (layer 4). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hre/hre.h"
+#include "testutil.h"
+
+#ifdef HRE_WHITEBOX
+#include "core/internal.h"
+#endif
+
+#define T0 1700000000ULL
+
+/* ------------------------------------------------------------------------ */
+/* Fixture                                                                   */
+/* ------------------------------------------------------------------------ */
+
+struct evlog {
+    hre_contract_event ev[256];
+    size_t n;
+    size_t signed_count;
+};
+
+static void on_event(void *ud, const hre_contract_event *ev)
+{
+    struct evlog *l = ud;
+    ck_assert_uint_eq(ev->version, HRE_CONTRACT_EVENT_VERSION);
+    if (ev->type == HRE_EVENT_RECORD_SIGNED) l->signed_count++;
+    if (l->n < 256) l->ev[l->n++] = *ev;
+}
+
+enum { R_AUTH, R_HADMIN, R_LADMIN, R_DOCTOR, R_PATIENT, R_STRANGER, R_SUSPENDED, R_ROTATED, R_COUNT };
+static const char *const role_names[R_COUNT] = {
+    "authority", "hospital admin", "lab admin", "doctor", "patient", "stranger", "suspended admin", "rotated-out key",
+};
+
+struct world {
+    uint8_t net[32];
+    hre_contract *c;
+    struct evlog log;
+    hre_key *k[R_COUNT];
+    hre_key *patient2, *doctor2_new, *hadmin2;
+    uint8_t kenc[R_COUNT][34];
+    uint8_t addr[R_COUNT][32];
+    uint8_t patient2_addr[32];
+    uint8_t hosp_org[32], lab_org[32], genesis_org[32];
+    uint8_t r0[32];   /* record issued by the hospital, unsigned */
+    uint8_t g0[32];   /* grant patient -> doctor, scope all */
+    uint64_t now;
+};
+
+static hre_key *genkey(void)
+{
+    hre_key *k = NULL;
+    ck_assert_int_eq(hre_key_generate(&k, HRE_CURVE_P256), HRE_OK);
+    return k;
+}
+
+static void keyenc(uint8_t out[34], const hre_key *k)
+{
+    hre_pubkey *pk = NULL;
+    ck_assert_int_eq(hre_key_pubkey(&pk, k), HRE_OK);
+    ck_assert_int_eq(hre_pubkey_encode(out, pk), HRE_OK);
+    hre_pubkey_free(pk);
+}
+
+static void addr_of(uint8_t out[32], const hre_key *k)
+{
+    uint8_t e[34];
+    keyenc(e, k);
+    ck_assert_int_eq(hre_contract_address(out, e), HRE_OK);
+}
+
+static uint64_t nonce_of(const hre_contract *c, const hre_key *k)
+{
+    uint8_t e[34];
+    hre_contract_account a;
+    a.version = HRE_CONTRACT_ACCOUNT_VERSION;
+    keyenc(e, k);
+    if (hre_contract_account_by_key(c, e, &a, NULL) != HRE_OK) return 0;
+    return a.nonce;
+}
+
+static void hash_of(const hre_contract *c, uint8_t h[32])
+{
+    ck_assert_int_eq(hre_contract_state_hash(c, h), HRE_OK);
+}
+
+/* Apply like a ledger: verify the signature first, then apply. Frees tx. */
+static int run_tx(struct world *w, hre_tx *tx)
+{
+    int rc;
+    ck_assert_ptr_nonnull(tx);
+    ck_assert_int_eq(hre_tx_verify(tx, hre_tx_network_id(tx), NULL), HRE_OK);
+    rc = hre_contract_apply(w->c, tx, w->now);
+    hre_tx_free(tx);
+    return rc;
+}
+
+/* Apply and expect a refusal with `code`; the state hash must not change. */
+static void refuse(struct world *w, hre_tx *tx, int code, const char *detail_part)
+{
+    uint8_t h0[32], h1[32];
+    size_t depth = hre_contract_undo_depth(w->c);
+    int rc;
+    hash_of(w->c, h0);
+    rc = run_tx(w, tx);
+    ck_assert_msg(rc == code, "expected %d (%s), got %d (%s): %s", code, hre_strerror(code), rc,
+                  hre_strerror(rc), hre_error_detail());
+    ck_assert_str_ne(hre_error_detail(), "");
+    if (detail_part) ck_assert_msg(strstr(hre_error_detail(), detail_part), "detail '%s' lacks '%s'",
+                                   hre_error_detail(), detail_part);
+    hash_of(w->c, h1);
+    ck_assert_mem_eq(h0, h1, 32);
+    ck_assert_uint_eq(depth, hre_contract_undo_depth(w->c));
+}
+
+static void accept(struct world *w, hre_tx *tx)
+{
+    int rc = run_tx(w, tx);
+    ck_assert_msg(rc == HRE_OK, "apply refused: %d %s", rc, hre_error_detail());
+}
+
+static uint8_t txid_of(const hre_tx *tx, uint8_t out[32])
+{
+    ck_assert_int_eq(hre_tx_txid(out, tx), HRE_OK);
+    return out[0];
+}
+
+static hre_tx *b_register_org(struct world *w, const hre_key *s, uint8_t type, const char *name, const hre_key *admin)
+{
+    hre_register_org_payload p;
+    hre_tx *tx = NULL;
+    memset(&p, 0, sizeof p);
+    p.org_type = type;
+    p.name = (const uint8_t *)name;
+    p.name_len = strlen(name);
+    keyenc(p.admin_key, admin);
+    ck_assert_int_eq(hre_contract_build_register_org(&tx, w->net, s, nonce_of(w->c, s), w->now, &p), HRE_OK);
+    return tx;
+}
+
+static hre_tx *b_appoint(struct world *w, const hre_key *s, const uint8_t org[32], const hre_key *admin)
+{
+    hre_appoint_admin_payload p;
+    hre_tx *tx = NULL;
+    memcpy(p.org_id, org, 32);
+    keyenc(p.admin_key, admin);
+    ck_assert_int_eq(hre_contract_build_appoint_admin(&tx, w->net, s, nonce_of(w->c, s), w->now, &p), HRE_OK);
+    return tx;
+}
+
+static hre_tx *b_doctor(struct world *w, const hre_key *s, const hre_key *doc)
+{
+    hre_register_doctor_payload p;
+    hre_tx *tx = NULL;
+    keyenc(p.doctor_key, doc);
+    ck_assert_int_eq(hre_contract_build_register_doctor(&tx, w->net, s, nonce_of(w->c, s), w->now, &p), HRE_OK);
+    return tx;
+}
+
+static hre_tx *b_patient(struct world *w, const hre_key *s)
+{
+    hre_register_patient_payload p = { 0 };
+    hre_tx *tx = NULL;
+    ck_assert_int_eq(hre_contract_build_register_patient(&tx, w->net, s, nonce_of(w->c, s), w->now, &p), HRE_OK);
+    return tx;
+}
+
+static hre_tx *b_suspend(struct world *w, const hre_key *s, const uint8_t target[32], uint8_t action)
+{
+    hre_suspend_payload p;
+    hre_tx *tx = NULL;
+    memcpy(p.target, target, 32);
+    p.action = action;
+    ck_assert_int_eq(hre_contract_build_suspend(&tx, w->net, s, nonce_of(w->c, s), w->now, &p), HRE_OK);
+    return tx;
+}
+
+static hre_tx *b_rotate(struct world *w, const hre_key *s, const uint8_t target[32], const hre_key *nk)
+{
+    hre_rotate_key_payload p;
+    hre_tx *tx = NULL;
+    memcpy(p.target, target, 32);
+    keyenc(p.new_key, nk);
+    ck_assert_int_eq(hre_contract_build_rotate_key(&tx, w->net, s, nonce_of(w->c, s), w->now, &p), HRE_OK);
+    return tx;
+}
+
+static const uint8_t salt[32] = "per-record-salt-0123456789abcdef";
+
+static hre_tx *b_record(struct world *w, const hre_key *s, const uint8_t patient[32], const uint8_t lab[32],
+                        const char *pid, const char *test, uint8_t category)
+{
+    hre_new_record_payload p;
+    hre_tx *tx = NULL;
+    static const char hosp[] = "City Hospital";
+    static const char uri[] = "vault://city/doc-0001";
+    memset(&p, 0, sizeof p);
+    memcpy(p.patient, patient, 32);
+    memcpy(p.lab_org, lab, 32);
+    ck_assert_int_eq(hre_contract_commit(p.commit_patient_id, HRE_COMMIT_PATIENT_ID, salt, sizeof salt,
+                                         (const uint8_t *)pid, strlen(pid)), HRE_OK);
+    ck_assert_int_eq(hre_contract_commit(p.commit_test_name, HRE_COMMIT_TEST_NAME, salt, sizeof salt,
+                                         (const uint8_t *)test, strlen(test)), HRE_OK);
+    p.date = 1699999000;
+    p.price = 12500;
+    p.category = category;
+    memset(p.doc_sha256, 0xd0, 32);
+    p.hospital_name = (const uint8_t *)hosp;
+    p.hospital_name_len = strlen(hosp);
+    p.uri = (const uint8_t *)uri;
+    p.uri_len = strlen(uri);
+    ck_assert_int_eq(hre_contract_build_new_record(&tx, w->net, s, nonce_of(w->c, s), w->now, &p), HRE_OK);
+    return tx;
+}
+
+static hre_tx *b_sign(struct world *w, const hre_key *s, const uint8_t rec[32])
+{
+    hre_sign_record_payload p;
+    hre_tx *tx = NULL;
+    memcpy(p.record_id, rec, 32);
+    ck_assert_int_eq(hre_contract_build_sign_record(&tx, w->net, s, nonce_of(w->c, s), w->now, &p), HRE_OK);
+    return tx;
+}
+
+static hre_tx *b_grant(struct world *w, const hre_key *s, uint8_t rtype, const uint8_t reader[32], uint8_t scope,
+                       uint8_t cat, const uint8_t *ids, size_t nids, uint64_t expiry)
+{
+    hre_grant_payload p;
+    hre_tx *tx = NULL;
+    static const uint8_t env[40] = "wrapped-data-key-for-the-reader.........";
+    memset(&p, 0, sizeof p);
+    p.reader_type = rtype;
+    memcpy(p.reader, reader, 32);
+    p.scope = scope;
+    p.category = cat;
+    p.record_ids = ids;
+    p.record_count = nids;
+    p.expiry = expiry;
+    p.envelope = env;
+    p.envelope_len = sizeof env;
+    ck_assert_int_eq(hre_contract_build_grant(&tx, w->net, s, nonce_of(w->c, s), w->now, &p), HRE_OK);
+    return tx;
+}
+
+static hre_tx *b_revoke(struct world *w, const hre_key *s, const uint8_t g[32])
+{
+    hre_revoke_payload p;
+    hre_tx *tx = NULL;
+    memcpy(p.grant_id, g, 32);
+    ck_assert_int_eq(hre_contract_build_revoke(&tx, w->net, s, nonce_of(w->c, s), w->now, &p), HRE_OK);
+    return tx;
+}
+
+static hre_tx *b_access(struct world *w, const hre_key *s, const uint8_t rec[32])
+{
+    hre_log_access_payload p;
+    hre_tx *tx = NULL;
+    memcpy(p.record_id, rec, 32);
+    p.purpose = 1;
+    ck_assert_int_eq(hre_contract_build_log_access(&tx, w->net, s, nonce_of(w->c, s), w->now, &p), HRE_OK);
+    return tx;
+}
+
+static void new_contract(struct world *w)
+{
+    hre_contract_options o;
+    ck_assert_int_eq(hre_contract_options_init(&o, HRE_CONTRACT_OPTIONS_VERSION), HRE_OK);
+    memcpy(o.network_id, w->net, 32);
+    keyenc(o.authority_key, w->k[R_AUTH]);
+    o.genesis_org_name = "Genesis General";
+    o.on_event = on_event;
+    o.user_data = &w->log;
+    ck_assert_int_eq(hre_contract_new(&w->c, &o), HRE_OK);
+}
+
+/* Builds the standard world used by the matrix and most tests. */
+static struct world *world_new(void)
+{
+    struct world *w = calloc(1, sizeof *w);
+    hre_key *rot_new;
+    hre_tx *tx;
+    ck_assert_ptr_nonnull(w);
+    memset(w->net, 0x42, 32);
+    w->now = T0;
+    for (int i = 0; i < R_COUNT; i++) {
+        w->k[i] = genkey();
+        keyenc(w->kenc[i], w->k[i]);
+        addr_of(w->addr[i], w->k[i]);
+    }
+    w->patient2 = genkey();
+    addr_of(w->patient2_addr, w->patient2);
+    w->hadmin2 = genkey();
+    new_contract(w);
+    ck_assert_int_eq(hre_contract_genesis_org_id(w->genesis_org, w->net), HRE_OK);
+    /* hospital org + admin, lab org + admin */
+    tx = b_register_org(w, w->k[R_AUTH], HRE_ORG_HOSPITAL, "City Hospital", w->k[R_HADMIN]);
+    txid_of(tx, w->hosp_org);
+    accept(w, tx);
+    tx = b_register_org(w, w->k[R_AUTH], HRE_ORG_LAB, "Central Lab", w->k[R_LADMIN]);
+    txid_of(tx, w->lab_org);
+    accept(w, tx);
+    /* the suspended admin: a second hospital admin, suspended by the authority */
+    accept(w, b_appoint(w, w->k[R_AUTH], w->hosp_org, w->k[R_SUSPENDED]));
+    accept(w, b_suspend(w, w->k[R_AUTH], w->addr[R_SUSPENDED], HRE_SUSPEND_SUSPEND));
+    /* doctor of the hospital */
+    accept(w, b_doctor(w, w->k[R_HADMIN], w->k[R_DOCTOR]));
+    /* rotated-out key: a second doctor whose key the hospital admin rotated */
+    accept(w, b_doctor(w, w->k[R_HADMIN], w->k[R_ROTATED]));
+    rot_new = genkey();
+    accept(w, b_rotate(w, w->k[R_HADMIN], w->addr[R_ROTATED], rot_new));
+    w->doctor2_new = rot_new;
+    /* patients */
+    accept(w, b_patient(w, w->k[R_PATIENT]));
+    accept(w, b_patient(w, w->patient2));
+    /* R0: hospital record for the patient; G0: patient grants the doctor all */
+    tx = b_record(w, w->k[R_HADMIN], w->addr[R_PATIENT], w->lab_org, "MRN-0042", "HbA1c", 3);
+    txid_of(tx, w->r0);
+    accept(w, tx);
+    tx = b_grant(w, w->k[R_PATIENT], HRE_READER_ACCOUNT, w->addr[R_DOCTOR], HRE_SCOPE_ALL, 0, NULL, 0, 0);
+    txid_of(tx, w->g0);
+    accept(w, tx);
+    w->log.n = 0;
+    w->log.signed_count = 0;
+    return w;
+}
+
+static void world_free(struct world *w)
+{
+    hre_contract_free(w->c);
+    for (int i = 0; i < R_COUNT; i++) hre_key_free(w->k[i]);
+    hre_key_free(w->patient2);
+    hre_key_free(w->doctor2_new);
+    hre_key_free(w->hadmin2);
+    free(w);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Seed scenario                                                             */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(test_seed_scenario)
+{
+    struct world *w = calloc(1, sizeof *w);
+    hre_key *lab_admin = genkey(), *patient = genkey();
+    uint8_t lab_org[32], rec[32], paddr[32], labaddr[32], authaddr[32];
+    hre_contract_record r;
+    hre_contract_event evs[8];
+    size_t n = 8;
+    hre_tx *tx;
+    memset(w->net, 0x17, 32);
+    w->now = T0;
+    w->k[R_AUTH] = genkey();
+    new_contract(w);
+    addr_of(paddr, patient);
+    addr_of(labaddr, lab_admin);
+    addr_of(authaddr, w->k[R_AUTH]);
+
+    /* 1. the hospital admin (the genesis authority) appoints the lab admin */
+    tx = b_register_org(w, w->k[R_AUTH], HRE_ORG_LAB, "Seed Lab", lab_admin);
+    txid_of(tx, lab_org);
+    accept(w, tx);
+    accept(w, b_patient(w, patient));
+    /* 2. a record is created */
+    tx = b_record(w, w->k[R_AUTH], paddr, lab_org, "patient-7", "blood count", 1);
+    txid_of(tx, rec);
+    accept(w, tx);
+    r.version = HRE_CONTRACT_RECORD_VERSION;
+    ck_assert_int_eq(hre_contract_record_get(w->c, rec, &r), HRE_OK);
+    ck_assert_uint_eq(r.is_valid, 0);
+    ck_assert_uint_eq(r.signature_count, 0);
+    ck_assert_str_eq(r.hospital_name, "City Hospital");
+    ck_assert_uint_eq(r.price, 12500);
+    /* 3. the hospital admin signs it */
+    w->log.signed_count = 0;
+    accept(w, b_sign(w, w->k[R_AUTH], rec));
+    ck_assert_int_eq(hre_contract_record_get(w->c, rec, &r), HRE_OK);
+    ck_assert_uint_eq(r.signature_count, 1);
+    ck_assert_uint_eq(r.is_valid, 0);
+    ck_assert_uint_eq(w->log.signed_count, 0);
+    /* a second signature by the same admin is refused */
+    refuse(w, b_sign(w, w->k[R_AUTH], rec), HRE_EEXISTS, "already signed");
+    /* 4. the lab admin signs it */
+    accept(w, b_sign(w, lab_admin, rec));
+    /* 5. RecordSigned fired exactly once; the record is valid */
+    ck_assert_uint_eq(w->log.signed_count, 1);
+    ck_assert_int_eq(hre_contract_record_get(w->c, rec, &r), HRE_OK);
+    ck_assert_uint_eq(r.is_valid, 1);
+    ck_assert_uint_eq(r.signature_count, 2);
+    ck_assert_mem_eq(r.issuer_signer, authaddr, 32);
+    ck_assert_mem_eq(r.lab_signer, labaddr, 32);
+    ck_assert_mem_eq(r.patient, paddr, 32);
+    /* no more signatures on a valid record */
+    refuse(w, b_sign(w, lab_admin, rec), HRE_ESTATE, "already valid");
+    ck_assert_uint_eq(w->log.signed_count, 1);
+    /* the audit trail of the record */
+    ck_assert_int_eq(hre_contract_record_events(w->c, rec, evs, &n), HRE_OK);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_uint_eq(evs[0].type, HRE_EVENT_RECORD_CREATED);
+    ck_assert_uint_eq(evs[1].type, HRE_EVENT_RECORD_SIGNATURE);
+    ck_assert_uint_eq(evs[2].type, HRE_EVENT_RECORD_SIGNATURE);
+    ck_assert_uint_eq(evs[3].type, HRE_EVENT_RECORD_SIGNED);
+    ck_assert_mem_eq(evs[3].actor, labaddr, 32);
+    ck_assert(evs[0].seq < evs[1].seq && evs[1].seq < evs[2].seq && evs[2].seq < evs[3].seq);
+    /* commitments */
+    ck_assert_int_eq(hre_contract_check_commitment(w->c, rec, salt, sizeof salt, (const uint8_t *)"patient-7", 9,
+                                                   (const uint8_t *)"blood count", 11), HRE_OK);
+    ck_assert_int_eq(hre_contract_check_commitment(w->c, rec, salt, sizeof salt, (const uint8_t *)"patient-8", 9,
+                                                   (const uint8_t *)"blood count", 11), HRE_EVERIFY);
+    ck_assert_int_eq(hre_contract_check_commitment(w->c, rec, salt, sizeof salt, (const uint8_t *)"patient-7", 9,
+                                                   (const uint8_t *)"blood counts", 12), HRE_EVERIFY);
+    ck_assert_int_eq(hre_contract_check_commitment(w->c, rec, salt, 8, (const uint8_t *)"patient-7", 9,
+                                                   (const uint8_t *)"blood count", 11), HRE_EINVAL);
+    hre_key_free(lab_admin);
+    hre_key_free(patient);
+    hre_contract_free(w->c);
+    hre_key_free(w->k[R_AUTH]);
+    free(w);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Authorisation matrix                                                      */
+/* ------------------------------------------------------------------------ */
+
+static hre_tx *matrix_tx(struct world *w, int kind, const hre_key *s, hre_key **tmpkey)
+{
+    *tmpkey = NULL;
+    switch (kind) {
+    case HRE_KIND_REGISTER_ORG:
+        *tmpkey = genkey();
+        return b_register_org(w, s, HRE_ORG_CLINIC, "New Clinic", *tmpkey);
+    case HRE_KIND_APPOINT_ADMIN:
+        *tmpkey = genkey();
+        return b_appoint(w, s, w->lab_org, *tmpkey);
+    case HRE_KIND_REGISTER_DOCTOR:
+        *tmpkey = genkey();
+        return b_doctor(w, s, *tmpkey);
+    case HRE_KIND_REGISTER_PATIENT: return b_patient(w, s);
+    case HRE_KIND_SUSPEND: return b_suspend(w, s, w->addr[R_DOCTOR], HRE_SUSPEND_SUSPEND);
+    case HRE_KIND_ROTATE_KEY:
+        *tmpkey = genkey();
+        return b_rotate(w, s, w->addr[R_DOCTOR], *tmpkey);
+    case HRE_KIND_NEW_RECORD: return b_record(w, s, w->addr[R_PATIENT], w->lab_org, "MRN-1", "CBC", 1);
+    case HRE_KIND_SIGN_RECORD: return b_sign(w, s, w->r0);
+    case HRE_KIND_GRANT:
+        return b_grant(w, s, HRE_READER_ACCOUNT, w->addr[R_DOCTOR], HRE_SCOPE_ALL, 0, NULL, 0, 0);
+    case HRE_KIND_REVOKE: return b_revoke(w, s, w->g0);
+    default: return b_access(w, s, w->r0);
+    }
+}
+
+#define OK_ HRE_OK
+#define AU_ HRE_EAUTH
+#define EX_ HRE_EEXISTS
+/* rows: kinds 1..11; columns: R_AUTH, R_HADMIN, R_LADMIN, R_DOCTOR, R_PATIENT, R_STRANGER, R_SUSPENDED, R_ROTATED */
+static const int matrix[HRE_KIND_MAX + 1][R_COUNT] = {
+    { 0 },
+    /* register_org    */ { OK_, AU_, AU_, AU_, AU_, AU_, AU_, AU_ },
+    /* appoint_admin   */ { OK_, AU_, AU_, AU_, AU_, AU_, AU_, AU_ },
+    /* register_doctor */ { OK_, OK_, OK_, AU_, AU_, AU_, AU_, AU_ },
+    /* register_patient*/ { EX_, EX_, EX_, EX_, EX_, OK_, EX_, AU_ },
+    /* suspend doctor  */ { OK_, OK_, AU_, AU_, AU_, AU_, AU_, AU_ },
+    /* rotate doctor   */ { OK_, OK_, AU_, OK_, AU_, AU_, AU_, AU_ },
+    /* new_record      */ { OK_, OK_, AU_, AU_, AU_, AU_, AU_, AU_ },
+    /* sign_record r0  */ { AU_, OK_, OK_, AU_, AU_, AU_, AU_, AU_ },
+    /* grant           */ { AU_, AU_, AU_, AU_, OK_, AU_, AU_, AU_ },
+    /* revoke g0       */ { AU_, AU_, AU_, AU_, OK_, AU_, AU_, AU_ },
+    /* log_access r0   */ { AU_, AU_, AU_, OK_, OK_, AU_, AU_, AU_ },
+};
+
+START_TEST(test_authorisation_matrix)
+{
+    struct world *w = world_new();
+    for (int kind = 1; kind <= HRE_KIND_MAX; kind++) {
+        for (int role = 0; role < R_COUNT; role++) {
+            hre_key *tmp = NULL;
+            uint8_t h0[32], h1[32];
+            hre_tx *tx = matrix_tx(w, kind, w->k[role], &tmp);
+            int want = matrix[kind][role], rc;
+            size_t depth = hre_contract_undo_depth(w->c);
+            hash_of(w->c, h0);
+            rc = run_tx(w, tx);
+            ck_assert_msg(rc == want, "kind %d by %s: expected %s, got %s (%s)", kind, role_names[role],
+                          hre_strerror(want), hre_strerror(rc), hre_error_detail());
+            if (rc != HRE_OK) {
+                hash_of(w->c, h1);
+                ck_assert_msg(memcmp(h0, h1, 32) == 0, "kind %d by %s: refusal changed the state hash", kind,
+                              role_names[role]);
+                ck_assert_str_ne(hre_error_detail(), "");
+                if (role == R_ROTATED) ck_assert_ptr_nonnull(strstr(hre_error_detail(), "rotated out"));
+                if (role == R_SUSPENDED && want == HRE_EAUTH)
+                    ck_assert_ptr_nonnull(strstr(hre_error_detail(), "suspended"));
+                if (role == R_STRANGER && want == HRE_EAUTH)
+                    ck_assert_ptr_nonnull(strstr(hre_error_detail(), "not registered"));
+            } else {
+                ck_assert_uint_eq(hre_contract_undo_depth(w->c), depth + 1);
+                ck_assert_int_eq(hre_contract_undo(w->c), HRE_OK);
+                hash_of(w->c, h1);
+                ck_assert_msg(memcmp(h0, h1, 32) == 0, "kind %d by %s: undo did not restore the hash", kind,
+                              role_names[role]);
+            }
+            hre_key_free(tmp);
+        }
+    }
+    world_free(w);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Specific refusals                                                         */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(test_signing_rules)
+{
+    struct world *w = world_new();
+    hre_key *lab2 = genkey();
+    uint8_t lab2_org[32], r[32];
+    hre_contract_record rr;
+    hre_tx *tx;
+    /* a second lab with its admin: a third admin, not a signer of r0 */
+    tx = b_register_org(w, w->k[R_AUTH], HRE_ORG_LAB, "Other Lab", lab2);
+    txid_of(tx, lab2_org);
+    accept(w, tx);
+    accept(w, b_appoint(w, w->k[R_AUTH], w->hosp_org, w->hadmin2));
+    accept(w, b_sign(w, w->k[R_HADMIN], w->r0));
+    refuse(w, b_sign(w, w->k[R_HADMIN], w->r0), HRE_EEXISTS, "this admin has already signed");
+    refuse(w, b_sign(w, w->hadmin2, w->r0), HRE_EEXISTS, "another admin of this organisation");
+    refuse(w, b_sign(w, lab2, w->r0), HRE_EAUTH, "issuing or lab organisation");
+    refuse(w, b_sign(w, w->k[R_AUTH], w->r0), HRE_EAUTH, NULL);
+    accept(w, b_sign(w, w->k[R_LADMIN], w->r0));
+    ck_assert_uint_eq(w->log.signed_count, 1);
+    refuse(w, b_sign(w, lab2, w->r0), HRE_ESTATE, "already valid");
+    refuse(w, b_sign(w, w->hadmin2, w->r0), HRE_ESTATE, "already valid");
+    /* unknown record */
+    memset(r, 0xee, 32);
+    refuse(w, b_sign(w, w->k[R_HADMIN], r), HRE_ENOTFOUND, NULL);
+    /* record bound to a lab that is not a lab; unregistered patient */
+    refuse(w, b_record(w, w->k[R_HADMIN], w->addr[R_PATIENT], w->hosp_org, "x", "y", 1), HRE_ESTATE, "not an organisation of type lab");
+    refuse(w, b_record(w, w->k[R_HADMIN], w->addr[R_STRANGER], w->lab_org, "x", "y", 1), HRE_ENOTFOUND, NULL);
+    refuse(w, b_record(w, w->k[R_HADMIN], w->addr[R_DOCTOR], w->lab_org, "x", "y", 1), HRE_ESTATE, NULL);
+    rr.version = HRE_CONTRACT_RECORD_VERSION;
+    ck_assert_int_eq(hre_contract_record_get(w->c, w->r0, &rr), HRE_OK);
+    ck_assert_uint_eq(rr.is_valid, 1);
+    /* corrections: a record superseding r0 (same patient) is accepted; one
+     * for another patient, or naming an unknown record, is refused */
+    {
+        hre_new_record_payload p;
+        uint8_t corr[32];
+        static const char uri[] = "vault://city/doc-0001-v2";
+        memset(&p, 0, sizeof p);
+        memcpy(p.patient, w->addr[R_PATIENT], 32);
+        memcpy(p.lab_org, w->lab_org, 32);
+        p.hospital_name = (const uint8_t *)"Annex";
+        p.hospital_name_len = 5;
+        p.uri = (const uint8_t *)uri;
+        p.uri_len = strlen(uri);
+        p.has_supersedes = 1;
+        memcpy(p.supersedes, w->r0, 32);
+        ck_assert_int_eq(hre_contract_build_new_record(&tx, w->net, w->k[R_HADMIN], nonce_of(w->c, w->k[R_HADMIN]),
+                                                       w->now, &p), HRE_OK);
+        txid_of(tx, corr);
+        accept(w, tx);
+        ck_assert_int_eq(hre_contract_record_get(w->c, corr, &rr), HRE_OK);
+        ck_assert_uint_eq(rr.has_supersedes, 1);
+        ck_assert_mem_eq(rr.supersedes, w->r0, 32);
+        ck_assert_str_eq(rr.hospital_name, "Annex");
+        ck_assert_str_eq(rr.uri, uri);
+        memcpy(p.patient, w->patient2_addr, 32);
+        ck_assert_int_eq(hre_contract_build_new_record(&tx, w->net, w->k[R_HADMIN], nonce_of(w->c, w->k[R_HADMIN]),
+                                                       w->now, &p), HRE_OK);
+        refuse(w, tx, HRE_ESTATE, "another patient");
+        p.supersedes[0] ^= 1;
+        ck_assert_int_eq(hre_contract_build_new_record(&tx, w->net, w->k[R_HADMIN], nonce_of(w->c, w->k[R_HADMIN]),
+                                                       w->now, &p), HRE_OK);
+        refuse(w, tx, HRE_ENOTFOUND, "superseded");
+    }
+    /* a suspended doctor loses access even with a live grant */
+    accept(w, b_suspend(w, w->k[R_HADMIN], w->addr[R_DOCTOR], HRE_SUSPEND_SUSPEND));
+    ck_assert_int_eq(hre_contract_can_access(w->c, w->addr[R_DOCTOR], w->r0, w->now), HRE_EAUTH);
+    refuse(w, b_access(w, w->k[R_DOCTOR], w->r0), HRE_EAUTH, "suspended");
+    accept(w, b_suspend(w, w->k[R_HADMIN], w->addr[R_DOCTOR], HRE_SUSPEND_REINSTATE));
+    ck_assert_int_eq(hre_contract_can_access(w->c, w->addr[R_DOCTOR], w->r0, w->now), HRE_OK);
+    hre_key_free(lab2);
+    world_free(w);
+}
+END_TEST
+
+START_TEST(test_consent_rules)
+{
+    struct world *w = world_new();
+    uint8_t r1[32], r2[32], g1[32], g2[32], ids[2][32];
+    hre_contract_grant gs[4];
+    size_t n;
+    hre_tx *tx;
+    /* the doctor can read r0 through g0; the patient can always */
+    accept(w, b_access(w, w->k[R_DOCTOR], w->r0));
+    accept(w, b_access(w, w->k[R_PATIENT], w->r0));
+    ck_assert_int_eq(hre_contract_can_access(w->c, w->addr[R_DOCTOR], w->r0, w->now), HRE_OK);
+    /* patient2 cannot grant the patient's records */
+    refuse(w, b_grant(w, w->patient2, HRE_READER_ACCOUNT, w->addr[R_LADMIN], HRE_SCOPE_RECORDS, 0,
+                      w->r0, 1, 0), HRE_EAUTH, "belongs to another patient");
+    /* nor revoke the patient's grant */
+    refuse(w, b_revoke(w, w->patient2, w->g0), HRE_EAUTH, "another patient");
+    /* log access without a grant */
+    refuse(w, b_access(w, w->k[R_LADMIN], w->r0), HRE_EAUTH, "no live grant");
+    refuse(w, b_access(w, w->patient2, w->r0), HRE_EAUTH, "no live grant");
+    /* after revoke */
+    accept(w, b_revoke(w, w->k[R_PATIENT], w->g0));
+    refuse(w, b_access(w, w->k[R_DOCTOR], w->r0), HRE_EAUTH, "no live grant");
+    refuse(w, b_revoke(w, w->k[R_PATIENT], w->g0), HRE_ESTATE, "already revoked");
+    ck_assert_int_eq(hre_contract_can_access(w->c, w->addr[R_DOCTOR], w->r0, w->now), HRE_EAUTH);
+    /* expiry: live while block time < expiry */
+    tx = b_grant(w, w->k[R_PATIENT], HRE_READER_ACCOUNT, w->addr[R_LADMIN], HRE_SCOPE_ALL, 0, NULL, 0, T0 + 100);
+    txid_of(tx, g1);
+    accept(w, tx);
+    w->now = T0 + 99;
+    accept(w, b_access(w, w->k[R_LADMIN], w->r0));
+    w->now = T0 + 100;
+    refuse(w, b_access(w, w->k[R_LADMIN], w->r0), HRE_EAUTH, "no live grant");
+    refuse(w, b_grant(w, w->k[R_PATIENT], HRE_READER_ACCOUNT, w->addr[R_LADMIN], HRE_SCOPE_ALL, 0, NULL, 0, T0 + 50),
+           HRE_ESTATE, "expiry");
+    /* category and record-list scopes, organisation readers */
+    tx = b_record(w, w->k[R_HADMIN], w->addr[R_PATIENT], w->lab_org, "MRN-0042", "X-ray", 7);
+    txid_of(tx, r1);
+    accept(w, tx);
+    tx = b_record(w, w->k[R_HADMIN], w->addr[R_PATIENT], w->lab_org, "MRN-0042", "MRI", 8);
+    txid_of(tx, r2);
+    accept(w, tx);
+    accept(w, b_grant(w, w->k[R_PATIENT], HRE_READER_ORG, w->lab_org, HRE_SCOPE_CATEGORY, 7, NULL, 0, 0));
+    accept(w, b_access(w, w->k[R_LADMIN], r1));
+    refuse(w, b_access(w, w->k[R_LADMIN], r2), HRE_EAUTH, NULL);
+    if (memcmp(r1, r2, 32) < 0) { memcpy(ids[0], r1, 32); memcpy(ids[1], r2, 32); }
+    else { memcpy(ids[0], r2, 32); memcpy(ids[1], r1, 32); }
+    tx = b_grant(w, w->k[R_PATIENT], HRE_READER_ORG, w->hosp_org, HRE_SCOPE_RECORDS, 0, &ids[0][0], 2, 0);
+    txid_of(tx, g2);
+    accept(w, tx);
+    accept(w, b_access(w, w->k[R_DOCTOR], r2));            /* hospital doctor through the org grant */
+    refuse(w, b_access(w, w->k[R_DOCTOR], w->r0), HRE_EAUTH, NULL);
+    /* grants query */
+    n = 4;
+    gs[0].version = HRE_CONTRACT_GRANT_VERSION;
+    ck_assert_int_eq(hre_contract_grants_by_patient(w->c, w->addr[R_PATIENT], gs, &n), HRE_OK);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_mem_eq(gs[0].id, w->g0, 32);
+    ck_assert_uint_eq(gs[0].revoked, 1);
+    ck_assert_mem_eq(gs[1].id, g1, 32);
+    ck_assert_uint_eq(gs[1].expiry, T0 + 100);
+    ck_assert_mem_eq(gs[3].id, g2, 32);
+    ck_assert_uint_eq(gs[3].record_count, 2);
+    {
+        uint8_t got[2][32], env[64];
+        size_t k = 2, el = sizeof env;
+        ck_assert_int_eq(hre_contract_grant_records(w->c, g2, &got[0][0], &k), HRE_OK);
+        ck_assert_uint_eq(k, 2);
+        ck_assert_mem_eq(got, ids, 64);
+        ck_assert_int_eq(hre_contract_grant_envelope(w->c, g2, env, &el), HRE_OK);
+        ck_assert_uint_eq(el, 40);
+        el = 3;
+        ck_assert_int_eq(hre_contract_grant_envelope(w->c, g2, env, &el), HRE_EBUFSIZE);
+        ck_assert_uint_eq(el, 40);
+    }
+    n = 1;
+    ck_assert_int_eq(hre_contract_grants_by_patient(w->c, w->addr[R_PATIENT], gs, &n), HRE_EBUFSIZE);
+    ck_assert_uint_eq(n, 4);
+    /* records by patient, oldest first */
+    {
+        uint8_t recs[3][32];
+        size_t k = 3;
+        ck_assert_int_eq(hre_contract_records_by_patient(w->c, w->addr[R_PATIENT], &recs[0][0], &k), HRE_OK);
+        ck_assert_uint_eq(k, 3);
+        ck_assert_mem_eq(recs[0], w->r0, 32);
+        ck_assert_mem_eq(recs[1], r1, 32);
+        ck_assert_mem_eq(recs[2], r2, 32);
+    }
+    /* the patient's audit trail contains the accesses */
+    {
+        hre_contract_event ev[64];
+        size_t k = 64, accesses = 0;
+        ck_assert_int_eq(hre_contract_account_events(w->c, w->addr[R_PATIENT], ev, &k), HRE_OK);
+        for (size_t i = 0; i < k; i++) accesses += ev[i].type == HRE_EVENT_ACCESS_LOGGED;
+        ck_assert_uint_eq(accesses, 5);
+    }
+    world_free(w);
+}
+END_TEST
+
+START_TEST(test_replay_network_rotation)
+{
+    struct world *w = world_new();
+    hre_tx *tx, *tx2;
+    uint8_t other[32], buf[4096], h0[32], h1[32];
+    size_t len = sizeof buf;
+    hre_key *pnew = genkey();
+    hre_contract_account a;
+    hre_log_access_payload lp;
+    /* replay: apply the very same bytes twice */
+    tx = b_access(w, w->k[R_DOCTOR], w->r0);
+    ck_assert_int_eq(hre_tx_encode(buf, &len, tx), HRE_OK);
+    accept(w, tx);
+    ck_assert_int_eq(hre_tx_decode(&tx2, buf, len), HRE_OK);
+    refuse(w, tx2, HRE_ESTATE, "expected");
+    /* a nonce gap */
+    memcpy(lp.record_id, w->r0, 32);
+    lp.purpose = 0;
+    ck_assert_int_eq(hre_contract_build_log_access(&tx, w->net, w->k[R_DOCTOR], nonce_of(w->c, w->k[R_DOCTOR]) + 1,
+                                                   w->now, &lp), HRE_OK);
+    refuse(w, tx, HRE_ESTATE, "nonce");
+    /* another network */
+    memset(other, 0x43, 32);
+    ck_assert_int_eq(hre_contract_build_log_access(&tx, other, w->k[R_DOCTOR], nonce_of(w->c, w->k[R_DOCTOR]),
+                                                   w->now, &lp), HRE_OK);
+    refuse(w, tx, HRE_EVERIFY, "another network");
+    /* unknown kind */
+    ck_assert_int_eq(hre_tx_new(&tx, w->net, 99, 0, w->now, NULL, 0), HRE_OK);
+    ck_assert_int_eq(hre_tx_sign(tx, w->k[R_DOCTOR]), HRE_OK);
+    refuse(w, tx, HRE_EUNSUPPORTED, NULL);
+    /* malformed payload (trailing byte) */
+    {
+        uint8_t pl[40];
+        memset(pl, 0, sizeof pl);
+        pl[0] = 1;
+        ck_assert_int_eq(hre_tx_new(&tx, w->net, HRE_KIND_LOG_ACCESS, nonce_of(w->c, w->k[R_DOCTOR]), w->now, pl, 35), HRE_OK);
+        ck_assert_int_eq(hre_tx_sign(tx, w->k[R_DOCTOR]), HRE_OK);
+        refuse(w, tx, HRE_EDECODE, "trailing");
+    }
+    /* patient self-rotation: the old key is refused afterwards, address unchanged */
+    accept(w, b_rotate(w, w->k[R_PATIENT], w->addr[R_PATIENT], pnew));
+    refuse(w, b_access(w, w->k[R_PATIENT], w->r0), HRE_EAUTH, "rotated out");
+    accept(w, b_access(w, pnew, w->r0));
+    a.version = HRE_CONTRACT_ACCOUNT_VERSION;
+    ck_assert_int_eq(hre_contract_account_get(w->c, w->addr[R_PATIENT], &a), HRE_OK);
+    {
+        uint8_t e[34];
+        int retired = -1;
+        keyenc(e, pnew);
+        ck_assert_mem_eq(a.key, e, 34);
+        ck_assert_uint_eq(a.role, HRE_ROLE_PATIENT);
+        ck_assert_int_eq(hre_contract_account_by_key(w->c, w->kenc[R_PATIENT], &a, &retired), HRE_OK);
+        ck_assert_int_eq(retired, 1);
+        ck_assert_mem_eq(a.address, w->addr[R_PATIENT], 32);
+    }
+    /* a rotated-out key cannot be reused by anyone */
+    refuse(w, b_rotate(w, pnew, w->addr[R_PATIENT], w->k[R_PATIENT]), HRE_EEXISTS, "rotated out");
+    refuse(w, b_rotate(w, w->k[R_HADMIN], w->addr[R_DOCTOR], w->k[R_ROTATED]), HRE_EEXISTS, NULL);
+    /* a patient cannot rotate someone else; an admin cannot rotate a patient */
+    refuse(w, b_rotate(w, w->patient2, w->addr[R_PATIENT], w->hadmin2), HRE_EAUTH, NULL);
+    refuse(w, b_rotate(w, w->k[R_AUTH], w->addr[R_PATIENT], w->hadmin2), HRE_EAUTH, "patient");
+    /* suspension: reinstating an active account and suspending twice */
+    refuse(w, b_suspend(w, w->k[R_AUTH], w->addr[R_DOCTOR], HRE_SUSPEND_REINSTATE), HRE_ESTATE, NULL);
+    refuse(w, b_suspend(w, w->k[R_AUTH], w->addr[R_SUSPENDED], HRE_SUSPEND_SUSPEND), HRE_ESTATE, NULL);
+    refuse(w, b_suspend(w, w->k[R_HADMIN], w->addr[R_AUTH], HRE_SUSPEND_SUSPEND), HRE_EAUTH, NULL);
+    refuse(w, b_suspend(w, w->k[R_AUTH], w->addr[R_PATIENT], HRE_SUSPEND_SUSPEND), HRE_EAUTH, NULL);
+    hash_of(w->c, h0);
+    accept(w, b_suspend(w, w->k[R_HADMIN], w->addr[R_SUSPENDED], HRE_SUSPEND_REINSTATE));
+    accept(w, b_sign(w, w->k[R_SUSPENDED], w->r0));   /* reinstated admin may act again */
+    ck_assert_int_eq(hre_contract_undo(w->c), HRE_OK);
+    ck_assert_int_eq(hre_contract_undo(w->c), HRE_OK);
+    hash_of(w->c, h1);
+    ck_assert_mem_eq(h0, h1, 32);
+    hre_key_free(pnew);
+    world_free(w);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Payload codecs                                                            */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(test_payload_codecs)
+{
+    uint8_t buf[3000], ids[3][32];
+    size_t len;
+    hre_new_record_payload nr, nr2;
+    hre_grant_payload g, g2;
+    memset(&nr, 0, sizeof nr);
+    memset(nr.patient, 1, 32);
+    nr.hospital_name = (const uint8_t *)"H";
+    nr.hospital_name_len = 1;
+    nr.uri = (const uint8_t *)"u:1";
+    nr.uri_len = 3;
+    nr.has_supersedes = 1;
+    memset(nr.supersedes, 9, 32);
+    nr.price = 77;
+    len = 0;
+    ck_assert_int_eq(hre_contract_encode_new_record(NULL, &len, &nr), HRE_EBUFSIZE);
+    ck_assert_uint_eq(len, 1 + 128 + 16 + 1 + 32 + 2 + 4 + 1 + 32);
+    len = sizeof buf;
+    ck_assert_int_eq(hre_contract_encode_new_record(buf, &len, &nr), HRE_OK);
+    ck_assert_int_eq(hre_contract_decode_new_record(&nr2, buf, len), HRE_OK);
+    ck_assert_uint_eq(nr2.price, 77);
+    ck_assert_uint_eq(nr2.uri_len, 3);
+    ck_assert_mem_eq(nr2.supersedes, nr.supersedes, 32);
+    /* trailing byte, truncation, wrong version, bad flag */
+    ck_assert_int_eq(hre_contract_decode_new_record(&nr2, buf, len + 1), HRE_EDECODE);
+    ck_assert_int_eq(hre_contract_decode_new_record(&nr2, buf, len - 1), HRE_EDECODE);
+    buf[0] = 2;
+    ck_assert_int_eq(hre_contract_decode_new_record(&nr2, buf, len), HRE_EDECODE);
+    buf[0] = 1;
+    buf[len - 33] = 2;
+    ck_assert_int_eq(hre_contract_decode_new_record(&nr2, buf, len), HRE_EDECODE);
+    /* over-cap uri */
+    {
+        uint8_t longuri[200];
+        memset(longuri, 'a', sizeof longuri);
+        nr.uri = longuri;
+        nr.uri_len = 129;
+        len = sizeof buf;
+        ck_assert_int_eq(hre_contract_encode_new_record(buf, &len, &nr), HRE_ELIMIT);
+    }
+    /* grants: sorted ids only, caps */
+    memset(ids[0], 1, 32);
+    memset(ids[1], 2, 32);
+    memset(ids[2], 2, 32);
+    memset(&g, 0, sizeof g);
+    g.scope = HRE_SCOPE_RECORDS;
+    g.record_ids = &ids[0][0];
+    g.record_count = 2;
+    len = sizeof buf;
+    ck_assert_int_eq(hre_contract_encode_grant(buf, &len, &g), HRE_OK);
+    ck_assert_int_eq(hre_contract_decode_grant(&g2, buf, len), HRE_OK);
+    ck_assert_uint_eq(g2.record_count, 2);
+    ck_assert_mem_eq(g2.record_ids, ids, 64);
+    g.record_ids = &ids[1][0];
+    len = sizeof buf;
+    ck_assert_int_eq(hre_contract_encode_grant(buf, &len, &g), HRE_EINVAL);   /* duplicate ids */
+    g.record_ids = &ids[0][0];
+    g.envelope_len = HRE_CONTRACT_ENVELOPE_MAX + 1;
+    g.envelope = buf;
+    len = sizeof buf;
+    ck_assert_int_eq(hre_contract_encode_grant(buf, &len, &g), HRE_ELIMIT);
+    /* non-minimal CompactSize for the name of register_org */
+    {
+        static const uint8_t bad[] = { 1, 1, 0xfd, 0x01, 0x00, 'A' };
+        hre_register_org_payload ro;
+        ck_assert_int_eq(hre_contract_decode_register_org(&ro, bad, sizeof bad), HRE_EDECODE);
+    }
+    /* register_patient is exactly one byte */
+    {
+        static const uint8_t one[] = { 1, 0 };
+        hre_register_patient_payload rp;
+        ck_assert_int_eq(hre_contract_decode_register_patient(&rp, one, 1), HRE_OK);
+        ck_assert_int_eq(hre_contract_decode_register_patient(&rp, one, 2), HRE_EDECODE);
+        ck_assert_int_eq(hre_contract_decode_register_patient(&rp, one, 0), HRE_EDECODE);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Property tests: random sequences, undo, snapshot                          */
+/* ------------------------------------------------------------------------ */
+
+#define NKEYS 10
+#define POOL 64
+
+struct rworld {
+    struct world *w;
+    hre_key *keys[POOL];
+    int owned[POOL];
+    int nkeys;
+    const hre_key *pat[POOL];
+    int npat;
+    uint8_t recs[64][32];
+    int nrecs;
+    uint8_t grants[64][32];
+    const hre_key *grant_owner[64];
+    int ngrants;
+    const hre_key *last_signer;
+};
+
+static const hre_key *pick_key(struct rworld *rw)
+{
+    return rw->keys[hre_t_rand_below((uint64_t)rw->nkeys)];
+}
+
+static const uint8_t *pick_addr(struct rworld *rw, uint8_t tmp[32])
+{
+    addr_of(tmp, pick_key(rw));
+    return tmp;
+}
+
+static const hre_key *pick_patient(struct rworld *rw)
+{
+    return rw->pat[hre_t_rand_below((uint64_t)rw->npat)];
+}
+
+/* Mostly a signer that plausibly may send `kind`; sometimes anyone. */
+static const hre_key *pick_signer(struct rworld *rw, int kind)
+{
+    struct world *w = rw->w;
+    static const int staff[3] = { R_AUTH, R_HADMIN, R_LADMIN };
+    if (hre_t_rand_below(10) < 3) return pick_key(rw);
+    switch (kind) {
+    case HRE_KIND_REGISTER_ORG: case HRE_KIND_APPOINT_ADMIN: return w->k[R_AUTH];
+    case HRE_KIND_REGISTER_DOCTOR: case HRE_KIND_SUSPEND: case HRE_KIND_SIGN_RECORD:
+        return w->k[staff[hre_t_rand_below(3)]];
+    case HRE_KIND_NEW_RECORD: return w->k[hre_t_rand_below(2) ? R_HADMIN : R_AUTH];
+    case HRE_KIND_REGISTER_PATIENT: return rw->keys[R_COUNT + hre_t_rand_below(NKEYS)];
+    case HRE_KIND_GRANT: case HRE_KIND_REVOKE: return pick_patient(rw);
+    case HRE_KIND_LOG_ACCESS: return hre_t_rand_below(2) ? w->k[R_DOCTOR] : pick_patient(rw);
+    default: return pick_key(rw);
+    }
+}
+
+static hre_tx *random_tx(struct rworld *rw, int *kind_out, hre_key **fresh)
+{
+    struct world *w = rw->w;
+    uint8_t a[32];
+    int kind = 1 + (int)hre_t_rand_below(HRE_KIND_MAX);
+    const hre_key *s = pick_signer(rw, kind);
+    static const uint8_t zero[32];
+    const uint8_t *rec = rw->nrecs ? rw->recs[hre_t_rand_below((uint64_t)rw->nrecs)] : zero;
+    hre_tx *tx = NULL;
+    *kind_out = kind;
+    *fresh = NULL;
+    switch (kind) {
+    case HRE_KIND_REGISTER_ORG:
+        *fresh = genkey();
+        tx = b_register_org(w, s, (uint8_t)(1 + hre_t_rand_below(6)), "Rand Org", hre_t_rand_below(4) ? *fresh : pick_key(rw));
+        break;
+    case HRE_KIND_APPOINT_ADMIN:
+        *fresh = genkey();
+        tx = b_appoint(w, s, hre_t_rand_below(2) ? w->lab_org : w->hosp_org, hre_t_rand_below(4) ? *fresh : pick_key(rw));
+        break;
+    case HRE_KIND_REGISTER_DOCTOR:
+        *fresh = genkey();
+        tx = b_doctor(w, s, hre_t_rand_below(4) ? *fresh : pick_key(rw));
+        break;
+    case HRE_KIND_REGISTER_PATIENT: tx = b_patient(w, s); break;
+    case HRE_KIND_SUSPEND: {
+        /* the fixture's signing roles stay usable: only the suspended admin
+         * and keys added by the run are targeted */
+        if (hre_t_rand_below(2)) memcpy(a, w->addr[R_SUSPENDED], 32);
+        else addr_of(a, rw->keys[R_COUNT + hre_t_rand_below((uint64_t)(rw->nkeys - R_COUNT))]);
+        tx = b_suspend(w, s, a, (uint8_t)hre_t_rand_below(2));
+        break;
+    }
+    case HRE_KIND_ROTATE_KEY:
+        *fresh = genkey();
+        {
+            const hre_key *t = rw->keys[R_COUNT + hre_t_rand_below((uint64_t)(rw->nkeys - R_COUNT))];
+            if (hre_t_rand_below(2)) s = t;          /* self-rotation */
+            addr_of(a, t);
+        }
+        tx = b_rotate(w, s, a, hre_t_rand_below(5) ? *fresh : pick_key(rw));
+        break;
+    case HRE_KIND_NEW_RECORD:
+        addr_of(a, hre_t_rand_below(5) ? pick_patient(rw) : pick_key(rw));
+        tx = b_record(w, s, a, hre_t_rand_below(6) ? w->lab_org : w->hosp_org, "id", "t",
+                      (uint8_t)hre_t_rand_below(3));
+        break;
+    case HRE_KIND_SIGN_RECORD: tx = b_sign(w, s, rec); break;
+    case HRE_KIND_GRANT: {
+        uint8_t scope = (uint8_t)hre_t_rand_below(3);
+        tx = b_grant(w, s, HRE_READER_ACCOUNT, pick_addr(rw, a), scope, scope == 1 ? (uint8_t)hre_t_rand_below(3) : 0,
+                     scope == 2 ? rec : NULL, scope == 2 ? 1 : 0, hre_t_rand_below(2) ? 0 : w->now + hre_t_rand_below(20));
+        break;
+    }
+    case HRE_KIND_REVOKE: {
+        int gi = (int)hre_t_rand_below((uint64_t)rw->ngrants);
+        if (hre_t_rand_below(4)) s = rw->grant_owner[gi];
+        tx = b_revoke(w, s, rw->grants[gi]);
+        break;
+    }
+    default: tx = b_access(w, s, rec); break;
+    }
+    if (kind == HRE_KIND_REGISTER_PATIENT && rw->npat < POOL) rw->pat[rw->npat] = s;  /* kept only if accepted */
+    rw->last_signer = s;
+    return tx;
+}
+
+/* Compare the query answers of two states for every known key/record. */
+static void same_answers(struct rworld *rw, const hre_contract *a, const hre_contract *b)
+{
+    for (int i = 0; i < rw->nkeys; i++) {
+        uint8_t ad[32], ids_a[64 * 32], ids_b[64 * 32];
+        size_t na = 64, nb = 64;
+        hre_contract_account x, y;
+        hre_contract_event ea[64], eb[64];
+        addr_of(ad, rw->keys[i]);
+        x.version = y.version = HRE_CONTRACT_ACCOUNT_VERSION;
+        ck_assert_int_eq(hre_contract_account_get(a, ad, &x), hre_contract_account_get(b, ad, &y));
+        ck_assert_mem_eq(&x, &y, sizeof x);
+        ck_assert_int_eq(hre_contract_records_by_patient(a, ad, ids_a, &na),
+                         hre_contract_records_by_patient(b, ad, ids_b, &nb));
+        ck_assert_uint_eq(na, nb);
+        if (na && na <= 64) ck_assert_mem_eq(ids_a, ids_b, na * 32);
+        na = nb = 64;
+        ck_assert_int_eq(hre_contract_account_events(a, ad, ea, &na), hre_contract_account_events(b, ad, eb, &nb));
+        ck_assert_uint_eq(na, nb);
+        if (na && na <= 64) ck_assert_mem_eq(ea, eb, na * sizeof ea[0]);
+    }
+    for (int i = 0; i < rw->nrecs; i++) {
+        hre_contract_record x, y;
+        x.version = y.version = HRE_CONTRACT_RECORD_VERSION;
+        ck_assert_int_eq(hre_contract_record_get(a, rw->recs[i], &x), hre_contract_record_get(b, rw->recs[i], &y));
+        ck_assert_mem_eq(&x, &y, sizeof x);
+    }
+}
+
+static void snapshot_roundtrip(struct rworld *rw)
+{
+    struct world *w = rw->w;
+    hre_contract *c2 = NULL;
+    hre_contract_options o;
+    uint8_t *buf, h0[32], h1[32];
+    size_t len = 0;
+    ck_assert_int_eq(hre_contract_snapshot_save(w->c, NULL, &len), HRE_EBUFSIZE);
+    buf = malloc(len);
+    ck_assert_int_eq(hre_contract_snapshot_save(w->c, buf, &len), HRE_OK);
+    hre_contract_options_init(&o, HRE_CONTRACT_OPTIONS_VERSION);
+    memcpy(o.network_id, w->net, 32);
+    memcpy(o.authority_key, w->kenc[R_AUTH], 34);
+    ck_assert_int_eq(hre_contract_snapshot_load(&c2, &o, buf, len), HRE_OK);
+    hash_of(w->c, h0);
+    hash_of(c2, h1);
+    ck_assert_mem_eq(h0, h1, 32);
+    same_answers(rw, w->c, c2);
+    hre_contract_free(c2);
+    /* damaged: checksum catches any flipped byte */
+    buf[len / 2] ^= 0x20;
+    ck_assert_int_eq(hre_contract_snapshot_load(&c2, &o, buf, len), HRE_ECORRUPT);
+    ck_assert_ptr_null(c2);
+    buf[len / 2] ^= 0x20;
+    /* another network */
+    o.network_id[0] ^= 1;
+    ck_assert_int_eq(hre_contract_snapshot_load(&c2, &o, buf, len), HRE_EINVAL);
+    free(buf);
+}
+
+START_TEST(test_random_apply_undo_snapshot)
+{
+    struct rworld rw;
+    uint8_t (*hashes)[32];
+    int steps = 400, applied = 0, accepted_kinds[HRE_KIND_MAX + 1] = { 0 };
+    hre_t_reseed(hre_t_seed() ^ 0xc0117ac7);
+    memset(&rw, 0, sizeof rw);
+    rw.w = world_new();
+    for (int i = 0; i < R_COUNT; i++) rw.keys[rw.nkeys++] = rw.w->k[i];
+    for (int i = 0; i < NKEYS; i++) {
+        rw.owned[rw.nkeys] = 1;
+        rw.keys[rw.nkeys++] = genkey();
+    }
+    rw.pat[rw.npat++] = rw.w->k[R_PATIENT];
+    rw.pat[rw.npat++] = rw.w->patient2;
+    memcpy(rw.recs[rw.nrecs++], rw.w->r0, 32);
+    rw.grant_owner[rw.ngrants] = rw.w->k[R_PATIENT];
+    memcpy(rw.grants[rw.ngrants++], rw.w->g0, 32);
+    hashes = malloc((size_t)(steps + 1) * 32);
+    hash_of(rw.w->c, hashes[0]);
+    for (int i = 0; i < steps; i++) {
+        int kind, rc;
+        uint8_t id[32], before[32], after[32];
+        hre_key *fresh = NULL;
+        hre_tx *tx = random_tx(&rw, &kind, &fresh);
+        txid_of(tx, id);
+        hash_of(rw.w->c, before);
+        rw.w->now += hre_t_rand_below(3);
+        rc = run_tx(rw.w, tx);
+        hash_of(rw.w->c, after);
+        if (fresh && rw.nkeys < POOL) {
+            rw.owned[rw.nkeys] = 1;
+            rw.keys[rw.nkeys++] = fresh;
+        } else {
+            hre_key_free(fresh);
+        }
+        if (rc != HRE_OK) {
+            ck_assert_mem_eq(before, after, 32);
+            continue;
+        }
+        if (kind == HRE_KIND_REGISTER_PATIENT && rw.npat < POOL) rw.npat++;
+        accepted_kinds[kind]++;
+        applied++;
+        memcpy(hashes[applied], after, 32);
+        if (kind == HRE_KIND_NEW_RECORD && rw.nrecs < 64) memcpy(rw.recs[rw.nrecs++], id, 32);
+        if (kind == HRE_KIND_GRANT && rw.ngrants < 64) {
+            rw.grant_owner[rw.ngrants] = rw.last_signer;
+            memcpy(rw.grants[rw.ngrants++], id, 32);
+        }
+        if (i % 100 == 99) snapshot_roundtrip(&rw);
+    }
+    ck_assert_int_gt(applied, steps / 8);
+    {
+        int kinds = 0;
+        for (int k = 1; k <= HRE_KIND_MAX; k++) kinds += accepted_kinds[k] > 0;
+        ck_assert_msg(kinds >= HRE_KIND_MAX - 1, "only %d kinds were accepted in the random run", kinds);
+    }
+    snapshot_roundtrip(&rw);
+    ck_assert_uint_eq(hre_contract_undo_depth(rw.w->c), (size_t)applied + 11);
+    for (int i = applied; i > 0; i--) {
+        uint8_t h[32];
+        ck_assert_int_eq(hre_contract_undo(rw.w->c), HRE_OK);
+        hash_of(rw.w->c, h);
+        ck_assert_msg(memcmp(h, hashes[i - 1], 32) == 0, "undo step %d did not restore the hash", i);
+    }
+    /* undo the fixture too, down to genesis, then the journal is empty */
+    while (hre_contract_undo_depth(rw.w->c)) ck_assert_int_eq(hre_contract_undo(rw.w->c), HRE_OK);
+    ck_assert_int_eq(hre_contract_undo(rw.w->c), HRE_ESTATE);
+    {
+        hre_contract_stats st;
+        st.version = HRE_CONTRACT_STATS_VERSION;
+        ck_assert_int_eq(hre_contract_stats_get(rw.w->c, &st), HRE_OK);
+        ck_assert_uint_eq(st.accounts, 1);
+        ck_assert_uint_eq(st.records, 0);
+        ck_assert_uint_eq(st.events, 0);
+        ck_assert_uint_eq(st.orgs, 1);
+    }
+    {
+        /* genesis hash equals a freshly created state's hash */
+        struct world fresh;
+        uint8_t h0[32], h1[32];
+        memset(&fresh, 0, sizeof fresh);
+        memcpy(fresh.net, rw.w->net, 32);
+        fresh.k[R_AUTH] = rw.w->k[R_AUTH];
+        new_contract(&fresh);
+        hash_of(fresh.c, h0);
+        hash_of(rw.w->c, h1);
+        ck_assert_mem_eq(h0, h1, 32);
+        hre_contract_free(fresh.c);
+    }
+    for (int i = 0; i < rw.nkeys; i++)
+        if (rw.owned[i]) hre_key_free(rw.keys[i]);
+    free(hashes);
+    world_free(rw.w);
+}
+END_TEST
+
+/* records-by-patient across chunk boundaries, with undo in between */
+START_TEST(test_records_by_patient_order)
+{
+    struct world *w = world_new();
+    uint8_t ids[40][32], got[40 * 32];
+    size_t n;
+    memcpy(ids[0], w->r0, 32);
+    for (int i = 1; i < 40; i++) {
+        hre_tx *tx = b_record(w, w->k[R_HADMIN], w->addr[R_PATIENT], w->lab_org, "p", "t", (uint8_t)i);
+        txid_of(tx, ids[i]);
+        accept(w, tx);
+        n = 40;
+        ck_assert_int_eq(hre_contract_records_by_patient(w->c, w->addr[R_PATIENT], got, &n), HRE_OK);
+        ck_assert_uint_eq(n, (size_t)i + 1);
+        ck_assert_mem_eq(got, ids, n * 32);
+    }
+    for (int i = 39; i >= 1; i--) {
+        ck_assert_int_eq(hre_contract_undo(w->c), HRE_OK);
+        n = 40;
+        ck_assert_int_eq(hre_contract_records_by_patient(w->c, w->addr[R_PATIENT], got, &n), HRE_OK);
+        ck_assert_uint_eq(n, (size_t)i);
+        ck_assert_mem_eq(got, ids, n * 32);
+    }
+    n = 0;
+    ck_assert_int_eq(hre_contract_records_by_patient(w->c, w->addr[R_PATIENT], NULL, &n), HRE_EBUFSIZE);
+    ck_assert_uint_eq(n, 1);
+    n = 5;
+    ck_assert_int_eq(hre_contract_records_by_patient(w->c, w->patient2_addr, got, &n), HRE_OK);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(hre_contract_records_by_patient(w->c, w->addr[R_STRANGER], got, &n), HRE_ENOTFOUND);
+    world_free(w);
+}
+END_TEST
+
+START_TEST(test_undo_forget_and_args)
+{
+    struct world *w = world_new();
+    hre_contract *c = NULL;
+    hre_contract_options o;
+    size_t d = hre_contract_undo_depth(w->c);
+    ck_assert_uint_gt(d, 5);
+    hre_contract_undo_forget(w->c, 2);
+    ck_assert_uint_eq(hre_contract_undo_depth(w->c), 2);
+    ck_assert_int_eq(hre_contract_undo(w->c), HRE_OK);
+    ck_assert_int_eq(hre_contract_undo(w->c), HRE_OK);
+    ck_assert_int_eq(hre_contract_undo(w->c), HRE_ESTATE);
+    ck_assert_int_eq(hre_contract_apply(NULL, NULL, 0), HRE_EINVAL);
+    ck_assert_int_eq(hre_contract_options_init(&o, 99), HRE_EUNSUPPORTED);
+    ck_assert_int_eq(hre_contract_options_init(&o, HRE_CONTRACT_OPTIONS_VERSION), HRE_OK);
+    ck_assert_int_eq(hre_contract_new(&c, &o), HRE_EINVAL);    /* zero authority key */
+    ck_assert_ptr_null(c);
+    o.version = 7;
+    ck_assert_int_eq(hre_contract_new(&c, &o), HRE_EUNSUPPORTED);
+    hre_contract_free(NULL);
+    world_free(w);
+}
+END_TEST
+
+#ifdef HRE_WHITEBOX
+/* Every allocation failure during apply or snapshot load gives HRE_ENOMEM
+ * and leaves the state (hash) untouched. */
+START_TEST(test_alloc_failures)
+{
+    struct world *w = world_new();
+    uint8_t h0[32], h1[32], *buf;
+    size_t len = 0;
+    int hits = 0;
+    for (int i = 0; i < 40; i++) {
+        hre_tx *tx;
+        uint8_t id[32];
+        switch (i % 3) {
+        case 0: tx = b_record(w, w->k[R_HADMIN], w->addr[R_PATIENT], w->lab_org, "p", "t", 1); break;
+        case 1: tx = b_grant(w, w->k[R_PATIENT], HRE_READER_ACCOUNT, w->addr[R_LADMIN], HRE_SCOPE_ALL, 0, NULL, 0, 0); break;
+        default: tx = b_access(w, w->k[R_DOCTOR], w->r0); break;
+        }
+        txid_of(tx, id);
+        for (long n = 0;; n++) {
+            int rc;
+            hash_of(w->c, h0);
+            hre_test__alloc_fail_after(n);
+            rc = hre_contract_apply(w->c, tx, w->now);
+            hre_test__alloc_fail_after(-1);
+            if (rc == HRE_OK) break;
+            ck_assert_int_eq(rc, HRE_ENOMEM);
+            hash_of(w->c, h1);
+            ck_assert_mem_eq(h0, h1, 32);
+            hits++;
+        }
+        hre_tx_free(tx);
+    }
+    ck_assert_int_gt(hits, 0);
+    ck_assert_int_eq(hre_contract_snapshot_save(w->c, NULL, &len), HRE_EBUFSIZE);
+    buf = malloc(len);
+    ck_assert_int_eq(hre_contract_snapshot_save(w->c, buf, &len), HRE_OK);
+    hash_of(w->c, h0);
+    for (long n = 0;; n++) {
+        hre_contract *c2 = NULL;
+        hre_contract_options o;
+        int rc;
+        hre_contract_options_init(&o, HRE_CONTRACT_OPTIONS_VERSION);
+        memcpy(o.network_id, w->net, 32);
+        memcpy(o.authority_key, w->kenc[R_AUTH], 34);
+        hre_test__alloc_fail_after(n);
+        rc = hre_contract_snapshot_load(&c2, &o, buf, len);
+        hre_test__alloc_fail_after(-1);
+        if (rc == HRE_OK) {
+            hash_of(c2, h1);
+            ck_assert_mem_eq(h0, h1, 32);
+            hre_contract_free(c2);
+            ck_assert_int_gt(n, 3);
+            break;
+        }
+        ck_assert_int_eq(rc, HRE_ENOMEM);
+        ck_assert_ptr_null(c2);
+    }
+    free(buf);
+    world_free(w);
+}
+END_TEST
+#endif
+
+Suite *hre_suite_contract(void);
+Suite *hre_suite_contract(void)
+{
+    Suite *s = suite_create("contract");
+    TCase *tc = tcase_create("contract");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_seed_scenario);
+    tcase_add_test(tc, test_authorisation_matrix);
+    tcase_add_test(tc, test_signing_rules);
+    tcase_add_test(tc, test_consent_rules);
+    tcase_add_test(tc, test_replay_network_rotation);
+    tcase_add_test(tc, test_payload_codecs);
+    tcase_add_test(tc, test_random_apply_undo_snapshot);
+    tcase_add_test(tc, test_records_by_patient_order);
+    tcase_add_test(tc, test_undo_forget_and_args);
+#ifdef HRE_WHITEBOX
+    tcase_add_test(tc, test_alloc_failures);
+#endif
+    suite_add_tcase(s, tc);
+    return s;
+}
