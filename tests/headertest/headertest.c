@@ -1,6 +1,7 @@
 /* Compiled alone by headertest.sh: the public umbrella header must be
  * self-contained and warning-free as pedantic C99 and as C++. */
 #include <hre/hre.h>
+#include <hre/sys/storage.h>
 
 int main(void)
 {
