@@ -31,19 +31,7 @@
 
 #include "hre/hre.h"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "bench_util.h"
 
 static long rss_bytes(void)
 {
@@ -131,7 +119,7 @@ static double openssl_verify_rate(void)
     uint8_t dg[32], sig[80];
     size_t slen = sizeof sig;
     long n = 0;
-    double t0, t, c0 = cpu_s();
+    double t0, t, c0 = bench_cpu_s();
     if (!pk) DIE("EVP_EC_gen failed");
     memset(dg, 0x5a, sizeof dg);
     sctx = EVP_PKEY_CTX_new(pk, NULL);
@@ -139,14 +127,14 @@ static double openssl_verify_rate(void)
         DIE("OpenSSL sign failed");
     vctx = EVP_PKEY_CTX_new(pk, NULL);
     if (!vctx || EVP_PKEY_verify_init(vctx) != 1) DIE("OpenSSL verify init failed");
-    t0 = now_s();
+    t0 = bench_wall_s();
     do {
         for (int i = 0; i < 100; i++)
             if (EVP_PKEY_verify(vctx, sig, slen, dg, sizeof dg) != 1) DIE("OpenSSL verify failed");
         n += 100;
-        t = now_s() - t0;
+        t = bench_wall_s() - t0;
     } while (t < 1.0);
-    t = cpu_s() - c0;
+    t = bench_cpu_s() - c0;
     EVP_PKEY_CTX_free(sctx);
     EVP_PKEY_CTX_free(vctx);
     EVP_PKEY_free(pk);
@@ -232,7 +220,7 @@ int main(int argc, char **argv)
 
     /* patients: the first mix_patients keep their keys (they sign grants later) */
     rss0 = rss_bytes();
-    t0 = now_s();
+    t0 = bench_wall_s();
     for (uint64_t i = 0; i < patients; i++) {
         hre_key *k;
         uint8_t kp[34];
@@ -277,7 +265,7 @@ int main(int argc, char **argv)
         if (i % 4096 == 0) hre_contract_undo_forget(c, 1000);
     }
     hre_contract_undo_forget(c, 1000);
-    t_prefill = now_s() - t0;
+    t_prefill = bench_wall_s() - t0;
     rss1 = rss_bytes();
 
     /* records-by-patient latency */
@@ -286,16 +274,16 @@ int main(int argc, char **argv)
         const int nq = 200000;
         uint64_t total = 0;
         double tq;
-        c0 = cpu_s();
-        t0 = now_s();
+        c0 = bench_cpu_s();
+        t0 = bench_wall_s();
         for (int q = 0; q < nq; q++) {
             size_t n = 256;
             CK(hre_contract_records_by_patient(c, paddr[rnd() % patients], ids, &n));
             total += n;
         }
-        tq = now_s() - t0;
+        tq = bench_wall_s() - t0;
         q_ns_wall = tq * 1e9 / nq;
-        q_ns = (cpu_s() - c0) * 1e9 / nq;
+        q_ns = (bench_cpu_s() - c0) * 1e9 / nq;
         if (total == 0) DIE("no records returned");
     }
 
@@ -331,14 +319,14 @@ int main(int argc, char **argv)
         }
         mix_n = k;
         for (size_t j = 0; j < mix_n; j++) CK(hre_tx_verify(mix[j], net, cache));
-        t0 = now_s();
-        c0 = cpu_s();
+        t0 = bench_wall_s();
+        c0 = bench_cpu_s();
         for (size_t j = 0; j < mix_n; j++) {
             int rc = hre_contract_apply(c, mix[j], 1700000200);
             if (rc != HRE_OK) DIE("mix tx %zu refused: %s", j, hre_error_detail());
         }
-        apply_rate_wall = (double)mix_n / (now_s() - t0);
-        apply_rate = (double)mix_n / (cpu_s() - c0);
+        apply_rate_wall = (double)mix_n / (bench_wall_s() - t0);
+        apply_rate = (double)mix_n / (bench_cpu_s() - c0);
         for (size_t j = 0; j < mix_n; j++) hre_tx_free(mix[j]);
         free(mix);
     }

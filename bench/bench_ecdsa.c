@@ -30,16 +30,11 @@
 #include "hre/hash.h"
 #include "hre/key.h"
 
+#include "bench_util.h"
+
 #define MAX_THREADS 2
 #define NSIGS 16
 #define ROUNDS 5
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static void die(const char *what)
 {
@@ -95,7 +90,7 @@ static void *run_worker(void *argp)
         if (!ctx || EVP_PKEY_verify_init(ctx) <= 0) w->errors++;
     }
     while (!atomic_load(w->go)) { /* spin until all threads are ready */ }
-    end = now() + w->seconds;
+    end = bench_wall_s() + w->seconds;
     cpu0 = thread_cpu();
     while (!w->errors) {
         for (int b = 0; b < 16; b++, n++) {
@@ -116,7 +111,7 @@ static void *run_worker(void *argp)
                 break;
             }
         }
-        if (now() >= end) break;
+        if (bench_wall_s() >= end) break;
     }
     w->ops = n;
     w->cpu = thread_cpu() - cpu0;
@@ -140,7 +135,7 @@ static double measure(const fixture *fx, int op, int threads, double seconds, do
         w[t] = (worker){fx, op, seconds, &go, 0, 0.0, 0};
         if (pthread_create(&th[t], NULL, run_worker, &w[t]) != 0) die("pthread_create");
     }
-    t0 = now();
+    t0 = bench_wall_s();
     atomic_store(&go, 1);
     *per_cpu = 0;
     for (int t = 0; t < threads; t++) {
@@ -149,7 +144,7 @@ static double measure(const fixture *fx, int op, int threads, double seconds, do
         total += w[t].ops;
         *per_cpu += w[t].cpu > 0 ? (double)w[t].ops / w[t].cpu : 0;
     }
-    t1 = now();
+    t1 = bench_wall_s();
     return (double)total / (t1 - t0);
 }
 
@@ -214,31 +209,6 @@ static void read_loadavg(double l[3])
     fclose(f);
 }
 
-/* `openssl speed -mr` prints "+F4:<idx>:<bits>:<sign/s>:<verify/s>" (the
- * last such line is the total with -multi). Returns 1 on success. */
-static int openssl_speed(const char *openssl, int seconds, int multi, double *sign, double *verify)
-{
-    char cmd[512], line[512];
-    FILE *p;
-    int found = 0;
-    if (multi > 1)
-        snprintf(cmd, sizeof cmd, "%s speed -mr -multi %d -seconds %d ecdsap256 2>/dev/null", openssl, multi, seconds);
-    else
-        snprintf(cmd, sizeof cmd, "%s speed -mr -seconds %d ecdsap256 2>/dev/null", openssl, seconds);
-    p = popen(cmd, "r");
-    if (!p) return 0;
-    while (fgets(line, sizeof line, p)) {
-        int idx, bits;
-        double s, v;
-        if (sscanf(line, "+F4:%d:%d:%lf:%lf", &idx, &bits, &s, &v) == 4 && bits == 256) {
-            *sign = s;
-            *verify = v;
-            found = 1;
-        }
-    }
-    return pclose(p) == 0 && found;
-}
-
 int main(void)
 {
     const char *env = getenv("HRE_BENCH_SECONDS");
@@ -257,8 +227,8 @@ int main(void)
 
     /* openssl speed first, while nothing else of ours runs */
     if (speed_secs > 0) {
-        have_speed[1] = openssl_speed(openssl, speed_secs, 1, &sp_sign[1], &sp_verify[1]);
-        have_speed[2] = openssl_speed(openssl, speed_secs, 2, &sp_sign[2], &sp_verify[2]);
+        have_speed[1] = bench_openssl_speed_ecdsap256(1, speed_secs, &sp_sign[1], &sp_verify[1]);
+        have_speed[2] = bench_openssl_speed_ecdsap256(2, speed_secs, &sp_sign[2], &sp_verify[2]);
     }
     for (int c = 0; c < 2; c++) {
         fixture fx;

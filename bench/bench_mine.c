@@ -22,19 +22,7 @@
 #include "core/internal.h"
 #include "crypto/internal.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "bench_util.h"
 
 static void sleep_s(double s)
 {
@@ -64,9 +52,9 @@ typedef struct {
 static void *run_job(void *arg)
 {
     job *j = arg;
-    double c0 = cpu_now();
+    double c0 = bench_thread_cpu_s();
     j->rc = hre_pow_mine_range(&j->h, j->first, j->last, &j->tries, j->cancel);
-    j->cpu = cpu_now() - c0;
+    j->cpu = bench_thread_cpu_s() - c0;
     return NULL;
 }
 
@@ -89,13 +77,13 @@ static double mine_rate(int nthreads, double secs, double *per_cpu)
         jobs[i].cancel = &cancel;
         jobs[i].tries = 0;
     }
-    t0 = now();
+    t0 = bench_wall_s();
     for (int i = 0; i < nthreads; i++)
         if (pthread_create(&th[i], NULL, run_job, &jobs[i]) != 0) abort();
     sleep_s(secs);
     cancel = 1;
     for (int i = 0; i < nthreads; i++) pthread_join(th[i], NULL);
-    t1 = now();
+    t1 = bench_wall_s();
     for (int i = 0; i < nthreads; i++) {
         if (jobs[i].rc != HRE_ECANCELED && jobs[i].rc != HRE_EEXHAUSTED) abort();
         total += jobs[i].tries;
@@ -111,7 +99,7 @@ static double backend_rate(const hre_crypto__sweep_backend *be, double secs)
     hre_header h;
     uint64_t total = 0;
     uint32_t nonce = 0;
-    double t0 = now(), c0 = cpu_now(), t;
+    double t0 = bench_wall_s(), c0 = bench_thread_cpu_s(), t;
     bench_header(&h);
     hre_header_encode(prefix, &h);
     do {
@@ -119,9 +107,9 @@ static double backend_rate(const hre_crypto__sweep_backend *be, double secs)
         if (be->sweep(prefix, target, nonce, 1u << 16, &found, hash, &done) != HRE_EEXHAUSTED) abort();
         total += done;
         nonce += done;
-        t = now() - t0;
+        t = bench_wall_s() - t0;
     } while (t < secs);
-    return (double)total / (cpu_now() - c0);   /* per CPU-second */
+    return (double)total / (bench_thread_cpu_s() - c0);   /* per CPU-second */
 }
 
 /* Raw OpenSSL: EVP one-shot sha256d of an 80-byte header, no midstate. */
@@ -130,7 +118,7 @@ static double evp_sha256d_rate(double secs)
     EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
     uint8_t buf[80], out[32];
     uint64_t n = 0;
-    double t0 = now(), c0 = cpu_now(), t;
+    double t0 = bench_wall_s(), c0 = bench_thread_cpu_s(), t;
     if (!md) abort();
     memset(buf, 0x42, sizeof buf);
     do {
@@ -139,10 +127,10 @@ static double evp_sha256d_rate(double secs)
             if (!EVP_Digest(buf, 80, out, NULL, md, NULL) || !EVP_Digest(out, 32, out, NULL, md, NULL)) abort();
             n++;
         }
-        t = now() - t0;
+        t = bench_wall_s() - t0;
     } while (t < secs);
     EVP_MD_free(md);
-    return (double)n / (cpu_now() - c0);   /* per CPU-second */
+    return (double)n / (bench_thread_cpu_s() - c0);   /* per CPU-second */
 }
 
 /* `openssl speed -seconds 2 -bytes 64 -evp sha256`: hashes/s of 64-byte

@@ -40,27 +40,14 @@
 
 #include <hre/hre.h>
 
+#include "bench_util.h"
+
 #define SENDERS 64
 #define NTX 1024
 #define PAYLOAD 128
 
 static double g_seconds = 1.0;
 static int g_rounds = 3;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Process CPU seconds (all threads). */
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Operations per CPU-second of the last measurement: insensitive to other
  * load on a shared machine, so it shows whether 2 threads lose efficiency. */
@@ -109,7 +96,7 @@ static void *raw_worker(void *arg)
                 exit(1);
             }
         }
-    } while (now() < t->deadline);
+    } while (bench_wall_s() < t->deadline);
     for (int i = 0; i < SENDERS; i++) EVP_PKEY_CTX_free(ctx[i]);
     t->ops = ops;
     return NULL;
@@ -118,7 +105,7 @@ static void *raw_worker(void *arg)
 static double raw_rate(int threads)
 {
     struct raw_thread t[2];
-    double start = now(), end, cpu0 = cpu_now();
+    double start = bench_wall_s(), end, cpu0 = bench_cpu_s();
     unsigned long total = 0;
     for (int i = 0; i < threads; i++) {
         t[i].deadline = start + g_seconds;
@@ -129,8 +116,8 @@ static double raw_rate(int threads)
         pthread_join(t[i].tid, NULL);
         total += t[i].ops;
     }
-    end = now();
-    g_last_per_cpu = (double)total / (cpu_now() - cpu0);
+    end = bench_wall_s();
+    g_last_per_cpu = (double)total / (bench_cpu_s() - cpu0);
     return (double)total / (end - start);
 }
 
@@ -159,15 +146,15 @@ static int g_results[NTX];
 /* Verified transactions per second: whole batches until the time is up. */
 static double tx_rate(hre_keycache *cache, unsigned threads)
 {
-    double start = now(), end, cpu0 = cpu_now();
+    double start = bench_wall_s(), end, cpu0 = bench_cpu_s();
     unsigned long total = 0;
     do {
         if (hre_tx_verify_batch(g_results, (const hre_tx *const *)g_txs, NTX, NET, cache, threads) != HRE_OK)
             die("hre_tx_verify_batch");
         total += NTX;
-    } while (now() < start + g_seconds);
-    end = now();
-    g_last_per_cpu = (double)total / (cpu_now() - cpu0);
+    } while (bench_wall_s() < start + g_seconds);
+    end = bench_wall_s();
+    g_last_per_cpu = (double)total / (bench_cpu_s() - cpu0);
     return (double)total / (end - start);
 }
 
@@ -177,7 +164,7 @@ static size_t g_enclen[NTX];
 /* Decoded transactions per second on the calling thread (cache may be NULL). */
 static double decode_rate(hre_keycache *cache)
 {
-    double start = now(), end;
+    double start = bench_wall_s(), end;
     unsigned long total = 0;
     do {
         for (int i = 0; i < NTX; i++) {
@@ -186,8 +173,8 @@ static double decode_rate(hre_keycache *cache)
             hre_tx_free(tx);
         }
         total += NTX;
-    } while (now() < start + g_seconds);
-    end = now();
+    } while (bench_wall_s() < start + g_seconds);
+    end = bench_wall_s();
     return (double)total / (end - start);
 }
 
@@ -217,29 +204,6 @@ static void tx_setup(void)
 }
 
 /* ---- openssl speed ---- */
-
-/* Parse "256 bits ecdsa (nistp256)  0.0000s  0.0001s  50646.9  19301.6". */
-static int openssl_speed(int multi, double *sign, double *verify)
-{
-    char cmd[128], line[512];
-    FILE *p;
-    int found = 0;
-    snprintf(cmd, sizeof cmd, "openssl speed -seconds 2 %s ecdsap256 2>/dev/null",
-             multi ? "-multi 2" : "");
-    p = popen(cmd, "r");
-    if (!p) return 0;
-    while (fgets(line, sizeof line, p)) {
-        const char *q = strstr(line, "(nistp256)");
-        double a, b, c, d;
-        if (strstr(line, "ecdsa") && q && sscanf(q + 10, " %lfs %lfs %lf %lf", &a, &b, &c, &d) == 4) {
-            *sign = c;
-            *verify = d;
-            found = 1;
-        }
-    }
-    pclose(p);
-    return found;
-}
 
 int main(void)
 {
@@ -277,8 +241,8 @@ int main(void)
     dec_cached = decode_rate(cache);
 
     if (!getenv("HRE_BENCH_NO_SPEED")) {
-        have_speed = openssl_speed(0, &sp_sign, &sp_verify);
-        have_speed2 = openssl_speed(1, &sp2_sign, &sp2_verify);
+        have_speed = bench_openssl_speed_ecdsap256(1, 2, &sp_sign, &sp_verify);
+        have_speed2 = bench_openssl_speed_ecdsap256(2, 2, &sp2_sign, &sp2_verify);
     }
 
     printf("{\n");
