@@ -80,11 +80,11 @@ int main(void)
         TRY("hash hex", hre_hash_to_display(disp, hash));
         printf("%6d  %s  %10u  %7llu\n", height, disp, (unsigned)h.nonce, (unsigned long long)tries);
 
-        if (hre_block_encode(b, NULL, &len) != HRE_EBUFSIZE) die("size query", HRE_EINVAL);
+        if (hre_block_encode(NULL, &len, b) != HRE_EBUFSIZE) die("size query", HRE_EINVAL);
         encoded[height] = malloc(len);
         if (!encoded[height]) die("malloc", HRE_ENOMEM);
         encoded_len[height] = len;
-        TRY("encode", hre_block_encode(b, encoded[height], &encoded_len[height]));
+        TRY("encode", hre_block_encode(encoded[height], &encoded_len[height], b));
         hre_block_free(b);
 
         TRY("work", hre_pow_work(work, h.bits));

@@ -706,7 +706,7 @@ START_TEST(test_merkle_branch_all_leaves)
             ck_assert_int_eq(hre_merkle_branch_root(other, leaves[i], &br), HRE_OK);
             ck_assert_mem_eq(other, want, 32);
             /* encode / decode round trip */
-            ck_assert_int_eq(hre_merkle_branch_encode(&br, enc, &len), HRE_OK);
+            ck_assert_int_eq(hre_merkle_branch_encode(enc, &len, &br), HRE_OK);
             ck_assert_uint_eq(len, 5 + 32 * depth);
             ck_assert_int_eq(hre_merkle_branch_decode(&dec, enc, len), HRE_OK);
             ck_assert_mem_eq(&dec, &br, sizeof br);
@@ -782,11 +782,11 @@ START_TEST(test_merkle_branch_decode_errors)
     ck_assert_uint_eq(b.index, 0xffffffffu);
     /* encode reports the size needed */
     len = 10;
-    ck_assert_int_eq(hre_merkle_branch_encode(&b, buf, &len), HRE_EBUFSIZE);
+    ck_assert_int_eq(hre_merkle_branch_encode(buf, &len, &b), HRE_EBUFSIZE);
     ck_assert_uint_eq(len, 5 + 32 * 32);
     b.depth = 33;
     len = sizeof buf;
-    ck_assert_int_eq(hre_merkle_branch_encode(&b, buf, &len), HRE_EINVAL);
+    ck_assert_int_eq(hre_merkle_branch_encode(buf, &len, &b), HRE_EINVAL);
     ck_assert_int_eq(hre_merkle_branch_compute(&b, NULL, NULL, 0, 0), HRE_EINVAL);
     {
         uint8_t l[2][32] = {{0}};
@@ -824,11 +824,11 @@ START_TEST(test_block_roundtrip_random)
         size_t ntx = hre_t_rand_below(40), len = 0, len2;
         hre_block *b = random_block(ntx), *d = NULL;
         uint8_t *enc, *enc2;
-        ck_assert_int_eq(hre_block_encode(b, NULL, &len), HRE_EBUFSIZE);
+        ck_assert_int_eq(hre_block_encode(NULL, &len, b), HRE_EBUFSIZE);
         ck_assert_uint_eq(len, hre_block_size(b));
         enc = malloc(len);
         enc2 = malloc(len);
-        ck_assert_int_eq(hre_block_encode(b, enc, &len), HRE_OK);
+        ck_assert_int_eq(hre_block_encode(enc, &len, b), HRE_OK);
         ck_assert_uint_eq(len, hre_block_size(b));
         ck_assert_int_eq(hre_block_decode(&d, enc, len, NULL), HRE_OK);
         ck_assert_uint_eq(hre_block_tx_count(d), ntx);
@@ -846,7 +846,7 @@ START_TEST(test_block_roundtrip_random)
             ck_assert_mem_eq(id1, id2, 32);
         }
         len2 = len;
-        ck_assert_int_eq(hre_block_encode(d, enc2, &len2), HRE_OK);
+        ck_assert_int_eq(hre_block_encode(enc2, &len2, d), HRE_OK);
         ck_assert_uint_eq(len2, len);
         ck_assert_mem_eq(enc2, enc, len);
         /* the random header's root is wrong until updated (unless empty and zero) */
@@ -889,7 +889,7 @@ START_TEST(test_block_merkle_and_mutation)
     ck_assert_int_eq(hre_sha256d(ids[1], t2, sizeof t2), HRE_OK);
     ck_assert_int_eq(hre_sha256d(ids[2], t3, sizeof t3), HRE_OK);
     ck_assert_int_eq(hre_merkle_root(want, NULL, (const uint8_t (*)[32])ids, 3), HRE_OK);
-    ck_assert_int_eq(hre_block_merkle_root(b, root, &mut), HRE_OK);
+    ck_assert_int_eq(hre_block_merkle_root(root, &mut, b), HRE_OK);
     ck_assert_mem_eq(root, want, 32);
     ck_assert_int_eq(mut, 0);
     ck_assert_int_eq(hre_block_check_merkle(b), HRE_EVERIFY);
@@ -897,7 +897,7 @@ START_TEST(test_block_merkle_and_mutation)
     ck_assert_int_eq(hre_block_check_merkle(b), HRE_OK);
     /* CVE-2012-2459: append the last tx again; same root, but mutated */
     ck_assert_int_eq(hre_block_add_tx(b, t3, sizeof t3), HRE_OK);
-    ck_assert_int_eq(hre_block_merkle_root(b, root, &mut), HRE_OK);
+    ck_assert_int_eq(hre_block_merkle_root(root, &mut, b), HRE_OK);
     ck_assert_mem_eq(root, want, 32);
     ck_assert_int_eq(mut, 1);
     ck_assert_int_eq(hre_block_check_merkle(b), HRE_EVERIFY);
@@ -942,7 +942,7 @@ START_TEST(test_block_caps_and_decode_errors)
     ck_assert_int_eq(hre_block_add_tx(b, tx, 10), HRE_ELIMIT);
     ck_assert_uint_eq(hre_block_tx_count(b), 3);
     len = sizeof buf;
-    ck_assert_int_eq(hre_block_encode(b, buf, &len), HRE_OK);
+    ck_assert_int_eq(hre_block_encode(buf, &len, b), HRE_OK);
     ck_assert_uint_eq(len, 80 + 1 + 3 * 11);
     ck_assert_int_eq(hre_block_decode(&d, buf, len, &lim), HRE_OK);
     ck_assert_int_eq(hre_block_add_tx(d, tx, 10), HRE_ELIMIT);   /* decoded block keeps its limits */
@@ -962,7 +962,7 @@ START_TEST(test_block_caps_and_decode_errors)
     ck_assert_uint_eq(hre_block_size(b), lim.max_block_size);
     ck_assert_int_eq(hre_block_add_tx(b, tx, 0), HRE_ELIMIT);
     len = sizeof buf;
-    ck_assert_int_eq(hre_block_encode(b, buf, &len), HRE_OK);
+    ck_assert_int_eq(hre_block_encode(buf, &len, b), HRE_OK);
     ck_assert_int_eq(hre_block_decode(&d, buf, len, &lim), HRE_OK);
     hre_block_free(d);
     d = NULL;
@@ -970,7 +970,7 @@ START_TEST(test_block_caps_and_decode_errors)
     ck_assert_int_eq(hre_block_decode(&d, buf, len, &lim), HRE_ELIMIT);
     /* buffer too small reports the size */
     len = 100;
-    ck_assert_int_eq(hre_block_encode(b, buf, &len), HRE_EBUFSIZE);
+    ck_assert_int_eq(hre_block_encode(buf, &len, b), HRE_EBUFSIZE);
     ck_assert_uint_eq(len, hre_block_size(b));
     hre_block_free(b);
     lim.max_block_size = 80;
@@ -1258,7 +1258,7 @@ START_TEST(test_block_decode_alloc_failures)
     int rc = HRE_ENOMEM;
     hre_t_reseed(hre_t_seed() ^ 0xa110c);
     b = random_block(5);
-    ck_assert_int_eq(hre_block_encode(b, buf, &len), HRE_OK);
+    ck_assert_int_eq(hre_block_encode(buf, &len, b), HRE_OK);
     for (n = 0; n < 100; n++) {
         hre_test__alloc_fail_after(n);
         rc = hre_block_decode(&d, buf, len, NULL);

@@ -155,7 +155,7 @@ HRE_API size_t hre_block_size(const hre_block *block);
  *  Returns: HRE_OK; HRE_EINVAL (NULL block or len); HRE_EBUFSIZE (out NULL or
  *           too small; *len = size needed).
  *  Since: 1.0 */
-HRE_API int hre_block_encode(const hre_block *block, uint8_t *out, size_t *len);
+HRE_API int hre_block_encode(uint8_t *out, size_t *len, const hre_block *block);
 
 /** Decode a block, treating the input as hostile: the size and count caps are
  *  checked before anything is allocated; truncation, non-minimal CompactSize,
@@ -173,7 +173,7 @@ HRE_API int hre_block_decode(hre_block **out, const uint8_t *in, size_t len,
 /** Merkle root over the block's txids (Bitcoin rules; see hre_merkle_root).
  *  Out: root; *mutated (may be NULL): 1 on the CVE-2012-2459 pattern.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOMEM; HRE_ECRYPTO.  Since: 1.0 */
-HRE_API int hre_block_merkle_root(const hre_block *block, uint8_t root[32], int *mutated);
+HRE_API int hre_block_merkle_root(uint8_t root[32], int *mutated, const hre_block *block);
 
 /** Check that the header's merkle_root equals the root over the txids and
  *  that the tree is not mutated.

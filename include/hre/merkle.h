@@ -72,7 +72,7 @@ HRE_API int hre_merkle_branch_verify(const uint8_t root[32], const uint8_t leaf[
  *  Returns: HRE_OK; HRE_EINVAL (NULL, or a malformed branch);
  *           HRE_EBUFSIZE (*len = size needed).
  *  Since: 1.0 */
-HRE_API int hre_merkle_branch_encode(const hre_merkle_branch *branch, uint8_t *out, size_t *len);
+HRE_API int hre_merkle_branch_encode(uint8_t *out, size_t *len, const hre_merkle_branch *branch);
 
 /** Decode a branch (hostile input): depth capped at 32, index < 2^depth,
  *  exact length, no trailing bytes.

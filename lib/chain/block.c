@@ -158,7 +158,7 @@ HRE_API size_t hre_block_size(const hre_block *block)
     return block ? (size_t)block->size : 0;
 }
 
-HRE_API int hre_block_encode(const hre_block *block, uint8_t *out, size_t *len)
+HRE_API int hre_block_encode(uint8_t *out, size_t *len, const hre_block *block)
 {
     hre_writer w;
     uint8_t hdr[HRE_HEADER_LEN];
@@ -251,7 +251,7 @@ fail:
     return rc;
 }
 
-HRE_API int hre_block_merkle_root(const hre_block *block, uint8_t root[32], int *mutated)
+HRE_API int hre_block_merkle_root(uint8_t root[32], int *mutated, const hre_block *block)
 {
     uint8_t (*ids)[32] = NULL;
     int rc = HRE_OK;
@@ -276,7 +276,7 @@ HRE_API int hre_block_check_merkle(const hre_block *block)
     uint8_t root[32];
     int mutated = 0, rc;
     if (!block) return hre__fail(HRE_EINVAL, "hre_block_check_merkle: NULL block");
-    rc = hre_block_merkle_root(block, root, &mutated);
+    rc = hre_block_merkle_root(root, &mutated, block);
     if (rc != HRE_OK) return rc;
     if (mutated) return hre__fail(HRE_EVERIFY, "block Merkle tree is mutated (CVE-2012-2459 pattern)");
     if (memcmp(root, block->header.merkle_root, 32) != 0)
@@ -289,7 +289,7 @@ HRE_API int hre_block_update_merkle_root(hre_block *block)
     uint8_t root[32];
     int mutated = 0, rc;
     if (!block) return hre__fail(HRE_EINVAL, "hre_block_update_merkle_root: NULL block");
-    rc = hre_block_merkle_root(block, root, &mutated);
+    rc = hre_block_merkle_root(root, &mutated, block);
     if (rc != HRE_OK) return rc;
     if (mutated) return hre__fail(HRE_EVERIFY, "block Merkle tree is mutated (duplicate transactions)");
     memcpy(block->header.merkle_root, root, 32);

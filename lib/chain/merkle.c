@@ -166,7 +166,7 @@ HRE_API int hre_merkle_branch_verify(const uint8_t root[32], const uint8_t leaf[
     return HRE_OK;
 }
 
-HRE_API int hre_merkle_branch_encode(const hre_merkle_branch *branch, uint8_t *out, size_t *len)
+HRE_API int hre_merkle_branch_encode(uint8_t *out, size_t *len, const hre_merkle_branch *branch)
 {
     size_t need;
     if (!branch || !len) return hre__fail(HRE_EINVAL, "hre_merkle_branch_encode: NULL argument");

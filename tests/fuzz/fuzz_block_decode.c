@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     enc = malloc(size);
     if (!enc) abort();
     len = size;
-    if (hre_block_encode(b, enc, &len) != HRE_OK || len != size || memcmp(enc, data, size) != 0) abort();
+    if (hre_block_encode(enc, &len, b) != HRE_OK || len != size || memcmp(enc, data, size) != 0) abort();
     free(enc);
     rc = hre_block_check_merkle(b);
     if (rc != HRE_OK && rc != HRE_EVERIFY) abort();

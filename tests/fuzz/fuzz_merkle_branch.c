@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             return 0;
         }
         len = sizeof enc;
-        if (hre_merkle_branch_encode(&br, enc, &len) != HRE_OK || len != size - 1 ||
+        if (hre_merkle_branch_encode(enc, &len, &br) != HRE_OK || len != size - 1 ||
             memcmp(enc, data + 1, len) != 0)
             abort();
         memset(leaf, data[0], sizeof leaf);
@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (memcmp(r2, root, 32) != 0 || br.index != i) abort();
             if (hre_merkle_branch_verify(root, copy[i], &br) != HRE_OK) abort();
             len = sizeof enc;
-            if (hre_merkle_branch_encode(&br, enc, &len) != HRE_OK) abort();
+            if (hre_merkle_branch_encode(enc, &len, &br) != HRE_OK) abort();
             if (hre_merkle_branch_decode(&dec, enc, len) != HRE_OK) abort();
             if (memcmp(&dec, &br, sizeof br) != 0) abort();
         }
