@@ -17,5 +17,6 @@
 #include "pow.h"        /* layer 2: compact targets, work, retarget, mining */
 #include "tx.h"         /* layer 3: the transaction envelope */
 #include "contract.h"   /* layer 4: the record contract */
+#include "ledger.h"     /* layer 5: the ledger */
 
 #endif /* HRE_HRE_H */

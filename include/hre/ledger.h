@@ -1,0 +1,350 @@
+/*
+ * libhre layer 5: the ledger. A chain store on the storage vtable
+ * (<hre/sys/storage.h>), full block validation, heaviest-chain selection with
+ * reorgs, a mempool, block assembly and mining, queries that go through to the
+ * record contract (contract.h), Merkle inclusion proofs, periodic contract
+ * snapshots and a verify-chain pass. docs/PROTOCOL.md section 7 is the
+ * normative description of the on-disk formats and of the validation rules.
+ *
+ * Time: the ledger never reads a clock. Every call that needs the current
+ * time takes `now` (seconds since the Unix epoch) from the host.
+ *
+ * Durability: a block is appended to a segment file and synced before the
+ * ledger reports it connected (return value, status and events).
+ *
+ * Thread safety: an hre_ledger is not internally locked; one thread at a time
+ * (the host serialises calls). Signature verification runs on
+ * `verify_threads` worker threads started per block inside the calls, while
+ * the calling thread applies the block's transactions to the contract (a bad
+ * signature found afterwards undoes them).
+ * Different ledgers (on different storages) are independent. Error details
+ * are thread-local (errors.h).
+ *
+ * Copyright the libhre authors. Licensed under the Apache License 2.0.
+ */
+#ifndef HRE_LEDGER_H
+#define HRE_LEDGER_H
+
+#include "common.h"
+#include "block.h"
+#include "merkle.h"
+#include "contract.h"
+#include "sys/storage.h"
+
+HRE_BEGIN_DECLS
+
+/* ------------------------------------------------------------------------ */
+/* Status of a submitted block or transaction                                */
+/* ------------------------------------------------------------------------ */
+
+/** What happened to a submitted block (or, for the REJECT_* values that apply,
+ *  a transaction). Accepting values are below 100; every rejection reason has
+ *  its own value, next to the int error code the call returns.
+ *  Since: 1.0 */
+typedef enum hre_ledger_status {
+    HRE_LEDGER_STATUS_NONE = 0,
+    HRE_LEDGER_CONNECTED = 1,        /* extended the main chain (durable) */
+    HRE_LEDGER_REORGED = 2,          /* the main chain switched to this block's branch */
+    HRE_LEDGER_SIDE_BRANCH = 3,      /* stored on a side branch with no more work */
+    HRE_LEDGER_ORPHAN = 4,           /* parent unknown: held in the bounded orphan pool */
+    HRE_LEDGER_ACCEPTED_TX = 5,      /* transaction entered the mempool */
+
+    HRE_LEDGER_REJECT_DECODE = 100,  /* malformed block or record (HRE_EDECODE) */
+    HRE_LEDGER_REJECT_SIZE,          /* over max_block_size (HRE_ELIMIT) */
+    HRE_LEDGER_REJECT_TX_COUNT,      /* over max_tx_count (HRE_ELIMIT) */
+    HRE_LEDGER_REJECT_POW,           /* hash above the target, or bits above the PoW limit (HRE_EVERIFY) */
+    HRE_LEDGER_REJECT_BITS,          /* bits differ from the expected retarget value (HRE_EVERIFY) */
+    HRE_LEDGER_REJECT_TIME_OLD,      /* time <= median of the last 11 blocks (HRE_ESTATE) */
+    HRE_LEDGER_REJECT_TIME_FUTURE,   /* time > now + 2 h (HRE_ESTATE) */
+    HRE_LEDGER_REJECT_MERKLE,        /* merkle_root differs from the txids' root (HRE_EVERIFY) */
+    HRE_LEDGER_REJECT_MERKLE_MUTATED,/* CVE-2012-2459 mutated tree (HRE_EVERIFY) */
+    HRE_LEDGER_REJECT_DUPLICATE_TX,  /* the same txid twice in a block (HRE_EEXISTS) */
+    HRE_LEDGER_REJECT_TX_DECODE,     /* a transaction does not decode (HRE_EDECODE / HRE_ELIMIT) */
+    HRE_LEDGER_REJECT_TX_SIGNATURE,  /* a signature or network id does not verify (HRE_EVERIFY) */
+    HRE_LEDGER_REJECT_CONTRACT,      /* the record contract refused a transaction (its code) */
+    HRE_LEDGER_REJECT_INVALID_PARENT,/* the parent (or an ancestor) is invalid (HRE_EVERIFY; when
+                                        a reorg finds the bad ancestor during this call, that
+                                        block's own code, e.g. the contract's) */
+    HRE_LEDGER_REJECT_DUPLICATE,     /* block (or tx) already known (HRE_EEXISTS) */
+    HRE_LEDGER_REJECT_FORK_TOO_DEEP, /* forks below max_reorg_depth of the tip (HRE_ELIMIT) */
+    HRE_LEDGER_REJECT_BOUND,         /* side-branch or mempool bound reached (HRE_ELIMIT) */
+    HRE_LEDGER_REJECT_STORAGE,       /* the storage failed; nothing changed (HRE_EIO, ...) */
+    HRE_LEDGER_REJECT_GENESIS        /* the network's genesis block itself (HRE_EEXISTS) */
+} hre_ledger_status;
+
+/** A static, NUL-terminated name for a status ("connected", "reject-pow", ...);
+ *  "unknown" for other values.  Since: 1.0 */
+HRE_API const char *hre_ledger_status_name(int status);
+
+/* ------------------------------------------------------------------------ */
+/* Events                                                                    */
+/* ------------------------------------------------------------------------ */
+
+#define HRE_LEDGER_EVENT_VERSION 1
+
+/** Event types. */
+#define HRE_LEDGER_EVENT_CONTRACT           1 /* a contract event of a connected block's tx */
+#define HRE_LEDGER_EVENT_BLOCK_CONNECTED    2 /* a block joined the main chain (durable) */
+#define HRE_LEDGER_EVENT_BLOCK_DISCONNECTED 3 /* a block left the main chain in a reorg */
+
+/** One ledger event. For a connected block the host first receives the
+ *  contract events of its transactions in order, then BLOCK_CONNECTED; all
+ *  are delivered only after the block is durable. A reorg delivers
+ *  BLOCK_DISCONNECTED for each block undone (tip first) before the new
+ *  branch's events. Opening a ledger (replay) delivers no events.
+ *  Since: 1.0 */
+typedef struct hre_ledger_event {
+    unsigned int version;                 /* HRE_LEDGER_EVENT_VERSION */
+    unsigned int type;                    /* HRE_LEDGER_EVENT_* */
+    uint64_t height;                      /* height of the block concerned */
+    uint8_t block_hash[32];               /* its hash (internal byte order) */
+    uint32_t tx_count;                    /* transactions in that block */
+    uint32_t tx_index;                    /* CONTRACT: index of the tx in the block */
+    const hre_contract_event *contract;   /* CONTRACT only (else NULL); valid during the call */
+} hre_ledger_event;
+
+/** Host event callback. ev is valid only during the call. The callback must
+ *  not call into the same ledger.  Since: 1.0 */
+typedef void (*hre_ledger_event_fn)(void *user_data, const hre_ledger_event *ev);
+
+/* ------------------------------------------------------------------------ */
+/* Options, open and close                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define HRE_LEDGER_OPTIONS_VERSION 1
+
+/* Defaults used when the corresponding option is 0. */
+#define HRE_LEDGER_DEFAULT_SNAPSHOT_INTERVAL 1000u
+#define HRE_LEDGER_DEFAULT_MAX_REORG_DEPTH   100u
+#define HRE_LEDGER_DEFAULT_MAX_ORPHANS       64u
+#define HRE_LEDGER_DEFAULT_MAX_SIDE_BLOCKS   1024u
+#define HRE_LEDGER_DEFAULT_MEMPOOL_MAX_TXS   100000u
+#define HRE_LEDGER_DEFAULT_SEGMENT_SIZE      (32u * 1024u * 1024u)
+/* snapshot_interval value that turns periodic snapshots off. */
+#define HRE_LEDGER_SNAPSHOTS_OFF 0xffffffffu
+
+/** Options of hre_ledger_open. Start from HRE_LEDGER_OPTIONS_INIT or
+ *  hre_ledger_options_init(). Pointers are borrowed for the duration of the
+ *  open call only (params and the name are copied), except `storage` and
+ *  `user_data`, which must stay valid until hre_ledger_close.
+ *  Since: 1.0 */
+typedef struct hre_ledger_options {
+    unsigned int version;               /* HRE_LEDGER_OPTIONS_VERSION */
+    hre_storage *storage;               /* required; borrowed until hre_ledger_close */
+    const hre_chain_params *params;     /* required; copied (genesis, PoW limit, spacing,
+                                           retarget interval, block caps) */
+    uint8_t authority_key[34];          /* contract genesis: founding hospital admin's wire key */
+    const char *genesis_org_name;       /* contract genesis org name; NULL = contract default */
+    unsigned int verify_threads;        /* signature verifier threads (<= 256); 0 = all on
+                                           the caller's thread, verification before apply */
+    hre_ledger_event_fn on_event;       /* may be NULL */
+    void *user_data;                    /* passed to on_event */
+    uint32_t snapshot_interval;         /* contract snapshot every N blocks; 0 = default (1000);
+                                           HRE_LEDGER_SNAPSHOTS_OFF = never */
+    uint32_t max_reorg_depth;           /* deepest reorg (and fork) accepted; 0 = default (100) */
+    uint32_t max_orphans;               /* orphan pool bound; 0 = default (64) */
+    uint32_t max_side_blocks;           /* stored side-branch blocks bound; 0 = default (1024) */
+    uint32_t mempool_max_txs;           /* mempool bound; 0 = default (100000) */
+    uint64_t segment_size;              /* roll block segments at this size; 0 = default (32 MiB) */
+    int compress_level;                 /* zlib level 1..9 for block bodies; 0 = default (1,
+                                           the fastest); -1 = store bodies uncompressed */
+} hre_ledger_options;
+
+#define HRE_LEDGER_OPTIONS_INIT \
+    { HRE_LEDGER_OPTIONS_VERSION, NULL, NULL, {0}, NULL, 0, NULL, NULL, 0, 0, 0, 0, 0, 0, 0 }
+
+/** Initialise opts to the defaults of `version` (all zero / NULL).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (unknown version).
+ *  Since: 1.0 */
+HRE_API int hre_ledger_options_init(hre_ledger_options *opts, unsigned int version);
+
+/** The ledger. Opaque handle. */
+typedef struct hre_ledger hre_ledger;
+
+/** Open the ledger kept on opts->storage, creating it when the storage holds
+ *  none. Opening: checks the stored network fingerprint (chain params plus
+ *  contract genesis) against opts; loads the block index (rebuilding it from
+ *  the segments when it is missing or damaged); cuts a torn tail off the last
+ *  segment; loads the newest valid contract snapshot on the heaviest chain
+ *  (an older one, or a replay from genesis, when it is damaged) and replays
+ *  the blocks after it, fully re-validated. No events are delivered.
+ *  Out: *out: new ledger owned by the caller, free with hre_ledger_close
+ *       (NULL on failure).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL, bad options, or the storage holds a
+ *           ledger of another network: the detail says "params fingerprint
+ *           mismatch"); HRE_EUNSUPPORTED (options version, or a block cap over
+ *           64 MiB); HRE_ECORRUPT (damaged synced data that cannot be
+ *           repaired: the detail names the file and offset); HRE_EIO;
+ *           HRE_ENOSPC; HRE_ENOMEM.
+ *  Since: 1.0 */
+HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts);
+
+/** Sync the block index and close the ledger. NULL is fine. Does not free the
+ *  storage.  Since: 1.0 */
+HRE_API void hre_ledger_close(hre_ledger *l);
+
+/* ------------------------------------------------------------------------ */
+/* Transactions, blocks and mining                                           */
+/* ------------------------------------------------------------------------ */
+
+/** Submit an encoded transaction to the mempool. It is decoded, verified
+ *  statelessly (network id and signature, hre_tx_verify with the ledger's key
+ *  cache) and then applied tentatively to the pending state (the tip state
+ *  plus every mempool transaction before it) with block time max(now,
+ *  median-time-past + 1). Mempool transactions are never verified again when
+ *  they arrive in a block.
+ *  Out: txid (may be NULL): the transaction id. *status (may be NULL).
+ *  Returns: HRE_OK; HRE_EDECODE / HRE_ELIMIT (malformed); HRE_EVERIFY (bad
+ *           signature or other network); HRE_EEXISTS (already in the mempool);
+ *           HRE_ELIMIT (mempool full); the contract's refusal code (HRE_EAUTH,
+ *           HRE_ESTATE for a wrong nonce, ...) with its detail; HRE_EINVAL;
+ *           HRE_ENOMEM.
+ *  Since: 1.0 */
+HRE_API int hre_ledger_submit_tx(hre_ledger *l, const uint8_t *tx, size_t len, uint64_t now,
+                                 uint8_t txid[32], hre_ledger_status *status);
+
+/** Number of transactions in the mempool.  Since: 1.0 */
+HRE_API size_t hre_ledger_mempool_count(const hre_ledger *l);
+
+/** Is txid in the mempool?  Returns: 1 or 0.  Since: 1.0 */
+HRE_API int hre_ledger_mempool_contains(const hre_ledger *l, const uint8_t txid[32]);
+
+/** Assemble a block template on the tip: version 1, prev = tip, time =
+ *  max(now, median-time-past + 1), the expected bits, nonce 0, and the mempool
+ *  transactions in order (each sender's nonces ascending) that fit the size
+ *  and count caps, with the Merkle root set. The host may mine it (e.g. with
+ *  hre_pow_mine_range over the first 80 bytes) and submit it.
+ *  In/Out: *len: capacity in; bytes written (or needed, HRE_EBUFSIZE) out.
+ *  Returns: HRE_OK; HRE_EBUFSIZE; HRE_EINVAL; HRE_ENOMEM.
+ *  Since: 1.0 */
+HRE_API int hre_ledger_block_template(hre_ledger *l, uint64_t now, uint8_t *out, size_t *len);
+
+/** Assemble a block from the mempool (as hre_ledger_block_template), mine it
+ *  with hre_pow_mine (at most max_tries nonces; 0 means 2^32) and submit it.
+ *  Out: hash (may be NULL): the new block's hash. *status (may be NULL).
+ *  Returns: HRE_OK (connected and durable); HRE_EEXHAUSTED (no nonce found:
+ *           call again later with another `now`); any code of
+ *           hre_ledger_submit_block.
+ *  Since: 1.0 */
+HRE_API int hre_ledger_mine(hre_ledger *l, uint64_t now, uint64_t max_tries, uint8_t hash[32],
+                            hre_ledger_status *status);
+
+/** Accept a block from outside. Full validation (docs/PROTOCOL.md 7.4):
+ *  size and count caps, proof of work, expected bits, timestamp above the
+ *  median of the last 11 blocks and at most now + 7200, Merkle root and
+ *  mutation, duplicate txids, transaction decoding, every signature on the
+ *  verifier threads (except transactions already verified in the mempool),
+ *  and the contract rules (on a refusal everything applied from the block is
+ *  undone). A block extending the tip is stored and synced after it passed;
+ *  a side-branch block is stored after the checks that need no state and,
+ *  once its branch has more cumulative work than the main chain, the ledger
+ *  reorganises to it (fully validating the branch; a failure restores the
+ *  old chain). A block whose parent is unknown is held as an orphan.
+ *  Out: *status (may be NULL): what happened, or the rejection reason.
+ *  Returns: HRE_OK (connected, reorged, side branch or orphan: see *status);
+ *           on a rejection the code given next to the status value above;
+ *           HRE_EIO / HRE_ENOSPC (storage; the state is unchanged);
+ *           HRE_EINVAL; HRE_ENOMEM. Every failure sets a specific detail.
+ *  Since: 1.0 */
+HRE_API int hre_ledger_submit_block(hre_ledger *l, const uint8_t *block, size_t len,
+                                    uint64_t now, hre_ledger_status *status);
+
+/** Submit n blocks with group commit: blocks extending the tip are validated,
+ *  applied and appended one after another and made durable with ONE sync at
+ *  the end (events follow that sync). Processing stops at the first block
+ *  that is not connected to the tip (it is submitted as by
+ *  hre_ledger_submit_block after the pending blocks are synced) or rejected.
+ *  Out: *connected (may be NULL): blocks connected (durable) by this call.
+ *       *status (may be NULL): status of the last block processed.
+ *  Returns: HRE_OK if all n were accepted; else the first failure's code. If
+ *           the final sync fails, every block of the batch is undone and the
+ *           code is returned (*connected = 0).
+ *  Since: 1.0 */
+HRE_API int hre_ledger_submit_blocks(hre_ledger *l, const uint8_t *const *blocks,
+                                     const size_t *lens, size_t n, uint64_t now,
+                                     size_t *connected, hre_ledger_status *status);
+
+/* ------------------------------------------------------------------------ */
+/* Queries                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** The contract state at the tip (mempool transactions not applied). Borrowed:
+ *  valid until the next call that changes the ledger (submit, mine, close).
+ *  Use the hre_contract_* query calls on it. NULL if l is NULL.
+ *  Since: 1.0 */
+HRE_API const hre_contract *hre_ledger_contract(const hre_ledger *l);
+
+/** The network id: the genesis block hash.  Returns: HRE_OK; HRE_EINVAL.  Since: 1.0 */
+HRE_API int hre_ledger_network_id(const hre_ledger *l, uint8_t out[32]);
+
+/** Tip of the main chain. Out: *height (may be NULL), hash (may be NULL).
+ *  Returns: HRE_OK; HRE_EINVAL.  Since: 1.0 */
+HRE_API int hre_ledger_tip(const hre_ledger *l, uint64_t *height, uint8_t hash[32]);
+
+/** Header of the main-chain block at height.
+ *  Out: *out (zeroed on failure); hash (may be NULL).
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOTFOUND (above the tip).  Since: 1.0 */
+HRE_API int hre_ledger_header_by_height(const hre_ledger *l, uint64_t height, hre_header *out,
+                                        uint8_t hash[32]);
+
+/** Header of any known block (main chain or side branch) by hash.
+ *  Out: *out; *height (may be NULL); *on_main (may be NULL): 1 if on the main chain.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOTFOUND.  Since: 1.0 */
+HRE_API int hre_ledger_header_by_hash(const hre_ledger *l, const uint8_t hash[32], hre_header *out,
+                                      uint64_t *height, int *on_main);
+
+/** A stored block, encoded as hre_block_encode, by main-chain height or by hash
+ *  (read back from storage and checked). Height 0 is the genesis header with
+ *  no transactions.
+ *  In/Out: *len: capacity in; bytes written (or needed, HRE_EBUFSIZE) out.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOTFOUND; HRE_EBUFSIZE; HRE_ECORRUPT
+ *           (the stored record is damaged); HRE_EIO; HRE_ENOMEM.
+ *  Since: 1.0 */
+HRE_API int hre_ledger_block_by_height(hre_ledger *l, uint64_t height, uint8_t *out, size_t *len);
+HRE_API int hre_ledger_block_by_hash(hre_ledger *l, const uint8_t hash[32], uint8_t *out, size_t *len);
+
+/** Merkle inclusion proof for a main-chain transaction. A record's id is the
+ *  txid of its new_record transaction (contract.h), so the same call proves a
+ *  record; so does a grant (grant id = txid). A third party checks it with
+ *  the header alone: hre_merkle_branch_verify(header.merkle_root, txid,
+ *  branch) == HRE_OK, plus hre_pow_check(header, pow_limit) and the header's
+ *  place in a header chain it trusts.
+ *  In:  height_hint: a main-chain height to try first, or UINT64_MAX to
+ *       search from the tip down (cost: one block read per height searched).
+ *  Out: *header, *branch, *height (may be NULL); all zeroed on failure.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOTFOUND; HRE_ECORRUPT; HRE_EIO;
+ *           HRE_ENOMEM.
+ *  Since: 1.0 */
+HRE_API int hre_ledger_tx_proof(hre_ledger *l, const uint8_t txid[32], uint64_t height_hint,
+                                hre_header *header, hre_merkle_branch *branch, uint64_t *height);
+
+/* ------------------------------------------------------------------------ */
+/* Maintenance                                                               */
+/* ------------------------------------------------------------------------ */
+
+/** Write a contract snapshot of the tip now (temp + sync + rename + dir sync),
+ *  besides the periodic ones; the two newest snapshots are kept.
+ *  Returns: HRE_OK; HRE_EIO; HRE_ENOSPC; HRE_ENOMEM; HRE_EINVAL.  Since: 1.0 */
+HRE_API int hre_ledger_snapshot(hre_ledger *l);
+
+/** Progress callback of hre_ledger_verify_chain: called after each height is
+ *  checked. Return 0 to continue, non-zero to stop (HRE_ECANCELED).  Since: 1.0 */
+typedef int (*hre_ledger_progress_fn)(void *user_data, uint64_t height, uint64_t tip);
+
+/** Re-validate the whole main chain from genesis: each block is read back from
+ *  storage (record CRC, decoding, hash equal to the index), checked (links,
+ *  proof of work, expected bits, median time, Merkle root, duplicates, caps,
+ *  every signature) and applied to a fresh contract state; finally that
+ *  state's hash is compared with the live state's.
+ *  Out: *first_bad_height (may be NULL): the first height that failed
+ *       (UINT64_MAX when all passed, or when cancelled).
+ *  Returns: HRE_OK; HRE_ECORRUPT (storage damage or state hash mismatch);
+ *           the validation code of the bad block (detail names it);
+ *           HRE_ECANCELED; HRE_EIO; HRE_ENOMEM; HRE_EINVAL.
+ *  Since: 1.0 */
+HRE_API int hre_ledger_verify_chain(hre_ledger *l, hre_ledger_progress_fn progress, void *user_data,
+                                    uint64_t *first_bad_height);
+
+HRE_END_DECLS
+
+#endif /* HRE_LEDGER_H */

@@ -1,0 +1,249 @@
+/*
+ * Internal ledger helpers (layer 5): the on-disk codecs (block record, index
+ * entry, snapshot and params files), the in-memory block tree, the ledger
+ * handle. Names are hre_ledger__*; never exported. Formats are normative in
+ * docs/PROTOCOL.md section 7.
+ */
+#ifndef HRE_LEDGER_INTERNAL_H
+#define HRE_LEDGER_INTERNAL_H
+
+#include <stdio.h>
+
+#include "core/internal.h"
+#include "hre/block.h"
+#include "hre/contract.h"
+#include "hre/key.h"
+#include "hre/ledger.h"
+#include "hre/tx.h"
+#include "storage/internal.h"
+
+/* ---- file names ---- */
+#define HRE_LEDGER__PARAMS_FILE "params.dat"
+#define HRE_LEDGER__INDEX_FILE "blkindex.dat"
+#define HRE_LEDGER__SEG_FMT "blk-%05u.dat"          /* segment number 0..99999 */
+#define HRE_LEDGER__SNAP_FMT "snap-%016llx.dat"     /* height, 16 lowercase hex digits */
+#define HRE_LEDGER__MAX_SEGS 100000u
+
+/* ---- block record (payload of a frame in blk-NNNNN.dat) ---- */
+#define HRE_LEDGER__REC_FORMAT 1u
+#define HRE_LEDGER__REC_ZLIB 0x01u
+/* u8 format, u8 flags, 80 header, u32 tx_count, u32 body_len */
+#define HRE_LEDGER__REC_FIXED (1u + 1u + 80u + 4u + 4u)
+
+/* Encode a block into a record payload. level: zlib level 1..9, or -1 for no
+ * compression; the body is stored compressed only when that is smaller.
+ * Out: *out (hre__free it), *len. Returns HRE_OK; HRE_EINVAL; HRE_ENOMEM. */
+int hre_ledger__record_encode(uint8_t **out, size_t *len, const hre_block *block, int level);
+
+/* The fixed part of a record (no decompression): header and tx count.
+ * Returns HRE_OK or HRE_EDECODE (no detail message set). */
+int hre_ledger__record_peek(const uint8_t *rec, size_t len, hre_header *header,
+                            uint32_t *tx_count);
+
+/* Decode a record payload (hostile input) into a block: format and flags
+ * known, body_len <= limits->max_block_size - 80 before anything is
+ * allocated, zlib stream inflating to exactly body_len bytes (and shorter than
+ * it), the block decoding under limits with tx_count transactions.
+ * Returns HRE_OK; HRE_EDECODE; HRE_ELIMIT; HRE_ENOMEM (detail set). */
+int hre_ledger__record_decode(hre_block **out, const uint8_t *rec, size_t len,
+                              const hre_block_limits *limits);
+
+/* ---- index entries (payloads of frames in blkindex.dat) ---- */
+#define HRE_LEDGER__IDX_BLOCK 1u
+#define HRE_LEDGER__IDX_LEN (1u + 4u + 8u + 4u + 4u + 80u)
+#define HRE_LEDGER__IDX_INVALID 2u
+#define HRE_LEDGER__IDX_INVALID_LEN (1u + 32u)
+
+typedef struct hre_ledger__index_entry {
+    uint32_t seg;           /* segment number */
+    uint64_t offset;        /* frame offset in the segment */
+    uint32_t rec_len;       /* payload length of the block record */
+    uint32_t tx_count;
+    hre_header header;
+} hre_ledger__index_entry;
+
+void hre_ledger__index_encode(uint8_t out[HRE_LEDGER__IDX_LEN], const hre_ledger__index_entry *e);
+/* Returns HRE_OK; HRE_EDECODE (wrong length or type); HRE_ELIMIT (rec_len over
+ * max_rec). No detail message (scan loop). */
+int hre_ledger__index_decode(hre_ledger__index_entry *e, const uint8_t *in, size_t len,
+                             uint32_t max_rec);
+
+/* ---- snapshot file (snap-<16 hex>.dat) ---- */
+#define HRE_LEDGER__SNAP_MAGIC "HRESNAP1"
+/* magic 8, u64 height, 32 block hash, 32 state hash, u64 L, L bytes, u32 crc */
+#define HRE_LEDGER__SNAP_OVERHEAD (8u + 8u + 32u + 32u + 8u + 4u)
+
+/* Parse a snapshot file: magic, CRC, lengths. Out: pointers into in.
+ * Returns HRE_OK; HRE_ECORRUPT (detail set). */
+int hre_ledger__snap_parse(const uint8_t *in, size_t len, uint64_t *height, uint8_t hash[32],
+                           uint8_t state_hash[32], const uint8_t **payload, size_t *plen);
+
+/* ---- params file (params.dat) ---- */
+#define HRE_LEDGER__PARAMS_MAGIC "HREPARM1"
+/* magic 8, fingerprint 32, network id 32, u32 crc of the 72 bytes before */
+#define HRE_LEDGER__PARAMS_LEN (8u + 32u + 32u + 4u)
+
+/* ---- 32-byte-key hash map (keys are sha256d outputs) ---- */
+typedef struct hre_ledger__map {
+    const uint8_t **keys;   /* key pointers (point into the values) */
+    void **vals;
+    size_t cap, count;      /* cap: power of two or 0 */
+} hre_ledger__map;
+
+void *hre_ledger__map_get(const hre_ledger__map *m, const uint8_t key[32]);
+/* key must stay valid while in the map. Returns HRE_OK or HRE_ENOMEM. */
+int hre_ledger__map_put(hre_ledger__map *m, const uint8_t *key, void *val);
+void hre_ledger__map_del(hre_ledger__map *m, const uint8_t key[32]);
+/* Make room for `extra` more keys (so the next puts cannot fail). */
+int hre_ledger__map_reserve(hre_ledger__map *m, size_t extra);
+void hre_ledger__map_free(hre_ledger__map *m);
+
+/* ---- block tree ---- */
+typedef struct hre_ledger__node {
+    uint8_t hash[32];
+    hre_header header;
+    uint64_t height;
+    uint8_t work[32];                 /* cumulative work, genesis included */
+    struct hre_ledger__node *parent;  /* NULL for genesis */
+    uint64_t seq;                     /* arrival / file order (tie-break) */
+    uint64_t offset;                  /* frame offset in segment seg */
+    uint32_t seg;
+    uint32_t rec_len;
+    uint32_t tx_count;
+    uint8_t stored;                   /* 0 only for genesis */
+    uint8_t invalid;                  /* failed validation, or descends from such */
+    uint8_t on_main;
+} hre_ledger__node;
+
+/* ---- mempool entry ---- */
+typedef struct hre_ledger__mtx {
+    uint8_t txid[32];
+    hre_tx *tx;
+    uint8_t *bytes;
+    size_t len;
+    int dead;                         /* removed; compacted away */
+} hre_ledger__mtx;
+
+typedef struct hre_ledger__orphan {
+    uint8_t hash[32];
+    uint8_t prev[32];
+    uint8_t *bytes;
+    size_t len;
+    uint64_t now;
+} hre_ledger__orphan;
+
+typedef struct hre_ledger__snapinfo {
+    uint64_t height;
+    uint8_t hash[32];
+} hre_ledger__snapinfo;
+
+typedef struct hre_ledger__ev {
+    hre_ledger_event ev;
+    hre_contract_event cev;
+} hre_ledger__ev;
+
+#define HRE_LEDGER__EV_DROP 0
+#define HRE_LEDGER__EV_BUFFER 1
+
+struct hre_ledger {
+    hre_storage *st;
+    hre_chain_params params;
+    hre_block_limits limits;
+    uint8_t network_id[32];
+    uint8_t fingerprint[32];
+    uint8_t authority_key[34];
+    char org_name[HRE_CONTRACT_NAME_MAX + 1];
+    int has_org_name;
+    unsigned int threads;
+    hre_ledger_event_fn on_event;
+    void *user_data;
+    uint32_t snap_interval, max_reorg, max_orphans, max_side, mempool_max;
+    uint64_t segment_size;
+    int level;
+    uint32_t max_rec;                 /* cap on a block record payload */
+
+    hre_keycache *kc;
+    hre_contract *c;                  /* tip state (+ `overlay` mempool txs) */
+    uint64_t undo_floor;              /* blocks above this height can be undone */
+
+    hre_ledger__node **nodes;         /* seq order; nodes[0] = genesis */
+    size_t n_nodes, cap_nodes;
+    hre_ledger__map node_map;
+    hre_ledger__node **main;          /* main[h], h = 0..tip */
+    size_t main_len, main_cap;
+
+    hre_storage_file **segs;          /* read handles of every segment */
+    uint32_t n_segs;
+    hre_storage__log *seg_log;        /* last segment, for appends (NULL: reopen) */
+    uint64_t seg_good_end;            /* end of the last known record of the last segment */
+    hre_storage__log *idx_log;        /* NULL: index appends are skipped until reopen */
+
+    hre_ledger__snapinfo *snaps;
+    size_t n_snaps, cap_snaps;
+
+    hre_ledger__mtx **mp;
+    size_t mp_n, mp_cap;
+    hre_ledger__map mp_map;
+    size_t overlay;                   /* mempool txs applied on top of the tip state */
+    uint64_t last_now;
+
+    hre_ledger__orphan *orph;
+    size_t n_orph;
+
+    int ev_mode;
+    uint32_t cur_tx;
+    hre_ledger__ev *evs;
+    size_t n_evs, cap_evs;
+    size_t bad_tx;                    /* index of the tx the contract refused last */
+};
+
+/* Copy the calling thread's detail message (before formatting a new one
+ * that quotes it: the detail buffer must not be both source and target). */
+static inline void hre_ledger__why(char *out, size_t n)
+{
+    snprintf(out, n, "%s", hre_error_detail());
+}
+
+/* ---- cross-file internals (ledger.c, chain.c, query.c) ---- */
+#define HRE_LEDGER__FUTURE_LIMIT 7200u
+hre_ledger__node *hre_ledger__tip(const hre_ledger *l);
+hre_ledger__node *hre_ledger__ancestor(const hre_ledger *l, hre_ledger__node *n, uint64_t h);
+uint32_t hre_ledger__mtp(const hre_ledger *l, const hre_ledger__node *parent);
+int hre_ledger__expected_bits(const hre_ledger *l, hre_ledger__node *parent, uint32_t *bits);
+void hre_ledger__set_status(hre_ledger_status *st, hre_ledger_status v);
+int hre_ledger__check_block(hre_ledger *l, const hre_block *blk, uint8_t hash[32],
+                            uint8_t (**txids_out)[32], hre_ledger_status *st);
+int hre_ledger__check_bytes(hre_ledger *l, const uint8_t *b, size_t len, hre_block **out,
+                            uint8_t hash[32], uint8_t (**txids)[32], hre_ledger_status *st);
+int hre_ledger__check_context(hre_ledger *l, hre_ledger__node *parent, const hre_header *h,
+                              uint64_t now, int check_future, hre_ledger_status *st);
+int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
+                          const uint8_t (*txids)[32], int verify, int skip_known,
+                          hre_ledger_status *st);
+void hre_ledger__contract_options(const hre_ledger *l, hre_contract_options *o);
+int hre_ledger__genesis_contract(const hre_ledger *l, hre_contract **out, int events);
+void hre_ledger__ensure_tip_state(hre_ledger *l);
+void hre_ledger__trim_undo(hre_ledger *l);
+int hre_ledger__read_block(hre_ledger *l, const hre_ledger__node *n, hre_block **out);
+void hre_ledger__seg_broken(hre_ledger *l);
+int hre_ledger__store_record(hre_ledger *l, const hre_block *blk, int sync, uint32_t *seg,
+                             uint64_t *off, uint32_t *rec_len);
+/* As store_record, for a record already encoded (takes ownership of rec). */
+int hre_ledger__store_encoded(hre_ledger *l, uint8_t *rec, size_t len, int sync, uint32_t *seg,
+                              uint64_t *off, uint32_t *rec_len);
+int hre_ledger__seg_sync(hre_ledger *l);
+void hre_ledger__index_block(hre_ledger *l, const hre_ledger__node *n);
+void hre_ledger__mark_invalid(hre_ledger *l, hre_ledger__node *n);
+hre_ledger__node *hre_ledger__node_new(hre_ledger *l, const hre_header *h, const uint8_t hash[32],
+                                       hre_ledger__node *parent);
+int hre_ledger__node_reserve(hre_ledger *l);
+void hre_ledger__node_link(hre_ledger *l, hre_ledger__node *n);
+void hre_ledger__node_pop(hre_ledger *l);
+uint64_t hre_ledger__last_snap_height(const hre_ledger *l);
+int hre_ledger__write_snapshot(hre_ledger *l);
+int hre_ledger__rebuild_state(hre_ledger *l, uint64_t h, int full, uint64_t *bad);
+void hre_ledger__set_main(hre_ledger *l, hre_ledger__node *tip);
+void hre_ledger__mempool_clear(hre_ledger *l);
+void hre_ledger__orphans_clear(hre_ledger *l);
+
+#endif /* HRE_LEDGER_INTERNAL_H */

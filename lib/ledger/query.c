@@ -1,0 +1,265 @@
+/*
+ * Ledger queries (tip, headers, stored blocks, the contract state), Merkle
+ * inclusion proofs, and verify-chain (re-validation from genesis, reading
+ * every block back from storage).
+ */
+#include <string.h>
+
+#include "core/internal.h"
+#include "hre/merkle.h"
+#include "ledger/internal.h"
+
+HRE_API const hre_contract *hre_ledger_contract(const hre_ledger *l)
+{
+    hre_ledger *m = (hre_ledger *)(uintptr_t)l;
+    if (!l)
+        return NULL;
+    /* The mempool overlay is undone lazily (re-applied on the next submit). */
+    hre_ledger__ensure_tip_state(m);
+    return l->c;
+}
+
+HRE_API int hre_ledger_network_id(const hre_ledger *l, uint8_t out[32])
+{
+    if (!l || !out)
+        return hre__fail(HRE_EINVAL, "hre_ledger_network_id: NULL argument");
+    memcpy(out, l->network_id, 32);
+    return HRE_OK;
+}
+
+HRE_API int hre_ledger_tip(const hre_ledger *l, uint64_t *height, uint8_t hash[32])
+{
+    if (height)
+        *height = 0;
+    if (hash)
+        memset(hash, 0, 32);
+    if (!l)
+        return hre__fail(HRE_EINVAL, "hre_ledger_tip: NULL ledger");
+    if (height)
+        *height = hre_ledger__tip(l)->height;
+    if (hash)
+        memcpy(hash, hre_ledger__tip(l)->hash, 32);
+    return HRE_OK;
+}
+
+HRE_API int hre_ledger_header_by_height(const hre_ledger *l, uint64_t height, hre_header *out,
+                                        uint8_t hash[32])
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (hash)
+        memset(hash, 0, 32);
+    if (!l || !out)
+        return hre__fail(HRE_EINVAL, "hre_ledger_header_by_height: NULL argument");
+    if (height >= l->main_len)
+        return hre__fail(HRE_ENOTFOUND, "no main-chain block at height %llu (tip %llu)",
+                         (unsigned long long)height, (unsigned long long)(l->main_len - 1));
+    *out = l->main[height]->header;
+    if (hash)
+        memcpy(hash, l->main[height]->hash, 32);
+    return HRE_OK;
+}
+
+HRE_API int hre_ledger_header_by_hash(const hre_ledger *l, const uint8_t hash[32], hre_header *out,
+                                      uint64_t *height, int *on_main)
+{
+    hre_ledger__node *n;
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (height)
+        *height = 0;
+    if (on_main)
+        *on_main = 0;
+    if (!l || !hash || !out)
+        return hre__fail(HRE_EINVAL, "hre_ledger_header_by_hash: NULL argument");
+    n = hre_ledger__map_get(&l->node_map, hash);
+    if (!n)
+        return hre__fail(HRE_ENOTFOUND, "no such block");
+    *out = n->header;
+    if (height)
+        *height = n->height;
+    if (on_main)
+        *on_main = n->on_main;
+    return HRE_OK;
+}
+
+static int encode_node(hre_ledger *l, const hre_ledger__node *n, uint8_t *out, size_t *len)
+{
+    hre_block *blk = NULL;
+    int rc = hre_ledger__read_block(l, n, &blk);
+    if (rc != HRE_OK) {
+        *len = 0;
+        return rc;
+    }
+    rc = hre_block_encode(out, len, blk);
+    hre_block_free(blk);
+    return rc;
+}
+
+HRE_API int hre_ledger_block_by_height(hre_ledger *l, uint64_t height, uint8_t *out, size_t *len)
+{
+    if (!l || !len)
+        return hre__fail(HRE_EINVAL, "hre_ledger_block_by_height: NULL argument");
+    if (height >= l->main_len) {
+        *len = 0;
+        return hre__fail(HRE_ENOTFOUND, "no main-chain block at height %llu",
+                         (unsigned long long)height);
+    }
+    return encode_node(l, l->main[height], out, len);
+}
+
+HRE_API int hre_ledger_block_by_hash(hre_ledger *l, const uint8_t hash[32], uint8_t *out,
+                                     size_t *len)
+{
+    hre_ledger__node *n;
+    if (!l || !hash || !len)
+        return hre__fail(HRE_EINVAL, "hre_ledger_block_by_hash: NULL argument");
+    n = hre_ledger__map_get(&l->node_map, hash);
+    if (!n) {
+        *len = 0;
+        return hre__fail(HRE_ENOTFOUND, "no such block");
+    }
+    return encode_node(l, n, out, len);
+}
+
+/* Look for txid in the main-chain block at height h. 1 = found. */
+static int proof_at(hre_ledger *l, uint64_t h, const uint8_t txid[32], hre_header *header,
+                    hre_merkle_branch *branch, int *rc)
+{
+    hre_block *blk = NULL;
+    size_t n, i;
+    uint8_t (*ids)[32];
+    const hre_ledger__node *node = l->main[h];
+
+    *rc = HRE_OK;
+    if (node->tx_count == 0)
+        return 0;
+    if ((*rc = hre_ledger__read_block(l, node, &blk)) != HRE_OK)
+        return 0;
+    n = hre_block_tx_count(blk);
+    ids = hre__malloc(n * 32);
+    if (!ids) {
+        hre_block_free(blk);
+        *rc = hre__fail(HRE_ENOMEM, "tx_proof: out of memory");
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if ((*rc = hre_block_txid(blk, i, ids[i])) != HRE_OK)
+            break;
+    }
+    if (*rc == HRE_OK) {
+        for (i = 0; i < n; i++)
+            if (memcmp(ids[i], txid, 32) == 0)
+                break;
+        if (i < n) {
+            *rc = hre_merkle_branch_compute(branch, NULL, (const uint8_t(*)[32])ids, n, i);
+            *header = node->header;
+        }
+    }
+    hre__free(ids);
+    hre_block_free(blk);
+    return *rc == HRE_OK && i < n;
+}
+
+HRE_API int hre_ledger_tx_proof(hre_ledger *l, const uint8_t txid[32], uint64_t height_hint,
+                                hre_header *header, hre_merkle_branch *branch, uint64_t *height)
+{
+    uint64_t h;
+    int rc;
+    if (header)
+        memset(header, 0, sizeof *header);
+    if (branch)
+        memset(branch, 0, sizeof *branch);
+    if (height)
+        *height = 0;
+    if (!l || !txid || !header || !branch)
+        return hre__fail(HRE_EINVAL, "hre_ledger_tx_proof: NULL argument");
+    if (height_hint != UINT64_MAX && height_hint > 0 && height_hint < l->main_len) {
+        if (proof_at(l, height_hint, txid, header, branch, &rc)) {
+            if (height)
+                *height = height_hint;
+            return HRE_OK;
+        }
+        if (rc != HRE_OK)
+            return rc;
+    }
+    for (h = l->main_len - 1; h > 0; h--) {
+        if (h == height_hint)
+            continue;
+        if (proof_at(l, h, txid, header, branch, &rc)) {
+            if (height)
+                *height = h;
+            return HRE_OK;
+        }
+        if (rc != HRE_OK) {
+            memset(header, 0, sizeof *header);
+            memset(branch, 0, sizeof *branch);
+            return rc;
+        }
+    }
+    return hre__fail(HRE_ENOTFOUND, "transaction not in the main chain");
+}
+
+HRE_API int hre_ledger_verify_chain(hre_ledger *l, hre_ledger_progress_fn progress, void *user_data,
+                                    uint64_t *first_bad_height)
+{
+    hre_contract *c = NULL;
+    uint64_t h, tip;
+    uint8_t a[32], b[32];
+    int rc;
+
+    if (first_bad_height)
+        *first_bad_height = UINT64_MAX;
+    if (!l)
+        return hre__fail(HRE_EINVAL, "hre_ledger_verify_chain: NULL ledger");
+    hre_ledger__ensure_tip_state(l);
+    if ((rc = hre_ledger__genesis_contract(l, &c, 0)) != HRE_OK)
+        return rc;
+    tip = l->main_len - 1;
+    for (h = 1; h <= tip; h++) {
+        hre_ledger__node *n = l->main[h];
+        hre_block *blk = NULL;
+        uint8_t hash[32];
+        uint8_t (*txids)[32] = NULL;
+        rc = hre_ledger__read_block(l, n, &blk);
+        if (rc == HRE_OK)
+            rc = hre_ledger__check_block(l, blk, hash, &txids, NULL);
+        if (rc == HRE_OK)
+            rc = hre_ledger__check_context(l, n->parent, &n->header, 0, 0, NULL);
+        if (rc == HRE_OK)
+            rc = hre_ledger__apply_txs(l, c, blk, (const uint8_t(*)[32])txids, 1, 0, NULL);
+        hre__free(txids);
+        hre_block_free(blk);
+        if (rc != HRE_OK) {
+            char why[256];
+            char disp[65];
+            hre_ledger__why(why, sizeof why);
+            (void)hre_hash_to_display(disp, n->hash);
+            hre_contract_free(c);
+            if (rc == HRE_ENOMEM)
+                return rc;
+            if (first_bad_height)
+                *first_bad_height = h;
+            return hre__fail(rc, "verify-chain: block %s at height %llu is bad: %s", disp,
+                             (unsigned long long)h, why);
+        }
+        if (progress && progress(user_data, h, tip) != 0) {
+            hre_contract_free(c);
+            return hre__fail(HRE_ECANCELED, "verify-chain: cancelled at height %llu",
+                             (unsigned long long)h);
+        }
+    }
+    rc = hre_contract_state_hash(c, a);
+    if (rc == HRE_OK)
+        rc = hre_contract_state_hash(l->c, b);
+    hre_contract_free(c);
+    if (rc != HRE_OK)
+        return rc;
+    if (memcmp(a, b, 32) != 0) {
+        if (first_bad_height)
+            *first_bad_height = tip;
+        return hre__fail(HRE_ECORRUPT,
+                         "verify-chain: the live state differs from a replay from genesis");
+    }
+    return HRE_OK;
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Generate the seed corpora of fuzz_block_record and fuzz_ledger_index
+(docs/PROTOCOL.md section 7). Run from this directory: python3 gen_ledger_seeds.py"""
+import os, struct, zlib
+
+def compact(n):
+    if n < 0xfd: return bytes([n])
+    if n <= 0xffff: return b'\xfd' + struct.pack('<H', n)
+    return b'\xfe' + struct.pack('<I', n)
+
+def header(nonce=0):
+    return struct.pack('<I', 1) + bytes(32) + bytes(range(32)) + struct.pack('<III', 1700000000, 0x207fffff, nonce)
+
+def body(txs):
+    return compact(len(txs)) + b''.join(compact(len(t)) + t for t in txs)
+
+def record(txs, flags=None, fmt=1, count=None, declared=None):
+    raw = body(txs)
+    z = zlib.compress(raw, 6)
+    if flags is None:
+        flags = 1 if len(z) < len(raw) else 0
+    stored = z if flags & 1 else raw
+    return (bytes([fmt, flags]) + header() + struct.pack('<II', len(txs) if count is None else count,
+            len(raw) if declared is None else declared) + stored)
+
+def put(d, name, data, sel=b'\x00'):
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(sel + data)
+
+d = 'block_record'
+rep = [b'A' * 200 + bytes([i]) for i in range(4)]
+put(d, 'empty_block', record([]))
+put(d, 'one_tx_raw', record([b'hello world tx'], flags=0))
+put(d, 'zlib_body', record(rep))
+put(d, 'zlib_tight_limits', record(rep), sel=b'\x41')
+put(d, 'bad_format', record([b'x'], fmt=2))
+put(d, 'bad_flags', record([b'x'], flags=0x80))
+put(d, 'count_mismatch', record([b'abc'], count=2))
+put(d, 'declared_too_big', record(rep, declared=5000000))
+put(d, 'zlib_not_smaller', record([b'xyz'], flags=1))
+put(d, 'zlib_truncated', record(rep)[:-5])
+put(d, 'raw_length_mismatch', record([b'abcd'], flags=0)[:-1])
+
+d = 'ledger_index'
+def entry(seg=0, off=0, rec_len=200, txc=1, typ=1):
+    return bytes([typ]) + struct.pack('<IQII', seg, off, rec_len, txc) + header(7)
+for name, data in [('ok', entry()), ('ok_far', entry(3, 123456, 5000, 12)),
+                   ('bad_type', entry(typ=2)), ('rec_too_long', entry(rec_len=0xffffffff)),
+                   ('rec_too_short', entry(rec_len=10)), ('short', entry()[:50]),
+                   ('seg_too_big', entry(seg=200000))]:
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
