@@ -540,56 +540,100 @@ typedef struct hre_log_access_payload {
     uint8_t purpose;                /* host-defined purpose of use code */
 } hre_log_access_payload;
 
+/** HRE_KIND_REGISTER_ORG: the authority registers an organisation and its first admin.
+ *  Codec and builder trio; arguments, return codes, ownership and thread
+ *  safety as described in the "Payloads" comment above; refusal reasons in
+ *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
 HRE_API int hre_contract_encode_register_org(uint8_t *out, size_t *len, const hre_register_org_payload *p);
 HRE_API int hre_contract_decode_register_org(hre_register_org_payload *out, const uint8_t *in, size_t len);
 HRE_API int hre_contract_build_register_org(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                             uint64_t nonce, uint64_t timestamp, const hre_register_org_payload *p);
 
+/** HRE_KIND_APPOINT_ADMIN: the authority appoints one more admin for an organisation.
+ *  Codec and builder trio; arguments, return codes, ownership and thread
+ *  safety as described in the "Payloads" comment above; refusal reasons in
+ *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
 HRE_API int hre_contract_encode_appoint_admin(uint8_t *out, size_t *len, const hre_appoint_admin_payload *p);
 HRE_API int hre_contract_decode_appoint_admin(hre_appoint_admin_payload *out, const uint8_t *in, size_t len);
 HRE_API int hre_contract_build_appoint_admin(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                              uint64_t nonce, uint64_t timestamp, const hre_appoint_admin_payload *p);
 
+/** HRE_KIND_REGISTER_DOCTOR: an organisation admin registers a doctor of its organisation.
+ *  Codec and builder trio; arguments, return codes, ownership and thread
+ *  safety as described in the "Payloads" comment above; refusal reasons in
+ *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
 HRE_API int hre_contract_encode_register_doctor(uint8_t *out, size_t *len, const hre_register_doctor_payload *p);
 HRE_API int hre_contract_decode_register_doctor(hre_register_doctor_payload *out, const uint8_t *in, size_t len);
 HRE_API int hre_contract_build_register_doctor(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                                uint64_t nonce, uint64_t timestamp, const hre_register_doctor_payload *p);
 
+/** HRE_KIND_REGISTER_PATIENT: anyone registers the sender key as a patient.
+ *  Codec and builder trio; arguments, return codes, ownership and thread
+ *  safety as described in the "Payloads" comment above; refusal reasons in
+ *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
 HRE_API int hre_contract_encode_register_patient(uint8_t *out, size_t *len, const hre_register_patient_payload *p);
 HRE_API int hre_contract_decode_register_patient(hre_register_patient_payload *out, const uint8_t *in, size_t len);
 HRE_API int hre_contract_build_register_patient(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                                 uint64_t nonce, uint64_t timestamp, const hre_register_patient_payload *p);
 
+/** HRE_KIND_SUSPEND: the authority or an organisation admin suspends or reinstates an account.
+ *  Codec and builder trio; arguments, return codes, ownership and thread
+ *  safety as described in the "Payloads" comment above; refusal reasons in
+ *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
 HRE_API int hre_contract_encode_suspend(uint8_t *out, size_t *len, const hre_suspend_payload *p);
 HRE_API int hre_contract_decode_suspend(hre_suspend_payload *out, const uint8_t *in, size_t len);
 HRE_API int hre_contract_build_suspend(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                        uint64_t nonce, uint64_t timestamp, const hre_suspend_payload *p);
 
+/** HRE_KIND_ROTATE_KEY: the authority, an organisation admin, or the account itself replaces a key.
+ *  Codec and builder trio; arguments, return codes, ownership and thread
+ *  safety as described in the "Payloads" comment above; refusal reasons in
+ *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
 HRE_API int hre_contract_encode_rotate_key(uint8_t *out, size_t *len, const hre_rotate_key_payload *p);
 HRE_API int hre_contract_decode_rotate_key(hre_rotate_key_payload *out, const uint8_t *in, size_t len);
 HRE_API int hre_contract_build_rotate_key(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                           uint64_t nonce, uint64_t timestamp, const hre_rotate_key_payload *p);
 
+/** HRE_KIND_NEW_RECORD: an admin of a hospital or clinic creates a record.
+ *  Codec and builder trio; arguments, return codes, ownership and thread
+ *  safety as described in the "Payloads" comment above; refusal reasons in
+ *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
 HRE_API int hre_contract_encode_new_record(uint8_t *out, size_t *len, const hre_new_record_payload *p);
 HRE_API int hre_contract_decode_new_record(hre_new_record_payload *out, const uint8_t *in, size_t len);
 HRE_API int hre_contract_build_new_record(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                           uint64_t nonce, uint64_t timestamp, const hre_new_record_payload *p);
 
+/** HRE_KIND_SIGN_RECORD: the issuing organisation's admin or the lab's admin signs a record.
+ *  Codec and builder trio; arguments, return codes, ownership and thread
+ *  safety as described in the "Payloads" comment above; refusal reasons in
+ *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
 HRE_API int hre_contract_encode_sign_record(uint8_t *out, size_t *len, const hre_sign_record_payload *p);
 HRE_API int hre_contract_decode_sign_record(hre_sign_record_payload *out, const uint8_t *in, size_t len);
 HRE_API int hre_contract_build_sign_record(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                            uint64_t nonce, uint64_t timestamp, const hre_sign_record_payload *p);
 
+/** HRE_KIND_GRANT: a patient grants a reader access.
+ *  Codec and builder trio; arguments, return codes, ownership and thread
+ *  safety as described in the "Payloads" comment above; refusal reasons in
+ *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
 HRE_API int hre_contract_encode_grant(uint8_t *out, size_t *len, const hre_grant_payload *p);
 HRE_API int hre_contract_decode_grant(hre_grant_payload *out, const uint8_t *in, size_t len);
 HRE_API int hre_contract_build_grant(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                      uint64_t nonce, uint64_t timestamp, const hre_grant_payload *p);
 
+/** HRE_KIND_REVOKE: a patient revokes one of their grants.
+ *  Codec and builder trio; arguments, return codes, ownership and thread
+ *  safety as described in the "Payloads" comment above; refusal reasons in
+ *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
 HRE_API int hre_contract_encode_revoke(uint8_t *out, size_t *len, const hre_revoke_payload *p);
 HRE_API int hre_contract_decode_revoke(hre_revoke_payload *out, const uint8_t *in, size_t len);
 HRE_API int hre_contract_build_revoke(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                       uint64_t nonce, uint64_t timestamp, const hre_revoke_payload *p);
 
+/** HRE_KIND_LOG_ACCESS: a reader with a live grant (or the patient) logs an access.
+ *  Codec and builder trio; arguments, return codes, ownership and thread
+ *  safety as described in the "Payloads" comment above; refusal reasons in
+ *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
 HRE_API int hre_contract_encode_log_access(uint8_t *out, size_t *len, const hre_log_access_payload *p);
 HRE_API int hre_contract_decode_log_access(hre_log_access_payload *out, const uint8_t *in, size_t len);
 HRE_API int hre_contract_build_log_access(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
