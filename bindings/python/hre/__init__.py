@@ -109,11 +109,38 @@ def hmac_sha256(key, data):
     return bytes(out)
 
 
-class PubKey:
-    """A parsed public key (wraps hre_pubkey *)."""
+class _Owned:
+    """Owns one libhre handle (self._ptr) and releases it exactly once, with
+    the library function named by _free: by close(), at the end of a `with`
+    block, or when garbage-collected."""
+
+    _free = None
 
     def __init__(self, ptr):
         self._ptr = ptr
+
+    def _release(self):
+        getattr(lib, self._free)(self._ptr)
+
+    def close(self):
+        if getattr(self, "_ptr", None):
+            self._release()
+            self._ptr = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+
+class PubKey(_Owned):
+    """A parsed public key (wraps hre_pubkey *)."""
+
+    _free = "hre_pubkey_free"
 
     @classmethod
     def parse(cls, sec1, curve=CURVE_P256):
@@ -157,17 +184,11 @@ class PubKey:
         """The account address a key registers as: sha256 of its 34-byte wire form."""
         return address(self.encode())
 
-    def __del__(self):
-        if getattr(self, "_ptr", None):
-            lib.hre_pubkey_free(self._ptr)
-            self._ptr = None
 
-
-class Key:
+class Key(_Owned):
     """A private key (wraps hre_key *; wiped by the library when freed)."""
 
-    def __init__(self, ptr):
-        self._ptr = ptr
+    _free = "hre_key_free"
 
     @classmethod
     def generate(cls, curve=CURVE_P256):
@@ -218,17 +239,11 @@ class Key:
         """The account address of this key (sha256 of the wire form)."""
         return address(self.wire())
 
-    def __del__(self):
-        if getattr(self, "_ptr", None):
-            lib.hre_key_free(self._ptr)
-            self._ptr = None
 
-
-class Tx:
+class Tx(_Owned):
     """A transaction envelope (wraps hre_tx *)."""
 
-    def __init__(self, ptr):
-        self._ptr = ptr
+    _free = "hre_tx_free"
 
     @classmethod
     def new(cls, network_id, kind, nonce, timestamp, payload=b""):
@@ -288,11 +303,6 @@ class Tx:
         n = ctypes.c_size_t(0)
         p = lib.hre_tx_payload(self._ptr, ctypes.byref(n))
         return ctypes.string_at(p, n.value) if n.value else b""
-
-    def __del__(self):
-        if getattr(self, "_ptr", None):
-            lib.hre_tx_free(self._ptr)
-            self._ptr = None
 
 
 class Header:
@@ -498,9 +508,11 @@ def status_name(status):
 
 # -- storage ----------------------------------------------------------------
 
-class Storage:
+class Storage(_Owned):
     """A storage backend (wraps hre_storage *). Use as a context manager or call
     close(); a ledger opened on it keeps it alive and must be closed first."""
+
+    _free = "hre_storage_free"
 
     def __init__(self, ptr, kind):
         self._ptr, self.kind, self._users = ptr, kind, 0
@@ -544,20 +556,12 @@ class Storage:
     def close(self):
         if self._users:
             raise HreError(ESTATE, "storage is still used by an open ledger")
-        if self._ptr:
-            lib.hre_storage_free(self._ptr)
-            self._ptr = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        super().close()
 
     def __del__(self):
-        if getattr(self, "_ptr", None) and not self._users:
-            lib.hre_storage_free(self._ptr)
-            self._ptr = None
+        if not getattr(self, "_users", 0):
+            super().close()
+
 
 
 # -- network parameters -----------------------------------------------------
@@ -748,10 +752,12 @@ def _contract_options(network_id, authority_key, genesis_org_name, cb):
     return o, name
 
 
-class Contract(_ContractQueries):
+class Contract(_Owned, _ContractQueries):
     """A stand-alone contract state you own (wraps hre_contract *): apply
     already-verified transactions, undo, snapshots. Most hosts use a Ledger
     (which verifies and stores blocks) and its .contract view instead."""
+
+    _free = "hre_contract_free"
 
     def __init__(self, network_id, authority_key, genesis_org_name=None, on_event=None,
                  _snapshot=None):
@@ -789,19 +795,6 @@ class Contract(_ContractQueries):
     def undo_depth(self):
         return lib.hre_contract_undo_depth(self._c())
 
-    def close(self):
-        if getattr(self, "_ptr", None):
-            lib.hre_contract_free(self._ptr)
-            self._ptr = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
 
 class LedgerContract(_ContractQueries):
@@ -944,10 +937,16 @@ class MerkleProof(_Value):
         return self.branch.depth
 
 
-class Ledger:
+class Ledger(_Owned):
     """A ledger on a Storage (wraps hre_ledger *). Close it (or use `with`)
     before closing the storage. on_event(LedgerEvent) is called for every
     contract event of a connected block and for block (dis)connections."""
+
+    _free = "hre_ledger_close"
+
+    def _release(self):
+        super()._release()
+        self._storage._users -= 1
 
     def __init__(self, storage, params, authority_key, *, genesis_org_name=None,
                  verify_threads=0, on_event=None, snapshot_interval=0, max_reorg_depth=0,
@@ -1088,20 +1087,6 @@ class Ledger:
             err.first_bad_height = None if bad.value == 0xFFFFFFFFFFFFFFFF else bad.value
             raise err
 
-    def close(self):
-        if getattr(self, "_ptr", None):
-            lib.hre_ledger_close(self._ptr)
-            self._ptr = None
-            self._storage._users -= 1
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
 
 def _make_builder(name):
