@@ -21,6 +21,7 @@ int hre_contract__grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
     if (ncap > SIZE_MAX / elem) return hre__fail(HRE_ENOMEM, "contract state: array too large");
     nv = hre__realloc(*v, (size_t)ncap * elem);
     if (!nv) return hre__fail(HRE_ENOMEM, "contract state: out of memory growing an array");
+    hre__advise_large(nv, (size_t)ncap * elem);
     *v = nv;
     *cap = (uint32_t)ncap;
     return HRE_OK;
@@ -137,6 +138,7 @@ int hre_contract__insert_reserve(hre_contract *c, int t, uint32_t extra)
     if (cap > ((uint64_t)1 << 31)) return hre__fail(HRE_ELIMIT, "contract state: hash table too large");
     ns = hre__calloc((size_t)cap, sizeof *ns);
     if (!ns) return hre__fail(HRE_ENOMEM, "contract state: out of memory growing a hash table");
+    hre__advise_large(ns, (size_t)cap * sizeof *ns);
     for (uint32_t i = 0; tb->mask && i <= tb->mask; i++)
         if (tb->slots[i]) raw_insert(c, t, ns, (uint32_t)(cap - 1), tb->slots[i] - 1);
     hre__free(tb->slots);

@@ -1,5 +1,7 @@
 /* Allocation wrappers (with test-only fault injection) and secure wiping. */
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include <openssl/crypto.h>
 
@@ -54,6 +56,22 @@ void *hre__realloc(void *p, size_t n)
 void hre__free(void *p)
 {
     free(p);
+}
+
+void hre__advise_large(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t a, b;
+    if (!p || n < 2 * huge) return;
+    a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    b = ((uintptr_t)p + n) & ~(huge - 1);
+    /* advisory only: an error (no THP support, ...) changes nothing */
+    if (b > a) (void)madvise((void *)a, (size_t)(b - a), MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
 }
 
 HRE_API void hre_wipe(void *p, size_t len)

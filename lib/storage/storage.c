@@ -438,6 +438,7 @@ int hre_storage__read_all(hre_storage *s, const char *name, size_t max, uint8_t 
         rc = hre__fail(HRE_ENOMEM, "storage: out of memory");
         goto done;
     }
+    hre__advise_large(buf, (size_t)size);
     rc = hre_storage__read_exact(f, 0, buf, (size_t)size);
     if (rc != HRE_OK) {
         hre__free(buf);
