@@ -1,6 +1,7 @@
 /* Check suite "contract": the record contract (layer 4). */
 #include <check.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1020,11 +1021,55 @@ static void snapshot_roundtrip(struct rworld *rw)
     ck_assert_mem_eq(h0, h1, 32);
     same_answers(rw, w->c, c2);
     hre_contract_free(c2);
-    /* damaged: checksum catches any flipped byte */
+    /* the same state on more threads (16 is the cap; more are clamped) */
+    for (unsigned th = 2; th <= 32; th *= 4) {
+        o.threads = th;
+        ck_assert_int_eq(hre_contract_snapshot_load(&c2, &o, buf, len), HRE_OK);
+        hash_of(c2, h1);
+        ck_assert_mem_eq(h0, h1, 32);
+        same_answers(rw, w->c, c2);
+        hre_contract_free(c2);
+    }
+    /* a version-1 options struct, as an older caller passes it: it ends
+     * before `threads`; init leaves the bytes past it alone and load works */
+    {
+        hre_contract_options o1;
+        unsigned char *tail = (unsigned char *)&o1 + offsetof(hre_contract_options, threads);
+        size_t tail_len = sizeof o1 - offsetof(hre_contract_options, threads);
+        memset(&o1, 0xab, sizeof o1);
+        ck_assert_int_eq(hre_contract_options_init(&o1, 1), HRE_OK);
+        ck_assert_uint_eq(o1.version, 1);
+        for (size_t i = 0; i < tail_len; i++) ck_assert_uint_eq(tail[i], 0xab);
+        memcpy(o1.network_id, w->net, 32);
+        memcpy(o1.authority_key, w->kenc[R_AUTH], 34);
+        ck_assert_int_eq(hre_contract_snapshot_load(&c2, &o1, buf, len), HRE_OK);
+        hash_of(c2, h1);
+        ck_assert_mem_eq(h0, h1, 32);
+        hre_contract_free(c2);
+    }
+    /* damaged: checksum catches any flipped byte, also when the checksum
+     * runs beside the decoding */
     buf[len / 2] ^= 0x20;
-    ck_assert_int_eq(hre_contract_snapshot_load(&c2, &o, buf, len), HRE_ECORRUPT);
-    ck_assert_ptr_null(c2);
+    for (unsigned th = 1; th <= 2; th++) {
+        o.threads = th;
+        ck_assert_int_eq(hre_contract_snapshot_load(&c2, &o, buf, len), HRE_ECORRUPT);
+        ck_assert_ptr_null(c2);
+        ck_assert_ptr_nonnull(strstr(hre_error_detail(), "checksum"));
+    }
     buf[len / 2] ^= 0x20;
+    /* a recorded state hash that the content does not produce (checksum
+     * made to match): refused on every thread count */
+    buf[44] ^= 0x01;
+    ck_assert_int_eq(hre_sha256d(buf + len - 32, buf, len - 32), HRE_OK);
+    for (unsigned th = 1; th <= 3; th++) {
+        o.threads = th;
+        ck_assert_int_eq(hre_contract_snapshot_load(&c2, &o, buf, len), HRE_ECORRUPT);
+        ck_assert_ptr_null(c2);
+        ck_assert_ptr_nonnull(strstr(hre_error_detail(), "state hash"));
+    }
+    buf[44] ^= 0x01;
+    ck_assert_int_eq(hre_sha256d(buf + len - 32, buf, len - 32), HRE_OK);
+    o.threads = 0;
     /* another network */
     o.network_id[0] ^= 1;
     ck_assert_int_eq(hre_contract_snapshot_load(&c2, &o, buf, len), HRE_EINVAL);

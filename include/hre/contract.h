@@ -165,10 +165,11 @@ typedef void (*hre_contract_event_fn)(void *user_data, const hre_contract_event 
 /* Options and lifetime                                                      */
 /* ------------------------------------------------------------------------ */
 
-#define HRE_CONTRACT_OPTIONS_VERSION 1
+#define HRE_CONTRACT_OPTIONS_VERSION 2
 
 /** Genesis parameters of a contract state. Start from HRE_CONTRACT_OPTIONS_INIT
- *  or hre_contract_options_init(). */
+ *  or hre_contract_options_init(). Version 1 (everything before `threads`)
+ *  is still accepted and behaves as threads = 1. */
 typedef struct hre_contract_options {
     unsigned int version;           /* HRE_CONTRACT_OPTIONS_VERSION */
     uint8_t network_id[32];         /* the network (genesis block hash) */
@@ -176,11 +177,16 @@ typedef struct hre_contract_options {
     const char *genesis_org_name;   /* founding hospital's name (1..64 bytes); NULL = "Genesis Hospital" */
     hre_contract_event_fn on_event; /* may be NULL */
     void *user_data;                /* passed to on_event */
+    /* version 2 */
+    unsigned int threads;           /* threads hre_contract_snapshot_load may use, the caller's
+                                       included: 0 or 1 = the caller's only; capped at 16.
+                                       Extra threads live only for the call. */
 } hre_contract_options;
 
-#define HRE_CONTRACT_OPTIONS_INIT { HRE_CONTRACT_OPTIONS_VERSION, {0}, {0}, NULL, NULL, NULL }
+#define HRE_CONTRACT_OPTIONS_INIT { HRE_CONTRACT_OPTIONS_VERSION, {0}, {0}, NULL, NULL, NULL, 0 }
 
-/** Initialise opts to the defaults for `version`.
+/** Initialise opts to the defaults for `version` (1 or 2; every field zero or
+ *  NULL except version).
  *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (unknown version).
  *  Since: 1.0 */
 HRE_API int hre_contract_options_init(hre_contract_options *opts, unsigned int version);
@@ -438,6 +444,10 @@ HRE_API int hre_contract_snapshot_save(const hre_contract *c, uint8_t *out, size
  *  length cap, every cross-reference, uniqueness and the recorded state hash
  *  are checked. The network id and authority key must equal opts'; events
  *  go to opts' callback from now on. The undo journal starts empty.
+ *  With opts->threads > 1 the checksum runs beside the decoding, and the
+ *  state-hash recompute is shared out between the threads (also beside the
+ *  index rebuild); the result and every check are the same as with one.
+ *  If a thread cannot be started the work is done on fewer.
  *  Out: *out: new state owned by the caller (NULL on failure).
  *  Returns: HRE_OK; HRE_EINVAL (NULL, other network or authority);
  *           HRE_EUNSUPPORTED (version); HRE_EDECODE (malformed);

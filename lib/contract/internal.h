@@ -148,23 +148,27 @@ enum { HRE_C_T_ADDR, HRE_C_T_KEY, HRE_C_T_ORG, HRE_C_T_RECORD, HRE_C_T_GRANT };
 uint32_t hre_contract__find(const hre_contract *c, int table, const uint8_t *id);
 int hre_contract__insert_reserve(hre_contract *c, int table, uint32_t extra);
 void hre_contract__insert(hre_contract *c, int table, uint32_t idx);
+/* Insert idx unless an entry with the same id is there (returns 0, nothing
+ * inserted). Capacity must be reserved. One probe sequence for both. */
+int hre_contract__insert_new(hre_contract *c, int table, uint32_t idx);
 int hre_contract__grow(void **v, uint32_t *cap, uint32_t need, size_t elem);
 int hre_contract__alloc_state(hre_contract **out, const uint8_t network_id[32]);
 
-/* sha256 through the handle's reusable context. */
-int hre_contract__sha256(const hre_contract *c, uint8_t out[32], const void *data, size_t len);
+/* sha256 through a reusable context (md may be NULL: one-shot). */
+int hre_contract__sha256(hre_sha256_ctx *md, uint8_t out[32], const void *data, size_t len);
 /* Arena offset for a hospital name: the issuer's name bytes when equal, else appended. */
 uint32_t hre_contract__hosp_name(hre_contract *c, uint32_t issuer, const uint8_t *name, size_t len, int *reused);
 
-/* Accumulator terms (sha256 of the canonical entry encodings). */
-int hre_contract__term_account(const hre_contract *c, const struct hre_c_account *a, uint8_t out[32]);
-int hre_contract__term_retired_key(const hre_contract *c, const struct hre_c_keyent *k, uint8_t out[32]);
-int hre_contract__term_org(const hre_contract *c, const struct hre_c_org *o, uint8_t out[32]);
-int hre_contract__term_record(const hre_contract *c, const struct hre_c_record *r, uint8_t out[32]);
-int hre_contract__term_record_status(const hre_contract *c, const struct hre_c_record *r, uint8_t out[32]);
-int hre_contract__term_grant(const hre_contract *c, const struct hre_c_grant *g, uint8_t out[32]);
-int hre_contract__term_revocation(const hre_contract *c, const struct hre_c_grant *g, uint8_t out[32]);
-int hre_contract__term_event(const hre_contract *c, const struct hre_c_event *e, uint64_t seq, uint8_t out[32]);
+/* Accumulator terms (sha256 of the canonical entry encodings), hashed with md
+ * (c->md on the apply path; a per-thread context in snapshot load). */
+int hre_contract__term_account(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_account *a, uint8_t out[32]);
+int hre_contract__term_retired_key(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_keyent *k, uint8_t out[32]);
+int hre_contract__term_org(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_org *o, uint8_t out[32]);
+int hre_contract__term_record(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_record *r, uint8_t out[32]);
+int hre_contract__term_record_status(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_record *r, uint8_t out[32]);
+int hre_contract__term_grant(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_grant *g, uint8_t out[32]);
+int hre_contract__term_revocation(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_grant *g, uint8_t out[32]);
+int hre_contract__term_event(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_event *e, uint64_t seq, uint8_t out[32]);
 void hre_contract__acc_add(uint8_t acc[32], const uint8_t t[32]);
 void hre_contract__acc_sub(uint8_t acc[32], const uint8_t t[32]);
 

@@ -1,4 +1,8 @@
 /* Record contract snapshots: versioned, checksummed, hostile-input decoder. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
 #include "contract/internal.h"
 
 #define SNAP_MAGIC "HRECSNAP"
@@ -160,15 +164,6 @@ static int arena_copy(hre_contract *c, const uint8_t *p, size_t n, uint32_t *off
     return HRE_OK;
 }
 
-/* Insert idx into table t unless its id is already there (duplicate -> corrupt). */
-static int unique_insert(hre_contract *c, int t, uint32_t idx, const uint8_t *id, const char *what)
-{
-    if (hre_contract__find(c, t, id) != HRE_C_NONE)
-        return hre__fail(HRE_ECORRUPT, "snapshot: duplicate %s", what);
-    hre_contract__insert(c, t, idx);
-    return HRE_OK;
-}
-
 static int alloc_arrays(hre_contract *c, const uint32_t n[6])
 {
     int rc;
@@ -186,32 +181,34 @@ static int alloc_arrays(hre_contract *c, const uint32_t n[6])
     return HRE_OK;
 }
 
-HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_options *opts,
-                                       const uint8_t *in, size_t len)
+
+/* ------------------------------------------------------------------------ */
+/* Load, in three parts:
+ *  1. decode: every entity into the arrays, with every per-entry and
+ *     cross-reference check (hostile input; sequential, the format is);
+ *  2. index: the id tables (uniqueness) and the per-patient / per-record /
+ *     per-account lists;
+ *  3. terms: the state-hash accumulator recomputed from the content.
+ * Part 3 only reads what part 1 wrote (besides the accounts' cached `term`,
+ * a field part 2 never touches), so with more threads it runs beside part 2,
+ * shared out in units through an atomic counter, and the checksum runs
+ * beside part 1. A bad checksum takes precedence over any other failure. */
+
+static int decode(hre_contract **out, const hre_contract_options *opts, const uint8_t *in, size_t len,
+                  uint8_t stored_hash[32])
 {
     hre_contract *c = NULL;
     hre_reader r;
-    uint8_t sum[32], stored_hash[32], h[32], t[32], gorg[32], auth_addr[32];
-    uint8_t magic[8];
+    uint8_t h[32], gorg[32], auth_addr[32];
+    const uint8_t *network_id = opts->network_id, *authority_key = opts->authority_key;
     uint32_t ver = 0, n[6];
     uint32_t *first_key = NULL;
     int rc;
-    if (!out) return hre__fail(HRE_EINVAL, "hre_contract_snapshot_load: NULL out");
-    *out = NULL;
-    if (!opts || (!in && len)) return hre__fail(HRE_EINVAL, "hre_contract_snapshot_load: NULL argument");
-    if (opts->version != HRE_CONTRACT_OPTIONS_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "snapshot_load: unknown options version %u", opts->version);
-    if (len < SNAP_HEADER_LEN + 32) return hre__fail(HRE_EDECODE, "snapshot: %zu bytes is too short", len);
-    if (memcmp(in, SNAP_MAGIC, 8) != 0) return hre__fail(HRE_EDECODE, "snapshot: bad magic");
-    ver = hre__le32(in + 8);
-    if (ver != SNAP_VERSION) return hre__fail(HRE_EUNSUPPORTED, "snapshot: unknown format version %u", ver);
-    if ((rc = hre_sha256d(sum, in, len - 32)) != HRE_OK) return rc;
-    if (!hre_ct_equal(sum, in + len - 32, 32)) return hre__fail(HRE_ECORRUPT, "snapshot: checksum mismatch");
-    if (memcmp(in + 12, opts->network_id, 32) != 0)
-        return hre__fail(HRE_EINVAL, "snapshot: belongs to another network");
 
+    if (memcmp(in + 12, network_id, 32) != 0)
+        return hre__fail(HRE_EINVAL, "snapshot: belongs to another network");
     hre_reader_init(&r, in, len - 32);
-    RD(hre_reader_bytes(&r, magic, 8));
+    RD(hre_reader_bytes(&r, NULL, 8));
     RD(hre_reader_u32(&r, &ver));
     RD(hre_reader_bytes(&r, NULL, 32));
     RD(hre_reader_bytes(&r, stored_hash, 32));
@@ -229,7 +226,7 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
     if (n[0] < 1 || n[1] < 1 || n[2] < n[1])
         return hre__fail(HRE_ECORRUPT, "snapshot: missing genesis organisation, authority or keys");
 
-    if ((rc = hre_contract__alloc_state(&c, opts->network_id)) != HRE_OK) return rc;
+    if ((rc = hre_contract__alloc_state(&c, network_id)) != HRE_OK) return rc;
     c->on_event = opts->on_event;
     c->user_data = opts->user_data;
     RD(alloc_arrays(c, n));
@@ -246,9 +243,8 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
         if (o->type < HRE_ORG_HOSPITAL || o->type > HRE_ORG_PHARMACY) BAD(HRE_ECORRUPT, "snapshot: bad organisation type");
         RD(rd_str(&r, c, &o->name_off, &o->name_len, HRE_CONTRACT_NAME_MAX, 0, "organisation name"));
         c->orgs.n++;
-        RD(unique_insert(c, HRE_C_T_ORG, i, o->id, "organisation id"));
     }
-    RD(hre_contract_genesis_org_id(gorg, opts->network_id));
+    RD(hre_contract_genesis_org_id(gorg, network_id));
     if (memcmp(c->orgs.v[0].id, gorg, 32) != 0 || c->orgs.v[0].type != HRE_ORG_HOSPITAL)
         BAD(HRE_ECORRUPT, "snapshot: first organisation is not the genesis hospital");
 
@@ -274,9 +270,8 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
             BAD(HRE_ECORRUPT, "snapshot: suspended patient");
         a->rec_chunk = a->grant_head = a->ev_head = HRE_C_NONE;
         c->accounts.n++;
-        RD(unique_insert(c, HRE_C_T_ADDR, i, a->addr, "account address"));
     }
-    RD(hre_contract_address(auth_addr, opts->authority_key));
+    RD(hre_contract_address(auth_addr, authority_key));
     if (memcmp(c->accounts.v[0].addr, auth_addr, 32) != 0)
         BAD(HRE_EINVAL, "snapshot: belongs to another authority");
 
@@ -299,7 +294,6 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
         }
         if (a->key_entry == i) memcpy(a->key, k->key, 34);
         c->keys.n++;
-        RD(unique_insert(c, HRE_C_T_KEY, i, k->key, "key"));
     }
     for (uint32_t i = 0; i < n[1]; i++)
         if (c->keys.v[c->accounts.v[i].key_entry].account != i)
@@ -345,10 +339,6 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
             BAD(HRE_ECORRUPT, "snapshot: superseded record of another patient");
         rec->ev_head = HRE_C_NONE;
         c->records.n++;
-        if ((rc = hre_contract__grow((void **)&c->chunks.v, &c->chunks.cap, c->chunks.n + 1, sizeof *c->chunks.v)) != HRE_OK)
-            goto fail;
-        RD(unique_insert(c, HRE_C_T_RECORD, i, rec->id, "record id"));
-        hre_contract__link_record(c, i);
     }
 
     /* grants */
@@ -383,8 +373,6 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
             (!g->revoked && g->revoked_time != 0))
             BAD(HRE_ECORRUPT, "snapshot: inconsistent grant");
         c->grants.n++;
-        RD(unique_insert(c, HRE_C_T_GRANT, i, g->id, "grant id"));
-        hre_contract__link_grant(c, i);
     }
 
     /* events */
@@ -406,44 +394,8 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
         RD(rd_idx(&r, &e->ref, refmax, 1, "event reference"));
         RD(hre_reader_u32(&r, &e->time));
         c->events.n++;
-        hre_contract__link_event(c, i);
     }
     RD(hre_reader_finish(&r));
-
-    /* recompute the accumulator from the content */
-    for (uint32_t i = 0; i < c->orgs.n; i++) {
-        RD(hre_contract__term_org(c, &c->orgs.v[i], t));
-        hre_contract__acc_add(c->acc, t);
-    }
-    for (uint32_t i = 0; i < c->accounts.n; i++) {
-        RD(hre_contract__term_account(c, &c->accounts.v[i], c->accounts.v[i].term));
-        hre_contract__acc_add(c->acc, c->accounts.v[i].term);
-    }
-    for (uint32_t i = 0; i < c->keys.n; i++) {
-        if (!c->keys.v[i].retired) continue;
-        RD(hre_contract__term_retired_key(c, &c->keys.v[i], t));
-        hre_contract__acc_add(c->acc, t);
-    }
-    for (uint32_t i = 0; i < c->records.n; i++) {
-        RD(hre_contract__term_record(c, &c->records.v[i], t));
-        hre_contract__acc_add(c->acc, t);
-        RD(hre_contract__term_record_status(c, &c->records.v[i], t));
-        hre_contract__acc_add(c->acc, t);
-    }
-    for (uint32_t i = 0; i < c->grants.n; i++) {
-        RD(hre_contract__term_grant(c, &c->grants.v[i], t));
-        hre_contract__acc_add(c->acc, t);
-        if (c->grants.v[i].revoked) {
-            RD(hre_contract__term_revocation(c, &c->grants.v[i], t));
-            hre_contract__acc_add(c->acc, t);
-        }
-    }
-    for (uint32_t i = 0; i < c->events.n; i++) {
-        RD(hre_contract__term_event(c, &c->events.v[i], i, t));
-        hre_contract__acc_add(c->acc, t);
-    }
-    RD(hre_contract_state_hash(c, h));
-    if (memcmp(h, stored_hash, 32) != 0) BAD(HRE_ECORRUPT, "snapshot: content does not match the recorded state hash");
     hre__free(first_key);
     *out = c;
     return HRE_OK;
@@ -452,4 +404,259 @@ fail:
     hre_contract_free(c);
     if (rc == HRE_OK) rc = hre__fail(HRE_ECORRUPT, "snapshot: inconsistent content");
     return rc;
+}
+
+static int dup(const char *what)
+{
+    return hre__fail(HRE_ECORRUPT, "snapshot: duplicate %s", what);
+}
+
+/* Part 2: id tables and lists, in entity order (the lists come out as apply
+ * builds them: newest first). */
+static int index_all(hre_contract *c)
+{
+    int rc;
+    for (uint32_t i = 0; i < c->orgs.n; i++)
+        if (!hre_contract__insert_new(c, HRE_C_T_ORG, i)) return dup("organisation id");
+    for (uint32_t i = 0; i < c->accounts.n; i++)
+        if (!hre_contract__insert_new(c, HRE_C_T_ADDR, i)) return dup("account address");
+    for (uint32_t i = 0; i < c->keys.n; i++)
+        if (!hre_contract__insert_new(c, HRE_C_T_KEY, i)) return dup("key");
+    for (uint32_t i = 0; i < c->records.n; i++) {
+        if (!hre_contract__insert_new(c, HRE_C_T_RECORD, i)) return dup("record id");
+        if ((rc = hre_contract__grow((void **)&c->chunks.v, &c->chunks.cap, c->chunks.n + 1,
+                                     sizeof *c->chunks.v)) != HRE_OK)
+            return rc;
+        hre_contract__link_record(c, i);
+    }
+    for (uint32_t i = 0; i < c->grants.n; i++) {
+        if (!hre_contract__insert_new(c, HRE_C_T_GRANT, i)) return dup("grant id");
+        hre_contract__link_grant(c, i);
+    }
+    for (uint32_t i = 0; i < c->events.n; i++) hre_contract__link_event(c, i);
+    return HRE_OK;
+}
+
+/* Part 3: the accumulator term(s) of entity g of the flat sequence orgs,
+ * accounts, keys, records, grants, events, added to acc. */
+static int term_of(hre_contract *c, hre_sha256_ctx *md, uint64_t g, uint8_t acc[32])
+{
+    uint8_t t[32];
+    int rc;
+    if (g < c->orgs.n) {
+        if ((rc = hre_contract__term_org(c, md, &c->orgs.v[g], t)) != HRE_OK) return rc;
+        hre_contract__acc_add(acc, t);
+        return HRE_OK;
+    }
+    g -= c->orgs.n;
+    if (g < c->accounts.n) {
+        struct hre_c_account *a = &c->accounts.v[g];
+        if ((rc = hre_contract__term_account(c, md, a, a->term)) != HRE_OK) return rc;
+        hre_contract__acc_add(acc, a->term);
+        return HRE_OK;
+    }
+    g -= c->accounts.n;
+    if (g < c->keys.n) {
+        if (!c->keys.v[g].retired) return HRE_OK;
+        if ((rc = hre_contract__term_retired_key(c, md, &c->keys.v[g], t)) != HRE_OK) return rc;
+        hre_contract__acc_add(acc, t);
+        return HRE_OK;
+    }
+    g -= c->keys.n;
+    if (g < c->records.n) {
+        if ((rc = hre_contract__term_record(c, md, &c->records.v[g], t)) != HRE_OK) return rc;
+        hre_contract__acc_add(acc, t);
+        if ((rc = hre_contract__term_record_status(c, md, &c->records.v[g], t)) != HRE_OK) return rc;
+        hre_contract__acc_add(acc, t);
+        return HRE_OK;
+    }
+    g -= c->records.n;
+    if (g < c->grants.n) {
+        if ((rc = hre_contract__term_grant(c, md, &c->grants.v[g], t)) != HRE_OK) return rc;
+        hre_contract__acc_add(acc, t);
+        if (c->grants.v[g].revoked) {
+            if ((rc = hre_contract__term_revocation(c, md, &c->grants.v[g], t)) != HRE_OK) return rc;
+            hre_contract__acc_add(acc, t);
+        }
+        return HRE_OK;
+    }
+    g -= c->grants.n;
+    if ((rc = hre_contract__term_event(c, md, &c->events.v[g], g, t)) != HRE_OK) return rc;
+    hre_contract__acc_add(acc, t);
+    return HRE_OK;
+}
+
+#define TERM_UNIT 1024u          /* entities per unit of shared-out work */
+#define MAX_LOAD_THREADS 16u
+
+struct load_par {
+    hre_contract *c;             /* set before go = 1 */
+    uint64_t total;              /* entities */
+    atomic_uint_fast64_t next;   /* next unit to take */
+    atomic_int stop;             /* a failure somewhere: stop taking units */
+    const uint8_t *in;           /* checksummed bytes (len - 32 of them, then the sum) */
+    size_t len;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int go;                      /* 0 wait, 1 terms, -1 quit */
+};
+
+struct load_worker {
+    pthread_t th;
+    struct load_par *p;
+    int started, do_sum;
+    int sum_rc;                  /* do_sum: HRE_OK, HRE_ECORRUPT (mismatch) or the hash error */
+    int rc;
+    uint8_t acc[32];
+    char why[160];               /* the failure's detail (thread-local in the worker) */
+};
+
+static int checksum(const uint8_t *in, size_t len)
+{
+    uint8_t sum[32];
+    int rc = hre_sha256d(sum, in, len - 32);
+    if (rc != HRE_OK) return rc;
+    return hre_ct_equal(sum, in + len - 32, 32) ? HRE_OK : HRE_ECORRUPT;
+}
+
+/* Take units until none is left or someone failed. */
+static int terms_run(struct load_par *p, hre_sha256_ctx *md, uint8_t acc[32])
+{
+    for (;;) {
+        uint64_t g = (uint64_t)atomic_fetch_add(&p->next, 1) * TERM_UNIT, end;
+        int rc;
+        if (g >= p->total || atomic_load(&p->stop)) return HRE_OK;
+        end = p->total - g < TERM_UNIT ? p->total : g + TERM_UNIT;
+        for (; g < end; g++) {
+            if ((rc = term_of(p->c, md, g, acc)) != HRE_OK) {
+                atomic_store(&p->stop, 1);
+                return rc;
+            }
+        }
+    }
+}
+
+static void *load_worker_main(void *arg)
+{
+    struct load_worker *w = arg;
+    struct load_par *p = w->p;
+    hre_sha256_ctx *md = NULL;
+    int go;
+    if (w->do_sum) {
+        w->sum_rc = checksum(p->in, p->len);
+        if (w->sum_rc != HRE_OK) atomic_store(&p->stop, 1);
+    }
+    pthread_mutex_lock(&p->mu);
+    while (p->go == 0) pthread_cond_wait(&p->cv, &p->mu);
+    go = p->go;
+    pthread_mutex_unlock(&p->mu);
+    if (go < 0) return NULL;
+    /* no context (out of memory): leave the units to the other threads */
+    if (hre_sha256_new(&md) != HRE_OK) return NULL;
+    w->rc = terms_run(p, md, w->acc);
+    if (w->rc != HRE_OK) snprintf(w->why, sizeof w->why, "%s", hre_error_detail());
+    hre_sha256_free(md);
+    return NULL;
+}
+
+static void release(struct load_par *p, int go)
+{
+    pthread_mutex_lock(&p->mu);
+    p->go = go;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_options *opts,
+                                       const uint8_t *in, size_t len)
+{
+    struct load_par p;
+    struct load_worker w[MAX_LOAD_THREADS - 1];
+    hre_contract *c = NULL;
+    uint8_t stored_hash[32], h[32];
+    uint32_t ver, nthreads, nw = 0;
+    int rc = HRE_OK, sum_rc = HRE_OK, sum_done = 0;
+
+    if (!out) return hre__fail(HRE_EINVAL, "hre_contract_snapshot_load: NULL out");
+    *out = NULL;
+    if (!opts || (!in && len)) return hre__fail(HRE_EINVAL, "hre_contract_snapshot_load: NULL argument");
+    if (opts->version < 1 || opts->version > HRE_CONTRACT_OPTIONS_VERSION)
+        return hre__fail(HRE_EUNSUPPORTED, "snapshot_load: unknown options version %u", opts->version);
+    if (len < SNAP_HEADER_LEN + 32) return hre__fail(HRE_EDECODE, "snapshot: %zu bytes is too short", len);
+    if (memcmp(in, SNAP_MAGIC, 8) != 0) return hre__fail(HRE_EDECODE, "snapshot: bad magic");
+    ver = hre__le32(in + 8);
+    if (ver != SNAP_VERSION) return hre__fail(HRE_EUNSUPPORTED, "snapshot: unknown format version %u", ver);
+    nthreads = opts->version >= 2 ? opts->threads : 1;
+    if (nthreads < 1) nthreads = 1;
+    if (nthreads > MAX_LOAD_THREADS) nthreads = MAX_LOAD_THREADS;
+
+    memset(&p, 0, sizeof p);
+    atomic_init(&p.next, 0);
+    atomic_init(&p.stop, 0);
+    p.in = in;
+    p.len = len;
+    if (nthreads > 1) {
+        if (pthread_mutex_init(&p.mu, NULL) != 0) {
+            nthreads = 1;
+        } else if (pthread_cond_init(&p.cv, NULL) != 0) {
+            pthread_mutex_destroy(&p.mu);
+            nthreads = 1;
+        }
+    }
+    for (uint32_t i = 0; i + 1 < nthreads; i++) {
+        memset(&w[nw], 0, sizeof w[nw]);
+        w[nw].p = &p;
+        w[nw].do_sum = nw == 0;
+        if (pthread_create(&w[nw].th, NULL, load_worker_main, &w[nw]) != 0) break;
+        w[nw].started = 1;
+        nw++;
+    }
+    if (nw == 0) {
+        /* alone: the checksum first, so nothing unchecked is decoded */
+        sum_done = 1;
+        if ((sum_rc = checksum(in, len)) != HRE_OK) goto joined;
+    }
+
+    rc = decode(&c, opts, in, len, stored_hash);
+    if (rc == HRE_OK) {
+        p.c = c;
+        p.total = (uint64_t)c->orgs.n + c->accounts.n + c->keys.n + c->records.n + c->grants.n + c->events.n;
+        if (nw) release(&p, 1);
+        rc = index_all(c);
+        if (rc != HRE_OK) {
+            atomic_store(&p.stop, 1);
+        } else {
+            rc = terms_run(&p, c->md, c->acc);
+        }
+    } else if (nw) {
+        atomic_store(&p.stop, 1);
+        release(&p, -1);
+    }
+    for (uint32_t i = 0; i < nw; i++) {
+        (void)pthread_join(w[i].th, NULL);
+        if (w[i].do_sum) {
+            sum_done = 1;
+            sum_rc = w[i].sum_rc;
+        }
+        if (rc == HRE_OK && w[i].rc != HRE_OK) rc = hre__fail(w[i].rc, "%s", w[i].why);
+        if (rc == HRE_OK) hre_contract__acc_add(c->acc, w[i].acc);
+    }
+joined:
+    if (nthreads > 1) {
+        pthread_cond_destroy(&p.cv);
+        pthread_mutex_destroy(&p.mu);
+    }
+    if (sum_done && sum_rc != HRE_OK) {
+        hre_contract_free(c);
+        if (sum_rc == HRE_ECORRUPT) return hre__fail(HRE_ECORRUPT, "snapshot: checksum mismatch");
+        return hre__fail(sum_rc, "snapshot: checksum could not be computed");
+    }
+    if (rc == HRE_OK && (rc = hre_contract_state_hash(c, h)) == HRE_OK && memcmp(h, stored_hash, 32) != 0)
+        rc = hre__fail(HRE_ECORRUPT, "snapshot: content does not match the recorded state hash");
+    if (rc != HRE_OK) {
+        hre_contract_free(c);
+        return rc;
+    }
+    *out = c;
+    return HRE_OK;
 }

@@ -147,6 +147,22 @@ int hre_contract__insert_reserve(hre_contract *c, int t, uint32_t extra)
     return HRE_OK;
 }
 
+int hre_contract__insert_new(hre_contract *c, int t, uint32_t idx)
+{
+    struct hre_c_table *tb = tab(c, t);
+    size_t klen;
+    const uint8_t *id = tkey(c, t, idx, &klen);
+    uint32_t i = thash(c, t, id) & tb->mask, s;
+    while ((s = tb->slots[i]) != 0) {
+        const uint8_t *k = tkey(c, t, s - 1, &klen);
+        if (memcmp(k, id, klen) == 0) return 0;
+        i = (i + 1) & tb->mask;
+    }
+    tb->slots[i] = idx + 1;
+    tb->count++;
+    return 1;
+}
+
 void hre_contract__insert(hre_contract *c, int t, uint32_t idx)
 {
     struct hre_c_table *tb = tab(c, t);
@@ -186,34 +202,35 @@ static void table_remove(hre_contract *c, int t, uint32_t idx)
 /* Accumulator and terms                                                     */
 /* ------------------------------------------------------------------------ */
 
+/* 256-bit little-endian add / subtract, in 64-bit limbs. */
 void hre_contract__acc_add(uint8_t acc[32], const uint8_t t[32])
 {
-    unsigned carry = 0;
-    for (int i = 0; i < 32; i++) {
-        unsigned s = (unsigned)acc[i] + t[i] + carry;
-        acc[i] = (uint8_t)s;
-        carry = s >> 8;
+    uint64_t carry = 0;
+    for (int i = 0; i < 32; i += 8) {
+        uint64_t a = hre__le64(acc + i), s = a + hre__le64(t + i), s2 = s + carry;
+        carry = (uint64_t)(s < a) | (uint64_t)(s2 < s);
+        hre__put_le64(acc + i, s2);
     }
 }
 
 void hre_contract__acc_sub(uint8_t acc[32], const uint8_t t[32])
 {
-    int borrow = 0;
-    for (int i = 0; i < 32; i++) {
-        int d = (int)acc[i] - t[i] - borrow;
-        borrow = d < 0;
-        acc[i] = (uint8_t)(d + (borrow ? 256 : 0));
+    uint64_t borrow = 0;
+    for (int i = 0; i < 32; i += 8) {
+        uint64_t a = hre__le64(acc + i), b = hre__le64(t + i), d = a - b, d2 = d - borrow;
+        borrow = (uint64_t)(a < b) | (uint64_t)(d < borrow);
+        hre__put_le64(acc + i, d2);
     }
 }
 
 static const uint8_t zero32[32];
 
-int hre_contract__sha256(const hre_contract *c, uint8_t out[32], const void *data, size_t len)
+int hre_contract__sha256(hre_sha256_ctx *md, uint8_t out[32], const void *data, size_t len)
 {
-    if (c->md) {
-        if (hre_sha256_update(c->md, data, len) == HRE_OK && hre_sha256_final(c->md, out) == HRE_OK)
+    if (md) {
+        if (hre_sha256_update(md, data, len) == HRE_OK && hre_sha256_final(md, out) == HRE_OK)
             return HRE_OK;
-        (void)hre_sha256_final(c->md, out);   /* reset the context after a provider failure */
+        (void)hre_sha256_final(md, out);   /* reset the context after a provider failure */
     }
     return hre_sha256(out, data, len);
 }
@@ -243,7 +260,7 @@ static const uint8_t *org_id(const hre_contract *c, uint32_t o)
     return o == HRE_C_NONE ? zero32 : c->orgs.v[o].id;
 }
 
-int hre_contract__term_account(const hre_contract *c, const struct hre_c_account *a, uint8_t out[32])
+int hre_contract__term_account(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_account *a, uint8_t out[32])
 {
     uint8_t b[1 + 32 + 34 + 1 + 1 + 32 + 8];
     uint8_t *p = b;
@@ -254,19 +271,19 @@ int hre_contract__term_account(const hre_contract *c, const struct hre_c_account
     *p++ = a->status;
     memcpy(p, org_id(c, a->org), 32); p += 32;
     hre__put_le64(p, a->nonce);
-    return hre_contract__sha256(c, out, b, sizeof b);
+    return hre_contract__sha256(md, out, b, sizeof b);
 }
 
-int hre_contract__term_retired_key(const hre_contract *c, const struct hre_c_keyent *k, uint8_t out[32])
+int hre_contract__term_retired_key(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_keyent *k, uint8_t out[32])
 {
     uint8_t b[1 + 34 + 32];
     b[0] = 'K';
     memcpy(b + 1, k->key, 34);
     memcpy(b + 35, acct_addr(c, k->account), 32);
-    return hre_contract__sha256(c, out, b, sizeof b);
+    return hre_contract__sha256(md, out, b, sizeof b);
 }
 
-int hre_contract__term_org(const hre_contract *c, const struct hre_c_org *o, uint8_t out[32])
+int hre_contract__term_org(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_org *o, uint8_t out[32])
 {
     uint8_t b[1 + 32 + 1 + 1 + HRE_CONTRACT_NAME_MAX];
     b[0] = 'O';
@@ -274,10 +291,10 @@ int hre_contract__term_org(const hre_contract *c, const struct hre_c_org *o, uin
     b[33] = o->type;
     b[34] = o->name_len;
     memcpy(b + 35, c->arena.v + o->name_off, o->name_len);
-    return hre_contract__sha256(c, out, b, 35 + (size_t)o->name_len);
+    return hre_contract__sha256(md, out, b, 35 + (size_t)o->name_len);
 }
 
-int hre_contract__term_record(const hre_contract *c, const struct hre_c_record *r, uint8_t out[32])
+int hre_contract__term_record(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_record *r, uint8_t out[32])
 {
     uint8_t b[1 + 32 * 7 + 8 + 8 + 1 + 1 + HRE_CONTRACT_NAME_MAX + 1 + HRE_CONTRACT_URI_MAX + 1 + 32];
     uint8_t *p = b;
@@ -302,10 +319,10 @@ int hre_contract__term_record(const hre_contract *c, const struct hre_c_record *
     } else {
         *p++ = 0;
     }
-    return hre_contract__sha256(c, out, b, (size_t)(p - b));
+    return hre_contract__sha256(md, out, b, (size_t)(p - b));
 }
 
-int hre_contract__term_record_status(const hre_contract *c, const struct hre_c_record *r, uint8_t out[32])
+int hre_contract__term_record_status(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_record *r, uint8_t out[32])
 {
     uint8_t b[1 + 32 + 32 + 32 + 1];
     b[0] = 'S';
@@ -313,10 +330,10 @@ int hre_contract__term_record_status(const hre_contract *c, const struct hre_c_r
     memcpy(b + 33, acct_addr(c, r->sig_issuer), 32);
     memcpy(b + 65, acct_addr(c, r->sig_lab), 32);
     b[97] = r->valid;
-    return hre_contract__sha256(c, out, b, sizeof b);
+    return hre_contract__sha256(md, out, b, sizeof b);
 }
 
-int hre_contract__term_grant(const hre_contract *c, const struct hre_c_grant *g, uint8_t out[32])
+int hre_contract__term_grant(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_grant *g, uint8_t out[32])
 {
     uint8_t b[1 + 32 + 32 + 1 + 32 + 1 + 1 + 1 + HRE_CONTRACT_GRANT_IDS_MAX * 32 + 8 + 8 + 2 + HRE_CONTRACT_ENVELOPE_MAX];
     uint8_t *p = b;
@@ -333,20 +350,20 @@ int hre_contract__term_grant(const hre_contract *c, const struct hre_c_grant *g,
     hre__put_le64(p, g->created); p += 8;
     hre__put_le16(p, g->env_len); p += 2;
     memcpy(p, c->arena.v + g->env_off, g->env_len); p += g->env_len;
-    return hre_contract__sha256(c, out, b, (size_t)(p - b));
+    return hre_contract__sha256(md, out, b, (size_t)(p - b));
 }
 
-int hre_contract__term_revocation(const hre_contract *c, const struct hre_c_grant *g, uint8_t out[32])
+int hre_contract__term_revocation(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_grant *g, uint8_t out[32])
 {
     uint8_t b[1 + 32 + 8];
     (void)c;
     b[0] = 'V';
     memcpy(b + 1, g->id, 32);
     hre__put_le64(b + 33, g->revoked_time);
-    return hre_contract__sha256(c, out, b, sizeof b);
+    return hre_contract__sha256(md, out, b, sizeof b);
 }
 
-int hre_contract__term_event(const hre_contract *c, const struct hre_c_event *e, uint64_t seq, uint8_t out[32])
+int hre_contract__term_event(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_event *e, uint64_t seq, uint8_t out[32])
 {
     uint8_t b[1 + 8 + 1 + 1 + 2 + 32 * 4 + 8];
     uint8_t *p = b;
@@ -369,7 +386,7 @@ int hre_contract__term_event(const hre_contract *c, const struct hre_c_event *e,
     memcpy(p, e->record == HRE_C_NONE ? zero32 : c->records.v[e->record].id, 32); p += 32;
     memcpy(p, ref, 32); p += 32;
     hre__put_le64(p, e->time); p += 8;
-    return hre_contract__sha256(c, out, b, (size_t)(p - b));
+    return hre_contract__sha256(md, out, b, (size_t)(p - b));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -425,9 +442,10 @@ void hre_contract__link_event(hre_contract *c, uint32_t ei)
 HRE_API int hre_contract_options_init(hre_contract_options *opts, unsigned int version)
 {
     if (!opts) return hre__fail(HRE_EINVAL, "hre_contract_options_init: NULL opts");
-    if (version != HRE_CONTRACT_OPTIONS_VERSION)
+    if (version < 1 || version > HRE_CONTRACT_OPTIONS_VERSION)
         return hre__fail(HRE_EUNSUPPORTED, "hre_contract_options_init: unknown version %u", version);
-    memset(opts, 0, sizeof *opts);
+    /* a version-1 caller's struct ends before `threads` */
+    memset(opts, 0, version == 1 ? offsetof(hre_contract_options, threads) : sizeof *opts);
     opts->version = version;
     return HRE_OK;
 }
@@ -506,7 +524,7 @@ static int new_account(hre_contract *c, const uint8_t key[34], uint8_t role, uin
     struct hre_c_keyent *k = &c->keys.v[ki];
     int rc;
     memset(a, 0, sizeof *a);
-    rc = hre_contract__sha256(c, a->addr, key, 34);
+    rc = hre_contract__sha256(c->md, a->addr, key, 34);
     if (rc != HRE_OK) return rc;
     memcpy(a->key, key, 34);
     a->role = role;
@@ -517,7 +535,7 @@ static int new_account(hre_contract *c, const uint8_t key[34], uint8_t role, uin
     memset(k, 0, sizeof *k);
     memcpy(k->key, key, 34);
     k->account = ai;
-    rc = hre_contract__term_account(c, a, a->term);
+    rc = hre_contract__term_account(c, c->md, a, a->term);
     if (rc != HRE_OK) return rc;
     c->accounts.n++;
     c->keys.n++;
@@ -567,7 +585,7 @@ HRE_API int hre_contract_new(hre_contract **out, const hre_contract_options *opt
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_new: NULL out");
     *out = NULL;
     if (!opts) return hre__fail(HRE_EINVAL, "hre_contract_new: NULL opts");
-    if (opts->version != HRE_CONTRACT_OPTIONS_VERSION)
+    if (opts->version < 1 || opts->version > HRE_CONTRACT_OPTIONS_VERSION)
         return hre__fail(HRE_EUNSUPPORTED, "hre_contract_new: unknown options version %u", opts->version);
     if (!hre_contract__key_syntax_ok(opts->authority_key))
         return hre__fail(HRE_EINVAL, "hre_contract_new: authority_key is not a 34-byte wire public key");
@@ -593,7 +611,7 @@ HRE_API int hre_contract_new(hre_contract **out, const hre_contract_options *opt
     hre_contract__insert(c, HRE_C_T_ORG, 0);
     {
         uint8_t t[32];
-        rc = hre_contract__term_org(c, o, t);
+        rc = hre_contract__term_org(c, c->md, o, t);
         if (rc != HRE_OK) goto fail;
         hre_contract__acc_add(c->acc, t);
     }
@@ -750,7 +768,7 @@ static int reterm_account(struct actx *x, uint32_t ai)
 {
     struct hre_c_account *a = &x->c->accounts.v[ai];
     uint8_t t[32];
-    int rc = hre_contract__term_account(x->c, a, t);
+    int rc = hre_contract__term_account(x->c, x->c->md, a, t);
     if (rc != HRE_OK) return rc;
     minus(x, a->term);
     memcpy(a->term, t, 32);
@@ -774,7 +792,7 @@ static int emit(struct actx *x, uint8_t type, uint32_t actor, uint32_t subject, 
     e->record = record;
     e->ref = ref;
     e->time = (uint32_t)x->now;
-    rc = hre_contract__term_event(c, e, ei, t);
+    rc = hre_contract__term_event(c, c->md, e, ei, t);
     if (rc != HRE_OK) return rc;
     c->events.n++;
     hre_contract__link_event(c, ei);
@@ -800,7 +818,7 @@ static int key_free(hre_contract *c, const uint8_t key[34], const char *what)
 static int add_account(struct actx *x, const uint8_t key[34], uint8_t role, uint32_t org, uint32_t *ai)
 {
     uint8_t addr[32];
-    int rc = hre_contract__sha256(x->c, addr, key, 34);
+    int rc = hre_contract__sha256(x->c->md, addr, key, 34);
     if (rc != HRE_OK) return rc;
     if (hre_contract__find(x->c, HRE_C_T_ADDR, addr) != HRE_C_NONE)
         return hre__fail(HRE_EEXISTS, "an account with this key's address already exists");
@@ -830,7 +848,7 @@ static int k_register_org(struct actx *x)
     o->type = p.org_type;
     o->name_len = (uint8_t)p.name_len;
     o->name_off = arena_put(c, p.name, p.name_len);
-    if ((rc = hre_contract__term_org(c, o, t)) != HRE_OK) return rc;
+    if ((rc = hre_contract__term_org(c, c->md, o, t)) != HRE_OK) return rc;
     c->orgs.n++;
     hre_contract__insert(c, HRE_C_T_ORG, oi);
     plus(x, t);
@@ -941,7 +959,7 @@ static int k_rotate_key(struct actx *x)
     x->u->aux = t->key_entry;
     memcpy(x->u->target_term, t->term, 32);
     old->retired = 1;
-    if ((rc = hre_contract__term_retired_key(c, old, term)) != HRE_OK) return rc;
+    if ((rc = hre_contract__term_retired_key(c, c->md, old, term)) != HRE_OK) return rc;
     plus(x, term);
     nki = c->keys.n;
     nk = &c->keys.v[nki];
@@ -1010,12 +1028,12 @@ static int k_new_record(struct actx *x)
     r->uri_off = arena_put(c, p.uri, p.uri_len);
     r->category = p.category;
     r->valid = 0;
-    if ((rc = hre_contract__term_record(c, r, t)) != HRE_OK) return rc;
+    if ((rc = hre_contract__term_record(c, c->md, r, t)) != HRE_OK) return rc;
     c->records.n++;
     hre_contract__insert(c, HRE_C_T_RECORD, ri);
     hre_contract__link_record(c, ri);
     plus(x, t);
-    if ((rc = hre_contract__term_record_status(c, r, t)) != HRE_OK) return rc;
+    if ((rc = hre_contract__term_record_status(c, c->md, r, t)) != HRE_OK) return rc;
     plus(x, t);
     return emit(x, HRE_EVENT_RECORD_CREATED, x->sender, pi, ri, r->issuer, 0);
 }
@@ -1051,12 +1069,12 @@ static int k_sign_record(struct actx *x)
     x->u->old_sig_issuer = r->sig_issuer;
     x->u->old_sig_lab = r->sig_lab;
     x->u->old_valid = r->valid;
-    if ((rc = hre_contract__term_record_status(c, r, t)) != HRE_OK) return rc;
+    if ((rc = hre_contract__term_record_status(c, c->md, r, t)) != HRE_OK) return rc;
     minus(x, t);
     *slot = x->sender;
     count = (uint8_t)((r->sig_issuer != HRE_C_NONE) + (r->sig_lab != HRE_C_NONE));
     if (count == 2) r->valid = 1;
-    if ((rc = hre_contract__term_record_status(c, r, t)) != HRE_OK) return rc;
+    if ((rc = hre_contract__term_record_status(c, c->md, r, t)) != HRE_OK) return rc;
     plus(x, t);
     if ((rc = emit(x, HRE_EVENT_RECORD_SIGNATURE, x->sender, r->patient, ri, org, count)) != HRE_OK) return rc;
     if (count == 2) return emit(x, HRE_EVENT_RECORD_SIGNED, x->sender, r->patient, ri, r->issuer, count);
@@ -1103,7 +1121,7 @@ static int k_grant(struct actx *x)
     g->ids_off = arena_put(c, p.record_ids, p.record_count * 32);
     g->env_len = (uint16_t)p.envelope_len;
     g->env_off = arena_put(c, p.envelope, p.envelope_len);
-    if ((rc = hre_contract__term_grant(c, g, t)) != HRE_OK) return rc;
+    if ((rc = hre_contract__term_grant(c, c->md, g, t)) != HRE_OK) return rc;
     c->grants.n++;
     hre_contract__insert(c, HRE_C_T_GRANT, gi);
     hre_contract__link_grant(c, gi);
@@ -1130,7 +1148,7 @@ static int k_revoke(struct actx *x)
     x->u->aux = gi;
     g->revoked = 1;
     g->revoked_time = x->now;
-    if ((rc = hre_contract__term_revocation(c, g, t)) != HRE_OK) return rc;
+    if ((rc = hre_contract__term_revocation(c, c->md, g, t)) != HRE_OK) return rc;
     plus(x, t);
     return emit(x, HRE_EVENT_REVOKED, x->sender, x->sender, HRE_C_NONE, gi, 0);
 }

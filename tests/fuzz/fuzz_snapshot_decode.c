@@ -4,8 +4,9 @@
  * taken from the snapshot header so seeds from any network load.
  * Each input is decoded twice: as is (exercising the checksum check), and
  * with its trailing checksum recomputed, so mutations reach the body parser.
- * Invariant: a snapshot that loads re-saves to exactly the same bytes, and
- * the reloaded state reports the same state hash.
+ * Invariants: a snapshot that loads re-saves to exactly the same bytes, and
+ * the reloaded state reports the same state hash; loading on 2 threads
+ * gives the same result code and state hash as loading on 1.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +15,24 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void load_check(const hre_contract_options *o, const uint8_t *snap, size_t len)
+static void load_check(hre_contract_options *o, const uint8_t *snap, size_t len)
 {
-    hre_contract *c = NULL;
-    uint8_t *again, h[32];
+    hre_contract *c = NULL, *c2 = NULL;
+    uint8_t *again, h[32], h2[32];
     size_t alen = len;
-    if (hre_contract_snapshot_load(&c, o, snap, len) != HRE_OK) {
-        if (c) abort();
+    int rc, rc2;
+    o->threads = 2;
+    rc2 = hre_contract_snapshot_load(&c2, o, snap, len);
+    o->threads = 1;
+    rc = hre_contract_snapshot_load(&c, o, snap, len);
+    if (rc != rc2) abort();
+    if (rc != HRE_OK) {
+        if (c || c2) abort();
         return;
     }
-    if (hre_contract_state_hash(c, h) != HRE_OK) abort();
+    if (hre_contract_state_hash(c, h) != HRE_OK || hre_contract_state_hash(c2, h2) != HRE_OK) abort();
+    if (memcmp(h, h2, 32) != 0) abort();
+    hre_contract_free(c2);
     again = malloc(len ? len : 1);
     if (!again) abort();
     if (hre_contract_snapshot_save(c, again, &alen) != HRE_OK) abort();

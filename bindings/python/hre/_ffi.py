@@ -79,7 +79,7 @@ class HreContractOptions(ctypes.Structure):
     _c_name_ = "hre_contract_options"
     _fields_ = [("version", c_uint), ("network_id", c_u8 * 32), ("authority_key", c_u8 * 34),
                 ("genesis_org_name", c_char_p), ("on_event", ContractEventFn),
-                ("user_data", c_void_p)]
+                ("user_data", c_void_p), ("threads", c_uint)]
 
 
 class HreContractAccount(ctypes.Structure):
@@ -243,7 +243,7 @@ CONSTANTS = {
     "HRE_CURVE_P256": 1, "HRE_CURVE_SECP256K1": 2,
     "HRE_CHAIN_PARAMS_VERSION": 1, "HRE_STORAGE_POSIX_OPTIONS_VERSION": 1,
     "HRE_STORAGE_POSIX_FULLSYNC": 1, "HRE_STORAGE_POSIX_NOSYNC": 2, "HRE_STORAGE_POSIX_NOLOCK": 4,
-    "HRE_CONTRACT_EVENT_VERSION": 1, "HRE_CONTRACT_OPTIONS_VERSION": 1,
+    "HRE_CONTRACT_EVENT_VERSION": 1, "HRE_CONTRACT_OPTIONS_VERSION": 2,
     "HRE_CONTRACT_ACCOUNT_VERSION": 1, "HRE_CONTRACT_ORG_VERSION": 1,
     "HRE_CONTRACT_RECORD_VERSION": 1, "HRE_CONTRACT_GRANT_VERSION": 1,
     "HRE_CONTRACT_STATS_VERSION": 1, "HRE_CONTRACT_NAME_MAX": 64, "HRE_CONTRACT_URI_MAX": 128,
