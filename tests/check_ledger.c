@@ -1469,6 +1469,125 @@ START_TEST(test_alloc_failures)
 }
 END_TEST
 
+/* Snapshot files: version 2 (a CRC-32 of the header, the payload covered by
+ * the contract snapshot's own checksum) is what is written; version 1 (one
+ * CRC-32 over the whole file) is still read. Damage to either part of either
+ * version, or a header whose state hash disagrees with the payload, makes
+ * the open fall back to the older snapshot (undo_floor shows which one was
+ * loaded), with the same state. */
+static void snap_put(hre_storage *s, const char *name, const uint8_t *b, size_t len)
+{
+    ck_assert_int_eq(hre_storage__write_file_atomic(s, name, b, len), HRE_OK);
+}
+
+static uint64_t open_floor(hre_storage *st, const net *n, const uint8_t ref[32])
+{
+    hre_ledger *l = NULL;
+    uint8_t sh[32];
+    uint64_t from;
+    ck_assert_int_eq(open_ledger(&l, st, n, 2, NULL), HRE_OK);
+    state_hash(l, sh);
+    ck_assert_mem_eq(sh, ref, 32);
+    from = l->undo_floor;
+    hre_ledger_close(l);
+    return from;
+}
+
+START_TEST(test_snapshot_file_versions)
+{
+    const char *s4 = "snap-0000000000000004.dat";
+    net n;
+    hre_storage *st = mem();
+    hre_ledger *l = NULL;
+    hre_key *k[4];
+    uint8_t ref[32], *v2 = NULL, *v1, *b;
+    size_t len = 0, plen, v1len;
+    int i;
+
+    net_init(&n, 2016, 100000, 1000);
+    ck_assert_int_eq(open_ledger(&l, st, &n, 2, NULL), HRE_OK);
+    for (i = 0; i < 4; i++) {
+        txb t;
+        k[i] = new_key();
+        txb_patient(&t, n.id, k[i], 0, T0);
+        ck_assert_int_eq(hre_ledger_submit_tx(l, t.b, t.len, T0 + 10, NULL, NULL), HRE_OK);
+        ck_assert_int_eq(hre_ledger_mine(l, T0 + 600u * (uint64_t)(i + 1), 0, NULL, NULL), HRE_OK);
+    }
+    state_hash(l, ref);
+    hre_ledger_close(l);
+
+    /* the layout written */
+    ck_assert_int_eq(hre_storage__read_all(st, s4, 1u << 20, &v2, &len), HRE_OK);
+    ck_assert_uint_gt(len, HRE_LEDGER__SNAP_OVERHEAD);
+    ck_assert_mem_eq(v2, "HRESNAP2", 8);
+    ck_assert_uint_eq(hre__le64(v2 + 8), 4);
+    plen = len - HRE_LEDGER__SNAP_OVERHEAD;
+    ck_assert_uint_eq(hre__le64(v2 + 80), plen);
+    ck_assert_uint_eq(hre__le32(v2 + 88), hre_storage__crc32(0, v2, 88));
+    ck_assert_mem_eq(v2 + 92, "HRECSNAP", 8);
+    ck_assert_uint_eq(open_floor(st, &n, ref), 4);
+
+    /* version 1: same header and payload, one CRC-32 over everything */
+    v1len = len;
+    v1 = malloc(v1len);
+    memcpy(v1, "HRESNAP1", 8);
+    memcpy(v1 + 8, v2 + 8, 80);
+    memcpy(v1 + 88, v2 + 92, plen);
+    hre__put_le32(v1 + 88 + plen, hre_storage__crc32(0, v1, 88 + plen));
+    {
+        hre_storage *c = copy_storage(st);
+        snap_put(c, s4, v1, v1len);
+        ck_assert_uint_eq(open_floor(c, &n, ref), 4);
+        /* a payload byte of a version-1 file: its CRC */
+        v1[88 + plen / 2] ^= 0x04;
+        snap_put(c, s4, v1, v1len);
+        ck_assert_uint_eq(open_floor(c, &n, ref), 2);
+        hre_storage_free(c);
+    }
+    b = malloc(len);
+    /* version 2, a payload byte: the contract snapshot's checksum */
+    {
+        hre_storage *c = copy_storage(st);
+        memcpy(b, v2, len);
+        b[92 + plen / 2] ^= 0x40;
+        snap_put(c, s4, b, len);
+        ck_assert_uint_eq(open_floor(c, &n, ref), 2);
+        hre_storage_free(c);
+    }
+    /* version 2, a header byte: the header CRC */
+    {
+        hre_storage *c = copy_storage(st);
+        memcpy(b, v2, len);
+        b[60] ^= 0x01;
+        snap_put(c, s4, b, len);
+        ck_assert_uint_eq(open_floor(c, &n, ref), 2);
+        /* ... and with the CRC fixed, the recorded state hash no longer
+         * matches the payload's */
+        hre__put_le32(b + 88, hre_storage__crc32(0, b, 88));
+        snap_put(c, s4, b, len);
+        ck_assert_uint_eq(open_floor(c, &n, ref), 2);
+        hre_storage_free(c);
+    }
+    /* an unknown version is not loaded */
+    {
+        hre_storage *c = copy_storage(st);
+        memcpy(b, v2, len);
+        memcpy(b, "HRESNAP9", 8);
+        hre__put_le32(b + 88, hre_storage__crc32(0, b, 88));
+        snap_put(c, s4, b, len);
+        ck_assert_uint_eq(open_floor(c, &n, ref), 2);
+        hre_storage_free(c);
+    }
+    free(b);
+    free(v1);
+    hre__free(v2);
+    for (i = 0; i < 4; i++)
+        hre_key_free(k[i]);
+    net_free(&n);
+    hre_storage_free(st);
+}
+END_TEST
+
 #endif /* HRE_WHITEBOX */
 
 Suite *hre_suite_ledger(void)
@@ -1490,6 +1609,7 @@ Suite *hre_suite_ledger(void)
     tcase_add_test(tc, test_faults);
     tcase_add_test(tc, test_mempool_verified_once);
     tcase_add_test(tc, test_alloc_failures);
+    tcase_add_test(tc, test_snapshot_file_versions);
 #endif
     suite_add_tcase(s, tc);
     return s;

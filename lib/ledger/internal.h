@@ -69,8 +69,14 @@ int hre_ledger__index_decode(hre_ledger__index_entry *e, const uint8_t *in, size
                              uint32_t max_rec);
 
 /* ---- snapshot file (snap-<16 hex>.dat) ---- */
-#define HRE_LEDGER__SNAP_MAGIC "HRESNAP1"
-/* magic 8, u64 height, 32 block hash, 32 state hash, u64 L, L bytes, u32 crc */
+/* Version 2 (written): magic 8, u64 height, 32 block hash, 32 state hash,
+ * u64 L, u32 CRC-32 of the 88 bytes before it, L bytes of contract snapshot
+ * (which carries its own sha256d checksum, checked by its loader).
+ * Version 1 (still read): the same 88-byte header, the L bytes, then a
+ * CRC-32 of everything before it. */
+#define HRE_LEDGER__SNAP_MAGIC "HRESNAP2"
+#define HRE_LEDGER__SNAP_MAGIC_V1 "HRESNAP1"
+#define HRE_LEDGER__SNAP_HEADER 92u   /* bytes before the payload (version 2) */
 #define HRE_LEDGER__SNAP_OVERHEAD (8u + 8u + 32u + 32u + 8u + 4u)
 
 /* Parse a snapshot file: magic, CRC, lengths. Out: pointers into in.

@@ -833,7 +833,7 @@ int hre_ledger__write_snapshot(hre_ledger *l)
     buf = hre__malloc(len);
     if (!buf)
         return hre__fail(HRE_ENOMEM, "ledger: out of memory for a snapshot");
-    if ((rc = hre_contract_snapshot_save(l->c, buf + 88, &plen)) != HRE_OK ||
+    if ((rc = hre_contract_snapshot_save(l->c, buf + HRE_LEDGER__SNAP_HEADER, &plen)) != HRE_OK ||
         (rc = hre_contract_state_hash(l->c, sh)) != HRE_OK) {
         hre__free(buf);
         return rc;
@@ -843,7 +843,7 @@ int hre_ledger__write_snapshot(hre_ledger *l)
     memcpy(buf + 16, tip->hash, 32);
     memcpy(buf + 48, sh, 32);
     hre__put_le64(buf + 80, plen);
-    hre__put_le32(buf + len - 4, hre_storage__crc32(0, buf, len - 4));
+    hre__put_le32(buf + 88, hre_storage__crc32(0, buf, 88));
     if (l->idx_log && hre_storage__log_sync(l->idx_log) != HRE_OK) {
         (void)hre_storage__log_close(l->idx_log);
         l->idx_log = NULL;
@@ -895,6 +895,8 @@ static int snap_load(hre_ledger *l, const hre_ledger__snapinfo *si, hre_contract
         hre_ledger__contract_options(l, &o);
         o.on_event = contract_event;
         o.user_data = l;
+        /* the verifier threads, plus this one */
+        o.threads = l->threads + 1;
         rc = hre_contract_snapshot_load(out, &o, payload, plen);
     }
     if (rc == HRE_OK && (hre_contract_state_hash(*out, got) != HRE_OK || memcmp(got, sh, 32) != 0)) {
@@ -1058,7 +1060,7 @@ static void snap_probe(hre_ledger *l)
         if (hre_storage_file_open(&f, l->st, name, HRE_STORAGE_READ) != HRE_OK)
             continue;
         if (hre_storage__read_exact(f, 0, hdr, sizeof hdr) == HRE_OK &&
-            memcmp(hdr, HRE_LEDGER__SNAP_MAGIC, 8) == 0 &&
+            (memcmp(hdr, HRE_LEDGER__SNAP_MAGIC, 8) == 0 || memcmp(hdr, HRE_LEDGER__SNAP_MAGIC_V1, 8) == 0) &&
             hre__le64(hdr + 8) == l->snaps[i].height) {
             l->snaps[j].height = l->snaps[i].height;
             memcpy(l->snaps[j].hash, hdr + 16, 32);

@@ -198,14 +198,17 @@ int hre_ledger__snap_parse(const uint8_t *in, size_t len, uint64_t *height, uint
                            uint8_t state_hash[32], const uint8_t **payload, size_t *plen)
 {
     uint64_t l;
-    uint32_t crc;
+    int v1;
 
     if (!in || len < HRE_LEDGER__SNAP_OVERHEAD)
         return hre__fail(HRE_ECORRUPT, "snapshot file: %zu bytes, too short", len);
-    if (memcmp(in, HRE_LEDGER__SNAP_MAGIC, 8) != 0)
+    v1 = memcmp(in, HRE_LEDGER__SNAP_MAGIC_V1, 8) == 0;
+    if (!v1 && memcmp(in, HRE_LEDGER__SNAP_MAGIC, 8) != 0)
         return hre__fail(HRE_ECORRUPT, "snapshot file: bad magic");
-    crc = hre_storage__crc32(0, in, len - 4);
-    if (crc != hre__le32(in + len - 4))
+    /* version 2 checks only its header here: the payload's own checksum is
+     * SHA-256 based and faster than zlib's CRC-32 over hundreds of MB */
+    if (v1 ? hre_storage__crc32(0, in, len - 4) != hre__le32(in + len - 4)
+           : hre_storage__crc32(0, in, 88) != hre__le32(in + 88))
         return hre__fail(HRE_ECORRUPT, "snapshot file: CRC mismatch");
     l = hre__le64(in + 80);
     if (l != len - HRE_LEDGER__SNAP_OVERHEAD)
@@ -214,7 +217,7 @@ int hre_ledger__snap_parse(const uint8_t *in, size_t len, uint64_t *height, uint
     *height = hre__le64(in + 8);
     memcpy(hash, in + 16, 32);
     memcpy(state_hash, in + 48, 32);
-    *payload = in + 88;
+    *payload = in + (v1 ? 88 : HRE_LEDGER__SNAP_HEADER);
     *plen = (size_t)l;
     return HRE_OK;
 }
