@@ -189,50 +189,124 @@ static int alloc_arrays(hre_contract *c, const uint32_t n[6])
  *  2. index: the id tables (uniqueness) and the per-patient / per-record /
  *     per-account lists;
  *  3. terms: the state-hash accumulator recomputed from the content.
- * Part 3 only reads what part 1 wrote (besides the accounts' cached `term`,
- * a field part 2 never touches), so with more threads it runs beside part 2,
- * shared out in units through an atomic counter, and the checksum runs
- * beside part 1. A bad checksum takes precedence over any other failure. */
+ *
+ * With more threads, part 3 is shared out in TERM_UNIT-entity units of the
+ * flat sequence orgs, accounts, keys, records, grants, events (an atomic
+ * counter hands them out) and runs beside parts 1 and 2: decode publishes
+ * how far the entities are final (`ready`; accounts only once the keys are
+ * read, as the keys fill them in), and a unit is worked on once it is below
+ * that mark. This is safe because part 3 reads only entity fields decode has
+ * finished writing, entity counts from the header (not the growing n
+ * fields), and arrays that never move while it runs: alloc_arrays sizes them
+ * all up front (the byte arena to the input length when threaded), and the
+ * chunks part 2 grows are never read by part 3. Part 3 writes only partial
+ * sums and the accounts' cached `term`, a field part 2 never touches. The
+ * first extra thread checksums the input before taking units. A bad
+ * checksum is reported as such whatever else failed, as the one-thread order
+ * (checksum first) would, so the result never depends on the thread count. */
 
+#define TERM_UNIT 1024u          /* entities per unit of shared-out work */
+#define MAX_LOAD_THREADS 16u
+
+struct load_par {
+    hre_contract *c;             /* set before the first publish */
+    uint64_t start[6], total;    /* flat index of each kind's first entity; entities */
+    atomic_uint_fast64_t next;   /* next unit to take */
+    atomic_uint_fast64_t ready;  /* entities [0, ready) are final */
+    atomic_int stop;             /* a failure somewhere: stop taking units */
+    const uint8_t *in;           /* checksummed bytes (len - 32 of them, then the sum) */
+    size_t len;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+struct load_worker {
+    pthread_t th;
+    struct load_par *p;
+    int do_sum;
+    int sum_rc;                  /* do_sum: HRE_OK, HRE_ECORRUPT (mismatch) or the hash error */
+    int rc;
+    uint8_t acc[32];
+    char why[160];               /* the failure's detail (thread-local in the worker) */
+};
+
+static void wake_all(struct load_par *p)
+{
+    pthread_mutex_lock(&p->mu);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void halt(struct load_par *p)
+{
+    atomic_store(&p->stop, 1);
+    wake_all(p);
+}
+
+/* Entities [0, v) are final. No-op when loading alone (p NULL). */
+static void publish(struct load_par *p, uint64_t v)
+{
+    if (!p) return;
+    atomic_store(&p->ready, v);
+    wake_all(p);
+}
+
+/* publish() at unit boundaries only (a unit is taken whole). */
+static void publish_unit(struct load_par *p, uint64_t v)
+{
+    if (p && v % TERM_UNIT == 0) publish(p, v);
+}
+
+/* Parse the fixed head: stored state hash and the six counts, bounded by
+ * the input size. */
+static int parse_head(const uint8_t *in, size_t len, uint8_t stored_hash[32], uint32_t n[6])
+{
+    /* every entry takes at least its minimum size: bound counts by the input */
+    static const size_t mins[6] = { MIN_ORG, MIN_ACCOUNT, MIN_KEY, MIN_RECORD, MIN_GRANT, MIN_EVENT };
+    uint64_t total = 0;
+    memcpy(stored_hash, in + 44, 32);
+    for (int i = 0; i < 6; i++) {
+        n[i] = hre__le32(in + 76 + 4 * i);
+        if (n[i] > HRE_C_MAX_ITEMS / 2) return hre__fail(HRE_ELIMIT, "snapshot: count %u over the limit", n[i]);
+        total += (uint64_t)n[i] * mins[i];
+    }
+    if (total > len - 32 - SNAP_HEADER_LEN) return hre__fail(HRE_EDECODE, "snapshot: counts exceed the input size");
+    if (n[0] < 1 || n[1] < 1 || n[2] < n[1])
+        return hre__fail(HRE_ECORRUPT, "snapshot: missing genesis organisation, authority or keys");
+    return HRE_OK;
+}
+
+/* Part 1. *out is set as soon as the state is allocated and left for the
+ * caller to free, also on failure (other threads may still be reading it). */
 static int decode(hre_contract **out, const hre_contract_options *opts, const uint8_t *in, size_t len,
-                  uint8_t stored_hash[32])
+                  const uint32_t n[6], struct load_par *par)
 {
     hre_contract *c = NULL;
     hre_reader r;
     uint8_t h[32], gorg[32], auth_addr[32];
     const uint8_t *network_id = opts->network_id, *authority_key = opts->authority_key;
-    uint32_t ver = 0, n[6];
     uint32_t *first_key = NULL;
     int rc;
 
     if (memcmp(in + 12, network_id, 32) != 0)
         return hre__fail(HRE_EINVAL, "snapshot: belongs to another network");
-    hre_reader_init(&r, in, len - 32);
-    RD(hre_reader_bytes(&r, NULL, 8));
-    RD(hre_reader_u32(&r, &ver));
-    RD(hre_reader_bytes(&r, NULL, 32));
-    RD(hre_reader_bytes(&r, stored_hash, 32));
-    for (int i = 0; i < 6; i++) RD(hre_reader_u32(&r, &n[i]));
-    {
-        /* every entry takes at least its minimum size: bound counts by the input */
-        static const size_t mins[6] = { MIN_ORG, MIN_ACCOUNT, MIN_KEY, MIN_RECORD, MIN_GRANT, MIN_EVENT };
-        uint64_t total = 0;
-        for (int i = 0; i < 6; i++) {
-            if (n[i] > HRE_C_MAX_ITEMS / 2) return hre__fail(HRE_ELIMIT, "snapshot: count %u over the limit", n[i]);
-            total += (uint64_t)n[i] * mins[i];
-        }
-        if (total > hre_reader_remaining(&r)) return hre__fail(HRE_EDECODE, "snapshot: counts exceed the input size");
-    }
-    if (n[0] < 1 || n[1] < 1 || n[2] < n[1])
-        return hre__fail(HRE_ECORRUPT, "snapshot: missing genesis organisation, authority or keys");
-
     if ((rc = hre_contract__alloc_state(&c, network_id)) != HRE_OK) return rc;
+    *out = c;
     c->on_event = opts->on_event;
     c->user_data = opts->user_data;
     RD(alloc_arrays(c, n));
+    /* threaded: no arena move while other threads read it (strings take
+     * fewer bytes than the input) */
+    if (par) {
+        uint32_t cap = len > HRE_C_MAX_ITEMS ? HRE_C_MAX_ITEMS : (uint32_t)len;
+        RD(hre_contract__grow((void **)&c->arena.v, &c->arena.cap, cap, 1));
+    }
+    if (par) par->c = c;
     first_key = hre__malloc((size_t)n[1] * sizeof *first_key + 1);
     if (!first_key) BAD(HRE_ENOMEM, "snapshot_load: out of memory");
     for (uint32_t i = 0; i < n[1]; i++) first_key[i] = HRE_C_NONE;
+    hre_reader_init(&r, in, len - 32);
+    RD(hre_reader_bytes(&r, NULL, SNAP_HEADER_LEN));
 
     /* organisations */
     for (uint32_t i = 0; i < n[0]; i++) {
@@ -244,6 +318,7 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
         RD(rd_str(&r, c, &o->name_off, &o->name_len, HRE_CONTRACT_NAME_MAX, 0, "organisation name"));
         c->orgs.n++;
     }
+    publish(par, n[0]);
     RD(hre_contract_genesis_org_id(gorg, network_id));
     if (memcmp(c->orgs.v[0].id, gorg, 32) != 0 || c->orgs.v[0].type != HRE_ORG_HOSPITAL)
         BAD(HRE_ECORRUPT, "snapshot: first organisation is not the genesis hospital");
@@ -298,6 +373,8 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
     for (uint32_t i = 0; i < n[1]; i++)
         if (c->keys.v[c->accounts.v[i].key_entry].account != i)
             BAD(HRE_ECORRUPT, "snapshot: account's current key belongs to another account");
+    /* accounts are final only now (their current key came with the keys) */
+    publish(par, (uint64_t)n[0] + n[1] + n[2]);
 
     /* records */
     for (uint32_t i = 0; i < n[3]; i++) {
@@ -339,6 +416,7 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
             BAD(HRE_ECORRUPT, "snapshot: superseded record of another patient");
         rec->ev_head = HRE_C_NONE;
         c->records.n++;
+        publish_unit(par, par ? par->start[3] + i + 1 : 0);
     }
 
     /* grants */
@@ -373,6 +451,7 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
             (!g->revoked && g->revoked_time != 0))
             BAD(HRE_ECORRUPT, "snapshot: inconsistent grant");
         c->grants.n++;
+        publish_unit(par, par ? par->start[4] + i + 1 : 0);
     }
 
     /* events */
@@ -394,14 +473,14 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
         RD(rd_idx(&r, &e->ref, refmax, 1, "event reference"));
         RD(hre_reader_u32(&r, &e->time));
         c->events.n++;
+        publish_unit(par, par ? par->start[5] + i + 1 : 0);
     }
     RD(hre_reader_finish(&r));
+    publish(par, par ? par->total : 0);
     hre__free(first_key);
-    *out = c;
     return HRE_OK;
 fail:
     hre__free(first_key);
-    hre_contract_free(c);
     if (rc == HRE_OK) rc = hre__fail(HRE_ECORRUPT, "snapshot: inconsistent content");
     return rc;
 }
@@ -437,86 +516,72 @@ static int index_all(hre_contract *c)
     return HRE_OK;
 }
 
-/* Part 3: the accumulator term(s) of entity g of the flat sequence orgs,
- * accounts, keys, records, grants, events, added to acc. */
-static int term_of(hre_contract *c, hre_sha256_ctx *md, uint64_t g, uint8_t acc[32])
+/* Part 3: the accumulator term(s) of entity g of the flat sequence, added to
+ * acc. Kinds are told apart with the header counts in start[]. */
+static int term_of(const struct load_par *p, hre_sha256_ctx *md, uint64_t g, uint8_t acc[32])
 {
+    hre_contract *c = p->c;
     uint8_t t[32];
     int rc;
-    if (g < c->orgs.n) {
+    if (g < p->start[1]) {
         if ((rc = hre_contract__term_org(c, md, &c->orgs.v[g], t)) != HRE_OK) return rc;
         hre_contract__acc_add(acc, t);
-        return HRE_OK;
-    }
-    g -= c->orgs.n;
-    if (g < c->accounts.n) {
-        struct hre_c_account *a = &c->accounts.v[g];
+    } else if (g < p->start[2]) {
+        struct hre_c_account *a = &c->accounts.v[g - p->start[1]];
         if ((rc = hre_contract__term_account(c, md, a, a->term)) != HRE_OK) return rc;
         hre_contract__acc_add(acc, a->term);
-        return HRE_OK;
-    }
-    g -= c->accounts.n;
-    if (g < c->keys.n) {
-        if (!c->keys.v[g].retired) return HRE_OK;
-        if ((rc = hre_contract__term_retired_key(c, md, &c->keys.v[g], t)) != HRE_OK) return rc;
+    } else if (g < p->start[3]) {
+        const struct hre_c_keyent *k = &c->keys.v[g - p->start[2]];
+        if (!k->retired) return HRE_OK;
+        if ((rc = hre_contract__term_retired_key(c, md, k, t)) != HRE_OK) return rc;
         hre_contract__acc_add(acc, t);
-        return HRE_OK;
-    }
-    g -= c->keys.n;
-    if (g < c->records.n) {
-        if ((rc = hre_contract__term_record(c, md, &c->records.v[g], t)) != HRE_OK) return rc;
+    } else if (g < p->start[4]) {
+        const struct hre_c_record *r = &c->records.v[g - p->start[3]];
+        if ((rc = hre_contract__term_record(c, md, r, t)) != HRE_OK) return rc;
         hre_contract__acc_add(acc, t);
-        if ((rc = hre_contract__term_record_status(c, md, &c->records.v[g], t)) != HRE_OK) return rc;
+        if ((rc = hre_contract__term_record_status(c, md, r, t)) != HRE_OK) return rc;
         hre_contract__acc_add(acc, t);
-        return HRE_OK;
-    }
-    g -= c->records.n;
-    if (g < c->grants.n) {
-        if ((rc = hre_contract__term_grant(c, md, &c->grants.v[g], t)) != HRE_OK) return rc;
+    } else if (g < p->start[5]) {
+        const struct hre_c_grant *gr = &c->grants.v[g - p->start[4]];
+        if ((rc = hre_contract__term_grant(c, md, gr, t)) != HRE_OK) return rc;
         hre_contract__acc_add(acc, t);
-        if (c->grants.v[g].revoked) {
-            if ((rc = hre_contract__term_revocation(c, md, &c->grants.v[g], t)) != HRE_OK) return rc;
+        if (gr->revoked) {
+            if ((rc = hre_contract__term_revocation(c, md, gr, t)) != HRE_OK) return rc;
             hre_contract__acc_add(acc, t);
         }
-        return HRE_OK;
+    } else {
+        uint64_t e = g - p->start[5];
+        if ((rc = hre_contract__term_event(c, md, &c->events.v[e], e, t)) != HRE_OK) return rc;
+        hre_contract__acc_add(acc, t);
     }
-    g -= c->grants.n;
-    if ((rc = hre_contract__term_event(c, md, &c->events.v[g], g, t)) != HRE_OK) return rc;
-    hre_contract__acc_add(acc, t);
     return HRE_OK;
 }
 
-#define TERM_UNIT 1024u          /* entities per unit of shared-out work */
-#define MAX_LOAD_THREADS 16u
-
-struct load_par {
-    hre_contract *c;             /* set before go = 1 */
-    uint64_t total;              /* entities */
-    atomic_uint_fast64_t next;   /* next unit to take */
-    atomic_int stop;             /* a failure somewhere: stop taking units */
-    const uint8_t *in;           /* checksummed bytes (len - 32 of them, then the sum) */
-    size_t len;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int go;                      /* 0 wait, 1 terms, -1 quit */
-};
-
-struct load_worker {
-    pthread_t th;
-    struct load_par *p;
-    int started, do_sum;
-    int sum_rc;                  /* do_sum: HRE_OK, HRE_ECORRUPT (mismatch) or the hash error */
-    int rc;
-    uint8_t acc[32];
-    char why[160];               /* the failure's detail (thread-local in the worker) */
-};
-
-static int checksum(const uint8_t *in, size_t len)
+/* The accounts and records entity g's terms will read (patients are spread
+ * over a large array: a cache miss each, so fetch them a few entities
+ * ahead). Only for entities known final, like term_of. */
+#define PREFETCH_AHEAD 8u
+static void prefetch_refs(const struct load_par *p, uint64_t g)
 {
-    uint8_t sum[32];
-    int rc = hre_sha256d(sum, in, len - 32);
-    if (rc != HRE_OK) return rc;
-    return hre_ct_equal(sum, in + len - 32, 32) ? HRE_OK : HRE_ECORRUPT;
+    const hre_contract *c = p->c;
+    if (g >= p->total || g >= atomic_load_explicit(&p->ready, memory_order_acquire)) return;
+    if (g >= p->start[5]) {
+        const struct hre_c_event *e = &c->events.v[g - p->start[5]];
+        if (e->subject != HRE_C_NONE) __builtin_prefetch(c->accounts.v[e->subject].addr);
+        if (e->record != HRE_C_NONE) __builtin_prefetch(c->records.v[e->record].id);
+    } else if (g >= p->start[3] && g < p->start[4]) {
+        __builtin_prefetch(c->accounts.v[c->records.v[g - p->start[3]].patient].addr);
+    }
+}
+
+/* Wait until entities [0, end) are final; 0 if told to stop instead. */
+static int wait_ready(struct load_par *p, uint64_t end)
+{
+    if (atomic_load(&p->ready) >= end) return 1;
+    pthread_mutex_lock(&p->mu);
+    while (atomic_load(&p->ready) < end && !atomic_load(&p->stop)) pthread_cond_wait(&p->cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    return !atomic_load(&p->stop);
 }
 
 /* Take units until none is left or someone failed. */
@@ -527,13 +592,23 @@ static int terms_run(struct load_par *p, hre_sha256_ctx *md, uint8_t acc[32])
         int rc;
         if (g >= p->total || atomic_load(&p->stop)) return HRE_OK;
         end = p->total - g < TERM_UNIT ? p->total : g + TERM_UNIT;
+        if (!wait_ready(p, end)) return HRE_OK;
         for (; g < end; g++) {
-            if ((rc = term_of(p->c, md, g, acc)) != HRE_OK) {
-                atomic_store(&p->stop, 1);
+            prefetch_refs(p, g + PREFETCH_AHEAD);
+            if ((rc = term_of(p, md, g, acc)) != HRE_OK) {
+                halt(p);
                 return rc;
             }
         }
     }
+}
+
+static int checksum(const uint8_t *in, size_t len)
+{
+    uint8_t sum[32];
+    int rc = hre_sha256d(sum, in, len - 32);
+    if (rc != HRE_OK) return rc;
+    return hre_ct_equal(sum, in + len - 32, 32) ? HRE_OK : HRE_ECORRUPT;
 }
 
 static void *load_worker_main(void *arg)
@@ -541,30 +616,19 @@ static void *load_worker_main(void *arg)
     struct load_worker *w = arg;
     struct load_par *p = w->p;
     hre_sha256_ctx *md = NULL;
-    int go;
     if (w->do_sum) {
         w->sum_rc = checksum(p->in, p->len);
-        if (w->sum_rc != HRE_OK) atomic_store(&p->stop, 1);
+        if (w->sum_rc != HRE_OK) {
+            halt(p);
+            return NULL;
+        }
     }
-    pthread_mutex_lock(&p->mu);
-    while (p->go == 0) pthread_cond_wait(&p->cv, &p->mu);
-    go = p->go;
-    pthread_mutex_unlock(&p->mu);
-    if (go < 0) return NULL;
     /* no context (out of memory): leave the units to the other threads */
     if (hre_sha256_new(&md) != HRE_OK) return NULL;
     w->rc = terms_run(p, md, w->acc);
     if (w->rc != HRE_OK) snprintf(w->why, sizeof w->why, "%s", hre_error_detail());
     hre_sha256_free(md);
     return NULL;
-}
-
-static void release(struct load_par *p, int go)
-{
-    pthread_mutex_lock(&p->mu);
-    p->go = go;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
 }
 
 HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_options *opts,
@@ -574,8 +638,8 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
     struct load_worker w[MAX_LOAD_THREADS - 1];
     hre_contract *c = NULL;
     uint8_t stored_hash[32], h[32];
-    uint32_t ver, nthreads, nw = 0;
-    int rc = HRE_OK, sum_rc = HRE_OK, sum_done = 0;
+    uint32_t ver, n[6], nthreads, nw = 0;
+    int rc = HRE_OK, sum_rc = HRE_OK, sum_done = 0, sync_ok = 0;
 
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_snapshot_load: NULL out");
     *out = NULL;
@@ -592,45 +656,44 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
 
     memset(&p, 0, sizeof p);
     atomic_init(&p.next, 0);
+    atomic_init(&p.ready, 0);
     atomic_init(&p.stop, 0);
     p.in = in;
     p.len = len;
-    if (nthreads > 1) {
-        if (pthread_mutex_init(&p.mu, NULL) != 0) {
-            nthreads = 1;
-        } else if (pthread_cond_init(&p.cv, NULL) != 0) {
-            pthread_mutex_destroy(&p.mu);
-            nthreads = 1;
+    /* the counts are known before the checksum is: bounded by the input
+     * size, they only size arrays; any other trust waits for the checksum */
+    if ((rc = parse_head(in, len, stored_hash, n)) == HRE_OK) {
+        for (int i = 1; i < 6; i++) p.start[i] = p.start[i - 1] + n[i - 1];
+        p.total = p.start[5] + n[5];
+        if (nthreads > 1 && pthread_mutex_init(&p.mu, NULL) == 0) {
+            if (pthread_cond_init(&p.cv, NULL) == 0) sync_ok = 1;
+            else pthread_mutex_destroy(&p.mu);
         }
-    }
-    for (uint32_t i = 0; i + 1 < nthreads; i++) {
-        memset(&w[nw], 0, sizeof w[nw]);
-        w[nw].p = &p;
-        w[nw].do_sum = nw == 0;
-        if (pthread_create(&w[nw].th, NULL, load_worker_main, &w[nw]) != 0) break;
-        w[nw].started = 1;
-        nw++;
+        for (uint32_t i = 0; sync_ok && i + 1 < nthreads; i++) {
+            memset(&w[nw], 0, sizeof w[nw]);
+            w[nw].p = &p;
+            w[nw].do_sum = nw == 0;
+            if (pthread_create(&w[nw].th, NULL, load_worker_main, &w[nw]) != 0) break;
+            nw++;
+        }
     }
     if (nw == 0) {
         /* alone: the checksum first, so nothing unchecked is decoded */
         sum_done = 1;
-        if ((sum_rc = checksum(in, len)) != HRE_OK) goto joined;
+        if ((sum_rc = checksum(in, len)) != HRE_OK || rc != HRE_OK) goto done;
     }
 
-    rc = decode(&c, opts, in, len, stored_hash);
-    if (rc == HRE_OK) {
-        p.c = c;
-        p.total = (uint64_t)c->orgs.n + c->accounts.n + c->keys.n + c->records.n + c->grants.n + c->events.n;
-        if (nw) release(&p, 1);
-        rc = index_all(c);
-        if (rc != HRE_OK) {
-            atomic_store(&p.stop, 1);
-        } else {
-            rc = terms_run(&p, c->md, c->acc);
+    rc = decode(&c, opts, in, len, n, nw ? &p : NULL);
+    if (rc == HRE_OK) rc = index_all(c);
+    if (rc != HRE_OK) {
+        if (nw) halt(&p);
+    } else {
+        if (nw == 0) {
+            /* alone: nothing was published */
+            p.c = c;
+            atomic_store(&p.ready, p.total);
         }
-    } else if (nw) {
-        atomic_store(&p.stop, 1);
-        release(&p, -1);
+        rc = terms_run(&p, c->md, c->acc);
     }
     for (uint32_t i = 0; i < nw; i++) {
         (void)pthread_join(w[i].th, NULL);
@@ -641,8 +704,8 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
         if (rc == HRE_OK && w[i].rc != HRE_OK) rc = hre__fail(w[i].rc, "%s", w[i].why);
         if (rc == HRE_OK) hre_contract__acc_add(c->acc, w[i].acc);
     }
-joined:
-    if (nthreads > 1) {
+done:
+    if (sync_ok) {
         pthread_cond_destroy(&p.cv);
         pthread_mutex_destroy(&p.mu);
     }
