@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Generate the seed corpora of fuzz_block_record and fuzz_ledger_index
-(docs/PROTOCOL.md section 7). Run from this directory: python3 gen_ledger_seeds.py"""
+"""Generate the seed corpora of fuzz_block_record, fuzz_ledger_index and
+fuzz_ledger_snapshot (docs/PROTOCOL.md section 7). Run from this directory: python3 gen_ledger_seeds.py"""
 import os, struct, zlib
 
 def compact(n):
@@ -49,6 +49,22 @@ for name, data in [('ok', entry()), ('ok_far', entry(3, 123456, 5000, 12)),
                    ('bad_type', entry(typ=2)), ('rec_too_long', entry(rec_len=0xffffffff)),
                    ('rec_too_short', entry(rec_len=10)), ('short', entry()[:50]),
                    ('seg_too_big', entry(seg=200000))]:
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
+
+d = 'ledger_snapshot'
+def snap(payload, height=7, magic=b'HRESNAP2', declared=None, crc_fix=True):
+    hdr = magic + struct.pack('<Q', height) + bytes(range(32)) + bytes(range(32, 64)) + \
+        struct.pack('<Q', len(payload) if declared is None else declared)
+    if magic == b'HRESNAP1':
+        body = hdr + payload
+        return body + struct.pack('<I', zlib.crc32(body) if crc_fix else 0)
+    return hdr + struct.pack('<I', zlib.crc32(hdr) if crc_fix else 0) + payload
+pl = b'HRECSNAP' + bytes(40)
+for name, data in [('v2', snap(pl)), ('v2_empty_payload', snap(b'')), ('v1', snap(pl, magic=b'HRESNAP1')),
+                   ('v2_bad_crc', snap(pl, crc_fix=False)), ('v1_bad_crc', snap(pl, magic=b'HRESNAP1', crc_fix=False)),
+                   ('v2_length_mismatch', snap(pl, declared=3)), ('unknown_version', snap(pl, magic=b'HRESNAP3'))]:
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), 'wb') as f:
         f.write(data)
