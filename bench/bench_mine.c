@@ -81,7 +81,7 @@ static double mine_rate(int nthreads, double secs, double *per_cpu)
     for (int i = 0; i < nthreads; i++)
         if (pthread_create(&th[i], NULL, run_job, &jobs[i]) != 0) abort();
     sleep_s(secs);
-    cancel = 1;
+    __atomic_store_n(&cancel, 1, __ATOMIC_RELAXED);
     for (int i = 0; i < nthreads; i++) pthread_join(th[i], NULL);
     t1 = bench_wall_s();
     for (int i = 0; i < nthreads; i++) {

@@ -1212,7 +1212,7 @@ START_TEST(test_mine_cancel)
     job.cancel = &cancel;
     ck_assert_int_eq(pthread_create(&th, NULL, mine_thread, &job), 0);
     nanosleep(&ts, NULL);
-    cancel = 1;
+    __atomic_store_n(&cancel, 1, __ATOMIC_RELAXED);
     ck_assert_int_eq(pthread_join(th, NULL), 0);
     ck_assert_int_eq(job.rc, HRE_ECANCELED);
     ck_assert_uint_gt(job.tries, 0);

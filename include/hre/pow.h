@@ -94,7 +94,10 @@ HRE_API int hre_pow_mine(hre_header *h, uint64_t max_tries, uint64_t *tries);
 /** Mine over the inclusive nonce range [first_nonce, last_nonce], so a host can
  *  split the nonce space across threads (each with its own header copy).
  *  cancel (may be NULL) is polled about every 16384 nonces; once *cancel is
- *  nonzero the call stops with HRE_ECANCELED.
+ *  nonzero the call stops with HRE_ECANCELED. The library reads it with an
+ *  atomic (relaxed) load; another thread should set it with an atomic store
+ *  too (e.g. GCC/Clang __atomic_store_n(&flag, 1, __ATOMIC_RELAXED)), so the
+ *  pair is race-free in the C11 memory model.
  *  In/Out: h: on HRE_OK its nonce is the winning one; on HRE_EEXHAUSTED or
  *          HRE_ECANCELED it is the next untried nonce (last_nonce + 1 wraps).
  *  Out: *tries (may be NULL): hashes computed.

@@ -31,7 +31,7 @@ static int mine(hre_header *h, uint32_t start, uint64_t count, uint64_t *tries,
 
     while (count > 0) {
         uint32_t n = count < CHUNK ? (uint32_t)count : CHUNK, found = 0, done = 0;
-        if (cancel && *cancel) {
+        if (cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED)) {
             rc = hre__fail(HRE_ECANCELED, "mining cancelled after %llu tries",
                            (unsigned long long)done_total);
             break;
