@@ -250,6 +250,20 @@ static uint64_t file_size(hre_storage *s, const char *name)
     return size;
 }
 
+/* count new patients (keys into k[]), each registered in a block of its own
+ * mined on l at T0 + 600 * (block number). */
+static void mine_new_patients(hre_ledger *l, const net *n, hre_key **k, int count)
+{
+    int i;
+    for (i = 0; i < count; i++) {
+        txb t;
+        k[i] = new_key();
+        txb_patient(&t, n->id, k[i], 0, T0);
+        ck_assert_int_eq(hre_ledger_submit_tx(l, t.b, t.len, T0 + 10, NULL, NULL), HRE_OK);
+        ck_assert_int_eq(hre_ledger_mine(l, T0 + 600u * (uint64_t)(i + 1), 0, NULL, NULL), HRE_OK);
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* Basics                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -414,13 +428,7 @@ START_TEST(test_group_commit_orphans)
 
     net_init(&n, 2016, 100000, 1000);
     ck_assert_int_eq(open_ledger(&a, sa, &n, 2, NULL), HRE_OK);
-    for (i = 0; i < 6; i++) {
-        txb t;
-        k[i] = new_key();
-        txb_patient(&t, n.id, k[i], 0, T0);
-        ck_assert_int_eq(hre_ledger_submit_tx(a, t.b, t.len, T0 + 10, NULL, NULL), HRE_OK);
-        ck_assert_int_eq(hre_ledger_mine(a, T0 + 600u * (uint64_t)(i + 1), 0, NULL, NULL), HRE_OK);
-    }
+    mine_new_patients(a, &n, k, 6);
     for (i = 0; i < 6; i++)
         blocks[i] = get_block(a, (uint64_t)i + 1, &lens[i]);
     ck_assert_int_eq(open_ledger(&b, sb, &n, 2, NULL), HRE_OK);
@@ -966,13 +974,7 @@ START_TEST(test_segments_roll)
     o.compress_level = -1;
     o.snapshot_interval = HRE_LEDGER_SNAPSHOTS_OFF;
     ck_assert_int_eq(hre_ledger_open(&l, &o), HRE_OK);
-    for (i = 0; i < 8; i++) {
-        txb t;
-        k[i] = new_key();
-        txb_patient(&t, n.id, k[i], 0, T0);
-        ck_assert_int_eq(hre_ledger_submit_tx(l, t.b, t.len, T0 + 10, NULL, NULL), HRE_OK);
-        ck_assert_int_eq(hre_ledger_mine(l, T0 + 600u * (uint64_t)(i + 1), 0, NULL, NULL), HRE_OK);
-    }
+    mine_new_patients(l, &n, k, 8);
     state_hash(l, sh);
     hre_ledger_close(l);
     ck_assert_uint_gt(file_size(st, "blk-00003.dat"), 0);
@@ -1025,13 +1027,7 @@ START_TEST(test_damage)
     hre_t_reseed(hre_t_seed() ^ 0x5eed);
     net_init(&n, 2016, 100000, 1000);
     ck_assert_int_eq(open_ledger(&l, st, &n, 2, NULL), HRE_OK);
-    for (i = 0; i < 8; i++) {
-        txb t;
-        k[i] = new_key();
-        txb_patient(&t, n.id, k[i], 0, T0);
-        ck_assert_int_eq(hre_ledger_submit_tx(l, t.b, t.len, T0 + 10, NULL, NULL), HRE_OK);
-        ck_assert_int_eq(hre_ledger_mine(l, T0 + 600u * (uint64_t)(i + 1), 0, NULL, NULL), HRE_OK);
-    }
+    mine_new_patients(l, &n, k, 8);
     ref_tip = tip_height(l);
     state_hash(l, ref);
     hre_ledger_close(l);
@@ -1506,13 +1502,7 @@ START_TEST(test_snapshot_file_versions)
 
     net_init(&n, 2016, 100000, 1000);
     ck_assert_int_eq(open_ledger(&l, st, &n, 2, NULL), HRE_OK);
-    for (i = 0; i < 4; i++) {
-        txb t;
-        k[i] = new_key();
-        txb_patient(&t, n.id, k[i], 0, T0);
-        ck_assert_int_eq(hre_ledger_submit_tx(l, t.b, t.len, T0 + 10, NULL, NULL), HRE_OK);
-        ck_assert_int_eq(hre_ledger_mine(l, T0 + 600u * (uint64_t)(i + 1), 0, NULL, NULL), HRE_OK);
-    }
+    mine_new_patients(l, &n, k, 4);
     state_hash(l, ref);
     hre_ledger_close(l);
 
