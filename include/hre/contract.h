@@ -445,9 +445,10 @@ HRE_API int hre_contract_snapshot_save(const hre_contract *c, uint8_t *out, size
  *  are checked. The network id and authority key must equal opts'; events
  *  go to opts' callback from now on. The undo journal starts empty.
  *  With opts->threads > 1 the checksum runs beside the decoding, and the
- *  state-hash recompute is shared out between the threads (also beside the
- *  index rebuild); the result and every check are the same as with one.
- *  If a thread cannot be started the work is done on fewer.
+ *  state-hash recompute is shared out between the threads, right behind the
+ *  decoder and beside the index rebuild (docs/PROTOCOL.md 5.7); the result
+ *  and every check are the same as with one. If a thread cannot be started
+ *  the work is done on fewer.
  *  Out: *out: new state owned by the caller (NULL on failure).
  *  Returns: HRE_OK; HRE_EINVAL (NULL, other network or authority);
  *           HRE_EUNSUPPORTED (version); HRE_EDECODE (malformed);
