@@ -844,8 +844,8 @@ START_TEST(test_deep_reorg_and_bounds)
     hre_storage *sa = mem(), *sb = mem(), *sc = mem();
     hre_ledger *a = NULL, *b = NULL, *c = NULL;
     hre_key *k[6];
-    uint8_t *blk, sha[32], shb[32], tipa[32], tipb[32];
-    size_t len;
+    uint8_t *blk, *a_blk[4], sha[32], shb[32], tipa[32], tipb[32];
+    size_t len, a_len[4];
     hre_ledger_status st;
     hre_ledger_options o;
     int i;
@@ -876,6 +876,8 @@ START_TEST(test_deep_reorg_and_bounds)
     hre_ledger_close(a);
     /* reopen A: state from the snapshot at height 4, nothing to undo */
     ck_assert_int_eq(open_ledger(&a, sa, &n, 2, NULL), HRE_OK);
+    for (i = 0; i < 4; i++)
+        a_blk[i] = get_block(a, (uint64_t)i + 1, &a_len[i]);
     for (i = 3; i <= 5; i++) {
         blk = get_block(b, (uint64_t)i, &len);
         ck_assert_int_eq(hre_ledger_submit_block(a, blk, len, T0 + 9000, &st), HRE_OK);
@@ -941,6 +943,43 @@ START_TEST(test_deep_reorg_and_bounds)
         ck_assert_int_eq(hre_ledger_submit_block(c, buf, len, T0 + 9000, &st), HRE_EEXISTS);
         ck_assert_int_eq(st, HRE_LEDGER_REJECT_DUPLICATE);
     }
+    /* side-branch bound: max_side_blocks 1. On A's old chain (height 4), B's
+     * block 3 is stored as a side branch; B's block 4 would be a second
+     * side block and is refused, with tip and state unchanged. */
+    {
+        hre_storage *sd = mem();
+        hre_ledger *d = NULL;
+        uint8_t tip0[32], tip1[32], sh0[32], sh1[32];
+        ck_assert_int_eq(hre_ledger_options_init(&o, HRE_LEDGER_OPTIONS_VERSION), HRE_OK);
+        o.storage = sd;
+        o.params = &n.params;
+        memcpy(o.authority_key, n.auth_wire, 34);
+        o.max_side_blocks = 1;
+        ck_assert_int_eq(hre_ledger_open(&d, &o), HRE_OK);
+        for (i = 0; i < 4; i++) {
+            ck_assert_int_eq(hre_ledger_submit_block(d, a_blk[i], a_len[i], T0 + 9000, &st), HRE_OK);
+            ck_assert_int_eq(st, HRE_LEDGER_CONNECTED);
+        }
+        ck_assert_int_eq(hre_ledger_tip(d, NULL, tip0), HRE_OK);
+        state_hash(d, sh0);
+        blk = get_block(b, 3, &len);
+        ck_assert_int_eq(hre_ledger_submit_block(d, blk, len, T0 + 9000, &st), HRE_OK);
+        ck_assert_int_eq(st, HRE_LEDGER_SIDE_BRANCH);
+        free(blk);
+        blk = get_block(b, 4, &len);
+        ck_assert_int_eq(hre_ledger_submit_block(d, blk, len, T0 + 9000, &st), HRE_ELIMIT);
+        ck_assert_int_eq(st, HRE_LEDGER_REJECT_BOUND);
+        ck_assert_ptr_nonnull(strstr(hre_error_detail(), "side-branch bound"));
+        free(blk);
+        ck_assert_int_eq(hre_ledger_tip(d, NULL, tip1), HRE_OK);
+        state_hash(d, sh1);
+        ck_assert_mem_eq(tip0, tip1, 32);
+        ck_assert_mem_eq(sh0, sh1, 32);
+        hre_ledger_close(d);
+        hre_storage_free(sd);
+    }
+    for (i = 0; i < 4; i++)
+        free(a_blk[i]);
     hre_ledger_close(a);
     hre_ledger_close(b);
     hre_ledger_close(c);
