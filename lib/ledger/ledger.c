@@ -833,6 +833,7 @@ int hre_ledger__write_snapshot(hre_ledger *l)
     buf = hre__malloc(len);
     if (!buf)
         return hre__fail(HRE_ENOMEM, "ledger: out of memory for a snapshot");
+    hre__advise_large(buf, len);
     if ((rc = hre_contract_snapshot_save(l->c, buf + HRE_LEDGER__SNAP_HEADER, &plen)) != HRE_OK ||
         (rc = hre_contract_state_hash(l->c, sh)) != HRE_OK) {
         hre__free(buf);
