@@ -234,6 +234,13 @@ def scenario(storage, label, posix_dir=None):
     with hre.Contract.load_snapshot(c.snapshot(), net, hospital, "St. Mary's Hospital") as copy:
         check(copy.state_hash() == sh, "snapshot restores the state hash")
         check(copy.record(record_id) == c.record(record_id), "snapshot keeps the record")
+    with hre.Contract.load_snapshot(c.snapshot(), net, hospital, "St. Mary's Hospital",
+                                    threads=3) as copy:
+        check(copy.state_hash() == sh, "snapshot loaded on 3 threads restores the state hash")
+    damaged = bytearray(c.snapshot())
+    damaged[len(damaged) // 2] ^= 1
+    expect_error(hre.ECORRUPT, lambda: hre.Contract.load_snapshot(
+        bytes(damaged), net, hospital, "St. Mary's Hospital", threads=2), "damaged snapshot on 2 threads")
 
     # persistence: close and reopen on the same storage
     ledger.close()

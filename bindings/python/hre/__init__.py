@@ -760,10 +760,11 @@ class Contract(_Owned, _ContractQueries):
     _free = "hre_contract_free"
 
     def __init__(self, network_id, authority_key, genesis_org_name=None, on_event=None,
-                 _snapshot=None):
+                 _snapshot=None, _threads=0):
         self._ptr = None
         self._cb = _Callback(_ffi.ContractEventFn, on_event, _event)
         o, _name = _contract_options(network_id, authority_key, genesis_org_name, self._cb)
+        o.threads = _threads
         p = ctypes.c_void_p()
         if _snapshot is None:
             _check(lib.hre_contract_new(ctypes.byref(p), ctypes.byref(o)))
@@ -774,8 +775,11 @@ class Contract(_Owned, _ContractQueries):
 
     @classmethod
     def load_snapshot(cls, data, network_id, authority_key, genesis_org_name=None,
-                      on_event=None):
-        return cls(network_id, authority_key, genesis_org_name, on_event, _snapshot=data)
+                      on_event=None, threads=0):
+        """Load a snapshot blob (every check of hre_contract_snapshot_load).
+        threads > 1 lets the load use that many threads, this one included."""
+        return cls(network_id, authority_key, genesis_org_name, on_event, _snapshot=data,
+                   _threads=threads)
 
     def _c(self):
         if not self._ptr:
