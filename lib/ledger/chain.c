@@ -346,6 +346,19 @@ static void *encjob_main(void *arg)
     return NULL;
 }
 
+/* A node for blk, about to be stored in a segment (room reserved). NULL on
+ * failure, with the detail set. */
+static hre_ledger__node *stored_node(hre_ledger *l, const hre_block *blk, const uint8_t hash[32],
+                                     hre_ledger__node *parent)
+{
+    hre_ledger__node *n = hre_ledger__node_new(l, hre_block_header(blk), hash, parent);
+    if (n) {
+        n->tx_count = (uint32_t)hre_block_tx_count(blk);
+        n->stored = 1;
+    }
+    return n;
+}
+
 static int connect_tip(hre_ledger *l, const hre_block *blk, const uint8_t hash[32],
                        const uint8_t (*txids)[32], int defer, hre_ledger_status *st,
                        hre_ledger__node **out)
@@ -358,15 +371,8 @@ static int connect_tip(hre_ledger *l, const hre_block *blk, const uint8_t hash[3
 
     *out = NULL;
     hre_ledger__ensure_tip_state(l);
-    n = hre_ledger__node_new(l, hre_block_header(blk), hash, tip);
-    if (!n)
+    if (!(n = stored_node(l, blk, hash, tip)))
         return hre_error_last() ? hre_error_last() : HRE_ENOMEM;
-    if ((rc = hre_ledger__node_reserve(l)) != HRE_OK) {
-        hre__free(n);
-        return rc;
-    }
-    n->tx_count = (uint32_t)hre_block_tx_count(blk);
-    n->stored = 1;
     ej.blk = blk;
     ej.level = l->level;
     ej.rec = NULL;
@@ -429,15 +435,8 @@ static int store_side(hre_ledger *l, const hre_block *blk, const uint8_t hash[32
     if (l->n_nodes - l->main_len >= l->max_side)
         return REJ(st, HRE_LEDGER_REJECT_BOUND, HRE_ELIMIT, "side-branch bound (%u blocks) reached",
                    l->max_side);
-    n = hre_ledger__node_new(l, hre_block_header(blk), hash, parent);
-    if (!n)
+    if (!(n = stored_node(l, blk, hash, parent)))
         return hre_error_last() ? hre_error_last() : HRE_ENOMEM;
-    if ((rc = hre_ledger__node_reserve(l)) != HRE_OK) {
-        hre__free(n);
-        return rc;
-    }
-    n->tx_count = (uint32_t)hre_block_tx_count(blk);
-    n->stored = 1;
     rc = hre_ledger__store_record(l, blk, 1, &n->seg, &n->offset, &n->rec_len);
     if (rc != HRE_OK) {
         hre__free(n);

@@ -242,7 +242,6 @@ void hre_ledger__index_block(hre_ledger *l, const hre_ledger__node *n);
 void hre_ledger__mark_invalid(hre_ledger *l, hre_ledger__node *n);
 hre_ledger__node *hre_ledger__node_new(hre_ledger *l, const hre_header *h, const uint8_t hash[32],
                                        hre_ledger__node *parent);
-int hre_ledger__node_reserve(hre_ledger *l);
 void hre_ledger__node_link(hre_ledger *l, hre_ledger__node *n);
 void hre_ledger__node_pop(hre_ledger *l);
 uint64_t hre_ledger__last_snap_height(const hre_ledger *l);

@@ -699,38 +699,9 @@ void hre_ledger__mark_invalid(hre_ledger *l, hre_ledger__node *n)
     index_append(l, buf, sizeof buf);
 }
 
-/* Create a node (not yet linked); the caller links it with node_link. */
-hre_ledger__node *hre_ledger__node_new(hre_ledger *l, const hre_header *h, const uint8_t hash[32],
-                                       hre_ledger__node *parent)
-{
-    hre_ledger__node *n;
-    uint8_t w[32];
-    if (hre_pow_work(w, h->bits) != HRE_OK)
-        return NULL;
-    n = hre__calloc(1, sizeof *n);
-    if (!n) {
-        hre__fail(HRE_ENOMEM, "ledger: out of memory");
-        return NULL;
-    }
-    memcpy(n->hash, hash, 32);
-    n->header = *h;
-    n->parent = parent;
-    n->height = parent ? parent->height + 1 : 0;
-    if (parent) {
-        if (hre_pow_work_add(n->work, parent->work, w) != HRE_OK) {
-            hre__free(n);
-            hre__fail(HRE_ELIMIT, "ledger: chain work overflow");
-            return NULL;
-        }
-    } else {
-        memcpy(n->work, w, 32);
-    }
-    (void)l;
-    return n;
-}
 
 /* Room for one more node in the tree and on the main chain. */
-int hre_ledger__node_reserve(hre_ledger *l)
+static int node_reserve(hre_ledger *l)
 {
     int rc;
     if (l->n_nodes == l->cap_nodes) {
@@ -755,7 +726,37 @@ int hre_ledger__node_reserve(hre_ledger *l)
     return HRE_OK;
 }
 
-/* Link a node (after node_reserve: cannot fail). */
+/* Create a node (not yet linked), with room reserved to link it; the caller
+ * links it with node_link or frees it. */
+hre_ledger__node *hre_ledger__node_new(hre_ledger *l, const hre_header *h, const uint8_t hash[32],
+                                       hre_ledger__node *parent)
+{
+    hre_ledger__node *n;
+    uint8_t w[32];
+    if (hre_pow_work(w, h->bits) != HRE_OK || node_reserve(l) != HRE_OK)
+        return NULL;
+    n = hre__calloc(1, sizeof *n);
+    if (!n) {
+        hre__fail(HRE_ENOMEM, "ledger: out of memory");
+        return NULL;
+    }
+    memcpy(n->hash, hash, 32);
+    n->header = *h;
+    n->parent = parent;
+    n->height = parent ? parent->height + 1 : 0;
+    if (parent) {
+        if (hre_pow_work_add(n->work, parent->work, w) != HRE_OK) {
+            hre__free(n);
+            hre__fail(HRE_ELIMIT, "ledger: chain work overflow");
+            return NULL;
+        }
+    } else {
+        memcpy(n->work, w, 32);
+    }
+    return n;
+}
+
+/* Link a node made by node_new (its room is reserved: cannot fail). */
 void hre_ledger__node_link(hre_ledger *l, hre_ledger__node *n)
 {
     n->seq = l->n_nodes;
@@ -1353,7 +1354,6 @@ static void close_storage(hre_ledger *l)
 static int build_tree(hre_ledger *l, load_ctx *lc)
 {
     size_t i;
-    int rc;
     for (i = 0; i < lc->n; i++) {
         const load_ent *e = &lc->v[i];
         hre_ledger__node *parent, *n;
@@ -1380,10 +1380,6 @@ static int build_tree(hre_ledger *l, load_ctx *lc)
         n->stored = 1;
         if (parent->invalid)
             n->invalid = 1;
-        if ((rc = hre_ledger__node_reserve(l)) != HRE_OK) {
-            hre__free(n);
-            return rc;
-        }
         hre_ledger__node_link(l, n);
     }
     return HRE_OK;
@@ -1429,14 +1425,9 @@ static void free_tree(hre_ledger *l)
 static int init_tree(hre_ledger *l)
 {
     hre_ledger__node *g = hre_ledger__node_new(l, &l->params.genesis, l->network_id, NULL);
-    int rc;
     if (!g)
         return hre_error_last() == HRE_ENOMEM ? HRE_ENOMEM
                                               : hre__fail(HRE_EINVAL, "ledger: genesis bits invalid");
-    if ((rc = hre_ledger__node_reserve(l)) != HRE_OK) {
-        hre__free(g);
-        return rc;
-    }
     hre_ledger__node_link(l, g);
     l->main[0] = g;
     l->main_len = 1;
