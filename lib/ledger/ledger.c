@@ -635,14 +635,8 @@ int hre_ledger__store_encoded(hre_ledger *l, uint8_t *rec, size_t len, int sync,
         hre_ledger__seg_broken(l);
         return map_io(rc);
     }
-    if (sync) {
-        rc = hre_storage__log_sync(l->seg_log);
-        if (rc != HRE_OK) {
-            hre_ledger__seg_broken(l);
-            return map_io(rc);
-        }
-        l->seg_good_end = hre_storage__log_end(l->seg_log);
-    }
+    if (sync && (rc = hre_ledger__seg_sync(l)) != HRE_OK)
+        return rc;
     *seg = l->n_segs - 1;
     *rec_len = (uint32_t)len;
     return HRE_OK;
