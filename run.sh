@@ -24,7 +24,9 @@ install_deps() {
 
 build() {
     if [ ! -f "$BUILD/build.ninja" ]; then
-        meson setup "$BUILD" --buildtype=debugoptimized
+        # -Werror for the project's own builds (meson.build leaves it off
+        # for packagers); see README "Building and testing".
+        meson setup "$BUILD" --buildtype=debugoptimized -Dwerror=true
     fi
     ninja -C "$BUILD"
 }

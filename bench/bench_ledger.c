@@ -52,7 +52,8 @@ static void rm_dir(const char *d)
         char p[1024];
         if (e->d_name[0] == '.')
             continue;
-        snprintf(p, sizeof p, "%s/%s", d, e->d_name);
+        if (snprintf(p, sizeof p, "%s/%s", d, e->d_name) >= (int)sizeof p)
+            continue;
         unlink(p);
     }
     closedir(dir);

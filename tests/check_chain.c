@@ -1,7 +1,7 @@
 /*
  * Suite "chain": block header, blocks, Merkle trees and branches, compact
  * targets, work, retargeting and mining. Bitcoin main-net facts are read at
- * test time from $HRE_VECTORS_DIR/bitcoin/ (JSON); a missing vectors directory
+ * test time from tests/vectors/bitcoin/ ($HRE_VECTORS_DIR; JSON); a missing file
  * fails the suite (it never passes silently).
  */
 #include <check.h>
@@ -151,7 +151,7 @@ static void load_vector(jv *root, const char *rel)
     char *text;
     size_t len = 0;
     jparser j;
-    ck_assert_msg(path != NULL, "HRE_VECTORS_DIR is not set: the Bitcoin vectors are required");
+    ck_assert_msg(path != NULL, "no vectors directory: the Bitcoin vectors are required");
     text = hre_t_read_file(path, &len);
     ck_assert_msg(text != NULL, "cannot read test vector file %s", path);
     j.p = text;
@@ -799,19 +799,26 @@ END_TEST
 /* Blocks                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* A block of ntx (< 256) random transactions that are pairwise distinct
+ * for every seed: each is 1..599 bytes (never 64, the inner-node size) and
+ * starts with its own index, so no two share a txid. Two equal transactions
+ * (e.g. two empty ones) would repeat a txid, which the Merkle rules rightly
+ * reject as a mutation -- the bug HRE_SEED=79 used to hit. */
 static hre_block *random_block(size_t ntx)
 {
     hre_block *b = NULL;
     hre_header h;
     uint8_t raw[80];
+    ck_assert_uint_lt(ntx, 256);
     hre_t_rand_bytes(raw, 80);
     ck_assert_int_eq(hre_header_decode(&h, raw, 80), HRE_OK);
     ck_assert_int_eq(hre_block_new(&b, &h, NULL), HRE_OK);
     for (size_t i = 0; i < ntx; i++) {
         uint8_t tx[600];
-        size_t len = hre_t_rand_below(sizeof tx);
+        size_t len = 1 + hre_t_rand_below(sizeof tx - 1);
         if (len == 64) len = 65;
         hre_t_rand_bytes(tx, len);
+        tx[0] = (uint8_t)i;
         ck_assert_int_eq(hre_block_add_tx(b, tx, len), HRE_OK);
     }
     return b;
@@ -1303,10 +1310,19 @@ START_TEST(test_sweep_backends_agree)
     limit_of(target, 0x1f00ffff);
     for (int round = 0; round < 4; round++) {
         uint32_t first = (uint32_t)hre_t_rand(), found0 = 0;
+        int rc0 = HRE_OK;
         for (size_t k = 0; k < nb; k++) {
             uint32_t found = 0, done = 0;
             int rc = be[k].sweep(prefix, target, first, 1u << 20, &found, hash, &done);
-            ck_assert_msg(rc == HRE_OK, "backend %s found nothing", be[k].name);
+            /* 2^20 tries at odds 2^-16 find a winner except for about one
+             * header in 9 million; then every backend must say so */
+            if (k == 0) rc0 = rc;
+            ck_assert_msg(rc == rc0, "backend %s: %d, %s: %d", be[k].name, rc, be[0].name, rc0);
+            if (rc == HRE_EEXHAUSTED) {
+                ck_assert_uint_eq(done, 1u << 20);
+                continue;
+            }
+            ck_assert_msg(rc == HRE_OK, "backend %s failed: %d", be[k].name, rc);
             ck_assert_uint_eq(done, found - first + 1);
             h.nonce = found;
             hre_header_hash(want, &h);
@@ -1315,7 +1331,7 @@ START_TEST(test_sweep_backends_agree)
             ck_assert_msg(found == found0, "backend %s disagrees", be[k].name);
         }
         /* a sweep that stops before the winner reports exhaustion */
-        if (found0 != first) {
+        if (rc0 == HRE_OK && found0 != first) {
             for (size_t k = 0; k < nb; k++) {
                 uint32_t found = 0, done = 0;
                 ck_assert_int_eq(be[k].sweep(prefix, target, first, found0 - first, &found, hash, &done),

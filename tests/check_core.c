@@ -57,7 +57,7 @@ START_TEST(test_version)
 {
     ck_assert_str_eq(hre_version_string(), HRE_VERSION_STRING);
     ck_assert_uint_eq(hre_version_number(), HRE_VERSION_NUMBER);
-    ck_assert_uint_eq(hre_version_number(), 0x000100u);
+    ck_assert_uint_eq(hre_version_number(), 0x010000u);   /* 1.0.0 */
 }
 END_TEST
 

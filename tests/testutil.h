@@ -74,9 +74,13 @@ size_t hre_t_unhex(uint8_t *out, size_t cap, const char *hex);
 /* Reverse a byte string in place (display order <-> internal order). */
 void hre_t_reverse(uint8_t *p, size_t len);
 
-/* Path of a file under the shared vectors dir ($HRE_VECTORS_DIR), in a
- * static buffer; NULL if the directory is unknown. */
+/* Path of a file under the test vectors dir, in a static buffer (valid until
+ * the next call): $HRE_VECTORS_DIR if set, else the in-tree tests/vectors
+ * (or meson's -Dvectors_dir). NULL only if the path does not fit. */
 const char *hre_t_vector_path(const char *relative);
+/* The same under the test data dir: $HRE_DATA_DIR, else the in-tree
+ * tests/data (e.g. "fhir-stu3/patient-99912345-document-3.fhir-bundle.json"). */
+const char *hre_t_data_path(const char *relative);
 /* Read a whole file (malloc'd, NUL-terminated); NULL if missing. */
 char *hre_t_read_file(const char *path, size_t *len);
 

@@ -235,7 +235,7 @@ int hre_ledger__check_bytes(hre_ledger *l, const uint8_t *b, size_t len, hre_blo
 int hre_ledger__check_context(hre_ledger *l, hre_ledger__node *parent, const hre_header *h,
                               uint64_t now, int check_future, hre_ledger_status *st)
 {
-    uint32_t bits, mtp;
+    uint32_t bits = 0, mtp;
     int rc = hre_ledger__expected_bits(l, parent, &bits);
     if (rc != HRE_OK)
         return rc;

@@ -97,7 +97,7 @@ static int src_get(scan_src *s, uint64_t off, size_t n, const uint8_t **p)
 static int rec_verify(scan_src *s, uint64_t off, uint32_t l, int deliver,
                       hre_storage__record_cb cb, void *arg, int *ok, int *cbr)
 {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     uint8_t *tmp = NULL;
     uint32_t crc, want;
     int rc;

@@ -3,7 +3,7 @@
 
 usage: wycheproof2c.py WYCHEPROOF_DIR OUTPUT.c
 
-The JSON stays in the shared vectors directory; only this generated table
+The JSON stays in tests/vectors/wycheproof/; only this generated table
 (in the build directory) is compiled into the test runner. If the directory
 or a file is missing, the table is empty and hre_t_wp_error names the
 problem, so the key suite FAILS loudly instead of passing vacuously.
