@@ -177,6 +177,29 @@ HRE_API int hre_keycache_get(hre_keycache *cache, hre_pubkey **out, const uint8_
  *  Since: 1.0 */
 HRE_API void hre_keycache_stats(const hre_keycache *cache, uint64_t *hits, uint64_t *misses);
 
+/* ------------------------------------------------------------------------ */
+/* ECDH (since 1.1; lib/crypto/ecdh.c)                                       */
+/* ------------------------------------------------------------------------ */
+
+#define HRE_ECDH_SHARED_LEN 32
+
+/** Elliptic-curve Diffie-Hellman (SEC1 3.3.1, cofactor 1): the x-coordinate
+ *  of key * peer, 32 bytes big-endian. The peer key was validated when it was
+ *  parsed (hre_pubkey_parse refuses the point at infinity, points off the
+ *  curve and coordinates >= p with HRE_EDECODE), so no invalid-curve input
+ *  reaches this call. Use the result through a KDF (e.g. HKDF), never as a
+ *  key directly.
+ *  Out: shared: 32 bytes (zeroed on failure).
+ *  In: key: a private key; peer: a public key on the same curve.
+ *  Returns: HRE_OK; HRE_EINVAL (NULL argument, or the two keys are on
+ *           different curves); HRE_ECRYPTO.
+ *  Thread safety: any thread; key and peer are only read.
+ *  Since: 1.1 */
+HRE_API int hre_key_ecdh(const hre_key *key, uint8_t shared[32],
+                         const hre_pubkey *peer) HRE_WARN_UNUSED_RESULT;
+
+/* (END ecdh 1.1) */
+
 HRE_END_DECLS
 
 #endif /* HRE_KEY_H */

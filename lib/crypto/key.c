@@ -715,3 +715,82 @@ done:
     hre_wipe(gname, sizeof gname);
     return rc;
 }
+
+/* ------------------------------------------------------------------------ */
+/* 1.1: internal accessors for ECDH and HPKE (lib/crypto/ecdh.c, hpke.c)     */
+/* ------------------------------------------------------------------------ */
+
+EVP_PKEY *hre_key__pkey(const hre_key *key)
+{
+    return key ? key->pkey : NULL;
+}
+
+EVP_PKEY *hre_key__pubkey_pkey(const hre_pubkey *pk)
+{
+    return pk ? pk->pkey : NULL;
+}
+
+const uint8_t *hre_key__pubkey_uncompressed(const hre_pubkey *pk)
+{
+    return pk->uncompressed;
+}
+
+int hre_key__wrap(hre_key **out, EVP_PKEY *pkey, hre_curve curve)
+{
+    return key_wrap(out, pkey, curve);
+}
+
+int hre_key__peer_pkey(EVP_PKEY **out, hre_curve curve, const uint8_t sec1[65])
+{
+    EVP_PKEY *pkey;
+    *out = NULL;
+    if (!group_name(curve) || sec1[0] != 0x04) return HRE_EDECODE;
+    pthread_once(&g_tpl_once, make_templates);
+    if (!g_tpl[curve]) return HRE_ECRYPTO;
+    pkey = EVP_PKEY_dup(g_tpl[curve]);
+    if (!pkey) {
+        ERR_clear_error();
+        return HRE_ECRYPTO;
+    }
+    /* OpenSSL checks the coordinates (< p) and that the point is on the curve. */
+    if (!EVP_PKEY_set1_encoded_public_key(pkey, sec1, HRE_PUBKEY_UNCOMPRESSED_LEN)) {
+        EVP_PKEY_free(pkey);
+        ERR_clear_error();
+        return HRE_EDECODE;
+    }
+    *out = pkey;
+    return HRE_OK;
+}
+
+int hre_key__generate_pkey(EVP_PKEY **out, hre_curve curve)
+{
+    EVP_PKEY_CTX *ctx;
+    *out = NULL;
+    if (!group_name(curve)) return HRE_ECRYPTO;
+    pthread_once(&g_tpl_once, make_templates);
+    if (!g_tpl[curve]) return HRE_ECRYPTO;
+    /* The template's group is reused as the key-generation template. */
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, g_tpl[curve], NULL);
+    if (!ctx || EVP_PKEY_keygen_init(ctx) <= 0 || EVP_PKEY_keygen(ctx, out) <= 0) {
+        EVP_PKEY_CTX_free(ctx);
+        EVP_PKEY_free(*out);
+        *out = NULL;
+        ERR_clear_error();
+        return HRE_ECRYPTO;
+    }
+    EVP_PKEY_CTX_free(ctx);
+    return HRE_OK;
+}
+
+int hre_key__pkey_point(uint8_t out[65], EVP_PKEY *pkey)
+{
+    size_t got = 0;
+    if (!EVP_PKEY_set_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "uncompressed") ||
+        !EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, out, 65, &got) ||
+        got != 65 || out[0] != 0x04) {
+        memset(out, 0, 65);
+        ERR_clear_error();
+        return HRE_ECRYPTO;
+    }
+    return HRE_OK;
+}
