@@ -106,7 +106,7 @@ START_TEST(test_wycheproof_ecpoint)
 {
     hre_tj *doc = hre_tj_load_vector("wycheproof/ecdh_secp256r1_ecpoint_test.json");
     const hre_tj *groups = hre_tj_get(doc, "testGroups");
-    size_t total = 0, valid_ok = 0, invalid_refused = 0, acceptable_ok = 0;
+    size_t total = 0, valid_ok = 0, invalid_refused = 0, acceptable_ok = 0, point_path = 0;
 
     for (size_t g = 0; g < hre_tj_len(groups); g++) {
         const hre_tj *gr = hre_tj_at(groups, g);
@@ -123,6 +123,32 @@ START_TEST(test_wycheproof_ecpoint)
             hre_key *k = key_of(t);
 
             total++;
+            /* the internal point-based ECDH (HPKE's path) on every uncompressed point */
+            if (publen == 65 && pub[0] == 0x04) {
+                uint8_t eph[65], kpub[65], sc[32];
+                size_t kl = 65;
+                hre_pubkey *kp = NULL;
+                rc = hre_key__ecdh_sec1(shared, k, pub);
+                if (!strcmp(result, "invalid")) {
+                    ck_assert_msg(rc == HRE_EDECODE, "tc %d (invalid): ecdh_sec1 gave %d", tcid, rc);
+                    ck_assert(all_zero(shared, 32));
+                } else {
+                    ck_assert_msg(rc == HRE_OK && memcmp(shared, want, 32) == 0, "tc %d: ecdh_sec1", tcid);
+                }
+                /* the same with the scalar as an ephemeral: pub = k*G as well */
+                ck_assert_int_eq(hre_key__scalar(sc, k), HRE_OK);
+                rc = hre_key__ecdh_ephemeral(eph, shared, HRE_CURVE_P256, sc, pub);
+                if (!strcmp(result, "invalid")) {
+                    ck_assert_int_eq(rc, HRE_EDECODE);
+                } else {
+                    ck_assert_msg(rc == HRE_OK && memcmp(shared, want, 32) == 0, "tc %d: ecdh_ephemeral", tcid);
+                    ck_assert_int_eq(hre_key_pubkey(&kp, k), HRE_OK);
+                    ck_assert_int_eq(hre_pubkey_serialize(kpub, &kl, kp, 0), HRE_OK);
+                    ck_assert_mem_eq(eph, kpub, 65);
+                    hre_pubkey_free(kp);
+                }
+                point_path++;
+            }
             rc = hre_pubkey_parse(&pk, HRE_CURVE_P256, pub, publen);
             if (!strcmp(result, "invalid")) {
                 ck_assert_msg(rc == HRE_EDECODE, "tc %d (invalid): parse gave %d", tcid, rc);
@@ -146,13 +172,15 @@ START_TEST(test_wycheproof_ecpoint)
         }
     }
     printf("wycheproof ecdh_secp256r1_ecpoint_test.json: %zu cases: %zu valid matched, %zu invalid "
-           "refused at parse, %zu acceptable (compressed) matched\n",
-           total, valid_ok, invalid_refused, acceptable_ok);
+           "refused at parse, %zu acceptable (compressed) matched; %zu uncompressed also through the "
+           "internal point ECDH (HPKE's path)\n",
+           total, valid_ok, invalid_refused, acceptable_ok, point_path);
     ck_assert_uint_eq(total, (size_t)hre_tj_int(doc, "numberOfTests"));
     ck_assert_uint_eq(total, 355);
     ck_assert_uint_eq(valid_ok, 330);
     ck_assert_uint_eq(invalid_refused, 24);
     ck_assert_uint_eq(acceptable_ok, 1);
+    ck_assert_uint_eq(point_path, 346);   /* 330 valid + 16 off-curve, uncompressed */
     hre_tj_free(doc);
 }
 END_TEST

@@ -7,8 +7,6 @@
  * stack and is wiped before return; a context keeps only the AEAD key (inside
  * its hre_aead), base_nonce, exporter_secret and the sequence number.
  */
-#include <openssl/evp.h>
-
 #include "hre/aead.h"
 #include "hre/hpke.h"
 #include "crypto/internal.h"
@@ -105,49 +103,50 @@ static int extract_and_expand(uint8_t shared[NH], const uint8_t *dh, size_t dhle
     return rc;
 }
 
+/* Map an internal ECDH result to a failure with detail. */
+static int dh_fail(int rc, const char *what)
+{
+    if (rc == HRE_EDECODE) return hre__fail(HRE_EDECODE, "HPKE: %s is not an uncompressed P-256 point on the curve", what);
+    if (rc == HRE_ENOMEM) return hre__fail(HRE_ENOMEM, "HPKE: out of memory in ECDH");
+    return hre__fail(rc, "HPKE: ECDH failed in the crypto provider");
+}
+
+/* kem_context = enc || pkRm (|| pkSm) */
+static size_t kem_context(hre_crypto__iov kc[3], const uint8_t enc[NPK], const uint8_t *pkRm, const uint8_t *pkSm)
+{
+    kc[0].p = enc;
+    kc[0].len = NPK;
+    kc[1].p = pkRm;
+    kc[1].len = NPK;
+    kc[2].p = pkSm;
+    kc[2].len = pkSm ? NPK : 0;
+    return pkSm ? 3 : 2;
+}
+
 /* Encap / AuthEncap: enc and shared_secret. ikmE NULL: a fresh ephemeral. */
 static int encap(uint8_t shared[NH], uint8_t enc[NPK], const hre_pubkey *pkR, const hre_key *skS,
                  const uint8_t *ikmE, size_t ikmElen)
 {
-    EVP_PKEY *eph = NULL;
-    hre_key *ekey = NULL;
+    const uint8_t *pkRm = hre_key__pubkey_uncompressed(pkR);
     hre_pubkey *pkS = NULL;
     uint8_t sk[32], dh[64];
     hre_crypto__iov kc[3];
-    size_t n = 2;
+    size_t n;
     int rc;
 
-    if (ikmE) {
-        rc = derive_scalar(sk, ikmE, ikmElen);
-        if (rc == HRE_OK) rc = hre_key__from_scalar(&ekey, HRE_CURVE_P256, sk);
-        hre_wipe(sk, sizeof sk);
-        if (rc != HRE_OK) return rc;
-        eph = hre_key__pkey(ekey);
-    } else if (hre_key__generate_pkey(&eph, HRE_CURVE_P256) != HRE_OK) {
-        return hre__fail(HRE_ECRYPTO, "HPKE: ephemeral key generation failed in the crypto provider");
-    }
-    rc = hre_key__pkey_point(enc, eph);
-    if (rc == HRE_OK) rc = hre_key__ecdh_pkey(dh, eph, hre_key__pubkey_pkey(pkR));
-    if (rc == HRE_OK && skS) {
-        rc = hre_key__ecdh_pkey(dh + 32, hre_key__pkey(skS), hre_key__pubkey_pkey(pkR));
+    if (ikmE && (rc = derive_scalar(sk, ikmE, ikmElen)) != HRE_OK) return rc;
+    rc = hre_key__ecdh_ephemeral(enc, dh, HRE_CURVE_P256, ikmE ? sk : NULL, pkRm);
+    hre_wipe(sk, sizeof sk);
+    if (rc != HRE_OK) return dh_fail(rc, "the receiver key");
+    if (skS) {
+        rc = hre_key__ecdh_sec1(dh + 32, skS, pkRm);
         if (rc == HRE_OK) rc = hre_key_pubkey(&pkS, skS);
+        if (rc != HRE_OK) {
+            hre_wipe(dh, sizeof dh);
+            return dh_fail(rc, "the receiver key");
+        }
     }
-    if (ekey) hre_key_free(ekey);
-    else EVP_PKEY_free(eph);
-    if (rc != HRE_OK) {
-        hre_wipe(dh, sizeof dh);
-        hre_pubkey_free(pkS);
-        return hre__fail(HRE_ECRYPTO, "HPKE Encap: ECDH failed in the crypto provider");
-    }
-    kc[0].p = enc;
-    kc[0].len = NPK;
-    kc[1].p = hre_key__pubkey_uncompressed(pkR);
-    kc[1].len = NPK;
-    if (pkS) {
-        kc[2].p = hre_key__pubkey_uncompressed(pkS);
-        kc[2].len = NPK;
-        n = 3;
-    }
+    n = kem_context(kc, enc, pkRm, pkS ? hre_key__pubkey_uncompressed(pkS) : NULL);
     rc = extract_and_expand(shared, dh, skS ? 64 : 32, kc, n);
     hre_wipe(dh, sizeof dh);
     hre_pubkey_free(pkS);
@@ -157,34 +156,21 @@ static int encap(uint8_t shared[NH], uint8_t enc[NPK], const hre_pubkey *pkR, co
 /* Decap / AuthDecap. */
 static int decap(uint8_t shared[NH], const uint8_t enc[NPK], const hre_key *skR, const hre_pubkey *pkS)
 {
-    EVP_PKEY *pkE = NULL;
     hre_pubkey *pkR = NULL;
     uint8_t dh[64];
     hre_crypto__iov kc[3];
-    size_t n = 2;
+    size_t n;
     int rc;
 
-    rc = hre_key__peer_pkey(&pkE, HRE_CURVE_P256, enc);
-    if (rc == HRE_EDECODE)
-        return hre__fail(HRE_EDECODE, "HPKE: enc is not an uncompressed P-256 point on the curve");
-    if (rc != HRE_OK) return hre__fail(rc, "HPKE: the crypto provider failed to import enc");
-    rc = hre_key__ecdh_pkey(dh, hre_key__pkey(skR), pkE);
-    if (rc == HRE_OK && pkS) rc = hre_key__ecdh_pkey(dh + 32, hre_key__pkey(skR), hre_key__pubkey_pkey(pkS));
+    rc = hre_key__ecdh_sec1(dh, skR, enc);
+    if (rc != HRE_OK) return dh_fail(rc, "enc");
+    if (pkS) rc = hre_key__ecdh_sec1(dh + 32, skR, hre_key__pubkey_uncompressed(pkS));
     if (rc == HRE_OK) rc = hre_key_pubkey(&pkR, skR);
-    EVP_PKEY_free(pkE);
     if (rc != HRE_OK) {
         hre_wipe(dh, sizeof dh);
-        return hre__fail(HRE_ECRYPTO, "HPKE Decap: ECDH failed in the crypto provider");
+        return dh_fail(rc, "the sender key");
     }
-    kc[0].p = enc;
-    kc[0].len = NPK;
-    kc[1].p = hre_key__pubkey_uncompressed(pkR);
-    kc[1].len = NPK;
-    if (pkS) {
-        kc[2].p = hre_key__pubkey_uncompressed(pkS);
-        kc[2].len = NPK;
-        n = 3;
-    }
+    n = kem_context(kc, enc, hre_key__pubkey_uncompressed(pkR), pkS ? hre_key__pubkey_uncompressed(pkS) : NULL);
     rc = extract_and_expand(shared, dh, pkS ? 64 : 32, kc, n);
     hre_wipe(dh, sizeof dh);
     hre_pubkey_free(pkR);

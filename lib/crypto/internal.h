@@ -92,16 +92,6 @@ const uint8_t *hre_key__pubkey_uncompressed(const hre_pubkey *pk);
 /* Wrap an EVP_PKEY holding a private key on curve into an hre_key
  * (ownership of pkey taken, also on failure). Sets details. */
 int hre_key__wrap(hre_key **out, EVP_PKEY *pkey, hre_curve curve);
-/* A peer public key for ECDH from a 65-byte uncompressed SEC1 point, without
- * building an hre_pubkey (no compressed readback): validated by OpenSSL (on
- * the curve, coordinates < p). HRE_OK, HRE_EDECODE, HRE_ECRYPTO; no detail. */
-int hre_key__peer_pkey(EVP_PKEY **out, hre_curve curve, const uint8_t sec1[65]);
-/* A fresh P-256 / secp256k1 key pair from the per-curve template (cheaper
- * than hre_key_generate's EVP_PKEY_Q_keygen), as a bare EVP_PKEY. */
-int hre_key__generate_pkey(EVP_PKEY **out, hre_curve curve);
-/* Uncompressed public point of an EVP_PKEY (65 bytes). HRE_OK or HRE_ECRYPTO. */
-int hre_key__pkey_point(uint8_t out[65], EVP_PKEY *pkey);
-
 /* ECDH internals (lib/crypto/ecdh.c). */
 /* A private key from a 32-byte big-endian scalar in [1, n-1] (the public key
  * is computed). HRE_EINVAL for a scalar out of range; sets details. Used by
@@ -112,6 +102,18 @@ int hre_key__scalar(uint8_t out[32], const hre_key *key);
 /* x-coordinate of priv * peer into shared[32]; the peer must already be
  * validated. HRE_OK or HRE_ECRYPTO (shared wiped); no detail. */
 int hre_key__ecdh_pkey(uint8_t shared[32], EVP_PKEY *priv, EVP_PKEY *peer);
+
+/* ECDH on a 65-byte uncompressed peer point (see ecdh.c for why HPKE does
+ * not go through an EVP_PKEY per peer). shared = x(key * peer).
+ * HRE_OK, HRE_EDECODE (peer not a valid point on the key's curve),
+ * HRE_ECRYPTO, HRE_ENOMEM; no detail set; shared wiped on failure. */
+int hre_key__ecdh_sec1(uint8_t shared[32], const hre_key *key, const uint8_t peer[65]);
+/* An ephemeral key for one ECDH: pub = k*G (65 bytes), shared = x(k * peer),
+ * k uniform in [1, n-1] from OpenSSL's DRBG, or the given scalar (tests:
+ * HPKE's ikmE); k is wiped before return. Same codes (HRE_EINVAL for a
+ * scalar out of range). */
+int hre_key__ecdh_ephemeral(uint8_t pub[65], uint8_t shared[32], hre_curve curve,
+                            const uint8_t *scalar, const uint8_t peer[65]);
 
 /* Successful return: clears the thread's last error (CONVENTION 4). */
 static inline int hre_crypto__ok(void)
