@@ -210,3 +210,19 @@ int hre_crypto__hkdf_expand(uint8_t *out, size_t outlen, const uint8_t prk[32],
     }
     return HRE_OK;
 }
+
+int hre_crypto__sha256_v(uint8_t out[32], const hre_crypto__iov *v, size_t n)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md && hre_crypto__sha256_md() && EVP_DigestInit_ex(md, hre_crypto__sha256_md(), NULL) == 1;
+    for (size_t i = 0; ok && i < n; i++)
+        if (v[i].len) ok = EVP_DigestUpdate(md, v[i].p, v[i].len) == 1;
+    ok = ok && EVP_DigestFinal_ex(md, out, NULL) == 1;
+    EVP_MD_CTX_free(md);
+    if (!ok) {
+        memset(out, 0, 32);
+        ERR_clear_error();
+        return hre__fail(HRE_ECRYPTO, "SHA-256 failed in the crypto provider");
+    }
+    return HRE_OK;
+}

@@ -78,6 +78,9 @@ int hre_crypto__hkdf_extract(uint8_t prk[32], const uint8_t *salt, size_t saltle
 int hre_crypto__hkdf_expand(uint8_t *out, size_t outlen, const uint8_t prk[32],
                             const hre_crypto__iov *info, size_t n);
 
+/* SHA-256 of the concatenation of v[0..n) (Noise's MixHash). */
+int hre_crypto__sha256_v(uint8_t out[32], const hre_crypto__iov *v, size_t n);
+
 /* Re-key an AEAD context in place (no allocation): the Noise channel's
  * MixKey/Split/Rekey. keylen must be 32. HRE_OK, HRE_EUNSUPPORTED or HRE_ECRYPTO. */
 typedef struct hre_aead hre_aead;
