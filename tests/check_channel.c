@@ -74,6 +74,7 @@ static void run_vector(const hre_tj *v, run_counts *c)
     hre_noise__config ci = {0}, cr = {0};
     hre_noise__hs *hi = NULL, *hr = NULL;
     hre_noise__transport ti, tr;
+    hre_x25519__key ski = {0}, skr = {0};
     const hre_tj *msgs = hre_tj_get(v, "messages");
     size_t nmsg = hre_tj_len(msgs), nhs;
     int one_way;
@@ -84,10 +85,16 @@ static void run_vector(const hre_tj *v, run_counts *c)
     cr.prologuelen = hre_tj_hex(v, "resp_prologue", &rpro);
     ci.prologue = ipro;
     cr.prologue = rpro;
-    ci.s = key32(v, "init_static", is);
+    if (key32(v, "init_static", is)) {
+        ck_assert_int_eq(hre_x25519__from_private(&ski, is), HRE_OK);
+        ci.s = &ski;
+    }
     ci.rs = key32(v, "init_remote_static", irs);
     ci.e = key32(v, "init_ephemeral", ie);
-    cr.s = key32(v, "resp_static", rsk);
+    if (key32(v, "resp_static", rsk)) {
+        ck_assert_int_eq(hre_x25519__from_private(&skr, rsk), HRE_OK);
+        cr.s = &skr;
+    }
     cr.rs = key32(v, "resp_remote_static", rrs);
     cr.e = key32(v, "resp_ephemeral", re);
     ci.npsks = psks_of(v, "init_psks", ipsk);
@@ -155,6 +162,8 @@ static void run_vector(const hre_tj *v, run_counts *c)
     hre_noise__transport_clear(&tr);
     hre_noise__hs_free(hi);
     hre_noise__hs_free(hr);
+    hre_x25519__clear(&ski);
+    hre_x25519__clear(&skr);
     free(ipro);
     free(rpro);
 }
@@ -233,7 +242,6 @@ END_TEST
 
 typedef struct pair {
     hre_noise__hs *i, *r;
-    uint8_t si[32], sr[32];
     hre_x25519__key ki, kr;
 } pair;
 
@@ -242,14 +250,12 @@ static void pair_new(pair *p, const char *prologue)
     hre_noise__config ci = {0}, cr = {0};
     ck_assert_int_eq(hre_x25519__generate(&p->ki), HRE_OK);
     ck_assert_int_eq(hre_x25519__generate(&p->kr), HRE_OK);
-    ck_assert_int_eq(hre_x25519__private(p->si, &p->ki), HRE_OK);
-    ck_assert_int_eq(hre_x25519__private(p->sr, &p->kr), HRE_OK);
     ci.protocol = cr.protocol = XX;
     ci.initiator = 1;
     ci.prologue = cr.prologue = (const uint8_t *)prologue;
     ci.prologuelen = cr.prologuelen = strlen(prologue);
-    ci.s = p->si;
-    cr.s = p->sr;
+    ci.s = &p->ki;
+    cr.s = &p->kr;
     ck_assert_int_eq(hre_noise__hs_new(&p->i, &ci), HRE_OK);
     ck_assert_int_eq(hre_noise__hs_new(&p->r, &cr), HRE_OK);
 }
@@ -460,13 +466,16 @@ START_TEST(test_state_machine_refusals)
         hre_noise__config ci = {0}, cr = {0};
         hre_noise__hs *i = NULL, *r = NULL;
         uint8_t s1[32] = {1}, s2[32] = {2};
+        hre_x25519__key k1, k2;
+        ck_assert_int_eq(hre_x25519__from_private(&k1, s1), HRE_OK);
+        ck_assert_int_eq(hre_x25519__from_private(&k2, s2), HRE_OK);
         ci.protocol = cr.protocol = XX;
         ci.initiator = 1;
         ci.prologue = (const uint8_t *)"a";
         cr.prologue = (const uint8_t *)"b";
         ci.prologuelen = cr.prologuelen = 1;
-        ci.s = s1;
-        cr.s = s2;
+        ci.s = &k1;
+        cr.s = &k2;
         ck_assert_int_eq(hre_noise__hs_new(&i, &ci), HRE_OK);
         ck_assert_int_eq(hre_noise__hs_new(&r, &cr), HRE_OK);
         step(i, r, "");   /* message 1 has no encryption */
@@ -476,6 +485,8 @@ START_TEST(test_state_machine_refusals)
         ck_assert_int_eq(hre_noise__hs_read(i, out, &ol, m, ml), HRE_EDECRYPT);
         hre_noise__hs_free(i);
         hre_noise__hs_free(r);
+        hre_x25519__clear(&k1);
+        hre_x25519__clear(&k2);
     }
 }
 END_TEST
@@ -484,13 +495,17 @@ START_TEST(test_config_errors)
 {
     hre_noise__config c = {0};
     hre_noise__hs *hs = (hre_noise__hs *)1;
-    uint8_t s[32] = {1}, psk[2][32] = {{0}};
+    uint8_t sb[32] = {1}, psk[2][32] = {{0}};
+    hre_x25519__key s, none = {0};
+    ck_assert_int_eq(hre_x25519__from_private(&s, sb), HRE_OK);
     c.protocol = XX;
     c.initiator = 1;
     ck_assert_int_eq(hre_noise__hs_new(&hs, &c), HRE_EINVAL);   /* XX needs s */
     ck_assert_ptr_null(hs);
-    c.s = s;
-    c.rs = s;
+    c.s = &none;
+    ck_assert_int_eq(hre_noise__hs_new(&hs, &c), HRE_EINVAL);   /* an empty key */
+    c.s = &s;
+    c.rs = sb;
     ck_assert_int_eq(hre_noise__hs_new(&hs, &c), HRE_EINVAL);   /* XX takes no rs */
     c.rs = NULL;
     c.protocol = "Noise_XX_25519_ChaChaPoly_SHA256";
@@ -518,6 +533,7 @@ START_TEST(test_config_errors)
     ck_assert_int_eq(hre_noise__hs_new(&hs, &c), HRE_OK);   /* the responder does not */
     hre_noise__hs_free(hs);
     hre_noise__hs_free(NULL);
+    hre_x25519__clear(&s);
 }
 END_TEST
 
@@ -574,7 +590,7 @@ START_TEST(test_all_patterns_live)
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         char proto[64];
         hre_x25519__key ki, kr;
-        uint8_t si[32], sr[32], m[512], out[512];
+        uint8_t m[512], out[512];
         hre_noise__config ci = {0}, cr = {0};
         hre_noise__hs *hi = NULL, *hr = NULL;
         hre_noise__transport ti, tr;
@@ -583,8 +599,6 @@ START_TEST(test_all_patterns_live)
         snprintf(proto, sizeof proto, "Noise_%s_25519_AESGCM_SHA256", nm);
         ck_assert_int_eq(hre_x25519__generate(&ki), HRE_OK);
         ck_assert_int_eq(hre_x25519__generate(&kr), HRE_OK);
-        ck_assert_int_eq(hre_x25519__private(si, &ki), HRE_OK);
-        ck_assert_int_eq(hre_x25519__private(sr, &kr), HRE_OK);
         /* The letters name each side's static key: N none, K known in advance
          * (a pre-message), X or I sent in the handshake. A one-way pattern's
          * letter is the initiator's; its responder's key is always known. */
@@ -598,8 +612,8 @@ START_TEST(test_all_patterns_live)
         }
         ci.protocol = cr.protocol = proto;
         ci.initiator = 1;
-        if (ini_s) ci.s = si;
-        if (resp_s) cr.s = sr;
+        if (ini_s) ci.s = &ki;
+        if (resp_s) cr.s = &kr;
         if (pre_r) ci.rs = kr.pub;
         if (pre_i) cr.rs = ki.pub;
         ck_assert_msg(hre_noise__hs_new(&hi, &ci) == HRE_OK, "%s initiator: %s", proto, hre_error_detail());

@@ -52,6 +52,12 @@ int hre_x25519__private(uint8_t out[32], const hre_x25519__key *k)
     return HRE_OK;
 }
 
+void hre_x25519__copy(hre_x25519__key *dst, const hre_x25519__key *src)
+{
+    *dst = *src;
+    if (dst->pkey && EVP_PKEY_up_ref(dst->pkey) != 1) memset(dst, 0, sizeof *dst);
+}
+
 void hre_x25519__clear(hre_x25519__key *k)
 {
     EVP_PKEY_free(k->pkey);   /* ECX keys are freed with OPENSSL_secure_clear_free */

@@ -24,6 +24,8 @@ int hre_x25519__generate(hre_x25519__key *k);
 int hre_x25519__from_private(hre_x25519__key *k, const uint8_t priv[32]);
 /* The raw private key (tests and key storage). HRE_OK, HRE_ECRYPTO (out wiped). */
 int hre_x25519__private(uint8_t out[32], const hre_x25519__key *k);
+/* dst = another reference to src's key pair (no recomputation). */
+void hre_x25519__copy(hre_x25519__key *dst, const hre_x25519__key *src);
 /* Free the EVP_PKEY (OpenSSL clears the secret) and zero the struct. */
 void hre_x25519__clear(hre_x25519__key *k);
 /* out = X25519(k, peer). HRE_OK; HRE_EDECODE when the result is all zero

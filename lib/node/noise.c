@@ -416,9 +416,12 @@ int hre_noise__hs_new(hre_noise__hs **out, const hre_noise__config *cfg)
     }
     for (size_t i = 0; i < cfg->npsks; i++) memcpy(hs->psk[i], cfg->psks[i], 32);
     hs->npsks = cfg->npsks;
-    if (cfg->s && (rc = hre_x25519__from_private(&hs->s, cfg->s)) != HRE_OK) {
-        rc = hre__fail(rc, "noise: cannot load the static key");
-        goto fail;
+    if (cfg->s) {
+        hre_x25519__copy(&hs->s, cfg->s);
+        if (!hs->s.pkey) {
+            rc = hre__fail(HRE_EINVAL, "noise: the static key is empty");
+            goto fail;
+        }
     }
     if (cfg->rs) {
         memcpy(hs->rs, cfg->rs, 32);

@@ -76,7 +76,7 @@ typedef struct hre_noise__config {
     int initiator;                 /* 1: initiator, 0: responder */
     const uint8_t *prologue;       /* may be NULL if prologuelen == 0 */
     size_t prologuelen;
-    const uint8_t *s;              /* local static private key (32 bytes) or NULL */
+    const hre_x25519__key *s;      /* local static key pair (a reference is taken) or NULL */
     const uint8_t *rs;             /* remote static public key (32) when the pattern has it as a pre-message */
     const uint8_t (*psks)[32];     /* one per psk modifier, in token order */
     size_t npsks;

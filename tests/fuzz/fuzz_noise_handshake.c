@@ -26,6 +26,13 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t g_out[HRE_NOISE__MAX_MSG + 64], g_pl[HRE_NOISE__MAX_MSG + 64];
+static hre_x25519__key g_si, g_sr;   /* loaded once; freed at exit */
+
+static void release_keys(void)
+{
+    hre_x25519__clear(&g_si);
+    hre_x25519__clear(&g_sr);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -36,12 +43,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t pos = 1, reads = 0;
 
     if (size < 1) return 0;
+    if (!g_si.pkey) {
+        if (hre_x25519__from_private(&g_si, NF_INIT_STATIC) != HRE_OK ||
+            hre_x25519__from_private(&g_sr, NF_RESP_STATIC) != HRE_OK)
+            abort();
+        atexit(release_keys);
+    }
     mode = data[0] % NF_MODES;
     cfg.protocol = NF_PROTOCOL[mode];
     cfg.initiator = NF_TARGET_INITIATOR[mode];
     cfg.prologue = (const uint8_t *)NF_PROLOGUE;
     cfg.prologuelen = strlen(NF_PROLOGUE);
-    cfg.s = cfg.initiator ? NF_INIT_STATIC : NF_RESP_STATIC;
+    cfg.s = cfg.initiator ? &g_si : &g_sr;
     cfg.e = cfg.initiator ? NF_INIT_EPH : NF_RESP_EPH;
     if (mode == 3) {
         cfg.psks = NF_PSK;

@@ -40,7 +40,7 @@ int main(int argc, char **argv)
         hre_noise__config ct = {0}, cp = {0};
         hre_noise__hs *target, *peer;
         hre_noise__transport tt, tp;
-        hre_x25519__key rk;
+        hre_x25519__key rk, ks, kp;
         uint8_t m[1024], pl[1024];
         char path[512];
         FILE *f;
@@ -50,9 +50,11 @@ int main(int argc, char **argv)
         ct.prologuelen = cp.prologuelen = strlen(NF_PROLOGUE);
         ct.initiator = ti;
         cp.initiator = !ti;
-        ct.s = ti ? NF_INIT_STATIC : NF_RESP_STATIC;
+        check(hre_x25519__from_private(&ks, ti ? NF_INIT_STATIC : NF_RESP_STATIC), "key");
+        check(hre_x25519__from_private(&kp, ti ? NF_RESP_STATIC : NF_INIT_STATIC), "key");
+        ct.s = &ks;
         ct.e = ti ? NF_INIT_EPH : NF_RESP_EPH;
-        cp.s = ti ? NF_RESP_STATIC : NF_INIT_STATIC;
+        cp.s = &kp;
         cp.e = ti ? NF_RESP_EPH : NF_INIT_EPH;
         if (mode == 2) {   /* IK: the initiator (peer) knows the responder's static */
             check(hre_x25519__from_private(&rk, NF_RESP_STATIC), "key");
@@ -93,6 +95,8 @@ int main(int argc, char **argv)
         hre_noise__hs_free(target);
         hre_noise__hs_free(peer);
         if (mode == 2) hre_x25519__clear(&rk);
+        hre_x25519__clear(&ks);
+        hre_x25519__clear(&kp);
     }
     return 0;
 }
