@@ -5,8 +5,11 @@
  *
  * Section numbers refer to RFC 9180. Every intermediate secret lives on the
  * stack and is wiped before return; a context keeps only the AEAD key (inside
- * its hre_aead), base_nonce, exporter_secret and the sequence number.
+ * its hre_aead), base_nonce, the key schedule's secret and context (for
+ * Export) and the sequence number; all wiped when it is freed.
  */
+#include <pthread.h>
+
 #include "hre/aead.h"
 #include "hre/hpke.h"
 #include "crypto/internal.h"
@@ -25,7 +28,11 @@ struct hre_hpke_ctx {
     int sender;                 /* 1: seals; 0: opens */
     hre_aead *aead;             /* holds key */
     uint8_t base_nonce[NN];
-    uint8_t exporter_secret[NH];
+    /* exporter_secret = LabeledExpand(secret, "exp", ksc, Nh) is derived on
+     * each export (rare) rather than in every setup: a one-shot wrap never
+     * exports, and the HMAC saved is part of the unwrap's budget. */
+    uint8_t secret[NH];
+    uint8_t ksc[1 + 2 * NH];
     uint64_t seq;
 };
 
@@ -219,28 +226,48 @@ static int check_inputs(const char *fn, const inputs *in, int have_auth_key)
     return HRE_OK;
 }
 
+/* psk_id_hash of the empty psk_id (base and auth mode): a constant, computed
+ * once per process and only read afterwards. */
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static uint8_t g_empty_psk_id_hash[NH];
+static int g_empty_ok;
+
+static void make_empty_psk_id_hash(void)
+{
+    g_empty_ok = labeled_extract(g_empty_psk_id_hash, HPKE, NULL, 0, "psk_id_hash", NULL, 0) == HRE_OK;
+}
+
+static int exporter_secret(uint8_t out[NH], const hre_hpke_ctx *ctx)
+{
+    hre_crypto__iov k = {ctx->ksc, sizeof ctx->ksc};
+    return labeled_expand(out, NH, ctx->secret, HPKE, "exp", &k, 1);
+}
+
 static int key_schedule(hre_hpke_ctx *ctx, const inputs *in, const uint8_t shared[NH],
                         hre_hpke__secrets *sec)
 {
-    uint8_t ksc[1 + 2 * NH], secret[NH], key[NK];
-    hre_crypto__iov k = {ksc, sizeof ksc};
-    int rc;
-    ksc[0] = (uint8_t)in->mode;
-    rc = labeled_extract(ksc + 1, HPKE, NULL, 0, "psk_id_hash", in->psk_id, in->psk_idlen);
-    if (rc == HRE_OK) rc = labeled_extract(ksc + 1 + NH, HPKE, NULL, 0, "info_hash", in->info, in->infolen);
-    if (rc == HRE_OK) rc = labeled_extract(secret, HPKE, shared, NH, "secret", in->psk, in->psklen);
-    if (rc == HRE_OK) rc = labeled_expand(key, NK, secret, HPKE, "key", &k, 1);
-    if (rc == HRE_OK) rc = labeled_expand(ctx->base_nonce, NN, secret, HPKE, "base_nonce", &k, 1);
-    if (rc == HRE_OK) rc = labeled_expand(ctx->exporter_secret, NH, secret, HPKE, "exp", &k, 1);
+    uint8_t key[NK];
+    hre_crypto__iov k = {ctx->ksc, sizeof ctx->ksc};
+    int rc = HRE_OK;
+    ctx->ksc[0] = (uint8_t)in->mode;
+    if (in->psk_idlen) {
+        rc = labeled_extract(ctx->ksc + 1, HPKE, NULL, 0, "psk_id_hash", in->psk_id, in->psk_idlen);
+    } else {
+        pthread_once(&g_once, make_empty_psk_id_hash);
+        if (!g_empty_ok) rc = hre__fail(HRE_ECRYPTO, "HPKE: HMAC-SHA256 failed in the crypto provider");
+        else memcpy(ctx->ksc + 1, g_empty_psk_id_hash, NH);
+    }
+    if (rc == HRE_OK) rc = labeled_extract(ctx->ksc + 1 + NH, HPKE, NULL, 0, "info_hash", in->info, in->infolen);
+    if (rc == HRE_OK) rc = labeled_extract(ctx->secret, HPKE, shared, NH, "secret", in->psk, in->psklen);
+    if (rc == HRE_OK) rc = labeled_expand(key, NK, ctx->secret, HPKE, "key", &k, 1);
+    if (rc == HRE_OK) rc = labeled_expand(ctx->base_nonce, NN, ctx->secret, HPKE, "base_nonce", &k, 1);
     if (rc == HRE_OK) rc = hre_aead_new(&ctx->aead, key, NK);
     if (rc == HRE_OK && sec) {
         memcpy(sec->shared_secret, shared, NH);
         memcpy(sec->key, key, NK);
         memcpy(sec->base_nonce, ctx->base_nonce, NN);
-        memcpy(sec->exporter_secret, ctx->exporter_secret, NH);
+        rc = exporter_secret(sec->exporter_secret, ctx);
     }
-    hre_wipe(ksc, sizeof ksc);
-    hre_wipe(secret, sizeof secret);
     hre_wipe(key, sizeof key);
     return rc;
 }
@@ -479,6 +506,7 @@ HRE_API int hre_hpke_export(const hre_hpke_ctx *ctx, uint8_t *out, size_t outlen
                             const uint8_t *exporter_context, size_t exporter_contextlen)
 {
     hre_crypto__iov v;
+    uint8_t es[NH];
     int rc;
     if (!out) return hre__fail(HRE_EINVAL, "hre_hpke_export: NULL out");
     if (outlen == 0 || outlen > HRE_HPKE_EXPORT_MAX)
@@ -493,8 +521,13 @@ HRE_API int hre_hpke_export(const hre_hpke_ctx *ctx, uint8_t *out, size_t outlen
     }
     v.p = exporter_context;
     v.len = exporter_contextlen;
-    rc = labeled_expand(out, outlen, ctx->exporter_secret, HPKE, "sec", &v, 1);
-    if (rc != HRE_OK) return rc;
+    rc = exporter_secret(es, ctx);
+    if (rc == HRE_OK) rc = labeled_expand(out, outlen, es, HPKE, "sec", &v, 1);
+    hre_wipe(es, sizeof es);
+    if (rc != HRE_OK) {
+        hre_wipe(out, outlen);
+        return rc;
+    }
     return hre_crypto__ok();
 }
 
