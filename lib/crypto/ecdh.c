@@ -203,19 +203,20 @@ static int mul_x(uint8_t shared[32], const EC_GROUP *g, const BIGNUM *k, const u
 int hre_key__ecdh_sec1(uint8_t shared[32], const hre_key *key, const uint8_t peer[65])
 {
     const EC_GROUP *g = group_of(hre_key_curve(key));
+    const BIGNUM *kept = hre_key__scalar_bn(key);
     BIGNUM *k = NULL;
     BN_CTX *bn;
     int rc;
     if (!g) return HRE_ECRYPTO;
     bn = BN_CTX_secure_new();
-    if (!bn || !EVP_PKEY_get_bn_param(hre_key__pkey(key), OSSL_PKEY_PARAM_PRIV_KEY, &k)) {
+    if (!bn || (!kept && !EVP_PKEY_get_bn_param(hre_key__pkey(key), OSSL_PKEY_PARAM_PRIV_KEY, &k))) {
         BN_CTX_free(bn);
         ERR_clear_error();
         hre_wipe(shared, 32);
         return HRE_ECRYPTO;
     }
-    BN_set_flags(k, BN_FLG_CONSTTIME);
-    rc = mul_x(shared, g, k, peer, bn);
+    if (k) BN_set_flags(k, BN_FLG_CONSTTIME);
+    rc = mul_x(shared, g, kept ? kept : k, peer, bn);
     BN_clear_free(k);
     BN_CTX_free(bn);
     return rc;

@@ -5,6 +5,7 @@
 #ifndef HRE_CRYPTO_INTERNAL_H
 #define HRE_CRYPTO_INTERNAL_H
 
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 
 #include "core/internal.h"
@@ -92,6 +93,9 @@ EVP_PKEY *hre_key__pkey(const hre_key *key);
 EVP_PKEY *hre_key__pubkey_pkey(const hre_pubkey *pk);
 /* 65-byte uncompressed SEC1 encoding held inside a public key (borrowed). */
 const uint8_t *hre_key__pubkey_uncompressed(const hre_pubkey *pk);
+/* The private scalar kept with the key (BN_FLG_CONSTTIME; borrowed, read-only)
+ * or NULL. */
+const BIGNUM *hre_key__scalar_bn(const hre_key *key);
 /* Wrap an EVP_PKEY holding a private key on curve into an hre_key
  * (ownership of pkey taken, also on failure). Sets details. */
 int hre_key__wrap(hre_key **out, EVP_PKEY *pkey, hre_curve curve);

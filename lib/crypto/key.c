@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -55,6 +56,7 @@ struct hre_key {
     EVP_PKEY *pkey;                                 /* holds the secret */
     hre_pubkey *pub;                                /* parsed public key (one reference) */
     ctx_pool pool;                                  /* sign contexts */
+    BIGNUM *scalar;                                 /* 1.1: private scalar for ECDH on encoded points (or NULL) */
 };
 
 static const char *group_name(hre_curve curve)
@@ -371,6 +373,21 @@ HRE_API int hre_verify(const hre_pubkey *pk, const uint8_t digest[32], const uin
 /* Private keys                                                              */
 /* ------------------------------------------------------------------------ */
 
+/* The private scalar as a constant-time BIGNUM (secure allocation, cleared
+ * when freed), kept so ECDH on encoded points (ecdh.c) does not export it
+ * from the provider per call; NULL if it cannot be read (ecdh.c then does). */
+static BIGNUM *scalar_of(EVP_PKEY *pkey)
+{
+    BIGNUM *tmp = NULL, *k = NULL;
+    if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, &tmp) && (k = BN_secure_new()) && BN_copy(k, tmp))
+        BN_set_flags(k, BN_FLG_CONSTTIME);
+    else
+        BN_clear_free(k), k = NULL;
+    BN_clear_free(tmp);
+    ERR_clear_error();
+    return k;
+}
+
 /* Wrap an EVP_PKEY holding a private key on `curve` (ownership taken). */
 static int key_wrap(hre_key **out, EVP_PKEY *pkey, hre_curve curve)
 {
@@ -405,6 +422,7 @@ static int key_wrap(hre_key **out, EVP_PKEY *pkey, hre_curve curve)
     k->curve = curve;
     k->pkey = pkey;
     k->pub = pub;
+    k->scalar = scalar_of(pkey);
     for (int i = 0; i < CTX_SLOTS; i++) atomic_init(&k->pool.slot[i], NULL);
     *out = k;
     return HRE_OK;
@@ -431,6 +449,7 @@ HRE_API void hre_key_free(hre_key *key)
     if (!key) return;
     pool_clear(&key->pool);
     hre_pubkey_free(key->pub);
+    BN_clear_free(key->scalar);
     EVP_PKEY_free(key->pkey);   /* OpenSSL clears the private scalar */
     hre__free_secret(key, sizeof *key);
 }
@@ -780,4 +799,9 @@ const uint8_t *hre_key__pubkey_uncompressed(const hre_pubkey *pk)
 int hre_key__wrap(hre_key **out, EVP_PKEY *pkey, hre_curve curve)
 {
     return key_wrap(out, pkey, curve);
+}
+
+const BIGNUM *hre_key__scalar_bn(const hre_key *key)
+{
+    return key ? key->scalar : NULL;
 }
