@@ -121,7 +121,7 @@ END_TEST
 
 START_TEST(test_argument_errors)
 {
-    uint8_t prk[32], out[64], big[8161];
+    uint8_t prk[64], out[64], big[8161];
     memset(prk, 1, sizeof prk);
     ck_assert_int_eq(hre_hkdf_sha256_extract(NULL, NULL, 0, NULL, 0), HRE_EINVAL);
     ck_assert_int_eq(hre_hkdf_sha256_extract(prk, NULL, 3, NULL, 0), HRE_EINVAL);

@@ -172,6 +172,9 @@ int main(int argc, char **argv)
         al = arg(aad, sizeof aad, argv[4 + auth]);
         if (arg(w, sizeof w, argv[5 + auth]) != sizeof w) {
             printf("refused %d\n", HRE_EDECODE);
+            hre_key_free(r);
+            hre_pubkey_free(ps);
+            fflush(stdout);
             return 1;
         }
         rc = auth ? hre_hpke_unwrap_auth(key, r, ps, info, il, aad, al, w) : hre_hpke_unwrap(key, r, info, il, aad, al, w);
@@ -179,6 +182,7 @@ int main(int argc, char **argv)
         hre_pubkey_free(ps);
         if (rc != HRE_OK) {
             printf("refused %d\n", rc);
+            fflush(stdout);
             return 1;
         }
         print_hex("key", key, 32);
@@ -213,15 +217,17 @@ int main(int argc, char **argv)
         rc = hre_hpke_setup_receiver(&c, m, r, ps, enc, info, il, NULL, 0, NULL, 0);
         if (rc != HRE_OK) {
             printf("refused %d at setup\n", rc);
-            return 1;
+        } else if (each_pair(argv[8], open_one, c) == 0) {
+            if ((rc = hre_hpke_export(c, exp, 32, expctx, el)) != HRE_OK) die("export", rc);
+            print_hex("export", exp, 32);
+        } else {
+            rc = HRE_EDECRYPT;
         }
-        if (each_pair(argv[8], open_one, c)) return 1;
-        if ((rc = hre_hpke_export(c, exp, 32, expctx, el)) != HRE_OK) die("export", rc);
-        print_hex("export", exp, 32);
         hre_hpke_free(c);
         hre_key_free(r);
         hre_pubkey_free(ps);
-        return 0;
+        fflush(stdout);
+        return rc == HRE_OK ? 0 : 1;
     }
     fprintf(stderr, "usage: see the comment at the top of hpke_tool.c\n");
     return 2;
