@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hre/errors.h"
 #include "hre/hash.h"
@@ -1295,6 +1296,165 @@ END_TEST
 
 #endif /* HRE_WHITEBOX */
 
+/* ------------------------------------------------------------------------ */
+/* scrypt caps (defect 1.4: a hostile encrypted PEM pinned a CPU)            */
+/* ------------------------------------------------------------------------ */
+
+/* A P-256 key encrypted by `openssl pkcs8 -topk8 -scrypt -passout
+ * pass:correct-horse` (scrypt N=16384 r=8 p=1, AES-256-CBC), and the same
+ * EncryptedPrivateKeyInfo re-encoded with other scrypt parameters by
+ * tests/gen_scrypt_pem.py (salt, IV and ciphertext unchanged). */
+static const char SCRYPT_NORMAL_PEM[] =
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+    "MIHkME8GCSqGSIb3DQEFDTBCMCEGCSsGAQQB2kcECzAUBAi+gFyZd3CaTAICQAAC\n"
+    "AQgCAQEwHQYJYIZIAWUDBAEqBBDa1KO/EgsYHFzj3NrnZ2LdBIGQZJrLw9QNmxfs\n"
+    "1do++ySuzy+cjYbnGQRQP9HdDKkGOw7dVp+Je8D1fRZGLnJNNswVwh4MhmqvG3hG\n"
+    "emGKH3v1R2pm4e2evh6cL3A1h5GpQ1GR/3uSs6UBJ4yqF6yimLwFAFarhip8q2rC\n"
+    "gTMQTHb8J3P2/hAvGPzykNsjjMYFTREdnOwgyG3p4emYmH/yhIfy\n"
+    "-----END ENCRYPTED PRIVATE KEY-----\n";
+static const char SCRYPT_HOSTILE_PEM[] =
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+    "MIHnMFIGCSqGSIb3DQEFDTBFMCQGCSsGAQQB2kcECzAXBAi+gFyZd3CaTAIDAIAA\n"
+    "AgEBAgMDf/4wHQYJYIZIAWUDBAEqBBDa1KO/EgsYHFzj3NrnZ2LdBIGQZJrLw9QN\n"
+    "mxfs1do++ySuzy+cjYbnGQRQP9HdDKkGOw7dVp+Je8D1fRZGLnJNNswVwh4Mhmqv\n"
+    "G3hGemGKH3v1R2pm4e2evh6cL3A1h5GpQ1GR/3uSs6UBJ4yqF6yimLwFAFarhip8\n"
+    "q2rCgTMQTHb8J3P2/hAvGPzykNsjjMYFTREdnOwgyG3p4emYmH/yhIfy\n"
+    "-----END ENCRYPTED PRIVATE KEY-----\n";
+static const char SCRYPT_P1000_PEM[] =
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+    "MIHmMFEGCSqGSIb3DQEFDTBEMCMGCSsGAQQB2kcECzAWBAi+gFyZd3CaTAIDAIAA\n"
+    "AgEBAgID6DAdBglghkgBZQMEASoEENrUo78SCxgcXOPc2udnYt0EgZBkmsvD1A2b\n"
+    "F+zV2j77JK7PL5yNhucZBFA/0d0MqQY7Dt1Wn4l7wPV9FkYuck02zBXCHgyGaq8b\n"
+    "eEZ6YYofe/VHambh7Z6+HpwvcDWHkalDUZH/e5KzpQEnjKoXrKKYvAUAVquGKnyr\n"
+    "asKBMxBMdvwnc/b+EC8Y/PKQ2yOMxgVNER2c7CDIbenh6ZiYf/KEh/I=\n"
+    "-----END ENCRYPTED PRIVATE KEY-----\n";
+static const char SCRYPT_WORK_PEM[] =
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+    "MIHlMFAGCSqGSIb3DQEFDTBDMCIGCSsGAQQB2kcECzAVBAi+gFyZd3CaTAIDEAAA\n"
+    "AgEQAgEBMB0GCWCGSAFlAwQBKgQQ2tSjvxILGBxc49za52di3QSBkGSay8PUDZsX\n"
+    "7NXaPvskrs8vnI2G5xkEUD/R3QypBjsO3VafiXvA9X0WRi5yTTbMFcIeDIZqrxt4\n"
+    "Rnphih979UdqZuHtnr4enC9wNYeRqUNRkf97krOlASeMqhesopi8BQBWq4YqfKtq\n"
+    "woEzEEx2/Cdz9v4QLxj88pDbI4zGBU0RHZzsIMht6eHpmJh/8oSH8g==\n"
+    "-----END ENCRYPTED PRIVATE KEY-----\n";
+static const char SCRYPT_MEM_PEM[] =
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+    "MIHlMFAGCSqGSIb3DQEFDTBDMCIGCSsGAQQB2kcECzAVBAi+gFyZd3CaTAIDBAAA\n"
+    "AgEIAgEBMB0GCWCGSAFlAwQBKgQQ2tSjvxILGBxc49za52di3QSBkGSay8PUDZsX\n"
+    "7NXaPvskrs8vnI2G5xkEUD/R3QypBjsO3VafiXvA9X0WRi5yTTbMFcIeDIZqrxt4\n"
+    "Rnphih979UdqZuHtnr4enC9wNYeRqUNRkf97krOlASeMqhesopi8BQBWq4YqfKtq\n"
+    "woEzEEx2/Cdz9v4QLxj88pDbI4zGBU0RHZzsIMht6eHpmJh/8oSH8g==\n"
+    "-----END ENCRYPTED PRIVATE KEY-----\n";
+static const char SCRYPT_NBIG_PEM[] =
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+    "MIHlMFAGCSqGSIb3DQEFDTBDMCIGCSsGAQQB2kcECzAVBAi+gFyZd3CaTAIDAQAA\n"
+    "AgEBAgEBMB0GCWCGSAFlAwQBKgQQ2tSjvxILGBxc49za52di3QSBkGSay8PUDZsX\n"
+    "7NXaPvskrs8vnI2G5xkEUD/R3QypBjsO3VafiXvA9X0WRi5yTTbMFcIeDIZqrxt4\n"
+    "Rnphih979UdqZuHtnr4enC9wNYeRqUNRkf97krOlASeMqhesopi8BQBWq4YqfKtq\n"
+    "woEzEEx2/Cdz9v4QLxj88pDbI4zGBU0RHZzsIMht6eHpmJh/8oSH8g==\n"
+    "-----END ENCRYPTED PRIVATE KEY-----\n";
+static const char SCRYPT_P4_PEM[] =
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+    "MIHkME8GCSqGSIb3DQEFDTBCMCEGCSsGAQQB2kcECzAUBAi+gFyZd3CaTAICQAAC\n"
+    "AQgCAQQwHQYJYIZIAWUDBAEqBBDa1KO/EgsYHFzj3NrnZ2LdBIGQZJrLw9QNmxfs\n"
+    "1do++ySuzy+cjYbnGQRQP9HdDKkGOw7dVp+Je8D1fRZGLnJNNswVwh4MhmqvG3hG\n"
+    "emGKH3v1R2pm4e2evh6cL3A1h5GpQ1GR/3uSs6UBJ4yqF6yimLwFAFarhip8q2rC\n"
+    "gTMQTHb8J3P2/hAvGPzykNsjjMYFTREdnOwgyG3p4emYmH/yhIfy\n"
+    "-----END ENCRYPTED PRIVATE KEY-----\n";
+static const char SCRYPT_NPOW_PEM[] =
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+    "MIHkME8GCSqGSIb3DQEFDTBCMCEGCSsGAQQB2kcECzAUBAi+gFyZd3CaTAICJxAC\n"
+    "AQgCAQEwHQYJYIZIAWUDBAEqBBDa1KO/EgsYHFzj3NrnZ2LdBIGQZJrLw9QNmxfs\n"
+    "1do++ySuzy+cjYbnGQRQP9HdDKkGOw7dVp+Je8D1fRZGLnJNNswVwh4MhmqvG3hG\n"
+    "emGKH3v1R2pm4e2evh6cL3A1h5GpQ1GR/3uSs6UBJ4yqF6yimLwFAFarhip8q2rC\n"
+    "gTMQTHb8J3P2/hAvGPzykNsjjMYFTREdnOwgyG3p4emYmH/yhIfy\n"
+    "-----END ENCRYPTED PRIVATE KEY-----\n";
+static const char SCRYPT_P0_PEM[] =
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+    "MIHkME8GCSqGSIb3DQEFDTBCMCEGCSsGAQQB2kcECzAUBAi+gFyZd3CaTAICQAAC\n"
+    "AQgCAQAwHQYJYIZIAWUDBAEqBBDa1KO/EgsYHFzj3NrnZ2LdBIGQZJrLw9QNmxfs\n"
+    "1do++ySuzy+cjYbnGQRQP9HdDKkGOw7dVp+Je8D1fRZGLnJNNswVwh4MhmqvG3hG\n"
+    "emGKH3v1R2pm4e2evh6cL3A1h5GpQ1GR/3uSs6UBJ4yqF6yimLwFAFarhip8q2rC\n"
+    "gTMQTHb8J3P2/hAvGPzykNsjjMYFTREdnOwgyG3p4emYmH/yhIfy\n"
+    "-----END ENCRYPTED PRIVATE KEY-----\n";
+static const char SCRYPT_R0_PEM[] =
+    "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+    "MIHkME8GCSqGSIb3DQEFDTBCMCEGCSsGAQQB2kcECzAUBAi+gFyZd3CaTAICQAAC\n"
+    "AQACAQEwHQYJYIZIAWUDBAEqBBDa1KO/EgsYHFzj3NrnZ2LdBIGQZJrLw9QNmxfs\n"
+    "1do++ySuzy+cjYbnGQRQP9HdDKkGOw7dVp+Je8D1fRZGLnJNNswVwh4MhmqvG3hG\n"
+    "emGKH3v1R2pm4e2evh6cL3A1h5GpQ1GR/3uSs6UBJ4yqF6yimLwFAFarhip8q2rC\n"
+    "gTMQTHb8J3P2/hAvGPzykNsjjMYFTREdnOwgyG3p4emYmH/yhIfy\n"
+    "-----END ENCRYPTED PRIVATE KEY-----\n";
+static const char SCRYPT_NORMAL_PUB[] =
+    "04f7babdb5162e8f57006f3335961935b939f635401bb95ad009dd3fb321a2781b"
+    "0bbcc914dd64af061d63eacf5e3071fbca5447df04992c24f3090a7f70ede858";
+
+static double thread_cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Import must refuse with HRE_EUNSUPPORTED and a detail containing `what`,
+ * before deriving anything: well under a second of CPU. */
+static void refused_fast(const char *pem, const char *what)
+{
+    hre_key *k = (hre_key *)1;
+    double t0 = thread_cpu_s(), dt;
+    int rc = hre_key_import_pem(&k, pem, strlen(pem), "correct-horse", 13);
+    dt = thread_cpu_s() - t0;
+    ck_assert_msg(rc == HRE_EUNSUPPORTED, "expected HRE_EUNSUPPORTED for '%s', got %d (%s)", what, rc,
+                  hre_error_detail());
+    ck_assert_ptr_null(k);
+    ck_assert_msg(strstr(hre_error_detail(), what) != NULL, "detail '%s' does not name '%s'",
+                  hre_error_detail(), what);
+    ck_assert_msg(dt < 0.5, "refusal took %.3f s of CPU", dt);
+}
+
+START_TEST(test_scrypt_hostile_refused)
+{
+    /* N=32768 r=1 p=229374: tens of minutes of CPU before the fix */
+    refused_fast(SCRYPT_HOSTILE_PEM, "parallelization p = 229374");
+    /* p=1000: about 12 s before the fix */
+    refused_fast(SCRYPT_P1000_PEM, "parallelization p = 1000");
+    refused_fast(SCRYPT_P0_PEM, "parallelization p = 0");
+    refused_fast(SCRYPT_R0_PEM, "block size r = 0");
+    /* N=2^20 r=16 p=1: p is fine, the work is 2^24 */
+    refused_fast(SCRYPT_WORK_PEM, "N*r*p");
+    /* N=2^18 r=8 p=1: work 2^21 is within the cap, memory 256 MiB is not */
+    refused_fast(SCRYPT_MEM_PEM, "memory");
+    /* N=2^16 with r=1 violates RFC 7914's N < 2^(16 r) */
+    refused_fast(SCRYPT_NBIG_PEM, "2^(16 r)");
+    refused_fast(SCRYPT_NPOW_PEM, "power of two");
+}
+END_TEST
+
+START_TEST(test_scrypt_normal_imports)
+{
+    hre_key *k = NULL;
+    hre_pubkey *p = NULL;
+    uint8_t got[65], want[65];
+    size_t len = sizeof got;
+    ck_assert_int_eq(hre_key_import_pem(&k, SCRYPT_NORMAL_PEM, strlen(SCRYPT_NORMAL_PEM), "correct-horse", 13),
+                     HRE_OK);
+    ck_assert_int_eq(hre_key_pubkey(&p, k), HRE_OK);
+    ck_assert_int_eq(hre_pubkey_serialize(got, &len, p, 0), HRE_OK);
+    hre_t_unhex(want, sizeof want, SCRYPT_NORMAL_PUB);
+    ck_assert_mem_eq(got, want, 65);
+    hre_pubkey_free(p);
+    hre_key_free(k);
+    k = (hre_key *)1;
+    ck_assert_int_eq(hre_key_import_pem(&k, SCRYPT_NORMAL_PEM, strlen(SCRYPT_NORMAL_PEM), "correct-horsE", 13),
+                     HRE_EDECRYPT);
+    ck_assert_ptr_null(k);
+    /* p=4 is within the caps, so scrypt runs; the ciphertext was made with
+     * p=1, so the derived key is wrong: a decryption failure, not a refusal */
+    ck_assert_int_eq(hre_key_import_pem(&k, SCRYPT_P4_PEM, strlen(SCRYPT_P4_PEM), "correct-horse", 13),
+                     HRE_EDECRYPT);
+    ck_assert_ptr_null(k);
+}
+END_TEST
+
 Suite *hre_suite_key(void);
 Suite *hre_suite_key(void)
 {
@@ -1340,5 +1500,10 @@ Suite *hre_suite_key(void)
     tcase_add_test(tc, test_internal_der_helpers);
     suite_add_tcase(s, tc);
 #endif
+
+    tc = tcase_create("scrypt_caps");
+    tcase_add_test(tc, test_scrypt_hostile_refused);
+    tcase_add_test(tc, test_scrypt_normal_imports);
+    suite_add_tcase(s, tc);
     return s;
 }

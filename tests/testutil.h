@@ -46,6 +46,33 @@
 #  define HRE_T_HAVE_LEDGER 0
 #endif
 
+/* 1.1 crypto suites */
+#ifdef HRE_HAVE_SUITE_AEAD
+#  define HRE_T_HAVE_AEAD 1
+#else
+#  define HRE_T_HAVE_AEAD 0
+#endif
+#ifdef HRE_HAVE_SUITE_HKDF
+#  define HRE_T_HAVE_HKDF 1
+#else
+#  define HRE_T_HAVE_HKDF 0
+#endif
+#ifdef HRE_HAVE_SUITE_ECDH
+#  define HRE_T_HAVE_ECDH 1
+#else
+#  define HRE_T_HAVE_ECDH 0
+#endif
+#ifdef HRE_HAVE_SUITE_HPKE
+#  define HRE_T_HAVE_HPKE 1
+#else
+#  define HRE_T_HAVE_HPKE 0
+#endif
+#ifdef HRE_HAVE_SUITE_CHANNEL
+#  define HRE_T_HAVE_CHANNEL 1
+#else
+#  define HRE_T_HAVE_CHANNEL 0
+#endif
+
 #include <check.h>
 
 /* One suite per module; defined in tests/check_<module>.c. */
@@ -57,6 +84,11 @@ Suite *hre_suite_tx(void);
 Suite *hre_suite_contract(void);
 Suite *hre_suite_storage(void);
 Suite *hre_suite_ledger(void);
+Suite *hre_suite_aead(void);
+Suite *hre_suite_hkdf(void);
+Suite *hre_suite_ecdh(void);
+Suite *hre_suite_hpke(void);
+Suite *hre_suite_channel(void);
 
 /* Seed for this run: $HRE_SEED if set, else from the clock; fixed per process. */
 uint64_t hre_t_seed(void);

@@ -74,6 +74,37 @@ HRE_API int hre_ct_equal(const void *a, const void *b, size_t len);
  *  Since: 1.0 */
 HRE_API int hre_random_bytes(uint8_t *out, size_t len);
 
+/* ------------------------------------------------------------------------ */
+/* HKDF-SHA256 in two steps (since 1.1; lib/crypto/hkdf.c)                   */
+/* ------------------------------------------------------------------------ */
+
+/** HKDF-Extract (RFC 5869 2.2): prk = HMAC-SHA256(salt, ikm). An empty salt
+ *  (saltlen == 0) means 32 zero bytes, as the RFC says.
+ *  Out: prk: 32 bytes.
+ *  In: salt/saltlen, ikm/ikmlen (either pointer may be NULL when its length is 0).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL prk, or a NULL pointer with a nonzero
+ *           length); HRE_ECRYPTO (prk wiped).
+ *  Thread safety: any thread.
+ *  Since: 1.1 */
+HRE_API int hre_hkdf_sha256_extract(uint8_t prk[32], const uint8_t *salt, size_t saltlen,
+                                    const uint8_t *ikm, size_t ikmlen);
+
+/** HKDF-Expand (RFC 5869 2.3): outlen bytes of T(1) || T(2) || ...
+ *  Out: out: outlen bytes (1 <= outlen <= 255 * 32 = 8160).
+ *  In: prk/prklen: the pseudorandom key, at least 32 bytes (the RFC's
+ *      "at least HashLen octets"); info/infolen (NULL if infolen == 0).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL out or prk, outlen 0 or above 8160,
+ *           prklen < 32, NULL info with infolen > 0); HRE_ECRYPTO. On failure
+ *           out is wiped, except when outlen itself is refused (then out is
+ *           not touched: nothing was derived).
+ *  hre_hkdf_sha256(out, n, ikm, salt, info) equals extract then expand.
+ *  Thread safety: any thread.
+ *  Since: 1.1 */
+HRE_API int hre_hkdf_sha256_expand(uint8_t *out, size_t outlen, const uint8_t *prk, size_t prklen,
+                                   const uint8_t *info, size_t infolen);
+
+/* (END hkdf 1.1) */
+
 HRE_END_DECLS
 
 #endif /* HRE_HASH_H */

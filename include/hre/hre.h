@@ -18,5 +18,7 @@
 #include "tx.h"         /* layer 3: the transaction envelope */
 #include "contract.h"   /* layer 4: the record contract */
 #include "ledger.h"     /* layer 5: the ledger */
+#include "aead.h"       /* layer 1 (1.1): AES-256-GCM */
+#include "hpke.h"       /* layer 1 (1.1): HPKE (RFC 9180) key wrap */
 
 #endif /* HRE_HRE_H */

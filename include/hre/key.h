@@ -71,7 +71,8 @@ HRE_API int hre_key_export_pem(char *out, size_t *outlen, const hre_key *key,
  *           HRE_EDECRYPT (wrong passphrase or damaged ciphertext);
  *           HRE_EUNSUPPORTED (a key on another curve or algorithm, explicit
  *           curve parameters, an encryption scheme other than PBES2 with
- *           PBKDF2 or scrypt, or more than 10^7 PBKDF2 iterations); HRE_ENOMEM.
+ *           PBKDF2 or scrypt, more than 10^7 PBKDF2 iterations, or scrypt
+ *           parameters beyond HRE_KEY_SCRYPT_* below); HRE_ENOMEM.
  *  The detail message never contains the passphrase or key material.
  *  Since: 1.0 */
 HRE_API int hre_key_import_pem(hre_key **out, const char *pem, size_t pemlen,
@@ -176,6 +177,65 @@ HRE_API int hre_keycache_get(hre_keycache *cache, hre_pubkey **out, const uint8_
 /** Hit and miss counters since creation (either pointer may be NULL).
  *  Since: 1.0 */
 HRE_API void hre_keycache_stats(const hre_keycache *cache, uint64_t *hits, uint64_t *misses);
+
+/* ------------------------------------------------------------------------ */
+/* ECDH (since 1.1; lib/crypto/ecdh.c)                                       */
+/* ------------------------------------------------------------------------ */
+
+#define HRE_ECDH_SHARED_LEN 32
+
+/** Elliptic-curve Diffie-Hellman (SEC1 3.3.1, cofactor 1): the x-coordinate
+ *  of key * peer, 32 bytes big-endian. The peer key was validated when it was
+ *  parsed (hre_pubkey_parse refuses the point at infinity, points off the
+ *  curve and coordinates >= p with HRE_EDECODE), so no invalid-curve input
+ *  reaches this call. Use the result through a KDF (e.g. HKDF), never as a
+ *  key directly.
+ *  Out: shared: 32 bytes (zeroed on failure).
+ *  In: key: a private key; peer: a public key on the same curve.
+ *  Returns: HRE_OK; HRE_EINVAL (NULL argument, or the two keys are on
+ *           different curves); HRE_ECRYPTO.
+ *  Thread safety: any thread; key and peer are only read.
+ *  Since: 1.1 */
+HRE_API int hre_key_ecdh(const hre_key *key, uint8_t shared[32],
+                         const hre_pubkey *peer) HRE_WARN_UNUSED_RESULT;
+
+/* (END ecdh 1.1) */
+
+/* ------------------------------------------------------------------------ */
+/* Limits on imported PKCS#8 encryption (since 1.1)                          */
+/* ------------------------------------------------------------------------ */
+/*
+ * hre_key_import_pem runs the key derivation an encrypted PEM names, so a
+ * hostile file chooses the CPU time it costs. PBKDF2 is capped at 10^7
+ * iterations; scrypt gets the same time budget, checked before deriving:
+ *
+ * - One PBKDF2-HMAC-SHA256 iteration is two SHA-256 compressions; 10^7 of
+ *   them took 7.5 s on the reference VM (0.75 us each).
+ * - scrypt (RFC 7914) with cost N, block size r and parallelism p runs p
+ *   lanes, one after the other in OpenSSL, of 2N BlockMix calls of 2r
+ *   Salsa20/8 cores each, with N*r*128 bytes of random-access memory: 4*N*r*p
+ *   Salsa20/8 cores in all. Measured on the same VM: 0.65 us per unit of
+ *   N*r*p (0.47 us when the memory fits the cache), about one PBKDF2
+ *   iteration per unit.
+ * - Equal budgets: N*r*p <= 7.5 s / 0.65 us = 1.15 * 10^7, rounded down to
+ *   2^23 = 8388608 (about 5.5 s here). `openssl pkcs8 -scrypt`'s default,
+ *   N = 2^14, r = 8, p = 1, is 2^17: 64 times below the cap.
+ * - p on its own buys nothing a larger N would not (OpenSSL runs the lanes
+ *   sequentially) and is 1 in every common tool: at most 16. This refuses
+ *   the hostile N = 32768, r = 1, p = 229374 (tens of minutes of CPU, and
+ *   exactly at OpenSSL's 32 MiB memory cap, which bounds memory, not time)
+ *   and p = 1000 (about 12 s) at once.
+ * - Memory is refused up front at OpenSSL's own cap for PKCS#8 (32 MiB,
+ *   128*r*(N+2) + 128*r*p bytes), so the error names the parameter instead
+ *   of reading as a wrong passphrase; N must be a power of two below
+ *   2^(16 r) (RFC 7914).
+ * Every refusal is HRE_EUNSUPPORTED with a detail naming the parameter.
+ */
+#define HRE_KEY_SCRYPT_WORK_MAX 8388608L      /* N * r * p <= 2^23 */
+#define HRE_KEY_SCRYPT_P_MAX 16
+#define HRE_KEY_SCRYPT_MEM_MAX 33554432       /* 32 MiB, as OpenSSL's PKCS#8 scrypt */
+
+/* (END key import limits 1.1) */
 
 HRE_END_DECLS
 

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -55,6 +56,7 @@ struct hre_key {
     EVP_PKEY *pkey;                                 /* holds the secret */
     hre_pubkey *pub;                                /* parsed public key (one reference) */
     ctx_pool pool;                                  /* sign contexts */
+    BIGNUM *scalar;                                 /* 1.1: private scalar for ECDH on encoded points (or NULL) */
 };
 
 static const char *group_name(hre_curve curve)
@@ -371,6 +373,21 @@ HRE_API int hre_verify(const hre_pubkey *pk, const uint8_t digest[32], const uin
 /* Private keys                                                              */
 /* ------------------------------------------------------------------------ */
 
+/* The private scalar as a constant-time BIGNUM (secure allocation, cleared
+ * when freed), kept so ECDH on encoded points (ecdh.c) does not export it
+ * from the provider per call; NULL if it cannot be read (ecdh.c then does). */
+static BIGNUM *scalar_of(EVP_PKEY *pkey)
+{
+    BIGNUM *tmp = NULL, *k = NULL;
+    if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, &tmp) && (k = BN_secure_new()) && BN_copy(k, tmp))
+        BN_set_flags(k, BN_FLG_CONSTTIME);
+    else
+        BN_clear_free(k), k = NULL;
+    BN_clear_free(tmp);
+    ERR_clear_error();
+    return k;
+}
+
 /* Wrap an EVP_PKEY holding a private key on `curve` (ownership taken). */
 static int key_wrap(hre_key **out, EVP_PKEY *pkey, hre_curve curve)
 {
@@ -405,6 +422,7 @@ static int key_wrap(hre_key **out, EVP_PKEY *pkey, hre_curve curve)
     k->curve = curve;
     k->pkey = pkey;
     k->pub = pub;
+    k->scalar = scalar_of(pkey);
     for (int i = 0; i < CTX_SLOTS; i++) atomic_init(&k->pool.slot[i], NULL);
     *out = k;
     return HRE_OK;
@@ -431,6 +449,7 @@ HRE_API void hre_key_free(hre_key *key)
     if (!key) return;
     pool_clear(&key->pool);
     hre_pubkey_free(key->pub);
+    BN_clear_free(key->scalar);
     EVP_PKEY_free(key->pkey);   /* OpenSSL clears the private scalar */
     hre__free_secret(key, sizeof *key);
 }
@@ -518,8 +537,49 @@ static int write_pkcs8(BIO *bio, EVP_PKEY *pkey, const char *pass, size_t passle
     return ok > 0;
 }
 
+/* scrypt parameters an imported key may ask for (defect 1.4: OpenSSL caps
+ * only scrypt's memory, so p alone could pin a CPU for an hour). The caps and
+ * their reasoning are public: HRE_KEY_SCRYPT_* at the end of key.h. Checked
+ * before any derivation; each refusal names the parameter. */
+static int check_scrypt(const void *pval)
+{
+    const unsigned char *q = ASN1_STRING_get0_data(pval), *end;
+    SCRYPT_PARAMS *sp;
+    uint64_t N = 0, r = 0, p = 0, mem;
+    int rc = HRE_OK;
+
+    end = q + ASN1_STRING_length(pval);
+    sp = d2i_SCRYPT_PARAMS(NULL, &q, ASN1_STRING_length(pval));
+    if (!sp || q != end) {
+        SCRYPT_PARAMS_free(sp);
+        return hre__fail(HRE_EDECODE, "encrypted PKCS#8: malformed scrypt parameters");
+    }
+    if (!ASN1_INTEGER_get_uint64(&p, sp->parallelizationParameter) || p < 1 || p > HRE_KEY_SCRYPT_P_MAX)
+        rc = hre__fail(HRE_EUNSUPPORTED, "encrypted PKCS#8: scrypt parallelization p = %llu outside [1, %d]",
+                       (unsigned long long)p, HRE_KEY_SCRYPT_P_MAX);
+    else if (!ASN1_INTEGER_get_uint64(&r, sp->blockSize) || r < 1 || r > HRE_KEY_SCRYPT_WORK_MAX)
+        rc = hre__fail(HRE_EUNSUPPORTED, "encrypted PKCS#8: scrypt block size r = %llu outside [1, %ld]",
+                       (unsigned long long)r, (long)HRE_KEY_SCRYPT_WORK_MAX);
+    else if (!ASN1_INTEGER_get_uint64(&N, sp->costParameter) || N < 2 || (N & (N - 1)) != 0)
+        rc = hre__fail(HRE_EUNSUPPORTED, "encrypted PKCS#8: scrypt cost N = %llu is not a power of two >= 2",
+                       (unsigned long long)N);
+    else if (r < 4 && N >= (UINT64_C(1) << (16 * r)))   /* RFC 7914: N < 2^(128 r / 8) */
+        rc = hre__fail(HRE_EUNSUPPORTED, "encrypted PKCS#8: scrypt cost N = %llu is not below 2^(16 r) for r = %llu",
+                       (unsigned long long)N, (unsigned long long)r);
+    else if (N > HRE_KEY_SCRYPT_WORK_MAX || N * r > HRE_KEY_SCRYPT_WORK_MAX ||
+             N * r * p > HRE_KEY_SCRYPT_WORK_MAX)   /* each factor <= 2^23: no overflow */
+        rc = hre__fail(HRE_EUNSUPPORTED, "encrypted PKCS#8: scrypt work N*r*p = %llu*%llu*%llu exceeds 2^23",
+                       (unsigned long long)N, (unsigned long long)r, (unsigned long long)p);
+    else if ((mem = 128 * r * (N + 2) + 128 * r * p) > HRE_KEY_SCRYPT_MEM_MAX)
+        rc = hre__fail(HRE_EUNSUPPORTED, "encrypted PKCS#8: scrypt memory 128*r*(N+p+2) = %llu bytes "
+                       "exceeds %d (N = %llu, r = %llu)", (unsigned long long)mem, HRE_KEY_SCRYPT_MEM_MAX,
+                       (unsigned long long)N, (unsigned long long)r);
+    SCRYPT_PARAMS_free(sp);
+    return rc;
+}
+
 /* Before running a KDF chosen by the input: only PBES2 with PBKDF2 (at
- * most PBKDF2_ITER_MAX iterations) or scrypt (memory-capped by OpenSSL). */
+ * most PBKDF2_ITER_MAX iterations) or scrypt (within HRE_KEY_SCRYPT_*). */
 static int check_pbe(const X509_SIG *p8)
 {
     const X509_ALGOR *alg = NULL, *kalg;
@@ -541,7 +601,8 @@ static int check_pbe(const X509_SIG *p8)
     kalg = pbe2->keyfunc;
     X509_ALGOR_get0(&oid, &ptype, &pval, kalg);
     if (OBJ_obj2nid(oid) == NID_id_scrypt) {
-        rc = HRE_OK;
+        rc = ptype == V_ASN1_SEQUENCE ? check_scrypt(pval)
+                                      : hre__fail(HRE_EDECODE, "encrypted PKCS#8: malformed scrypt parameters");
     } else if (OBJ_obj2nid(oid) != NID_id_pbkdf2 || ptype != V_ASN1_SEQUENCE) {
         rc = hre__fail(HRE_EUNSUPPORTED, "encrypted PKCS#8: unsupported key derivation function");
     } else {
@@ -714,4 +775,33 @@ done:
     ERR_clear_error();
     hre_wipe(gname, sizeof gname);
     return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* 1.1: internal accessors for ECDH and HPKE (lib/crypto/ecdh.c, hpke.c)     */
+/* ------------------------------------------------------------------------ */
+
+EVP_PKEY *hre_key__pkey(const hre_key *key)
+{
+    return key ? key->pkey : NULL;
+}
+
+EVP_PKEY *hre_key__pubkey_pkey(const hre_pubkey *pk)
+{
+    return pk ? pk->pkey : NULL;
+}
+
+const uint8_t *hre_key__pubkey_uncompressed(const hre_pubkey *pk)
+{
+    return pk->uncompressed;
+}
+
+int hre_key__wrap(hre_key **out, EVP_PKEY *pkey, hre_curve curve)
+{
+    return key_wrap(out, pkey, curve);
+}
+
+const BIGNUM *hre_key__scalar_bn(const hre_key *key)
+{
+    return key ? key->scalar : NULL;
 }
