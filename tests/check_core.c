@@ -26,14 +26,16 @@ START_TEST(test_error_codes_stable)
     ck_assert_int_eq(HRE_ELIMIT, -10);
     ck_assert_int_eq(HRE_EBUFSIZE, -11);
     ck_assert_int_eq(HRE_ENOMEM, -12);
+    ck_assert_int_eq(HRE_EEXHAUSTED, -18);
+    ck_assert_int_eq(HRE_EFATAL, -19);
     /* every code has its own text, distinct from the unknown-code text */
     const char *unknown = hre_strerror(12345);
     ck_assert_str_eq(unknown, "unknown error");
-    for (int c = 0; c >= HRE_EEXHAUSTED; c--) {
+    for (int c = 0; c >= HRE_EFATAL; c--) {
         const char *s = hre_strerror(c);
         ck_assert_ptr_nonnull(s);
         ck_assert_str_ne(s, unknown);
-        for (int d = c - 1; d >= HRE_EEXHAUSTED; d--) ck_assert_str_ne(s, hre_strerror(d));
+        for (int d = c - 1; d >= HRE_EFATAL; d--) ck_assert_str_ne(s, hre_strerror(d));
     }
 }
 END_TEST

@@ -29,6 +29,7 @@ HRE_API const char *hre_strerror(int code)
     case HRE_EDECRYPT: return "decryption failed (wrong passphrase or key, or damaged data)";
     case HRE_ENOSPC: return "no space left on storage";
     case HRE_EEXHAUSTED: return "search range exhausted";
+    case HRE_EFATAL: return "the handle failed earlier; only queries and close remain valid";
     default: return "unknown error";
     }
 }

@@ -46,7 +46,7 @@ CURVE_SECP256K1 = 2
 
 OK, EINVAL, EDECODE, EVERIFY, EAUTH, ENOTFOUND, EEXISTS, ESTATE = 0, -1, -2, -3, -4, -5, -6, -7
 EIO, ECORRUPT, ELIMIT, EBUFSIZE, ENOMEM = -8, -9, -10, -11, -12
-EUNSUPPORTED, ECANCELED, EDECRYPT, ENOSPC, EEXHAUSTED = -14, -15, -16, -17, -18
+EUNSUPPORTED, ECANCELED, EDECRYPT, ENOSPC, EEXHAUSTED, EFATAL = -14, -15, -16, -17, -18, -19
 
 # Contract and ledger constants (names as in the C headers without HRE_;
 # the values are checked against the headers by tests/python/test_bindings.py).
