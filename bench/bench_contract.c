@@ -66,28 +66,37 @@ static void enc_key(uint8_t out[34], const hre_key *k)
     hre_pubkey_free(pk);
 }
 
-/* Encode a tx with a placeholder signature (r = s = 1) and decode it. */
+/* Encode a tx with a placeholder signature (r = s = 1) and decode it. The
+ * byte layout is docs/PROTOCOL.md section 4, written out here because the
+ * library's byte writer is internal. */
 static hre_tx *fake_tx(const uint8_t sender[34], uint16_t kind, uint64_t nonce, const uint8_t *pl, size_t plen)
 {
     uint8_t buf[2048];
-    hre_writer w;
     hre_tx *tx = NULL;
-    uint8_t sig[64];
     size_t len = 0;
-    memset(sig, 0, sizeof sig);
-    sig[31] = 1;
-    sig[63] = 1;
-    hre_writer_init(&w, buf, sizeof buf);
-    hre_writer_u8(&w, HRE_TX_VERSION);
-    hre_writer_bytes(&w, net, 32);
-    hre_writer_u16(&w, kind);
-    hre_writer_bytes(&w, sender, 34);
-    hre_writer_u64(&w, nonce);
-    hre_writer_u64(&w, 1700000000);
-    hre_writer_compact(&w, plen);
-    hre_writer_bytes(&w, pl, plen);
-    hre_writer_bytes(&w, sig, 64);
-    CK(hre_writer_finish(&w, &len));
+    uint64_t ts = 1700000000;
+    buf[len++] = HRE_TX_VERSION;
+    memcpy(buf + len, net, 32);
+    len += 32;
+    buf[len++] = (uint8_t)kind;
+    buf[len++] = (uint8_t)(kind >> 8);
+    memcpy(buf + len, sender, 34);
+    len += 34;
+    for (int i = 0; i < 8; i++) buf[len++] = (uint8_t)(nonce >> (8 * i));
+    for (int i = 0; i < 8; i++) buf[len++] = (uint8_t)(ts >> (8 * i));
+    if (plen < 0xfd) {
+        buf[len++] = (uint8_t)plen;
+    } else {
+        buf[len++] = 0xfd;
+        buf[len++] = (uint8_t)plen;
+        buf[len++] = (uint8_t)(plen >> 8);
+    }
+    memcpy(buf + len, pl, plen);
+    len += plen;
+    memset(buf + len, 0, 64);
+    buf[len + 31] = 1;
+    buf[len + 63] = 1;
+    len += 64;
     CK(hre_tx_decode_cached(&tx, buf, len, cache));
     return tx;
 }

@@ -63,51 +63,53 @@ START_TEST(test_version)
 }
 END_TEST
 
+#ifdef HRE_WHITEBOX
+/* The byte reader/writer is internal (lib/core/internal.h): white-box only. */
 START_TEST(test_reader_integers)
 {
     static const uint8_t in[] = {0x01, 0x34, 0x12, 0x78, 0x56, 0x34, 0x12,
                                  0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01};
-    hre_reader r;
+    hre__reader r;
     uint8_t a; uint16_t b; uint32_t c; uint64_t d;
-    hre_reader_init(&r, in, sizeof in);
-    ck_assert_int_eq(hre_reader_u8(&r, &a), HRE_OK);
-    ck_assert_int_eq(hre_reader_u16(&r, &b), HRE_OK);
-    ck_assert_int_eq(hre_reader_u32(&r, &c), HRE_OK);
-    ck_assert_int_eq(hre_reader_u64(&r, &d), HRE_OK);
+    hre__reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre__reader_u8(&r, &a), HRE_OK);
+    ck_assert_int_eq(hre__reader_u16(&r, &b), HRE_OK);
+    ck_assert_int_eq(hre__reader_u32(&r, &c), HRE_OK);
+    ck_assert_int_eq(hre__reader_u64(&r, &d), HRE_OK);
     ck_assert_uint_eq(a, 1);
     ck_assert_uint_eq(b, 0x1234);
     ck_assert_uint_eq(c, 0x12345678u);
     ck_assert(d == 0x0123456789abcdefULL);
-    ck_assert_uint_eq(hre_reader_remaining(&r), 0);
-    ck_assert_int_eq(hre_reader_finish(&r), HRE_OK);
+    ck_assert_uint_eq(hre__reader_remaining(&r), 0);
+    ck_assert_int_eq(hre__reader_finish(&r), HRE_OK);
 }
 END_TEST
 
 START_TEST(test_reader_truncation_poisons)
 {
     static const uint8_t in[] = {1, 2, 3};
-    hre_reader r;
+    hre__reader r;
     uint32_t v = 77;
     uint8_t b = 9;
-    hre_reader_init(&r, in, sizeof in);
-    ck_assert_int_eq(hre_reader_u32(&r, &v), HRE_EDECODE);
+    hre__reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre__reader_u32(&r, &v), HRE_EDECODE);
     ck_assert_uint_eq(v, 0);
     /* poisoned: even a read that would fit now fails */
-    ck_assert_int_eq(hre_reader_u8(&r, &b), HRE_EDECODE);
+    ck_assert_int_eq(hre__reader_u8(&r, &b), HRE_EDECODE);
     ck_assert_uint_eq(b, 0);
-    ck_assert_uint_eq(hre_reader_remaining(&r), 0);
-    ck_assert_int_eq(hre_reader_finish(&r), HRE_EDECODE);
+    ck_assert_uint_eq(hre__reader_remaining(&r), 0);
+    ck_assert_int_eq(hre__reader_finish(&r), HRE_EDECODE);
 }
 END_TEST
 
 START_TEST(test_reader_trailing_bytes)
 {
     static const uint8_t in[] = {1, 2};
-    hre_reader r;
+    hre__reader r;
     uint8_t b;
-    hre_reader_init(&r, in, sizeof in);
-    ck_assert_int_eq(hre_reader_u8(&r, &b), HRE_OK);
-    ck_assert_int_eq(hre_reader_finish(&r), HRE_EDECODE);
+    hre__reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre__reader_u8(&r, &b), HRE_OK);
+    ck_assert_int_eq(hre__reader_finish(&r), HRE_EDECODE);
     ck_assert_ptr_nonnull(strstr(hre_error_detail(), "trailing"));
 }
 END_TEST
@@ -115,20 +117,20 @@ END_TEST
 START_TEST(test_reader_bytes_and_borrow)
 {
     static const uint8_t in[] = {1, 2, 3, 4, 5};
-    hre_reader r;
+    hre__reader r;
     uint8_t out[3];
     const uint8_t *p;
-    hre_reader_init(&r, in, sizeof in);
-    ck_assert_int_eq(hre_reader_bytes(&r, out, 3), HRE_OK);
+    hre__reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre__reader_bytes(&r, out, 3), HRE_OK);
     ck_assert_mem_eq(out, in, 3);
-    ck_assert_int_eq(hre_reader_borrow(&r, &p, 2), HRE_OK);
+    ck_assert_int_eq(hre__reader_borrow(&r, &p, 2), HRE_OK);
     ck_assert_ptr_eq(p, in + 3);
-    ck_assert_int_eq(hre_reader_borrow(&r, &p, 1), HRE_EDECODE);
+    ck_assert_int_eq(hre__reader_borrow(&r, &p, 1), HRE_EDECODE);
     ck_assert_ptr_null(p);
     /* a huge length must not wrap around the bounds check */
-    hre_reader_init(&r, in, sizeof in);
-    ck_assert_int_eq(hre_reader_u8(&r, NULL), HRE_OK);
-    ck_assert_int_eq(hre_reader_bytes(&r, NULL, SIZE_MAX), HRE_EDECODE);
+    hre__reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre__reader_u8(&r, NULL), HRE_OK);
+    ck_assert_int_eq(hre__reader_bytes(&r, NULL, SIZE_MAX), HRE_EDECODE);
 }
 END_TEST
 
@@ -160,15 +162,15 @@ START_TEST(test_compact_decode_cases)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t buf[16];
         size_t n = hre_t_unhex(buf, sizeof buf, cases[i].hex);
-        hre_reader r;
+        hre__reader r;
         uint64_t v = 99;
-        hre_reader_init(&r, buf, n);
-        int rc = hre_reader_compact(&r, &v, UINT64_MAX);
+        hre__reader_init(&r, buf, n);
+        int rc = hre__reader_compact(&r, &v, UINT64_MAX);
         ck_assert_msg(rc == cases[i].rc, "case %s: rc %d, want %d", cases[i].hex, rc, cases[i].rc);
         if (rc == HRE_OK) {
             ck_assert(v == cases[i].value);
-            ck_assert_int_eq(hre_reader_finish(&r), HRE_OK);
-            ck_assert_uint_eq(hre_compact_size_len(v), n);
+            ck_assert_int_eq(hre__reader_finish(&r), HRE_OK);
+            ck_assert_uint_eq(hre__compact_size_len(v), n);
         } else {
             ck_assert(v == 0);
         }
@@ -179,12 +181,12 @@ END_TEST
 START_TEST(test_compact_limit)
 {
     static const uint8_t in[] = {0xfd, 0x00, 0x01};   /* 256 */
-    hre_reader r;
+    hre__reader r;
     uint64_t v;
-    hre_reader_init(&r, in, sizeof in);
-    ck_assert_int_eq(hre_reader_compact(&r, &v, 255), HRE_ELIMIT);
-    hre_reader_init(&r, in, sizeof in);
-    ck_assert_int_eq(hre_reader_compact(&r, &v, 256), HRE_OK);
+    hre__reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre__reader_compact(&r, &v, 255), HRE_ELIMIT);
+    hre__reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre__reader_compact(&r, &v, 256), HRE_OK);
     ck_assert(v == 256);
 }
 END_TEST
@@ -194,18 +196,18 @@ START_TEST(test_compact_random_roundtrip)
     for (int i = 0; i < 20000; i++) {
         uint64_t v = hre_t_rand();
         uint8_t buf[9];
-        hre_writer w;
-        hre_reader r;
+        hre__writer w;
+        hre__reader r;
         size_t len;
         uint64_t back;
         v >>= hre_t_rand_below(64);            /* spread over every size class */
-        hre_writer_init(&w, buf, sizeof buf);
-        hre_writer_compact(&w, v);
-        ck_assert_int_eq(hre_writer_finish(&w, &len), HRE_OK);
-        ck_assert_uint_eq(len, hre_compact_size_len(v));
-        hre_reader_init(&r, buf, len);
-        ck_assert_int_eq(hre_reader_compact(&r, &back, UINT64_MAX), HRE_OK);
-        ck_assert_int_eq(hre_reader_finish(&r), HRE_OK);
+        hre__writer_init(&w, buf, sizeof buf);
+        hre__writer_compact(&w, v);
+        ck_assert_int_eq(hre__writer_finish(&w, &len), HRE_OK);
+        ck_assert_uint_eq(len, hre__compact_size_len(v));
+        hre__reader_init(&r, buf, len);
+        ck_assert_int_eq(hre__reader_compact(&r, &back, UINT64_MAX), HRE_OK);
+        ck_assert_int_eq(hre__reader_finish(&r), HRE_OK);
         ck_assert_msg(back == v, "seed %llu: %llu != %llu", (unsigned long long)hre_t_seed(),
                       (unsigned long long)back, (unsigned long long)v);
     }
@@ -215,29 +217,29 @@ END_TEST
 START_TEST(test_writer_counts_and_bufsize)
 {
     uint8_t buf[6];
-    hre_writer w;
+    hre__writer w;
     size_t len = 0;
     /* counting mode */
-    hre_writer_init(&w, NULL, 0);
-    hre_writer_u32(&w, 1);
-    hre_writer_compact(&w, 300);
-    hre_writer_bytes(&w, "abc", 3);
-    ck_assert_int_eq(hre_writer_finish(&w, &len), HRE_EBUFSIZE);
+    hre__writer_init(&w, NULL, 0);
+    hre__writer_u32(&w, 1);
+    hre__writer_compact(&w, 300);
+    hre__writer_bytes(&w, "abc", 3);
+    ck_assert_int_eq(hre__writer_finish(&w, &len), HRE_EBUFSIZE);
     ck_assert_uint_eq(len, 4 + 3 + 3);
     /* too small: nothing past cap is written, needed size reported */
     memset(buf, 0xaa, sizeof buf);
-    hre_writer_init(&w, buf, 5);
-    hre_writer_u32(&w, 0x04030201u);
-    hre_writer_u16(&w, 0x0605);
-    ck_assert_int_eq(hre_writer_finish(&w, &len), HRE_EBUFSIZE);
+    hre__writer_init(&w, buf, 5);
+    hre__writer_u32(&w, 0x04030201u);
+    hre__writer_u16(&w, 0x0605);
+    ck_assert_int_eq(hre__writer_finish(&w, &len), HRE_EBUFSIZE);
     ck_assert_uint_eq(len, 6);
     ck_assert_uint_eq(buf[4], 0xaa);
     ck_assert_uint_eq(buf[5], 0xaa);
     /* exact fit */
-    hre_writer_init(&w, buf, 6);
-    hre_writer_u32(&w, 0x04030201u);
-    hre_writer_u16(&w, 0x0605);
-    ck_assert_int_eq(hre_writer_finish(&w, &len), HRE_OK);
+    hre__writer_init(&w, buf, 6);
+    hre__writer_u32(&w, 0x04030201u);
+    hre__writer_u16(&w, 0x0605);
+    ck_assert_int_eq(hre__writer_finish(&w, &len), HRE_OK);
     static const uint8_t want[] = {1, 2, 3, 4, 5, 6};
     ck_assert_mem_eq(buf, want, 6);
 }
@@ -246,14 +248,15 @@ END_TEST
 START_TEST(test_writer_u64_le)
 {
     uint8_t buf[8];
-    hre_writer w;
-    hre_writer_init(&w, buf, sizeof buf);
-    hre_writer_u64(&w, 0x0807060504030201ULL);
-    ck_assert_int_eq(hre_writer_finish(&w, NULL), HRE_OK);
+    hre__writer w;
+    hre__writer_init(&w, buf, sizeof buf);
+    hre__writer_u64(&w, 0x0807060504030201ULL);
+    ck_assert_int_eq(hre__writer_finish(&w, NULL), HRE_OK);
     static const uint8_t want[] = {1, 2, 3, 4, 5, 6, 7, 8};
     ck_assert_mem_eq(buf, want, 8);
 }
 END_TEST
+#endif
 
 START_TEST(test_hex)
 {
@@ -343,6 +346,7 @@ Suite *hre_suite_core(void)
     tcase_add_test(tc, test_error_codes_stable);
     tcase_add_test(tc, test_error_detail_thread_local);
     tcase_add_test(tc, test_version);
+#ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_reader_integers);
     tcase_add_test(tc, test_reader_truncation_poisons);
     tcase_add_test(tc, test_reader_trailing_bytes);
@@ -352,6 +356,7 @@ Suite *hre_suite_core(void)
     tcase_add_test(tc, test_compact_random_roundtrip);
     tcase_add_test(tc, test_writer_counts_and_bufsize);
     tcase_add_test(tc, test_writer_u64_le);
+#endif
     tcase_add_test(tc, test_hex);
     tcase_add_test(tc, test_hex_random_roundtrip);
     tcase_add_test(tc, test_wipe);

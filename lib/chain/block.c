@@ -22,7 +22,7 @@ struct hre_block {
 /* Encoded size of a block with n txs whose (len-prefixed) bodies take body bytes. */
 static uint64_t block_size(uint64_t n, uint64_t body)
 {
-    return HRE_HEADER_LEN + hre_compact_size_len(n) + body;
+    return HRE_HEADER_LEN + hre__compact_size_len(n) + body;
 }
 
 HRE_API int hre_block_limits_init(hre_block_limits *limits, unsigned int version)
@@ -113,7 +113,7 @@ HRE_API int hre_block_add_tx(hre_block *block, const uint8_t *tx, size_t len)
     body = block->size - block_size(block->n, 0);
     if ((uint64_t)len > block->limits.max_block_size)
         return hre__fail(HRE_ELIMIT, "transaction of %zu bytes exceeds the block size cap", len);
-    nsize = block_size(block->n + 1, body + hre_compact_size_len(len) + len);
+    nsize = block_size(block->n + 1, body + hre__compact_size_len(len) + len);
     if (nsize > block->limits.max_block_size)
         return hre__fail(HRE_ELIMIT, "block would be %llu bytes, over the cap of %llu",
                          (unsigned long long)nsize, (unsigned long long)block->limits.max_block_size);
@@ -160,27 +160,27 @@ HRE_API size_t hre_block_size(const hre_block *block)
 
 HRE_API int hre_block_encode(uint8_t *out, size_t *len, const hre_block *block)
 {
-    hre_writer w;
+    hre__writer w;
     uint8_t hdr[HRE_HEADER_LEN];
     if (!block || !len) return hre__fail(HRE_EINVAL, "hre_block_encode: NULL argument");
     if (!out || *len < block->size) {
         *len = (size_t)block->size;
         return hre__fail(HRE_EBUFSIZE, "block encoding needs %llu bytes", (unsigned long long)block->size);
     }
-    hre_writer_init(&w, out, *len);
+    hre__writer_init(&w, out, *len);
     hre_header_encode(hdr, &block->header);
-    hre_writer_bytes(&w, hdr, sizeof hdr);
-    hre_writer_compact(&w, block->n);
+    hre__writer_bytes(&w, hdr, sizeof hdr);
+    hre__writer_compact(&w, block->n);
     for (size_t i = 0; i < block->n; i++) {
-        hre_writer_compact(&w, block->txs[i].len);
-        hre_writer_bytes(&w, block->txs[i].data, block->txs[i].len);
+        hre__writer_compact(&w, block->txs[i].len);
+        hre__writer_bytes(&w, block->txs[i].data, block->txs[i].len);
     }
-    return hre_writer_finish(&w, len);
+    return hre__writer_finish(&w, len);
 }
 
 HRE_API int hre_block_decode(hre_block **out, const uint8_t *in, size_t len, const hre_block_limits *limits)
 {
-    hre_reader r;
+    hre__reader r;
     hre_block_limits lim;
     hre_block *b = NULL;
     const uint8_t *hdr;
@@ -194,18 +194,18 @@ HRE_API int hre_block_decode(hre_block **out, const uint8_t *in, size_t len, con
     if ((uint64_t)len > lim.max_block_size)
         return hre__fail(HRE_ELIMIT, "block of %zu bytes exceeds the cap of %llu", len,
                          (unsigned long long)lim.max_block_size);
-    hre_reader_init(&r, in, len);
-    if (hre_reader_borrow(&r, &hdr, HRE_HEADER_LEN) != HRE_OK)
+    hre__reader_init(&r, in, len);
+    if (hre__reader_borrow(&r, &hdr, HRE_HEADER_LEN) != HRE_OK)
         return hre__fail(HRE_EDECODE, "block truncated inside its header (%zu bytes)", len);
-    rc = hre_reader_compact(&r, &count, UINT64_MAX);
+    rc = hre__reader_compact(&r, &count, UINT64_MAX);
     if (rc != HRE_OK) return hre__fail(HRE_EDECODE, "block transaction count is truncated or non-minimal");
     if (count > lim.max_tx_count)
         return hre__fail(HRE_ELIMIT, "block claims %llu transactions, over the cap of %llu",
                          (unsigned long long)count, (unsigned long long)lim.max_tx_count);
     /* every transaction takes at least its one-byte length prefix */
-    if (count > hre_reader_remaining(&r))
+    if (count > hre__reader_remaining(&r))
         return hre__fail(HRE_EDECODE, "block claims %llu transactions in %zu bytes",
-                         (unsigned long long)count, hre_reader_remaining(&r));
+                         (unsigned long long)count, hre__reader_remaining(&r));
     if ((rc = hre_block_new(&b, NULL, &lim)) != HRE_OK) return rc;
     (void)hre_header_decode(&b->header, hdr, HRE_HEADER_LEN);
     if ((rc = reserve(b, (size_t)count)) != HRE_OK) goto fail;
@@ -213,14 +213,14 @@ HRE_API int hre_block_decode(hre_block **out, const uint8_t *in, size_t len, con
         uint64_t tlen;
         const uint8_t *p;
         uint8_t *copy;
-        if (hre_reader_compact(&r, &tlen, UINT64_MAX) != HRE_OK) {
+        if (hre__reader_compact(&r, &tlen, UINT64_MAX) != HRE_OK) {
             rc = hre__fail(HRE_EDECODE, "transaction %llu: length truncated or non-minimal",
                            (unsigned long long)i);
             goto fail;
         }
-        if (tlen > hre_reader_remaining(&r)) {
+        if (tlen > hre__reader_remaining(&r)) {
             rc = hre__fail(HRE_EDECODE, "transaction %llu: %llu bytes claimed, %zu left",
-                           (unsigned long long)i, (unsigned long long)tlen, hre_reader_remaining(&r));
+                           (unsigned long long)i, (unsigned long long)tlen, hre__reader_remaining(&r));
             goto fail;
         }
         if (tlen == AMBIGUOUS_TX_LEN) {
@@ -228,7 +228,7 @@ HRE_API int hre_block_decode(hre_block **out, const uint8_t *in, size_t len, con
                            (unsigned long long)i);
             goto fail;
         }
-        (void)hre_reader_borrow(&r, &p, (size_t)tlen);
+        (void)hre__reader_borrow(&r, &p, (size_t)tlen);
         copy = hre__malloc(tlen ? (size_t)tlen : 1);
         if (!copy) {
             rc = hre__fail(HRE_ENOMEM, "out of memory copying transaction %llu", (unsigned long long)i);
@@ -239,8 +239,8 @@ HRE_API int hre_block_decode(hre_block **out, const uint8_t *in, size_t len, con
         b->txs[b->n].len = (size_t)tlen;
         b->n++;
     }
-    if (hre_reader_remaining(&r) != 0) {
-        rc = hre__fail(HRE_EDECODE, "%zu trailing bytes after the block", hre_reader_remaining(&r));
+    if (hre__reader_remaining(&r) != 0) {
+        rc = hre__fail(HRE_EDECODE, "%zu trailing bytes after the block", hre__reader_remaining(&r));
         goto fail;
     }
     b->size = len;

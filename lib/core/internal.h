@@ -1,7 +1,6 @@
 /*
  * Internal (non-exported) core helpers shared by every layer of libhre.
- * Names follow hre__<name> (double underscore): never part of the ABI.
- */
+ * Names follow hre__<name> (double underscore): never part of the ABI. */
 #ifndef HRE_CORE_INTERNAL_H
 #define HRE_CORE_INTERNAL_H
 
@@ -79,6 +78,86 @@ static inline void hre__put_be32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Bounded byte reader and writer (canonical encoding)                       */
+/* ------------------------------------------------------------------------ */
+/*
+ * All multi-byte integers are little-endian. Lengths and counts use Bitcoin's
+ * CompactSize: < 0xfd in one byte, else 0xfd + u16, 0xfe + u32, 0xff + u64.
+ * The reader rejects non-minimal CompactSize encodings and never reads past
+ * the end of its buffer. On any failure the reader is "poisoned": every later
+ * read fails too, so a decoder may check once at the end.
+ *
+ * Both structs are value types the caller keeps (e.g. on the stack). They
+ * are internal (never exported, not part of the ABI): the library's decoders
+ * and encoders, the white-box tests and the fuzz targets use them. */
+typedef struct hre__reader {
+    const uint8_t *data;   /* start of input */
+    size_t len;            /* total input length */
+    size_t pos;            /* bytes consumed */
+    int err;               /* first error (HRE_OK while healthy) */
+} hre__reader;
+
+typedef struct hre__writer {
+    uint8_t *buf;          /* output buffer; may be NULL when cap == 0 */
+    size_t cap;            /* capacity of buf */
+    size_t len;            /* bytes the encoding needs so far (may exceed cap) */
+} hre__writer;
+
+/** Start reading len bytes at data. data may be NULL only if len == 0.
+ *  Thread safety: the reader is not shared; data must stay valid while read. */
+void hre__reader_init(hre__reader *r, const void *data, size_t len);
+
+/** Read one little-endian integer into *out.
+ *  Returns: HRE_OK; HRE_EDECODE if too few bytes remain (the reader is then
+ *           poisoned and *out is set to 0). */
+int hre__reader_u8(hre__reader *r, uint8_t *out);
+int hre__reader_u16(hre__reader *r, uint16_t *out);
+int hre__reader_u32(hre__reader *r, uint32_t *out);
+int hre__reader_u64(hre__reader *r, uint64_t *out);
+
+/** Copy the next n bytes into out (out may be NULL to skip them).
+ *  Returns: HRE_OK; HRE_EDECODE on a short input. */
+int hre__reader_bytes(hre__reader *r, void *out, size_t n);
+
+/** Borrow a pointer to the next n bytes and advance past them.
+ *  Out: *out points into the reader's input (not copied).
+ *  Returns: HRE_OK; HRE_EDECODE on a short input (*out = NULL). */
+int hre__reader_borrow(hre__reader *r, const uint8_t **out, size_t n);
+
+/** Read a CompactSize value and check it against max.
+ *  Returns: HRE_OK; HRE_EDECODE on a short or non-minimal encoding;
+ *           HRE_ELIMIT if the value exceeds max. The reader is poisoned on error. */
+int hre__reader_compact(hre__reader *r, uint64_t *out, uint64_t max);
+
+/** Bytes not yet consumed (0 once poisoned). */
+size_t hre__reader_remaining(const hre__reader *r);
+
+/** Finish decoding: the input must be fully consumed and no read may have failed.
+ *  Returns: HRE_OK; the first recorded error; or HRE_EDECODE for trailing bytes. */
+int hre__reader_finish(const hre__reader *r);
+
+/** Start writing into buf (capacity cap). With buf == NULL and cap == 0 the
+ *  writer only counts, which gives the encoded size. */
+void hre__writer_init(hre__writer *w, void *buf, size_t cap);
+
+/** Append one little-endian integer, bytes, or a minimal CompactSize. Writes
+ *  past cap are counted but not stored, so the caller learns the needed size. */
+void hre__writer_u8(hre__writer *w, uint8_t v);
+void hre__writer_u16(hre__writer *w, uint16_t v);
+void hre__writer_u32(hre__writer *w, uint32_t v);
+void hre__writer_u64(hre__writer *w, uint64_t v);
+void hre__writer_bytes(hre__writer *w, const void *data, size_t n);
+void hre__writer_compact(hre__writer *w, uint64_t v);
+
+/** Number of bytes a CompactSize encoding of v takes (1, 3, 5 or 9). */
+size_t hre__compact_size_len(uint64_t v);
+
+/** Finish writing.
+ *  Out: *len (may be NULL) = bytes the encoding needs.
+ *  Returns: HRE_OK if everything fit; HRE_EBUFSIZE otherwise. */
+int hre__writer_finish(const hre__writer *w, size_t *len);
 
 /* Argument check helper: returns HRE_EINVAL with a detail naming the argument. */
 #define HRE__CHECK_ARG(cond) \

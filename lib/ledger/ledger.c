@@ -197,7 +197,7 @@ out:
 int hre_ledger__check_bytes(hre_ledger *l, const uint8_t *b, size_t len, hre_block **out,
                             uint8_t hash[32], uint8_t (**txids)[32], hre_ledger_status *st)
 {
-    hre_reader r;
+    hre__reader r;
     uint64_t count;
     int rc;
 
@@ -209,8 +209,8 @@ int hre_ledger__check_bytes(hre_ledger *l, const uint8_t *b, size_t len, hre_blo
                    (unsigned long long)l->limits.max_block_size);
     if (len < HRE_HEADER_LEN + 1)
         return REJ(st, HRE_LEDGER_REJECT_DECODE, HRE_EDECODE, "block: %zu bytes, too short", len);
-    hre_reader_init(&r, b + HRE_HEADER_LEN, len - HRE_HEADER_LEN);
-    if (hre_reader_compact(&r, &count, UINT64_MAX) != HRE_OK)
+    hre__reader_init(&r, b + HRE_HEADER_LEN, len - HRE_HEADER_LEN);
+    if (hre__reader_compact(&r, &count, UINT64_MAX) != HRE_OK)
         return REJ(st, HRE_LEDGER_REJECT_DECODE, HRE_EDECODE, "block: bad transaction count");
     if (count > l->limits.max_tx_count)
         return REJ(st, HRE_LEDGER_REJECT_TX_COUNT, HRE_ELIMIT,
@@ -969,27 +969,27 @@ int hre_ledger__rebuild_state(hre_ledger *l, uint64_t h, int full, uint64_t *bad
 
 static int fingerprint(hre_ledger *l)
 {
-    hre_writer w;
+    hre__writer w;
     uint8_t buf[512];
     size_t n;
-    hre_writer_init(&w, buf, sizeof buf);
-    hre_writer_bytes(&w, "HRE-LEDGER-PARAMS-v1", 20);
-    hre_writer_u32(&w, l->params.version);
+    hre__writer_init(&w, buf, sizeof buf);
+    hre__writer_bytes(&w, "HRE-LEDGER-PARAMS-v1", 20);
+    hre__writer_u32(&w, l->params.version);
     {
         uint8_t h[80];
         hre_header_encode(h, &l->params.genesis);
-        hre_writer_bytes(&w, h, 80);
+        hre__writer_bytes(&w, h, 80);
     }
-    hre_writer_u32(&w, l->params.retarget_interval);
-    hre_writer_bytes(&w, l->params.pow_limit, 32);
-    hre_writer_u64(&w, (uint64_t)l->params.target_spacing);
-    hre_writer_u64(&w, l->params.max_block_size);
-    hre_writer_u64(&w, l->params.max_tx_count);
-    hre_writer_bytes(&w, l->authority_key, 34);
+    hre__writer_u32(&w, l->params.retarget_interval);
+    hre__writer_bytes(&w, l->params.pow_limit, 32);
+    hre__writer_u64(&w, (uint64_t)l->params.target_spacing);
+    hre__writer_u64(&w, l->params.max_block_size);
+    hre__writer_u64(&w, l->params.max_tx_count);
+    hre__writer_bytes(&w, l->authority_key, 34);
     n = l->has_org_name ? strlen(l->org_name) : 0;
-    hre_writer_u8(&w, (uint8_t)n);
-    hre_writer_bytes(&w, l->org_name, n);
-    if (hre_writer_finish(&w, &n) != HRE_OK)
+    hre__writer_u8(&w, (uint8_t)n);
+    hre__writer_bytes(&w, l->org_name, n);
+    if (hre__writer_finish(&w, &n) != HRE_OK)
         return hre__fail(HRE_EINVAL, "ledger: params too long");
     return hre_sha256(l->fingerprint, buf, n);
 }

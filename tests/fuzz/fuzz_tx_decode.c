@@ -16,6 +16,8 @@
 
 #include <hre/hre.h>
 
+#include "core/internal.h"   /* hre__compact_size_len */
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_accepted(const hre_tx *tx, const uint8_t *data, size_t size)
@@ -48,7 +50,7 @@ static void check_accepted(const hre_tx *tx, const uint8_t *data, size_t size)
     if (memcmp(hre_tx_sender(tx), data + 35, HRE_PUBKEY_ENCODED_LEN) != 0) abort();
     if (memcmp(hre_tx_signature(tx), data + size - HRE_SIG_LEN, HRE_SIG_LEN) != 0) abort();
     payload = hre_tx_payload(tx, &plen);
-    if (plen > HRE_TX_MAX_PAYLOAD || size != HRE_TX_FIXED_LEN + hre_compact_size_len(plen) + plen) abort();
+    if (plen > HRE_TX_MAX_PAYLOAD || size != HRE_TX_FIXED_LEN + hre__compact_size_len(plen) + plen) abort();
     if (plen && memcmp(payload, data + size - HRE_SIG_LEN - plen, plen) != 0) abort();
 
     rc = hre_tx_verify(tx, hre_tx_network_id(tx), NULL);

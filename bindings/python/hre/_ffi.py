@@ -27,11 +27,6 @@ class HreHeader(ctypes.Structure):
                 ("time", c_u32), ("bits", c_u32), ("nonce", c_u32)]
 
 
-class HreReader(ctypes.Structure):
-    _c_name_ = "hre_reader"
-    _fields_ = [("data", u8p), ("len", c_size_t), ("pos", c_size_t), ("err", c_int)]
-
-
 # --------------------------------------------------------------------------
 # Every ctypes.Structure below names its C typedef in _c_name_;
 # tests/python/test_bindings.py compares field names, order, kinds, sizes and
