@@ -61,8 +61,8 @@ static uint64_t rnd(void)
 static void enc_key(uint8_t out[34], const hre_key *k)
 {
     hre_pubkey *pk = NULL;
-    CK(hre_key_pubkey(&pk, k));
-    CK(hre_pubkey_encode(out, pk));
+    CK(hre_key_pubkey(k, &pk));
+    CK(hre_pubkey_serialize_wire(pk, out));
     hre_pubkey_free(pk);
 }
 

@@ -78,8 +78,8 @@ typedef struct netw {
 static void wire(hre_key *k, uint8_t out[34])
 {
     hre_pubkey *pk = NULL;
-    TRY("pubkey", hre_key_pubkey(&pk, k));
-    TRY("encode", hre_pubkey_encode(out, pk));
+    TRY("pubkey", hre_key_pubkey(k, &pk));
+    TRY("encode", hre_pubkey_serialize_wire(pk, out));
     hre_pubkey_free(pk);
 }
 

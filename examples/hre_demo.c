@@ -120,8 +120,8 @@ static void actor_new(actor *a, const char *name)
     memset(a, 0, sizeof *a);
     a->name = name;
     TRY("key generate", hre_key_generate(&a->key, HRE_CURVE_P256));
-    TRY("key pubkey", hre_key_pubkey(&pk, a->key));
-    TRY("pubkey encode", hre_pubkey_encode(a->wire, pk));
+    TRY("key pubkey", hre_key_pubkey(a->key, &pk));
+    TRY("pubkey encode", hre_pubkey_serialize_wire(pk, a->wire));
     hre_pubkey_free(pk);
     TRY("address", hre_contract_address(a->addr, a->wire));
 }

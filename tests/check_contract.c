@@ -62,8 +62,8 @@ static hre_key *genkey(void)
 static void keyenc(uint8_t out[34], const hre_key *k)
 {
     hre_pubkey *pk = NULL;
-    ck_assert_int_eq(hre_key_pubkey(&pk, k), HRE_OK);
-    ck_assert_int_eq(hre_pubkey_encode(out, pk), HRE_OK);
+    ck_assert_int_eq(hre_key_pubkey(k, &pk), HRE_OK);
+    ck_assert_int_eq(hre_pubkey_serialize_wire(pk, out), HRE_OK);
     hre_pubkey_free(pk);
 }
 

@@ -41,8 +41,8 @@ typedef struct net {
 static void key_wire(hre_key *k, uint8_t wire[34])
 {
     hre_pubkey *pk = NULL;
-    ck_assert_int_eq(hre_key_pubkey(&pk, k), HRE_OK);
-    ck_assert_int_eq(hre_pubkey_encode(wire, pk), HRE_OK);
+    ck_assert_int_eq(hre_key_pubkey(k, &pk), HRE_OK);
+    ck_assert_int_eq(hre_pubkey_serialize_wire(pk, wire), HRE_OK);
     hre_pubkey_free(pk);
 }
 

@@ -67,7 +67,7 @@ HRE_API int hre_hkdf_sha256(uint8_t *out, size_t outlen,
 /** Constant-time comparison of two len-byte buffers (for MACs and tags).
  *  Returns: 1 if equal, 0 otherwise. The time taken depends only on len.
  *  Since: 1.0 */
-HRE_API int hre_ct_equal(const void *a, const void *b, size_t len);
+HRE_API int hre_ct_equal(const void *a, const void *b, size_t len) HRE_WARN_UNUSED_RESULT;
 
 /** Fill out with len cryptographically secure random bytes from OpenSSL's DRBG.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_ECRYPTO (out wiped).

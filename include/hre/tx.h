@@ -65,7 +65,7 @@ HRE_API int hre_tx_encode(uint8_t *out, size_t *outlen, const hre_tx *tx);
  *  non-minimal length, oversize payload, out-of-range or high-S signature and
  *  trailing bytes are all rejected with HRE_EDECODE (or HRE_ELIMIT for size)
  *  and a specific detail message. The signature itself is NOT verified here.
- *  The sender point is validated with the key layer (hre_pubkey_decode). The
+ *  The sender point is validated with the key layer (hre_pubkey_parse_wire). The
  *  sighash and txid are computed once here and cached in the transaction.
  *  Out: *out: new transaction owned by the caller (NULL on failure).
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EDECODE; HRE_ELIMIT; HRE_ENOMEM.

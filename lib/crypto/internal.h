@@ -27,7 +27,7 @@ const uint8_t *hre_key__half_order(hre_curve curve);
 int hre_key__scalar_in_range(const uint8_t x[32], hre_curve curve);
 /* 1 if r and s are in range and s <= n/2, else 0. */
 int hre_key__sig_is_canonical(const uint8_t sig[64], hre_curve curve);
-/* Strict DER structure (see hre_sig_from_der) without the range check on r
+/* Strict DER structure (see hre_sig_parse_der) without the range check on r
  * and s beyond "positive, at most 32 bytes". Returns HRE_OK or HRE_EDECODE
  * (sig zeroed); sets no detail message (callers do). */
 int hre_key__der_decode(uint8_t sig[64], const uint8_t *der, size_t len);

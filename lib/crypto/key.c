@@ -251,7 +251,7 @@ HRE_API int hre_pubkey_parse(hre_pubkey **out, hre_curve curve, const uint8_t *s
     return pubkey_parse(out, curve, sec1, len);
 }
 
-HRE_API int hre_pubkey_serialize(uint8_t *out, size_t *outlen, const hre_pubkey *pk, int compressed)
+HRE_API int hre_pubkey_serialize(const hre_pubkey *pk, uint8_t *out, size_t *outlen, int compressed)
 {
     size_t need;
     if (!outlen || !pk || (!out && *outlen))
@@ -266,22 +266,22 @@ HRE_API int hre_pubkey_serialize(uint8_t *out, size_t *outlen, const hre_pubkey 
     return HRE_OK;
 }
 
-HRE_API int hre_pubkey_encode(uint8_t out[34], const hre_pubkey *pk)
+HRE_API int hre_pubkey_serialize_wire(const hre_pubkey *pk, uint8_t out[34])
 {
-    if (!out) return hre__fail(HRE_EINVAL, "hre_pubkey_encode: NULL out");
+    if (!out) return hre__fail(HRE_EINVAL, "hre_pubkey_serialize_wire: NULL out");
     if (!pk) {
         memset(out, 0, HRE_PUBKEY_ENCODED_LEN);
-        return hre__fail(HRE_EINVAL, "hre_pubkey_encode: NULL key");
+        return hre__fail(HRE_EINVAL, "hre_pubkey_serialize_wire: NULL key");
     }
     memcpy(out, pk->wire, HRE_PUBKEY_ENCODED_LEN);
     return HRE_OK;
 }
 
-HRE_API int hre_pubkey_decode(hre_pubkey **out, const uint8_t in[34])
+HRE_API int hre_pubkey_parse_wire(hre_pubkey **out, const uint8_t in[34])
 {
-    if (!out) return hre__fail(HRE_EINVAL, "hre_pubkey_decode: NULL out");
+    if (!out) return hre__fail(HRE_EINVAL, "hre_pubkey_parse_wire: NULL out");
     *out = NULL;
-    if (!in) return hre__fail(HRE_EINVAL, "hre_pubkey_decode: NULL input");
+    if (!in) return hre__fail(HRE_EINVAL, "hre_pubkey_parse_wire: NULL input");
     if (!group_name((hre_curve)in[0]))
         return hre__fail(HRE_EDECODE, "encoded public key: unknown curve id %u", in[0]);
     if (in[1] != 0x02 && in[1] != 0x03)
@@ -324,7 +324,7 @@ const uint8_t *hre_key__pubkey_wire(const hre_pubkey *pk)
 /* Verification                                                              */
 /* ------------------------------------------------------------------------ */
 
-HRE_API int hre_verify(const hre_pubkey *pk, const uint8_t digest[32], const uint8_t sig[64])
+HRE_API int hre_pubkey_verify(const hre_pubkey *pk, const uint8_t digest[32], const uint8_t sig[64])
 {
     hre_pubkey *m = (hre_pubkey *)pk;   /* only the context pool is touched */
     uint8_t der[HRE_SIG_DER_MAX];
@@ -332,7 +332,7 @@ HRE_API int hre_verify(const hre_pubkey *pk, const uint8_t digest[32], const uin
     EVP_PKEY_CTX *ctx;
     int r;
 
-    if (!pk || !digest || !sig) return hre__fail(HRE_EINVAL, "hre_verify: NULL argument");
+    if (!pk || !digest || !sig) return hre__fail(HRE_EINVAL, "hre_pubkey_verify: NULL argument");
     if (!hre_key__scalar_in_range(sig, pk->curve) || !hre_key__scalar_in_range(sig + 32, pk->curve))
         return hre__fail(HRE_EVERIFY, "signature: r or s outside [1, n-1]");
     if (!hre_key__sig_is_canonical(sig, pk->curve))
@@ -344,12 +344,12 @@ HRE_API int hre_verify(const hre_pubkey *pk, const uint8_t digest[32], const uin
         ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk->pkey, NULL);
         if (!ctx) {
             ERR_clear_error();
-            return hre__fail(HRE_ENOMEM, "hre_verify: cannot allocate an EVP_PKEY_CTX");
+            return hre__fail(HRE_ENOMEM, "hre_pubkey_verify: cannot allocate an EVP_PKEY_CTX");
         }
         if (EVP_PKEY_verify_init(ctx) <= 0) {
             EVP_PKEY_CTX_free(ctx);
             ERR_clear_error();
-            return hre__fail(HRE_ECRYPTO, "hre_verify: EVP_PKEY_verify_init failed");
+            return hre__fail(HRE_ECRYPTO, "hre_pubkey_verify: EVP_PKEY_verify_init failed");
         }
     }
     r = EVP_PKEY_verify(ctx, der, derlen, digest, 32);
@@ -440,7 +440,7 @@ HRE_API hre_curve hre_key_curve(const hre_key *key)
     return key ? key->curve : (hre_curve)0;
 }
 
-HRE_API int hre_key_pubkey(hre_pubkey **out, const hre_key *key)
+HRE_API int hre_key_pubkey(const hre_key *key, hre_pubkey **out)
 {
     if (!out) return hre__fail(HRE_EINVAL, "hre_key_pubkey: NULL out");
     *out = NULL;
@@ -449,7 +449,7 @@ HRE_API int hre_key_pubkey(hre_pubkey **out, const hre_key *key)
     return HRE_OK;
 }
 
-HRE_API int hre_sign(uint8_t sig[64], const hre_key *key, const uint8_t digest[32])
+HRE_API int hre_key_sign(const hre_key *key, uint8_t sig[64], const uint8_t digest[32])
 {
     hre_key *m = (hre_key *)key;   /* only the context pool is touched */
     uint8_t der[80];
@@ -457,21 +457,21 @@ HRE_API int hre_sign(uint8_t sig[64], const hre_key *key, const uint8_t digest[3
     EVP_PKEY_CTX *ctx;
     int r;
 
-    if (!sig) return hre__fail(HRE_EINVAL, "hre_sign: NULL sig");
+    if (!sig) return hre__fail(HRE_EINVAL, "hre_key_sign: NULL sig");
     memset(sig, 0, 64);
-    if (!key || !digest) return hre__fail(HRE_EINVAL, "hre_sign: NULL argument");
+    if (!key || !digest) return hre__fail(HRE_EINVAL, "hre_key_sign: NULL argument");
 
     ctx = pool_take(&m->pool);
     if (!ctx) {
         ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
         if (!ctx) {
             ERR_clear_error();
-            return hre__fail(HRE_ECRYPTO, "hre_sign: cannot create an EVP_PKEY_CTX");
+            return hre__fail(HRE_ECRYPTO, "hre_key_sign: cannot create an EVP_PKEY_CTX");
         }
         if (EVP_PKEY_sign_init(ctx) <= 0) {
             EVP_PKEY_CTX_free(ctx);
             ERR_clear_error();
-            return hre__fail(HRE_ECRYPTO, "hre_sign: EVP_PKEY_sign_init failed");
+            return hre__fail(HRE_ECRYPTO, "hre_key_sign: EVP_PKEY_sign_init failed");
         }
     }
     r = EVP_PKEY_sign(ctx, der, &derlen, digest, 32);
@@ -561,7 +561,7 @@ static int check_pbe(const X509_SIG *p8)
     return rc;
 }
 
-HRE_API int hre_key_export_pem(char *out, size_t *outlen, const hre_key *key,
+HRE_API int hre_key_export_pem(const hre_key *key, char *out, size_t *outlen,
                                const char *pass, size_t passlen)
 {
     BIO *bio;

@@ -171,7 +171,7 @@ HRE_API int hre_keycache_get(hre_keycache *cache, hre_pubkey **out, const uint8_
     atomic_fetch_add_explicit(&cache->misses, 1, memory_order_relaxed);
 
     /* Miss: parse without holding the lock. */
-    rc = hre_pubkey_decode(&pk, enc);
+    rc = hre_pubkey_parse_wire(&pk, enc);
     if (rc != HRE_OK) return rc;
     n = hre__calloc(1, sizeof *n);
     if (!n) {
@@ -217,7 +217,6 @@ HRE_API int hre_keycache_get(hre_keycache *cache, hre_pubkey **out, const uint8_
 
 HRE_API void hre_keycache_stats(const hre_keycache *cache, uint64_t *hits, uint64_t *misses)
 {
-    hre_keycache *c = (hre_keycache *)cache;
-    if (hits) *hits = c ? atomic_load_explicit(&c->hits, memory_order_relaxed) : 0;
-    if (misses) *misses = c ? atomic_load_explicit(&c->misses, memory_order_relaxed) : 0;
+    if (hits) *hits = cache ? atomic_load_explicit(&cache->hits, memory_order_relaxed) : 0;
+    if (misses) *misses = cache ? atomic_load_explicit(&cache->misses, memory_order_relaxed) : 0;
 }

@@ -109,16 +109,16 @@ HRE_API int hre_tx_sign(hre_tx *tx, const hre_key *key)
     int rc;
     HRE__CHECK_ARG(tx != NULL);
     HRE__CHECK_ARG(key != NULL);
-    rc = hre_key_pubkey(&pk, key);
+    rc = hre_key_pubkey(key, &pk);
     if (rc != HRE_OK) return rc;
-    rc = hre_pubkey_encode(sender, pk);
+    rc = hre_pubkey_serialize_wire(pk, sender);
     hre_pubkey_free(pk);
     if (rc != HRE_OK) return rc;
     /* Compute everything into locals and commit only on success, so a failed
      * (re-)sign leaves tx exactly as it was. */
     rc = hre_tx__digests(sighash, NULL, tx, sender, NULL);
     if (rc != HRE_OK) return rc;
-    rc = hre_sign(sig, key, sighash);
+    rc = hre_key_sign(key, sig, sighash);
     if (rc != HRE_OK) return rc;
     rc = hre_tx__digests(NULL, txid, tx, sender, sig);
     if (rc != HRE_OK) return rc;
@@ -227,7 +227,7 @@ static int check_signature(const uint8_t sig[HRE_SIG_LEN], hre_curve curve)
 static int check_sender_point(const uint8_t sender[HRE_PUBKEY_ENCODED_LEN], hre_keycache *cache)
 {
     hre_pubkey *pk = NULL;
-    int rc = cache ? hre_keycache_get(cache, &pk, sender) : hre_pubkey_decode(&pk, sender);
+    int rc = cache ? hre_keycache_get(cache, &pk, sender) : hre_pubkey_parse_wire(&pk, sender);
     hre_pubkey_free(pk);
     if (rc == HRE_EDECODE)
         return hre__fail(HRE_EDECODE, "transaction sender key is not a valid point on %s",

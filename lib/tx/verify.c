@@ -24,13 +24,13 @@ HRE_API int hre_tx_verify(const hre_tx *tx, const uint8_t network_id[32], hre_ke
     if (memcmp(tx->network_id, network_id, 32) != 0)
         return hre__fail(HRE_EVERIFY, "transaction is for another network (network id mismatch)");
     /* Warm cache: a lookup and a reference, no parsing. */
-    rc = cache ? hre_keycache_get(cache, &pk, tx->sender) : hre_pubkey_decode(&pk, tx->sender);
+    rc = cache ? hre_keycache_get(cache, &pk, tx->sender) : hre_pubkey_parse_wire(&pk, tx->sender);
     if (HRE__UNLIKELY(rc != HRE_OK)) {
         if (rc == HRE_EDECODE)
             return hre__fail(HRE_EVERIFY, "transaction sender key is not a valid point");
         return rc;
     }
-    rc = hre_verify(pk, tx->sighash, tx->sig);
+    rc = hre_pubkey_verify(pk, tx->sighash, tx->sig);
     hre_pubkey_free(pk);
     if (rc == HRE_EVERIFY)
         return hre__fail(HRE_EVERIFY, "transaction signature does not verify for its sender key");

@@ -155,18 +155,18 @@ class PubKey(_Owned):
             raise ValueError("encoded public key must be 34 bytes")
         p = ctypes.c_void_p()
         b, _ = _buf(enc34)
-        _check(lib.hre_pubkey_decode(ctypes.byref(p), b))
+        _check(lib.hre_pubkey_parse_wire(ctypes.byref(p), b))
         return cls(p)
 
     def serialize(self, compressed=True):
         out = _out(65)
         n = ctypes.c_size_t(65)
-        _check(lib.hre_pubkey_serialize(out, ctypes.byref(n), self._ptr, 1 if compressed else 0))
+        _check(lib.hre_pubkey_serialize(self._ptr, out, ctypes.byref(n), 1 if compressed else 0))
         return bytes(out)[: n.value]
 
     def encode(self):
         out = _out(34)
-        _check(lib.hre_pubkey_encode(out, self._ptr))
+        _check(lib.hre_pubkey_serialize_wire(self._ptr, out))
         return bytes(out)
 
     def verify(self, digest, sig):
@@ -174,7 +174,7 @@ class PubKey(_Owned):
             raise ValueError("digest must be 32 bytes and sig 64 bytes")
         d, _ = _buf(digest)
         s, _ = _buf(sig)
-        rc = lib.hre_verify(self._ptr, d, s)
+        rc = lib.hre_pubkey_verify(self._ptr, d, s)
         if rc == EVERIFY:
             return False
         _check(rc)
@@ -207,11 +207,11 @@ class Key(_Owned):
     def export_pem(self, passphrase=None):
         pw = passphrase.encode() if isinstance(passphrase, str) else passphrase
         n = ctypes.c_size_t(0)
-        rc = lib.hre_key_export_pem(None, ctypes.byref(n), self._ptr, pw, len(pw) if pw else 0)
+        rc = lib.hre_key_export_pem(self._ptr, None, ctypes.byref(n), pw, len(pw) if pw else 0)
         if rc != EBUFSIZE:
             _check(rc)
         buf = ctypes.create_string_buffer(n.value)
-        _check(lib.hre_key_export_pem(buf, ctypes.byref(n), self._ptr, pw, len(pw) if pw else 0))
+        _check(lib.hre_key_export_pem(self._ptr, buf, ctypes.byref(n), pw, len(pw) if pw else 0))
         return buf.value.decode()
 
     @property
@@ -220,7 +220,7 @@ class Key(_Owned):
 
     def pubkey(self):
         p = ctypes.c_void_p()
-        _check(lib.hre_key_pubkey(ctypes.byref(p), self._ptr))
+        _check(lib.hre_key_pubkey(self._ptr, ctypes.byref(p)))
         return PubKey(p)
 
     def sign(self, digest):
@@ -228,7 +228,7 @@ class Key(_Owned):
             raise ValueError("digest must be 32 bytes")
         out = _out(64)
         d, _ = _buf(digest)
-        _check(lib.hre_sign(out, self._ptr, d))
+        _check(lib.hre_key_sign(self._ptr, out, d))
         return bytes(out)
 
     def wire(self):

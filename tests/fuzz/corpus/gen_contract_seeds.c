@@ -40,8 +40,8 @@ static void seed(uint8_t kind, const char *name, int (*enc)(uint8_t *, size_t *,
 static void enc_key(uint8_t out[34], const hre_key *k)
 {
     hre_pubkey *pk;
-    hre_key_pubkey(&pk, k);
-    hre_pubkey_encode(out, pk);
+    hre_key_pubkey(k, &pk);
+    hre_pubkey_serialize_wire(pk, out);
     hre_pubkey_free(pk);
 }
 
