@@ -67,7 +67,7 @@ static void on_event(void *user, const hre_ledger_event *ev)
     (void)user;
     if (ev->type == HRE_LEDGER_EVENT_BLOCK_CONNECTED) {
         char disp[65];
-        hre_hash_to_display(disp, ev->block_hash);
+        hre_hash_display_encode(disp, ev->block_hash);
         printf("      [event] block %llu connected (%u tx) %.16s...\n",
                (unsigned long long)ev->height, ev->tx_count, disp);
         return;
@@ -153,7 +153,7 @@ static void mine(const char *why)
     g_now += 60;
     TRY("mine", hre_ledger_mine(g_ledger, g_now, 0, hash, &st));
     TRY("tip", hre_ledger_tip(g_ledger, &h, NULL));
-    hre_hash_to_display(disp, hash);
+    hre_hash_display_encode(disp, hash);
     printf("    mined block %llu with %zu tx (%s): %s\n", (unsigned long long)h, n, why, disp);
 }
 

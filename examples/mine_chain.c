@@ -77,7 +77,7 @@ int main(void)
             TRY("params check", hre_chain_params_check(&params));
         }
         hre_header_hash(hash, &h);
-        TRY("hash hex", hre_hash_to_display(disp, hash));
+        TRY("hash hex", hre_hash_display_encode(disp, hash));
         printf("%6d  %s  %10u  %7llu\n", height, disp, (unsigned)h.nonce, (unsigned long long)tries);
 
         if (hre_block_encode(NULL, &len, b) != HRE_EBUFSIZE) die("size query", HRE_EINVAL);
@@ -117,7 +117,7 @@ int main(void)
                 for (size_t i = 0; i < n; i++) TRY("txid", hre_block_txid(b, i, ids[i]));
                 TRY("branch", hre_merkle_branch_compute(&br, NULL, (const uint8_t (*)[32])ids, n, n - 1));
                 TRY("branch verify", hre_merkle_branch_verify(h->merkle_root, ids[n - 1], &br));
-                TRY("hash hex", hre_hash_to_display(disp, ids[n - 1]));
+                TRY("hash hex", hre_hash_display_encode(disp, ids[n - 1]));
                 printf("inclusion proof: tx %s is leaf %zu of %zu in the tip (%u hashes)\n",
                        disp, n - 1, n, (unsigned)br.depth);
                 free(ids);
@@ -133,7 +133,7 @@ int main(void)
             fprintf(stderr, "mine_chain: cumulative work mismatch\n");
             return 1;
         }
-        TRY("work hex", hre_hash_to_display(disp, total));
+        TRY("work hex", hre_hash_display_encode(disp, total));
         printf("chain verified: %d blocks linked, PoW and Merkle roots valid; total work 0x%s\n",
                NBLOCKS, disp + strspn(disp, "0"));
     }

@@ -60,7 +60,7 @@ int main(void)
         hre_header_encode(enc, &h);
         CHECK(memcmp(enc, raw, 80) == 0, "re-encode header %u", headers[i].height);
         hre_header_hash(hash, &h);
-        CHECK(hre_hash_to_display(disp, hash) == HRE_OK && strcmp(disp, headers[i].hash) == 0,
+        CHECK(hre_hash_display_encode(disp, hash) == HRE_OK && strcmp(disp, headers[i].hash) == 0,
               "hash of header %u: %s", headers[i].height, disp);
         CHECK(hre_pow_check(&h, pow_limit) == HRE_OK, "PoW of header %u", headers[i].height);
         if (headers[i].height <= 2)
@@ -71,9 +71,9 @@ int main(void)
             uint8_t leaves[4][32], root[32];
             int mutated = -1;
             for (int t = 0; t < 4; t++)
-                CHECK(hre_hash_from_display(leaves[t], txids_100000[t], 64) == HRE_OK, "txid");
+                CHECK(hre_hash_display_decode(leaves[t], txids_100000[t], 64) == HRE_OK, "txid");
             CHECK(hre_merkle_root(root, &mutated, (const uint8_t (*)[32])leaves, 4) == HRE_OK, "root");
-            CHECK(hre_hash_to_display(disp, root) == HRE_OK && strcmp(disp, merkle_100000) == 0 && !mutated,
+            CHECK(hre_hash_display_encode(disp, root) == HRE_OK && strcmp(disp, merkle_100000) == 0 && !mutated,
                   "block 100000 Merkle root %s", disp);
             CHECK(memcmp(root, h.merkle_root, 32) == 0, "root matches the header");
             printf("block 100000 Merkle root rebuilt from 4 txids: %s\n", disp);

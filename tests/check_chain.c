@@ -173,7 +173,7 @@ static uint32_t hex_u32(const char *s)
 /* display-order hex -> internal-order hash, through the library's helper */
 static void display_hash(uint8_t out[32], const char *hex)
 {
-    ck_assert_int_eq(hre_hash_from_display(out, hex, strlen(hex)), HRE_OK);
+    ck_assert_int_eq(hre_hash_display_decode(out, hex, strlen(hex)), HRE_OK);
 }
 
 static void mainnet_pow_limit(uint8_t lim[32])
@@ -239,7 +239,7 @@ START_TEST(test_genesis)
     hre_header_hash(hash, &h);
     display_hash(want, jreq(g, "hash", J_STR)->str);
     ck_assert_mem_eq(hash, want, 32);
-    ck_assert_int_eq(hre_hash_to_display(disp, hash), HRE_OK);
+    ck_assert_int_eq(hre_hash_display_encode(disp, hash), HRE_OK);
     ck_assert_str_eq(disp, jreq(g, "hash", J_STR)->str);
     /* meets its own target */
     ck_assert_uint_eq(hex_u32(jreq(&root, "pow_limit_bits", J_STR)->str), 0x1d00ffff);
@@ -564,14 +564,14 @@ START_TEST(test_display_hex)
     uint8_t h[32], back[32];
     char s[65];
     for (int i = 0; i < 32; i++) h[i] = (uint8_t)i;
-    ck_assert_int_eq(hre_hash_to_display(s, h), HRE_OK);
+    ck_assert_int_eq(hre_hash_display_encode(s, h), HRE_OK);
     ck_assert_str_eq(s, "1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100");
-    ck_assert_int_eq(hre_hash_from_display(back, s, 64), HRE_OK);
+    ck_assert_int_eq(hre_hash_display_decode(back, s, 64), HRE_OK);
     ck_assert_mem_eq(back, h, 32);
-    ck_assert_int_eq(hre_hash_from_display(back, s, 63), HRE_EDECODE);
+    ck_assert_int_eq(hre_hash_display_decode(back, s, 63), HRE_EDECODE);
     s[5] = 'x';
-    ck_assert_int_eq(hre_hash_from_display(back, s, 64), HRE_EDECODE);
-    ck_assert_int_eq(hre_hash_to_display(NULL, h), HRE_EINVAL);
+    ck_assert_int_eq(hre_hash_display_decode(back, s, 64), HRE_EDECODE);
+    ck_assert_int_eq(hre_hash_display_encode(NULL, h), HRE_EINVAL);
 }
 END_TEST
 

@@ -264,9 +264,16 @@ START_TEST(test_hex)
     char txt[9];
     uint8_t back[4];
     size_t n = sizeof back;
-    ck_assert_int_eq(hre_hex_encode(txt, sizeof txt, bin, 4), HRE_OK);
+    size_t tlen = sizeof txt;
+    ck_assert_int_eq(hre_hex_encode(txt, &tlen, bin, 4), HRE_OK);
     ck_assert_str_eq(txt, "0001abff");
-    ck_assert_int_eq(hre_hex_encode(txt, 8, bin, 4), HRE_EBUFSIZE);
+    ck_assert_uint_eq(tlen, 8);                 /* the text length, NUL excluded */
+    tlen = 8;
+    ck_assert_int_eq(hre_hex_encode(txt, &tlen, bin, 4), HRE_EBUFSIZE);
+    ck_assert_uint_eq(tlen, 9);                 /* the capacity needed, NUL included */
+    tlen = 0;
+    ck_assert_int_eq(hre_hex_encode(NULL, &tlen, bin, 4), HRE_EBUFSIZE);   /* size query */
+    ck_assert_uint_eq(tlen, 9);
     ck_assert_int_eq(hre_hex_decode(back, &n, "0001ABff", 8), HRE_OK);
     ck_assert_uint_eq(n, 4);
     ck_assert_mem_eq(back, bin, 4);
@@ -289,7 +296,9 @@ START_TEST(test_hex_random_roundtrip)
         char txt[129];
         size_t len = hre_t_rand_below(65), n = sizeof back;
         hre_t_rand_bytes(bin, len);
-        ck_assert_int_eq(hre_hex_encode(txt, sizeof txt, bin, len), HRE_OK);
+        size_t tlen = sizeof txt;
+        ck_assert_int_eq(hre_hex_encode(txt, &tlen, bin, len), HRE_OK);
+        ck_assert_uint_eq(tlen, 2 * len);
         ck_assert_uint_eq(strlen(txt), 2 * len);
         ck_assert_int_eq(hre_hex_decode(back, &n, txt, 2 * len), HRE_OK);
         ck_assert_uint_eq(n, len);

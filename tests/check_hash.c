@@ -177,7 +177,7 @@ static void *fail_worker(void *arg)
     uint8_t out[1];
     size_t n = 1;
     (void)arg;
-    (void)hre_hex_decode(out, &n, "zz", 2);
+    if (hre_hex_decode(out, &n, "zz", 2) != HRE_EDECODE) return (void *)1;
     return strstr(hre_error_detail(), "non-hex") ? NULL : (void *)1;
 }
 

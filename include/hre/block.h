@@ -1,7 +1,7 @@
 /*
  * libhre layer 2: the 80-byte block header (Bitcoin's, byte for byte), the
  * block type (a header plus a list of transaction byte strings), network
- * parameters, and display-order hash hex helpers.
+ * parameters. (The display-order hash hex helpers are in hash.h.)
  *
  * Thread safety: every function is reentrant and may be called from any thread;
  * header and params functions touch only their arguments. An hre_block may be
@@ -9,7 +9,7 @@
  *
  * Byte order: hashes are kept in internal byte order, the raw sha256d output.
  * Bitcoin tools display them byte-reversed ("display order");
- * hre_hash_to_display and hre_hash_from_display convert. See
+ * hre_hash_display_encode and hre_hash_display_decode (hash.h) convert. See
  * docs/PROTOCOL.md section 2.
  *
  * Copyright the libhre authors. Licensed under the Apache License 2.0.
@@ -56,19 +56,6 @@ HRE_API void hre_header_encode(uint8_t out[80], const hre_header *h);
  *  Thread safety: safe from any thread.
  *  Since: 1.0 */
 HRE_API void hre_header_hash(uint8_t out[32], const hre_header *h);
-
-/** Write a 32-byte hash as 64 lowercase hex digits in display order (byte-
- *  reversed, as Bitcoin tools print block hashes and txids) plus a NUL.
- *  Returns: HRE_OK; HRE_EINVAL on NULL arguments.
- *  Since: 1.0 */
-HRE_API int hre_hash_to_display(char out[65], const uint8_t hash[32]);
-
-/** Parse 64 hex digits in display order into an internal-order hash.
- *  In: hex/hexlen: exactly 64 hex digits (either case).
- *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EDECODE (wrong length or non-hex;
- *           out is zeroed).
- *  Since: 1.0 */
-HRE_API int hre_hash_from_display(uint8_t out[32], const char *hex, size_t hexlen);
 
 /* ------------------------------------------------------------------------ */
 /* Blocks                                                                   */

@@ -203,17 +203,29 @@ HRE_BEGIN_DECLS
 /* ------------------------------------------------------------------------ */
 
 /** Encode len bytes as lowercase hex plus a terminating NUL.
- *  Args: out/outlen: buffer of at least 2*len+1 chars.
- *  Returns: HRE_OK; HRE_EBUFSIZE if outlen is too small; HRE_EINVAL on NULL.
+ *  Out: out: the hex text, NUL-terminated (may be NULL with *outlen == 0 to
+ *       ask the size).
+ *  In/Out: *outlen: capacity of out in chars on input; on HRE_OK the text
+ *          length 2*len (without the NUL); with HRE_EBUFSIZE the capacity
+ *          needed, 2*len + 1 (common.h rule 5, text output).
+ *  In:  in/len: the bytes (in may be NULL only if len == 0).
+ *  Returns: HRE_OK; HRE_EBUFSIZE; HRE_EINVAL (NULL); HRE_ELIMIT (len too
+ *           large for a size_t of hex).
+ *  Thread safety: safe from any thread.
  *  Since: 1.0 */
-HRE_API int hre_hex_encode(char *out, size_t outlen, const uint8_t *in, size_t len);
+HRE_API int hre_hex_encode(char *out, size_t *outlen, const uint8_t *in, size_t len);
 
 /** Decode hexlen hex digits (either case, no prefix, no spaces).
- *  In/Out: *outlen: capacity of out on input, decoded length on output.
+ *  Out: out: the bytes.
+ *  In/Out: *outlen: capacity of out on input, decoded length on output
+ *          (the length needed with HRE_EBUFSIZE).
+ *  In:  hex/hexlen: the digits.
  *  Returns: HRE_OK; HRE_EDECODE on odd length or a non-hex digit;
- *           HRE_EBUFSIZE if out is too small (*outlen = needed).
+ *           HRE_EBUFSIZE if out is too small (*outlen = needed); HRE_EINVAL.
+ *  Thread safety: safe from any thread.
  *  Since: 1.0 */
-HRE_API int hre_hex_decode(uint8_t *out, size_t *outlen, const char *hex, size_t hexlen);
+HRE_API int hre_hex_decode(uint8_t *out, size_t *outlen, const char *hex,
+                           size_t hexlen) HRE_WARN_UNUSED_RESULT;
 
 /** Overwrite len bytes at p with zeros in a way the compiler cannot elide.
  *  Since: 1.0 */

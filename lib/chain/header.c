@@ -1,4 +1,4 @@
-/* The 80-byte block header and display-order hash hex. */
+/* The 80-byte block header. */
 #include "chain/internal.h"
 #include "hre/hash.h"
 
@@ -48,31 +48,4 @@ HRE_API void hre_header_hash(uint8_t out[32], const hre_header *h)
         return;
     }
     (void)hre_chain__header_hash(out, h);
-}
-
-HRE_API int hre_hash_to_display(char out[65], const uint8_t hash[32])
-{
-    static const char digits[] = "0123456789abcdef";
-    if (!out || !hash) return hre__fail(HRE_EINVAL, "hre_hash_to_display: NULL argument");
-    for (int i = 0; i < 32; i++) {
-        uint8_t b = hash[31 - i];
-        out[2 * i] = digits[b >> 4];
-        out[2 * i + 1] = digits[b & 15];
-    }
-    out[64] = 0;
-    return HRE_OK;
-}
-
-HRE_API int hre_hash_from_display(uint8_t out[32], const char *hex, size_t hexlen)
-{
-    uint8_t tmp[32];
-    size_t n = sizeof tmp;
-    int rc;
-    if (!out || !hex) return hre__fail(HRE_EINVAL, "hre_hash_from_display: NULL argument");
-    memset(out, 0, 32);
-    if (hexlen != 64) return hre__fail(HRE_EDECODE, "a display hash is 64 hex digits, got %zu", hexlen);
-    rc = hre_hex_decode(tmp, &n, hex, hexlen);
-    if (rc != HRE_OK || n != 32) return hre__fail(HRE_EDECODE, "display hash is not valid hex");
-    for (int i = 0; i < 32; i++) out[i] = tmp[31 - i];
-    return HRE_OK;
 }

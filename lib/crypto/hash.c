@@ -190,6 +190,34 @@ HRE_API int hre_hkdf_sha256(uint8_t *out, size_t outlen,
     return HRE_OK;
 }
 
+/* Display-order (byte-reversed) hash hex. */
+HRE_API int hre_hash_display_encode(char out[65], const uint8_t hash[32])
+{
+    static const char digits[] = "0123456789abcdef";
+    if (!out || !hash) return hre__fail(HRE_EINVAL, "hre_hash_display_encode: NULL argument");
+    for (int i = 0; i < 32; i++) {
+        uint8_t b = hash[31 - i];
+        out[2 * i] = digits[b >> 4];
+        out[2 * i + 1] = digits[b & 15];
+    }
+    out[64] = 0;
+    return HRE_OK;
+}
+
+HRE_API int hre_hash_display_decode(uint8_t out[32], const char *hex, size_t hexlen)
+{
+    uint8_t tmp[32];
+    size_t n = sizeof tmp;
+    int rc;
+    if (!out || !hex) return hre__fail(HRE_EINVAL, "hre_hash_display_decode: NULL argument");
+    memset(out, 0, 32);
+    if (hexlen != 64) return hre__fail(HRE_EDECODE, "a display hash is 64 hex digits, got %zu", hexlen);
+    rc = hre_hex_decode(tmp, &n, hex, hexlen);
+    if (rc != HRE_OK || n != 32) return hre__fail(HRE_EDECODE, "display hash is not valid hex");
+    for (int i = 0; i < 32; i++) out[i] = tmp[31 - i];
+    return HRE_OK;
+}
+
 HRE_API int hre_ct_equal(const void *a, const void *b, size_t len)
 {
     if (len == 0) return 1;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "hre/hash.h"
 #include "hre/merkle.h"
 #include "ledger/internal.h"
 
@@ -234,7 +235,7 @@ HRE_API int hre_ledger_verify_chain(hre_ledger *l, hre_ledger_progress_fn progre
             char why[256];
             char disp[65];
             hre_ledger__why(why, sizeof why);
-            (void)hre_hash_to_display(disp, n->hash);
+            (void)hre_hash_display_encode(disp, n->hash);
             hre_contract_free(c);
             if (rc == HRE_ENOMEM)
                 return rc;

@@ -47,7 +47,8 @@ static size_t unhex(uint8_t *out, size_t cap, const char *hex)
 static void print_hex(const char *label, const uint8_t *p, size_t n)
 {
     char buf[2 * 128 + 1];
-    if (hre_hex_encode(buf, sizeof buf, p, n) != HRE_OK) die("hex encode", HRE_EINVAL);
+    size_t blen = sizeof buf;
+    if (hre_hex_encode(buf, &blen, p, n) != HRE_OK) die("hex encode", HRE_EINVAL);
     printf("%s %s\n", label, buf);
 }
 

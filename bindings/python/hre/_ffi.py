@@ -276,7 +276,7 @@ _FUNCS = [
     ("hre_error_detail", c_char_p, []),
     ("hre_error_last", c_int, []),
     ("hre_error_clear", None, []),
-    ("hre_hex_encode", c_int, [c_char_p, c_size_t, u8p, c_size_t]),
+    ("hre_hex_encode", c_int, [c_char_p, P(c_size_t), u8p, c_size_t]),
     ("hre_hex_decode", c_int, [u8p, P(c_size_t), c_char_p, c_size_t]),
     ("hre_wipe", None, [c_void_p, c_size_t]),
     # hashing
