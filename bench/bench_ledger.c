@@ -124,13 +124,13 @@ static blk make_block(const uint8_t prev[32], uint32_t time, hre_tx **txs, size_
     }
     TRY("merkle", hre_block_update_merkle_root(b));
     h = *hre_block_header(b);
-    TRY("mine", hre_pow_mine(&h, 1u << 30, NULL));
+    TRY("mine", hre_pow_mine(&h, NULL, 1u << 30));
     TRY("set header", hre_block_set_header(b, &h));
-    hre_header_hash(hash, &h);
+    TRY("hash", hre_header_hash(&h, hash));
     out.len = 0;
-    (void)hre_block_encode(NULL, &out.len, b);
+    (void)hre_block_encode(b, NULL, &out.len);
     out.b = malloc(out.len);
-    TRY("encode", hre_block_encode(out.b, &out.len, b));
+    TRY("encode", hre_block_encode(b, out.b, &out.len));
     hre_block_free(b);
     return out;
 }
@@ -163,7 +163,7 @@ int main(int argc, char **argv)
     /* network, keys */
     memset(&n, 0, sizeof n);
     TRY("params", hre_chain_params_init(&n.params, HRE_CHAIN_PARAMS_VERSION));
-    TRY("limit", hre_target_from_compact(n.params.pow_limit, NULL, NULL, EASY));
+    TRY("limit", hre_pow_target_from_compact(n.params.pow_limit, NULL, NULL, EASY));
     n.params.target_spacing = 600;
     n.params.retarget_interval = 100000;
     n.params.max_block_size = 4000000;
@@ -171,8 +171,8 @@ int main(int argc, char **argv)
     n.params.genesis.version = 1;
     n.params.genesis.time = T0;
     n.params.genesis.bits = EASY;
-    TRY("genesis", hre_pow_mine(&n.params.genesis, 1u << 30, NULL));
-    hre_header_hash(n.id, &n.params.genesis);
+    TRY("genesis", hre_pow_mine(&n.params.genesis, NULL, 1u << 30));
+    TRY("genesis hash", hre_header_hash(&n.params.genesis, n.id));
     TRY("key", hre_key_generate(&n.auth, HRE_CURVE_P256));
     wire(n.auth, n.auth_wire);
     TRY("key", hre_key_generate(&n.patient, HRE_CURVE_P256));

@@ -221,7 +221,7 @@ int main(int argc, char **argv)
 
     /* Network parameters: a toy, regtest-like network. */
     TRY("params", hre_chain_params_init(&params, HRE_CHAIN_PARAMS_VERSION));
-    TRY("pow limit", hre_target_from_compact(params.pow_limit, NULL, NULL, 0x207fffffu));
+    TRY("pow limit", hre_pow_target_from_compact(params.pow_limit, NULL, NULL, 0x207fffffu));
     params.target_spacing = 600;
     params.retarget_interval = 2016;
     params.max_block_size = 1000000;
@@ -229,7 +229,7 @@ int main(int argc, char **argv)
     params.genesis.version = 1;
     params.genesis.time = 1700000000u;
     params.genesis.bits = 0x207fffffu;
-    TRY("mine genesis", hre_pow_mine(&params.genesis, 1000000, NULL));
+    TRY("mine genesis", hre_pow_mine(&params.genesis, NULL, 1000000));
     g_now = (uint64_t)time(NULL);
     if (g_now < 1700000000u)
         g_now = 1700000000u + 600;
@@ -323,7 +323,7 @@ int main(int argc, char **argv)
         hre_merkle_branch br;
         uint64_t ph;
         TRY("tx proof", hre_ledger_tx_proof(g_ledger, record_id, UINT64_MAX, &hdr, &br, &ph));
-        TRY("proof verify", hre_merkle_branch_verify(hdr.merkle_root, record_id, &br));
+        TRY("proof verify", hre_merkle_branch_verify(&br, hdr.merkle_root, record_id));
         TRY("header pow", hre_pow_check(&hdr, params.pow_limit));
         printf("    Merkle proof: record %s is in block %llu (branch depth %u) - checked "
                "with the header alone\n", short_hex(record_id), (unsigned long long)ph, br.depth);

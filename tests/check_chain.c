@@ -178,7 +178,7 @@ static void display_hash(uint8_t out[32], const char *hex)
 
 static void mainnet_pow_limit(uint8_t lim[32])
 {
-    ck_assert_int_eq(hre_target_from_compact(lim, NULL, NULL, 0x1d00ffff), HRE_OK);
+    ck_assert_int_eq(hre_pow_target_from_compact(lim, NULL, NULL, 0x1d00ffff), HRE_OK);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -214,6 +214,32 @@ static void ref_merkle(uint8_t root[32], int *mutated, const uint8_t (*leaves)[3
 /* Bitcoin main-net vectors                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* hre_pow_target_to_compact / hre_pow_retarget report failure by their
+ * result; these wrappers assert success and return the bits. */
+static uint32_t compact_of(const uint8_t target[32])
+{
+    uint32_t bits = 0xdeadbeef;
+    ck_assert_int_eq(hre_pow_target_to_compact(&bits, target), HRE_OK);
+    return bits;
+}
+
+static uint32_t retarget_ok(uint32_t last, int64_t actual, int64_t target, const uint8_t *lim)
+{
+    uint32_t bits = 0;
+    ck_assert_int_eq(hre_pow_retarget(&bits, last, actual, target, lim), HRE_OK);
+    ck_assert_uint_ne(bits, 0);
+    return bits;
+}
+
+/* The failing case: the code, with the output zeroed. */
+static int retarget_rc(uint32_t last, int64_t actual, int64_t target, const uint8_t *lim)
+{
+    uint32_t bits = 0xdeadbeef;
+    int rc = hre_pow_retarget(&bits, last, actual, target, lim);
+    if (rc != HRE_OK) ck_assert_uint_eq(bits, 0);
+    return rc;
+}
+
 START_TEST(test_genesis)
 {
     jv root;
@@ -234,9 +260,9 @@ START_TEST(test_genesis)
     ck_assert_uint_eq(h.bits, 0x1d00ffff);
     ck_assert_uint_eq(h.time, 1231006505);
     ck_assert_uint_eq(h.nonce, 2083236893);
-    hre_header_encode(enc, &h);
+    ck_assert_int_eq(hre_header_encode(&h, enc), HRE_OK);
     ck_assert_mem_eq(enc, raw, 80);
-    hre_header_hash(hash, &h);
+    ck_assert_int_eq(hre_header_hash(&h, hash), HRE_OK);
     display_hash(want, jreq(g, "hash", J_STR)->str);
     ck_assert_mem_eq(hash, want, 32);
     ck_assert_int_eq(hre_hash_display_encode(disp, hash), HRE_OK);
@@ -248,10 +274,16 @@ START_TEST(test_genesis)
     ck_assert_int_eq(hre_pow_check_hash(hash, h.bits, lim), HRE_OK);
     /* and the built-in main-net parameters carry the same genesis */
     ck_assert_int_eq(hre_chain_params_bitcoin_mainnet(&p), HRE_OK);
-    hre_header_encode(enc, &p.genesis);
+    ck_assert_int_eq(hre_header_encode(&p.genesis, enc), HRE_OK);
     ck_assert_mem_eq(enc, raw, 80);
     ck_assert_int_eq(hre_chain_params_check(&p), HRE_OK);
-    ck_assert_uint_eq(hre_target_to_compact(p.pow_limit), 0x1d00ffff);
+    ck_assert_uint_eq(compact_of(p.pow_limit), 0x1d00ffff);
+    {
+        uint32_t bits = 0xdeadbeef;
+        ck_assert_int_eq(hre_pow_target_to_compact(&bits, NULL), HRE_EINVAL);   /* not "0 bits" */
+        ck_assert_uint_eq(bits, 0);
+        ck_assert_int_eq(hre_pow_target_to_compact(NULL, p.pow_limit), HRE_EINVAL);
+    }
     ck_assert_int_eq(p.target_spacing * p.retarget_interval,
                      (int64_t)jreq(&root, "target_timespan_seconds", J_NUM)->num);
     jfree(&root);
@@ -277,9 +309,9 @@ START_TEST(test_header_runs)
         hre_header h;
         ck_assert_uint_eq(hre_t_unhex(raw, 80, jreq(e, "raw", J_STR)->str), 80);
         ck_assert_int_eq(hre_header_decode(&h, raw, 80), HRE_OK);
-        hre_header_encode(enc, &h);
+        ck_assert_int_eq(hre_header_encode(&h, enc), HRE_OK);
         ck_assert_mem_eq(enc, raw, 80);
-        hre_header_hash(hash, &h);
+        ck_assert_int_eq(hre_header_hash(&h, hash), HRE_OK);
         display_hash(want, jreq(e, "hash", J_STR)->str);
         ck_assert_msg(!memcmp(hash, want, 32), "height %ld hashes wrong", height);
         ck_assert_int_eq(hre_pow_check(&h, lim), HRE_OK);
@@ -326,7 +358,7 @@ START_TEST(test_block_100000_merkle)
         hre_merkle_branch br;
         ck_assert_int_eq(hre_merkle_branch_compute(&br, got, (const uint8_t (*)[32])leaves, 4, i), HRE_OK);
         ck_assert_uint_eq(br.depth, 2);
-        ck_assert_int_eq(hre_merkle_branch_verify(h.merkle_root, leaves[i], &br), HRE_OK);
+        ck_assert_int_eq(hre_merkle_branch_verify(&br, h.merkle_root, leaves[i]), HRE_OK);
     }
     /* every single flipped txid bit changes the root */
     for (size_t i = 0; i < 4; i++) {
@@ -356,7 +388,7 @@ START_TEST(test_compact_vectors)
         int want_neg = jreq(c, "negative", J_BOOL)->b, want_ovf = jreq(c, "overflow", J_BOOL)->b;
         int neg = -1, ovf = -1, rc;
         uint8_t target[32];
-        rc = hre_target_from_compact(target, &neg, &ovf, bits);
+        rc = hre_pow_target_from_compact(target, &neg, &ovf, bits);
         ck_assert_msg(neg == want_neg && ovf == want_ovf, "bits %08x: flags %d/%d, want %d/%d",
                       bits, neg, ovf, want_neg, want_ovf);
         if (want_neg || want_ovf) {
@@ -366,9 +398,9 @@ START_TEST(test_compact_vectors)
             const jv *re = jget(c, "recompact");
             ck_assert_int_eq(rc, HRE_OK);
             ck_assert_msg(re != NULL && re->t == J_STR, "case %zu lacks recompact", i);
-            ck_assert_msg(hre_target_to_compact(target) == hex_u32(re->str),
+            ck_assert_msg(compact_of(target) == hex_u32(re->str),
                           "bits %08x recompacts to %08x, want %s", bits,
-                          hre_target_to_compact(target), re->str);
+                          compact_of(target), re->str);
             checked_recompact++;
         }
     }
@@ -393,7 +425,7 @@ START_TEST(test_retarget_vectors)
         uint32_t want = hex_u32(jreq(c, "expected_bits", J_STR)->str);
         int64_t first_t = (int64_t)jreq(c, "first_block_time", J_NUM)->num;
         int64_t last_t = (int64_t)jreq(c, "last_block_time", J_NUM)->num;
-        uint32_t got = hre_pow_retarget(last, last_t - first_t, 1209600, lim);
+        uint32_t got = retarget_ok(last, last_t - first_t, 1209600, lim);
         ck_assert_msg(got == want, "%s: got %08x want %08x", jreq(c, "about", J_STR)->str, got, want);
     }
     jfree(&root);
@@ -417,7 +449,7 @@ START_TEST(test_header_bitflip_fails_pow)
     uint8_t raw[80], lim[32];
     genesis(&h);
     mainnet_pow_limit(lim);
-    hre_header_encode(raw, &h);
+    ck_assert_int_eq(hre_header_encode(&h, raw), HRE_OK);
     ck_assert_int_eq(hre_pow_check(&h, lim), HRE_OK);
     for (int bit = 0; bit < 640; bit++) {
         raw[bit / 8] ^= (uint8_t)(1u << (bit % 8));
@@ -449,10 +481,10 @@ START_TEST(test_pow_check_rules)
     uint8_t lim[32], hash[32], small[32];
     genesis(&h);
     mainnet_pow_limit(lim);
-    hre_header_hash(hash, &h);
+    ck_assert_int_eq(hre_header_hash(&h, hash), HRE_OK);
     /* target above the limit: bits of the genesis are exactly at the limit;
      * a limit one notch lower rejects it */
-    ck_assert_int_eq(hre_target_from_compact(small, NULL, NULL, 0x1c7fffff), HRE_OK);
+    ck_assert_int_eq(hre_pow_target_from_compact(small, NULL, NULL, 0x1c7fffff), HRE_OK);
     ck_assert_int_eq(hre_pow_check(&h, small), HRE_EVERIFY);
     /* invalid bits */
     ck_assert_int_eq(hre_pow_check_hash(hash, 0, lim), HRE_EVERIFY);
@@ -464,7 +496,7 @@ START_TEST(test_pow_check_rules)
     {
         uint8_t t[32], lim_max[32];
         memset(lim_max, 0xff, 32);
-        ck_assert_int_eq(hre_target_from_compact(t, NULL, NULL, 0x1d00ffff), HRE_OK);
+        ck_assert_int_eq(hre_pow_target_from_compact(t, NULL, NULL, 0x1d00ffff), HRE_OK);
         ck_assert_int_eq(hre_pow_check_hash(t, 0x1d00ffff, lim_max), HRE_OK);
         t[0] = 1;
         ck_assert_int_eq(hre_pow_check_hash(t, 0x1d00ffff, lim_max), HRE_EVERIFY);
@@ -482,12 +514,12 @@ START_TEST(test_compact_roundtrip_random)
         unsigned top = (unsigned)hre_t_rand_below(33);
         memset(t, 0, 32);
         hre_t_rand_bytes(t, top);
-        c = hre_target_to_compact(t);
-        ck_assert_int_eq(hre_target_from_compact(back, &neg, &ovf, c), HRE_OK);
+        c = compact_of(t);
+        ck_assert_int_eq(hre_pow_target_from_compact(back, &neg, &ovf, c), HRE_OK);
         ck_assert(!neg && !ovf);
         /* the compact form truncates: never above the original, and it is a fixpoint */
         ck_assert_int_le(hre_pow_work_cmp(back, t), 0);
-        c2 = hre_target_to_compact(back);
+        c2 = compact_of(back);
         ck_assert_uint_eq(c2, c);
         ck_assert_uint_eq(c & 0x00800000, 0);
     }
@@ -500,23 +532,24 @@ START_TEST(test_retarget_rules)
     const int64_t tt = 1209600;
     mainnet_pow_limit(lim);
     /* on schedule: unchanged */
-    ck_assert_uint_eq(hre_pow_retarget(0x1c05a3f4, tt, tt, lim), 0x1c05a3f4);
+    ck_assert_uint_eq(retarget_ok(0x1c05a3f4, tt, tt, lim), 0x1c05a3f4);
     /* clamps: anything below a quarter equals a quarter, above four times equals four */
-    ck_assert_uint_eq(hre_pow_retarget(0x1c05a3f4, 1, tt, lim), hre_pow_retarget(0x1c05a3f4, tt / 4, tt, lim));
-    ck_assert_uint_eq(hre_pow_retarget(0x1c05a3f4, -500, tt, lim), hre_pow_retarget(0x1c05a3f4, tt / 4, tt, lim));
-    ck_assert_uint_eq(hre_pow_retarget(0x1b0404cb, 100 * tt, tt, lim), hre_pow_retarget(0x1b0404cb, 4 * tt, tt, lim));
-    ck_assert_uint_eq(hre_pow_retarget(0x1b0404cb, 4 * tt, tt, lim), 0x1b10132c);
-    /* invalid input gives 0 */
-    ck_assert_uint_eq(hre_pow_retarget(0x1c05a3f4, tt, 0, lim), 0);
-    ck_assert_uint_eq(hre_pow_retarget(0x1c05a3f4, tt, INT64_MAX, lim), 0);
-    ck_assert_uint_eq(hre_pow_retarget(0, tt, tt, lim), 0);
-    ck_assert_uint_eq(hre_pow_retarget(0x04923456, tt, tt, lim), 0);
-    ck_assert_uint_eq(hre_pow_retarget(0x1c05a3f4, tt, tt, NULL), 0);
+    ck_assert_uint_eq(retarget_ok(0x1c05a3f4, 1, tt, lim), retarget_ok(0x1c05a3f4, tt / 4, tt, lim));
+    ck_assert_uint_eq(retarget_ok(0x1c05a3f4, -500, tt, lim), retarget_ok(0x1c05a3f4, tt / 4, tt, lim));
+    ck_assert_uint_eq(retarget_ok(0x1b0404cb, 100 * tt, tt, lim), retarget_ok(0x1b0404cb, 4 * tt, tt, lim));
+    ck_assert_uint_eq(retarget_ok(0x1b0404cb, 4 * tt, tt, lim), 0x1b10132c);
+    /* invalid input is an error code (never "0 bits" in band), bits zeroed */
+    ck_assert_int_eq(retarget_rc(0x1c05a3f4, tt, 0, lim), HRE_EINVAL);
+    ck_assert_int_eq(retarget_rc(0x1c05a3f4, tt, INT64_MAX, lim), HRE_EINVAL);
+    ck_assert_int_eq(retarget_rc(0, tt, tt, lim), HRE_EINVAL);
+    ck_assert_int_eq(retarget_rc(0x04923456, tt, tt, lim), HRE_EINVAL);
+    ck_assert_int_eq(retarget_rc(0x1c05a3f4, tt, tt, NULL), HRE_EINVAL);
+    ck_assert_int_eq(hre_pow_retarget(NULL, 0x1c05a3f4, tt, tt, lim), HRE_EINVAL);
     /* no 256-bit wrap-around: a regtest-sized target times 4 is capped, not wrapped */
     memset(regtest_lim, 0xff, 32);
     regtest_lim[31] = 0x7f;
-    ck_assert_uint_eq(hre_pow_retarget(0x207fffff, 4 * tt, tt, regtest_lim), 0x207fffff);
-    ck_assert_uint_eq(hre_pow_retarget(0x1f7fffff, 4 * tt, tt, regtest_lim), 0x2001ffff);
+    ck_assert_uint_eq(retarget_ok(0x207fffff, 4 * tt, tt, regtest_lim), 0x207fffff);
+    ck_assert_uint_eq(retarget_ok(0x1f7fffff, 4 * tt, tt, regtest_lim), 0x2001ffff);
 }
 END_TEST
 
@@ -583,7 +616,7 @@ START_TEST(test_header_roundtrip_random)
         hre_header h, h2;
         hre_t_rand_bytes(raw, 80);
         ck_assert_int_eq(hre_header_decode(&h, raw, 80), HRE_OK);
-        hre_header_encode(enc, &h);
+        ck_assert_int_eq(hre_header_encode(&h, enc), HRE_OK);
         ck_assert_mem_eq(enc, raw, 80);
         ck_assert_int_eq(hre_header_decode(&h2, enc, 80), HRE_OK);
         ck_assert_mem_eq(&h2, &h, sizeof h);
@@ -702,30 +735,30 @@ START_TEST(test_merkle_branch_all_leaves)
             ck_assert_mem_eq(root, want, 32);
             ck_assert_uint_eq(br.index, i);
             ck_assert_uint_eq(br.depth, depth);
-            ck_assert_int_eq(hre_merkle_branch_verify(want, leaves[i], &br), HRE_OK);
-            ck_assert_int_eq(hre_merkle_branch_root(other, leaves[i], &br), HRE_OK);
+            ck_assert_int_eq(hre_merkle_branch_verify(&br, want, leaves[i]), HRE_OK);
+            ck_assert_int_eq(hre_merkle_branch_root(&br, other, leaves[i]), HRE_OK);
             ck_assert_mem_eq(other, want, 32);
             /* encode / decode round trip */
-            ck_assert_int_eq(hre_merkle_branch_encode(enc, &len, &br), HRE_OK);
+            ck_assert_int_eq(hre_merkle_branch_encode(&br, enc, &len), HRE_OK);
             ck_assert_uint_eq(len, 5 + 32 * depth);
             ck_assert_int_eq(hre_merkle_branch_decode(&dec, enc, len), HRE_OK);
             ck_assert_mem_eq(&dec, &br, sizeof br);
             /* tampering: another leaf, a flipped hash bit, another index, a cut branch */
-            ck_assert_int_eq(hre_merkle_branch_verify(want, leaves[(i + 1) % 64], &br), HRE_EVERIFY);
+            ck_assert_int_eq(hre_merkle_branch_verify(&br, want, leaves[(i + 1) % 64]), HRE_EVERIFY);
             for (uint32_t k = 0; k < depth; k++) {
                 t = br;
                 t.hashes[k][hre_t_rand_below(32)] ^= (uint8_t)(1u << hre_t_rand_below(8));
-                ck_assert_int_eq(hre_merkle_branch_verify(want, leaves[i], &t), HRE_EVERIFY);
+                ck_assert_int_eq(hre_merkle_branch_verify(&t, want, leaves[i]), HRE_EVERIFY);
                 t = br;
                 t.index ^= 1u << k;
                 /* flipping an index bit swaps an order; it can only still verify if
                  * the sibling equals the node (the duplicated odd end) */
-                if (hre_merkle_branch_verify(want, leaves[i], &t) == HRE_OK) {
+                if (hre_merkle_branch_verify(&t, want, leaves[i]) == HRE_OK) {
                     uint8_t node[32];
                     hre_merkle_branch sub = br;
                     sub.depth = k;
                     sub.index = br.index & ((1u << k) - 1);
-                    ck_assert_int_eq(hre_merkle_branch_root(node, leaves[i], &sub), HRE_OK);
+                    ck_assert_int_eq(hre_merkle_branch_root(&sub, node, leaves[i]), HRE_OK);
                     ck_assert_mem_eq(node, br.hashes[k], 32);
                 }
             }
@@ -734,14 +767,14 @@ START_TEST(test_merkle_branch_all_leaves)
                 t.depth--;
                 t.index &= (1u << t.depth) - 1;
                 memset(t.hashes[t.depth], 0, 32);
-                ck_assert_int_eq(hre_merkle_branch_verify(want, leaves[i], &t), HRE_EVERIFY);
+                ck_assert_int_eq(hre_merkle_branch_verify(&t, want, leaves[i]), HRE_EVERIFY);
             }
             /* malformed: index beyond the depth */
             t = br;
             if (depth < 32) {
                 t.index |= 1u << depth;
-                ck_assert_int_eq(hre_merkle_branch_verify(want, leaves[i], &t), HRE_EVERIFY);
-                ck_assert_int_eq(hre_merkle_branch_root(other, leaves[i], &t), HRE_EINVAL);
+                ck_assert_int_eq(hre_merkle_branch_verify(&t, want, leaves[i]), HRE_EVERIFY);
+                ck_assert_int_eq(hre_merkle_branch_root(&t, other, leaves[i]), HRE_EINVAL);
             }
         }
     }
@@ -782,11 +815,11 @@ START_TEST(test_merkle_branch_decode_errors)
     ck_assert_uint_eq(b.index, 0xffffffffu);
     /* encode reports the size needed */
     len = 10;
-    ck_assert_int_eq(hre_merkle_branch_encode(buf, &len, &b), HRE_EBUFSIZE);
+    ck_assert_int_eq(hre_merkle_branch_encode(&b, buf, &len), HRE_EBUFSIZE);
     ck_assert_uint_eq(len, 5 + 32 * 32);
     b.depth = 33;
     len = sizeof buf;
-    ck_assert_int_eq(hre_merkle_branch_encode(buf, &len, &b), HRE_EINVAL);
+    ck_assert_int_eq(hre_merkle_branch_encode(&b, buf, &len), HRE_EINVAL);
     ck_assert_int_eq(hre_merkle_branch_compute(&b, NULL, NULL, 0, 0), HRE_EINVAL);
     {
         uint8_t l[2][32] = {{0}};
@@ -824,11 +857,11 @@ START_TEST(test_block_roundtrip_random)
         size_t ntx = hre_t_rand_below(40), len = 0, len2;
         hre_block *b = random_block(ntx), *d = NULL;
         uint8_t *enc, *enc2;
-        ck_assert_int_eq(hre_block_encode(NULL, &len, b), HRE_EBUFSIZE);
+        ck_assert_int_eq(hre_block_encode(b, NULL, &len), HRE_EBUFSIZE);
         ck_assert_uint_eq(len, hre_block_size(b));
         enc = malloc(len);
         enc2 = malloc(len);
-        ck_assert_int_eq(hre_block_encode(enc, &len, b), HRE_OK);
+        ck_assert_int_eq(hre_block_encode(b, enc, &len), HRE_OK);
         ck_assert_uint_eq(len, hre_block_size(b));
         ck_assert_int_eq(hre_block_decode(&d, enc, len, NULL), HRE_OK);
         ck_assert_uint_eq(hre_block_tx_count(d), ntx);
@@ -837,16 +870,16 @@ START_TEST(test_block_roundtrip_random)
             const uint8_t *p1, *p2;
             size_t l1, l2;
             uint8_t id1[32], id2[32];
-            ck_assert_int_eq(hre_block_tx(b, i, &p1, &l1), HRE_OK);
-            ck_assert_int_eq(hre_block_tx(d, i, &p2, &l2), HRE_OK);
+            ck_assert_int_eq(hre_block_tx(b, &p1, &l1, i), HRE_OK);
+            ck_assert_int_eq(hre_block_tx(d, &p2, &l2, i), HRE_OK);
             ck_assert_uint_eq(l1, l2);
             ck_assert(l1 == 0 || !memcmp(p1, p2, l1));
-            ck_assert_int_eq(hre_block_txid(d, i, id1), HRE_OK);
+            ck_assert_int_eq(hre_block_txid(d, id1, i), HRE_OK);
             ck_assert_int_eq(hre_sha256d(id2, p1, l1), HRE_OK);
             ck_assert_mem_eq(id1, id2, 32);
         }
         len2 = len;
-        ck_assert_int_eq(hre_block_encode(enc2, &len2, d), HRE_OK);
+        ck_assert_int_eq(hre_block_encode(d, enc2, &len2), HRE_OK);
         ck_assert_uint_eq(len2, len);
         ck_assert_mem_eq(enc2, enc, len);
         /* the random header's root is wrong until updated (unless empty and zero) */
@@ -857,7 +890,7 @@ START_TEST(test_block_roundtrip_random)
         if (ntx > 0) {
             size_t i = hre_t_rand_below(ntx), l;
             const uint8_t *p;
-            ck_assert_int_eq(hre_block_tx(d, i, &p, &l), HRE_OK);
+            ck_assert_int_eq(hre_block_tx(d, &p, &l, i), HRE_OK);
             if (l > 0) {
                 ((uint8_t *)p)[hre_t_rand_below(l)] ^= 0x01;   /* white-box poke via borrowed pointer */
                 ck_assert_int_eq(hre_block_check_merkle(d), HRE_EVERIFY);
@@ -889,7 +922,7 @@ START_TEST(test_block_merkle_and_mutation)
     ck_assert_int_eq(hre_sha256d(ids[1], t2, sizeof t2), HRE_OK);
     ck_assert_int_eq(hre_sha256d(ids[2], t3, sizeof t3), HRE_OK);
     ck_assert_int_eq(hre_merkle_root(want, NULL, (const uint8_t (*)[32])ids, 3), HRE_OK);
-    ck_assert_int_eq(hre_block_merkle_root(root, &mut, b), HRE_OK);
+    ck_assert_int_eq(hre_block_merkle_root(b, root, &mut), HRE_OK);
     ck_assert_mem_eq(root, want, 32);
     ck_assert_int_eq(mut, 0);
     ck_assert_int_eq(hre_block_check_merkle(b), HRE_EVERIFY);
@@ -897,7 +930,7 @@ START_TEST(test_block_merkle_and_mutation)
     ck_assert_int_eq(hre_block_check_merkle(b), HRE_OK);
     /* CVE-2012-2459: append the last tx again; same root, but mutated */
     ck_assert_int_eq(hre_block_add_tx(b, t3, sizeof t3), HRE_OK);
-    ck_assert_int_eq(hre_block_merkle_root(root, &mut, b), HRE_OK);
+    ck_assert_int_eq(hre_block_merkle_root(b, root, &mut), HRE_OK);
     ck_assert_mem_eq(root, want, 32);
     ck_assert_int_eq(mut, 1);
     ck_assert_int_eq(hre_block_check_merkle(b), HRE_EVERIFY);
@@ -946,7 +979,7 @@ START_TEST(test_block_caps_and_decode_errors)
     ck_assert_int_eq(hre_block_add_tx(b, tx, 10), HRE_ELIMIT);
     ck_assert_uint_eq(hre_block_tx_count(b), 3);
     len = sizeof buf;
-    ck_assert_int_eq(hre_block_encode(buf, &len, b), HRE_OK);
+    ck_assert_int_eq(hre_block_encode(b, buf, &len), HRE_OK);
     ck_assert_uint_eq(len, 80 + 1 + 3 * 11);
     ck_assert_int_eq(hre_block_decode(&d, buf, len, &lim), HRE_OK);
     ck_assert_int_eq(hre_block_add_tx(d, tx, 10), HRE_ELIMIT);   /* decoded block keeps its limits */
@@ -966,7 +999,7 @@ START_TEST(test_block_caps_and_decode_errors)
     ck_assert_uint_eq(hre_block_size(b), lim.max_block_size);
     ck_assert_int_eq(hre_block_add_tx(b, tx, 0), HRE_ELIMIT);
     len = sizeof buf;
-    ck_assert_int_eq(hre_block_encode(buf, &len, b), HRE_OK);
+    ck_assert_int_eq(hre_block_encode(b, buf, &len), HRE_OK);
     ck_assert_int_eq(hre_block_decode(&d, buf, len, &lim), HRE_OK);
     hre_block_free(d);
     d = NULL;
@@ -974,7 +1007,7 @@ START_TEST(test_block_caps_and_decode_errors)
     ck_assert_int_eq(hre_block_decode(&d, buf, len, &lim), HRE_ELIMIT);
     /* buffer too small reports the size */
     len = 100;
-    ck_assert_int_eq(hre_block_encode(buf, &len, b), HRE_EBUFSIZE);
+    ck_assert_int_eq(hre_block_encode(b, buf, &len), HRE_EBUFSIZE);
     ck_assert_uint_eq(len, hre_block_size(b));
     hre_block_free(b);
     lim.max_block_size = 80;
@@ -1026,7 +1059,7 @@ START_TEST(test_block_caps_and_decode_errors)
     ck_assert_int_eq(hre_block_decode(NULL, buf, 81, NULL), HRE_EINVAL);
     ck_assert_int_eq(hre_block_decode(&d, NULL, 81, NULL), HRE_EINVAL);
     ck_assert_int_eq(hre_block_new(NULL, NULL, NULL), HRE_EINVAL);
-    ck_assert_int_eq(hre_block_tx(NULL, 0, NULL, NULL), HRE_EINVAL);
+    ck_assert_int_eq(hre_block_tx(NULL, NULL, NULL, 0), HRE_EINVAL);
     hre_block_free(NULL);
 }
 END_TEST
@@ -1041,10 +1074,10 @@ START_TEST(test_block_tx_access)
     genesis(&h);
     ck_assert_int_eq(hre_block_new(&b, &h, NULL), HRE_OK);
     ck_assert_mem_eq(hre_block_header(b), &h, sizeof h);
-    ck_assert_int_eq(hre_block_tx(b, 0, &p, &l), HRE_ENOTFOUND);
-    ck_assert_int_eq(hre_block_txid(b, 0, id), HRE_ENOTFOUND);
+    ck_assert_int_eq(hre_block_tx(b, &p, &l, 0), HRE_ENOTFOUND);
+    ck_assert_int_eq(hre_block_txid(b, id, 0), HRE_ENOTFOUND);
     ck_assert_int_eq(hre_block_add_tx(b, (const uint8_t *)"abc", 3), HRE_OK);
-    ck_assert_int_eq(hre_block_tx(b, 0, &p, &l), HRE_OK);
+    ck_assert_int_eq(hre_block_tx(b, &p, &l, 0), HRE_OK);
     ck_assert_uint_eq(l, 3);
     ck_assert_mem_eq(p, "abc", 3);
     ck_assert_int_eq(hre_block_add_tx(b, NULL, 0), HRE_OK);
@@ -1109,7 +1142,7 @@ static void easy_header(hre_header *h, uint32_t bits)
 
 static void limit_of(uint8_t lim[32], uint32_t bits)
 {
-    ck_assert_int_eq(hre_target_from_compact(lim, NULL, NULL, bits), HRE_OK);
+    ck_assert_int_eq(hre_pow_target_from_compact(lim, NULL, NULL, bits), HRE_OK);
 }
 
 START_TEST(test_mine_easy)
@@ -1123,7 +1156,7 @@ START_TEST(test_mine_easy)
         easy_header(&h, 0x1f00ffff);   /* about 1 in 65536 */
         limit_of(lim, 0x207fffff);
         h.nonce = start;
-        ck_assert_int_eq(hre_pow_mine(&h, (uint64_t)1 << 32, &tries), HRE_OK);
+        ck_assert_int_eq(hre_pow_mine(&h, &tries, (uint64_t)1 << 32), HRE_OK);
         ck_assert_int_eq(hre_pow_check(&h, lim), HRE_OK);
         ck_assert_uint_eq(tries, (uint64_t)(h.nonce - start) + 1);
         /* it is the first such nonce: none before it meets the target */
@@ -1134,12 +1167,12 @@ START_TEST(test_mine_easy)
         }
         /* the same answer through a range */
         probe = h;
-        ck_assert_int_eq(hre_pow_mine_range(&probe, start, 0xffffffffu, &tries, NULL), HRE_OK);
+        ck_assert_int_eq(hre_pow_mine_range(&probe, &tries, start, 0xffffffffu, NULL), HRE_OK);
         ck_assert_uint_eq(probe.nonce, h.nonce);
         /* and a range that starts after it finds a later one (or exhausts) */
         probe = h;
         if (h.nonce < 0xffffffffu) {
-            int rc = hre_pow_mine_range(&probe, h.nonce + 1, h.nonce + 1000000, &tries, NULL);
+            int rc = hre_pow_mine_range(&probe, &tries, h.nonce + 1, h.nonce + 1000000, NULL);
             ck_assert(rc == HRE_OK || rc == HRE_EEXHAUSTED);
             if (rc == HRE_OK) {
                 ck_assert_uint_gt(probe.nonce, h.nonce);
@@ -1156,26 +1189,26 @@ START_TEST(test_mine_exhaust_and_errors)
     uint64_t tries = 99;
     easy_header(&h, 0x03000001);   /* target 1: no hash will meet it */
     h.nonce = 0xfffffff0u;
-    ck_assert_int_eq(hre_pow_mine(&h, 1000, &tries), HRE_EEXHAUSTED);
+    ck_assert_int_eq(hre_pow_mine(&h, &tries, 1000), HRE_EEXHAUSTED);
     ck_assert_uint_eq(tries, 1000);
     ck_assert_uint_eq(h.nonce, 0xfffffff0u + 1000u);   /* wrapped past 2^32 */
-    ck_assert_int_eq(hre_pow_mine(&h, 0, &tries), HRE_EEXHAUSTED);
+    ck_assert_int_eq(hre_pow_mine(&h, &tries, 0), HRE_EEXHAUSTED);
     ck_assert_uint_eq(tries, 0);
-    ck_assert_int_eq(hre_pow_mine_range(&h, 10, 20, &tries, NULL), HRE_EEXHAUSTED);
+    ck_assert_int_eq(hre_pow_mine_range(&h, &tries, 10, 20, NULL), HRE_EEXHAUSTED);
     ck_assert_uint_eq(tries, 11);
     ck_assert_uint_eq(h.nonce, 21);
-    ck_assert_int_eq(hre_pow_mine_range(&h, 5, 5, &tries, NULL), HRE_EEXHAUSTED);
+    ck_assert_int_eq(hre_pow_mine_range(&h, &tries, 5, 5, NULL), HRE_EEXHAUSTED);
     ck_assert_uint_eq(tries, 1);
-    ck_assert_int_eq(hre_pow_mine_range(&h, 0xffffffffu, 0xffffffffu, &tries, NULL), HRE_EEXHAUSTED);
+    ck_assert_int_eq(hre_pow_mine_range(&h, &tries, 0xffffffffu, 0xffffffffu, NULL), HRE_EEXHAUSTED);
     ck_assert_uint_eq(h.nonce, 0);
-    ck_assert_int_eq(hre_pow_mine_range(&h, 21, 20, &tries, NULL), HRE_EINVAL);
+    ck_assert_int_eq(hre_pow_mine_range(&h, &tries, 21, 20, NULL), HRE_EINVAL);
     h.bits = 0;
-    ck_assert_int_eq(hre_pow_mine(&h, 10, &tries), HRE_EINVAL);
-    ck_assert_int_eq(hre_pow_mine(&h, 0, &tries), HRE_EINVAL);
+    ck_assert_int_eq(hre_pow_mine(&h, &tries, 10), HRE_EINVAL);
+    ck_assert_int_eq(hre_pow_mine(&h, &tries, 0), HRE_EINVAL);
     h.bits = 0x04923456;
-    ck_assert_int_eq(hre_pow_mine(&h, 10, &tries), HRE_EINVAL);
-    ck_assert_int_eq(hre_pow_mine(NULL, 10, &tries), HRE_EINVAL);
-    ck_assert_int_eq(hre_pow_mine_range(NULL, 0, 1, &tries, NULL), HRE_EINVAL);
+    ck_assert_int_eq(hre_pow_mine(&h, &tries, 10), HRE_EINVAL);
+    ck_assert_int_eq(hre_pow_mine(NULL, &tries, 10), HRE_EINVAL);
+    ck_assert_int_eq(hre_pow_mine_range(NULL, &tries, 0, 1, NULL), HRE_EINVAL);
 }
 END_TEST
 
@@ -1189,7 +1222,7 @@ typedef struct {
 static void *mine_thread(void *arg)
 {
     mine_job *j = arg;
-    j->rc = hre_pow_mine_range(&j->h, 0, 0xffffffffu, &j->tries, j->cancel);
+    j->rc = hre_pow_mine_range(&j->h, &j->tries, 0, 0xffffffffu, j->cancel);
     return NULL;
 }
 
@@ -1205,7 +1238,7 @@ START_TEST(test_mine_cancel)
     /* cancelled before starting: nothing is hashed */
     easy_header(&h, 0x03000001);
     h.nonce = 77;
-    ck_assert_int_eq(hre_pow_mine_range(&h, 100, 200000, &tries, &cancel), HRE_ECANCELED);
+    ck_assert_int_eq(hre_pow_mine_range(&h, &tries, 100, 200000, &cancel), HRE_ECANCELED);
     ck_assert_uint_eq(tries, 0);
     ck_assert_uint_eq(h.nonce, 100);
 
@@ -1237,14 +1270,14 @@ START_TEST(test_mine_split_ranges)
     limit_of(lim, 0x207fffff);
     a = h;
     b = h;
-    ck_assert_int_eq(hre_pow_mine_range(&a, 0, 0x7fffffffu, &ta, NULL), HRE_OK);
-    ck_assert_int_eq(hre_pow_mine_range(&b, 0x80000000u, 0xffffffffu, &tb, NULL), HRE_OK);
+    ck_assert_int_eq(hre_pow_mine_range(&a, &ta, 0, 0x7fffffffu, NULL), HRE_OK);
+    ck_assert_int_eq(hre_pow_mine_range(&b, &tb, 0x80000000u, 0xffffffffu, NULL), HRE_OK);
     ck_assert_uint_le(a.nonce, 0x7fffffffu);
     ck_assert_uint_ge(b.nonce, 0x80000000u);
     ck_assert_int_eq(hre_pow_check(&a, lim), HRE_OK);
     ck_assert_int_eq(hre_pow_check(&b, lim), HRE_OK);
     h.nonce = 0;
-    ck_assert_int_eq(hre_pow_mine(&h, (uint64_t)1 << 32, NULL), HRE_OK);
+    ck_assert_int_eq(hre_pow_mine(&h, NULL, (uint64_t)1 << 32), HRE_OK);
     ck_assert_uint_eq(h.nonce, a.nonce);
 }
 END_TEST
@@ -1262,7 +1295,7 @@ START_TEST(test_block_decode_alloc_failures)
     int rc = HRE_ENOMEM;
     hre_t_reseed(hre_t_seed() ^ 0xa110c);
     b = random_block(5);
-    ck_assert_int_eq(hre_block_encode(buf, &len, b), HRE_OK);
+    ck_assert_int_eq(hre_block_encode(b, buf, &len), HRE_OK);
     for (n = 0; n < 100; n++) {
         hre_test__alloc_fail_after(n);
         rc = hre_block_decode(&d, buf, len, NULL);
@@ -1303,7 +1336,7 @@ START_TEST(test_sweep_backends_agree)
     ck_assert_ptr_eq(hre_crypto__sweep_default(), &be[0]);
     hre_t_reseed(hre_t_seed() ^ 0x5eeb);
     easy_header(&h, 0x1f00ffff);
-    hre_header_encode(prefix, &h);
+    ck_assert_int_eq(hre_header_encode(&h, prefix), HRE_OK);
     limit_of(target, 0x1f00ffff);
     for (int round = 0; round < 4; round++) {
         uint32_t first = (uint32_t)hre_t_rand(), found0 = 0;
@@ -1313,7 +1346,7 @@ START_TEST(test_sweep_backends_agree)
             ck_assert_msg(rc == HRE_OK, "backend %s found nothing", be[k].name);
             ck_assert_uint_eq(done, found - first + 1);
             h.nonce = found;
-            hre_header_hash(want, &h);
+            ck_assert_int_eq(hre_header_hash(&h, want), HRE_OK);
             ck_assert_mem_eq(hash, want, 32);
             if (k == 0) found0 = found;
             ck_assert_msg(found == found0, "backend %s disagrees", be[k].name);

@@ -42,20 +42,25 @@ typedef struct hre_header {
  *  Returns: HRE_OK; HRE_EINVAL (NULL out, or NULL in); HRE_EDECODE (len != 80).
  *  Thread safety: safe from any thread.
  *  Since: 1.0 */
-HRE_API int hre_header_decode(hre_header *out, const uint8_t *in, size_t len);
+HRE_API int hre_header_decode(hre_header *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 
-/** Encode a header into exactly 80 bytes. Does nothing if out or h is NULL.
+/** Encode a header into exactly 80 bytes.
+ *  Args: h: the header (self).
+ *  Out: out: HRE_HEADER_LEN bytes (zeroed if h is NULL).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL argument).
  *  Thread safety: safe from any thread.
  *  Since: 1.0 */
-HRE_API void hre_header_encode(uint8_t out[80], const hre_header *h);
+HRE_API int hre_header_encode(const hre_header *h, uint8_t out[80]);
 
 /** Block hash: sha256d of the 80-byte encoding, internal byte order.
- *  If h is NULL or the crypto provider fails, out is filled with 0xff bytes,
- *  a value that never meets any target, so a failure can never pass a PoW check
- *  (hre_pow_check reports such failures as HRE_ECRYPTO).
+ *  Args: h: the header (self).
+ *  Out: out: 32 bytes (zeroed on failure: check the result, a zeroed hash
+ *       would meet any target).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL argument); HRE_ECRYPTO (the provider
+ *           failed).
  *  Thread safety: safe from any thread.
  *  Since: 1.0 */
-HRE_API void hre_header_hash(uint8_t out[32], const hre_header *h);
+HRE_API int hre_header_hash(const hre_header *h, uint8_t out[32]) HRE_WARN_UNUSED_RESULT;
 
 /* ------------------------------------------------------------------------ */
 /* Blocks                                                                   */
@@ -124,25 +129,30 @@ HRE_API int hre_block_add_tx(hre_block *block, const uint8_t *tx, size_t len);
 HRE_API size_t hre_block_tx_count(const hre_block *block);
 
 /** Borrow transaction i.
+ *  Args: block (self).
  *  Out: *tx: points into the block, valid until the block is freed;
- *       *len: its length.
+ *       *len: its length (NULL / 0 on failure).
+ *  In:  i: the index, 0 <= i < hre_block_tx_count(block).
  *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_ENOTFOUND (i out of range).
  *  Since: 1.0 */
-HRE_API int hre_block_tx(const hre_block *block, size_t i, const uint8_t **tx, size_t *len);
+HRE_API int hre_block_tx(const hre_block *block, const uint8_t **tx, size_t *len, size_t i);
 
 /** txid of transaction i: sha256d of its bytes, internal byte order.
+ *  Args: block (self). Out: out: 32 bytes (zeroed on failure). In: i.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOTFOUND; HRE_ECRYPTO.  Since: 1.0 */
-HRE_API int hre_block_txid(const hre_block *block, size_t i, uint8_t out[32]);
+HRE_API int hre_block_txid(const hre_block *block, uint8_t out[32], size_t i);
 
 /** Size in bytes of the block's encoding (0 if block is NULL).  Since: 1.0 */
 HRE_API size_t hre_block_size(const hre_block *block);
 
 /** Encode: header (80) || CompactSize(tx count) || per tx CompactSize(len) || bytes.
+ *  Args: block (self).
+ *  Out: out: the encoding (may be NULL with *len == 0 to ask the size).
  *  In/Out: *len: capacity of out on input; bytes written (or needed) on output.
  *  Returns: HRE_OK; HRE_EINVAL (NULL block or len); HRE_EBUFSIZE (out NULL or
  *           too small; *len = size needed).
  *  Since: 1.0 */
-HRE_API int hre_block_encode(uint8_t *out, size_t *len, const hre_block *block);
+HRE_API int hre_block_encode(const hre_block *block, uint8_t *out, size_t *len);
 
 /** Decode a block, treating the input as hostile: the size and count caps are
  *  checked before anything is allocated; truncation, non-minimal CompactSize,
@@ -155,25 +165,27 @@ HRE_API int hre_block_encode(uint8_t *out, size_t *len, const hre_block *block);
  *  Thread safety: safe from any thread.
  *  Since: 1.0 */
 HRE_API int hre_block_decode(hre_block **out, const uint8_t *in, size_t len,
-                             const hre_block_limits *limits);
+                             const hre_block_limits *limits) HRE_WARN_UNUSED_RESULT;
 
 /** Merkle root over the block's txids (Bitcoin rules; see hre_merkle_root).
- *  Out: root; *mutated (may be NULL): 1 on the CVE-2012-2459 pattern.
+ *  Args: block (self).
+ *  Out: root (zeroed on failure); *mutated (may be NULL): 1 on the
+ *       CVE-2012-2459 pattern.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOMEM; HRE_ECRYPTO.  Since: 1.0 */
-HRE_API int hre_block_merkle_root(uint8_t root[32], int *mutated, const hre_block *block);
+HRE_API int hre_block_merkle_root(const hre_block *block, uint8_t root[32], int *mutated);
 
 /** Check that the header's merkle_root equals the root over the txids and
  *  that the tree is not mutated.
  *  Returns: HRE_OK; HRE_EVERIFY (mismatch or mutation; the detail says which);
  *           HRE_EINVAL; HRE_ENOMEM; HRE_ECRYPTO.
  *  Since: 1.0 */
-HRE_API int hre_block_check_merkle(const hre_block *block);
+HRE_API int hre_block_check_merkle(const hre_block *block) HRE_WARN_UNUSED_RESULT;
 
 /** Compute the Merkle root over the txids and store it in the header.
  *  Returns: HRE_OK; HRE_EVERIFY (mutated tree: duplicate transactions; the
  *           header is left unchanged); HRE_EINVAL; HRE_ENOMEM; HRE_ECRYPTO.
  *  Since: 1.0 */
-HRE_API int hre_block_update_merkle_root(hre_block *block);
+HRE_API int hre_block_update_merkle_root(hre_block *block) HRE_WARN_UNUSED_RESULT;
 
 /* ------------------------------------------------------------------------ */
 /* Network parameters                                                       */
@@ -214,7 +226,7 @@ HRE_API int hre_chain_params_bitcoin_mainnet(hre_chain_params *p);
  *  Returns: HRE_OK; HRE_EINVAL (the detail names the field); HRE_EUNSUPPORTED
  *           (version); HRE_ECRYPTO.
  *  Since: 1.0 */
-HRE_API int hre_chain_params_check(const hre_chain_params *p);
+HRE_API int hre_chain_params_check(const hre_chain_params *p) HRE_WARN_UNUSED_RESULT;
 
 /** Block caps of a network, for hre_block_new / hre_block_decode.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.  Since: 1.0 */

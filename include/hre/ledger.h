@@ -306,8 +306,8 @@ HRE_API int hre_ledger_block_by_hash(hre_ledger *l, const uint8_t hash[32], uint
 /** Merkle inclusion proof for a main-chain transaction. A record's id is the
  *  txid of its new_record transaction (contract.h), so the same call proves a
  *  record; so does a grant (grant id = txid). A third party checks it with
- *  the header alone: hre_merkle_branch_verify(header.merkle_root, txid,
- *  branch) == HRE_OK, plus hre_pow_check(header, pow_limit) and the header's
+ *  the header alone: hre_merkle_branch_verify(*  branch, header.merkle_root,
+ txid) == HRE_OK, plus hre_pow_check(header, pow_limit) and the header's
  *  place in a header chain it trusts.
  *  In:  height_hint: a main-chain height to try first, or UINT64_MAX to
  *       search from the tip down (cost: one block read per height searched).

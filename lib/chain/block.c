@@ -133,7 +133,7 @@ HRE_API size_t hre_block_tx_count(const hre_block *block)
     return block ? block->n : 0;
 }
 
-HRE_API int hre_block_tx(const hre_block *block, size_t i, const uint8_t **tx, size_t *len)
+HRE_API int hre_block_tx(const hre_block *block, const uint8_t **tx, size_t *len, size_t i)
 {
     if (tx) *tx = NULL;
     if (len) *len = 0;
@@ -144,7 +144,7 @@ HRE_API int hre_block_tx(const hre_block *block, size_t i, const uint8_t **tx, s
     return HRE_OK;
 }
 
-HRE_API int hre_block_txid(const hre_block *block, size_t i, uint8_t out[32])
+HRE_API int hre_block_txid(const hre_block *block, uint8_t out[32], size_t i)
 {
     if (!out) return hre__fail(HRE_EINVAL, "hre_block_txid: NULL out");
     memset(out, 0, 32);
@@ -158,7 +158,7 @@ HRE_API size_t hre_block_size(const hre_block *block)
     return block ? (size_t)block->size : 0;
 }
 
-HRE_API int hre_block_encode(uint8_t *out, size_t *len, const hre_block *block)
+HRE_API int hre_block_encode(const hre_block *block, uint8_t *out, size_t *len)
 {
     hre__writer w;
     uint8_t hdr[HRE_HEADER_LEN];
@@ -168,7 +168,7 @@ HRE_API int hre_block_encode(uint8_t *out, size_t *len, const hre_block *block)
         return hre__fail(HRE_EBUFSIZE, "block encoding needs %llu bytes", (unsigned long long)block->size);
     }
     hre__writer_init(&w, out, *len);
-    hre_header_encode(hdr, &block->header);
+    hre_header_encode(&block->header, hdr);
     hre__writer_bytes(&w, hdr, sizeof hdr);
     hre__writer_compact(&w, block->n);
     for (size_t i = 0; i < block->n; i++) {
@@ -207,7 +207,8 @@ HRE_API int hre_block_decode(hre_block **out, const uint8_t *in, size_t len, con
         return hre__fail(HRE_EDECODE, "block claims %llu transactions in %zu bytes",
                          (unsigned long long)count, hre__reader_remaining(&r));
     if ((rc = hre_block_new(&b, NULL, &lim)) != HRE_OK) return rc;
-    (void)hre_header_decode(&b->header, hdr, HRE_HEADER_LEN);
+    /* any 80 bytes form a header: this cannot fail */
+    if ((rc = hre_header_decode(&b->header, hdr, HRE_HEADER_LEN)) != HRE_OK) goto fail;
     if ((rc = reserve(b, (size_t)count)) != HRE_OK) goto fail;
     for (uint64_t i = 0; i < count; i++) {
         uint64_t tlen;
@@ -251,7 +252,7 @@ fail:
     return rc;
 }
 
-HRE_API int hre_block_merkle_root(uint8_t root[32], int *mutated, const hre_block *block)
+HRE_API int hre_block_merkle_root(const hre_block *block, uint8_t root[32], int *mutated)
 {
     uint8_t (*ids)[32] = NULL;
     int rc = HRE_OK;
@@ -276,7 +277,7 @@ HRE_API int hre_block_check_merkle(const hre_block *block)
     uint8_t root[32];
     int mutated = 0, rc;
     if (!block) return hre__fail(HRE_EINVAL, "hre_block_check_merkle: NULL block");
-    rc = hre_block_merkle_root(root, &mutated, block);
+    rc = hre_block_merkle_root(block, root, &mutated);
     if (rc != HRE_OK) return rc;
     if (mutated) return hre__fail(HRE_EVERIFY, "block Merkle tree is mutated (CVE-2012-2459 pattern)");
     if (memcmp(root, block->header.merkle_root, 32) != 0)
@@ -289,7 +290,7 @@ HRE_API int hre_block_update_merkle_root(hre_block *block)
     uint8_t root[32];
     int mutated = 0, rc;
     if (!block) return hre__fail(HRE_EINVAL, "hre_block_update_merkle_root: NULL block");
-    rc = hre_block_merkle_root(root, &mutated, block);
+    rc = hre_block_merkle_root(block, root, &mutated);
     if (rc != HRE_OK) return rc;
     if (mutated) return hre__fail(HRE_EVERIFY, "block Merkle tree is mutated (duplicate transactions)");
     memcpy(block->header.merkle_root, root, 32);

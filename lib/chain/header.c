@@ -18,34 +18,35 @@ HRE_API int hre_header_decode(hre_header *out, const uint8_t *in, size_t len)
     return HRE_OK;
 }
 
-HRE_API void hre_header_encode(uint8_t out[80], const hre_header *h)
+HRE_API int hre_header_encode(const hre_header *h, uint8_t out[80])
 {
-    if (!out || !h) return;
+    if (!out) return hre__fail(HRE_EINVAL, "hre_header_encode: NULL out");
+    if (!h) {
+        memset(out, 0, HRE_HEADER_LEN);
+        return hre__fail(HRE_EINVAL, "hre_header_encode: NULL header");
+    }
     hre__put_le32(out, h->version);
     memcpy(out + 4, h->prev_hash, 32);
     memcpy(out + 36, h->merkle_root, 32);
     hre__put_le32(out + 68, h->time);
     hre__put_le32(out + 72, h->bits);
     hre__put_le32(out + 76, h->nonce);
+    return HRE_OK;
 }
 
 int hre_chain__header_hash(uint8_t out[32], const hre_header *h)
 {
     uint8_t buf[HRE_HEADER_LEN];
-    int rc;
-    hre_header_encode(buf, h);
-    rc = hre_sha256d(out, buf, sizeof buf);
-    if (rc != HRE_OK) memset(out, 0xff, 32);
-    return rc;
+    (void)hre_header_encode(h, buf);   /* h and buf are not NULL */
+    return hre_sha256d(out, buf, sizeof buf);   /* zeroes out on failure */
 }
 
-HRE_API void hre_header_hash(uint8_t out[32], const hre_header *h)
+HRE_API int hre_header_hash(const hre_header *h, uint8_t out[32])
 {
-    if (!out) return;
+    if (!out) return hre__fail(HRE_EINVAL, "hre_header_hash: NULL out");
     if (!h) {
-        memset(out, 0xff, 32);
-        (void)hre__fail(HRE_EINVAL, "hre_header_hash: NULL header");
-        return;
+        memset(out, 0, 32);
+        return hre__fail(HRE_EINVAL, "hre_header_hash: NULL header");
     }
-    (void)hre_chain__header_hash(out, h);
+    return hre_chain__header_hash(out, h);
 }

@@ -128,8 +128,8 @@ static int branch_wellformed(const hre_merkle_branch *b)
     return 1;
 }
 
-HRE_API int hre_merkle_branch_root(uint8_t root[32], const uint8_t leaf[32],
-                                   const hre_merkle_branch *branch)
+HRE_API int hre_merkle_branch_root(const hre_merkle_branch *branch, uint8_t root[32],
+                                   const uint8_t leaf[32])
 {
     uint8_t h[32];
     uint32_t idx;
@@ -151,8 +151,8 @@ HRE_API int hre_merkle_branch_root(uint8_t root[32], const uint8_t leaf[32],
     return HRE_OK;
 }
 
-HRE_API int hre_merkle_branch_verify(const uint8_t root[32], const uint8_t leaf[32],
-                                     const hre_merkle_branch *branch)
+HRE_API int hre_merkle_branch_verify(const hre_merkle_branch *branch, const uint8_t root[32],
+                                     const uint8_t leaf[32])
 {
     uint8_t r[32];
     int rc;
@@ -160,13 +160,13 @@ HRE_API int hre_merkle_branch_verify(const uint8_t root[32], const uint8_t leaf[
     if (!branch_wellformed(branch))
         return hre__fail(HRE_EVERIFY, "malformed Merkle branch (depth %u, index %u)",
                          (unsigned)branch->depth, (unsigned)branch->index);
-    rc = hre_merkle_branch_root(r, leaf, branch);
+    rc = hre_merkle_branch_root(branch, r, leaf);
     if (rc != HRE_OK) return rc;
     if (memcmp(r, root, 32) != 0) return hre__fail(HRE_EVERIFY, "Merkle branch does not lead to the root");
     return HRE_OK;
 }
 
-HRE_API int hre_merkle_branch_encode(uint8_t *out, size_t *len, const hre_merkle_branch *branch)
+HRE_API int hre_merkle_branch_encode(const hre_merkle_branch *branch, uint8_t *out, size_t *len)
 {
     size_t need;
     if (!branch || !len) return hre__fail(HRE_EINVAL, "hre_merkle_branch_encode: NULL argument");

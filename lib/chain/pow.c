@@ -3,13 +3,13 @@
 
 #include "chain/internal.h"
 
-HRE_API int hre_target_from_compact(uint8_t target[32], int *negative, int *overflow, uint32_t bits)
+HRE_API int hre_pow_target_from_compact(uint8_t target[32], int *negative, int *overflow, uint32_t bits)
 {
     hre_chain__big v;
     int neg = 0, ovf = 0;
     if (negative) *negative = 0;
     if (overflow) *overflow = 0;
-    if (!target) return hre__fail(HRE_EINVAL, "hre_target_from_compact: NULL target");
+    if (!target) return hre__fail(HRE_EINVAL, "hre_pow_target_from_compact: NULL target");
     hre_chain__big_set_compact(&v, bits, &neg, &ovf);
     if (negative) *negative = neg;
     if (overflow) *overflow = ovf;
@@ -22,12 +22,15 @@ HRE_API int hre_target_from_compact(uint8_t target[32], int *negative, int *over
     return HRE_OK;
 }
 
-HRE_API uint32_t hre_target_to_compact(const uint8_t target[32])
+HRE_API int hre_pow_target_to_compact(uint32_t *bits, const uint8_t target[32])
 {
     hre_chain__big v;
-    if (!target) return 0;
+    if (!bits) return hre__fail(HRE_EINVAL, "hre_pow_target_to_compact: NULL bits");
+    *bits = 0;
+    if (!target) return hre__fail(HRE_EINVAL, "hre_pow_target_to_compact: NULL target");
     hre_chain__big_from_le32(&v, target);
-    return hre_chain__big_get_compact(&v);
+    *bits = hre_chain__big_get_compact(&v);
+    return HRE_OK;
 }
 
 /* Decode bits into a positive target <= limit (limit may be NULL). */
@@ -69,21 +72,19 @@ HRE_API int hre_pow_check(const hre_header *h, const uint8_t pow_limit[32])
     return hre_pow_check_hash(hash, h->bits, pow_limit);
 }
 
-HRE_API uint32_t hre_pow_retarget(uint32_t last_bits, int64_t actual_timespan,
-                                  int64_t target_timespan, const uint8_t pow_limit[32])
+HRE_API int hre_pow_retarget(uint32_t *bits, uint32_t last_bits, int64_t actual_timespan,
+                             int64_t target_timespan, const uint8_t pow_limit[32])
 {
     hre_chain__big t, lim, d;
     int64_t lo, hi;
-    if (!pow_limit) {
-        (void)hre__fail(HRE_EINVAL, "hre_pow_retarget: NULL pow_limit");
-        return 0;
-    }
-    if (target_timespan <= 0 || target_timespan > INT64_MAX / 4) {
-        (void)hre__fail(HRE_EINVAL, "hre_pow_retarget: target timespan %lld out of range",
-                        (long long)target_timespan);
-        return 0;
-    }
-    if (valid_target(&t, last_bits, NULL, HRE_EINVAL) != HRE_OK) return 0;
+    int rc;
+    if (!bits) return hre__fail(HRE_EINVAL, "hre_pow_retarget: NULL bits");
+    *bits = 0;
+    if (!pow_limit) return hre__fail(HRE_EINVAL, "hre_pow_retarget: NULL pow_limit");
+    if (target_timespan <= 0 || target_timespan > INT64_MAX / 4)
+        return hre__fail(HRE_EINVAL, "hre_pow_retarget: target timespan %lld out of range",
+                         (long long)target_timespan);
+    if ((rc = valid_target(&t, last_bits, NULL, HRE_EINVAL)) != HRE_OK) return rc;
     lo = target_timespan / 4;
     hi = target_timespan * 4;
     if (actual_timespan < lo) actual_timespan = lo;
@@ -95,7 +96,8 @@ HRE_API uint32_t hre_pow_retarget(uint32_t last_bits, int64_t actual_timespan,
     hre_chain__big_div(&t, &t, &d);
     hre_chain__big_from_le32(&lim, pow_limit);
     if (hre_chain__big_cmp(&t, &lim) > 0) t = lim;
-    return hre_chain__big_get_compact(&t);
+    *bits = hre_chain__big_get_compact(&t);
+    return HRE_OK;
 }
 
 HRE_API int hre_pow_work(uint8_t work[32], uint32_t bits)

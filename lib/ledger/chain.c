@@ -300,7 +300,7 @@ static int block_txids(const hre_block *blk, uint8_t (**out)[32])
     if (!ids)
         return hre__fail(HRE_ENOMEM, "ledger: out of memory");
     for (i = 0; i < n; i++) {
-        int rc = hre_block_txid(blk, i, ids[i]);
+        int rc = hre_block_txid(blk, ids[i], i);
         if (rc != HRE_OK) {
             hre__free(ids);
             return rc;
@@ -463,8 +463,8 @@ static void mp_readd(hre_ledger *l, hre_block **blocks, size_t nb)
             hre_ledger__mtx *e;
             if (l->mp_n >= l->mempool_max)
                 return;
-            (void)hre_block_tx(blocks[b], i, &p, &len);
-            if (hre_block_txid(blocks[b], i, id) != HRE_OK ||
+            (void)hre_block_tx(blocks[b], &p, &len, i);
+            if (hre_block_txid(blocks[b], id, i) != HRE_OK ||
                 hre_ledger__map_get(&l->mp_map, id))
                 continue;
             if (hre_tx_decode_cached(&t, p, len, l->kc) != HRE_OK)
@@ -935,7 +935,7 @@ HRE_API int hre_ledger_block_template(hre_ledger *l, uint64_t now, uint8_t *out,
         *len = 0;
         return rc;
     }
-    rc = hre_block_encode(out, len, blk);
+    rc = hre_block_encode(blk, out, len);
     hre_block_free(blk);
     return rc;
 }
@@ -958,20 +958,20 @@ HRE_API int hre_ledger_mine(hre_ledger *l, uint64_t now, uint64_t max_tries, uin
         if ((rc = build_template(l, now, &blk)) != HRE_OK)
             return rc;
         h = *hre_block_header(blk);
-        rc = hre_pow_mine(&h, max_tries ? max_tries : ((uint64_t)1 << 32), NULL);
+        rc = hre_pow_mine(&h, NULL, max_tries ? max_tries : ((uint64_t)1 << 32));
         if (rc == HRE_OK)
             rc = hre_block_set_header(blk, &h);
         if (rc != HRE_OK) {
             hre_block_free(blk);
             return rc;
         }
-        (void)hre_block_encode(NULL, &len, blk);
+        (void)hre_block_encode(blk, NULL, &len);
         buf = hre__malloc(len);
         if (!buf) {
             hre_block_free(blk);
             return hre__fail(HRE_ENOMEM, "hre_ledger_mine: out of memory");
         }
-        rc = hre_block_encode(buf, &len, blk);
+        rc = hre_block_encode(blk, buf, &len);
         hre_block_free(blk);
         if (rc == HRE_OK)
             rc = hre_ledger_submit_block(l, buf, len, now, &st);
@@ -979,7 +979,7 @@ HRE_API int hre_ledger_mine(hre_ledger *l, uint64_t now, uint64_t max_tries, uin
         hre_ledger__set_status(status, st);
         if (rc == HRE_OK) {
             if (hash)
-                hre_header_hash(hash, &h);
+                return hre_header_hash(&h, hash);
             return HRE_OK;
         }
         if (st != HRE_LEDGER_REJECT_CONTRACT || l->bad_tx >= l->mp_n)

@@ -115,9 +115,8 @@ int hre_ledger__expected_bits(const hre_ledger *l, hre_ledger__node *parent, uin
         return hre__fail(HRE_ECORRUPT, "ledger: retarget ancestor at height %llu missing",
                          (unsigned long long)(h - interval));
     span = (int64_t)parent->header.time - (int64_t)first->header.time;
-    nb = hre_pow_retarget(parent->header.bits, span,
-                          (int64_t)interval * l->params.target_spacing, l->params.pow_limit);
-    if (nb == 0)
+    if (hre_pow_retarget(&nb, parent->header.bits, span,
+                         (int64_t)interval * l->params.target_spacing, l->params.pow_limit) != HRE_OK)
         return hre__fail(HRE_ECORRUPT, "ledger: retarget failed at height %llu",
                          (unsigned long long)h);
     *bits = nb;
@@ -146,7 +145,8 @@ int hre_ledger__check_block(hre_ledger *l, const hre_block *blk, uint8_t hash[32
     int rc, mutated = 0;
 
     *txids_out = NULL;
-    hre_header_hash(hash, h);
+    if ((rc = hre_header_hash(h, hash)) != HRE_OK)
+        return rc;
     rc = hre_pow_check_hash(hash, h->bits, l->params.pow_limit);
     if (rc == HRE_EVERIFY) {
         char why[160];
@@ -162,7 +162,7 @@ int hre_ledger__check_block(hre_ledger *l, const hre_block *blk, uint8_t hash[32
         goto out;
     }
     for (i = 0; i < n; i++)
-        if ((rc = hre_block_txid(blk, i, txids[i])) != HRE_OK)
+        if ((rc = hre_block_txid(blk, txids[i], i)) != HRE_OK)
             goto out;
     if ((rc = hre_merkle_root(root, &mutated, (const uint8_t(*)[32])txids, n)) != HRE_OK)
         goto out;
@@ -301,7 +301,7 @@ int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
     for (i = 0; i < n; i++) {
         const uint8_t *p;
         size_t len;
-        (void)hre_block_tx(blk, i, &p, &len);
+        (void)hre_block_tx(blk, &p, &len, i);
         rc = hre_tx_decode_cached(&txs[i], p, len, l->kc);
         if (rc == HRE_ENOMEM)
             goto out;
@@ -517,7 +517,11 @@ int hre_ledger__read_block(hre_ledger *l, const hre_ledger__node *n, hre_block *
     if (rc != HRE_OK)
         return hre__fail(HRE_ECORRUPT, "ledger: block record at height %llu does not decode",
                          (unsigned long long)n->height);
-    hre_header_hash(hash, hre_block_header(*out));
+    if ((rc = hre_header_hash(hre_block_header(*out), hash)) != HRE_OK) {
+        hre_block_free(*out);
+        *out = NULL;
+        return rc;
+    }
     if (memcmp(hash, n->hash, 32) != 0) {
         hre_block_free(*out);
         *out = NULL;
@@ -977,7 +981,7 @@ static int fingerprint(hre_ledger *l)
     hre__writer_u32(&w, l->params.version);
     {
         uint8_t h[80];
-        hre_header_encode(h, &l->params.genesis);
+        hre_header_encode(&l->params.genesis, h);
         hre__writer_bytes(&w, h, 80);
     }
     hre__writer_u32(&w, l->params.retarget_interval);
@@ -1141,7 +1145,9 @@ static int idx_cb(void *arg, uint64_t offset, const uint8_t *p, size_t len)
         e.invalid_mark = 1;
         memcpy(e.hash, p + 1, 32);
     } else if (hre_ledger__index_decode(&e.e, p, len, c->l->max_rec) == HRE_OK) {
-        hre_header_hash(e.hash, &e.e.header);
+        int rc = hre_header_hash(&e.e.header, e.hash);
+        if (rc != HRE_OK)
+            return rc;
     } else {
         c->bad = 1;
         return 0;
@@ -1161,7 +1167,8 @@ static int seg_cb(void *arg, uint64_t offset, const uint8_t *p, size_t len)
     e.e.seg = c->cur_seg;
     e.e.offset = offset;
     e.e.rec_len = (uint32_t)len;
-    hre_header_hash(e.hash, &e.e.header);
+    if (hre_header_hash(&e.e.header, e.hash) != HRE_OK)
+        return HRE_ECRYPTO;
     return ld_push(c, &e) == HRE_OK ? 0 : HRE_ENOMEM;
 }
 
@@ -1557,7 +1564,8 @@ HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
     l->params = *opts->params;
     if ((rc = hre_chain_params_block_limits(&l->params, &l->limits)) != HRE_OK)
         goto fail;
-    hre_header_hash(l->network_id, &l->params.genesis);
+    if ((rc = hre_header_hash(&l->params.genesis, l->network_id)) != HRE_OK)
+        goto fail;
     memcpy(l->authority_key, opts->authority_key, 34);
     if (opts->genesis_org_name) {
         snprintf(l->org_name, sizeof l->org_name, "%s", opts->genesis_org_name);

@@ -92,7 +92,7 @@ static int encode_node(hre_ledger *l, const hre_ledger__node *n, uint8_t *out, s
         *len = 0;
         return rc;
     }
-    rc = hre_block_encode(out, len, blk);
+    rc = hre_block_encode(blk, out, len);
     hre_block_free(blk);
     return rc;
 }
@@ -145,7 +145,7 @@ static int proof_at(hre_ledger *l, uint64_t h, const uint8_t txid[32], hre_heade
         return 0;
     }
     for (i = 0; i < n; i++) {
-        if ((*rc = hre_block_txid(blk, i, ids[i])) != HRE_OK)
+        if ((*rc = hre_block_txid(blk, ids[i], i)) != HRE_OK)
             break;
     }
     if (*rc == HRE_OK) {

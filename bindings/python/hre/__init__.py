@@ -329,13 +329,13 @@ class Header:
 
     def encode(self):
         out = _out(80)
-        lib.hre_header_encode(out, ctypes.byref(self._h))
+        _check(lib.hre_header_encode(ctypes.byref(self._h), out))
         return bytes(out)
 
     def hash(self):
         """sha256d of the header, internal byte order."""
         out = _out(32)
-        lib.hre_header_hash(out, ctypes.byref(self._h))
+        _check(lib.hre_header_hash(ctypes.byref(self._h), out))
         return bytes(out)
 
     def display_hash(self):
@@ -367,7 +367,7 @@ def target_from_compact(bits):
     """Decode nBits. Returns (target as int, negative, overflow)."""
     out = _out(32)
     neg, ovf = ctypes.c_int(0), ctypes.c_int(0)
-    _check(lib.hre_target_from_compact(out, ctypes.byref(neg), ctypes.byref(ovf), bits))
+    _check(lib.hre_pow_target_from_compact(out, ctypes.byref(neg), ctypes.byref(ovf), bits))
     return int.from_bytes(bytes(out), "little"), bool(neg.value), bool(ovf.value)
 
 
@@ -586,12 +586,12 @@ class ChainParams:
         self = cls()
         p = self._p
         lim = _out(32)
-        _check(lib.hre_target_from_compact(lim, None, None, bits))
+        _check(lib.hre_pow_target_from_compact(lim, None, None, bits))
         p.pow_limit = lim
         p.target_spacing, p.retarget_interval = target_spacing, retarget_interval
         p.max_block_size, p.max_tx_count = max_block_size, max_tx_count
         p.genesis.version, p.genesis.time, p.genesis.bits = 1, genesis_time, bits
-        _check(lib.hre_pow_mine(ctypes.byref(p.genesis), 1000000, None))
+        _check(lib.hre_pow_mine(ctypes.byref(p.genesis), None, 1000000))
         _check(lib.hre_chain_params_check(ctypes.byref(p)))
         return self
 
@@ -930,7 +930,7 @@ class MerkleProof(_Value):
     def verify(self, txid, pow_limit=None):
         """Check txid against the header's Merkle root (and its PoW if pow_limit)."""
         root = _buf(self.header.merkle_root)[0]
-        rc = lib.hre_merkle_branch_verify(root, _h32(txid, "txid"), ctypes.byref(self.branch))
+        rc = lib.hre_merkle_branch_verify(ctypes.byref(self.branch), root, _h32(txid, "txid"))
         if rc == EVERIFY:
             return False
         _check(rc)
