@@ -1,5 +1,7 @@
 /* Core layer: errors, byte reader/writer, CompactSize, hex, version. */
 #include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -348,6 +350,137 @@ START_TEST(test_sha256_ctx_alloc_failure)
 END_TEST
 #endif
 
+
+/* ---- worker pool (pool.h) ---- */
+START_TEST(test_pool_lifetime)
+{
+    hre_pool *p = (hre_pool *)1;
+    ck_assert_int_eq(hre_pool_new(&p, 0), HRE_OK);       /* 0 threads: valid, caller-only */
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(hre_pool_threads(p), 0);
+    hre_pool_free(p);
+    ck_assert_int_eq(hre_pool_new(&p, 3), HRE_OK);
+    ck_assert_uint_eq(hre_pool_threads(p), 3);
+    hre_pool_free(p);
+    p = (hre_pool *)1;
+    ck_assert_int_eq(hre_pool_new(&p, HRE_POOL_MAX_THREADS + 1), HRE_EINVAL);
+    ck_assert_ptr_null(p);
+    ck_assert_int_eq(hre_pool_new(NULL, 1), HRE_EINVAL);
+    ck_assert_uint_eq(hre_pool_threads(NULL), 0);
+    hre_pool_free(NULL);
+}
+END_TEST
+
+#ifdef HRE_WHITEBOX
+struct loop_ctx {
+    _Atomic unsigned *hits;
+    _Atomic unsigned long long sum;
+    _Atomic int threads_seen;
+    pthread_t caller;
+    _Atomic int ran_elsewhere;
+};
+
+static void loop_item(void *arg, size_t i)
+{
+    struct loop_ctx *c = arg;
+    atomic_fetch_add(&c->hits[i], 1);
+    atomic_fetch_add(&c->sum, (unsigned long long)i);
+    if (!pthread_equal(pthread_self(), c->caller)) atomic_store(&c->ran_elsewhere, 1);
+    if (i % 97 == 0) {
+        volatile unsigned x = 0;
+        for (int k = 0; k < 20000; k++) x += (unsigned)k;   /* uneven item cost */
+    }
+}
+
+/* Every index runs exactly once, on any thread count. */
+static void run_loop(hre_pool *p, size_t n, int *elsewhere)
+{
+    struct loop_ctx c;
+    memset(&c, 0, sizeof c);
+    c.hits = calloc(n ? n : 1, sizeof *c.hits);
+    ck_assert_ptr_nonnull(c.hits);
+    c.caller = pthread_self();
+    hre__pool_for(p, n, loop_item, &c);
+    for (size_t i = 0; i < n; i++) ck_assert_uint_eq(atomic_load(&c.hits[i]), 1);
+    ck_assert_uint_eq(atomic_load(&c.sum), n ? (unsigned long long)n * (n - 1) / 2 : 0);
+    if (elsewhere) *elsewhere = atomic_load(&c.ran_elsewhere);
+    free((void *)c.hits);
+}
+
+START_TEST(test_pool_loop_every_index_once)
+{
+    static const unsigned counts[] = {0, 1, 2, 4};
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+        hre_pool *p = NULL;
+        int elsewhere = 0;
+        ck_assert_int_eq(hre_pool_new(&p, counts[k]), HRE_OK);
+        run_loop(p, 0, NULL);
+        run_loop(p, 1, NULL);
+        run_loop(p, 5000, &elsewhere);
+        if (counts[k] == 0) ck_assert_int_eq(elsewhere, 0);   /* 0 threads: the caller only */
+        hre_pool_free(p);
+    }
+    run_loop(NULL, 300, NULL);                               /* NULL pool: the caller only */
+}
+END_TEST
+
+struct share_arg {
+    hre_pool *p;
+};
+
+static void *share_main(void *arg)
+{
+    struct share_arg *a = arg;
+    for (int r = 0; r < 20; r++) run_loop(a->p, 777, NULL);
+    return NULL;
+}
+
+static void nested_item(void *arg, size_t i)
+{
+    (void)i;
+    run_loop(((struct share_arg *)arg)->p, 50, NULL);   /* a loop inside a loop item */
+}
+
+/* Several threads run loops on one pool at once; loops nest. */
+START_TEST(test_pool_shared_and_nested)
+{
+    hre_pool *p = NULL;
+    pthread_t t[3];
+    struct share_arg a;
+    ck_assert_int_eq(hre_pool_new(&p, 2), HRE_OK);
+    a.p = p;
+    for (int i = 0; i < 3; i++) ck_assert_int_eq(pthread_create(&t[i], NULL, share_main, &a), 0);
+    share_main(&a);
+    for (int i = 0; i < 3; i++) ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+    hre__pool_for(p, 64, nested_item, &a);
+    hre_pool_free(p);
+}
+END_TEST
+
+/* begin / join: the caller works on something else while the pool runs. */
+START_TEST(test_pool_begin_join)
+{
+    hre_pool *p = NULL;
+    hre__pool_job job;
+    struct loop_ctx c;
+    const size_t n = 4000;
+    ck_assert_int_eq(hre_pool_new(&p, 2), HRE_OK);
+    memset(&c, 0, sizeof c);
+    c.hits = calloc(n, sizeof *c.hits);
+    c.caller = pthread_self();
+    hre__pool_begin(p, &job, n, loop_item, &c);
+    {
+        volatile unsigned x = 0;
+        for (int k = 0; k < 1000000; k++) x += (unsigned)k;
+    }
+    hre__pool_join(p, &job);
+    for (size_t i = 0; i < n; i++) ck_assert_uint_eq(atomic_load(&c.hits[i]), 1);
+    free((void *)c.hits);
+    hre_pool_free(p);
+}
+END_TEST
+#endif
+
 Suite *hre_suite_core(void)
 {
     Suite *s = suite_create("core");
@@ -369,6 +502,12 @@ Suite *hre_suite_core(void)
     tcase_add_test(tc, test_hex);
     tcase_add_test(tc, test_hex_random_roundtrip);
     tcase_add_test(tc, test_wipe);
+    tcase_add_test(tc, test_pool_lifetime);
+#ifdef HRE_WHITEBOX
+    tcase_add_test(tc, test_pool_loop_every_index_once);
+    tcase_add_test(tc, test_pool_shared_and_nested);
+    tcase_add_test(tc, test_pool_begin_join);
+#endif
 #ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_alloc_fault_injection);
     tcase_add_test(tc, test_sha256_ctx_alloc_failure);

@@ -199,6 +199,27 @@
 HRE_BEGIN_DECLS
 
 /* ------------------------------------------------------------------------ */
+/* Log hook                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** Log levels passed to an hre_log_fn, most severe first. A host filters by
+ *  level itself (the library calls the hook for every level).  Since: 1.0 */
+#define HRE_LOG_ERROR 1   /* an operation failed and the host should know */
+#define HRE_LOG_WARN  2   /* something was refused, repaired or dropped */
+#define HRE_LOG_INFO  3   /* a notable state change (open, reorg, snapshot) */
+#define HRE_LOG_DEBUG 4   /* detail for diagnosing the library */
+
+/** A host log hook, given in a handle's options (e.g. hre_ledger_options).
+ *  Args: user_data: the pointer given with the hook; level: HRE_LOG_*;
+ *        msg: one NUL-terminated line without a trailing newline, valid only
+ *        during the call, at most 511 bytes (longer messages are cut).
+ *  The library never passes secrets (keys, passphrases, plaintext records)
+ *  to the hook. It is called on the thread that made the library call; it
+ *  must not call back into the handle that is logging.
+ *  Since: 1.0 */
+typedef void (*hre_log_fn)(void *user_data, int level, const char *msg);
+
+/* ------------------------------------------------------------------------ */
 /* Hex                                                                       */
 /* ------------------------------------------------------------------------ */
 

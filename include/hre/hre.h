@@ -10,6 +10,7 @@
 #include "common.h"     /* layer 0: export macros, byte reader/writer, hex */
 #include "errors.h"     /* layer 0: error codes and detail messages */
 #include "version.h"    /* layer 0: version */
+#include "pool.h"       /* layer 0: worker pool */
 #include "hash.h"       /* layer 1: SHA-256, HMAC, HKDF, randomness */
 #include "key.h"        /* layer 1: ECDSA keys and signatures */
 #include "block.h"      /* layer 2: block header and block */

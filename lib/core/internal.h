@@ -8,12 +8,14 @@
 #  error "lib/core/internal.h is for building libhre only"
 #endif
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "hre/common.h"
 #include "hre/errors.h"
+#include "hre/pool.h"
 
 #if defined(__GNUC__)
 #  define HRE__PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -158,6 +160,85 @@ size_t hre__compact_size_len(uint64_t v);
  *  Out: *len (may be NULL) = bytes the encoding needs.
  *  Returns: HRE_OK if everything fit; HRE_EBUFSIZE otherwise. */
 int hre__writer_finish(const hre__writer *w, size_t *len);
+
+/* ------------------------------------------------------------------------ */
+/* Versioned structs (common.h rule 7): one piece of code for every family   */
+/* ------------------------------------------------------------------------ */
+/*
+ * A family describes its known layouts: size[v] is the number of bytes the
+ * fields of version v occupy (the end of its last field, HRE__END), for
+ * v = 1..current; size[0] is unused. Every struct starts with
+ * `unsigned int version`.
+ */
+typedef struct hre__vstruct {
+    const char *name;            /* for detail messages, e.g. "hre_ledger_options" */
+    unsigned int current;        /* the newest version this library knows */
+    const size_t *size;          /* current + 1 entries */
+} hre__vstruct;
+
+/* End of member m of struct type T: where the next version's fields begin. */
+#define HRE__END(T, m) (offsetof(T, m) + sizeof(((T *)0)->m))
+
+/* HRE_OK if 1 <= version <= d->current; HRE_EUNSUPPORTED (detail names the
+ * struct and both versions) otherwise. */
+int hre__vstruct_check(const hre__vstruct *d, unsigned int version);
+/* _init: zero the bytes `version` declares and set the version field. Checks
+ * the version first (HRE_EUNSUPPORTED; nothing written). HRE_EINVAL for NULL. */
+int hre__vstruct_init(const hre__vstruct *d, void *dst, unsigned int version);
+/* Read an input struct: check src's version, zero all of *dst (a full
+ * current-version struct) and copy in the prefix src's version declares, so
+ * fields an older caller does not have take their defaults. dst keeps src's
+ * version. HRE_EINVAL for NULL src. */
+int hre__vstruct_in(const hre__vstruct *d, void *dst, const void *src);
+/* Fill an output struct: dst->version (set by the caller) says how much of
+ * src (a full current-version struct) to copy; dst keeps its version and
+ * nothing past that version's fields is written. */
+int hre__vstruct_out(const hre__vstruct *d, void *dst, const void *src);
+/* List element size -> the newest version whose fields fit in elem_size
+ * bytes. HRE_EUNSUPPORTED if not even version 1 fits. */
+int hre__vstruct_for_size(const hre__vstruct *d, size_t elem_size, unsigned int *version);
+/* Write element i of a caller list with stride elem_size in version `version`
+ * (from hre__vstruct_for_size): that version's prefix of src, then the
+ * version field. Never writes past the element's elem_size bytes. */
+void hre__vstruct_put(const hre__vstruct *d, void *list, size_t elem_size, size_t i,
+                      unsigned int version, const void *src);
+
+/* ------------------------------------------------------------------------ */
+/* Log hook (common.h hre_log_fn)                                            */
+/* ------------------------------------------------------------------------ */
+/* Format into a bounded stack buffer (HRE__LOG_MAX bytes, truncated) and
+ * pass it to fn. fn NULL: nothing is formatted. Never log secrets. */
+#define HRE__LOG_MAX 512
+void hre__log(hre_log_fn fn, void *user_data, int level, const char *fmt, ...) HRE__PRINTF(4, 5);
+
+/* ------------------------------------------------------------------------ */
+/* Parallel loops on an hre_pool (lib/core/pool.c)                           */
+/* ------------------------------------------------------------------------ */
+/* fn(arg, i) runs once for every i in [0, n), on the pool's workers and the
+ * joining thread. Error details set inside fn are thread-local to whichever
+ * thread ran the item: report results through arg. */
+typedef void (*hre__pool_fn)(void *arg, size_t index);
+
+/* A loop in flight; lives in the caller's memory (e.g. its stack) from
+ * begin until join returns. Fields are private to pool.c. */
+typedef struct hre__pool_job {
+    hre__pool_fn fn;
+    void *arg;
+    size_t n;
+    atomic_size_t next;              /* next unclaimed index */
+    unsigned int users;              /* workers holding the job (pool lock) */
+    int queued;                      /* in the pool's queue (pool lock) */
+    struct hre__pool_job *link;
+} hre__pool_job;
+
+/* Queue the loop; the pool's idle workers start on it at once. pool NULL or
+ * with 0 threads: nothing runs until join. */
+void hre__pool_begin(hre_pool *pool, hre__pool_job *job, size_t n, hre__pool_fn fn, void *arg);
+/* Run the remaining items on this thread, then wait until every item has
+ * finished. After join the job may be discarded. */
+void hre__pool_join(hre_pool *pool, hre__pool_job *job);
+/* begin + join. */
+void hre__pool_for(hre_pool *pool, size_t n, hre__pool_fn fn, void *arg);
 
 /* Argument check helper: returns HRE_EINVAL with a detail naming the argument. */
 #define HRE__CHECK_ARG(cond) \
