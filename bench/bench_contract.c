@@ -97,7 +97,7 @@ static hre_tx *fake_tx(const uint8_t sender[34], uint16_t kind, uint64_t nonce, 
     buf[len + 31] = 1;
     buf[len + 63] = 1;
     len += 64;
-    CK(hre_tx_decode_cached(&tx, buf, len, cache));
+    CK(hre_tx_decode_cached(&tx, cache, buf, len));
     return tx;
 }
 
@@ -207,7 +207,7 @@ int main(int argc, char **argv)
         plen = sizeof pl;
         CK(hre_contract_encode_register_org(pl, &plen, &ro));
         tx = fake_tx(kauth, HRE_KIND_REGISTER_ORG, n_auth++, pl, plen);
-        CK(hre_tx_txid(hosp_org, tx));
+        CK(hre_tx_txid(tx, hosp_org));
         CK(hre_contract_apply(c, tx, 1700000000));
         hre_tx_free(tx);
         ro.org_type = HRE_ORG_LAB;
@@ -217,7 +217,7 @@ int main(int argc, char **argv)
         plen = sizeof pl;
         CK(hre_contract_encode_register_org(pl, &plen, &ro));
         tx = fake_tx(kauth, HRE_KIND_REGISTER_ORG, n_auth++, pl, plen);
-        CK(hre_tx_txid(lab_org, tx));
+        CK(hre_tx_txid(tx, lab_org));
         CK(hre_contract_apply(c, tx, 1700000000));
         hre_tx_free(tx);
         memcpy(rd.doctor_key, kdoctor, 34);
@@ -261,7 +261,7 @@ int main(int argc, char **argv)
         plen = sizeof pl;
         CK(hre_contract_encode_new_record(pl, &plen, &nr));
         tx = fake_tx(khadmin, HRE_KIND_NEW_RECORD, n_hadmin++, pl, plen);
-        CK(hre_tx_txid(sr.record_id, tx));
+        CK(hre_tx_txid(tx, sr.record_id));
         CK(hre_contract_apply(c, tx, 1700000000));
         hre_tx_free(tx);
         plen = sizeof pl;
@@ -340,7 +340,7 @@ int main(int argc, char **argv)
             int pi = (int)(rnd() % (uint64_t)mix_patients);
             fill_record(&nr, paddr[pi], lab_org, i++);
             CK(hre_contract_build_new_record(&mix[k], net, hadmin, n_hadmin++, 1700000100, &nr));
-            CK(hre_tx_txid(sr.record_id, mix[k]));
+            CK(hre_tx_txid(mix[k], sr.record_id));
             k++;
             CK(hre_contract_build_sign_record(&mix[k++], net, hadmin, n_hadmin++, 1700000100, &sr));
             CK(hre_contract_build_sign_record(&mix[k++], net, ladmin, n_ladmin++, 1700000100, &sr));
@@ -357,7 +357,7 @@ int main(int argc, char **argv)
             CK(hre_contract_build_log_access(&mix[k++], net, doctor, n_doctor++, 1700000100, &la));
         }
         mix_n = k;
-        for (size_t j = 0; j < mix_n; j++) CK(hre_tx_verify(mix[j], net, cache));
+        for (size_t j = 0; j < mix_n; j++) CK(hre_tx_verify(mix[j], cache, net));
         t0 = bench_wall_s();
         c0 = bench_cpu_s();
         for (size_t j = 0; j < mix_n; j++) {

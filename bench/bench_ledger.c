@@ -119,7 +119,7 @@ static blk make_block(const uint8_t prev[32], uint32_t time, hre_tx **txs, size_
     for (i = 0; i < n; i++) {
         uint8_t buf[HRE_TX_MAX_LEN];
         size_t len = sizeof buf;
-        TRY("tx encode", hre_tx_encode(buf, &len, txs[i]));
+        TRY("tx encode", hre_tx_encode(txs[i], buf, &len));
         TRY("add tx", hre_block_add_tx(b, buf, len));
     }
     TRY("merkle", hre_block_update_merkle_root(b));
@@ -195,7 +195,7 @@ int main(int argc, char **argv)
         ro.name_len = 9;
         memcpy(ro.admin_key, w, 34);
         TRY("build", hre_contract_build_register_org(&txs[m++], n.id, n.auth, auth_nonce++, T0, &ro));
-        TRY("txid", hre_tx_txid(n.lab_org, txs[0]));
+        TRY("txid", hre_tx_txid(txs[0], n.lab_org));
         TRY("org id", hre_contract_genesis_org_id(genesis_org, n.id));
         for (i = 0; i < N_ADMINS; i++) {
             hre_appoint_admin_payload ap;

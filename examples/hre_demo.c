@@ -133,7 +133,7 @@ static int submit(actor *who, hre_tx *tx, uint8_t txid[32], int expect_ok)
     size_t len = sizeof buf;
     hre_ledger_status st;
     int rc;
-    TRY("tx encode", hre_tx_encode(buf, &len, tx));
+    TRY("tx encode", hre_tx_encode(tx, buf, &len));
     hre_tx_free(tx);
     rc = hre_ledger_submit_tx(g_ledger, buf, len, g_now, txid, &st);
     if (rc == HRE_OK)

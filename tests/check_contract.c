@@ -94,7 +94,7 @@ static int run_tx(struct world *w, hre_tx *tx)
 {
     int rc;
     ck_assert_ptr_nonnull(tx);
-    ck_assert_int_eq(hre_tx_verify(tx, hre_tx_network_id(tx), NULL), HRE_OK);
+    ck_assert_int_eq(hre_tx_verify(tx, NULL, hre_tx_network_id(tx)), HRE_OK);
     rc = hre_contract_apply(w->c, tx, w->now);
     hre_tx_free(tx);
     return rc;
@@ -126,7 +126,7 @@ static void accept(struct world *w, hre_tx *tx)
 
 static uint8_t txid_of(const hre_tx *tx, uint8_t out[32])
 {
-    ck_assert_int_eq(hre_tx_txid(out, tx), HRE_OK);
+    ck_assert_int_eq(hre_tx_txid(tx, out), HRE_OK);
     return out[0];
 }
 
@@ -700,7 +700,7 @@ START_TEST(test_replay_network_rotation)
     hre_log_access_payload lp;
     /* replay: apply the very same bytes twice */
     tx = b_access(w, w->k[R_DOCTOR], w->r0);
-    ck_assert_int_eq(hre_tx_encode(buf, &len, tx), HRE_OK);
+    ck_assert_int_eq(hre_tx_encode(tx, buf, &len), HRE_OK);
     accept(w, tx);
     ck_assert_int_eq(hre_tx_decode(&tx2, buf, len), HRE_OK);
     refuse(w, tx2, HRE_ESTATE, "expected");

@@ -127,7 +127,7 @@ static size_t tx_patient(uint8_t *out, size_t cap, const uint8_t id[32], hre_key
     hre_tx *tx = NULL;
     size_t len = cap;
     ck_assert_int_eq(hre_contract_build_register_patient(&tx, id, k, nonce, ts, &p), HRE_OK);
-    ck_assert_int_eq(hre_tx_encode(out, &len, tx), HRE_OK);
+    ck_assert_int_eq(hre_tx_encode(tx, out, &len), HRE_OK);
     hre_tx_free(tx);
     return len;
 }

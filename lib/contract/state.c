@@ -838,7 +838,7 @@ static int k_register_org(struct actx *x)
     if (s->role != HRE_ROLE_AUTHORITY)
         return hre__fail(HRE_EAUTH, "register_org: only the authority may register organisations");
     if ((rc = key_free(c, p.admin_key, "register_org admin")) != HRE_OK) return rc;
-    if ((rc = hre_tx_txid(id, x->tx)) != HRE_OK) return rc;
+    if ((rc = hre_tx_txid(x->tx, id)) != HRE_OK) return rc;
     if (hre_contract__find(c, HRE_C_T_ORG, id) != HRE_C_NONE)
         return hre__fail(HRE_EEXISTS, "register_org: organisation id already exists");
     oi = c->orgs.n;
@@ -1002,7 +1002,7 @@ static int k_new_record(struct actx *x)
         if (c->records.v[si].patient != pi)
             return hre__fail(HRE_ESTATE, "new_record: superseded record belongs to another patient");
     }
-    if ((rc = hre_tx_txid(id, x->tx)) != HRE_OK) return rc;
+    if ((rc = hre_tx_txid(x->tx, id)) != HRE_OK) return rc;
     if (hre_contract__find(c, HRE_C_T_RECORD, id) != HRE_C_NONE)
         return hre__fail(HRE_EEXISTS, "new_record: record id already exists");
     ri = c->records.n;
@@ -1103,7 +1103,7 @@ static int k_grant(struct actx *x)
     if (p.expiry != 0 && p.expiry <= x->now)
         return hre__fail(HRE_ESTATE, "grant: expiry %llu is not after the block time %llu",
                          (unsigned long long)p.expiry, (unsigned long long)x->now);
-    if ((rc = hre_tx_txid(id, x->tx)) != HRE_OK) return rc;
+    if ((rc = hre_tx_txid(x->tx, id)) != HRE_OK) return rc;
     if (hre_contract__find(c, HRE_C_T_GRANT, id) != HRE_C_NONE)
         return hre__fail(HRE_EEXISTS, "grant: grant id already exists");
     gi = c->grants.n;

@@ -4,7 +4,6 @@
  * side branches, orphans, reorganisation to the heaviest chain, group
  * commit, block templates and mining. docs/PROTOCOL.md section 7.
  */
-#include <pthread.h>
 #include <string.h>
 
 #include "core/internal.h"
@@ -210,7 +209,7 @@ HRE_API int hre_ledger_submit_tx(hre_ledger *l, const uint8_t *tx, size_t len, u
         return hre__fail(HRE_EINVAL, "hre_ledger_submit_tx: NULL argument");
     if (now > l->last_now)
         l->last_now = now;
-    rc = hre_tx_decode_cached(&t, tx, len, l->kc);
+    rc = hre_tx_decode_cached(&t, l->kc, tx, len);
     if (rc == HRE_ENOMEM)
         return rc;
     if (rc != HRE_OK) {
@@ -218,7 +217,7 @@ HRE_API int hre_ledger_submit_tx(hre_ledger *l, const uint8_t *tx, size_t len, u
         hre_ledger__why(why, sizeof why);
         return REJ(status, HRE_LEDGER_REJECT_TX_DECODE, rc, "tx does not decode (%s)", why);
     }
-    if ((rc = hre_tx_txid(id, t)) != HRE_OK)
+    if ((rc = hre_tx_txid(t, id)) != HRE_OK)
         goto fail;
     if (hre_ledger__map_get(&l->mp_map, id)) {
         rc = REJ(status, HRE_LEDGER_REJECT_DUPLICATE, HRE_EEXISTS, "tx already in the mempool");
@@ -229,7 +228,7 @@ HRE_API int hre_ledger_submit_tx(hre_ledger *l, const uint8_t *tx, size_t len, u
                  l->mempool_max);
         goto fail;
     }
-    rc = hre_tx_verify(t, l->network_id, l->kc);
+    rc = hre_tx_verify(t, l->kc, l->network_id);
     if (rc == HRE_EVERIFY) {
         rc = REJ(status, HRE_LEDGER_REJECT_TX_SIGNATURE, HRE_EVERIFY,
                  "tx signature or network id does not verify");
@@ -329,8 +328,8 @@ static void post_connect(hre_ledger *l)
     ev_flush(l);
 }
 
-/* The block record is compressed on its own thread while the block is being
- * validated and applied (with verifier threads configured). */
+/* The block record is compressed on a pool worker while the block is being
+ * validated and applied (with a pool of at least one thread). */
 typedef struct encjob {
     const hre_block *blk;
     int level;
@@ -339,11 +338,11 @@ typedef struct encjob {
     int rc;
 } encjob;
 
-static void *encjob_main(void *arg)
+static void encjob_item(void *arg, size_t i)
 {
     encjob *j = arg;
+    (void)i;
     j->rc = hre_ledger__record_encode(&j->rec, &j->len, j->blk, j->level);
-    return NULL;
 }
 
 /* A node for blk, about to be stored in a segment (room reserved). NULL on
@@ -367,7 +366,7 @@ static int connect_tip(hre_ledger *l, const hre_block *blk, const uint8_t hash[3
     size_t mark = l->n_evs, k;
     int rc, enc_started = 0;
     encjob ej;
-    pthread_t eth;
+    hre__pool_job ejob;
 
     *out = NULL;
     hre_ledger__ensure_tip_state(l);
@@ -378,13 +377,15 @@ static int connect_tip(hre_ledger *l, const hre_block *blk, const uint8_t hash[3
     ej.rec = NULL;
     ej.len = 0;
     ej.rc = HRE_OK;
-    if (l->threads > 0 && n->tx_count > 0 && pthread_create(&eth, NULL, encjob_main, &ej) == 0)
+    if (hre_pool_threads(l->pool) > 0 && n->tx_count > 0) {
+        hre__pool_begin(l->pool, &ejob, 1, encjob_item, &ej);
         enc_started = 1;
+    }
     l->ev_mode = HRE_LEDGER__EV_BUFFER;
     rc = hre_ledger__apply_txs(l, l->c, blk, txids, 1, 1, st);
     l->ev_mode = HRE_LEDGER__EV_DROP;
     if (enc_started)
-        (void)pthread_join(eth, NULL);
+        hre__pool_join(l->pool, &ejob);
     if (rc != HRE_OK) {
         hre__free(ej.rec);
         l->n_evs = mark;
@@ -467,7 +468,7 @@ static void mp_readd(hre_ledger *l, hre_block **blocks, size_t nb)
             if (hre_block_txid(blocks[b], id, i) != HRE_OK ||
                 hre_ledger__map_get(&l->mp_map, id))
                 continue;
-            if (hre_tx_decode_cached(&t, p, len, l->kc) != HRE_OK)
+            if (hre_tx_decode_cached(&t, l->kc, p, len) != HRE_OK)
                 continue;
             e = mtx_new(id, t, p, len);
             if (!e) {

@@ -169,6 +169,7 @@ struct hre_ledger {
     uint32_t max_rec;                 /* cap on a block record payload */
 
     hre_keycache *kc;
+    hre_pool *pool;                   /* `threads` workers, created at open */
     hre_contract *c;                  /* tip state (+ `overlay` mempool txs) */
     uint64_t undo_floor;              /* blocks above this height can be undone */
 

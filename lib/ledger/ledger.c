@@ -4,7 +4,6 @@
  * snapshots, and open/close (index load or rebuild, torn-tail recovery,
  * snapshot load and replay). docs/PROTOCOL.md section 7.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,21 +255,18 @@ int hre_ledger__check_context(hre_ledger *l, hre_ledger__node *parent, const hre
     return HRE_OK;
 }
 
-typedef struct vjob_t {
+/* Signature verification of a block's transactions, one loop item each. */
+typedef struct vctx {
     int *res;
-    const hre_tx *const *vtx;
-    size_t nv;
+    hre_tx **vtx;
     const uint8_t *net;
     hre_keycache *kc;
-    unsigned threads;
-    int rc;
-} vjob_t;
+} vctx;
 
-static void *vjob_main(void *arg)
+static void verify_item(void *arg, size_t i)
 {
-    vjob_t *v = arg;
-    v->rc = hre_tx_verify_batch(v->res, v->vtx, v->nv, v->net, v->kc, v->threads);
-    return NULL;
+    vctx *v = arg;
+    v->res[i] = hre_tx_verify(v->vtx[i], v->kc, v->net);
 }
 
 int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
@@ -278,15 +274,14 @@ int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
                           hre_ledger_status *st)
 {
     size_t n = hre_block_tx_count(blk), i, nv = 0;
-    hre_tx **txs = NULL;
-    const hre_tx **vtx = NULL;
+    hre_tx **txs = NULL, **vtx = NULL;
     size_t *vidx = NULL;
-    int *res = NULL, rc = HRE_OK, crc = HRE_OK, started = 0;
+    int *res = NULL, rc = HRE_OK, crc = HRE_OK, parallel, vfail = 0;
     uint32_t btime = hre_block_header(blk)->time;
     size_t applied = 0, cbad = 0;
     char cwhy[200] = "";
-    vjob_t vjob;
-    pthread_t vth;
+    vctx vc;
+    hre__pool_job vjob;
 
     if (n == 0)
         return HRE_OK;
@@ -302,7 +297,7 @@ int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
         const uint8_t *p;
         size_t len;
         (void)hre_block_tx(blk, &p, &len, i);
-        rc = hre_tx_decode_cached(&txs[i], p, len, l->kc);
+        rc = hre_tx_decode_cached(&txs[i], l->kc, p, len);
         if (rc == HRE_ENOMEM)
             goto out;
         if (rc != HRE_OK) {
@@ -316,25 +311,24 @@ int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
             vidx[nv++] = i;
         }
     }
-    /* Signatures are verified on the verifier threads while this thread
+    /* Signatures are verified on the pool's workers while this thread
      * applies the transactions to the contract (apply is undoable, so a bad
-     * signature found afterwards just undoes the block). With 0 verifier
-     * threads everything runs here, verification first. */
-    vjob.rc = HRE_OK;
-    if (nv) {
-        vjob.res = res;
-        vjob.vtx = vtx;
-        vjob.nv = nv;
-        vjob.net = l->network_id;
-        vjob.kc = l->kc;
-        vjob.threads = l->threads;
-        vjob.rc = HRE_OK;
-        if (l->threads > 0 && pthread_create(&vth, NULL, vjob_main, &vjob) == 0)
-            started = 1;
-        else
-            vjob_main(&vjob);
+     * signature found afterwards just undoes the block); this thread joins
+     * the verification when it is done applying. With a pool of 0 threads
+     * everything runs here, verification first. */
+    vc.res = res;
+    vc.vtx = vtx;
+    vc.net = l->network_id;
+    vc.kc = l->kc;
+    parallel = nv > 0 && hre_pool_threads(l->pool) > 0;
+    if (parallel) {
+        hre__pool_begin(l->pool, &vjob, nv, verify_item, &vc);
+    } else if (nv) {
+        hre__pool_for(NULL, nv, verify_item, &vc);
+        for (i = 0; i < nv; i++)
+            vfail |= res[i] != HRE_OK;
     }
-    for (i = 0; i < n && (started || vjob.rc == HRE_OK); i++) {
+    for (i = 0; i < n && !vfail; i++) {
         l->cur_tx = (uint32_t)i;
         crc = hre_contract_apply(c, txs[i], btime);
         if (crc != HRE_OK) {
@@ -348,9 +342,12 @@ int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
         }
         applied++;
     }
-    if (started)
-        (void)pthread_join(vth, NULL);
-    if (nv && vjob.rc != HRE_OK) {
+    if (parallel) {
+        hre__pool_join(l->pool, &vjob);
+        for (i = 0; i < nv; i++)
+            vfail |= res[i] != HRE_OK;
+    }
+    if (vfail) {
         size_t k;
         for (k = 0; k < applied; k++)
             (void)hre_contract_undo(c);
@@ -360,11 +357,6 @@ int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
                 rc = hre__fail(res[i], "block tx %zu: verification could not run", vidx[i]);
                 goto out;
             }
-        }
-        if (vjob.rc == HRE_ENOMEM || vjob.rc == HRE_EINVAL) {
-            rc = hre__fail(vjob.rc == HRE_ENOMEM ? HRE_ENOMEM : HRE_ECRYPTO,
-                           "block: signature verification could not run");
-            goto out;
         }
         for (i = 0; i < nv && res[i] == HRE_OK; i++)
             ;
@@ -1554,8 +1546,9 @@ HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
     if (opts->genesis_org_name &&
         (strlen(opts->genesis_org_name) == 0 || strlen(opts->genesis_org_name) > HRE_CONTRACT_NAME_MAX))
         return hre__fail(HRE_EINVAL, "hre_ledger_open: genesis_org_name must be 1..64 bytes");
-    if (opts->verify_threads > 256)
-        return hre__fail(HRE_EINVAL, "hre_ledger_open: at most 256 verifier threads");
+    if (opts->verify_threads > HRE_POOL_MAX_THREADS)
+        return hre__fail(HRE_EINVAL, "hre_ledger_open: at most %u verifier threads",
+                         HRE_POOL_MAX_THREADS);
 
     l = hre__calloc(1, sizeof *l);
     if (!l)
@@ -1594,6 +1587,10 @@ HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
         goto fail;
     if ((rc = hre_keycache_new(&l->kc, 4096)) != HRE_OK)
         goto fail;
+    /* one pool for the ledger's lifetime: signature verification, record
+     * compression and snapshot loading run on it */
+    if ((rc = hre_pool_new(&l->pool, l->threads)) != HRE_OK)
+        goto fail;
     if ((rc = init_tree(l)) != HRE_OK)
         goto fail;
     if ((rc = open_storage(l)) != HRE_OK)
@@ -1619,6 +1616,7 @@ HRE_API void hre_ledger_close(hre_ledger *l)
     hre__free(l->mp);
     hre_ledger__map_free(&l->mp_map);
     hre_contract_free(l->c);
+    hre_pool_free(l->pool);
     free_tree(l);
     hre__free(l->main);
     hre__free(l->snaps);

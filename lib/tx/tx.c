@@ -98,6 +98,7 @@ HRE_API int hre_tx_new(hre_tx **out, const uint8_t network_id[32], uint16_t kind
     tx->timestamp = timestamp;
     tx->payload_len = payload_len;
     if (payload_len) memcpy(tx->payload, payload, payload_len);
+    atomic_init(&tx->verified, 0);
     *out = tx;
     return HRE_OK;
 }
@@ -127,6 +128,8 @@ HRE_API int hre_tx_sign(hre_tx *tx, const hre_key *key)
     memcpy(tx->sighash, sighash, sizeof sighash);
     memcpy(tx->txid, txid, sizeof txid);
     tx->is_signed = 1;
+    /* the library just made a valid signature for the sender it set */
+    atomic_store_explicit(&tx->verified, 1, memory_order_release);
     return HRE_OK;
 }
 
@@ -144,7 +147,7 @@ static size_t encoded_len(const struct hre_tx *tx)
     return HRE_TX_FIXED_LEN + hre__compact_size_len((uint64_t)tx->payload_len) + tx->payload_len;
 }
 
-HRE_API int hre_tx_encode(uint8_t *out, size_t *outlen, const hre_tx *tx)
+HRE_API int hre_tx_encode(const hre_tx *tx, uint8_t *out, size_t *outlen)
 {
     uint8_t hdr[HRE_TX__HEADER_MAX];
     size_t need, hlen;
@@ -294,6 +297,7 @@ static int tx_decode(hre_tx **out, const uint8_t *in, size_t len, hre_keycache *
     tx->payload_len = (size_t)plen;
     if (plen) memcpy(tx->payload, payload, (size_t)plen);
     memcpy(tx->sig, sig, HRE_SIG_LEN);
+    atomic_init(&tx->verified, 0);   /* decoding checks no signature */
     /* The encoding is canonical, so the input is the encoding: hash it directly. */
     rc = hre_tx__digests(tx->sighash, NULL, tx, tx->sender, NULL);
     if (rc == HRE_OK) rc = hre_sha256d(tx->txid, in, len);
@@ -311,7 +315,7 @@ HRE_API int hre_tx_decode(hre_tx **out, const uint8_t *in, size_t len)
     return tx_decode(out, in, len, NULL);
 }
 
-HRE_API int hre_tx_decode_cached(hre_tx **out, const uint8_t *in, size_t len, hre_keycache *cache)
+HRE_API int hre_tx_decode_cached(hre_tx **out, hre_keycache *cache, const uint8_t *in, size_t len)
 {
     return tx_decode(out, in, len, cache);
 }
@@ -320,7 +324,7 @@ HRE_API int hre_tx_decode_cached(hre_tx **out, const uint8_t *in, size_t len, hr
 /* Digests and accessors                                                     */
 /* ------------------------------------------------------------------------ */
 
-HRE_API int hre_tx_txid(uint8_t out[32], const hre_tx *tx)
+HRE_API int hre_tx_txid(const hre_tx *tx, uint8_t out[32])
 {
     HRE__CHECK_ARG(out != NULL);
     if (!tx) {
@@ -335,7 +339,7 @@ HRE_API int hre_tx_txid(uint8_t out[32], const hre_tx *tx)
     return HRE_OK;
 }
 
-HRE_API int hre_tx_sighash(uint8_t out[32], const hre_tx *tx)
+HRE_API int hre_tx_sighash(const hre_tx *tx, uint8_t out[32])
 {
     HRE__CHECK_ARG(out != NULL);
     if (!tx) {
@@ -357,6 +361,11 @@ HRE_API uint64_t hre_tx_timestamp(const hre_tx *tx) { return tx ? tx->timestamp 
 HRE_API const uint8_t *hre_tx_network_id(const hre_tx *tx) { return tx ? tx->network_id : NULL; }
 HRE_API const uint8_t *hre_tx_sender(const hre_tx *tx) { return tx && tx->is_signed ? tx->sender : NULL; }
 HRE_API const uint8_t *hre_tx_signature(const hre_tx *tx) { return tx && tx->is_signed ? tx->sig : NULL; }
+
+HRE_API int hre_tx_verified(const hre_tx *tx)
+{
+    return tx && atomic_load_explicit(&tx->verified, memory_order_acquire) ? 1 : 0;
+}
 
 HRE_API const uint8_t *hre_tx_payload(const hre_tx *tx, size_t *len)
 {

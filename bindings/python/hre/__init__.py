@@ -266,16 +266,16 @@ class Tx(_Owned):
 
     def encode(self):
         n = ctypes.c_size_t(0)
-        rc = lib.hre_tx_encode(None, ctypes.byref(n), self._ptr)
+        rc = lib.hre_tx_encode(self._ptr, None, ctypes.byref(n))
         if rc != EBUFSIZE:
             _check(rc)
         out = _out(n.value)
-        _check(lib.hre_tx_encode(out, ctypes.byref(n), self._ptr))
+        _check(lib.hre_tx_encode(self._ptr, out, ctypes.byref(n)))
         return bytes(out)[: n.value]
 
     def verify(self, network_id):
         nid, _ = _buf(network_id)
-        rc = lib.hre_tx_verify(self._ptr, nid, None)
+        rc = lib.hre_tx_verify(self._ptr, None, nid)
         if rc == EVERIFY:
             return False
         _check(rc)
@@ -283,7 +283,7 @@ class Tx(_Owned):
 
     def txid(self):
         out = _out(32)
-        _check(lib.hre_tx_txid(out, self._ptr))
+        _check(lib.hre_tx_txid(self._ptr, out))
         return bytes(out)
 
     @property
