@@ -314,7 +314,7 @@ int main(int argc, char **argv)
     }
     mine("two signatures");
     rec.version = HRE_CONTRACT_RECORD_VERSION;
-    TRY("record get", hre_contract_record_get(hre_ledger_contract(g_ledger), record_id, &rec));
+    TRY("record get", hre_contract_record_get(hre_ledger_contract(g_ledger), &rec, record_id));
     printf("    record status: valid=%u, signatures=%u\n", rec.is_valid, rec.signature_count);
     if (!rec.is_valid || g_signed_events != 1)
         die("RecordSigned check", HRE_ESTATE);
@@ -388,7 +388,7 @@ int main(int argc, char **argv)
             die("reopen check", HRE_ECORRUPT);
     }
     acc.version = HRE_CONTRACT_ACCOUNT_VERSION;
-    TRY("account", hre_contract_account_get(hre_ledger_contract(g_ledger), patient.addr, &acc));
+    TRY("account", hre_contract_account_get(hre_ledger_contract(g_ledger), &acc, patient.addr));
     printf("    patient %s: %llu record(s), %llu grant(s)\n", short_hex(patient.addr),
            (unsigned long long)acc.record_count, (unsigned long long)acc.grant_count);
 

@@ -35,7 +35,7 @@
  *      signatures, targets) are never "self".
  *    Examples: hre_tx_txid(out, tx); hre_block_encode(&len, block, out);
  *    hre_block_txid(block, i, out); hre_keycache_get(cache, &pk, enc);
- *    hre_contract_account_get(c, &acct, address);
+ *    hre_contract_account_get(c, address, &acct);
  *    hre_ledger_submit_tx(l, txid, &status, bytes, len, now);
  *    hre_key_sign(key, sig, digest); hre_pubkey_verify(pk, digest, sig).
  *

@@ -90,7 +90,7 @@ static int dec_len(hre__reader *r, size_t *n, size_t min, size_t max, const char
 
 /* ---------------- register_org ---------------- */
 
-HRE_API int hre_contract_encode_register_org(uint8_t *out, size_t *len, const hre_register_org_payload *p)
+HRE_API int hre_contract_encode_register_org(const hre_register_org_payload *p, uint8_t *out, size_t *len)
 {
     ENC_BEGIN("hre_contract_encode_register_org");
     if (p->org_type < HRE_ORG_HOSPITAL || p->org_type > HRE_ORG_PHARMACY)
@@ -126,7 +126,7 @@ HRE_API int hre_contract_decode_register_org(hre_register_org_payload *out, cons
 
 /* ---------------- appoint_admin ---------------- */
 
-HRE_API int hre_contract_encode_appoint_admin(uint8_t *out, size_t *len, const hre_appoint_admin_payload *p)
+HRE_API int hre_contract_encode_appoint_admin(const hre_appoint_admin_payload *p, uint8_t *out, size_t *len)
 {
     ENC_BEGIN("hre_contract_encode_appoint_admin");
     if (!hre_contract__key_syntax_ok(p->admin_key)) return bad_key("appoint_admin", "admin_key");
@@ -149,7 +149,7 @@ HRE_API int hre_contract_decode_appoint_admin(hre_appoint_admin_payload *out, co
 
 /* ---------------- register_doctor ---------------- */
 
-HRE_API int hre_contract_encode_register_doctor(uint8_t *out, size_t *len, const hre_register_doctor_payload *p)
+HRE_API int hre_contract_encode_register_doctor(const hre_register_doctor_payload *p, uint8_t *out, size_t *len)
 {
     ENC_BEGIN("hre_contract_encode_register_doctor");
     if (!hre_contract__key_syntax_ok(p->doctor_key)) return bad_key("register_doctor", "doctor_key");
@@ -170,7 +170,7 @@ HRE_API int hre_contract_decode_register_doctor(hre_register_doctor_payload *out
 
 /* ---------------- register_patient ---------------- */
 
-HRE_API int hre_contract_encode_register_patient(uint8_t *out, size_t *len, const hre_register_patient_payload *p)
+HRE_API int hre_contract_encode_register_patient(const hre_register_patient_payload *p, uint8_t *out, size_t *len)
 {
     ENC_BEGIN("hre_contract_encode_register_patient");
     if (p->reserved != 0) return hre__fail(HRE_EINVAL, "register_patient: reserved must be 0");
@@ -189,7 +189,7 @@ HRE_API int hre_contract_decode_register_patient(hre_register_patient_payload *o
 
 /* ---------------- suspend ---------------- */
 
-HRE_API int hre_contract_encode_suspend(uint8_t *out, size_t *len, const hre_suspend_payload *p)
+HRE_API int hre_contract_encode_suspend(const hre_suspend_payload *p, uint8_t *out, size_t *len)
 {
     ENC_BEGIN("hre_contract_encode_suspend");
     if (p->action > HRE_SUSPEND_SUSPEND) return hre__fail(HRE_EINVAL, "suspend: action must be 0 or 1");
@@ -214,7 +214,7 @@ HRE_API int hre_contract_decode_suspend(hre_suspend_payload *out, const uint8_t 
 
 /* ---------------- rotate_key ---------------- */
 
-HRE_API int hre_contract_encode_rotate_key(uint8_t *out, size_t *len, const hre_rotate_key_payload *p)
+HRE_API int hre_contract_encode_rotate_key(const hre_rotate_key_payload *p, uint8_t *out, size_t *len)
 {
     ENC_BEGIN("hre_contract_encode_rotate_key");
     if (!hre_contract__key_syntax_ok(p->new_key)) return bad_key("rotate_key", "new_key");
@@ -237,7 +237,7 @@ HRE_API int hre_contract_decode_rotate_key(hre_rotate_key_payload *out, const ui
 
 /* ---------------- new_record ---------------- */
 
-HRE_API int hre_contract_encode_new_record(uint8_t *out, size_t *len, const hre_new_record_payload *p)
+HRE_API int hre_contract_encode_new_record(const hre_new_record_payload *p, uint8_t *out, size_t *len)
 {
     ENC_BEGIN("hre_contract_encode_new_record");
     if (p->hospital_name_len > HRE_CONTRACT_NAME_MAX)
@@ -298,7 +298,7 @@ HRE_API int hre_contract_decode_new_record(hre_new_record_payload *out, const ui
 
 /* ---------------- sign_record ---------------- */
 
-HRE_API int hre_contract_encode_sign_record(uint8_t *out, size_t *len, const hre_sign_record_payload *p)
+HRE_API int hre_contract_encode_sign_record(const hre_sign_record_payload *p, uint8_t *out, size_t *len)
 {
     ENC_BEGIN("hre_contract_encode_sign_record");
     hre__writer_bytes(&w, p->record_id, 32);
@@ -325,7 +325,7 @@ static int grant_ids_ok(const uint8_t *ids, size_t n)
     return 1;
 }
 
-HRE_API int hre_contract_encode_grant(uint8_t *out, size_t *len, const hre_grant_payload *p)
+HRE_API int hre_contract_encode_grant(const hre_grant_payload *p, uint8_t *out, size_t *len)
 {
     ENC_BEGIN("hre_contract_encode_grant");
     if (p->reader_type > HRE_READER_ORG) return hre__fail(HRE_EINVAL, "grant: unknown reader type %u", (unsigned)p->reader_type);
@@ -388,7 +388,7 @@ HRE_API int hre_contract_decode_grant(hre_grant_payload *out, const uint8_t *in,
 
 /* ---------------- revoke ---------------- */
 
-HRE_API int hre_contract_encode_revoke(uint8_t *out, size_t *len, const hre_revoke_payload *p)
+HRE_API int hre_contract_encode_revoke(const hre_revoke_payload *p, uint8_t *out, size_t *len)
 {
     ENC_BEGIN("hre_contract_encode_revoke");
     hre__writer_bytes(&w, p->grant_id, 32);
@@ -408,7 +408,7 @@ HRE_API int hre_contract_decode_revoke(hre_revoke_payload *out, const uint8_t *i
 
 /* ---------------- log_access ---------------- */
 
-HRE_API int hre_contract_encode_log_access(uint8_t *out, size_t *len, const hre_log_access_payload *p)
+HRE_API int hre_contract_encode_log_access(const hre_log_access_payload *p, uint8_t *out, size_t *len)
 {
     ENC_BEGIN("hre_contract_encode_log_access");
     hre__writer_bytes(&w, p->record_id, 32);
@@ -461,7 +461,7 @@ static int build(hre_tx **out, const uint8_t network_id[32], const hre_key *sign
         *out = NULL;                                                                       \
         if (!network_id || !signer || !p)                                                  \
             return hre__fail(HRE_EINVAL, "hre_contract_build_" #name ": NULL argument");    \
-        rc = hre_contract_encode_##name(buf, &len, p);                                     \
+        rc = hre_contract_encode_##name(p, buf, &len);                                     \
         if (rc != HRE_OK) return rc;                                                       \
         return build(out, network_id, signer, KIND, nonce, timestamp, buf, len);           \
     }

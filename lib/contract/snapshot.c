@@ -221,7 +221,6 @@ struct load_par {
 };
 
 struct load_worker {
-    pthread_t th;
     struct load_par *p;
     int do_sum;
     int sum_rc;                  /* do_sum: HRE_OK, HRE_ECORRUPT (mismatch) or the hash error */
@@ -611,24 +610,26 @@ static int checksum(const uint8_t *in, size_t len)
     return hre_ct_equal(sum, in + len - 32, 32) ? HRE_OK : HRE_ECORRUPT;
 }
 
-static void *load_worker_main(void *arg)
+/* One pool loop item per extra worker (w is the array of workers). An item
+ * the pool's threads do not take in time runs on the loading thread when it
+ * joins, after decoding: it then finds every entity final. */
+static void load_worker_item(void *arg, size_t i)
 {
-    struct load_worker *w = arg;
+    struct load_worker *w = (struct load_worker *)arg + i;
     struct load_par *p = w->p;
     hre_sha256_ctx *md = NULL;
     if (w->do_sum) {
         w->sum_rc = checksum(p->in, p->len);
         if (w->sum_rc != HRE_OK) {
             halt(p);
-            return NULL;
+            return;
         }
     }
     /* no context (out of memory): leave the units to the other threads */
-    if (hre_sha256_new(&md) != HRE_OK) return NULL;
+    if (hre_sha256_new(&md) != HRE_OK) return;
     w->rc = terms_run(p, md, w->acc);
     if (w->rc != HRE_OK) snprintf(w->why, sizeof w->why, "%s", hre_error_detail());
     hre_sha256_free(md);
-    return NULL;
 }
 
 HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_options *opts,
@@ -636,7 +637,10 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
 {
     struct load_par p;
     struct load_worker w[MAX_LOAD_THREADS - 1];
+    hre_contract_options o;
     hre_contract *c = NULL;
+    hre_pool *pool = NULL, *own_pool = NULL;
+    hre__pool_job job;
     uint8_t stored_hash[32], h[32];
     uint32_t ver, n[6], nthreads, nw = 0;
     int rc = HRE_OK, sum_rc = HRE_OK, sum_done = 0, sync_ok = 0;
@@ -644,13 +648,24 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_snapshot_load: NULL out");
     *out = NULL;
     if (!opts || (!in && len)) return hre__fail(HRE_EINVAL, "hre_contract_snapshot_load: NULL argument");
-    if (opts->version < 1 || opts->version > HRE_CONTRACT_OPTIONS_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "snapshot_load: unknown options version %u", opts->version);
+    if ((rc = hre__vstruct_in(&hre_contract__options_desc, &o, opts)) != HRE_OK) return rc;
+    opts = &o;
     if (len < SNAP_HEADER_LEN + 32) return hre__fail(HRE_EDECODE, "snapshot: %zu bytes is too short", len);
     if (memcmp(in, SNAP_MAGIC, 8) != 0) return hre__fail(HRE_EDECODE, "snapshot: bad magic");
     ver = hre__le32(in + 8);
     if (ver != SNAP_VERSION) return hre__fail(HRE_EUNSUPPORTED, "snapshot: unknown format version %u", ver);
-    nthreads = opts->version >= 2 ? opts->threads : 1;
+    /* Threads: the pool (version 3) if given -- its workers plus this
+     * thread; else version 2's `threads` on a pool that lives for this
+     * call; else this thread alone. Fields an older version lacks are 0. */
+    if (o.pool) {
+        pool = o.pool;
+        nthreads = hre_pool_threads(pool) + 1;
+    } else {
+        nthreads = o.threads;
+        if (nthreads > MAX_LOAD_THREADS) nthreads = MAX_LOAD_THREADS;
+        if (nthreads > 1 && hre_pool_new(&own_pool, nthreads - 1) == HRE_OK) pool = own_pool;
+        else nthreads = 1;   /* no threads to be had: the work is done on fewer */
+    }
     if (nthreads < 1) nthreads = 1;
     if (nthreads > MAX_LOAD_THREADS) nthreads = MAX_LOAD_THREADS;
 
@@ -673,9 +688,9 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
             memset(&w[nw], 0, sizeof w[nw]);
             w[nw].p = &p;
             w[nw].do_sum = nw == 0;
-            if (pthread_create(&w[nw].th, NULL, load_worker_main, &w[nw]) != 0) break;
             nw++;
         }
+        if (nw) hre__pool_begin(pool, &job, nw, load_worker_item, w);
     }
     if (nw == 0) {
         /* alone: the checksum first, so nothing unchecked is decoded */
@@ -695,8 +710,8 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
         }
         rc = terms_run(&p, c->md, c->acc);
     }
+    if (nw) hre__pool_join(pool, &job);
     for (uint32_t i = 0; i < nw; i++) {
-        (void)pthread_join(w[i].th, NULL);
         if (w[i].do_sum) {
             sum_done = 1;
             sum_rc = w[i].sum_rc;
@@ -709,6 +724,7 @@ done:
         pthread_cond_destroy(&p.cv);
         pthread_mutex_destroy(&p.mu);
     }
+    hre_pool_free(own_pool);
     if (sum_done && sum_rc != HRE_OK) {
         hre_contract_free(c);
         if (sum_rc == HRE_ECORRUPT) return hre__fail(HRE_ECORRUPT, "snapshot: checksum mismatch");

@@ -439,15 +439,23 @@ void hre_contract__link_event(hre_contract *c, uint32_t ei)
 /* Lifetime                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* Known layouts of hre_contract_options (rule 7): 1 ends at user_data,
+ * 2 adds threads, 3 adds pool. */
+static const size_t options_size[] = {
+    0,
+    HRE__END(hre_contract_options, user_data),
+    HRE__END(hre_contract_options, threads),
+    HRE__END(hre_contract_options, pool),
+};
+const hre__vstruct hre_contract__options_desc = {
+    "hre_contract_options", HRE_CONTRACT_OPTIONS_VERSION, options_size
+};
+_Static_assert(sizeof options_size / sizeof options_size[0] == HRE_CONTRACT_OPTIONS_VERSION + 1,
+               "one size per hre_contract_options version");
+
 HRE_API int hre_contract_options_init(hre_contract_options *opts, unsigned int version)
 {
-    if (!opts) return hre__fail(HRE_EINVAL, "hre_contract_options_init: NULL opts");
-    if (version < 1 || version > HRE_CONTRACT_OPTIONS_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "hre_contract_options_init: unknown version %u", version);
-    /* a version-1 caller's struct ends before `threads` */
-    memset(opts, 0, version == 1 ? offsetof(hre_contract_options, threads) : sizeof *opts);
-    opts->version = version;
-    return HRE_OK;
+    return hre__vstruct_init(&hre_contract__options_desc, opts, version);
 }
 
 int hre_contract__alloc_state(hre_contract **out, const uint8_t network_id[32])
@@ -581,12 +589,14 @@ HRE_API int hre_contract_new(hre_contract **out, const hre_contract_options *opt
     const char *name;
     size_t nlen;
     uint32_t ai;
+    hre_contract_options ob;
     int rc;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_new: NULL out");
     *out = NULL;
     if (!opts) return hre__fail(HRE_EINVAL, "hre_contract_new: NULL opts");
-    if (opts->version < 1 || opts->version > HRE_CONTRACT_OPTIONS_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "hre_contract_new: unknown options version %u", opts->version);
+    /* only the fields the caller's version declares are read */
+    if ((rc = hre__vstruct_in(&hre_contract__options_desc, &ob, opts)) != HRE_OK) return rc;
+    opts = &ob;
     if (!hre_contract__key_syntax_ok(opts->authority_key))
         return hre__fail(HRE_EINVAL, "hre_contract_new: authority_key is not a 34-byte wire public key");
     name = opts->genesis_org_name ? opts->genesis_org_name : "Genesis Hospital";
@@ -1181,7 +1191,8 @@ static void deliver(hre_contract *c, uint32_t from)
     }
 }
 
-HRE_API int hre_contract_apply(hre_contract *c, const hre_tx *tx, uint64_t block_time)
+HRE_API int hre_contract_apply(hre_contract *c, const hre_tx *tx, uint64_t block_time,
+                               unsigned int flags)
 {
     struct actx x;
     struct hre_c_undo *u;
@@ -1191,9 +1202,17 @@ HRE_API int hre_contract_apply(hre_contract *c, const hre_tx *tx, uint64_t block
     uint16_t kind;
     int rc;
     if (!c || !tx) return hre__fail(HRE_EINVAL, "hre_contract_apply: NULL argument");
+    if (flags & ~(unsigned int)HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER)
+        return hre__fail(HRE_EINVAL, "hre_contract_apply: unknown flag bits 0x%x", flags);
     skey = hre_tx_sender(tx);
     net = hre_tx_network_id(tx);
     if (!skey || !net) return hre__fail(HRE_EINVAL, "hre_contract_apply: transaction is not signed");
+    /* Defect 1.7: the contract trusts the sender field, so the signature
+     * must have been checked -- by hre_tx_verify on this very object, or by
+     * a caller that says so (the ledger's verification beside apply). */
+    if (!(flags & HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER) && !hre_tx_verified(tx))
+        return hre__fail(HRE_EVERIFY, "apply: signature not verified (call hre_tx_verify first, or "
+                                      "pass HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER)");
     if (memcmp(net, c->network_id, 32) != 0)
         return hre__fail(HRE_EVERIFY, "apply: transaction is for another network");
     if (block_time > UINT32_MAX)

@@ -132,7 +132,10 @@ static int ensure_pending(hre_ledger *l)
     t = next_block_time(l, l->last_now);
     l->ev_mode = HRE_LEDGER__EV_DROP;
     for (i = 0; i < l->mp_n; i++) {
-        int rc = hre_contract_apply(l->c, l->mp[i]->tx, t);
+        /* Every mempool entry's signature was checked: hre_ledger_submit_tx
+         * verified it, and mp_readd takes transactions of blocks that were
+         * fully validated on the main chain (decoded again, so unmarked). */
+        int rc = hre_contract_apply(l->c, l->mp[i]->tx, t, HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER);
         if (rc == HRE_ENOMEM) {
             size_t k;
             for (k = 0; k < l->overlay; k++)
@@ -239,7 +242,7 @@ HRE_API int hre_ledger_submit_tx(hre_ledger *l, const uint8_t *tx, size_t len, u
     if ((rc = ensure_pending(l)) != HRE_OK)
         goto fail;
     l->ev_mode = HRE_LEDGER__EV_DROP;
-    rc = hre_contract_apply(l->c, t, next_block_time(l, now));
+    rc = hre_contract_apply(l->c, t, next_block_time(l, now), 0);
     if (rc != HRE_OK) {
         if (rc != HRE_ENOMEM)
             hre_ledger__set_status(status, HRE_LEDGER_REJECT_CONTRACT);

@@ -606,19 +606,21 @@ class ChainParams:
 
 # -- contract queries (shared by an owned Contract and a ledger's view) -----
 
-def _list_query(fn, c, key, elem=None, version=1):
-    """Call a (c, key, out, *n) query: learn the count, then fill an array."""
+def _list_query(fn, c, key, elem=None):
+    """Call a list query: (c, ids, *n, key) for id lists, or
+    (c, out, elem_size, *n, key) for lists of versioned structs (the library
+    fills each element up to elem_size and sets its version). Learn the
+    count, then fill an array."""
     kb = _h32(key)
     n = ctypes.c_size_t(0)
     while True:
         cap = n.value
         if elem is None:
             arr = (ctypes.c_uint8 * (32 * cap))() if cap else None
+            rc = fn(c, arr, ctypes.byref(n), kb)
         else:
             arr = (elem * cap)() if cap else None
-            if cap:
-                arr[0].version = version
-        rc = fn(c, kb, arr, ctypes.byref(n))
+            rc = fn(c, arr, ctypes.sizeof(elem), ctypes.byref(n), kb)
         if rc == EBUFSIZE and n.value > cap:
             continue
         _check(rc)
@@ -642,25 +644,25 @@ class _ContractQueries:
     def account(self, addr):
         """Account by address; raises HreError(ENOTFOUND)."""
         a = _ffi.HreContractAccount(version=CONTRACT_ACCOUNT_VERSION)
-        _check(lib.hre_contract_account_get(self._c(), _h32(addr, "address"), ctypes.byref(a)))
+        _check(lib.hre_contract_account_get(self._c(), ctypes.byref(a), _h32(addr, "address")))
         return _account(a)
 
     def account_by_key(self, key):
         """(Account, retired) for any key the account has had."""
         a = _ffi.HreContractAccount(version=CONTRACT_ACCOUNT_VERSION)
         retired = ctypes.c_int(0)
-        _check(lib.hre_contract_account_by_key(self._c(), _buf(_bytes(key, 34, "key"))[0],
-                                               ctypes.byref(a), ctypes.byref(retired)))
+        _check(lib.hre_contract_account_by_key(self._c(), ctypes.byref(a),
+                                               ctypes.byref(retired), _buf(_bytes(key, 34, "key"))[0]))
         return _account(a), bool(retired.value)
 
     def org(self, org_id):
         o = _ffi.HreContractOrg(version=CONTRACT_ORG_VERSION)
-        _check(lib.hre_contract_org_get(self._c(), _h32(org_id, "org id"), ctypes.byref(o)))
+        _check(lib.hre_contract_org_get(self._c(), ctypes.byref(o), _h32(org_id, "org id")))
         return Org(org_id=bytes(o.org_id), type=o.type, name=_text(o, "name", o.name_len))
 
     def record(self, record_id):
         r = _ffi.HreContractRecord(version=CONTRACT_RECORD_VERSION)
-        _check(lib.hre_contract_record_get(self._c(), _h32(record_id, "record id"), ctypes.byref(r)))
+        _check(lib.hre_contract_record_get(self._c(), ctypes.byref(r), _h32(record_id, "record id")))
         return _record(r)
 
     def records_by_patient(self, patient):
@@ -669,12 +671,11 @@ class _ContractQueries:
 
     def grants_by_patient(self, patient):
         return [_grant(g) for g in _list_query(lib.hre_contract_grants_by_patient, self._c(),
-                                               patient, _ffi.HreContractGrant,
-                                               CONTRACT_GRANT_VERSION)]
+                                               patient, _ffi.HreContractGrant)]
 
     def grant(self, grant_id):
         g = _ffi.HreContractGrant(version=CONTRACT_GRANT_VERSION)
-        _check(lib.hre_contract_grant_get(self._c(), _h32(grant_id, "grant id"), ctypes.byref(g)))
+        _check(lib.hre_contract_grant_get(self._c(), ctypes.byref(g), _h32(grant_id, "grant id")))
         return _grant(g)
 
     def grant_records(self, grant_id):
@@ -683,25 +684,23 @@ class _ContractQueries:
     def grant_envelope(self, grant_id):
         n = ctypes.c_size_t(0)
         gb = _h32(grant_id, "grant id")
-        rc = lib.hre_contract_grant_envelope(self._c(), gb, None, ctypes.byref(n))
+        rc = lib.hre_contract_grant_envelope(self._c(), None, ctypes.byref(n), gb)
         if rc == OK:
             return b""
         if rc != EBUFSIZE:
             _check(rc)
         out = _out(n.value)
-        _check(lib.hre_contract_grant_envelope(self._c(), gb, out, ctypes.byref(n)))
+        _check(lib.hre_contract_grant_envelope(self._c(), out, ctypes.byref(n), gb))
         return bytes(out)[: n.value]
 
     def record_events(self, record_id):
         """The audit trail of a record, oldest first."""
         return [_event(e) for e in _list_query(lib.hre_contract_record_events, self._c(),
-                                               record_id, _ffi.HreContractEvent,
-                                               CONTRACT_EVENT_VERSION)]
+                                               record_id, _ffi.HreContractEvent)]
 
     def account_events(self, addr):
         return [_event(e) for e in _list_query(lib.hre_contract_account_events, self._c(),
-                                               addr, _ffi.HreContractEvent,
-                                               CONTRACT_EVENT_VERSION)]
+                                               addr, _ffi.HreContractEvent)]
 
     def can_access(self, reader, record_id, block_time):
         """Would reader's log_access on record_id be accepted at block_time?
@@ -786,9 +785,11 @@ class Contract(_Owned, _ContractQueries):
             raise HreError(EINVAL, "contract is closed")
         return self._ptr
 
-    def apply(self, tx, block_time):
-        """Apply a transaction whose signature the caller has verified."""
-        rc = lib.hre_contract_apply(self._c(), tx._ptr, block_time)
+    def apply(self, tx, block_time, flags=0):
+        """Apply a transaction. It must have passed Tx.verify (or been signed
+        with Tx.sign here); flags=APPLY_SIG_VERIFIED_BY_CALLER accepts an
+        unverified one on the caller's word (see contract.h)."""
+        rc = lib.hre_contract_apply(self._c(), tx._ptr, block_time, flags)
         self._cb.reraise()
         _check(rc)
 
@@ -888,11 +889,11 @@ def encode_payload(kind, **fields):
     s, _keep = _payload_struct(cls, fields)
     enc = getattr(lib, f"hre_contract_encode_{name}")
     n = ctypes.c_size_t(0)
-    rc = enc(None, ctypes.byref(n), ctypes.byref(s))
+    rc = enc(ctypes.byref(s), None, ctypes.byref(n))
     if rc != EBUFSIZE:
         _check(rc)
     out = _out(n.value)
-    _check(enc(out, ctypes.byref(n), ctypes.byref(s)))
+    _check(enc(ctypes.byref(s), out, ctypes.byref(n)))
     return bytes(out)[: n.value]
 
 

@@ -74,7 +74,7 @@ class HreContractOptions(ctypes.Structure):
     _c_name_ = "hre_contract_options"
     _fields_ = [("version", c_uint), ("network_id", c_u8 * 32), ("authority_key", c_u8 * 34),
                 ("genesis_org_name", c_char_p), ("on_event", ContractEventFn),
-                ("user_data", c_void_p), ("threads", c_uint)]
+                ("user_data", c_void_p), ("threads", c_uint), ("pool", c_void_p)]
 
 
 class HreContractAccount(ctypes.Structure):
@@ -238,7 +238,7 @@ CONSTANTS = {
     "HRE_CURVE_P256": 1, "HRE_CURVE_SECP256K1": 2,
     "HRE_CHAIN_PARAMS_VERSION": 1, "HRE_STORAGE_POSIX_OPTIONS_VERSION": 1,
     "HRE_STORAGE_POSIX_FULLSYNC": 1, "HRE_STORAGE_POSIX_NOSYNC": 2, "HRE_STORAGE_POSIX_NOLOCK": 4,
-    "HRE_CONTRACT_EVENT_VERSION": 1, "HRE_CONTRACT_OPTIONS_VERSION": 2,
+    "HRE_CONTRACT_EVENT_VERSION": 1, "HRE_CONTRACT_OPTIONS_VERSION": 3, "HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER": 1,
     "HRE_CONTRACT_ACCOUNT_VERSION": 1, "HRE_CONTRACT_ORG_VERSION": 1,
     "HRE_CONTRACT_RECORD_VERSION": 1, "HRE_CONTRACT_GRANT_VERSION": 1,
     "HRE_CONTRACT_STATS_VERSION": 1, "HRE_CONTRACT_NAME_MAX": 64, "HRE_CONTRACT_URI_MAX": 128,
@@ -348,24 +348,24 @@ _FUNCS = [
     ("hre_contract_new", c_int, [handle_out, P(HreContractOptions)]),
     ("hre_contract_free", None, [handle]),
     ("hre_contract_set_event_callback", None, [handle, ContractEventFn, c_void_p]),
-    ("hre_contract_apply", c_int, [handle, handle, c_u64]),
+    ("hre_contract_apply", c_int, [handle, handle, c_u64, c_uint]),
     ("hre_contract_undo", c_int, [handle]),
     ("hre_contract_undo_depth", c_size_t, [handle]),
     ("hre_contract_state_hash", c_int, [handle, u8p]),
     # record contract: queries
     ("hre_contract_address", c_int, [u8p, u8p]),
     ("hre_contract_genesis_org_id", c_int, [u8p, u8p]),
-    ("hre_contract_account_get", c_int, [handle, u8p, P(HreContractAccount)]),
-    ("hre_contract_account_by_key", c_int, [handle, u8p, P(HreContractAccount), P(c_int)]),
-    ("hre_contract_org_get", c_int, [handle, u8p, P(HreContractOrg)]),
-    ("hre_contract_record_get", c_int, [handle, u8p, P(HreContractRecord)]),
-    ("hre_contract_records_by_patient", c_int, [handle, u8p, u8p, P(c_size_t)]),
-    ("hre_contract_grants_by_patient", c_int, [handle, u8p, P(HreContractGrant), P(c_size_t)]),
-    ("hre_contract_grant_get", c_int, [handle, u8p, P(HreContractGrant)]),
-    ("hre_contract_grant_records", c_int, [handle, u8p, u8p, P(c_size_t)]),
-    ("hre_contract_grant_envelope", c_int, [handle, u8p, u8p, P(c_size_t)]),
-    ("hre_contract_record_events", c_int, [handle, u8p, P(HreContractEvent), P(c_size_t)]),
-    ("hre_contract_account_events", c_int, [handle, u8p, P(HreContractEvent), P(c_size_t)]),
+    ("hre_contract_account_get", c_int, [handle, P(HreContractAccount), u8p]),
+    ("hre_contract_account_by_key", c_int, [handle, P(HreContractAccount), P(c_int), u8p]),
+    ("hre_contract_org_get", c_int, [handle, P(HreContractOrg), u8p]),
+    ("hre_contract_record_get", c_int, [handle, P(HreContractRecord), u8p]),
+    ("hre_contract_records_by_patient", c_int, [handle, u8p, P(c_size_t), u8p]),
+    ("hre_contract_grants_by_patient", c_int, [handle, P(HreContractGrant), c_size_t, P(c_size_t), u8p]),
+    ("hre_contract_grant_get", c_int, [handle, P(HreContractGrant), u8p]),
+    ("hre_contract_grant_records", c_int, [handle, u8p, P(c_size_t), u8p]),
+    ("hre_contract_grant_envelope", c_int, [handle, u8p, P(c_size_t), u8p]),
+    ("hre_contract_record_events", c_int, [handle, P(HreContractEvent), c_size_t, P(c_size_t), u8p]),
+    ("hre_contract_account_events", c_int, [handle, P(HreContractEvent), c_size_t, P(c_size_t), u8p]),
     ("hre_contract_can_access", c_int, [handle, u8p, u8p, c_u64]),
     ("hre_contract_stats_get", c_int, [handle, P(HreContractStats)]),
     ("hre_contract_commit", c_int, [u8p, c_u8, u8p, c_size_t, u8p, c_size_t]),
@@ -398,7 +398,7 @@ _FUNCS = [
 # The payload codecs and builders: three calls per tx kind, same shapes.
 for _kind_name, _S in PAYLOADS.values():
     _FUNCS += [
-        (f"hre_contract_encode_{_kind_name}", c_int, [u8p, P(c_size_t), P(_S)]),
+        (f"hre_contract_encode_{_kind_name}", c_int, [P(_S), u8p, P(c_size_t)]),
         (f"hre_contract_decode_{_kind_name}", c_int, [P(_S), u8p, c_size_t]),
         (f"hre_contract_build_{_kind_name}", c_int, [handle_out, u8p, handle, c_u64, c_u64, P(_S)]),
     ]

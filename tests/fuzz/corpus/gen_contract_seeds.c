@@ -47,7 +47,7 @@ static void enc_key(uint8_t out[34], const hre_key *k)
 
 static void run(hre_contract *c, hre_tx *tx)
 {
-    if (hre_contract_apply(c, tx, 1700000000) != HRE_OK) { fprintf(stderr, "apply: %s\n", hre_error_detail()); exit(1); }
+    if (hre_contract_apply(c, tx, 1700000000, 0) != HRE_OK) { fprintf(stderr, "apply: %s\n", hre_error_detail()); exit(1); }
     hre_tx_free(tx);
 }
 
