@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include <hre/hre.h>
+#include <hre/sys/storage.h>   /* hre_storage_list / _remove: clearing an earlier run */
 
 static void die(const char *what, int rc)
 {

@@ -18,6 +18,7 @@
 #include <hre/sys/storage.h>
 
 #include "testutil.h"
+#include <hre/sys/powerloss.h>
 #ifdef HRE_WHITEBOX
 #include "core/internal.h"
 #include "storage/internal.h"
@@ -211,7 +212,7 @@ static int copy_cb(void *arg, const char *name)
     ck_assert_int_eq(hre_storage_file_size(f, &size), HRE_OK);
     buf = malloc(size + 1);
     if (size)
-        ck_assert_int_eq(hre_storage_file_read(f, 0, buf, size, &got), HRE_OK);
+        ck_assert_int_eq(hre_storage_file_read(f, buf, size, &got, 0), HRE_OK);
     hre_storage_file_close(f);
     ck_assert_int_eq(hre_storage_file_open(&g, c->dst, name, HRE_STORAGE_WRITE | HRE_STORAGE_CREATE |
                                            HRE_STORAGE_TRUNCATE), HRE_OK);
@@ -236,7 +237,7 @@ static void flip_byte(hre_storage *s, const char *name, uint64_t pos, uint8_t ma
     uint8_t b;
     size_t got;
     ck_assert_int_eq(hre_storage_file_open(&f, s, name, HRE_STORAGE_READ | HRE_STORAGE_WRITE), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_read(f, pos, &b, 1, &got), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_read(f, &b, 1, &got, pos), HRE_OK);
     ck_assert_uint_eq(got, 1);
     b ^= mask;
     ck_assert_int_eq(hre_storage_file_write(f, pos, &b, 1), HRE_OK);
@@ -1145,7 +1146,7 @@ START_TEST(test_damage)
         uint8_t junk[37];
         memset(junk, 0x5a, sizeof junk);
         ck_assert_int_eq(hre_storage_file_open(&f, c, "blk-00000.dat", HRE_STORAGE_WRITE), HRE_OK);
-        ck_assert_int_eq(hre_storage_file_append(f, junk, sizeof junk, NULL), HRE_OK);
+        ck_assert_int_eq(hre_storage_file_append(f, NULL, junk, sizeof junk), HRE_OK);
         hre_storage_file_close(f);
         ck_assert_int_eq(open_ledger(&l, c, &n, 2, NULL), HRE_OK);
         ck_assert_uint_eq(tip_height(l), ref_tip);
@@ -1165,10 +1166,9 @@ START_TEST(test_damage)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
-/* Power loss and faults (white-box: the power-loss backend is internal)     */
+/* Power loss and faults through the public power-loss backend               */
+/* (hre/sys/powerloss.h): run black-box against libhre.so and white-box      */
 /* ------------------------------------------------------------------------ */
-
-#ifdef HRE_WHITEBOX
 
 #define WL_BLOCKS 6
 #define WL_TXS 2
@@ -1298,7 +1298,7 @@ static void wl_check(hre_storage *inner, int connected, const char *what, uint64
 START_TEST(test_power_loss)
 {
     hre_storage *inner, *pl;
-    hre_storage__pl_options o;
+    hre_powerloss_options o;
     uint64_t syncs, calls, k;
     int connected, r;
 
@@ -1309,10 +1309,10 @@ START_TEST(test_power_loss)
     ck_assert_int_eq(connected, WL_BLOCKS);
     hre_storage_free(inner);
     inner = mem();
-    ck_assert_int_eq(hre_storage__powerloss_new(&pl, inner, NULL), HRE_OK);
+    ck_assert_int_eq(hre_powerloss_new(&pl, inner, NULL), HRE_OK);
     ck_assert_int_eq(wl_run(pl, 0, &connected, NULL, 0), HRE_OK);
-    syncs = hre_storage__powerloss_syncs(pl);
-    calls = hre_storage__powerloss_calls(pl);
+    syncs = hre_t_pl_syncs(pl);
+    calls = hre_t_pl_calls(pl);
     hre_storage_free(pl);
     hre_storage_free(inner);
     ck_assert_uint_gt(syncs, WL_BLOCKS);
@@ -1321,13 +1321,13 @@ START_TEST(test_power_loss)
 
     /* cut at every sync point in turn (only synced data survives) */
     for (k = 1; k <= syncs; k++) {
-        memset(&o, 0, sizeof o);
+        ck_assert_int_eq(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION), HRE_OK);
         o.crash_at_sync = k;
-        o.mode = HRE_STORAGE__PL_DROP;
+        o.mode = HRE_POWERLOSS_DROP;
         inner = mem();
-        ck_assert_int_eq(hre_storage__powerloss_new(&pl, inner, &o), HRE_OK);
+        ck_assert_int_eq(hre_powerloss_new(&pl, inner, &o), HRE_OK);
         (void)wl_run(pl, 0, &connected, NULL, 0);
-        ck_assert_int_eq(hre_storage__powerloss_crashed(pl), 1);
+        ck_assert_int_eq(hre_t_pl_crashed(pl), 1);
         hre_storage_free(pl);
         wl_check(inner, connected, "crash at sync", k);
         hre_storage_free(inner);
@@ -1335,12 +1335,12 @@ START_TEST(test_power_loss)
     /* 200 seeded random points, unsynced writes torn */
     hre_t_reseed(hre_t_seed() ^ 0x9077e7);
     for (r = 0; r < 200; r++) {
-        memset(&o, 0, sizeof o);
+        ck_assert_int_eq(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION), HRE_OK);
         o.crash_at_call = 1 + hre_t_rand_below(calls);
         o.seed = hre_t_rand();
-        o.mode = (r % 4 == 3) ? HRE_STORAGE__PL_DROP : HRE_STORAGE__PL_TEAR;
+        o.mode = (r % 4 == 3) ? HRE_POWERLOSS_DROP : HRE_POWERLOSS_TEAR;
         inner = mem();
-        ck_assert_int_eq(hre_storage__powerloss_new(&pl, inner, &o), HRE_OK);
+        ck_assert_int_eq(hre_powerloss_new(&pl, inner, &o), HRE_OK);
         (void)wl_run(pl, 0, &connected, NULL, 0);
         hre_storage_free(pl);
         wl_check(inner, connected, "crash at call", o.crash_at_call);
@@ -1353,7 +1353,7 @@ END_TEST
 START_TEST(test_faults)
 {
     hre_storage *inner, *pl;
-    hre_storage__pl_options o;
+    hre_powerloss_options o;
     uint64_t calls, k;
     int connected, rc;
 
@@ -1362,9 +1362,9 @@ START_TEST(test_faults)
     ck_assert_int_eq(wl_run(inner, 0, &connected, NULL, 1), HRE_OK);
     hre_storage_free(inner);
     inner = mem();
-    ck_assert_int_eq(hre_storage__powerloss_new(&pl, inner, NULL), HRE_OK);
+    ck_assert_int_eq(hre_powerloss_new(&pl, inner, NULL), HRE_OK);
     ck_assert_int_eq(wl_run(pl, 0, &connected, NULL, 0), HRE_OK);
-    calls = hre_storage__powerloss_calls(pl);
+    calls = hre_t_pl_calls(pl);
     hre_storage_free(pl);
     hre_storage_free(inner);
 
@@ -1372,14 +1372,14 @@ START_TEST(test_faults)
             (unsigned long long)calls);
     for (k = 1; k <= calls; k++) {
         int first = 0;
-        memset(&o, 0, sizeof o);
+        ck_assert_int_eq(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION), HRE_OK);
         o.fail_at_call = k;
         o.fail_count = 1;
         o.fail_code = (k & 1) ? HRE_EIO : HRE_ENOSPC;
         o.fail_partial = 1;
         o.seed = k;
         inner = mem();
-        ck_assert_int_eq(hre_storage__powerloss_new(&pl, inner, &o), HRE_OK);
+        ck_assert_int_eq(hre_powerloss_new(&pl, inner, &o), HRE_OK);
         /* the fault is transient: the failing step is retried and the
          * whole workload completes with the reference blocks */
         rc = wl_run(pl, 1, &connected, &first, 0);
@@ -1398,6 +1398,8 @@ START_TEST(test_faults)
     wl_free();
 }
 END_TEST
+
+#ifdef HRE_WHITEBOX
 
 /* Mempool transactions are verified once: mining them costs no second
  * key-cache lookup (no second verification); a block from outside is
@@ -1638,9 +1640,9 @@ Suite *hre_suite_ledger(void)
     tcase_add_test(tc, test_deep_reorg_and_bounds);
     tcase_add_test(tc, test_segments_roll);
     tcase_add_test(tc, test_damage);
-#ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_power_loss);
     tcase_add_test(tc, test_faults);
+#ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_mempool_verified_once);
     tcase_add_test(tc, test_alloc_failures);
     tcase_add_test(tc, test_snapshot_file_versions);

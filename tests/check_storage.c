@@ -19,6 +19,7 @@
 #include <hre/sys/storage.h>
 
 #include "testutil.h"
+#include <hre/sys/powerloss.h>
 #ifdef HRE_WHITEBOX
 #include <zlib.h>
 #include "core/internal.h"
@@ -117,7 +118,7 @@ static uint8_t *get_file(hre_storage *s, const char *name, size_t *len, int *rc)
     ck_assert_int_eq(hre_storage_file_size(f, &size), HRE_OK);
     buf = malloc((size_t)size + 1);
     ck_assert_ptr_nonnull(buf);
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, (size_t)size + 1, &got), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, (size_t)size + 1, &got, 0), HRE_OK);
     ck_assert_uint_eq(got, size);
     ck_assert_uint_eq(buf[size], 0);    /* short read zero-fills */
     ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
@@ -277,48 +278,48 @@ START_TEST(test_read_write_short_read)
                                            HRE_STORAGE_CREATE), HRE_OK);
     /* read of an empty file: short read of 0, zero-filled */
     memset(buf, 0xAA, sizeof buf);
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 10, &got), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 10, &got, 0), HRE_OK);
     ck_assert_uint_eq(got, 0);
     for (int i = 0; i < 10; i++) ck_assert_uint_eq(buf[i], 0);
     ck_assert_uint_eq(buf[10], 0xAA);   /* nothing past len touched */
     /* append returns offsets */
-    ck_assert_int_eq(hre_storage_file_append(f, "0123456789", 10, &off), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_append(f, &off, "0123456789", 10), HRE_OK);
     ck_assert_uint_eq(off, 0);
-    ck_assert_int_eq(hre_storage_file_append(f, "abcdef", 6, &off), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_append(f, &off, "abcdef", 6), HRE_OK);
     ck_assert_uint_eq(off, 10);
-    ck_assert_int_eq(hre_storage_file_append(f, "", 0, &off), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_append(f, &off, "", 0), HRE_OK);
     ck_assert_uint_eq(off, 16);
-    ck_assert_int_eq(hre_storage_file_append(f, "z", 1, NULL), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_append(f, NULL, "z", 1), HRE_OK);
     ck_assert_int_eq(hre_storage_file_size(f, &size), HRE_OK);
     ck_assert_uint_eq(size, 17);
     /* full read */
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 17, &got), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 17, &got, 0), HRE_OK);
     ck_assert_uint_eq(got, 17);
     ck_assert(memcmp(buf, "0123456789abcdefz", 17) == 0);
     /* short read at the end: got < len and the rest is zero */
     memset(buf, 0xAA, sizeof buf);
-    ck_assert_int_eq(hre_storage_file_read(f, 12, buf, 20, &got), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 20, &got, 12), HRE_OK);
     ck_assert_uint_eq(got, 5);
     ck_assert(memcmp(buf, "cdefz", 5) == 0);
     for (int i = 5; i < 20; i++) ck_assert_uint_eq(buf[i], 0);
     /* read entirely past the end */
     memset(buf, 0xAA, sizeof buf);
-    ck_assert_int_eq(hre_storage_file_read(f, 1000, buf, 8, &got), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 8, &got, 1000), HRE_OK);
     ck_assert_uint_eq(got, 0);
     for (int i = 0; i < 8; i++) ck_assert_uint_eq(buf[i], 0);
     /* zero-length read */
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 0, &got), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 0, &got, 0), HRE_OK);
     ck_assert_uint_eq(got, 0);
     /* overwrite in the middle */
     ck_assert_int_eq(hre_storage_file_write(f, 3, "XY", 2), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 6, &got), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 6, &got, 0), HRE_OK);
     ck_assert(memcmp(buf, "012XY5", 6) == 0);
     /* write past the end: the gap reads as zeros */
     ck_assert_int_eq(hre_storage_file_write(f, 30, "END", 3), HRE_OK);
     ck_assert_int_eq(hre_storage_file_size(f, &size), HRE_OK);
     ck_assert_uint_eq(size, 33);
     memset(buf, 0xAA, sizeof buf);
-    ck_assert_int_eq(hre_storage_file_read(f, 17, buf, 16, &got), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 16, &got, 17), HRE_OK);
     ck_assert_uint_eq(got, 16);
     for (int i = 0; i < 13; i++) ck_assert_uint_eq(buf[i], 0);
     ck_assert(memcmp(buf + 13, "END", 3) == 0);
@@ -328,21 +329,21 @@ START_TEST(test_read_write_short_read)
     ck_assert_uint_eq(size, 4);
     ck_assert_int_eq(hre_storage_file_truncate(f, 8), HRE_OK);
     memset(buf, 0xAA, sizeof buf);
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 10, &got), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 10, &got, 0), HRE_OK);
     ck_assert_uint_eq(got, 8);
     ck_assert(memcmp(buf, "012X\0\0\0\0\0\0", 10) == 0);
     /* append after truncate goes to the new end */
-    ck_assert_int_eq(hre_storage_file_append(f, "q", 1, &off), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_append(f, &off, "q", 1), HRE_OK);
     ck_assert_uint_eq(off, 8);
     /* ranges beyond 2^63-1 */
-    ck_assert_int_eq(hre_storage_file_read(f, HRE_STORAGE_SIZE_MAX, buf, 2, &got), HRE_EINVAL);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 2, &got, HRE_STORAGE_SIZE_MAX), HRE_EINVAL);
     ck_assert_uint_eq(got, 0);
     ck_assert_int_eq(hre_storage_file_write(f, HRE_STORAGE_SIZE_MAX, "ab", 2), HRE_EINVAL);
     ck_assert_int_eq(hre_storage_file_truncate(f, HRE_STORAGE_SIZE_MAX + 1), HRE_EINVAL);
     /* NULL arguments */
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 4, NULL), HRE_EINVAL);
-    ck_assert_int_eq(hre_storage_file_read(f, 0, NULL, 4, &got), HRE_EINVAL);
-    ck_assert_int_eq(hre_storage_file_read(NULL, 0, buf, 4, &got), HRE_EINVAL);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 4, NULL, 0), HRE_EINVAL);
+    ck_assert_int_eq(hre_storage_file_read(f, NULL, 4, &got, 0), HRE_EINVAL);
+    ck_assert_int_eq(hre_storage_file_read(NULL, buf, 4, &got, 0), HRE_EINVAL);
     ck_assert_int_eq(hre_storage_file_write(f, 0, NULL, 4), HRE_EINVAL);
     ck_assert_int_eq(hre_storage_file_size(f, NULL), HRE_EINVAL);
     ck_assert_int_eq(hre_storage_file_sync(NULL), HRE_EINVAL);
@@ -352,14 +353,14 @@ START_TEST(test_read_write_short_read)
     /* access modes are enforced */
     ck_assert_int_eq(hre_storage_file_open(&ro, s, "f", HRE_STORAGE_READ), HRE_OK);
     ck_assert_int_eq(hre_storage_file_write(ro, 0, "x", 1), HRE_EINVAL);
-    ck_assert_int_eq(hre_storage_file_append(ro, "x", 1, NULL), HRE_EINVAL);
+    ck_assert_int_eq(hre_storage_file_append(ro, NULL, "x", 1), HRE_EINVAL);
     ck_assert_int_eq(hre_storage_file_truncate(ro, 0), HRE_EINVAL);
     ck_assert_int_eq(hre_storage_file_open(&wo, s, "f", HRE_STORAGE_WRITE), HRE_OK);
     memset(buf, 0xAA, 4);
-    ck_assert_int_eq(hre_storage_file_read(wo, 0, buf, 4, &got), HRE_EINVAL);
+    ck_assert_int_eq(hre_storage_file_read(wo, buf, 4, &got, 0), HRE_EINVAL);
     for (int i = 0; i < 4; i++) ck_assert_uint_eq(buf[i], 0);   /* zeroed on error */
     ck_assert_int_eq(hre_storage_file_close(wo), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_read(ro, 0, buf, 9, &got), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_read(ro, buf, 9, &got, 0), HRE_OK);
     ck_assert_uint_eq(got, 9);
     ck_assert(memcmp(buf, "012X\0\0\0\0q", 9) == 0);
     ck_assert_int_eq(hre_storage_file_close(ro), HRE_OK);
@@ -384,7 +385,7 @@ START_TEST(test_rename_remove)
     ck_assert_int_eq(hre_storage_sync_dir(s), HRE_OK);
     assert_content(s, "target", "NEW!", 4);
     assert_missing(s, "source");
-    ck_assert_int_eq(hre_storage_file_read(old, 0, buf, sizeof buf, &got), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_read(old, buf, sizeof buf, &got, 0), HRE_OK);
     ck_assert_uint_eq(got, 3);
     ck_assert(memcmp(buf, "OLD", 3) == 0);
     ck_assert_int_eq(hre_storage_file_close(old), HRE_OK);
@@ -404,7 +405,7 @@ START_TEST(test_rename_remove)
     ck_assert_int_eq(hre_storage_remove(s, "fresh"), HRE_ENOTFOUND);
     ck_assert_int_eq(hre_storage_remove(NULL, "fresh"), HRE_EINVAL);
     /* an open handle on a removed file still reads it (built-in backends) */
-    ck_assert_int_eq(hre_storage_file_read(old, 0, buf, 4, &got), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_read(old, buf, 4, &got, 0), HRE_OK);
     ck_assert_uint_eq(got, 4);
     ck_assert(memcmp(buf, "NEW!", 4) == 0);
     ck_assert_int_eq(hre_storage_file_close(old), HRE_OK);
@@ -551,7 +552,7 @@ START_TEST(test_random_model)
         hre_t_rand_bytes(data, len);
         if (op == 0 && mlen + len <= CAP) {
             uint64_t off;
-            ck_assert_int_eq(hre_storage_file_append(f, data, len, &off), HRE_OK);
+            ck_assert_int_eq(hre_storage_file_append(f, &off, data, len), HRE_OK);
             ck_assert_uint_eq(off, mlen);
             memcpy(model + mlen, data, len);
             mlen += len;
@@ -570,7 +571,7 @@ START_TEST(test_random_model)
             size_t at = (size_t)hre_t_rand_below(CAP), got;
             size_t n = 1 + (size_t)hre_t_rand_below(CAP - at);
             size_t want = at >= mlen ? 0 : (mlen - at < n ? mlen - at : n);
-            ck_assert_int_eq(hre_storage_file_read(f, at, buf, n, &got), HRE_OK);
+            ck_assert_int_eq(hre_storage_file_read(f, buf, n, &got, at), HRE_OK);
             ck_assert_uint_eq(got, want);
             ck_assert(want == 0 || memcmp(buf, model + at, want) == 0);
             for (size_t k = want; k < n; k++) ck_assert_uint_eq(buf[k], 0);
@@ -633,23 +634,23 @@ static int h_close(void *self, void *file)
     ((host_disk *)self)->calls++;
     return hre_storage_file_close(file);
 }
-static int h_read(void *self, void *file, uint64_t off, void *buf, size_t len, size_t *got)
+static int h_read(void *self, void *file, void *buf, size_t len, size_t *got, uint64_t off)
 {
     host_disk *h = self;
     int rc;
     h->calls++;
     if (h->bogus) return h->bogus;
-    rc = hre_storage_file_read(file, off, buf, len, got);
+    rc = hre_storage_file_read(file, buf, len, got, off);
     if (rc == HRE_OK && h->garbage_tail) memset((uint8_t *)buf + *got, 0xEE, len - *got);
     if (rc == HRE_OK && h->overreport) *got = len + 1;
     return rc;
 }
-static int h_append(void *self, void *file, const void *d, size_t len, uint64_t *off)
+static int h_append(void *self, void *file, uint64_t *off, const void *d, size_t len)
 {
     host_disk *h = self;
     h->calls++;
     if (h->bogus) return h->bogus;
-    return hre_storage_file_append(file, d, len, off);
+    return hre_storage_file_append(file, off, d, len);
 }
 static int h_write(void *self, void *file, uint64_t off, const void *d, size_t len)
 {
@@ -733,6 +734,105 @@ static void host_methods(hre_storage_methods *m)
     m->sync_dir = h_sync_dir;
     m->destroy = h_destroy;
 }
+
+/* The power-loss backend through the public API (hre/sys/powerloss.h), so
+ * this also runs black-box against libhre.so: wrapped around a HOST
+ * backend (hre_storage_new_custom), it loses unsynced data at the Nth sync,
+ * on demand, and injects EIO / ENOSPC; the host's inner storage then holds
+ * the post-crash state. */
+START_TEST(test_powerloss_public_api)
+{
+    hre_storage_methods m;
+    hre_storage *host = NULL, *pl = NULL;
+    hre_storage_file *f = NULL;
+    hre_powerloss_options o;
+    hre_powerloss_stats st = HRE_POWERLOSS_STATS_INIT;
+    host_disk h;
+    uint64_t off;
+
+    memset(&h, 0, sizeof h);
+    ck_assert_int_eq(hre_storage_memory_new(&h.inner, 0), HRE_OK);
+    host_methods(&m);
+    ck_assert_int_eq(hre_storage_new_custom(&host, &m, &h), HRE_OK);
+    put_file(host, "old", "kept", 4);                      /* durable before wrapping */
+
+    /* 1. crash at the 2nd sync, DROP: only the first synced append survives */
+    ck_assert_int_eq(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION), HRE_OK);
+    o.mode = HRE_POWERLOSS_DROP;
+    o.crash_at_sync = 2;
+    ck_assert_int_eq(hre_powerloss_new(&pl, host, &o), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_open(&f, pl, "a", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_append(f, &off, "one", 3), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_sync(f), HRE_OK);   /* sync 1 */
+    ck_assert_int_eq(hre_storage_sync_dir(pl), HRE_EIO);  /* sync 2: the power goes */
+    ck_assert_int_eq(hre_storage_file_append(f, &off, "two", 3), HRE_EIO);
+    ck_assert_int_eq(hre_powerloss_stats_get(pl, &st), HRE_OK);
+    ck_assert_int_eq(st.crashed, 1);
+    ck_assert_int_eq(st.crash_rc, HRE_OK);
+    ck_assert_uint_eq(st.syncs, 2);
+    ck_assert_int_eq(hre_powerloss_crash(pl), HRE_ESTATE); /* already off */
+    (void)hre_storage_file_close(f);
+    hre_storage_free(pl);
+    /* "a" was created but never made durable by a sync_dir: DROP loses it */
+    assert_missing(host, "a");
+    assert_content(host, "old", "kept", 4);
+
+    /* 2. crash on demand, KEEP: everything issued survives (a process kill) */
+    ck_assert_int_eq(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION), HRE_OK);
+    o.mode = HRE_POWERLOSS_KEEP;
+    ck_assert_int_eq(hre_powerloss_new(&pl, host, &o), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_open(&f, pl, "b", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_append(f, &off, "unsynced", 8), HRE_OK);
+    ck_assert_int_eq(hre_powerloss_crash(pl), HRE_OK);
+    (void)hre_storage_file_close(f);
+    hre_storage_free(pl);
+    assert_content(host, "b", "unsynced", 8);
+
+    /* 3. DROP on demand: the unsynced append is gone, the synced file stays */
+    ck_assert_int_eq(hre_powerloss_new(&pl, host, NULL), HRE_OK);   /* NULL: DROP, no faults */
+    ck_assert_int_eq(hre_storage_file_open(&f, pl, "b", HRE_STORAGE_WRITE), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_append(f, &off, "-more", 5), HRE_OK);
+    ck_assert_int_eq(hre_powerloss_crash(pl), HRE_OK);
+    (void)hre_storage_file_close(f);
+    hre_storage_free(pl);
+    assert_content(host, "b", "unsynced", 8);
+
+    /* 4. fault injection: the 3rd call fails with ENOSPC, then all works */
+    ck_assert_int_eq(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION), HRE_OK);
+    o.fail_at_call = 3;
+    o.fail_code = HRE_ENOSPC;
+    ck_assert_int_eq(hre_powerloss_new(&pl, host, &o), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_open(&f, pl, "c", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_append(f, &off, "x", 1), HRE_OK);          /* call 2 */
+    ck_assert_int_eq(hre_storage_file_append(f, &off, "y", 1), HRE_ENOSPC);      /* call 3 */
+    ck_assert_int_eq(hre_storage_file_append(f, &off, "z", 1), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_sync(f), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
+    ck_assert_int_eq(hre_powerloss_stats_get(pl, &st), HRE_OK);
+    ck_assert_uint_eq(st.failures, 1);
+    ck_assert_int_eq(st.crashed, 0);
+    hre_storage_free(pl);
+    assert_content(host, "c", "xz", 2);
+
+    /* 5. arguments and versions */
+    ck_assert_int_eq(hre_powerloss_stats_get(host, &st), HRE_EINVAL);   /* not a power-loss storage */
+    ck_assert_int_eq(hre_powerloss_crash(host), HRE_EINVAL);
+    st.version = 0;
+    ck_assert_int_eq(hre_powerloss_stats_get(host, &st), HRE_EUNSUPPORTED);
+    ck_assert_int_eq(hre_powerloss_stats_init(&st, 2), HRE_EUNSUPPORTED);
+    o.version = 0;
+    ck_assert_int_eq(hre_powerloss_new(&pl, host, &o), HRE_EUNSUPPORTED);
+    ck_assert_ptr_null(pl);
+    o.version = HRE_POWERLOSS_OPTIONS_VERSION;
+    o.mode = 7;
+    ck_assert_int_eq(hre_powerloss_new(&pl, host, &o), HRE_EINVAL);
+    ck_assert_int_eq(hre_powerloss_new(&pl, NULL, NULL), HRE_EINVAL);
+    ck_assert_int_eq(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION + 1), HRE_EUNSUPPORTED);
+    hre_storage_free(host);
+    ck_assert_int_eq(h.destroyed, 1);
+    hre_storage_free(h.inner);
+}
+END_TEST
 
 START_TEST(test_versions)
 {
@@ -827,22 +927,22 @@ START_TEST(test_host_backend)
     /* the core zero-fills short reads even if the host leaves garbage */
     h.garbage_tail = 1;
     ck_assert_int_eq(hre_storage_file_open(&f, s, "one", HRE_STORAGE_READ), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_read(f, 3, buf, 8, &got), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 8, &got, 3), HRE_OK);
     ck_assert_uint_eq(got, 2);
     ck_assert(memcmp(buf, "45\0\0\0\0\0\0", 8) == 0);
     h.garbage_tail = 0;
     /* claiming more bytes than asked is an I/O error, buffer zeroed */
     h.overreport = 1;
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 4, &got), HRE_EIO);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 4, &got, 0), HRE_EIO);
     ck_assert_uint_eq(got, 0);
     ck_assert(memcmp(buf, "\0\0\0\0", 4) == 0);
     h.overreport = 0;
     /* backend error codes: allowed ones pass, others become HRE_EIO */
     h.bogus = HRE_ENOSPC;
-    ck_assert_int_eq(hre_storage_file_append(f, "x", 1, NULL), HRE_EINVAL); /* read-only */
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 4, &got), HRE_EIO);   /* ENOSPC on read */
+    ck_assert_int_eq(hre_storage_file_append(f, NULL, "x", 1), HRE_EINVAL); /* read-only */
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 4, &got, 0), HRE_EIO);   /* ENOSPC on read */
     h.bogus = HRE_ENOTFOUND;
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 4, &got), HRE_EIO);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 4, &got, 0), HRE_EIO);
     ck_assert(strstr(hre_error_detail(), "read") != NULL);
     h.bogus = HRE_EVERIFY;
     ck_assert_int_eq(hre_storage_file_sync(f), HRE_EIO);
@@ -854,7 +954,7 @@ START_TEST(test_host_backend)
     }
     ck_assert(strstr(hre_error_detail(), "size") != NULL);
     h.bogus = HRE_EIO;
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 4, &got), HRE_EIO);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 4, &got, 0), HRE_EIO);
     ck_assert(strstr(hre_error_detail(), "one") != NULL);
     h.bogus = HRE_ENOSPC;
     ck_assert_int_eq(hre_storage_rename(s, "one", "two"), HRE_ENOSPC);
@@ -954,10 +1054,10 @@ START_TEST(test_memory_quota)
     ck_assert_int_eq(hre_storage_memory_new(&s, 1000), HRE_OK);
     ck_assert_int_eq(hre_storage_file_open(&f, s, "a", HRE_STORAGE_WRITE | HRE_STORAGE_READ |
                                            HRE_STORAGE_CREATE), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_append(f, big, 600, NULL), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_append(f, NULL, big, 600), HRE_OK);
     ck_assert_int_eq(hre_storage_file_open(&g, s, "b", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE),
                      HRE_OK);
-    ck_assert_int_eq(hre_storage_file_append(g, big, 500, NULL), HRE_ENOSPC);
+    ck_assert_int_eq(hre_storage_file_append(g, NULL, big, 500), HRE_ENOSPC);
     ck_assert(strlen(hre_error_detail()) > 0);
     /* all-or-error: nothing was written */
     ck_assert_int_eq(hre_storage_file_size(g, &size), HRE_OK);
@@ -968,7 +1068,7 @@ START_TEST(test_memory_quota)
     ck_assert_int_eq(hre_storage_file_truncate(g, 401), HRE_ENOSPC);
     /* freeing space makes room again */
     ck_assert_int_eq(hre_storage_file_truncate(f, 100), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_append(g, big, 500, NULL), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_append(g, NULL, big, 500), HRE_OK);
     /* removed but open: still counted until closed */
     ck_assert_int_eq(hre_storage_remove(s, "b"), HRE_OK);
     ck_assert_int_eq(hre_storage_control(s, NULL, HRE_STORAGE_CTL_BYTES_USED, &used), HRE_OK);
@@ -1360,7 +1460,7 @@ START_TEST(test_log_torn_tail_and_damage_on_file)
                          HRE_OK);
         {
             uint8_t b;
-            ck_assert_int_eq(hre_storage_file_read(f, at, &b, 1, &got), HRE_OK);
+            ck_assert_int_eq(hre_storage_file_read(f, &b, 1, &got, at), HRE_OK);
             b ^= v;
             ck_assert_int_eq(hre_storage_file_write(f, at, &b, 1), HRE_OK);
         }
@@ -1473,13 +1573,13 @@ END_TEST
 
 static hre_storage *pl_wrap(hre_storage *inner, int mode, uint64_t crash_at_sync, uint64_t seed)
 {
-    hre_storage__pl_options o;
+    hre_powerloss_options o;
     hre_storage *pl = NULL;
-    memset(&o, 0, sizeof o);
+    ck_assert_int_eq(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION), HRE_OK);
     o.mode = mode;
     o.crash_at_sync = crash_at_sync;
     o.seed = seed;
-    ck_assert_int_eq(hre_storage__powerloss_new(&pl, inner, &o), HRE_OK);
+    ck_assert_int_eq(hre_powerloss_new(&pl, inner, &o), HRE_OK);
     return pl;
 }
 
@@ -1493,14 +1593,14 @@ START_TEST(test_powerloss_model)
     /* synced writes survive, unsynced ones are dropped (DROP) */
     ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
     put_file(mem, "pre", "existing", 8);          /* counts as durable */
-    pl = pl_wrap(mem, HRE_STORAGE__PL_DROP, 0, 1);
+    pl = pl_wrap(mem, HRE_POWERLOSS_DROP, 0, 1);
     ck_assert_int_eq(hre_storage_control(pl, NULL, HRE_STORAGE_CTL_BACKEND_NAME, &bname), HRE_OK);
     ck_assert_str_eq(bname, "powerloss");
     ck_assert_int_eq(hre_storage_file_open(&f, pl, "pre", HRE_STORAGE_READ | HRE_STORAGE_WRITE),
                      HRE_OK);
-    ck_assert_int_eq(hre_storage_file_append(f, "+synced", 7, NULL), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_append(f, NULL, "+synced", 7), HRE_OK);
     ck_assert_int_eq(hre_storage_file_sync(f), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_append(f, "+lost", 5, NULL), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_append(f, NULL, "+lost", 5), HRE_OK);
     ck_assert_int_eq(hre_storage_file_write(f, 0, "EX", 2), HRE_OK);
     ck_assert_int_eq(hre_storage_file_truncate(f, 3), HRE_OK);
     /* a created file, synced, but its directory entry never synced */
@@ -1508,14 +1608,14 @@ START_TEST(test_powerloss_model)
     /* a rename and a remove never made durable */
     ck_assert_int_eq(hre_storage_rename(pl, "pre", "renamed"), HRE_OK);
     assert_content(pl, "renamed", "EXi", 3);   /* the page-cache view */
-    ck_assert_int_eq(hre_storage__powerloss_crashed(pl), 0);
-    ck_assert_int_eq(hre_storage__powerloss_crash(pl), HRE_OK);
-    ck_assert_int_eq(hre_storage__powerloss_crashed(pl), 1);
+    ck_assert_int_eq(hre_t_pl_crashed(pl), 0);
+    ck_assert_int_eq(hre_powerloss_crash(pl), HRE_OK);
+    ck_assert_int_eq(hre_t_pl_crashed(pl), 1);
     /* every call fails after the crash; close still releases */
     ck_assert_int_eq(hre_storage_file_sync(f), HRE_EIO);
     ck_assert_int_eq(hre_storage_file_close(f), HRE_EIO);
     ck_assert_int_eq(hre_storage_sync_dir(pl), HRE_EIO);
-    ck_assert_int_eq(hre_storage__powerloss_crash(pl), HRE_ESTATE);
+    ck_assert_int_eq(hre_powerloss_crash(pl), HRE_ESTATE);
     hre_storage_free(pl);
     assert_content(mem, "pre", "existing+synced", 15);
     assert_missing(mem, "newfile");
@@ -1526,17 +1626,17 @@ START_TEST(test_powerloss_model)
     ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
     put_file(mem, "pre", "existing", 8);
     put_file(mem, "gone", "x", 1);
-    pl = pl_wrap(mem, HRE_STORAGE__PL_DROP, 0, 2);
+    pl = pl_wrap(mem, HRE_POWERLOSS_DROP, 0, 2);
     put_file(pl, "newfile", "data", 4);
     ck_assert_int_eq(hre_storage_rename(pl, "pre", "renamed"), HRE_OK);
     ck_assert_int_eq(hre_storage_remove(pl, "gone"), HRE_OK);
     ck_assert_int_eq(hre_storage_sync_dir(pl), HRE_OK);
     /* written after: a created-but-not-dir-synced file and unsynced data */
     ck_assert_int_eq(hre_storage_file_open(&f, pl, "renamed", HRE_STORAGE_WRITE), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_append(f, "!!", 2, NULL), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_append(f, NULL, "!!", 2), HRE_OK);
     ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
     put_file(pl, "late", "z", 1);
-    ck_assert_int_eq(hre_storage__powerloss_crash(pl), HRE_OK);
+    ck_assert_int_eq(hre_powerloss_crash(pl), HRE_OK);
     hre_storage_free(pl);
     assert_content(mem, "newfile", "data", 4);
     assert_content(mem, "renamed", "existing", 8);
@@ -1550,36 +1650,36 @@ START_TEST(test_powerloss_model)
 
     /* KEEP: everything survives (a process kill) */
     ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-    pl = pl_wrap(mem, HRE_STORAGE__PL_KEEP, 0, 3);
+    pl = pl_wrap(mem, HRE_POWERLOSS_KEEP, 0, 3);
     ck_assert_int_eq(hre_storage_file_open(&f, pl, "k", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE),
                      HRE_OK);
-    ck_assert_int_eq(hre_storage_file_append(f, "unsynced", 8, NULL), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_append(f, NULL, "unsynced", 8), HRE_OK);
     ck_assert_int_eq(hre_storage_rename(pl, "k", "k2"), HRE_OK);
-    ck_assert_int_eq(hre_storage__powerloss_crash(pl), HRE_OK);
+    ck_assert_int_eq(hre_powerloss_crash(pl), HRE_OK);
     hre_storage_free(pl);   /* f closed by free */
     assert_content(mem, "k2", "unsynced", 8);
     hre_storage_free(mem);
 
     /* the crash at a chosen sync: that sync does not happen */
     ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-    pl = pl_wrap(mem, HRE_STORAGE__PL_DROP, 3, 4);
+    pl = pl_wrap(mem, HRE_POWERLOSS_DROP, 3, 4);
     ck_assert_int_eq(hre_storage_file_open(&f, pl, "s", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE),
                      HRE_OK);
     ck_assert_int_eq(hre_storage_sync_dir(pl), HRE_OK);                 /* sync 1 */
-    ck_assert_int_eq(hre_storage_file_append(f, "one", 3, NULL), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_append(f, NULL, "one", 3), HRE_OK);
     ck_assert_int_eq(hre_storage_file_sync(f), HRE_OK);                 /* sync 2 */
-    ck_assert_int_eq(hre_storage_file_append(f, "two", 3, NULL), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_append(f, NULL, "two", 3), HRE_OK);
     ck_assert_int_eq(hre_storage_file_sync(f), HRE_EIO);                /* sync 3: power */
-    ck_assert_uint_eq(hre_storage__powerloss_syncs(pl), 3);
-    ck_assert_int_eq(hre_storage__powerloss_crashed(pl), 1);
-    ck_assert_int_eq(hre_storage_file_append(f, "three", 5, NULL), HRE_EIO);
+    ck_assert_uint_eq(hre_t_pl_syncs(pl), 3);
+    ck_assert_int_eq(hre_t_pl_crashed(pl), 1);
+    ck_assert_int_eq(hre_storage_file_append(f, NULL, "three", 5), HRE_EIO);
     hre_storage_free(pl);
     assert_content(mem, "s", "one", 3);
     hre_storage_free(mem);
     /* not a power-loss storage */
     ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-    ck_assert_int_eq(hre_storage__powerloss_crash(mem), HRE_EINVAL);
-    ck_assert_uint_eq(hre_storage__powerloss_calls(mem), 0);
+    ck_assert_int_eq(hre_powerloss_crash(mem), HRE_EINVAL);
+    ck_assert_uint_eq(hre_t_pl_calls(mem), 0);
     hre_storage_free(mem);
 }
 END_TEST
@@ -1600,10 +1700,10 @@ START_TEST(test_powerloss_tear_outcomes)
         int rc;
         ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
         put_file(mem, "t", synced, sizeof synced);
-        pl = pl_wrap(mem, HRE_STORAGE__PL_TEAR, 0, seed);
+        pl = pl_wrap(mem, HRE_POWERLOSS_TEAR, 0, seed);
         ck_assert_int_eq(hre_storage_file_open(&f, pl, "t", HRE_STORAGE_WRITE), HRE_OK);
-        ck_assert_int_eq(hre_storage_file_append(f, add, sizeof add, NULL), HRE_OK);
-        ck_assert_int_eq(hre_storage__powerloss_crash(pl), HRE_OK);
+        ck_assert_int_eq(hre_storage_file_append(f, NULL, add, sizeof add), HRE_OK);
+        ck_assert_int_eq(hre_powerloss_crash(pl), HRE_OK);
         hre_storage_free(pl);
         got = get_file(mem, "t", &len, &rc);
         ck_assert_int_eq(rc, HRE_OK);
@@ -1767,12 +1867,12 @@ static void wl_dry_run(uint64_t *syncs, uint64_t *calls)
     hre_storage *mem = NULL, *pl = NULL;
     wl_state w;
     ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-    ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, NULL), HRE_OK);
+    ck_assert_int_eq(hre_powerloss_new(&pl, mem, NULL), HRE_OK);
     workload(pl, &w);
     ck_assert_int_eq(w.rc, HRE_OK);
     ck_assert_int_eq(w.snap_acked, 11);
-    *syncs = hre_storage__powerloss_syncs(pl);
-    *calls = hre_storage__powerloss_calls(pl);
+    *syncs = hre_t_pl_syncs(pl);
+    *calls = hre_t_pl_calls(pl);
     hre_storage_free(pl);
     wl_verify(mem, &w, "dry run", 0);
     hre_storage_free(mem);
@@ -1783,7 +1883,7 @@ static void wl_dry_run(uint64_t *syncs, uint64_t *calls)
 START_TEST(test_powerloss_log_workload)
 {
     uint64_t syncs, calls;
-    int modes[] = {HRE_STORAGE__PL_DROP, HRE_STORAGE__PL_TEAR, HRE_STORAGE__PL_KEEP};
+    int modes[] = {HRE_POWERLOSS_DROP, HRE_POWERLOSS_TEAR, HRE_POWERLOSS_KEEP};
     wl_dry_run(&syncs, &calls);
     ck_assert_uint_ge(syncs, 20);
     hre_t_reseed(hre_t_seed() ^ 0x9041e55ULL);
@@ -1795,25 +1895,25 @@ START_TEST(test_powerloss_log_workload)
             pl = pl_wrap(mem, modes[m], cut, hre_t_rand());
             workload(pl, &w);
             ck_assert_int_eq(w.rc, HRE_EIO);
-            ck_assert_int_eq(hre_storage__powerloss_crashed(pl), 1);
+            ck_assert_int_eq(hre_t_pl_crashed(pl), 1);
             hre_storage_free(pl);
-            wl_verify(mem, &w, modes[m] == HRE_STORAGE__PL_TEAR ? "tear at sync" : "at sync", cut);
+            wl_verify(mem, &w, modes[m] == HRE_POWERLOSS_TEAR ? "tear at sync" : "at sync", cut);
             hre_storage_free(mem);
         }
     }
     for (int r = 0; r < 200; r++) {
         hre_storage *mem = NULL, *pl = NULL;
-        hre_storage__pl_options o;
+        hre_powerloss_options o;
         wl_state w;
-        memset(&o, 0, sizeof o);
-        o.mode = HRE_STORAGE__PL_TEAR;
+        ck_assert_int_eq(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION), HRE_OK);
+        o.mode = HRE_POWERLOSS_TEAR;
         o.crash_at_call = 1 + hre_t_rand_below(calls);
         o.seed = hre_t_rand();
         ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-        ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, &o), HRE_OK);
+        ck_assert_int_eq(hre_powerloss_new(&pl, mem, &o), HRE_OK);
         workload(pl, &w);
         ck_assert_int_eq(w.rc, HRE_EIO);
-        ck_assert_int_eq(hre_storage__powerloss_crashed(pl), 1);
+        ck_assert_int_eq(hre_t_pl_crashed(pl), 1);
         hre_storage_free(pl);
         wl_verify(mem, &w, "tear at call", o.crash_at_call);
         hre_storage_free(mem);
@@ -1836,7 +1936,7 @@ START_TEST(test_powerloss_over_posix)
         wl_state w;
         new_dir(dir, sizeof dir);
         ck_assert_int_eq(hre_storage_posix_open(&inner, dir, &po), HRE_OK);
-        pl = pl_wrap(inner, cut % 2 ? HRE_STORAGE__PL_TEAR : HRE_STORAGE__PL_DROP, cut, cut);
+        pl = pl_wrap(inner, cut % 2 ? HRE_POWERLOSS_TEAR : HRE_POWERLOSS_DROP, cut, cut);
         workload(pl, &w);
         ck_assert_int_eq(w.rc, HRE_EIO);
         hre_storage_free(pl);
@@ -1856,17 +1956,17 @@ START_TEST(test_fault_injection_each_call)
     for (uint64_t n = 1; n <= calls; n++) {
         for (int ci = 0; ci < 2; ci++) {
             hre_storage *mem = NULL, *pl = NULL;
-            hre_storage__pl_options o;
+            hre_powerloss_options o;
             wl_state w;
-            memset(&o, 0, sizeof o);
+            ck_assert_int_eq(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION), HRE_OK);
             o.fail_at_call = n;
             o.fail_code = codes[ci];
             o.fail_partial = (int)(n & 1);
             o.seed = n;
             ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-            ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, &o), HRE_OK);
+            ck_assert_int_eq(hre_powerloss_new(&pl, mem, &o), HRE_OK);
             workload(pl, &w);
-            ck_assert_uint_eq(hre_storage__powerloss_failures(pl), 1);
+            ck_assert_uint_eq(hre_t_pl_failures(pl), 1);
             /* ENOSPC from a call that cannot run out of space (read, size,
              * close, list, remove) is reported as HRE_EIO */
             ck_assert_msg(w.rc == codes[ci] || (codes[ci] == HRE_ENOSPC && w.rc == HRE_EIO),
@@ -1880,16 +1980,16 @@ START_TEST(test_fault_injection_each_call)
     /* sticky failures (a dead disk): nothing after the failure succeeds */
     {
         hre_storage *mem = NULL, *pl = NULL;
-        hre_storage__pl_options o;
+        hre_powerloss_options o;
         wl_state w;
-        memset(&o, 0, sizeof o);
+        ck_assert_int_eq(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION), HRE_OK);
         o.fail_at_call = calls / 2;
         o.fail_count = UINT64_MAX;
         ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-        ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, &o), HRE_OK);
+        ck_assert_int_eq(hre_powerloss_new(&pl, mem, &o), HRE_OK);
         workload(pl, &w);
         ck_assert_int_eq(w.rc, HRE_EIO);
-        ck_assert_uint_ge(hre_storage__powerloss_failures(pl), 1);
+        ck_assert_uint_ge(hre_t_pl_failures(pl), 1);
         hre_storage_free(pl);
         wl_verify(mem, &w, "dead disk at call", calls / 2);
         hre_storage_free(mem);
@@ -1897,15 +1997,15 @@ START_TEST(test_fault_injection_each_call)
     /* bad options */
     {
         hre_storage *mem = NULL, *pl = NULL;
-        hre_storage__pl_options o;
-        memset(&o, 0, sizeof o);
+        hre_powerloss_options o;
+        ck_assert_int_eq(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION), HRE_OK);
         ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
         o.fail_code = HRE_EINVAL;
-        ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, &o), HRE_EINVAL);
+        ck_assert_int_eq(hre_powerloss_new(&pl, mem, &o), HRE_EINVAL);
         o.fail_code = 0;
         o.mode = 9;
-        ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, &o), HRE_EINVAL);
-        ck_assert_int_eq(hre_storage__powerloss_new(&pl, NULL, NULL), HRE_EINVAL);
+        ck_assert_int_eq(hre_powerloss_new(&pl, mem, &o), HRE_EINVAL);
+        ck_assert_int_eq(hre_powerloss_new(&pl, NULL, NULL), HRE_EINVAL);
         ck_assert_ptr_null(pl);
         hre_storage_free(mem);
     }
@@ -1917,7 +2017,7 @@ START_TEST(test_log_failures)
 {
     hre_storage *mem = NULL, *pl = NULL;
     hre_storage__log *log = NULL;
-    hre_storage__pl_options o;
+    hre_powerloss_options o;
     struct rec_count c;
     uint64_t base;
 
@@ -1928,24 +2028,24 @@ START_TEST(test_log_failures)
     ck_assert_int_eq(hre_storage__log_sync(log), HRE_OK);
     ck_assert_int_eq(hre_storage__log_close(log), HRE_OK);
     /* count the calls of an open */
-    ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, NULL), HRE_OK);
+    ck_assert_int_eq(hre_powerloss_new(&pl, mem, NULL), HRE_OK);
     ck_assert_int_eq(hre_storage__log_open(&log, pl, "l", 0, 100, NULL, NULL, NULL), HRE_OK);
-    base = hre_storage__powerloss_calls(pl);
+    base = hre_t_pl_calls(pl);
     ck_assert_int_eq(hre_storage__log_close(log), HRE_OK);
     hre_storage_free(pl);
     for (int seed = 1; seed <= 8; seed++) {
-        memset(&o, 0, sizeof o);
+        ck_assert_int_eq(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION), HRE_OK);
         o.fail_at_call = base + 1;      /* the append's write */
         o.fail_code = HRE_ENOSPC;
         o.fail_partial = 1;
         o.seed = (uint64_t)seed;
-        ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, &o), HRE_OK);
+        ck_assert_int_eq(hre_powerloss_new(&pl, mem, &o), HRE_OK);
         ck_assert_int_eq(hre_storage__log_open(&log, pl, "l", 0, 100, NULL, NULL, NULL), HRE_OK);
-        ck_assert_uint_eq(hre_storage__powerloss_calls(pl), base);
+        ck_assert_uint_eq(hre_t_pl_calls(pl), base);
         ck_assert_int_eq(hre_storage__log_append(log, "second-record-long", 18, NULL),
                          HRE_ENOSPC);
         ck_assert(strstr(hre_error_detail(), "injected") != NULL);
-        ck_assert_uint_eq(hre_storage__powerloss_failures(pl), 1);
+        ck_assert_uint_eq(hre_t_pl_failures(pl), 1);
         ck_assert_uint_eq(hre_storage__log_end(log), HDR + 5);
         ck_assert_int_eq(hre_storage__log_close(log), HRE_OK);
         hre_storage_free(pl);
@@ -1958,9 +2058,9 @@ START_TEST(test_log_failures)
         ck_assert_int_eq(hre_storage__log_close(log), HRE_OK);
     }
     /* the log keeps working after a failed append */
-    memset(&o, 0, sizeof o);
+    ck_assert_int_eq(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION), HRE_OK);
     o.fail_at_call = base + 1;
-    ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, &o), HRE_OK);
+    ck_assert_int_eq(hre_powerloss_new(&pl, mem, &o), HRE_OK);
     ck_assert_int_eq(hre_storage__log_open(&log, pl, "l", 0, 100, NULL, NULL, NULL), HRE_OK);
     ck_assert_int_eq(hre_storage__log_append(log, "x", 1, NULL), HRE_EIO);
     ck_assert_int_eq(hre_storage__log_append(log, "third", 5, NULL), HRE_OK);
@@ -1979,24 +2079,24 @@ START_TEST(test_log_sync_failure_breaks)
 {
     hre_storage *mem = NULL, *pl = NULL;
     hre_storage__log *log = NULL;
-    hre_storage__pl_options o;
+    hre_powerloss_options o;
     uint64_t before;
 
     ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
     /* dry run to find the call number of the sync */
-    ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, NULL), HRE_OK);
+    ck_assert_int_eq(hre_powerloss_new(&pl, mem, NULL), HRE_OK);
     ck_assert_int_eq(hre_storage__log_open(&log, pl, "l", HRE_STORAGE__LOG_CREATE, 100, NULL,
                                            NULL, NULL), HRE_OK);
     ck_assert_int_eq(hre_storage__log_append(log, "a", 1, NULL), HRE_OK);
-    before = hre_storage__powerloss_calls(pl);
+    before = hre_t_pl_calls(pl);
     ck_assert_int_eq(hre_storage__log_close(log), HRE_OK);
     hre_storage_free(pl);
     hre_storage_free(mem);
 
     ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-    memset(&o, 0, sizeof o);
+    ck_assert_int_eq(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION), HRE_OK);
     o.fail_at_call = before + 1;
-    ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, &o), HRE_OK);
+    ck_assert_int_eq(hre_powerloss_new(&pl, mem, &o), HRE_OK);
     ck_assert_int_eq(hre_storage__log_open(&log, pl, "l", HRE_STORAGE__LOG_CREATE, 100, NULL,
                                            NULL, NULL), HRE_OK);
     ck_assert_int_eq(hre_storage__log_append(log, "a", 1, NULL), HRE_OK);
@@ -2027,7 +2127,7 @@ START_TEST(test_log_reopen_after_process_death)
         struct rec_count c;
         uint8_t p[64];
         ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-        pl = pl_wrap(mem, HRE_STORAGE__PL_TEAR, 0, seed);
+        pl = pl_wrap(mem, HRE_POWERLOSS_TEAR, 0, seed);
         ck_assert_int_eq(hre_storage__log_open(&log, pl, "l", HRE_STORAGE__LOG_CREATE, 100, NULL,
                                                NULL, NULL), HRE_OK);
         memset(p, 0x11, sizeof p);
@@ -2042,7 +2142,7 @@ START_TEST(test_log_reopen_after_process_death)
         ck_assert_int_eq(hre_storage__log_append(log, p, 50, NULL), HRE_OK);
         ck_assert_int_eq(hre_storage__log_append(log, p, 60, NULL), HRE_OK);
         ck_assert_int_eq(hre_storage__log_close(log), HRE_OK);
-        ck_assert_int_eq(hre_storage__powerloss_crash(pl), HRE_OK);
+        ck_assert_int_eq(hre_powerloss_crash(pl), HRE_OK);
         hre_storage_free(pl);
         memset(&c, 0, sizeof c);
         ck_assert_msg(hre_storage__log_open(&log, mem, "l", 0, 100, count_cb, &c, NULL) == HRE_OK,
@@ -2094,7 +2194,7 @@ START_TEST(test_alloc_failures)
         ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
         put_file(mem, "x", "12345", 5);
         hre_test__alloc_fail_after(n);
-        rc = hre_storage__powerloss_new(&pl, mem, NULL);
+        rc = hre_powerloss_new(&pl, mem, NULL);
         if (rc == HRE_OK) rc = hre_storage__write_file_atomic(pl, "y", "abc", 3);
         hre_test__alloc_fail_after(-1);
         hre_storage_free(pl);
@@ -2129,6 +2229,7 @@ Suite *hre_suite_storage(void)
     tcase_add_loop_test(tc, test_free_with_open_files, 0, BK_COUNT);
     tcase_add_test(tc, test_versions);
     tcase_add_test(tc, test_host_backend);
+    tcase_add_test(tc, test_powerloss_public_api);
     tcase_add_test(tc, test_posix_specific);
     tcase_add_test(tc, test_memory_quota);
     suite_add_tcase(s, tc);

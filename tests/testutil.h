@@ -9,41 +9,113 @@
 #  define HRE_T_HAVE_CORE 1
 #else
 #  define HRE_T_HAVE_CORE 0
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
+
 #endif
 #ifdef HRE_HAVE_SUITE_HASH
 #  define HRE_T_HAVE_HASH 1
 #else
 #  define HRE_T_HAVE_HASH 0
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
+
 #endif
 #ifdef HRE_HAVE_SUITE_CHAIN
 #  define HRE_T_HAVE_CHAIN 1
 #else
 #  define HRE_T_HAVE_CHAIN 0
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
+
 #endif
 #ifdef HRE_HAVE_SUITE_KEY
 #  define HRE_T_HAVE_KEY 1
 #else
 #  define HRE_T_HAVE_KEY 0
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
+
 #endif
 #ifdef HRE_HAVE_SUITE_TX
 #  define HRE_T_HAVE_TX 1
 #else
 #  define HRE_T_HAVE_TX 0
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
+
 #endif
 #ifdef HRE_HAVE_SUITE_CONTRACT
 #  define HRE_T_HAVE_CONTRACT 1
 #else
 #  define HRE_T_HAVE_CONTRACT 0
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
+
 #endif
 #ifdef HRE_HAVE_SUITE_STORAGE
 #  define HRE_T_HAVE_STORAGE 1
 #else
 #  define HRE_T_HAVE_STORAGE 0
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
+
 #endif
 #ifdef HRE_HAVE_SUITE_LEDGER
 #  define HRE_T_HAVE_LEDGER 1
 #else
 #  define HRE_T_HAVE_LEDGER 0
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
+
 #endif
 
 #include <check.h>
@@ -79,5 +151,14 @@ void hre_t_reverse(uint8_t *p, size_t len);
 const char *hre_t_vector_path(const char *relative);
 /* Read a whole file (malloc'd, NUL-terminated); NULL if missing. */
 char *hre_t_read_file(const char *path, size_t *len);
+
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
 
 #endif

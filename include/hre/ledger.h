@@ -1,6 +1,6 @@
 /*
- * libhre layer 5: the ledger. A chain store on the storage vtable
- * (<hre/sys/storage.h>), full block validation, heaviest-chain selection with
+ * libhre layer 5: the ledger. A chain store on a storage handle
+ * (<hre/storage.h>; backends implement <hre/sys/storage.h>), full block validation, heaviest-chain selection with
  * reorgs, a mempool, block assembly and mining, queries that go through to the
  * record contract (contract.h), Merkle inclusion proofs, periodic contract
  * snapshots and a verify-chain pass. docs/PROTOCOL.md section 7 is the
@@ -29,7 +29,7 @@
 #include "block.h"
 #include "merkle.h"
 #include "contract.h"
-#include "sys/storage.h"
+#include "storage.h"
 
 HRE_BEGIN_DECLS
 

@@ -162,8 +162,8 @@ static int px_close(void *self, void *file)
     return HRE_OK;
 }
 
-static int px_read(void *self, void *file, uint64_t offset, void *buf, size_t len,
-                   size_t *got)
+static int px_read(void *self, void *file, void *buf, size_t len, size_t *got,
+                   uint64_t offset)
 {
     px_file *pf = file;
     size_t done = 0;
@@ -208,7 +208,7 @@ static int px_pwrite_all(px_file *pf, const void *data, size_t len, uint64_t off
     return HRE_OK;
 }
 
-static int px_append(void *self, void *file, const void *data, size_t len, uint64_t *offset)
+static int px_append(void *self, void *file, uint64_t *offset, const void *data, size_t len)
 {
     px_file *pf = file;
     struct stat sb;

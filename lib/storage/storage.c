@@ -208,8 +208,8 @@ static int range_ok(uint64_t offset, uint64_t len)
     return offset <= HRE_STORAGE_SIZE_MAX && len <= HRE_STORAGE_SIZE_MAX - offset;
 }
 
-HRE_API int hre_storage_file_read(hre_storage_file *file, uint64_t offset, void *buf,
-                                  size_t len, size_t *got)
+HRE_API int hre_storage_file_read(hre_storage_file *file, void *buf, size_t len,
+                                  size_t *got, uint64_t offset)
 {
     size_t g = 0;
     int rc;
@@ -225,7 +225,7 @@ HRE_API int hre_storage_file_read(hre_storage_file *file, uint64_t offset, void 
         memset(buf, 0, len);
         return hre__fail(HRE_EINVAL, "storage: read range beyond 2^63-1");
     }
-    rc = file->st->m.read(file->st->self, file->h, offset, buf, len, &g);
+    rc = file->st->m.read(file->st->self, file->h, buf, len, &g, offset);
     if (rc != HRE_OK) {
         memset(buf, 0, len);
         return map_rc(file->st, rc, OK_IO | OK_MEM, "read", file->name);
@@ -247,8 +247,8 @@ static int check_writable(hre_storage_file *f)
     return HRE_OK;
 }
 
-HRE_API int hre_storage_file_append(hre_storage_file *file, const void *data, size_t len,
-                                    uint64_t *offset)
+HRE_API int hre_storage_file_append(hre_storage_file *file, uint64_t *offset, const void *data,
+                                    size_t len)
 {
     uint64_t off = 0;
     int rc;
@@ -259,7 +259,7 @@ HRE_API int hre_storage_file_append(hre_storage_file *file, const void *data, si
     if (len == 0) return hre_storage_file_size(file, offset ? offset : &off);
     if ((uint64_t)len > HRE_STORAGE_SIZE_MAX)
         return hre__fail(HRE_EINVAL, "storage: append too large");
-    rc = file->st->m.append(file->st->self, file->h, data, len, &off);
+    rc = file->st->m.append(file->st->self, file->h, &off, data, len);
     if (rc != HRE_OK) return map_rc(file->st, rc, OK_IO | OK_SPC | OK_MEM, "append", file->name);
     if (offset) *offset = off;
     return HRE_OK;
@@ -402,7 +402,7 @@ const char *hre_storage__file_name(const hre_storage_file *f)
 int hre_storage__read_exact(hre_storage_file *f, uint64_t offset, void *buf, size_t len)
 {
     size_t got = 0;
-    int rc = hre_storage_file_read(f, offset, buf, len, &got);
+    int rc = hre_storage_file_read(f, buf, len, &got, offset);
     if (rc != HRE_OK) return rc;
     if (got != len) {
         memset(buf, 0, len);
