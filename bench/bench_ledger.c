@@ -256,16 +256,16 @@ int main(int argc, char **argv)
         snprintf(sub, sizeof sub, "import%d", th);
         st = posix_store(sub);
         l = open_l(st, &n, (unsigned)th, HRE_LEDGER_SNAPSHOTS_OFF);
-        TRY("setup block", hre_ledger_submit_block(l, setup.b, setup.len, tm + 600, &s));
+        TRY("setup block", hre_ledger_submit_block(l, &s, setup.b, setup.len, tm + 600));
         t = bench_wall_s();
         c = bench_cpu_s();
         for (i = 0; i < timed_blocks; i++)
-            TRY("import", hre_ledger_submit_block(l, blocks[i].b, blocks[i].len, tm + 600, &s));
+            TRY("import", hre_ledger_submit_block(l, &s, blocks[i].b, blocks[i].len, tm + 600));
         t_import[th] = bench_wall_s() - t;
         c_import[th] = bench_cpu_s() - c;
         /* the rest (untimed) only to fill the state for the open test */
         for (; th == 2 && i < nblocks; i++)
-            TRY("import", hre_ledger_submit_block(l, blocks[i].b, blocks[i].len, tm + 600, &s));
+            TRY("import", hre_ledger_submit_block(l, &s, blocks[i].b, blocks[i].len, tm + 600));
         if (th == 2) {
             /* open time from a snapshot holding every record */
             char path[1024];
@@ -278,9 +278,10 @@ int main(int argc, char **argv)
             open_s = bench_wall_s() - t;
             open_cpu = bench_cpu_s() - c;
             {
-                hre_contract_stats cs;
-                cs.version = HRE_CONTRACT_STATS_VERSION;
-                TRY("stats", hre_contract_stats_get(hre_ledger_contract(l), &cs));
+                hre_contract_stats cs = HRE_CONTRACT_STATS_INIT;
+                const hre_contract *tc = NULL;
+                TRY("ledger contract", hre_ledger_contract(l, &tc));
+                TRY("stats", hre_contract_stats_get(tc, &cs));
                 if ((long)cs.records != (long)(nblocks * TXS_PER_BLOCK))
                     die("record count after reopen", HRE_ECORRUPT);
             }
@@ -339,7 +340,7 @@ int main(int argc, char **argv)
         l = open_l(st, &n, 0, HRE_LEDGER_SNAPSHOTS_OFF);
         t = bench_wall_s();
         for (i = 0; i < NE; i++)
-            TRY("append", hre_ledger_submit_block(l, e[i].b, e[i].len, T0 + 100000, &s));
+            TRY("append", hre_ledger_submit_block(l, &s, e[i].b, e[i].len, T0 + 100000));
         append_one = NE / (bench_wall_s() - t);
         hre_ledger_close(l);
         hre_storage_free(st);
@@ -353,7 +354,7 @@ int main(int argc, char **argv)
                 bp[j] = e[i + j].b;
                 bl[j] = e[i + j].len;
             }
-            TRY("group", hre_ledger_submit_blocks(l, bp, bl, GROUP, T0 + 100000, &c, &s));
+            TRY("group", hre_ledger_submit_blocks(l, &c, &s, bp, bl, GROUP, T0 + 100000));
         }
         append_group = NE / (bench_wall_s() - t);
         hre_ledger_close(l);

@@ -34,7 +34,7 @@ static void sleep_s(double s)
 
 static void bench_header(hre_header *h)
 {
-    hre_chain_params p;
+    hre_chain_params p = HRE_CHAIN_PARAMS_INIT;
     if (hre_chain_params_bitcoin_mainnet(&p) != HRE_OK) abort();
     *h = p.genesis;
     h->bits = 0x03000001;   /* target 1: never met, so every nonce is hashed */

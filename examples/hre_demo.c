@@ -39,6 +39,16 @@ static void die(const char *what, int rc)
 }
 #define TRY(what, call) do { int rc_ = (call); if (rc_ != HRE_OK) die(what, rc_); } while (0)
 
+static hre_ledger *g_ledger;
+
+/* The contract state at the tip, borrowed until the next ledger call. */
+static const hre_contract *tip_state(void)
+{
+    const hre_contract *c = NULL;
+    TRY("ledger contract", hre_ledger_contract(g_ledger, &c));
+    return c;
+}
+
 static const char *DIR_DEFAULT = "./demo-data";
 
 typedef struct actor {
@@ -49,7 +59,6 @@ typedef struct actor {
     uint64_t nonce;
 } actor;
 
-static hre_ledger *g_ledger;
 static uint8_t g_net[32];
 static uint64_t g_now;
 static int g_signed_events;
@@ -136,7 +145,7 @@ static int submit(actor *who, hre_tx *tx, uint8_t txid[32], int expect_ok)
     int rc;
     TRY("tx encode", hre_tx_encode(tx, buf, &len));
     hre_tx_free(tx);
-    rc = hre_ledger_submit_tx(g_ledger, buf, len, g_now, txid, &st);
+    rc = hre_ledger_submit_tx(g_ledger, txid, &st, buf, len, g_now);
     if (rc == HRE_OK)
         who->nonce++;
     else if (expect_ok)
@@ -152,7 +161,7 @@ static void mine(const char *why)
     char disp[65];
     size_t n = hre_ledger_mempool_count(g_ledger);
     g_now += 60;
-    TRY("mine", hre_ledger_mine(g_ledger, g_now, 0, hash, &st));
+    TRY("mine", hre_ledger_mine(g_ledger, hash, &st, g_now, HRE_POW_ALL_NONCES));
     TRY("tip", hre_ledger_tip(g_ledger, &h, NULL));
     hre_hash_display_encode(disp, hash);
     printf("    mined block %llu with %zu tx (%s): %s\n", (unsigned long long)h, n, why, disp);
@@ -315,7 +324,7 @@ int main(int argc, char **argv)
     }
     mine("two signatures");
     rec.version = HRE_CONTRACT_RECORD_VERSION;
-    TRY("record get", hre_contract_record_get(hre_ledger_contract(g_ledger), &rec, record_id));
+    TRY("record get", hre_contract_record_get(tip_state(), &rec, record_id));
     printf("    record status: valid=%u, signatures=%u\n", rec.is_valid, rec.signature_count);
     if (!rec.is_valid || g_signed_events != 1)
         die("RecordSigned check", HRE_ESTATE);
@@ -323,7 +332,7 @@ int main(int argc, char **argv)
         hre_header hdr;
         hre_merkle_branch br;
         uint64_t ph;
-        TRY("tx proof", hre_ledger_tx_proof(g_ledger, record_id, UINT64_MAX, &hdr, &br, &ph));
+        TRY("tx proof", hre_ledger_tx_proof(g_ledger, &hdr, &br, &ph, record_id, UINT64_MAX));
         TRY("proof verify", hre_merkle_branch_verify(&br, hdr.merkle_root, record_id));
         TRY("header pow", hre_pow_check(&hdr, params.pow_limit));
         printf("    Merkle proof: record %s is in block %llu (branch depth %u) - checked "
@@ -374,11 +383,11 @@ int main(int argc, char **argv)
     }
 
     printf("\n   Persistence: close the ledger and reopen it from %s\n", dir);
-    TRY("state hash", hre_contract_state_hash(hre_ledger_contract(g_ledger), sh1));
+    TRY("state hash", hre_contract_state_hash(tip_state(), sh1));
     TRY("tip", hre_ledger_tip(g_ledger, &tip, NULL));
     hre_ledger_close(g_ledger);
     g_ledger = open_ledger(st, &params, &hospital);
-    TRY("state hash", hre_contract_state_hash(hre_ledger_contract(g_ledger), sh2));
+    TRY("state hash", hre_contract_state_hash(tip_state(), sh2));
     {
         uint64_t tip2;
         TRY("tip", hre_ledger_tip(g_ledger, &tip2, NULL));
@@ -389,12 +398,12 @@ int main(int argc, char **argv)
             die("reopen check", HRE_ECORRUPT);
     }
     acc.version = HRE_CONTRACT_ACCOUNT_VERSION;
-    TRY("account", hre_contract_account_get(hre_ledger_contract(g_ledger), &acc, patient.addr));
+    TRY("account", hre_contract_account_get(tip_state(), &acc, patient.addr));
     printf("    patient %s: %llu record(s), %llu grant(s)\n", short_hex(patient.addr),
            (unsigned long long)acc.record_count, (unsigned long long)acc.grant_count);
 
     printf("\n6) Tampering: flip one byte of the block file on disk, then verify-chain\n");
-    TRY("verify chain (before)", hre_ledger_verify_chain(g_ledger, NULL, NULL, &bad));
+    TRY("verify chain (before)", hre_ledger_verify_chain(g_ledger, &bad, NULL, NULL));
     printf("    verify-chain before tampering: all %llu blocks OK\n", (unsigned long long)tip);
     {
         char path[4096];
@@ -414,7 +423,7 @@ int main(int argc, char **argv)
         fputc(c ^ 0x40, f);
         fclose(f);
         printf("    flipped byte %ld of %s (%ld bytes)\n", pos, path, size);
-        rc = hre_ledger_verify_chain(g_ledger, NULL, NULL, &bad);
+        rc = hre_ledger_verify_chain(g_ledger, &bad, NULL, NULL);
         if (rc == HRE_OK || bad == UINT64_MAX)
             die("verify-chain did not detect the damage", HRE_ECORRUPT);
         printf("    verify-chain: %s -> first bad block at height %llu\n      (%s)\n",
@@ -425,7 +434,7 @@ int main(int argc, char **argv)
         fseek(f, pos, SEEK_SET);
         fputc(c, f);
         fclose(f);
-        TRY("verify chain (restored)", hre_ledger_verify_chain(g_ledger, NULL, NULL, &bad));
+        TRY("verify chain (restored)", hre_ledger_verify_chain(g_ledger, &bad, NULL, NULL));
         printf("    byte restored: verify-chain passes again\n");
     }
     hre_ledger_close(g_ledger);

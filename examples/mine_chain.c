@@ -43,6 +43,7 @@ int main(void)
     params.retarget_interval = 2016;
     params.max_block_size = 100000;
     params.max_tx_count = 1000;
+    TRY("limits init", hre_block_limits_init(&limits, HRE_BLOCK_LIMITS_VERSION));
     TRY("block limits", hre_chain_params_block_limits(&params, &limits));
 
     printf("libhre %s: mining %d blocks at bits 0x%08x\n", hre_version_string(), NBLOCKS, BITS);

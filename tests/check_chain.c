@@ -246,7 +246,7 @@ START_TEST(test_genesis)
     const jv *headers, *g = NULL;
     uint8_t raw[80], enc[80], hash[32], want[32], lim[32];
     hre_header h;
-    hre_chain_params p;
+    hre_chain_params p = HRE_CHAIN_PARAMS_INIT;
     char disp[65];
 
     load_vector(&root, "bitcoin/mainnet.json");
@@ -438,7 +438,7 @@ END_TEST
 
 static void genesis(hre_header *h)
 {
-    hre_chain_params p;
+    hre_chain_params p = HRE_CHAIN_PARAMS_INIT;
     ck_assert_int_eq(hre_chain_params_bitcoin_mainnet(&p), HRE_OK);
     *h = p.genesis;
 }
@@ -1094,7 +1094,7 @@ END_TEST
 START_TEST(test_chain_params)
 {
     hre_chain_params p = HRE_CHAIN_PARAMS_INIT, q;
-    hre_block_limits lim;
+    hre_block_limits lim = HRE_BLOCK_LIMITS_INIT;
     ck_assert_uint_eq(p.version, HRE_CHAIN_PARAMS_VERSION);
     memset(&q, 0xa5, sizeof q);
     ck_assert_int_eq(hre_chain_params_init(&q, HRE_CHAIN_PARAMS_VERSION), HRE_OK);
@@ -1113,6 +1113,22 @@ START_TEST(test_chain_params)
     ck_assert_int_eq(hre_chain_params_block_limits(&p, &lim), HRE_OK);
     ck_assert_uint_eq(lim.version, HRE_BLOCK_LIMITS_VERSION);
     ck_assert_uint_eq(lim.max_block_size, 1000000);
+    /* output structs: the caller's version decides (0 / newer refused,
+     * nothing written) */
+    {
+        hre_chain_params z;
+        hre_block_limits l0;
+        memset(&z, 0x5a, sizeof z);
+        z.version = 0;
+        ck_assert_int_eq(hre_chain_params_bitcoin_mainnet(&z), HRE_EUNSUPPORTED);
+        ck_assert_uint_eq(z.genesis.nonce, 0x5a5a5a5au);
+        z.version = HRE_CHAIN_PARAMS_VERSION + 1;
+        ck_assert_int_eq(hre_chain_params_bitcoin_mainnet(&z), HRE_EUNSUPPORTED);
+        memset(&l0, 0x5a, sizeof l0);
+        l0.version = 0;
+        ck_assert_int_eq(hre_chain_params_block_limits(&p, &l0), HRE_EUNSUPPORTED);
+        ck_assert_uint_eq(l0.max_tx_count, 0x5a5a5a5a5a5a5a5aULL);
+    }
     q = p; q.genesis.nonce++;
     ck_assert_int_eq(hre_chain_params_check(&q), HRE_EINVAL);
     q = p; q.target_spacing = 0;

@@ -10,6 +10,7 @@
  * Every network uses the easy PoW limit 0x207fffff so mining is instant.
  */
 #include <check.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,7 +148,9 @@ static void txb_patient(txb *t, const uint8_t net_id[32], hre_key *k, uint64_t n
 
 static void state_hash(hre_ledger *l, uint8_t out[32])
 {
-    ck_assert_int_eq(hre_contract_state_hash(hre_ledger_contract(l), out), HRE_OK);
+    const hre_contract *c = NULL;
+    ck_assert_int_eq(hre_ledger_contract(l, &c), HRE_OK);
+    ck_assert_int_eq(hre_contract_state_hash(c, out), HRE_OK);
 }
 
 static uint64_t tip_height(hre_ledger *l)
@@ -192,10 +195,10 @@ static uint8_t *get_block(hre_ledger *l, uint64_t h, size_t *len)
 {
     uint8_t *buf;
     *len = 0;
-    ck_assert_int_eq(hre_ledger_block_by_height(l, h, NULL, len), HRE_EBUFSIZE);
+    ck_assert_int_eq(hre_ledger_block_by_height(l, NULL, len, h), HRE_EBUFSIZE);
     buf = malloc(*len);
     ck_assert_ptr_nonnull(buf);
-    ck_assert_int_eq(hre_ledger_block_by_height(l, h, buf, len), HRE_OK);
+    ck_assert_int_eq(hre_ledger_block_by_height(l, buf, len, h), HRE_OK);
     return buf;
 }
 
@@ -264,8 +267,8 @@ static void mine_new_patients(hre_ledger *l, const net *n, hre_key **k, int coun
         txb t;
         k[i] = new_key();
         txb_patient(&t, n->id, k[i], 0, T0);
-        ck_assert_int_eq(hre_ledger_submit_tx(l, t.b, t.len, T0 + 10, NULL, NULL), HRE_OK);
-        ck_assert_int_eq(hre_ledger_mine(l, T0 + 600u * (uint64_t)(i + 1), 0, NULL, NULL), HRE_OK);
+        ck_assert_int_eq(hre_ledger_submit_tx(l, NULL, NULL, t.b, t.len, T0 + 10), HRE_OK);
+        ck_assert_int_eq(hre_ledger_mine(l, NULL, NULL, T0 + 600u * (uint64_t)(i + 1), HRE_POW_ALL_NONCES), HRE_OK);
     }
 }
 
@@ -315,12 +318,12 @@ START_TEST(test_mine_query_reopen)
     for (i = 0; i < 4; i++) {
         pk[i] = new_key();
         txb_patient(&t[i], n.id, pk[i], 0, T0);
-        ck_assert_int_eq(hre_ledger_submit_tx(l, t[i].b, t[i].len, T0 + 60, hash, &status), HRE_OK);
+        ck_assert_int_eq(hre_ledger_submit_tx(l, hash, &status, t[i].b, t[i].len, T0 + 60), HRE_OK);
         ck_assert_int_eq(status, HRE_LEDGER_ACCEPTED_TX);
         ck_assert_mem_eq(hash, t[i].id, 32);
     }
     /* duplicate and replayed transactions are refused */
-    ck_assert_int_eq(hre_ledger_submit_tx(l, t[0].b, t[0].len, T0 + 60, NULL, &status), HRE_EEXISTS);
+    ck_assert_int_eq(hre_ledger_submit_tx(l, NULL, &status, t[0].b, t[0].len, T0 + 60), HRE_EEXISTS);
     ck_assert_int_eq(status, HRE_LEDGER_REJECT_DUPLICATE);
     ck_assert_uint_eq(hre_ledger_mempool_count(l), 4);
     ck_assert_int_eq(hre_ledger_mempool_contains(l, t[2].id), 1);
@@ -328,10 +331,10 @@ START_TEST(test_mine_query_reopen)
         uint8_t tb[4096];
         size_t tl = 0;
         hre_block *tbk = NULL;
-        ck_assert_int_eq(hre_ledger_block_template(l, T0 + 600, NULL, &tl), HRE_EBUFSIZE);
+        ck_assert_int_eq(hre_ledger_block_template(l, NULL, &tl, T0 + 600), HRE_EBUFSIZE);
         ck_assert_uint_gt(tl, 80);
         tl = sizeof tb;
-        ck_assert_int_eq(hre_ledger_block_template(l, T0 + 600, tb, &tl), HRE_OK);
+        ck_assert_int_eq(hre_ledger_block_template(l, tb, &tl, T0 + 600), HRE_OK);
         ck_assert_int_eq(hre_block_decode(&tbk, tb, tl, NULL), HRE_OK);
         ck_assert_uint_eq(hre_block_tx_count(tbk), 4);
         ck_assert_mem_eq(hre_block_header(tbk)->prev_hash, n.id, 32);
@@ -340,7 +343,7 @@ START_TEST(test_mine_query_reopen)
         ck_assert_int_eq(hre_block_check_merkle(tbk), HRE_OK);
         hre_block_free(tbk);
     }
-    ck_assert_int_eq(hre_ledger_mine(l, T0 + 600, 0, hash, &status), HRE_OK);
+    ck_assert_int_eq(hre_ledger_mine(l, hash, &status, T0 + 600, HRE_POW_ALL_NONCES), HRE_OK);
     ck_assert_int_eq(status, HRE_LEDGER_CONNECTED);
     ck_assert_uint_eq(hre_ledger_mempool_count(l), 0);
     ck_assert_uint_eq(tip_height(l), 1);
@@ -349,26 +352,26 @@ START_TEST(test_mine_query_reopen)
     {
         txb again;
         txb_patient(&again, n.id, pk[0], 0, T0 + 1);
-        ck_assert_int_eq(hre_ledger_submit_tx(l, again.b, again.len, T0 + 700, NULL, &status),
+        ck_assert_int_eq(hre_ledger_submit_tx(l, NULL, &status, again.b, again.len, T0 + 700),
                          HRE_EEXISTS);
         ck_assert_int_eq(status, HRE_LEDGER_REJECT_CONTRACT);
     }
     for (i = 0; i < 5; i++)
-        ck_assert_int_eq(hre_ledger_mine(l, T0 + 1200 + 600u * (uint64_t)i, 0, NULL, NULL), HRE_OK);
+        ck_assert_int_eq(hre_ledger_mine(l, NULL, NULL, T0 + 1200 + 600u * (uint64_t)i, HRE_POW_ALL_NONCES), HRE_OK);
     ck_assert_uint_eq(tip_height(l), 6);
     ck_assert_int_eq(hre_ledger_tip(l, &h, tip_hash), HRE_OK);
-    ck_assert_int_eq(hre_ledger_header_by_hash(l, tip_hash, &hdr, &h, &on_main), HRE_OK);
+    ck_assert_int_eq(hre_ledger_header_by_hash(l, &hdr, &h, &on_main, tip_hash), HRE_OK);
     ck_assert_uint_eq(h, 6);
     ck_assert_int_eq(on_main, 1);
-    ck_assert_int_eq(hre_ledger_header_by_height(l, 7, &hdr, NULL), HRE_ENOTFOUND);
-    ck_assert_int_eq(hre_ledger_header_by_height(l, 1, &hdr, hash), HRE_OK);
+    ck_assert_int_eq(hre_ledger_header_by_height(l, &hdr, NULL, 7), HRE_ENOTFOUND);
+    ck_assert_int_eq(hre_ledger_header_by_height(l, &hdr, hash, 1), HRE_OK);
     /* Merkle proof, checked with the header alone */
-    ck_assert_int_eq(hre_ledger_tx_proof(l, t[3].id, UINT64_MAX, &hdr, &br, &ph), HRE_OK);
+    ck_assert_int_eq(hre_ledger_tx_proof(l, &hdr, &br, &ph, t[3].id, UINT64_MAX), HRE_OK);
     ck_assert_uint_eq(ph, 1);
     ck_assert_int_eq(hre_merkle_branch_verify(&br, hdr.merkle_root, t[3].id), HRE_OK);
     ck_assert_int_eq(hre_pow_check(&hdr, n.params.pow_limit), HRE_OK);
     ck_assert_int_eq(hre_merkle_branch_verify(&br, hdr.merkle_root, t[2].id), HRE_EVERIFY);
-    ck_assert_int_eq(hre_ledger_tx_proof(l, n.id, 3, &hdr, &br, &ph), HRE_ENOTFOUND);
+    ck_assert_int_eq(hre_ledger_tx_proof(l, &hdr, &br, &ph, n.id, 3), HRE_ENOTFOUND);
     /* blocks read back decode to their headers */
     {
         size_t len;
@@ -382,7 +385,7 @@ START_TEST(test_mine_query_reopen)
         ck_assert_uint_eq(len, 81);
         free(b);
     }
-    ck_assert_int_eq(hre_ledger_verify_chain(l, NULL, NULL, &h), HRE_OK);
+    ck_assert_int_eq(hre_ledger_verify_chain(l, &h, NULL, NULL), HRE_OK);
     ck_assert_uint_eq(h, UINT64_MAX);
     state_hash(l, sh);
     hre_ledger_close(l);
@@ -437,31 +440,31 @@ START_TEST(test_group_commit_orphans)
     for (i = 0; i < 6; i++)
         blocks[i] = get_block(a, (uint64_t)i + 1, &lens[i]);
     ck_assert_int_eq(open_ledger(&b, sb, &n, 2, NULL), HRE_OK);
-    ck_assert_int_eq(hre_ledger_submit_blocks(b, (const uint8_t *const *)blocks, lens, 6,
-                                              T0 + 4000, &connected, &st), HRE_OK);
+    ck_assert_int_eq(hre_ledger_submit_blocks(b, &connected, &st, (const uint8_t *const *)blocks,
+                                              lens, 6, T0 + 4000), HRE_OK);
     ck_assert_uint_eq(connected, 6);
     ck_assert_int_eq(st, HRE_LEDGER_CONNECTED);
     state_hash(a, s1);
     state_hash(b, s2);
     ck_assert_mem_eq(s1, s2, 32);
     /* again: every block is a duplicate */
-    ck_assert_int_eq(hre_ledger_submit_blocks(b, (const uint8_t *const *)blocks, lens, 1, T0 + 4000,
-                                              &connected, &st), HRE_EEXISTS);
+    ck_assert_int_eq(hre_ledger_submit_blocks(b, &connected, &st, (const uint8_t *const *)blocks, lens,
+                                              1, T0 + 4000), HRE_EEXISTS);
     ck_assert_int_eq(st, HRE_LEDGER_REJECT_DUPLICATE);
     /* orphans: blocks arrive in reverse order */
     ck_assert_int_eq(open_ledger(&c, sc, &n, 2, NULL), HRE_OK);
     for (i = 5; i >= 1; i--) {
-        ck_assert_int_eq(hre_ledger_submit_block(c, blocks[i], lens[i], T0 + 4000, &st), HRE_OK);
+        ck_assert_int_eq(hre_ledger_submit_block(c, &st, blocks[i], lens[i], T0 + 4000), HRE_OK);
         ck_assert_int_eq(st, HRE_LEDGER_ORPHAN);
     }
     ck_assert_uint_eq(tip_height(c), 0);
-    ck_assert_int_eq(hre_ledger_submit_block(c, blocks[0], lens[0], T0 + 4000, &st), HRE_OK);
+    ck_assert_int_eq(hre_ledger_submit_block(c, &st, blocks[0], lens[0], T0 + 4000), HRE_OK);
     ck_assert_int_eq(st, HRE_LEDGER_CONNECTED);
     ck_assert_uint_eq(tip_height(c), 6);
     state_hash(c, s2);
     ck_assert_mem_eq(s1, s2, 32);
     /* verify-chain progress and cancel */
-    ck_assert_int_eq(hre_ledger_verify_chain(c, progress_stop, &calls, &bad), HRE_ECANCELED);
+    ck_assert_int_eq(hre_ledger_verify_chain(c, &bad, progress_stop, &calls), HRE_ECANCELED);
     ck_assert_int_eq(calls, 2);
     ck_assert_uint_eq(bad, UINT64_MAX);
     hre_ledger_close(a);
@@ -493,17 +496,17 @@ START_TEST(test_retarget)
     net_init(&n, 4, 100000, 1000);
     ck_assert_int_eq(open_ledger(&l, st, &n, 0, NULL), HRE_OK);
     for (i = 1; i <= 3; i++)
-        ck_assert_int_eq(hre_ledger_mine(l, T0 + 60u * (uint64_t)i, 0, NULL, NULL), HRE_OK);
-    ck_assert_int_eq(hre_ledger_header_by_height(l, 3, &h3, tip), HRE_OK);
+        ck_assert_int_eq(hre_ledger_mine(l, NULL, NULL, T0 + 60u * (uint64_t)i, HRE_POW_ALL_NONCES), HRE_OK);
+    ck_assert_int_eq(hre_ledger_header_by_height(l, &h3, tip, 3), HRE_OK);
     ck_assert_int_eq(hre_pow_retarget(&want, EASY, (int64_t)h3.time - T0, 4 * 600, n.params.pow_limit),
                      HRE_OK);
     ck_assert_uint_ne(want, EASY);
     /* a block at the boundary that keeps the old bits is refused */
     len = build_block(buf, sizeof buf, tip, h3.time + 60, EASY, NULL, 0, 1);
-    ck_assert_int_eq(hre_ledger_submit_block(l, buf, len, T0 + 1000, &s), HRE_EVERIFY);
+    ck_assert_int_eq(hre_ledger_submit_block(l, &s, buf, len, T0 + 1000), HRE_EVERIFY);
     ck_assert_int_eq(s, HRE_LEDGER_REJECT_BITS);
-    ck_assert_int_eq(hre_ledger_mine(l, T0 + 240, 0, NULL, NULL), HRE_OK);
-    ck_assert_int_eq(hre_ledger_header_by_height(l, 4, &h4, NULL), HRE_OK);
+    ck_assert_int_eq(hre_ledger_mine(l, NULL, NULL, T0 + 240, HRE_POW_ALL_NONCES), HRE_OK);
+    ck_assert_int_eq(hre_ledger_header_by_height(l, &h4, NULL, 4), HRE_OK);
     ck_assert_uint_eq(h4.bits, want);
     hre_ledger_close(l);
     ck_assert_int_eq(open_ledger(&l, st, &n, 0, NULL), HRE_OK);
@@ -535,7 +538,7 @@ static void expect_refused(attack_env *e, const uint8_t *b, size_t len, uint64_t
     hre_ledger_status st = HRE_LEDGER_STATUS_NONE;
     uint8_t sh[32], tip[32];
     uint64_t h;
-    int rc = hre_ledger_submit_block(e->l, b, len, now, &st);
+    int rc = hre_ledger_submit_block(e->l, &st, b, len, now);
     ck_assert_msg(rc == code && st == want, "%s: got %d/%s (%s), want %d/%s", what, rc,
                   hre_ledger_status_name(st), hre_error_detail(), code, hre_ledger_status_name(want));
     ck_assert_str_ne(hre_error_detail(), "");
@@ -566,10 +569,10 @@ START_TEST(test_attacks)
         pk[i] = new_key();
         txb_patient(&t[i], e.n.id, pk[i], 0, T0);
     }
-    ck_assert_int_eq(hre_ledger_submit_tx(e.l, t[0].b, t[0].len, T0 + 60, NULL, NULL), HRE_OK);
-    ck_assert_int_eq(hre_ledger_mine(e.l, T0 + 600, 0, NULL, NULL), HRE_OK);
+    ck_assert_int_eq(hre_ledger_submit_tx(e.l, NULL, NULL, t[0].b, t[0].len, T0 + 60), HRE_OK);
+    ck_assert_int_eq(hre_ledger_mine(e.l, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES), HRE_OK);
     ck_assert_int_eq(hre_ledger_tip(e.l, &e.height, e.tip), HRE_OK);
-    ck_assert_int_eq(hre_ledger_header_by_height(e.l, 1, &h, NULL), HRE_OK);
+    ck_assert_int_eq(hre_ledger_header_by_height(e.l, &h, NULL, 1), HRE_OK);
     now = h.time + 600;
     state_hash(e.l, e.sh);
 
@@ -671,9 +674,9 @@ START_TEST(test_attacks)
     /* a valid block still connects, and a replay of it is a duplicate */
     v[0] = &t[1];
     len = build_block(buf, 1 << 16, e.tip, now, EASY, v, 1, 1);
-    ck_assert_int_eq(hre_ledger_submit_block(e.l, buf, len, now, &st), HRE_OK);
+    ck_assert_int_eq(hre_ledger_submit_block(e.l, &st, buf, len, now), HRE_OK);
     ck_assert_int_eq(st, HRE_LEDGER_CONNECTED);
-    ck_assert_int_eq(hre_ledger_submit_block(e.l, buf, len, now, &st), HRE_EEXISTS);
+    ck_assert_int_eq(hre_ledger_submit_block(e.l, &st, buf, len, now), HRE_EEXISTS);
     ck_assert_int_eq(st, HRE_LEDGER_REJECT_DUPLICATE);
     ck_assert_int_eq(hre_ledger_verify_chain(e.l, NULL, NULL, NULL), HRE_OK);
     hre_ledger_close(e.l);
@@ -712,37 +715,37 @@ START_TEST(test_reorg)
     {
         txb t;
         txb_patient(&t, n.id, k[0], 0, T0);
-        ck_assert_int_eq(hre_ledger_submit_tx(a, t.b, t.len, T0 + 10, NULL, NULL), HRE_OK);
-        ck_assert_int_eq(hre_ledger_mine(a, T0 + 600, 0, NULL, NULL), HRE_OK);
+        ck_assert_int_eq(hre_ledger_submit_tx(a, NULL, NULL, t.b, t.len, T0 + 10), HRE_OK);
+        ck_assert_int_eq(hre_ledger_mine(a, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES), HRE_OK);
         blk1 = get_block(a, 1, &l1);
-        ck_assert_int_eq(hre_ledger_submit_block(b, blk1, l1, T0 + 600, &st), HRE_OK);
-        ck_assert_int_eq(hre_ledger_submit_block(w, blk1, l1, T0 + 600, &st), HRE_OK);
+        ck_assert_int_eq(hre_ledger_submit_block(b, &st, blk1, l1, T0 + 600), HRE_OK);
+        ck_assert_int_eq(hre_ledger_submit_block(w, &st, blk1, l1, T0 + 600), HRE_OK);
     }
     /* A: block 2 with X (still valid after the reorg) and Z (conflicts with Z') */
     txb_patient(&x, n.id, k[1], 0, T0 + 1);
     txb_patient(&z, n.id, k[2], 0, T0 + 1);
     txb_patient(&z2, n.id, k[2], 0, T0 + 2);
     txb_patient(&y, n.id, k[3], 0, T0 + 3);
-    ck_assert_int_eq(hre_ledger_submit_tx(a, x.b, x.len, T0 + 700, NULL, NULL), HRE_OK);
-    ck_assert_int_eq(hre_ledger_submit_tx(a, z.b, z.len, T0 + 700, NULL, NULL), HRE_OK);
-    ck_assert_int_eq(hre_ledger_mine(a, T0 + 1200, 0, NULL, NULL), HRE_OK);
+    ck_assert_int_eq(hre_ledger_submit_tx(a, NULL, NULL, x.b, x.len, T0 + 700), HRE_OK);
+    ck_assert_int_eq(hre_ledger_submit_tx(a, NULL, NULL, z.b, z.len, T0 + 700), HRE_OK);
+    ck_assert_int_eq(hre_ledger_mine(a, NULL, NULL, T0 + 1200, HRE_POW_ALL_NONCES), HRE_OK);
     ck_assert_uint_eq(hre_ledger_mempool_count(a), 0);
     /* B: blocks 2' (Z') and 3' (Y) */
-    ck_assert_int_eq(hre_ledger_submit_tx(b, z2.b, z2.len, T0 + 700, NULL, NULL), HRE_OK);
-    ck_assert_int_eq(hre_ledger_mine(b, T0 + 1201, 0, NULL, NULL), HRE_OK);
-    ck_assert_int_eq(hre_ledger_submit_tx(b, y.b, y.len, T0 + 1300, NULL, NULL), HRE_OK);
-    ck_assert_int_eq(hre_ledger_mine(b, T0 + 1800, 0, NULL, NULL), HRE_OK);
+    ck_assert_int_eq(hre_ledger_submit_tx(b, NULL, NULL, z2.b, z2.len, T0 + 700), HRE_OK);
+    ck_assert_int_eq(hre_ledger_mine(b, NULL, NULL, T0 + 1201, HRE_POW_ALL_NONCES), HRE_OK);
+    ck_assert_int_eq(hre_ledger_submit_tx(b, NULL, NULL, y.b, y.len, T0 + 1300), HRE_OK);
+    ck_assert_int_eq(hre_ledger_mine(b, NULL, NULL, T0 + 1800, HRE_POW_ALL_NONCES), HRE_OK);
     b2 = get_block(b, 2, &lb2);
     b3 = get_block(b, 3, &lb3);
     /* the winner-only node */
-    ck_assert_int_eq(hre_ledger_submit_block(w, b2, lb2, T0 + 1800, &st), HRE_OK);
-    ck_assert_int_eq(hre_ledger_submit_block(w, b3, lb3, T0 + 1800, &st), HRE_OK);
+    ck_assert_int_eq(hre_ledger_submit_block(w, &st, b2, lb2, T0 + 1800), HRE_OK);
+    ck_assert_int_eq(hre_ledger_submit_block(w, &st, b3, lb3, T0 + 1800), HRE_OK);
     /* A sees the competing branch: equal work first, then heavier */
-    ck_assert_int_eq(hre_ledger_submit_block(a, b2, lb2, T0 + 1800, &st), HRE_OK);
+    ck_assert_int_eq(hre_ledger_submit_block(a, &st, b2, lb2, T0 + 1800), HRE_OK);
     ck_assert_int_eq(st, HRE_LEDGER_SIDE_BRANCH);
     ck_assert_uint_eq(tip_height(a), 2);
     eca.connected = eca.disconnected = 0;
-    ck_assert_int_eq(hre_ledger_submit_block(a, b3, lb3, T0 + 1800, &st), HRE_OK);
+    ck_assert_int_eq(hre_ledger_submit_block(a, &st, b3, lb3, T0 + 1800), HRE_OK);
     ck_assert_int_eq(st, HRE_LEDGER_REORGED);
     ck_assert_int_eq(eca.disconnected, 1);
     ck_assert_int_eq(eca.connected, 2);
@@ -760,11 +763,11 @@ START_TEST(test_reorg)
     ck_assert_uint_eq(hre_ledger_mempool_count(a), 1);
     ck_assert_int_eq(hre_ledger_verify_chain(a, NULL, NULL, NULL), HRE_OK);
     /* A mines X on the new tip; B accepts it */
-    ck_assert_int_eq(hre_ledger_mine(a, T0 + 2400, 0, NULL, NULL), HRE_OK);
+    ck_assert_int_eq(hre_ledger_mine(a, NULL, NULL, T0 + 2400, HRE_POW_ALL_NONCES), HRE_OK);
     {
         size_t l4;
         uint8_t *b4 = get_block(a, 4, &l4);
-        ck_assert_int_eq(hre_ledger_submit_block(b, b4, l4, T0 + 2400, &st), HRE_OK);
+        ck_assert_int_eq(hre_ledger_submit_block(b, &st, b4, l4, T0 + 2400), HRE_OK);
         ck_assert_int_eq(st, HRE_LEDGER_CONNECTED);
         free(b4);
     }
@@ -785,13 +788,13 @@ START_TEST(test_reorg)
         size_t len;
         uint64_t height;
         hre_header hh;
-        ck_assert_int_eq(hre_ledger_header_by_height(a, 2, &hh, tip2), HRE_OK);
-        ck_assert_int_eq(hre_ledger_header_by_height(a, 3, &hh, NULL), HRE_OK);
+        ck_assert_int_eq(hre_ledger_header_by_height(a, &hh, tip2, 2), HRE_OK);
+        ck_assert_int_eq(hre_ledger_header_by_height(a, &hh, NULL, 3), HRE_OK);
         state_hash(a, sha);
         txb_patient(&dup, n.id, k[0], 0, T0 + 9); /* k[0] registered in block 1 */
         v[0] = &dup;
         len = build_block(buf, sizeof buf, tip2, hh.time + 1, EASY, v, 1, 1);
-        ck_assert_int_eq(hre_ledger_submit_block(a, buf, len, T0 + 5000, &st), HRE_OK);
+        ck_assert_int_eq(hre_ledger_submit_block(a, &st, buf, len, T0 + 5000), HRE_OK);
         ck_assert_int_eq(st, HRE_LEDGER_SIDE_BRANCH);
         {
             hre_block *bb = NULL;
@@ -800,7 +803,7 @@ START_TEST(test_reorg)
             hre_block_free(bb);
         }
         len = build_block(buf, sizeof buf, h3, hh.time + 2, EASY, NULL, 0, 1);
-        ck_assert_int_eq(hre_ledger_submit_block(a, buf, len, T0 + 5000, &st), HRE_OK);
+        ck_assert_int_eq(hre_ledger_submit_block(a, &st, buf, len, T0 + 5000), HRE_OK);
         ck_assert_int_eq(st, HRE_LEDGER_SIDE_BRANCH); /* equal work: 4 vs 4 */
         {
             hre_block *bb = NULL;
@@ -809,7 +812,7 @@ START_TEST(test_reorg)
             hre_block_free(bb);
         }
         len = build_block(buf, sizeof buf, h3, hh.time + 3, EASY, NULL, 0, 1);
-        ck_assert_int_eq(hre_ledger_submit_block(a, buf, len, T0 + 5000, &st), HRE_EEXISTS);
+        ck_assert_int_eq(hre_ledger_submit_block(a, &st, buf, len, T0 + 5000), HRE_EEXISTS);
         ck_assert_int_eq(st, HRE_LEDGER_REJECT_INVALID_PARENT);
         ck_assert_int_eq(hre_ledger_tip(a, &height, NULL), HRE_OK);
         ck_assert_uint_eq(height, 4);
@@ -824,7 +827,7 @@ START_TEST(test_reorg)
             hre_block_free(bb);
         }
         len = build_block(buf, sizeof buf, h3, hh.time + 4, EASY, NULL, 0, 1);
-        ck_assert_int_eq(hre_ledger_submit_block(a, buf, len, T0 + 5000, &st), HRE_EVERIFY);
+        ck_assert_int_eq(hre_ledger_submit_block(a, &st, buf, len, T0 + 5000), HRE_EVERIFY);
         ck_assert_int_eq(st, HRE_LEDGER_REJECT_INVALID_PARENT);
     }
     hre_ledger_close(a);
@@ -864,11 +867,11 @@ START_TEST(test_deep_reorg_and_bounds)
     for (i = 0; i < 4; i++) {
         txb t;
         txb_patient(&t, n.id, k[i], 0, T0);
-        ck_assert_int_eq(hre_ledger_submit_tx(a, t.b, t.len, T0 + 10, NULL, NULL), HRE_OK);
-        ck_assert_int_eq(hre_ledger_mine(a, T0 + 600u * (uint64_t)(i + 1), 0, NULL, NULL), HRE_OK);
+        ck_assert_int_eq(hre_ledger_submit_tx(a, NULL, NULL, t.b, t.len, T0 + 10), HRE_OK);
+        ck_assert_int_eq(hre_ledger_mine(a, NULL, NULL, T0 + 600u * (uint64_t)(i + 1), HRE_POW_ALL_NONCES), HRE_OK);
         if (i < 2) {
             blk = get_block(a, (uint64_t)i + 1, &len);
-            ck_assert_int_eq(hre_ledger_submit_block(b, blk, len, T0 + 5000, &st), HRE_OK);
+            ck_assert_int_eq(hre_ledger_submit_block(b, &st, blk, len, T0 + 5000), HRE_OK);
             free(blk);
         }
     }
@@ -876,8 +879,8 @@ START_TEST(test_deep_reorg_and_bounds)
     for (i = 0; i < 3; i++) {
         txb t;
         txb_patient(&t, n.id, k[(i + 2) % 6 == 2 ? 4 : (i == 1 ? 5 : 3)], 0, T0 + 50);
-        ck_assert_int_eq(hre_ledger_submit_tx(b, t.b, t.len, T0 + 10, NULL, NULL), HRE_OK);
-        ck_assert_int_eq(hre_ledger_mine(b, T0 + 1801 + 600u * (uint64_t)i, 0, NULL, NULL), HRE_OK);
+        ck_assert_int_eq(hre_ledger_submit_tx(b, NULL, NULL, t.b, t.len, T0 + 10), HRE_OK);
+        ck_assert_int_eq(hre_ledger_mine(b, NULL, NULL, T0 + 1801 + 600u * (uint64_t)i, HRE_POW_ALL_NONCES), HRE_OK);
     }
     hre_ledger_close(a);
     /* reopen A: state from the snapshot at height 4, nothing to undo */
@@ -886,7 +889,7 @@ START_TEST(test_deep_reorg_and_bounds)
         a_blk[i] = get_block(a, (uint64_t)i + 1, &a_len[i]);
     for (i = 3; i <= 5; i++) {
         blk = get_block(b, (uint64_t)i, &len);
-        ck_assert_int_eq(hre_ledger_submit_block(a, blk, len, T0 + 9000, &st), HRE_OK);
+        ck_assert_int_eq(hre_ledger_submit_block(a, &st, blk, len, T0 + 9000), HRE_OK);
         ck_assert_int_eq(st, i < 5 ? HRE_LEDGER_SIDE_BRANCH : HRE_LEDGER_REORGED);
         free(blk);
     }
@@ -918,7 +921,7 @@ START_TEST(test_deep_reorg_and_bounds)
             txb t;
             m[i] = new_key();
             txb_patient(&t, n.id, m[i], 0, T0);
-            ck_assert_int_eq(hre_ledger_submit_tx(c, t.b, t.len, T0 + 10, NULL, &st),
+            ck_assert_int_eq(hre_ledger_submit_tx(c, NULL, &st, t.b, t.len, T0 + 10),
                              i < 2 ? HRE_OK : HRE_ELIMIT);
             ck_assert_int_eq(st, i < 2 ? HRE_LEDGER_ACCEPTED_TX : HRE_LEDGER_REJECT_BOUND);
         }
@@ -928,25 +931,25 @@ START_TEST(test_deep_reorg_and_bounds)
     }
     for (i = 1; i <= 5; i++) {
         blk = get_block(b, (uint64_t)i, &len);
-        ck_assert_int_eq(hre_ledger_submit_block(c, blk, len, T0 + 9000, &st), HRE_OK);
+        ck_assert_int_eq(hre_ledger_submit_block(c, &st, blk, len, T0 + 9000), HRE_OK);
         free(blk);
     }
     {
         uint8_t buf[512], h1[32];
         hre_header hh;
-        ck_assert_int_eq(hre_ledger_header_by_height(c, 1, &hh, h1), HRE_OK);
+        ck_assert_int_eq(hre_ledger_header_by_height(c, &hh, h1, 1), HRE_OK);
         len = build_block(buf, sizeof buf, h1, hh.time + 1, EASY, NULL, 0, 1);
-        ck_assert_int_eq(hre_ledger_submit_block(c, buf, len, T0 + 9000, &st), HRE_ELIMIT);
+        ck_assert_int_eq(hre_ledger_submit_block(c, &st, buf, len, T0 + 9000), HRE_ELIMIT);
         ck_assert_int_eq(st, HRE_LEDGER_REJECT_FORK_TOO_DEEP);
         /* orphan pool bound: the oldest is evicted, nothing crashes */
         for (i = 0; i < 4; i++) {
             uint8_t prev[32];
             memset(prev, 0x11 * (i + 1), 32);
             len = build_block(buf, sizeof buf, prev, T0 + 100u + (uint32_t)i, EASY, NULL, 0, 1);
-            ck_assert_int_eq(hre_ledger_submit_block(c, buf, len, T0 + 9000, &st), HRE_OK);
+            ck_assert_int_eq(hre_ledger_submit_block(c, &st, buf, len, T0 + 9000), HRE_OK);
             ck_assert_int_eq(st, HRE_LEDGER_ORPHAN);
         }
-        ck_assert_int_eq(hre_ledger_submit_block(c, buf, len, T0 + 9000, &st), HRE_EEXISTS);
+        ck_assert_int_eq(hre_ledger_submit_block(c, &st, buf, len, T0 + 9000), HRE_EEXISTS);
         ck_assert_int_eq(st, HRE_LEDGER_REJECT_DUPLICATE);
     }
     /* side-branch bound: max_side_blocks 1. On A's old chain (height 4), B's
@@ -963,17 +966,17 @@ START_TEST(test_deep_reorg_and_bounds)
         o.max_side_blocks = 1;
         ck_assert_int_eq(hre_ledger_open(&d, &o), HRE_OK);
         for (i = 0; i < 4; i++) {
-            ck_assert_int_eq(hre_ledger_submit_block(d, a_blk[i], a_len[i], T0 + 9000, &st), HRE_OK);
+            ck_assert_int_eq(hre_ledger_submit_block(d, &st, a_blk[i], a_len[i], T0 + 9000), HRE_OK);
             ck_assert_int_eq(st, HRE_LEDGER_CONNECTED);
         }
         ck_assert_int_eq(hre_ledger_tip(d, NULL, tip0), HRE_OK);
         state_hash(d, sh0);
         blk = get_block(b, 3, &len);
-        ck_assert_int_eq(hre_ledger_submit_block(d, blk, len, T0 + 9000, &st), HRE_OK);
+        ck_assert_int_eq(hre_ledger_submit_block(d, &st, blk, len, T0 + 9000), HRE_OK);
         ck_assert_int_eq(st, HRE_LEDGER_SIDE_BRANCH);
         free(blk);
         blk = get_block(b, 4, &len);
-        ck_assert_int_eq(hre_ledger_submit_block(d, blk, len, T0 + 9000, &st), HRE_ELIMIT);
+        ck_assert_int_eq(hre_ledger_submit_block(d, &st, blk, len, T0 + 9000), HRE_ELIMIT);
         ck_assert_int_eq(st, HRE_LEDGER_REJECT_BOUND);
         ck_assert_ptr_nonnull(strstr(hre_error_detail(), "side-branch bound"));
         free(blk);
@@ -1036,7 +1039,7 @@ START_TEST(test_segments_roll)
     /* a longer chain (more blocks than any initial array size) reopens */
     ck_assert_int_eq(hre_ledger_open(&l, &o), HRE_OK);
     for (i = 0; i < 600; i++)
-        ck_assert_int_eq(hre_ledger_mine(l, T0 + 6000u + 600u * (uint64_t)i, 0, NULL, NULL), HRE_OK);
+        ck_assert_int_eq(hre_ledger_mine(l, NULL, NULL, T0 + 6000u + 600u * (uint64_t)i, HRE_POW_ALL_NONCES), HRE_OK);
     ck_assert_uint_eq(tip_height(l), 608);
     state_hash(l, sh);
     hre_ledger_close(l);
@@ -1090,7 +1093,7 @@ START_TEST(test_damage)
                           (unsigned long long)pos, rc, hre_error_detail());
             detected_open++;
         } else {
-            rc = hre_ledger_verify_chain(l, NULL, NULL, &bad);
+            rc = hre_ledger_verify_chain(l, &bad, NULL, NULL);
             ck_assert_msg(rc != HRE_OK, "damage at %llu not detected", (unsigned long long)pos);
             ck_assert_uint_ge(bad, 1);
             ck_assert_uint_le(bad, ref_tip);
@@ -1151,7 +1154,7 @@ START_TEST(test_damage)
         ck_assert_int_eq(open_ledger(&l, c, &n, 2, NULL), HRE_OK);
         ck_assert_uint_eq(tip_height(l), ref_tip);
         ck_assert_uint_eq(file_size(c, "blk-00000.dat"), seg_size);
-        ck_assert_int_eq(hre_ledger_mine(l, T0 + 100000, 0, NULL, NULL), HRE_OK);
+        ck_assert_int_eq(hre_ledger_mine(l, NULL, NULL, T0 + 100000, HRE_POW_ALL_NONCES), HRE_OK);
         hre_ledger_close(l);
         ck_assert_int_eq(open_ledger(&l, c, &n, 2, NULL), HRE_OK);
         ck_assert_uint_eq(tip_height(l), ref_tip + 1);
@@ -1160,6 +1163,181 @@ START_TEST(test_damage)
     }
     for (i = 0; i < 8; i++)
         hre_key_free(k[i]);
+    hre_storage_free(st);
+    net_free(&n);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Options versions and the log hook                                         */
+/* ------------------------------------------------------------------------ */
+
+typedef struct loglines {
+    char line[64][512];
+    int level[64];
+    int n;
+} loglines;
+
+static void collect_log(void *u, int level, const char *msg)
+{
+    loglines *ll = u;
+    ck_assert(level >= HRE_LOG_ERROR && level <= HRE_LOG_DEBUG);
+    ck_assert_uint_lt(strlen(msg), 512);
+    if (ll->n < 64) {
+        snprintf(ll->line[ll->n], sizeof ll->line[0], "%s", msg);
+        ll->level[ll->n++] = level;
+    }
+}
+
+/* The first line containing `part`, at `level`; -1 if none. */
+static int log_find(const loglines *ll, int level, const char *part)
+{
+    for (int i = 0; i < ll->n; i++)
+        if (ll->level[i] == level && strstr(ll->line[i], part)) return i;
+    return -1;
+}
+
+START_TEST(test_log_hook)
+{
+    net n;
+    hre_storage *st = mem(), *st2 = mem();
+    hre_ledger *l = NULL, *b = NULL;
+    hre_ledger_options o;
+    hre_ledger_status status;
+    loglines ll;
+    uint8_t buf[1 << 16], tip[32], *blk;
+    size_t len;
+    hre_key *k[2];
+
+    memset(&ll, 0, sizeof ll);
+    net_init(&n, 2016, 100000, 1000);
+    ck_assert_int_eq(hre_ledger_options_init(&o, HRE_LEDGER_OPTIONS_VERSION), HRE_OK);
+    o.storage = st;
+    o.params = &n.params;
+    memcpy(o.authority_key, n.auth_wire, 34);
+    o.log_fn = collect_log;
+    o.log_user_data = &ll;
+    ck_assert_int_eq(hre_ledger_open(&l, &o), HRE_OK);
+    /* open summary */
+    ck_assert_int_ge(log_find(&ll, HRE_LOG_INFO, "ledger open: network"), 0);
+    ck_assert_int_ge(log_find(&ll, HRE_LOG_INFO, "tip height 0"), 0);
+    /* a block with a bad proof of work is rejected, with its reason */
+    mine_new_patients(l, &n, k, 1);
+    ck_assert_int_eq(hre_ledger_tip(l, NULL, tip), HRE_OK);
+    len = build_block(buf, sizeof buf, tip, T0 + 5000, 0x03000001u, NULL, 0, 0);
+    ck_assert_int_ne(hre_ledger_submit_block(l, &status, buf, len, T0 + 5000), HRE_OK);
+    ck_assert_int_ge(log_find(&ll, HRE_LOG_WARN, "rejected: reject-"), 0);
+    /* a snapshot */
+    ck_assert_int_eq(hre_ledger_snapshot(l), HRE_OK);
+    ck_assert_int_ge(log_find(&ll, HRE_LOG_INFO, "snapshot written: snap-"), 0);
+    /* a reorg: a second ledger mines a longer branch from genesis */
+    ck_assert_int_eq(open_ledger(&b, st2, &n, 0, NULL), HRE_OK);
+    mine_new_patients(b, &n, &k[1], 1);
+    ck_assert_int_eq(hre_ledger_mine(b, NULL, NULL, T0 + 9000, HRE_POW_ALL_NONCES), HRE_OK);
+    for (uint64_t h = 1; h <= 2; h++) {
+        blk = get_block(b, h, &len);
+        ck_assert_int_eq(hre_ledger_submit_block(l, &status, blk, len, T0 + 9000), HRE_OK);
+        free(blk);
+    }
+    ck_assert_int_eq(status, HRE_LEDGER_REORGED);
+    ck_assert_int_ge(log_find(&ll, HRE_LOG_INFO, "reorg at fork height 0"), 0);
+    hre_ledger_close(l);
+    hre_ledger_close(b);
+    /* reopen: the summary says where the state came from */
+    ll.n = 0;
+    ck_assert_int_eq(hre_ledger_open(&l, &o), HRE_OK);
+    ck_assert_int_ge(log_find(&ll, HRE_LOG_INFO, "tip height 2"), 0);
+    hre_ledger_close(l);
+    /* no hook, no calls (and no crash) */
+    o.log_fn = NULL;
+    ll.n = 0;
+    ck_assert_int_eq(hre_ledger_open(&l, &o), HRE_OK);
+    ck_assert_int_eq(ll.n, 0);
+    hre_ledger_close(l);
+    hre_key_free(k[0]);
+    hre_key_free(k[1]);
+    hre_storage_free(st);
+    hre_storage_free(st2);
+    net_free(&n);
+}
+END_TEST
+
+/* Options version 1 (no log hook) still opens, read only up to its last
+ * field (the struct lives in an allocation of exactly that size); 0 and
+ * newer versions are refused; _init writes only its version's fields. */
+START_TEST(test_options_versions)
+{
+    net n;
+    hre_storage *st = mem();
+    hre_ledger *l = NULL;
+    const size_t v1 = offsetof(hre_ledger_options, log_fn);
+    hre_ledger_options full, *o1 = malloc(v1);
+    struct {
+        hre_ledger_options o;
+        uint8_t guard[16];
+    } box;
+
+    net_init(&n, 2016, 100000, 1000);
+    memset(&box, 0xa5, sizeof box);
+    ck_assert_int_eq(hre_ledger_options_init(&box.o, 1), HRE_OK);
+    for (size_t i = v1; i < sizeof box; i++) ck_assert_uint_eq(((uint8_t *)&box)[i], 0xa5);
+    ck_assert_int_eq(hre_ledger_options_init(&full, HRE_LEDGER_OPTIONS_VERSION), HRE_OK);
+    full.version = 1;
+    full.storage = st;
+    full.params = &n.params;
+    memcpy(full.authority_key, n.auth_wire, 34);
+    memcpy(o1, &full, v1);
+    ck_assert_int_eq(hre_ledger_open(&l, o1), HRE_OK);
+    hre_ledger_close(l);
+    full.version = 0;
+    ck_assert_int_eq(hre_ledger_open(&l, &full), HRE_EUNSUPPORTED);
+    ck_assert_ptr_null(l);
+    full.version = HRE_LEDGER_OPTIONS_VERSION + 1;
+    ck_assert_int_eq(hre_ledger_open(&l, &full), HRE_EUNSUPPORTED);
+    ck_assert_int_eq(hre_ledger_options_init(&full, 0), HRE_EUNSUPPORTED);
+    ck_assert_int_eq(hre_ledger_options_init(&full, HRE_LEDGER_OPTIONS_VERSION + 1), HRE_EUNSUPPORTED);
+    /* params of an unknown version are refused too */
+    full.version = HRE_LEDGER_OPTIONS_VERSION;
+    n.params.version = HRE_CHAIN_PARAMS_VERSION + 1;
+    ck_assert_int_eq(hre_ledger_open(&l, &full), HRE_EUNSUPPORTED);
+    free(o1);
+    hre_storage_free(st);
+    net_free(&n);
+}
+END_TEST
+
+/* hre_ledger_contract takes a non-const ledger (it undoes the mempool
+ * overlay) and reports failure by its result: the tip state excludes the
+ * mempool. */
+START_TEST(test_contract_view)
+{
+    net n;
+    hre_storage *st = mem();
+    hre_ledger *l = NULL;
+    const hre_contract *c = (const hre_contract *)1;
+    hre_contract_stats s1 = HRE_CONTRACT_STATS_INIT, s2 = HRE_CONTRACT_STATS_INIT;
+    hre_key *k = new_key();
+    txb t;
+    net_init(&n, 2016, 100000, 1000);
+    ck_assert_int_eq(open_ledger(&l, st, &n, 0, NULL), HRE_OK);
+    ck_assert_int_eq(hre_ledger_contract(NULL, &c), HRE_EINVAL);
+    ck_assert_ptr_null(c);
+    ck_assert_int_eq(hre_ledger_contract(l, NULL), HRE_EINVAL);
+    ck_assert_int_eq(hre_ledger_contract(l, &c), HRE_OK);
+    ck_assert_int_eq(hre_contract_stats_get(c, &s1), HRE_OK);
+    txb_patient(&t, n.id, k, 0, T0);
+    ck_assert_int_eq(hre_ledger_submit_tx(l, NULL, NULL, t.b, t.len, T0 + 10), HRE_OK);
+    ck_assert_int_eq(hre_ledger_contract(l, &c), HRE_OK);
+    ck_assert_int_eq(hre_contract_stats_get(c, &s2), HRE_OK);
+    ck_assert_uint_eq(s2.accounts, s1.accounts);        /* the mempool patient is not in it */
+    ck_assert_int_eq(hre_ledger_mine(l, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES), HRE_OK);
+    ck_assert_int_eq(hre_ledger_contract(l, &c), HRE_OK);
+    ck_assert_int_eq(hre_contract_stats_get(c, &s2), HRE_OK);
+    ck_assert_uint_eq(s2.accounts, s1.accounts + 1);
+    /* mining with 0 tries tries none (one meaning of max_tries) */
+    ck_assert_int_eq(hre_ledger_mine(l, NULL, NULL, T0 + 1200, 0), HRE_EEXHAUSTED);
+    hre_ledger_close(l);
+    hre_key_free(k);
     hre_storage_free(st);
     net_free(&n);
 }
@@ -1234,13 +1412,13 @@ static int wl_run(hre_storage *st, int retries, int *connected, int *first_err, 
             const txb *t = &g_wl->tx[b * WL_TXS + i];
             if (hre_ledger_mempool_contains(l, t->id))
                 continue;
-            rc = hre_ledger_submit_tx(l, t->b, t->len, T0 + 10, NULL, NULL);
+            rc = hre_ledger_submit_tx(l, NULL, NULL, t->b, t->len, T0 + 10);
             if (rc == HRE_ESTATE)
                 rc = HRE_OK; /* already in a block */
             ck_assert_int_eq(rc, HRE_OK);
         }
         for (tries = 0; tries <= retries; tries++) {
-            rc = hre_ledger_mine(l, T0 + 600u * (uint64_t)(b + 1), 0, hash, NULL);
+            rc = hre_ledger_mine(l, hash, NULL, T0 + 600u * (uint64_t)(b + 1), HRE_POW_ALL_NONCES);
             if (rc == HRE_OK)
                 break;
             if (first_err && !*first_err)
@@ -1252,7 +1430,7 @@ static int wl_run(hre_storage *st, int retries, int *connected, int *first_err, 
                 hre_header hdr;
                 ck_assert_int_eq(hre_ledger_tip(l, &h, NULL), HRE_OK);
                 for (k = 0; k <= h; k++)
-                    ck_assert_int_eq(hre_ledger_header_by_height(l, k, &hdr, NULL), HRE_OK);
+                    ck_assert_int_eq(hre_ledger_header_by_height(l, &hdr, NULL, k), HRE_OK);
             }
         }
         if (rc != HRE_OK)
@@ -1286,7 +1464,7 @@ static void wl_check(hre_storage *inner, int connected, const char *what, uint64
                   (unsigned long long)point, (unsigned long long)tip, connected);
     ck_assert_uint_le(tip, WL_BLOCKS);
     for (h = 0; h <= tip; h++) {
-        ck_assert_int_eq(hre_ledger_header_by_height(l, h, &hdr, hash), HRE_OK);
+        ck_assert_int_eq(hre_ledger_header_by_height(l, &hdr, hash, h), HRE_OK);
         ck_assert_mem_eq(hash, g_wl->ref_hash[h], 32);
     }
     state_hash(l, sh);
@@ -1422,15 +1600,15 @@ START_TEST(test_mempool_verified_once)
         txb t;
         k[i] = new_key();
         txb_patient(&t, n.id, k[i], 0, T0);
-        ck_assert_int_eq(hre_ledger_submit_tx(a, t.b, t.len, T0 + 10, NULL, NULL), HRE_OK);
+        ck_assert_int_eq(hre_ledger_submit_tx(a, NULL, NULL, t.b, t.len, T0 + 10), HRE_OK);
     }
     hre_keycache_stats(a->kc, &h0, &m0);
-    ck_assert_int_eq(hre_ledger_mine(a, T0 + 600, 0, NULL, NULL), HRE_OK);
+    ck_assert_int_eq(hre_ledger_mine(a, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES), HRE_OK);
     hre_keycache_stats(a->kc, &h1, &m1);
     ck_assert_uint_eq((h1 + m1) - (h0 + m0), 3);   /* decode only */
     blk = get_block(a, 1, &len);
     hre_keycache_stats(b->kc, &h0, &m0);
-    ck_assert_int_eq(hre_ledger_submit_block(b, blk, len, T0 + 600, NULL), HRE_OK);
+    ck_assert_int_eq(hre_ledger_submit_block(b, NULL, blk, len, T0 + 600), HRE_OK);
     hre_keycache_stats(b->kc, &h1, &m1);
     ck_assert_uint_eq((h1 + m1) - (h0 + m0), 6);   /* decode + verify */
     free(blk);
@@ -1457,9 +1635,9 @@ START_TEST(test_alloc_failures)
     net_init(&n, 2016, 100000, 1000);
     ck_assert_int_eq(open_ledger(&l, st, &n, 2, NULL), HRE_OK);
     txb_patient(&t, n.id, k, 0, T0);
-    ck_assert_int_eq(hre_ledger_submit_tx(l, t.b, t.len, T0 + 10, NULL, NULL), HRE_OK);
-    ck_assert_int_eq(hre_ledger_mine(l, T0 + 600, 0, NULL, NULL), HRE_OK);
-    ck_assert_int_eq(hre_ledger_mine(l, T0 + 1200, 0, NULL, NULL), HRE_OK);
+    ck_assert_int_eq(hre_ledger_submit_tx(l, NULL, NULL, t.b, t.len, T0 + 10), HRE_OK);
+    ck_assert_int_eq(hre_ledger_mine(l, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES), HRE_OK);
+    ck_assert_int_eq(hre_ledger_mine(l, NULL, NULL, T0 + 1200, HRE_POW_ALL_NONCES), HRE_OK);
     hre_ledger_close(l);
     for (i = 0; i < 100000 && rc == HRE_ENOMEM; i++) {
         hre_test__alloc_fail_after(i);
@@ -1480,12 +1658,12 @@ START_TEST(test_alloc_failures)
         uint8_t sh[32], sh2[32];
         txb t2;
         txb_patient(&t2, n.id, k2, 0, T0);
-        ck_assert_int_eq(hre_ledger_submit_tx(l, t2.b, t2.len, T0 + 1300, NULL, NULL), HRE_OK);
+        ck_assert_int_eq(hre_ledger_submit_tx(l, NULL, NULL, t2.b, t2.len, T0 + 1300), HRE_OK);
         state_hash(l, sh);
         rc = HRE_ENOMEM;
         for (i = 0; i < 100000 && rc != HRE_OK; i++) {
             hre_test__alloc_fail_after(i);
-            rc = hre_ledger_mine(l, T0 + 1800, 0, NULL, NULL);
+            rc = hre_ledger_mine(l, NULL, NULL, T0 + 1800, HRE_POW_ALL_NONCES);
             hre_test__alloc_fail_after(-1);
             if (rc == HRE_OK)
                 break;
@@ -1640,6 +1818,9 @@ Suite *hre_suite_ledger(void)
     tcase_add_test(tc, test_deep_reorg_and_bounds);
     tcase_add_test(tc, test_segments_roll);
     tcase_add_test(tc, test_damage);
+    tcase_add_test(tc, test_log_hook);
+    tcase_add_test(tc, test_options_versions);
+    tcase_add_test(tc, test_contract_view);
     tcase_add_test(tc, test_power_loss);
     tcase_add_test(tc, test_faults);
 #ifdef HRE_WHITEBOX

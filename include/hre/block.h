@@ -84,7 +84,10 @@ typedef struct hre_block_limits {
 #define HRE_BLOCK_LIMITS_INIT \
     { HRE_BLOCK_LIMITS_VERSION, HRE_BLOCK_DEFAULT_MAX_SIZE, HRE_BLOCK_DEFAULT_MAX_TXS }
 
-/** Set *limits to the defaults of the given struct version.
+/** Set *limits to the defaults of the given struct version (1 up to
+ *  HRE_BLOCK_LIMITS_VERSION; nothing past that version's fields is written).
+ *  Functions taking limits accept every known version (fields an older
+ *  version lacks take the defaults).
  *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (unknown version).
  *  Since: 1.0 */
 HRE_API int hre_block_limits_init(hre_block_limits *limits, unsigned int version);
@@ -208,7 +211,9 @@ typedef struct hre_chain_params {
 /** Static initialiser: version set, everything else zero. */
 #define HRE_CHAIN_PARAMS_INIT { HRE_CHAIN_PARAMS_VERSION, { 0, {0}, {0}, 0, 0, 0 }, 0, {0}, 0, 0, 0 }
 
-/** Zero *p and set its version (for bindings that cannot use the macro).
+/** Zero the fields `version` declares and set the version (for bindings
+ *  that cannot use the macro). Functions taking params accept every known
+ *  version.
  *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (unknown version).
  *  Since: 1.0 */
 HRE_API int hre_chain_params_init(hre_chain_params *p, unsigned int version);
@@ -216,10 +221,13 @@ HRE_API int hre_chain_params_init(hre_chain_params *p, unsigned int version);
 /** Fill *p with Bitcoin main-net values: genesis block 0, PoW limit
  *  2^224 - 1 (compact 0x1d00ffff), 600 s spacing, 2016-block interval,
  *  1,000,000-byte blocks, and libhre's default tx-count cap (100,000).
- *  Returns: HRE_OK; HRE_EINVAL (NULL).  Since: 1.0 */
+ *  An output struct (rule 7): set p->version first (HRE_CHAIN_PARAMS_INIT or
+ *  hre_chain_params_init); the fields of that version are written.
+ *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (p->version).
+ *  Since: 1.0 */
 HRE_API int hre_chain_params_bitcoin_mainnet(hre_chain_params *p);
 
-/** Sanity-check a parameter set: known version, nonzero pow_limit, positive
+/** Sanity-check a parameter set (read up to its version): known version, nonzero pow_limit, positive
  *  spacing and interval, spacing * interval representable, block caps large
  *  enough for a one-transaction block, and a genesis header whose proof of
  *  work is valid under pow_limit.
@@ -229,7 +237,10 @@ HRE_API int hre_chain_params_bitcoin_mainnet(hre_chain_params *p);
 HRE_API int hre_chain_params_check(const hre_chain_params *p) HRE_WARN_UNUSED_RESULT;
 
 /** Block caps of a network, for hre_block_new / hre_block_decode.
- *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.  Since: 1.0 */
+ *  Args: p: the parameters (read up to their version).
+ *  Out: *out: set out->version first (HRE_BLOCK_LIMITS_INIT or
+ *       hre_block_limits_init); the fields of that version are written.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED (either version).  Since: 1.0 */
 HRE_API int hre_chain_params_block_limits(const hre_chain_params *p, hre_block_limits *out);
 
 HRE_END_DECLS

@@ -25,25 +25,34 @@ static uint64_t block_size(uint64_t n, uint64_t body)
     return HRE_HEADER_LEN + hre__compact_size_len(n) + body;
 }
 
+static const size_t limits_size[] = { 0, HRE__END(hre_block_limits, max_tx_count) };
+const hre__vstruct hre_chain__limits_desc = { "hre_block_limits", HRE_BLOCK_LIMITS_VERSION, limits_size };
+
 HRE_API int hre_block_limits_init(hre_block_limits *limits, unsigned int version)
 {
     static const hre_block_limits def = HRE_BLOCK_LIMITS_INIT;
+    int rc;
+    if ((rc = hre__vstruct_check(&hre_chain__limits_desc, version)) != HRE_OK) return rc;
     if (!limits) return hre__fail(HRE_EINVAL, "hre_block_limits_init: NULL limits");
-    if (version != HRE_BLOCK_LIMITS_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "unknown hre_block_limits version %u", version);
-    *limits = def;
+    /* the defaults, as far as the caller's version reaches */
+    memcpy(limits, &def, limits_size[version]);
+    limits->version = version;
     return HRE_OK;
 }
 
+/* Read the caller's limits (any known version; fields it lacks keep the
+ * defaults) into a full struct. */
 static int take_limits(hre_block_limits *dst, const hre_block_limits *src)
 {
-    if (!src) return hre_block_limits_init(dst, HRE_BLOCK_LIMITS_VERSION);
-    if (src->version != HRE_BLOCK_LIMITS_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "unknown hre_block_limits version %u", src->version);
-    if (src->max_block_size < HRE_HEADER_LEN + 1)
+    static const hre_block_limits def = HRE_BLOCK_LIMITS_INIT;
+    int rc;
+    *dst = def;
+    if (!src) return HRE_OK;
+    if ((rc = hre__vstruct_check(&hre_chain__limits_desc, src->version)) != HRE_OK) return rc;
+    memcpy(dst, src, limits_size[src->version]);
+    if (dst->max_block_size < HRE_HEADER_LEN + 1)
         return hre__fail(HRE_EINVAL, "max_block_size %llu is below the 81-byte empty block",
-                         (unsigned long long)src->max_block_size);
-    *dst = *src;
+                         (unsigned long long)dst->max_block_size);
     return HRE_OK;
 }
 

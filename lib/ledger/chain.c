@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "hre/hash.h"
 #include "hre/pow.h"
 #include "ledger/internal.h"
 
@@ -197,8 +198,8 @@ static hre_ledger__mtx *mtx_new(const uint8_t txid[32], hre_tx *tx, const uint8_
     return e;
 }
 
-HRE_API int hre_ledger_submit_tx(hre_ledger *l, const uint8_t *tx, size_t len, uint64_t now,
-                                 uint8_t txid[32], hre_ledger_status *status)
+HRE_API int hre_ledger_submit_tx(hre_ledger *l, uint8_t txid[32], hre_ledger_status *status, const uint8_t *tx,
+                                 size_t len, uint64_t now)
 {
     hre_tx *t = NULL;
     hre_ledger__mtx *e;
@@ -586,6 +587,8 @@ static int reorg_to(hre_ledger *l, hre_ledger__node *target, hre_ledger_status *
         rc = hre__fail(vrc, "reorg to height %llu failed at height %llu: %s",
                        (unsigned long long)target->height,
                        (unsigned long long)newn[failed_at]->height, why);
+        HRE_LEDGER__LOG(l, HRE_LOG_WARN, "reorg abandoned, the old chain is kept: %s",
+                        hre_error_detail());
         goto out;
     }
     /* Success: mempool gets the losing branch's transactions back. */
@@ -597,6 +600,17 @@ static int reorg_to(hre_ledger *l, hre_ledger__node *target, hre_ledger_status *
         hre__free(ids);
     }
     hre_ledger__set_status(st, HRE_LEDGER_REORGED);
+    if (l->log_fn) {
+        char oldh[65], newh[65];
+        (void)hre_hash_display_encode(oldh, old_tip->hash);
+        (void)hre_hash_display_encode(newh, target->hash);
+        HRE_LEDGER__LOG(l, HRE_LOG_INFO,
+                        "reorg at fork height %llu: %llu block(s) disconnected (old tip %llu %s), "
+                        "%llu connected (new tip %llu %s)",
+                        (unsigned long long)fh, (unsigned long long)nold,
+                        (unsigned long long)old_tip->height, oldh, (unsigned long long)nnew,
+                        (unsigned long long)target->height, newh);
+    }
     post_connect(l);
     rc = HRE_OK;
     goto out;
@@ -655,8 +669,34 @@ static int orphan_add(hre_ledger *l, const uint8_t *b, size_t len, const uint8_t
     return HRE_OK;
 }
 
+static int submit_one_(hre_ledger *l, const uint8_t *b, size_t len, uint64_t now,
+                       hre_ledger_status *st);
+
+/* submit_one_, and a log line for every block it rejects (the reason is
+ * the status name and the detail message, which never hold secrets). */
 static int submit_one(hre_ledger *l, const uint8_t *b, size_t len, uint64_t now,
                       hre_ledger_status *st)
+{
+    hre_ledger_status s = HRE_LEDGER_STATUS_NONE;
+    int rc = submit_one_(l, b, len, now, &s);
+    hre_ledger__set_status(st, s);
+    if (rc != HRE_OK && l->log_fn) {
+        char disp[65] = "(undecodable header)";
+        hre_header h;
+        uint8_t hash[32];
+        if (len >= HRE_HEADER_LEN && hre_header_decode(&h, b, HRE_HEADER_LEN) == HRE_OK &&
+            hre_header_hash(&h, hash) == HRE_OK)
+            (void)hre_hash_display_encode(disp, hash);
+        HRE_LEDGER__LOG(l, s >= HRE_LEDGER_REJECT_DECODE && s != HRE_LEDGER_REJECT_STORAGE ? HRE_LOG_WARN
+                                                                                          : HRE_LOG_ERROR,
+                        "block %s rejected: %s (%s): %s", disp, hre_ledger_status_name((int)s),
+                        hre_strerror(rc), hre_error_detail());
+    }
+    return rc;
+}
+
+static int submit_one_(hre_ledger *l, const uint8_t *b, size_t len, uint64_t now,
+                       hre_ledger_status *st)
 {
     hre_block *blk = NULL;
     uint8_t hash[32];
@@ -745,8 +785,8 @@ static void process_orphans(hre_ledger *l)
     }
 }
 
-HRE_API int hre_ledger_submit_block(hre_ledger *l, const uint8_t *block, size_t len,
-                                    uint64_t now, hre_ledger_status *status)
+HRE_API int hre_ledger_submit_block(hre_ledger *l, hre_ledger_status *status, const uint8_t *block,
+                                    size_t len, uint64_t now)
 {
     hre_ledger_status st = HRE_LEDGER_STATUS_NONE;
     int rc;
@@ -766,9 +806,9 @@ HRE_API int hre_ledger_submit_block(hre_ledger *l, const uint8_t *block, size_t 
     return rc;
 }
 
-HRE_API int hre_ledger_submit_blocks(hre_ledger *l, const uint8_t *const *blocks,
-                                     const size_t *lens, size_t n, uint64_t now,
-                                     size_t *connected, hre_ledger_status *status)
+HRE_API int hre_ledger_submit_blocks(hre_ledger *l, size_t *connected,
+                                     hre_ledger_status *status, const uint8_t *const *blocks, const size_t *lens,
+                                     size_t n, uint64_t now)
 {
     hre_ledger__node **bn = NULL;
     uint8_t (**bt)[32] = NULL;
@@ -804,8 +844,11 @@ HRE_API int hre_ledger_submit_blocks(hre_ledger *l, const uint8_t *const *blocks
             break;
         }
         rc = hre_ledger__check_bytes(l, blocks[i], lens[i], &blk, hash, &txids, &st);
-        if (rc != HRE_OK)
+        if (rc != HRE_OK) {
+            HRE_LEDGER__LOG(l, HRE_LOG_WARN, "block %zu of a batch rejected: %s (%s): %s", i,
+                            hre_ledger_status_name((int)st), hre_strerror(rc), hre_error_detail());
             break;
+        }
         h = hre_block_header(blk);
         if (memcmp(h->prev_hash, hre_ledger__tip(l)->hash, 32) != 0 ||
             hre_ledger__map_get(&l->node_map, hash)) {
@@ -820,6 +863,10 @@ HRE_API int hre_ledger_submit_blocks(hre_ledger *l, const uint8_t *const *blocks
             rc = connect_tip(l, blk, hash, (const uint8_t(*)[32])txids, 1, &st, &node);
         hre_block_free(blk);
         if (rc != HRE_OK) {
+            char disp[65];
+            (void)hre_hash_display_encode(disp, hash);
+            HRE_LEDGER__LOG(l, HRE_LOG_WARN, "block %s (%zu of a batch) rejected: %s (%s): %s", disp, i,
+                            hre_ledger_status_name((int)st), hre_strerror(rc), hre_error_detail());
             hre__free(txids);
             break;
         }
@@ -870,15 +917,15 @@ HRE_API int hre_ledger_submit_blocks(hre_ledger *l, const uint8_t *const *blocks
     hre__free(bt);
     if (stop == 2) {
         size_t c0 = nb;
-        rc = hre_ledger_submit_block(l, blocks[i], lens[i], now, &st);
+        rc = hre_ledger_submit_block(l, &st, blocks[i], lens[i], now);
         if (rc == HRE_OK && (st == HRE_LEDGER_CONNECTED || st == HRE_LEDGER_REORGED))
             c0++;
         if (connected)
             *connected = c0;
         if (rc == HRE_OK && i + 1 < n) {
             size_t more = 0;
-            rc = hre_ledger_submit_blocks(l, blocks + i + 1, lens + i + 1, n - i - 1, now, &more,
-                                          &st);
+            rc = hre_ledger_submit_blocks(l, &more, &st, blocks + i + 1, lens + i + 1, n - i - 1,
+                                          now);
             if (connected)
                 *connected = c0 + more;
         }
@@ -929,7 +976,7 @@ static int build_template(hre_ledger *l, uint64_t now, hre_block **out)
     return HRE_OK;
 }
 
-HRE_API int hre_ledger_block_template(hre_ledger *l, uint64_t now, uint8_t *out, size_t *len)
+HRE_API int hre_ledger_block_template(hre_ledger *l, uint8_t *out, size_t *len, uint64_t now)
 {
     hre_block *blk = NULL;
     int rc;
@@ -944,8 +991,8 @@ HRE_API int hre_ledger_block_template(hre_ledger *l, uint64_t now, uint8_t *out,
     return rc;
 }
 
-HRE_API int hre_ledger_mine(hre_ledger *l, uint64_t now, uint64_t max_tries, uint8_t hash[32],
-                            hre_ledger_status *status)
+HRE_API int hre_ledger_mine(hre_ledger *l, uint8_t hash[32], hre_ledger_status *status, uint64_t now,
+                            uint64_t max_tries)
 {
     int attempt, rc = HRE_OK;
     if (hash)
@@ -962,7 +1009,7 @@ HRE_API int hre_ledger_mine(hre_ledger *l, uint64_t now, uint64_t max_tries, uin
         if ((rc = build_template(l, now, &blk)) != HRE_OK)
             return rc;
         h = *hre_block_header(blk);
-        rc = hre_pow_mine(&h, NULL, max_tries ? max_tries : ((uint64_t)1 << 32));
+        rc = hre_pow_mine(&h, NULL, max_tries);   /* 0 tries none: HRE_EEXHAUSTED */
         if (rc == HRE_OK)
             rc = hre_block_set_header(blk, &h);
         if (rc != HRE_OK) {
@@ -978,7 +1025,7 @@ HRE_API int hre_ledger_mine(hre_ledger *l, uint64_t now, uint64_t max_tries, uin
         rc = hre_block_encode(blk, buf, &len);
         hre_block_free(blk);
         if (rc == HRE_OK)
-            rc = hre_ledger_submit_block(l, buf, len, now, &st);
+            rc = hre_ledger_submit_block(l, &st, buf, len, now);
         hre__free(buf);
         hre_ledger__set_status(status, st);
         if (rc == HRE_OK) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "chain/internal.h"   /* hre_chain__params_desc: read params up to their version */
 #include "hre/hash.h"
 #include "hre/merkle.h"
 #include "hre/pow.h"
@@ -50,15 +51,21 @@ HRE_API const char *hre_ledger_status_name(int status)
     }
 }
 
+/* Known layouts of hre_ledger_options (rule 7): 1 ends at compress_level,
+ * 2 adds the log hook. */
+static const size_t options_size[] = {
+    0,
+    HRE__END(hre_ledger_options, compress_level),
+    HRE__END(hre_ledger_options, log_user_data),
+};
+static const hre__vstruct options_desc = { "hre_ledger_options", HRE_LEDGER_OPTIONS_VERSION,
+                                           options_size };
+_Static_assert(sizeof options_size / sizeof options_size[0] == HRE_LEDGER_OPTIONS_VERSION + 1,
+               "one size per hre_ledger_options version");
+
 HRE_API int hre_ledger_options_init(hre_ledger_options *opts, unsigned int version)
 {
-    if (!opts)
-        return hre__fail(HRE_EINVAL, "hre_ledger_options_init: NULL opts");
-    memset(opts, 0, sizeof *opts);
-    if (version != HRE_LEDGER_OPTIONS_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "hre_ledger_options_init: unknown version %u", version);
-    opts->version = version;
-    return HRE_OK;
+    return hre__vstruct_init(&options_desc, opts, version);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -427,13 +434,13 @@ void hre_ledger__contract_options(const hre_ledger *l, hre_contract_options *o)
     o->genesis_org_name = l->has_org_name ? l->org_name : NULL;
 }
 
-int hre_ledger__genesis_contract(const hre_ledger *l, hre_contract **out, int events)
+int hre_ledger__genesis_contract(hre_ledger *l, hre_contract **out, int events)
 {
     hre_contract_options o;
     hre_ledger__contract_options(l, &o);
     if (events) {
-        o.on_event = contract_event;
-        o.user_data = (void *)(uintptr_t)l;
+        o.on_event = contract_event;   /* it writes to l: hence l is not const */
+        o.user_data = l;
     }
     return hre_contract_new(out, &o);
 }
@@ -849,8 +856,13 @@ int hre_ledger__write_snapshot(hre_ledger *l)
     snap_name(name, tip->height);
     rc = hre_storage__write_file_atomic(l->st, name, buf, len);
     hre__free(buf);
-    if (rc != HRE_OK)
+    if (rc != HRE_OK) {
+        HRE_LEDGER__LOG(l, HRE_LOG_ERROR, "snapshot at height %llu not written: %s: %s",
+                        (unsigned long long)tip->height, hre_strerror(rc), hre_error_detail());
         return rc;
+    }
+    HRE_LEDGER__LOG(l, HRE_LOG_INFO, "snapshot written: %s (height %llu, %zu bytes)", name,
+                    (unsigned long long)tip->height, len);
     if ((rc = snaps_add(l, tip->height, tip->hash)) != HRE_OK)
         return rc;
     /* Keep the two newest. */
@@ -893,8 +905,8 @@ static int snap_load(hre_ledger *l, const hre_ledger__snapinfo *si, hre_contract
         hre_ledger__contract_options(l, &o);
         o.on_event = contract_event;
         o.user_data = l;
-        /* the verifier threads, plus this one */
-        o.threads = l->threads + 1;
+        /* the ledger's pool, plus this thread */
+        o.pool = l->pool;
         rc = hre_contract_snapshot_load(out, &o, payload, plen);
     }
     if (rc == HRE_OK && (hre_contract_state_hash(*out, got) != HRE_OK || memcmp(got, sh, 32) != 0)) {
@@ -903,6 +915,9 @@ static int snap_load(hre_ledger *l, const hre_ledger__snapinfo *si, hre_contract
         rc = hre__fail(HRE_ECORRUPT, "snapshot %s: state hash mismatch", name);
     }
     hre__free(buf);
+    if (rc != HRE_OK && rc != HRE_ENOMEM)
+        HRE_LEDGER__LOG(l, HRE_LOG_WARN, "snapshot %s is unusable (%s: %s); using an older one or "
+                        "replaying", name, hre_strerror(rc), hre_error_detail());
     return rc;
 }
 
@@ -935,6 +950,7 @@ int hre_ledger__rebuild_state(hre_ledger *l, uint64_t h, int full, uint64_t *bad
     }
     if (!c && (rc = hre_ledger__genesis_contract(l, &c, 1)) != HRE_OK)
         return rc;
+    l->state_from = from;
     hre_contract_free(l->c);
     l->c = c;
     l->overlay = 0;
@@ -976,7 +992,9 @@ static int fingerprint(hre_ledger *l)
     size_t n;
     hre__writer_init(&w, buf, sizeof buf);
     hre__writer_bytes(&w, "HRE-LEDGER-PARAMS-v1", 20);
-    hre__writer_u32(&w, l->params.version);
+    /* the layout of these fields (1), not the caller's struct version: a
+     * newer hre_chain_params with the same values names the same network */
+    hre__writer_u32(&w, 1);
     {
         uint8_t h[80];
         hre_header_encode(&l->params.genesis, h);
@@ -1479,8 +1497,10 @@ static int open_storage(hre_ledger *l)
         rc = load_entries(l, &lc, nseg, attempt == 0);
         if (rc == HRE_OK)
             rc = build_tree(l, &lc);
-        if (rc == HRE_OK && attempt == 1)
+        if (rc == HRE_OK && attempt == 1) {
             rc = rebuild_index_file(l, &lc);
+            l->index_rebuilt = 1;
+        }
         hre__free(lc.v);
         if (rc != LEDGER__REBUILD)
             break;
@@ -1532,20 +1552,25 @@ static int activate(hre_ledger *l)
 HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
 {
     hre_ledger *l;
+    hre_ledger_options ob;
+    hre_chain_params params;
     int rc;
 
     if (out)
         *out = NULL;
     if (!out || !opts)
         return hre__fail(HRE_EINVAL, "hre_ledger_open: NULL argument");
-    if (opts->version != HRE_LEDGER_OPTIONS_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "hre_ledger_open: unknown options version %u",
-                         opts->version);
+    /* read the options and params up to the caller's versions (rule 7) */
+    if ((rc = hre__vstruct_in(&options_desc, &ob, opts)) != HRE_OK)
+        return rc;
+    opts = &ob;
     if (!opts->storage || !opts->params)
         return hre__fail(HRE_EINVAL, "hre_ledger_open: storage and params are required");
     if ((rc = hre_chain_params_check(opts->params)) != HRE_OK)
         return rc;
-    if (opts->params->max_block_size > HRE_STORAGE__REC_MAX - 2 * HRE_LEDGER__REC_FIXED)
+    if ((rc = hre__vstruct_in(&hre_chain__params_desc, &params, opts->params)) != HRE_OK)
+        return rc;
+    if (params.max_block_size > HRE_STORAGE__REC_MAX - 2 * HRE_LEDGER__REC_FIXED)
         return hre__fail(HRE_EUNSUPPORTED, "hre_ledger_open: max_block_size over 64 MiB");
     if (opts->compress_level < -1 || opts->compress_level > 9)
         return hre__fail(HRE_EINVAL, "hre_ledger_open: compress_level must be -1..9");
@@ -1560,7 +1585,8 @@ HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
     if (!l)
         return hre__fail(HRE_ENOMEM, "hre_ledger_open: out of memory");
     l->st = opts->storage;
-    l->params = *opts->params;
+    l->params = params;
+    l->limits.version = HRE_BLOCK_LIMITS_VERSION;
     if ((rc = hre_chain_params_block_limits(&l->params, &l->limits)) != HRE_OK)
         goto fail;
     if ((rc = hre_header_hash(&l->params.genesis, l->network_id)) != HRE_OK)
@@ -1573,6 +1599,8 @@ HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
     l->threads = opts->verify_threads;
     l->on_event = opts->on_event;
     l->user_data = opts->user_data;
+    l->log_fn = opts->log_fn;
+    l->log_ud = opts->log_user_data;
     l->snap_interval = opts->snapshot_interval ? opts->snapshot_interval
                                                : HRE_LEDGER_DEFAULT_SNAPSHOT_INTERVAL;
     l->max_reorg = opts->max_reorg_depth ? opts->max_reorg_depth : HRE_LEDGER_DEFAULT_MAX_REORG_DEPTH;
@@ -1603,9 +1631,25 @@ HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
         goto fail;
     if ((rc = activate(l)) != HRE_OK)
         goto fail;
+    if (l->log_fn) {
+        char tip[65], net[65];
+        (void)hre_hash_display_encode(tip, hre_ledger__tip(l)->hash);
+        (void)hre_hash_display_encode(net, l->network_id);
+        HRE_LEDGER__LOG(l, HRE_LOG_INFO,
+                        "ledger open: network %.16s, tip height %llu (%s), %zu blocks known, "
+                        "%u segment(s)%s, state from %s %llu, %u pool thread(s)",
+                        net, (unsigned long long)hre_ledger__tip(l)->height, tip, l->n_nodes, l->n_segs,
+                        l->index_rebuilt ? ", index rebuilt from the segments" : "",
+                        l->state_from ? "the snapshot at height" : "genesis, replayed to",
+                        (unsigned long long)(l->state_from ? l->state_from : hre_ledger__tip(l)->height),
+                        hre_pool_threads(l->pool));
+    }
     *out = l;
     return HRE_OK;
 fail:
+    if (opts->log_fn)
+        hre__log(opts->log_fn, opts->log_user_data, HRE_LOG_ERROR, "ledger open failed: %s: %s",
+                 hre_strerror(rc), hre_error_detail());
     hre_ledger_close(l);
     return rc;
 }

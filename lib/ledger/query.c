@@ -10,14 +10,17 @@
 #include "hre/merkle.h"
 #include "ledger/internal.h"
 
-HRE_API const hre_contract *hre_ledger_contract(const hre_ledger *l)
+HRE_API int hre_ledger_contract(hre_ledger *l, const hre_contract **out)
 {
-    hre_ledger *m = (hre_ledger *)(uintptr_t)l;
-    if (!l)
-        return NULL;
-    /* The mempool overlay is undone lazily (re-applied on the next submit). */
-    hre_ledger__ensure_tip_state(m);
-    return l->c;
+    if (out)
+        *out = NULL;
+    if (!l || !out)
+        return hre__fail(HRE_EINVAL, "hre_ledger_contract: NULL argument");
+    /* Undoing the mempool overlay changes the ledger (it is re-applied on
+     * the next call that needs it): hence the non-const handle. */
+    hre_ledger__ensure_tip_state(l);
+    *out = l->c;
+    return HRE_OK;
 }
 
 HRE_API int hre_ledger_network_id(const hre_ledger *l, uint8_t out[32])
@@ -43,8 +46,8 @@ HRE_API int hre_ledger_tip(const hre_ledger *l, uint64_t *height, uint8_t hash[3
     return HRE_OK;
 }
 
-HRE_API int hre_ledger_header_by_height(const hre_ledger *l, uint64_t height, hre_header *out,
-                                        uint8_t hash[32])
+HRE_API int hre_ledger_header_by_height(const hre_ledger *l, hre_header *out, uint8_t hash[32],
+                                        uint64_t height)
 {
     if (out)
         memset(out, 0, sizeof *out);
@@ -61,8 +64,8 @@ HRE_API int hre_ledger_header_by_height(const hre_ledger *l, uint64_t height, hr
     return HRE_OK;
 }
 
-HRE_API int hre_ledger_header_by_hash(const hre_ledger *l, const uint8_t hash[32], hre_header *out,
-                                      uint64_t *height, int *on_main)
+HRE_API int hre_ledger_header_by_hash(const hre_ledger *l, hre_header *out, uint64_t *height,
+                                      int *on_main, const uint8_t hash[32])
 {
     hre_ledger__node *n;
     if (out)
@@ -97,7 +100,7 @@ static int encode_node(hre_ledger *l, const hre_ledger__node *n, uint8_t *out, s
     return rc;
 }
 
-HRE_API int hre_ledger_block_by_height(hre_ledger *l, uint64_t height, uint8_t *out, size_t *len)
+HRE_API int hre_ledger_block_by_height(hre_ledger *l, uint8_t *out, size_t *len, uint64_t height)
 {
     if (!l || !len)
         return hre__fail(HRE_EINVAL, "hre_ledger_block_by_height: NULL argument");
@@ -109,8 +112,8 @@ HRE_API int hre_ledger_block_by_height(hre_ledger *l, uint64_t height, uint8_t *
     return encode_node(l, l->main[height], out, len);
 }
 
-HRE_API int hre_ledger_block_by_hash(hre_ledger *l, const uint8_t hash[32], uint8_t *out,
-                                     size_t *len)
+HRE_API int hre_ledger_block_by_hash(hre_ledger *l, uint8_t *out, size_t *len,
+                                     const uint8_t hash[32])
 {
     hre_ledger__node *n;
     if (!l || !hash || !len)
@@ -162,8 +165,8 @@ static int proof_at(hre_ledger *l, uint64_t h, const uint8_t txid[32], hre_heade
     return *rc == HRE_OK && i < n;
 }
 
-HRE_API int hre_ledger_tx_proof(hre_ledger *l, const uint8_t txid[32], uint64_t height_hint,
-                                hre_header *header, hre_merkle_branch *branch, uint64_t *height)
+HRE_API int hre_ledger_tx_proof(hre_ledger *l, hre_header *header, hre_merkle_branch *branch,
+                                uint64_t *height, const uint8_t txid[32], uint64_t height_hint)
 {
     uint64_t h;
     int rc;
@@ -201,8 +204,8 @@ HRE_API int hre_ledger_tx_proof(hre_ledger *l, const uint8_t txid[32], uint64_t 
     return hre__fail(HRE_ENOTFOUND, "transaction not in the main chain");
 }
 
-HRE_API int hre_ledger_verify_chain(hre_ledger *l, hre_ledger_progress_fn progress, void *user_data,
-                                    uint64_t *first_bad_height)
+HRE_API int hre_ledger_verify_chain(hre_ledger *l, uint64_t *first_bad_height, hre_ledger_progress_fn progress,
+                                    void *user_data)
 {
     hre_contract *c = NULL;
     uint64_t h, tip;

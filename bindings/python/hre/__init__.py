@@ -274,12 +274,19 @@ class Tx(_Owned):
         return bytes(out)[: n.value]
 
     def verify(self, network_id):
+        """Check the network id and the signature; on success the transaction
+        is marked verified (see `verified`), which Contract.apply requires."""
         nid, _ = _buf(network_id)
         rc = lib.hre_tx_verify(self._ptr, None, nid)
         if rc == EVERIFY:
             return False
         _check(rc)
         return True
+
+    @property
+    def verified(self):
+        """True once verify() passed or the transaction was signed here."""
+        return lib.hre_tx_verified(self._ptr) == 1
 
     def txid(self):
         out = _out(32)
@@ -477,6 +484,26 @@ class _Callback:
             raise e
 
 
+class _LogHook:
+    """An hre_log_fn trampoline for a Python log(level, message) callable;
+    kept alive as long as the handle, exceptions carried back to the caller."""
+
+    def __init__(self, fn):
+        self.errors = []
+
+        def tramp(_user, level, msg):
+            try:
+                fn(level, msg.decode(errors="replace"))
+            except BaseException as e:  # noqa: B902 - re-raised after the C call
+                self.errors.append(e)
+        self.c = _ffi.LogFn(tramp) if fn is not None else _ffi.LogFn()
+
+    def reraise(self):
+        if self.errors:
+            e, self.errors = self.errors[0], []
+            raise e
+
+
 def address(key):
     """Account address of a 34-byte wire key (or Key/PubKey): sha256(key)."""
     out = _out(32)
@@ -575,7 +602,7 @@ class ChainParams:
 
     @classmethod
     def bitcoin_mainnet(cls):
-        self = cls()
+        self = cls()   # _p.version is set by hre_chain_params_init
         _check(lib.hre_chain_params_bitcoin_mainnet(ctypes.byref(self._p)))
         return self
 
@@ -787,8 +814,8 @@ class Contract(_Owned, _ContractQueries):
 
     def apply(self, tx, block_time, flags=0):
         """Apply a transaction. It must have passed Tx.verify (or been signed
-        with Tx.sign here); flags=APPLY_SIG_VERIFIED_BY_CALLER accepts an
-        unverified one on the caller's word (see contract.h)."""
+        with Tx.sign here); flags=CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER
+        accepts an unverified one on the caller's word (see contract.h)."""
         rc = lib.hre_contract_apply(self._c(), tx._ptr, block_time, flags)
         self._cb.reraise()
         _check(rc)
@@ -811,9 +838,8 @@ class LedgerContract(_ContractQueries):
         self._ledger = ledger
 
     def _c(self):
-        p = lib.hre_ledger_contract(self._ledger._handle())
-        if not p:
-            raise HreError(EINVAL, "ledger has no contract")
+        p = ctypes.c_void_p()
+        _check(lib.hre_ledger_contract(self._ledger._handle(), ctypes.byref(p)))
         return p
 
 
@@ -956,9 +982,12 @@ class Ledger(_Owned):
     def __init__(self, storage, params, authority_key, *, genesis_org_name=None,
                  verify_threads=0, on_event=None, snapshot_interval=0, max_reorg_depth=0,
                  max_orphans=0, max_side_blocks=0, mempool_max_txs=0, segment_size=0,
-                 compress_level=0):
+                 compress_level=0, log=None):
+        """log(level, message) receives the ledger's log lines (LOG_ERROR ..
+        LOG_DEBUG; see hre_log_fn in common.h)."""
         self._ptr = None
         self._cb = _Callback(_ffi.LedgerEventFn, on_event, _ledger_event)
+        self._log = _LogHook(log)
         o = _ffi.HreLedgerOptions()
         _check(lib.hre_ledger_options_init(ctypes.byref(o), LEDGER_OPTIONS_VERSION))
         o.storage = storage._handle()
@@ -972,8 +1001,11 @@ class Ledger(_Owned):
                                                                  max_reorg_depth, max_orphans)
         o.max_side_blocks, o.mempool_max_txs = max_side_blocks, mempool_max_txs
         o.segment_size, o.compress_level = segment_size, compress_level
+        o.log_fn = self._log.c
         p = ctypes.c_void_p()
-        _check(lib.hre_ledger_open(ctypes.byref(p), ctypes.byref(o)))
+        rc = lib.hre_ledger_open(ctypes.byref(p), ctypes.byref(o))
+        self._log.reraise()
+        _check(rc)
         self._ptr, self._storage, self.params = p, storage, params
         storage._users += 1
 
@@ -984,6 +1016,7 @@ class Ledger(_Owned):
 
     def _after(self, rc, status=None):
         self._cb.reraise()
+        self._log.reraise()
         _check(rc, status)
 
     @property
@@ -1006,17 +1039,17 @@ class Ledger(_Owned):
     def header(self, height):
         """(Header, hash) of the main-chain block at height."""
         hdr, out = HreHeader(), _out(32)
-        _check(lib.hre_ledger_header_by_height(self._handle(), height, ctypes.byref(hdr), out))
+        _check(lib.hre_ledger_header_by_height(self._handle(), ctypes.byref(hdr), out, height))
         return Header._from_struct(hdr), bytes(out)
 
     def block(self, height):
         """The encoded main-chain block at height."""
         n = ctypes.c_size_t(0)
-        rc = lib.hre_ledger_block_by_height(self._handle(), height, None, ctypes.byref(n))
+        rc = lib.hre_ledger_block_by_height(self._handle(), None, ctypes.byref(n), height)
         if rc != EBUFSIZE:
             _check(rc)
         out = _out(n.value)
-        _check(lib.hre_ledger_block_by_height(self._handle(), height, out, ctypes.byref(n)))
+        _check(lib.hre_ledger_block_by_height(self._handle(), out, ctypes.byref(n), height))
         return bytes(out)[: n.value]
 
     def submit_tx(self, tx, now):
@@ -1025,7 +1058,7 @@ class Ledger(_Owned):
         data = tx.encode() if isinstance(tx, Tx) else bytes(tx)
         b, n = _buf(data)
         txid, st = _out(32), ctypes.c_int(0)
-        rc = lib.hre_ledger_submit_tx(self._handle(), b, n, now, txid, ctypes.byref(st))
+        rc = lib.hre_ledger_submit_tx(self._handle(), txid, ctypes.byref(st), b, n, now)
         self._after(rc, st.value)
         return bytes(txid)
 
@@ -1038,17 +1071,17 @@ class Ledger(_Owned):
 
     def block_template(self, now):
         n = ctypes.c_size_t(0)
-        rc = lib.hre_ledger_block_template(self._handle(), now, None, ctypes.byref(n))
+        rc = lib.hre_ledger_block_template(self._handle(), None, ctypes.byref(n), now)
         if rc != EBUFSIZE:
             _check(rc)
         out = _out(n.value)
-        _check(lib.hre_ledger_block_template(self._handle(), now, out, ctypes.byref(n)))
+        _check(lib.hre_ledger_block_template(self._handle(), out, ctypes.byref(n), now))
         return bytes(out)[: n.value]
 
-    def mine(self, now, max_tries=0):
+    def mine(self, now, max_tries=1 << 32):
         """Assemble, mine and connect a block from the mempool; returns its hash."""
         out, st = _out(32), ctypes.c_int(0)
-        rc = lib.hre_ledger_mine(self._handle(), now, max_tries, out, ctypes.byref(st))
+        rc = lib.hre_ledger_mine(self._handle(), out, ctypes.byref(st), now, max_tries)
         self._after(rc, st.value)
         return bytes(out)
 
@@ -1056,7 +1089,7 @@ class Ledger(_Owned):
         """Submit an encoded block; returns the status (LEDGER_CONNECTED, ...)."""
         b, n = _buf(block)
         st = ctypes.c_int(0)
-        rc = lib.hre_ledger_submit_block(self._handle(), b, n, now, ctypes.byref(st))
+        rc = lib.hre_ledger_submit_block(self._handle(), ctypes.byref(st), b, n, now)
         self._after(rc, st.value)
         return st.value
 
@@ -1064,8 +1097,8 @@ class Ledger(_Owned):
         """Merkle inclusion proof of a main-chain tx (record ids and grant ids are txids)."""
         hdr, br, h = HreHeader(), _ffi.HreMerkleBranch(), ctypes.c_uint64(0)
         hint = 0xFFFFFFFFFFFFFFFF if height_hint is None else height_hint
-        _check(lib.hre_ledger_tx_proof(self._handle(), _h32(txid, "txid"), hint,
-                                       ctypes.byref(hdr), ctypes.byref(br), ctypes.byref(h)))
+        _check(lib.hre_ledger_tx_proof(self._handle(), ctypes.byref(hdr), ctypes.byref(br),
+                                       ctypes.byref(h), _h32(txid, "txid"), hint))
         return MerkleProof(header=Header._from_struct(hdr), branch=br, height=h.value)
 
     def snapshot(self):
@@ -1084,7 +1117,7 @@ class Ledger(_Owned):
                 return 1
         cb = _ffi.LedgerProgressFn(tramp) if progress else _ffi.LedgerProgressFn()
         bad = ctypes.c_uint64(0)
-        rc = lib.hre_ledger_verify_chain(self._handle(), cb, None, ctypes.byref(bad))
+        rc = lib.hre_ledger_verify_chain(self._handle(), ctypes.byref(bad), cb, None)
         if errors:
             raise errors[0]
         if rc != OK:

@@ -208,6 +208,7 @@ class HreLedgerEvent(ctypes.Structure):
 
 
 LedgerEventFn = ctypes.CFUNCTYPE(None, c_void_p, P(HreLedgerEvent))
+LogFn = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_char_p)
 LedgerProgressFn = ctypes.CFUNCTYPE(c_int, c_void_p, c_u64, c_u64)
 
 
@@ -218,7 +219,7 @@ class HreLedgerOptions(ctypes.Structure):
                 ("verify_threads", c_uint), ("on_event", LedgerEventFn), ("user_data", c_void_p),
                 ("snapshot_interval", c_u32), ("max_reorg_depth", c_u32), ("max_orphans", c_u32),
                 ("max_side_blocks", c_u32), ("mempool_max_txs", c_u32), ("segment_size", c_u64),
-                ("compress_level", c_int)]
+                ("compress_level", c_int), ("log_fn", LogFn), ("log_user_data", c_void_p)]
 
 
 # C callback typedef name -> its ctypes prototype (checked against the header).
@@ -227,6 +228,7 @@ CALLBACKS = {
     "hre_contract_event_fn": ContractEventFn,
     "hre_ledger_event_fn": LedgerEventFn,
     "hre_ledger_progress_fn": LedgerProgressFn,
+    "hre_log_fn": LogFn,
 }
 
 # Header constants the Python package relies on (checked against the #defines
@@ -242,7 +244,9 @@ CONSTANTS = {
     "HRE_CONTRACT_ACCOUNT_VERSION": 1, "HRE_CONTRACT_ORG_VERSION": 1,
     "HRE_CONTRACT_RECORD_VERSION": 1, "HRE_CONTRACT_GRANT_VERSION": 1,
     "HRE_CONTRACT_STATS_VERSION": 1, "HRE_CONTRACT_NAME_MAX": 64, "HRE_CONTRACT_URI_MAX": 128,
-    "HRE_LEDGER_EVENT_VERSION": 1, "HRE_LEDGER_OPTIONS_VERSION": 1,
+    "HRE_LEDGER_EVENT_VERSION": 1, "HRE_LEDGER_OPTIONS_VERSION": 2,
+    "HRE_LOG_ERROR": 1, "HRE_LOG_WARN": 2, "HRE_LOG_INFO": 3, "HRE_LOG_DEBUG": 4,
+    "HRE_POW_ALL_NONCES": 1 << 32,
     "HRE_LEDGER_EVENT_CONTRACT": 1, "HRE_LEDGER_EVENT_BLOCK_CONNECTED": 2,
     "HRE_LEDGER_EVENT_BLOCK_DISCONNECTED": 3, "HRE_LEDGER_CONNECTED": 1,
     "HRE_LEDGER_ACCEPTED_TX": 5, "HRE_MERKLE_MAX_DEPTH": 32,
@@ -315,6 +319,7 @@ _FUNCS = [
     ("hre_tx_encode", c_int, [handle, u8p, P(c_size_t)]),
     ("hre_tx_decode", c_int, [handle_out, u8p, c_size_t]),
     ("hre_tx_verify", c_int, [handle, handle, u8p]),
+    ("hre_tx_verified", c_int, [handle]),
     ("hre_tx_txid", c_int, [handle, u8p]),
     ("hre_tx_kind", c_u16, [handle]),
     ("hre_tx_nonce", c_u64, [handle]),
@@ -378,21 +383,20 @@ _FUNCS = [
     ("hre_ledger_options_init", c_int, [P(HreLedgerOptions), c_uint]),
     ("hre_ledger_open", c_int, [handle_out, P(HreLedgerOptions)]),
     ("hre_ledger_close", None, [handle]),
-    ("hre_ledger_submit_tx", c_int, [handle, u8p, c_size_t, c_u64, u8p, P(c_int)]),
+    ("hre_ledger_submit_tx", c_int, [handle, u8p, P(c_int), u8p, c_size_t, c_u64]),
     ("hre_ledger_mempool_count", c_size_t, [handle]),
     ("hre_ledger_mempool_contains", c_int, [handle, u8p]),
-    ("hre_ledger_block_template", c_int, [handle, c_u64, u8p, P(c_size_t)]),
-    ("hre_ledger_mine", c_int, [handle, c_u64, c_u64, u8p, P(c_int)]),
-    ("hre_ledger_submit_block", c_int, [handle, u8p, c_size_t, c_u64, P(c_int)]),
-    ("hre_ledger_contract", handle, [handle]),
+    ("hre_ledger_block_template", c_int, [handle, u8p, P(c_size_t), c_u64]),
+    ("hre_ledger_mine", c_int, [handle, u8p, P(c_int), c_u64, c_u64]),
+    ("hre_ledger_submit_block", c_int, [handle, P(c_int), u8p, c_size_t, c_u64]),
+    ("hre_ledger_contract", c_int, [handle, handle_out]),
     ("hre_ledger_network_id", c_int, [handle, u8p]),
     ("hre_ledger_tip", c_int, [handle, P(c_u64), u8p]),
-    ("hre_ledger_header_by_height", c_int, [handle, c_u64, P(HreHeader), u8p]),
-    ("hre_ledger_block_by_height", c_int, [handle, c_u64, u8p, P(c_size_t)]),
-    ("hre_ledger_tx_proof", c_int,
-     [handle, u8p, c_u64, P(HreHeader), P(HreMerkleBranch), P(c_u64)]),
+    ("hre_ledger_header_by_height", c_int, [handle, P(HreHeader), u8p, c_u64]),
+    ("hre_ledger_block_by_height", c_int, [handle, u8p, P(c_size_t), c_u64]),
+    ("hre_ledger_tx_proof", c_int, [handle, P(HreHeader), P(HreMerkleBranch), P(c_u64), u8p, c_u64]),
     ("hre_ledger_snapshot", c_int, [handle]),
-    ("hre_ledger_verify_chain", c_int, [handle, LedgerProgressFn, c_void_p, P(c_u64)]),
+    ("hre_ledger_verify_chain", c_int, [handle, P(c_u64), LedgerProgressFn, c_void_p]),
 ]
 
 # The payload codecs and builders: three calls per tx kind, same shapes.
