@@ -48,11 +48,21 @@ START_TEST(test_error_detail_thread_local)
     size_t outlen = sizeof out;
     hre_error_clear();
     ck_assert_str_eq(hre_error_detail(), "");
-    ck_assert_int_eq(hre_error_last(), HRE_OK);
+    HRE_T_OK(hre_error_last());
     ck_assert_int_eq(hre_hex_decode(out, &outlen, "abc", 3), HRE_EDECODE);
     ck_assert_int_eq(hre_error_last(), HRE_EDECODE);
     ck_assert_ptr_nonnull(strstr(hre_error_detail(), "odd length"));
     hre_error_clear();
+    ck_assert_str_eq(hre_error_detail(), "");
+    /* rule 4: a successful int call clears the error of an earlier failure;
+     * a void call or an accessor leaves it as it was */
+    ck_assert_int_eq(hre_hex_decode(out, &outlen, "zz", 2), HRE_EDECODE);
+    hre_wipe(out, sizeof out);
+    ck_assert_uint_eq(hre_pool_threads(NULL), 0);
+    ck_assert_int_eq(hre_error_last(), HRE_EDECODE);
+    outlen = sizeof out;
+    ck_assert_int_eq(hre_hex_decode(out, &outlen, "abcd", 4), HRE_OK);
+    ck_assert_int_eq(hre_error_last(), HRE_OK);
     ck_assert_str_eq(hre_error_detail(), "");
 }
 END_TEST
@@ -267,7 +277,7 @@ START_TEST(test_hex)
     uint8_t back[4];
     size_t n = sizeof back;
     size_t tlen = sizeof txt;
-    ck_assert_int_eq(hre_hex_encode(txt, &tlen, bin, 4), HRE_OK);
+    HRE_T_OK(hre_hex_encode(txt, &tlen, bin, 4));
     ck_assert_str_eq(txt, "0001abff");
     ck_assert_uint_eq(tlen, 8);                 /* the text length, NUL excluded */
     tlen = 8;
@@ -276,7 +286,7 @@ START_TEST(test_hex)
     tlen = 0;
     ck_assert_int_eq(hre_hex_encode(NULL, &tlen, bin, 4), HRE_EBUFSIZE);   /* size query */
     ck_assert_uint_eq(tlen, 9);
-    ck_assert_int_eq(hre_hex_decode(back, &n, "0001ABff", 8), HRE_OK);
+    HRE_T_OK(hre_hex_decode(back, &n, "0001ABff", 8));
     ck_assert_uint_eq(n, 4);
     ck_assert_mem_eq(back, bin, 4);
     n = 1;
@@ -299,10 +309,10 @@ START_TEST(test_hex_random_roundtrip)
         size_t len = hre_t_rand_below(65), n = sizeof back;
         hre_t_rand_bytes(bin, len);
         size_t tlen = sizeof txt;
-        ck_assert_int_eq(hre_hex_encode(txt, &tlen, bin, len), HRE_OK);
+        HRE_T_OK(hre_hex_encode(txt, &tlen, bin, len));
         ck_assert_uint_eq(tlen, 2 * len);
         ck_assert_uint_eq(strlen(txt), 2 * len);
-        ck_assert_int_eq(hre_hex_decode(back, &n, txt, 2 * len), HRE_OK);
+        HRE_T_OK(hre_hex_decode(back, &n, txt, 2 * len));
         ck_assert_uint_eq(n, len);
         ck_assert(len == 0 || memcmp(bin, back, len) == 0);
     }
@@ -355,11 +365,11 @@ END_TEST
 START_TEST(test_pool_lifetime)
 {
     hre_pool *p = (hre_pool *)1;
-    ck_assert_int_eq(hre_pool_new(&p, 0), HRE_OK);       /* 0 threads: valid, caller-only */
+    HRE_T_OK(hre_pool_new(&p, 0));       /* 0 threads: valid, caller-only */
     ck_assert_ptr_nonnull(p);
     ck_assert_uint_eq(hre_pool_threads(p), 0);
     hre_pool_free(p);
-    ck_assert_int_eq(hre_pool_new(&p, 3), HRE_OK);
+    HRE_T_OK(hre_pool_new(&p, 3));
     ck_assert_uint_eq(hre_pool_threads(p), 3);
     hre_pool_free(p);
     p = (hre_pool *)1;
@@ -413,7 +423,7 @@ START_TEST(test_pool_loop_every_index_once)
     for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
         hre_pool *p = NULL;
         int elsewhere = 0;
-        ck_assert_int_eq(hre_pool_new(&p, counts[k]), HRE_OK);
+        HRE_T_OK(hre_pool_new(&p, counts[k]));
         run_loop(p, 0, NULL);
         run_loop(p, 1, NULL);
         run_loop(p, 5000, &elsewhere);
@@ -447,7 +457,7 @@ START_TEST(test_pool_shared_and_nested)
     hre_pool *p = NULL;
     pthread_t t[3];
     struct share_arg a;
-    ck_assert_int_eq(hre_pool_new(&p, 2), HRE_OK);
+    HRE_T_OK(hre_pool_new(&p, 2));
     a.p = p;
     for (int i = 0; i < 3; i++) ck_assert_int_eq(pthread_create(&t[i], NULL, share_main, &a), 0);
     share_main(&a);
@@ -464,7 +474,7 @@ START_TEST(test_pool_begin_join)
     hre__pool_job job;
     struct loop_ctx c;
     const size_t n = 4000;
-    ck_assert_int_eq(hre_pool_new(&p, 2), HRE_OK);
+    HRE_T_OK(hre_pool_new(&p, 2));
     memset(&c, 0, sizeof c);
     c.hits = calloc(n, sizeof *c.hits);
     c.caller = pthread_self();

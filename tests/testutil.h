@@ -130,6 +130,20 @@ Suite *hre_suite_contract(void);
 Suite *hre_suite_storage(void);
 Suite *hre_suite_ledger(void);
 
+/* Assert that a libhre call returned HRE_OK and, as common.h rule 4
+ * promises, left the calling thread's error clear (hre_error_last() ==
+ * HRE_OK, empty detail) however it got there. The test files include
+ * <hre/hre.h> before this header. */
+#define HRE_T_OK(call)                                                                      \
+    do {                                                                                    \
+        int hre_t_rc_ = (call);                                                             \
+        ck_assert_msg(hre_t_rc_ == HRE_OK, "%s: %d (%s): %s", #call, hre_t_rc_,             \
+                      hre_strerror(hre_t_rc_), hre_error_detail());                         \
+        ck_assert_msg(hre_error_last() == HRE_OK && hre_error_detail()[0] == '\0',          \
+                      "%s succeeded but left error %d (%s)", #call, hre_error_last(),      \
+                      hre_error_detail());                                                  \
+    } while (0)
+
 /* Seed for this run: $HRE_SEED if set, else from the clock; fixed per process. */
 uint64_t hre_t_seed(void);
 /* Deterministic PRNG (xoshiro256**) seeded from hre_t_seed(); not thread-safe. */

@@ -30,6 +30,7 @@ const hre__vstruct hre_chain__limits_desc = { "hre_block_limits", HRE_BLOCK_LIMI
 
 HRE_API int hre_block_limits_init(hre_block_limits *limits, unsigned int version)
 {
+    HRE__API_SCOPE;
     static const hre_block_limits def = HRE_BLOCK_LIMITS_INIT;
     int rc;
     if ((rc = hre__vstruct_check(&hre_chain__limits_desc, version)) != HRE_OK) return rc;
@@ -37,7 +38,7 @@ HRE_API int hre_block_limits_init(hre_block_limits *limits, unsigned int version
     /* the defaults, as far as the caller's version reaches */
     memcpy(limits, &def, limits_size[version]);
     limits->version = version;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* Read the caller's limits (any known version; fields it lacks keep the
@@ -58,6 +59,7 @@ static int take_limits(hre_block_limits *dst, const hre_block_limits *src)
 
 HRE_API int hre_block_new(hre_block **out, const hre_header *header, const hre_block_limits *limits)
 {
+    HRE__API_SCOPE;
     hre_block *b;
     hre_block_limits lim;
     int rc;
@@ -70,7 +72,7 @@ HRE_API int hre_block_new(hre_block **out, const hre_header *header, const hre_b
     b->limits = lim;
     b->size = block_size(0, 0);
     *out = b;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API void hre_block_free(hre_block *block)
@@ -88,9 +90,10 @@ HRE_API const hre_header *hre_block_header(const hre_block *block)
 
 HRE_API int hre_block_set_header(hre_block *block, const hre_header *header)
 {
+    HRE__API_SCOPE;
     if (!block || !header) return hre__fail(HRE_EINVAL, "hre_block_set_header: NULL argument");
     block->header = *header;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 static int reserve(hre_block *b, size_t want)
@@ -110,6 +113,7 @@ static int reserve(hre_block *b, size_t want)
 
 HRE_API int hre_block_add_tx(hre_block *block, const uint8_t *tx, size_t len)
 {
+    HRE__API_SCOPE;
     uint64_t body, nsize;
     uint8_t *copy;
     int rc;
@@ -134,7 +138,7 @@ HRE_API int hre_block_add_tx(hre_block *block, const uint8_t *tx, size_t len)
     block->txs[block->n].len = len;
     block->n++;
     block->size = nsize;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API size_t hre_block_tx_count(const hre_block *block)
@@ -144,22 +148,24 @@ HRE_API size_t hre_block_tx_count(const hre_block *block)
 
 HRE_API int hre_block_tx(const hre_block *block, const uint8_t **tx, size_t *len, size_t i)
 {
+    HRE__API_SCOPE;
     if (tx) *tx = NULL;
     if (len) *len = 0;
     if (!block || !tx || !len) return hre__fail(HRE_EINVAL, "hre_block_tx: NULL argument");
     if (i >= block->n) return hre__fail(HRE_ENOTFOUND, "no transaction %zu (block has %zu)", i, block->n);
     *tx = block->txs[i].data;
     *len = block->txs[i].len;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_block_txid(const hre_block *block, uint8_t out[32], size_t i)
 {
+    HRE__API_SCOPE;
     if (!out) return hre__fail(HRE_EINVAL, "hre_block_txid: NULL out");
     memset(out, 0, 32);
     if (!block) return hre__fail(HRE_EINVAL, "hre_block_txid: NULL block");
     if (i >= block->n) return hre__fail(HRE_ENOTFOUND, "no transaction %zu (block has %zu)", i, block->n);
-    return hre_sha256d(out, block->txs[i].data, block->txs[i].len);
+    return hre__api_done(hre_sha256d(out, block->txs[i].data, block->txs[i].len));
 }
 
 HRE_API size_t hre_block_size(const hre_block *block)
@@ -169,6 +175,7 @@ HRE_API size_t hre_block_size(const hre_block *block)
 
 HRE_API int hre_block_encode(const hre_block *block, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     hre__writer w;
     uint8_t hdr[HRE_HEADER_LEN];
     if (!block || !len) return hre__fail(HRE_EINVAL, "hre_block_encode: NULL argument");
@@ -184,11 +191,12 @@ HRE_API int hre_block_encode(const hre_block *block, uint8_t *out, size_t *len)
         hre__writer_compact(&w, block->txs[i].len);
         hre__writer_bytes(&w, block->txs[i].data, block->txs[i].len);
     }
-    return hre__writer_finish(&w, len);
+    return hre__api_done(hre__writer_finish(&w, len));
 }
 
 HRE_API int hre_block_decode(hre_block **out, const uint8_t *in, size_t len, const hre_block_limits *limits)
 {
+    HRE__API_SCOPE;
     hre__reader r;
     hre_block_limits lim;
     hre_block *b = NULL;
@@ -255,14 +263,15 @@ HRE_API int hre_block_decode(hre_block **out, const uint8_t *in, size_t len, con
     }
     b->size = len;
     *out = b;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 fail:
     hre_block_free(b);
-    return rc;
+    return hre__api_done(rc);
 }
 
 HRE_API int hre_block_merkle_root(const hre_block *block, uint8_t root[32], int *mutated)
 {
+    HRE__API_SCOPE;
     uint8_t (*ids)[32] = NULL;
     int rc = HRE_OK;
     if (mutated) *mutated = 0;
@@ -278,11 +287,12 @@ HRE_API int hre_block_merkle_root(const hre_block *block, uint8_t root[32], int 
         rc = hre_sha256d(ids[i], block->txs[i].data, block->txs[i].len);
     if (rc == HRE_OK) rc = hre_merkle_root(root, mutated, (const uint8_t (*)[32])ids, block->n);
     hre__free(ids);
-    return rc;
+    return hre__api_done(rc);
 }
 
 HRE_API int hre_block_check_merkle(const hre_block *block)
 {
+    HRE__API_SCOPE;
     uint8_t root[32];
     int mutated = 0, rc;
     if (!block) return hre__fail(HRE_EINVAL, "hre_block_check_merkle: NULL block");
@@ -291,11 +301,12 @@ HRE_API int hre_block_check_merkle(const hre_block *block)
     if (mutated) return hre__fail(HRE_EVERIFY, "block Merkle tree is mutated (CVE-2012-2459 pattern)");
     if (memcmp(root, block->header.merkle_root, 32) != 0)
         return hre__fail(HRE_EVERIFY, "block Merkle root does not match its transactions");
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_block_update_merkle_root(hre_block *block)
 {
+    HRE__API_SCOPE;
     uint8_t root[32];
     int mutated = 0, rc;
     if (!block) return hre__fail(HRE_EINVAL, "hre_block_update_merkle_root: NULL block");
@@ -303,5 +314,5 @@ HRE_API int hre_block_update_merkle_root(hre_block *block)
     if (rc != HRE_OK) return rc;
     if (mutated) return hre__fail(HRE_EVERIFY, "block Merkle tree is mutated (duplicate transactions)");
     memcpy(block->header.merkle_root, root, 32);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }

@@ -4,6 +4,7 @@
 
 HRE_API int hre_header_decode(hre_header *out, const uint8_t *in, size_t len)
 {
+    HRE__API_SCOPE;
     if (!out) return hre__fail(HRE_EINVAL, "hre_header_decode: NULL out");
     memset(out, 0, sizeof *out);
     if (!in) return hre__fail(HRE_EINVAL, "hre_header_decode: NULL input");
@@ -15,11 +16,12 @@ HRE_API int hre_header_decode(hre_header *out, const uint8_t *in, size_t len)
     out->time = hre__le32(in + 68);
     out->bits = hre__le32(in + 72);
     out->nonce = hre__le32(in + 76);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_header_encode(const hre_header *h, uint8_t out[80])
 {
+    HRE__API_SCOPE;
     if (!out) return hre__fail(HRE_EINVAL, "hre_header_encode: NULL out");
     if (!h) {
         memset(out, 0, HRE_HEADER_LEN);
@@ -31,7 +33,7 @@ HRE_API int hre_header_encode(const hre_header *h, uint8_t out[80])
     hre__put_le32(out + 68, h->time);
     hre__put_le32(out + 72, h->bits);
     hre__put_le32(out + 76, h->nonce);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 int hre_chain__header_hash(uint8_t out[32], const hre_header *h)
@@ -43,10 +45,11 @@ int hre_chain__header_hash(uint8_t out[32], const hre_header *h)
 
 HRE_API int hre_header_hash(const hre_header *h, uint8_t out[32])
 {
+    HRE__API_SCOPE;
     if (!out) return hre__fail(HRE_EINVAL, "hre_header_hash: NULL out");
     if (!h) {
         memset(out, 0, 32);
         return hre__fail(HRE_EINVAL, "hre_header_hash: NULL header");
     }
-    return hre_chain__header_hash(out, h);
+    return hre__api_done(hre_chain__header_hash(out, h));
 }

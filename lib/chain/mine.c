@@ -56,6 +56,7 @@ static int mine(hre_header *h, uint32_t start, uint64_t count, uint64_t *tries,
 
 HRE_API int hre_pow_mine(hre_header *h, uint64_t *tries, uint64_t max_tries)
 {
+    HRE__API_SCOPE;
     if (tries) *tries = 0;
     if (!h) return hre__fail(HRE_EINVAL, "hre_pow_mine: NULL header");
     if (max_tries > HRE_POW_ALL_NONCES) max_tries = HRE_POW_ALL_NONCES;
@@ -69,16 +70,17 @@ HRE_API int hre_pow_mine(hre_header *h, uint64_t *tries, uint64_t max_tries)
                              (unsigned)h->bits);
         return hre__fail(HRE_EEXHAUSTED, "no nonce met the target in 0 tries");
     }
-    return mine(h, h->nonce, max_tries, tries, NULL);
+    return hre__api_done(mine(h, h->nonce, max_tries, tries, NULL));
 }
 
 HRE_API int hre_pow_mine_range(hre_header *h, uint64_t *tries, uint32_t first_nonce,
                                uint32_t last_nonce, const volatile int *cancel)
 {
+    HRE__API_SCOPE;
     if (tries) *tries = 0;
     if (!h) return hre__fail(HRE_EINVAL, "hre_pow_mine_range: NULL header");
     if (first_nonce > last_nonce)
         return hre__fail(HRE_EINVAL, "hre_pow_mine_range: first nonce %u > last nonce %u",
                          (unsigned)first_nonce, (unsigned)last_nonce);
-    return mine(h, first_nonce, (uint64_t)last_nonce - first_nonce + 1, tries, cancel);
+    return hre__api_done(mine(h, first_nonce, (uint64_t)last_nonce - first_nonce + 1, tries, cancel));
 }

@@ -6,11 +6,13 @@ const hre__vstruct hre_chain__params_desc = { "hre_chain_params", HRE_CHAIN_PARA
 
 HRE_API int hre_chain_params_init(hre_chain_params *p, unsigned int version)
 {
-    return hre__vstruct_init(&hre_chain__params_desc, p, version);
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&hre_chain__params_desc, p, version));
 }
 
 HRE_API int hre_chain_params_bitcoin_mainnet(hre_chain_params *p)
 {
+    HRE__API_SCOPE;
     /* Genesis Merkle root 4a5e1e4b...da33b (display order), internal order here. */
     static const uint8_t genesis_root[32] = {
         0x3b, 0xa3, 0xed, 0xfd, 0x7a, 0x7b, 0x12, 0xb2, 0x7a, 0xc7, 0x2c, 0x3e, 0x67, 0x76, 0x8f, 0x61,
@@ -32,11 +34,12 @@ HRE_API int hre_chain_params_bitcoin_mainnet(hre_chain_params *p)
     full.max_block_size = 1000000;
     full.max_tx_count = HRE_BLOCK_DEFAULT_MAX_TXS;
     /* an output struct: p->version (set by the caller) says how much */
-    return hre__vstruct_out(&hre_chain__params_desc, p, &full);
+    return hre__api_done(hre__vstruct_out(&hre_chain__params_desc, p, &full));
 }
 
 HRE_API int hre_chain_params_check(const hre_chain_params *p)
 {
+    HRE__API_SCOPE;
     static const uint8_t zero[32];
     int rc;
     hre_chain_params full;
@@ -53,11 +56,12 @@ HRE_API int hre_chain_params_check(const hre_chain_params *p)
         return hre__fail(HRE_EINVAL, "chain params: max_block_size is below a one-transaction block");
     rc = hre_pow_check(&p->genesis, p->pow_limit);
     if (rc == HRE_EVERIFY) return hre__fail(HRE_EINVAL, "chain params: genesis proof of work is invalid");
-    return rc;
+    return hre__api_done(rc);
 }
 
 HRE_API int hre_chain_params_block_limits(const hre_chain_params *p, hre_block_limits *out)
 {
+    HRE__API_SCOPE;
     hre_chain_params full;
     hre_block_limits lim;
     int rc;
@@ -67,5 +71,5 @@ HRE_API int hre_chain_params_block_limits(const hre_chain_params *p, hre_block_l
     lim.max_block_size = full.max_block_size;
     lim.max_tx_count = full.max_tx_count;
     /* an output struct: out->version (set by the caller) says how much */
-    return hre__vstruct_out(&hre_chain__limits_desc, out, &lim);
+    return hre__api_done(hre__vstruct_out(&hre_chain__limits_desc, out, &lim));
 }

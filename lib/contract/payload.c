@@ -92,22 +92,24 @@ static int dec_len(hre__reader *r, size_t *n, size_t min, size_t max, const char
 
 HRE_API int hre_contract_encode_register_org(const hre_register_org_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_register_org");
     if (p->org_type < HRE_ORG_HOSPITAL || p->org_type > HRE_ORG_PHARMACY)
         return hre__fail(HRE_EINVAL, "register_org: unknown organisation type %u", (unsigned)p->org_type);
     if (p->name_len > HRE_CONTRACT_NAME_MAX) return hre__fail(HRE_ELIMIT, "register_org: name over %d bytes", HRE_CONTRACT_NAME_MAX);
     if (!hre_contract__name_ok(p->name, p->name_len))
         return hre__fail(HRE_EINVAL, "register_org: name empty or has control bytes");
-    if (!hre_contract__key_syntax_ok(p->admin_key)) return bad_key("register_org", "admin_key");
+    if (!hre_contract__key_syntax_ok(p->admin_key)) return hre__api_done(bad_key("register_org", "admin_key"));
     hre__writer_u8(&w, p->org_type);
     hre__writer_compact(&w, p->name_len);
     hre__writer_bytes(&w, p->name, p->name_len);
     hre__writer_bytes(&w, p->admin_key, 34);
-    return finish_enc(&w, len);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_register_org(hre_register_org_payload *out, const uint8_t *in, size_t len)
 {
+    HRE__API_SCOPE;
     hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_register_org: NULL out");
     memset(out, 0, sizeof *out);
@@ -121,22 +123,24 @@ HRE_API int hre_contract_decode_register_org(hre_register_org_payload *out, cons
         TRY(hre__fail(HRE_EDECODE, "register_org payload: name has control bytes"));
     TRY(dec_key(&r, out->admin_key, "register_org admin_key"));
     TRY(dec_end(&r, "register_org"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- appoint_admin ---------------- */
 
 HRE_API int hre_contract_encode_appoint_admin(const hre_appoint_admin_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_appoint_admin");
-    if (!hre_contract__key_syntax_ok(p->admin_key)) return bad_key("appoint_admin", "admin_key");
+    if (!hre_contract__key_syntax_ok(p->admin_key)) return hre__api_done(bad_key("appoint_admin", "admin_key"));
     hre__writer_bytes(&w, p->org_id, 32);
     hre__writer_bytes(&w, p->admin_key, 34);
-    return finish_enc(&w, len);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_appoint_admin(hre_appoint_admin_payload *out, const uint8_t *in, size_t len)
 {
+    HRE__API_SCOPE;
     hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_appoint_admin: NULL out");
     memset(out, 0, sizeof *out);
@@ -144,62 +148,68 @@ HRE_API int hre_contract_decode_appoint_admin(hre_appoint_admin_payload *out, co
     TRY(hre__reader_bytes(&r, out->org_id, 32));
     TRY(dec_key(&r, out->admin_key, "appoint_admin admin_key"));
     TRY(dec_end(&r, "appoint_admin"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- register_doctor ---------------- */
 
 HRE_API int hre_contract_encode_register_doctor(const hre_register_doctor_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_register_doctor");
-    if (!hre_contract__key_syntax_ok(p->doctor_key)) return bad_key("register_doctor", "doctor_key");
+    if (!hre_contract__key_syntax_ok(p->doctor_key)) return hre__api_done(bad_key("register_doctor", "doctor_key"));
     hre__writer_bytes(&w, p->doctor_key, 34);
-    return finish_enc(&w, len);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_register_doctor(hre_register_doctor_payload *out, const uint8_t *in, size_t len)
 {
+    HRE__API_SCOPE;
     hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_register_doctor: NULL out");
     memset(out, 0, sizeof *out);
     TRY(dec_begin(&r, in, len, "register_doctor"));
     TRY(dec_key(&r, out->doctor_key, "register_doctor doctor_key"));
     TRY(dec_end(&r, "register_doctor"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- register_patient ---------------- */
 
 HRE_API int hre_contract_encode_register_patient(const hre_register_patient_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_register_patient");
     if (p->reserved != 0) return hre__fail(HRE_EINVAL, "register_patient: reserved must be 0");
-    return finish_enc(&w, len);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_register_patient(hre_register_patient_payload *out, const uint8_t *in, size_t len)
 {
+    HRE__API_SCOPE;
     hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_register_patient: NULL out");
     memset(out, 0, sizeof *out);
     TRY(dec_begin(&r, in, len, "register_patient"));
     TRY(dec_end(&r, "register_patient"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- suspend ---------------- */
 
 HRE_API int hre_contract_encode_suspend(const hre_suspend_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_suspend");
     if (p->action > HRE_SUSPEND_SUSPEND) return hre__fail(HRE_EINVAL, "suspend: action must be 0 or 1");
     hre__writer_bytes(&w, p->target, 32);
     hre__writer_u8(&w, p->action);
-    return finish_enc(&w, len);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_suspend(hre_suspend_payload *out, const uint8_t *in, size_t len)
 {
+    HRE__API_SCOPE;
     hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_suspend: NULL out");
     memset(out, 0, sizeof *out);
@@ -209,22 +219,24 @@ HRE_API int hre_contract_decode_suspend(hre_suspend_payload *out, const uint8_t 
     if (out->action > HRE_SUSPEND_SUSPEND)
         TRY(hre__fail(HRE_EDECODE, "suspend payload: action %u is not 0 or 1", (unsigned)out->action));
     TRY(dec_end(&r, "suspend"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- rotate_key ---------------- */
 
 HRE_API int hre_contract_encode_rotate_key(const hre_rotate_key_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_rotate_key");
-    if (!hre_contract__key_syntax_ok(p->new_key)) return bad_key("rotate_key", "new_key");
+    if (!hre_contract__key_syntax_ok(p->new_key)) return hre__api_done(bad_key("rotate_key", "new_key"));
     hre__writer_bytes(&w, p->target, 32);
     hre__writer_bytes(&w, p->new_key, 34);
-    return finish_enc(&w, len);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_rotate_key(hre_rotate_key_payload *out, const uint8_t *in, size_t len)
 {
+    HRE__API_SCOPE;
     hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_rotate_key: NULL out");
     memset(out, 0, sizeof *out);
@@ -232,13 +244,14 @@ HRE_API int hre_contract_decode_rotate_key(hre_rotate_key_payload *out, const ui
     TRY(hre__reader_bytes(&r, out->target, 32));
     TRY(dec_key(&r, out->new_key, "rotate_key new_key"));
     TRY(dec_end(&r, "rotate_key"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- new_record ---------------- */
 
 HRE_API int hre_contract_encode_new_record(const hre_new_record_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_new_record");
     if (p->hospital_name_len > HRE_CONTRACT_NAME_MAX)
         return hre__fail(HRE_ELIMIT, "new_record: hospital name over %d bytes", HRE_CONTRACT_NAME_MAX);
@@ -263,11 +276,12 @@ HRE_API int hre_contract_encode_new_record(const hre_new_record_payload *p, uint
     hre__writer_bytes(&w, p->uri, p->uri_len);
     hre__writer_u8(&w, p->has_supersedes);
     if (p->has_supersedes) hre__writer_bytes(&w, p->supersedes, 32);
-    return finish_enc(&w, len);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_new_record(hre_new_record_payload *out, const uint8_t *in, size_t len)
 {
+    HRE__API_SCOPE;
     hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_new_record: NULL out");
     memset(out, 0, sizeof *out);
@@ -293,27 +307,29 @@ HRE_API int hre_contract_decode_new_record(hre_new_record_payload *out, const ui
         TRY(hre__fail(HRE_EDECODE, "new_record payload: has_supersedes %u is not 0 or 1", (unsigned)out->has_supersedes));
     if (out->has_supersedes) TRY(hre__reader_bytes(&r, out->supersedes, 32));
     TRY(dec_end(&r, "new_record"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- sign_record ---------------- */
 
 HRE_API int hre_contract_encode_sign_record(const hre_sign_record_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_sign_record");
     hre__writer_bytes(&w, p->record_id, 32);
-    return finish_enc(&w, len);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_sign_record(hre_sign_record_payload *out, const uint8_t *in, size_t len)
 {
+    HRE__API_SCOPE;
     hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_sign_record: NULL out");
     memset(out, 0, sizeof *out);
     TRY(dec_begin(&r, in, len, "sign_record"));
     TRY(hre__reader_bytes(&r, out->record_id, 32));
     TRY(dec_end(&r, "sign_record"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- grant ---------------- */
@@ -327,6 +343,7 @@ static int grant_ids_ok(const uint8_t *ids, size_t n)
 
 HRE_API int hre_contract_encode_grant(const hre_grant_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_grant");
     if (p->reader_type > HRE_READER_ORG) return hre__fail(HRE_EINVAL, "grant: unknown reader type %u", (unsigned)p->reader_type);
     if (p->scope > HRE_SCOPE_RECORDS) return hre__fail(HRE_EINVAL, "grant: unknown scope %u", (unsigned)p->scope);
@@ -356,11 +373,12 @@ HRE_API int hre_contract_encode_grant(const hre_grant_payload *p, uint8_t *out, 
     hre__writer_u64(&w, p->expiry);
     hre__writer_compact(&w, p->envelope_len);
     if (p->envelope_len) hre__writer_bytes(&w, p->envelope, p->envelope_len);
-    return finish_enc(&w, len);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_grant(hre_grant_payload *out, const uint8_t *in, size_t len)
 {
+    HRE__API_SCOPE;
     hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_grant: NULL out");
     memset(out, 0, sizeof *out);
@@ -383,41 +401,45 @@ HRE_API int hre_contract_decode_grant(hre_grant_payload *out, const uint8_t *in,
     TRY(dec_len(&r, &out->envelope_len, 0, HRE_CONTRACT_ENVELOPE_MAX, "grant envelope"));
     if (out->envelope_len) TRY(hre__reader_borrow(&r, &out->envelope, out->envelope_len));
     TRY(dec_end(&r, "grant"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- revoke ---------------- */
 
 HRE_API int hre_contract_encode_revoke(const hre_revoke_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_revoke");
     hre__writer_bytes(&w, p->grant_id, 32);
-    return finish_enc(&w, len);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_revoke(hre_revoke_payload *out, const uint8_t *in, size_t len)
 {
+    HRE__API_SCOPE;
     hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_revoke: NULL out");
     memset(out, 0, sizeof *out);
     TRY(dec_begin(&r, in, len, "revoke"));
     TRY(hre__reader_bytes(&r, out->grant_id, 32));
     TRY(dec_end(&r, "revoke"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- log_access ---------------- */
 
 HRE_API int hre_contract_encode_log_access(const hre_log_access_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_log_access");
     hre__writer_bytes(&w, p->record_id, 32);
     hre__writer_u8(&w, p->purpose);
-    return finish_enc(&w, len);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_log_access(hre_log_access_payload *out, const uint8_t *in, size_t len)
 {
+    HRE__API_SCOPE;
     hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_log_access: NULL out");
     memset(out, 0, sizeof *out);
@@ -425,7 +447,7 @@ HRE_API int hre_contract_decode_log_access(hre_log_access_payload *out, const ui
     TRY(hre__reader_bytes(&r, out->record_id, 32));
     TRY(hre__reader_u8(&r, &out->purpose));
     TRY(dec_end(&r, "log_access"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- builders ---------------- */
@@ -454,6 +476,7 @@ static int build(hre_tx **out, const uint8_t network_id[32], const hre_key *sign
                                           const hre_key *signer, uint64_t nonce,           \
                                           uint64_t timestamp, const ptype *p)              \
     {                                                                                      \
+        HRE__API_SCOPE;                                                                    \
         uint8_t buf[PAYLOAD_BUF];                                                          \
         size_t len = sizeof buf;                                                           \
         int rc;                                                                            \
@@ -463,7 +486,7 @@ static int build(hre_tx **out, const uint8_t network_id[32], const hre_key *sign
             return hre__fail(HRE_EINVAL, "hre_contract_build_" #name ": NULL argument");    \
         rc = hre_contract_encode_##name(p, buf, &len);                                     \
         if (rc != HRE_OK) return rc;                                                       \
-        return build(out, network_id, signer, KIND, nonce, timestamp, buf, len);           \
+        return hre__api_done(build(out, network_id, signer, KIND, nonce, timestamp, buf, len)); \
     }
 
 DEFINE_BUILDER(register_org, HRE_KIND_REGISTER_ORG, hre_register_org_payload)

@@ -95,27 +95,32 @@ static const hre__vstruct event_desc = { "hre_contract_event", HRE_CONTRACT_EVEN
 
 HRE_API int hre_contract_account_init(hre_contract_account *out, unsigned int version)
 {
-    return hre__vstruct_init(&account_desc, out, version);
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&account_desc, out, version));
 }
 
 HRE_API int hre_contract_org_init(hre_contract_org *out, unsigned int version)
 {
-    return hre__vstruct_init(&org_desc, out, version);
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&org_desc, out, version));
 }
 
 HRE_API int hre_contract_record_init(hre_contract_record *out, unsigned int version)
 {
-    return hre__vstruct_init(&record_desc, out, version);
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&record_desc, out, version));
 }
 
 HRE_API int hre_contract_grant_init(hre_contract_grant *out, unsigned int version)
 {
-    return hre__vstruct_init(&grant_desc, out, version);
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&grant_desc, out, version));
 }
 
 HRE_API int hre_contract_stats_init(hre_contract_stats *out, unsigned int version)
 {
-    return hre__vstruct_init(&stats_desc, out, version);
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&stats_desc, out, version));
 }
 
 /* Arguments and the caller's struct version of a get: fn names the call. */
@@ -162,40 +167,43 @@ static void fill_account(const hre_contract *c, uint32_t ai, hre_contract_accoun
 HRE_API int hre_contract_account_get(const hre_contract *c, hre_contract_account *out,
                                      const uint8_t address[32])
 {
+    HRE__API_SCOPE;
     hre_contract_account full;
     uint32_t ai;
     int rc;
     if ((rc = check_get("hre_contract_account_get", &account_desc, c, address, out)) != HRE_OK) return rc;
     ai = hre_contract__find(c, HRE_C_T_ADDR, address);
-    if (ai == HRE_C_NONE) return not_found(&account_desc, out, "account");
+    if (ai == HRE_C_NONE) return hre__api_done(not_found(&account_desc, out, "account"));
     fill_account(c, ai, &full);
-    return hre__vstruct_out(&account_desc, out, &full);
+    return hre__api_done(hre__vstruct_out(&account_desc, out, &full));
 }
 
 HRE_API int hre_contract_account_by_key(const hre_contract *c, hre_contract_account *out, int *retired,
                                         const uint8_t key[34])
 {
+    HRE__API_SCOPE;
     hre_contract_account full;
     uint32_t ki;
     int rc;
     if (retired) *retired = 0;
     if ((rc = check_get("hre_contract_account_by_key", &account_desc, c, key, out)) != HRE_OK) return rc;
     ki = hre_contract__find(c, HRE_C_T_KEY, key);
-    if (ki == HRE_C_NONE) return not_found(&account_desc, out, "key");
+    if (ki == HRE_C_NONE) return hre__api_done(not_found(&account_desc, out, "key"));
     fill_account(c, c->keys.v[ki].account, &full);
     if (retired) *retired = c->keys.v[ki].retired;
-    return hre__vstruct_out(&account_desc, out, &full);
+    return hre__api_done(hre__vstruct_out(&account_desc, out, &full));
 }
 
 HRE_API int hre_contract_org_get(const hre_contract *c, hre_contract_org *out, const uint8_t org_id[32])
 {
+    HRE__API_SCOPE;
     hre_contract_org full;
     uint32_t oi;
     const struct hre_c_org *o;
     int rc;
     if ((rc = check_get("hre_contract_org_get", &org_desc, c, org_id, out)) != HRE_OK) return rc;
     oi = hre_contract__find(c, HRE_C_T_ORG, org_id);
-    if (oi == HRE_C_NONE) return not_found(&org_desc, out, "organisation");
+    if (oi == HRE_C_NONE) return hre__api_done(not_found(&org_desc, out, "organisation"));
     o = &c->orgs.v[oi];
     memset(&full, 0, sizeof full);
     full.version = HRE_CONTRACT_ORG_VERSION;
@@ -203,19 +211,20 @@ HRE_API int hre_contract_org_get(const hre_contract *c, hre_contract_org *out, c
     full.type = o->type;
     full.name_len = o->name_len;
     memcpy(full.name, c->arena.v + o->name_off, o->name_len);
-    return hre__vstruct_out(&org_desc, out, &full);
+    return hre__api_done(hre__vstruct_out(&org_desc, out, &full));
 }
 
 HRE_API int hre_contract_record_get(const hre_contract *c, hre_contract_record *out,
                                     const uint8_t record_id[32])
 {
+    HRE__API_SCOPE;
     hre_contract_record full;
     uint32_t ri;
     const struct hre_c_record *r;
     int rc;
     if ((rc = check_get("hre_contract_record_get", &record_desc, c, record_id, out)) != HRE_OK) return rc;
     ri = hre_contract__find(c, HRE_C_T_RECORD, record_id);
-    if (ri == HRE_C_NONE) return not_found(&record_desc, out, "record");
+    if (ri == HRE_C_NONE) return hre__api_done(not_found(&record_desc, out, "record"));
     r = &c->records.v[ri];
     memset(&full, 0, sizeof full);
     full.version = HRE_CONTRACT_RECORD_VERSION;
@@ -247,12 +256,13 @@ HRE_API int hre_contract_record_get(const hre_contract *c, hre_contract_record *
     memcpy(full.hospital_name, c->arena.v + r->hosp_off, r->hosp_len);
     full.uri_len = r->uri_len;
     memcpy(full.uri, c->arena.v + r->uri_off, r->uri_len);
-    return hre__vstruct_out(&record_desc, out, &full);
+    return hre__api_done(hre__vstruct_out(&record_desc, out, &full));
 }
 
 HRE_API int hre_contract_records_by_patient(const hre_contract *c, uint8_t *ids, size_t *n,
                                             const uint8_t patient[32])
 {
+    HRE__API_SCOPE;
     const struct hre_c_account *a;
     uint32_t ai, ci, k;
     size_t i;
@@ -279,7 +289,7 @@ HRE_API int hre_contract_records_by_patient(const hre_contract *c, uint8_t *ids,
         k = HRE_C_CHUNK;
     }
     *n = a->rec_count;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 static void fill_grant(const hre_contract *c, uint32_t gi, hre_contract_grant *out)
@@ -313,6 +323,7 @@ static int check_list(const char *fn, const hre__vstruct *d, const hre_contract 
 HRE_API int hre_contract_grants_by_patient(const hre_contract *c, hre_contract_grant *out,
                                            size_t elem_size, size_t *n, const uint8_t patient[32])
 {
+    HRE__API_SCOPE;
     const struct hre_c_account *a;
     hre_contract_grant g;
     uint32_t ai, gi;
@@ -321,7 +332,7 @@ HRE_API int hre_contract_grants_by_patient(const hre_contract *c, hre_contract_g
     int rc;
     if ((rc = check_list("hre_contract_grants_by_patient", &grant_desc, c, patient, out, elem_size, n,
                          &v)) != HRE_OK)
-        return rc;
+        return hre__api_done(rc);
     ai = hre_contract__find(c, HRE_C_T_ADDR, patient);
     if (ai == HRE_C_NONE) {
         *n = 0;
@@ -338,25 +349,27 @@ HRE_API int hre_contract_grants_by_patient(const hre_contract *c, hre_contract_g
         hre__vstruct_put(&grant_desc, out, elem_size, --i, v, &g);
     }
     *n = a->grant_count;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_contract_grant_get(const hre_contract *c, hre_contract_grant *out,
                                    const uint8_t grant_id[32])
 {
+    HRE__API_SCOPE;
     hre_contract_grant full;
     uint32_t gi;
     int rc;
     if ((rc = check_get("hre_contract_grant_get", &grant_desc, c, grant_id, out)) != HRE_OK) return rc;
     gi = hre_contract__find(c, HRE_C_T_GRANT, grant_id);
-    if (gi == HRE_C_NONE) return not_found(&grant_desc, out, "grant");
+    if (gi == HRE_C_NONE) return hre__api_done(not_found(&grant_desc, out, "grant"));
     fill_grant(c, gi, &full);
-    return hre__vstruct_out(&grant_desc, out, &full);
+    return hre__api_done(hre__vstruct_out(&grant_desc, out, &full));
 }
 
 HRE_API int hre_contract_grant_records(const hre_contract *c, uint8_t *ids, size_t *n,
                                        const uint8_t grant_id[32])
 {
+    HRE__API_SCOPE;
     uint32_t gi;
     const struct hre_c_grant *g;
     if (!c || !grant_id || !n || (!ids && *n)) return hre__fail(HRE_EINVAL, "hre_contract_grant_records: NULL argument");
@@ -372,12 +385,13 @@ HRE_API int hre_contract_grant_records(const hre_contract *c, uint8_t *ids, size
     }
     if (g->nids) memcpy(ids, c->arena.v + g->ids_off, (size_t)g->nids * 32);
     *n = g->nids;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_contract_grant_envelope(const hre_contract *c, uint8_t *out, size_t *len,
                                         const uint8_t grant_id[32])
 {
+    HRE__API_SCOPE;
     uint32_t gi;
     const struct hre_c_grant *g;
     if (!c || !grant_id || !len || (!out && *len)) return hre__fail(HRE_EINVAL, "hre_contract_grant_envelope: NULL argument");
@@ -393,12 +407,13 @@ HRE_API int hre_contract_grant_envelope(const hre_contract *c, uint8_t *out, siz
     }
     if (g->env_len) memcpy(out, c->arena.v + g->env_off, g->env_len);
     *len = g->env_len;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_contract_record_events(const hre_contract *c, hre_contract_event *out,
                                        size_t elem_size, size_t *n, const uint8_t record_id[32])
 {
+    HRE__API_SCOPE;
     hre_contract_event ev;
     uint32_t ri, ei;
     unsigned int v;
@@ -407,7 +422,7 @@ HRE_API int hre_contract_record_events(const hre_contract *c, hre_contract_event
     int rc;
     if ((rc = check_list("hre_contract_record_events", &event_desc, c, record_id, out, elem_size, n,
                          &v)) != HRE_OK)
-        return rc;
+        return hre__api_done(rc);
     ri = hre_contract__find(c, HRE_C_T_RECORD, record_id);
     if (ri == HRE_C_NONE) {
         *n = 0;
@@ -425,12 +440,13 @@ HRE_API int hre_contract_record_events(const hre_contract *c, hre_contract_event
         hre__vstruct_put(&event_desc, out, elem_size, --i, v, &ev);
     }
     *n = count;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_contract_account_events(const hre_contract *c, hre_contract_event *out,
                                         size_t elem_size, size_t *n, const uint8_t address[32])
 {
+    HRE__API_SCOPE;
     hre_contract_event ev;
     uint32_t ai, ei;
     unsigned int v;
@@ -439,7 +455,7 @@ HRE_API int hre_contract_account_events(const hre_contract *c, hre_contract_even
     int rc;
     if ((rc = check_list("hre_contract_account_events", &event_desc, c, address, out, elem_size, n,
                          &v)) != HRE_OK)
-        return rc;
+        return hre__api_done(rc);
     ai = hre_contract__find(c, HRE_C_T_ADDR, address);
     if (ai == HRE_C_NONE) {
         *n = 0;
@@ -456,23 +472,25 @@ HRE_API int hre_contract_account_events(const hre_contract *c, hre_contract_even
         hre__vstruct_put(&event_desc, out, elem_size, --i, v, &ev);
     }
     *n = a->ev_count;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_contract_can_access(const hre_contract *c, const uint8_t reader[32],
                                     const uint8_t record_id[32], uint64_t block_time)
 {
+    HRE__API_SCOPE;
     uint32_t ai, ri, gi;
     if (!c || !reader || !record_id) return hre__fail(HRE_EINVAL, "hre_contract_can_access: NULL argument");
     ri = hre_contract__find(c, HRE_C_T_RECORD, record_id);
     if (ri == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "can_access: no such record");
     ai = hre_contract__find(c, HRE_C_T_ADDR, reader);
     if (ai == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "can_access: reader is not a registered account");
-    return hre_contract__access_check(c, ai, ri, block_time, &gi);
+    return hre__api_done(hre_contract__access_check(c, ai, ri, block_time, &gi));
 }
 
 HRE_API int hre_contract_stats_get(const hre_contract *c, hre_contract_stats *out)
 {
+    HRE__API_SCOPE;
     hre_contract_stats full;
     int rc;
     if ((rc = check_get("hre_contract_stats_get", &stats_desc, c, c, out)) != HRE_OK) return rc;
@@ -485,12 +503,13 @@ HRE_API int hre_contract_stats_get(const hre_contract *c, hre_contract_stats *ou
     full.grants = c->grants.n;
     full.events = c->events.n;
     full.undo_depth = c->undo.n - c->undo_start;
-    return hre__vstruct_out(&stats_desc, out, &full);
+    return hre__api_done(hre__vstruct_out(&stats_desc, out, &full));
 }
 
 HRE_API int hre_contract_commit(uint8_t out[32], uint8_t field, const uint8_t *salt, size_t saltlen,
                                 const uint8_t *value, size_t len)
 {
+    HRE__API_SCOPE;
     uint8_t stackbuf[257];
     uint8_t *msg = stackbuf;
     int rc;
@@ -512,7 +531,7 @@ HRE_API int hre_contract_commit(uint8_t out[32], uint8_t field, const uint8_t *s
     rc = hre_hmac_sha256(out, salt, saltlen, msg, len + 1);
     hre_wipe(msg, len + 1);   /* the cleartext is PHI */
     if (msg != stackbuf) hre__free(msg);
-    return rc;
+    return hre__api_done(rc);
 }
 
 HRE_API int hre_contract_check_commitment(const hre_contract *c, const uint8_t record_id[32],
@@ -520,6 +539,7 @@ HRE_API int hre_contract_check_commitment(const hre_contract *c, const uint8_t r
                                           const uint8_t *patient_id, size_t patient_id_len,
                                           const uint8_t *test_name, size_t test_name_len)
 {
+    HRE__API_SCOPE;
     uint8_t a[32], b[32];
     uint32_t ri;
     int rc, ok;
@@ -527,12 +547,12 @@ HRE_API int hre_contract_check_commitment(const hre_contract *c, const uint8_t r
     ri = hre_contract__find(c, HRE_C_T_RECORD, record_id);
     if (ri == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "check_commitment: no such record");
     if ((rc = hre_contract_commit(a, HRE_COMMIT_PATIENT_ID, salt, saltlen, patient_id, patient_id_len)) != HRE_OK)
-        return rc;
+        return hre__api_done(rc);
     if ((rc = hre_contract_commit(b, HRE_COMMIT_TEST_NAME, salt, saltlen, test_name, test_name_len)) != HRE_OK)
-        return rc;
+        return hre__api_done(rc);
     ok = hre_ct_equal(a, c->records.v[ri].c_pid, 32) & hre_ct_equal(b, c->records.v[ri].c_test, 32);
     hre_wipe(a, 32);
     hre_wipe(b, 32);
     if (!ok) return hre__fail(HRE_EVERIFY, "check_commitment: cleartext does not match the record's commitments");
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }

@@ -21,6 +21,7 @@ static void put_idx(hre__writer *w, uint32_t v) { hre__writer_u32(w, v); }
 
 HRE_API int hre_contract_snapshot_save(const hre_contract *c, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     hre__writer w;
     uint8_t h[32];
     size_t need = 0;
@@ -116,7 +117,7 @@ HRE_API int hre_contract_snapshot_save(const hre_contract *c, uint8_t *out, size
     }
     if ((rc = hre_sha256d(out + w.len, out, w.len)) != HRE_OK) return rc;
     *len = need;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -635,6 +636,7 @@ static void load_worker_item(void *arg, size_t i)
 HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_options *opts,
                                        const uint8_t *in, size_t len)
 {
+    HRE__API_SCOPE;
     struct load_par p;
     struct load_worker w[MAX_LOAD_THREADS - 1];
     hre_contract_options o;
@@ -734,8 +736,8 @@ done:
         rc = hre__fail(HRE_ECORRUPT, "snapshot: content does not match the recorded state hash");
     if (rc != HRE_OK) {
         hre_contract_free(c);
-        return rc;
+        return hre__api_done(rc);
     }
     *out = c;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }

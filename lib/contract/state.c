@@ -455,7 +455,8 @@ _Static_assert(sizeof options_size / sizeof options_size[0] == HRE_CONTRACT_OPTI
 
 HRE_API int hre_contract_options_init(hre_contract_options *opts, unsigned int version)
 {
-    return hre__vstruct_init(&hre_contract__options_desc, opts, version);
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&hre_contract__options_desc, opts, version));
 }
 
 int hre_contract__alloc_state(hre_contract **out, const uint8_t network_id[32])
@@ -508,18 +509,20 @@ HRE_API void hre_contract_set_event_callback(hre_contract *c, hre_contract_event
 
 HRE_API int hre_contract_address(uint8_t out[32], const uint8_t key[34])
 {
+    HRE__API_SCOPE;
     if (!out || !key) return hre__fail(HRE_EINVAL, "hre_contract_address: NULL argument");
-    return hre_sha256(out, key, 34);
+    return hre__api_done(hre_sha256(out, key, 34));
 }
 
 HRE_API int hre_contract_genesis_org_id(uint8_t out[32], const uint8_t network_id[32])
 {
+    HRE__API_SCOPE;
     static const char tag[] = "HRE-GENESIS-ORG";
     uint8_t b[sizeof tag - 1 + 32];
     if (!out || !network_id) return hre__fail(HRE_EINVAL, "hre_contract_genesis_org_id: NULL argument");
     memcpy(b, tag, sizeof tag - 1);
     memcpy(b + sizeof tag - 1, network_id, 32);
-    return hre_sha256(out, b, sizeof b);
+    return hre__api_done(hre_sha256(out, b, sizeof b));
 }
 
 /* Append an account with key `key` (and its key entry); capacity reserved.
@@ -584,6 +587,7 @@ static int reserve_all(hre_contract *c, size_t arena_bytes)
 
 HRE_API int hre_contract_new(hre_contract **out, const hre_contract_options *opts)
 {
+    HRE__API_SCOPE;
     hre_contract *c = NULL;
     struct hre_c_org *o;
     const char *name;
@@ -628,10 +632,10 @@ HRE_API int hre_contract_new(hre_contract **out, const hre_contract_options *opt
     rc = new_account(c, opts->authority_key, HRE_ROLE_AUTHORITY, 0, NULL, &ai);
     if (rc != HRE_OK) goto fail;
     *out = c;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 fail:
     hre_contract_free(c);
-    return rc;
+    return hre__api_done(rc);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -716,12 +720,13 @@ static void undo_entry(hre_contract *c, const struct hre_c_undo *u)
 
 HRE_API int hre_contract_undo(hre_contract *c)
 {
+    HRE__API_SCOPE;
     if (!c) return hre__fail(HRE_EINVAL, "hre_contract_undo: NULL contract");
     if (c->undo.n == c->undo_start) return hre__fail(HRE_ESTATE, "hre_contract_undo: undo journal is empty");
     c->undo.n--;
     undo_entry(c, &c->undo.v[c->undo.n]);
     if (c->undo.n == c->undo_start) c->undo.n = c->undo_start = 0;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API size_t hre_contract_undo_depth(const hre_contract *c)
@@ -1194,6 +1199,7 @@ static void deliver(hre_contract *c, uint32_t from)
 HRE_API int hre_contract_apply(hre_contract *c, const hre_tx *tx, uint64_t block_time,
                                unsigned int flags)
 {
+    HRE__API_SCOPE;
     struct actx x;
     struct hre_c_undo *u;
     const uint8_t *skey, *net;
@@ -1277,20 +1283,21 @@ HRE_API int hre_contract_apply(hre_contract *c, const hre_tx *tx, uint64_t block
     }
     if (rc != HRE_OK) {
         undo_entry(c, u);   /* nothing of the refused tx remains */
-        return rc;
+        return hre__api_done(rc);
     }
     c->undo.n++;
     deliver(c, u->n_events);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_contract_state_hash(const hre_contract *c, uint8_t out[32])
 {
+    HRE__API_SCOPE;
     static const char tag[] = "HRE-CONTRACT-STATE-v1";
     uint8_t b[sizeof tag - 1 + 32 + 32];
     if (!c || !out) return hre__fail(HRE_EINVAL, "hre_contract_state_hash: NULL argument");
     memcpy(b, tag, sizeof tag - 1);
     memcpy(b + sizeof tag - 1, c->network_id, 32);
     memcpy(b + sizeof tag - 1 + 32, c->acc, 32);
-    return hre_sha256(out, b, sizeof b);
+    return hre__api_done(hre_sha256(out, b, sizeof b));
 }

@@ -6,6 +6,13 @@
 
 static _Thread_local int tl_code;
 static _Thread_local char tl_detail[256];
+_Thread_local unsigned int hre__tl_depth;
+
+void hre__error_reset(void)
+{
+    tl_code = HRE_OK;
+    tl_detail[0] = '\0';
+}
 
 HRE_API const char *hre_strerror(int code)
 {

@@ -3,6 +3,7 @@
 
 HRE_API int hre_hex_encode(char *out, size_t *outlen, const uint8_t *in, size_t len)
 {
+    HRE__API_SCOPE;
     static const char digits[] = "0123456789abcdef";
     size_t need;
     if (!outlen || (!out && *outlen) || (!in && len))
@@ -24,7 +25,7 @@ HRE_API int hre_hex_encode(char *out, size_t *outlen, const uint8_t *in, size_t 
     }
     out[2 * len] = '\0';
     *outlen = 2 * len;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 static int hexval(unsigned char c)
@@ -37,6 +38,7 @@ static int hexval(unsigned char c)
 
 HRE_API int hre_hex_decode(uint8_t *out, size_t *outlen, const char *hex, size_t hexlen)
 {
+    HRE__API_SCOPE;
     size_t need;
     if (!outlen || (!hex && hexlen) || (!out && *outlen))
         return hre__fail(HRE_EINVAL, "hre_hex_decode: NULL argument");
@@ -53,5 +55,5 @@ HRE_API int hre_hex_decode(uint8_t *out, size_t *outlen, const char *hex, size_t
     for (size_t i = 0; i < need; i++)
         out[i] = (uint8_t)(hexval((unsigned char)hex[2 * i]) << 4 | hexval((unsigned char)hex[2 * i + 1]));
     *outlen = need;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }

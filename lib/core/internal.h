@@ -31,6 +31,31 @@
  * must never contain secrets. Usage: return hre__fail(HRE_EDECODE, "bad %s", what); */
 int hre__fail(int code, const char *fmt, ...) HRE__PRINTF(2, 3);
 
+/* Rule 4 of common.h: after a SUCCESSFUL int-returning public call the
+ * thread's error is clear, whatever the call met and handled inside (a
+ * lookup that missed, a file that did not exist yet). Every such entry
+ * point starts with HRE__API_SCOPE and returns through hre__api_done(rc).
+ * The scope counts how deep the thread is in libhre calls (the cleanup
+ * attribute decrements it on every return path), so only the OUTERMOST
+ * call clears: a public function the library calls inside a failing call
+ * (an undo while rolling back, a hash for a detail message) cannot wipe
+ * that call's detail. Failures are still recorded by hre__fail. */
+extern _Thread_local unsigned int hre__tl_depth;
+void hre__error_reset(void);
+static inline int hre__api_enter(void) { return (int)hre__tl_depth++; }
+static inline void hre__api_leave(int *prev) { hre__tl_depth = (unsigned int)*prev; }
+static inline int hre__api_done(int rc)
+{
+    if (rc == HRE_OK && hre__tl_depth == 1) hre__error_reset();
+    return rc;
+}
+#if defined(__GNUC__)
+#  define HRE__API_SCOPE \
+    int hre__api_scope_ __attribute__((cleanup(hre__api_leave), unused)) = hre__api_enter()
+#else
+#  error "libhre needs the GCC/Clang cleanup attribute (HRE__API_SCOPE)"
+#endif
+
 /* Allocation: all library allocations go through these, so tests can make the
  * Nth allocation fail (HRE_TESTING builds only). hre__free(NULL) is fine. */
 void *hre__malloc(size_t n);

@@ -84,6 +84,7 @@ static void stop_workers(hre_pool *pool, unsigned int started)
 
 HRE_API int hre_pool_new(hre_pool **out, unsigned int threads)
 {
+    HRE__API_SCOPE;
     hre_pool *pool;
     unsigned int started = 0;
     if (out) *out = NULL;
@@ -117,7 +118,7 @@ HRE_API int hre_pool_new(hre_pool **out, unsigned int threads)
     }
     pool->nthreads = threads;
     *out = pool;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 noidle:
     pthread_cond_destroy(&pool->work_cv);
 nowork:

@@ -150,6 +150,7 @@ size_t hre_key__der_encode(uint8_t out[HRE_SIG_DER_MAX], const uint8_t sig[64])
 
 HRE_API int hre_sig_parse_der(uint8_t sig[64], hre_curve curve, const uint8_t *der, size_t len)
 {
+    HRE__API_SCOPE;
     if (!sig) return hre__fail(HRE_EINVAL, "hre_sig_parse_der: NULL sig");
     if (!hre_key__order(curve)) {
         memset(sig, 0, 64);
@@ -165,11 +166,12 @@ HRE_API int hre_sig_parse_der(uint8_t sig[64], hre_curve curve, const uint8_t *d
         memset(sig, 0, 64);
         return hre__fail(HRE_EDECODE, "DER signature: r or s outside [1, n-1]");
     }
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_sig_serialize_der(uint8_t *out, size_t *outlen, hre_curve curve, const uint8_t sig[64])
 {
+    HRE__API_SCOPE;
     uint8_t tmp[HRE_SIG_DER_MAX];
     size_t n;
     if (!outlen || !sig || (!out && *outlen))
@@ -185,11 +187,12 @@ HRE_API int hre_sig_serialize_der(uint8_t *out, size_t *outlen, hre_curve curve,
     }
     memcpy(out, tmp, n);
     *outlen = n;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_sig_normalize(uint8_t sig[64], hre_curve curve)
 {
+    HRE__API_SCOPE;
     const uint8_t *n = hre_key__order(curve), *half = hre_key__half_order(curve);
     if (!sig) return hre__fail(HRE_EINVAL, "hre_sig_normalize: NULL sig");
     if (!n) return hre__fail(HRE_EINVAL, "hre_sig_normalize: unknown curve id %d", (int)curve);
@@ -204,5 +207,5 @@ HRE_API int hre_sig_normalize(uint8_t sig[64], hre_curve curve)
             borrow = (d >> 8) & 1;
         }
     }
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }

@@ -243,16 +243,18 @@ static int pubkey_parse(hre_pubkey **out, hre_curve curve, const uint8_t *sec1, 
 
 HRE_API int hre_pubkey_parse(hre_pubkey **out, hre_curve curve, const uint8_t *sec1, size_t len)
 {
+    HRE__API_SCOPE;
     if (!out) return hre__fail(HRE_EINVAL, "hre_pubkey_parse: NULL out");
     *out = NULL;
     if (!sec1 && len) return hre__fail(HRE_EINVAL, "hre_pubkey_parse: NULL input");
     if (!group_name(curve)) return hre__fail(HRE_EINVAL, "hre_pubkey_parse: unknown curve id %d", (int)curve);
     if (!sec1) return hre__fail(HRE_EDECODE, "public key: empty input");
-    return pubkey_parse(out, curve, sec1, len);
+    return hre__api_done(pubkey_parse(out, curve, sec1, len));
 }
 
 HRE_API int hre_pubkey_serialize(const hre_pubkey *pk, uint8_t *out, size_t *outlen, int compressed)
 {
+    HRE__API_SCOPE;
     size_t need;
     if (!outlen || !pk || (!out && *outlen))
         return hre__fail(HRE_EINVAL, "hre_pubkey_serialize: NULL argument");
@@ -263,22 +265,24 @@ HRE_API int hre_pubkey_serialize(const hre_pubkey *pk, uint8_t *out, size_t *out
     }
     memcpy(out, compressed ? pk->wire + 1 : pk->uncompressed, need);
     *outlen = need;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_pubkey_serialize_wire(const hre_pubkey *pk, uint8_t out[34])
 {
+    HRE__API_SCOPE;
     if (!out) return hre__fail(HRE_EINVAL, "hre_pubkey_serialize_wire: NULL out");
     if (!pk) {
         memset(out, 0, HRE_PUBKEY_ENCODED_LEN);
         return hre__fail(HRE_EINVAL, "hre_pubkey_serialize_wire: NULL key");
     }
     memcpy(out, pk->wire, HRE_PUBKEY_ENCODED_LEN);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_pubkey_parse_wire(hre_pubkey **out, const uint8_t in[34])
 {
+    HRE__API_SCOPE;
     if (!out) return hre__fail(HRE_EINVAL, "hre_pubkey_parse_wire: NULL out");
     *out = NULL;
     if (!in) return hre__fail(HRE_EINVAL, "hre_pubkey_parse_wire: NULL input");
@@ -286,7 +290,7 @@ HRE_API int hre_pubkey_parse_wire(hre_pubkey **out, const uint8_t in[34])
         return hre__fail(HRE_EDECODE, "encoded public key: unknown curve id %u", in[0]);
     if (in[1] != 0x02 && in[1] != 0x03)
         return hre__fail(HRE_EDECODE, "encoded public key: bad point prefix 0x%02x (compressed form required)", in[1]);
-    return pubkey_parse(out, (hre_curve)in[0], in + 1, HRE_PUBKEY_COMPRESSED_LEN);
+    return hre__api_done(pubkey_parse(out, (hre_curve)in[0], in + 1, HRE_PUBKEY_COMPRESSED_LEN));
 }
 
 HRE_API hre_curve hre_pubkey_curve(const hre_pubkey *pk)
@@ -326,6 +330,7 @@ const uint8_t *hre_key__pubkey_wire(const hre_pubkey *pk)
 
 HRE_API int hre_pubkey_verify(const hre_pubkey *pk, const uint8_t digest[32], const uint8_t sig[64])
 {
+    HRE__API_SCOPE;
     hre_pubkey *m = (hre_pubkey *)pk;   /* only the context pool is touched */
     uint8_t der[HRE_SIG_DER_MAX];
     size_t derlen;
@@ -364,7 +369,7 @@ HRE_API int hre_pubkey_verify(const hre_pubkey *pk, const uint8_t digest[32], co
         ERR_clear_error();
         return hre__fail(HRE_EVERIFY, "signature did not verify");
     }
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -412,6 +417,7 @@ static int key_wrap(hre_key **out, EVP_PKEY *pkey, hre_curve curve)
 
 HRE_API int hre_key_generate(hre_key **out, hre_curve curve)
 {
+    HRE__API_SCOPE;
     EVP_PKEY *pkey;
     const char *g;
     if (!out) return hre__fail(HRE_EINVAL, "hre_key_generate: NULL out");
@@ -423,7 +429,7 @@ HRE_API int hre_key_generate(hre_key **out, hre_curve curve)
         ERR_clear_error();
         return hre__fail(HRE_ECRYPTO, "EC key generation failed in the crypto provider");
     }
-    return key_wrap(out, pkey, curve);
+    return hre__api_done(key_wrap(out, pkey, curve));
 }
 
 HRE_API void hre_key_free(hre_key *key)
@@ -442,15 +448,17 @@ HRE_API hre_curve hre_key_curve(const hre_key *key)
 
 HRE_API int hre_key_pubkey(const hre_key *key, hre_pubkey **out)
 {
+    HRE__API_SCOPE;
     if (!out) return hre__fail(HRE_EINVAL, "hre_key_pubkey: NULL out");
     *out = NULL;
     if (!key) return hre__fail(HRE_EINVAL, "hre_key_pubkey: NULL key");
     *out = hre_pubkey_ref(key->pub);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_key_sign(const hre_key *key, uint8_t sig[64], const uint8_t digest[32])
 {
+    HRE__API_SCOPE;
     hre_key *m = (hre_key *)key;   /* only the context pool is touched */
     uint8_t der[80];
     size_t derlen = sizeof der;
@@ -486,7 +494,7 @@ HRE_API int hre_key_sign(const hre_key *key, uint8_t sig[64], const uint8_t dige
         memset(sig, 0, 64);
         return hre__fail(HRE_ECRYPTO, "ECDSA signing produced an unexpected signature encoding");
     }
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -564,6 +572,7 @@ static int check_pbe(const X509_SIG *p8)
 HRE_API int hre_key_export_pem(const hre_key *key, char *out, size_t *outlen,
                                const char *pass, size_t passlen)
 {
+    HRE__API_SCOPE;
     BIO *bio;
     char *data = NULL;
     long n;
@@ -603,12 +612,13 @@ HRE_API int hre_key_export_pem(const hre_key *key, char *out, size_t *outlen,
     out[n] = '\0';
     *outlen = (size_t)n;
     BIO_free(bio);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_key_import_pem(hre_key **out, const char *pem, size_t pemlen,
                                const char *pass, size_t passlen)
 {
+    HRE__API_SCOPE;
     BIO *bio = NULL;
     char *name = NULL, *header = NULL;
     unsigned char *data = NULL;
@@ -713,5 +723,5 @@ done:
     BIO_free(bio);
     ERR_clear_error();
     hre_wipe(gname, sizeof gname);
-    return rc;
+    return hre__api_done(rc);
 }

@@ -65,6 +65,7 @@ static size_t bucket_of(const hre_keycache *c, const uint8_t enc[34])
 
 HRE_API int hre_keycache_new(hre_keycache **out, size_t capacity)
 {
+    HRE__API_SCOPE;
     hre_keycache *c;
     uint8_t seed[16];
     size_t nb = 16;
@@ -97,7 +98,7 @@ HRE_API int hre_keycache_new(hre_keycache **out, size_t capacity)
     atomic_init(&c->hits, 0);
     atomic_init(&c->misses, 0);
     *out = c;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API void hre_keycache_free(hre_keycache *cache)
@@ -147,6 +148,7 @@ static void table_remove(hre_keycache *c, kc_node *n)
 
 HRE_API int hre_keycache_get(hre_keycache *cache, hre_pubkey **out, const uint8_t enc[34])
 {
+    HRE__API_SCOPE;
     kc_node *n, *victim = NULL;
     hre_pubkey *pk = NULL;
     size_t b;
@@ -165,7 +167,7 @@ HRE_API int hre_keycache_get(hre_keycache *cache, hre_pubkey **out, const uint8_
         *out = hre_pubkey_ref(n->pk);
         pthread_mutex_unlock(&cache->lock);
         atomic_fetch_add_explicit(&cache->hits, 1, memory_order_relaxed);
-        return HRE_OK;
+        return hre__api_done(HRE_OK);
     }
     pthread_mutex_unlock(&cache->lock);
     atomic_fetch_add_explicit(&cache->misses, 1, memory_order_relaxed);
@@ -192,7 +194,7 @@ HRE_API int hre_keycache_get(hre_keycache *cache, hre_pubkey **out, const uint8_
             pthread_mutex_unlock(&cache->lock);
             hre_pubkey_free(n->pk);
             hre__free(n);
-            return HRE_OK;
+            return hre__api_done(HRE_OK);
         }
     }
     if (cache->count >= cache->capacity) {
@@ -212,7 +214,7 @@ HRE_API int hre_keycache_get(hre_keycache *cache, hre_pubkey **out, const uint8_
         hre_pubkey_free(victim->pk);
         hre__free(victim);
     }
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API void hre_keycache_stats(const hre_keycache *cache, uint64_t *hits, uint64_t *misses)

@@ -201,6 +201,7 @@ static hre_ledger__mtx *mtx_new(const uint8_t txid[32], hre_tx *tx, const uint8_
 HRE_API int hre_ledger_submit_tx(hre_ledger *l, uint8_t txid[32], hre_ledger_status *status, const uint8_t *tx,
                                  size_t len, uint64_t now)
 {
+    HRE__API_SCOPE;
     hre_tx *t = NULL;
     hre_ledger__mtx *e;
     uint8_t id[32];
@@ -215,11 +216,11 @@ HRE_API int hre_ledger_submit_tx(hre_ledger *l, uint8_t txid[32], hre_ledger_sta
         l->last_now = now;
     rc = hre_tx_decode_cached(&t, l->kc, tx, len);
     if (rc == HRE_ENOMEM)
-        return rc;
+        return hre__api_done(rc);
     if (rc != HRE_OK) {
         char why[160];
         hre_ledger__why(why, sizeof why);
-        return REJ(status, HRE_LEDGER_REJECT_TX_DECODE, rc, "tx does not decode (%s)", why);
+        return hre__api_done(REJ(status, HRE_LEDGER_REJECT_TX_DECODE, rc, "tx does not decode (%s)", why));
     }
     if ((rc = hre_tx_txid(t, id)) != HRE_OK)
         goto fail;
@@ -263,10 +264,10 @@ HRE_API int hre_ledger_submit_tx(hre_ledger *l, uint8_t txid[32], hre_ledger_sta
     if (txid)
         memcpy(txid, id, 32);
     hre_ledger__set_status(status, HRE_LEDGER_ACCEPTED_TX);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 fail:
     hre_tx_free(t);
-    return rc;
+    return hre__api_done(rc);
 }
 
 HRE_API size_t hre_ledger_mempool_count(const hre_ledger *l)
@@ -788,6 +789,7 @@ static void process_orphans(hre_ledger *l)
 HRE_API int hre_ledger_submit_block(hre_ledger *l, hre_ledger_status *status, const uint8_t *block,
                                     size_t len, uint64_t now)
 {
+    HRE__API_SCOPE;
     hre_ledger_status st = HRE_LEDGER_STATUS_NONE;
     int rc;
     hre_ledger__set_status(status, HRE_LEDGER_STATUS_NONE);
@@ -799,17 +801,18 @@ HRE_API int hre_ledger_submit_block(hre_ledger *l, hre_ledger_status *status, co
     hre_ledger__set_status(status, st);
     if (rc == HRE_OK && st != HRE_LEDGER_ORPHAN && l->n_orph) {
         /* Orphans whose parent is now known are submitted in turn; their
-         * own outcomes are not reported by this call. */
+         * own outcomes are not reported by this call (a failure among them
+         * is cleared when this call returns HRE_OK, rule 4). */
         process_orphans(l);
-        hre_error_clear();
     }
-    return rc;
+    return hre__api_done(rc);
 }
 
 HRE_API int hre_ledger_submit_blocks(hre_ledger *l, size_t *connected,
                                      hre_ledger_status *status, const uint8_t *const *blocks, const size_t *lens,
                                      size_t n, uint64_t now)
 {
+    HRE__API_SCOPE;
     hre_ledger__node **bn = NULL;
     uint8_t (**bt)[32] = NULL;
     size_t nb = 0, i, k, mark;
@@ -892,7 +895,7 @@ HRE_API int hre_ledger_submit_blocks(hre_ledger *l, size_t *connected,
             hre__free(bn);
             hre__free(bt);
             hre_ledger__set_status(status, HRE_LEDGER_REJECT_STORAGE);
-            return src;
+            return hre__api_done(src);
         }
         for (k = 0; k < nb; k++) {
             hre_ledger__index_block(l, bn[k]);
@@ -931,7 +934,7 @@ HRE_API int hre_ledger_submit_blocks(hre_ledger *l, size_t *connected,
         }
     }
     hre_ledger__set_status(status, st);
-    return rc;
+    return hre__api_done(rc);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -978,22 +981,24 @@ static int build_template(hre_ledger *l, uint64_t now, hre_block **out)
 
 HRE_API int hre_ledger_block_template(hre_ledger *l, uint8_t *out, size_t *len, uint64_t now)
 {
+    HRE__API_SCOPE;
     hre_block *blk = NULL;
     int rc;
     if (!l || !len)
         return hre__fail(HRE_EINVAL, "hre_ledger_block_template: NULL argument");
     if ((rc = build_template(l, now, &blk)) != HRE_OK) {
         *len = 0;
-        return rc;
+        return hre__api_done(rc);
     }
     rc = hre_block_encode(blk, out, len);
     hre_block_free(blk);
-    return rc;
+    return hre__api_done(rc);
 }
 
 HRE_API int hre_ledger_mine(hre_ledger *l, uint8_t hash[32], hre_ledger_status *status, uint64_t now,
                             uint64_t max_tries)
 {
+    HRE__API_SCOPE;
     int attempt, rc = HRE_OK;
     if (hash)
         memset(hash, 0, 32);
@@ -1007,16 +1012,16 @@ HRE_API int hre_ledger_mine(hre_ledger *l, uint8_t hash[32], hre_ledger_status *
         size_t len = 0;
         hre_ledger_status st = HRE_LEDGER_STATUS_NONE;
         if ((rc = build_template(l, now, &blk)) != HRE_OK)
-            return rc;
+            return hre__api_done(rc);
         h = *hre_block_header(blk);
         rc = hre_pow_mine(&h, NULL, max_tries);   /* 0 tries none: HRE_EEXHAUSTED */
         if (rc == HRE_OK)
             rc = hre_block_set_header(blk, &h);
         if (rc != HRE_OK) {
             hre_block_free(blk);
-            return rc;
+            return hre__api_done(rc);
         }
-        (void)hre_block_encode(blk, NULL, &len);
+        len = hre_block_size(blk);
         buf = hre__malloc(len);
         if (!buf) {
             hre_block_free(blk);
@@ -1030,22 +1035,23 @@ HRE_API int hre_ledger_mine(hre_ledger *l, uint8_t hash[32], hre_ledger_status *
         hre_ledger__set_status(status, st);
         if (rc == HRE_OK) {
             if (hash)
-                return hre_header_hash(&h, hash);
-            return HRE_OK;
+                return hre__api_done(hre_header_hash(&h, hash));
+            return hre__api_done(HRE_OK);
         }
         if (st != HRE_LEDGER_REJECT_CONTRACT || l->bad_tx >= l->mp_n)
-            return rc;
+            return hre__api_done(rc);
         /* A mempool tx no longer applies at this block time: drop it, retry. */
         hre_ledger__ensure_tip_state(l);
         mp_kill(l, l->mp[l->bad_tx]);
         mp_compact(l);
     }
-    return rc;
+    return hre__api_done(rc);
 }
 
 HRE_API int hre_ledger_snapshot(hre_ledger *l)
 {
+    HRE__API_SCOPE;
     if (!l)
         return hre__fail(HRE_EINVAL, "hre_ledger_snapshot: NULL ledger");
-    return hre_ledger__write_snapshot(l);
+    return hre__api_done(hre_ledger__write_snapshot(l));
 }

@@ -65,7 +65,8 @@ _Static_assert(sizeof options_size / sizeof options_size[0] == HRE_LEDGER_OPTION
 
 HRE_API int hre_ledger_options_init(hre_ledger_options *opts, unsigned int version)
 {
-    return hre__vstruct_init(&options_desc, opts, version);
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&options_desc, opts, version));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1551,6 +1552,7 @@ static int activate(hre_ledger *l)
 
 HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
 {
+    HRE__API_SCOPE;
     hre_ledger *l;
     hre_ledger_options ob;
     hre_chain_params params;
@@ -1562,14 +1564,14 @@ HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
         return hre__fail(HRE_EINVAL, "hre_ledger_open: NULL argument");
     /* read the options and params up to the caller's versions (rule 7) */
     if ((rc = hre__vstruct_in(&options_desc, &ob, opts)) != HRE_OK)
-        return rc;
+        return hre__api_done(rc);
     opts = &ob;
     if (!opts->storage || !opts->params)
         return hre__fail(HRE_EINVAL, "hre_ledger_open: storage and params are required");
     if ((rc = hre_chain_params_check(opts->params)) != HRE_OK)
-        return rc;
+        return hre__api_done(rc);
     if ((rc = hre__vstruct_in(&hre_chain__params_desc, &params, opts->params)) != HRE_OK)
-        return rc;
+        return hre__api_done(rc);
     if (params.max_block_size > HRE_STORAGE__REC_MAX - 2 * HRE_LEDGER__REC_FIXED)
         return hre__fail(HRE_EUNSUPPORTED, "hre_ledger_open: max_block_size over 64 MiB");
     if (opts->compress_level < -1 || opts->compress_level > 9)
@@ -1645,13 +1647,13 @@ HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
                         hre_pool_threads(l->pool));
     }
     *out = l;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 fail:
     if (opts->log_fn)
         hre__log(opts->log_fn, opts->log_user_data, HRE_LOG_ERROR, "ledger open failed: %s: %s",
                  hre_strerror(rc), hre_error_detail());
     hre_ledger_close(l);
-    return rc;
+    return hre__api_done(rc);
 }
 
 HRE_API void hre_ledger_close(hre_ledger *l)

@@ -21,7 +21,10 @@ int hre_ledger__record_encode(uint8_t **out, size_t *len, const hre_block *block
         return hre__fail(HRE_EINVAL, "record_encode: NULL argument");
     *out = NULL;
     *len = 0;
-    (void)hre_block_encode(block, NULL, &enc_len);
+    /* the size from the accessor: a size query (EBUFSIZE) would record a
+     * failure on this thread, and this may run after the caller's real
+     * failure (as a pool item joined on the calling thread) */
+    enc_len = hre_block_size(block);
     if (enc_len < HRE_HEADER_LEN + 1 || enc_len > UINT32_MAX)
         return hre__fail(HRE_EINVAL, "record_encode: bad block size %zu", enc_len);
     enc = hre__malloc(enc_len);

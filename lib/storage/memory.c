@@ -275,11 +275,12 @@ static const hre_storage_methods mem_methods = {
 
 HRE_API int hre_storage_memory_new(hre_storage **out, uint64_t max_bytes)
 {
+    HRE__API_SCOPE;
     mem_state *st;
     if (out) *out = NULL;
     HRE__CHECK_ARG(out != NULL);
     st = hre__calloc(1, sizeof *st);
     if (!st) return hre__fail(HRE_ENOMEM, "memory storage: out of memory");
     st->max_bytes = max_bytes;
-    return hre_storage__new_builtin(out, &mem_methods, st);
+    return hre__api_done(hre_storage__new_builtin(out, &mem_methods, st));
 }

@@ -374,13 +374,14 @@ static const hre_storage_methods px_methods = {
 HRE_API int hre_storage_posix_options_init(hre_storage_posix_options *opts,
                                            unsigned int version)
 {
+    HRE__API_SCOPE;
     HRE__CHECK_ARG(opts != NULL);
     memset(opts, 0, sizeof *opts);
     if (version == 0 || version > HRE_STORAGE_POSIX_OPTIONS_VERSION)
         return hre__fail(HRE_EUNSUPPORTED, "posix storage options version %u not supported",
                          version);
     opts->version = version;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* fsync the directory containing path (after creating path). */
@@ -442,6 +443,7 @@ static int px_mkdirs(const char *dir, mode_t mode, int sync)
 HRE_API int hre_storage_posix_open(hre_storage **out, const char *dir,
                                    const hre_storage_posix_options *opts)
 {
+    HRE__API_SCOPE;
     const unsigned int known = HRE_STORAGE_POSIX_FULLSYNC | HRE_STORAGE_POSIX_NOSYNC |
                                HRE_STORAGE_POSIX_NOLOCK;
     hre_storage_posix_options o;
@@ -470,7 +472,7 @@ HRE_API int hre_storage_posix_open(hre_storage **out, const char *dir,
     if (rc != HRE_OK) return rc;
     do fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
-    if (fd < 0) return px_fail(errno, "open directory", dir);
+    if (fd < 0) return hre__api_done(px_fail(errno, "open directory", dir));
     if (!(o.flags & HRE_STORAGE_POSIX_NOLOCK)) {
         int r;
         do r = flock(fd, LOCK_EX | LOCK_NB);
@@ -481,7 +483,7 @@ HRE_API int hre_storage_posix_open(hre_storage **out, const char *dir,
             if (e == EWOULDBLOCK)
                 return hre__fail(HRE_ESTATE, "posix storage: directory '%s' is in use by "
                                  "another storage handle", dir);
-            return px_fail(e, "lock directory", dir);
+            return hre__api_done(px_fail(e, "lock directory", dir));
         }
     }
     st = hre__malloc(sizeof *st);
@@ -492,5 +494,5 @@ HRE_API int hre_storage_posix_open(hre_storage **out, const char *dir,
     st->dirfd = fd;
     st->flags = o.flags;
     st->file_mode = o.file_mode ? (mode_t)o.file_mode : 0600;
-    return hre_storage__new_builtin(out, &px_methods, st);
+    return hre__api_done(hre_storage__new_builtin(out, &px_methods, st));
 }

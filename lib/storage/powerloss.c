@@ -765,17 +765,20 @@ static const hre__vstruct stats_desc = { "hre_powerloss_stats", HRE_POWERLOSS_ST
 
 HRE_API int hre_powerloss_options_init(hre_powerloss_options *opts, unsigned int version)
 {
-    return hre__vstruct_init(&options_desc, opts, version);
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&options_desc, opts, version));
 }
 
 HRE_API int hre_powerloss_stats_init(hre_powerloss_stats *out, unsigned int version)
 {
-    return hre__vstruct_init(&stats_desc, out, version);
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&stats_desc, out, version));
 }
 
 HRE_API int hre_powerloss_new(hre_storage **out, hre_storage *inner,
                               const hre_powerloss_options *opts_in)
 {
+    HRE__API_SCOPE;
     struct name_list l;
     hre_powerloss_options ob;
     const hre_powerloss_options *opts = NULL;
@@ -826,21 +829,23 @@ HRE_API int hre_powerloss_new(hre_storage **out, hre_storage *inner,
     hre__free(l.names);
     if (rc != HRE_OK) {
         pl_destroy(p);
-        return rc;
+        return hre__api_done(rc);
     }
-    return hre_storage__new_builtin(out, &pl_methods, p);
+    return hre__api_done(hre_storage__new_builtin(out, &pl_methods, p));
 }
 
 HRE_API int hre_powerloss_crash(hre_storage *pl)
 {
+    HRE__API_SCOPE;
     pl_state *p = pl_of(pl);
     if (!p) return hre__fail(HRE_EINVAL, "not a powerloss storage");
     if (p->crashed) return hre__fail(HRE_ESTATE, "powerloss storage: the power is already off");
-    return pl_do_crash(p);
+    return hre__api_done(pl_do_crash(p));
 }
 
 HRE_API int hre_powerloss_stats_get(const hre_storage *pl, hre_powerloss_stats *out)
 {
+    HRE__API_SCOPE;
     const pl_state *p = pl_of(pl);
     hre_powerloss_stats full;
     int rc;
@@ -854,5 +859,5 @@ HRE_API int hre_powerloss_stats_get(const hre_storage *pl, hre_powerloss_stats *
     full.calls = p->calls;
     full.syncs = p->syncs;
     full.failures = p->failures;
-    return hre__vstruct_out(&stats_desc, out, &full);
+    return hre__api_done(hre__vstruct_out(&stats_desc, out, &full));
 }

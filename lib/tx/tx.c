@@ -81,6 +81,7 @@ HRE_API int hre_tx_new(hre_tx **out, const uint8_t network_id[32], uint16_t kind
                        uint64_t nonce, uint64_t timestamp,
                        const uint8_t *payload, size_t payload_len)
 {
+    HRE__API_SCOPE;
     struct hre_tx *tx;
     if (out) *out = NULL;
     HRE__CHECK_ARG(out != NULL);
@@ -100,11 +101,12 @@ HRE_API int hre_tx_new(hre_tx **out, const uint8_t network_id[32], uint16_t kind
     if (payload_len) memcpy(tx->payload, payload, payload_len);
     atomic_init(&tx->verified, 0);
     *out = tx;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_tx_sign(hre_tx *tx, const hre_key *key)
 {
+    HRE__API_SCOPE;
     hre_pubkey *pk = NULL;
     uint8_t sender[HRE_PUBKEY_ENCODED_LEN], sighash[32], sig[HRE_SIG_LEN], txid[32];
     int rc;
@@ -130,7 +132,7 @@ HRE_API int hre_tx_sign(hre_tx *tx, const hre_key *key)
     tx->is_signed = 1;
     /* the library just made a valid signature for the sender it set */
     atomic_store_explicit(&tx->verified, 1, memory_order_release);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API void hre_tx_free(hre_tx *tx)
@@ -149,6 +151,7 @@ static size_t encoded_len(const struct hre_tx *tx)
 
 HRE_API int hre_tx_encode(const hre_tx *tx, uint8_t *out, size_t *outlen)
 {
+    HRE__API_SCOPE;
     uint8_t hdr[HRE_TX__HEADER_MAX];
     size_t need, hlen;
     HRE__CHECK_ARG(outlen != NULL);
@@ -170,7 +173,7 @@ HRE_API int hre_tx_encode(const hre_tx *tx, uint8_t *out, size_t *outlen)
     if (tx->payload_len) memcpy(out + hlen, tx->payload, tx->payload_len);
     memcpy(out + hlen + tx->payload_len, tx->sig, HRE_SIG_LEN);
     *outlen = need;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -312,12 +315,14 @@ static int tx_decode(hre_tx **out, const uint8_t *in, size_t len, hre_keycache *
 
 HRE_API int hre_tx_decode(hre_tx **out, const uint8_t *in, size_t len)
 {
-    return tx_decode(out, in, len, NULL);
+    HRE__API_SCOPE;
+    return hre__api_done(tx_decode(out, in, len, NULL));
 }
 
 HRE_API int hre_tx_decode_cached(hre_tx **out, hre_keycache *cache, const uint8_t *in, size_t len)
 {
-    return tx_decode(out, in, len, cache);
+    HRE__API_SCOPE;
+    return hre__api_done(tx_decode(out, in, len, cache));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -326,6 +331,7 @@ HRE_API int hre_tx_decode_cached(hre_tx **out, hre_keycache *cache, const uint8_
 
 HRE_API int hre_tx_txid(const hre_tx *tx, uint8_t out[32])
 {
+    HRE__API_SCOPE;
     HRE__CHECK_ARG(out != NULL);
     if (!tx) {
         memset(out, 0, 32);
@@ -336,11 +342,12 @@ HRE_API int hre_tx_txid(const hre_tx *tx, uint8_t out[32])
         return hre__fail(HRE_ESTATE, "an unsigned transaction has no txid");
     }
     memcpy(out, tx->txid, 32);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_tx_sighash(const hre_tx *tx, uint8_t out[32])
 {
+    HRE__API_SCOPE;
     HRE__CHECK_ARG(out != NULL);
     if (!tx) {
         memset(out, 0, 32);
@@ -351,7 +358,7 @@ HRE_API int hre_tx_sighash(const hre_tx *tx, uint8_t out[32])
         return hre__fail(HRE_ESTATE, "the transaction has no sender yet (sign it first)");
     }
     memcpy(out, tx->sighash, 32);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API uint8_t hre_tx_version(const hre_tx *tx) { return tx ? tx->version : 0; }

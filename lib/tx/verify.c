@@ -9,6 +9,7 @@
 
 HRE_API int hre_tx_verify(hre_tx *tx, hre_keycache *cache, const uint8_t network_id[32])
 {
+    HRE__API_SCOPE;
     hre_pubkey *pk = NULL;
     int rc;
     HRE__CHECK_ARG(tx != NULL);
@@ -22,14 +23,14 @@ HRE_API int hre_tx_verify(hre_tx *tx, hre_keycache *cache, const uint8_t network
     if (HRE__UNLIKELY(rc != HRE_OK)) {
         if (rc == HRE_EDECODE)
             return hre__fail(HRE_EVERIFY, "transaction sender key is not a valid point");
-        return rc;
+        return hre__api_done(rc);
     }
     rc = hre_pubkey_verify(pk, tx->sighash, tx->sig);
     hre_pubkey_free(pk);
     if (rc == HRE_EVERIFY)
         return hre__fail(HRE_EVERIFY, "transaction signature does not verify for its sender key");
     if (rc == HRE_OK) atomic_store_explicit(&tx->verified, 1, memory_order_release);
-    return rc;
+    return hre__api_done(rc);
 }
 
 struct batch {
@@ -48,12 +49,13 @@ static void batch_item(void *arg, size_t i)
 HRE_API int hre_tx_verify_batch(int *results, hre_keycache *cache, hre_pool *pool,
                                 hre_tx *const *txs, size_t n, const uint8_t network_id[32])
 {
+    HRE__API_SCOPE;
     struct batch b;
     size_t failed = 0, first = 0;
     HRE__CHECK_ARG(results != NULL || n == 0);
     HRE__CHECK_ARG(txs != NULL || n == 0);
     HRE__CHECK_ARG(network_id != NULL);
-    if (n == 0) return HRE_OK;
+    if (n == 0) return hre__api_done(HRE_OK);
 
     b.results = results;
     b.txs = txs;
@@ -70,5 +72,5 @@ HRE_API int hre_tx_verify_batch(int *results, hre_keycache *cache, hre_pool *poo
         return hre__fail(HRE_EVERIFY, "%zu of %zu transactions failed verification "
                                       "(first: index %zu, %s)",
                          failed, n, first, hre_strerror(results[first]));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
