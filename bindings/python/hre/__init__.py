@@ -34,12 +34,13 @@ from . import _ffi
 from ._ffi import lib, HreHeader
 
 __all__ = ["HreError", "version", "sha256", "sha256d", "hmac_sha256", "Key", "PubKey",
-           "Tx", "Header", "merkle_root", "target_from_compact", "CURVE_P256",
+           "Tx", "Header", "merkle_root", "pow_target_from_compact", "CURVE_P256",
            "CURVE_SECP256K1",
            # records exchange: storage, contract, ledger
            "Storage", "ChainParams", "Contract", "Ledger", "MerkleProof", "address",
            "genesis_org_id", "commit", "encode_payload", "decode_payload", "build_tx",
-           "status_name", "Account", "Org", "Record", "Grant", "Event", "Stats", "LedgerEvent"]
+           "status_name", "Account", "Org", "Record", "Grant", "Event", "Stats", "LedgerEvent",
+           "Pool", "verify_batch"]
 
 CURVE_P256 = 1
 CURVE_SECP256K1 = 2
@@ -137,6 +138,23 @@ class _Owned:
         self.close()
 
 
+class Pool(_Owned):
+    """A worker pool (wraps hre_pool *): threads=0 means the caller's thread
+    does everything. Pass it to Contract.load_snapshot or verify_batch; it
+    must outlive the calls that use it."""
+
+    _free = "hre_pool_free"
+
+    def __init__(self, threads=0):
+        p = ctypes.c_void_p()
+        _check(lib.hre_pool_new(ctypes.byref(p), threads))
+        super().__init__(p)
+
+    @property
+    def threads(self):
+        return lib.hre_pool_threads(self._ptr)
+
+
 class PubKey(_Owned):
     """A parsed public key (wraps hre_pubkey *)."""
 
@@ -150,7 +168,8 @@ class PubKey(_Owned):
         return cls(p)
 
     @classmethod
-    def decode(cls, enc34):
+    def parse_wire(cls, enc34):
+        """Parse the 34-byte wire form (curve id || compressed point)."""
         if len(enc34) != 34:
             raise ValueError("encoded public key must be 34 bytes")
         p = ctypes.c_void_p()
@@ -164,7 +183,8 @@ class PubKey(_Owned):
         _check(lib.hre_pubkey_serialize(self._ptr, out, ctypes.byref(n), 1 if compressed else 0))
         return bytes(out)[: n.value]
 
-    def encode(self):
+    def serialize_wire(self):
+        """The 34-byte wire form (curve id || compressed point)."""
         out = _out(34)
         _check(lib.hre_pubkey_serialize_wire(self._ptr, out))
         return bytes(out)
@@ -182,7 +202,7 @@ class PubKey(_Owned):
 
     def address(self):
         """The account address a key registers as: sha256 of its 34-byte wire form."""
-        return address(self.encode())
+        return address(self.serialize_wire())
 
 
 class Key(_Owned):
@@ -233,7 +253,7 @@ class Key(_Owned):
 
     def wire(self):
         """The public key's 34-byte wire form (curve id || compressed point)."""
-        return self.pubkey().encode()
+        return self.pubkey().serialize_wire()
 
     def address(self):
         """The account address of this key (sha256 of the wire form)."""
@@ -370,7 +390,7 @@ def merkle_root(leaves):
     return bytes(out), bool(mutated.value)
 
 
-def target_from_compact(bits):
+def pow_target_from_compact(bits):
     """Decode nBits. Returns (target as int, negative, overflow)."""
     out = _out(32)
     neg, ovf = ctypes.c_int(0), ctypes.c_int(0)
@@ -502,6 +522,23 @@ class _LogHook:
         if self.errors:
             e, self.errors = self.errors[0], []
             raise e
+
+
+def verify_batch(txs, network_id, pool=None):
+    """Verify many transactions (on a Pool, if given); returns a list of
+    booleans and marks the ones that pass as verified."""
+    n = len(txs)
+    arr = (ctypes.c_void_p * max(1, n))(*[t._ptr for t in txs])
+    res = (ctypes.c_int * max(1, n))()
+    nid, _ = _buf(network_id)
+    rc = lib.hre_tx_verify_batch(res, None, pool._ptr if pool is not None else None,
+                                 ctypes.cast(arr, ctypes.POINTER(ctypes.c_void_p)), n, nid)
+    if rc not in (OK, EVERIFY):
+        _check(rc)
+    for i in range(n):
+        if res[i] not in (OK, EVERIFY):
+            _check(res[i])
+    return [res[i] == OK for i in range(n)]
 
 
 def address(key):
@@ -786,11 +823,12 @@ class Contract(_Owned, _ContractQueries):
     _free = "hre_contract_free"
 
     def __init__(self, network_id, authority_key, genesis_org_name=None, on_event=None,
-                 _snapshot=None, _threads=0):
+                 _snapshot=None, _threads=0, _pool=None):
         self._ptr = None
         self._cb = _Callback(_ffi.ContractEventFn, on_event, _event)
         o, _name = _contract_options(network_id, authority_key, genesis_org_name, self._cb)
         o.threads = _threads
+        o.pool = _pool._ptr if _pool is not None else None
         p = ctypes.c_void_p()
         if _snapshot is None:
             _check(lib.hre_contract_new(ctypes.byref(p), ctypes.byref(o)))
@@ -801,11 +839,13 @@ class Contract(_Owned, _ContractQueries):
 
     @classmethod
     def load_snapshot(cls, data, network_id, authority_key, genesis_org_name=None,
-                      on_event=None, threads=0):
+                      on_event=None, threads=0, pool=None):
         """Load a snapshot blob (every check of hre_contract_snapshot_load).
-        threads > 1 lets the load use that many threads, this one included."""
+        pool: a Pool whose threads (plus this one) the load may use; without
+        one, threads > 1 lets the load use that many threads, this one
+        included, on a pool made for the call."""
         return cls(network_id, authority_key, genesis_org_name, on_event, _snapshot=data,
-                   _threads=threads)
+                   _threads=threads, _pool=pool)
 
     def _c(self):
         if not self._ptr:

@@ -283,6 +283,9 @@ _FUNCS = [
     ("hre_hex_encode", c_int, [c_char_p, P(c_size_t), u8p, c_size_t]),
     ("hre_hex_decode", c_int, [u8p, P(c_size_t), c_char_p, c_size_t]),
     ("hre_wipe", None, [c_void_p, c_size_t]),
+    ("hre_pool_new", c_int, [handle_out, c_uint]),
+    ("hre_pool_free", None, [handle]),
+    ("hre_pool_threads", c_uint, [handle]),
     # hashing
     ("hre_sha256", c_int, [u8p, c_void_p, c_size_t]),
     ("hre_sha256d", c_int, [u8p, c_void_p, c_size_t]),
@@ -320,6 +323,7 @@ _FUNCS = [
     ("hre_tx_decode", c_int, [handle_out, u8p, c_size_t]),
     ("hre_tx_verify", c_int, [handle, handle, u8p]),
     ("hre_tx_verified", c_int, [handle]),
+    ("hre_tx_verify_batch", c_int, [P(c_int), handle, handle, P(handle), c_size_t, u8p]),
     ("hre_tx_txid", c_int, [handle, u8p]),
     ("hre_tx_kind", c_u16, [handle]),
     ("hre_tx_nonce", c_u64, [handle]),

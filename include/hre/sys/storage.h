@@ -272,7 +272,7 @@ HRE_API int hre_storage_new_custom(hre_storage **out, const hre_storage_methods 
 /** Is `name` a valid storage file name (see "Names" above)?
  *  Returns: 1 if valid, 0 if not (including NULL).
  *  Since: 1.0 */
-HRE_API int hre_storage_name_valid(const char *name);
+HRE_API int hre_storage_name_valid(const char *name) HRE_WARN_UNUSED_RESULT;
 
 /** Open a file. See the open method for the semantics of flags.
  *  Out: *out: new file handle, closed with hre_storage_file_close (NULL on
