@@ -397,8 +397,10 @@ static void loop_item(void *arg, size_t i)
     atomic_fetch_add(&c->sum, (unsigned long long)i);
     if (!pthread_equal(pthread_self(), c->caller)) atomic_store(&c->ran_elsewhere, 1);
     if (i % 97 == 0) {
-        volatile unsigned x = 0;
-        for (int k = 0; k < 20000; k++) x += (unsigned)k;   /* uneven item cost */
+        static _Atomic unsigned sink;
+        unsigned x = 0;
+        for (int k = 0; k < 20000; k++) x += (unsigned)k * (unsigned)i;   /* uneven item cost */
+        atomic_fetch_add(&sink, x);
     }
 }
 
@@ -480,8 +482,11 @@ START_TEST(test_pool_begin_join)
     c.caller = pthread_self();
     hre__pool_begin(p, &job, n, loop_item, &c);
     {
-        volatile unsigned x = 0;
-        for (int k = 0; k < 1000000; k++) x += (unsigned)k;
+        /* the caller busy with something else meanwhile */
+        static _Atomic unsigned sink;
+        unsigned x = 0;
+        for (int k = 0; k < 1000000; k++) x += (unsigned)k * 3u;
+        atomic_store(&sink, x);
     }
     hre__pool_join(p, &job);
     for (size_t i = 0; i < n; i++) ck_assert_uint_eq(atomic_load(&c.hits[i]), 1);
