@@ -968,9 +968,25 @@ START_TEST(test_block_caps_and_decode_errors)
     ck_assert_uint_eq(lim2.max_block_size, lim.max_block_size);
     ck_assert_uint_eq(lim2.max_tx_count, lim.max_tx_count);
     ck_assert_int_eq(hre_block_limits_init(&lim2, 99), HRE_EUNSUPPORTED);
+    ck_assert_int_eq(hre_block_limits_init(&lim2, 0), HRE_EUNSUPPORTED);
     lim2.version = 99;
     ck_assert_int_eq(hre_block_new(&b, NULL, &lim2), HRE_EUNSUPPORTED);
     ck_assert_ptr_null(b);
+    lim2.version = 0;
+    ck_assert_int_eq(hre_block_decode(&b, buf, 0, &lim2), HRE_EUNSUPPORTED);
+    /* version 1 limits in an allocation of exactly their size are read, and
+     * only as far as they reach (ASan would see more) */
+    {
+        const size_t v1 = sizeof(hre_block_limits);      /* one version so far */
+        hre_block_limits *l1 = malloc(v1);
+        hre_block_limits tmp = HRE_BLOCK_LIMITS_INIT;
+        tmp.max_tx_count = 5;
+        memcpy(l1, &tmp, v1);
+        HRE_T_OK(hre_block_new(&b, NULL, l1));
+        hre_block_free(b);
+        b = NULL;
+        free(l1);
+    }
 
     /* tx-count cap */
     lim.max_tx_count = 3;

@@ -345,7 +345,9 @@ HRE_API int hre_storage_rename(hre_storage *storage, const char *from, const cha
 HRE_API int hre_storage_remove(hre_storage *storage, const char *name);
 
 /** Call cb once per file (valid names only, any order).
- *  Returns: HRE_OK; the callback's non-zero value if it stopped the listing;
+ *  Args: storage (self). In: cb, cb_arg (passed to cb).
+ *  Returns: HRE_OK; the callback's non-zero value if it stopped the listing
+ *           (use a positive value to tell a stop from a library error);
  *           HRE_EINVAL; HRE_EIO.
  *  Since: 1.0 */
 HRE_API int hre_storage_list(hre_storage *storage, hre_storage_list_cb cb, void *cb_arg);
@@ -355,8 +357,14 @@ HRE_API int hre_storage_list(hre_storage *storage, hre_storage_list_cb cb, void 
  *  Since: 1.0 */
 HRE_API int hre_storage_sync_dir(hre_storage *storage);
 
-/** Backend-specific operation (HRE_STORAGE_CTL_*).
- *  In: file: an open file of this storage, or NULL for storage-wide ops.
+/** Backend-specific operation (HRE_STORAGE_CTL_*), the escape hatch of
+ *  SQLite's xFileControl: whether arg is read or written depends on op, so
+ *  it keeps the (storage, file, op, arg) order of that call rather than
+ *  rule 2's outputs-first.
+ *  Args: storage (self).
+ *  In: file: an open file of this storage, or NULL for storage-wide ops;
+ *      op: HRE_STORAGE_CTL_* or a host op >= HRE_STORAGE_CTL_USER.
+ *  In/Out: arg: as op defines.
  *  Returns: HRE_OK; HRE_EUNSUPPORTED for an op the backend does not know;
  *           HRE_EINVAL (NULL storage, file of another storage); or the
  *           backend's error.
