@@ -58,9 +58,11 @@ typedef struct hre_storage_posix_options {
 /** Static initializer for hre_storage_posix_options (the defaults).  Since: 1.0 */
 #define HRE_STORAGE_POSIX_OPTIONS_INIT { HRE_STORAGE_POSIX_OPTIONS_VERSION, 0, 0, 0 }
 
-/** Initialise POSIX options to the defaults.
+/** Initialise POSIX options to the defaults of `version` (the fields it
+ *  declares are zeroed; nothing past them is written). hre_storage_posix_open
+ *  accepts every known version.
  *  Returns: HRE_OK; HRE_EINVAL if opts is NULL; HRE_EUNSUPPORTED for an
- *           unknown version (opts is still zeroed).
+ *           unknown version (opts is not written).
  *  Since: 1.0 */
 HRE_API int hre_storage_posix_options_init(hre_storage_posix_options *opts,
                                            unsigned int version);

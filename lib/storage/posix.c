@@ -371,17 +371,16 @@ static const hre_storage_methods px_methods = {
     px_rename, px_remove, px_list, px_sync_dir, px_control, px_destroy,
 };
 
+static const size_t posix_size[] = { 0, HRE__END(hre_storage_posix_options, file_mode) };
+static const hre__vstruct posix_desc = { "posix storage options", HRE_STORAGE_POSIX_OPTIONS_VERSION,
+                                         posix_size };
+
 HRE_API int hre_storage_posix_options_init(hre_storage_posix_options *opts,
                                            unsigned int version)
 {
     HRE__API_SCOPE;
     HRE__CHECK_ARG(opts != NULL);
-    memset(opts, 0, sizeof *opts);
-    if (version == 0 || version > HRE_STORAGE_POSIX_OPTIONS_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "posix storage options version %u not supported",
-                         version);
-    opts->version = version;
-    return hre__api_done(HRE_OK);
+    return hre__api_done(hre__vstruct_init(&posix_desc, opts, version));
 }
 
 /* fsync the directory containing path (after creating path). */
@@ -454,10 +453,7 @@ HRE_API int hre_storage_posix_open(hre_storage **out, const char *dir,
     HRE__CHECK_ARG(out != NULL);
     HRE__CHECK_ARG(dir != NULL && dir[0] != '\0');
     if (opts) {
-        if (opts->version == 0 || opts->version > HRE_STORAGE_POSIX_OPTIONS_VERSION)
-            return hre__fail(HRE_EUNSUPPORTED, "posix storage options version %u not supported",
-                             opts->version);
-        o = *opts;
+        if ((rc = hre__vstruct_in(&posix_desc, &o, opts)) != HRE_OK) return rc;
     } else {
         memset(&o, 0, sizeof o);
         o.version = HRE_STORAGE_POSIX_OPTIONS_VERSION;

@@ -10,12 +10,13 @@
 
 #include "storage/internal.h"
 
-/* Size of hre_storage_methods as declared by each known version. When a
- * version 2 appends methods, entry 1 becomes offsetof(.., first_v2_field). */
+/* Known layouts of hre_storage_methods (rule 7, the one helper in
+ * lib/core/vstruct.c): the end of the last method each version declares. */
 static const size_t methods_size[HRE_STORAGE_VERSION + 1] = {
     0,
-    sizeof(hre_storage_methods),
+    HRE__END(hre_storage_methods, destroy),
 };
+static const hre__vstruct methods_desc = { "storage methods", HRE_STORAGE_VERSION, methods_size };
 
 /* Which error codes each method may return (others become HRE_EIO). */
 #define OK_IO (1u << 0)   /* HRE_EIO */
@@ -53,12 +54,7 @@ HRE_API int hre_storage_methods_init(hre_storage_methods *m, unsigned int versio
 {
     HRE__API_SCOPE;
     HRE__CHECK_ARG(m != NULL);
-    memset(m, 0, sizeof *m);
-    if (version == 0 || version > HRE_STORAGE_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "storage methods version %u not supported (this "
-                         "library knows 1..%u)", version, (unsigned)HRE_STORAGE_VERSION);
-    m->version = version;
-    return hre__api_done(HRE_OK);
+    return hre__api_done(hre__vstruct_init(&methods_desc, m, version));
 }
 
 static int new_storage(hre_storage **out, const hre_storage_methods *methods, void *self,
@@ -66,15 +62,10 @@ static int new_storage(hre_storage **out, const hre_storage_methods *methods, vo
 {
     hre_storage *s;
     hre_storage_methods m;
-    size_t sz;
+    int rc;
 
-    if (methods->version == 0 || methods->version > HRE_STORAGE_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "storage methods version %u not supported (this "
-                         "library knows 1..%u)", methods->version,
-                         (unsigned)HRE_STORAGE_VERSION);
-    sz = methods_size[methods->version];
-    memset(&m, 0, sizeof m);
-    memcpy(&m, methods, sz);
+    /* the methods the caller's version declares; later ones stay NULL */
+    if ((rc = hre__vstruct_in(&methods_desc, &m, methods)) != HRE_OK) return rc;
     if (!m.open || !m.close || !m.read || !m.append || !m.write || !m.sync || !m.size ||
         !m.truncate || !m.rename || !m.remove || !m.list || !m.sync_dir)
         return hre__fail(HRE_EINVAL, "storage methods: a required method is NULL");

@@ -242,10 +242,12 @@ typedef struct hre_storage_methods {
 /** Opaque open-file handle.  Since: 1.0 */
 typedef struct hre_storage_file hre_storage_file;
 
-/** Initialise a methods table: zero every field, then set version.
+/** Initialise a methods table: zero every field `version` declares, then
+ *  set version (nothing past that version's fields is written).
  *  Args: m: the table to fill (out). version: normally HRE_STORAGE_VERSION.
  *  Returns: HRE_OK; HRE_EINVAL if m is NULL; HRE_EUNSUPPORTED if version is
- *           0 or newer than this library (m is still zeroed).
+ *           0 or newer than this library (m is not written: its size for
+ *           an unknown version is unknown).
  *  Thread safety: safe from any thread.
  *  Since: 1.0 */
 HRE_API int hre_storage_methods_init(hre_storage_methods *m, unsigned int version);
