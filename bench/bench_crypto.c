@@ -330,7 +330,7 @@ int main(void)
         hpke_ctx h;
         evp_dh d;
         memset(&h, 0, sizeof h);
-        if ((rc = hre_key_generate(&h.r, HRE_CURVE_P256)) != HRE_OK || (rc = hre_key_pubkey(&h.p, h.r)) != HRE_OK)
+        if ((rc = hre_key_generate(&h.r, HRE_CURVE_P256)) != HRE_OK || (rc = hre_key_pubkey(h.r, &h.p)) != HRE_OK)
             die("key", rc);
         evp_dh_init(&d, "EC", "P-256");
         memset(h.dek, 0x5a, 32);

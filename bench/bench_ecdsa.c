@@ -1,6 +1,6 @@
 /*
- * bench_ecdsa: ECDSA sign/s and verify/s through libhre (hre_sign /
- * hre_verify with one shared key per curve), on 1 and 2 threads, for P-256
+ * bench_ecdsa: ECDSA sign/s and verify/s through libhre (hre_key_sign /
+ * hre_pubkey_verify with one shared key per curve), on 1 and 2 threads, for P-256
  * and secp256k1, next to
  *  - raw OpenSSL EVP in this process (EVP_PKEY_sign / EVP_PKEY_verify on a
  *    pre-initialised EVP_PKEY_CTX per thread, same digests, same loop), and
@@ -98,10 +98,10 @@ static void *run_worker(void *argp)
             size_t dl = sizeof der;
             switch (w->op) {
             case OP_HRE_SIGN:
-                if (hre_sign(sig, fx->key, fx->digest[i]) != HRE_OK) w->errors++;
+                if (hre_key_sign(fx->key, sig, fx->digest[i]) != HRE_OK) w->errors++;
                 break;
             case OP_HRE_VERIFY:
-                if (hre_verify(fx->pub, fx->digest[i], fx->sig[i]) != HRE_OK) w->errors++;
+                if (hre_pubkey_verify(fx->pub, fx->digest[i], fx->sig[i]) != HRE_OK) w->errors++;
                 break;
             case OP_SSL_SIGN:
                 if (EVP_PKEY_sign(ctx, der, &dl, fx->digest[i], 32) != 1) w->errors++;
@@ -166,18 +166,18 @@ static void setup(fixture *fx, hre_curve curve)
     memset(fx, 0, sizeof *fx);
     fx->curve = curve;
     if (hre_key_generate(&fx->key, curve) != HRE_OK) die("hre_key_generate");
-    if (hre_key_pubkey(&fx->pub, fx->key) != HRE_OK) die("hre_key_pubkey");
+    if (hre_key_pubkey(fx->key, &fx->pub) != HRE_OK) die("hre_key_pubkey");
     for (int i = 0; i < NSIGS; i++) {
         uint8_t m[8] = {(uint8_t)i, 'b', 'e', 'n', 'c', 'h'};
         if (hre_sha256(fx->digest[i], m, sizeof m) != HRE_OK) die("hre_sha256");
-        if (hre_sign(fx->sig[i], fx->key, fx->digest[i]) != HRE_OK) die("hre_sign");
+        if (hre_key_sign(fx->key, fx->sig[i], fx->digest[i]) != HRE_OK) die("hre_key_sign");
         fx->derlen[i] = sizeof fx->der[i];
-        if (hre_sig_to_der(fx->der[i], &fx->derlen[i], curve, fx->sig[i]) != HRE_OK) die("hre_sig_to_der");
+        if (hre_sig_serialize_der(fx->der[i], &fx->derlen[i], curve, fx->sig[i]) != HRE_OK) die("hre_sig_serialize_der");
     }
-    if (hre_key_export_pem(pem, &len, fx->key, NULL, 0) != HRE_OK) die("hre_key_export_pem");
+    if (hre_key_export_pem(fx->key, pem, &len, NULL, 0) != HRE_OK) die("hre_key_export_pem");
     fx->ossl_priv = load_pem_private(pem);
     hre_wipe(pem, sizeof pem);
-    if (hre_pubkey_serialize(unc, &ulen, fx->pub, 0) != HRE_OK) die("hre_pubkey_serialize");
+    if (hre_pubkey_serialize(fx->pub, unc, &ulen, 0) != HRE_OK) die("hre_pubkey_serialize");
     {
         OSSL_PARAM params[3];
         EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
@@ -253,7 +253,7 @@ int main(void)
            "  \"aggregation\": \"best of the rounds, libhre and raw EVP interleaved\",\n", secs, ROUNDS);
     printf("  \"loadavg_start\": [%.2f, %.2f, %.2f], \"loadavg_end\": [%.2f, %.2f, %.2f],\n",
            load[0], load[1], load[2], load_end[0], load_end[1], load_end[2]);
-    printf("  \"note\": \"libhre = hre_sign/hre_verify (64-byte r||s, low-S checks, DER conversion, "
+    printf("  \"note\": \"libhre = hre_key_sign/hre_pubkey_verify (64-byte r||s, low-S checks, DER conversion, "
            "context pool) with one key shared by all threads; openssl_evp = EVP_PKEY_sign/verify on a "
            "per-thread EVP_PKEY_CTX in this process. *_per_s: total ops per wall second; *_per_cpu_s: "
            "sum over threads of ops per thread CPU second. openssl speed reports ops per user CPU second "

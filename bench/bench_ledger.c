@@ -79,8 +79,8 @@ typedef struct netw {
 static void wire(hre_key *k, uint8_t out[34])
 {
     hre_pubkey *pk = NULL;
-    TRY("pubkey", hre_key_pubkey(&pk, k));
-    TRY("encode", hre_pubkey_encode(out, pk));
+    TRY("pubkey", hre_key_pubkey(k, &pk));
+    TRY("encode", hre_pubkey_serialize_wire(pk, out));
     hre_pubkey_free(pk);
 }
 
@@ -120,18 +120,18 @@ static blk make_block(const uint8_t prev[32], uint32_t time, hre_tx **txs, size_
     for (i = 0; i < n; i++) {
         uint8_t buf[HRE_TX_MAX_LEN];
         size_t len = sizeof buf;
-        TRY("tx encode", hre_tx_encode(buf, &len, txs[i]));
+        TRY("tx encode", hre_tx_encode(txs[i], buf, &len));
         TRY("add tx", hre_block_add_tx(b, buf, len));
     }
     TRY("merkle", hre_block_update_merkle_root(b));
     h = *hre_block_header(b);
-    TRY("mine", hre_pow_mine(&h, 1u << 30, NULL));
+    TRY("mine", hre_pow_mine(&h, NULL, 1u << 30));
     TRY("set header", hre_block_set_header(b, &h));
-    hre_header_hash(hash, &h);
+    TRY("hash", hre_header_hash(&h, hash));
     out.len = 0;
-    (void)hre_block_encode(NULL, &out.len, b);
+    (void)hre_block_encode(b, NULL, &out.len);
     out.b = malloc(out.len);
-    TRY("encode", hre_block_encode(out.b, &out.len, b));
+    TRY("encode", hre_block_encode(b, out.b, &out.len));
     hre_block_free(b);
     return out;
 }
@@ -164,7 +164,7 @@ int main(int argc, char **argv)
     /* network, keys */
     memset(&n, 0, sizeof n);
     TRY("params", hre_chain_params_init(&n.params, HRE_CHAIN_PARAMS_VERSION));
-    TRY("limit", hre_target_from_compact(n.params.pow_limit, NULL, NULL, EASY));
+    TRY("limit", hre_pow_target_from_compact(n.params.pow_limit, NULL, NULL, EASY));
     n.params.target_spacing = 600;
     n.params.retarget_interval = 100000;
     n.params.max_block_size = 4000000;
@@ -172,8 +172,8 @@ int main(int argc, char **argv)
     n.params.genesis.version = 1;
     n.params.genesis.time = T0;
     n.params.genesis.bits = EASY;
-    TRY("genesis", hre_pow_mine(&n.params.genesis, 1u << 30, NULL));
-    hre_header_hash(n.id, &n.params.genesis);
+    TRY("genesis", hre_pow_mine(&n.params.genesis, NULL, 1u << 30));
+    TRY("genesis hash", hre_header_hash(&n.params.genesis, n.id));
     TRY("key", hre_key_generate(&n.auth, HRE_CURVE_P256));
     wire(n.auth, n.auth_wire);
     TRY("key", hre_key_generate(&n.patient, HRE_CURVE_P256));
@@ -196,7 +196,7 @@ int main(int argc, char **argv)
         ro.name_len = 9;
         memcpy(ro.admin_key, w, 34);
         TRY("build", hre_contract_build_register_org(&txs[m++], n.id, n.auth, auth_nonce++, T0, &ro));
-        TRY("txid", hre_tx_txid(n.lab_org, txs[0]));
+        TRY("txid", hre_tx_txid(txs[0], n.lab_org));
         TRY("org id", hre_contract_genesis_org_id(genesis_org, n.id));
         for (i = 0; i < N_ADMINS; i++) {
             hre_appoint_admin_payload ap;
@@ -257,16 +257,16 @@ int main(int argc, char **argv)
         snprintf(sub, sizeof sub, "import%d", th);
         st = posix_store(sub);
         l = open_l(st, &n, (unsigned)th, HRE_LEDGER_SNAPSHOTS_OFF);
-        TRY("setup block", hre_ledger_submit_block(l, setup.b, setup.len, tm + 600, &s));
+        TRY("setup block", hre_ledger_submit_block(l, &s, setup.b, setup.len, tm + 600));
         t = bench_wall_s();
         c = bench_cpu_s();
         for (i = 0; i < timed_blocks; i++)
-            TRY("import", hre_ledger_submit_block(l, blocks[i].b, blocks[i].len, tm + 600, &s));
+            TRY("import", hre_ledger_submit_block(l, &s, blocks[i].b, blocks[i].len, tm + 600));
         t_import[th] = bench_wall_s() - t;
         c_import[th] = bench_cpu_s() - c;
         /* the rest (untimed) only to fill the state for the open test */
         for (; th == 2 && i < nblocks; i++)
-            TRY("import", hre_ledger_submit_block(l, blocks[i].b, blocks[i].len, tm + 600, &s));
+            TRY("import", hre_ledger_submit_block(l, &s, blocks[i].b, blocks[i].len, tm + 600));
         if (th == 2) {
             /* open time from a snapshot holding every record */
             char path[1024];
@@ -279,9 +279,10 @@ int main(int argc, char **argv)
             open_s = bench_wall_s() - t;
             open_cpu = bench_cpu_s() - c;
             {
-                hre_contract_stats cs;
-                cs.version = HRE_CONTRACT_STATS_VERSION;
-                TRY("stats", hre_contract_stats_get(hre_ledger_contract(l), &cs));
+                hre_contract_stats cs = HRE_CONTRACT_STATS_INIT;
+                const hre_contract *tc = NULL;
+                TRY("ledger contract", hre_ledger_contract(l, &tc));
+                TRY("stats", hre_contract_stats_get(tc, &cs));
                 if ((long)cs.records != (long)(nblocks * TXS_PER_BLOCK))
                     die("record count after reopen", HRE_ECORRUPT);
             }
@@ -340,7 +341,7 @@ int main(int argc, char **argv)
         l = open_l(st, &n, 0, HRE_LEDGER_SNAPSHOTS_OFF);
         t = bench_wall_s();
         for (i = 0; i < NE; i++)
-            TRY("append", hre_ledger_submit_block(l, e[i].b, e[i].len, T0 + 100000, &s));
+            TRY("append", hre_ledger_submit_block(l, &s, e[i].b, e[i].len, T0 + 100000));
         append_one = NE / (bench_wall_s() - t);
         hre_ledger_close(l);
         hre_storage_free(st);
@@ -354,7 +355,7 @@ int main(int argc, char **argv)
                 bp[j] = e[i + j].b;
                 bl[j] = e[i + j].len;
             }
-            TRY("group", hre_ledger_submit_blocks(l, bp, bl, GROUP, T0 + 100000, &c, &s));
+            TRY("group", hre_ledger_submit_blocks(l, &c, &s, bp, bl, GROUP, T0 + 100000));
         }
         append_group = NE / (bench_wall_s() - t);
         hre_ledger_close(l);

@@ -34,7 +34,7 @@ static void sleep_s(double s)
 
 static void bench_header(hre_header *h)
 {
-    hre_chain_params p;
+    hre_chain_params p = HRE_CHAIN_PARAMS_INIT;
     if (hre_chain_params_bitcoin_mainnet(&p) != HRE_OK) abort();
     *h = p.genesis;
     h->bits = 0x03000001;   /* target 1: never met, so every nonce is hashed */
@@ -53,7 +53,7 @@ static void *run_job(void *arg)
 {
     job *j = arg;
     double c0 = bench_thread_cpu_s();
-    j->rc = hre_pow_mine_range(&j->h, j->first, j->last, &j->tries, j->cancel);
+    j->rc = hre_pow_mine_range(&j->h, &j->tries, j->first, j->last, j->cancel);
     j->cpu = bench_thread_cpu_s() - c0;
     return NULL;
 }
@@ -101,7 +101,7 @@ static double backend_rate(const hre_crypto__sweep_backend *be, double secs)
     uint32_t nonce = 0;
     double t0 = bench_wall_s(), c0 = bench_thread_cpu_s(), t;
     bench_header(&h);
-    hre_header_encode(prefix, &h);
+    hre_header_encode(&h, prefix);
     do {
         uint32_t found, done = 0;
         if (be->sweep(prefix, target, nonce, 1u << 16, &found, hash, &done) != HRE_EEXHAUSTED) abort();

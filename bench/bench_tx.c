@@ -146,15 +146,21 @@ static int g_results[NTX];
 /* Verified transactions per second: whole batches until the time is up. */
 static double tx_rate(hre_keycache *cache, unsigned threads)
 {
-    double start = bench_wall_s(), end, cpu0 = bench_cpu_s();
+    double start, end, cpu0;
     unsigned long total = 0;
+    hre_pool *pool = NULL;
+    /* `threads` verifier threads in all: the caller plus threads - 1 workers */
+    if (hre_pool_new(&pool, threads > 1 ? threads - 1 : 0) != HRE_OK) die("hre_pool_new");
+    start = bench_wall_s();
+    cpu0 = bench_cpu_s();
     do {
-        if (hre_tx_verify_batch(g_results, (const hre_tx *const *)g_txs, NTX, NET, cache, threads) != HRE_OK)
+        if (hre_tx_verify_batch(g_results, cache, pool, g_txs, NTX, NET) != HRE_OK)
             die("hre_tx_verify_batch");
         total += NTX;
     } while (bench_wall_s() < start + g_seconds);
     end = bench_wall_s();
     g_last_per_cpu = (double)total / (bench_cpu_s() - cpu0);
+    hre_pool_free(pool);
     return (double)total / (end - start);
 }
 
@@ -169,7 +175,7 @@ static double decode_rate(hre_keycache *cache)
     do {
         for (int i = 0; i < NTX; i++) {
             hre_tx *tx = NULL;
-            if (hre_tx_decode_cached(&tx, g_enc[i], g_enclen[i], cache) != HRE_OK) die("hre_tx_decode");
+            if (hre_tx_decode_cached(&tx, cache, g_enc[i], g_enclen[i]) != HRE_OK) die("hre_tx_decode");
             hre_tx_free(tx);
         }
         total += NTX;
@@ -191,7 +197,7 @@ static void tx_setup(void)
         if (hre_tx_new(&tx, NET, 1, (uint64_t)i, 1764000000, payload, sizeof payload) != HRE_OK)
             die("hre_tx_new");
         if (hre_tx_sign(tx, keys[i % SENDERS]) != HRE_OK) die("hre_tx_sign");
-        if (hre_tx_encode(buf, &len, tx) != HRE_OK) die("hre_tx_encode");
+        if (hre_tx_encode(tx, buf, &len) != HRE_OK) die("hre_tx_encode");
         hre_tx_free(tx);
         /* verify decoded transactions, as a node does */
         if (hre_tx_decode(&g_txs[i], buf, len) != HRE_OK) die("hre_tx_decode");
@@ -222,7 +228,7 @@ int main(void)
     tx_setup();
     if (hre_keycache_new(&cache, 2 * SENDERS) != HRE_OK) die("hre_keycache_new");
     /* warm the cache: every sender parsed once */
-    if (hre_tx_verify_batch(g_results, (const hre_tx *const *)g_txs, NTX, NET, cache, 0) != HRE_OK)
+    if (hre_tx_verify_batch(g_results, cache, NULL, g_txs, NTX, NET) != HRE_OK)
         die("warm-up");
 
     raw1 = raw2 = warm1 = warm2 = 0;

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include <hre/hre.h>
+#include <hre/sys/storage.h>   /* hre_storage_list / _remove: clearing an earlier run */
 
 static void die(const char *what, int rc)
 {
@@ -37,6 +38,16 @@ static void die(const char *what, int rc)
     exit(1);
 }
 #define TRY(what, call) do { int rc_ = (call); if (rc_ != HRE_OK) die(what, rc_); } while (0)
+
+static hre_ledger *g_ledger;
+
+/* The contract state at the tip, borrowed until the next ledger call. */
+static const hre_contract *tip_state(void)
+{
+    const hre_contract *c = NULL;
+    TRY("ledger contract", hre_ledger_contract(g_ledger, &c));
+    return c;
+}
 
 static const char *DIR_DEFAULT = "./demo-data";
 
@@ -48,7 +59,6 @@ typedef struct actor {
     uint64_t nonce;
 } actor;
 
-static hre_ledger *g_ledger;
 static uint8_t g_net[32];
 static uint64_t g_now;
 static int g_signed_events;
@@ -67,7 +77,7 @@ static void on_event(void *user, const hre_ledger_event *ev)
     (void)user;
     if (ev->type == HRE_LEDGER_EVENT_BLOCK_CONNECTED) {
         char disp[65];
-        hre_hash_to_display(disp, ev->block_hash);
+        hre_hash_display_encode(disp, ev->block_hash);
         printf("      [event] block %llu connected (%u tx) %.16s...\n",
                (unsigned long long)ev->height, ev->tx_count, disp);
         return;
@@ -120,8 +130,8 @@ static void actor_new(actor *a, const char *name)
     memset(a, 0, sizeof *a);
     a->name = name;
     TRY("key generate", hre_key_generate(&a->key, HRE_CURVE_P256));
-    TRY("key pubkey", hre_key_pubkey(&pk, a->key));
-    TRY("pubkey encode", hre_pubkey_encode(a->wire, pk));
+    TRY("key pubkey", hre_key_pubkey(a->key, &pk));
+    TRY("pubkey encode", hre_pubkey_serialize_wire(pk, a->wire));
     hre_pubkey_free(pk);
     TRY("address", hre_contract_address(a->addr, a->wire));
 }
@@ -133,9 +143,9 @@ static int submit(actor *who, hre_tx *tx, uint8_t txid[32], int expect_ok)
     size_t len = sizeof buf;
     hre_ledger_status st;
     int rc;
-    TRY("tx encode", hre_tx_encode(buf, &len, tx));
+    TRY("tx encode", hre_tx_encode(tx, buf, &len));
     hre_tx_free(tx);
-    rc = hre_ledger_submit_tx(g_ledger, buf, len, g_now, txid, &st);
+    rc = hre_ledger_submit_tx(g_ledger, txid, &st, buf, len, g_now);
     if (rc == HRE_OK)
         who->nonce++;
     else if (expect_ok)
@@ -151,9 +161,9 @@ static void mine(const char *why)
     char disp[65];
     size_t n = hre_ledger_mempool_count(g_ledger);
     g_now += 60;
-    TRY("mine", hre_ledger_mine(g_ledger, g_now, 0, hash, &st));
+    TRY("mine", hre_ledger_mine(g_ledger, hash, &st, g_now, HRE_POW_ALL_NONCES));
     TRY("tip", hre_ledger_tip(g_ledger, &h, NULL));
-    hre_hash_to_display(disp, hash);
+    hre_hash_display_encode(disp, hash);
     printf("    mined block %llu with %zu tx (%s): %s\n", (unsigned long long)h, n, why, disp);
 }
 
@@ -221,7 +231,7 @@ int main(int argc, char **argv)
 
     /* Network parameters: a toy, regtest-like network. */
     TRY("params", hre_chain_params_init(&params, HRE_CHAIN_PARAMS_VERSION));
-    TRY("pow limit", hre_target_from_compact(params.pow_limit, NULL, NULL, 0x207fffffu));
+    TRY("pow limit", hre_pow_target_from_compact(params.pow_limit, NULL, NULL, 0x207fffffu));
     params.target_spacing = 600;
     params.retarget_interval = 2016;
     params.max_block_size = 1000000;
@@ -229,7 +239,7 @@ int main(int argc, char **argv)
     params.genesis.version = 1;
     params.genesis.time = 1700000000u;
     params.genesis.bits = 0x207fffffu;
-    TRY("mine genesis", hre_pow_mine(&params.genesis, 1000000, NULL));
+    TRY("mine genesis", hre_pow_mine(&params.genesis, NULL, 1000000));
     g_now = (uint64_t)time(NULL);
     if (g_now < 1700000000u)
         g_now = 1700000000u + 600;
@@ -314,7 +324,7 @@ int main(int argc, char **argv)
     }
     mine("two signatures");
     rec.version = HRE_CONTRACT_RECORD_VERSION;
-    TRY("record get", hre_contract_record_get(hre_ledger_contract(g_ledger), record_id, &rec));
+    TRY("record get", hre_contract_record_get(tip_state(), &rec, record_id));
     printf("    record status: valid=%u, signatures=%u\n", rec.is_valid, rec.signature_count);
     if (!rec.is_valid || g_signed_events != 1)
         die("RecordSigned check", HRE_ESTATE);
@@ -322,8 +332,8 @@ int main(int argc, char **argv)
         hre_header hdr;
         hre_merkle_branch br;
         uint64_t ph;
-        TRY("tx proof", hre_ledger_tx_proof(g_ledger, record_id, UINT64_MAX, &hdr, &br, &ph));
-        TRY("proof verify", hre_merkle_branch_verify(hdr.merkle_root, record_id, &br));
+        TRY("tx proof", hre_ledger_tx_proof(g_ledger, &hdr, &br, &ph, record_id, UINT64_MAX));
+        TRY("proof verify", hre_merkle_branch_verify(&br, hdr.merkle_root, record_id));
         TRY("header pow", hre_pow_check(&hdr, params.pow_limit));
         printf("    Merkle proof: record %s is in block %llu (branch depth %u) - checked "
                "with the header alone\n", short_hex(record_id), (unsigned long long)ph, br.depth);
@@ -373,11 +383,11 @@ int main(int argc, char **argv)
     }
 
     printf("\n   Persistence: close the ledger and reopen it from %s\n", dir);
-    TRY("state hash", hre_contract_state_hash(hre_ledger_contract(g_ledger), sh1));
+    TRY("state hash", hre_contract_state_hash(tip_state(), sh1));
     TRY("tip", hre_ledger_tip(g_ledger, &tip, NULL));
     hre_ledger_close(g_ledger);
     g_ledger = open_ledger(st, &params, &hospital);
-    TRY("state hash", hre_contract_state_hash(hre_ledger_contract(g_ledger), sh2));
+    TRY("state hash", hre_contract_state_hash(tip_state(), sh2));
     {
         uint64_t tip2;
         TRY("tip", hre_ledger_tip(g_ledger, &tip2, NULL));
@@ -388,12 +398,12 @@ int main(int argc, char **argv)
             die("reopen check", HRE_ECORRUPT);
     }
     acc.version = HRE_CONTRACT_ACCOUNT_VERSION;
-    TRY("account", hre_contract_account_get(hre_ledger_contract(g_ledger), patient.addr, &acc));
+    TRY("account", hre_contract_account_get(tip_state(), &acc, patient.addr));
     printf("    patient %s: %llu record(s), %llu grant(s)\n", short_hex(patient.addr),
            (unsigned long long)acc.record_count, (unsigned long long)acc.grant_count);
 
     printf("\n6) Tampering: flip one byte of the block file on disk, then verify-chain\n");
-    TRY("verify chain (before)", hre_ledger_verify_chain(g_ledger, NULL, NULL, &bad));
+    TRY("verify chain (before)", hre_ledger_verify_chain(g_ledger, &bad, NULL, NULL));
     printf("    verify-chain before tampering: all %llu blocks OK\n", (unsigned long long)tip);
     {
         char path[4096];
@@ -413,7 +423,7 @@ int main(int argc, char **argv)
         fputc(c ^ 0x40, f);
         fclose(f);
         printf("    flipped byte %ld of %s (%ld bytes)\n", pos, path, size);
-        rc = hre_ledger_verify_chain(g_ledger, NULL, NULL, &bad);
+        rc = hre_ledger_verify_chain(g_ledger, &bad, NULL, NULL);
         if (rc == HRE_OK || bad == UINT64_MAX)
             die("verify-chain did not detect the damage", HRE_ECORRUPT);
         printf("    verify-chain: %s -> first bad block at height %llu\n      (%s)\n",
@@ -424,7 +434,7 @@ int main(int argc, char **argv)
         fseek(f, pos, SEEK_SET);
         fputc(c, f);
         fclose(f);
-        TRY("verify chain (restored)", hre_ledger_verify_chain(g_ledger, NULL, NULL, &bad));
+        TRY("verify chain (restored)", hre_ledger_verify_chain(g_ledger, &bad, NULL, NULL));
         printf("    byte restored: verify-chain passes again\n");
     }
     hre_ledger_close(g_ledger);

@@ -38,11 +38,12 @@ int main(void)
 
     /* A network's parameters are data: genesis is filled in once mined. */
     TRY("params init", hre_chain_params_init(&params, HRE_CHAIN_PARAMS_VERSION));
-    TRY("pow limit", hre_target_from_compact(params.pow_limit, NULL, NULL, BITS));
+    TRY("pow limit", hre_pow_target_from_compact(params.pow_limit, NULL, NULL, BITS));
     params.target_spacing = 600;
     params.retarget_interval = 2016;
     params.max_block_size = 100000;
     params.max_tx_count = 1000;
+    TRY("limits init", hre_block_limits_init(&limits, HRE_BLOCK_LIMITS_VERSION));
     TRY("block limits", hre_chain_params_block_limits(&params, &limits));
 
     printf("libhre %s: mining %d blocks at bits 0x%08x\n", hre_version_string(), NBLOCKS, BITS);
@@ -69,22 +70,22 @@ int main(void)
         }
         TRY("merkle root", hre_block_update_merkle_root(b));
         h = *hre_block_header(b);
-        TRY("mine", hre_pow_mine(&h, (uint64_t)1 << 32, &tries));
+        TRY("mine", hre_pow_mine(&h, &tries, (uint64_t)1 << 32));
         TRY("set header", hre_block_set_header(b, &h));
         TRY("pow check", hre_pow_check(&h, params.pow_limit));
         if (height == 0) {
             params.genesis = h;
             TRY("params check", hre_chain_params_check(&params));
         }
-        hre_header_hash(hash, &h);
-        TRY("hash hex", hre_hash_to_display(disp, hash));
+        TRY("hash", hre_header_hash(&h, hash));
+        TRY("hash hex", hre_hash_display_encode(disp, hash));
         printf("%6d  %s  %10u  %7llu\n", height, disp, (unsigned)h.nonce, (unsigned long long)tries);
 
-        if (hre_block_encode(NULL, &len, b) != HRE_EBUFSIZE) die("size query", HRE_EINVAL);
+        if (hre_block_encode(b, NULL, &len) != HRE_EBUFSIZE) die("size query", HRE_EINVAL);
         encoded[height] = malloc(len);
         if (!encoded[height]) die("malloc", HRE_ENOMEM);
         encoded_len[height] = len;
-        TRY("encode", hre_block_encode(encoded[height], &encoded_len[height], b));
+        TRY("encode", hre_block_encode(b, encoded[height], &encoded_len[height]));
         hre_block_free(b);
 
         TRY("work", hre_pow_work(work, h.bits));
@@ -114,17 +115,17 @@ int main(void)
                 uint8_t (*ids)[32] = malloc(n * 32);
                 hre_merkle_branch br;
                 if (!ids) die("malloc", HRE_ENOMEM);
-                for (size_t i = 0; i < n; i++) TRY("txid", hre_block_txid(b, i, ids[i]));
+                for (size_t i = 0; i < n; i++) TRY("txid", hre_block_txid(b, ids[i], i));
                 TRY("branch", hre_merkle_branch_compute(&br, NULL, (const uint8_t (*)[32])ids, n, n - 1));
-                TRY("branch verify", hre_merkle_branch_verify(h->merkle_root, ids[n - 1], &br));
-                TRY("hash hex", hre_hash_to_display(disp, ids[n - 1]));
+                TRY("branch verify", hre_merkle_branch_verify(&br, h->merkle_root, ids[n - 1]));
+                TRY("hash hex", hre_hash_display_encode(disp, ids[n - 1]));
                 printf("inclusion proof: tx %s is leaf %zu of %zu in the tip (%u hashes)\n",
                        disp, n - 1, n, (unsigned)br.depth);
                 free(ids);
             }
             TRY("work", hre_pow_work(work, h->bits));
             TRY("work add", hre_pow_work_add(total, total, work));
-            hre_header_hash(hash, h);
+            TRY("hash", hre_header_hash(h, hash));
             memcpy(expect_prev, hash, 32);
             hre_block_free(b);
             free(encoded[height]);
@@ -133,7 +134,7 @@ int main(void)
             fprintf(stderr, "mine_chain: cumulative work mismatch\n");
             return 1;
         }
-        TRY("work hex", hre_hash_to_display(disp, total));
+        TRY("work hex", hre_hash_display_encode(disp, total));
         printf("chain verified: %d blocks linked, PoW and Merkle roots valid; total work 0x%s\n",
                NBLOCKS, disp + strspn(disp, "0"));
     }

@@ -47,7 +47,7 @@ int main(void)
     int neg, ovf;
 
     printf("libhre %s (headers %s)\n", hre_version_string(), HRE_VERSION_STRING);
-    CHECK(hre_target_from_compact(pow_limit, &neg, &ovf, 0x1d00ffff) == HRE_OK && !neg && !ovf,
+    CHECK(hre_pow_target_from_compact(pow_limit, &neg, &ovf, 0x1d00ffff) == HRE_OK && !neg && !ovf,
           "pow limit decode");
 
     for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
@@ -57,10 +57,10 @@ int main(void)
         char disp[65];
         CHECK(hre_hex_decode(raw, &n, headers[i].raw, 160) == HRE_OK && n == 80, "hex");
         CHECK(hre_header_decode(&h, raw, 80) == HRE_OK, "decode header %u", headers[i].height);
-        hre_header_encode(enc, &h);
-        CHECK(memcmp(enc, raw, 80) == 0, "re-encode header %u", headers[i].height);
-        hre_header_hash(hash, &h);
-        CHECK(hre_hash_to_display(disp, hash) == HRE_OK && strcmp(disp, headers[i].hash) == 0,
+        CHECK(hre_header_encode(&h, enc) == HRE_OK && memcmp(enc, raw, 80) == 0,
+              "re-encode header %u", headers[i].height);
+        CHECK(hre_header_hash(&h, hash) == HRE_OK, "hash header %u", headers[i].height);
+        CHECK(hre_hash_display_encode(disp, hash) == HRE_OK && strcmp(disp, headers[i].hash) == 0,
               "hash of header %u: %s", headers[i].height, disp);
         CHECK(hre_pow_check(&h, pow_limit) == HRE_OK, "PoW of header %u", headers[i].height);
         if (headers[i].height <= 2)
@@ -71,9 +71,9 @@ int main(void)
             uint8_t leaves[4][32], root[32];
             int mutated = -1;
             for (int t = 0; t < 4; t++)
-                CHECK(hre_hash_from_display(leaves[t], txids_100000[t], 64) == HRE_OK, "txid");
+                CHECK(hre_hash_display_decode(leaves[t], txids_100000[t], 64) == HRE_OK, "txid");
             CHECK(hre_merkle_root(root, &mutated, (const uint8_t (*)[32])leaves, 4) == HRE_OK, "root");
-            CHECK(hre_hash_to_display(disp, root) == HRE_OK && strcmp(disp, merkle_100000) == 0 && !mutated,
+            CHECK(hre_hash_display_encode(disp, root) == HRE_OK && strcmp(disp, merkle_100000) == 0 && !mutated,
                   "block 100000 Merkle root %s", disp);
             CHECK(memcmp(root, h.merkle_root, 32) == 0, "root matches the header");
             printf("block 100000 Merkle root rebuilt from 4 txids: %s\n", disp);
@@ -81,8 +81,9 @@ int main(void)
     }
 
     for (size_t i = 0; i < sizeof retargets / sizeof retargets[0]; i++) {
-        uint32_t got = hre_pow_retarget(retargets[i].last_bits, retargets[i].last - retargets[i].first,
-                                        14 * 24 * 60 * 60, pow_limit);
+        uint32_t got = 0;
+        CHECK(hre_pow_retarget(&got, retargets[i].last_bits, retargets[i].last - retargets[i].first,
+                               14 * 24 * 60 * 60, pow_limit) == HRE_OK, "retarget %zu", i);
         CHECK(got == retargets[i].expected, "retarget %zu: %08x, want %08x", i, got, retargets[i].expected);
         printf("retarget %08x over %lld s -> %08x\n", retargets[i].last_bits,
                (long long)(retargets[i].last - retargets[i].first), got);

@@ -1,5 +1,7 @@
 /* Core layer: errors, byte reader/writer, CompactSize, hex, version. */
 #include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,14 +28,16 @@ START_TEST(test_error_codes_stable)
     ck_assert_int_eq(HRE_ELIMIT, -10);
     ck_assert_int_eq(HRE_EBUFSIZE, -11);
     ck_assert_int_eq(HRE_ENOMEM, -12);
+    ck_assert_int_eq(HRE_EEXHAUSTED, -18);
+    ck_assert_int_eq(HRE_EFATAL, -19);
     /* every code has its own text, distinct from the unknown-code text */
     const char *unknown = hre_strerror(12345);
     ck_assert_str_eq(unknown, "unknown error");
-    for (int c = 0; c >= HRE_EEXHAUSTED; c--) {
+    for (int c = 0; c >= HRE_EFATAL; c--) {
         const char *s = hre_strerror(c);
         ck_assert_ptr_nonnull(s);
         ck_assert_str_ne(s, unknown);
-        for (int d = c - 1; d >= HRE_EEXHAUSTED; d--) ck_assert_str_ne(s, hre_strerror(d));
+        for (int d = c - 1; d >= HRE_EFATAL; d--) ck_assert_str_ne(s, hre_strerror(d));
     }
 }
 END_TEST
@@ -44,11 +48,21 @@ START_TEST(test_error_detail_thread_local)
     size_t outlen = sizeof out;
     hre_error_clear();
     ck_assert_str_eq(hre_error_detail(), "");
-    ck_assert_int_eq(hre_error_last(), HRE_OK);
+    HRE_T_OK(hre_error_last());
     ck_assert_int_eq(hre_hex_decode(out, &outlen, "abc", 3), HRE_EDECODE);
     ck_assert_int_eq(hre_error_last(), HRE_EDECODE);
     ck_assert_ptr_nonnull(strstr(hre_error_detail(), "odd length"));
     hre_error_clear();
+    ck_assert_str_eq(hre_error_detail(), "");
+    /* rule 4: a successful int call clears the error of an earlier failure;
+     * a void call or an accessor leaves it as it was */
+    ck_assert_int_eq(hre_hex_decode(out, &outlen, "zz", 2), HRE_EDECODE);
+    hre_wipe(out, sizeof out);
+    ck_assert_uint_eq(hre_pool_threads(NULL), 0);
+    ck_assert_int_eq(hre_error_last(), HRE_EDECODE);
+    outlen = sizeof out;
+    ck_assert_int_eq(hre_hex_decode(out, &outlen, "abcd", 4), HRE_OK);
+    ck_assert_int_eq(hre_error_last(), HRE_OK);
     ck_assert_str_eq(hre_error_detail(), "");
 }
 END_TEST
@@ -61,51 +75,53 @@ START_TEST(test_version)
 }
 END_TEST
 
+#ifdef HRE_WHITEBOX
+/* The byte reader/writer is internal (lib/core/internal.h): white-box only. */
 START_TEST(test_reader_integers)
 {
     static const uint8_t in[] = {0x01, 0x34, 0x12, 0x78, 0x56, 0x34, 0x12,
                                  0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01};
-    hre_reader r;
+    hre__reader r;
     uint8_t a; uint16_t b; uint32_t c; uint64_t d;
-    hre_reader_init(&r, in, sizeof in);
-    ck_assert_int_eq(hre_reader_u8(&r, &a), HRE_OK);
-    ck_assert_int_eq(hre_reader_u16(&r, &b), HRE_OK);
-    ck_assert_int_eq(hre_reader_u32(&r, &c), HRE_OK);
-    ck_assert_int_eq(hre_reader_u64(&r, &d), HRE_OK);
+    hre__reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre__reader_u8(&r, &a), HRE_OK);
+    ck_assert_int_eq(hre__reader_u16(&r, &b), HRE_OK);
+    ck_assert_int_eq(hre__reader_u32(&r, &c), HRE_OK);
+    ck_assert_int_eq(hre__reader_u64(&r, &d), HRE_OK);
     ck_assert_uint_eq(a, 1);
     ck_assert_uint_eq(b, 0x1234);
     ck_assert_uint_eq(c, 0x12345678u);
     ck_assert(d == 0x0123456789abcdefULL);
-    ck_assert_uint_eq(hre_reader_remaining(&r), 0);
-    ck_assert_int_eq(hre_reader_finish(&r), HRE_OK);
+    ck_assert_uint_eq(hre__reader_remaining(&r), 0);
+    ck_assert_int_eq(hre__reader_finish(&r), HRE_OK);
 }
 END_TEST
 
 START_TEST(test_reader_truncation_poisons)
 {
     static const uint8_t in[] = {1, 2, 3};
-    hre_reader r;
+    hre__reader r;
     uint32_t v = 77;
     uint8_t b = 9;
-    hre_reader_init(&r, in, sizeof in);
-    ck_assert_int_eq(hre_reader_u32(&r, &v), HRE_EDECODE);
+    hre__reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre__reader_u32(&r, &v), HRE_EDECODE);
     ck_assert_uint_eq(v, 0);
     /* poisoned: even a read that would fit now fails */
-    ck_assert_int_eq(hre_reader_u8(&r, &b), HRE_EDECODE);
+    ck_assert_int_eq(hre__reader_u8(&r, &b), HRE_EDECODE);
     ck_assert_uint_eq(b, 0);
-    ck_assert_uint_eq(hre_reader_remaining(&r), 0);
-    ck_assert_int_eq(hre_reader_finish(&r), HRE_EDECODE);
+    ck_assert_uint_eq(hre__reader_remaining(&r), 0);
+    ck_assert_int_eq(hre__reader_finish(&r), HRE_EDECODE);
 }
 END_TEST
 
 START_TEST(test_reader_trailing_bytes)
 {
     static const uint8_t in[] = {1, 2};
-    hre_reader r;
+    hre__reader r;
     uint8_t b;
-    hre_reader_init(&r, in, sizeof in);
-    ck_assert_int_eq(hre_reader_u8(&r, &b), HRE_OK);
-    ck_assert_int_eq(hre_reader_finish(&r), HRE_EDECODE);
+    hre__reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre__reader_u8(&r, &b), HRE_OK);
+    ck_assert_int_eq(hre__reader_finish(&r), HRE_EDECODE);
     ck_assert_ptr_nonnull(strstr(hre_error_detail(), "trailing"));
 }
 END_TEST
@@ -113,20 +129,20 @@ END_TEST
 START_TEST(test_reader_bytes_and_borrow)
 {
     static const uint8_t in[] = {1, 2, 3, 4, 5};
-    hre_reader r;
+    hre__reader r;
     uint8_t out[3];
     const uint8_t *p;
-    hre_reader_init(&r, in, sizeof in);
-    ck_assert_int_eq(hre_reader_bytes(&r, out, 3), HRE_OK);
+    hre__reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre__reader_bytes(&r, out, 3), HRE_OK);
     ck_assert_mem_eq(out, in, 3);
-    ck_assert_int_eq(hre_reader_borrow(&r, &p, 2), HRE_OK);
+    ck_assert_int_eq(hre__reader_borrow(&r, &p, 2), HRE_OK);
     ck_assert_ptr_eq(p, in + 3);
-    ck_assert_int_eq(hre_reader_borrow(&r, &p, 1), HRE_EDECODE);
+    ck_assert_int_eq(hre__reader_borrow(&r, &p, 1), HRE_EDECODE);
     ck_assert_ptr_null(p);
     /* a huge length must not wrap around the bounds check */
-    hre_reader_init(&r, in, sizeof in);
-    ck_assert_int_eq(hre_reader_u8(&r, NULL), HRE_OK);
-    ck_assert_int_eq(hre_reader_bytes(&r, NULL, SIZE_MAX), HRE_EDECODE);
+    hre__reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre__reader_u8(&r, NULL), HRE_OK);
+    ck_assert_int_eq(hre__reader_bytes(&r, NULL, SIZE_MAX), HRE_EDECODE);
 }
 END_TEST
 
@@ -158,15 +174,15 @@ START_TEST(test_compact_decode_cases)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t buf[16];
         size_t n = hre_t_unhex(buf, sizeof buf, cases[i].hex);
-        hre_reader r;
+        hre__reader r;
         uint64_t v = 99;
-        hre_reader_init(&r, buf, n);
-        int rc = hre_reader_compact(&r, &v, UINT64_MAX);
+        hre__reader_init(&r, buf, n);
+        int rc = hre__reader_compact(&r, &v, UINT64_MAX);
         ck_assert_msg(rc == cases[i].rc, "case %s: rc %d, want %d", cases[i].hex, rc, cases[i].rc);
         if (rc == HRE_OK) {
             ck_assert(v == cases[i].value);
-            ck_assert_int_eq(hre_reader_finish(&r), HRE_OK);
-            ck_assert_uint_eq(hre_compact_size_len(v), n);
+            ck_assert_int_eq(hre__reader_finish(&r), HRE_OK);
+            ck_assert_uint_eq(hre__compact_size_len(v), n);
         } else {
             ck_assert(v == 0);
         }
@@ -177,12 +193,12 @@ END_TEST
 START_TEST(test_compact_limit)
 {
     static const uint8_t in[] = {0xfd, 0x00, 0x01};   /* 256 */
-    hre_reader r;
+    hre__reader r;
     uint64_t v;
-    hre_reader_init(&r, in, sizeof in);
-    ck_assert_int_eq(hre_reader_compact(&r, &v, 255), HRE_ELIMIT);
-    hre_reader_init(&r, in, sizeof in);
-    ck_assert_int_eq(hre_reader_compact(&r, &v, 256), HRE_OK);
+    hre__reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre__reader_compact(&r, &v, 255), HRE_ELIMIT);
+    hre__reader_init(&r, in, sizeof in);
+    ck_assert_int_eq(hre__reader_compact(&r, &v, 256), HRE_OK);
     ck_assert(v == 256);
 }
 END_TEST
@@ -192,18 +208,18 @@ START_TEST(test_compact_random_roundtrip)
     for (int i = 0; i < 20000; i++) {
         uint64_t v = hre_t_rand();
         uint8_t buf[9];
-        hre_writer w;
-        hre_reader r;
+        hre__writer w;
+        hre__reader r;
         size_t len;
         uint64_t back;
         v >>= hre_t_rand_below(64);            /* spread over every size class */
-        hre_writer_init(&w, buf, sizeof buf);
-        hre_writer_compact(&w, v);
-        ck_assert_int_eq(hre_writer_finish(&w, &len), HRE_OK);
-        ck_assert_uint_eq(len, hre_compact_size_len(v));
-        hre_reader_init(&r, buf, len);
-        ck_assert_int_eq(hre_reader_compact(&r, &back, UINT64_MAX), HRE_OK);
-        ck_assert_int_eq(hre_reader_finish(&r), HRE_OK);
+        hre__writer_init(&w, buf, sizeof buf);
+        hre__writer_compact(&w, v);
+        ck_assert_int_eq(hre__writer_finish(&w, &len), HRE_OK);
+        ck_assert_uint_eq(len, hre__compact_size_len(v));
+        hre__reader_init(&r, buf, len);
+        ck_assert_int_eq(hre__reader_compact(&r, &back, UINT64_MAX), HRE_OK);
+        ck_assert_int_eq(hre__reader_finish(&r), HRE_OK);
         ck_assert_msg(back == v, "seed %llu: %llu != %llu", (unsigned long long)hre_t_seed(),
                       (unsigned long long)back, (unsigned long long)v);
     }
@@ -213,29 +229,29 @@ END_TEST
 START_TEST(test_writer_counts_and_bufsize)
 {
     uint8_t buf[6];
-    hre_writer w;
+    hre__writer w;
     size_t len = 0;
     /* counting mode */
-    hre_writer_init(&w, NULL, 0);
-    hre_writer_u32(&w, 1);
-    hre_writer_compact(&w, 300);
-    hre_writer_bytes(&w, "abc", 3);
-    ck_assert_int_eq(hre_writer_finish(&w, &len), HRE_EBUFSIZE);
+    hre__writer_init(&w, NULL, 0);
+    hre__writer_u32(&w, 1);
+    hre__writer_compact(&w, 300);
+    hre__writer_bytes(&w, "abc", 3);
+    ck_assert_int_eq(hre__writer_finish(&w, &len), HRE_EBUFSIZE);
     ck_assert_uint_eq(len, 4 + 3 + 3);
     /* too small: nothing past cap is written, needed size reported */
     memset(buf, 0xaa, sizeof buf);
-    hre_writer_init(&w, buf, 5);
-    hre_writer_u32(&w, 0x04030201u);
-    hre_writer_u16(&w, 0x0605);
-    ck_assert_int_eq(hre_writer_finish(&w, &len), HRE_EBUFSIZE);
+    hre__writer_init(&w, buf, 5);
+    hre__writer_u32(&w, 0x04030201u);
+    hre__writer_u16(&w, 0x0605);
+    ck_assert_int_eq(hre__writer_finish(&w, &len), HRE_EBUFSIZE);
     ck_assert_uint_eq(len, 6);
     ck_assert_uint_eq(buf[4], 0xaa);
     ck_assert_uint_eq(buf[5], 0xaa);
     /* exact fit */
-    hre_writer_init(&w, buf, 6);
-    hre_writer_u32(&w, 0x04030201u);
-    hre_writer_u16(&w, 0x0605);
-    ck_assert_int_eq(hre_writer_finish(&w, &len), HRE_OK);
+    hre__writer_init(&w, buf, 6);
+    hre__writer_u32(&w, 0x04030201u);
+    hre__writer_u16(&w, 0x0605);
+    ck_assert_int_eq(hre__writer_finish(&w, &len), HRE_OK);
     static const uint8_t want[] = {1, 2, 3, 4, 5, 6};
     ck_assert_mem_eq(buf, want, 6);
 }
@@ -244,14 +260,15 @@ END_TEST
 START_TEST(test_writer_u64_le)
 {
     uint8_t buf[8];
-    hre_writer w;
-    hre_writer_init(&w, buf, sizeof buf);
-    hre_writer_u64(&w, 0x0807060504030201ULL);
-    ck_assert_int_eq(hre_writer_finish(&w, NULL), HRE_OK);
+    hre__writer w;
+    hre__writer_init(&w, buf, sizeof buf);
+    hre__writer_u64(&w, 0x0807060504030201ULL);
+    ck_assert_int_eq(hre__writer_finish(&w, NULL), HRE_OK);
     static const uint8_t want[] = {1, 2, 3, 4, 5, 6, 7, 8};
     ck_assert_mem_eq(buf, want, 8);
 }
 END_TEST
+#endif
 
 START_TEST(test_hex)
 {
@@ -259,10 +276,17 @@ START_TEST(test_hex)
     char txt[9];
     uint8_t back[4];
     size_t n = sizeof back;
-    ck_assert_int_eq(hre_hex_encode(txt, sizeof txt, bin, 4), HRE_OK);
+    size_t tlen = sizeof txt;
+    HRE_T_OK(hre_hex_encode(txt, &tlen, bin, 4));
     ck_assert_str_eq(txt, "0001abff");
-    ck_assert_int_eq(hre_hex_encode(txt, 8, bin, 4), HRE_EBUFSIZE);
-    ck_assert_int_eq(hre_hex_decode(back, &n, "0001ABff", 8), HRE_OK);
+    ck_assert_uint_eq(tlen, 8);                 /* the text length, NUL excluded */
+    tlen = 8;
+    ck_assert_int_eq(hre_hex_encode(txt, &tlen, bin, 4), HRE_EBUFSIZE);
+    ck_assert_uint_eq(tlen, 9);                 /* the capacity needed, NUL included */
+    tlen = 0;
+    ck_assert_int_eq(hre_hex_encode(NULL, &tlen, bin, 4), HRE_EBUFSIZE);   /* size query */
+    ck_assert_uint_eq(tlen, 9);
+    HRE_T_OK(hre_hex_decode(back, &n, "0001ABff", 8));
     ck_assert_uint_eq(n, 4);
     ck_assert_mem_eq(back, bin, 4);
     n = 1;
@@ -284,9 +308,11 @@ START_TEST(test_hex_random_roundtrip)
         char txt[129];
         size_t len = hre_t_rand_below(65), n = sizeof back;
         hre_t_rand_bytes(bin, len);
-        ck_assert_int_eq(hre_hex_encode(txt, sizeof txt, bin, len), HRE_OK);
+        size_t tlen = sizeof txt;
+        HRE_T_OK(hre_hex_encode(txt, &tlen, bin, len));
+        ck_assert_uint_eq(tlen, 2 * len);
         ck_assert_uint_eq(strlen(txt), 2 * len);
-        ck_assert_int_eq(hre_hex_decode(back, &n, txt, 2 * len), HRE_OK);
+        HRE_T_OK(hre_hex_decode(back, &n, txt, 2 * len));
         ck_assert_uint_eq(n, len);
         ck_assert(len == 0 || memcmp(bin, back, len) == 0);
     }
@@ -334,6 +360,142 @@ START_TEST(test_sha256_ctx_alloc_failure)
 END_TEST
 #endif
 
+
+/* ---- worker pool (pool.h) ---- */
+START_TEST(test_pool_lifetime)
+{
+    hre_pool *p = (hre_pool *)1;
+    HRE_T_OK(hre_pool_new(&p, 0));       /* 0 threads: valid, caller-only */
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(hre_pool_threads(p), 0);
+    hre_pool_free(p);
+    HRE_T_OK(hre_pool_new(&p, 3));
+    ck_assert_uint_eq(hre_pool_threads(p), 3);
+    hre_pool_free(p);
+    p = (hre_pool *)1;
+    ck_assert_int_eq(hre_pool_new(&p, HRE_POOL_MAX_THREADS + 1), HRE_EINVAL);
+    ck_assert_ptr_null(p);
+    ck_assert_int_eq(hre_pool_new(NULL, 1), HRE_EINVAL);
+    ck_assert_uint_eq(hre_pool_threads(NULL), 0);
+    hre_pool_free(NULL);
+}
+END_TEST
+
+#ifdef HRE_WHITEBOX
+struct loop_ctx {
+    _Atomic unsigned *hits;
+    _Atomic unsigned long long sum;
+    _Atomic int threads_seen;
+    pthread_t caller;
+    _Atomic int ran_elsewhere;
+};
+
+static void loop_item(void *arg, size_t i)
+{
+    struct loop_ctx *c = arg;
+    atomic_fetch_add(&c->hits[i], 1);
+    atomic_fetch_add(&c->sum, (unsigned long long)i);
+    if (!pthread_equal(pthread_self(), c->caller)) atomic_store(&c->ran_elsewhere, 1);
+    if (i % 97 == 0) {
+        static _Atomic unsigned sink;
+        unsigned x = 0;
+        for (int k = 0; k < 20000; k++) x += (unsigned)k * (unsigned)i;   /* uneven item cost */
+        atomic_fetch_add(&sink, x);
+    }
+}
+
+/* Every index runs exactly once, on any thread count. */
+static void run_loop(hre_pool *p, size_t n, int *elsewhere)
+{
+    struct loop_ctx c;
+    memset(&c, 0, sizeof c);
+    c.hits = calloc(n ? n : 1, sizeof *c.hits);
+    ck_assert_ptr_nonnull(c.hits);
+    c.caller = pthread_self();
+    hre__pool_for(p, n, loop_item, &c);
+    for (size_t i = 0; i < n; i++) ck_assert_uint_eq(atomic_load(&c.hits[i]), 1);
+    ck_assert_uint_eq(atomic_load(&c.sum), n ? (unsigned long long)n * (n - 1) / 2 : 0);
+    if (elsewhere) *elsewhere = atomic_load(&c.ran_elsewhere);
+    free((void *)c.hits);
+}
+
+START_TEST(test_pool_loop_every_index_once)
+{
+    static const unsigned counts[] = {0, 1, 2, 4};
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+        hre_pool *p = NULL;
+        int elsewhere = 0;
+        HRE_T_OK(hre_pool_new(&p, counts[k]));
+        run_loop(p, 0, NULL);
+        run_loop(p, 1, NULL);
+        run_loop(p, 5000, &elsewhere);
+        if (counts[k] == 0) ck_assert_int_eq(elsewhere, 0);   /* 0 threads: the caller only */
+        hre_pool_free(p);
+    }
+    run_loop(NULL, 300, NULL);                               /* NULL pool: the caller only */
+}
+END_TEST
+
+struct share_arg {
+    hre_pool *p;
+};
+
+static void *share_main(void *arg)
+{
+    struct share_arg *a = arg;
+    for (int r = 0; r < 20; r++) run_loop(a->p, 777, NULL);
+    return NULL;
+}
+
+static void nested_item(void *arg, size_t i)
+{
+    (void)i;
+    run_loop(((struct share_arg *)arg)->p, 50, NULL);   /* a loop inside a loop item */
+}
+
+/* Several threads run loops on one pool at once; loops nest. */
+START_TEST(test_pool_shared_and_nested)
+{
+    hre_pool *p = NULL;
+    pthread_t t[3];
+    struct share_arg a;
+    HRE_T_OK(hre_pool_new(&p, 2));
+    a.p = p;
+    for (int i = 0; i < 3; i++) ck_assert_int_eq(pthread_create(&t[i], NULL, share_main, &a), 0);
+    share_main(&a);
+    for (int i = 0; i < 3; i++) ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+    hre__pool_for(p, 64, nested_item, &a);
+    hre_pool_free(p);
+}
+END_TEST
+
+/* begin / join: the caller works on something else while the pool runs. */
+START_TEST(test_pool_begin_join)
+{
+    hre_pool *p = NULL;
+    hre__pool_job job;
+    struct loop_ctx c;
+    const size_t n = 4000;
+    HRE_T_OK(hre_pool_new(&p, 2));
+    memset(&c, 0, sizeof c);
+    c.hits = calloc(n, sizeof *c.hits);
+    c.caller = pthread_self();
+    hre__pool_begin(p, &job, n, loop_item, &c);
+    {
+        /* the caller busy with something else meanwhile */
+        static _Atomic unsigned sink;
+        unsigned x = 0;
+        for (int k = 0; k < 1000000; k++) x += (unsigned)k * 3u;
+        atomic_store(&sink, x);
+    }
+    hre__pool_join(p, &job);
+    for (size_t i = 0; i < n; i++) ck_assert_uint_eq(atomic_load(&c.hits[i]), 1);
+    free((void *)c.hits);
+    hre_pool_free(p);
+}
+END_TEST
+#endif
+
 Suite *hre_suite_core(void)
 {
     Suite *s = suite_create("core");
@@ -341,6 +503,7 @@ Suite *hre_suite_core(void)
     tcase_add_test(tc, test_error_codes_stable);
     tcase_add_test(tc, test_error_detail_thread_local);
     tcase_add_test(tc, test_version);
+#ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_reader_integers);
     tcase_add_test(tc, test_reader_truncation_poisons);
     tcase_add_test(tc, test_reader_trailing_bytes);
@@ -350,9 +513,16 @@ Suite *hre_suite_core(void)
     tcase_add_test(tc, test_compact_random_roundtrip);
     tcase_add_test(tc, test_writer_counts_and_bufsize);
     tcase_add_test(tc, test_writer_u64_le);
+#endif
     tcase_add_test(tc, test_hex);
     tcase_add_test(tc, test_hex_random_roundtrip);
     tcase_add_test(tc, test_wipe);
+    tcase_add_test(tc, test_pool_lifetime);
+#ifdef HRE_WHITEBOX
+    tcase_add_test(tc, test_pool_loop_every_index_once);
+    tcase_add_test(tc, test_pool_shared_and_nested);
+    tcase_add_test(tc, test_pool_begin_join);
+#endif
 #ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_alloc_fault_injection);
     tcase_add_test(tc, test_sha256_ctx_alloc_failure);

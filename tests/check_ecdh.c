@@ -142,8 +142,8 @@ START_TEST(test_wycheproof_ecpoint)
                     ck_assert_int_eq(rc, HRE_EDECODE);
                 } else {
                     ck_assert_msg(rc == HRE_OK && memcmp(shared, want, 32) == 0, "tc %d: ecdh_ephemeral", tcid);
-                    ck_assert_int_eq(hre_key_pubkey(&kp, k), HRE_OK);
-                    ck_assert_int_eq(hre_pubkey_serialize(kpub, &kl, kp, 0), HRE_OK);
+                    HRE_T_OK(hre_key_pubkey(k, &kp));
+                    HRE_T_OK(hre_pubkey_serialize(kp, kpub, &kl, 0));
                     ck_assert_mem_eq(eph, kpub, 65);
                     hre_pubkey_free(kp);
                 }
@@ -161,7 +161,7 @@ START_TEST(test_wycheproof_ecpoint)
                 ck_assert_msg(hre_key_ecdh(k, shared, pk) == HRE_OK, "tc %d: ecdh failed: %s", tcid,
                               hre_error_detail());
                 ck_assert_msg(memcmp(shared, want, 32) == 0, "tc %d: shared secret differs", tcid);
-                ck_assert_int_eq(hre_error_last(), HRE_OK);
+                HRE_T_OK(hre_error_last());
                 if (!strcmp(result, "valid")) valid_ok++;
                 else acceptable_ok++;
                 hre_pubkey_free(pk);
@@ -249,13 +249,13 @@ START_TEST(test_from_scalar)
     hre_key *k = (hre_key *)1, *g;
     hre_pubkey *p1, *p2;
     for (int c = 0; c < 2; c++) {
-        ck_assert_int_eq(hre_key_generate(&g, curves[c]), HRE_OK);
+        HRE_T_OK(hre_key_generate(&g, curves[c]));
         ck_assert_int_eq(hre_key__scalar(s, g), HRE_OK);
         ck_assert_int_eq(hre_key__from_scalar(&k, curves[c], s), HRE_OK);
         ck_assert_int_eq(hre_key__scalar(back, k), HRE_OK);
         ck_assert_mem_eq(back, s, 32);
-        ck_assert_int_eq(hre_key_pubkey(&p1, g), HRE_OK);
-        ck_assert_int_eq(hre_key_pubkey(&p2, k), HRE_OK);
+        HRE_T_OK(hre_key_pubkey(g, &p1));
+        HRE_T_OK(hre_key_pubkey(k, &p2));
         ck_assert(hre_pubkey_equal(p1, p2));
         hre_pubkey_free(p1);
         hre_pubkey_free(p2);
@@ -285,17 +285,17 @@ START_TEST(test_agreement)
             hre_key *a, *b, *x;
             hre_pubkey *pa, *pb, *px;
             uint8_t s1[32], s2[32], s3[32];
-            ck_assert_int_eq(hre_key_generate(&a, curves[c]), HRE_OK);
-            ck_assert_int_eq(hre_key_generate(&b, curves[c]), HRE_OK);
-            ck_assert_int_eq(hre_key_generate(&x, curves[c]), HRE_OK);
-            ck_assert_int_eq(hre_key_pubkey(&pa, a), HRE_OK);
-            ck_assert_int_eq(hre_key_pubkey(&pb, b), HRE_OK);
-            ck_assert_int_eq(hre_key_pubkey(&px, x), HRE_OK);
-            ck_assert_int_eq(hre_key_ecdh(a, s1, pb), HRE_OK);
-            ck_assert_int_eq(hre_key_ecdh(b, s2, pa), HRE_OK);
+            HRE_T_OK(hre_key_generate(&a, curves[c]));
+            HRE_T_OK(hre_key_generate(&b, curves[c]));
+            HRE_T_OK(hre_key_generate(&x, curves[c]));
+            HRE_T_OK(hre_key_pubkey(a, &pa));
+            HRE_T_OK(hre_key_pubkey(b, &pb));
+            HRE_T_OK(hre_key_pubkey(x, &px));
+            HRE_T_OK(hre_key_ecdh(a, s1, pb));
+            HRE_T_OK(hre_key_ecdh(b, s2, pa));
             ck_assert_mem_eq(s1, s2, 32);
             ck_assert(!all_zero(s1, 32));
-            ck_assert_int_eq(hre_key_ecdh(a, s3, px), HRE_OK);
+            HRE_T_OK(hre_key_ecdh(a, s3, px));
             ck_assert(memcmp(s1, s3, 32) != 0);
             hre_key_free(a); hre_key_free(b); hre_key_free(x);
             hre_pubkey_free(pa); hre_pubkey_free(pb); hre_pubkey_free(px);
@@ -321,9 +321,9 @@ START_TEST(test_known_answer_pem)
     hre_t_unhex(pub, 65, "0462d5bd3372af75fe85a040715d0f502428e07046868b0bfdfa61d731afe44f26"
                          "ac333a93a9e70a81cd5a95b5bf8d13990eb741c8c38872b4a07d275a014e30cf");
     hre_t_unhex(want, 32, "53020d908b0219328b658b525f26780e3ae12bcd952bb25a93bc0895e1714285");
-    ck_assert_int_eq(hre_key_import_pem(&k, PEM, strlen(PEM), NULL, 0), HRE_OK);
-    ck_assert_int_eq(hre_pubkey_parse(&pk, HRE_CURVE_P256, pub, 65), HRE_OK);
-    ck_assert_int_eq(hre_key_ecdh(k, shared, pk), HRE_OK);
+    HRE_T_OK(hre_key_import_pem(&k, PEM, strlen(PEM), NULL, 0));
+    HRE_T_OK(hre_pubkey_parse(&pk, HRE_CURVE_P256, pub, 65));
+    HRE_T_OK(hre_key_ecdh(k, shared, pk));
     ck_assert_mem_eq(shared, want, 32);
     hre_key_free(k);
     hre_pubkey_free(pk);
@@ -335,9 +335,9 @@ START_TEST(test_errors)
     hre_key *a, *b;
     hre_pubkey *pb;
     uint8_t s[32];
-    ck_assert_int_eq(hre_key_generate(&a, HRE_CURVE_P256), HRE_OK);
-    ck_assert_int_eq(hre_key_generate(&b, HRE_CURVE_SECP256K1), HRE_OK);
-    ck_assert_int_eq(hre_key_pubkey(&pb, b), HRE_OK);
+    HRE_T_OK(hre_key_generate(&a, HRE_CURVE_P256));
+    HRE_T_OK(hre_key_generate(&b, HRE_CURVE_SECP256K1));
+    HRE_T_OK(hre_key_pubkey(b, &pb));
     memset(s, 0xee, 32);
     ck_assert_int_eq(hre_key_ecdh(a, s, pb), HRE_EINVAL);   /* different curves */
     ck_assert(all_zero(s, 32));

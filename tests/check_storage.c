@@ -19,6 +19,7 @@
 #include <hre/sys/storage.h>
 
 #include "testutil.h"
+#include <hre/sys/powerloss.h>
 #ifdef HRE_WHITEBOX
 #include <zlib.h>
 #include "core/internal.h"
@@ -80,10 +81,10 @@ static hre_storage *bk_open(int kind, char *dir, size_t cap)
     hre_storage *s = NULL;
     if (kind == BK_POSIX) {
         new_dir(dir, cap);
-        ck_assert_int_eq(hre_storage_posix_open(&s, dir, NULL), HRE_OK);
+        HRE_T_OK(hre_storage_posix_open(&s, dir, NULL));
     } else {
         dir[0] = '\0';
-        ck_assert_int_eq(hre_storage_memory_new(&s, 0), HRE_OK);
+        HRE_T_OK(hre_storage_memory_new(&s, 0));
     }
     ck_assert_ptr_nonnull(s);
     return s;
@@ -97,11 +98,11 @@ static const char *bk_name(int kind)
 static void put_file(hre_storage *s, const char *name, const void *data, size_t len)
 {
     hre_storage_file *f = NULL;
-    ck_assert_int_eq(hre_storage_file_open(&f, s, name, HRE_STORAGE_WRITE | HRE_STORAGE_CREATE |
-                                           HRE_STORAGE_TRUNCATE), HRE_OK);
-    if (len) ck_assert_int_eq(hre_storage_file_write(f, 0, data, len), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_sync(f), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&f, s, name, HRE_STORAGE_WRITE | HRE_STORAGE_CREATE |
+                                           HRE_STORAGE_TRUNCATE));
+    if (len) HRE_T_OK(hre_storage_file_write(f, 0, data, len));
+    HRE_T_OK(hre_storage_file_sync(f));
+    HRE_T_OK(hre_storage_file_close(f));
 }
 
 /* Whole content of name (malloc'd, caller frees); NULL + *rc on failure. */
@@ -114,13 +115,13 @@ static uint8_t *get_file(hre_storage *s, const char *name, size_t *len, int *rc)
     *len = 0;
     *rc = hre_storage_file_open(&f, s, name, HRE_STORAGE_READ);
     if (*rc != HRE_OK) return NULL;
-    ck_assert_int_eq(hre_storage_file_size(f, &size), HRE_OK);
+    HRE_T_OK(hre_storage_file_size(f, &size));
     buf = malloc((size_t)size + 1);
     ck_assert_ptr_nonnull(buf);
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, (size_t)size + 1, &got), HRE_OK);
+    HRE_T_OK(hre_storage_file_read(f, buf, (size_t)size + 1, &got, 0));
     ck_assert_uint_eq(got, size);
     ck_assert_uint_eq(buf[size], 0);    /* short read zero-fills */
-    ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
+    HRE_T_OK(hre_storage_file_close(f));
     *len = (size_t)size;
     return buf;
 }
@@ -175,40 +176,40 @@ START_TEST(test_open_flags)
     assert_missing(s, "a.dat");
 
     /* create: new and empty */
-    ck_assert_int_eq(hre_storage_file_open(&f, s, "a.dat", HRE_STORAGE_READ | HRE_STORAGE_WRITE |
-                                           HRE_STORAGE_CREATE), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_size(f, &size), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&f, s, "a.dat", HRE_STORAGE_READ | HRE_STORAGE_WRITE |
+                                           HRE_STORAGE_CREATE));
+    HRE_T_OK(hre_storage_file_size(f, &size));
     ck_assert_uint_eq(size, 0);
-    ck_assert_int_eq(hre_storage_file_write(f, 0, "hello", 5), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_sync(f), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
+    HRE_T_OK(hre_storage_file_write(f, 0, "hello", 5));
+    HRE_T_OK(hre_storage_file_sync(f));
+    HRE_T_OK(hre_storage_file_close(f));
     /* exclusive create of an existing file */
     f = (hre_storage_file *)1;
     ck_assert_int_eq(hre_storage_file_open(&f, s, "a.dat", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE |
                                            HRE_STORAGE_EXCLUSIVE), HRE_EEXISTS);
     ck_assert_ptr_null(f);
     /* CREATE on an existing file keeps it */
-    ck_assert_int_eq(hre_storage_file_open(&f, s, "a.dat", HRE_STORAGE_WRITE |
-                                           HRE_STORAGE_CREATE), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&f, s, "a.dat", HRE_STORAGE_WRITE |
+                                           HRE_STORAGE_CREATE));
+    HRE_T_OK(hre_storage_file_close(f));
     assert_content(s, "a.dat", "hello", 5);
     /* the same file open twice for reading */
-    ck_assert_int_eq(hre_storage_file_open(&f, s, "a.dat", HRE_STORAGE_READ), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_open(&g, s, "a.dat", HRE_STORAGE_READ), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_close(g), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&f, s, "a.dat", HRE_STORAGE_READ));
+    HRE_T_OK(hre_storage_file_open(&g, s, "a.dat", HRE_STORAGE_READ));
+    HRE_T_OK(hre_storage_file_close(g));
+    HRE_T_OK(hre_storage_file_close(f));
     /* TRUNCATE empties it */
-    ck_assert_int_eq(hre_storage_file_open(&f, s, "a.dat", HRE_STORAGE_WRITE |
-                                           HRE_STORAGE_TRUNCATE), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_size(f, &size), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&f, s, "a.dat", HRE_STORAGE_WRITE |
+                                           HRE_STORAGE_TRUNCATE));
+    HRE_T_OK(hre_storage_file_size(f, &size));
     ck_assert_uint_eq(size, 0);
-    ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
+    HRE_T_OK(hre_storage_file_close(f));
     assert_content(s, "a.dat", "", 0);
     /* exclusive create of a new file */
-    ck_assert_int_eq(hre_storage_file_open(&f, s, "b.dat", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE |
-                                           HRE_STORAGE_EXCLUSIVE), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_close(NULL), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&f, s, "b.dat", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE |
+                                           HRE_STORAGE_EXCLUSIVE));
+    HRE_T_OK(hre_storage_file_close(f));
+    HRE_T_OK(hre_storage_file_close(NULL));
     hre_storage_free(s);
     hre_storage_free(NULL);
 }
@@ -273,96 +274,96 @@ START_TEST(test_read_write_short_read)
     size_t got = 99;
     uint64_t off = 99, size = 0;
 
-    ck_assert_int_eq(hre_storage_file_open(&f, s, "f", HRE_STORAGE_READ | HRE_STORAGE_WRITE |
-                                           HRE_STORAGE_CREATE), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&f, s, "f", HRE_STORAGE_READ | HRE_STORAGE_WRITE |
+                                           HRE_STORAGE_CREATE));
     /* read of an empty file: short read of 0, zero-filled */
     memset(buf, 0xAA, sizeof buf);
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 10, &got), HRE_OK);
+    HRE_T_OK(hre_storage_file_read(f, buf, 10, &got, 0));
     ck_assert_uint_eq(got, 0);
     for (int i = 0; i < 10; i++) ck_assert_uint_eq(buf[i], 0);
     ck_assert_uint_eq(buf[10], 0xAA);   /* nothing past len touched */
     /* append returns offsets */
-    ck_assert_int_eq(hre_storage_file_append(f, "0123456789", 10, &off), HRE_OK);
+    HRE_T_OK(hre_storage_file_append(f, &off, "0123456789", 10));
     ck_assert_uint_eq(off, 0);
-    ck_assert_int_eq(hre_storage_file_append(f, "abcdef", 6, &off), HRE_OK);
+    HRE_T_OK(hre_storage_file_append(f, &off, "abcdef", 6));
     ck_assert_uint_eq(off, 10);
-    ck_assert_int_eq(hre_storage_file_append(f, "", 0, &off), HRE_OK);
+    HRE_T_OK(hre_storage_file_append(f, &off, "", 0));
     ck_assert_uint_eq(off, 16);
-    ck_assert_int_eq(hre_storage_file_append(f, "z", 1, NULL), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_size(f, &size), HRE_OK);
+    HRE_T_OK(hre_storage_file_append(f, NULL, "z", 1));
+    HRE_T_OK(hre_storage_file_size(f, &size));
     ck_assert_uint_eq(size, 17);
     /* full read */
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 17, &got), HRE_OK);
+    HRE_T_OK(hre_storage_file_read(f, buf, 17, &got, 0));
     ck_assert_uint_eq(got, 17);
     ck_assert(memcmp(buf, "0123456789abcdefz", 17) == 0);
     /* short read at the end: got < len and the rest is zero */
     memset(buf, 0xAA, sizeof buf);
-    ck_assert_int_eq(hre_storage_file_read(f, 12, buf, 20, &got), HRE_OK);
+    HRE_T_OK(hre_storage_file_read(f, buf, 20, &got, 12));
     ck_assert_uint_eq(got, 5);
     ck_assert(memcmp(buf, "cdefz", 5) == 0);
     for (int i = 5; i < 20; i++) ck_assert_uint_eq(buf[i], 0);
     /* read entirely past the end */
     memset(buf, 0xAA, sizeof buf);
-    ck_assert_int_eq(hre_storage_file_read(f, 1000, buf, 8, &got), HRE_OK);
+    HRE_T_OK(hre_storage_file_read(f, buf, 8, &got, 1000));
     ck_assert_uint_eq(got, 0);
     for (int i = 0; i < 8; i++) ck_assert_uint_eq(buf[i], 0);
     /* zero-length read */
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 0, &got), HRE_OK);
+    HRE_T_OK(hre_storage_file_read(f, buf, 0, &got, 0));
     ck_assert_uint_eq(got, 0);
     /* overwrite in the middle */
-    ck_assert_int_eq(hre_storage_file_write(f, 3, "XY", 2), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 6, &got), HRE_OK);
+    HRE_T_OK(hre_storage_file_write(f, 3, "XY", 2));
+    HRE_T_OK(hre_storage_file_read(f, buf, 6, &got, 0));
     ck_assert(memcmp(buf, "012XY5", 6) == 0);
     /* write past the end: the gap reads as zeros */
-    ck_assert_int_eq(hre_storage_file_write(f, 30, "END", 3), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_size(f, &size), HRE_OK);
+    HRE_T_OK(hre_storage_file_write(f, 30, "END", 3));
+    HRE_T_OK(hre_storage_file_size(f, &size));
     ck_assert_uint_eq(size, 33);
     memset(buf, 0xAA, sizeof buf);
-    ck_assert_int_eq(hre_storage_file_read(f, 17, buf, 16, &got), HRE_OK);
+    HRE_T_OK(hre_storage_file_read(f, buf, 16, &got, 17));
     ck_assert_uint_eq(got, 16);
     for (int i = 0; i < 13; i++) ck_assert_uint_eq(buf[i], 0);
     ck_assert(memcmp(buf + 13, "END", 3) == 0);
     /* truncate: shrink, then extend with zeros */
-    ck_assert_int_eq(hre_storage_file_truncate(f, 4), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_size(f, &size), HRE_OK);
+    HRE_T_OK(hre_storage_file_truncate(f, 4));
+    HRE_T_OK(hre_storage_file_size(f, &size));
     ck_assert_uint_eq(size, 4);
-    ck_assert_int_eq(hre_storage_file_truncate(f, 8), HRE_OK);
+    HRE_T_OK(hre_storage_file_truncate(f, 8));
     memset(buf, 0xAA, sizeof buf);
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 10, &got), HRE_OK);
+    HRE_T_OK(hre_storage_file_read(f, buf, 10, &got, 0));
     ck_assert_uint_eq(got, 8);
     ck_assert(memcmp(buf, "012X\0\0\0\0\0\0", 10) == 0);
     /* append after truncate goes to the new end */
-    ck_assert_int_eq(hre_storage_file_append(f, "q", 1, &off), HRE_OK);
+    HRE_T_OK(hre_storage_file_append(f, &off, "q", 1));
     ck_assert_uint_eq(off, 8);
     /* ranges beyond 2^63-1 */
-    ck_assert_int_eq(hre_storage_file_read(f, HRE_STORAGE_SIZE_MAX, buf, 2, &got), HRE_EINVAL);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 2, &got, HRE_STORAGE_SIZE_MAX), HRE_EINVAL);
     ck_assert_uint_eq(got, 0);
     ck_assert_int_eq(hre_storage_file_write(f, HRE_STORAGE_SIZE_MAX, "ab", 2), HRE_EINVAL);
     ck_assert_int_eq(hre_storage_file_truncate(f, HRE_STORAGE_SIZE_MAX + 1), HRE_EINVAL);
     /* NULL arguments */
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 4, NULL), HRE_EINVAL);
-    ck_assert_int_eq(hre_storage_file_read(f, 0, NULL, 4, &got), HRE_EINVAL);
-    ck_assert_int_eq(hre_storage_file_read(NULL, 0, buf, 4, &got), HRE_EINVAL);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 4, NULL, 0), HRE_EINVAL);
+    ck_assert_int_eq(hre_storage_file_read(f, NULL, 4, &got, 0), HRE_EINVAL);
+    ck_assert_int_eq(hre_storage_file_read(NULL, buf, 4, &got, 0), HRE_EINVAL);
     ck_assert_int_eq(hre_storage_file_write(f, 0, NULL, 4), HRE_EINVAL);
     ck_assert_int_eq(hre_storage_file_size(f, NULL), HRE_EINVAL);
     ck_assert_int_eq(hre_storage_file_sync(NULL), HRE_EINVAL);
-    ck_assert_int_eq(hre_storage_file_sync(f), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
+    HRE_T_OK(hre_storage_file_sync(f));
+    HRE_T_OK(hre_storage_file_close(f));
 
     /* access modes are enforced */
-    ck_assert_int_eq(hre_storage_file_open(&ro, s, "f", HRE_STORAGE_READ), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&ro, s, "f", HRE_STORAGE_READ));
     ck_assert_int_eq(hre_storage_file_write(ro, 0, "x", 1), HRE_EINVAL);
-    ck_assert_int_eq(hre_storage_file_append(ro, "x", 1, NULL), HRE_EINVAL);
+    ck_assert_int_eq(hre_storage_file_append(ro, NULL, "x", 1), HRE_EINVAL);
     ck_assert_int_eq(hre_storage_file_truncate(ro, 0), HRE_EINVAL);
-    ck_assert_int_eq(hre_storage_file_open(&wo, s, "f", HRE_STORAGE_WRITE), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&wo, s, "f", HRE_STORAGE_WRITE));
     memset(buf, 0xAA, 4);
-    ck_assert_int_eq(hre_storage_file_read(wo, 0, buf, 4, &got), HRE_EINVAL);
+    ck_assert_int_eq(hre_storage_file_read(wo, buf, 4, &got, 0), HRE_EINVAL);
     for (int i = 0; i < 4; i++) ck_assert_uint_eq(buf[i], 0);   /* zeroed on error */
-    ck_assert_int_eq(hre_storage_file_close(wo), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_read(ro, 0, buf, 9, &got), HRE_OK);
+    HRE_T_OK(hre_storage_file_close(wo));
+    HRE_T_OK(hre_storage_file_read(ro, buf, 9, &got, 0));
     ck_assert_uint_eq(got, 9);
     ck_assert(memcmp(buf, "012X\0\0\0\0q", 9) == 0);
-    ck_assert_int_eq(hre_storage_file_close(ro), HRE_OK);
+    HRE_T_OK(hre_storage_file_close(ro));
     hre_storage_free(s);
 }
 END_TEST
@@ -378,18 +379,18 @@ START_TEST(test_rename_remove)
     put_file(s, "target", "OLD", 3);
     put_file(s, "source", "NEW!", 4);
     /* a handle on the old target keeps the old content (built-in backends) */
-    ck_assert_int_eq(hre_storage_file_open(&old, s, "target", HRE_STORAGE_READ), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&old, s, "target", HRE_STORAGE_READ));
     /* atomic replace */
-    ck_assert_int_eq(hre_storage_rename(s, "source", "target"), HRE_OK);
-    ck_assert_int_eq(hre_storage_sync_dir(s), HRE_OK);
+    HRE_T_OK(hre_storage_rename(s, "source", "target"));
+    HRE_T_OK(hre_storage_sync_dir(s));
     assert_content(s, "target", "NEW!", 4);
     assert_missing(s, "source");
-    ck_assert_int_eq(hre_storage_file_read(old, 0, buf, sizeof buf, &got), HRE_OK);
+    HRE_T_OK(hre_storage_file_read(old, buf, sizeof buf, &got, 0));
     ck_assert_uint_eq(got, 3);
     ck_assert(memcmp(buf, "OLD", 3) == 0);
-    ck_assert_int_eq(hre_storage_file_close(old), HRE_OK);
+    HRE_T_OK(hre_storage_file_close(old));
     /* rename to a fresh name */
-    ck_assert_int_eq(hre_storage_rename(s, "target", "fresh"), HRE_OK);
+    HRE_T_OK(hre_storage_rename(s, "target", "fresh"));
     assert_content(s, "fresh", "NEW!", 4);
     assert_missing(s, "target");
     /* missing source; onto itself */
@@ -398,20 +399,20 @@ START_TEST(test_rename_remove)
     ck_assert_int_eq(hre_storage_rename(s, "fresh", "fresh"), HRE_EINVAL);
     ck_assert_int_eq(hre_storage_rename(NULL, "a", "b"), HRE_EINVAL);
     /* remove: gone afterwards; removing again is ENOTFOUND */
-    ck_assert_int_eq(hre_storage_file_open(&old, s, "fresh", HRE_STORAGE_READ), HRE_OK);
-    ck_assert_int_eq(hre_storage_remove(s, "fresh"), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&old, s, "fresh", HRE_STORAGE_READ));
+    HRE_T_OK(hre_storage_remove(s, "fresh"));
     assert_missing(s, "fresh");
     ck_assert_int_eq(hre_storage_remove(s, "fresh"), HRE_ENOTFOUND);
     ck_assert_int_eq(hre_storage_remove(NULL, "fresh"), HRE_EINVAL);
     /* an open handle on a removed file still reads it (built-in backends) */
-    ck_assert_int_eq(hre_storage_file_read(old, 0, buf, 4, &got), HRE_OK);
+    HRE_T_OK(hre_storage_file_read(old, buf, 4, &got, 0));
     ck_assert_uint_eq(got, 4);
     ck_assert(memcmp(buf, "NEW!", 4) == 0);
-    ck_assert_int_eq(hre_storage_file_close(old), HRE_OK);
+    HRE_T_OK(hre_storage_file_close(old));
     /* re-create under the removed name */
     put_file(s, "fresh", "again", 5);
     assert_content(s, "fresh", "again", 5);
-    ck_assert_int_eq(hre_storage_sync_dir(s), HRE_OK);
+    HRE_T_OK(hre_storage_sync_dir(s));
     ck_assert_int_eq(hre_storage_sync_dir(NULL), HRE_EINVAL);
     hre_storage_free(s);
 }
@@ -449,7 +450,7 @@ START_TEST(test_list)
     size_t i;
 
     memset(&l, 0, sizeof l);
-    ck_assert_int_eq(hre_storage_list(s, names_cb, &l), HRE_OK);
+    HRE_T_OK(hre_storage_list(s, names_cb, &l));
     ck_assert_int_eq(l.count, 0);
     for (i = 0; i < sizeof files / sizeof *files; i++) put_file(s, files[i], "x", 1);
     if (_i == BK_POSIX) {
@@ -475,7 +476,7 @@ START_TEST(test_list)
         }
     }
     memset(&l, 0, sizeof l);
-    ck_assert_int_eq(hre_storage_list(s, names_cb, &l), HRE_OK);
+    HRE_T_OK(hre_storage_list(s, names_cb, &l));
     ck_assert_int_eq(l.count, (int)(sizeof files / sizeof *files));
     for (i = 0; i < sizeof files / sizeof *files; i++) ck_assert(has_name(&l, files[i]));
     /* the callback stops the listing with its own value */
@@ -484,9 +485,9 @@ START_TEST(test_list)
     ck_assert_int_eq(hre_storage_list(s, names_cb, &l), 7);
     ck_assert_int_eq(l.count, 2);
     /* removed files disappear from the listing */
-    ck_assert_int_eq(hre_storage_remove(s, "b.log"), HRE_OK);
+    HRE_T_OK(hre_storage_remove(s, "b.log"));
     memset(&l, 0, sizeof l);
-    ck_assert_int_eq(hre_storage_list(s, names_cb, &l), HRE_OK);
+    HRE_T_OK(hre_storage_list(s, names_cb, &l));
     ck_assert_int_eq(l.count, (int)(sizeof files / sizeof *files) - 1);
     ck_assert(!has_name(&l, "b.log"));
     ck_assert_int_eq(hre_storage_list(s, NULL, &l), HRE_EINVAL);
@@ -503,9 +504,9 @@ START_TEST(test_control)
     const char *name = NULL;
     uint32_t sector = 0;
 
-    ck_assert_int_eq(hre_storage_control(s, NULL, HRE_STORAGE_CTL_BACKEND_NAME, &name), HRE_OK);
+    HRE_T_OK(hre_storage_control(s, NULL, HRE_STORAGE_CTL_BACKEND_NAME, &name));
     ck_assert_str_eq(name, bk_name(_i));
-    ck_assert_int_eq(hre_storage_control(s, NULL, HRE_STORAGE_CTL_SECTOR_SIZE, &sector), HRE_OK);
+    HRE_T_OK(hre_storage_control(s, NULL, HRE_STORAGE_CTL_SECTOR_SIZE, &sector));
     ck_assert_uint_ge(sector, 512);
     ck_assert_int_eq(hre_storage_control(s, NULL, 999, NULL), HRE_EUNSUPPORTED);
     ck_assert(strlen(hre_error_detail()) > 0);
@@ -514,20 +515,19 @@ START_TEST(test_control)
     ck_assert_int_eq(hre_storage_control(s, NULL, -5, NULL), HRE_EUNSUPPORTED);
     ck_assert_int_eq(hre_storage_control(s, NULL, HRE_STORAGE_CTL_BACKEND_NAME, NULL),
                      HRE_EINVAL);
-    ck_assert_int_eq(hre_storage_file_open(&f, s, "f", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE),
-                     HRE_OK);
-    ck_assert_int_eq(hre_storage_control(s, f, HRE_STORAGE_CTL_SECTOR_SIZE, &sector), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&f, s, "f", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE));
+    HRE_T_OK(hre_storage_control(s, f, HRE_STORAGE_CTL_SECTOR_SIZE, &sector));
     ck_assert_int_eq(hre_storage_control(s, f, 12345, NULL), HRE_EUNSUPPORTED);
     ck_assert_int_eq(hre_storage_control(NULL, f, 1, NULL), HRE_EINVAL);
     {
         /* a file of another storage */
         hre_storage *o = NULL;
-        ck_assert_int_eq(hre_storage_memory_new(&o, 0), HRE_OK);
+        HRE_T_OK(hre_storage_memory_new(&o, 0));
         ck_assert_int_eq(hre_storage_control(o, f, HRE_STORAGE_CTL_SECTOR_SIZE, &sector),
                          HRE_EINVAL);
         hre_storage_free(o);
     }
-    ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
+    HRE_T_OK(hre_storage_file_close(f));
     hre_storage_free(s);
 }
 END_TEST
@@ -543,41 +543,41 @@ START_TEST(test_random_model)
     size_t mlen = 0;
 
     hre_t_reseed(hre_t_seed() ^ (0x5707a6e0ULL + (uint64_t)_i));
-    ck_assert_int_eq(hre_storage_file_open(&f, s, "rnd", HRE_STORAGE_READ | HRE_STORAGE_WRITE |
-                                           HRE_STORAGE_CREATE), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&f, s, "rnd", HRE_STORAGE_READ | HRE_STORAGE_WRITE |
+                                           HRE_STORAGE_CREATE));
     for (int step = 0; step < 400; step++) {
         uint64_t op = hre_t_rand_below(5);
         size_t len = 1 + (size_t)hre_t_rand_below(sizeof data);
         hre_t_rand_bytes(data, len);
         if (op == 0 && mlen + len <= CAP) {
             uint64_t off;
-            ck_assert_int_eq(hre_storage_file_append(f, data, len, &off), HRE_OK);
+            HRE_T_OK(hre_storage_file_append(f, &off, data, len));
             ck_assert_uint_eq(off, mlen);
             memcpy(model + mlen, data, len);
             mlen += len;
         } else if (op == 1) {
             size_t at = (size_t)hre_t_rand_below(CAP - len);
-            ck_assert_int_eq(hre_storage_file_write(f, at, data, len), HRE_OK);
+            HRE_T_OK(hre_storage_file_write(f, at, data, len));
             if (at > mlen) memset(model + mlen, 0, at - mlen);
             memcpy(model + at, data, len);
             if (at + len > mlen) mlen = at + len;
         } else if (op == 2) {
             size_t to = (size_t)hre_t_rand_below(CAP);
-            ck_assert_int_eq(hre_storage_file_truncate(f, to), HRE_OK);
+            HRE_T_OK(hre_storage_file_truncate(f, to));
             if (to > mlen) memset(model + mlen, 0, to - mlen);
             mlen = to;
         } else {
             size_t at = (size_t)hre_t_rand_below(CAP), got;
             size_t n = 1 + (size_t)hre_t_rand_below(CAP - at);
             size_t want = at >= mlen ? 0 : (mlen - at < n ? mlen - at : n);
-            ck_assert_int_eq(hre_storage_file_read(f, at, buf, n, &got), HRE_OK);
+            HRE_T_OK(hre_storage_file_read(f, buf, n, &got, at));
             ck_assert_uint_eq(got, want);
             ck_assert(want == 0 || memcmp(buf, model + at, want) == 0);
             for (size_t k = want; k < n; k++) ck_assert_uint_eq(buf[k], 0);
         }
-        if (step % 50 == 0) ck_assert_int_eq(hre_storage_file_sync(f), HRE_OK);
+        if (step % 50 == 0) HRE_T_OK(hre_storage_file_sync(f));
     }
-    ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
+    HRE_T_OK(hre_storage_file_close(f));
     assert_content(s, "rnd", model, mlen);
     hre_storage_free(s);
 }
@@ -588,15 +588,13 @@ START_TEST(test_free_with_open_files)
     char dir[512];
     hre_storage *s = bk_open(_i, dir, sizeof dir);
     hre_storage_file *a = NULL, *b = NULL;
-    ck_assert_int_eq(hre_storage_file_open(&a, s, "a", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE),
-                     HRE_OK);
-    ck_assert_int_eq(hre_storage_file_open(&b, s, "b", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE),
-                     HRE_OK);
-    ck_assert_int_eq(hre_storage_file_write(a, 0, "data", 4), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&a, s, "a", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE));
+    HRE_T_OK(hre_storage_file_open(&b, s, "b", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE));
+    HRE_T_OK(hre_storage_file_write(a, 0, "data", 4));
     hre_storage_free(s);    /* closes both (valgrind: no leak) */
     if (_i == BK_POSIX) {
         /* the content reached the directory; reopen it */
-        ck_assert_int_eq(hre_storage_posix_open(&s, dir, NULL), HRE_OK);
+        HRE_T_OK(hre_storage_posix_open(&s, dir, NULL));
         assert_content(s, "a", "data", 4);
         assert_content(s, "b", "", 0);
         hre_storage_free(s);
@@ -633,23 +631,23 @@ static int h_close(void *self, void *file)
     ((host_disk *)self)->calls++;
     return hre_storage_file_close(file);
 }
-static int h_read(void *self, void *file, uint64_t off, void *buf, size_t len, size_t *got)
+static int h_read(void *self, void *file, void *buf, size_t len, size_t *got, uint64_t off)
 {
     host_disk *h = self;
     int rc;
     h->calls++;
     if (h->bogus) return h->bogus;
-    rc = hre_storage_file_read(file, off, buf, len, got);
+    rc = hre_storage_file_read(file, buf, len, got, off);
     if (rc == HRE_OK && h->garbage_tail) memset((uint8_t *)buf + *got, 0xEE, len - *got);
     if (rc == HRE_OK && h->overreport) *got = len + 1;
     return rc;
 }
-static int h_append(void *self, void *file, const void *d, size_t len, uint64_t *off)
+static int h_append(void *self, void *file, uint64_t *off, const void *d, size_t len)
 {
     host_disk *h = self;
     h->calls++;
     if (h->bogus) return h->bogus;
-    return hre_storage_file_append(file, d, len, off);
+    return hre_storage_file_append(file, off, d, len);
 }
 static int h_write(void *self, void *file, uint64_t off, const void *d, size_t len)
 {
@@ -718,7 +716,7 @@ static void h_destroy(void *self)
 
 static void host_methods(hre_storage_methods *m)
 {
-    ck_assert_int_eq(hre_storage_methods_init(m, HRE_STORAGE_VERSION), HRE_OK);
+    HRE_T_OK(hre_storage_methods_init(m, HRE_STORAGE_VERSION));
     m->open = h_open;
     m->close = h_close;
     m->read = h_read;
@@ -734,11 +732,110 @@ static void host_methods(hre_storage_methods *m)
     m->destroy = h_destroy;
 }
 
+/* The power-loss backend through the public API (hre/sys/powerloss.h), so
+ * this also runs black-box against libhre.so: wrapped around a HOST
+ * backend (hre_storage_new_custom), it loses unsynced data at the Nth sync,
+ * on demand, and injects EIO / ENOSPC; the host's inner storage then holds
+ * the post-crash state. */
+START_TEST(test_powerloss_public_api)
+{
+    hre_storage_methods m;
+    hre_storage *host = NULL, *pl = NULL;
+    hre_storage_file *f = NULL;
+    hre_powerloss_options o;
+    hre_powerloss_stats st = HRE_POWERLOSS_STATS_INIT;
+    host_disk h;
+    uint64_t off;
+
+    memset(&h, 0, sizeof h);
+    HRE_T_OK(hre_storage_memory_new(&h.inner, 0));
+    host_methods(&m);
+    HRE_T_OK(hre_storage_new_custom(&host, &m, &h));
+    put_file(host, "old", "kept", 4);                      /* durable before wrapping */
+
+    /* 1. crash at the 2nd sync, DROP: only the first synced append survives */
+    HRE_T_OK(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION));
+    o.mode = HRE_POWERLOSS_DROP;
+    o.crash_at_sync = 2;
+    HRE_T_OK(hre_powerloss_new(&pl, host, &o));
+    HRE_T_OK(hre_storage_file_open(&f, pl, "a", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE));
+    HRE_T_OK(hre_storage_file_append(f, &off, "one", 3));
+    HRE_T_OK(hre_storage_file_sync(f));   /* sync 1 */
+    ck_assert_int_eq(hre_storage_sync_dir(pl), HRE_EIO);  /* sync 2: the power goes */
+    ck_assert_int_eq(hre_storage_file_append(f, &off, "two", 3), HRE_EIO);
+    HRE_T_OK(hre_powerloss_stats_get(pl, &st));
+    ck_assert_int_eq(st.crashed, 1);
+    ck_assert_int_eq(st.crash_rc, HRE_OK);
+    ck_assert_uint_eq(st.syncs, 2);
+    ck_assert_int_eq(hre_powerloss_crash(pl), HRE_ESTATE); /* already off */
+    (void)hre_storage_file_close(f);
+    hre_storage_free(pl);
+    /* "a" was created but never made durable by a sync_dir: DROP loses it */
+    assert_missing(host, "a");
+    assert_content(host, "old", "kept", 4);
+
+    /* 2. crash on demand, KEEP: everything issued survives (a process kill) */
+    HRE_T_OK(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION));
+    o.mode = HRE_POWERLOSS_KEEP;
+    HRE_T_OK(hre_powerloss_new(&pl, host, &o));
+    HRE_T_OK(hre_storage_file_open(&f, pl, "b", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE));
+    HRE_T_OK(hre_storage_file_append(f, &off, "unsynced", 8));
+    HRE_T_OK(hre_powerloss_crash(pl));
+    (void)hre_storage_file_close(f);
+    hre_storage_free(pl);
+    assert_content(host, "b", "unsynced", 8);
+
+    /* 3. DROP on demand: the unsynced append is gone, the synced file stays */
+    HRE_T_OK(hre_powerloss_new(&pl, host, NULL));   /* NULL: DROP, no faults */
+    HRE_T_OK(hre_storage_file_open(&f, pl, "b", HRE_STORAGE_WRITE));
+    HRE_T_OK(hre_storage_file_append(f, &off, "-more", 5));
+    HRE_T_OK(hre_powerloss_crash(pl));
+    (void)hre_storage_file_close(f);
+    hre_storage_free(pl);
+    assert_content(host, "b", "unsynced", 8);
+
+    /* 4. fault injection: the 3rd call fails with ENOSPC, then all works */
+    HRE_T_OK(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION));
+    o.fail_at_call = 3;
+    o.fail_code = HRE_ENOSPC;
+    HRE_T_OK(hre_powerloss_new(&pl, host, &o));
+    HRE_T_OK(hre_storage_file_open(&f, pl, "c", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE));
+    HRE_T_OK(hre_storage_file_append(f, &off, "x", 1));          /* call 2 */
+    ck_assert_int_eq(hre_storage_file_append(f, &off, "y", 1), HRE_ENOSPC);      /* call 3 */
+    HRE_T_OK(hre_storage_file_append(f, &off, "z", 1));
+    HRE_T_OK(hre_storage_file_sync(f));
+    HRE_T_OK(hre_storage_file_close(f));
+    HRE_T_OK(hre_powerloss_stats_get(pl, &st));
+    ck_assert_uint_eq(st.failures, 1);
+    ck_assert_int_eq(st.crashed, 0);
+    hre_storage_free(pl);
+    assert_content(host, "c", "xz", 2);
+
+    /* 5. arguments and versions */
+    ck_assert_int_eq(hre_powerloss_stats_get(host, &st), HRE_EINVAL);   /* not a power-loss storage */
+    ck_assert_int_eq(hre_powerloss_crash(host), HRE_EINVAL);
+    st.version = 0;
+    ck_assert_int_eq(hre_powerloss_stats_get(host, &st), HRE_EUNSUPPORTED);
+    ck_assert_int_eq(hre_powerloss_stats_init(&st, 2), HRE_EUNSUPPORTED);
+    o.version = 0;
+    ck_assert_int_eq(hre_powerloss_new(&pl, host, &o), HRE_EUNSUPPORTED);
+    ck_assert_ptr_null(pl);
+    o.version = HRE_POWERLOSS_OPTIONS_VERSION;
+    o.mode = 7;
+    ck_assert_int_eq(hre_powerloss_new(&pl, host, &o), HRE_EINVAL);
+    ck_assert_int_eq(hre_powerloss_new(&pl, NULL, NULL), HRE_EINVAL);
+    ck_assert_int_eq(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION + 1), HRE_EUNSUPPORTED);
+    hre_storage_free(host);
+    ck_assert_int_eq(h.destroyed, 1);
+    hre_storage_free(h.inner);
+}
+END_TEST
+
 START_TEST(test_versions)
 {
     hre_storage_methods m, zero;
     hre_storage_methods st = HRE_STORAGE_METHODS_INIT;
-    hre_storage_posix_options po, pz;
+    hre_storage_posix_options po;
     hre_storage_posix_options pst = HRE_STORAGE_POSIX_OPTIONS_INIT;
     hre_storage *s = (hre_storage *)1;
     host_disk h;
@@ -746,17 +843,22 @@ START_TEST(test_versions)
     memset(&zero, 0, sizeof zero);
     ck_assert_uint_eq(st.version, HRE_STORAGE_VERSION);
     ck_assert_ptr_null(st.open);
+    /* an unknown version writes nothing (its size is unknown) */
+    memset(&m, 0x5a, sizeof m);
     ck_assert_int_eq(hre_storage_methods_init(&m, 0), HRE_EUNSUPPORTED);
-    ck_assert(memcmp(&m, &zero, sizeof m) == 0);
+    ck_assert_uint_eq(m.version, 0x5a5a5a5au);
     ck_assert_int_eq(hre_storage_methods_init(&m, HRE_STORAGE_VERSION + 1), HRE_EUNSUPPORTED);
     ck_assert_int_eq(hre_storage_methods_init(NULL, 1), HRE_EINVAL);
-    ck_assert_int_eq(hre_storage_methods_init(&m, HRE_STORAGE_VERSION), HRE_OK);
+    memset(&m, 0x5a, sizeof m);
+    HRE_T_OK(hre_storage_methods_init(&m, HRE_STORAGE_VERSION));
     ck_assert_uint_eq(m.version, HRE_STORAGE_VERSION);
+    zero.version = HRE_STORAGE_VERSION;
+    ck_assert(memcmp(&m, &zero, sizeof m) == 0);            /* every method zeroed */
     ck_assert_ptr_null(m.open);
     ck_assert_ptr_null(m.control);
 
     memset(&h, 0, sizeof h);
-    ck_assert_int_eq(hre_storage_memory_new(&h.inner, 0), HRE_OK);
+    HRE_T_OK(hre_storage_memory_new(&h.inner, 0));
     host_methods(&m);
     /* unknown versions are rejected, the host's self is not touched */
     m.version = 0;
@@ -781,13 +883,12 @@ START_TEST(test_versions)
 
     /* posix options */
     ck_assert_uint_eq(pst.version, HRE_STORAGE_POSIX_OPTIONS_VERSION);
+    memset(&po, 0x5a, sizeof po);
     ck_assert_int_eq(hre_storage_posix_options_init(&po, 0), HRE_EUNSUPPORTED);
-    memset(&pz, 0, sizeof pz);
-    ck_assert(memcmp(&po, &pz, sizeof po) == 0);
+    ck_assert_uint_eq(po.flags, 0x5a5a5a5au);               /* not written */
     ck_assert_int_eq(hre_storage_posix_options_init(&po, HRE_STORAGE_POSIX_OPTIONS_VERSION + 1),
                      HRE_EUNSUPPORTED);
-    ck_assert_int_eq(hre_storage_posix_options_init(&po, HRE_STORAGE_POSIX_OPTIONS_VERSION),
-                     HRE_OK);
+    HRE_T_OK(hre_storage_posix_options_init(&po, HRE_STORAGE_POSIX_OPTIONS_VERSION));
     ck_assert_uint_eq(po.version, HRE_STORAGE_POSIX_OPTIONS_VERSION);
     ck_assert_uint_eq(po.flags, 0);
     po.version = 7;
@@ -808,9 +909,9 @@ START_TEST(test_host_backend)
     size_t got;
 
     memset(&h, 0, sizeof h);
-    ck_assert_int_eq(hre_storage_memory_new(&h.inner, 0), HRE_OK);
+    HRE_T_OK(hre_storage_memory_new(&h.inner, 0));
     host_methods(&m);
-    ck_assert_int_eq(hre_storage_new_custom(&s, &m, &h), HRE_OK);
+    HRE_T_OK(hre_storage_new_custom(&s, &m, &h));
     /* the table was copied: changing it later has no effect */
     m.open = NULL;
     put_file(s, "one", "12345", 5);
@@ -818,7 +919,7 @@ START_TEST(test_host_backend)
     ck_assert_int_gt(h.calls, 0);
     /* foreign names from the host's list are skipped */
     memset(&l, 0, sizeof l);
-    ck_assert_int_eq(hre_storage_list(s, names_cb, &l), HRE_OK);
+    HRE_T_OK(hre_storage_list(s, names_cb, &l));
     ck_assert_int_eq(l.count, 1);
     ck_assert_str_eq(l.n[0], "one");
     /* no control method: every op is unsupported */
@@ -826,23 +927,23 @@ START_TEST(test_host_backend)
                      HRE_EUNSUPPORTED);
     /* the core zero-fills short reads even if the host leaves garbage */
     h.garbage_tail = 1;
-    ck_assert_int_eq(hre_storage_file_open(&f, s, "one", HRE_STORAGE_READ), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_read(f, 3, buf, 8, &got), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&f, s, "one", HRE_STORAGE_READ));
+    HRE_T_OK(hre_storage_file_read(f, buf, 8, &got, 3));
     ck_assert_uint_eq(got, 2);
     ck_assert(memcmp(buf, "45\0\0\0\0\0\0", 8) == 0);
     h.garbage_tail = 0;
     /* claiming more bytes than asked is an I/O error, buffer zeroed */
     h.overreport = 1;
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 4, &got), HRE_EIO);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 4, &got, 0), HRE_EIO);
     ck_assert_uint_eq(got, 0);
     ck_assert(memcmp(buf, "\0\0\0\0", 4) == 0);
     h.overreport = 0;
     /* backend error codes: allowed ones pass, others become HRE_EIO */
     h.bogus = HRE_ENOSPC;
-    ck_assert_int_eq(hre_storage_file_append(f, "x", 1, NULL), HRE_EINVAL); /* read-only */
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 4, &got), HRE_EIO);   /* ENOSPC on read */
+    ck_assert_int_eq(hre_storage_file_append(f, NULL, "x", 1), HRE_EINVAL); /* read-only */
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 4, &got, 0), HRE_EIO);   /* ENOSPC on read */
     h.bogus = HRE_ENOTFOUND;
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 4, &got), HRE_EIO);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 4, &got, 0), HRE_EIO);
     ck_assert(strstr(hre_error_detail(), "read") != NULL);
     h.bogus = HRE_EVERIFY;
     ck_assert_int_eq(hre_storage_file_sync(f), HRE_EIO);
@@ -854,7 +955,7 @@ START_TEST(test_host_backend)
     }
     ck_assert(strstr(hre_error_detail(), "size") != NULL);
     h.bogus = HRE_EIO;
-    ck_assert_int_eq(hre_storage_file_read(f, 0, buf, 4, &got), HRE_EIO);
+    ck_assert_int_eq(hre_storage_file_read(f, buf, 4, &got, 0), HRE_EIO);
     ck_assert(strstr(hre_error_detail(), "one") != NULL);
     h.bogus = HRE_ENOSPC;
     ck_assert_int_eq(hre_storage_rename(s, "one", "two"), HRE_ENOSPC);
@@ -873,7 +974,7 @@ START_TEST(test_host_backend)
         ck_assert_ptr_null(g);
     }
     h.bogus = 0;
-    ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
+    HRE_T_OK(hre_storage_file_close(f));
     ck_assert_int_eq(h.destroyed, 0);
     hre_storage_free(s);
     ck_assert_int_eq(h.destroyed, 1);
@@ -891,7 +992,7 @@ START_TEST(test_posix_specific)
     new_dir(dir, sizeof dir);
     /* missing parents are created */
     snprintf(nested, sizeof nested, "%s/one/two/three/", dir);
-    ck_assert_int_eq(hre_storage_posix_open(&s, nested, NULL), HRE_OK);
+    HRE_T_OK(hre_storage_posix_open(&s, nested, NULL));
     snprintf(p, sizeof p, "%s/one/two/three", dir);
     ck_assert_int_eq(stat(p, &st), 0);
     ck_assert(S_ISDIR(st.st_mode));
@@ -904,27 +1005,26 @@ START_TEST(test_posix_specific)
     /* a second handle on a locked directory */
     ck_assert_int_eq(hre_storage_posix_open(&t, nested, NULL), HRE_ESTATE);
     ck_assert_ptr_null(t);
-    ck_assert_int_eq(hre_storage_posix_options_init(&o, HRE_STORAGE_POSIX_OPTIONS_VERSION),
-                     HRE_OK);
+    HRE_T_OK(hre_storage_posix_options_init(&o, HRE_STORAGE_POSIX_OPTIONS_VERSION));
     o.flags = HRE_STORAGE_POSIX_NOLOCK;
-    ck_assert_int_eq(hre_storage_posix_open(&t, nested, &o), HRE_OK);
+    HRE_T_OK(hre_storage_posix_open(&t, nested, &o));
     assert_content(t, "f", "abc", 3);
     hre_storage_free(t);
     hre_storage_free(s);
     /* the lock goes with the handle */
-    ck_assert_int_eq(hre_storage_posix_open(&s, nested, NULL), HRE_OK);
+    HRE_T_OK(hre_storage_posix_open(&s, nested, NULL));
     hre_storage_free(s);
     /* FULLSYNC and NOSYNC, custom modes */
     o.flags = HRE_STORAGE_POSIX_FULLSYNC;
     o.file_mode = 0640;
-    ck_assert_int_eq(hre_storage_posix_open(&s, nested, &o), HRE_OK);
+    HRE_T_OK(hre_storage_posix_open(&s, nested, &o));
     put_file(s, "g", "xyz", 3);
     snprintf(p, sizeof p, "%s/one/two/three/g", dir);
     ck_assert_int_eq(stat(p, &st), 0);
     ck_assert_uint_eq(st.st_mode & 0777 & ~0640u, 0);    /* never more than asked */
     hre_storage_free(s);
     o.flags = HRE_STORAGE_POSIX_NOSYNC;
-    ck_assert_int_eq(hre_storage_posix_open(&s, nested, &o), HRE_OK);
+    HRE_T_OK(hre_storage_posix_open(&s, nested, &o));
     assert_content(s, "g", "xyz", 3);
     hre_storage_free(s);
     /* bad arguments */
@@ -951,36 +1051,34 @@ START_TEST(test_memory_quota)
     uint64_t used = 0, size = 0;
 
     memset(big, 0x5a, sizeof big);
-    ck_assert_int_eq(hre_storage_memory_new(&s, 1000), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_open(&f, s, "a", HRE_STORAGE_WRITE | HRE_STORAGE_READ |
-                                           HRE_STORAGE_CREATE), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_append(f, big, 600, NULL), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_open(&g, s, "b", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE),
-                     HRE_OK);
-    ck_assert_int_eq(hre_storage_file_append(g, big, 500, NULL), HRE_ENOSPC);
+    HRE_T_OK(hre_storage_memory_new(&s, 1000));
+    HRE_T_OK(hre_storage_file_open(&f, s, "a", HRE_STORAGE_WRITE | HRE_STORAGE_READ |
+                                           HRE_STORAGE_CREATE));
+    HRE_T_OK(hre_storage_file_append(f, NULL, big, 600));
+    HRE_T_OK(hre_storage_file_open(&g, s, "b", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE));
+    ck_assert_int_eq(hre_storage_file_append(g, NULL, big, 500), HRE_ENOSPC);
     ck_assert(strlen(hre_error_detail()) > 0);
     /* all-or-error: nothing was written */
-    ck_assert_int_eq(hre_storage_file_size(g, &size), HRE_OK);
+    HRE_T_OK(hre_storage_file_size(g, &size));
     ck_assert_uint_eq(size, 0);
-    ck_assert_int_eq(hre_storage_file_write(g, 0, big, 400), HRE_OK);
-    ck_assert_int_eq(hre_storage_control(s, NULL, HRE_STORAGE_CTL_BYTES_USED, &used), HRE_OK);
+    HRE_T_OK(hre_storage_file_write(g, 0, big, 400));
+    HRE_T_OK(hre_storage_control(s, NULL, HRE_STORAGE_CTL_BYTES_USED, &used));
     ck_assert_uint_eq(used, 1000);
     ck_assert_int_eq(hre_storage_file_truncate(g, 401), HRE_ENOSPC);
     /* freeing space makes room again */
-    ck_assert_int_eq(hre_storage_file_truncate(f, 100), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_append(g, big, 500, NULL), HRE_OK);
+    HRE_T_OK(hre_storage_file_truncate(f, 100));
+    HRE_T_OK(hre_storage_file_append(g, NULL, big, 500));
     /* removed but open: still counted until closed */
-    ck_assert_int_eq(hre_storage_remove(s, "b"), HRE_OK);
-    ck_assert_int_eq(hre_storage_control(s, NULL, HRE_STORAGE_CTL_BYTES_USED, &used), HRE_OK);
+    HRE_T_OK(hre_storage_remove(s, "b"));
+    HRE_T_OK(hre_storage_control(s, NULL, HRE_STORAGE_CTL_BYTES_USED, &used));
     ck_assert_uint_eq(used, 1000);
-    ck_assert_int_eq(hre_storage_file_close(g), HRE_OK);
-    ck_assert_int_eq(hre_storage_control(s, NULL, HRE_STORAGE_CTL_BYTES_USED, &used), HRE_OK);
+    HRE_T_OK(hre_storage_file_close(g));
+    HRE_T_OK(hre_storage_control(s, NULL, HRE_STORAGE_CTL_BYTES_USED, &used));
     ck_assert_uint_eq(used, 100);
     /* files are capped at 1 GiB even without a quota */
     hre_storage_free(s);
-    ck_assert_int_eq(hre_storage_memory_new(&s, 0), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_open(&f, s, "a", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE),
-                     HRE_OK);
+    HRE_T_OK(hre_storage_memory_new(&s, 0));
+    HRE_T_OK(hre_storage_file_open(&f, s, "a", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE));
     ck_assert_int_eq(hre_storage_file_write(f, (uint64_t)1 << 40, "x", 1), HRE_ENOSPC);
     ck_assert_int_eq(hre_storage_file_truncate(f, (uint64_t)1 << 31), HRE_ENOSPC);
     ck_assert_int_eq(hre_storage_memory_new(NULL, 0), HRE_EINVAL);
@@ -1356,15 +1454,14 @@ START_TEST(test_log_torn_tail_and_damage_on_file)
         uint8_t v = (uint8_t)(1 + hre_t_rand_below(255));
         put_file(s, "l", img, ilen);
         /* damage one byte through the storage API */
-        ck_assert_int_eq(hre_storage_file_open(&f, s, "l", HRE_STORAGE_READ | HRE_STORAGE_WRITE),
-                         HRE_OK);
+        HRE_T_OK(hre_storage_file_open(&f, s, "l", HRE_STORAGE_READ | HRE_STORAGE_WRITE));
         {
             uint8_t b;
-            ck_assert_int_eq(hre_storage_file_read(f, at, &b, 1, &got), HRE_OK);
+            HRE_T_OK(hre_storage_file_read(f, &b, 1, &got, at));
             b ^= v;
-            ck_assert_int_eq(hre_storage_file_write(f, at, &b, 1), HRE_OK);
+            HRE_T_OK(hre_storage_file_write(f, at, &b, 1));
         }
-        ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
+        HRE_T_OK(hre_storage_file_close(f));
         {
             uint8_t *dam = get_file(s, "l", &got, &rc);
             ck_assert_int_eq(hre_storage__log_scan_buf(dam, got, 1000, NULL, NULL, &minfo),
@@ -1378,10 +1475,10 @@ START_TEST(test_log_torn_tail_and_damage_on_file)
             ck_assert_int_eq(rc, HRE_ECORRUPT);
             ck_assert_ptr_null(log);
             /* nothing was cut */
-            ck_assert_int_eq(hre_storage_file_open(&f, s, "l", HRE_STORAGE_READ), HRE_OK);
-            ck_assert_int_eq(hre_storage_file_size(f, &size), HRE_OK);
+            HRE_T_OK(hre_storage_file_open(&f, s, "l", HRE_STORAGE_READ));
+            HRE_T_OK(hre_storage_file_size(f, &size));
             ck_assert_uint_eq(size, ilen);
-            ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
+            HRE_T_OK(hre_storage_file_close(f));
         } else {
             ck_assert_int_eq(rc, HRE_OK);
             ck_assert_int_eq(info.torn_tail, 1);
@@ -1408,10 +1505,10 @@ START_TEST(test_log_torn_tail_and_damage_on_file)
     ck_assert_int_eq(info.torn_tail, 1);
     ck_assert_uint_eq(info.records, 39);
     ck_assert_int_eq(hre_storage__log_close(log), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_open(&f, s, "l", HRE_STORAGE_READ), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_size(f, &size), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&f, s, "l", HRE_STORAGE_READ));
+    HRE_T_OK(hre_storage_file_size(f, &size));
     ck_assert_uint_eq(size, ilen - 5);
-    ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
+    HRE_T_OK(hre_storage_file_close(f));
     free(img);
     hre_storage_free(s);
 }
@@ -1460,7 +1557,7 @@ START_TEST(test_atomic_write)
     ck_assert_int_eq(hre_storage__remove_temps(s, &removed), HRE_OK);
     ck_assert_uint_eq(removed, 2);
     memset(&l, 0, sizeof l);
-    ck_assert_int_eq(hre_storage_list(s, names_cb, &l), HRE_OK);
+    HRE_T_OK(hre_storage_list(s, names_cb, &l));
     ck_assert_int_eq(l.count, 3);
     ck_assert(has_name(&l, "snap") && has_name(&l, "empty") && has_name(&l, name61));
     /* a stale temp does not block a new atomic write */
@@ -1473,13 +1570,13 @@ END_TEST
 
 static hre_storage *pl_wrap(hre_storage *inner, int mode, uint64_t crash_at_sync, uint64_t seed)
 {
-    hre_storage__pl_options o;
+    hre_powerloss_options o;
     hre_storage *pl = NULL;
-    memset(&o, 0, sizeof o);
+    HRE_T_OK(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION));
     o.mode = mode;
     o.crash_at_sync = crash_at_sync;
     o.seed = seed;
-    ck_assert_int_eq(hre_storage__powerloss_new(&pl, inner, &o), HRE_OK);
+    HRE_T_OK(hre_powerloss_new(&pl, inner, &o));
     return pl;
 }
 
@@ -1491,31 +1588,30 @@ START_TEST(test_powerloss_model)
     struct names l;
 
     /* synced writes survive, unsynced ones are dropped (DROP) */
-    ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
+    HRE_T_OK(hre_storage_memory_new(&mem, 0));
     put_file(mem, "pre", "existing", 8);          /* counts as durable */
-    pl = pl_wrap(mem, HRE_STORAGE__PL_DROP, 0, 1);
-    ck_assert_int_eq(hre_storage_control(pl, NULL, HRE_STORAGE_CTL_BACKEND_NAME, &bname), HRE_OK);
+    pl = pl_wrap(mem, HRE_POWERLOSS_DROP, 0, 1);
+    HRE_T_OK(hre_storage_control(pl, NULL, HRE_STORAGE_CTL_BACKEND_NAME, &bname));
     ck_assert_str_eq(bname, "powerloss");
-    ck_assert_int_eq(hre_storage_file_open(&f, pl, "pre", HRE_STORAGE_READ | HRE_STORAGE_WRITE),
-                     HRE_OK);
-    ck_assert_int_eq(hre_storage_file_append(f, "+synced", 7, NULL), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_sync(f), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_append(f, "+lost", 5, NULL), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_write(f, 0, "EX", 2), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_truncate(f, 3), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&f, pl, "pre", HRE_STORAGE_READ | HRE_STORAGE_WRITE));
+    HRE_T_OK(hre_storage_file_append(f, NULL, "+synced", 7));
+    HRE_T_OK(hre_storage_file_sync(f));
+    HRE_T_OK(hre_storage_file_append(f, NULL, "+lost", 5));
+    HRE_T_OK(hre_storage_file_write(f, 0, "EX", 2));
+    HRE_T_OK(hre_storage_file_truncate(f, 3));
     /* a created file, synced, but its directory entry never synced */
     put_file(pl, "newfile", "data", 4);
     /* a rename and a remove never made durable */
-    ck_assert_int_eq(hre_storage_rename(pl, "pre", "renamed"), HRE_OK);
+    HRE_T_OK(hre_storage_rename(pl, "pre", "renamed"));
     assert_content(pl, "renamed", "EXi", 3);   /* the page-cache view */
-    ck_assert_int_eq(hre_storage__powerloss_crashed(pl), 0);
-    ck_assert_int_eq(hre_storage__powerloss_crash(pl), HRE_OK);
-    ck_assert_int_eq(hre_storage__powerloss_crashed(pl), 1);
+    ck_assert_int_eq(hre_t_pl_crashed(pl), 0);
+    HRE_T_OK(hre_powerloss_crash(pl));
+    ck_assert_int_eq(hre_t_pl_crashed(pl), 1);
     /* every call fails after the crash; close still releases */
     ck_assert_int_eq(hre_storage_file_sync(f), HRE_EIO);
     ck_assert_int_eq(hre_storage_file_close(f), HRE_EIO);
     ck_assert_int_eq(hre_storage_sync_dir(pl), HRE_EIO);
-    ck_assert_int_eq(hre_storage__powerloss_crash(pl), HRE_ESTATE);
+    ck_assert_int_eq(hre_powerloss_crash(pl), HRE_ESTATE);
     hre_storage_free(pl);
     assert_content(mem, "pre", "existing+synced", 15);
     assert_missing(mem, "newfile");
@@ -1523,20 +1619,20 @@ START_TEST(test_powerloss_model)
     hre_storage_free(mem);
 
     /* the same with a sync_dir: namespace changes survive */
-    ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
+    HRE_T_OK(hre_storage_memory_new(&mem, 0));
     put_file(mem, "pre", "existing", 8);
     put_file(mem, "gone", "x", 1);
-    pl = pl_wrap(mem, HRE_STORAGE__PL_DROP, 0, 2);
+    pl = pl_wrap(mem, HRE_POWERLOSS_DROP, 0, 2);
     put_file(pl, "newfile", "data", 4);
-    ck_assert_int_eq(hre_storage_rename(pl, "pre", "renamed"), HRE_OK);
-    ck_assert_int_eq(hre_storage_remove(pl, "gone"), HRE_OK);
-    ck_assert_int_eq(hre_storage_sync_dir(pl), HRE_OK);
+    HRE_T_OK(hre_storage_rename(pl, "pre", "renamed"));
+    HRE_T_OK(hre_storage_remove(pl, "gone"));
+    HRE_T_OK(hre_storage_sync_dir(pl));
     /* written after: a created-but-not-dir-synced file and unsynced data */
-    ck_assert_int_eq(hre_storage_file_open(&f, pl, "renamed", HRE_STORAGE_WRITE), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_append(f, "!!", 2, NULL), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_close(f), HRE_OK);
+    HRE_T_OK(hre_storage_file_open(&f, pl, "renamed", HRE_STORAGE_WRITE));
+    HRE_T_OK(hre_storage_file_append(f, NULL, "!!", 2));
+    HRE_T_OK(hre_storage_file_close(f));
     put_file(pl, "late", "z", 1);
-    ck_assert_int_eq(hre_storage__powerloss_crash(pl), HRE_OK);
+    HRE_T_OK(hre_powerloss_crash(pl));
     hre_storage_free(pl);
     assert_content(mem, "newfile", "data", 4);
     assert_content(mem, "renamed", "existing", 8);
@@ -1544,42 +1640,40 @@ START_TEST(test_powerloss_model)
     assert_missing(mem, "gone");
     assert_missing(mem, "late");
     memset(&l, 0, sizeof l);
-    ck_assert_int_eq(hre_storage_list(mem, names_cb, &l), HRE_OK);
+    HRE_T_OK(hre_storage_list(mem, names_cb, &l));
     ck_assert_int_eq(l.count, 2);
     hre_storage_free(mem);
 
     /* KEEP: everything survives (a process kill) */
-    ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-    pl = pl_wrap(mem, HRE_STORAGE__PL_KEEP, 0, 3);
-    ck_assert_int_eq(hre_storage_file_open(&f, pl, "k", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE),
-                     HRE_OK);
-    ck_assert_int_eq(hre_storage_file_append(f, "unsynced", 8, NULL), HRE_OK);
-    ck_assert_int_eq(hre_storage_rename(pl, "k", "k2"), HRE_OK);
-    ck_assert_int_eq(hre_storage__powerloss_crash(pl), HRE_OK);
+    HRE_T_OK(hre_storage_memory_new(&mem, 0));
+    pl = pl_wrap(mem, HRE_POWERLOSS_KEEP, 0, 3);
+    HRE_T_OK(hre_storage_file_open(&f, pl, "k", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE));
+    HRE_T_OK(hre_storage_file_append(f, NULL, "unsynced", 8));
+    HRE_T_OK(hre_storage_rename(pl, "k", "k2"));
+    HRE_T_OK(hre_powerloss_crash(pl));
     hre_storage_free(pl);   /* f closed by free */
     assert_content(mem, "k2", "unsynced", 8);
     hre_storage_free(mem);
 
     /* the crash at a chosen sync: that sync does not happen */
-    ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-    pl = pl_wrap(mem, HRE_STORAGE__PL_DROP, 3, 4);
-    ck_assert_int_eq(hre_storage_file_open(&f, pl, "s", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE),
-                     HRE_OK);
-    ck_assert_int_eq(hre_storage_sync_dir(pl), HRE_OK);                 /* sync 1 */
-    ck_assert_int_eq(hre_storage_file_append(f, "one", 3, NULL), HRE_OK);
-    ck_assert_int_eq(hre_storage_file_sync(f), HRE_OK);                 /* sync 2 */
-    ck_assert_int_eq(hre_storage_file_append(f, "two", 3, NULL), HRE_OK);
+    HRE_T_OK(hre_storage_memory_new(&mem, 0));
+    pl = pl_wrap(mem, HRE_POWERLOSS_DROP, 3, 4);
+    HRE_T_OK(hre_storage_file_open(&f, pl, "s", HRE_STORAGE_WRITE | HRE_STORAGE_CREATE));
+    HRE_T_OK(hre_storage_sync_dir(pl));                 /* sync 1 */
+    HRE_T_OK(hre_storage_file_append(f, NULL, "one", 3));
+    HRE_T_OK(hre_storage_file_sync(f));                 /* sync 2 */
+    HRE_T_OK(hre_storage_file_append(f, NULL, "two", 3));
     ck_assert_int_eq(hre_storage_file_sync(f), HRE_EIO);                /* sync 3: power */
-    ck_assert_uint_eq(hre_storage__powerloss_syncs(pl), 3);
-    ck_assert_int_eq(hre_storage__powerloss_crashed(pl), 1);
-    ck_assert_int_eq(hre_storage_file_append(f, "three", 5, NULL), HRE_EIO);
+    ck_assert_uint_eq(hre_t_pl_syncs(pl), 3);
+    ck_assert_int_eq(hre_t_pl_crashed(pl), 1);
+    ck_assert_int_eq(hre_storage_file_append(f, NULL, "three", 5), HRE_EIO);
     hre_storage_free(pl);
     assert_content(mem, "s", "one", 3);
     hre_storage_free(mem);
     /* not a power-loss storage */
-    ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-    ck_assert_int_eq(hre_storage__powerloss_crash(mem), HRE_EINVAL);
-    ck_assert_uint_eq(hre_storage__powerloss_calls(mem), 0);
+    HRE_T_OK(hre_storage_memory_new(&mem, 0));
+    ck_assert_int_eq(hre_powerloss_crash(mem), HRE_EINVAL);
+    ck_assert_uint_eq(hre_t_pl_calls(mem), 0);
     hre_storage_free(mem);
 }
 END_TEST
@@ -1598,12 +1692,12 @@ START_TEST(test_powerloss_tear_outcomes)
         uint8_t *got;
         size_t len;
         int rc;
-        ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
+        HRE_T_OK(hre_storage_memory_new(&mem, 0));
         put_file(mem, "t", synced, sizeof synced);
-        pl = pl_wrap(mem, HRE_STORAGE__PL_TEAR, 0, seed);
-        ck_assert_int_eq(hre_storage_file_open(&f, pl, "t", HRE_STORAGE_WRITE), HRE_OK);
-        ck_assert_int_eq(hre_storage_file_append(f, add, sizeof add, NULL), HRE_OK);
-        ck_assert_int_eq(hre_storage__powerloss_crash(pl), HRE_OK);
+        pl = pl_wrap(mem, HRE_POWERLOSS_TEAR, 0, seed);
+        HRE_T_OK(hre_storage_file_open(&f, pl, "t", HRE_STORAGE_WRITE));
+        HRE_T_OK(hre_storage_file_append(f, NULL, add, sizeof add));
+        HRE_T_OK(hre_powerloss_crash(pl));
         hre_storage_free(pl);
         got = get_file(mem, "t", &len, &rc);
         ck_assert_int_eq(rc, HRE_OK);
@@ -1766,13 +1860,13 @@ static void wl_dry_run(uint64_t *syncs, uint64_t *calls)
 {
     hre_storage *mem = NULL, *pl = NULL;
     wl_state w;
-    ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-    ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, NULL), HRE_OK);
+    HRE_T_OK(hre_storage_memory_new(&mem, 0));
+    HRE_T_OK(hre_powerloss_new(&pl, mem, NULL));
     workload(pl, &w);
     ck_assert_int_eq(w.rc, HRE_OK);
     ck_assert_int_eq(w.snap_acked, 11);
-    *syncs = hre_storage__powerloss_syncs(pl);
-    *calls = hre_storage__powerloss_calls(pl);
+    *syncs = hre_t_pl_syncs(pl);
+    *calls = hre_t_pl_calls(pl);
     hre_storage_free(pl);
     wl_verify(mem, &w, "dry run", 0);
     hre_storage_free(mem);
@@ -1783,7 +1877,7 @@ static void wl_dry_run(uint64_t *syncs, uint64_t *calls)
 START_TEST(test_powerloss_log_workload)
 {
     uint64_t syncs, calls;
-    int modes[] = {HRE_STORAGE__PL_DROP, HRE_STORAGE__PL_TEAR, HRE_STORAGE__PL_KEEP};
+    int modes[] = {HRE_POWERLOSS_DROP, HRE_POWERLOSS_TEAR, HRE_POWERLOSS_KEEP};
     wl_dry_run(&syncs, &calls);
     ck_assert_uint_ge(syncs, 20);
     hre_t_reseed(hre_t_seed() ^ 0x9041e55ULL);
@@ -1791,29 +1885,29 @@ START_TEST(test_powerloss_log_workload)
         for (uint64_t cut = 1; cut <= syncs; cut++) {
             hre_storage *mem = NULL, *pl;
             wl_state w;
-            ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
+            HRE_T_OK(hre_storage_memory_new(&mem, 0));
             pl = pl_wrap(mem, modes[m], cut, hre_t_rand());
             workload(pl, &w);
             ck_assert_int_eq(w.rc, HRE_EIO);
-            ck_assert_int_eq(hre_storage__powerloss_crashed(pl), 1);
+            ck_assert_int_eq(hre_t_pl_crashed(pl), 1);
             hre_storage_free(pl);
-            wl_verify(mem, &w, modes[m] == HRE_STORAGE__PL_TEAR ? "tear at sync" : "at sync", cut);
+            wl_verify(mem, &w, modes[m] == HRE_POWERLOSS_TEAR ? "tear at sync" : "at sync", cut);
             hre_storage_free(mem);
         }
     }
     for (int r = 0; r < 200; r++) {
         hre_storage *mem = NULL, *pl = NULL;
-        hre_storage__pl_options o;
+        hre_powerloss_options o;
         wl_state w;
-        memset(&o, 0, sizeof o);
-        o.mode = HRE_STORAGE__PL_TEAR;
+        HRE_T_OK(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION));
+        o.mode = HRE_POWERLOSS_TEAR;
         o.crash_at_call = 1 + hre_t_rand_below(calls);
         o.seed = hre_t_rand();
-        ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-        ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, &o), HRE_OK);
+        HRE_T_OK(hre_storage_memory_new(&mem, 0));
+        HRE_T_OK(hre_powerloss_new(&pl, mem, &o));
         workload(pl, &w);
         ck_assert_int_eq(w.rc, HRE_EIO);
-        ck_assert_int_eq(hre_storage__powerloss_crashed(pl), 1);
+        ck_assert_int_eq(hre_t_pl_crashed(pl), 1);
         hre_storage_free(pl);
         wl_verify(mem, &w, "tear at call", o.crash_at_call);
         hre_storage_free(mem);
@@ -1827,16 +1921,15 @@ START_TEST(test_powerloss_over_posix)
     uint64_t syncs, calls;
     hre_storage_posix_options po;
     wl_dry_run(&syncs, &calls);
-    ck_assert_int_eq(hre_storage_posix_options_init(&po, HRE_STORAGE_POSIX_OPTIONS_VERSION),
-                     HRE_OK);
+    HRE_T_OK(hre_storage_posix_options_init(&po, HRE_STORAGE_POSIX_OPTIONS_VERSION));
     po.flags = HRE_STORAGE_POSIX_NOSYNC;    /* the model, not the disk, is under test */
     for (uint64_t cut = 1; cut <= syncs; cut++) {
         char dir[512];
         hre_storage *inner = NULL, *pl;
         wl_state w;
         new_dir(dir, sizeof dir);
-        ck_assert_int_eq(hre_storage_posix_open(&inner, dir, &po), HRE_OK);
-        pl = pl_wrap(inner, cut % 2 ? HRE_STORAGE__PL_TEAR : HRE_STORAGE__PL_DROP, cut, cut);
+        HRE_T_OK(hre_storage_posix_open(&inner, dir, &po));
+        pl = pl_wrap(inner, cut % 2 ? HRE_POWERLOSS_TEAR : HRE_POWERLOSS_DROP, cut, cut);
         workload(pl, &w);
         ck_assert_int_eq(w.rc, HRE_EIO);
         hre_storage_free(pl);
@@ -1856,17 +1949,17 @@ START_TEST(test_fault_injection_each_call)
     for (uint64_t n = 1; n <= calls; n++) {
         for (int ci = 0; ci < 2; ci++) {
             hre_storage *mem = NULL, *pl = NULL;
-            hre_storage__pl_options o;
+            hre_powerloss_options o;
             wl_state w;
-            memset(&o, 0, sizeof o);
+            HRE_T_OK(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION));
             o.fail_at_call = n;
             o.fail_code = codes[ci];
             o.fail_partial = (int)(n & 1);
             o.seed = n;
-            ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-            ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, &o), HRE_OK);
+            HRE_T_OK(hre_storage_memory_new(&mem, 0));
+            HRE_T_OK(hre_powerloss_new(&pl, mem, &o));
             workload(pl, &w);
-            ck_assert_uint_eq(hre_storage__powerloss_failures(pl), 1);
+            ck_assert_uint_eq(hre_t_pl_failures(pl), 1);
             /* ENOSPC from a call that cannot run out of space (read, size,
              * close, list, remove) is reported as HRE_EIO */
             ck_assert_msg(w.rc == codes[ci] || (codes[ci] == HRE_ENOSPC && w.rc == HRE_EIO),
@@ -1880,16 +1973,16 @@ START_TEST(test_fault_injection_each_call)
     /* sticky failures (a dead disk): nothing after the failure succeeds */
     {
         hre_storage *mem = NULL, *pl = NULL;
-        hre_storage__pl_options o;
+        hre_powerloss_options o;
         wl_state w;
-        memset(&o, 0, sizeof o);
+        HRE_T_OK(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION));
         o.fail_at_call = calls / 2;
         o.fail_count = UINT64_MAX;
-        ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-        ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, &o), HRE_OK);
+        HRE_T_OK(hre_storage_memory_new(&mem, 0));
+        HRE_T_OK(hre_powerloss_new(&pl, mem, &o));
         workload(pl, &w);
         ck_assert_int_eq(w.rc, HRE_EIO);
-        ck_assert_uint_ge(hre_storage__powerloss_failures(pl), 1);
+        ck_assert_uint_ge(hre_t_pl_failures(pl), 1);
         hre_storage_free(pl);
         wl_verify(mem, &w, "dead disk at call", calls / 2);
         hre_storage_free(mem);
@@ -1897,15 +1990,15 @@ START_TEST(test_fault_injection_each_call)
     /* bad options */
     {
         hre_storage *mem = NULL, *pl = NULL;
-        hre_storage__pl_options o;
-        memset(&o, 0, sizeof o);
-        ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
+        hre_powerloss_options o;
+        HRE_T_OK(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION));
+        HRE_T_OK(hre_storage_memory_new(&mem, 0));
         o.fail_code = HRE_EINVAL;
-        ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, &o), HRE_EINVAL);
+        ck_assert_int_eq(hre_powerloss_new(&pl, mem, &o), HRE_EINVAL);
         o.fail_code = 0;
         o.mode = 9;
-        ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, &o), HRE_EINVAL);
-        ck_assert_int_eq(hre_storage__powerloss_new(&pl, NULL, NULL), HRE_EINVAL);
+        ck_assert_int_eq(hre_powerloss_new(&pl, mem, &o), HRE_EINVAL);
+        ck_assert_int_eq(hre_powerloss_new(&pl, NULL, NULL), HRE_EINVAL);
         ck_assert_ptr_null(pl);
         hre_storage_free(mem);
     }
@@ -1917,35 +2010,35 @@ START_TEST(test_log_failures)
 {
     hre_storage *mem = NULL, *pl = NULL;
     hre_storage__log *log = NULL;
-    hre_storage__pl_options o;
+    hre_powerloss_options o;
     struct rec_count c;
     uint64_t base;
 
-    ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
+    HRE_T_OK(hre_storage_memory_new(&mem, 0));
     ck_assert_int_eq(hre_storage__log_open(&log, mem, "l", HRE_STORAGE__LOG_CREATE, 100, NULL,
                                            NULL, NULL), HRE_OK);
     ck_assert_int_eq(hre_storage__log_append(log, "first", 5, NULL), HRE_OK);
     ck_assert_int_eq(hre_storage__log_sync(log), HRE_OK);
     ck_assert_int_eq(hre_storage__log_close(log), HRE_OK);
     /* count the calls of an open */
-    ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, NULL), HRE_OK);
+    HRE_T_OK(hre_powerloss_new(&pl, mem, NULL));
     ck_assert_int_eq(hre_storage__log_open(&log, pl, "l", 0, 100, NULL, NULL, NULL), HRE_OK);
-    base = hre_storage__powerloss_calls(pl);
+    base = hre_t_pl_calls(pl);
     ck_assert_int_eq(hre_storage__log_close(log), HRE_OK);
     hre_storage_free(pl);
     for (int seed = 1; seed <= 8; seed++) {
-        memset(&o, 0, sizeof o);
+        HRE_T_OK(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION));
         o.fail_at_call = base + 1;      /* the append's write */
         o.fail_code = HRE_ENOSPC;
         o.fail_partial = 1;
         o.seed = (uint64_t)seed;
-        ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, &o), HRE_OK);
+        HRE_T_OK(hre_powerloss_new(&pl, mem, &o));
         ck_assert_int_eq(hre_storage__log_open(&log, pl, "l", 0, 100, NULL, NULL, NULL), HRE_OK);
-        ck_assert_uint_eq(hre_storage__powerloss_calls(pl), base);
+        ck_assert_uint_eq(hre_t_pl_calls(pl), base);
         ck_assert_int_eq(hre_storage__log_append(log, "second-record-long", 18, NULL),
                          HRE_ENOSPC);
         ck_assert(strstr(hre_error_detail(), "injected") != NULL);
-        ck_assert_uint_eq(hre_storage__powerloss_failures(pl), 1);
+        ck_assert_uint_eq(hre_t_pl_failures(pl), 1);
         ck_assert_uint_eq(hre_storage__log_end(log), HDR + 5);
         ck_assert_int_eq(hre_storage__log_close(log), HRE_OK);
         hre_storage_free(pl);
@@ -1958,9 +2051,9 @@ START_TEST(test_log_failures)
         ck_assert_int_eq(hre_storage__log_close(log), HRE_OK);
     }
     /* the log keeps working after a failed append */
-    memset(&o, 0, sizeof o);
+    HRE_T_OK(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION));
     o.fail_at_call = base + 1;
-    ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, &o), HRE_OK);
+    HRE_T_OK(hre_powerloss_new(&pl, mem, &o));
     ck_assert_int_eq(hre_storage__log_open(&log, pl, "l", 0, 100, NULL, NULL, NULL), HRE_OK);
     ck_assert_int_eq(hre_storage__log_append(log, "x", 1, NULL), HRE_EIO);
     ck_assert_int_eq(hre_storage__log_append(log, "third", 5, NULL), HRE_OK);
@@ -1979,24 +2072,24 @@ START_TEST(test_log_sync_failure_breaks)
 {
     hre_storage *mem = NULL, *pl = NULL;
     hre_storage__log *log = NULL;
-    hre_storage__pl_options o;
+    hre_powerloss_options o;
     uint64_t before;
 
-    ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
+    HRE_T_OK(hre_storage_memory_new(&mem, 0));
     /* dry run to find the call number of the sync */
-    ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, NULL), HRE_OK);
+    HRE_T_OK(hre_powerloss_new(&pl, mem, NULL));
     ck_assert_int_eq(hre_storage__log_open(&log, pl, "l", HRE_STORAGE__LOG_CREATE, 100, NULL,
                                            NULL, NULL), HRE_OK);
     ck_assert_int_eq(hre_storage__log_append(log, "a", 1, NULL), HRE_OK);
-    before = hre_storage__powerloss_calls(pl);
+    before = hre_t_pl_calls(pl);
     ck_assert_int_eq(hre_storage__log_close(log), HRE_OK);
     hre_storage_free(pl);
     hre_storage_free(mem);
 
-    ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-    memset(&o, 0, sizeof o);
+    HRE_T_OK(hre_storage_memory_new(&mem, 0));
+    HRE_T_OK(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION));
     o.fail_at_call = before + 1;
-    ck_assert_int_eq(hre_storage__powerloss_new(&pl, mem, &o), HRE_OK);
+    HRE_T_OK(hre_powerloss_new(&pl, mem, &o));
     ck_assert_int_eq(hre_storage__log_open(&log, pl, "l", HRE_STORAGE__LOG_CREATE, 100, NULL,
                                            NULL, NULL), HRE_OK);
     ck_assert_int_eq(hre_storage__log_append(log, "a", 1, NULL), HRE_OK);
@@ -2026,8 +2119,8 @@ START_TEST(test_log_reopen_after_process_death)
         hre_storage__log *log = NULL;
         struct rec_count c;
         uint8_t p[64];
-        ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
-        pl = pl_wrap(mem, HRE_STORAGE__PL_TEAR, 0, seed);
+        HRE_T_OK(hre_storage_memory_new(&mem, 0));
+        pl = pl_wrap(mem, HRE_POWERLOSS_TEAR, 0, seed);
         ck_assert_int_eq(hre_storage__log_open(&log, pl, "l", HRE_STORAGE__LOG_CREATE, 100, NULL,
                                                NULL, NULL), HRE_OK);
         memset(p, 0x11, sizeof p);
@@ -2042,7 +2135,7 @@ START_TEST(test_log_reopen_after_process_death)
         ck_assert_int_eq(hre_storage__log_append(log, p, 50, NULL), HRE_OK);
         ck_assert_int_eq(hre_storage__log_append(log, p, 60, NULL), HRE_OK);
         ck_assert_int_eq(hre_storage__log_close(log), HRE_OK);
-        ck_assert_int_eq(hre_storage__powerloss_crash(pl), HRE_OK);
+        HRE_T_OK(hre_powerloss_crash(pl));
         hre_storage_free(pl);
         memset(&c, 0, sizeof c);
         ck_assert_msg(hre_storage__log_open(&log, mem, "l", 0, 100, count_cb, &c, NULL) == HRE_OK,
@@ -2091,10 +2184,10 @@ START_TEST(test_alloc_failures)
     for (long n = 0;; n++) {
         hre_storage *mem = NULL, *pl = NULL;
         int rc;
-        ck_assert_int_eq(hre_storage_memory_new(&mem, 0), HRE_OK);
+        HRE_T_OK(hre_storage_memory_new(&mem, 0));
         put_file(mem, "x", "12345", 5);
         hre_test__alloc_fail_after(n);
-        rc = hre_storage__powerloss_new(&pl, mem, NULL);
+        rc = hre_powerloss_new(&pl, mem, NULL);
         if (rc == HRE_OK) rc = hre_storage__write_file_atomic(pl, "y", "abc", 3);
         hre_test__alloc_fail_after(-1);
         hre_storage_free(pl);
@@ -2129,6 +2222,7 @@ Suite *hre_suite_storage(void)
     tcase_add_loop_test(tc, test_free_with_open_files, 0, BK_COUNT);
     tcase_add_test(tc, test_versions);
     tcase_add_test(tc, test_host_backend);
+    tcase_add_test(tc, test_powerloss_public_api);
     tcase_add_test(tc, test_posix_specific);
     tcase_add_test(tc, test_memory_quota);
     suite_add_tcase(s, tc);

@@ -35,7 +35,7 @@ static const char *const ORDER_HEX[3] = {
 static hre_key *new_key(hre_curve curve)
 {
     hre_key *k = NULL;
-    ck_assert_int_eq(hre_key_generate(&k, curve), HRE_OK);
+    HRE_T_OK(hre_key_generate(&k, curve));
     ck_assert_ptr_nonnull(k);
     return k;
 }
@@ -44,8 +44,8 @@ static hre_tx *signed_tx(const hre_key *key, const uint8_t net[32], uint16_t kin
                          uint64_t ts, const uint8_t *payload, size_t plen)
 {
     hre_tx *tx = NULL;
-    ck_assert_int_eq(hre_tx_new(&tx, net, kind, nonce, ts, payload, plen), HRE_OK);
-    ck_assert_int_eq(hre_tx_sign(tx, key), HRE_OK);
+    HRE_T_OK(hre_tx_new(&tx, net, kind, nonce, ts, payload, plen));
+    HRE_T_OK(hre_tx_sign(tx, key));
     return tx;
 }
 
@@ -54,12 +54,12 @@ static uint8_t *encode(const hre_tx *tx, size_t *len)
 {
     size_t need = 0;
     uint8_t *buf;
-    ck_assert_int_eq(hre_tx_encode(NULL, &need, tx), HRE_EBUFSIZE);
+    ck_assert_int_eq(hre_tx_encode(tx, NULL, &need), HRE_EBUFSIZE);
     ck_assert_uint_gt(need, HRE_TX_FIXED_LEN);
     buf = malloc(need);
     ck_assert_ptr_nonnull(buf);
     *len = need;
-    ck_assert_int_eq(hre_tx_encode(buf, len, tx), HRE_OK);
+    HRE_T_OK(hre_tx_encode(tx, buf, len));
     ck_assert_uint_eq(*len, need);
     return buf;
 }
@@ -104,7 +104,7 @@ static void ref_sighash(uint8_t out[32], const uint8_t *enc, size_t len)
     ck_assert_ptr_nonnull(pre);
     ck_assert_uint_eq(hre_t_unhex(pre, 10, tag_hex), 10);
     memcpy(pre + 10, enc, len - HRE_SIG_LEN);
-    ck_assert_int_eq(hre_sha256d(out, pre, 10 + len - HRE_SIG_LEN), HRE_OK);
+    HRE_T_OK(hre_sha256d(out, pre, 10 + len - HRE_SIG_LEN));
     free(pre);
 }
 
@@ -137,7 +137,7 @@ START_TEST(test_known_answer)
     const uint8_t *p;
     for (int i = 0; i < 32; i++) net[i] = (uint8_t)i;
     ck_assert_uint_eq(len, 155);
-    ck_assert_int_eq(hre_tx_decode(&tx, enc, len), HRE_OK);
+    HRE_T_OK(hre_tx_decode(&tx, enc, len));
     ck_assert_uint_eq(hre_tx_kind(tx), 1);
     ck_assert_uint_eq(hre_tx_nonce(tx), 7);
     ck_assert_uint_eq(hre_tx_timestamp(tx), 1764000000);
@@ -147,16 +147,16 @@ START_TEST(test_known_answer)
     ck_assert_uint_eq(plen, 5);
     ck_assert_mem_eq(p, "hello", 5);
     hre_t_unhex(want, 32, KAT_SIGHASH);
-    ck_assert_int_eq(hre_tx_sighash(h, tx), HRE_OK);
+    HRE_T_OK(hre_tx_sighash(tx, h));
     ck_assert_mem_eq(h, want, 32);
     ref_sighash(h, enc, len);
     ck_assert_mem_eq(h, want, 32);
     hre_t_unhex(want, 32, KAT_TXID);
-    ck_assert_int_eq(hre_tx_txid(h, tx), HRE_OK);
+    HRE_T_OK(hre_tx_txid(tx, h));
     ck_assert_mem_eq(h, want, 32);
-    ck_assert_int_eq(hre_tx_verify(tx, net, NULL), HRE_OK);
-    ck_assert_int_eq(hre_tx_verify(tx, NET, NULL), HRE_EVERIFY);
-    ck_assert_int_eq(hre_tx_encode(out, &olen, tx), HRE_OK);
+    HRE_T_OK(hre_tx_verify(tx, NULL, net));
+    ck_assert_int_eq(hre_tx_verify(tx, NULL, NET), HRE_EVERIFY);
+    HRE_T_OK(hre_tx_encode(tx, out, &olen));
     ck_assert_uint_eq(olen, len);
     ck_assert_mem_eq(out, enc, len);
     hre_tx_free(tx);
@@ -167,16 +167,16 @@ START_TEST(test_roundtrip_layout_and_digests)
 {
     static const size_t lens[] = { 0, 1, 20, 252, 253, 300, 65535, 65536 };
     hre_keycache *cache = NULL;
-    ck_assert_int_eq(hre_keycache_new(&cache, 16), HRE_OK);
+    HRE_T_OK(hre_keycache_new(&cache, 16));
     for (int c = HRE_CURVE_P256; c <= HRE_CURVE_SECP256K1; c++) {
         hre_key *key = new_key((hre_curve)c);
         hre_pubkey *pk = NULL;
         uint8_t wire[HRE_PUBKEY_ENCODED_LEN];
-        ck_assert_int_eq(hre_key_pubkey(&pk, key), HRE_OK);
-        ck_assert_int_eq(hre_pubkey_encode(wire, pk), HRE_OK);
+        HRE_T_OK(hre_key_pubkey(key, &pk));
+        HRE_T_OK(hre_pubkey_serialize_wire(pk, wire));
         hre_pubkey_free(pk);
         for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
-            size_t plen = lens[li], len, len2, clen = hre_compact_size_len(plen);
+            size_t plen = lens[li], len, len2, clen = plen < 0xfd ? 1 : plen <= 0xffff ? 3 : 5;
             uint8_t *payload = malloc(plen + 1), *enc, *enc2, h[32], h2[32];
             const uint8_t *p;
             size_t got;
@@ -202,18 +202,18 @@ START_TEST(test_roundtrip_layout_and_digests)
             ck_assert_mem_eq(enc + OFF_PLEN + clen, payload, plen);
             ck_assert_mem_eq(enc + len - 64, hre_tx_signature(tx), 64);
             /* digests: txid = sha256d(encoding), sighash = sha256d(tag || unsigned part) */
-            ck_assert_int_eq(hre_tx_txid(h, tx), HRE_OK);
-            ck_assert_int_eq(hre_sha256d(h2, enc, len), HRE_OK);
+            HRE_T_OK(hre_tx_txid(tx, h));
+            HRE_T_OK(hre_sha256d(h2, enc, len));
             ck_assert_mem_eq(h, h2, 32);
-            ck_assert_int_eq(hre_tx_sighash(h, tx), HRE_OK);
+            HRE_T_OK(hre_tx_sighash(tx, h));
             ref_sighash(h2, enc, len);
             ck_assert_mem_eq(h, h2, 32);
             /* the signature verifies through the key API directly too */
-            ck_assert_int_eq(hre_key_pubkey(&pk, key), HRE_OK);
-            ck_assert_int_eq(hre_verify(pk, h2, enc + len - 64), HRE_OK);
+            HRE_T_OK(hre_key_pubkey(key, &pk));
+            HRE_T_OK(hre_pubkey_verify(pk, h2, enc + len - 64));
             hre_pubkey_free(pk);
             /* decode, accessors, re-encode byte-exactly */
-            ck_assert_int_eq(hre_tx_decode(&dec, enc, len), HRE_OK);
+            HRE_T_OK(hre_tx_decode(&dec, enc, len));
             ck_assert_uint_eq(hre_tx_version(dec), 1);
             ck_assert_uint_eq(hre_tx_kind(dec), 0x1234);
             ck_assert_uint_eq(hre_tx_nonce(dec), 0x0102030405060708ULL);
@@ -227,19 +227,19 @@ START_TEST(test_roundtrip_layout_and_digests)
             enc2 = encode(dec, &len2);
             ck_assert_uint_eq(len2, len);
             ck_assert_mem_eq(enc2, enc, len);
-            ck_assert_int_eq(hre_tx_txid(h, dec), HRE_OK);
-            ck_assert_int_eq(hre_tx_txid(h2, tx), HRE_OK);
+            HRE_T_OK(hre_tx_txid(dec, h));
+            HRE_T_OK(hre_tx_txid(tx, h2));
             ck_assert_mem_eq(h, h2, 32);
-            ck_assert_int_eq(hre_tx_sighash(h, dec), HRE_OK);
-            ck_assert_int_eq(hre_tx_sighash(h2, tx), HRE_OK);
+            HRE_T_OK(hre_tx_sighash(dec, h));
+            HRE_T_OK(hre_tx_sighash(tx, h2));
             ck_assert_mem_eq(h, h2, 32);
-            ck_assert_int_eq(hre_tx_verify(tx, NET, NULL), HRE_OK);
-            ck_assert_int_eq(hre_tx_verify(dec, NET, NULL), HRE_OK);
-            ck_assert_int_eq(hre_tx_verify(dec, NET, cache), HRE_OK);
+            HRE_T_OK(hre_tx_verify(tx, NULL, NET));
+            HRE_T_OK(hre_tx_verify(dec, NULL, NET));
+            HRE_T_OK(hre_tx_verify(dec, cache, NET));
             /* the cached decoder gives the same transaction */
-            ck_assert_int_eq(hre_tx_decode_cached(&dec2, enc, len, cache), HRE_OK);
-            ck_assert_int_eq(hre_tx_txid(h, dec2), HRE_OK);
-            ck_assert_int_eq(hre_tx_txid(h2, dec), HRE_OK);
+            HRE_T_OK(hre_tx_decode_cached(&dec2, cache, enc, len));
+            HRE_T_OK(hre_tx_txid(dec2, h));
+            HRE_T_OK(hre_tx_txid(dec, h2));
             ck_assert_mem_eq(h, h2, 32);
             hre_tx_free(dec2);
             hre_tx_free(dec);
@@ -260,13 +260,13 @@ START_TEST(test_sign_is_deterministic_in_layout_and_resign)
     hre_tx *tx = signed_tx(a, NET, 7, 1, 2, (const uint8_t *)"abc", 3);
     uint8_t id1[32], id2[32], s1[34];
     memcpy(s1, hre_tx_sender(tx), 34);
-    ck_assert_int_eq(hre_tx_txid(id1, tx), HRE_OK);
-    ck_assert_int_eq(hre_tx_sign(tx, b), HRE_OK);
-    ck_assert_int_eq(hre_tx_txid(id2, tx), HRE_OK);
+    HRE_T_OK(hre_tx_txid(tx, id1));
+    HRE_T_OK(hre_tx_sign(tx, b));
+    HRE_T_OK(hre_tx_txid(tx, id2));
     ck_assert_mem_ne(id1, id2, 32);
     ck_assert_mem_ne(s1, hre_tx_sender(tx), 34);
     ck_assert_uint_eq(hre_tx_sender(tx)[0], HRE_CURVE_SECP256K1);
-    ck_assert_int_eq(hre_tx_verify(tx, NET, NULL), HRE_OK);
+    HRE_T_OK(hre_tx_verify(tx, NULL, NET));
     hre_tx_free(tx);
     hre_key_free(a);
     hre_key_free(b);
@@ -285,7 +285,7 @@ static void mutate_all(hre_curve curve, size_t plen)
     hre_t_rand_bytes(payload, plen);
     tx = signed_tx(key, NET, 3, 42, 1700000000, payload, plen);
     enc = encode(tx, &len);
-    ck_assert_int_eq(hre_tx_txid(id0, tx), HRE_OK);
+    HRE_T_OK(hre_tx_txid(tx, id0));
     m = malloc(len);
     for (size_t pos = 0; pos < len; pos++) {
         for (size_t x = 0; x < sizeof xors; x++) {
@@ -301,9 +301,9 @@ static void mutate_all(hre_curve curve, size_t plen)
                 continue;
             }
             uint8_t id[32];
-            ck_assert_int_eq(hre_tx_txid(id, dec), HRE_OK);
+            HRE_T_OK(hre_tx_txid(dec, id));
             ck_assert_mem_ne(id, id0, 32);
-            rc = hre_tx_verify(dec, NET, NULL);
+            rc = hre_tx_verify(dec, NULL, NET);
             if (rc != HRE_EVERIFY)
                 ck_abort_msg("mutation at byte %zu (xor 0x%02x) accepted: verify returned %d",
                              pos, xors[x], rc);
@@ -344,14 +344,14 @@ START_TEST(test_other_network_rejected)
     hre_tx *tx = signed_tx(key, NET2, 1, 1, 1, NULL, 0), *dec = NULL;
     uint8_t *enc;
     size_t len;
-    ck_assert_int_eq(hre_tx_verify(tx, NET2, NULL), HRE_OK);
-    ck_assert_int_eq(hre_tx_verify(tx, NET, NULL), HRE_EVERIFY);
+    HRE_T_OK(hre_tx_verify(tx, NULL, NET2));
+    ck_assert_int_eq(hre_tx_verify(tx, NULL, NET), HRE_EVERIFY);
     expect_detail("another network");
     /* rewriting the network id in the encoding breaks the signature */
     enc = encode(tx, &len);
     memcpy(enc + OFF_NET, NET, 32);
-    ck_assert_int_eq(hre_tx_decode(&dec, enc, len), HRE_OK);
-    ck_assert_int_eq(hre_tx_verify(dec, NET, NULL), HRE_EVERIFY);
+    HRE_T_OK(hre_tx_decode(&dec, enc, len));
+    ck_assert_int_eq(hre_tx_verify(dec, NULL, NET), HRE_EVERIFY);
     expect_detail("signature does not verify");
     hre_tx_free(dec);
     hre_tx_free(tx);
@@ -365,15 +365,15 @@ START_TEST(test_unsigned_tx)
     hre_tx *tx = NULL;
     uint8_t buf[512], h[32];
     size_t len = sizeof buf;
-    ck_assert_int_eq(hre_tx_new(&tx, NET, 1, 2, 3, (const uint8_t *)"x", 1), HRE_OK);
-    ck_assert_int_eq(hre_tx_encode(buf, &len, tx), HRE_ESTATE);
+    HRE_T_OK(hre_tx_new(&tx, NET, 1, 2, 3, (const uint8_t *)"x", 1));
+    ck_assert_int_eq(hre_tx_encode(tx, buf, &len), HRE_ESTATE);
     ck_assert_uint_eq(len, 0);
     expect_detail("unsigned");
     memset(h, 0xaa, sizeof h);
-    ck_assert_int_eq(hre_tx_txid(h, tx), HRE_ESTATE);
+    ck_assert_int_eq(hre_tx_txid(tx, h), HRE_ESTATE);
     for (int i = 0; i < 32; i++) ck_assert_uint_eq(h[i], 0);
-    ck_assert_int_eq(hre_tx_sighash(h, tx), HRE_ESTATE);
-    ck_assert_int_eq(hre_tx_verify(tx, NET, NULL), HRE_ESTATE);
+    ck_assert_int_eq(hre_tx_sighash(tx, h), HRE_ESTATE);
+    ck_assert_int_eq(hre_tx_verify(tx, NULL, NET), HRE_ESTATE);
     ck_assert_ptr_null(hre_tx_sender(tx));
     ck_assert_ptr_null(hre_tx_signature(tx));
     ck_assert_uint_eq(hre_tx_version(tx), HRE_TX_VERSION);
@@ -399,21 +399,21 @@ START_TEST(test_arguments)
     ck_assert_int_eq(hre_tx_decode(&tx, NULL, 0), HRE_EDECODE);
     expect_detail("truncated");
     ck_assert_int_eq(hre_tx_sign(NULL, key), HRE_EINVAL);
-    ck_assert_int_eq(hre_tx_verify(NULL, NET, NULL), HRE_EINVAL);
-    ck_assert_int_eq(hre_tx_txid(h, NULL), HRE_EINVAL);
+    ck_assert_int_eq(hre_tx_verify(NULL, NULL, NET), HRE_EINVAL);
+    ck_assert_int_eq(hre_tx_txid(NULL, h), HRE_EINVAL);
     ck_assert_int_eq(hre_tx_sighash(NULL, NULL), HRE_EINVAL);
-    ck_assert_int_eq(hre_tx_verify_batch(NULL, NULL, 0, NET, NULL, 2), HRE_OK);
-    ck_assert_int_eq(hre_tx_verify_batch(NULL, NULL, 1, NET, NULL, 0), HRE_EINVAL);
+    HRE_T_OK(hre_tx_verify_batch(NULL, NULL, NULL, NULL, 0, NET));
+    ck_assert_int_eq(hre_tx_verify_batch(NULL, NULL, NULL, NULL, 1, NET), HRE_EINVAL);
     tx = signed_tx(key, NET, 0, 0, 0, (const uint8_t *)"pp", 2);
     ck_assert_int_eq(hre_tx_sign(tx, NULL), HRE_EINVAL);
     ck_assert_int_eq(hre_tx_verify(tx, NULL, NULL), HRE_EINVAL);
-    ck_assert_int_eq(hre_tx_verify_batch(res, (const hre_tx *const *)&tx, 1, NULL, NULL, 0), HRE_EINVAL);
-    ck_assert_int_eq(hre_tx_encode(buf, NULL, tx), HRE_EINVAL);
+    ck_assert_int_eq(hre_tx_verify_batch(res, NULL, NULL, &tx, 1, NULL), HRE_EINVAL);
+    ck_assert_int_eq(hre_tx_encode(tx, buf, NULL), HRE_EINVAL);
     len = sizeof buf; /* one byte short: 149 fixed + 1 length + 2 payload */
-    ck_assert_int_eq(hre_tx_encode(buf, &len, tx), HRE_EBUFSIZE);
+    ck_assert_int_eq(hre_tx_encode(tx, buf, &len), HRE_EBUFSIZE);
     ck_assert_uint_eq(len, HRE_TX_FIXED_LEN + 3);
     len = 5;
-    ck_assert_int_eq(hre_tx_encode(NULL, &len, tx), HRE_EINVAL);
+    ck_assert_int_eq(hre_tx_encode(tx, NULL, &len), HRE_EINVAL);
     ck_assert_uint_eq(hre_tx_version(NULL), 0);
     ck_assert_uint_eq(hre_tx_kind(NULL), 0);
     ck_assert_ptr_null(hre_tx_network_id(NULL));
@@ -454,8 +454,8 @@ START_TEST(test_payload_caps)
     tx = signed_tx(key, NET, 0, 0, 0, payload, HRE_TX_MAX_PAYLOAD);
     enc = encode(tx, &len);
     ck_assert_uint_eq(len, HRE_TX_MAX_LEN);
-    ck_assert_int_eq(hre_tx_decode(&dec, enc, len), HRE_OK);
-    ck_assert_int_eq(hre_tx_verify(dec, NET, NULL), HRE_OK);
+    HRE_T_OK(hre_tx_decode(&dec, enc, len));
+    HRE_T_OK(hre_tx_verify(dec, NULL, NET));
     hre_tx_free(dec);
     /* same transaction with one more payload byte: length 65537 */
     big = malloc(len + 1);
@@ -593,7 +593,7 @@ START_TEST(test_high_s_and_range)
         expect_decode_fail(m, len, HRE_EDECODE, "high S");
         /* the key layer normalises it back to the original */
         memcpy(sig, mr, 64);
-        ck_assert_int_eq(hre_sig_normalize(sig, (hre_curve)c), HRE_OK);
+        HRE_T_OK(hre_sig_normalize(sig, (hre_curve)c));
         ck_assert_mem_eq(sig, enc + len - 64, 64);
         /* r or s out of [1, n-1] */
         memcpy(m, enc, len); memset(mr, 0, 32);
@@ -614,8 +614,8 @@ START_TEST(test_high_s_and_range)
             memcpy(m, enc, len);
             memset(ms, 0, 32); ms[31] = 1;
             order_minus(mr, (hre_curve)c, one);
-            ck_assert_int_eq(hre_tx_decode(&dec, m, len), HRE_OK);
-            ck_assert_int_eq(hre_tx_verify(dec, NET, NULL), HRE_EVERIFY);
+            HRE_T_OK(hre_tx_decode(&dec, m, len));
+            ck_assert_int_eq(hre_tx_verify(dec, NULL, NET), HRE_EVERIFY);
             hre_tx_free(dec);
         }
         free(m);
@@ -628,6 +628,65 @@ END_TEST
 
 /* ---- batch verification ---- */
 
+/* Defect 1.7: a transaction remembers a successful verification. Signing
+ * here marks it (the library made the signature); decoding never does; a
+ * failed verification leaves it unmarked; a batch marks exactly the ones
+ * that passed. */
+START_TEST(test_verified_mark)
+{
+    hre_key *k1 = new_key(HRE_CURVE_P256), *k2 = new_key(HRE_CURVE_P256);
+    hre_tx *a = signed_tx(k1, NET, 1, 0, 1, (const uint8_t *)"a", 1);
+    hre_tx *b = signed_tx(k2, NET, 1, 0, 1, (const uint8_t *)"b", 1);
+    hre_tx *da = NULL, *forged = NULL, *other = NULL, *batch[3];
+    size_t la, lb;
+    uint8_t *ea = encode(a, &la), *eb = encode(b, &lb);
+    int res[3];
+    ck_assert_int_eq(hre_tx_verified(NULL), 0);
+    ck_assert_int_eq(hre_tx_verified(a), 1);                 /* signed by the library */
+    HRE_T_OK(hre_tx_decode(&da, ea, la));
+    ck_assert_int_eq(hre_tx_verified(da), 0);                /* decoded: not checked */
+    ck_assert_int_eq(hre_tx_verify(da, NULL, NET2), HRE_EVERIFY);
+    ck_assert_int_eq(hre_tx_verified(da), 0);                /* wrong network: still not */
+    HRE_T_OK(hre_tx_verify(da, NULL, NET));
+    ck_assert_int_eq(hre_tx_verified(da), 1);
+    /* a's fields with b's signature: decodes, never verifies */
+    memcpy(ea + la - 64, eb + lb - 64, 64);
+    HRE_T_OK(hre_tx_decode(&forged, ea, la));
+    ck_assert_int_eq(hre_tx_verify(forged, NULL, NET), HRE_EVERIFY);
+    ck_assert_int_eq(hre_tx_verified(forged), 0);
+    /* re-signing a forged copy with a real key marks it (and fixes it) */
+    HRE_T_OK(hre_tx_decode(&other, eb, lb));
+    ck_assert_int_eq(hre_tx_verified(other), 0);
+    HRE_T_OK(hre_tx_sign(other, k1));
+    ck_assert_int_eq(hre_tx_verified(other), 1);
+    HRE_T_OK(hre_tx_verify(other, NULL, NET));
+    /* batch */
+    hre_tx_free(da);
+    da = NULL;
+    HRE_T_OK(hre_tx_decode(&da, eb, lb));    /* unmarked, valid */
+    hre_tx_free(forged);
+    forged = NULL;
+    HRE_T_OK(hre_tx_decode(&forged, ea, la));/* unmarked, invalid */
+    batch[0] = da;
+    batch[1] = forged;
+    batch[2] = a;
+    ck_assert_int_eq(hre_tx_verify_batch(res, NULL, NULL, batch, 3, NET), HRE_EVERIFY);
+    ck_assert_int_eq(res[0], HRE_OK);
+    ck_assert_int_eq(res[1], HRE_EVERIFY);
+    ck_assert_int_eq(hre_tx_verified(da), 1);
+    ck_assert_int_eq(hre_tx_verified(forged), 0);
+    free(ea);
+    free(eb);
+    hre_tx_free(a);
+    hre_tx_free(b);
+    hre_tx_free(da);
+    hre_tx_free(forged);
+    hre_tx_free(other);
+    hre_key_free(k1);
+    hre_key_free(k2);
+}
+END_TEST
+
 #define BATCH_N 23
 
 START_TEST(test_batch_matches_single)
@@ -639,7 +698,7 @@ START_TEST(test_batch_matches_single)
     static const unsigned thread_counts[] = { 0, 1, 2, 4, 64 };
     hre_keycache *cache = NULL;
     uint8_t payload[40];
-    ck_assert_int_eq(hre_keycache_new(&cache, 8), HRE_OK);
+    HRE_T_OK(hre_keycache_new(&cache, 8));
     for (int i = 0; i < BATCH_N; i++) {
         hre_t_rand_bytes(payload, sizeof payload);
         txs[i] = signed_tx(keys[i % 3], NET, (uint16_t)i, (uint64_t)i, 1000 + (uint64_t)i,
@@ -653,19 +712,19 @@ START_TEST(test_batch_matches_single)
         uint8_t *a = encode(txs[7], &la), *b = encode(txs[10], &lb);
         memcpy(a + la - 64, b + lb - 64, 64);                          /* another tx's signature */
         hre_tx_free(txs[7]);
-        ck_assert_int_eq(hre_tx_decode(&txs[7], a, la), HRE_OK);
+        HRE_T_OK(hre_tx_decode(&txs[7], a, la));
         free(b);
         a[OFF_PLEN + 1] ^= 0x40;                                       /* payload changed */
         memcpy(a + la - 64, hre_tx_signature(txs[4]), 64);
         hre_tx_free(txs[18]);
-        ck_assert_int_eq(hre_tx_decode(&txs[18], a, la), HRE_OK);
+        HRE_T_OK(hre_tx_decode(&txs[18], a, la));
         free(a);
     }
     hre_tx_free(txs[11]);
-    ck_assert_int_eq(hre_tx_new(&txs[11], NET, 1, 1, 1, NULL, 0), HRE_OK); /* unsigned */
+    HRE_T_OK(hre_tx_new(&txs[11], NET, 1, 1, 1, NULL, 0)); /* unsigned */
     hre_tx_free(txs[15]);
     txs[15] = NULL;                                                     /* missing */
-    for (int i = 0; i < BATCH_N; i++) expected[i] = txs[i] ? hre_tx_verify(txs[i], NET, NULL) : HRE_EINVAL;
+    for (int i = 0; i < BATCH_N; i++) expected[i] = txs[i] ? hre_tx_verify(txs[i], NULL, NET) : HRE_EINVAL;
     for (int i = 0; i < BATCH_N; i++) {
         int want = HRE_OK;
         if (i == 3 || i == 7 || i == 18) want = HRE_EVERIFY;
@@ -674,10 +733,12 @@ START_TEST(test_batch_matches_single)
         ck_assert_int_eq(expected[i], want);
     }
     for (size_t t = 0; t < sizeof thread_counts / sizeof thread_counts[0]; t++) {
+        hre_pool *pool = NULL;
+        HRE_T_OK(hre_pool_new(&pool, thread_counts[t]));
         for (int use_cache = 0; use_cache < 2; use_cache++) {
             for (int i = 0; i < BATCH_N; i++) results[i] = 12345;
-            ck_assert_int_eq(hre_tx_verify_batch(results, (const hre_tx *const *)txs, BATCH_N, NET,
-                                                 use_cache ? cache : NULL, thread_counts[t]),
+            ck_assert_int_eq(hre_tx_verify_batch(results, use_cache ? cache : NULL, pool, txs,
+                                                 BATCH_N, NET),
                              HRE_EVERIFY);
             expect_detail("5 of 23");
             for (int i = 0; i < BATCH_N; i++) {
@@ -686,13 +747,16 @@ START_TEST(test_batch_matches_single)
                                  thread_counts[t], use_cache, i, results[i], expected[i]);
             }
         }
+        hre_pool_free(pool);
     }
-    /* an all-valid slice verifies as a whole */
+    /* an all-valid slice verifies as a whole (NULL pool, then pools of 1..3) */
     for (unsigned t = 0; t <= 3; t++) {
-        ck_assert_int_eq(hre_tx_verify_batch(results, (const hre_tx *const *)txs, 3, NET, cache, t),
-                         HRE_OK);
+        hre_pool *pool = NULL;
+        if (t) HRE_T_OK(hre_pool_new(&pool, t));
+        HRE_T_OK(hre_tx_verify_batch(results, cache, pool, txs, 3, NET));
         ck_assert_int_eq(results[0], HRE_OK);
         ck_assert_int_eq(results[2], HRE_OK);
+        hre_pool_free(pool);
     }
     /* each tx of the batch verified once per batch call with the cache */
     {
@@ -722,43 +786,43 @@ START_TEST(test_keycache_hit_rate)
     for (int k = 0; k < SENDERS; k++) keys[k] = new_key(k == 2 ? HRE_CURVE_SECP256K1 : HRE_CURVE_P256);
     for (int i = 0; i < SENDERS * PER; i++)
         txs[i] = signed_tx(keys[i % SENDERS], NET, 1, (uint64_t)i, 0, NULL, 0);
-    ck_assert_int_eq(hre_keycache_new(&cache, 8), HRE_OK);
+    HRE_T_OK(hre_keycache_new(&cache, 8));
     hre_keycache_stats(cache, &hits, &misses);
     ck_assert_uint_eq(hits, 0);
     ck_assert_uint_eq(misses, 0);
     for (int r = 0; r < ROUNDS; r++) {
-        for (int i = 0; i < SENDERS * PER; i++) ck_assert_int_eq(hre_tx_verify(txs[i], NET, cache), HRE_OK);
+        for (int i = 0; i < SENDERS * PER; i++) HRE_T_OK(hre_tx_verify(txs[i], cache, NET));
         hre_keycache_stats(cache, &hits, &misses);
         /* one miss per distinct sender, ever; every other lookup hits */
         ck_assert_uint_eq(misses, SENDERS);
         ck_assert_uint_eq(hits, (uint64_t)(r + 1) * SENDERS * PER - SENDERS);
     }
     /* a failing network check never touches the cache */
-    ck_assert_int_eq(hre_tx_verify(txs[0], NET2, cache), HRE_EVERIFY);
+    ck_assert_int_eq(hre_tx_verify(txs[0], cache, NET2), HRE_EVERIFY);
     hre_keycache_stats(cache, &hits, &misses);
     ck_assert_uint_eq(hits + misses, ROUNDS * SENDERS * PER);
     /* the cached decoder makes exactly one lookup, a hit for a known sender */
     enc = encode(txs[1], &len);
     {
         hre_tx *dec = NULL;
-        ck_assert_int_eq(hre_tx_decode_cached(&dec, enc, len, cache), HRE_OK);
+        HRE_T_OK(hre_tx_decode_cached(&dec, cache, enc, len));
         hre_keycache_stats(cache, &hits, &misses);
         ck_assert_uint_eq(misses, SENDERS);
         ck_assert_uint_eq(hits, ROUNDS * SENDERS * PER - SENDERS + 1);
-        ck_assert_int_eq(hre_tx_verify(dec, NET, cache), HRE_OK);
+        HRE_T_OK(hre_tx_verify(dec, cache, NET));
         hre_tx_free(dec);
     }
     free(enc);
     /* LRU with room for two of three senders, round robin: every lookup misses */
-    ck_assert_int_eq(hre_keycache_new(&small, 2), HRE_OK);
+    HRE_T_OK(hre_keycache_new(&small, 2));
     for (int r = 0; r < 2; r++)
-        for (int i = 0; i < SENDERS; i++) ck_assert_int_eq(hre_tx_verify(txs[i], NET, small), HRE_OK);
+        for (int i = 0; i < SENDERS; i++) HRE_T_OK(hre_tx_verify(txs[i], small, NET));
     hre_keycache_stats(small, &hits, &misses);
     ck_assert_uint_eq(hits, 0);
     ck_assert_uint_eq(misses, 2 * SENDERS);
     /* same sender twice in a row: the second is a hit */
-    ck_assert_int_eq(hre_tx_verify(txs[0], NET, small), HRE_OK);
-    ck_assert_int_eq(hre_tx_verify(txs[3], NET, small), HRE_OK);
+    HRE_T_OK(hre_tx_verify(txs[0], small, NET));
+    HRE_T_OK(hre_tx_verify(txs[3], small, NET));
     hre_keycache_stats(small, &hits, &misses);
     ck_assert_uint_eq(hits, 1);
     ck_assert_uint_eq(misses, 2 * SENDERS + 1);
@@ -784,24 +848,24 @@ START_TEST(test_random_payloads)
         hre_t_rand_bytes(payload, plen);
         tx = signed_tx(keys[it & 1], NET, kind, nonce, ts, payload, plen);
         enc = encode(tx, &len);
-        ck_assert_int_eq(hre_tx_decode(&dec, enc, len), HRE_OK);
+        HRE_T_OK(hre_tx_decode(&dec, enc, len));
         ck_assert_uint_eq(hre_tx_kind(dec), kind);
         ck_assert_uint_eq(hre_tx_nonce(dec), nonce);
         ck_assert_uint_eq(hre_tx_timestamp(dec), ts);
         enc2 = encode(dec, &len2);
         ck_assert_uint_eq(len, len2);
         ck_assert_mem_eq(enc, enc2, len);
-        ck_assert_int_eq(hre_tx_txid(id, tx), HRE_OK);
-        ck_assert_int_eq(hre_tx_txid(id2, dec), HRE_OK);
+        HRE_T_OK(hre_tx_txid(tx, id));
+        HRE_T_OK(hre_tx_txid(dec, id2));
         ck_assert_mem_eq(id, id2, 32);
-        ck_assert_int_eq(hre_tx_verify(dec, NET, NULL), HRE_OK);
+        HRE_T_OK(hre_tx_verify(dec, NULL, NET));
         hre_tx_free(dec);
         dec = NULL;
         /* one random byte flipped: rejected somewhere */
         pos = hre_t_rand_below(len);
         enc[pos] ^= (uint8_t)(1 + hre_t_rand_below(255));
         if (hre_tx_decode(&dec, enc, len) == HRE_OK) {
-            ck_assert_int_eq(hre_tx_verify(dec, NET, NULL), HRE_EVERIFY);
+            ck_assert_int_eq(hre_tx_verify(dec, NULL, NET), HRE_EVERIFY);
             hre_tx_free(dec);
         }
         free(enc);
@@ -887,7 +951,7 @@ START_TEST(test_corpus_seeds)
             ck_abort_msg("seed %s: decode %d, expected %d (%s)", seeds[i].name, rc, seeds[i].want,
                          hre_error_detail());
         if (rc == HRE_OK) {
-            int vrc = hre_tx_verify(dec, NET, NULL);
+            int vrc = hre_tx_verify(dec, NULL, NET);
             ck_assert_int_eq(vrc, strcmp(seeds[i].name, "bad_sig") == 0 ? HRE_EVERIFY : HRE_OK);
         }
         hre_tx_free(dec);
@@ -919,7 +983,7 @@ START_TEST(test_alloc_failures)
     long n;
     int rc;
     enc = encode(tx, &len);
-    ck_assert_int_eq(hre_tx_txid(id, tx), HRE_OK);
+    HRE_T_OK(hre_tx_txid(tx, id));
     /* decode */
     for (n = 0;; n++) {
         dec = (hre_tx *)1;
@@ -932,12 +996,12 @@ START_TEST(test_alloc_failures)
         ck_assert_int_lt(n, 100);
     }
     ck_assert_int_ge(n, 2); /* at least the key check and the tx itself */
-    ck_assert_int_eq(hre_tx_txid(id2, dec), HRE_OK);
+    HRE_T_OK(hre_tx_txid(dec, id2));
     ck_assert_mem_eq(id, id2, 32);
     /* verify without a cache parses the key: ENOMEM, never a false verdict */
     for (n = 0;; n++) {
         hre_test__alloc_fail_after(n);
-        rc = hre_tx_verify(dec, NET, NULL);
+        rc = hre_tx_verify(dec, NULL, NET);
         hre_test__alloc_fail_after(-1);
         if (rc == HRE_OK) break;
         ck_assert_int_eq(rc, HRE_ENOMEM);
@@ -964,18 +1028,29 @@ START_TEST(test_alloc_failures)
         ck_assert_ptr_null(hre_tx_sender(t2));
         ck_assert_int_lt(n, 100);
     }
-    ck_assert_int_eq(hre_tx_verify(t2, NET, NULL), HRE_OK);
-    /* batch: the worker table cannot be allocated -> nothing verified */
+    HRE_T_OK(hre_tx_verify(t2, NULL, NET));
+    /* batch: the pool cannot be created -> a clean ENOMEM and no pool; a
+     * batch on the pool then verifies both */
     {
-        const hre_tx *two[2] = { tx, t2 };
+        hre_tx *two[2] = { tx, t2 };
         int res[2] = { 7, 7 };
-        hre_test__alloc_fail_after(0);
-        rc = hre_tx_verify_batch(res, two, 2, NET, NULL, 2);
-        hre_test__alloc_fail_after(-1);
-        ck_assert_int_eq(rc, HRE_ENOMEM);
-        ck_assert_int_eq(res[0], HRE_ENOMEM);
-        ck_assert_int_eq(res[1], HRE_ENOMEM);
-        ck_assert_int_eq(hre_tx_verify_batch(res, two, 2, NET, NULL, 2), HRE_OK);
+        hre_pool *pool = NULL;
+        for (n = 0;; n++) {
+            hre_pool *p = (hre_pool *)1;
+            hre_test__alloc_fail_after(n);
+            rc = hre_pool_new(&p, 2);
+            hre_test__alloc_fail_after(-1);
+            if (rc == HRE_OK) {
+                pool = p;
+                break;
+            }
+            ck_assert_int_eq(rc, HRE_ENOMEM);
+            ck_assert_ptr_null(p);
+        }
+        HRE_T_OK(hre_tx_verify_batch(res, NULL, pool, two, 2, NET));
+        ck_assert_int_eq(res[0], HRE_OK);
+        ck_assert_int_eq(res[1], HRE_OK);
+        hre_pool_free(pool);
     }
     hre_tx_free(t2);
     hre_tx_free(tx);
@@ -1003,6 +1078,7 @@ Suite *hre_suite_tx(void)
     tcase_add_test(tc, test_noncanonical_length_trailing_truncated);
     tcase_add_test(tc, test_bad_version_curve_point);
     tcase_add_test(tc, test_high_s_and_range);
+    tcase_add_test(tc, test_verified_mark);
     tcase_add_test(tc, test_batch_matches_single);
     tcase_add_test(tc, test_keycache_hit_rate);
     tcase_add_test(tc, test_random_payloads);

@@ -1,5 +1,8 @@
 #include "testutil.h"
 
+#include <hre/errors.h>
+#include <hre/sys/powerloss.h>
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,3 +146,24 @@ char *hre_t_read_file(const char *path, size_t *len)
     if (len) *len = (size_t)n;
     return buf;
 }
+
+static hre_powerloss_stats pl_stats(const hre_storage *pl)
+{
+    hre_powerloss_stats st = HRE_POWERLOSS_STATS_INIT;
+    if (hre_powerloss_stats_get(pl, &st) != HRE_OK) {
+        memset(&st, 0, sizeof st);
+        st.version = HRE_POWERLOSS_STATS_VERSION;
+    }
+    return st;
+}
+
+int hre_t_pl_crashed(const hre_storage *pl)
+{
+    hre_powerloss_stats st = pl_stats(pl);
+    if (!st.crashed) return 0;
+    return st.crash_rc == HRE_OK ? 1 : st.crash_rc;
+}
+
+uint64_t hre_t_pl_calls(const hre_storage *pl) { return pl_stats(pl).calls; }
+uint64_t hre_t_pl_syncs(const hre_storage *pl) { return pl_stats(pl).syncs; }
+uint64_t hre_t_pl_failures(const hre_storage *pl) { return pl_stats(pl).failures; }

@@ -9,41 +9,113 @@
 #  define HRE_T_HAVE_CORE 1
 #else
 #  define HRE_T_HAVE_CORE 0
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
+
 #endif
 #ifdef HRE_HAVE_SUITE_HASH
 #  define HRE_T_HAVE_HASH 1
 #else
 #  define HRE_T_HAVE_HASH 0
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
+
 #endif
 #ifdef HRE_HAVE_SUITE_CHAIN
 #  define HRE_T_HAVE_CHAIN 1
 #else
 #  define HRE_T_HAVE_CHAIN 0
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
+
 #endif
 #ifdef HRE_HAVE_SUITE_KEY
 #  define HRE_T_HAVE_KEY 1
 #else
 #  define HRE_T_HAVE_KEY 0
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
+
 #endif
 #ifdef HRE_HAVE_SUITE_TX
 #  define HRE_T_HAVE_TX 1
 #else
 #  define HRE_T_HAVE_TX 0
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
+
 #endif
 #ifdef HRE_HAVE_SUITE_CONTRACT
 #  define HRE_T_HAVE_CONTRACT 1
 #else
 #  define HRE_T_HAVE_CONTRACT 0
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
+
 #endif
 #ifdef HRE_HAVE_SUITE_STORAGE
 #  define HRE_T_HAVE_STORAGE 1
 #else
 #  define HRE_T_HAVE_STORAGE 0
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
+
 #endif
 #ifdef HRE_HAVE_SUITE_LEDGER
 #  define HRE_T_HAVE_LEDGER 1
 #else
 #  define HRE_T_HAVE_LEDGER 0
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
+
 #endif
 
 /* 1.1 crypto suites */
@@ -90,6 +162,20 @@ Suite *hre_suite_ecdh(void);
 Suite *hre_suite_hpke(void);
 Suite *hre_suite_channel(void);
 
+/* Assert that a libhre call returned HRE_OK and, as common.h rule 4
+ * promises, left the calling thread's error clear (hre_error_last() ==
+ * HRE_OK, empty detail) however it got there. The test files include
+ * <hre/hre.h> before this header. */
+#define HRE_T_OK(call)                                                                      \
+    do {                                                                                    \
+        int hre_t_rc_ = (call);                                                             \
+        ck_assert_msg(hre_t_rc_ == HRE_OK, "%s: %d (%s): %s", #call, hre_t_rc_,             \
+                      hre_strerror(hre_t_rc_), hre_error_detail());                         \
+        ck_assert_msg(hre_error_last() == HRE_OK && hre_error_detail()[0] == '\0',          \
+                      "%s succeeded but left error %d (%s)", #call, hre_error_last(),      \
+                      hre_error_detail());                                                  \
+    } while (0)
+
 /* Seed for this run: $HRE_SEED if set, else from the clock; fixed per process. */
 uint64_t hre_t_seed(void);
 /* Deterministic PRNG (xoshiro256**) seeded from hre_t_seed(); not thread-safe. */
@@ -115,5 +201,14 @@ const char *hre_t_vector_path(const char *relative);
 const char *hre_t_data_path(const char *relative);
 /* Read a whole file (malloc'd, NUL-terminated); NULL if missing. */
 char *hre_t_read_file(const char *path, size_t *len);
+
+/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
+ * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
+ * is not a power-loss one. */
+struct hre_storage;
+int hre_t_pl_crashed(const struct hre_storage *pl);
+uint64_t hre_t_pl_calls(const struct hre_storage *pl);
+uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
+uint64_t hre_t_pl_failures(const struct hre_storage *pl);
 
 #endif

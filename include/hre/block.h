@@ -1,7 +1,7 @@
 /*
  * libhre layer 2: the 80-byte block header (Bitcoin's, byte for byte), the
  * block type (a header plus a list of transaction byte strings), network
- * parameters, and display-order hash hex helpers.
+ * parameters. (The display-order hash hex helpers are in hash.h.)
  *
  * Thread safety: every function is reentrant and may be called from any thread;
  * header and params functions touch only their arguments. An hre_block may be
@@ -9,7 +9,7 @@
  *
  * Byte order: hashes are kept in internal byte order, the raw sha256d output.
  * Bitcoin tools display them byte-reversed ("display order");
- * hre_hash_to_display and hre_hash_from_display convert. See
+ * hre_hash_display_encode and hre_hash_display_decode (hash.h) convert. See
  * docs/PROTOCOL.md section 2.
  *
  * Copyright the libhre authors. Licensed under the Apache License 2.0.
@@ -42,33 +42,25 @@ typedef struct hre_header {
  *  Returns: HRE_OK; HRE_EINVAL (NULL out, or NULL in); HRE_EDECODE (len != 80).
  *  Thread safety: safe from any thread.
  *  Since: 1.0 */
-HRE_API int hre_header_decode(hre_header *out, const uint8_t *in, size_t len);
+HRE_API int hre_header_decode(hre_header *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 
-/** Encode a header into exactly 80 bytes. Does nothing if out or h is NULL.
+/** Encode a header into exactly 80 bytes.
+ *  Args: h: the header (self).
+ *  Out: out: HRE_HEADER_LEN bytes (zeroed if h is NULL).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL argument).
  *  Thread safety: safe from any thread.
  *  Since: 1.0 */
-HRE_API void hre_header_encode(uint8_t out[80], const hre_header *h);
+HRE_API int hre_header_encode(const hre_header *h, uint8_t out[80]);
 
 /** Block hash: sha256d of the 80-byte encoding, internal byte order.
- *  If h is NULL or the crypto provider fails, out is filled with 0xff bytes,
- *  a value that never meets any target, so a failure can never pass a PoW check
- *  (hre_pow_check reports such failures as HRE_ECRYPTO).
+ *  Args: h: the header (self).
+ *  Out: out: 32 bytes (zeroed on failure: check the result, a zeroed hash
+ *       would meet any target).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL argument); HRE_ECRYPTO (the provider
+ *           failed).
  *  Thread safety: safe from any thread.
  *  Since: 1.0 */
-HRE_API void hre_header_hash(uint8_t out[32], const hre_header *h);
-
-/** Write a 32-byte hash as 64 lowercase hex digits in display order (byte-
- *  reversed, as Bitcoin tools print block hashes and txids) plus a NUL.
- *  Returns: HRE_OK; HRE_EINVAL on NULL arguments.
- *  Since: 1.0 */
-HRE_API int hre_hash_to_display(char out[65], const uint8_t hash[32]);
-
-/** Parse 64 hex digits in display order into an internal-order hash.
- *  In: hex/hexlen: exactly 64 hex digits (either case).
- *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EDECODE (wrong length or non-hex;
- *           out is zeroed).
- *  Since: 1.0 */
-HRE_API int hre_hash_from_display(uint8_t out[32], const char *hex, size_t hexlen);
+HRE_API int hre_header_hash(const hre_header *h, uint8_t out[32]) HRE_WARN_UNUSED_RESULT;
 
 /* ------------------------------------------------------------------------ */
 /* Blocks                                                                   */
@@ -92,7 +84,10 @@ typedef struct hre_block_limits {
 #define HRE_BLOCK_LIMITS_INIT \
     { HRE_BLOCK_LIMITS_VERSION, HRE_BLOCK_DEFAULT_MAX_SIZE, HRE_BLOCK_DEFAULT_MAX_TXS }
 
-/** Set *limits to the defaults of the given struct version.
+/** Set *limits to the defaults of the given struct version (1 up to
+ *  HRE_BLOCK_LIMITS_VERSION; nothing past that version's fields is written).
+ *  Functions taking limits accept every known version (fields an older
+ *  version lacks take the defaults).
  *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (unknown version).
  *  Since: 1.0 */
 HRE_API int hre_block_limits_init(hre_block_limits *limits, unsigned int version);
@@ -137,25 +132,30 @@ HRE_API int hre_block_add_tx(hre_block *block, const uint8_t *tx, size_t len);
 HRE_API size_t hre_block_tx_count(const hre_block *block);
 
 /** Borrow transaction i.
+ *  Args: block (self).
  *  Out: *tx: points into the block, valid until the block is freed;
- *       *len: its length.
+ *       *len: its length (NULL / 0 on failure).
+ *  In:  i: the index, 0 <= i < hre_block_tx_count(block).
  *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_ENOTFOUND (i out of range).
  *  Since: 1.0 */
-HRE_API int hre_block_tx(const hre_block *block, size_t i, const uint8_t **tx, size_t *len);
+HRE_API int hre_block_tx(const hre_block *block, const uint8_t **tx, size_t *len, size_t i);
 
 /** txid of transaction i: sha256d of its bytes, internal byte order.
+ *  Args: block (self). Out: out: 32 bytes (zeroed on failure). In: i.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOTFOUND; HRE_ECRYPTO.  Since: 1.0 */
-HRE_API int hre_block_txid(const hre_block *block, size_t i, uint8_t out[32]);
+HRE_API int hre_block_txid(const hre_block *block, uint8_t out[32], size_t i);
 
 /** Size in bytes of the block's encoding (0 if block is NULL).  Since: 1.0 */
 HRE_API size_t hre_block_size(const hre_block *block);
 
 /** Encode: header (80) || CompactSize(tx count) || per tx CompactSize(len) || bytes.
+ *  Args: block (self).
+ *  Out: out: the encoding (may be NULL with *len == 0 to ask the size).
  *  In/Out: *len: capacity of out on input; bytes written (or needed) on output.
  *  Returns: HRE_OK; HRE_EINVAL (NULL block or len); HRE_EBUFSIZE (out NULL or
  *           too small; *len = size needed).
  *  Since: 1.0 */
-HRE_API int hre_block_encode(uint8_t *out, size_t *len, const hre_block *block);
+HRE_API int hre_block_encode(const hre_block *block, uint8_t *out, size_t *len);
 
 /** Decode a block, treating the input as hostile: the size and count caps are
  *  checked before anything is allocated; truncation, non-minimal CompactSize,
@@ -168,25 +168,27 @@ HRE_API int hre_block_encode(uint8_t *out, size_t *len, const hre_block *block);
  *  Thread safety: safe from any thread.
  *  Since: 1.0 */
 HRE_API int hre_block_decode(hre_block **out, const uint8_t *in, size_t len,
-                             const hre_block_limits *limits);
+                             const hre_block_limits *limits) HRE_WARN_UNUSED_RESULT;
 
 /** Merkle root over the block's txids (Bitcoin rules; see hre_merkle_root).
- *  Out: root; *mutated (may be NULL): 1 on the CVE-2012-2459 pattern.
+ *  Args: block (self).
+ *  Out: root (zeroed on failure); *mutated (may be NULL): 1 on the
+ *       CVE-2012-2459 pattern.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOMEM; HRE_ECRYPTO.  Since: 1.0 */
-HRE_API int hre_block_merkle_root(uint8_t root[32], int *mutated, const hre_block *block);
+HRE_API int hre_block_merkle_root(const hre_block *block, uint8_t root[32], int *mutated);
 
 /** Check that the header's merkle_root equals the root over the txids and
  *  that the tree is not mutated.
  *  Returns: HRE_OK; HRE_EVERIFY (mismatch or mutation; the detail says which);
  *           HRE_EINVAL; HRE_ENOMEM; HRE_ECRYPTO.
  *  Since: 1.0 */
-HRE_API int hre_block_check_merkle(const hre_block *block);
+HRE_API int hre_block_check_merkle(const hre_block *block) HRE_WARN_UNUSED_RESULT;
 
 /** Compute the Merkle root over the txids and store it in the header.
  *  Returns: HRE_OK; HRE_EVERIFY (mutated tree: duplicate transactions; the
  *           header is left unchanged); HRE_EINVAL; HRE_ENOMEM; HRE_ECRYPTO.
  *  Since: 1.0 */
-HRE_API int hre_block_update_merkle_root(hre_block *block);
+HRE_API int hre_block_update_merkle_root(hre_block *block) HRE_WARN_UNUSED_RESULT;
 
 /* ------------------------------------------------------------------------ */
 /* Network parameters                                                       */
@@ -209,7 +211,9 @@ typedef struct hre_chain_params {
 /** Static initialiser: version set, everything else zero. */
 #define HRE_CHAIN_PARAMS_INIT { HRE_CHAIN_PARAMS_VERSION, { 0, {0}, {0}, 0, 0, 0 }, 0, {0}, 0, 0, 0 }
 
-/** Zero *p and set its version (for bindings that cannot use the macro).
+/** Zero the fields `version` declares and set the version (for bindings
+ *  that cannot use the macro). Functions taking params accept every known
+ *  version.
  *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (unknown version).
  *  Since: 1.0 */
 HRE_API int hre_chain_params_init(hre_chain_params *p, unsigned int version);
@@ -217,20 +221,26 @@ HRE_API int hre_chain_params_init(hre_chain_params *p, unsigned int version);
 /** Fill *p with Bitcoin main-net values: genesis block 0, PoW limit
  *  2^224 - 1 (compact 0x1d00ffff), 600 s spacing, 2016-block interval,
  *  1,000,000-byte blocks, and libhre's default tx-count cap (100,000).
- *  Returns: HRE_OK; HRE_EINVAL (NULL).  Since: 1.0 */
+ *  An output struct (rule 7): set p->version first (HRE_CHAIN_PARAMS_INIT or
+ *  hre_chain_params_init); the fields of that version are written.
+ *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (p->version).
+ *  Since: 1.0 */
 HRE_API int hre_chain_params_bitcoin_mainnet(hre_chain_params *p);
 
-/** Sanity-check a parameter set: known version, nonzero pow_limit, positive
+/** Sanity-check a parameter set (read up to its version): known version, nonzero pow_limit, positive
  *  spacing and interval, spacing * interval representable, block caps large
  *  enough for a one-transaction block, and a genesis header whose proof of
  *  work is valid under pow_limit.
  *  Returns: HRE_OK; HRE_EINVAL (the detail names the field); HRE_EUNSUPPORTED
  *           (version); HRE_ECRYPTO.
  *  Since: 1.0 */
-HRE_API int hre_chain_params_check(const hre_chain_params *p);
+HRE_API int hre_chain_params_check(const hre_chain_params *p) HRE_WARN_UNUSED_RESULT;
 
 /** Block caps of a network, for hre_block_new / hre_block_decode.
- *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.  Since: 1.0 */
+ *  Args: p: the parameters (read up to their version).
+ *  Out: *out: set out->version first (HRE_BLOCK_LIMITS_INIT or
+ *       hre_block_limits_init); the fields of that version are written.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED (either version).  Since: 1.0 */
 HRE_API int hre_chain_params_block_limits(const hre_chain_params *p, hre_block_limits *out);
 
 HRE_END_DECLS

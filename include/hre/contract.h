@@ -2,9 +2,12 @@
  * libhre record contract (layer 4): a pure, deterministic state machine that
  * turns verified transactions (tx.h) into healthcare state and events:
  * organisations and roles, two-signature record validation, patient consent,
- * an audit trail, a state hash with undo, and snapshots. It does no I/O,
- * reads no clock and verifies no signatures (the ledger verifies them first
- * with hre_tx_verify; apply only looks the 34-byte sender key up).
+ * an audit trail, a state hash with undo, and snapshots. It does no I/O and
+ * reads no clock. It verifies no signatures itself: apply trusts the
+ * sender field, so it refuses a transaction whose signature nobody checked
+ * (HRE_EVERIFY, "signature not verified") unless the transaction passed
+ * hre_tx_verify (or was signed by hre_tx_sign), or the caller passes
+ * HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER and takes responsibility.
  *
  * docs/PROTOCOL.md section 5 is the normative description of every payload
  * (byte by byte), who may send each kind, every refusal, the privacy rule,
@@ -40,9 +43,14 @@
  *   change, and identical after undo or snapshot restore.
  *
  * Thread safety: an hre_contract is not internally locked. Mutating calls
- * (apply, undo, undo_forget) need exclusive access; the const query calls
- * may run concurrently with each other. Different handles are independent.
- * Error details are thread-local (errors.h).
+ * (apply, undo, undo_forget, set_event_callback) need exclusive access; the
+ * const query calls may run concurrently with each other. Different handles
+ * are independent. Error details are thread-local (errors.h).
+ *
+ * Versioned structs (common.h rule 7): options are read up to the caller's
+ * version; query results are filled up to the version the caller set in
+ * .version (HRE_CONTRACT_X_INIT or hre_contract_x_init); the lists of
+ * grants and events take the caller's element size.
  */
 #ifndef HRE_CONTRACT_H
 #define HRE_CONTRACT_H
@@ -50,6 +58,7 @@
 #include "common.h"
 #include "key.h"
 #include "tx.h"
+#include "pool.h"
 
 HRE_BEGIN_DECLS
 
@@ -104,9 +113,14 @@ HRE_BEGIN_DECLS
 #define HRE_COMMIT_PATIENT_ID 1
 #define HRE_COMMIT_TEST_NAME  2
 
-/** Limits (all enforced by the payload decoders). */
-#define HRE_CONTRACT_NAME_MAX      64   /* organisation / hospital name bytes */
-#define HRE_CONTRACT_URI_MAX       128  /* record document pointer bytes */
+/** Limits (all enforced by the payload decoders). They are consensus limits
+ *  of payload version 1 (HRE_CONTRACT_PAYLOAD_VERSION), and NAME_MAX and
+ *  URI_MAX also size the name[] / hospital_name[] / uri[] arrays of the
+ *  query structs below: both are FROZEN forever. A larger limit would need a
+ *  new payload version and new versions of the query structs that carry it.
+ *  Since: 1.0 */
+#define HRE_CONTRACT_NAME_MAX      64   /* organisation / hospital name bytes (frozen) */
+#define HRE_CONTRACT_URI_MAX       128  /* record document pointer bytes (frozen) */
 #define HRE_CONTRACT_ENVELOPE_MAX  512  /* grant envelope bytes */
 #define HRE_CONTRACT_GRANT_IDS_MAX 64   /* record ids in a HRE_SCOPE_RECORDS grant */
 #define HRE_CONTRACT_SALT_MIN      16   /* commitment salt length range */
@@ -140,8 +154,10 @@ HRE_BEGIN_DECLS
 #define HRE_EVENT_HAS_GRANT  0x4u
 
 /** One contract event (a versioned value struct; unset ids are all zero).
- *  Delivered to the host callback during hre_contract_apply and returned by
- *  the audit-trail queries. */
+ *  Delivered to the host callback during hre_contract_apply (the library's
+ *  current version: check .version before reading fields newer than yours)
+ *  and returned by the audit-trail queries (in the version your element
+ *  size holds).  Since: 1.0 */
 typedef struct hre_contract_event {
     unsigned int version;   /* HRE_CONTRACT_EVENT_VERSION */
     uint16_t type;          /* HRE_EVENT_* */
@@ -165,11 +181,13 @@ typedef void (*hre_contract_event_fn)(void *user_data, const hre_contract_event 
 /* Options and lifetime                                                      */
 /* ------------------------------------------------------------------------ */
 
-#define HRE_CONTRACT_OPTIONS_VERSION 2
+#define HRE_CONTRACT_OPTIONS_VERSION 3
 
 /** Genesis parameters of a contract state. Start from HRE_CONTRACT_OPTIONS_INIT
- *  or hre_contract_options_init(). Version 1 (everything before `threads`)
- *  is still accepted and behaves as threads = 1. */
+ *  or hre_contract_options_init(). Older versions are accepted and read only
+ *  up to their last field: version 1 (up to user_data) behaves as threads =
+ *  1 and no pool; version 2 (up to threads) has no pool.
+ *  Since: 1.0 */
 typedef struct hre_contract_options {
     unsigned int version;           /* HRE_CONTRACT_OPTIONS_VERSION */
     uint8_t network_id[32];         /* the network (genesis block hash) */
@@ -178,15 +196,21 @@ typedef struct hre_contract_options {
     hre_contract_event_fn on_event; /* may be NULL */
     void *user_data;                /* passed to on_event */
     /* version 2 */
-    unsigned int threads;           /* threads hre_contract_snapshot_load may use, the caller's
-                                       included: 0 or 1 = the caller's only; capped at 16.
-                                       Extra threads live only for the call. */
+    unsigned int threads;           /* used only when pool is NULL: threads
+                                       hre_contract_snapshot_load may use, the caller's
+                                       included (0 or 1 = the caller's only; capped at 16),
+                                       on a pool that lives only for the call */
+    /* version 3 */
+    hre_pool *pool;                 /* borrowed; may be NULL. The pool hre_contract_snapshot_load
+                                       runs on (its threads plus the caller's, at most 16);
+                                       takes precedence over `threads` */
 } hre_contract_options;
 
-#define HRE_CONTRACT_OPTIONS_INIT { HRE_CONTRACT_OPTIONS_VERSION, {0}, {0}, NULL, NULL, NULL, 0 }
+#define HRE_CONTRACT_OPTIONS_INIT { HRE_CONTRACT_OPTIONS_VERSION, {0}, {0}, NULL, NULL, NULL, 0, NULL }
 
-/** Initialise opts to the defaults for `version` (1 or 2; every field zero or
- *  NULL except version).
+/** Initialise opts to the defaults for `version` (1..3): every field that
+ *  version declares is zero or NULL except version; nothing past it is
+ *  written.
  *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (unknown version).
  *  Since: 1.0 */
 HRE_API int hre_contract_options_init(hre_contract_options *opts, unsigned int version);
@@ -199,6 +223,8 @@ typedef struct hre_contract hre_contract;
  *  The authority key is checked syntactically only (curve id 1 or 2, prefix
  *  0x02/0x03); it is never parsed as a point here.
  *  Out: *out: new state owned by the caller; free with hre_contract_free.
+ *  In:  opts: read during the call only (the event callback and its
+ *       user_data are kept).
  *  Returns: HRE_OK; HRE_EINVAL (NULL, bad key bytes, bad name);
  *           HRE_EUNSUPPORTED (options version); HRE_ENOMEM.
  *  Since: 1.0 */
@@ -215,16 +241,32 @@ HRE_API void hre_contract_set_event_callback(hre_contract *c, hre_contract_event
 /* Apply and undo                                                            */
 /* ------------------------------------------------------------------------ */
 
-/** Apply one transaction whose signature the caller has ALREADY verified
- *  (hre_tx_verify). Either the whole transaction takes effect (the sender's
- *  nonce advances, events are delivered to the callback in order, an undo
- *  entry is pushed) or nothing changes and the state hash is unchanged.
- *  In: block_time: the time of the block holding tx (seconds, <= UINT32_MAX
+/** hre_contract_apply flag: the caller has verified tx's signature itself
+ *  (or is verifying it right now and will undo the transaction if that
+ *  fails), so apply accepts a transaction that is not marked verified. The
+ *  ledger passes it while its pool verifies a block's signatures beside
+ *  apply, and for block transactions it verified in the mempool. A host
+ *  that passes it for a transaction nobody verified lets anyone act in
+ *  anyone's name.  Since: 1.0 */
+#define HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER 0x1u
+
+/** Apply one transaction. Either the whole transaction takes effect (the
+ *  sender's nonce advances, events are delivered to the callback in order,
+ *  an undo entry is pushed) or nothing changes and the state hash is
+ *  unchanged. The contract trusts tx's sender field, so tx must be marked
+ *  verified (hre_tx_verify passed on this object, or hre_tx_sign made it;
+ *  see hre_tx_verified) unless flags has
+ *  HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER.
+ *  Args: c (self).
+ *  In: tx: the transaction (read only).
+ *      block_time: the time of the block holding tx (seconds, <= UINT32_MAX
  *      like the block header's time); grant expiry is compared with it (a
  *      grant is live while block_time < expiry), and it is stored in events.
+ *      flags: 0 or HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER.
  *  Returns: HRE_OK, or a refusal (see docs/PROTOCOL.md 5.4 for every case):
- *    HRE_EINVAL (NULL, unsigned tx, block_time > UINT32_MAX);
- *    HRE_EVERIFY (other network);
+ *    HRE_EINVAL (NULL, unsigned tx, block_time > UINT32_MAX, unknown flag);
+ *    HRE_EVERIFY (signature not verified -- the detail says so --, or
+ *    another network);
  *    HRE_EUNSUPPORTED (unknown kind); HRE_EDECODE / HRE_ELIMIT (bad payload);
  *    HRE_EAUTH (unknown, suspended or rotated-out sender; role not allowed);
  *    HRE_ESTATE (wrong nonce; object in the wrong state); HRE_ENOTFOUND;
@@ -232,7 +274,8 @@ HRE_API void hre_contract_set_event_callback(hre_contract *c, hre_contract_event
  *    Each refusal sets a specific detail message.
  *  Thread safety: exclusive access to c.
  *  Since: 1.0 */
-HRE_API int hre_contract_apply(hre_contract *c, const hre_tx *tx, uint64_t block_time) HRE_WARN_UNUSED_RESULT;
+HRE_API int hre_contract_apply(hre_contract *c, const hre_tx *tx, uint64_t block_time,
+                               unsigned int flags) HRE_WARN_UNUSED_RESULT;
 
 /** Undo the most recently applied transaction still in the undo journal,
  *  restoring the exact previous state (and state hash). No events are
@@ -256,6 +299,15 @@ HRE_API int hre_contract_state_hash(const hre_contract *c, uint8_t out[32]);
 /* ------------------------------------------------------------------------ */
 /* Queries (results are versioned structs: set .version first)               */
 /* ------------------------------------------------------------------------ */
+/*
+ * Every query result struct starts with `unsigned int version`, which the
+ * caller sets first (the HRE_CONTRACT_X_INIT macro or hre_contract_x_init);
+ * the library fills the fields of that version (any version from 1 up to
+ * its own) and writes nothing past them. Version 0 or a newer version than
+ * the library knows gives HRE_EUNSUPPORTED. The lists of grants and events
+ * take the caller's sizeof of the element instead (common.h rule 7).
+ * Query calls on a const contract may run concurrently.
+ */
 
 #define HRE_CONTRACT_ACCOUNT_VERSION 1
 #define HRE_CONTRACT_ORG_VERSION 1
@@ -263,7 +315,7 @@ HRE_API int hre_contract_state_hash(const hre_contract *c, uint8_t out[32]);
 #define HRE_CONTRACT_GRANT_VERSION 1
 #define HRE_CONTRACT_STATS_VERSION 1
 
-/** Role and status of an address. */
+/** Role and status of an address.  Since: 1.0 */
 typedef struct hre_contract_account {
     unsigned int version;      /* in: HRE_CONTRACT_ACCOUNT_VERSION */
     uint8_t address[32];
@@ -278,6 +330,8 @@ typedef struct hre_contract_account {
     uint64_t grant_count;      /* patients: number of grants given */
 } hre_contract_account;
 
+/** An organisation. name[] is sized by the frozen HRE_CONTRACT_NAME_MAX.
+ *  Since: 1.0 */
 typedef struct hre_contract_org {
     unsigned int version;      /* in: HRE_CONTRACT_ORG_VERSION */
     uint8_t org_id[32];
@@ -286,7 +340,9 @@ typedef struct hre_contract_org {
     char name[HRE_CONTRACT_NAME_MAX + 1];   /* NUL-terminated */
 } hre_contract_org;
 
-/** A record with its signers and status. */
+/** A record with its signers and status. hospital_name[] and uri[] are
+ *  sized by the frozen HRE_CONTRACT_NAME_MAX and HRE_CONTRACT_URI_MAX.
+ *  Since: 1.0 */
 typedef struct hre_contract_record {
     unsigned int version;      /* in: HRE_CONTRACT_RECORD_VERSION */
     uint8_t id[32];
@@ -311,6 +367,7 @@ typedef struct hre_contract_record {
     char uri[HRE_CONTRACT_URI_MAX + 1];            /* NUL-terminated */
 } hre_contract_record;
 
+/** A consent grant.  Since: 1.0 */
 typedef struct hre_contract_grant {
     unsigned int version;      /* in: HRE_CONTRACT_GRANT_VERSION */
     uint8_t id[32];            /* txid of the grant transaction */
@@ -327,10 +384,33 @@ typedef struct hre_contract_grant {
     uint64_t revoked_time;
 } hre_contract_grant;
 
+/** Counters of a state.  Since: 1.0 */
 typedef struct hre_contract_stats {
     unsigned int version;      /* in: HRE_CONTRACT_STATS_VERSION */
     uint64_t accounts, keys, orgs, records, grants, events, undo_depth;
 } hre_contract_stats;
+
+/** Static initialisers of the query structs: the current version, every
+ *  other field zero.  Since: 1.0 */
+#define HRE_CONTRACT_ACCOUNT_INIT { HRE_CONTRACT_ACCOUNT_VERSION, {0}, {0}, 0, 0, 0, 0, {0}, 0, 0, 0 }
+#define HRE_CONTRACT_ORG_INIT { HRE_CONTRACT_ORG_VERSION, {0}, 0, 0, {0} }
+#define HRE_CONTRACT_RECORD_INIT \
+    { HRE_CONTRACT_RECORD_VERSION, {0}, {0}, {0}, {0}, {0}, {0}, {0}, 0, 0, 0, 0, 0, 0, 0, 0, \
+      {0}, {0}, {0}, 0, 0, {0}, {0} }
+#define HRE_CONTRACT_GRANT_INIT \
+    { HRE_CONTRACT_GRANT_VERSION, {0}, {0}, 0, 0, 0, 0, {0}, 0, 0, 0, 0, 0 }
+#define HRE_CONTRACT_STATS_INIT { HRE_CONTRACT_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0 }
+
+/** Initialise a query struct for `version` (1 up to the current one): the
+ *  fields that version declares are zeroed and .version is set; nothing past
+ *  them is written. For bindings that cannot use the _INIT macros.
+ *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (unknown version).
+ *  Thread safety: safe from any thread.  Since: 1.0 */
+HRE_API int hre_contract_account_init(hre_contract_account *out, unsigned int version);
+HRE_API int hre_contract_org_init(hre_contract_org *out, unsigned int version);
+HRE_API int hre_contract_record_init(hre_contract_record *out, unsigned int version);
+HRE_API int hre_contract_grant_init(hre_contract_grant *out, unsigned int version);
+HRE_API int hre_contract_stats_init(hre_contract_stats *out, unsigned int version);
 
 /** Address of an account first registered with `key` (34-byte wire form):
  *  sha256(key).  Returns: HRE_OK; HRE_EINVAL; HRE_ECRYPTO.  Since: 1.0 */
@@ -340,71 +420,89 @@ HRE_API int hre_contract_address(uint8_t out[32], const uint8_t key[34]);
  *  sha256("HRE-GENESIS-ORG" || network_id).  Since: 1.0 */
 HRE_API int hre_contract_genesis_org_id(uint8_t out[32], const uint8_t network_id[32]);
 
-/** Look an account up by address (or, with _by_key, by any key it has had;
- *  *retired is set to 1 if that key was rotated out).
- *  Returns: HRE_OK; HRE_EINVAL (NULL or bad version); HRE_ENOTFOUND
- *  (out zeroed except version).  Since: 1.0 */
-HRE_API int hre_contract_account_get(const hre_contract *c, const uint8_t address[32],
-                                     hre_contract_account *out);
-HRE_API int hre_contract_account_by_key(const hre_contract *c, const uint8_t key[34],
-                                        hre_contract_account *out, int *retired);
+/** Look an account up by address (or, with _by_key, by any key it has had).
+ *  Args: c (self).
+ *  Out: *out: the account, in the version out->version names (zeroed except
+ *       version when not found); *retired (_by_key; may be NULL): 1 if that
+ *       key was rotated out.
+ *  In:  address (32 bytes) / key (34-byte wire form).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (out->version);
+ *           HRE_ENOTFOUND.  Since: 1.0 */
+HRE_API int hre_contract_account_get(const hre_contract *c, hre_contract_account *out,
+                                     const uint8_t address[32]);
+HRE_API int hre_contract_account_by_key(const hre_contract *c, hre_contract_account *out,
+                                        int *retired, const uint8_t key[34]);
 
-/** Look an organisation up.  Returns as hre_contract_account_get.  Since: 1.0 */
-HRE_API int hre_contract_org_get(const hre_contract *c, const uint8_t org_id[32],
-                                 hre_contract_org *out);
+/** Look an organisation up by id.  Args/Out/Returns as
+ *  hre_contract_account_get.  Since: 1.0 */
+HRE_API int hre_contract_org_get(const hre_contract *c, hre_contract_org *out,
+                                 const uint8_t org_id[32]);
 
 /** A record by id: its fields, signers and status.
- *  Returns as hre_contract_account_get.  Since: 1.0 */
-HRE_API int hre_contract_record_get(const hre_contract *c, const uint8_t id[32],
-                                    hre_contract_record *out);
+ *  Args/Out/Returns as hre_contract_account_get.  Since: 1.0 */
+HRE_API int hre_contract_record_get(const hre_contract *c, hre_contract_record *out,
+                                    const uint8_t record_id[32]);
 
 /** Ids of a patient's records, oldest first, into ids (32 bytes each).
+ *  Args: c (self). Out: ids. In: patient (address).
  *  In/Out: *n: capacity (in ids) in; number of ids out (the number needed
  *          with HRE_EBUFSIZE). ids may be NULL when *n == 0.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOTFOUND (no such account);
  *           HRE_EBUFSIZE.  Cost: O(records of that patient).
  *  Since: 1.0 */
-HRE_API int hre_contract_records_by_patient(const hre_contract *c, const uint8_t patient[32],
-                                            uint8_t *ids, size_t *n);
+HRE_API int hre_contract_records_by_patient(const hre_contract *c, uint8_t *ids,
+                                            size_t *n, const uint8_t patient[32]);
 
-/** The grants a patient has given, oldest first. When *n > 0, out[0].version
- *  must be HRE_CONTRACT_GRANT_VERSION; the library sets .version in every
- *  element it fills. In/Out *n as above.
- *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOTFOUND; HRE_EBUFSIZE.  Since: 1.0 */
-HRE_API int hre_contract_grants_by_patient(const hre_contract *c, const uint8_t patient[32],
-                                           hre_contract_grant *out, size_t *n);
+/** The grants a patient has given, oldest first (a list of versioned
+ *  structs, common.h rule 7).
+ *  Args: c (self).
+ *  Out: out: *n elements of elem_size bytes each (may be NULL when *n == 0).
+ *       Each is filled in the newest version whose fields fit in elem_size
+ *       bytes, and its .version says which; nothing past elem_size bytes of
+ *       an element is written.
+ *  In:  elem_size: sizeof(hre_contract_grant) as the caller compiled it.
+ *  In/Out: *n: capacity in elements in; elements written out (needed, with
+ *          HRE_EBUFSIZE).
+ *  In:  patient (address).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (elem_size smaller
+ *           than version 1); HRE_ENOTFOUND; HRE_EBUFSIZE.  Since: 1.0 */
+HRE_API int hre_contract_grants_by_patient(const hre_contract *c, hre_contract_grant *out,
+                                           size_t elem_size, size_t *n, const uint8_t patient[32]);
 
-/** One grant by id.  Returns as hre_contract_account_get.  Since: 1.0 */
-HRE_API int hre_contract_grant_get(const hre_contract *c, const uint8_t grant_id[32],
-                                   hre_contract_grant *out);
+/** One grant by id.  Args/Out/Returns as hre_contract_account_get.  Since: 1.0 */
+HRE_API int hre_contract_grant_get(const hre_contract *c, hre_contract_grant *out,
+                                   const uint8_t grant_id[32]);
 
-/** The record ids listed in a HRE_SCOPE_RECORDS grant (in/out *n as
+/** The record ids listed in a HRE_SCOPE_RECORDS grant (ids, in/out *n as
  *  hre_contract_records_by_patient; 0 ids for other scopes), and a grant's
- *  opaque envelope (In/Out *len: capacity / bytes, HRE_EBUFSIZE when small).
+ *  opaque envelope (out may be NULL with *len == 0; In/Out *len: capacity /
+ *  bytes, HRE_EBUFSIZE when small). Args: c (self). In: grant_id.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOTFOUND; HRE_EBUFSIZE.  Since: 1.0 */
-HRE_API int hre_contract_grant_records(const hre_contract *c, const uint8_t grant_id[32],
-                                       uint8_t *ids, size_t *n);
-HRE_API int hre_contract_grant_envelope(const hre_contract *c, const uint8_t grant_id[32],
-                                        uint8_t *out, size_t *len);
+HRE_API int hre_contract_grant_records(const hre_contract *c, uint8_t *ids,
+                                       size_t *n, const uint8_t grant_id[32]);
+HRE_API int hre_contract_grant_envelope(const hre_contract *c, uint8_t *out,
+                                        size_t *len, const uint8_t grant_id[32]);
 
 /** Audit trail: the events about a record (created, signatures, signed,
  *  accesses) or about an account (as subject: role changes, its records'
  *  events, grants, revokes, accesses to its records), oldest first.
- *  out[i].version is set by the library. In/Out *n as above.
- *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOTFOUND; HRE_EBUFSIZE.  Since: 1.0 */
-HRE_API int hre_contract_record_events(const hre_contract *c, const uint8_t record_id[32],
-                                       hre_contract_event *out, size_t *n);
-HRE_API int hre_contract_account_events(const hre_contract *c, const uint8_t address[32],
-                                        hre_contract_event *out, size_t *n);
+ *  Args/Out/In/Returns as hre_contract_grants_by_patient, with elem_size =
+ *  sizeof(hre_contract_event).  Since: 1.0 */
+HRE_API int hre_contract_record_events(const hre_contract *c, hre_contract_event *out,
+                                       size_t elem_size, size_t *n, const uint8_t record_id[32]);
+HRE_API int hre_contract_account_events(const hre_contract *c, hre_contract_event *out,
+                                        size_t elem_size, size_t *n, const uint8_t address[32]);
 
 /** Would a log_access by `reader` for this record be accepted at `block_time`?
  *  (Same rule as apply: the patient themself, or a live grant covering it.)
  *  Returns: HRE_OK (yes); HRE_EAUTH (no live grant, or reader suspended);
  *           HRE_ENOTFOUND (no such record or reader); HRE_EINVAL.  Since: 1.0 */
 HRE_API int hre_contract_can_access(const hre_contract *c, const uint8_t reader[32],
-                                    const uint8_t record_id[32], uint64_t block_time);
+                                    const uint8_t record_id[32],
+                                    uint64_t block_time) HRE_WARN_UNUSED_RESULT;
 
-/** Counters.  Returns: HRE_OK; HRE_EINVAL.  Since: 1.0 */
+/** Counters, in the version out->version names.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED (out->version).  Since: 1.0 */
 HRE_API int hre_contract_stats_get(const hre_contract *c, hre_contract_stats *out);
 
 /* ------------------------------------------------------------------------ */
@@ -427,7 +525,8 @@ HRE_API int hre_contract_commit(uint8_t out[32], uint8_t field, const uint8_t *s
 HRE_API int hre_contract_check_commitment(const hre_contract *c, const uint8_t record_id[32],
                                           const uint8_t *salt, size_t saltlen,
                                           const uint8_t *patient_id, size_t patient_id_len,
-                                          const uint8_t *test_name, size_t test_name_len);
+                                          const uint8_t *test_name,
+                                          size_t test_name_len) HRE_WARN_UNUSED_RESULT;
 
 /* ------------------------------------------------------------------------ */
 /* Snapshots                                                                 */
@@ -435,6 +534,7 @@ HRE_API int hre_contract_check_commitment(const hre_contract *c, const uint8_t r
 
 /** Serialise the whole state (not the undo journal) in the versioned,
  *  checksummed format of docs/PROTOCOL.md 5.7.
+ *  Args: c (self). Out: out.
  *  In/Out: *len: capacity of out in; bytes written out (or needed, with
  *          HRE_EBUFSIZE). out may be NULL with *len == 0 to learn the size.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EBUFSIZE; HRE_ECRYPTO.  Since: 1.0 */
@@ -444,18 +544,20 @@ HRE_API int hre_contract_snapshot_save(const hre_contract *c, uint8_t *out, size
  *  length cap, every cross-reference, uniqueness and the recorded state hash
  *  are checked. The network id and authority key must equal opts'; events
  *  go to opts' callback from now on. The undo journal starts empty.
- *  With opts->threads > 1 the checksum runs beside the decoding, and the
- *  state-hash recompute is shared out between the threads, right behind the
- *  decoder and beside the index rebuild (docs/PROTOCOL.md 5.7); the result
- *  and every check are the same as with one. If a thread cannot be started
- *  the work is done on fewer.
+ *  Threads: opts->pool (version 3) if set, else opts->threads (version 2)
+ *  on a pool made for the call. With more than one thread the checksum runs
+ *  beside the decoding, and the state-hash recompute is shared out between
+ *  the threads, right behind the decoder and beside the index rebuild
+ *  (docs/PROTOCOL.md 5.7); the result and every check are the same as with
+ *  one. If the call's own threads cannot be started the work is done on
+ *  fewer; pool items its workers do not take run on the calling thread.
  *  Out: *out: new state owned by the caller (NULL on failure).
  *  Returns: HRE_OK; HRE_EINVAL (NULL, other network or authority);
  *           HRE_EUNSUPPORTED (version); HRE_EDECODE (malformed);
  *           HRE_ELIMIT; HRE_ECORRUPT (checksum or state hash mismatch,
  *           inconsistent content); HRE_ENOMEM.  Since: 1.0 */
 HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_options *opts,
-                                       const uint8_t *in, size_t len);
+                                       const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 
 /* ------------------------------------------------------------------------ */
 /* Payloads: value structs, strict codecs and builders                       */
@@ -463,7 +565,8 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
 /*
  * Every kind has a payload struct (pointer fields are borrowed: on decode
  * they point into the input buffer), and three calls:
- *  - hre_contract_encode_<kind>(out, *len, p): canonical encoding.
+ *  - hre_contract_encode_<kind>(p, out, *len): canonical encoding of the
+ *    payload p (self, then the output, as every encode call).
  *    In/Out *len: capacity in, bytes written out (or needed with
  *    HRE_EBUFSIZE; out may be NULL with *len == 0).
  *    Returns: HRE_OK; HRE_EINVAL (NULL or a field out of range);
@@ -555,8 +658,8 @@ typedef struct hre_log_access_payload {
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
-HRE_API int hre_contract_encode_register_org(uint8_t *out, size_t *len, const hre_register_org_payload *p);
-HRE_API int hre_contract_decode_register_org(hre_register_org_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_encode_register_org(const hre_register_org_payload *p, uint8_t *out, size_t *len);
+HRE_API int hre_contract_decode_register_org(hre_register_org_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_register_org(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                             uint64_t nonce, uint64_t timestamp, const hre_register_org_payload *p);
 
@@ -564,8 +667,8 @@ HRE_API int hre_contract_build_register_org(hre_tx **out, const uint8_t network_
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
-HRE_API int hre_contract_encode_appoint_admin(uint8_t *out, size_t *len, const hre_appoint_admin_payload *p);
-HRE_API int hre_contract_decode_appoint_admin(hre_appoint_admin_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_encode_appoint_admin(const hre_appoint_admin_payload *p, uint8_t *out, size_t *len);
+HRE_API int hre_contract_decode_appoint_admin(hre_appoint_admin_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_appoint_admin(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                              uint64_t nonce, uint64_t timestamp, const hre_appoint_admin_payload *p);
 
@@ -573,8 +676,8 @@ HRE_API int hre_contract_build_appoint_admin(hre_tx **out, const uint8_t network
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
-HRE_API int hre_contract_encode_register_doctor(uint8_t *out, size_t *len, const hre_register_doctor_payload *p);
-HRE_API int hre_contract_decode_register_doctor(hre_register_doctor_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_encode_register_doctor(const hre_register_doctor_payload *p, uint8_t *out, size_t *len);
+HRE_API int hre_contract_decode_register_doctor(hre_register_doctor_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_register_doctor(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                                uint64_t nonce, uint64_t timestamp, const hre_register_doctor_payload *p);
 
@@ -582,8 +685,8 @@ HRE_API int hre_contract_build_register_doctor(hre_tx **out, const uint8_t netwo
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
-HRE_API int hre_contract_encode_register_patient(uint8_t *out, size_t *len, const hre_register_patient_payload *p);
-HRE_API int hre_contract_decode_register_patient(hre_register_patient_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_encode_register_patient(const hre_register_patient_payload *p, uint8_t *out, size_t *len);
+HRE_API int hre_contract_decode_register_patient(hre_register_patient_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_register_patient(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                                 uint64_t nonce, uint64_t timestamp, const hre_register_patient_payload *p);
 
@@ -591,8 +694,8 @@ HRE_API int hre_contract_build_register_patient(hre_tx **out, const uint8_t netw
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
-HRE_API int hre_contract_encode_suspend(uint8_t *out, size_t *len, const hre_suspend_payload *p);
-HRE_API int hre_contract_decode_suspend(hre_suspend_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_encode_suspend(const hre_suspend_payload *p, uint8_t *out, size_t *len);
+HRE_API int hre_contract_decode_suspend(hre_suspend_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_suspend(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                        uint64_t nonce, uint64_t timestamp, const hre_suspend_payload *p);
 
@@ -600,8 +703,8 @@ HRE_API int hre_contract_build_suspend(hre_tx **out, const uint8_t network_id[32
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
-HRE_API int hre_contract_encode_rotate_key(uint8_t *out, size_t *len, const hre_rotate_key_payload *p);
-HRE_API int hre_contract_decode_rotate_key(hre_rotate_key_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_encode_rotate_key(const hre_rotate_key_payload *p, uint8_t *out, size_t *len);
+HRE_API int hre_contract_decode_rotate_key(hre_rotate_key_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_rotate_key(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                           uint64_t nonce, uint64_t timestamp, const hre_rotate_key_payload *p);
 
@@ -609,8 +712,8 @@ HRE_API int hre_contract_build_rotate_key(hre_tx **out, const uint8_t network_id
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
-HRE_API int hre_contract_encode_new_record(uint8_t *out, size_t *len, const hre_new_record_payload *p);
-HRE_API int hre_contract_decode_new_record(hre_new_record_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_encode_new_record(const hre_new_record_payload *p, uint8_t *out, size_t *len);
+HRE_API int hre_contract_decode_new_record(hre_new_record_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_new_record(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                           uint64_t nonce, uint64_t timestamp, const hre_new_record_payload *p);
 
@@ -618,8 +721,8 @@ HRE_API int hre_contract_build_new_record(hre_tx **out, const uint8_t network_id
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
-HRE_API int hre_contract_encode_sign_record(uint8_t *out, size_t *len, const hre_sign_record_payload *p);
-HRE_API int hre_contract_decode_sign_record(hre_sign_record_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_encode_sign_record(const hre_sign_record_payload *p, uint8_t *out, size_t *len);
+HRE_API int hre_contract_decode_sign_record(hre_sign_record_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_sign_record(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                            uint64_t nonce, uint64_t timestamp, const hre_sign_record_payload *p);
 
@@ -627,8 +730,8 @@ HRE_API int hre_contract_build_sign_record(hre_tx **out, const uint8_t network_i
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
-HRE_API int hre_contract_encode_grant(uint8_t *out, size_t *len, const hre_grant_payload *p);
-HRE_API int hre_contract_decode_grant(hre_grant_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_encode_grant(const hre_grant_payload *p, uint8_t *out, size_t *len);
+HRE_API int hre_contract_decode_grant(hre_grant_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_grant(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                      uint64_t nonce, uint64_t timestamp, const hre_grant_payload *p);
 
@@ -636,8 +739,8 @@ HRE_API int hre_contract_build_grant(hre_tx **out, const uint8_t network_id[32],
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
-HRE_API int hre_contract_encode_revoke(uint8_t *out, size_t *len, const hre_revoke_payload *p);
-HRE_API int hre_contract_decode_revoke(hre_revoke_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_encode_revoke(const hre_revoke_payload *p, uint8_t *out, size_t *len);
+HRE_API int hre_contract_decode_revoke(hre_revoke_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_revoke(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                       uint64_t nonce, uint64_t timestamp, const hre_revoke_payload *p);
 
@@ -645,8 +748,8 @@ HRE_API int hre_contract_build_revoke(hre_tx **out, const uint8_t network_id[32]
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
-HRE_API int hre_contract_encode_log_access(uint8_t *out, size_t *len, const hre_log_access_payload *p);
-HRE_API int hre_contract_decode_log_access(hre_log_access_payload *out, const uint8_t *in, size_t len);
+HRE_API int hre_contract_encode_log_access(const hre_log_access_payload *p, uint8_t *out, size_t *len);
+HRE_API int hre_contract_decode_log_access(hre_log_access_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_log_access(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                           uint64_t nonce, uint64_t timestamp, const hre_log_access_payload *p);
 

@@ -7,8 +7,10 @@
  *
  * Detail messages are THREAD-LOCAL: when a call fails it records a short
  * human-readable reason for the calling thread, readable with
- * hre_error_detail() until the next failing call on the same thread. Detail
- * messages never contain secret material (keys, passphrases, plaintext).
+ * hre_error_detail() (and the code with hre_error_last()) until the next
+ * int-returning libhre call on the same thread: a failing call replaces
+ * them, a successful one clears them (common.h, rule 4). Detail messages
+ * never contain secret material (keys, passphrases, plaintext).
  */
 #ifndef HRE_ERRORS_H
 #define HRE_ERRORS_H
@@ -36,7 +38,9 @@ typedef enum hre_error {
     HRE_ECANCELED    = -15, /* the operation was cancelled by the caller */
     HRE_EDECRYPT     = -16, /* decryption failed: wrong passphrase or key, or damaged data */
     HRE_ENOSPC       = -17, /* the storage backend is out of space */
-    HRE_EEXHAUSTED   = -18  /* a search range was used up without success (e.g. mining) */
+    HRE_EEXHAUSTED   = -18, /* a search range was used up without success (e.g. mining) */
+    HRE_EFATAL       = -19  /* the handle failed earlier: only queries and free/close remain
+                               valid (each handle's header lists them) */
 } hre_error;
 
 /** Text describing an error code.
@@ -51,13 +55,15 @@ HRE_API const char *hre_strerror(int code);
 /** Detail message for the most recent failure on the calling thread.
  *
  *  Returns: a NUL-terminated string owned by the library, valid until the next
- *           libhre call on this thread; "" if no failure has been recorded.
+ *           libhre call on this thread; "" if no failure has been recorded
+ *           or the last int-returning call on this thread succeeded.
  *  Thread safety: thread-local; each thread sees its own last failure.
  *  Since: 1.0
  */
 HRE_API const char *hre_error_detail(void);
 
-/** Code of the most recent failure on the calling thread (HRE_OK if none).
+/** Code of the most recent failure on the calling thread: HRE_OK if none,
+ *  or if the last int-returning libhre call on this thread succeeded.
  *
  *  Thread safety: thread-local.
  *  Since: 1.0

@@ -1,7 +1,7 @@
 /*
- * libhre hashing: SHA-256, double SHA-256, HMAC-SHA256, HKDF-SHA256 and
- * randomness, all through OpenSSL 3 (the digest is fetched once per process,
- * never per call).
+ * libhre hashing: SHA-256, double SHA-256, HMAC-SHA256, HKDF-SHA256,
+ * display-order hash hex and randomness, all through OpenSSL 3 (the digest
+ * is fetched once per process, never per call).
  */
 #ifndef HRE_HASH_H
 #define HRE_HASH_H
@@ -64,10 +64,28 @@ HRE_API int hre_hkdf_sha256(uint8_t *out, size_t outlen,
                             const uint8_t *salt, size_t saltlen,
                             const uint8_t *info, size_t infolen);
 
+/** Write a 32-byte hash as 64 lowercase hex digits in display order (byte-
+ *  reversed, as Bitcoin tools print block hashes and txids) plus a NUL.
+ *  Out: out: 65 chars.
+ *  In:  hash: 32 bytes in internal byte order.
+ *  Returns: HRE_OK; HRE_EINVAL on NULL arguments.
+ *  Thread safety: safe from any thread.
+ *  Since: 1.0 */
+HRE_API int hre_hash_display_encode(char out[65], const uint8_t hash[32]);
+
+/** Parse 64 hex digits in display order into an internal-order hash.
+ *  Out: out: 32 bytes (zeroed on failure).
+ *  In:  hex/hexlen: exactly 64 hex digits (either case).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EDECODE (wrong length or non-hex).
+ *  Thread safety: safe from any thread.
+ *  Since: 1.0 */
+HRE_API int hre_hash_display_decode(uint8_t out[32], const char *hex,
+                                    size_t hexlen) HRE_WARN_UNUSED_RESULT;
+
 /** Constant-time comparison of two len-byte buffers (for MACs and tags).
  *  Returns: 1 if equal, 0 otherwise. The time taken depends only on len.
  *  Since: 1.0 */
-HRE_API int hre_ct_equal(const void *a, const void *b, size_t len);
+HRE_API int hre_ct_equal(const void *a, const void *b, size_t len) HRE_WARN_UNUSED_RESULT;
 
 /** Fill out with len cryptographically secure random bytes from OpenSSL's DRBG.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_ECRYPTO (out wiped).

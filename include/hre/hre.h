@@ -7,9 +7,10 @@
 #ifndef HRE_HRE_H
 #define HRE_HRE_H
 
-#include "common.h"     /* layer 0: export macros, byte reader/writer, hex */
+#include "common.h"     /* layer 0: the calling convention, export macros, hex, log hook */
 #include "errors.h"     /* layer 0: error codes and detail messages */
 #include "version.h"    /* layer 0: version */
+#include "pool.h"       /* layer 0: worker pool */
 #include "hash.h"       /* layer 1: SHA-256, HMAC, HKDF, randomness */
 #include "key.h"        /* layer 1: ECDSA keys and signatures */
 #include "block.h"      /* layer 2: block header and block */
@@ -17,6 +18,7 @@
 #include "pow.h"        /* layer 2: compact targets, work, retarget, mining */
 #include "tx.h"         /* layer 3: the transaction envelope */
 #include "contract.h"   /* layer 4: the record contract */
+#include "storage.h"    /* storage handles: POSIX and memory backends */
 #include "ledger.h"     /* layer 5: the ledger */
 #include "aead.h"       /* layer 1 (1.1): AES-256-GCM */
 #include "hpke.h"       /* layer 1 (1.1): HPKE (RFC 9180) key wrap */

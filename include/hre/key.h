@@ -3,11 +3,16 @@
  * through OpenSSL 3 EVP.
  *
  * Signatures are 64 bytes, r || s big-endian, with low S (s <= n/2) enforced:
- * hre_sign only produces low S and hre_verify rejects high S, so a signature
- * cannot be malleated. Strict DER import/export exists for HSMs and tools.
+ * hre_key_sign only produces low S and hre_pubkey_verify rejects high S, so a
+ * signature cannot be malleated. Strict DER (hre_sig_parse_der /
+ * hre_sig_serialize_der) exists for HSMs and tools.
  *
- * Encoded public keys on the wire are HRE_PUBKEY_ENCODED_LEN (34) bytes: a
- * one-byte curve id (hre_curve) followed by the 33-byte SEC1 compressed point.
+ * Verbs (common.h rule 3): public keys are value-like and use parse /
+ * serialize -- hre_pubkey_parse / hre_pubkey_serialize for SEC1, and
+ * hre_pubkey_parse_wire / hre_pubkey_serialize_wire for the wire form of
+ * HRE_PUBKEY_ENCODED_LEN (34) bytes: a one-byte curve id (hre_curve)
+ * followed by the 33-byte SEC1 compressed point. Secret keys use import /
+ * export (PKCS#8 PEM).
  */
 #ifndef HRE_KEY_H
 #define HRE_KEY_H
@@ -47,22 +52,26 @@ HRE_API hre_curve hre_key_curve(const hre_key *key);
 
 /** The public key of a private key (parsed once when the key is created or
  *  imported; this returns a new reference to it, so it is cheap).
- *  Out: *out: new public key reference owned by the caller; free with hre_pubkey_free.
- *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOMEM; HRE_ECRYPTO.
+ *  Args: key: the private key (self).
+ *  Out: *out: new public key reference owned by the caller; free with
+ *       hre_pubkey_free (NULL on failure).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL argument).
+ *  Thread safety: safe from any thread.
  *  Since: 1.0 */
-HRE_API int hre_key_pubkey(hre_pubkey **out, const hre_key *key);
+HRE_API int hre_key_pubkey(const hre_key *key, hre_pubkey **out);
 
 /** Export a private key as PKCS#8 PEM, encrypted with AES-256-CBC under a
  *  PBKDF2-HMAC-SHA256-derived key (PBES2, 100000 iterations, random salt)
  *  when passlen > 0 ("ENCRYPTED PRIVATE KEY"), or in
  *  clear PKCS#8 when pass is NULL and passlen == 0 ("PRIVATE KEY").
- *  Out: out: the PEM text, NUL-terminated.
+ *  Args: key: the key to export (self).
+ *  Out: out: the PEM text, NUL-terminated (zeroed on failure).
  *  In/Out: *outlen: capacity of out; on return, the PEM length without the NUL
  *          (or, with HRE_EBUFSIZE, the capacity needed including the NUL).
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EBUFSIZE; HRE_ENOMEM; HRE_ECRYPTO.
  *  Intermediate buffers holding the key are wiped.
  *  Since: 1.0 */
-HRE_API int hre_key_export_pem(char *out, size_t *outlen, const hre_key *key,
+HRE_API int hre_key_export_pem(const hre_key *key, char *out, size_t *outlen,
                                const char *pass, size_t passlen);
 
 /** Import a PKCS#8 PEM private key, encrypted (pass required) or clear.
@@ -76,29 +85,41 @@ HRE_API int hre_key_export_pem(char *out, size_t *outlen, const hre_key *key,
  *  The detail message never contains the passphrase or key material.
  *  Since: 1.0 */
 HRE_API int hre_key_import_pem(hre_key **out, const char *pem, size_t pemlen,
-                               const char *pass, size_t passlen);
+                               const char *pass, size_t passlen) HRE_WARN_UNUSED_RESULT;
 
 /** Parse and validate a SEC1 public key (33-byte compressed or 65-byte
  *  uncompressed); the point must be on the curve and not infinity.
  *  Out: *out: new public key owned by the caller (NULL on failure).
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EDECODE (bad length, prefix or point); HRE_ENOMEM.
  *  Since: 1.0 */
-HRE_API int hre_pubkey_parse(hre_pubkey **out, hre_curve curve, const uint8_t *sec1, size_t len);
+HRE_API int hre_pubkey_parse(hre_pubkey **out, hre_curve curve, const uint8_t *sec1,
+                             size_t len) HRE_WARN_UNUSED_RESULT;
 
 /** Serialize as SEC1, 33 bytes if compressed != 0, else 65.
+ *  Args: pk: the key (self).
+ *  Out: out: the SEC1 bytes (may be NULL with *outlen == 0 to ask the size).
  *  In/Out: *outlen: capacity in, bytes written out (or needed, on HRE_EBUFSIZE).
+ *  In: compressed: nonzero for the 33-byte compressed form.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EBUFSIZE.
+ *  Thread safety: safe from any thread.
  *  Since: 1.0 */
-HRE_API int hre_pubkey_serialize(uint8_t *out, size_t *outlen, const hre_pubkey *pk, int compressed);
+HRE_API int hre_pubkey_serialize(const hre_pubkey *pk, uint8_t *out, size_t *outlen, int compressed);
 
-/** Encode as curve id || compressed point (34 bytes), the wire form.
- *  Returns: HRE_OK; HRE_EINVAL.  Since: 1.0 */
-HRE_API int hre_pubkey_encode(uint8_t out[34], const hre_pubkey *pk);
+/** Serialize as the 34-byte wire form: curve id || compressed point.
+ *  Args: pk: the key (self).
+ *  Out: out: HRE_PUBKEY_ENCODED_LEN bytes (zeroed on failure).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL argument).
+ *  Thread safety: safe from any thread.
+ *  Since: 1.0 */
+HRE_API int hre_pubkey_serialize_wire(const hre_pubkey *pk, uint8_t out[34]);
 
-/** Decode the 34-byte wire form (curve id || compressed point).
+/** Parse and validate the 34-byte wire form (curve id || compressed point).
+ *  Out: *out: new public key owned by the caller (NULL on failure).
+ *  In:  in: HRE_PUBKEY_ENCODED_LEN bytes.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EDECODE (unknown curve id, bad point); HRE_ENOMEM.
+ *  Thread safety: safe from any thread.
  *  Since: 1.0 */
-HRE_API int hre_pubkey_decode(hre_pubkey **out, const uint8_t in[34]);
+HRE_API int hre_pubkey_parse_wire(hre_pubkey **out, const uint8_t in[34]) HRE_WARN_UNUSED_RESULT;
 
 /** Curve of a public key (0 if pk is NULL).  Since: 1.0 */
 HRE_API hre_curve hre_pubkey_curve(const hre_pubkey *pk);
@@ -115,34 +136,49 @@ HRE_API hre_pubkey *hre_pubkey_ref(hre_pubkey *pk);
 /** Compare two public keys by their encoding (curve and point).
  *  Returns: 1 if both are non-NULL and equal, else 0.
  *  Since: 1.0 */
-HRE_API int hre_pubkey_equal(const hre_pubkey *a, const hre_pubkey *b);
+HRE_API int hre_pubkey_equal(const hre_pubkey *a, const hre_pubkey *b) HRE_WARN_UNUSED_RESULT;
 
 /** Sign a 32-byte digest. Produces r || s with low S. Nonces come from
  *  OpenSSL (its DRBG-seeded, hedged generation).
+ *  Args: key: the signing key (self).
+ *  Out: sig: 64 bytes r || s (zeroed on failure).
+ *  In:  digest: the 32-byte digest.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_ECRYPTO (sig zeroed).
  *  Thread safety: safe; key is not modified.
  *  Since: 1.0 */
-HRE_API int hre_sign(uint8_t sig[64], const hre_key *key, const uint8_t digest[32]);
+HRE_API int hre_key_sign(const hre_key *key, uint8_t sig[64], const uint8_t digest[32]);
 
 /** Verify r || s over a 32-byte digest.
+ *  Args: pk: the public key (self).
+ *  In:  digest: 32 bytes; sig: 64 bytes r || s.
  *  Returns: HRE_OK if valid; HRE_EVERIFY if invalid, if r or s is outside
- *           [1, n-1], or if s is high; HRE_EINVAL on NULL.
+ *           [1, n-1], or if s is high; HRE_EINVAL on NULL; HRE_ENOMEM /
+ *           HRE_ECRYPTO (no verdict). Compare with HRE_OK explicitly.
  *  Thread safety: safe; pk may be shared by many threads.
  *  Since: 1.0 */
-HRE_API int hre_verify(const hre_pubkey *pk, const uint8_t digest[32], const uint8_t sig[64]);
+HRE_API int hre_pubkey_verify(const hre_pubkey *pk, const uint8_t digest[32],
+                              const uint8_t sig[64]) HRE_WARN_UNUSED_RESULT;
 
 /** Parse a strict DER ECDSA signature (no leading zero padding beyond what
  *  the sign bit needs, no trailing bytes, lengths in short form, r and s in
  *  [1, n-1]) into r || s. High S is kept as is (see hre_sig_normalize).
+ *  Signatures are byte strings, not handles: this is a free function and
+ *  starts with its output (common.h rule 2).
+ *  Out: sig: 64 bytes r || s (zeroed on failure).
+ *  In:  curve: the curve whose order bounds r and s; der/len: the DER bytes.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EDECODE (sig zeroed).
+ *  Thread safety: safe from any thread.
  *  Since: 1.0 */
-HRE_API int hre_sig_from_der(uint8_t sig[64], hre_curve curve, const uint8_t *der, size_t len);
+HRE_API int hre_sig_parse_der(uint8_t sig[64], hre_curve curve, const uint8_t *der,
+                              size_t len) HRE_WARN_UNUSED_RESULT;
 
-/** Encode r || s as DER (at most HRE_SIG_DER_MAX bytes).
+/** Serialize r || s as DER (at most HRE_SIG_DER_MAX bytes).
+ *  Out: out: the DER bytes.
  *  In/Out: *outlen: capacity in, bytes written out (or needed, on HRE_EBUFSIZE).
+ *  In:  curve; sig: 64 bytes r || s.
  *  Returns: HRE_OK; HRE_EINVAL (r or s out of range); HRE_EBUFSIZE.
  *  Since: 1.0 */
-HRE_API int hre_sig_to_der(uint8_t *out, size_t *outlen, hre_curve curve, const uint8_t sig[64]);
+HRE_API int hre_sig_serialize_der(uint8_t *out, size_t *outlen, hre_curve curve, const uint8_t sig[64]);
 
 /** Replace a high S by n - S in place.
  *  Returns: HRE_OK (sig now low S; already-low signatures are unchanged);
@@ -168,11 +204,15 @@ HRE_API int hre_keycache_new(hre_keycache **out, size_t capacity);
 HRE_API void hre_keycache_free(hre_keycache *cache);
 
 /** Look up (or parse and insert) the key with this wire encoding.
- *  Out: *out: a new reference the caller releases with hre_pubkey_free.
+ *  Args: cache: the cache (self).
+ *  Out: *out: a new reference the caller releases with hre_pubkey_free
+ *       (NULL on failure).
+ *  In:  enc: HRE_PUBKEY_ENCODED_LEN bytes.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EDECODE (bad encoding; not cached); HRE_ENOMEM.
  *  Thread safety: safe from any thread.
  *  Since: 1.0 */
-HRE_API int hre_keycache_get(hre_keycache *cache, hre_pubkey **out, const uint8_t enc[34]);
+HRE_API int hre_keycache_get(hre_keycache *cache, hre_pubkey **out,
+                             const uint8_t enc[34]) HRE_WARN_UNUSED_RESULT;
 
 /** Hit and miss counters since creation (either pointer may be NULL).
  *  Since: 1.0 */

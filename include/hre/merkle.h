@@ -54,32 +54,36 @@ HRE_API int hre_merkle_branch_compute(hre_merkle_branch *out, uint8_t root[32],
 
 /** Root implied by a leaf and its branch (Bitcoin's ComputeMerkleRootFromBranch):
  *  at level i, if bit i of index is 1 hash (sibling || h), else (h || sibling).
+ *  Args: branch (self). Out: root (zeroed on failure). In: leaf.
  *  Returns: HRE_OK; HRE_EINVAL (NULL, depth > 32, or index >= 2^depth);
  *           HRE_ECRYPTO.
  *  Since: 1.0 */
-HRE_API int hre_merkle_branch_root(uint8_t root[32], const uint8_t leaf[32],
-                                   const hre_merkle_branch *branch);
+HRE_API int hre_merkle_branch_root(const hre_merkle_branch *branch, uint8_t root[32],
+                                   const uint8_t leaf[32]);
 
 /** Check that leaf is included under root at branch->index.
+ *  Args: branch (self). In: root, leaf.
  *  Returns: HRE_OK; HRE_EVERIFY (the root differs, or the branch is malformed:
  *           depth > 32 or index >= 2^depth); HRE_EINVAL (NULL); HRE_ECRYPTO.
  *  Since: 1.0 */
-HRE_API int hre_merkle_branch_verify(const uint8_t root[32], const uint8_t leaf[32],
-                                     const hre_merkle_branch *branch);
+HRE_API int hre_merkle_branch_verify(const hre_merkle_branch *branch, const uint8_t root[32],
+                                     const uint8_t leaf[32]) HRE_WARN_UNUSED_RESULT;
 
 /** Encode a branch: index (u32 LE) || depth (u8, <= 32) || depth * 32 bytes.
+ *  Args: branch (self). Out: out (may be NULL with *len == 0).
  *  In/Out: *len: capacity on input, bytes written (or needed) on output.
  *  Returns: HRE_OK; HRE_EINVAL (NULL, or a malformed branch);
  *           HRE_EBUFSIZE (*len = size needed).
  *  Since: 1.0 */
-HRE_API int hre_merkle_branch_encode(uint8_t *out, size_t *len, const hre_merkle_branch *branch);
+HRE_API int hre_merkle_branch_encode(const hre_merkle_branch *branch, uint8_t *out, size_t *len);
 
 /** Decode a branch (hostile input): depth capped at 32, index < 2^depth,
  *  exact length, no trailing bytes.
  *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EDECODE (malformed or truncated;
  *           *out zeroed); HRE_ELIMIT (depth > 32).
  *  Since: 1.0 */
-HRE_API int hre_merkle_branch_decode(hre_merkle_branch *out, const uint8_t *in, size_t len);
+HRE_API int hre_merkle_branch_decode(hre_merkle_branch *out, const uint8_t *in,
+                                     size_t len) HRE_WARN_UNUSED_RESULT;
 
 HRE_END_DECLS
 

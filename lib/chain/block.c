@@ -22,38 +22,46 @@ struct hre_block {
 /* Encoded size of a block with n txs whose (len-prefixed) bodies take body bytes. */
 static uint64_t block_size(uint64_t n, uint64_t body)
 {
-    return HRE_HEADER_LEN + hre_compact_size_len(n) + body;
+    return HRE_HEADER_LEN + hre__compact_size_len(n) + body;
 }
+
+static const size_t limits_size[] = { 0, HRE__END(hre_block_limits, max_tx_count) };
+const hre__vstruct hre_chain__limits_desc = { "hre_block_limits", HRE_BLOCK_LIMITS_VERSION, limits_size };
 
 HRE_API int hre_block_limits_init(hre_block_limits *limits, unsigned int version)
 {
+    HRE__API_SCOPE;
     static const hre_block_limits def = HRE_BLOCK_LIMITS_INIT;
+    int rc;
+    if ((rc = hre__vstruct_check(&hre_chain__limits_desc, version)) != HRE_OK) return rc;
     if (!limits) return hre__fail(HRE_EINVAL, "hre_block_limits_init: NULL limits");
-    if (version != HRE_BLOCK_LIMITS_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "unknown hre_block_limits version %u", version);
-    *limits = def;
-    return HRE_OK;
+    /* the defaults, as far as the caller's version reaches */
+    memcpy(limits, &def, limits_size[version]);
+    limits->version = version;
+    return hre__api_done(HRE_OK);
 }
 
-/* *dst is always written (the defaults on every failure path too), so callers
- * never hold an uninitialised copy -- gcc 12 -O3 cannot see through
- * hre__fail and reported one (-Werror=maybe-uninitialized). */
+/* Read the caller's limits (any known version; fields it lacks keep the
+ * defaults) into a full struct. *dst is always written (the defaults on every
+ * failure path too), so callers never hold an uninitialised copy (gcc 12 -O3
+ * -Werror=maybe-uninitialized). */
 static int take_limits(hre_block_limits *dst, const hre_block_limits *src)
 {
     static const hre_block_limits def = HRE_BLOCK_LIMITS_INIT;
+    int rc;
     *dst = def;
     if (!src) return HRE_OK;
-    if (src->version != HRE_BLOCK_LIMITS_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "unknown hre_block_limits version %u", src->version);
-    if (src->max_block_size < HRE_HEADER_LEN + 1)
+    if ((rc = hre__vstruct_check(&hre_chain__limits_desc, src->version)) != HRE_OK) return rc;
+    memcpy(dst, src, limits_size[src->version]);
+    if (dst->max_block_size < HRE_HEADER_LEN + 1)
         return hre__fail(HRE_EINVAL, "max_block_size %llu is below the 81-byte empty block",
-                         (unsigned long long)src->max_block_size);
-    *dst = *src;
+                         (unsigned long long)dst->max_block_size);
     return HRE_OK;
 }
 
 HRE_API int hre_block_new(hre_block **out, const hre_header *header, const hre_block_limits *limits)
 {
+    HRE__API_SCOPE;
     hre_block *b;
     hre_block_limits lim;
     int rc;
@@ -66,7 +74,7 @@ HRE_API int hre_block_new(hre_block **out, const hre_header *header, const hre_b
     b->limits = lim;
     b->size = block_size(0, 0);
     *out = b;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API void hre_block_free(hre_block *block)
@@ -84,9 +92,10 @@ HRE_API const hre_header *hre_block_header(const hre_block *block)
 
 HRE_API int hre_block_set_header(hre_block *block, const hre_header *header)
 {
+    HRE__API_SCOPE;
     if (!block || !header) return hre__fail(HRE_EINVAL, "hre_block_set_header: NULL argument");
     block->header = *header;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 static int reserve(hre_block *b, size_t want)
@@ -106,6 +115,7 @@ static int reserve(hre_block *b, size_t want)
 
 HRE_API int hre_block_add_tx(hre_block *block, const uint8_t *tx, size_t len)
 {
+    HRE__API_SCOPE;
     uint64_t body, nsize;
     uint8_t *copy;
     int rc;
@@ -118,7 +128,7 @@ HRE_API int hre_block_add_tx(hre_block *block, const uint8_t *tx, size_t len)
     body = block->size - block_size(block->n, 0);
     if ((uint64_t)len > block->limits.max_block_size)
         return hre__fail(HRE_ELIMIT, "transaction of %zu bytes exceeds the block size cap", len);
-    nsize = block_size(block->n + 1, body + hre_compact_size_len(len) + len);
+    nsize = block_size(block->n + 1, body + hre__compact_size_len(len) + len);
     if (nsize > block->limits.max_block_size)
         return hre__fail(HRE_ELIMIT, "block would be %llu bytes, over the cap of %llu",
                          (unsigned long long)nsize, (unsigned long long)block->limits.max_block_size);
@@ -130,7 +140,7 @@ HRE_API int hre_block_add_tx(hre_block *block, const uint8_t *tx, size_t len)
     block->txs[block->n].len = len;
     block->n++;
     block->size = nsize;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API size_t hre_block_tx_count(const hre_block *block)
@@ -138,24 +148,26 @@ HRE_API size_t hre_block_tx_count(const hre_block *block)
     return block ? block->n : 0;
 }
 
-HRE_API int hre_block_tx(const hre_block *block, size_t i, const uint8_t **tx, size_t *len)
+HRE_API int hre_block_tx(const hre_block *block, const uint8_t **tx, size_t *len, size_t i)
 {
+    HRE__API_SCOPE;
     if (tx) *tx = NULL;
     if (len) *len = 0;
     if (!block || !tx || !len) return hre__fail(HRE_EINVAL, "hre_block_tx: NULL argument");
     if (i >= block->n) return hre__fail(HRE_ENOTFOUND, "no transaction %zu (block has %zu)", i, block->n);
     *tx = block->txs[i].data;
     *len = block->txs[i].len;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
-HRE_API int hre_block_txid(const hre_block *block, size_t i, uint8_t out[32])
+HRE_API int hre_block_txid(const hre_block *block, uint8_t out[32], size_t i)
 {
+    HRE__API_SCOPE;
     if (!out) return hre__fail(HRE_EINVAL, "hre_block_txid: NULL out");
     memset(out, 0, 32);
     if (!block) return hre__fail(HRE_EINVAL, "hre_block_txid: NULL block");
     if (i >= block->n) return hre__fail(HRE_ENOTFOUND, "no transaction %zu (block has %zu)", i, block->n);
-    return hre_sha256d(out, block->txs[i].data, block->txs[i].len);
+    return hre__api_done(hre_sha256d(out, block->txs[i].data, block->txs[i].len));
 }
 
 HRE_API size_t hre_block_size(const hre_block *block)
@@ -163,29 +175,31 @@ HRE_API size_t hre_block_size(const hre_block *block)
     return block ? (size_t)block->size : 0;
 }
 
-HRE_API int hre_block_encode(uint8_t *out, size_t *len, const hre_block *block)
+HRE_API int hre_block_encode(const hre_block *block, uint8_t *out, size_t *len)
 {
-    hre_writer w;
+    HRE__API_SCOPE;
+    hre__writer w;
     uint8_t hdr[HRE_HEADER_LEN];
     if (!block || !len) return hre__fail(HRE_EINVAL, "hre_block_encode: NULL argument");
     if (!out || *len < block->size) {
         *len = (size_t)block->size;
         return hre__fail(HRE_EBUFSIZE, "block encoding needs %llu bytes", (unsigned long long)block->size);
     }
-    hre_writer_init(&w, out, *len);
-    hre_header_encode(hdr, &block->header);
-    hre_writer_bytes(&w, hdr, sizeof hdr);
-    hre_writer_compact(&w, block->n);
+    hre__writer_init(&w, out, *len);
+    hre_header_encode(&block->header, hdr);
+    hre__writer_bytes(&w, hdr, sizeof hdr);
+    hre__writer_compact(&w, block->n);
     for (size_t i = 0; i < block->n; i++) {
-        hre_writer_compact(&w, block->txs[i].len);
-        hre_writer_bytes(&w, block->txs[i].data, block->txs[i].len);
+        hre__writer_compact(&w, block->txs[i].len);
+        hre__writer_bytes(&w, block->txs[i].data, block->txs[i].len);
     }
-    return hre_writer_finish(&w, len);
+    return hre__api_done(hre__writer_finish(&w, len));
 }
 
 HRE_API int hre_block_decode(hre_block **out, const uint8_t *in, size_t len, const hre_block_limits *limits)
 {
-    hre_reader r;
+    HRE__API_SCOPE;
+    hre__reader r;
     hre_block_limits lim;
     hre_block *b = NULL;
     const uint8_t *hdr;
@@ -199,33 +213,34 @@ HRE_API int hre_block_decode(hre_block **out, const uint8_t *in, size_t len, con
     if ((uint64_t)len > lim.max_block_size)
         return hre__fail(HRE_ELIMIT, "block of %zu bytes exceeds the cap of %llu", len,
                          (unsigned long long)lim.max_block_size);
-    hre_reader_init(&r, in, len);
-    if (hre_reader_borrow(&r, &hdr, HRE_HEADER_LEN) != HRE_OK)
+    hre__reader_init(&r, in, len);
+    if (hre__reader_borrow(&r, &hdr, HRE_HEADER_LEN) != HRE_OK)
         return hre__fail(HRE_EDECODE, "block truncated inside its header (%zu bytes)", len);
-    rc = hre_reader_compact(&r, &count, UINT64_MAX);
+    rc = hre__reader_compact(&r, &count, UINT64_MAX);
     if (rc != HRE_OK) return hre__fail(HRE_EDECODE, "block transaction count is truncated or non-minimal");
     if (count > lim.max_tx_count)
         return hre__fail(HRE_ELIMIT, "block claims %llu transactions, over the cap of %llu",
                          (unsigned long long)count, (unsigned long long)lim.max_tx_count);
     /* every transaction takes at least its one-byte length prefix */
-    if (count > hre_reader_remaining(&r))
+    if (count > hre__reader_remaining(&r))
         return hre__fail(HRE_EDECODE, "block claims %llu transactions in %zu bytes",
-                         (unsigned long long)count, hre_reader_remaining(&r));
+                         (unsigned long long)count, hre__reader_remaining(&r));
     if ((rc = hre_block_new(&b, NULL, &lim)) != HRE_OK) return rc;
-    (void)hre_header_decode(&b->header, hdr, HRE_HEADER_LEN);
+    /* any 80 bytes form a header: this cannot fail */
+    if ((rc = hre_header_decode(&b->header, hdr, HRE_HEADER_LEN)) != HRE_OK) goto fail;
     if ((rc = reserve(b, (size_t)count)) != HRE_OK) goto fail;
     for (uint64_t i = 0; i < count; i++) {
         uint64_t tlen;
         const uint8_t *p;
         uint8_t *copy;
-        if (hre_reader_compact(&r, &tlen, UINT64_MAX) != HRE_OK) {
+        if (hre__reader_compact(&r, &tlen, UINT64_MAX) != HRE_OK) {
             rc = hre__fail(HRE_EDECODE, "transaction %llu: length truncated or non-minimal",
                            (unsigned long long)i);
             goto fail;
         }
-        if (tlen > hre_reader_remaining(&r)) {
+        if (tlen > hre__reader_remaining(&r)) {
             rc = hre__fail(HRE_EDECODE, "transaction %llu: %llu bytes claimed, %zu left",
-                           (unsigned long long)i, (unsigned long long)tlen, hre_reader_remaining(&r));
+                           (unsigned long long)i, (unsigned long long)tlen, hre__reader_remaining(&r));
             goto fail;
         }
         if (tlen == AMBIGUOUS_TX_LEN) {
@@ -233,7 +248,7 @@ HRE_API int hre_block_decode(hre_block **out, const uint8_t *in, size_t len, con
                            (unsigned long long)i);
             goto fail;
         }
-        (void)hre_reader_borrow(&r, &p, (size_t)tlen);
+        (void)hre__reader_borrow(&r, &p, (size_t)tlen);
         copy = hre__malloc(tlen ? (size_t)tlen : 1);
         if (!copy) {
             rc = hre__fail(HRE_ENOMEM, "out of memory copying transaction %llu", (unsigned long long)i);
@@ -244,20 +259,21 @@ HRE_API int hre_block_decode(hre_block **out, const uint8_t *in, size_t len, con
         b->txs[b->n].len = (size_t)tlen;
         b->n++;
     }
-    if (hre_reader_remaining(&r) != 0) {
-        rc = hre__fail(HRE_EDECODE, "%zu trailing bytes after the block", hre_reader_remaining(&r));
+    if (hre__reader_remaining(&r) != 0) {
+        rc = hre__fail(HRE_EDECODE, "%zu trailing bytes after the block", hre__reader_remaining(&r));
         goto fail;
     }
     b->size = len;
     *out = b;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 fail:
     hre_block_free(b);
-    return rc;
+    return hre__api_done(rc);
 }
 
-HRE_API int hre_block_merkle_root(uint8_t root[32], int *mutated, const hre_block *block)
+HRE_API int hre_block_merkle_root(const hre_block *block, uint8_t root[32], int *mutated)
 {
+    HRE__API_SCOPE;
     uint8_t (*ids)[32] = NULL;
     int rc = HRE_OK;
     if (mutated) *mutated = 0;
@@ -273,30 +289,32 @@ HRE_API int hre_block_merkle_root(uint8_t root[32], int *mutated, const hre_bloc
         rc = hre_sha256d(ids[i], block->txs[i].data, block->txs[i].len);
     if (rc == HRE_OK) rc = hre_merkle_root(root, mutated, (const uint8_t (*)[32])ids, block->n);
     hre__free(ids);
-    return rc;
+    return hre__api_done(rc);
 }
 
 HRE_API int hre_block_check_merkle(const hre_block *block)
 {
+    HRE__API_SCOPE;
     uint8_t root[32];
     int mutated = 0, rc;
     if (!block) return hre__fail(HRE_EINVAL, "hre_block_check_merkle: NULL block");
-    rc = hre_block_merkle_root(root, &mutated, block);
+    rc = hre_block_merkle_root(block, root, &mutated);
     if (rc != HRE_OK) return rc;
     if (mutated) return hre__fail(HRE_EVERIFY, "block Merkle tree is mutated (CVE-2012-2459 pattern)");
     if (memcmp(root, block->header.merkle_root, 32) != 0)
         return hre__fail(HRE_EVERIFY, "block Merkle root does not match its transactions");
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_block_update_merkle_root(hre_block *block)
 {
+    HRE__API_SCOPE;
     uint8_t root[32];
     int mutated = 0, rc;
     if (!block) return hre__fail(HRE_EINVAL, "hre_block_update_merkle_root: NULL block");
-    rc = hre_block_merkle_root(root, &mutated, block);
+    rc = hre_block_merkle_root(block, root, &mutated);
     if (rc != HRE_OK) return rc;
     if (mutated) return hre__fail(HRE_EVERIFY, "block Merkle tree is mutated (duplicate transactions)");
     memcpy(block->header.merkle_root, root, 32);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }

@@ -1,9 +1,10 @@
-/* The 80-byte block header and display-order hash hex. */
+/* The 80-byte block header. */
 #include "chain/internal.h"
 #include "hre/hash.h"
 
 HRE_API int hre_header_decode(hre_header *out, const uint8_t *in, size_t len)
 {
+    HRE__API_SCOPE;
     if (!out) return hre__fail(HRE_EINVAL, "hre_header_decode: NULL out");
     memset(out, 0, sizeof *out);
     if (!in) return hre__fail(HRE_EINVAL, "hre_header_decode: NULL input");
@@ -15,64 +16,40 @@ HRE_API int hre_header_decode(hre_header *out, const uint8_t *in, size_t len)
     out->time = hre__le32(in + 68);
     out->bits = hre__le32(in + 72);
     out->nonce = hre__le32(in + 76);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
-HRE_API void hre_header_encode(uint8_t out[80], const hre_header *h)
+HRE_API int hre_header_encode(const hre_header *h, uint8_t out[80])
 {
-    if (!out || !h) return;
+    HRE__API_SCOPE;
+    if (!out) return hre__fail(HRE_EINVAL, "hre_header_encode: NULL out");
+    if (!h) {
+        memset(out, 0, HRE_HEADER_LEN);
+        return hre__fail(HRE_EINVAL, "hre_header_encode: NULL header");
+    }
     hre__put_le32(out, h->version);
     memcpy(out + 4, h->prev_hash, 32);
     memcpy(out + 36, h->merkle_root, 32);
     hre__put_le32(out + 68, h->time);
     hre__put_le32(out + 72, h->bits);
     hre__put_le32(out + 76, h->nonce);
+    return hre__api_done(HRE_OK);
 }
 
 int hre_chain__header_hash(uint8_t out[32], const hre_header *h)
 {
     uint8_t buf[HRE_HEADER_LEN];
-    int rc;
-    hre_header_encode(buf, h);
-    rc = hre_sha256d(out, buf, sizeof buf);
-    if (rc != HRE_OK) memset(out, 0xff, 32);
-    return rc;
+    (void)hre_header_encode(h, buf);   /* h and buf are not NULL */
+    return hre_sha256d(out, buf, sizeof buf);   /* zeroes out on failure */
 }
 
-HRE_API void hre_header_hash(uint8_t out[32], const hre_header *h)
+HRE_API int hre_header_hash(const hre_header *h, uint8_t out[32])
 {
-    if (!out) return;
+    HRE__API_SCOPE;
+    if (!out) return hre__fail(HRE_EINVAL, "hre_header_hash: NULL out");
     if (!h) {
-        memset(out, 0xff, 32);
-        (void)hre__fail(HRE_EINVAL, "hre_header_hash: NULL header");
-        return;
+        memset(out, 0, 32);
+        return hre__fail(HRE_EINVAL, "hre_header_hash: NULL header");
     }
-    (void)hre_chain__header_hash(out, h);
-}
-
-HRE_API int hre_hash_to_display(char out[65], const uint8_t hash[32])
-{
-    static const char digits[] = "0123456789abcdef";
-    if (!out || !hash) return hre__fail(HRE_EINVAL, "hre_hash_to_display: NULL argument");
-    for (int i = 0; i < 32; i++) {
-        uint8_t b = hash[31 - i];
-        out[2 * i] = digits[b >> 4];
-        out[2 * i + 1] = digits[b & 15];
-    }
-    out[64] = 0;
-    return HRE_OK;
-}
-
-HRE_API int hre_hash_from_display(uint8_t out[32], const char *hex, size_t hexlen)
-{
-    uint8_t tmp[32];
-    size_t n = sizeof tmp;
-    int rc;
-    if (!out || !hex) return hre__fail(HRE_EINVAL, "hre_hash_from_display: NULL argument");
-    memset(out, 0, 32);
-    if (hexlen != 64) return hre__fail(HRE_EDECODE, "a display hash is 64 hex digits, got %zu", hexlen);
-    rc = hre_hex_decode(tmp, &n, hex, hexlen);
-    if (rc != HRE_OK || n != 32) return hre__fail(HRE_EDECODE, "display hash is not valid hex");
-    for (int i = 0; i < 32; i++) out[i] = tmp[31 - i];
-    return HRE_OK;
+    return hre__api_done(hre_chain__header_hash(out, h));
 }

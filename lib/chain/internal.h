@@ -36,6 +36,10 @@ void hre_chain__big_set_compact(hre_chain__big *r, uint32_t bits, int *negative,
 /* Core's GetCompact of a value < 2^256 (larger values: top bytes are used too). */
 uint32_t hre_chain__big_get_compact(const hre_chain__big *a);
 
+/* Versioned struct families of the chain layer (rule 7). */
+extern const hre__vstruct hre_chain__limits_desc;
+extern const hre__vstruct hre_chain__params_desc;
+
 /* sha256d of the header encoding, with an error channel. */
 int hre_chain__header_hash(uint8_t out[32], const hre_header *h);
 

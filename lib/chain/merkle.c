@@ -97,17 +97,19 @@ fail:
 
 HRE_API int hre_merkle_root(uint8_t root[32], int *mutated, const uint8_t (*leaves)[32], size_t n)
 {
+    HRE__API_SCOPE;
     if (mutated) *mutated = 0;
     if (!root) return hre__fail(HRE_EINVAL, "hre_merkle_root: NULL root");
     memset(root, 0, 32);
     if (!leaves && n) return hre__fail(HRE_EINVAL, "hre_merkle_root: NULL leaves with n > 0");
     if ((uint64_t)n > MAX_LEAVES) return hre__fail(HRE_ELIMIT, "Merkle tree of %zu leaves exceeds 2^32", n);
-    return hre_chain__merkle_compute(root, mutated, leaves, n, 0, NULL);
+    return hre__api_done(hre_chain__merkle_compute(root, mutated, leaves, n, 0, NULL));
 }
 
 HRE_API int hre_merkle_branch_compute(hre_merkle_branch *out, uint8_t root[32],
                                       const uint8_t (*leaves)[32], size_t n, size_t index)
 {
+    HRE__API_SCOPE;
     uint8_t r[32];
     int rc;
     if (!out) return hre__fail(HRE_EINVAL, "hre_merkle_branch_compute: NULL out");
@@ -118,7 +120,7 @@ HRE_API int hre_merkle_branch_compute(hre_merkle_branch *out, uint8_t root[32],
     if (index >= n) return hre__fail(HRE_EINVAL, "leaf index %zu out of range (n = %zu)", index, n);
     rc = hre_chain__merkle_compute(r, NULL, leaves, n, index, out);
     if (rc == HRE_OK && root) memcpy(root, r, 32);
-    return rc;
+    return hre__api_done(rc);
 }
 
 static int branch_wellformed(const hre_merkle_branch *b)
@@ -128,9 +130,10 @@ static int branch_wellformed(const hre_merkle_branch *b)
     return 1;
 }
 
-HRE_API int hre_merkle_branch_root(uint8_t root[32], const uint8_t leaf[32],
-                                   const hre_merkle_branch *branch)
+HRE_API int hre_merkle_branch_root(const hre_merkle_branch *branch, uint8_t root[32],
+                                   const uint8_t leaf[32])
 {
+    HRE__API_SCOPE;
     uint8_t h[32];
     uint32_t idx;
     int rc;
@@ -148,26 +151,28 @@ HRE_API int hre_merkle_branch_root(uint8_t root[32], const uint8_t leaf[32],
         idx >>= 1;
     }
     memcpy(root, h, 32);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
-HRE_API int hre_merkle_branch_verify(const uint8_t root[32], const uint8_t leaf[32],
-                                     const hre_merkle_branch *branch)
+HRE_API int hre_merkle_branch_verify(const hre_merkle_branch *branch, const uint8_t root[32],
+                                     const uint8_t leaf[32])
 {
+    HRE__API_SCOPE;
     uint8_t r[32];
     int rc;
     if (!root || !leaf || !branch) return hre__fail(HRE_EINVAL, "hre_merkle_branch_verify: NULL argument");
     if (!branch_wellformed(branch))
         return hre__fail(HRE_EVERIFY, "malformed Merkle branch (depth %u, index %u)",
                          (unsigned)branch->depth, (unsigned)branch->index);
-    rc = hre_merkle_branch_root(r, leaf, branch);
+    rc = hre_merkle_branch_root(branch, r, leaf);
     if (rc != HRE_OK) return rc;
     if (memcmp(r, root, 32) != 0) return hre__fail(HRE_EVERIFY, "Merkle branch does not lead to the root");
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
-HRE_API int hre_merkle_branch_encode(uint8_t *out, size_t *len, const hre_merkle_branch *branch)
+HRE_API int hre_merkle_branch_encode(const hre_merkle_branch *branch, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     size_t need;
     if (!branch || !len) return hre__fail(HRE_EINVAL, "hre_merkle_branch_encode: NULL argument");
     if (!branch_wellformed(branch)) {
@@ -184,11 +189,12 @@ HRE_API int hre_merkle_branch_encode(uint8_t *out, size_t *len, const hre_merkle
     out[4] = (uint8_t)branch->depth;
     for (uint32_t i = 0; i < branch->depth; i++) memcpy(out + 5 + 32 * i, branch->hashes[i], 32);
     *len = need;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_merkle_branch_decode(hre_merkle_branch *out, const uint8_t *in, size_t len)
 {
+    HRE__API_SCOPE;
     uint32_t depth, index;
     if (!out) return hre__fail(HRE_EINVAL, "hre_merkle_branch_decode: NULL out");
     memset(out, 0, sizeof *out);
@@ -207,5 +213,5 @@ HRE_API int hre_merkle_branch_decode(hre_merkle_branch *out, const uint8_t *in, 
     out->index = index;
     out->depth = depth;
     for (uint32_t i = 0; i < depth; i++) memcpy(out->hashes[i], in + 5 + 32 * i, 32);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }

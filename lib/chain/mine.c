@@ -27,7 +27,7 @@ static int mine(hre_header *h, uint32_t start, uint64_t count, uint64_t *tries,
         return hre__fail(HRE_EINVAL, "cannot mine: bits 0x%08x do not encode a positive target",
                          (unsigned)h->bits);
     (void)hre_chain__big_to_le32(target, &t);
-    hre_header_encode(prefix, h);
+    (void)hre_header_encode(h, prefix);   /* h is not NULL */
 
     while (count > 0) {
         uint32_t n = count < CHUNK ? (uint32_t)count : CHUNK, found = 0, done = 0;
@@ -54,11 +54,12 @@ static int mine(hre_header *h, uint32_t start, uint64_t count, uint64_t *tries,
     return rc;
 }
 
-HRE_API int hre_pow_mine(hre_header *h, uint64_t max_tries, uint64_t *tries)
+HRE_API int hre_pow_mine(hre_header *h, uint64_t *tries, uint64_t max_tries)
 {
+    HRE__API_SCOPE;
     if (tries) *tries = 0;
     if (!h) return hre__fail(HRE_EINVAL, "hre_pow_mine: NULL header");
-    if (max_tries > ((uint64_t)1 << 32)) max_tries = (uint64_t)1 << 32;
+    if (max_tries > HRE_POW_ALL_NONCES) max_tries = HRE_POW_ALL_NONCES;
     if (max_tries == 0) {
         /* still validate bits so the error is consistent */
         int neg, ovf;
@@ -69,16 +70,17 @@ HRE_API int hre_pow_mine(hre_header *h, uint64_t max_tries, uint64_t *tries)
                              (unsigned)h->bits);
         return hre__fail(HRE_EEXHAUSTED, "no nonce met the target in 0 tries");
     }
-    return mine(h, h->nonce, max_tries, tries, NULL);
+    return hre__api_done(mine(h, h->nonce, max_tries, tries, NULL));
 }
 
-HRE_API int hre_pow_mine_range(hre_header *h, uint32_t first_nonce, uint32_t last_nonce,
-                               uint64_t *tries, const volatile int *cancel)
+HRE_API int hre_pow_mine_range(hre_header *h, uint64_t *tries, uint32_t first_nonce,
+                               uint32_t last_nonce, const volatile int *cancel)
 {
+    HRE__API_SCOPE;
     if (tries) *tries = 0;
     if (!h) return hre__fail(HRE_EINVAL, "hre_pow_mine_range: NULL header");
     if (first_nonce > last_nonce)
         return hre__fail(HRE_EINVAL, "hre_pow_mine_range: first nonce %u > last nonce %u",
                          (unsigned)first_nonce, (unsigned)last_nonce);
-    return mine(h, first_nonce, (uint64_t)last_nonce - first_nonce + 1, tries, cancel);
+    return hre__api_done(mine(h, first_nonce, (uint64_t)last_nonce - first_nonce + 1, tries, cancel));
 }

@@ -3,13 +3,14 @@
 
 #include "chain/internal.h"
 
-HRE_API int hre_target_from_compact(uint8_t target[32], int *negative, int *overflow, uint32_t bits)
+HRE_API int hre_pow_target_from_compact(uint8_t target[32], int *negative, int *overflow, uint32_t bits)
 {
+    HRE__API_SCOPE;
     hre_chain__big v;
     int neg = 0, ovf = 0;
     if (negative) *negative = 0;
     if (overflow) *overflow = 0;
-    if (!target) return hre__fail(HRE_EINVAL, "hre_target_from_compact: NULL target");
+    if (!target) return hre__fail(HRE_EINVAL, "hre_pow_target_from_compact: NULL target");
     hre_chain__big_set_compact(&v, bits, &neg, &ovf);
     if (negative) *negative = neg;
     if (overflow) *overflow = ovf;
@@ -19,15 +20,19 @@ HRE_API int hre_target_from_compact(uint8_t target[32], int *negative, int *over
                          neg ? "negative" : "overflowing");
     }
     (void)hre_chain__big_to_le32(target, &v);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
-HRE_API uint32_t hre_target_to_compact(const uint8_t target[32])
+HRE_API int hre_pow_target_to_compact(uint32_t *bits, const uint8_t target[32])
 {
+    HRE__API_SCOPE;
     hre_chain__big v;
-    if (!target) return 0;
+    if (!bits) return hre__fail(HRE_EINVAL, "hre_pow_target_to_compact: NULL bits");
+    *bits = 0;
+    if (!target) return hre__fail(HRE_EINVAL, "hre_pow_target_to_compact: NULL target");
     hre_chain__big_from_le32(&v, target);
-    return hre_chain__big_get_compact(&v);
+    *bits = hre_chain__big_get_compact(&v);
+    return hre__api_done(HRE_OK);
 }
 
 /* Decode bits into a positive target <= limit (limit may be NULL). */
@@ -48,6 +53,7 @@ static int valid_target(hre_chain__big *t, uint32_t bits, const uint8_t limit[32
 
 HRE_API int hre_pow_check_hash(const uint8_t hash[32], uint32_t bits, const uint8_t pow_limit[32])
 {
+    HRE__API_SCOPE;
     hre_chain__big t, hv;
     int rc;
     if (!hash || !pow_limit) return hre__fail(HRE_EINVAL, "hre_pow_check_hash: NULL argument");
@@ -56,34 +62,34 @@ HRE_API int hre_pow_check_hash(const uint8_t hash[32], uint32_t bits, const uint
     hre_chain__big_from_le32(&hv, hash);
     if (hre_chain__big_cmp(&hv, &t) > 0)
         return hre__fail(HRE_EVERIFY, "block hash does not meet its target (bits 0x%08x)", (unsigned)bits);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_pow_check(const hre_header *h, const uint8_t pow_limit[32])
 {
+    HRE__API_SCOPE;
     uint8_t hash[32];
     int rc;
     if (!h || !pow_limit) return hre__fail(HRE_EINVAL, "hre_pow_check: NULL argument");
     rc = hre_chain__header_hash(hash, h);
     if (rc != HRE_OK) return rc;
-    return hre_pow_check_hash(hash, h->bits, pow_limit);
+    return hre__api_done(hre_pow_check_hash(hash, h->bits, pow_limit));
 }
 
-HRE_API uint32_t hre_pow_retarget(uint32_t last_bits, int64_t actual_timespan,
-                                  int64_t target_timespan, const uint8_t pow_limit[32])
+HRE_API int hre_pow_retarget(uint32_t *bits, uint32_t last_bits, int64_t actual_timespan,
+                             int64_t target_timespan, const uint8_t pow_limit[32])
 {
+    HRE__API_SCOPE;
     hre_chain__big t, lim, d;
     int64_t lo, hi;
-    if (!pow_limit) {
-        (void)hre__fail(HRE_EINVAL, "hre_pow_retarget: NULL pow_limit");
-        return 0;
-    }
-    if (target_timespan <= 0 || target_timespan > INT64_MAX / 4) {
-        (void)hre__fail(HRE_EINVAL, "hre_pow_retarget: target timespan %lld out of range",
-                        (long long)target_timespan);
-        return 0;
-    }
-    if (valid_target(&t, last_bits, NULL, HRE_EINVAL) != HRE_OK) return 0;
+    int rc;
+    if (!bits) return hre__fail(HRE_EINVAL, "hre_pow_retarget: NULL bits");
+    *bits = 0;
+    if (!pow_limit) return hre__fail(HRE_EINVAL, "hre_pow_retarget: NULL pow_limit");
+    if (target_timespan <= 0 || target_timespan > INT64_MAX / 4)
+        return hre__fail(HRE_EINVAL, "hre_pow_retarget: target timespan %lld out of range",
+                         (long long)target_timespan);
+    if ((rc = valid_target(&t, last_bits, NULL, HRE_EINVAL)) != HRE_OK) return rc;
     lo = target_timespan / 4;
     hi = target_timespan * 4;
     if (actual_timespan < lo) actual_timespan = lo;
@@ -95,11 +101,13 @@ HRE_API uint32_t hre_pow_retarget(uint32_t last_bits, int64_t actual_timespan,
     hre_chain__big_div(&t, &t, &d);
     hre_chain__big_from_le32(&lim, pow_limit);
     if (hre_chain__big_cmp(&t, &lim) > 0) t = lim;
-    return hre_chain__big_get_compact(&t);
+    *bits = hre_chain__big_get_compact(&t);
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_pow_work(uint8_t work[32], uint32_t bits)
 {
+    HRE__API_SCOPE;
     hre_chain__big t, num, one;
     int rc;
     if (!work) return hre__fail(HRE_EINVAL, "hre_pow_work: NULL work");
@@ -114,11 +122,12 @@ HRE_API int hre_pow_work(uint8_t work[32], uint32_t bits)
     hre_chain__big_add(&t, &t, &one);
     hre_chain__big_div(&num, &num, &t);
     (void)hre_chain__big_to_le32(work, &num);   /* target >= 1 so work <= 2^255 */
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_pow_work_add(uint8_t sum[32], const uint8_t a[32], const uint8_t b[32])
 {
+    HRE__API_SCOPE;
     hre_chain__big x, y;
     if (!sum || !a || !b) {
         if (sum) memset(sum, 0, 32);
@@ -131,7 +140,7 @@ HRE_API int hre_pow_work_add(uint8_t sum[32], const uint8_t a[32], const uint8_t
         memset(sum, 0, 32);
         return hre__fail(HRE_ELIMIT, "cumulative work overflows 256 bits");
     }
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_pow_work_cmp(const uint8_t a[32], const uint8_t b[32])

@@ -144,6 +144,7 @@ struct hre_contract {
 };
 
 /* --- state.c --- */
+extern const hre__vstruct hre_contract__options_desc;
 enum { HRE_C_T_ADDR, HRE_C_T_KEY, HRE_C_T_ORG, HRE_C_T_RECORD, HRE_C_T_GRANT };
 uint32_t hre_contract__find(const hre_contract *c, int table, const uint8_t *id);
 int hre_contract__insert_reserve(hre_contract *c, int table, uint32_t extra);

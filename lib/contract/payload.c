@@ -23,20 +23,20 @@ int hre_contract__uri_ok(const uint8_t *s, size_t n)
     return 1;
 }
 
-static int finish_enc(hre_writer *w, size_t *len)
+static int finish_enc(hre__writer *w, size_t *len)
 {
     size_t need = 0;
-    int rc = hre_writer_finish(w, &need);
+    int rc = hre__writer_finish(w, &need);
     *len = need;
     if (rc != HRE_OK) return hre__fail(HRE_EBUFSIZE, "payload needs %zu bytes", need);
     return HRE_OK;
 }
 
 #define ENC_BEGIN(fn)                                                        \
-    hre_writer w;                                                            \
+    hre__writer w;                                                            \
     if (!len || !p || (!out && *len)) return hre__fail(HRE_EINVAL, fn ": NULL argument"); \
-    hre_writer_init(&w, out, out ? *len : 0);                                \
-    hre_writer_u8(&w, HRE_CONTRACT_PAYLOAD_VERSION)
+    hre__writer_init(&w, out, out ? *len : 0);                                \
+    hre__writer_u8(&w, HRE_CONTRACT_PAYLOAD_VERSION)
 
 static int bad_key(const char *fn, const char *what)
 {
@@ -44,30 +44,30 @@ static int bad_key(const char *fn, const char *what)
 }
 
 /* Decoder prologue: zero *out, start reading, check the version byte. */
-static int dec_begin(hre_reader *r, const uint8_t *in, size_t len, const char *what)
+static int dec_begin(hre__reader *r, const uint8_t *in, size_t len, const char *what)
 {
     uint8_t ver = 0;
     if (!in && len) return hre__fail(HRE_EINVAL, "%s payload: NULL input", what);
-    hre_reader_init(r, in, len);
-    if (hre_reader_u8(r, &ver) != HRE_OK)
+    hre__reader_init(r, in, len);
+    if (hre__reader_u8(r, &ver) != HRE_OK)
         return hre__fail(HRE_EDECODE, "%s payload: empty", what);
     if (ver != HRE_CONTRACT_PAYLOAD_VERSION)
         return hre__fail(HRE_EDECODE, "%s payload: unknown payload version %u", what, (unsigned)ver);
     return HRE_OK;
 }
 
-static int dec_end(hre_reader *r, const char *what)
+static int dec_end(hre__reader *r, const char *what)
 {
     int rc = r->err;
     if (rc != HRE_OK) return hre__fail(rc, "%s payload: truncated or malformed", what);
-    if (hre_reader_remaining(r) != 0)
-        return hre__fail(HRE_EDECODE, "%s payload: %zu trailing bytes", what, hre_reader_remaining(r));
+    if (hre__reader_remaining(r) != 0)
+        return hre__fail(HRE_EDECODE, "%s payload: %zu trailing bytes", what, hre__reader_remaining(r));
     return HRE_OK;
 }
 
-static int dec_key(hre_reader *r, uint8_t key[34], const char *what)
+static int dec_key(hre__reader *r, uint8_t key[34], const char *what)
 {
-    if (hre_reader_bytes(r, key, 34) != HRE_OK) return r->err;
+    if (hre__reader_bytes(r, key, 34) != HRE_OK) return r->err;
     if (!hre_contract__key_syntax_ok(key))
         return hre__fail(HRE_EDECODE, "%s: bad public key encoding (curve id %u, prefix 0x%02x)",
                          what, (unsigned)key[0], (unsigned)key[1]);
@@ -75,10 +75,10 @@ static int dec_key(hre_reader *r, uint8_t key[34], const char *what)
 }
 
 /* CompactSize length with [min, max]; over max -> ELIMIT. */
-static int dec_len(hre_reader *r, size_t *n, size_t min, size_t max, const char *what)
+static int dec_len(hre__reader *r, size_t *n, size_t min, size_t max, const char *what)
 {
     uint64_t v = 0;
-    int rc = hre_reader_compact(r, &v, max);
+    int rc = hre__reader_compact(r, &v, max);
     if (rc == HRE_ELIMIT) return hre__fail(HRE_ELIMIT, "%s: length over the cap of %zu", what, max);
     if (rc != HRE_OK) return rc;
     if (v < min) return hre__fail(HRE_EDECODE, "%s: length %llu below %zu", what, (unsigned long long)v, min);
@@ -90,155 +90,168 @@ static int dec_len(hre_reader *r, size_t *n, size_t min, size_t max, const char 
 
 /* ---------------- register_org ---------------- */
 
-HRE_API int hre_contract_encode_register_org(uint8_t *out, size_t *len, const hre_register_org_payload *p)
+HRE_API int hre_contract_encode_register_org(const hre_register_org_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_register_org");
     if (p->org_type < HRE_ORG_HOSPITAL || p->org_type > HRE_ORG_PHARMACY)
         return hre__fail(HRE_EINVAL, "register_org: unknown organisation type %u", (unsigned)p->org_type);
     if (p->name_len > HRE_CONTRACT_NAME_MAX) return hre__fail(HRE_ELIMIT, "register_org: name over %d bytes", HRE_CONTRACT_NAME_MAX);
     if (!hre_contract__name_ok(p->name, p->name_len))
         return hre__fail(HRE_EINVAL, "register_org: name empty or has control bytes");
-    if (!hre_contract__key_syntax_ok(p->admin_key)) return bad_key("register_org", "admin_key");
-    hre_writer_u8(&w, p->org_type);
-    hre_writer_compact(&w, p->name_len);
-    hre_writer_bytes(&w, p->name, p->name_len);
-    hre_writer_bytes(&w, p->admin_key, 34);
-    return finish_enc(&w, len);
+    if (!hre_contract__key_syntax_ok(p->admin_key)) return hre__api_done(bad_key("register_org", "admin_key"));
+    hre__writer_u8(&w, p->org_type);
+    hre__writer_compact(&w, p->name_len);
+    hre__writer_bytes(&w, p->name, p->name_len);
+    hre__writer_bytes(&w, p->admin_key, 34);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_register_org(hre_register_org_payload *out, const uint8_t *in, size_t len)
 {
-    hre_reader r;
+    HRE__API_SCOPE;
+    hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_register_org: NULL out");
     memset(out, 0, sizeof *out);
     TRY(dec_begin(&r, in, len, "register_org"));
-    TRY(hre_reader_u8(&r, &out->org_type));
+    TRY(hre__reader_u8(&r, &out->org_type));
     if (out->org_type < HRE_ORG_HOSPITAL || out->org_type > HRE_ORG_PHARMACY)
         TRY(hre__fail(HRE_EDECODE, "register_org payload: unknown organisation type %u", (unsigned)out->org_type));
     TRY(dec_len(&r, &out->name_len, 1, HRE_CONTRACT_NAME_MAX, "register_org name"));
-    TRY(hre_reader_borrow(&r, &out->name, out->name_len));
+    TRY(hre__reader_borrow(&r, &out->name, out->name_len));
     if (!hre_contract__name_ok(out->name, out->name_len))
         TRY(hre__fail(HRE_EDECODE, "register_org payload: name has control bytes"));
     TRY(dec_key(&r, out->admin_key, "register_org admin_key"));
     TRY(dec_end(&r, "register_org"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- appoint_admin ---------------- */
 
-HRE_API int hre_contract_encode_appoint_admin(uint8_t *out, size_t *len, const hre_appoint_admin_payload *p)
+HRE_API int hre_contract_encode_appoint_admin(const hre_appoint_admin_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_appoint_admin");
-    if (!hre_contract__key_syntax_ok(p->admin_key)) return bad_key("appoint_admin", "admin_key");
-    hre_writer_bytes(&w, p->org_id, 32);
-    hre_writer_bytes(&w, p->admin_key, 34);
-    return finish_enc(&w, len);
+    if (!hre_contract__key_syntax_ok(p->admin_key)) return hre__api_done(bad_key("appoint_admin", "admin_key"));
+    hre__writer_bytes(&w, p->org_id, 32);
+    hre__writer_bytes(&w, p->admin_key, 34);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_appoint_admin(hre_appoint_admin_payload *out, const uint8_t *in, size_t len)
 {
-    hre_reader r;
+    HRE__API_SCOPE;
+    hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_appoint_admin: NULL out");
     memset(out, 0, sizeof *out);
     TRY(dec_begin(&r, in, len, "appoint_admin"));
-    TRY(hre_reader_bytes(&r, out->org_id, 32));
+    TRY(hre__reader_bytes(&r, out->org_id, 32));
     TRY(dec_key(&r, out->admin_key, "appoint_admin admin_key"));
     TRY(dec_end(&r, "appoint_admin"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- register_doctor ---------------- */
 
-HRE_API int hre_contract_encode_register_doctor(uint8_t *out, size_t *len, const hre_register_doctor_payload *p)
+HRE_API int hre_contract_encode_register_doctor(const hre_register_doctor_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_register_doctor");
-    if (!hre_contract__key_syntax_ok(p->doctor_key)) return bad_key("register_doctor", "doctor_key");
-    hre_writer_bytes(&w, p->doctor_key, 34);
-    return finish_enc(&w, len);
+    if (!hre_contract__key_syntax_ok(p->doctor_key)) return hre__api_done(bad_key("register_doctor", "doctor_key"));
+    hre__writer_bytes(&w, p->doctor_key, 34);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_register_doctor(hre_register_doctor_payload *out, const uint8_t *in, size_t len)
 {
-    hre_reader r;
+    HRE__API_SCOPE;
+    hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_register_doctor: NULL out");
     memset(out, 0, sizeof *out);
     TRY(dec_begin(&r, in, len, "register_doctor"));
     TRY(dec_key(&r, out->doctor_key, "register_doctor doctor_key"));
     TRY(dec_end(&r, "register_doctor"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- register_patient ---------------- */
 
-HRE_API int hre_contract_encode_register_patient(uint8_t *out, size_t *len, const hre_register_patient_payload *p)
+HRE_API int hre_contract_encode_register_patient(const hre_register_patient_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_register_patient");
     if (p->reserved != 0) return hre__fail(HRE_EINVAL, "register_patient: reserved must be 0");
-    return finish_enc(&w, len);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_register_patient(hre_register_patient_payload *out, const uint8_t *in, size_t len)
 {
-    hre_reader r;
+    HRE__API_SCOPE;
+    hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_register_patient: NULL out");
     memset(out, 0, sizeof *out);
     TRY(dec_begin(&r, in, len, "register_patient"));
     TRY(dec_end(&r, "register_patient"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- suspend ---------------- */
 
-HRE_API int hre_contract_encode_suspend(uint8_t *out, size_t *len, const hre_suspend_payload *p)
+HRE_API int hre_contract_encode_suspend(const hre_suspend_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_suspend");
     if (p->action > HRE_SUSPEND_SUSPEND) return hre__fail(HRE_EINVAL, "suspend: action must be 0 or 1");
-    hre_writer_bytes(&w, p->target, 32);
-    hre_writer_u8(&w, p->action);
-    return finish_enc(&w, len);
+    hre__writer_bytes(&w, p->target, 32);
+    hre__writer_u8(&w, p->action);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_suspend(hre_suspend_payload *out, const uint8_t *in, size_t len)
 {
-    hre_reader r;
+    HRE__API_SCOPE;
+    hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_suspend: NULL out");
     memset(out, 0, sizeof *out);
     TRY(dec_begin(&r, in, len, "suspend"));
-    TRY(hre_reader_bytes(&r, out->target, 32));
-    TRY(hre_reader_u8(&r, &out->action));
+    TRY(hre__reader_bytes(&r, out->target, 32));
+    TRY(hre__reader_u8(&r, &out->action));
     if (out->action > HRE_SUSPEND_SUSPEND)
         TRY(hre__fail(HRE_EDECODE, "suspend payload: action %u is not 0 or 1", (unsigned)out->action));
     TRY(dec_end(&r, "suspend"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- rotate_key ---------------- */
 
-HRE_API int hre_contract_encode_rotate_key(uint8_t *out, size_t *len, const hre_rotate_key_payload *p)
+HRE_API int hre_contract_encode_rotate_key(const hre_rotate_key_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_rotate_key");
-    if (!hre_contract__key_syntax_ok(p->new_key)) return bad_key("rotate_key", "new_key");
-    hre_writer_bytes(&w, p->target, 32);
-    hre_writer_bytes(&w, p->new_key, 34);
-    return finish_enc(&w, len);
+    if (!hre_contract__key_syntax_ok(p->new_key)) return hre__api_done(bad_key("rotate_key", "new_key"));
+    hre__writer_bytes(&w, p->target, 32);
+    hre__writer_bytes(&w, p->new_key, 34);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_rotate_key(hre_rotate_key_payload *out, const uint8_t *in, size_t len)
 {
-    hre_reader r;
+    HRE__API_SCOPE;
+    hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_rotate_key: NULL out");
     memset(out, 0, sizeof *out);
     TRY(dec_begin(&r, in, len, "rotate_key"));
-    TRY(hre_reader_bytes(&r, out->target, 32));
+    TRY(hre__reader_bytes(&r, out->target, 32));
     TRY(dec_key(&r, out->new_key, "rotate_key new_key"));
     TRY(dec_end(&r, "rotate_key"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- new_record ---------------- */
 
-HRE_API int hre_contract_encode_new_record(uint8_t *out, size_t *len, const hre_new_record_payload *p)
+HRE_API int hre_contract_encode_new_record(const hre_new_record_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_new_record");
     if (p->hospital_name_len > HRE_CONTRACT_NAME_MAX)
         return hre__fail(HRE_ELIMIT, "new_record: hospital name over %d bytes", HRE_CONTRACT_NAME_MAX);
@@ -249,71 +262,74 @@ HRE_API int hre_contract_encode_new_record(uint8_t *out, size_t *len, const hre_
     if (!hre_contract__uri_ok(p->uri, p->uri_len))
         return hre__fail(HRE_EINVAL, "new_record: uri empty or not printable ASCII");
     if (p->has_supersedes > 1) return hre__fail(HRE_EINVAL, "new_record: has_supersedes must be 0 or 1");
-    hre_writer_bytes(&w, p->patient, 32);
-    hre_writer_bytes(&w, p->lab_org, 32);
-    hre_writer_bytes(&w, p->commit_patient_id, 32);
-    hre_writer_bytes(&w, p->commit_test_name, 32);
-    hre_writer_u64(&w, p->date);
-    hre_writer_u64(&w, p->price);
-    hre_writer_u8(&w, p->category);
-    hre_writer_bytes(&w, p->doc_sha256, 32);
-    hre_writer_compact(&w, p->hospital_name_len);
-    hre_writer_bytes(&w, p->hospital_name, p->hospital_name_len);
-    hre_writer_compact(&w, p->uri_len);
-    hre_writer_bytes(&w, p->uri, p->uri_len);
-    hre_writer_u8(&w, p->has_supersedes);
-    if (p->has_supersedes) hre_writer_bytes(&w, p->supersedes, 32);
-    return finish_enc(&w, len);
+    hre__writer_bytes(&w, p->patient, 32);
+    hre__writer_bytes(&w, p->lab_org, 32);
+    hre__writer_bytes(&w, p->commit_patient_id, 32);
+    hre__writer_bytes(&w, p->commit_test_name, 32);
+    hre__writer_u64(&w, p->date);
+    hre__writer_u64(&w, p->price);
+    hre__writer_u8(&w, p->category);
+    hre__writer_bytes(&w, p->doc_sha256, 32);
+    hre__writer_compact(&w, p->hospital_name_len);
+    hre__writer_bytes(&w, p->hospital_name, p->hospital_name_len);
+    hre__writer_compact(&w, p->uri_len);
+    hre__writer_bytes(&w, p->uri, p->uri_len);
+    hre__writer_u8(&w, p->has_supersedes);
+    if (p->has_supersedes) hre__writer_bytes(&w, p->supersedes, 32);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_new_record(hre_new_record_payload *out, const uint8_t *in, size_t len)
 {
-    hre_reader r;
+    HRE__API_SCOPE;
+    hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_new_record: NULL out");
     memset(out, 0, sizeof *out);
     TRY(dec_begin(&r, in, len, "new_record"));
-    TRY(hre_reader_bytes(&r, out->patient, 32));
-    TRY(hre_reader_bytes(&r, out->lab_org, 32));
-    TRY(hre_reader_bytes(&r, out->commit_patient_id, 32));
-    TRY(hre_reader_bytes(&r, out->commit_test_name, 32));
-    TRY(hre_reader_u64(&r, &out->date));
-    TRY(hre_reader_u64(&r, &out->price));
-    TRY(hre_reader_u8(&r, &out->category));
-    TRY(hre_reader_bytes(&r, out->doc_sha256, 32));
+    TRY(hre__reader_bytes(&r, out->patient, 32));
+    TRY(hre__reader_bytes(&r, out->lab_org, 32));
+    TRY(hre__reader_bytes(&r, out->commit_patient_id, 32));
+    TRY(hre__reader_bytes(&r, out->commit_test_name, 32));
+    TRY(hre__reader_u64(&r, &out->date));
+    TRY(hre__reader_u64(&r, &out->price));
+    TRY(hre__reader_u8(&r, &out->category));
+    TRY(hre__reader_bytes(&r, out->doc_sha256, 32));
     TRY(dec_len(&r, &out->hospital_name_len, 1, HRE_CONTRACT_NAME_MAX, "new_record hospital name"));
-    TRY(hre_reader_borrow(&r, &out->hospital_name, out->hospital_name_len));
+    TRY(hre__reader_borrow(&r, &out->hospital_name, out->hospital_name_len));
     if (!hre_contract__name_ok(out->hospital_name, out->hospital_name_len))
         TRY(hre__fail(HRE_EDECODE, "new_record payload: hospital name has control bytes"));
     TRY(dec_len(&r, &out->uri_len, 1, HRE_CONTRACT_URI_MAX, "new_record uri"));
-    TRY(hre_reader_borrow(&r, &out->uri, out->uri_len));
+    TRY(hre__reader_borrow(&r, &out->uri, out->uri_len));
     if (!hre_contract__uri_ok(out->uri, out->uri_len))
         TRY(hre__fail(HRE_EDECODE, "new_record payload: uri is not printable ASCII"));
-    TRY(hre_reader_u8(&r, &out->has_supersedes));
+    TRY(hre__reader_u8(&r, &out->has_supersedes));
     if (out->has_supersedes > 1)
         TRY(hre__fail(HRE_EDECODE, "new_record payload: has_supersedes %u is not 0 or 1", (unsigned)out->has_supersedes));
-    if (out->has_supersedes) TRY(hre_reader_bytes(&r, out->supersedes, 32));
+    if (out->has_supersedes) TRY(hre__reader_bytes(&r, out->supersedes, 32));
     TRY(dec_end(&r, "new_record"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- sign_record ---------------- */
 
-HRE_API int hre_contract_encode_sign_record(uint8_t *out, size_t *len, const hre_sign_record_payload *p)
+HRE_API int hre_contract_encode_sign_record(const hre_sign_record_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_sign_record");
-    hre_writer_bytes(&w, p->record_id, 32);
-    return finish_enc(&w, len);
+    hre__writer_bytes(&w, p->record_id, 32);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_sign_record(hre_sign_record_payload *out, const uint8_t *in, size_t len)
 {
-    hre_reader r;
+    HRE__API_SCOPE;
+    hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_sign_record: NULL out");
     memset(out, 0, sizeof *out);
     TRY(dec_begin(&r, in, len, "sign_record"));
-    TRY(hre_reader_bytes(&r, out->record_id, 32));
+    TRY(hre__reader_bytes(&r, out->record_id, 32));
     TRY(dec_end(&r, "sign_record"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- grant ---------------- */
@@ -325,8 +341,9 @@ static int grant_ids_ok(const uint8_t *ids, size_t n)
     return 1;
 }
 
-HRE_API int hre_contract_encode_grant(uint8_t *out, size_t *len, const hre_grant_payload *p)
+HRE_API int hre_contract_encode_grant(const hre_grant_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_grant");
     if (p->reader_type > HRE_READER_ORG) return hre__fail(HRE_EINVAL, "grant: unknown reader type %u", (unsigned)p->reader_type);
     if (p->scope > HRE_SCOPE_RECORDS) return hre__fail(HRE_EINVAL, "grant: unknown scope %u", (unsigned)p->scope);
@@ -345,87 +362,92 @@ HRE_API int hre_contract_encode_grant(uint8_t *out, size_t *len, const hre_grant
     if (p->envelope_len > HRE_CONTRACT_ENVELOPE_MAX)
         return hre__fail(HRE_ELIMIT, "grant: envelope over %d bytes", HRE_CONTRACT_ENVELOPE_MAX);
     if (p->envelope_len && !p->envelope) return hre__fail(HRE_EINVAL, "grant: NULL envelope");
-    hre_writer_u8(&w, p->reader_type);
-    hre_writer_bytes(&w, p->reader, 32);
-    hre_writer_u8(&w, p->scope);
-    if (p->scope == HRE_SCOPE_CATEGORY) hre_writer_u8(&w, p->category);
+    hre__writer_u8(&w, p->reader_type);
+    hre__writer_bytes(&w, p->reader, 32);
+    hre__writer_u8(&w, p->scope);
+    if (p->scope == HRE_SCOPE_CATEGORY) hre__writer_u8(&w, p->category);
     if (p->scope == HRE_SCOPE_RECORDS) {
-        hre_writer_compact(&w, p->record_count);
-        hre_writer_bytes(&w, p->record_ids, p->record_count * 32);
+        hre__writer_compact(&w, p->record_count);
+        hre__writer_bytes(&w, p->record_ids, p->record_count * 32);
     }
-    hre_writer_u64(&w, p->expiry);
-    hre_writer_compact(&w, p->envelope_len);
-    if (p->envelope_len) hre_writer_bytes(&w, p->envelope, p->envelope_len);
-    return finish_enc(&w, len);
+    hre__writer_u64(&w, p->expiry);
+    hre__writer_compact(&w, p->envelope_len);
+    if (p->envelope_len) hre__writer_bytes(&w, p->envelope, p->envelope_len);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_grant(hre_grant_payload *out, const uint8_t *in, size_t len)
 {
-    hre_reader r;
+    HRE__API_SCOPE;
+    hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_grant: NULL out");
     memset(out, 0, sizeof *out);
     TRY(dec_begin(&r, in, len, "grant"));
-    TRY(hre_reader_u8(&r, &out->reader_type));
+    TRY(hre__reader_u8(&r, &out->reader_type));
     if (out->reader_type > HRE_READER_ORG)
         TRY(hre__fail(HRE_EDECODE, "grant payload: unknown reader type %u", (unsigned)out->reader_type));
-    TRY(hre_reader_bytes(&r, out->reader, 32));
-    TRY(hre_reader_u8(&r, &out->scope));
+    TRY(hre__reader_bytes(&r, out->reader, 32));
+    TRY(hre__reader_u8(&r, &out->scope));
     if (out->scope > HRE_SCOPE_RECORDS)
         TRY(hre__fail(HRE_EDECODE, "grant payload: unknown scope %u", (unsigned)out->scope));
-    if (out->scope == HRE_SCOPE_CATEGORY) TRY(hre_reader_u8(&r, &out->category));
+    if (out->scope == HRE_SCOPE_CATEGORY) TRY(hre__reader_u8(&r, &out->category));
     if (out->scope == HRE_SCOPE_RECORDS) {
         TRY(dec_len(&r, &out->record_count, 1, HRE_CONTRACT_GRANT_IDS_MAX, "grant record ids"));
-        TRY(hre_reader_borrow(&r, &out->record_ids, out->record_count * 32));
+        TRY(hre__reader_borrow(&r, &out->record_ids, out->record_count * 32));
         if (!grant_ids_ok(out->record_ids, out->record_count))
             TRY(hre__fail(HRE_EDECODE, "grant payload: record ids not strictly increasing"));
     }
-    TRY(hre_reader_u64(&r, &out->expiry));
+    TRY(hre__reader_u64(&r, &out->expiry));
     TRY(dec_len(&r, &out->envelope_len, 0, HRE_CONTRACT_ENVELOPE_MAX, "grant envelope"));
-    if (out->envelope_len) TRY(hre_reader_borrow(&r, &out->envelope, out->envelope_len));
+    if (out->envelope_len) TRY(hre__reader_borrow(&r, &out->envelope, out->envelope_len));
     TRY(dec_end(&r, "grant"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- revoke ---------------- */
 
-HRE_API int hre_contract_encode_revoke(uint8_t *out, size_t *len, const hre_revoke_payload *p)
+HRE_API int hre_contract_encode_revoke(const hre_revoke_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_revoke");
-    hre_writer_bytes(&w, p->grant_id, 32);
-    return finish_enc(&w, len);
+    hre__writer_bytes(&w, p->grant_id, 32);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_revoke(hre_revoke_payload *out, const uint8_t *in, size_t len)
 {
-    hre_reader r;
+    HRE__API_SCOPE;
+    hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_revoke: NULL out");
     memset(out, 0, sizeof *out);
     TRY(dec_begin(&r, in, len, "revoke"));
-    TRY(hre_reader_bytes(&r, out->grant_id, 32));
+    TRY(hre__reader_bytes(&r, out->grant_id, 32));
     TRY(dec_end(&r, "revoke"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- log_access ---------------- */
 
-HRE_API int hre_contract_encode_log_access(uint8_t *out, size_t *len, const hre_log_access_payload *p)
+HRE_API int hre_contract_encode_log_access(const hre_log_access_payload *p, uint8_t *out, size_t *len)
 {
+    HRE__API_SCOPE;
     ENC_BEGIN("hre_contract_encode_log_access");
-    hre_writer_bytes(&w, p->record_id, 32);
-    hre_writer_u8(&w, p->purpose);
-    return finish_enc(&w, len);
+    hre__writer_bytes(&w, p->record_id, 32);
+    hre__writer_u8(&w, p->purpose);
+    return hre__api_done(finish_enc(&w, len));
 }
 
 HRE_API int hre_contract_decode_log_access(hre_log_access_payload *out, const uint8_t *in, size_t len)
 {
-    hre_reader r;
+    HRE__API_SCOPE;
+    hre__reader r;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_log_access: NULL out");
     memset(out, 0, sizeof *out);
     TRY(dec_begin(&r, in, len, "log_access"));
-    TRY(hre_reader_bytes(&r, out->record_id, 32));
-    TRY(hre_reader_u8(&r, &out->purpose));
+    TRY(hre__reader_bytes(&r, out->record_id, 32));
+    TRY(hre__reader_u8(&r, &out->purpose));
     TRY(dec_end(&r, "log_access"));
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ---------------- builders ---------------- */
@@ -454,6 +476,7 @@ static int build(hre_tx **out, const uint8_t network_id[32], const hre_key *sign
                                           const hre_key *signer, uint64_t nonce,           \
                                           uint64_t timestamp, const ptype *p)              \
     {                                                                                      \
+        HRE__API_SCOPE;                                                                    \
         uint8_t buf[PAYLOAD_BUF];                                                          \
         size_t len = sizeof buf;                                                           \
         int rc;                                                                            \
@@ -461,9 +484,9 @@ static int build(hre_tx **out, const uint8_t network_id[32], const hre_key *sign
         *out = NULL;                                                                       \
         if (!network_id || !signer || !p)                                                  \
             return hre__fail(HRE_EINVAL, "hre_contract_build_" #name ": NULL argument");    \
-        rc = hre_contract_encode_##name(buf, &len, p);                                     \
+        rc = hre_contract_encode_##name(p, buf, &len);                                     \
         if (rc != HRE_OK) return rc;                                                       \
-        return build(out, network_id, signer, KIND, nonce, timestamp, buf, len);           \
+        return hre__api_done(build(out, network_id, signer, KIND, nonce, timestamp, buf, len)); \
     }
 
 DEFINE_BUILDER(register_org, HRE_KIND_REGISTER_ORG, hre_register_org_payload)

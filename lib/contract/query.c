@@ -78,19 +78,78 @@ void hre_contract__event_export(const hre_contract *c, uint32_t ei, hre_contract
     }
 }
 
-#define CHECK_OUT(fn, ver)                                                              \
-    do {                                                                                \
-        if (!c || !id || !out) return hre__fail(HRE_EINVAL, fn ": NULL argument");      \
-        if (out->version != (ver))                                                      \
-            return hre__fail(HRE_EINVAL, fn ": unknown struct version %u", out->version); \
-    } while (0)
+/* Query result layouts (rule 7); one version each so far. A version 2 of
+ * a struct appends fields and an entry here. */
+static const size_t account_size[] = { 0, HRE__END(hre_contract_account, grant_count) };
+static const size_t org_size[] = { 0, HRE__END(hre_contract_org, name) };
+static const size_t record_size[] = { 0, HRE__END(hre_contract_record, uri) };
+static const size_t grant_size[] = { 0, HRE__END(hre_contract_grant, revoked_time) };
+static const size_t stats_size[] = { 0, HRE__END(hre_contract_stats, undo_depth) };
+static const size_t event_size[] = { 0, HRE__END(hre_contract_event, grant_id) };
+static const hre__vstruct account_desc = { "hre_contract_account", HRE_CONTRACT_ACCOUNT_VERSION, account_size };
+static const hre__vstruct org_desc = { "hre_contract_org", HRE_CONTRACT_ORG_VERSION, org_size };
+static const hre__vstruct record_desc = { "hre_contract_record", HRE_CONTRACT_RECORD_VERSION, record_size };
+static const hre__vstruct grant_desc = { "hre_contract_grant", HRE_CONTRACT_GRANT_VERSION, grant_size };
+static const hre__vstruct stats_desc = { "hre_contract_stats", HRE_CONTRACT_STATS_VERSION, stats_size };
+static const hre__vstruct event_desc = { "hre_contract_event", HRE_CONTRACT_EVENT_VERSION, event_size };
+
+HRE_API int hre_contract_account_init(hre_contract_account *out, unsigned int version)
+{
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&account_desc, out, version));
+}
+
+HRE_API int hre_contract_org_init(hre_contract_org *out, unsigned int version)
+{
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&org_desc, out, version));
+}
+
+HRE_API int hre_contract_record_init(hre_contract_record *out, unsigned int version)
+{
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&record_desc, out, version));
+}
+
+HRE_API int hre_contract_grant_init(hre_contract_grant *out, unsigned int version)
+{
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&grant_desc, out, version));
+}
+
+HRE_API int hre_contract_stats_init(hre_contract_stats *out, unsigned int version)
+{
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&stats_desc, out, version));
+}
+
+/* Arguments and the caller's struct version of a get: fn names the call. */
+static int check_get(const char *fn, const hre__vstruct *d, const hre_contract *c, const void *id,
+                     const void *out)
+{
+    if (!c || !id || !out) return hre__fail(HRE_EINVAL, "%s: NULL argument", fn);
+    return hre__vstruct_check(d, *(const unsigned int *)out);
+}
+
+/* Not found: the caller's struct is zeroed except its version. */
+static int not_found(const hre__vstruct *d, void *out, const char *what)
+{
+    union {
+        hre_contract_account a;
+        hre_contract_org o;
+        hre_contract_record r;
+        hre_contract_grant g;
+    } zero;
+    memset(&zero, 0, sizeof zero);
+    (void)hre__vstruct_out(d, out, &zero);
+    return hre__fail(HRE_ENOTFOUND, "%s not found", what);
+}
 
 static void fill_account(const hre_contract *c, uint32_t ai, hre_contract_account *out)
 {
     const struct hre_c_account *a = &c->accounts.v[ai];
-    unsigned v = out->version;
     memset(out, 0, sizeof *out);
-    out->version = v;
+    out->version = HRE_CONTRACT_ACCOUNT_VERSION;
     memcpy(out->address, a->addr, 32);
     memcpy(out->key, a->key, 34);
     out->role = a->role;
@@ -105,97 +164,105 @@ static void fill_account(const hre_contract *c, uint32_t ai, hre_contract_accoun
     out->grant_count = a->grant_count;
 }
 
-static int not_found(void *out, size_t size, unsigned version, const char *what)
+HRE_API int hre_contract_account_get(const hre_contract *c, hre_contract_account *out,
+                                     const uint8_t address[32])
 {
-    memset(out, 0, size);
-    *(unsigned *)out = version;
-    return hre__fail(HRE_ENOTFOUND, "%s not found", what);
-}
-
-HRE_API int hre_contract_account_get(const hre_contract *c, const uint8_t id[32], hre_contract_account *out)
-{
+    HRE__API_SCOPE;
+    hre_contract_account full;
     uint32_t ai;
-    CHECK_OUT("hre_contract_account_get", HRE_CONTRACT_ACCOUNT_VERSION);
-    ai = hre_contract__find(c, HRE_C_T_ADDR, id);
-    if (ai == HRE_C_NONE) return not_found(out, sizeof *out, out->version, "account");
-    fill_account(c, ai, out);
-    return HRE_OK;
+    int rc;
+    if ((rc = check_get("hre_contract_account_get", &account_desc, c, address, out)) != HRE_OK) return rc;
+    ai = hre_contract__find(c, HRE_C_T_ADDR, address);
+    if (ai == HRE_C_NONE) return hre__api_done(not_found(&account_desc, out, "account"));
+    fill_account(c, ai, &full);
+    return hre__api_done(hre__vstruct_out(&account_desc, out, &full));
 }
 
-HRE_API int hre_contract_account_by_key(const hre_contract *c, const uint8_t id[34], hre_contract_account *out,
-                                        int *retired)
+HRE_API int hre_contract_account_by_key(const hre_contract *c, hre_contract_account *out, int *retired,
+                                        const uint8_t key[34])
 {
+    HRE__API_SCOPE;
+    hre_contract_account full;
     uint32_t ki;
+    int rc;
     if (retired) *retired = 0;
-    CHECK_OUT("hre_contract_account_by_key", HRE_CONTRACT_ACCOUNT_VERSION);
-    ki = hre_contract__find(c, HRE_C_T_KEY, id);
-    if (ki == HRE_C_NONE) return not_found(out, sizeof *out, out->version, "key");
-    fill_account(c, c->keys.v[ki].account, out);
+    if ((rc = check_get("hre_contract_account_by_key", &account_desc, c, key, out)) != HRE_OK) return rc;
+    ki = hre_contract__find(c, HRE_C_T_KEY, key);
+    if (ki == HRE_C_NONE) return hre__api_done(not_found(&account_desc, out, "key"));
+    fill_account(c, c->keys.v[ki].account, &full);
     if (retired) *retired = c->keys.v[ki].retired;
-    return HRE_OK;
+    return hre__api_done(hre__vstruct_out(&account_desc, out, &full));
 }
 
-HRE_API int hre_contract_org_get(const hre_contract *c, const uint8_t id[32], hre_contract_org *out)
+HRE_API int hre_contract_org_get(const hre_contract *c, hre_contract_org *out, const uint8_t org_id[32])
 {
+    HRE__API_SCOPE;
+    hre_contract_org full;
     uint32_t oi;
     const struct hre_c_org *o;
-    CHECK_OUT("hre_contract_org_get", HRE_CONTRACT_ORG_VERSION);
-    oi = hre_contract__find(c, HRE_C_T_ORG, id);
-    if (oi == HRE_C_NONE) return not_found(out, sizeof *out, out->version, "organisation");
+    int rc;
+    if ((rc = check_get("hre_contract_org_get", &org_desc, c, org_id, out)) != HRE_OK) return rc;
+    oi = hre_contract__find(c, HRE_C_T_ORG, org_id);
+    if (oi == HRE_C_NONE) return hre__api_done(not_found(&org_desc, out, "organisation"));
     o = &c->orgs.v[oi];
-    memset(out, 0, sizeof *out);
-    out->version = HRE_CONTRACT_ORG_VERSION;
-    memcpy(out->org_id, o->id, 32);
-    out->type = o->type;
-    out->name_len = o->name_len;
-    memcpy(out->name, c->arena.v + o->name_off, o->name_len);
-    return HRE_OK;
+    memset(&full, 0, sizeof full);
+    full.version = HRE_CONTRACT_ORG_VERSION;
+    memcpy(full.org_id, o->id, 32);
+    full.type = o->type;
+    full.name_len = o->name_len;
+    memcpy(full.name, c->arena.v + o->name_off, o->name_len);
+    return hre__api_done(hre__vstruct_out(&org_desc, out, &full));
 }
 
-HRE_API int hre_contract_record_get(const hre_contract *c, const uint8_t id[32], hre_contract_record *out)
+HRE_API int hre_contract_record_get(const hre_contract *c, hre_contract_record *out,
+                                    const uint8_t record_id[32])
 {
+    HRE__API_SCOPE;
+    hre_contract_record full;
     uint32_t ri;
     const struct hre_c_record *r;
-    CHECK_OUT("hre_contract_record_get", HRE_CONTRACT_RECORD_VERSION);
-    ri = hre_contract__find(c, HRE_C_T_RECORD, id);
-    if (ri == HRE_C_NONE) return not_found(out, sizeof *out, out->version, "record");
+    int rc;
+    if ((rc = check_get("hre_contract_record_get", &record_desc, c, record_id, out)) != HRE_OK) return rc;
+    ri = hre_contract__find(c, HRE_C_T_RECORD, record_id);
+    if (ri == HRE_C_NONE) return hre__api_done(not_found(&record_desc, out, "record"));
     r = &c->records.v[ri];
-    memset(out, 0, sizeof *out);
-    out->version = HRE_CONTRACT_RECORD_VERSION;
-    memcpy(out->id, r->id, 32);
-    memcpy(out->patient, c->accounts.v[r->patient].addr, 32);
-    memcpy(out->issuer_org, c->orgs.v[r->issuer].id, 32);
-    memcpy(out->lab_org, c->orgs.v[r->lab].id, 32);
-    memcpy(out->commit_patient_id, r->c_pid, 32);
-    memcpy(out->commit_test_name, r->c_test, 32);
-    memcpy(out->doc_sha256, r->doc, 32);
-    out->date = hre_c_get64(r->date);
-    out->price = hre_c_get64(r->price);
-    out->category = r->category;
-    out->is_valid = r->valid;
+    memset(&full, 0, sizeof full);
+    full.version = HRE_CONTRACT_RECORD_VERSION;
+    memcpy(full.id, r->id, 32);
+    memcpy(full.patient, c->accounts.v[r->patient].addr, 32);
+    memcpy(full.issuer_org, c->orgs.v[r->issuer].id, 32);
+    memcpy(full.lab_org, c->orgs.v[r->lab].id, 32);
+    memcpy(full.commit_patient_id, r->c_pid, 32);
+    memcpy(full.commit_test_name, r->c_test, 32);
+    memcpy(full.doc_sha256, r->doc, 32);
+    full.date = hre_c_get64(r->date);
+    full.price = hre_c_get64(r->price);
+    full.category = r->category;
+    full.is_valid = r->valid;
     if (r->sig_issuer != HRE_C_NONE) {
-        out->has_issuer_signer = 1;
-        memcpy(out->issuer_signer, c->accounts.v[r->sig_issuer].addr, 32);
+        full.has_issuer_signer = 1;
+        memcpy(full.issuer_signer, c->accounts.v[r->sig_issuer].addr, 32);
     }
     if (r->sig_lab != HRE_C_NONE) {
-        out->has_lab_signer = 1;
-        memcpy(out->lab_signer, c->accounts.v[r->sig_lab].addr, 32);
+        full.has_lab_signer = 1;
+        memcpy(full.lab_signer, c->accounts.v[r->sig_lab].addr, 32);
     }
-    out->signature_count = (uint8_t)(out->has_issuer_signer + out->has_lab_signer);
+    full.signature_count = (uint8_t)(full.has_issuer_signer + full.has_lab_signer);
     if (r->supersedes != HRE_C_NONE) {
-        out->has_supersedes = 1;
-        memcpy(out->supersedes, c->records.v[r->supersedes].id, 32);
+        full.has_supersedes = 1;
+        memcpy(full.supersedes, c->records.v[r->supersedes].id, 32);
     }
-    out->hospital_name_len = r->hosp_len;
-    memcpy(out->hospital_name, c->arena.v + r->hosp_off, r->hosp_len);
-    out->uri_len = r->uri_len;
-    memcpy(out->uri, c->arena.v + r->uri_off, r->uri_len);
-    return HRE_OK;
+    full.hospital_name_len = r->hosp_len;
+    memcpy(full.hospital_name, c->arena.v + r->hosp_off, r->hosp_len);
+    full.uri_len = r->uri_len;
+    memcpy(full.uri, c->arena.v + r->uri_off, r->uri_len);
+    return hre__api_done(hre__vstruct_out(&record_desc, out, &full));
 }
 
-HRE_API int hre_contract_records_by_patient(const hre_contract *c, const uint8_t patient[32],
-                                            uint8_t *ids, size_t *n)
+HRE_API int hre_contract_records_by_patient(const hre_contract *c, uint8_t *ids, size_t *n,
+                                            const uint8_t patient[32])
 {
+    HRE__API_SCOPE;
     const struct hre_c_account *a;
     uint32_t ai, ci, k;
     size_t i;
@@ -222,7 +289,7 @@ HRE_API int hre_contract_records_by_patient(const hre_contract *c, const uint8_t
         k = HRE_C_CHUNK;
     }
     *n = a->rec_count;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 static void fill_grant(const hre_contract *c, uint32_t gi, hre_contract_grant *out)
@@ -244,15 +311,28 @@ static void fill_grant(const hre_contract *c, uint32_t gi, hre_contract_grant *o
     out->revoked_time = g->revoked_time;
 }
 
-HRE_API int hre_contract_grants_by_patient(const hre_contract *c, const uint8_t patient[32],
-                                           hre_contract_grant *out, size_t *n)
+/* Arguments of a list of versioned structs (rule 7): the element version
+ * the caller's elem_size holds. */
+static int check_list(const char *fn, const hre__vstruct *d, const hre_contract *c, const void *key,
+                      const void *out, size_t elem_size, size_t *n, unsigned int *version)
 {
+    if (!c || !key || !n || (!out && *n)) return hre__fail(HRE_EINVAL, "%s: NULL argument", fn);
+    return hre__vstruct_for_size(d, elem_size, version);
+}
+
+HRE_API int hre_contract_grants_by_patient(const hre_contract *c, hre_contract_grant *out,
+                                           size_t elem_size, size_t *n, const uint8_t patient[32])
+{
+    HRE__API_SCOPE;
     const struct hre_c_account *a;
+    hre_contract_grant g;
     uint32_t ai, gi;
+    unsigned int v;
     size_t i;
-    if (!c || !patient || !n || (!out && *n)) return hre__fail(HRE_EINVAL, "hre_contract_grants_by_patient: NULL argument");
-    if (*n && out[0].version != HRE_CONTRACT_GRANT_VERSION)
-        return hre__fail(HRE_EINVAL, "grants_by_patient: unknown struct version %u", out[0].version);
+    int rc;
+    if ((rc = check_list("hre_contract_grants_by_patient", &grant_desc, c, patient, out, elem_size, n,
+                         &v)) != HRE_OK)
+        return hre__api_done(rc);
     ai = hre_contract__find(c, HRE_C_T_ADDR, patient);
     if (ai == HRE_C_NONE) {
         *n = 0;
@@ -264,23 +344,32 @@ HRE_API int hre_contract_grants_by_patient(const hre_contract *c, const uint8_t 
         return hre__fail(HRE_EBUFSIZE, "grants_by_patient: room for %u grants needed", a->grant_count);
     }
     i = a->grant_count;
-    for (gi = a->grant_head; gi != HRE_C_NONE; gi = c->grants.v[gi].next_patient) fill_grant(c, gi, &out[--i]);
+    for (gi = a->grant_head; gi != HRE_C_NONE; gi = c->grants.v[gi].next_patient) {
+        fill_grant(c, gi, &g);
+        hre__vstruct_put(&grant_desc, out, elem_size, --i, v, &g);
+    }
     *n = a->grant_count;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
-HRE_API int hre_contract_grant_get(const hre_contract *c, const uint8_t id[32], hre_contract_grant *out)
+HRE_API int hre_contract_grant_get(const hre_contract *c, hre_contract_grant *out,
+                                   const uint8_t grant_id[32])
 {
+    HRE__API_SCOPE;
+    hre_contract_grant full;
     uint32_t gi;
-    CHECK_OUT("hre_contract_grant_get", HRE_CONTRACT_GRANT_VERSION);
-    gi = hre_contract__find(c, HRE_C_T_GRANT, id);
-    if (gi == HRE_C_NONE) return not_found(out, sizeof *out, out->version, "grant");
-    fill_grant(c, gi, out);
-    return HRE_OK;
+    int rc;
+    if ((rc = check_get("hre_contract_grant_get", &grant_desc, c, grant_id, out)) != HRE_OK) return rc;
+    gi = hre_contract__find(c, HRE_C_T_GRANT, grant_id);
+    if (gi == HRE_C_NONE) return hre__api_done(not_found(&grant_desc, out, "grant"));
+    fill_grant(c, gi, &full);
+    return hre__api_done(hre__vstruct_out(&grant_desc, out, &full));
 }
 
-HRE_API int hre_contract_grant_records(const hre_contract *c, const uint8_t grant_id[32], uint8_t *ids, size_t *n)
+HRE_API int hre_contract_grant_records(const hre_contract *c, uint8_t *ids, size_t *n,
+                                       const uint8_t grant_id[32])
 {
+    HRE__API_SCOPE;
     uint32_t gi;
     const struct hre_c_grant *g;
     if (!c || !grant_id || !n || (!ids && *n)) return hre__fail(HRE_EINVAL, "hre_contract_grant_records: NULL argument");
@@ -296,11 +385,13 @@ HRE_API int hre_contract_grant_records(const hre_contract *c, const uint8_t gran
     }
     if (g->nids) memcpy(ids, c->arena.v + g->ids_off, (size_t)g->nids * 32);
     *n = g->nids;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
-HRE_API int hre_contract_grant_envelope(const hre_contract *c, const uint8_t grant_id[32], uint8_t *out, size_t *len)
+HRE_API int hre_contract_grant_envelope(const hre_contract *c, uint8_t *out, size_t *len,
+                                        const uint8_t grant_id[32])
 {
+    HRE__API_SCOPE;
     uint32_t gi;
     const struct hre_c_grant *g;
     if (!c || !grant_id || !len || (!out && *len)) return hre__fail(HRE_EINVAL, "hre_contract_grant_envelope: NULL argument");
@@ -316,16 +407,22 @@ HRE_API int hre_contract_grant_envelope(const hre_contract *c, const uint8_t gra
     }
     if (g->env_len) memcpy(out, c->arena.v + g->env_off, g->env_len);
     *len = g->env_len;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
-HRE_API int hre_contract_record_events(const hre_contract *c, const uint8_t record_id[32],
-                                       hre_contract_event *out, size_t *n)
+HRE_API int hre_contract_record_events(const hre_contract *c, hre_contract_event *out,
+                                       size_t elem_size, size_t *n, const uint8_t record_id[32])
 {
+    HRE__API_SCOPE;
+    hre_contract_event ev;
     uint32_t ri, ei;
+    unsigned int v;
     size_t i, count;
     const struct hre_c_record *r;
-    if (!c || !record_id || !n || (!out && *n)) return hre__fail(HRE_EINVAL, "hre_contract_record_events: NULL argument");
+    int rc;
+    if ((rc = check_list("hre_contract_record_events", &event_desc, c, record_id, out, elem_size, n,
+                         &v)) != HRE_OK)
+        return hre__api_done(rc);
     ri = hre_contract__find(c, HRE_C_T_RECORD, record_id);
     if (ri == HRE_C_NONE) {
         *n = 0;
@@ -338,19 +435,27 @@ HRE_API int hre_contract_record_events(const hre_contract *c, const uint8_t reco
         return hre__fail(HRE_EBUFSIZE, "record_events: room for %zu events needed", count);
     }
     i = count;
-    for (ei = r->ev_head; ei != HRE_C_NONE; ei = c->events.v[ei].next_record)
-        hre_contract__event_export(c, ei, &out[--i]);
+    for (ei = r->ev_head; ei != HRE_C_NONE; ei = c->events.v[ei].next_record) {
+        hre_contract__event_export(c, ei, &ev);
+        hre__vstruct_put(&event_desc, out, elem_size, --i, v, &ev);
+    }
     *n = count;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
-HRE_API int hre_contract_account_events(const hre_contract *c, const uint8_t address[32],
-                                        hre_contract_event *out, size_t *n)
+HRE_API int hre_contract_account_events(const hre_contract *c, hre_contract_event *out,
+                                        size_t elem_size, size_t *n, const uint8_t address[32])
 {
+    HRE__API_SCOPE;
+    hre_contract_event ev;
     uint32_t ai, ei;
+    unsigned int v;
     size_t i;
     const struct hre_c_account *a;
-    if (!c || !address || !n || (!out && *n)) return hre__fail(HRE_EINVAL, "hre_contract_account_events: NULL argument");
+    int rc;
+    if ((rc = check_list("hre_contract_account_events", &event_desc, c, address, out, elem_size, n,
+                         &v)) != HRE_OK)
+        return hre__api_done(rc);
     ai = hre_contract__find(c, HRE_C_T_ADDR, address);
     if (ai == HRE_C_NONE) {
         *n = 0;
@@ -362,42 +467,49 @@ HRE_API int hre_contract_account_events(const hre_contract *c, const uint8_t add
         return hre__fail(HRE_EBUFSIZE, "account_events: room for %u events needed", a->ev_count);
     }
     i = a->ev_count;
-    for (ei = a->ev_head; ei != HRE_C_NONE; ei = c->events.v[ei].next_subject)
-        hre_contract__event_export(c, ei, &out[--i]);
+    for (ei = a->ev_head; ei != HRE_C_NONE; ei = c->events.v[ei].next_subject) {
+        hre_contract__event_export(c, ei, &ev);
+        hre__vstruct_put(&event_desc, out, elem_size, --i, v, &ev);
+    }
     *n = a->ev_count;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_contract_can_access(const hre_contract *c, const uint8_t reader[32],
                                     const uint8_t record_id[32], uint64_t block_time)
 {
+    HRE__API_SCOPE;
     uint32_t ai, ri, gi;
     if (!c || !reader || !record_id) return hre__fail(HRE_EINVAL, "hre_contract_can_access: NULL argument");
     ri = hre_contract__find(c, HRE_C_T_RECORD, record_id);
     if (ri == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "can_access: no such record");
     ai = hre_contract__find(c, HRE_C_T_ADDR, reader);
     if (ai == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "can_access: reader is not a registered account");
-    return hre_contract__access_check(c, ai, ri, block_time, &gi);
+    return hre__api_done(hre_contract__access_check(c, ai, ri, block_time, &gi));
 }
 
 HRE_API int hre_contract_stats_get(const hre_contract *c, hre_contract_stats *out)
 {
-    if (!c || !out) return hre__fail(HRE_EINVAL, "hre_contract_stats_get: NULL argument");
-    if (out->version != HRE_CONTRACT_STATS_VERSION)
-        return hre__fail(HRE_EINVAL, "hre_contract_stats_get: unknown struct version %u", out->version);
-    out->accounts = c->accounts.n;
-    out->keys = c->keys.n;
-    out->orgs = c->orgs.n;
-    out->records = c->records.n;
-    out->grants = c->grants.n;
-    out->events = c->events.n;
-    out->undo_depth = c->undo.n - c->undo_start;
-    return HRE_OK;
+    HRE__API_SCOPE;
+    hre_contract_stats full;
+    int rc;
+    if ((rc = check_get("hre_contract_stats_get", &stats_desc, c, c, out)) != HRE_OK) return rc;
+    memset(&full, 0, sizeof full);
+    full.version = HRE_CONTRACT_STATS_VERSION;
+    full.accounts = c->accounts.n;
+    full.keys = c->keys.n;
+    full.orgs = c->orgs.n;
+    full.records = c->records.n;
+    full.grants = c->grants.n;
+    full.events = c->events.n;
+    full.undo_depth = c->undo.n - c->undo_start;
+    return hre__api_done(hre__vstruct_out(&stats_desc, out, &full));
 }
 
 HRE_API int hre_contract_commit(uint8_t out[32], uint8_t field, const uint8_t *salt, size_t saltlen,
                                 const uint8_t *value, size_t len)
 {
+    HRE__API_SCOPE;
     uint8_t stackbuf[257];
     uint8_t *msg = stackbuf;
     int rc;
@@ -419,7 +531,7 @@ HRE_API int hre_contract_commit(uint8_t out[32], uint8_t field, const uint8_t *s
     rc = hre_hmac_sha256(out, salt, saltlen, msg, len + 1);
     hre_wipe(msg, len + 1);   /* the cleartext is PHI */
     if (msg != stackbuf) hre__free(msg);
-    return rc;
+    return hre__api_done(rc);
 }
 
 HRE_API int hre_contract_check_commitment(const hre_contract *c, const uint8_t record_id[32],
@@ -427,6 +539,7 @@ HRE_API int hre_contract_check_commitment(const hre_contract *c, const uint8_t r
                                           const uint8_t *patient_id, size_t patient_id_len,
                                           const uint8_t *test_name, size_t test_name_len)
 {
+    HRE__API_SCOPE;
     uint8_t a[32], b[32];
     uint32_t ri;
     int rc, ok;
@@ -434,12 +547,12 @@ HRE_API int hre_contract_check_commitment(const hre_contract *c, const uint8_t r
     ri = hre_contract__find(c, HRE_C_T_RECORD, record_id);
     if (ri == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "check_commitment: no such record");
     if ((rc = hre_contract_commit(a, HRE_COMMIT_PATIENT_ID, salt, saltlen, patient_id, patient_id_len)) != HRE_OK)
-        return rc;
+        return hre__api_done(rc);
     if ((rc = hre_contract_commit(b, HRE_COMMIT_TEST_NAME, salt, saltlen, test_name, test_name_len)) != HRE_OK)
-        return rc;
+        return hre__api_done(rc);
     ok = hre_ct_equal(a, c->records.v[ri].c_pid, 32) & hre_ct_equal(b, c->records.v[ri].c_test, 32);
     hre_wipe(a, 32);
     hre_wipe(b, 32);
     if (!ok) return hre__fail(HRE_EVERIFY, "check_commitment: cleartext does not match the record's commitments");
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }

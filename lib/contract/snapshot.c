@@ -17,97 +17,98 @@
 #define MIN_GRANT (32 + 4 + 1 + 32 + 1 + 1 + 1 + 8 + 8 + 1 + 1 + 8)
 #define MIN_EVENT (1 + 1 + 2 + 4 * 4 + 4)
 
-static void put_idx(hre_writer *w, uint32_t v) { hre_writer_u32(w, v); }
+static void put_idx(hre__writer *w, uint32_t v) { hre__writer_u32(w, v); }
 
 HRE_API int hre_contract_snapshot_save(const hre_contract *c, uint8_t *out, size_t *len)
 {
-    hre_writer w;
+    HRE__API_SCOPE;
+    hre__writer w;
     uint8_t h[32];
     size_t need = 0;
     int rc;
     if (!c || !len || (!out && *len)) return hre__fail(HRE_EINVAL, "hre_contract_snapshot_save: NULL argument");
     if ((rc = hre_contract_state_hash(c, h)) != HRE_OK) return rc;
-    hre_writer_init(&w, out, out ? *len : 0);
-    hre_writer_bytes(&w, SNAP_MAGIC, 8);
-    hre_writer_u32(&w, SNAP_VERSION);
-    hre_writer_bytes(&w, c->network_id, 32);
-    hre_writer_bytes(&w, h, 32);
-    hre_writer_u32(&w, c->orgs.n);
-    hre_writer_u32(&w, c->accounts.n);
-    hre_writer_u32(&w, c->keys.n);
-    hre_writer_u32(&w, c->records.n);
-    hre_writer_u32(&w, c->grants.n);
-    hre_writer_u32(&w, c->events.n);
+    hre__writer_init(&w, out, out ? *len : 0);
+    hre__writer_bytes(&w, SNAP_MAGIC, 8);
+    hre__writer_u32(&w, SNAP_VERSION);
+    hre__writer_bytes(&w, c->network_id, 32);
+    hre__writer_bytes(&w, h, 32);
+    hre__writer_u32(&w, c->orgs.n);
+    hre__writer_u32(&w, c->accounts.n);
+    hre__writer_u32(&w, c->keys.n);
+    hre__writer_u32(&w, c->records.n);
+    hre__writer_u32(&w, c->grants.n);
+    hre__writer_u32(&w, c->events.n);
     for (uint32_t i = 0; i < c->orgs.n; i++) {
         const struct hre_c_org *o = &c->orgs.v[i];
-        hre_writer_bytes(&w, o->id, 32);
-        hre_writer_u8(&w, o->type);
-        hre_writer_compact(&w, o->name_len);
-        hre_writer_bytes(&w, c->arena.v + o->name_off, o->name_len);
+        hre__writer_bytes(&w, o->id, 32);
+        hre__writer_u8(&w, o->type);
+        hre__writer_compact(&w, o->name_len);
+        hre__writer_bytes(&w, c->arena.v + o->name_off, o->name_len);
     }
     for (uint32_t i = 0; i < c->accounts.n; i++) {
         const struct hre_c_account *a = &c->accounts.v[i];
-        hre_writer_bytes(&w, a->addr, 32);
-        hre_writer_u8(&w, a->role);
-        hre_writer_u8(&w, a->status);
+        hre__writer_bytes(&w, a->addr, 32);
+        hre__writer_u8(&w, a->role);
+        hre__writer_u8(&w, a->status);
         put_idx(&w, a->org);
-        hre_writer_u64(&w, a->nonce);
+        hre__writer_u64(&w, a->nonce);
         put_idx(&w, a->key_entry);
     }
     for (uint32_t i = 0; i < c->keys.n; i++) {
         const struct hre_c_keyent *k = &c->keys.v[i];
-        hre_writer_bytes(&w, k->key, 34);
+        hre__writer_bytes(&w, k->key, 34);
         put_idx(&w, k->account);
-        hre_writer_u8(&w, k->retired);
+        hre__writer_u8(&w, k->retired);
     }
     for (uint32_t i = 0; i < c->records.n; i++) {
         const struct hre_c_record *r = &c->records.v[i];
-        hre_writer_bytes(&w, r->id, 32);
+        hre__writer_bytes(&w, r->id, 32);
         put_idx(&w, r->patient);
         put_idx(&w, r->issuer);
         put_idx(&w, r->lab);
-        hre_writer_bytes(&w, r->c_pid, 32);
-        hre_writer_bytes(&w, r->c_test, 32);
-        hre_writer_bytes(&w, r->doc, 32);
-        hre_writer_u64(&w, hre_c_get64(r->date));
-        hre_writer_u64(&w, hre_c_get64(r->price));
-        hre_writer_u8(&w, r->category);
-        hre_writer_compact(&w, r->hosp_len);
-        hre_writer_bytes(&w, c->arena.v + r->hosp_off, r->hosp_len);
-        hre_writer_compact(&w, r->uri_len);
-        hre_writer_bytes(&w, c->arena.v + r->uri_off, r->uri_len);
+        hre__writer_bytes(&w, r->c_pid, 32);
+        hre__writer_bytes(&w, r->c_test, 32);
+        hre__writer_bytes(&w, r->doc, 32);
+        hre__writer_u64(&w, hre_c_get64(r->date));
+        hre__writer_u64(&w, hre_c_get64(r->price));
+        hre__writer_u8(&w, r->category);
+        hre__writer_compact(&w, r->hosp_len);
+        hre__writer_bytes(&w, c->arena.v + r->hosp_off, r->hosp_len);
+        hre__writer_compact(&w, r->uri_len);
+        hre__writer_bytes(&w, c->arena.v + r->uri_off, r->uri_len);
         put_idx(&w, r->sig_issuer);
         put_idx(&w, r->sig_lab);
-        hre_writer_u8(&w, r->valid);
+        hre__writer_u8(&w, r->valid);
         put_idx(&w, r->supersedes);
     }
     for (uint32_t i = 0; i < c->grants.n; i++) {
         const struct hre_c_grant *g = &c->grants.v[i];
-        hre_writer_bytes(&w, g->id, 32);
+        hre__writer_bytes(&w, g->id, 32);
         put_idx(&w, g->patient);
-        hre_writer_u8(&w, g->reader_type);
-        hre_writer_bytes(&w, g->reader, 32);
-        hre_writer_u8(&w, g->scope);
-        hre_writer_u8(&w, g->category);
-        hre_writer_compact(&w, g->nids);
-        hre_writer_bytes(&w, c->arena.v + g->ids_off, (size_t)g->nids * 32);
-        hre_writer_u64(&w, g->expiry);
-        hre_writer_u64(&w, g->created);
-        hre_writer_compact(&w, g->env_len);
-        hre_writer_bytes(&w, c->arena.v + g->env_off, g->env_len);
-        hre_writer_u8(&w, g->revoked);
-        hre_writer_u64(&w, g->revoked_time);
+        hre__writer_u8(&w, g->reader_type);
+        hre__writer_bytes(&w, g->reader, 32);
+        hre__writer_u8(&w, g->scope);
+        hre__writer_u8(&w, g->category);
+        hre__writer_compact(&w, g->nids);
+        hre__writer_bytes(&w, c->arena.v + g->ids_off, (size_t)g->nids * 32);
+        hre__writer_u64(&w, g->expiry);
+        hre__writer_u64(&w, g->created);
+        hre__writer_compact(&w, g->env_len);
+        hre__writer_bytes(&w, c->arena.v + g->env_off, g->env_len);
+        hre__writer_u8(&w, g->revoked);
+        hre__writer_u64(&w, g->revoked_time);
     }
     for (uint32_t i = 0; i < c->events.n; i++) {
         const struct hre_c_event *e = &c->events.v[i];
-        hre_writer_u8(&w, e->type);
-        hre_writer_u8(&w, e->detail);
-        hre_writer_u16(&w, e->kind);
+        hre__writer_u8(&w, e->type);
+        hre__writer_u8(&w, e->detail);
+        hre__writer_u16(&w, e->kind);
         put_idx(&w, e->actor);
         put_idx(&w, e->subject);
         put_idx(&w, e->record);
         put_idx(&w, e->ref);
-        hre_writer_u32(&w, e->time);
+        hre__writer_u32(&w, e->time);
     }
     need = w.len + 32;
     if (!out || need > *len) {
@@ -116,7 +117,7 @@ HRE_API int hre_contract_snapshot_save(const hre_contract *c, uint8_t *out, size
     }
     if ((rc = hre_sha256d(out + w.len, out, w.len)) != HRE_OK) return rc;
     *len = need;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -124,23 +125,23 @@ HRE_API int hre_contract_snapshot_save(const hre_contract *c, uint8_t *out, size
 #define BAD(code, ...) do { rc = hre__fail(code, __VA_ARGS__); goto fail; } while (0)
 #define RD(x) do { if ((rc = (x)) != HRE_OK) goto fail; } while (0)
 
-static int rd_idx(hre_reader *r, uint32_t *v, uint32_t n, int allow_none, const char *what)
+static int rd_idx(hre__reader *r, uint32_t *v, uint32_t n, int allow_none, const char *what)
 {
-    int rc = hre_reader_u32(r, v);
+    int rc = hre__reader_u32(r, v);
     if (rc != HRE_OK) return rc;
     if (*v == HRE_C_NONE && allow_none) return HRE_OK;
     if (*v >= n) return hre__fail(HRE_ECORRUPT, "snapshot: %s index %u out of range", what, *v);
     return HRE_OK;
 }
 
-static int rd_str(hre_reader *r, hre_contract *c, uint32_t *off, uint8_t *lenout, size_t max, int uri,
+static int rd_str(hre__reader *r, hre_contract *c, uint32_t *off, uint8_t *lenout, size_t max, int uri,
                   const char *what)
 {
     uint64_t n = 0;
     const uint8_t *p = NULL;
-    int rc = hre_reader_compact(r, &n, max);
+    int rc = hre__reader_compact(r, &n, max);
     if (rc != HRE_OK) return rc;
-    if ((rc = hre_reader_borrow(r, &p, (size_t)n)) != HRE_OK) return rc;
+    if ((rc = hre__reader_borrow(r, &p, (size_t)n)) != HRE_OK) return rc;
     if (uri ? !hre_contract__uri_ok(p, (size_t)n) : !hre_contract__name_ok(p, (size_t)n))
         return hre__fail(HRE_ECORRUPT, "snapshot: invalid %s", what);
     if ((rc = hre_contract__grow((void **)&c->arena.v, &c->arena.cap, c->arena.n + (uint32_t)n, 1)) != HRE_OK)
@@ -221,7 +222,6 @@ struct load_par {
 };
 
 struct load_worker {
-    pthread_t th;
     struct load_par *p;
     int do_sum;
     int sum_rc;                  /* do_sum: HRE_OK, HRE_ECORRUPT (mismatch) or the hash error */
@@ -282,7 +282,7 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
                   const uint32_t n[6], struct load_par *par)
 {
     hre_contract *c = NULL;
-    hre_reader r;
+    hre__reader r;
     uint8_t h[32], gorg[32], auth_addr[32];
     const uint8_t *network_id = opts->network_id, *authority_key = opts->authority_key;
     uint32_t *first_key = NULL;
@@ -305,15 +305,15 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
     first_key = hre__malloc((size_t)n[1] * sizeof *first_key + 1);
     if (!first_key) BAD(HRE_ENOMEM, "snapshot_load: out of memory");
     for (uint32_t i = 0; i < n[1]; i++) first_key[i] = HRE_C_NONE;
-    hre_reader_init(&r, in, len - 32);
-    RD(hre_reader_bytes(&r, NULL, SNAP_HEADER_LEN));
+    hre__reader_init(&r, in, len - 32);
+    RD(hre__reader_bytes(&r, NULL, SNAP_HEADER_LEN));
 
     /* organisations */
     for (uint32_t i = 0; i < n[0]; i++) {
         struct hre_c_org *o = &c->orgs.v[i];
         memset(o, 0, sizeof *o);
-        RD(hre_reader_bytes(&r, o->id, 32));
-        RD(hre_reader_u8(&r, &o->type));
+        RD(hre__reader_bytes(&r, o->id, 32));
+        RD(hre__reader_u8(&r, &o->type));
         if (o->type < HRE_ORG_HOSPITAL || o->type > HRE_ORG_PHARMACY) BAD(HRE_ECORRUPT, "snapshot: bad organisation type");
         RD(rd_str(&r, c, &o->name_off, &o->name_len, HRE_CONTRACT_NAME_MAX, 0, "organisation name"));
         c->orgs.n++;
@@ -327,11 +327,11 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
     for (uint32_t i = 0; i < n[1]; i++) {
         struct hre_c_account *a = &c->accounts.v[i];
         memset(a, 0, sizeof *a);
-        RD(hre_reader_bytes(&r, a->addr, 32));
-        RD(hre_reader_u8(&r, &a->role));
-        RD(hre_reader_u8(&r, &a->status));
+        RD(hre__reader_bytes(&r, a->addr, 32));
+        RD(hre__reader_u8(&r, &a->role));
+        RD(hre__reader_u8(&r, &a->status));
         RD(rd_idx(&r, &a->org, n[0], 1, "account organisation"));
-        RD(hre_reader_u64(&r, &a->nonce));
+        RD(hre__reader_u64(&r, &a->nonce));
         RD(rd_idx(&r, &a->key_entry, n[2], 0, "account key"));
         if (a->role < HRE_ROLE_AUTHORITY || a->role > HRE_ROLE_PATIENT || a->status > HRE_STATUS_SUSPENDED)
             BAD(HRE_ECORRUPT, "snapshot: bad account role or status");
@@ -355,9 +355,9 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
         struct hre_c_keyent *k = &c->keys.v[i];
         struct hre_c_account *a;
         memset(k, 0, sizeof *k);
-        RD(hre_reader_bytes(&r, k->key, 34));
+        RD(hre__reader_bytes(&r, k->key, 34));
         RD(rd_idx(&r, &k->account, n[1], 0, "key account"));
-        RD(hre_reader_u8(&r, &k->retired));
+        RD(hre__reader_u8(&r, &k->retired));
         if (!hre_contract__key_syntax_ok(k->key) || k->retired > 1) BAD(HRE_ECORRUPT, "snapshot: bad key entry");
         a = &c->accounts.v[k->account];
         if ((a->key_entry == i) == (k->retired != 0))
@@ -380,21 +380,21 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
     for (uint32_t i = 0; i < n[3]; i++) {
         struct hre_c_record *rec = &c->records.v[i];
         memset(rec, 0, sizeof *rec);
-        RD(hre_reader_bytes(&r, rec->id, 32));
+        RD(hre__reader_bytes(&r, rec->id, 32));
         RD(rd_idx(&r, &rec->patient, n[1], 0, "record patient"));
         RD(rd_idx(&r, &rec->issuer, n[0], 0, "record issuer"));
         RD(rd_idx(&r, &rec->lab, n[0], 0, "record lab"));
-        RD(hre_reader_bytes(&r, rec->c_pid, 32));
-        RD(hre_reader_bytes(&r, rec->c_test, 32));
-        RD(hre_reader_bytes(&r, rec->doc, 32));
+        RD(hre__reader_bytes(&r, rec->c_pid, 32));
+        RD(hre__reader_bytes(&r, rec->c_test, 32));
+        RD(hre__reader_bytes(&r, rec->doc, 32));
         {
             uint64_t d = 0, pr = 0;
-            RD(hre_reader_u64(&r, &d));
-            RD(hre_reader_u64(&r, &pr));
+            RD(hre__reader_u64(&r, &d));
+            RD(hre__reader_u64(&r, &pr));
             hre_c_put64(rec->date, d);
             hre_c_put64(rec->price, pr);
         }
-        RD(hre_reader_u8(&r, &rec->category));
+        RD(hre__reader_u8(&r, &rec->category));
         RD(rd_str(&r, c, &rec->hosp_off, &rec->hosp_len, HRE_CONTRACT_NAME_MAX, 0, "hospital name"));
         {
             /* share the issuer's name bytes, as apply does */
@@ -406,7 +406,7 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
         RD(rd_str(&r, c, &rec->uri_off, &rec->uri_len, HRE_CONTRACT_URI_MAX, 1, "uri"));
         RD(rd_idx(&r, &rec->sig_issuer, n[1], 1, "record issuer signer"));
         RD(rd_idx(&r, &rec->sig_lab, n[1], 1, "record lab signer"));
-        RD(hre_reader_u8(&r, &rec->valid));
+        RD(hre__reader_u8(&r, &rec->valid));
         RD(rd_idx(&r, &rec->supersedes, i, 1, "superseded record"));
         if (c->accounts.v[rec->patient].role != HRE_ROLE_PATIENT) BAD(HRE_ECORRUPT, "snapshot: record patient is not a patient");
         if (c->orgs.v[rec->lab].type != HRE_ORG_LAB) BAD(HRE_ECORRUPT, "snapshot: record lab is not a lab");
@@ -425,26 +425,26 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
         uint64_t cnt = 0, elen = 0;
         const uint8_t *p = NULL;
         memset(g, 0, sizeof *g);
-        RD(hre_reader_bytes(&r, g->id, 32));
+        RD(hre__reader_bytes(&r, g->id, 32));
         RD(rd_idx(&r, &g->patient, n[1], 0, "grant patient"));
-        RD(hre_reader_u8(&r, &g->reader_type));
-        RD(hre_reader_bytes(&r, g->reader, 32));
-        RD(hre_reader_u8(&r, &g->scope));
-        RD(hre_reader_u8(&r, &g->category));
-        RD(hre_reader_compact(&r, &cnt, HRE_CONTRACT_GRANT_IDS_MAX));
-        RD(hre_reader_borrow(&r, &p, (size_t)cnt * 32));
+        RD(hre__reader_u8(&r, &g->reader_type));
+        RD(hre__reader_bytes(&r, g->reader, 32));
+        RD(hre__reader_u8(&r, &g->scope));
+        RD(hre__reader_u8(&r, &g->category));
+        RD(hre__reader_compact(&r, &cnt, HRE_CONTRACT_GRANT_IDS_MAX));
+        RD(hre__reader_borrow(&r, &p, (size_t)cnt * 32));
         for (uint64_t j = 1; j < cnt; j++)
             if (memcmp(p + (j - 1) * 32, p + j * 32, 32) >= 0) BAD(HRE_ECORRUPT, "snapshot: grant ids not increasing");
         RD(arena_copy(c, p, (size_t)cnt * 32, &g->ids_off));
         g->nids = (uint8_t)cnt;
-        RD(hre_reader_u64(&r, &g->expiry));
-        RD(hre_reader_u64(&r, &g->created));
-        RD(hre_reader_compact(&r, &elen, HRE_CONTRACT_ENVELOPE_MAX));
-        RD(hre_reader_borrow(&r, &p, (size_t)elen));
+        RD(hre__reader_u64(&r, &g->expiry));
+        RD(hre__reader_u64(&r, &g->created));
+        RD(hre__reader_compact(&r, &elen, HRE_CONTRACT_ENVELOPE_MAX));
+        RD(hre__reader_borrow(&r, &p, (size_t)elen));
         RD(arena_copy(c, p, (size_t)elen, &g->env_off));
         g->env_len = (uint16_t)elen;
-        RD(hre_reader_u8(&r, &g->revoked));
-        RD(hre_reader_u64(&r, &g->revoked_time));
+        RD(hre__reader_u8(&r, &g->revoked));
+        RD(hre__reader_u64(&r, &g->revoked_time));
         if (c->accounts.v[g->patient].role != HRE_ROLE_PATIENT || g->reader_type > HRE_READER_ORG ||
             g->scope > HRE_SCOPE_RECORDS || (g->scope != HRE_SCOPE_CATEGORY && g->category != 0) ||
             ((g->scope == HRE_SCOPE_RECORDS) != (cnt != 0)) || g->revoked > 1 ||
@@ -459,9 +459,9 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
         struct hre_c_event *e = &c->events.v[i];
         uint32_t refmax;
         memset(e, 0, sizeof *e);
-        RD(hre_reader_u8(&r, &e->type));
-        RD(hre_reader_u8(&r, &e->detail));
-        RD(hre_reader_u16(&r, &e->kind));
+        RD(hre__reader_u8(&r, &e->type));
+        RD(hre__reader_u8(&r, &e->detail));
+        RD(hre__reader_u16(&r, &e->kind));
         if (e->type < HRE_EVENT_ORG_REGISTERED || e->type > HRE_EVENT_ACCESS_LOGGED || e->kind < 1 ||
             e->kind > HRE_KIND_MAX)
             BAD(HRE_ECORRUPT, "snapshot: bad event type or kind");
@@ -471,11 +471,11 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
         RD(rd_idx(&r, &e->subject, n[1], 1, "event subject"));
         RD(rd_idx(&r, &e->record, n[3], 1, "event record"));
         RD(rd_idx(&r, &e->ref, refmax, 1, "event reference"));
-        RD(hre_reader_u32(&r, &e->time));
+        RD(hre__reader_u32(&r, &e->time));
         c->events.n++;
         publish_unit(par, par ? par->start[5] + i + 1 : 0);
     }
-    RD(hre_reader_finish(&r));
+    RD(hre__reader_finish(&r));
     publish(par, par ? par->total : 0);
     hre__free(first_key);
     return HRE_OK;
@@ -611,32 +611,38 @@ static int checksum(const uint8_t *in, size_t len)
     return hre_ct_equal(sum, in + len - 32, 32) ? HRE_OK : HRE_ECORRUPT;
 }
 
-static void *load_worker_main(void *arg)
+/* One pool loop item per extra worker (w is the array of workers). An item
+ * the pool's threads do not take in time runs on the loading thread when it
+ * joins, after decoding: it then finds every entity final. */
+static void load_worker_item(void *arg, size_t i)
 {
-    struct load_worker *w = arg;
+    struct load_worker *w = (struct load_worker *)arg + i;
     struct load_par *p = w->p;
     hre_sha256_ctx *md = NULL;
     if (w->do_sum) {
         w->sum_rc = checksum(p->in, p->len);
         if (w->sum_rc != HRE_OK) {
             halt(p);
-            return NULL;
+            return;
         }
     }
     /* no context (out of memory): leave the units to the other threads */
-    if (hre_sha256_new(&md) != HRE_OK) return NULL;
+    if (hre_sha256_new(&md) != HRE_OK) return;
     w->rc = terms_run(p, md, w->acc);
     if (w->rc != HRE_OK) snprintf(w->why, sizeof w->why, "%s", hre_error_detail());
     hre_sha256_free(md);
-    return NULL;
 }
 
 HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_options *opts,
                                        const uint8_t *in, size_t len)
 {
+    HRE__API_SCOPE;
     struct load_par p;
     struct load_worker w[MAX_LOAD_THREADS - 1];
+    hre_contract_options o;
     hre_contract *c = NULL;
+    hre_pool *pool = NULL, *own_pool = NULL;
+    hre__pool_job job;
     uint8_t stored_hash[32], h[32];
     uint32_t ver, n[6], nthreads, nw = 0;
     int rc = HRE_OK, sum_rc = HRE_OK, sum_done = 0, sync_ok = 0;
@@ -644,13 +650,24 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_snapshot_load: NULL out");
     *out = NULL;
     if (!opts || (!in && len)) return hre__fail(HRE_EINVAL, "hre_contract_snapshot_load: NULL argument");
-    if (opts->version < 1 || opts->version > HRE_CONTRACT_OPTIONS_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "snapshot_load: unknown options version %u", opts->version);
+    if ((rc = hre__vstruct_in(&hre_contract__options_desc, &o, opts)) != HRE_OK) return rc;
+    opts = &o;
     if (len < SNAP_HEADER_LEN + 32) return hre__fail(HRE_EDECODE, "snapshot: %zu bytes is too short", len);
     if (memcmp(in, SNAP_MAGIC, 8) != 0) return hre__fail(HRE_EDECODE, "snapshot: bad magic");
     ver = hre__le32(in + 8);
     if (ver != SNAP_VERSION) return hre__fail(HRE_EUNSUPPORTED, "snapshot: unknown format version %u", ver);
-    nthreads = opts->version >= 2 ? opts->threads : 1;
+    /* Threads: the pool (version 3) if given -- its workers plus this
+     * thread; else version 2's `threads` on a pool that lives for this
+     * call; else this thread alone. Fields an older version lacks are 0. */
+    if (o.pool) {
+        pool = o.pool;
+        nthreads = hre_pool_threads(pool) + 1;
+    } else {
+        nthreads = o.threads;
+        if (nthreads > MAX_LOAD_THREADS) nthreads = MAX_LOAD_THREADS;
+        if (nthreads > 1 && hre_pool_new(&own_pool, nthreads - 1) == HRE_OK) pool = own_pool;
+        else nthreads = 1;   /* no threads to be had: the work is done on fewer */
+    }
     if (nthreads < 1) nthreads = 1;
     if (nthreads > MAX_LOAD_THREADS) nthreads = MAX_LOAD_THREADS;
 
@@ -673,9 +690,9 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
             memset(&w[nw], 0, sizeof w[nw]);
             w[nw].p = &p;
             w[nw].do_sum = nw == 0;
-            if (pthread_create(&w[nw].th, NULL, load_worker_main, &w[nw]) != 0) break;
             nw++;
         }
+        if (nw) hre__pool_begin(pool, &job, nw, load_worker_item, w);
     }
     if (nw == 0) {
         /* alone: the checksum first, so nothing unchecked is decoded */
@@ -695,8 +712,8 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
         }
         rc = terms_run(&p, c->md, c->acc);
     }
+    if (nw) hre__pool_join(pool, &job);
     for (uint32_t i = 0; i < nw; i++) {
-        (void)pthread_join(w[i].th, NULL);
         if (w[i].do_sum) {
             sum_done = 1;
             sum_rc = w[i].sum_rc;
@@ -709,6 +726,7 @@ done:
         pthread_cond_destroy(&p.cv);
         pthread_mutex_destroy(&p.mu);
     }
+    hre_pool_free(own_pool);
     if (sum_done && sum_rc != HRE_OK) {
         hre_contract_free(c);
         if (sum_rc == HRE_ECORRUPT) return hre__fail(HRE_ECORRUPT, "snapshot: checksum mismatch");
@@ -718,8 +736,8 @@ done:
         rc = hre__fail(HRE_ECORRUPT, "snapshot: content does not match the recorded state hash");
     if (rc != HRE_OK) {
         hre_contract_free(c);
-        return rc;
+        return hre__api_done(rc);
     }
     *out = c;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }

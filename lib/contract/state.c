@@ -439,15 +439,24 @@ void hre_contract__link_event(hre_contract *c, uint32_t ei)
 /* Lifetime                                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* Known layouts of hre_contract_options (rule 7): 1 ends at user_data,
+ * 2 adds threads, 3 adds pool. */
+static const size_t options_size[] = {
+    0,
+    HRE__END(hre_contract_options, user_data),
+    HRE__END(hre_contract_options, threads),
+    HRE__END(hre_contract_options, pool),
+};
+const hre__vstruct hre_contract__options_desc = {
+    "hre_contract_options", HRE_CONTRACT_OPTIONS_VERSION, options_size
+};
+_Static_assert(sizeof options_size / sizeof options_size[0] == HRE_CONTRACT_OPTIONS_VERSION + 1,
+               "one size per hre_contract_options version");
+
 HRE_API int hre_contract_options_init(hre_contract_options *opts, unsigned int version)
 {
-    if (!opts) return hre__fail(HRE_EINVAL, "hre_contract_options_init: NULL opts");
-    if (version < 1 || version > HRE_CONTRACT_OPTIONS_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "hre_contract_options_init: unknown version %u", version);
-    /* a version-1 caller's struct ends before `threads` */
-    memset(opts, 0, version == 1 ? offsetof(hre_contract_options, threads) : sizeof *opts);
-    opts->version = version;
-    return HRE_OK;
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&hre_contract__options_desc, opts, version));
 }
 
 int hre_contract__alloc_state(hre_contract **out, const uint8_t network_id[32])
@@ -500,18 +509,20 @@ HRE_API void hre_contract_set_event_callback(hre_contract *c, hre_contract_event
 
 HRE_API int hre_contract_address(uint8_t out[32], const uint8_t key[34])
 {
+    HRE__API_SCOPE;
     if (!out || !key) return hre__fail(HRE_EINVAL, "hre_contract_address: NULL argument");
-    return hre_sha256(out, key, 34);
+    return hre__api_done(hre_sha256(out, key, 34));
 }
 
 HRE_API int hre_contract_genesis_org_id(uint8_t out[32], const uint8_t network_id[32])
 {
+    HRE__API_SCOPE;
     static const char tag[] = "HRE-GENESIS-ORG";
     uint8_t b[sizeof tag - 1 + 32];
     if (!out || !network_id) return hre__fail(HRE_EINVAL, "hre_contract_genesis_org_id: NULL argument");
     memcpy(b, tag, sizeof tag - 1);
     memcpy(b + sizeof tag - 1, network_id, 32);
-    return hre_sha256(out, b, sizeof b);
+    return hre__api_done(hre_sha256(out, b, sizeof b));
 }
 
 /* Append an account with key `key` (and its key entry); capacity reserved.
@@ -576,17 +587,20 @@ static int reserve_all(hre_contract *c, size_t arena_bytes)
 
 HRE_API int hre_contract_new(hre_contract **out, const hre_contract_options *opts)
 {
+    HRE__API_SCOPE;
     hre_contract *c = NULL;
     struct hre_c_org *o;
     const char *name;
     size_t nlen;
     uint32_t ai;
+    hre_contract_options ob;
     int rc;
     if (!out) return hre__fail(HRE_EINVAL, "hre_contract_new: NULL out");
     *out = NULL;
     if (!opts) return hre__fail(HRE_EINVAL, "hre_contract_new: NULL opts");
-    if (opts->version < 1 || opts->version > HRE_CONTRACT_OPTIONS_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "hre_contract_new: unknown options version %u", opts->version);
+    /* only the fields the caller's version declares are read */
+    if ((rc = hre__vstruct_in(&hre_contract__options_desc, &ob, opts)) != HRE_OK) return rc;
+    opts = &ob;
     if (!hre_contract__key_syntax_ok(opts->authority_key))
         return hre__fail(HRE_EINVAL, "hre_contract_new: authority_key is not a 34-byte wire public key");
     name = opts->genesis_org_name ? opts->genesis_org_name : "Genesis Hospital";
@@ -618,10 +632,10 @@ HRE_API int hre_contract_new(hre_contract **out, const hre_contract_options *opt
     rc = new_account(c, opts->authority_key, HRE_ROLE_AUTHORITY, 0, NULL, &ai);
     if (rc != HRE_OK) goto fail;
     *out = c;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 fail:
     hre_contract_free(c);
-    return rc;
+    return hre__api_done(rc);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -706,12 +720,13 @@ static void undo_entry(hre_contract *c, const struct hre_c_undo *u)
 
 HRE_API int hre_contract_undo(hre_contract *c)
 {
+    HRE__API_SCOPE;
     if (!c) return hre__fail(HRE_EINVAL, "hre_contract_undo: NULL contract");
     if (c->undo.n == c->undo_start) return hre__fail(HRE_ESTATE, "hre_contract_undo: undo journal is empty");
     c->undo.n--;
     undo_entry(c, &c->undo.v[c->undo.n]);
     if (c->undo.n == c->undo_start) c->undo.n = c->undo_start = 0;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API size_t hre_contract_undo_depth(const hre_contract *c)
@@ -838,7 +853,7 @@ static int k_register_org(struct actx *x)
     if (s->role != HRE_ROLE_AUTHORITY)
         return hre__fail(HRE_EAUTH, "register_org: only the authority may register organisations");
     if ((rc = key_free(c, p.admin_key, "register_org admin")) != HRE_OK) return rc;
-    if ((rc = hre_tx_txid(id, x->tx)) != HRE_OK) return rc;
+    if ((rc = hre_tx_txid(x->tx, id)) != HRE_OK) return rc;
     if (hre_contract__find(c, HRE_C_T_ORG, id) != HRE_C_NONE)
         return hre__fail(HRE_EEXISTS, "register_org: organisation id already exists");
     oi = c->orgs.n;
@@ -1002,7 +1017,7 @@ static int k_new_record(struct actx *x)
         if (c->records.v[si].patient != pi)
             return hre__fail(HRE_ESTATE, "new_record: superseded record belongs to another patient");
     }
-    if ((rc = hre_tx_txid(id, x->tx)) != HRE_OK) return rc;
+    if ((rc = hre_tx_txid(x->tx, id)) != HRE_OK) return rc;
     if (hre_contract__find(c, HRE_C_T_RECORD, id) != HRE_C_NONE)
         return hre__fail(HRE_EEXISTS, "new_record: record id already exists");
     ri = c->records.n;
@@ -1103,7 +1118,7 @@ static int k_grant(struct actx *x)
     if (p.expiry != 0 && p.expiry <= x->now)
         return hre__fail(HRE_ESTATE, "grant: expiry %llu is not after the block time %llu",
                          (unsigned long long)p.expiry, (unsigned long long)x->now);
-    if ((rc = hre_tx_txid(id, x->tx)) != HRE_OK) return rc;
+    if ((rc = hre_tx_txid(x->tx, id)) != HRE_OK) return rc;
     if (hre_contract__find(c, HRE_C_T_GRANT, id) != HRE_C_NONE)
         return hre__fail(HRE_EEXISTS, "grant: grant id already exists");
     gi = c->grants.n;
@@ -1181,8 +1196,10 @@ static void deliver(hre_contract *c, uint32_t from)
     }
 }
 
-HRE_API int hre_contract_apply(hre_contract *c, const hre_tx *tx, uint64_t block_time)
+HRE_API int hre_contract_apply(hre_contract *c, const hre_tx *tx, uint64_t block_time,
+                               unsigned int flags)
 {
+    HRE__API_SCOPE;
     struct actx x;
     struct hre_c_undo *u;
     const uint8_t *skey, *net;
@@ -1191,9 +1208,17 @@ HRE_API int hre_contract_apply(hre_contract *c, const hre_tx *tx, uint64_t block
     uint16_t kind;
     int rc;
     if (!c || !tx) return hre__fail(HRE_EINVAL, "hre_contract_apply: NULL argument");
+    if (flags & ~(unsigned int)HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER)
+        return hre__fail(HRE_EINVAL, "hre_contract_apply: unknown flag bits 0x%x", flags);
     skey = hre_tx_sender(tx);
     net = hre_tx_network_id(tx);
     if (!skey || !net) return hre__fail(HRE_EINVAL, "hre_contract_apply: transaction is not signed");
+    /* Defect 1.7: the contract trusts the sender field, so the signature
+     * must have been checked -- by hre_tx_verify on this very object, or by
+     * a caller that says so (the ledger's verification beside apply). */
+    if (!(flags & HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER) && !hre_tx_verified(tx))
+        return hre__fail(HRE_EVERIFY, "apply: signature not verified (call hre_tx_verify first, or "
+                                      "pass HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER)");
     if (memcmp(net, c->network_id, 32) != 0)
         return hre__fail(HRE_EVERIFY, "apply: transaction is for another network");
     if (block_time > UINT32_MAX)
@@ -1258,20 +1283,21 @@ HRE_API int hre_contract_apply(hre_contract *c, const hre_tx *tx, uint64_t block
     }
     if (rc != HRE_OK) {
         undo_entry(c, u);   /* nothing of the refused tx remains */
-        return rc;
+        return hre__api_done(rc);
     }
     c->undo.n++;
     deliver(c, u->n_events);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_contract_state_hash(const hre_contract *c, uint8_t out[32])
 {
+    HRE__API_SCOPE;
     static const char tag[] = "HRE-CONTRACT-STATE-v1";
     uint8_t b[sizeof tag - 1 + 32 + 32];
     if (!c || !out) return hre__fail(HRE_EINVAL, "hre_contract_state_hash: NULL argument");
     memcpy(b, tag, sizeof tag - 1);
     memcpy(b + sizeof tag - 1, c->network_id, 32);
     memcpy(b + sizeof tag - 1 + 32, c->acc, 32);
-    return hre_sha256(out, b, sizeof b);
+    return hre__api_done(hre_sha256(out, b, sizeof b));
 }

@@ -1,7 +1,7 @@
 /* Bounded byte reader/writer: little-endian integers and CompactSize. */
 #include "core/internal.h"
 
-HRE_API void hre_reader_init(hre_reader *r, const void *data, size_t len)
+void hre__reader_init(hre__reader *r, const void *data, size_t len)
 {
     if (!r) return;
     r->data = data;
@@ -11,7 +11,7 @@ HRE_API void hre_reader_init(hre_reader *r, const void *data, size_t len)
 }
 
 /* Take n bytes or poison the reader. Returns a pointer to them or NULL. */
-static const uint8_t *take(hre_reader *r, size_t n)
+static const uint8_t *take(hre__reader *r, size_t n)
 {
     const uint8_t *p;
     if (!r) return NULL;
@@ -26,40 +26,40 @@ static const uint8_t *take(hre_reader *r, size_t n)
     return p;
 }
 
-static int rd_status(const hre_reader *r)
+static int rd_status(const hre__reader *r)
 {
     return r ? r->err : HRE_EINVAL;
 }
 
-HRE_API int hre_reader_u8(hre_reader *r, uint8_t *out)
+int hre__reader_u8(hre__reader *r, uint8_t *out)
 {
     const uint8_t *p = take(r, 1);
     if (out) *out = p ? p[0] : 0;
     return p ? HRE_OK : rd_status(r);
 }
 
-HRE_API int hre_reader_u16(hre_reader *r, uint16_t *out)
+int hre__reader_u16(hre__reader *r, uint16_t *out)
 {
     const uint8_t *p = take(r, 2);
     if (out) *out = p ? hre__le16(p) : 0;
     return p ? HRE_OK : rd_status(r);
 }
 
-HRE_API int hre_reader_u32(hre_reader *r, uint32_t *out)
+int hre__reader_u32(hre__reader *r, uint32_t *out)
 {
     const uint8_t *p = take(r, 4);
     if (out) *out = p ? hre__le32(p) : 0;
     return p ? HRE_OK : rd_status(r);
 }
 
-HRE_API int hre_reader_u64(hre_reader *r, uint64_t *out)
+int hre__reader_u64(hre__reader *r, uint64_t *out)
 {
     const uint8_t *p = take(r, 8);
     if (out) *out = p ? hre__le64(p) : 0;
     return p ? HRE_OK : rd_status(r);
 }
 
-HRE_API int hre_reader_bytes(hre_reader *r, void *out, size_t n)
+int hre__reader_bytes(hre__reader *r, void *out, size_t n)
 {
     const uint8_t *p = take(r, n);
     if (!p) {
@@ -70,34 +70,34 @@ HRE_API int hre_reader_bytes(hre_reader *r, void *out, size_t n)
     return HRE_OK;
 }
 
-HRE_API int hre_reader_borrow(hre_reader *r, const uint8_t **out, size_t n)
+int hre__reader_borrow(hre__reader *r, const uint8_t **out, size_t n)
 {
     const uint8_t *p = take(r, n);
     if (out) *out = p;
     return p ? HRE_OK : rd_status(r);
 }
 
-HRE_API int hre_reader_compact(hre_reader *r, uint64_t *out, uint64_t max)
+int hre__reader_compact(hre__reader *r, uint64_t *out, uint64_t max)
 {
     uint8_t tag;
     uint64_t v;
     int rc;
     if (out) *out = 0;
-    if ((rc = hre_reader_u8(r, &tag)) != HRE_OK) return rc;
+    if ((rc = hre__reader_u8(r, &tag)) != HRE_OK) return rc;
     if (tag < 0xfd) {
         v = tag;
     } else if (tag == 0xfd) {
         uint16_t x;
-        if ((rc = hre_reader_u16(r, &x)) != HRE_OK) return rc;
+        if ((rc = hre__reader_u16(r, &x)) != HRE_OK) return rc;
         if (x < 0xfd) goto noncanonical;
         v = x;
     } else if (tag == 0xfe) {
         uint32_t x;
-        if ((rc = hre_reader_u32(r, &x)) != HRE_OK) return rc;
+        if ((rc = hre__reader_u32(r, &x)) != HRE_OK) return rc;
         if (x <= 0xffff) goto noncanonical;
         v = x;
     } else {
-        if ((rc = hre_reader_u64(r, &v)) != HRE_OK) return rc;
+        if ((rc = hre__reader_u64(r, &v)) != HRE_OK) return rc;
         if (v <= 0xffffffffULL) goto noncanonical;
     }
     if (v > max) {
@@ -112,22 +112,22 @@ noncanonical:
     return r->err;
 }
 
-HRE_API size_t hre_reader_remaining(const hre_reader *r)
+size_t hre__reader_remaining(const hre__reader *r)
 {
     if (!r || r->err != HRE_OK) return 0;
     return r->len - r->pos;
 }
 
-HRE_API int hre_reader_finish(const hre_reader *r)
+int hre__reader_finish(const hre__reader *r)
 {
-    if (!r) return hre__fail(HRE_EINVAL, "hre_reader_finish: NULL reader");
+    if (!r) return hre__fail(HRE_EINVAL, "hre__reader_finish: NULL reader");
     if (r->err != HRE_OK) return r->err;
     if (r->pos != r->len)
         return hre__fail(HRE_EDECODE, "%zu trailing bytes after offset %zu", r->len - r->pos, r->pos);
     return HRE_OK;
 }
 
-HRE_API void hre_writer_init(hre_writer *w, void *buf, size_t cap)
+void hre__writer_init(hre__writer *w, void *buf, size_t cap)
 {
     if (!w) return;
     w->buf = buf;
@@ -135,7 +135,7 @@ HRE_API void hre_writer_init(hre_writer *w, void *buf, size_t cap)
     w->len = 0;
 }
 
-HRE_API void hre_writer_bytes(hre_writer *w, const void *data, size_t n)
+void hre__writer_bytes(hre__writer *w, const void *data, size_t n)
 {
     if (!w || n == 0) return;
     if (w->len <= w->cap && n <= w->cap - w->len && data)
@@ -144,56 +144,56 @@ HRE_API void hre_writer_bytes(hre_writer *w, const void *data, size_t n)
     w->len = (n > SIZE_MAX - w->len) ? SIZE_MAX : w->len + n;
 }
 
-HRE_API void hre_writer_u8(hre_writer *w, uint8_t v)
+void hre__writer_u8(hre__writer *w, uint8_t v)
 {
-    hre_writer_bytes(w, &v, 1);
+    hre__writer_bytes(w, &v, 1);
 }
 
-HRE_API void hre_writer_u16(hre_writer *w, uint16_t v)
+void hre__writer_u16(hre__writer *w, uint16_t v)
 {
     uint8_t b[2];
     hre__put_le16(b, v);
-    hre_writer_bytes(w, b, 2);
+    hre__writer_bytes(w, b, 2);
 }
 
-HRE_API void hre_writer_u32(hre_writer *w, uint32_t v)
+void hre__writer_u32(hre__writer *w, uint32_t v)
 {
     uint8_t b[4];
     hre__put_le32(b, v);
-    hre_writer_bytes(w, b, 4);
+    hre__writer_bytes(w, b, 4);
 }
 
-HRE_API void hre_writer_u64(hre_writer *w, uint64_t v)
+void hre__writer_u64(hre__writer *w, uint64_t v)
 {
     uint8_t b[8];
     hre__put_le64(b, v);
-    hre_writer_bytes(w, b, 8);
+    hre__writer_bytes(w, b, 8);
 }
 
-HRE_API size_t hre_compact_size_len(uint64_t v)
+size_t hre__compact_size_len(uint64_t v)
 {
     return v < 0xfd ? 1 : v <= 0xffff ? 3 : v <= 0xffffffffULL ? 5 : 9;
 }
 
-HRE_API void hre_writer_compact(hre_writer *w, uint64_t v)
+void hre__writer_compact(hre__writer *w, uint64_t v)
 {
     if (v < 0xfd) {
-        hre_writer_u8(w, (uint8_t)v);
+        hre__writer_u8(w, (uint8_t)v);
     } else if (v <= 0xffff) {
-        hre_writer_u8(w, 0xfd);
-        hre_writer_u16(w, (uint16_t)v);
+        hre__writer_u8(w, 0xfd);
+        hre__writer_u16(w, (uint16_t)v);
     } else if (v <= 0xffffffffULL) {
-        hre_writer_u8(w, 0xfe);
-        hre_writer_u32(w, (uint32_t)v);
+        hre__writer_u8(w, 0xfe);
+        hre__writer_u32(w, (uint32_t)v);
     } else {
-        hre_writer_u8(w, 0xff);
-        hre_writer_u64(w, v);
+        hre__writer_u8(w, 0xff);
+        hre__writer_u64(w, v);
     }
 }
 
-HRE_API int hre_writer_finish(const hre_writer *w, size_t *len)
+int hre__writer_finish(const hre__writer *w, size_t *len)
 {
-    if (!w) return hre__fail(HRE_EINVAL, "hre_writer_finish: NULL writer");
+    if (!w) return hre__fail(HRE_EINVAL, "hre__writer_finish: NULL writer");
     if (len) *len = w->len;
     if (w->len > w->cap)
         return hre__fail(HRE_EBUFSIZE, "output needs %zu bytes, buffer has %zu", w->len, w->cap);

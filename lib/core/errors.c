@@ -6,6 +6,13 @@
 
 static _Thread_local int tl_code;
 static _Thread_local char tl_detail[256];
+_Thread_local unsigned int hre__tl_depth;
+
+void hre__error_reset(void)
+{
+    tl_code = HRE_OK;
+    tl_detail[0] = '\0';
+}
 
 HRE_API const char *hre_strerror(int code)
 {
@@ -29,6 +36,7 @@ HRE_API const char *hre_strerror(int code)
     case HRE_EDECRYPT: return "decryption failed (wrong passphrase or key, or damaged data)";
     case HRE_ENOSPC: return "no space left on storage";
     case HRE_EEXHAUSTED: return "search range exhausted";
+    case HRE_EFATAL: return "the handle failed earlier; only queries and close remain valid";
     default: return "unknown error";
     }
 }

@@ -43,6 +43,7 @@ __attribute__((destructor)) static void release_gcm(void)
 
 HRE_API int hre_aead_new(hre_aead **out, const uint8_t *key, size_t keylen)
 {
+    HRE__API_SCOPE;
     hre_aead *c;
     if (!out) return hre__fail(HRE_EINVAL, "hre_aead_new: NULL out");
     *out = NULL;
@@ -144,6 +145,7 @@ HRE_API int hre_aead_seal(hre_aead *ctx, uint8_t *ct, uint8_t *tag, size_t tagle
                           const uint8_t *aad, size_t aadlen,
                           const uint8_t *pt, size_t ptlen)
 {
+    HRE__API_SCOPE;
     EVP_CIPHER_CTX *c;
     uint8_t last[16];
     int outl = 0, rc;
@@ -172,7 +174,7 @@ HRE_API int hre_aead_seal(hre_aead *ctx, uint8_t *ct, uint8_t *tag, size_t tagle
 fail:
     hre_wipe(tag, taglen);
     if (ct && ptlen) hre_wipe(ct, ptlen);
-    return rc;
+    return hre__api_done(rc);
 }
 
 HRE_API int hre_aead_open(hre_aead *ctx, uint8_t *pt,
@@ -181,6 +183,7 @@ HRE_API int hre_aead_open(hre_aead *ctx, uint8_t *pt,
                           const uint8_t *ct, size_t ctlen,
                           const uint8_t *tag, size_t taglen)
 {
+    HRE__API_SCOPE;
     EVP_CIPHER_CTX *c;
     uint8_t last[16];
     int outl = 0, rc;
@@ -209,5 +212,5 @@ HRE_API int hre_aead_open(hre_aead *ctx, uint8_t *pt,
     return hre_crypto__ok();
 fail:
     if (pt && ctlen) hre_wipe(pt, ctlen);
-    return rc;
+    return hre__api_done(rc);
 }

@@ -148,16 +148,17 @@ size_t hre_key__der_encode(uint8_t out[HRE_SIG_DER_MAX], const uint8_t sig[64])
     return n;
 }
 
-HRE_API int hre_sig_from_der(uint8_t sig[64], hre_curve curve, const uint8_t *der, size_t len)
+HRE_API int hre_sig_parse_der(uint8_t sig[64], hre_curve curve, const uint8_t *der, size_t len)
 {
-    if (!sig) return hre__fail(HRE_EINVAL, "hre_sig_from_der: NULL sig");
+    HRE__API_SCOPE;
+    if (!sig) return hre__fail(HRE_EINVAL, "hre_sig_parse_der: NULL sig");
     if (!hre_key__order(curve)) {
         memset(sig, 0, 64);
-        return hre__fail(HRE_EINVAL, "hre_sig_from_der: unknown curve id %d", (int)curve);
+        return hre__fail(HRE_EINVAL, "hre_sig_parse_der: unknown curve id %d", (int)curve);
     }
     if (!der && len) {
         memset(sig, 0, 64);
-        return hre__fail(HRE_EINVAL, "hre_sig_from_der: NULL der with nonzero length");
+        return hre__fail(HRE_EINVAL, "hre_sig_parse_der: NULL der with nonzero length");
     }
     if (hre_key__der_decode(sig, der, len) != HRE_OK)
         return hre__fail(HRE_EDECODE, "DER signature is malformed or not strict DER (%zu bytes)", len);
@@ -165,31 +166,33 @@ HRE_API int hre_sig_from_der(uint8_t sig[64], hre_curve curve, const uint8_t *de
         memset(sig, 0, 64);
         return hre__fail(HRE_EDECODE, "DER signature: r or s outside [1, n-1]");
     }
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
-HRE_API int hre_sig_to_der(uint8_t *out, size_t *outlen, hre_curve curve, const uint8_t sig[64])
+HRE_API int hre_sig_serialize_der(uint8_t *out, size_t *outlen, hre_curve curve, const uint8_t sig[64])
 {
+    HRE__API_SCOPE;
     uint8_t tmp[HRE_SIG_DER_MAX];
     size_t n;
     if (!outlen || !sig || (!out && *outlen))
-        return hre__fail(HRE_EINVAL, "hre_sig_to_der: NULL argument");
+        return hre__fail(HRE_EINVAL, "hre_sig_serialize_der: NULL argument");
     if (!hre_key__order(curve))
-        return hre__fail(HRE_EINVAL, "hre_sig_to_der: unknown curve id %d", (int)curve);
+        return hre__fail(HRE_EINVAL, "hre_sig_serialize_der: unknown curve id %d", (int)curve);
     if (!hre_key__scalar_in_range(sig, curve) || !hre_key__scalar_in_range(sig + 32, curve))
-        return hre__fail(HRE_EINVAL, "hre_sig_to_der: r or s outside [1, n-1]");
+        return hre__fail(HRE_EINVAL, "hre_sig_serialize_der: r or s outside [1, n-1]");
     n = hre_key__der_encode(tmp, sig);
     if (*outlen < n) {
         *outlen = n;
-        return hre__fail(HRE_EBUFSIZE, "hre_sig_to_der: need %zu bytes", n);
+        return hre__fail(HRE_EBUFSIZE, "hre_sig_serialize_der: need %zu bytes", n);
     }
     memcpy(out, tmp, n);
     *outlen = n;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_sig_normalize(uint8_t sig[64], hre_curve curve)
 {
+    HRE__API_SCOPE;
     const uint8_t *n = hre_key__order(curve), *half = hre_key__half_order(curve);
     if (!sig) return hre__fail(HRE_EINVAL, "hre_sig_normalize: NULL sig");
     if (!n) return hre__fail(HRE_EINVAL, "hre_sig_normalize: unknown curve id %d", (int)curve);
@@ -204,5 +207,5 @@ HRE_API int hre_sig_normalize(uint8_t sig[64], hre_curve curve)
             borrow = (d >> 8) & 1;
         }
     }
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }

@@ -39,6 +39,7 @@ int hre_key__ecdh_pkey(uint8_t shared[32], EVP_PKEY *priv, EVP_PKEY *peer)
 
 HRE_API int hre_key_ecdh(const hre_key *key, uint8_t shared[32], const hre_pubkey *peer)
 {
+    HRE__API_SCOPE;
     if (!shared) return hre__fail(HRE_EINVAL, "hre_key_ecdh: NULL shared");
     memset(shared, 0, 32);
     if (!key || !peer) return hre__fail(HRE_EINVAL, "hre_key_ecdh: NULL key");

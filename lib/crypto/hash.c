@@ -47,6 +47,7 @@ struct hre_sha256_ctx {
 
 HRE_API int hre_sha256(uint8_t out[32], const void *data, size_t len)
 {
+    HRE__API_SCOPE;
     const EVP_MD *md;
     if (!out) return hre__fail(HRE_EINVAL, "hre_sha256: NULL output");
     if (!data && len) {
@@ -58,22 +59,24 @@ HRE_API int hre_sha256(uint8_t out[32], const void *data, size_t len)
         memset(out, 0, 32);
         return hre__fail(HRE_ECRYPTO, "SHA-256 unavailable or failed in the crypto provider");
     }
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_sha256d(uint8_t out[32], const void *data, size_t len)
 {
+    HRE__API_SCOPE;
     uint8_t first[32];
     int rc = hre_sha256(first, data, len);
     if (rc != HRE_OK) {
         if (out) memset(out, 0, 32);
-        return rc;
+        return hre__api_done(rc);
     }
-    return hre_sha256(out, first, sizeof first);
+    return hre__api_done(hre_sha256(out, first, sizeof first));
 }
 
 HRE_API int hre_sha256_new(hre_sha256_ctx **out)
 {
+    HRE__API_SCOPE;
     hre_sha256_ctx *c;
     const EVP_MD *md;
     if (!out) return hre__fail(HRE_EINVAL, "hre_sha256_new: NULL out");
@@ -93,34 +96,37 @@ HRE_API int hre_sha256_new(hre_sha256_ctx **out)
         return hre__fail(HRE_ECRYPTO, "EVP_DigestInit_ex failed");
     }
     *out = c;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_sha256_update(hre_sha256_ctx *ctx, const void *data, size_t len)
 {
+    HRE__API_SCOPE;
     if (!ctx || (!data && len)) return hre__fail(HRE_EINVAL, "hre_sha256_update: NULL argument");
     if (len && !EVP_DigestUpdate(ctx->md, data, len))
         return hre__fail(HRE_ECRYPTO, "EVP_DigestUpdate failed");
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_sha256_final(hre_sha256_ctx *ctx, uint8_t out[32])
 {
+    HRE__API_SCOPE;
     if (!ctx || !out) return hre__fail(HRE_EINVAL, "hre_sha256_final: NULL argument");
     if (!EVP_DigestFinal_ex(ctx->md, out, NULL) ||
         !EVP_DigestInit_ex(ctx->md, hre_crypto__sha256_md(), NULL)) {
         memset(out, 0, 32);
         return hre__fail(HRE_ECRYPTO, "EVP_DigestFinal_ex failed");
     }
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_sha256_copy(hre_sha256_ctx *dst, const hre_sha256_ctx *src)
 {
+    HRE__API_SCOPE;
     if (!dst || !src) return hre__fail(HRE_EINVAL, "hre_sha256_copy: NULL argument");
     if (!EVP_MD_CTX_copy_ex(dst->md, src->md))
         return hre__fail(HRE_ECRYPTO, "EVP_MD_CTX_copy_ex failed");
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API void hre_sha256_free(hre_sha256_ctx *ctx)
@@ -133,6 +139,7 @@ HRE_API void hre_sha256_free(hre_sha256_ctx *ctx)
 HRE_API int hre_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t keylen,
                             const void *data, size_t len)
 {
+    HRE__API_SCOPE;
     EVP_MAC_CTX *ctx;
     OSSL_PARAM params[2];
     size_t outl = 0;
@@ -157,7 +164,7 @@ HRE_API int hre_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t keylen,
         memset(out, 0, 32);
         return hre__fail(HRE_ECRYPTO, "HMAC-SHA256 failed in the crypto provider");
     }
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_hkdf_sha256(uint8_t *out, size_t outlen,
@@ -165,6 +172,7 @@ HRE_API int hre_hkdf_sha256(uint8_t *out, size_t outlen,
                             const uint8_t *salt, size_t saltlen,
                             const uint8_t *info, size_t infolen)
 {
+    HRE__API_SCOPE;
     EVP_KDF_CTX *ctx;
     OSSL_PARAM params[5], *p = params;
     int ok;
@@ -187,7 +195,37 @@ HRE_API int hre_hkdf_sha256(uint8_t *out, size_t outlen,
         hre_wipe(out, outlen);
         return hre__fail(HRE_ECRYPTO, "HKDF-SHA256 failed in the crypto provider");
     }
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
+}
+
+/* Display-order (byte-reversed) hash hex. */
+HRE_API int hre_hash_display_encode(char out[65], const uint8_t hash[32])
+{
+    HRE__API_SCOPE;
+    static const char digits[] = "0123456789abcdef";
+    if (!out || !hash) return hre__fail(HRE_EINVAL, "hre_hash_display_encode: NULL argument");
+    for (int i = 0; i < 32; i++) {
+        uint8_t b = hash[31 - i];
+        out[2 * i] = digits[b >> 4];
+        out[2 * i + 1] = digits[b & 15];
+    }
+    out[64] = 0;
+    return hre__api_done(HRE_OK);
+}
+
+HRE_API int hre_hash_display_decode(uint8_t out[32], const char *hex, size_t hexlen)
+{
+    HRE__API_SCOPE;
+    uint8_t tmp[32];
+    size_t n = sizeof tmp;
+    int rc;
+    if (!out || !hex) return hre__fail(HRE_EINVAL, "hre_hash_display_decode: NULL argument");
+    memset(out, 0, 32);
+    if (hexlen != 64) return hre__fail(HRE_EDECODE, "a display hash is 64 hex digits, got %zu", hexlen);
+    rc = hre_hex_decode(tmp, &n, hex, hexlen);
+    if (rc != HRE_OK || n != 32) return hre__fail(HRE_EDECODE, "display hash is not valid hex");
+    for (int i = 0; i < 32; i++) out[i] = tmp[31 - i];
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_ct_equal(const void *a, const void *b, size_t len)
@@ -199,6 +237,7 @@ HRE_API int hre_ct_equal(const void *a, const void *b, size_t len)
 
 HRE_API int hre_random_bytes(uint8_t *out, size_t len)
 {
+    HRE__API_SCOPE;
     if (!out && len) return hre__fail(HRE_EINVAL, "hre_random_bytes: NULL output");
     while (len) {
         int chunk = len > (1u << 30) ? (1 << 30) : (int)len;
@@ -208,5 +247,5 @@ HRE_API int hre_random_bytes(uint8_t *out, size_t len)
         out += chunk;
         len -= (size_t)chunk;
     }
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }

@@ -65,6 +65,7 @@ static int kdf_run(int mode, uint8_t *out, size_t outlen, const uint8_t *key, si
 HRE_API int hre_hkdf_sha256_extract(uint8_t prk[32], const uint8_t *salt, size_t saltlen,
                                     const uint8_t *ikm, size_t ikmlen)
 {
+    HRE__API_SCOPE;
     if (!prk) return hre__fail(HRE_EINVAL, "hre_hkdf_sha256_extract: NULL prk");
     if ((!salt && saltlen) || (!ikm && ikmlen)) {
         hre_wipe(prk, 32);
@@ -80,6 +81,7 @@ HRE_API int hre_hkdf_sha256_extract(uint8_t prk[32], const uint8_t *salt, size_t
 HRE_API int hre_hkdf_sha256_expand(uint8_t *out, size_t outlen, const uint8_t *prk, size_t prklen,
                                    const uint8_t *info, size_t infolen)
 {
+    HRE__API_SCOPE;
     if (!out) return hre__fail(HRE_EINVAL, "hre_hkdf_sha256_expand: NULL out");
     if (outlen == 0 || outlen > 255 * 32)   /* out is not touched: nothing was derived */
         return hre__fail(HRE_EINVAL, "hre_hkdf_sha256_expand: output length %zu outside [1, 8160]", outlen);

@@ -147,7 +147,7 @@ static int encap(uint8_t shared[NH], uint8_t enc[NPK], const hre_pubkey *pkR, co
     if (rc != HRE_OK) return dh_fail(rc, "the receiver key");
     if (skS) {
         rc = hre_key__ecdh_sec1(dh + 32, skS, pkRm);
-        if (rc == HRE_OK) rc = hre_key_pubkey(&pkS, skS);
+        if (rc == HRE_OK) rc = hre_key_pubkey(skS, &pkS);
         if (rc != HRE_OK) {
             hre_wipe(dh, sizeof dh);
             return dh_fail(rc, "the receiver key");
@@ -172,7 +172,7 @@ static int decap(uint8_t shared[NH], const uint8_t enc[NPK], const hre_key *skR,
     rc = hre_key__ecdh_sec1(dh, skR, enc);
     if (rc != HRE_OK) return dh_fail(rc, "enc");
     if (pkS) rc = hre_key__ecdh_sec1(dh + 32, skR, hre_key__pubkey_uncompressed(pkS));
-    if (rc == HRE_OK) rc = hre_key_pubkey(&pkR, skR);
+    if (rc == HRE_OK) rc = hre_key_pubkey(skR, &pkR);
     if (rc != HRE_OK) {
         hre_wipe(dh, sizeof dh);
         return dh_fail(rc, "the sender key");
@@ -351,8 +351,9 @@ HRE_API int hre_hpke_setup_sender(hre_hpke_ctx **out, uint8_t enc[65], hre_hpke_
                                   const uint8_t *psk, size_t psklen,
                                   const uint8_t *psk_id, size_t psk_idlen)
 {
+    HRE__API_SCOPE;
     inputs in = {mode, info, infolen, psk, psklen, psk_id, psk_idlen};
-    return setup_sender(out, enc, &in, pkR, skS, NULL, 0, NULL);
+    return hre__api_done(setup_sender(out, enc, &in, pkR, skS, NULL, 0, NULL));
 }
 
 HRE_API int hre_hpke_setup_receiver(hre_hpke_ctx **out, hre_hpke_mode mode,
@@ -362,8 +363,9 @@ HRE_API int hre_hpke_setup_receiver(hre_hpke_ctx **out, hre_hpke_mode mode,
                                     const uint8_t *psk, size_t psklen,
                                     const uint8_t *psk_id, size_t psk_idlen)
 {
+    HRE__API_SCOPE;
     inputs in = {mode, info, infolen, psk, psklen, psk_id, psk_idlen};
-    return setup_receiver(out, &in, skR, pkS, enc, NULL);
+    return hre__api_done(setup_receiver(out, &in, skR, pkS, enc, NULL));
 }
 
 int hre_hpke__setup_sender_derand(hre_hpke_ctx **out, uint8_t enc[65], hre_hpke_mode mode,
@@ -420,6 +422,7 @@ HRE_API int hre_hpke_seal(hre_hpke_ctx *ctx, uint8_t *ct, size_t *ctlen,
                           const uint8_t *aad, size_t aadlen,
                           const uint8_t *pt, size_t ptlen)
 {
+    HRE__API_SCOPE;
     uint8_t nonce[NN];
     size_t need;
     int rc;
@@ -456,13 +459,14 @@ HRE_API int hre_hpke_seal(hre_hpke_ctx *ctx, uint8_t *ct, size_t *ctlen,
     return HRE_OK;   /* hre_aead_seal cleared the last error */
 fail:
     if (ct) hre_wipe(ct, *ctlen);
-    return rc;
+    return hre__api_done(rc);
 }
 
 HRE_API int hre_hpke_open(hre_hpke_ctx *ctx, uint8_t *pt, size_t *ptlen,
                           const uint8_t *aad, size_t aadlen,
                           const uint8_t *ct, size_t ctlen)
 {
+    HRE__API_SCOPE;
     uint8_t nonce[NN];
     size_t need;
     int rc;
@@ -496,15 +500,16 @@ HRE_API int hre_hpke_open(hre_hpke_ctx *ctx, uint8_t *pt, size_t *ptlen,
     if (rc != HRE_OK) goto fail;
     ctx->seq++;
     *ptlen = need;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 fail:
     if (pt) hre_wipe(pt, *ptlen);
-    return rc;
+    return hre__api_done(rc);
 }
 
 HRE_API int hre_hpke_export(const hre_hpke_ctx *ctx, uint8_t *out, size_t outlen,
                             const uint8_t *exporter_context, size_t exporter_contextlen)
 {
+    HRE__API_SCOPE;
     hre_crypto__iov v;
     uint8_t es[NH];
     int rc;
@@ -526,7 +531,7 @@ HRE_API int hre_hpke_export(const hre_hpke_ctx *ctx, uint8_t *out, size_t outlen
     hre_wipe(es, sizeof es);
     if (rc != HRE_OK) {
         hre_wipe(out, outlen);
-        return rc;
+        return hre__api_done(rc);
     }
     return hre_crypto__ok();
 }
@@ -537,6 +542,7 @@ HRE_API int hre_hpke_export(const hre_hpke_ctx *ctx, uint8_t *out, size_t outlen
 
 HRE_API int hre_hpke_derive_key(hre_key **out, const uint8_t *ikm, size_t ikmlen)
 {
+    HRE__API_SCOPE;
     uint8_t sk[32];
     int rc;
     if (!out) return hre__fail(HRE_EINVAL, "hre_hpke_derive_key: NULL out");
@@ -549,7 +555,7 @@ HRE_API int hre_hpke_derive_key(hre_key **out, const uint8_t *ikm, size_t ikmlen
     rc = derive_scalar(sk, ikm, ikmlen);
     if (rc == HRE_OK) rc = hre_key__from_scalar(out, HRE_CURVE_P256, sk);
     hre_wipe(sk, sizeof sk);
-    if (rc != HRE_OK) return rc;
+    if (rc != HRE_OK) return hre__api_done(rc);
     return hre_crypto__ok();
 }
 
@@ -599,7 +605,8 @@ HRE_API int hre_hpke_wrap(uint8_t out[113], const hre_pubkey *pkR,
                           const uint8_t *aad, size_t aadlen,
                           const uint8_t key[32])
 {
-    return wrap(out, HRE_HPKE_MODE_BASE, pkR, NULL, info, infolen, aad, aadlen, key);
+    HRE__API_SCOPE;
+    return hre__api_done(wrap(out, HRE_HPKE_MODE_BASE, pkR, NULL, info, infolen, aad, aadlen, key));
 }
 
 HRE_API int hre_hpke_unwrap(uint8_t key[32], const hre_key *skR,
@@ -607,7 +614,8 @@ HRE_API int hre_hpke_unwrap(uint8_t key[32], const hre_key *skR,
                             const uint8_t *aad, size_t aadlen,
                             const uint8_t w[113])
 {
-    return unwrap(key, HRE_HPKE_MODE_BASE, skR, NULL, info, infolen, aad, aadlen, w);
+    HRE__API_SCOPE;
+    return hre__api_done(unwrap(key, HRE_HPKE_MODE_BASE, skR, NULL, info, infolen, aad, aadlen, w));
 }
 
 HRE_API int hre_hpke_wrap_auth(uint8_t out[113], const hre_pubkey *pkR, const hre_key *skS,
@@ -615,7 +623,8 @@ HRE_API int hre_hpke_wrap_auth(uint8_t out[113], const hre_pubkey *pkR, const hr
                                const uint8_t *aad, size_t aadlen,
                                const uint8_t key[32])
 {
-    return wrap(out, HRE_HPKE_MODE_AUTH, pkR, skS, info, infolen, aad, aadlen, key);
+    HRE__API_SCOPE;
+    return hre__api_done(wrap(out, HRE_HPKE_MODE_AUTH, pkR, skS, info, infolen, aad, aadlen, key));
 }
 
 HRE_API int hre_hpke_unwrap_auth(uint8_t key[32], const hre_key *skR, const hre_pubkey *pkS,
@@ -623,5 +632,6 @@ HRE_API int hre_hpke_unwrap_auth(uint8_t key[32], const hre_key *skR, const hre_
                                  const uint8_t *aad, size_t aadlen,
                                  const uint8_t w[113])
 {
-    return unwrap(key, HRE_HPKE_MODE_AUTH, skR, pkS, info, infolen, aad, aadlen, w);
+    HRE__API_SCOPE;
+    return hre__api_done(unwrap(key, HRE_HPKE_MODE_AUTH, skR, pkS, info, infolen, aad, aadlen, w));
 }

@@ -28,7 +28,7 @@ const uint8_t *hre_key__half_order(hre_curve curve);
 int hre_key__scalar_in_range(const uint8_t x[32], hre_curve curve);
 /* 1 if r and s are in range and s <= n/2, else 0. */
 int hre_key__sig_is_canonical(const uint8_t sig[64], hre_curve curve);
-/* Strict DER structure (see hre_sig_from_der) without the range check on r
+/* Strict DER structure (see hre_sig_parse_der) without the range check on r
  * and s beyond "positive, at most 32 bytes". Returns HRE_OK or HRE_EDECODE
  * (sig zeroed); sets no detail message (callers do). */
 int hre_key__der_decode(uint8_t sig[64], const uint8_t *der, size_t len);
@@ -123,10 +123,11 @@ int hre_key__ecdh_ephemeral(uint8_t pub[65], uint8_t shared[32], hre_curve curve
                             const uint8_t *scalar, const uint8_t peer[65]);
 
 /* Successful return: clears the thread's last error (CONVENTION 4). */
+/* Success of a public entry point (which opened HRE__API_SCOPE): clears the
+ * thread's error when it is the outermost libhre call (common.h rule 4). */
 static inline int hre_crypto__ok(void)
 {
-    hre_error_clear();
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* HPKE test entry points (lib/crypto/hpke.c). Not exported: a chosen

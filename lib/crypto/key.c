@@ -245,16 +245,18 @@ static int pubkey_parse(hre_pubkey **out, hre_curve curve, const uint8_t *sec1, 
 
 HRE_API int hre_pubkey_parse(hre_pubkey **out, hre_curve curve, const uint8_t *sec1, size_t len)
 {
+    HRE__API_SCOPE;
     if (!out) return hre__fail(HRE_EINVAL, "hre_pubkey_parse: NULL out");
     *out = NULL;
     if (!sec1 && len) return hre__fail(HRE_EINVAL, "hre_pubkey_parse: NULL input");
     if (!group_name(curve)) return hre__fail(HRE_EINVAL, "hre_pubkey_parse: unknown curve id %d", (int)curve);
     if (!sec1) return hre__fail(HRE_EDECODE, "public key: empty input");
-    return pubkey_parse(out, curve, sec1, len);
+    return hre__api_done(pubkey_parse(out, curve, sec1, len));
 }
 
-HRE_API int hre_pubkey_serialize(uint8_t *out, size_t *outlen, const hre_pubkey *pk, int compressed)
+HRE_API int hre_pubkey_serialize(const hre_pubkey *pk, uint8_t *out, size_t *outlen, int compressed)
 {
+    HRE__API_SCOPE;
     size_t need;
     if (!outlen || !pk || (!out && *outlen))
         return hre__fail(HRE_EINVAL, "hre_pubkey_serialize: NULL argument");
@@ -265,30 +267,32 @@ HRE_API int hre_pubkey_serialize(uint8_t *out, size_t *outlen, const hre_pubkey 
     }
     memcpy(out, compressed ? pk->wire + 1 : pk->uncompressed, need);
     *outlen = need;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
-HRE_API int hre_pubkey_encode(uint8_t out[34], const hre_pubkey *pk)
+HRE_API int hre_pubkey_serialize_wire(const hre_pubkey *pk, uint8_t out[34])
 {
-    if (!out) return hre__fail(HRE_EINVAL, "hre_pubkey_encode: NULL out");
+    HRE__API_SCOPE;
+    if (!out) return hre__fail(HRE_EINVAL, "hre_pubkey_serialize_wire: NULL out");
     if (!pk) {
         memset(out, 0, HRE_PUBKEY_ENCODED_LEN);
-        return hre__fail(HRE_EINVAL, "hre_pubkey_encode: NULL key");
+        return hre__fail(HRE_EINVAL, "hre_pubkey_serialize_wire: NULL key");
     }
     memcpy(out, pk->wire, HRE_PUBKEY_ENCODED_LEN);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
-HRE_API int hre_pubkey_decode(hre_pubkey **out, const uint8_t in[34])
+HRE_API int hre_pubkey_parse_wire(hre_pubkey **out, const uint8_t in[34])
 {
-    if (!out) return hre__fail(HRE_EINVAL, "hre_pubkey_decode: NULL out");
+    HRE__API_SCOPE;
+    if (!out) return hre__fail(HRE_EINVAL, "hre_pubkey_parse_wire: NULL out");
     *out = NULL;
-    if (!in) return hre__fail(HRE_EINVAL, "hre_pubkey_decode: NULL input");
+    if (!in) return hre__fail(HRE_EINVAL, "hre_pubkey_parse_wire: NULL input");
     if (!group_name((hre_curve)in[0]))
         return hre__fail(HRE_EDECODE, "encoded public key: unknown curve id %u", in[0]);
     if (in[1] != 0x02 && in[1] != 0x03)
         return hre__fail(HRE_EDECODE, "encoded public key: bad point prefix 0x%02x (compressed form required)", in[1]);
-    return pubkey_parse(out, (hre_curve)in[0], in + 1, HRE_PUBKEY_COMPRESSED_LEN);
+    return hre__api_done(pubkey_parse(out, (hre_curve)in[0], in + 1, HRE_PUBKEY_COMPRESSED_LEN));
 }
 
 HRE_API hre_curve hre_pubkey_curve(const hre_pubkey *pk)
@@ -326,15 +330,16 @@ const uint8_t *hre_key__pubkey_wire(const hre_pubkey *pk)
 /* Verification                                                              */
 /* ------------------------------------------------------------------------ */
 
-HRE_API int hre_verify(const hre_pubkey *pk, const uint8_t digest[32], const uint8_t sig[64])
+HRE_API int hre_pubkey_verify(const hre_pubkey *pk, const uint8_t digest[32], const uint8_t sig[64])
 {
+    HRE__API_SCOPE;
     hre_pubkey *m = (hre_pubkey *)pk;   /* only the context pool is touched */
     uint8_t der[HRE_SIG_DER_MAX];
     size_t derlen;
     EVP_PKEY_CTX *ctx;
     int r;
 
-    if (!pk || !digest || !sig) return hre__fail(HRE_EINVAL, "hre_verify: NULL argument");
+    if (!pk || !digest || !sig) return hre__fail(HRE_EINVAL, "hre_pubkey_verify: NULL argument");
     if (!hre_key__scalar_in_range(sig, pk->curve) || !hre_key__scalar_in_range(sig + 32, pk->curve))
         return hre__fail(HRE_EVERIFY, "signature: r or s outside [1, n-1]");
     if (!hre_key__sig_is_canonical(sig, pk->curve))
@@ -346,12 +351,12 @@ HRE_API int hre_verify(const hre_pubkey *pk, const uint8_t digest[32], const uin
         ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk->pkey, NULL);
         if (!ctx) {
             ERR_clear_error();
-            return hre__fail(HRE_ENOMEM, "hre_verify: cannot allocate an EVP_PKEY_CTX");
+            return hre__fail(HRE_ENOMEM, "hre_pubkey_verify: cannot allocate an EVP_PKEY_CTX");
         }
         if (EVP_PKEY_verify_init(ctx) <= 0) {
             EVP_PKEY_CTX_free(ctx);
             ERR_clear_error();
-            return hre__fail(HRE_ECRYPTO, "hre_verify: EVP_PKEY_verify_init failed");
+            return hre__fail(HRE_ECRYPTO, "hre_pubkey_verify: EVP_PKEY_verify_init failed");
         }
     }
     r = EVP_PKEY_verify(ctx, der, derlen, digest, 32);
@@ -366,7 +371,7 @@ HRE_API int hre_verify(const hre_pubkey *pk, const uint8_t digest[32], const uin
         ERR_clear_error();
         return hre__fail(HRE_EVERIFY, "signature did not verify");
     }
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -430,6 +435,7 @@ static int key_wrap(hre_key **out, EVP_PKEY *pkey, hre_curve curve)
 
 HRE_API int hre_key_generate(hre_key **out, hre_curve curve)
 {
+    HRE__API_SCOPE;
     EVP_PKEY *pkey;
     const char *g;
     if (!out) return hre__fail(HRE_EINVAL, "hre_key_generate: NULL out");
@@ -441,7 +447,7 @@ HRE_API int hre_key_generate(hre_key **out, hre_curve curve)
         ERR_clear_error();
         return hre__fail(HRE_ECRYPTO, "EC key generation failed in the crypto provider");
     }
-    return key_wrap(out, pkey, curve);
+    return hre__api_done(key_wrap(out, pkey, curve));
 }
 
 HRE_API void hre_key_free(hre_key *key)
@@ -459,38 +465,40 @@ HRE_API hre_curve hre_key_curve(const hre_key *key)
     return key ? key->curve : (hre_curve)0;
 }
 
-HRE_API int hre_key_pubkey(hre_pubkey **out, const hre_key *key)
+HRE_API int hre_key_pubkey(const hre_key *key, hre_pubkey **out)
 {
+    HRE__API_SCOPE;
     if (!out) return hre__fail(HRE_EINVAL, "hre_key_pubkey: NULL out");
     *out = NULL;
     if (!key) return hre__fail(HRE_EINVAL, "hre_key_pubkey: NULL key");
     *out = hre_pubkey_ref(key->pub);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
-HRE_API int hre_sign(uint8_t sig[64], const hre_key *key, const uint8_t digest[32])
+HRE_API int hre_key_sign(const hre_key *key, uint8_t sig[64], const uint8_t digest[32])
 {
+    HRE__API_SCOPE;
     hre_key *m = (hre_key *)key;   /* only the context pool is touched */
     uint8_t der[80];
     size_t derlen = sizeof der;
     EVP_PKEY_CTX *ctx;
     int r;
 
-    if (!sig) return hre__fail(HRE_EINVAL, "hre_sign: NULL sig");
+    if (!sig) return hre__fail(HRE_EINVAL, "hre_key_sign: NULL sig");
     memset(sig, 0, 64);
-    if (!key || !digest) return hre__fail(HRE_EINVAL, "hre_sign: NULL argument");
+    if (!key || !digest) return hre__fail(HRE_EINVAL, "hre_key_sign: NULL argument");
 
     ctx = pool_take(&m->pool);
     if (!ctx) {
         ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
         if (!ctx) {
             ERR_clear_error();
-            return hre__fail(HRE_ECRYPTO, "hre_sign: cannot create an EVP_PKEY_CTX");
+            return hre__fail(HRE_ECRYPTO, "hre_key_sign: cannot create an EVP_PKEY_CTX");
         }
         if (EVP_PKEY_sign_init(ctx) <= 0) {
             EVP_PKEY_CTX_free(ctx);
             ERR_clear_error();
-            return hre__fail(HRE_ECRYPTO, "hre_sign: EVP_PKEY_sign_init failed");
+            return hre__fail(HRE_ECRYPTO, "hre_key_sign: EVP_PKEY_sign_init failed");
         }
     }
     r = EVP_PKEY_sign(ctx, der, &derlen, digest, 32);
@@ -505,7 +513,7 @@ HRE_API int hre_sign(uint8_t sig[64], const hre_key *key, const uint8_t digest[3
         memset(sig, 0, 64);
         return hre__fail(HRE_ECRYPTO, "ECDSA signing produced an unexpected signature encoding");
     }
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -622,9 +630,10 @@ static int check_pbe(const X509_SIG *p8)
     return rc;
 }
 
-HRE_API int hre_key_export_pem(char *out, size_t *outlen, const hre_key *key,
+HRE_API int hre_key_export_pem(const hre_key *key, char *out, size_t *outlen,
                                const char *pass, size_t passlen)
 {
+    HRE__API_SCOPE;
     BIO *bio;
     char *data = NULL;
     long n;
@@ -664,12 +673,13 @@ HRE_API int hre_key_export_pem(char *out, size_t *outlen, const hre_key *key,
     out[n] = '\0';
     *outlen = (size_t)n;
     BIO_free(bio);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_key_import_pem(hre_key **out, const char *pem, size_t pemlen,
                                const char *pass, size_t passlen)
 {
+    HRE__API_SCOPE;
     BIO *bio = NULL;
     char *name = NULL, *header = NULL;
     unsigned char *data = NULL;
@@ -774,7 +784,7 @@ done:
     BIO_free(bio);
     ERR_clear_error();
     hre_wipe(gname, sizeof gname);
-    return rc;
+    return hre__api_done(rc);
 }
 
 /* ------------------------------------------------------------------------ */

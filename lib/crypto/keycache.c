@@ -65,6 +65,7 @@ static size_t bucket_of(const hre_keycache *c, const uint8_t enc[34])
 
 HRE_API int hre_keycache_new(hre_keycache **out, size_t capacity)
 {
+    HRE__API_SCOPE;
     hre_keycache *c;
     uint8_t seed[16];
     size_t nb = 16;
@@ -97,7 +98,7 @@ HRE_API int hre_keycache_new(hre_keycache **out, size_t capacity)
     atomic_init(&c->hits, 0);
     atomic_init(&c->misses, 0);
     *out = c;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API void hre_keycache_free(hre_keycache *cache)
@@ -147,6 +148,7 @@ static void table_remove(hre_keycache *c, kc_node *n)
 
 HRE_API int hre_keycache_get(hre_keycache *cache, hre_pubkey **out, const uint8_t enc[34])
 {
+    HRE__API_SCOPE;
     kc_node *n, *victim = NULL;
     hre_pubkey *pk = NULL;
     size_t b;
@@ -165,13 +167,13 @@ HRE_API int hre_keycache_get(hre_keycache *cache, hre_pubkey **out, const uint8_
         *out = hre_pubkey_ref(n->pk);
         pthread_mutex_unlock(&cache->lock);
         atomic_fetch_add_explicit(&cache->hits, 1, memory_order_relaxed);
-        return HRE_OK;
+        return hre__api_done(HRE_OK);
     }
     pthread_mutex_unlock(&cache->lock);
     atomic_fetch_add_explicit(&cache->misses, 1, memory_order_relaxed);
 
     /* Miss: parse without holding the lock. */
-    rc = hre_pubkey_decode(&pk, enc);
+    rc = hre_pubkey_parse_wire(&pk, enc);
     if (rc != HRE_OK) return rc;
     n = hre__calloc(1, sizeof *n);
     if (!n) {
@@ -192,7 +194,7 @@ HRE_API int hre_keycache_get(hre_keycache *cache, hre_pubkey **out, const uint8_
             pthread_mutex_unlock(&cache->lock);
             hre_pubkey_free(n->pk);
             hre__free(n);
-            return HRE_OK;
+            return hre__api_done(HRE_OK);
         }
     }
     if (cache->count >= cache->capacity) {
@@ -212,12 +214,11 @@ HRE_API int hre_keycache_get(hre_keycache *cache, hre_pubkey **out, const uint8_
         hre_pubkey_free(victim->pk);
         hre__free(victim);
     }
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API void hre_keycache_stats(const hre_keycache *cache, uint64_t *hits, uint64_t *misses)
 {
-    hre_keycache *c = (hre_keycache *)cache;
-    if (hits) *hits = c ? atomic_load_explicit(&c->hits, memory_order_relaxed) : 0;
-    if (misses) *misses = c ? atomic_load_explicit(&c->misses, memory_order_relaxed) : 0;
+    if (hits) *hits = cache ? atomic_load_explicit(&cache->hits, memory_order_relaxed) : 0;
+    if (misses) *misses = cache ? atomic_load_explicit(&cache->misses, memory_order_relaxed) : 0;
 }

@@ -4,10 +4,10 @@
  * side branches, orphans, reorganisation to the heaviest chain, group
  * commit, block templates and mining. docs/PROTOCOL.md section 7.
  */
-#include <pthread.h>
 #include <string.h>
 
 #include "core/internal.h"
+#include "hre/hash.h"
 #include "hre/pow.h"
 #include "ledger/internal.h"
 
@@ -133,7 +133,10 @@ static int ensure_pending(hre_ledger *l)
     t = next_block_time(l, l->last_now);
     l->ev_mode = HRE_LEDGER__EV_DROP;
     for (i = 0; i < l->mp_n; i++) {
-        int rc = hre_contract_apply(l->c, l->mp[i]->tx, t);
+        /* Every mempool entry's signature was checked: hre_ledger_submit_tx
+         * verified it, and mp_readd takes transactions of blocks that were
+         * fully validated on the main chain (decoded again, so unmarked). */
+        int rc = hre_contract_apply(l->c, l->mp[i]->tx, t, HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER);
         if (rc == HRE_ENOMEM) {
             size_t k;
             for (k = 0; k < l->overlay; k++)
@@ -195,9 +198,10 @@ static hre_ledger__mtx *mtx_new(const uint8_t txid[32], hre_tx *tx, const uint8_
     return e;
 }
 
-HRE_API int hre_ledger_submit_tx(hre_ledger *l, const uint8_t *tx, size_t len, uint64_t now,
-                                 uint8_t txid[32], hre_ledger_status *status)
+HRE_API int hre_ledger_submit_tx(hre_ledger *l, uint8_t txid[32], hre_ledger_status *status, const uint8_t *tx,
+                                 size_t len, uint64_t now)
 {
+    HRE__API_SCOPE;
     hre_tx *t = NULL;
     hre_ledger__mtx *e;
     uint8_t id[32];
@@ -210,15 +214,15 @@ HRE_API int hre_ledger_submit_tx(hre_ledger *l, const uint8_t *tx, size_t len, u
         return hre__fail(HRE_EINVAL, "hre_ledger_submit_tx: NULL argument");
     if (now > l->last_now)
         l->last_now = now;
-    rc = hre_tx_decode_cached(&t, tx, len, l->kc);
+    rc = hre_tx_decode_cached(&t, l->kc, tx, len);
     if (rc == HRE_ENOMEM)
-        return rc;
+        return hre__api_done(rc);
     if (rc != HRE_OK) {
         char why[160];
         hre_ledger__why(why, sizeof why);
-        return REJ(status, HRE_LEDGER_REJECT_TX_DECODE, rc, "tx does not decode (%s)", why);
+        return hre__api_done(REJ(status, HRE_LEDGER_REJECT_TX_DECODE, rc, "tx does not decode (%s)", why));
     }
-    if ((rc = hre_tx_txid(id, t)) != HRE_OK)
+    if ((rc = hre_tx_txid(t, id)) != HRE_OK)
         goto fail;
     if (hre_ledger__map_get(&l->mp_map, id)) {
         rc = REJ(status, HRE_LEDGER_REJECT_DUPLICATE, HRE_EEXISTS, "tx already in the mempool");
@@ -229,7 +233,7 @@ HRE_API int hre_ledger_submit_tx(hre_ledger *l, const uint8_t *tx, size_t len, u
                  l->mempool_max);
         goto fail;
     }
-    rc = hre_tx_verify(t, l->network_id, l->kc);
+    rc = hre_tx_verify(t, l->kc, l->network_id);
     if (rc == HRE_EVERIFY) {
         rc = REJ(status, HRE_LEDGER_REJECT_TX_SIGNATURE, HRE_EVERIFY,
                  "tx signature or network id does not verify");
@@ -240,7 +244,7 @@ HRE_API int hre_ledger_submit_tx(hre_ledger *l, const uint8_t *tx, size_t len, u
     if ((rc = ensure_pending(l)) != HRE_OK)
         goto fail;
     l->ev_mode = HRE_LEDGER__EV_DROP;
-    rc = hre_contract_apply(l->c, t, next_block_time(l, now));
+    rc = hre_contract_apply(l->c, t, next_block_time(l, now), 0);
     if (rc != HRE_OK) {
         if (rc != HRE_ENOMEM)
             hre_ledger__set_status(status, HRE_LEDGER_REJECT_CONTRACT);
@@ -260,10 +264,10 @@ HRE_API int hre_ledger_submit_tx(hre_ledger *l, const uint8_t *tx, size_t len, u
     if (txid)
         memcpy(txid, id, 32);
     hre_ledger__set_status(status, HRE_LEDGER_ACCEPTED_TX);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 fail:
     hre_tx_free(t);
-    return rc;
+    return hre__api_done(rc);
 }
 
 HRE_API size_t hre_ledger_mempool_count(const hre_ledger *l)
@@ -300,7 +304,7 @@ static int block_txids(const hre_block *blk, uint8_t (**out)[32])
     if (!ids)
         return hre__fail(HRE_ENOMEM, "ledger: out of memory");
     for (i = 0; i < n; i++) {
-        int rc = hre_block_txid(blk, i, ids[i]);
+        int rc = hre_block_txid(blk, ids[i], i);
         if (rc != HRE_OK) {
             hre__free(ids);
             return rc;
@@ -329,8 +333,8 @@ static void post_connect(hre_ledger *l)
     ev_flush(l);
 }
 
-/* The block record is compressed on its own thread while the block is being
- * validated and applied (with verifier threads configured). */
+/* The block record is compressed on a pool worker while the block is being
+ * validated and applied (with a pool of at least one thread). */
 typedef struct encjob {
     const hre_block *blk;
     int level;
@@ -339,11 +343,11 @@ typedef struct encjob {
     int rc;
 } encjob;
 
-static void *encjob_main(void *arg)
+static void encjob_item(void *arg, size_t i)
 {
     encjob *j = arg;
+    (void)i;
     j->rc = hre_ledger__record_encode(&j->rec, &j->len, j->blk, j->level);
-    return NULL;
 }
 
 /* A node for blk, about to be stored in a segment (room reserved). NULL on
@@ -367,7 +371,7 @@ static int connect_tip(hre_ledger *l, const hre_block *blk, const uint8_t hash[3
     size_t mark = l->n_evs, k;
     int rc, enc_started = 0;
     encjob ej;
-    pthread_t eth;
+    hre__pool_job ejob;
 
     *out = NULL;
     hre_ledger__ensure_tip_state(l);
@@ -378,13 +382,15 @@ static int connect_tip(hre_ledger *l, const hre_block *blk, const uint8_t hash[3
     ej.rec = NULL;
     ej.len = 0;
     ej.rc = HRE_OK;
-    if (l->threads > 0 && n->tx_count > 0 && pthread_create(&eth, NULL, encjob_main, &ej) == 0)
+    if (hre_pool_threads(l->pool) > 0 && n->tx_count > 0) {
+        hre__pool_begin(l->pool, &ejob, 1, encjob_item, &ej);
         enc_started = 1;
+    }
     l->ev_mode = HRE_LEDGER__EV_BUFFER;
     rc = hre_ledger__apply_txs(l, l->c, blk, txids, 1, 1, st);
     l->ev_mode = HRE_LEDGER__EV_DROP;
     if (enc_started)
-        (void)pthread_join(eth, NULL);
+        hre__pool_join(l->pool, &ejob);
     if (rc != HRE_OK) {
         hre__free(ej.rec);
         l->n_evs = mark;
@@ -463,11 +469,11 @@ static void mp_readd(hre_ledger *l, hre_block **blocks, size_t nb)
             hre_ledger__mtx *e;
             if (l->mp_n >= l->mempool_max)
                 return;
-            (void)hre_block_tx(blocks[b], i, &p, &len);
-            if (hre_block_txid(blocks[b], i, id) != HRE_OK ||
+            (void)hre_block_tx(blocks[b], &p, &len, i);
+            if (hre_block_txid(blocks[b], id, i) != HRE_OK ||
                 hre_ledger__map_get(&l->mp_map, id))
                 continue;
-            if (hre_tx_decode_cached(&t, p, len, l->kc) != HRE_OK)
+            if (hre_tx_decode_cached(&t, l->kc, p, len) != HRE_OK)
                 continue;
             e = mtx_new(id, t, p, len);
             if (!e) {
@@ -582,6 +588,8 @@ static int reorg_to(hre_ledger *l, hre_ledger__node *target, hre_ledger_status *
         rc = hre__fail(vrc, "reorg to height %llu failed at height %llu: %s",
                        (unsigned long long)target->height,
                        (unsigned long long)newn[failed_at]->height, why);
+        HRE_LEDGER__LOG(l, HRE_LOG_WARN, "reorg abandoned, the old chain is kept: %s",
+                        hre_error_detail());
         goto out;
     }
     /* Success: mempool gets the losing branch's transactions back. */
@@ -593,6 +601,17 @@ static int reorg_to(hre_ledger *l, hre_ledger__node *target, hre_ledger_status *
         hre__free(ids);
     }
     hre_ledger__set_status(st, HRE_LEDGER_REORGED);
+    if (l->log_fn) {
+        char oldh[65], newh[65];
+        (void)hre_hash_display_encode(oldh, old_tip->hash);
+        (void)hre_hash_display_encode(newh, target->hash);
+        HRE_LEDGER__LOG(l, HRE_LOG_INFO,
+                        "reorg at fork height %llu: %llu block(s) disconnected (old tip %llu %s), "
+                        "%llu connected (new tip %llu %s)",
+                        (unsigned long long)fh, (unsigned long long)nold,
+                        (unsigned long long)old_tip->height, oldh, (unsigned long long)nnew,
+                        (unsigned long long)target->height, newh);
+    }
     post_connect(l);
     rc = HRE_OK;
     goto out;
@@ -651,8 +670,34 @@ static int orphan_add(hre_ledger *l, const uint8_t *b, size_t len, const uint8_t
     return HRE_OK;
 }
 
+static int submit_one_(hre_ledger *l, const uint8_t *b, size_t len, uint64_t now,
+                       hre_ledger_status *st);
+
+/* submit_one_, and a log line for every block it rejects (the reason is
+ * the status name and the detail message, which never hold secrets). */
 static int submit_one(hre_ledger *l, const uint8_t *b, size_t len, uint64_t now,
                       hre_ledger_status *st)
+{
+    hre_ledger_status s = HRE_LEDGER_STATUS_NONE;
+    int rc = submit_one_(l, b, len, now, &s);
+    hre_ledger__set_status(st, s);
+    if (rc != HRE_OK && l->log_fn) {
+        char disp[65] = "(undecodable header)";
+        hre_header h;
+        uint8_t hash[32];
+        if (len >= HRE_HEADER_LEN && hre_header_decode(&h, b, HRE_HEADER_LEN) == HRE_OK &&
+            hre_header_hash(&h, hash) == HRE_OK)
+            (void)hre_hash_display_encode(disp, hash);
+        HRE_LEDGER__LOG(l, s >= HRE_LEDGER_REJECT_DECODE && s != HRE_LEDGER_REJECT_STORAGE ? HRE_LOG_WARN
+                                                                                          : HRE_LOG_ERROR,
+                        "block %s rejected: %s (%s): %s", disp, hre_ledger_status_name((int)s),
+                        hre_strerror(rc), hre_error_detail());
+    }
+    return rc;
+}
+
+static int submit_one_(hre_ledger *l, const uint8_t *b, size_t len, uint64_t now,
+                       hre_ledger_status *st)
 {
     hre_block *blk = NULL;
     uint8_t hash[32];
@@ -741,9 +786,10 @@ static void process_orphans(hre_ledger *l)
     }
 }
 
-HRE_API int hre_ledger_submit_block(hre_ledger *l, const uint8_t *block, size_t len,
-                                    uint64_t now, hre_ledger_status *status)
+HRE_API int hre_ledger_submit_block(hre_ledger *l, hre_ledger_status *status, const uint8_t *block,
+                                    size_t len, uint64_t now)
 {
+    HRE__API_SCOPE;
     hre_ledger_status st = HRE_LEDGER_STATUS_NONE;
     int rc;
     hre_ledger__set_status(status, HRE_LEDGER_STATUS_NONE);
@@ -755,17 +801,18 @@ HRE_API int hre_ledger_submit_block(hre_ledger *l, const uint8_t *block, size_t 
     hre_ledger__set_status(status, st);
     if (rc == HRE_OK && st != HRE_LEDGER_ORPHAN && l->n_orph) {
         /* Orphans whose parent is now known are submitted in turn; their
-         * own outcomes are not reported by this call. */
+         * own outcomes are not reported by this call (a failure among them
+         * is cleared when this call returns HRE_OK, rule 4). */
         process_orphans(l);
-        hre_error_clear();
     }
-    return rc;
+    return hre__api_done(rc);
 }
 
-HRE_API int hre_ledger_submit_blocks(hre_ledger *l, const uint8_t *const *blocks,
-                                     const size_t *lens, size_t n, uint64_t now,
-                                     size_t *connected, hre_ledger_status *status)
+HRE_API int hre_ledger_submit_blocks(hre_ledger *l, size_t *connected,
+                                     hre_ledger_status *status, const uint8_t *const *blocks, const size_t *lens,
+                                     size_t n, uint64_t now)
 {
+    HRE__API_SCOPE;
     hre_ledger__node **bn = NULL;
     uint8_t (**bt)[32] = NULL;
     size_t nb = 0, i, k, mark;
@@ -800,8 +847,11 @@ HRE_API int hre_ledger_submit_blocks(hre_ledger *l, const uint8_t *const *blocks
             break;
         }
         rc = hre_ledger__check_bytes(l, blocks[i], lens[i], &blk, hash, &txids, &st);
-        if (rc != HRE_OK)
+        if (rc != HRE_OK) {
+            HRE_LEDGER__LOG(l, HRE_LOG_WARN, "block %zu of a batch rejected: %s (%s): %s", i,
+                            hre_ledger_status_name((int)st), hre_strerror(rc), hre_error_detail());
             break;
+        }
         h = hre_block_header(blk);
         if (memcmp(h->prev_hash, hre_ledger__tip(l)->hash, 32) != 0 ||
             hre_ledger__map_get(&l->node_map, hash)) {
@@ -816,6 +866,10 @@ HRE_API int hre_ledger_submit_blocks(hre_ledger *l, const uint8_t *const *blocks
             rc = connect_tip(l, blk, hash, (const uint8_t(*)[32])txids, 1, &st, &node);
         hre_block_free(blk);
         if (rc != HRE_OK) {
+            char disp[65];
+            (void)hre_hash_display_encode(disp, hash);
+            HRE_LEDGER__LOG(l, HRE_LOG_WARN, "block %s (%zu of a batch) rejected: %s (%s): %s", disp, i,
+                            hre_ledger_status_name((int)st), hre_strerror(rc), hre_error_detail());
             hre__free(txids);
             break;
         }
@@ -841,7 +895,7 @@ HRE_API int hre_ledger_submit_blocks(hre_ledger *l, const uint8_t *const *blocks
             hre__free(bn);
             hre__free(bt);
             hre_ledger__set_status(status, HRE_LEDGER_REJECT_STORAGE);
-            return src;
+            return hre__api_done(src);
         }
         for (k = 0; k < nb; k++) {
             hre_ledger__index_block(l, bn[k]);
@@ -866,21 +920,21 @@ HRE_API int hre_ledger_submit_blocks(hre_ledger *l, const uint8_t *const *blocks
     hre__free(bt);
     if (stop == 2) {
         size_t c0 = nb;
-        rc = hre_ledger_submit_block(l, blocks[i], lens[i], now, &st);
+        rc = hre_ledger_submit_block(l, &st, blocks[i], lens[i], now);
         if (rc == HRE_OK && (st == HRE_LEDGER_CONNECTED || st == HRE_LEDGER_REORGED))
             c0++;
         if (connected)
             *connected = c0;
         if (rc == HRE_OK && i + 1 < n) {
             size_t more = 0;
-            rc = hre_ledger_submit_blocks(l, blocks + i + 1, lens + i + 1, n - i - 1, now, &more,
-                                          &st);
+            rc = hre_ledger_submit_blocks(l, &more, &st, blocks + i + 1, lens + i + 1, n - i - 1,
+                                          now);
             if (connected)
                 *connected = c0 + more;
         }
     }
     hre_ledger__set_status(status, st);
-    return rc;
+    return hre__api_done(rc);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -925,24 +979,26 @@ static int build_template(hre_ledger *l, uint64_t now, hre_block **out)
     return HRE_OK;
 }
 
-HRE_API int hre_ledger_block_template(hre_ledger *l, uint64_t now, uint8_t *out, size_t *len)
+HRE_API int hre_ledger_block_template(hre_ledger *l, uint8_t *out, size_t *len, uint64_t now)
 {
+    HRE__API_SCOPE;
     hre_block *blk = NULL;
     int rc;
     if (!l || !len)
         return hre__fail(HRE_EINVAL, "hre_ledger_block_template: NULL argument");
     if ((rc = build_template(l, now, &blk)) != HRE_OK) {
         *len = 0;
-        return rc;
+        return hre__api_done(rc);
     }
-    rc = hre_block_encode(out, len, blk);
+    rc = hre_block_encode(blk, out, len);
     hre_block_free(blk);
-    return rc;
+    return hre__api_done(rc);
 }
 
-HRE_API int hre_ledger_mine(hre_ledger *l, uint64_t now, uint64_t max_tries, uint8_t hash[32],
-                            hre_ledger_status *status)
+HRE_API int hre_ledger_mine(hre_ledger *l, uint8_t hash[32], hre_ledger_status *status, uint64_t now,
+                            uint64_t max_tries)
 {
+    HRE__API_SCOPE;
     int attempt, rc = HRE_OK;
     if (hash)
         memset(hash, 0, 32);
@@ -956,45 +1012,46 @@ HRE_API int hre_ledger_mine(hre_ledger *l, uint64_t now, uint64_t max_tries, uin
         size_t len = 0;
         hre_ledger_status st = HRE_LEDGER_STATUS_NONE;
         if ((rc = build_template(l, now, &blk)) != HRE_OK)
-            return rc;
+            return hre__api_done(rc);
         h = *hre_block_header(blk);
-        rc = hre_pow_mine(&h, max_tries ? max_tries : ((uint64_t)1 << 32), NULL);
+        rc = hre_pow_mine(&h, NULL, max_tries);   /* 0 tries none: HRE_EEXHAUSTED */
         if (rc == HRE_OK)
             rc = hre_block_set_header(blk, &h);
         if (rc != HRE_OK) {
             hre_block_free(blk);
-            return rc;
+            return hre__api_done(rc);
         }
-        (void)hre_block_encode(NULL, &len, blk);
+        len = hre_block_size(blk);
         buf = hre__malloc(len);
         if (!buf) {
             hre_block_free(blk);
             return hre__fail(HRE_ENOMEM, "hre_ledger_mine: out of memory");
         }
-        rc = hre_block_encode(buf, &len, blk);
+        rc = hre_block_encode(blk, buf, &len);
         hre_block_free(blk);
         if (rc == HRE_OK)
-            rc = hre_ledger_submit_block(l, buf, len, now, &st);
+            rc = hre_ledger_submit_block(l, &st, buf, len, now);
         hre__free(buf);
         hre_ledger__set_status(status, st);
         if (rc == HRE_OK) {
             if (hash)
-                hre_header_hash(hash, &h);
-            return HRE_OK;
+                return hre__api_done(hre_header_hash(&h, hash));
+            return hre__api_done(HRE_OK);
         }
         if (st != HRE_LEDGER_REJECT_CONTRACT || l->bad_tx >= l->mp_n)
-            return rc;
+            return hre__api_done(rc);
         /* A mempool tx no longer applies at this block time: drop it, retry. */
         hre_ledger__ensure_tip_state(l);
         mp_kill(l, l->mp[l->bad_tx]);
         mp_compact(l);
     }
-    return rc;
+    return hre__api_done(rc);
 }
 
 HRE_API int hre_ledger_snapshot(hre_ledger *l)
 {
+    HRE__API_SCOPE;
     if (!l)
         return hre__fail(HRE_EINVAL, "hre_ledger_snapshot: NULL ledger");
-    return hre_ledger__write_snapshot(l);
+    return hre__api_done(hre_ledger__write_snapshot(l));
 }

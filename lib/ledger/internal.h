@@ -163,12 +163,17 @@ struct hre_ledger {
     unsigned int threads;
     hre_ledger_event_fn on_event;
     void *user_data;
+    hre_log_fn log_fn;                /* options version 2; NULL = no logging */
+    void *log_ud;
+    int index_rebuilt;                /* open: the index was rebuilt from the segments */
+    uint64_t state_from;              /* open: height of the snapshot the state came from */
     uint32_t snap_interval, max_reorg, max_orphans, max_side, mempool_max;
     uint64_t segment_size;
     int level;
     uint32_t max_rec;                 /* cap on a block record payload */
 
     hre_keycache *kc;
+    hre_pool *pool;                   /* `threads` workers, created at open */
     hre_contract *c;                  /* tip state (+ `overlay` mempool txs) */
     uint64_t undo_floor;              /* blocks above this height can be undone */
 
@@ -210,6 +215,9 @@ static inline void hre_ledger__why(char *out, size_t n)
     snprintf(out, n, "%s", hre_error_detail());
 }
 
+/* Log through the host's hook (options version 2); no-op without one. */
+#define HRE_LEDGER__LOG(l, level, ...) hre__log((l)->log_fn, (l)->log_ud, (level), __VA_ARGS__)
+
 /* ---- cross-file internals (ledger.c, chain.c, query.c) ---- */
 #define HRE_LEDGER__FUTURE_LIMIT 7200u
 hre_ledger__node *hre_ledger__tip(const hre_ledger *l);
@@ -227,7 +235,7 @@ int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
                           const uint8_t (*txids)[32], int verify, int skip_known,
                           hre_ledger_status *st);
 void hre_ledger__contract_options(const hre_ledger *l, hre_contract_options *o);
-int hre_ledger__genesis_contract(const hre_ledger *l, hre_contract **out, int events);
+int hre_ledger__genesis_contract(hre_ledger *l, hre_contract **out, int events);
 void hre_ledger__ensure_tip_state(hre_ledger *l);
 void hre_ledger__trim_undo(hre_ledger *l);
 int hre_ledger__read_block(hre_ledger *l, const hre_ledger__node *n, hre_block **out);

@@ -4,12 +4,12 @@
  * snapshots, and open/close (index load or rebuild, torn-tail recovery,
  * snapshot load and replay). docs/PROTOCOL.md section 7.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/internal.h"
+#include "chain/internal.h"   /* hre_chain__params_desc: read params up to their version */
 #include "hre/hash.h"
 #include "hre/merkle.h"
 #include "hre/pow.h"
@@ -51,15 +51,22 @@ HRE_API const char *hre_ledger_status_name(int status)
     }
 }
 
+/* Known layouts of hre_ledger_options (rule 7): 1 ends at compress_level,
+ * 2 adds the log hook. */
+static const size_t options_size[] = {
+    0,
+    HRE__END(hre_ledger_options, compress_level),
+    HRE__END(hre_ledger_options, log_user_data),
+};
+static const hre__vstruct options_desc = { "hre_ledger_options", HRE_LEDGER_OPTIONS_VERSION,
+                                           options_size };
+_Static_assert(sizeof options_size / sizeof options_size[0] == HRE_LEDGER_OPTIONS_VERSION + 1,
+               "one size per hre_ledger_options version");
+
 HRE_API int hre_ledger_options_init(hre_ledger_options *opts, unsigned int version)
 {
-    if (!opts)
-        return hre__fail(HRE_EINVAL, "hre_ledger_options_init: NULL opts");
-    memset(opts, 0, sizeof *opts);
-    if (version != HRE_LEDGER_OPTIONS_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "hre_ledger_options_init: unknown version %u", version);
-    opts->version = version;
-    return HRE_OK;
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&options_desc, opts, version));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -115,9 +122,8 @@ int hre_ledger__expected_bits(const hre_ledger *l, hre_ledger__node *parent, uin
         return hre__fail(HRE_ECORRUPT, "ledger: retarget ancestor at height %llu missing",
                          (unsigned long long)(h - interval));
     span = (int64_t)parent->header.time - (int64_t)first->header.time;
-    nb = hre_pow_retarget(parent->header.bits, span,
-                          (int64_t)interval * l->params.target_spacing, l->params.pow_limit);
-    if (nb == 0)
+    if (hre_pow_retarget(&nb, parent->header.bits, span,
+                         (int64_t)interval * l->params.target_spacing, l->params.pow_limit) != HRE_OK)
         return hre__fail(HRE_ECORRUPT, "ledger: retarget failed at height %llu",
                          (unsigned long long)h);
     *bits = nb;
@@ -146,7 +152,8 @@ int hre_ledger__check_block(hre_ledger *l, const hre_block *blk, uint8_t hash[32
     int rc, mutated = 0;
 
     *txids_out = NULL;
-    hre_header_hash(hash, h);
+    if ((rc = hre_header_hash(h, hash)) != HRE_OK)
+        return rc;
     rc = hre_pow_check_hash(hash, h->bits, l->params.pow_limit);
     if (rc == HRE_EVERIFY) {
         char why[160];
@@ -162,7 +169,7 @@ int hre_ledger__check_block(hre_ledger *l, const hre_block *blk, uint8_t hash[32
         goto out;
     }
     for (i = 0; i < n; i++)
-        if ((rc = hre_block_txid(blk, i, txids[i])) != HRE_OK)
+        if ((rc = hre_block_txid(blk, txids[i], i)) != HRE_OK)
             goto out;
     if ((rc = hre_merkle_root(root, &mutated, (const uint8_t(*)[32])txids, n)) != HRE_OK)
         goto out;
@@ -197,7 +204,7 @@ out:
 int hre_ledger__check_bytes(hre_ledger *l, const uint8_t *b, size_t len, hre_block **out,
                             uint8_t hash[32], uint8_t (**txids)[32], hre_ledger_status *st)
 {
-    hre_reader r;
+    hre__reader r;
     uint64_t count;
     int rc;
 
@@ -209,8 +216,8 @@ int hre_ledger__check_bytes(hre_ledger *l, const uint8_t *b, size_t len, hre_blo
                    (unsigned long long)l->limits.max_block_size);
     if (len < HRE_HEADER_LEN + 1)
         return REJ(st, HRE_LEDGER_REJECT_DECODE, HRE_EDECODE, "block: %zu bytes, too short", len);
-    hre_reader_init(&r, b + HRE_HEADER_LEN, len - HRE_HEADER_LEN);
-    if (hre_reader_compact(&r, &count, UINT64_MAX) != HRE_OK)
+    hre__reader_init(&r, b + HRE_HEADER_LEN, len - HRE_HEADER_LEN);
+    if (hre__reader_compact(&r, &count, UINT64_MAX) != HRE_OK)
         return REJ(st, HRE_LEDGER_REJECT_DECODE, HRE_EDECODE, "block: bad transaction count");
     if (count > l->limits.max_tx_count)
         return REJ(st, HRE_LEDGER_REJECT_TX_COUNT, HRE_ELIMIT,
@@ -256,21 +263,18 @@ int hre_ledger__check_context(hre_ledger *l, hre_ledger__node *parent, const hre
     return HRE_OK;
 }
 
-typedef struct vjob_t {
+/* Signature verification of a block's transactions, one loop item each. */
+typedef struct vctx {
     int *res;
-    const hre_tx *const *vtx;
-    size_t nv;
+    hre_tx **vtx;
     const uint8_t *net;
     hre_keycache *kc;
-    unsigned threads;
-    int rc;
-} vjob_t;
+} vctx;
 
-static void *vjob_main(void *arg)
+static void verify_item(void *arg, size_t i)
 {
-    vjob_t *v = arg;
-    v->rc = hre_tx_verify_batch(v->res, v->vtx, v->nv, v->net, v->kc, v->threads);
-    return NULL;
+    vctx *v = arg;
+    v->res[i] = hre_tx_verify(v->vtx[i], v->kc, v->net);
 }
 
 int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
@@ -278,15 +282,14 @@ int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
                           hre_ledger_status *st)
 {
     size_t n = hre_block_tx_count(blk), i, nv = 0;
-    hre_tx **txs = NULL;
-    const hre_tx **vtx = NULL;
-    size_t *vidx = NULL;
-    int *res = NULL, rc = HRE_OK, crc = HRE_OK, started = 0;
+    hre_tx **txs = NULL, **vtx = NULL;
+    size_t *vidx = NULL, k;
+    int *res = NULL, rc = HRE_OK, crc = HRE_OK, parallel, vfail = 0;
     uint32_t btime = hre_block_header(blk)->time;
     size_t applied = 0, cbad = 0;
     char cwhy[200] = "";
-    vjob_t vjob;
-    pthread_t vth;
+    vctx vc;
+    hre__pool_job vjob;
 
     if (n == 0)
         return HRE_OK;
@@ -301,8 +304,8 @@ int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
     for (i = 0; i < n; i++) {
         const uint8_t *p;
         size_t len;
-        (void)hre_block_tx(blk, i, &p, &len);
-        rc = hre_tx_decode_cached(&txs[i], p, len, l->kc);
+        (void)hre_block_tx(blk, &p, &len, i);
+        rc = hre_tx_decode_cached(&txs[i], l->kc, p, len);
         if (rc == HRE_ENOMEM)
             goto out;
         if (rc != HRE_OK) {
@@ -316,29 +319,35 @@ int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
             vidx[nv++] = i;
         }
     }
-    /* Signatures are verified on the verifier threads while this thread
+    /* Signatures are verified on the pool's workers while this thread
      * applies the transactions to the contract (apply is undoable, so a bad
-     * signature found afterwards just undoes the block). With 0 verifier
-     * threads everything runs here, verification first. */
-    vjob.rc = HRE_OK;
-    if (nv) {
-        vjob.res = res;
-        vjob.vtx = vtx;
-        vjob.nv = nv;
-        vjob.net = l->network_id;
-        vjob.kc = l->kc;
-        vjob.threads = l->threads;
-        vjob.rc = HRE_OK;
-        if (l->threads > 0 && pthread_create(&vth, NULL, vjob_main, &vjob) == 0)
-            started = 1;
-        else
-            vjob_main(&vjob);
+     * signature found afterwards just undoes the block); this thread joins
+     * the verification when it is done applying. With a pool of 0 threads
+     * everything runs here, verification first. */
+    vc.res = res;
+    vc.vtx = vtx;
+    vc.net = l->network_id;
+    vc.kc = l->kc;
+    parallel = nv > 0 && hre_pool_threads(l->pool) > 0;
+    if (parallel) {
+        hre__pool_begin(l->pool, &vjob, nv, verify_item, &vc);
+    } else if (nv) {
+        hre__pool_for(NULL, nv, verify_item, &vc);
+        for (i = 0; i < nv; i++)
+            vfail |= res[i] != HRE_OK;
     }
-    for (i = 0; i < n && (started || vjob.rc == HRE_OK); i++) {
+    for (i = 0, k = 0; i < n && !vfail; i++) {
+        /* The signature of txs[i] is settled when it was verified in the
+         * mempool (not in vtx) or on the serial path (already marked); on
+         * the parallel path it is being verified right now, and a failure
+         * undoes the block below: the ledger vouches for it (defect 1.7). */
+        int in_flight = k < nv && vidx[k] == i;
+        if (in_flight)
+            k++;
         l->cur_tx = (uint32_t)i;
-        crc = hre_contract_apply(c, txs[i], btime);
+        crc = hre_contract_apply(c, txs[i], btime,
+                                 !in_flight || parallel ? HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER : 0);
         if (crc != HRE_OK) {
-            size_t k;
             hre_ledger__why(cwhy, sizeof cwhy);
             cbad = i;
             for (k = 0; k < applied; k++)
@@ -348,10 +357,12 @@ int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
         }
         applied++;
     }
-    if (started)
-        (void)pthread_join(vth, NULL);
-    if (nv && vjob.rc != HRE_OK) {
-        size_t k;
+    if (parallel) {
+        hre__pool_join(l->pool, &vjob);
+        for (i = 0; i < nv; i++)
+            vfail |= res[i] != HRE_OK;
+    }
+    if (vfail) {
         for (k = 0; k < applied; k++)
             (void)hre_contract_undo(c);
         applied = 0;
@@ -360,11 +371,6 @@ int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
                 rc = hre__fail(res[i], "block tx %zu: verification could not run", vidx[i]);
                 goto out;
             }
-        }
-        if (vjob.rc == HRE_ENOMEM || vjob.rc == HRE_EINVAL) {
-            rc = hre__fail(vjob.rc == HRE_ENOMEM ? HRE_ENOMEM : HRE_ECRYPTO,
-                           "block: signature verification could not run");
-            goto out;
         }
         for (i = 0; i < nv && res[i] == HRE_OK; i++)
             ;
@@ -429,13 +435,13 @@ void hre_ledger__contract_options(const hre_ledger *l, hre_contract_options *o)
     o->genesis_org_name = l->has_org_name ? l->org_name : NULL;
 }
 
-int hre_ledger__genesis_contract(const hre_ledger *l, hre_contract **out, int events)
+int hre_ledger__genesis_contract(hre_ledger *l, hre_contract **out, int events)
 {
     hre_contract_options o;
     hre_ledger__contract_options(l, &o);
     if (events) {
-        o.on_event = contract_event;
-        o.user_data = (void *)(uintptr_t)l;
+        o.on_event = contract_event;   /* it writes to l: hence l is not const */
+        o.user_data = l;
     }
     return hre_contract_new(out, &o);
 }
@@ -517,7 +523,11 @@ int hre_ledger__read_block(hre_ledger *l, const hre_ledger__node *n, hre_block *
     if (rc != HRE_OK)
         return hre__fail(HRE_ECORRUPT, "ledger: block record at height %llu does not decode",
                          (unsigned long long)n->height);
-    hre_header_hash(hash, hre_block_header(*out));
+    if ((rc = hre_header_hash(hre_block_header(*out), hash)) != HRE_OK) {
+        hre_block_free(*out);
+        *out = NULL;
+        return rc;
+    }
     if (memcmp(hash, n->hash, 32) != 0) {
         hre_block_free(*out);
         *out = NULL;
@@ -847,8 +857,13 @@ int hre_ledger__write_snapshot(hre_ledger *l)
     snap_name(name, tip->height);
     rc = hre_storage__write_file_atomic(l->st, name, buf, len);
     hre__free(buf);
-    if (rc != HRE_OK)
+    if (rc != HRE_OK) {
+        HRE_LEDGER__LOG(l, HRE_LOG_ERROR, "snapshot at height %llu not written: %s: %s",
+                        (unsigned long long)tip->height, hre_strerror(rc), hre_error_detail());
         return rc;
+    }
+    HRE_LEDGER__LOG(l, HRE_LOG_INFO, "snapshot written: %s (height %llu, %zu bytes)", name,
+                    (unsigned long long)tip->height, len);
     if ((rc = snaps_add(l, tip->height, tip->hash)) != HRE_OK)
         return rc;
     /* Keep the two newest. */
@@ -891,8 +906,8 @@ static int snap_load(hre_ledger *l, const hre_ledger__snapinfo *si, hre_contract
         hre_ledger__contract_options(l, &o);
         o.on_event = contract_event;
         o.user_data = l;
-        /* the verifier threads, plus this one */
-        o.threads = l->threads + 1;
+        /* the ledger's pool, plus this thread */
+        o.pool = l->pool;
         rc = hre_contract_snapshot_load(out, &o, payload, plen);
     }
     if (rc == HRE_OK && (hre_contract_state_hash(*out, got) != HRE_OK || memcmp(got, sh, 32) != 0)) {
@@ -901,6 +916,9 @@ static int snap_load(hre_ledger *l, const hre_ledger__snapinfo *si, hre_contract
         rc = hre__fail(HRE_ECORRUPT, "snapshot %s: state hash mismatch", name);
     }
     hre__free(buf);
+    if (rc != HRE_OK && rc != HRE_ENOMEM)
+        HRE_LEDGER__LOG(l, HRE_LOG_WARN, "snapshot %s is unusable (%s: %s); using an older one or "
+                        "replaying", name, hre_strerror(rc), hre_error_detail());
     return rc;
 }
 
@@ -933,6 +951,7 @@ int hre_ledger__rebuild_state(hre_ledger *l, uint64_t h, int full, uint64_t *bad
     }
     if (!c && (rc = hre_ledger__genesis_contract(l, &c, 1)) != HRE_OK)
         return rc;
+    l->state_from = from;
     hre_contract_free(l->c);
     l->c = c;
     l->overlay = 0;
@@ -969,27 +988,29 @@ int hre_ledger__rebuild_state(hre_ledger *l, uint64_t h, int full, uint64_t *bad
 
 static int fingerprint(hre_ledger *l)
 {
-    hre_writer w;
+    hre__writer w;
     uint8_t buf[512];
     size_t n;
-    hre_writer_init(&w, buf, sizeof buf);
-    hre_writer_bytes(&w, "HRE-LEDGER-PARAMS-v1", 20);
-    hre_writer_u32(&w, l->params.version);
+    hre__writer_init(&w, buf, sizeof buf);
+    hre__writer_bytes(&w, "HRE-LEDGER-PARAMS-v1", 20);
+    /* the layout of these fields (1), not the caller's struct version: a
+     * newer hre_chain_params with the same values names the same network */
+    hre__writer_u32(&w, 1);
     {
         uint8_t h[80];
-        hre_header_encode(h, &l->params.genesis);
-        hre_writer_bytes(&w, h, 80);
+        hre_header_encode(&l->params.genesis, h);
+        hre__writer_bytes(&w, h, 80);
     }
-    hre_writer_u32(&w, l->params.retarget_interval);
-    hre_writer_bytes(&w, l->params.pow_limit, 32);
-    hre_writer_u64(&w, (uint64_t)l->params.target_spacing);
-    hre_writer_u64(&w, l->params.max_block_size);
-    hre_writer_u64(&w, l->params.max_tx_count);
-    hre_writer_bytes(&w, l->authority_key, 34);
+    hre__writer_u32(&w, l->params.retarget_interval);
+    hre__writer_bytes(&w, l->params.pow_limit, 32);
+    hre__writer_u64(&w, (uint64_t)l->params.target_spacing);
+    hre__writer_u64(&w, l->params.max_block_size);
+    hre__writer_u64(&w, l->params.max_tx_count);
+    hre__writer_bytes(&w, l->authority_key, 34);
     n = l->has_org_name ? strlen(l->org_name) : 0;
-    hre_writer_u8(&w, (uint8_t)n);
-    hre_writer_bytes(&w, l->org_name, n);
-    if (hre_writer_finish(&w, &n) != HRE_OK)
+    hre__writer_u8(&w, (uint8_t)n);
+    hre__writer_bytes(&w, l->org_name, n);
+    if (hre__writer_finish(&w, &n) != HRE_OK)
         return hre__fail(HRE_EINVAL, "ledger: params too long");
     return hre_sha256(l->fingerprint, buf, n);
 }
@@ -1141,7 +1162,9 @@ static int idx_cb(void *arg, uint64_t offset, const uint8_t *p, size_t len)
         e.invalid_mark = 1;
         memcpy(e.hash, p + 1, 32);
     } else if (hre_ledger__index_decode(&e.e, p, len, c->l->max_rec) == HRE_OK) {
-        hre_header_hash(e.hash, &e.e.header);
+        int rc = hre_header_hash(&e.e.header, e.hash);
+        if (rc != HRE_OK)
+            return rc;
     } else {
         c->bad = 1;
         return 0;
@@ -1161,7 +1184,8 @@ static int seg_cb(void *arg, uint64_t offset, const uint8_t *p, size_t len)
     e.e.seg = c->cur_seg;
     e.e.offset = offset;
     e.e.rec_len = (uint32_t)len;
-    hre_header_hash(e.hash, &e.e.header);
+    if (hre_header_hash(&e.e.header, e.hash) != HRE_OK)
+        return HRE_ECRYPTO;
     return ld_push(c, &e) == HRE_OK ? 0 : HRE_ENOMEM;
 }
 
@@ -1474,8 +1498,10 @@ static int open_storage(hre_ledger *l)
         rc = load_entries(l, &lc, nseg, attempt == 0);
         if (rc == HRE_OK)
             rc = build_tree(l, &lc);
-        if (rc == HRE_OK && attempt == 1)
+        if (rc == HRE_OK && attempt == 1) {
             rc = rebuild_index_file(l, &lc);
+            l->index_rebuilt = 1;
+        }
         hre__free(lc.v);
         if (rc != LEDGER__REBUILD)
             break;
@@ -1526,38 +1552,47 @@ static int activate(hre_ledger *l)
 
 HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
 {
+    HRE__API_SCOPE;
     hre_ledger *l;
+    hre_ledger_options ob;
+    hre_chain_params params;
     int rc;
 
     if (out)
         *out = NULL;
     if (!out || !opts)
         return hre__fail(HRE_EINVAL, "hre_ledger_open: NULL argument");
-    if (opts->version != HRE_LEDGER_OPTIONS_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "hre_ledger_open: unknown options version %u",
-                         opts->version);
+    /* read the options and params up to the caller's versions (rule 7) */
+    if ((rc = hre__vstruct_in(&options_desc, &ob, opts)) != HRE_OK)
+        return hre__api_done(rc);
+    opts = &ob;
     if (!opts->storage || !opts->params)
         return hre__fail(HRE_EINVAL, "hre_ledger_open: storage and params are required");
     if ((rc = hre_chain_params_check(opts->params)) != HRE_OK)
-        return rc;
-    if (opts->params->max_block_size > HRE_STORAGE__REC_MAX - 2 * HRE_LEDGER__REC_FIXED)
+        return hre__api_done(rc);
+    if ((rc = hre__vstruct_in(&hre_chain__params_desc, &params, opts->params)) != HRE_OK)
+        return hre__api_done(rc);
+    if (params.max_block_size > HRE_STORAGE__REC_MAX - 2 * HRE_LEDGER__REC_FIXED)
         return hre__fail(HRE_EUNSUPPORTED, "hre_ledger_open: max_block_size over 64 MiB");
     if (opts->compress_level < -1 || opts->compress_level > 9)
         return hre__fail(HRE_EINVAL, "hre_ledger_open: compress_level must be -1..9");
     if (opts->genesis_org_name &&
         (strlen(opts->genesis_org_name) == 0 || strlen(opts->genesis_org_name) > HRE_CONTRACT_NAME_MAX))
         return hre__fail(HRE_EINVAL, "hre_ledger_open: genesis_org_name must be 1..64 bytes");
-    if (opts->verify_threads > 256)
-        return hre__fail(HRE_EINVAL, "hre_ledger_open: at most 256 verifier threads");
+    if (opts->verify_threads > HRE_POOL_MAX_THREADS)
+        return hre__fail(HRE_EINVAL, "hre_ledger_open: at most %u verifier threads",
+                         HRE_POOL_MAX_THREADS);
 
     l = hre__calloc(1, sizeof *l);
     if (!l)
         return hre__fail(HRE_ENOMEM, "hre_ledger_open: out of memory");
     l->st = opts->storage;
-    l->params = *opts->params;
+    l->params = params;
+    l->limits.version = HRE_BLOCK_LIMITS_VERSION;
     if ((rc = hre_chain_params_block_limits(&l->params, &l->limits)) != HRE_OK)
         goto fail;
-    hre_header_hash(l->network_id, &l->params.genesis);
+    if ((rc = hre_header_hash(&l->params.genesis, l->network_id)) != HRE_OK)
+        goto fail;
     memcpy(l->authority_key, opts->authority_key, 34);
     if (opts->genesis_org_name) {
         snprintf(l->org_name, sizeof l->org_name, "%s", opts->genesis_org_name);
@@ -1566,6 +1601,8 @@ HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
     l->threads = opts->verify_threads;
     l->on_event = opts->on_event;
     l->user_data = opts->user_data;
+    l->log_fn = opts->log_fn;
+    l->log_ud = opts->log_user_data;
     l->snap_interval = opts->snapshot_interval ? opts->snapshot_interval
                                                : HRE_LEDGER_DEFAULT_SNAPSHOT_INTERVAL;
     l->max_reorg = opts->max_reorg_depth ? opts->max_reorg_depth : HRE_LEDGER_DEFAULT_MAX_REORG_DEPTH;
@@ -1586,17 +1623,37 @@ HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
         goto fail;
     if ((rc = hre_keycache_new(&l->kc, 4096)) != HRE_OK)
         goto fail;
+    /* one pool for the ledger's lifetime: signature verification, record
+     * compression and snapshot loading run on it */
+    if ((rc = hre_pool_new(&l->pool, l->threads)) != HRE_OK)
+        goto fail;
     if ((rc = init_tree(l)) != HRE_OK)
         goto fail;
     if ((rc = open_storage(l)) != HRE_OK)
         goto fail;
     if ((rc = activate(l)) != HRE_OK)
         goto fail;
+    if (l->log_fn) {
+        char tip[65], net[65];
+        (void)hre_hash_display_encode(tip, hre_ledger__tip(l)->hash);
+        (void)hre_hash_display_encode(net, l->network_id);
+        HRE_LEDGER__LOG(l, HRE_LOG_INFO,
+                        "ledger open: network %.16s, tip height %llu (%s), %zu blocks known, "
+                        "%u segment(s)%s, state from %s %llu, %u pool thread(s)",
+                        net, (unsigned long long)hre_ledger__tip(l)->height, tip, l->n_nodes, l->n_segs,
+                        l->index_rebuilt ? ", index rebuilt from the segments" : "",
+                        l->state_from ? "the snapshot at height" : "genesis, replayed to",
+                        (unsigned long long)(l->state_from ? l->state_from : hre_ledger__tip(l)->height),
+                        hre_pool_threads(l->pool));
+    }
     *out = l;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 fail:
+    if (opts->log_fn)
+        hre__log(opts->log_fn, opts->log_user_data, HRE_LOG_ERROR, "ledger open failed: %s: %s",
+                 hre_strerror(rc), hre_error_detail());
     hre_ledger_close(l);
-    return rc;
+    return hre__api_done(rc);
 }
 
 HRE_API void hre_ledger_close(hre_ledger *l)
@@ -1611,6 +1668,7 @@ HRE_API void hre_ledger_close(hre_ledger *l)
     hre__free(l->mp);
     hre_ledger__map_free(&l->mp_map);
     hre_contract_free(l->c);
+    hre_pool_free(l->pool);
     free_tree(l);
     hre__free(l->main);
     hre__free(l->snaps);

@@ -6,29 +6,36 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "hre/hash.h"
 #include "hre/merkle.h"
 #include "ledger/internal.h"
 
-HRE_API const hre_contract *hre_ledger_contract(const hre_ledger *l)
+HRE_API int hre_ledger_contract(hre_ledger *l, const hre_contract **out)
 {
-    hre_ledger *m = (hre_ledger *)(uintptr_t)l;
-    if (!l)
-        return NULL;
-    /* The mempool overlay is undone lazily (re-applied on the next submit). */
-    hre_ledger__ensure_tip_state(m);
-    return l->c;
+    HRE__API_SCOPE;
+    if (out)
+        *out = NULL;
+    if (!l || !out)
+        return hre__fail(HRE_EINVAL, "hre_ledger_contract: NULL argument");
+    /* Undoing the mempool overlay changes the ledger (it is re-applied on
+     * the next call that needs it): hence the non-const handle. */
+    hre_ledger__ensure_tip_state(l);
+    *out = l->c;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_ledger_network_id(const hre_ledger *l, uint8_t out[32])
 {
+    HRE__API_SCOPE;
     if (!l || !out)
         return hre__fail(HRE_EINVAL, "hre_ledger_network_id: NULL argument");
     memcpy(out, l->network_id, 32);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_ledger_tip(const hre_ledger *l, uint64_t *height, uint8_t hash[32])
 {
+    HRE__API_SCOPE;
     if (height)
         *height = 0;
     if (hash)
@@ -39,12 +46,13 @@ HRE_API int hre_ledger_tip(const hre_ledger *l, uint64_t *height, uint8_t hash[3
         *height = hre_ledger__tip(l)->height;
     if (hash)
         memcpy(hash, hre_ledger__tip(l)->hash, 32);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
-HRE_API int hre_ledger_header_by_height(const hre_ledger *l, uint64_t height, hre_header *out,
-                                        uint8_t hash[32])
+HRE_API int hre_ledger_header_by_height(const hre_ledger *l, hre_header *out, uint8_t hash[32],
+                                        uint64_t height)
 {
+    HRE__API_SCOPE;
     if (out)
         memset(out, 0, sizeof *out);
     if (hash)
@@ -57,12 +65,13 @@ HRE_API int hre_ledger_header_by_height(const hre_ledger *l, uint64_t height, hr
     *out = l->main[height]->header;
     if (hash)
         memcpy(hash, l->main[height]->hash, 32);
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
-HRE_API int hre_ledger_header_by_hash(const hre_ledger *l, const uint8_t hash[32], hre_header *out,
-                                      uint64_t *height, int *on_main)
+HRE_API int hre_ledger_header_by_hash(const hre_ledger *l, hre_header *out, uint64_t *height,
+                                      int *on_main, const uint8_t hash[32])
 {
+    HRE__API_SCOPE;
     hre_ledger__node *n;
     if (out)
         memset(out, 0, sizeof *out);
@@ -80,7 +89,7 @@ HRE_API int hre_ledger_header_by_hash(const hre_ledger *l, const uint8_t hash[32
         *height = n->height;
     if (on_main)
         *on_main = n->on_main;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 static int encode_node(hre_ledger *l, const hre_ledger__node *n, uint8_t *out, size_t *len)
@@ -91,13 +100,14 @@ static int encode_node(hre_ledger *l, const hre_ledger__node *n, uint8_t *out, s
         *len = 0;
         return rc;
     }
-    rc = hre_block_encode(out, len, blk);
+    rc = hre_block_encode(blk, out, len);
     hre_block_free(blk);
     return rc;
 }
 
-HRE_API int hre_ledger_block_by_height(hre_ledger *l, uint64_t height, uint8_t *out, size_t *len)
+HRE_API int hre_ledger_block_by_height(hre_ledger *l, uint8_t *out, size_t *len, uint64_t height)
 {
+    HRE__API_SCOPE;
     if (!l || !len)
         return hre__fail(HRE_EINVAL, "hre_ledger_block_by_height: NULL argument");
     if (height >= l->main_len) {
@@ -105,12 +115,13 @@ HRE_API int hre_ledger_block_by_height(hre_ledger *l, uint64_t height, uint8_t *
         return hre__fail(HRE_ENOTFOUND, "no main-chain block at height %llu",
                          (unsigned long long)height);
     }
-    return encode_node(l, l->main[height], out, len);
+    return hre__api_done(encode_node(l, l->main[height], out, len));
 }
 
-HRE_API int hre_ledger_block_by_hash(hre_ledger *l, const uint8_t hash[32], uint8_t *out,
-                                     size_t *len)
+HRE_API int hre_ledger_block_by_hash(hre_ledger *l, uint8_t *out, size_t *len,
+                                     const uint8_t hash[32])
 {
+    HRE__API_SCOPE;
     hre_ledger__node *n;
     if (!l || !hash || !len)
         return hre__fail(HRE_EINVAL, "hre_ledger_block_by_hash: NULL argument");
@@ -119,7 +130,7 @@ HRE_API int hre_ledger_block_by_hash(hre_ledger *l, const uint8_t hash[32], uint
         *len = 0;
         return hre__fail(HRE_ENOTFOUND, "no such block");
     }
-    return encode_node(l, n, out, len);
+    return hre__api_done(encode_node(l, n, out, len));
 }
 
 /* Look for txid in the main-chain block at height h. 1 = found. */
@@ -144,7 +155,7 @@ static int proof_at(hre_ledger *l, uint64_t h, const uint8_t txid[32], hre_heade
         return 0;
     }
     for (i = 0; i < n; i++) {
-        if ((*rc = hre_block_txid(blk, i, ids[i])) != HRE_OK)
+        if ((*rc = hre_block_txid(blk, ids[i], i)) != HRE_OK)
             break;
     }
     if (*rc == HRE_OK) {
@@ -161,9 +172,10 @@ static int proof_at(hre_ledger *l, uint64_t h, const uint8_t txid[32], hre_heade
     return *rc == HRE_OK && i < n;
 }
 
-HRE_API int hre_ledger_tx_proof(hre_ledger *l, const uint8_t txid[32], uint64_t height_hint,
-                                hre_header *header, hre_merkle_branch *branch, uint64_t *height)
+HRE_API int hre_ledger_tx_proof(hre_ledger *l, hre_header *header, hre_merkle_branch *branch,
+                                uint64_t *height, const uint8_t txid[32], uint64_t height_hint)
 {
+    HRE__API_SCOPE;
     uint64_t h;
     int rc;
     if (header)
@@ -178,10 +190,10 @@ HRE_API int hre_ledger_tx_proof(hre_ledger *l, const uint8_t txid[32], uint64_t 
         if (proof_at(l, height_hint, txid, header, branch, &rc)) {
             if (height)
                 *height = height_hint;
-            return HRE_OK;
+            return hre__api_done(HRE_OK);
         }
         if (rc != HRE_OK)
-            return rc;
+            return hre__api_done(rc);
     }
     for (h = l->main_len - 1; h > 0; h--) {
         if (h == height_hint)
@@ -189,20 +201,21 @@ HRE_API int hre_ledger_tx_proof(hre_ledger *l, const uint8_t txid[32], uint64_t 
         if (proof_at(l, h, txid, header, branch, &rc)) {
             if (height)
                 *height = h;
-            return HRE_OK;
+            return hre__api_done(HRE_OK);
         }
         if (rc != HRE_OK) {
             memset(header, 0, sizeof *header);
             memset(branch, 0, sizeof *branch);
-            return rc;
+            return hre__api_done(rc);
         }
     }
     return hre__fail(HRE_ENOTFOUND, "transaction not in the main chain");
 }
 
-HRE_API int hre_ledger_verify_chain(hre_ledger *l, hre_ledger_progress_fn progress, void *user_data,
-                                    uint64_t *first_bad_height)
+HRE_API int hre_ledger_verify_chain(hre_ledger *l, uint64_t *first_bad_height, hre_ledger_progress_fn progress,
+                                    void *user_data)
 {
+    HRE__API_SCOPE;
     hre_contract *c = NULL;
     uint64_t h, tip;
     uint8_t a[32], b[32];
@@ -214,7 +227,7 @@ HRE_API int hre_ledger_verify_chain(hre_ledger *l, hre_ledger_progress_fn progre
         return hre__fail(HRE_EINVAL, "hre_ledger_verify_chain: NULL ledger");
     hre_ledger__ensure_tip_state(l);
     if ((rc = hre_ledger__genesis_contract(l, &c, 0)) != HRE_OK)
-        return rc;
+        return hre__api_done(rc);
     tip = l->main_len - 1;
     for (h = 1; h <= tip; h++) {
         hre_ledger__node *n = l->main[h];
@@ -234,10 +247,10 @@ HRE_API int hre_ledger_verify_chain(hre_ledger *l, hre_ledger_progress_fn progre
             char why[256];
             char disp[65];
             hre_ledger__why(why, sizeof why);
-            (void)hre_hash_to_display(disp, n->hash);
+            (void)hre_hash_display_encode(disp, n->hash);
             hre_contract_free(c);
             if (rc == HRE_ENOMEM)
-                return rc;
+                return hre__api_done(rc);
             if (first_bad_height)
                 *first_bad_height = h;
             return hre__fail(rc, "verify-chain: block %s at height %llu is bad: %s", disp,
@@ -254,12 +267,12 @@ HRE_API int hre_ledger_verify_chain(hre_ledger *l, hre_ledger_progress_fn progre
         rc = hre_contract_state_hash(l->c, b);
     hre_contract_free(c);
     if (rc != HRE_OK)
-        return rc;
+        return hre__api_done(rc);
     if (memcmp(a, b, 32) != 0) {
         if (first_bad_height)
             *first_bad_height = tip;
         return hre__fail(HRE_ECORRUPT,
                          "verify-chain: the live state differs from a replay from genesis");
     }
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }

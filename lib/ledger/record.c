@@ -21,13 +21,16 @@ int hre_ledger__record_encode(uint8_t **out, size_t *len, const hre_block *block
         return hre__fail(HRE_EINVAL, "record_encode: NULL argument");
     *out = NULL;
     *len = 0;
-    (void)hre_block_encode(NULL, &enc_len, block);
+    /* the size from the accessor: a size query (EBUFSIZE) would record a
+     * failure on this thread, and this may run after the caller's real
+     * failure (as a pool item joined on the calling thread) */
+    enc_len = hre_block_size(block);
     if (enc_len < HRE_HEADER_LEN + 1 || enc_len > UINT32_MAX)
         return hre__fail(HRE_EINVAL, "record_encode: bad block size %zu", enc_len);
     enc = hre__malloc(enc_len);
     if (!enc)
         return hre__fail(HRE_ENOMEM, "record_encode: out of memory");
-    rc = hre_block_encode(enc, &enc_len, block);
+    rc = hre_block_encode(block, enc, &enc_len);
     if (rc != HRE_OK) {
         hre__free(enc);
         return rc;
@@ -172,7 +175,7 @@ void hre_ledger__index_encode(uint8_t out[HRE_LEDGER__IDX_LEN], const hre_ledger
     hre__put_le64(out + 5, e->offset);
     hre__put_le32(out + 13, e->rec_len);
     hre__put_le32(out + 17, e->tx_count);
-    hre_header_encode(out + 21, &e->header);
+    hre_header_encode(&e->header, out + 21);
 }
 
 int hre_ledger__index_decode(hre_ledger__index_entry *e, const uint8_t *in, size_t len,
@@ -190,7 +193,11 @@ int hre_ledger__index_decode(hre_ledger__index_entry *e, const uint8_t *in, size
         memset(e, 0, sizeof *e);
         return HRE_ELIMIT;
     }
-    (void)hre_header_decode(&e->header, in + 21, HRE_HEADER_LEN);
+    /* any 80 bytes form a header */
+    if (hre_header_decode(&e->header, in + 21, HRE_HEADER_LEN) != HRE_OK) {
+        memset(e, 0, sizeof *e);
+        return HRE_EDECODE;
+    }
     return HRE_OK;
 }
 

@@ -1,8 +1,8 @@
 /*
  * Internal storage helpers (backends layer) used by the ledger: the handle
- * internals, the framed append-only record log, the atomic "temp + sync +
- * rename + dir sync" writer, and (HRE_TESTING builds only) the power-loss and
- * fault-injection backend. Never installed; names are hre_storage__*.
+ * internals, the framed append-only record log and the atomic "temp + sync +
+ * rename + dir sync" writer. Never installed; names are hre_storage__*.
+ * (The power-loss backend's API is public: include/hre/sys/powerloss.h.)
  *
  * Byte formats are normative in docs/PROTOCOL.md section 6.
  */
@@ -217,86 +217,7 @@ int hre_storage__write_file_atomic(hre_storage *s, const char *name, const void 
  * Out: *removed (may be NULL). Returns HRE_OK or the first error. */
 int hre_storage__remove_temps(hre_storage *s, size_t *removed);
 
-/* ------------------------------------------------------------------------ */
-/* Power-loss and fault-injection backend (test builds only)                 */
-/* ------------------------------------------------------------------------ */
-/*
- * Why internal and not exported: it is a test instrument (it keeps a full
- * copy of the durable image of every file in memory), its knobs will change
- * with the tests, and a hospital's production library should not carry it
- * in its frozen 1.0 ABI. It is compiled only into the static test library
- * (HRE_TESTING); the white-box suites (storage, ledger) and fuzzers use it.
- *
- * It wraps another storage (borrowed, e.g. a memory storage) and passes every
- * call through, so the inner storage always holds the "page cache" view. It
- * also models what is durable:
- *   - per file: the content as of its last sync, plus the writes and
- *     truncates issued since (each data copied);
- *   - the namespace as of the last sync_dir, plus the creates, renames and
- *     removes issued since, in order.
- * When power is lost (at the crash_at_sync-th call of sync or sync_dir,
- * before it takes effect; at the crash_at_call-th call of any kind; or on
- * hre_storage__powerloss_crash) it computes the post-crash state, rewrites the
- * inner storage to exactly that state (every file synced, dir synced), and
- * from then on every call fails with HRE_EIO (close still releases). The
- * caller then frees this storage and reopens its data on the inner one.
- *
- * Post-crash state by mode:
- *   HRE_STORAGE__PL_DROP: only durable state survives: unsynced writes and
- *     truncates are lost, and so are all namespace changes since the last
- *     sync_dir.
- *   HRE_STORAGE__PL_TEAR: each unsynced write is, at random, lost, kept, or
- *     torn (a random prefix is kept and, half the time, one sector of the
- *     write's range is garbled with random bytes or zeros; the file grows to
- *     cover the garbled sector). Each unsynced truncate is kept or lost. A
- *     random prefix of the unsynced namespace changes survives. Bytes outside
- *     an unsynced write's range are never changed (power-safe overwrite).
- *   HRE_STORAGE__PL_KEEP: everything survives (a process kill, not a power
- *     loss).
- *
- * Fault injection: the calls fail_at_call .. fail_at_call + fail_count - 1
- * (1-based, counting every method call including close) fail with fail_code
- * (HRE_EIO or HRE_ENOSPC) without doing anything -- except that with
- * fail_partial a failing append or write first writes a random prefix of its
- * data (unsynced), like a disk filling up mid-write. A failing close still
- * releases the handle.
- */
-#ifdef HRE_TESTING
-
-#define HRE_STORAGE__PL_DROP 0
-#define HRE_STORAGE__PL_TEAR 1
-#define HRE_STORAGE__PL_KEEP 2
-
-typedef struct hre_storage__pl_options {
-    uint64_t crash_at_sync;      /* 1-based count of sync + sync_dir calls; 0 = never */
-    uint64_t crash_at_call;      /* 1-based count of all calls; 0 = never */
-    uint64_t seed;               /* for TEAR decisions and partial writes */
-    int mode;                    /* HRE_STORAGE__PL_* */
-    uint64_t fail_at_call;       /* 1-based; 0 = no fault injection */
-    uint64_t fail_count;         /* consecutive failing calls; 0 means 1 */
-    int fail_code;               /* HRE_EIO (default when 0) or HRE_ENOSPC */
-    int fail_partial;            /* failing append/write writes a random prefix */
-    uint32_t sector_size;        /* tear granularity; 0 = 512 */
-} hre_storage__pl_options;
-
-/* Wrap inner (borrowed: must outlive the returned storage; nothing else may
- * modify it meanwhile). Loads every existing inner file as durable.
- * opts may be NULL (no crash, no faults). */
-int hre_storage__powerloss_new(hre_storage **out, hre_storage *inner,
-                               const hre_storage__pl_options *opts);
-/* Lose power now. Returns HRE_OK if the inner storage was rewritten, else the
- * inner error; HRE_EINVAL if pl is not a power-loss storage; HRE_ESTATE if
- * the power is already off. */
-int hre_storage__powerloss_crash(hre_storage *pl);
-/* 0 while the power is on; 1 once it is off and the inner storage holds the
- * post-crash state; a negative code if rewriting the inner storage failed. */
-int hre_storage__powerloss_crashed(const hre_storage *pl);
-/* Calls seen so far (all methods), sync + sync_dir calls seen, injected
- * failures so far. 0 for a storage that is not a power-loss one. */
-uint64_t hre_storage__powerloss_calls(const hre_storage *pl);
-uint64_t hre_storage__powerloss_syncs(const hre_storage *pl);
-uint64_t hre_storage__powerloss_failures(const hre_storage *pl);
-
-#endif /* HRE_TESTING */
+/* The power-loss and fault-injection backend (lib/storage/powerloss.c) is
+ * public: include/hre/sys/powerloss.h describes its model. */
 
 #endif /* HRE_STORAGE_INTERNAL_H */

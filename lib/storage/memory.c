@@ -143,8 +143,8 @@ static int mem_close(void *self, void *file)
     return HRE_OK;
 }
 
-static int mem_read(void *self, void *file, uint64_t offset, void *buf, size_t len,
-                    size_t *got)
+static int mem_read(void *self, void *file, void *buf, size_t len, size_t *got,
+                    uint64_t offset)
 {
     mem_inode *ino = ((mem_file *)file)->ino;
     size_t n;
@@ -171,7 +171,7 @@ static int mem_write(void *self, void *file, uint64_t offset, const void *data, 
     return HRE_OK;
 }
 
-static int mem_append(void *self, void *file, const void *data, size_t len, uint64_t *offset)
+static int mem_append(void *self, void *file, uint64_t *offset, const void *data, size_t len)
 {
     mem_inode *ino = ((mem_file *)file)->ino;
     uint64_t off = ino->size;
@@ -275,11 +275,12 @@ static const hre_storage_methods mem_methods = {
 
 HRE_API int hre_storage_memory_new(hre_storage **out, uint64_t max_bytes)
 {
+    HRE__API_SCOPE;
     mem_state *st;
     if (out) *out = NULL;
     HRE__CHECK_ARG(out != NULL);
     st = hre__calloc(1, sizeof *st);
     if (!st) return hre__fail(HRE_ENOMEM, "memory storage: out of memory");
     st->max_bytes = max_bytes;
-    return hre_storage__new_builtin(out, &mem_methods, st);
+    return hre__api_done(hre_storage__new_builtin(out, &mem_methods, st));
 }

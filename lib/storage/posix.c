@@ -162,8 +162,8 @@ static int px_close(void *self, void *file)
     return HRE_OK;
 }
 
-static int px_read(void *self, void *file, uint64_t offset, void *buf, size_t len,
-                   size_t *got)
+static int px_read(void *self, void *file, void *buf, size_t len, size_t *got,
+                   uint64_t offset)
 {
     px_file *pf = file;
     size_t done = 0;
@@ -208,7 +208,7 @@ static int px_pwrite_all(px_file *pf, const void *data, size_t len, uint64_t off
     return HRE_OK;
 }
 
-static int px_append(void *self, void *file, const void *data, size_t len, uint64_t *offset)
+static int px_append(void *self, void *file, uint64_t *offset, const void *data, size_t len)
 {
     px_file *pf = file;
     struct stat sb;
@@ -371,16 +371,16 @@ static const hre_storage_methods px_methods = {
     px_rename, px_remove, px_list, px_sync_dir, px_control, px_destroy,
 };
 
+static const size_t posix_size[] = { 0, HRE__END(hre_storage_posix_options, file_mode) };
+static const hre__vstruct posix_desc = { "posix storage options", HRE_STORAGE_POSIX_OPTIONS_VERSION,
+                                         posix_size };
+
 HRE_API int hre_storage_posix_options_init(hre_storage_posix_options *opts,
                                            unsigned int version)
 {
+    HRE__API_SCOPE;
     HRE__CHECK_ARG(opts != NULL);
-    memset(opts, 0, sizeof *opts);
-    if (version == 0 || version > HRE_STORAGE_POSIX_OPTIONS_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "posix storage options version %u not supported",
-                         version);
-    opts->version = version;
-    return HRE_OK;
+    return hre__api_done(hre__vstruct_init(&posix_desc, opts, version));
 }
 
 /* fsync the directory containing path (after creating path). */
@@ -442,6 +442,7 @@ static int px_mkdirs(const char *dir, mode_t mode, int sync)
 HRE_API int hre_storage_posix_open(hre_storage **out, const char *dir,
                                    const hre_storage_posix_options *opts)
 {
+    HRE__API_SCOPE;
     const unsigned int known = HRE_STORAGE_POSIX_FULLSYNC | HRE_STORAGE_POSIX_NOSYNC |
                                HRE_STORAGE_POSIX_NOLOCK;
     hre_storage_posix_options o;
@@ -452,10 +453,7 @@ HRE_API int hre_storage_posix_open(hre_storage **out, const char *dir,
     HRE__CHECK_ARG(out != NULL);
     HRE__CHECK_ARG(dir != NULL && dir[0] != '\0');
     if (opts) {
-        if (opts->version == 0 || opts->version > HRE_STORAGE_POSIX_OPTIONS_VERSION)
-            return hre__fail(HRE_EUNSUPPORTED, "posix storage options version %u not supported",
-                             opts->version);
-        o = *opts;
+        if ((rc = hre__vstruct_in(&posix_desc, &o, opts)) != HRE_OK) return rc;
     } else {
         memset(&o, 0, sizeof o);
         o.version = HRE_STORAGE_POSIX_OPTIONS_VERSION;
@@ -470,7 +468,7 @@ HRE_API int hre_storage_posix_open(hre_storage **out, const char *dir,
     if (rc != HRE_OK) return rc;
     do fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
-    if (fd < 0) return px_fail(errno, "open directory", dir);
+    if (fd < 0) return hre__api_done(px_fail(errno, "open directory", dir));
     if (!(o.flags & HRE_STORAGE_POSIX_NOLOCK)) {
         int r;
         do r = flock(fd, LOCK_EX | LOCK_NB);
@@ -481,7 +479,7 @@ HRE_API int hre_storage_posix_open(hre_storage **out, const char *dir,
             if (e == EWOULDBLOCK)
                 return hre__fail(HRE_ESTATE, "posix storage: directory '%s' is in use by "
                                  "another storage handle", dir);
-            return px_fail(e, "lock directory", dir);
+            return hre__api_done(px_fail(e, "lock directory", dir));
         }
     }
     st = hre__malloc(sizeof *st);
@@ -492,5 +490,5 @@ HRE_API int hre_storage_posix_open(hre_storage **out, const char *dir,
     st->dirfd = fd;
     st->flags = o.flags;
     st->file_mode = o.file_mode ? (mode_t)o.file_mode : 0600;
-    return hre_storage__new_builtin(out, &px_methods, st);
+    return hre__api_done(hre_storage__new_builtin(out, &px_methods, st));
 }

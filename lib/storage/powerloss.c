@@ -1,11 +1,12 @@
 /*
- * Test-only power-loss and fault-injection backend, after SQLite's crash-test
- * VFS (src/test6.c). Compiled only into the static test library (HRE_TESTING);
- * see lib/storage/internal.h for the model and the reason it is not exported.
+ * The power-loss and fault-injection storage (include/hre/sys/powerloss.h),
+ * after SQLite's crash-test VFS (src/test6.c): a wrapper around any storage
+ * that models what is durable and, at a crash, rewrites the inner storage to
+ * the post-crash state. Exported so hosts can crash-test on their own
+ * backends; the library itself never creates one.
  */
 #include "storage/internal.h"
-
-#ifdef HRE_TESTING
+#include "hre/sys/powerloss.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +59,7 @@ typedef struct pl_file {
 
 typedef struct pl_state {
     hre_storage *inner;
-    hre_storage__pl_options o;
+    hre_powerloss_options o;
     uint64_t rng;
     pl_inode *inodes;
     pl_ns durable, vol;
@@ -264,8 +265,8 @@ static int crash_content(pl_state *p, pl_inode *ino)
     pl_op *op;
     int rc;
     for (op = ino->head; op; op = op->next) {
-        if (p->o.mode == HRE_STORAGE__PL_DROP) break;
-        if (p->o.mode == HRE_STORAGE__PL_KEEP) {
+        if (p->o.mode == HRE_POWERLOSS_DROP) break;
+        if (p->o.mode == HRE_POWERLOSS_KEEP) {
             if ((rc = img_reserve(ino, op->kind == OP_TRUNC ? op->off : op->off + op->len))
                 != HRE_OK)
                 return rc;
@@ -375,8 +376,8 @@ static int pl_do_crash(pl_state *p)
     }
     /* Namespace: the durable one plus a prefix of the pending changes. */
     memset(&fin, 0, sizeof fin);
-    if (p->o.mode == HRE_STORAGE__PL_DROP) keep = 0;
-    else if (p->o.mode == HRE_STORAGE__PL_KEEP) keep = p->ns_count;
+    if (p->o.mode == HRE_POWERLOSS_DROP) keep = 0;
+    else if (p->o.mode == HRE_POWERLOSS_KEEP) keep = p->ns_count;
     else keep = (size_t)pl_below(p, (uint64_t)p->ns_count + 1);
     rc = ns_reserve(&fin, p->durable.n + keep + 1);
     if (rc == HRE_OK) {
@@ -511,13 +512,13 @@ static int pl_close(void *self, void *file)
     return rc != HRE_OK ? rc : rc2;
 }
 
-static int pl_read(void *self, void *file, uint64_t offset, void *buf, size_t len,
-                   size_t *got)
+static int pl_read(void *self, void *file, void *buf, size_t len, size_t *got,
+                   uint64_t offset)
 {
     pl_file *pf = file;
     int injected, rc;
     if ((rc = pl_enter(self, 0, &injected)) != HRE_OK) return rc;
-    return hre_storage_file_read(pf->inner, offset, buf, len, got);
+    return hre_storage_file_read(pf->inner, buf, len, got, offset);
 }
 
 /* Shared by append (offset == UINT64_MAX) and write. */
@@ -537,7 +538,7 @@ static int pl_put(pl_state *p, pl_file *pf, uint64_t offset, const void *data, s
             char detail[256];
             snprintf(detail, sizeof detail, "%s", hre_error_detail());
             if (k > 0 && (op = op_new(OP_WRITE, 0, data, k)) != NULL) {
-                int r = offset == UINT64_MAX ? hre_storage_file_append(pf->inner, data, k, &o)
+                int r = offset == UINT64_MAX ? hre_storage_file_append(pf->inner, &o, data, k)
                                              : hre_storage_file_write(pf->inner, o, data, k);
                 if (r == HRE_OK) {
                     op->off = o;
@@ -554,7 +555,7 @@ static int pl_put(pl_state *p, pl_file *pf, uint64_t offset, const void *data, s
         return hre__fail(HRE_ENOSPC, "powerloss storage: file larger than the model supports");
     op = op_new(OP_WRITE, 0, data, len);
     if (!op) return hre__fail(HRE_ENOMEM, "powerloss storage: out of memory");
-    if (offset == UINT64_MAX) rc = hre_storage_file_append(pf->inner, data, len, &o);
+    if (offset == UINT64_MAX) rc = hre_storage_file_append(pf->inner, &o, data, len);
     else rc = hre_storage_file_write(pf->inner, o, data, len);
     if (rc != HRE_OK) {
         ops_free(op);
@@ -570,7 +571,7 @@ static int pl_put(pl_state *p, pl_file *pf, uint64_t offset, const void *data, s
     return HRE_OK;
 }
 
-static int pl_append(void *self, void *file, const void *data, size_t len, uint64_t *offset)
+static int pl_append(void *self, void *file, uint64_t *offset, const void *data, size_t len)
 {
     return pl_put(self, file, UINT64_MAX, data, len, offset);
 }
@@ -756,19 +757,44 @@ static pl_state *pl_of(const hre_storage *s)
     return s->self;
 }
 
-int hre_storage__powerloss_new(hre_storage **out, hre_storage *inner,
-                               const hre_storage__pl_options *opts)
+static const size_t options_size[] = { 0, HRE__END(hre_powerloss_options, sector_size) };
+static const hre__vstruct options_desc = { "hre_powerloss_options", HRE_POWERLOSS_OPTIONS_VERSION,
+                                           options_size };
+static const size_t stats_size[] = { 0, HRE__END(hre_powerloss_stats, failures) };
+static const hre__vstruct stats_desc = { "hre_powerloss_stats", HRE_POWERLOSS_STATS_VERSION, stats_size };
+
+HRE_API int hre_powerloss_options_init(hre_powerloss_options *opts, unsigned int version)
 {
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&options_desc, opts, version));
+}
+
+HRE_API int hre_powerloss_stats_init(hre_powerloss_stats *out, unsigned int version)
+{
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&stats_desc, out, version));
+}
+
+HRE_API int hre_powerloss_new(hre_storage **out, hre_storage *inner,
+                              const hre_powerloss_options *opts_in)
+{
+    HRE__API_SCOPE;
     struct name_list l;
+    hre_powerloss_options ob;
+    const hre_powerloss_options *opts = NULL;
     pl_state *p;
     size_t i;
     int rc;
 
     if (out) *out = NULL;
     HRE__CHECK_ARG(out != NULL && inner != NULL);
+    if (opts_in) {
+        if ((rc = hre__vstruct_in(&options_desc, &ob, opts_in)) != HRE_OK) return rc;
+        opts = &ob;
+    }
     if (opts) {
-        if (opts->mode != HRE_STORAGE__PL_DROP && opts->mode != HRE_STORAGE__PL_TEAR &&
-            opts->mode != HRE_STORAGE__PL_KEEP)
+        if (opts->mode != HRE_POWERLOSS_DROP && opts->mode != HRE_POWERLOSS_TEAR &&
+            opts->mode != HRE_POWERLOSS_KEEP)
             return hre__fail(HRE_EINVAL, "powerloss storage: bad mode");
         if (opts->fail_code != 0 && opts->fail_code != HRE_EIO && opts->fail_code != HRE_ENOSPC)
             return hre__fail(HRE_EINVAL, "powerloss storage: fail_code must be EIO or ENOSPC");
@@ -803,45 +829,35 @@ int hre_storage__powerloss_new(hre_storage **out, hre_storage *inner,
     hre__free(l.names);
     if (rc != HRE_OK) {
         pl_destroy(p);
-        return rc;
+        return hre__api_done(rc);
     }
-    return hre_storage__new_builtin(out, &pl_methods, p);
+    return hre__api_done(hre_storage__new_builtin(out, &pl_methods, p));
 }
 
-int hre_storage__powerloss_crash(hre_storage *pl)
+HRE_API int hre_powerloss_crash(hre_storage *pl)
 {
+    HRE__API_SCOPE;
     pl_state *p = pl_of(pl);
     if (!p) return hre__fail(HRE_EINVAL, "not a powerloss storage");
     if (p->crashed) return hre__fail(HRE_ESTATE, "powerloss storage: the power is already off");
-    return pl_do_crash(p);
+    return hre__api_done(pl_do_crash(p));
 }
 
-int hre_storage__powerloss_crashed(const hre_storage *pl)
+HRE_API int hre_powerloss_stats_get(const hre_storage *pl, hre_powerloss_stats *out)
 {
+    HRE__API_SCOPE;
     const pl_state *p = pl_of(pl);
-    if (!p || !p->crashed) return 0;
-    return p->crash_rc == HRE_OK ? 1 : p->crash_rc;
+    hre_powerloss_stats full;
+    int rc;
+    if (!out) return hre__fail(HRE_EINVAL, "hre_powerloss_stats_get: NULL out");
+    if ((rc = hre__vstruct_check(&stats_desc, out->version)) != HRE_OK) return rc;
+    if (!p) return hre__fail(HRE_EINVAL, "hre_powerloss_stats_get: not a powerloss storage");
+    memset(&full, 0, sizeof full);
+    full.version = HRE_POWERLOSS_STATS_VERSION;
+    full.crashed = p->crashed;
+    full.crash_rc = p->crash_rc;
+    full.calls = p->calls;
+    full.syncs = p->syncs;
+    full.failures = p->failures;
+    return hre__api_done(hre__vstruct_out(&stats_desc, out, &full));
 }
-
-uint64_t hre_storage__powerloss_calls(const hre_storage *pl)
-{
-    const pl_state *p = pl_of(pl);
-    return p ? p->calls : 0;
-}
-
-uint64_t hre_storage__powerloss_syncs(const hre_storage *pl)
-{
-    const pl_state *p = pl_of(pl);
-    return p ? p->syncs : 0;
-}
-
-uint64_t hre_storage__powerloss_failures(const hre_storage *pl)
-{
-    const pl_state *p = pl_of(pl);
-    return p ? p->failures : 0;
-}
-
-#else
-/* Not a test build: nothing here (ISO C wants a non-empty translation unit). */
-typedef int hre_storage__powerloss_unused;
-#endif /* HRE_TESTING */

@@ -10,12 +10,13 @@
 
 #include "storage/internal.h"
 
-/* Size of hre_storage_methods as declared by each known version. When a
- * version 2 appends methods, entry 1 becomes offsetof(.., first_v2_field). */
+/* Known layouts of hre_storage_methods (rule 7, the one helper in
+ * lib/core/vstruct.c): the end of the last method each version declares. */
 static const size_t methods_size[HRE_STORAGE_VERSION + 1] = {
     0,
-    sizeof(hre_storage_methods),
+    HRE__END(hre_storage_methods, destroy),
 };
+static const hre__vstruct methods_desc = { "storage methods", HRE_STORAGE_VERSION, methods_size };
 
 /* Which error codes each method may return (others become HRE_EIO). */
 #define OK_IO (1u << 0)   /* HRE_EIO */
@@ -51,13 +52,9 @@ static int map_rc(hre_storage *s, int rc, unsigned int allowed, const char *op,
 
 HRE_API int hre_storage_methods_init(hre_storage_methods *m, unsigned int version)
 {
+    HRE__API_SCOPE;
     HRE__CHECK_ARG(m != NULL);
-    memset(m, 0, sizeof *m);
-    if (version == 0 || version > HRE_STORAGE_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "storage methods version %u not supported (this "
-                         "library knows 1..%u)", version, (unsigned)HRE_STORAGE_VERSION);
-    m->version = version;
-    return HRE_OK;
+    return hre__api_done(hre__vstruct_init(&methods_desc, m, version));
 }
 
 static int new_storage(hre_storage **out, const hre_storage_methods *methods, void *self,
@@ -65,15 +62,10 @@ static int new_storage(hre_storage **out, const hre_storage_methods *methods, vo
 {
     hre_storage *s;
     hre_storage_methods m;
-    size_t sz;
+    int rc;
 
-    if (methods->version == 0 || methods->version > HRE_STORAGE_VERSION)
-        return hre__fail(HRE_EUNSUPPORTED, "storage methods version %u not supported (this "
-                         "library knows 1..%u)", methods->version,
-                         (unsigned)HRE_STORAGE_VERSION);
-    sz = methods_size[methods->version];
-    memset(&m, 0, sizeof m);
-    memcpy(&m, methods, sz);
+    /* the methods the caller's version declares; later ones stay NULL */
+    if ((rc = hre__vstruct_in(&methods_desc, &m, methods)) != HRE_OK) return rc;
     if (!m.open || !m.close || !m.read || !m.append || !m.write || !m.sync || !m.size ||
         !m.truncate || !m.rename || !m.remove || !m.list || !m.sync_dir)
         return hre__fail(HRE_EINVAL, "storage methods: a required method is NULL");
@@ -89,10 +81,11 @@ static int new_storage(hre_storage **out, const hre_storage_methods *methods, vo
 HRE_API int hre_storage_new_custom(hre_storage **out, const hre_storage_methods *methods,
                                    void *user_data)
 {
+    HRE__API_SCOPE;
     if (out) *out = NULL;
     HRE__CHECK_ARG(out != NULL);
     HRE__CHECK_ARG(methods != NULL);
-    return new_storage(out, methods, user_data, 0);
+    return hre__api_done(new_storage(out, methods, user_data, 0));
 }
 
 int hre_storage__new_builtin(hre_storage **out, const hre_storage_methods *m, void *self)
@@ -151,6 +144,7 @@ HRE_API int hre_storage_name_valid(const char *name)
 HRE_API int hre_storage_file_open(hre_storage_file **out, hre_storage *storage,
                                   const char *name, unsigned int flags)
 {
+    HRE__API_SCOPE;
     const unsigned int known = HRE_STORAGE_READ | HRE_STORAGE_WRITE | HRE_STORAGE_CREATE |
                                HRE_STORAGE_EXCLUSIVE | HRE_STORAGE_TRUNCATE;
     hre_storage_file *f;
@@ -176,7 +170,7 @@ HRE_API int hre_storage_file_open(hre_storage_file **out, hre_storage *storage,
     rc = storage->m.open(storage->self, name, flags, &h);
     if (rc != HRE_OK) {
         hre__free(f);
-        return map_rc(storage, rc, OK_IO | OK_SPC | OK_NF | OK_EX | OK_MEM, "open", name);
+        return hre__api_done(map_rc(storage, rc, OK_IO | OK_SPC | OK_NF | OK_EX | OK_MEM, "open", name));
     }
     f->st = storage;
     f->h = h;
@@ -186,20 +180,21 @@ HRE_API int hre_storage_file_open(hre_storage_file **out, hre_storage *storage,
     if (f->next) f->next->prev = f;
     storage->files = f;
     *out = f;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_storage_file_close(hre_storage_file *file)
 {
+    HRE__API_SCOPE;
     hre_storage *s;
     int rc;
-    if (!file) return HRE_OK;
+    if (!file) return hre__api_done(HRE_OK);
     s = file->st;
     unlink_file(file);
     rc = s->m.close(s->self, file->h);
     if (rc != HRE_OK) rc = map_rc(s, rc, OK_IO, "close", file->name);
     hre__free(file);
-    return rc;
+    return hre__api_done(rc);
 }
 
 /* offset + len within HRE_STORAGE_SIZE_MAX? */
@@ -208,15 +203,16 @@ static int range_ok(uint64_t offset, uint64_t len)
     return offset <= HRE_STORAGE_SIZE_MAX && len <= HRE_STORAGE_SIZE_MAX - offset;
 }
 
-HRE_API int hre_storage_file_read(hre_storage_file *file, uint64_t offset, void *buf,
-                                  size_t len, size_t *got)
+HRE_API int hre_storage_file_read(hre_storage_file *file, void *buf, size_t len,
+                                  size_t *got, uint64_t offset)
 {
+    HRE__API_SCOPE;
     size_t g = 0;
     int rc;
     if (got) *got = 0;
     HRE__CHECK_ARG(file != NULL && got != NULL);
     HRE__CHECK_ARG(buf != NULL || len == 0);
-    if (len == 0) return HRE_OK;
+    if (len == 0) return hre__api_done(HRE_OK);
     if (!(file->flags & HRE_STORAGE_READ)) {
         memset(buf, 0, len);
         return hre__fail(HRE_EINVAL, "storage: '%s' is not open for reading", file->name);
@@ -225,10 +221,10 @@ HRE_API int hre_storage_file_read(hre_storage_file *file, uint64_t offset, void 
         memset(buf, 0, len);
         return hre__fail(HRE_EINVAL, "storage: read range beyond 2^63-1");
     }
-    rc = file->st->m.read(file->st->self, file->h, offset, buf, len, &g);
+    rc = file->st->m.read(file->st->self, file->h, buf, len, &g, offset);
     if (rc != HRE_OK) {
         memset(buf, 0, len);
-        return map_rc(file->st, rc, OK_IO | OK_MEM, "read", file->name);
+        return hre__api_done(map_rc(file->st, rc, OK_IO | OK_MEM, "read", file->name));
     }
     if (g > len) {
         memset(buf, 0, len);
@@ -237,7 +233,7 @@ HRE_API int hre_storage_file_read(hre_storage_file *file, uint64_t offset, void 
     }
     memset((uint8_t *)buf + g, 0, len - g);
     *got = g;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 static int check_writable(hre_storage_file *f)
@@ -247,87 +243,94 @@ static int check_writable(hre_storage_file *f)
     return HRE_OK;
 }
 
-HRE_API int hre_storage_file_append(hre_storage_file *file, const void *data, size_t len,
-                                    uint64_t *offset)
+HRE_API int hre_storage_file_append(hre_storage_file *file, uint64_t *offset, const void *data,
+                                    size_t len)
 {
+    HRE__API_SCOPE;
     uint64_t off = 0;
     int rc;
     if (offset) *offset = 0;
     HRE__CHECK_ARG(file != NULL);
     HRE__CHECK_ARG(data != NULL || len == 0);
     if ((rc = check_writable(file)) != HRE_OK) return rc;
-    if (len == 0) return hre_storage_file_size(file, offset ? offset : &off);
+    if (len == 0) return hre__api_done(hre_storage_file_size(file, offset ? offset : &off));
     if ((uint64_t)len > HRE_STORAGE_SIZE_MAX)
         return hre__fail(HRE_EINVAL, "storage: append too large");
-    rc = file->st->m.append(file->st->self, file->h, data, len, &off);
-    if (rc != HRE_OK) return map_rc(file->st, rc, OK_IO | OK_SPC | OK_MEM, "append", file->name);
+    rc = file->st->m.append(file->st->self, file->h, &off, data, len);
+    if (rc != HRE_OK) return hre__api_done(map_rc(file->st, rc, OK_IO | OK_SPC | OK_MEM, "append", file->name));
     if (offset) *offset = off;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_storage_file_write(hre_storage_file *file, uint64_t offset,
                                    const void *data, size_t len)
 {
+    HRE__API_SCOPE;
     int rc;
     HRE__CHECK_ARG(file != NULL);
     HRE__CHECK_ARG(data != NULL || len == 0);
     if ((rc = check_writable(file)) != HRE_OK) return rc;
     if (!range_ok(offset, len))
         return hre__fail(HRE_EINVAL, "storage: write range beyond 2^63-1");
-    if (len == 0) return HRE_OK;
+    if (len == 0) return hre__api_done(HRE_OK);
     rc = file->st->m.write(file->st->self, file->h, offset, data, len);
-    return map_rc(file->st, rc, OK_IO | OK_SPC | OK_MEM, "write", file->name);
+    return hre__api_done(map_rc(file->st, rc, OK_IO | OK_SPC | OK_MEM, "write", file->name));
 }
 
 HRE_API int hre_storage_file_sync(hre_storage_file *file)
 {
+    HRE__API_SCOPE;
     HRE__CHECK_ARG(file != NULL);
-    return map_rc(file->st, file->st->m.sync(file->st->self, file->h), OK_IO | OK_SPC, "sync",
-                  file->name);
+    return hre__api_done(map_rc(file->st, file->st->m.sync(file->st->self, file->h), OK_IO | OK_SPC, "sync",
+                  file->name));
 }
 
 HRE_API int hre_storage_file_size(hre_storage_file *file, uint64_t *size)
 {
+    HRE__API_SCOPE;
     uint64_t sz = 0;
     int rc;
     if (size) *size = 0;
     HRE__CHECK_ARG(file != NULL && size != NULL);
     rc = file->st->m.size(file->st->self, file->h, &sz);
-    if (rc != HRE_OK) return map_rc(file->st, rc, OK_IO, "size", file->name);
+    if (rc != HRE_OK) return hre__api_done(map_rc(file->st, rc, OK_IO, "size", file->name));
     if (sz > HRE_STORAGE_SIZE_MAX)
         return hre__fail(HRE_EIO, "storage: size of '%s' out of range", file->name);
     *size = sz;
-    return HRE_OK;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_storage_file_truncate(hre_storage_file *file, uint64_t size)
 {
+    HRE__API_SCOPE;
     int rc;
     HRE__CHECK_ARG(file != NULL);
     if ((rc = check_writable(file)) != HRE_OK) return rc;
     if (size > HRE_STORAGE_SIZE_MAX)
         return hre__fail(HRE_EINVAL, "storage: truncate size beyond 2^63-1");
     rc = file->st->m.truncate(file->st->self, file->h, size);
-    return map_rc(file->st, rc, OK_IO | OK_SPC | OK_MEM, "truncate", file->name);
+    return hre__api_done(map_rc(file->st, rc, OK_IO | OK_SPC | OK_MEM, "truncate", file->name));
 }
 
 HRE_API int hre_storage_rename(hre_storage *storage, const char *from, const char *to)
 {
+    HRE__API_SCOPE;
     HRE__CHECK_ARG(storage != NULL);
     CHECK_NAME(from);
     CHECK_NAME(to);
     if (strcmp(from, to) == 0)
         return hre__fail(HRE_EINVAL, "storage: rename onto itself");
-    return map_rc(storage, storage->m.rename(storage->self, from, to),
-                  OK_IO | OK_SPC | OK_NF | OK_MEM, "rename", from);
+    return hre__api_done(map_rc(storage, storage->m.rename(storage->self, from, to),
+                  OK_IO | OK_SPC | OK_NF | OK_MEM, "rename", from));
 }
 
 HRE_API int hre_storage_remove(hre_storage *storage, const char *name)
 {
+    HRE__API_SCOPE;
     HRE__CHECK_ARG(storage != NULL);
     CHECK_NAME(name);
-    return map_rc(storage, storage->m.remove(storage->self, name), OK_IO | OK_NF | OK_MEM,
-                  "remove", name);
+    return hre__api_done(map_rc(storage, storage->m.remove(storage->self, name), OK_IO | OK_NF | OK_MEM,
+                  "remove", name));
 }
 
 struct list_tramp {
@@ -348,6 +351,7 @@ static int list_tramp_cb(void *arg, const char *name)
 
 HRE_API int hre_storage_list(hre_storage *storage, hre_storage_list_cb cb, void *cb_arg)
 {
+    HRE__API_SCOPE;
     struct list_tramp t;
     int rc;
     HRE__CHECK_ARG(storage != NULL && cb != NULL);
@@ -355,19 +359,21 @@ HRE_API int hre_storage_list(hre_storage *storage, hre_storage_list_cb cb, void 
     t.arg = cb_arg;
     t.stopped = 0;
     rc = storage->m.list(storage->self, list_tramp_cb, &t);
-    if (t.stopped != 0) return t.stopped;
-    return map_rc(storage, rc, OK_IO | OK_MEM, "list", "");
+    if (t.stopped != 0) return hre__api_done(t.stopped);
+    return hre__api_done(map_rc(storage, rc, OK_IO | OK_MEM, "list", ""));
 }
 
 HRE_API int hre_storage_sync_dir(hre_storage *storage)
 {
+    HRE__API_SCOPE;
     HRE__CHECK_ARG(storage != NULL);
-    return map_rc(storage, storage->m.sync_dir(storage->self), OK_IO | OK_SPC, "sync_dir", "");
+    return hre__api_done(map_rc(storage, storage->m.sync_dir(storage->self), OK_IO | OK_SPC, "sync_dir", ""));
 }
 
 HRE_API int hre_storage_control(hre_storage *storage, hre_storage_file *file, int op,
                                 void *arg)
 {
+    HRE__API_SCOPE;
     int rc;
     HRE__CHECK_ARG(storage != NULL);
     if (file && file->st != storage)
@@ -375,19 +381,19 @@ HRE_API int hre_storage_control(hre_storage *storage, hre_storage_file *file, in
     if (!storage->m.control)
         return hre__fail(HRE_EUNSUPPORTED, "storage: backend has no control ops (op %d)", op);
     rc = storage->m.control(storage->self, file ? file->h : NULL, op, arg);
-    if (rc == HRE_OK) return HRE_OK;
+    if (rc == HRE_OK) return hre__api_done(HRE_OK);
     if (rc == HRE_EUNSUPPORTED) {
         if (!storage->builtin || hre_error_last() != rc)
             return hre__fail(HRE_EUNSUPPORTED, "storage: control op %d not supported", op);
-        return rc;
+        return hre__api_done(rc);
     }
     if (rc == HRE_EINVAL) {
         if (!storage->builtin || hre_error_last() != rc)
             return hre__fail(HRE_EINVAL, "storage: control op %d: invalid argument", op);
-        return rc;
+        return hre__api_done(rc);
     }
-    return map_rc(storage, rc, OK_IO | OK_SPC | OK_NF | OK_EX | OK_MEM, "control",
-                  file ? file->name : "");
+    return hre__api_done(map_rc(storage, rc, OK_IO | OK_SPC | OK_NF | OK_EX | OK_MEM, "control",
+                  file ? file->name : ""));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -402,7 +408,7 @@ const char *hre_storage__file_name(const hre_storage_file *f)
 int hre_storage__read_exact(hre_storage_file *f, uint64_t offset, void *buf, size_t len)
 {
     size_t got = 0;
-    int rc = hre_storage_file_read(f, offset, buf, len, &got);
+    int rc = hre_storage_file_read(f, buf, len, &got, offset);
     if (rc != HRE_OK) return rc;
     if (got != len) {
         memset(buf, 0, len);

@@ -15,7 +15,10 @@
 /* The in-memory transaction. One allocation: the payload follows the struct.
  * Once `is_signed` is set (by hre_tx_sign or hre_tx_decode) the fields and
  * the cached digests never change until the next hre_tx_sign, so readers on
- * several threads see a consistent, immutable object. */
+ * several threads see a consistent, immutable object. `verified` is the one
+ * field written afterwards (atomically, 0 -> 1 by hre_tx_verify): verify
+ * accepts only tx->network_id, so the mark always means "verified for its
+ * own network". */
 struct hre_tx {
     uint8_t version;
     uint16_t kind;
@@ -27,6 +30,7 @@ struct hre_tx {
     uint8_t sighash[32];                    /* cached; valid when is_signed */
     uint8_t txid[32];                       /* cached; valid when is_signed */
     int is_signed;
+    atomic_int verified;                    /* 1: hre_tx_verify passed or hre_tx_sign made it */
     size_t payload_len;
     uint8_t payload[];                      /* payload_len bytes */
 };

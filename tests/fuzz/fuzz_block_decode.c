@@ -37,12 +37,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < n; i++) {
         const uint8_t *p;
         size_t l;
-        if (hre_block_tx(b, i, &p, &l) != HRE_OK || l == 64 || (l && !p)) abort();
+        if (hre_block_tx(b, &p, &l, i) != HRE_OK || l == 64 || (l && !p)) abort();
     }
     enc = malloc(size);
     if (!enc) abort();
     len = size;
-    if (hre_block_encode(enc, &len, b) != HRE_OK || len != size || memcmp(enc, data, size) != 0) abort();
+    if (hre_block_encode(b, enc, &len) != HRE_OK || len != size || memcmp(enc, data, size) != 0) abort();
     free(enc);
     rc = hre_block_check_merkle(b);
     if (rc != HRE_OK && rc != HRE_EVERIFY) abort();

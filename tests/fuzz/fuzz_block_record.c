@@ -20,9 +20,9 @@ static uint8_t *enc_block(const hre_block *b, size_t *len)
 {
     uint8_t *p;
     *len = 0;
-    (void)hre_block_encode(NULL, len, b);
+    (void)hre_block_encode(b, NULL, len);
     p = malloc(*len ? *len : 1);
-    if (!p || hre_block_encode(p, len, b) != HRE_OK) abort();
+    if (!p || hre_block_encode(b, p, len) != HRE_OK) abort();
     return p;
 }
 

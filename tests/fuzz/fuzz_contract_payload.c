@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         uint8_t out[4096];                                                      \
         size_t olen = sizeof out;                                               \
         if (hre_contract_decode_##name(&p, in, len) != HRE_OK) return 0;        \
-        if (hre_contract_encode_##name(out, &olen, &p) != HRE_OK) abort();      \
+        if (hre_contract_encode_##name(&p, out, &olen) != HRE_OK) abort();      \
         if (olen != len || memcmp(out, in, len) != 0) abort();                  \
     } while (0)
 

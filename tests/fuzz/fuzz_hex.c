@@ -17,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = hre_hex_decode(out, &n, (const char *)data, size);
     if (rc == HRE_OK) {
         if (n * 2 != size) abort();
-        if (hre_hex_encode(back, sizeof back, out, n) != HRE_OK) abort();
+        size_t blen = sizeof back;
+        if (hre_hex_encode(back, &blen, out, n) != HRE_OK || blen != 2 * n) abort();
         for (size_t i = 0; i < size; i++)
             if (back[i] != tolower(data[i])) abort();
     } else if (rc != HRE_EDECODE && rc != HRE_EBUFSIZE) {

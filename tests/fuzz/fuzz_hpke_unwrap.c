@@ -28,7 +28,7 @@ static void init(void)
     memset(ikm, 0x42, 32);
     if (hre_hpke_derive_key(&g_r, ikm, 32) != HRE_OK) abort();
     memset(ikm, 0x53, 32);
-    if (hre_hpke_derive_key(&g_s, ikm, 32) != HRE_OK || hre_key_pubkey(&g_ps, g_s) != HRE_OK) abort();
+    if (hre_hpke_derive_key(&g_s, ikm, 32) != HRE_OK || hre_key_pubkey(g_s, &g_ps) != HRE_OK) abort();
 }
 
 static int zero(const uint8_t *p, size_t n)

@@ -28,15 +28,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             return 0;
         }
         len = sizeof enc;
-        if (hre_merkle_branch_encode(enc, &len, &br) != HRE_OK || len != size - 1 ||
+        if (hre_merkle_branch_encode(&br, enc, &len) != HRE_OK || len != size - 1 ||
             memcmp(enc, data + 1, len) != 0)
             abort();
         memset(leaf, data[0], sizeof leaf);
-        if (hre_merkle_branch_root(root, leaf, &br) != HRE_OK) abort();
-        if (hre_merkle_branch_verify(root, leaf, &br) != HRE_OK) abort();
+        if (hre_merkle_branch_root(&br, root, leaf) != HRE_OK) abort();
+        if (hre_merkle_branch_verify(&br, root, leaf) != HRE_OK) abort();
         memcpy(other, leaf, 32);
         other[0] ^= 1;
-        if (hre_merkle_branch_verify(root, other, &br) != HRE_EVERIFY) abort();
+        if (hre_merkle_branch_verify(&br, root, other) != HRE_EVERIFY) abort();
         return 0;
     } else {
         size_t n = (size - 1) / 32;
@@ -54,9 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint8_t r2[32];
             if (hre_merkle_branch_compute(&br, r2, (const uint8_t (*)[32])copy, n, i) != HRE_OK) abort();
             if (memcmp(r2, root, 32) != 0 || br.index != i) abort();
-            if (hre_merkle_branch_verify(root, copy[i], &br) != HRE_OK) abort();
+            if (hre_merkle_branch_verify(&br, root, copy[i]) != HRE_OK) abort();
             len = sizeof enc;
-            if (hre_merkle_branch_encode(enc, &len, &br) != HRE_OK) abort();
+            if (hre_merkle_branch_encode(&br, enc, &len) != HRE_OK) abort();
             if (hre_merkle_branch_decode(&dec, enc, len) != HRE_OK) abort();
             if (memcmp(&dec, &br, sizeof br) != 0) abort();
         }

@@ -16,9 +16,11 @@
 
 #include <hre/hre.h>
 
+#include "core/internal.h"   /* hre__compact_size_len */
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_accepted(const hre_tx *tx, const uint8_t *data, size_t size)
+static void check_accepted(hre_tx *tx, const uint8_t *data, size_t size)
 {
     uint8_t *buf, h[32], want[32], *pre;
     size_t len = size, plen = 0;
@@ -30,10 +32,10 @@ static void check_accepted(const hre_tx *tx, const uint8_t *data, size_t size)
     if (size < HRE_TX_FIXED_LEN + 1 || size > HRE_TX_MAX_LEN) abort();
     buf = malloc(size);
     if (!buf) abort();
-    if (hre_tx_encode(buf, &len, tx) != HRE_OK || len != size || memcmp(buf, data, size) != 0) abort();
+    if (hre_tx_encode(tx, buf, &len) != HRE_OK || len != size || memcmp(buf, data, size) != 0) abort();
     free(buf);
 
-    if (hre_tx_txid(h, tx) != HRE_OK || hre_sha256d(want, data, size) != HRE_OK) abort();
+    if (hre_tx_txid(tx, h) != HRE_OK || hre_sha256d(want, data, size) != HRE_OK) abort();
     if (memcmp(h, want, 32) != 0) abort();
     pre = malloc(HRE_TX_SIGHASH_TAG_LEN + size);
     if (!pre) abort();
@@ -41,25 +43,25 @@ static void check_accepted(const hre_tx *tx, const uint8_t *data, size_t size)
     memcpy(pre + HRE_TX_SIGHASH_TAG_LEN, data, size - HRE_SIG_LEN);
     if (hre_sha256d(want, pre, HRE_TX_SIGHASH_TAG_LEN + size - HRE_SIG_LEN) != HRE_OK) abort();
     free(pre);
-    if (hre_tx_sighash(h, tx) != HRE_OK || memcmp(h, want, 32) != 0) abort();
+    if (hre_tx_sighash(tx, h) != HRE_OK || memcmp(h, want, 32) != 0) abort();
 
     if (hre_tx_version(tx) != data[0]) abort();
     if (memcmp(hre_tx_network_id(tx), data + 1, 32) != 0) abort();
     if (memcmp(hre_tx_sender(tx), data + 35, HRE_PUBKEY_ENCODED_LEN) != 0) abort();
     if (memcmp(hre_tx_signature(tx), data + size - HRE_SIG_LEN, HRE_SIG_LEN) != 0) abort();
     payload = hre_tx_payload(tx, &plen);
-    if (plen > HRE_TX_MAX_PAYLOAD || size != HRE_TX_FIXED_LEN + hre_compact_size_len(plen) + plen) abort();
+    if (plen > HRE_TX_MAX_PAYLOAD || size != HRE_TX_FIXED_LEN + hre__compact_size_len(plen) + plen) abort();
     if (plen && memcmp(payload, data + size - HRE_SIG_LEN - plen, plen) != 0) abort();
 
-    rc = hre_tx_verify(tx, hre_tx_network_id(tx), NULL);
+    rc = hre_tx_verify(tx, NULL, hre_tx_network_id(tx));
     if (rc != HRE_OK && rc != HRE_EVERIFY && rc != HRE_ENOMEM) abort();
 
     if (hre_keycache_new(&cache, 2) != HRE_OK) abort();
-    rc = hre_tx_decode_cached(&again, data, size, cache);
+    rc = hre_tx_decode_cached(&again, cache, data, size);
     if (rc != HRE_OK && rc != HRE_ENOMEM) abort();
     if (rc == HRE_OK) {
-        int rc2 = hre_tx_verify(again, hre_tx_network_id(again), cache);
-        if (hre_tx_txid(h, again) != HRE_OK || hre_sha256d(want, data, size) != HRE_OK) abort();
+        int rc2 = hre_tx_verify(again, cache, hre_tx_network_id(again));
+        if (hre_tx_txid(again, h) != HRE_OK || hre_sha256d(want, data, size) != HRE_OK) abort();
         if (memcmp(h, want, 32) != 0) abort();
         hre_tx_free(again);
         (void)rc2;

@@ -1,7 +1,8 @@
-/* Compiled alone by headertest.sh: the public umbrella header must be
+/* Compiled alone by headertest.sh: the public headers must be
  * self-contained and warning-free as pedantic C99 and as C++. */
 #include <hre/hre.h>
 #include <hre/sys/storage.h>
+#include <hre/sys/powerloss.h>
 
 int main(void)
 {

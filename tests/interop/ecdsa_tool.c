@@ -47,7 +47,8 @@ static size_t unhex(uint8_t *out, size_t cap, const char *hex)
 static void print_hex(const char *label, const uint8_t *p, size_t n)
 {
     char buf[2 * 128 + 1];
-    if (hre_hex_encode(buf, sizeof buf, p, n) != HRE_OK) die("hex encode", HRE_EINVAL);
+    size_t blen = sizeof buf;
+    if (hre_hex_encode(buf, &blen, p, n) != HRE_OK) die("hex encode", HRE_EINVAL);
     printf("%s %s\n", label, buf);
 }
 
@@ -58,10 +59,10 @@ static void sign_and_print(const hre_key *k, const char *msghex)
     hre_pubkey *pk = NULL;
     int rc;
     if ((rc = hre_sha256(d, msg, mlen)) != HRE_OK) die("sha256", rc);
-    if ((rc = hre_sign(sig, k, d)) != HRE_OK) die("sign", rc);
-    if ((rc = hre_sig_to_der(der, &dlen, hre_key_curve(k), sig)) != HRE_OK) die("to_der", rc);
-    if ((rc = hre_key_pubkey(&pk, k)) != HRE_OK) die("pubkey", rc);
-    if ((rc = hre_pubkey_serialize(pub, &plen, pk, 0)) != HRE_OK) die("serialize", rc);
+    if ((rc = hre_key_sign(k, sig, d)) != HRE_OK) die("sign", rc);
+    if ((rc = hre_sig_serialize_der(der, &dlen, hre_key_curve(k), sig)) != HRE_OK) die("to_der", rc);
+    if ((rc = hre_key_pubkey(k, &pk)) != HRE_OK) die("pubkey", rc);
+    if ((rc = hre_pubkey_serialize(pk, pub, &plen, 0)) != HRE_OK) die("serialize", rc);
     printf("curve %s\n", hre_key_curve(k) == HRE_CURVE_P256 ? "p256" : "secp256k1");
     print_hex("pub", pub, plen);
     print_hex("der", der, dlen);
@@ -100,9 +101,9 @@ int main(int argc, char **argv)
         hre_pubkey *pk = NULL;
         if ((rc = hre_pubkey_parse(&pk, c, pub, plen)) != HRE_OK) die("pubkey_parse", rc);
         if ((rc = hre_sha256(d, msg, mlen)) != HRE_OK) die("sha256", rc);
-        rc = hre_sig_from_der(sig, c, der, dlen);
+        rc = hre_sig_parse_der(sig, c, der, dlen);
         if (rc == HRE_OK) rc = hre_sig_normalize(sig, c);
-        if (rc == HRE_OK) rc = hre_verify(pk, d, sig);
+        if (rc == HRE_OK) rc = hre_pubkey_verify(pk, d, sig);
         hre_pubkey_free(pk);
         if (rc == HRE_OK) {
             printf("valid\n");
@@ -132,9 +133,9 @@ int main(int argc, char **argv)
         char pem[4096];
         size_t len = sizeof pem;
         if ((rc = hre_key_generate(&k, parse_curve(argv[2]))) != HRE_OK) die("keygen", rc);
-        if ((rc = hre_key_pubkey(&pk, k)) != HRE_OK) die("pubkey", rc);
-        if ((rc = hre_pubkey_serialize(pub, &plen, pk, 0)) != HRE_OK) die("serialize", rc);
-        if ((rc = hre_key_export_pem(pem, &len, k, pass, pass ? strlen(pass) : 0)) != HRE_OK)
+        if ((rc = hre_key_pubkey(k, &pk)) != HRE_OK) die("pubkey", rc);
+        if ((rc = hre_pubkey_serialize(pk, pub, &plen, 0)) != HRE_OK) die("serialize", rc);
+        if ((rc = hre_key_export_pem(k, pem, &len, pass, pass ? strlen(pass) : 0)) != HRE_OK)
             die("export_pem", rc);
         print_hex("pub", pub, plen);
         fputs(pem, stdout);

@@ -55,7 +55,7 @@ static size_t arg(uint8_t *out, size_t cap, const char *hex)
 static void print_hex(const char *label, const uint8_t *p, size_t n)
 {
     static char buf[2 * MAXB + 1];
-    if (hre_hex_encode(buf, sizeof buf, p, n) != HRE_OK) die("hex encode", HRE_EINVAL);
+    if (hre_hex_encode(buf, &(size_t){sizeof buf}, p, n) != HRE_OK) die("hex encode", HRE_EINVAL);
     printf("%s %s\n", label, buf);
 }
 
@@ -143,7 +143,7 @@ int main(int argc, char **argv)
         hre_key *k = key_of(argv[2]);
         hre_pubkey *p = NULL;
         size_t n = 65;
-        if ((rc = hre_key_pubkey(&p, k)) != HRE_OK || (rc = hre_pubkey_serialize(enc, &n, p, 0)) != HRE_OK)
+        if ((rc = hre_key_pubkey(k, &p)) != HRE_OK || (rc = hre_pubkey_serialize(p, enc, &n, 0)) != HRE_OK)
             die("pubkey", rc);
         print_hex("pub", enc, n);
         hre_pubkey_free(p);

@@ -373,8 +373,8 @@ for curve in (hre.CURVE_P256, hre.CURVE_SECP256K1):
         fail("signature does not verify")
     if pk.verify(hre.sha256(b"other"), sig):
         fail("signature verifies over the wrong digest")
-    if hre.PubKey.decode(pk.encode()).serialize() != pk.serialize():
-        fail("pubkey encode/decode round trip")
+    if hre.PubKey.parse_wire(pk.serialize_wire()).serialize() != pk.serialize():
+        fail("pubkey serialize_wire/parse_wire round trip")
     pem = k.export_pem("correct horse")
     k2 = hre.Key.import_pem(pem, "correct horse")
     if not pk.verify(d, k2.sign(d)):
@@ -404,6 +404,63 @@ except hre.HreError as e:
     if e.code != hre.EDECODE:
         fail(f"trailing byte gave {e.code}")
 
+# --- the calling convention through the bindings ---------------------------
+# defect 1.7: the authority's key in the sender field over another key's
+# signature decodes, fails verification, and apply refuses it unverified
+auth, attacker = hre.Key.generate(), hre.Key.generate()
+contract = hre.Contract(net, auth.wire())
+honest = hre.build_tx("register_org", net, attacker, 0, 1700000000, org_type=hre.ORG_HOSPITAL,
+                      name=b"Rogue Clinic", admin_key=attacker.wire())
+raw = bytearray(honest.encode())
+raw[1 + 32 + 2:1 + 32 + 2 + 34] = auth.wire()
+forged = hre.Tx.decode(bytes(raw))
+if forged.verified or not honest.verified:
+    fail("verified mark: a decoded tx is unmarked, a tx signed here is marked")
+before = contract.state_hash()
+try:
+    contract.apply(forged, 1700000000)
+    fail("apply accepted an unverified transaction (defect 1.7)")
+except hre.HreError as e:
+    if e.code != hre.EVERIFY or "signature not verified" not in str(e):
+        fail(f"unverified apply gave {e.code} ({e})")
+if forged.verify(net) or forged.verified or contract.state_hash() != before:
+    fail("forged tx verified, or the refusal changed the state")
+contract.apply(forged, 1700000000, hre.CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER)  # caller's word
+if contract.state_hash() == before:
+    fail("apply with the caller-verified flag did nothing")
+contract.close()
+
+# rule 4: a successful call leaves the thread's error clear
+try:
+    hre.Tx.decode(b"\x01")
+    fail("a one-byte transaction decoded")
+except hre.HreError:
+    pass
+if hre._ffi.lib.hre_error_last() != hre.EDECODE:
+    fail("a failed decode left no error")
+hre.sha256(b"x")
+if hre._ffi.lib.hre_error_last() != hre.OK or hre._ffi.lib.hre_error_detail() != b"":
+    fail("a successful call did not clear the thread's error")
+
+# worker pool + batch verification
+with hre.Pool(2) as pool:
+    if pool.threads != 2:
+        fail("Pool.threads")
+    fresh = hre.Tx.decode(enc)
+    if hre.verify_batch([fresh, forged], net, pool) != [True, False] or not fresh.verified:
+        fail("verify_batch on a pool")
+if hre.verify_batch([], net) != []:
+    fail("empty verify_batch")
+
+# the ledger's log hook
+lines = []
+with hre.Storage.memory() as st:
+    led = hre.Ledger(st, hre.ChainParams.regtest(), auth,
+                     log=lambda level, msg: lines.append((level, msg)))
+    led.close()
+if not any(level == hre.LOG_INFO and msg.startswith("ledger open:") for level, msg in lines):
+    fail(f"no 'ledger open' log line: {lines}")
+
 vec = os.environ.get("HRE_VECTORS_DIR")
 if vec and os.path.exists(os.path.join(vec, "bitcoin", "mainnet.json")):
     with open(os.path.join(vec, "bitcoin", "mainnet.json")) as fh:
@@ -425,9 +482,9 @@ if vec and os.path.exists(os.path.join(vec, "bitcoin", "mainnet.json")):
             root, mutated = hre.merkle_root([bytes.fromhex(t)[::-1] for t in h["txids"]])
             if root[::-1].hex() != h["merkle_root"] or mutated:
                 fail("block 100000 merkle root")
-    t, neg, ovf = hre.target_from_compact(0x1D00FFFF)
+    t, neg, ovf = hre.pow_target_from_compact(0x1D00FFFF)
     if t != 0xFFFF << 208 or neg or ovf:
-        fail("target_from_compact(1d00ffff)")
+        fail("pow_target_from_compact(1d00ffff)")
 else:
     fail("HRE_VECTORS_DIR/bitcoin/mainnet.json not found")
 

@@ -34,19 +34,20 @@ from . import _ffi
 from ._ffi import lib, HreHeader
 
 __all__ = ["HreError", "version", "sha256", "sha256d", "hmac_sha256", "Key", "PubKey",
-           "Tx", "Header", "merkle_root", "target_from_compact", "CURVE_P256",
+           "Tx", "Header", "merkle_root", "pow_target_from_compact", "CURVE_P256",
            "CURVE_SECP256K1",
            # records exchange: storage, contract, ledger
            "Storage", "ChainParams", "Contract", "Ledger", "MerkleProof", "address",
            "genesis_org_id", "commit", "encode_payload", "decode_payload", "build_tx",
-           "status_name", "Account", "Org", "Record", "Grant", "Event", "Stats", "LedgerEvent"]
+           "status_name", "Account", "Org", "Record", "Grant", "Event", "Stats", "LedgerEvent",
+           "Pool", "verify_batch"]
 
 CURVE_P256 = 1
 CURVE_SECP256K1 = 2
 
 OK, EINVAL, EDECODE, EVERIFY, EAUTH, ENOTFOUND, EEXISTS, ESTATE = 0, -1, -2, -3, -4, -5, -6, -7
 EIO, ECORRUPT, ELIMIT, EBUFSIZE, ENOMEM = -8, -9, -10, -11, -12
-EUNSUPPORTED, ECANCELED, EDECRYPT, ENOSPC, EEXHAUSTED = -14, -15, -16, -17, -18
+EUNSUPPORTED, ECANCELED, EDECRYPT, ENOSPC, EEXHAUSTED, EFATAL = -14, -15, -16, -17, -18, -19
 
 # Contract and ledger constants (names as in the C headers without HRE_;
 # the values are checked against the headers by tests/python/test_bindings.py).
@@ -137,6 +138,23 @@ class _Owned:
         self.close()
 
 
+class Pool(_Owned):
+    """A worker pool (wraps hre_pool *): threads=0 means the caller's thread
+    does everything. Pass it to Contract.load_snapshot or verify_batch; it
+    must outlive the calls that use it."""
+
+    _free = "hre_pool_free"
+
+    def __init__(self, threads=0):
+        p = ctypes.c_void_p()
+        _check(lib.hre_pool_new(ctypes.byref(p), threads))
+        super().__init__(p)
+
+    @property
+    def threads(self):
+        return lib.hre_pool_threads(self._ptr)
+
+
 class PubKey(_Owned):
     """A parsed public key (wraps hre_pubkey *)."""
 
@@ -150,23 +168,25 @@ class PubKey(_Owned):
         return cls(p)
 
     @classmethod
-    def decode(cls, enc34):
+    def parse_wire(cls, enc34):
+        """Parse the 34-byte wire form (curve id || compressed point)."""
         if len(enc34) != 34:
             raise ValueError("encoded public key must be 34 bytes")
         p = ctypes.c_void_p()
         b, _ = _buf(enc34)
-        _check(lib.hre_pubkey_decode(ctypes.byref(p), b))
+        _check(lib.hre_pubkey_parse_wire(ctypes.byref(p), b))
         return cls(p)
 
     def serialize(self, compressed=True):
         out = _out(65)
         n = ctypes.c_size_t(65)
-        _check(lib.hre_pubkey_serialize(out, ctypes.byref(n), self._ptr, 1 if compressed else 0))
+        _check(lib.hre_pubkey_serialize(self._ptr, out, ctypes.byref(n), 1 if compressed else 0))
         return bytes(out)[: n.value]
 
-    def encode(self):
+    def serialize_wire(self):
+        """The 34-byte wire form (curve id || compressed point)."""
         out = _out(34)
-        _check(lib.hre_pubkey_encode(out, self._ptr))
+        _check(lib.hre_pubkey_serialize_wire(self._ptr, out))
         return bytes(out)
 
     def verify(self, digest, sig):
@@ -174,7 +194,7 @@ class PubKey(_Owned):
             raise ValueError("digest must be 32 bytes and sig 64 bytes")
         d, _ = _buf(digest)
         s, _ = _buf(sig)
-        rc = lib.hre_verify(self._ptr, d, s)
+        rc = lib.hre_pubkey_verify(self._ptr, d, s)
         if rc == EVERIFY:
             return False
         _check(rc)
@@ -182,7 +202,7 @@ class PubKey(_Owned):
 
     def address(self):
         """The account address a key registers as: sha256 of its 34-byte wire form."""
-        return address(self.encode())
+        return address(self.serialize_wire())
 
 
 class Key(_Owned):
@@ -207,11 +227,11 @@ class Key(_Owned):
     def export_pem(self, passphrase=None):
         pw = passphrase.encode() if isinstance(passphrase, str) else passphrase
         n = ctypes.c_size_t(0)
-        rc = lib.hre_key_export_pem(None, ctypes.byref(n), self._ptr, pw, len(pw) if pw else 0)
+        rc = lib.hre_key_export_pem(self._ptr, None, ctypes.byref(n), pw, len(pw) if pw else 0)
         if rc != EBUFSIZE:
             _check(rc)
         buf = ctypes.create_string_buffer(n.value)
-        _check(lib.hre_key_export_pem(buf, ctypes.byref(n), self._ptr, pw, len(pw) if pw else 0))
+        _check(lib.hre_key_export_pem(self._ptr, buf, ctypes.byref(n), pw, len(pw) if pw else 0))
         return buf.value.decode()
 
     @property
@@ -220,7 +240,7 @@ class Key(_Owned):
 
     def pubkey(self):
         p = ctypes.c_void_p()
-        _check(lib.hre_key_pubkey(ctypes.byref(p), self._ptr))
+        _check(lib.hre_key_pubkey(self._ptr, ctypes.byref(p)))
         return PubKey(p)
 
     def sign(self, digest):
@@ -228,12 +248,12 @@ class Key(_Owned):
             raise ValueError("digest must be 32 bytes")
         out = _out(64)
         d, _ = _buf(digest)
-        _check(lib.hre_sign(out, self._ptr, d))
+        _check(lib.hre_key_sign(self._ptr, out, d))
         return bytes(out)
 
     def wire(self):
         """The public key's 34-byte wire form (curve id || compressed point)."""
-        return self.pubkey().encode()
+        return self.pubkey().serialize_wire()
 
     def address(self):
         """The account address of this key (sha256 of the wire form)."""
@@ -266,24 +286,31 @@ class Tx(_Owned):
 
     def encode(self):
         n = ctypes.c_size_t(0)
-        rc = lib.hre_tx_encode(None, ctypes.byref(n), self._ptr)
+        rc = lib.hre_tx_encode(self._ptr, None, ctypes.byref(n))
         if rc != EBUFSIZE:
             _check(rc)
         out = _out(n.value)
-        _check(lib.hre_tx_encode(out, ctypes.byref(n), self._ptr))
+        _check(lib.hre_tx_encode(self._ptr, out, ctypes.byref(n)))
         return bytes(out)[: n.value]
 
     def verify(self, network_id):
+        """Check the network id and the signature; on success the transaction
+        is marked verified (see `verified`), which Contract.apply requires."""
         nid, _ = _buf(network_id)
-        rc = lib.hre_tx_verify(self._ptr, nid, None)
+        rc = lib.hre_tx_verify(self._ptr, None, nid)
         if rc == EVERIFY:
             return False
         _check(rc)
         return True
 
+    @property
+    def verified(self):
+        """True once verify() passed or the transaction was signed here."""
+        return lib.hre_tx_verified(self._ptr) == 1
+
     def txid(self):
         out = _out(32)
-        _check(lib.hre_tx_txid(out, self._ptr))
+        _check(lib.hre_tx_txid(self._ptr, out))
         return bytes(out)
 
     @property
@@ -329,13 +356,13 @@ class Header:
 
     def encode(self):
         out = _out(80)
-        lib.hre_header_encode(out, ctypes.byref(self._h))
+        _check(lib.hre_header_encode(ctypes.byref(self._h), out))
         return bytes(out)
 
     def hash(self):
         """sha256d of the header, internal byte order."""
         out = _out(32)
-        lib.hre_header_hash(out, ctypes.byref(self._h))
+        _check(lib.hre_header_hash(ctypes.byref(self._h), out))
         return bytes(out)
 
     def display_hash(self):
@@ -363,11 +390,11 @@ def merkle_root(leaves):
     return bytes(out), bool(mutated.value)
 
 
-def target_from_compact(bits):
+def pow_target_from_compact(bits):
     """Decode nBits. Returns (target as int, negative, overflow)."""
     out = _out(32)
     neg, ovf = ctypes.c_int(0), ctypes.c_int(0)
-    _check(lib.hre_target_from_compact(out, ctypes.byref(neg), ctypes.byref(ovf), bits))
+    _check(lib.hre_pow_target_from_compact(out, ctypes.byref(neg), ctypes.byref(ovf), bits))
     return int.from_bytes(bytes(out), "little"), bool(neg.value), bool(ovf.value)
 
 
@@ -477,6 +504,43 @@ class _Callback:
             raise e
 
 
+class _LogHook:
+    """An hre_log_fn trampoline for a Python log(level, message) callable;
+    kept alive as long as the handle, exceptions carried back to the caller."""
+
+    def __init__(self, fn):
+        self.errors = []
+
+        def tramp(_user, level, msg):
+            try:
+                fn(level, msg.decode(errors="replace"))
+            except BaseException as e:  # noqa: B902 - re-raised after the C call
+                self.errors.append(e)
+        self.c = _ffi.LogFn(tramp) if fn is not None else _ffi.LogFn()
+
+    def reraise(self):
+        if self.errors:
+            e, self.errors = self.errors[0], []
+            raise e
+
+
+def verify_batch(txs, network_id, pool=None):
+    """Verify many transactions (on a Pool, if given); returns a list of
+    booleans and marks the ones that pass as verified."""
+    n = len(txs)
+    arr = (ctypes.c_void_p * max(1, n))(*[t._ptr for t in txs])
+    res = (ctypes.c_int * max(1, n))()
+    nid, _ = _buf(network_id)
+    rc = lib.hre_tx_verify_batch(res, None, pool._ptr if pool is not None else None,
+                                 ctypes.cast(arr, ctypes.POINTER(ctypes.c_void_p)), n, nid)
+    if rc not in (OK, EVERIFY):
+        _check(rc)
+    for i in range(n):
+        if res[i] not in (OK, EVERIFY):
+            _check(res[i])
+    return [res[i] == OK for i in range(n)]
+
+
 def address(key):
     """Account address of a 34-byte wire key (or Key/PubKey): sha256(key)."""
     out = _out(32)
@@ -575,7 +639,7 @@ class ChainParams:
 
     @classmethod
     def bitcoin_mainnet(cls):
-        self = cls()
+        self = cls()   # _p.version is set by hre_chain_params_init
         _check(lib.hre_chain_params_bitcoin_mainnet(ctypes.byref(self._p)))
         return self
 
@@ -586,12 +650,12 @@ class ChainParams:
         self = cls()
         p = self._p
         lim = _out(32)
-        _check(lib.hre_target_from_compact(lim, None, None, bits))
+        _check(lib.hre_pow_target_from_compact(lim, None, None, bits))
         p.pow_limit = lim
         p.target_spacing, p.retarget_interval = target_spacing, retarget_interval
         p.max_block_size, p.max_tx_count = max_block_size, max_tx_count
         p.genesis.version, p.genesis.time, p.genesis.bits = 1, genesis_time, bits
-        _check(lib.hre_pow_mine(ctypes.byref(p.genesis), 1000000, None))
+        _check(lib.hre_pow_mine(ctypes.byref(p.genesis), None, 1000000))
         _check(lib.hre_chain_params_check(ctypes.byref(p)))
         return self
 
@@ -606,19 +670,21 @@ class ChainParams:
 
 # -- contract queries (shared by an owned Contract and a ledger's view) -----
 
-def _list_query(fn, c, key, elem=None, version=1):
-    """Call a (c, key, out, *n) query: learn the count, then fill an array."""
+def _list_query(fn, c, key, elem=None):
+    """Call a list query: (c, ids, *n, key) for id lists, or
+    (c, out, elem_size, *n, key) for lists of versioned structs (the library
+    fills each element up to elem_size and sets its version). Learn the
+    count, then fill an array."""
     kb = _h32(key)
     n = ctypes.c_size_t(0)
     while True:
         cap = n.value
         if elem is None:
             arr = (ctypes.c_uint8 * (32 * cap))() if cap else None
+            rc = fn(c, arr, ctypes.byref(n), kb)
         else:
             arr = (elem * cap)() if cap else None
-            if cap:
-                arr[0].version = version
-        rc = fn(c, kb, arr, ctypes.byref(n))
+            rc = fn(c, arr, ctypes.sizeof(elem), ctypes.byref(n), kb)
         if rc == EBUFSIZE and n.value > cap:
             continue
         _check(rc)
@@ -642,25 +708,25 @@ class _ContractQueries:
     def account(self, addr):
         """Account by address; raises HreError(ENOTFOUND)."""
         a = _ffi.HreContractAccount(version=CONTRACT_ACCOUNT_VERSION)
-        _check(lib.hre_contract_account_get(self._c(), _h32(addr, "address"), ctypes.byref(a)))
+        _check(lib.hre_contract_account_get(self._c(), ctypes.byref(a), _h32(addr, "address")))
         return _account(a)
 
     def account_by_key(self, key):
         """(Account, retired) for any key the account has had."""
         a = _ffi.HreContractAccount(version=CONTRACT_ACCOUNT_VERSION)
         retired = ctypes.c_int(0)
-        _check(lib.hre_contract_account_by_key(self._c(), _buf(_bytes(key, 34, "key"))[0],
-                                               ctypes.byref(a), ctypes.byref(retired)))
+        _check(lib.hre_contract_account_by_key(self._c(), ctypes.byref(a),
+                                               ctypes.byref(retired), _buf(_bytes(key, 34, "key"))[0]))
         return _account(a), bool(retired.value)
 
     def org(self, org_id):
         o = _ffi.HreContractOrg(version=CONTRACT_ORG_VERSION)
-        _check(lib.hre_contract_org_get(self._c(), _h32(org_id, "org id"), ctypes.byref(o)))
+        _check(lib.hre_contract_org_get(self._c(), ctypes.byref(o), _h32(org_id, "org id")))
         return Org(org_id=bytes(o.org_id), type=o.type, name=_text(o, "name", o.name_len))
 
     def record(self, record_id):
         r = _ffi.HreContractRecord(version=CONTRACT_RECORD_VERSION)
-        _check(lib.hre_contract_record_get(self._c(), _h32(record_id, "record id"), ctypes.byref(r)))
+        _check(lib.hre_contract_record_get(self._c(), ctypes.byref(r), _h32(record_id, "record id")))
         return _record(r)
 
     def records_by_patient(self, patient):
@@ -669,12 +735,11 @@ class _ContractQueries:
 
     def grants_by_patient(self, patient):
         return [_grant(g) for g in _list_query(lib.hre_contract_grants_by_patient, self._c(),
-                                               patient, _ffi.HreContractGrant,
-                                               CONTRACT_GRANT_VERSION)]
+                                               patient, _ffi.HreContractGrant)]
 
     def grant(self, grant_id):
         g = _ffi.HreContractGrant(version=CONTRACT_GRANT_VERSION)
-        _check(lib.hre_contract_grant_get(self._c(), _h32(grant_id, "grant id"), ctypes.byref(g)))
+        _check(lib.hre_contract_grant_get(self._c(), ctypes.byref(g), _h32(grant_id, "grant id")))
         return _grant(g)
 
     def grant_records(self, grant_id):
@@ -683,25 +748,23 @@ class _ContractQueries:
     def grant_envelope(self, grant_id):
         n = ctypes.c_size_t(0)
         gb = _h32(grant_id, "grant id")
-        rc = lib.hre_contract_grant_envelope(self._c(), gb, None, ctypes.byref(n))
+        rc = lib.hre_contract_grant_envelope(self._c(), None, ctypes.byref(n), gb)
         if rc == OK:
             return b""
         if rc != EBUFSIZE:
             _check(rc)
         out = _out(n.value)
-        _check(lib.hre_contract_grant_envelope(self._c(), gb, out, ctypes.byref(n)))
+        _check(lib.hre_contract_grant_envelope(self._c(), out, ctypes.byref(n), gb))
         return bytes(out)[: n.value]
 
     def record_events(self, record_id):
         """The audit trail of a record, oldest first."""
         return [_event(e) for e in _list_query(lib.hre_contract_record_events, self._c(),
-                                               record_id, _ffi.HreContractEvent,
-                                               CONTRACT_EVENT_VERSION)]
+                                               record_id, _ffi.HreContractEvent)]
 
     def account_events(self, addr):
         return [_event(e) for e in _list_query(lib.hre_contract_account_events, self._c(),
-                                               addr, _ffi.HreContractEvent,
-                                               CONTRACT_EVENT_VERSION)]
+                                               addr, _ffi.HreContractEvent)]
 
     def can_access(self, reader, record_id, block_time):
         """Would reader's log_access on record_id be accepted at block_time?
@@ -760,11 +823,12 @@ class Contract(_Owned, _ContractQueries):
     _free = "hre_contract_free"
 
     def __init__(self, network_id, authority_key, genesis_org_name=None, on_event=None,
-                 _snapshot=None, _threads=0):
+                 _snapshot=None, _threads=0, _pool=None):
         self._ptr = None
         self._cb = _Callback(_ffi.ContractEventFn, on_event, _event)
         o, _name = _contract_options(network_id, authority_key, genesis_org_name, self._cb)
         o.threads = _threads
+        o.pool = _pool._ptr if _pool is not None else None
         p = ctypes.c_void_p()
         if _snapshot is None:
             _check(lib.hre_contract_new(ctypes.byref(p), ctypes.byref(o)))
@@ -775,20 +839,24 @@ class Contract(_Owned, _ContractQueries):
 
     @classmethod
     def load_snapshot(cls, data, network_id, authority_key, genesis_org_name=None,
-                      on_event=None, threads=0):
+                      on_event=None, threads=0, pool=None):
         """Load a snapshot blob (every check of hre_contract_snapshot_load).
-        threads > 1 lets the load use that many threads, this one included."""
+        pool: a Pool whose threads (plus this one) the load may use; without
+        one, threads > 1 lets the load use that many threads, this one
+        included, on a pool made for the call."""
         return cls(network_id, authority_key, genesis_org_name, on_event, _snapshot=data,
-                   _threads=threads)
+                   _threads=threads, _pool=pool)
 
     def _c(self):
         if not self._ptr:
             raise HreError(EINVAL, "contract is closed")
         return self._ptr
 
-    def apply(self, tx, block_time):
-        """Apply a transaction whose signature the caller has verified."""
-        rc = lib.hre_contract_apply(self._c(), tx._ptr, block_time)
+    def apply(self, tx, block_time, flags=0):
+        """Apply a transaction. It must have passed Tx.verify (or been signed
+        with Tx.sign here); flags=CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER
+        accepts an unverified one on the caller's word (see contract.h)."""
+        rc = lib.hre_contract_apply(self._c(), tx._ptr, block_time, flags)
         self._cb.reraise()
         _check(rc)
 
@@ -810,9 +878,8 @@ class LedgerContract(_ContractQueries):
         self._ledger = ledger
 
     def _c(self):
-        p = lib.hre_ledger_contract(self._ledger._handle())
-        if not p:
-            raise HreError(EINVAL, "ledger has no contract")
+        p = ctypes.c_void_p()
+        _check(lib.hre_ledger_contract(self._ledger._handle(), ctypes.byref(p)))
         return p
 
 
@@ -888,11 +955,11 @@ def encode_payload(kind, **fields):
     s, _keep = _payload_struct(cls, fields)
     enc = getattr(lib, f"hre_contract_encode_{name}")
     n = ctypes.c_size_t(0)
-    rc = enc(None, ctypes.byref(n), ctypes.byref(s))
+    rc = enc(ctypes.byref(s), None, ctypes.byref(n))
     if rc != EBUFSIZE:
         _check(rc)
     out = _out(n.value)
-    _check(enc(out, ctypes.byref(n), ctypes.byref(s)))
+    _check(enc(ctypes.byref(s), out, ctypes.byref(n)))
     return bytes(out)[: n.value]
 
 
@@ -930,7 +997,7 @@ class MerkleProof(_Value):
     def verify(self, txid, pow_limit=None):
         """Check txid against the header's Merkle root (and its PoW if pow_limit)."""
         root = _buf(self.header.merkle_root)[0]
-        rc = lib.hre_merkle_branch_verify(root, _h32(txid, "txid"), ctypes.byref(self.branch))
+        rc = lib.hre_merkle_branch_verify(ctypes.byref(self.branch), root, _h32(txid, "txid"))
         if rc == EVERIFY:
             return False
         _check(rc)
@@ -955,9 +1022,12 @@ class Ledger(_Owned):
     def __init__(self, storage, params, authority_key, *, genesis_org_name=None,
                  verify_threads=0, on_event=None, snapshot_interval=0, max_reorg_depth=0,
                  max_orphans=0, max_side_blocks=0, mempool_max_txs=0, segment_size=0,
-                 compress_level=0):
+                 compress_level=0, log=None):
+        """log(level, message) receives the ledger's log lines (LOG_ERROR ..
+        LOG_DEBUG; see hre_log_fn in common.h)."""
         self._ptr = None
         self._cb = _Callback(_ffi.LedgerEventFn, on_event, _ledger_event)
+        self._log = _LogHook(log)
         o = _ffi.HreLedgerOptions()
         _check(lib.hre_ledger_options_init(ctypes.byref(o), LEDGER_OPTIONS_VERSION))
         o.storage = storage._handle()
@@ -971,8 +1041,11 @@ class Ledger(_Owned):
                                                                  max_reorg_depth, max_orphans)
         o.max_side_blocks, o.mempool_max_txs = max_side_blocks, mempool_max_txs
         o.segment_size, o.compress_level = segment_size, compress_level
+        o.log_fn = self._log.c
         p = ctypes.c_void_p()
-        _check(lib.hre_ledger_open(ctypes.byref(p), ctypes.byref(o)))
+        rc = lib.hre_ledger_open(ctypes.byref(p), ctypes.byref(o))
+        self._log.reraise()
+        _check(rc)
         self._ptr, self._storage, self.params = p, storage, params
         storage._users += 1
 
@@ -983,6 +1056,7 @@ class Ledger(_Owned):
 
     def _after(self, rc, status=None):
         self._cb.reraise()
+        self._log.reraise()
         _check(rc, status)
 
     @property
@@ -1005,17 +1079,17 @@ class Ledger(_Owned):
     def header(self, height):
         """(Header, hash) of the main-chain block at height."""
         hdr, out = HreHeader(), _out(32)
-        _check(lib.hre_ledger_header_by_height(self._handle(), height, ctypes.byref(hdr), out))
+        _check(lib.hre_ledger_header_by_height(self._handle(), ctypes.byref(hdr), out, height))
         return Header._from_struct(hdr), bytes(out)
 
     def block(self, height):
         """The encoded main-chain block at height."""
         n = ctypes.c_size_t(0)
-        rc = lib.hre_ledger_block_by_height(self._handle(), height, None, ctypes.byref(n))
+        rc = lib.hre_ledger_block_by_height(self._handle(), None, ctypes.byref(n), height)
         if rc != EBUFSIZE:
             _check(rc)
         out = _out(n.value)
-        _check(lib.hre_ledger_block_by_height(self._handle(), height, out, ctypes.byref(n)))
+        _check(lib.hre_ledger_block_by_height(self._handle(), out, ctypes.byref(n), height))
         return bytes(out)[: n.value]
 
     def submit_tx(self, tx, now):
@@ -1024,7 +1098,7 @@ class Ledger(_Owned):
         data = tx.encode() if isinstance(tx, Tx) else bytes(tx)
         b, n = _buf(data)
         txid, st = _out(32), ctypes.c_int(0)
-        rc = lib.hre_ledger_submit_tx(self._handle(), b, n, now, txid, ctypes.byref(st))
+        rc = lib.hre_ledger_submit_tx(self._handle(), txid, ctypes.byref(st), b, n, now)
         self._after(rc, st.value)
         return bytes(txid)
 
@@ -1037,17 +1111,17 @@ class Ledger(_Owned):
 
     def block_template(self, now):
         n = ctypes.c_size_t(0)
-        rc = lib.hre_ledger_block_template(self._handle(), now, None, ctypes.byref(n))
+        rc = lib.hre_ledger_block_template(self._handle(), None, ctypes.byref(n), now)
         if rc != EBUFSIZE:
             _check(rc)
         out = _out(n.value)
-        _check(lib.hre_ledger_block_template(self._handle(), now, out, ctypes.byref(n)))
+        _check(lib.hre_ledger_block_template(self._handle(), out, ctypes.byref(n), now))
         return bytes(out)[: n.value]
 
-    def mine(self, now, max_tries=0):
+    def mine(self, now, max_tries=1 << 32):
         """Assemble, mine and connect a block from the mempool; returns its hash."""
         out, st = _out(32), ctypes.c_int(0)
-        rc = lib.hre_ledger_mine(self._handle(), now, max_tries, out, ctypes.byref(st))
+        rc = lib.hre_ledger_mine(self._handle(), out, ctypes.byref(st), now, max_tries)
         self._after(rc, st.value)
         return bytes(out)
 
@@ -1055,7 +1129,7 @@ class Ledger(_Owned):
         """Submit an encoded block; returns the status (LEDGER_CONNECTED, ...)."""
         b, n = _buf(block)
         st = ctypes.c_int(0)
-        rc = lib.hre_ledger_submit_block(self._handle(), b, n, now, ctypes.byref(st))
+        rc = lib.hre_ledger_submit_block(self._handle(), ctypes.byref(st), b, n, now)
         self._after(rc, st.value)
         return st.value
 
@@ -1063,8 +1137,8 @@ class Ledger(_Owned):
         """Merkle inclusion proof of a main-chain tx (record ids and grant ids are txids)."""
         hdr, br, h = HreHeader(), _ffi.HreMerkleBranch(), ctypes.c_uint64(0)
         hint = 0xFFFFFFFFFFFFFFFF if height_hint is None else height_hint
-        _check(lib.hre_ledger_tx_proof(self._handle(), _h32(txid, "txid"), hint,
-                                       ctypes.byref(hdr), ctypes.byref(br), ctypes.byref(h)))
+        _check(lib.hre_ledger_tx_proof(self._handle(), ctypes.byref(hdr), ctypes.byref(br),
+                                       ctypes.byref(h), _h32(txid, "txid"), hint))
         return MerkleProof(header=Header._from_struct(hdr), branch=br, height=h.value)
 
     def snapshot(self):
@@ -1083,7 +1157,7 @@ class Ledger(_Owned):
                 return 1
         cb = _ffi.LedgerProgressFn(tramp) if progress else _ffi.LedgerProgressFn()
         bad = ctypes.c_uint64(0)
-        rc = lib.hre_ledger_verify_chain(self._handle(), cb, None, ctypes.byref(bad))
+        rc = lib.hre_ledger_verify_chain(self._handle(), ctypes.byref(bad), cb, None)
         if errors:
             raise errors[0]
         if rc != OK:

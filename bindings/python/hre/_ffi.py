@@ -27,11 +27,6 @@ class HreHeader(ctypes.Structure):
                 ("time", c_u32), ("bits", c_u32), ("nonce", c_u32)]
 
 
-class HreReader(ctypes.Structure):
-    _c_name_ = "hre_reader"
-    _fields_ = [("data", u8p), ("len", c_size_t), ("pos", c_size_t), ("err", c_int)]
-
-
 # --------------------------------------------------------------------------
 # Every ctypes.Structure below names its C typedef in _c_name_;
 # tests/python/test_bindings.py compares field names, order, kinds, sizes and
@@ -79,7 +74,7 @@ class HreContractOptions(ctypes.Structure):
     _c_name_ = "hre_contract_options"
     _fields_ = [("version", c_uint), ("network_id", c_u8 * 32), ("authority_key", c_u8 * 34),
                 ("genesis_org_name", c_char_p), ("on_event", ContractEventFn),
-                ("user_data", c_void_p), ("threads", c_uint)]
+                ("user_data", c_void_p), ("threads", c_uint), ("pool", c_void_p)]
 
 
 class HreContractAccount(ctypes.Structure):
@@ -213,6 +208,7 @@ class HreLedgerEvent(ctypes.Structure):
 
 
 LedgerEventFn = ctypes.CFUNCTYPE(None, c_void_p, P(HreLedgerEvent))
+LogFn = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_char_p)
 LedgerProgressFn = ctypes.CFUNCTYPE(c_int, c_void_p, c_u64, c_u64)
 
 
@@ -223,7 +219,7 @@ class HreLedgerOptions(ctypes.Structure):
                 ("verify_threads", c_uint), ("on_event", LedgerEventFn), ("user_data", c_void_p),
                 ("snapshot_interval", c_u32), ("max_reorg_depth", c_u32), ("max_orphans", c_u32),
                 ("max_side_blocks", c_u32), ("mempool_max_txs", c_u32), ("segment_size", c_u64),
-                ("compress_level", c_int)]
+                ("compress_level", c_int), ("log_fn", LogFn), ("log_user_data", c_void_p)]
 
 
 # C callback typedef name -> its ctypes prototype (checked against the header).
@@ -232,6 +228,7 @@ CALLBACKS = {
     "hre_contract_event_fn": ContractEventFn,
     "hre_ledger_event_fn": LedgerEventFn,
     "hre_ledger_progress_fn": LedgerProgressFn,
+    "hre_log_fn": LogFn,
 }
 
 # Header constants the Python package relies on (checked against the #defines
@@ -239,15 +236,17 @@ CALLBACKS = {
 CONSTANTS = {
     "HRE_OK": 0, "HRE_EINVAL": -1, "HRE_EDECODE": -2, "HRE_EVERIFY": -3, "HRE_EAUTH": -4,
     "HRE_ENOTFOUND": -5, "HRE_EEXISTS": -6, "HRE_ESTATE": -7, "HRE_ECORRUPT": -9,
-    "HRE_EBUFSIZE": -11, "HRE_ECANCELED": -15, "HRE_EDECRYPT": -16, "HRE_EEXHAUSTED": -18,
+    "HRE_EBUFSIZE": -11, "HRE_ECANCELED": -15, "HRE_EDECRYPT": -16, "HRE_EEXHAUSTED": -18, "HRE_EFATAL": -19,
     "HRE_CURVE_P256": 1, "HRE_CURVE_SECP256K1": 2,
     "HRE_CHAIN_PARAMS_VERSION": 1, "HRE_STORAGE_POSIX_OPTIONS_VERSION": 1,
     "HRE_STORAGE_POSIX_FULLSYNC": 1, "HRE_STORAGE_POSIX_NOSYNC": 2, "HRE_STORAGE_POSIX_NOLOCK": 4,
-    "HRE_CONTRACT_EVENT_VERSION": 1, "HRE_CONTRACT_OPTIONS_VERSION": 2,
+    "HRE_CONTRACT_EVENT_VERSION": 1, "HRE_CONTRACT_OPTIONS_VERSION": 3, "HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER": 1,
     "HRE_CONTRACT_ACCOUNT_VERSION": 1, "HRE_CONTRACT_ORG_VERSION": 1,
     "HRE_CONTRACT_RECORD_VERSION": 1, "HRE_CONTRACT_GRANT_VERSION": 1,
     "HRE_CONTRACT_STATS_VERSION": 1, "HRE_CONTRACT_NAME_MAX": 64, "HRE_CONTRACT_URI_MAX": 128,
-    "HRE_LEDGER_EVENT_VERSION": 1, "HRE_LEDGER_OPTIONS_VERSION": 1,
+    "HRE_LEDGER_EVENT_VERSION": 1, "HRE_LEDGER_OPTIONS_VERSION": 2,
+    "HRE_LOG_ERROR": 1, "HRE_LOG_WARN": 2, "HRE_LOG_INFO": 3, "HRE_LOG_DEBUG": 4,
+    "HRE_POW_ALL_NONCES": 1 << 32,
     "HRE_LEDGER_EVENT_CONTRACT": 1, "HRE_LEDGER_EVENT_BLOCK_CONNECTED": 2,
     "HRE_LEDGER_EVENT_BLOCK_DISCONNECTED": 3, "HRE_LEDGER_CONNECTED": 1,
     "HRE_LEDGER_ACCEPTED_TX": 5, "HRE_MERKLE_MAX_DEPTH": 32,
@@ -281,9 +280,12 @@ _FUNCS = [
     ("hre_error_detail", c_char_p, []),
     ("hre_error_last", c_int, []),
     ("hre_error_clear", None, []),
-    ("hre_hex_encode", c_int, [c_char_p, c_size_t, u8p, c_size_t]),
+    ("hre_hex_encode", c_int, [c_char_p, P(c_size_t), u8p, c_size_t]),
     ("hre_hex_decode", c_int, [u8p, P(c_size_t), c_char_p, c_size_t]),
     ("hre_wipe", None, [c_void_p, c_size_t]),
+    ("hre_pool_new", c_int, [handle_out, c_uint]),
+    ("hre_pool_free", None, [handle]),
+    ("hre_pool_threads", c_uint, [handle]),
     # hashing
     ("hre_sha256", c_int, [u8p, c_void_p, c_size_t]),
     ("hre_sha256d", c_int, [u8p, c_void_p, c_size_t]),
@@ -295,19 +297,19 @@ _FUNCS = [
     ("hre_key_generate", c_int, [handle_out, c_int]),
     ("hre_key_free", None, [handle]),
     ("hre_key_curve", c_int, [handle]),
-    ("hre_key_pubkey", c_int, [handle_out, handle]),
-    ("hre_key_export_pem", c_int, [c_char_p, P(c_size_t), handle, c_char_p, c_size_t]),
+    ("hre_key_pubkey", c_int, [handle, handle_out]),
+    ("hre_key_export_pem", c_int, [handle, c_char_p, P(c_size_t), c_char_p, c_size_t]),
     ("hre_key_import_pem", c_int, [handle_out, c_char_p, c_size_t, c_char_p, c_size_t]),
     ("hre_pubkey_parse", c_int, [handle_out, c_int, u8p, c_size_t]),
-    ("hre_pubkey_serialize", c_int, [u8p, P(c_size_t), handle, c_int]),
-    ("hre_pubkey_encode", c_int, [u8p, handle]),
-    ("hre_pubkey_decode", c_int, [handle_out, u8p]),
+    ("hre_pubkey_serialize", c_int, [handle, u8p, P(c_size_t), c_int]),
+    ("hre_pubkey_serialize_wire", c_int, [handle, u8p]),
+    ("hre_pubkey_parse_wire", c_int, [handle_out, u8p]),
     ("hre_pubkey_curve", c_int, [handle]),
     ("hre_pubkey_free", None, [handle]),
-    ("hre_sign", c_int, [u8p, handle, u8p]),
-    ("hre_verify", c_int, [handle, u8p, u8p]),
-    ("hre_sig_from_der", c_int, [u8p, c_int, u8p, c_size_t]),
-    ("hre_sig_to_der", c_int, [u8p, P(c_size_t), c_int, u8p]),
+    ("hre_key_sign", c_int, [handle, u8p, u8p]),
+    ("hre_pubkey_verify", c_int, [handle, u8p, u8p]),
+    ("hre_sig_parse_der", c_int, [u8p, c_int, u8p, c_size_t]),
+    ("hre_sig_serialize_der", c_int, [u8p, P(c_size_t), c_int, u8p]),
     ("hre_sig_normalize", c_int, [u8p, c_int]),
     ("hre_keycache_new", c_int, [handle_out, c_size_t]),
     ("hre_keycache_free", None, [handle]),
@@ -317,29 +319,31 @@ _FUNCS = [
     ("hre_tx_new", c_int, [handle_out, u8p, c_u16, c_u64, c_u64, u8p, c_size_t]),
     ("hre_tx_sign", c_int, [handle, handle]),
     ("hre_tx_free", None, [handle]),
-    ("hre_tx_encode", c_int, [u8p, P(c_size_t), handle]),
+    ("hre_tx_encode", c_int, [handle, u8p, P(c_size_t)]),
     ("hre_tx_decode", c_int, [handle_out, u8p, c_size_t]),
-    ("hre_tx_verify", c_int, [handle, u8p, handle]),
-    ("hre_tx_txid", c_int, [u8p, handle]),
+    ("hre_tx_verify", c_int, [handle, handle, u8p]),
+    ("hre_tx_verified", c_int, [handle]),
+    ("hre_tx_verify_batch", c_int, [P(c_int), handle, handle, P(handle), c_size_t, u8p]),
+    ("hre_tx_txid", c_int, [handle, u8p]),
     ("hre_tx_kind", c_u16, [handle]),
     ("hre_tx_nonce", c_u64, [handle]),
     ("hre_tx_timestamp", c_u64, [handle]),
     ("hre_tx_payload", u8p, [handle, P(c_size_t)]),
     # chain primitives
     ("hre_header_decode", c_int, [P(HreHeader), u8p, c_size_t]),
-    ("hre_header_encode", None, [u8p, P(HreHeader)]),
-    ("hre_header_hash", None, [u8p, P(HreHeader)]),
+    ("hre_header_encode", c_int, [P(HreHeader), u8p]),
+    ("hre_header_hash", c_int, [P(HreHeader), u8p]),
     ("hre_merkle_root", c_int, [u8p, P(c_int), u8p, c_size_t]),
-    ("hre_target_from_compact", c_int, [u8p, P(c_int), P(c_int), c_u32]),
-    ("hre_target_to_compact", c_u32, [u8p]),
+    ("hre_pow_target_from_compact", c_int, [u8p, P(c_int), P(c_int), c_u32]),
+    ("hre_pow_target_to_compact", c_int, [P(c_u32), u8p]),
     ("hre_pow_check", c_int, [P(HreHeader), u8p]),
-    ("hre_pow_retarget", c_u32, [c_u32, c_i64, c_i64, u8p]),
-    ("hre_pow_mine", c_int, [P(HreHeader), c_u64, P(c_u64)]),
+    ("hre_pow_retarget", c_int, [P(c_u32), c_u32, c_i64, c_i64, u8p]),
+    ("hre_pow_mine", c_int, [P(HreHeader), P(c_u64), c_u64]),
     ("hre_chain_params_init", c_int, [P(HreChainParams), c_uint]),
     ("hre_chain_params_bitcoin_mainnet", c_int, [P(HreChainParams)]),
     ("hre_chain_params_check", c_int, [P(HreChainParams)]),
-    ("hre_merkle_branch_verify", c_int, [u8p, u8p, P(HreMerkleBranch)]),
-    ("hre_merkle_branch_root", c_int, [u8p, u8p, P(HreMerkleBranch)]),
+    ("hre_merkle_branch_verify", c_int, [P(HreMerkleBranch), u8p, u8p]),
+    ("hre_merkle_branch_root", c_int, [P(HreMerkleBranch), u8p, u8p]),
     # storage
     ("hre_storage_posix_options_init", c_int, [P(HreStoragePosixOptions), c_uint]),
     ("hre_storage_posix_open", c_int, [handle_out, c_char_p, P(HreStoragePosixOptions)]),
@@ -353,24 +357,24 @@ _FUNCS = [
     ("hre_contract_new", c_int, [handle_out, P(HreContractOptions)]),
     ("hre_contract_free", None, [handle]),
     ("hre_contract_set_event_callback", None, [handle, ContractEventFn, c_void_p]),
-    ("hre_contract_apply", c_int, [handle, handle, c_u64]),
+    ("hre_contract_apply", c_int, [handle, handle, c_u64, c_uint]),
     ("hre_contract_undo", c_int, [handle]),
     ("hre_contract_undo_depth", c_size_t, [handle]),
     ("hre_contract_state_hash", c_int, [handle, u8p]),
     # record contract: queries
     ("hre_contract_address", c_int, [u8p, u8p]),
     ("hre_contract_genesis_org_id", c_int, [u8p, u8p]),
-    ("hre_contract_account_get", c_int, [handle, u8p, P(HreContractAccount)]),
-    ("hre_contract_account_by_key", c_int, [handle, u8p, P(HreContractAccount), P(c_int)]),
-    ("hre_contract_org_get", c_int, [handle, u8p, P(HreContractOrg)]),
-    ("hre_contract_record_get", c_int, [handle, u8p, P(HreContractRecord)]),
-    ("hre_contract_records_by_patient", c_int, [handle, u8p, u8p, P(c_size_t)]),
-    ("hre_contract_grants_by_patient", c_int, [handle, u8p, P(HreContractGrant), P(c_size_t)]),
-    ("hre_contract_grant_get", c_int, [handle, u8p, P(HreContractGrant)]),
-    ("hre_contract_grant_records", c_int, [handle, u8p, u8p, P(c_size_t)]),
-    ("hre_contract_grant_envelope", c_int, [handle, u8p, u8p, P(c_size_t)]),
-    ("hre_contract_record_events", c_int, [handle, u8p, P(HreContractEvent), P(c_size_t)]),
-    ("hre_contract_account_events", c_int, [handle, u8p, P(HreContractEvent), P(c_size_t)]),
+    ("hre_contract_account_get", c_int, [handle, P(HreContractAccount), u8p]),
+    ("hre_contract_account_by_key", c_int, [handle, P(HreContractAccount), P(c_int), u8p]),
+    ("hre_contract_org_get", c_int, [handle, P(HreContractOrg), u8p]),
+    ("hre_contract_record_get", c_int, [handle, P(HreContractRecord), u8p]),
+    ("hre_contract_records_by_patient", c_int, [handle, u8p, P(c_size_t), u8p]),
+    ("hre_contract_grants_by_patient", c_int, [handle, P(HreContractGrant), c_size_t, P(c_size_t), u8p]),
+    ("hre_contract_grant_get", c_int, [handle, P(HreContractGrant), u8p]),
+    ("hre_contract_grant_records", c_int, [handle, u8p, P(c_size_t), u8p]),
+    ("hre_contract_grant_envelope", c_int, [handle, u8p, P(c_size_t), u8p]),
+    ("hre_contract_record_events", c_int, [handle, P(HreContractEvent), c_size_t, P(c_size_t), u8p]),
+    ("hre_contract_account_events", c_int, [handle, P(HreContractEvent), c_size_t, P(c_size_t), u8p]),
     ("hre_contract_can_access", c_int, [handle, u8p, u8p, c_u64]),
     ("hre_contract_stats_get", c_int, [handle, P(HreContractStats)]),
     ("hre_contract_commit", c_int, [u8p, c_u8, u8p, c_size_t, u8p, c_size_t]),
@@ -383,27 +387,26 @@ _FUNCS = [
     ("hre_ledger_options_init", c_int, [P(HreLedgerOptions), c_uint]),
     ("hre_ledger_open", c_int, [handle_out, P(HreLedgerOptions)]),
     ("hre_ledger_close", None, [handle]),
-    ("hre_ledger_submit_tx", c_int, [handle, u8p, c_size_t, c_u64, u8p, P(c_int)]),
+    ("hre_ledger_submit_tx", c_int, [handle, u8p, P(c_int), u8p, c_size_t, c_u64]),
     ("hre_ledger_mempool_count", c_size_t, [handle]),
     ("hre_ledger_mempool_contains", c_int, [handle, u8p]),
-    ("hre_ledger_block_template", c_int, [handle, c_u64, u8p, P(c_size_t)]),
-    ("hre_ledger_mine", c_int, [handle, c_u64, c_u64, u8p, P(c_int)]),
-    ("hre_ledger_submit_block", c_int, [handle, u8p, c_size_t, c_u64, P(c_int)]),
-    ("hre_ledger_contract", handle, [handle]),
+    ("hre_ledger_block_template", c_int, [handle, u8p, P(c_size_t), c_u64]),
+    ("hre_ledger_mine", c_int, [handle, u8p, P(c_int), c_u64, c_u64]),
+    ("hre_ledger_submit_block", c_int, [handle, P(c_int), u8p, c_size_t, c_u64]),
+    ("hre_ledger_contract", c_int, [handle, handle_out]),
     ("hre_ledger_network_id", c_int, [handle, u8p]),
     ("hre_ledger_tip", c_int, [handle, P(c_u64), u8p]),
-    ("hre_ledger_header_by_height", c_int, [handle, c_u64, P(HreHeader), u8p]),
-    ("hre_ledger_block_by_height", c_int, [handle, c_u64, u8p, P(c_size_t)]),
-    ("hre_ledger_tx_proof", c_int,
-     [handle, u8p, c_u64, P(HreHeader), P(HreMerkleBranch), P(c_u64)]),
+    ("hre_ledger_header_by_height", c_int, [handle, P(HreHeader), u8p, c_u64]),
+    ("hre_ledger_block_by_height", c_int, [handle, u8p, P(c_size_t), c_u64]),
+    ("hre_ledger_tx_proof", c_int, [handle, P(HreHeader), P(HreMerkleBranch), P(c_u64), u8p, c_u64]),
     ("hre_ledger_snapshot", c_int, [handle]),
-    ("hre_ledger_verify_chain", c_int, [handle, LedgerProgressFn, c_void_p, P(c_u64)]),
+    ("hre_ledger_verify_chain", c_int, [handle, P(c_u64), LedgerProgressFn, c_void_p]),
 ]
 
 # The payload codecs and builders: three calls per tx kind, same shapes.
 for _kind_name, _S in PAYLOADS.values():
     _FUNCS += [
-        (f"hre_contract_encode_{_kind_name}", c_int, [u8p, P(c_size_t), P(_S)]),
+        (f"hre_contract_encode_{_kind_name}", c_int, [P(_S), u8p, P(c_size_t)]),
         (f"hre_contract_decode_{_kind_name}", c_int, [P(_S), u8p, c_size_t]),
         (f"hre_contract_build_{_kind_name}", c_int, [handle_out, u8p, handle, c_u64, c_u64, P(_S)]),
     ]

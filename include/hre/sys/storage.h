@@ -1,9 +1,12 @@
 /*
  * libhre -- Healthcare Records Exchange ledger library.
  * sys/storage.h: the storage vtable ("the disk") for backend implementers,
- * in the style of SQLite's VFS and libgit2's sys/ backends, plus the built-in
- * POSIX-directory and memory backends and the calls the library (and a host
- * testing its own backend) uses to drive any backend.
+ * in the style of SQLite's VFS and libgit2's sys/ backends, and the calls
+ * the library (and a host testing its own backend) uses to drive any
+ * backend. What a caller needs to open a ledger -- the handle type, the
+ * built-in POSIX-directory and memory backends, hre_storage_free -- is in
+ * <hre/storage.h>, which this header includes. See also <hre/sys/powerloss.h>
+ * to crash-test a backend.
  *
  * Copyright the libhre authors. Licensed under the Apache License 2.0.
  *
@@ -76,6 +79,7 @@
 #define HRE_SYS_STORAGE_H
 
 #include "../common.h"
+#include "../storage.h"
 
 HRE_BEGIN_DECLS
 
@@ -159,22 +163,24 @@ typedef struct hre_storage_methods {
     int (*close)(void *self, void *file);
 
     /** read (required): read up to len (> 0) bytes at offset into buf and
-     *  set *got to the number of bytes read. The backend must return every
+     *  set *got to the number of bytes read. (Arguments in the order of
+     *  hre_storage_file_read: self, file, outputs, then the offset.) The backend must return every
      *  byte that exists in [offset, offset+len): *got < len means, and only
      *  means, that the read reached the end of the file (*got == 0 when
      *  offset >= size). Bytes between a write past the old end and the old
      *  end read as zeros. The library zero-fills buf[*got..len) itself after
      *  the call (a short read is NOT an error). On error *got is ignored. */
-    int (*read)(void *self, void *file, uint64_t offset, void *buf, size_t len,
-                size_t *got);
+    int (*read)(void *self, void *file, void *buf, size_t len, size_t *got,
+                uint64_t offset);
 
     /** append (required): write len (> 0) bytes at the current end of the
      *  file and set *offset to where they start (the size before the call).
+     *  (Arguments in the order of hre_storage_file_append.)
      *  All-or-error: on error the backend should leave the size unchanged;
      *  the library tolerates a partially written tail and never relies on
      *  its absence. Durable after sync. */
-    int (*append)(void *self, void *file, const void *data, size_t len,
-                  uint64_t *offset);
+    int (*append)(void *self, void *file, uint64_t *offset, const void *data,
+                  size_t len);
 
     /** write (required): write len (> 0) bytes at offset, extending the file
      *  if needed; a gap between the old end and offset reads as zeros.
@@ -233,16 +239,15 @@ typedef struct hre_storage_methods {
  *  Since: 1.0 */
 #define HRE_STORAGE_METHODS_INIT { HRE_STORAGE_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
-/** Opaque storage handle (a methods table plus its self pointer).  Since: 1.0 */
-typedef struct hre_storage hre_storage;
-
 /** Opaque open-file handle.  Since: 1.0 */
 typedef struct hre_storage_file hre_storage_file;
 
-/** Initialise a methods table: zero every field, then set version.
+/** Initialise a methods table: zero every field `version` declares, then
+ *  set version (nothing past that version's fields is written).
  *  Args: m: the table to fill (out). version: normally HRE_STORAGE_VERSION.
  *  Returns: HRE_OK; HRE_EINVAL if m is NULL; HRE_EUNSUPPORTED if version is
- *           0 or newer than this library (m is still zeroed).
+ *           0 or newer than this library (m is not written: its size for
+ *           an unknown version is unknown).
  *  Thread safety: safe from any thread.
  *  Since: 1.0 */
 HRE_API int hre_storage_methods_init(hre_storage_methods *m, unsigned int version);
@@ -261,75 +266,6 @@ HRE_API int hre_storage_methods_init(hre_storage_methods *m, unsigned int versio
 HRE_API int hre_storage_new_custom(hre_storage **out, const hre_storage_methods *methods,
                                    void *user_data);
 
-/** Free a storage handle: closes any file still open (their handles become
- *  invalid), then calls the backend's destroy. NULL is fine. A memory
- *  storage loses its content.
- *  Thread safety: not while another thread uses the handle or its files.
- *  Since: 1.0 */
-HRE_API void hre_storage_free(hre_storage *storage);
-
-/* ------------------------------------------------------------------------ */
-/* Built-in backends                                                         */
-/* ------------------------------------------------------------------------ */
-
-/** Options for the POSIX backend, versioned.  Since: 1.0 */
-#define HRE_STORAGE_POSIX_OPTIONS_VERSION 1
-
-/* hre_storage_posix_options.flags. Since: 1.0 */
-/* Use fsync() instead of fdatasync() for sync (also flushes metadata such as
- * mtime; slower). */
-#define HRE_STORAGE_POSIX_FULLSYNC 0x01u
-/* Skip every fsync/fdatasync (file and directory). NOT crash-safe: for tests
- * and benchmarks on scratch data only. */
-#define HRE_STORAGE_POSIX_NOSYNC   0x02u
-/* Do not take the exclusive advisory lock (flock) on the directory. By
- * default a second handle on the same directory, from this or another
- * process, fails with HRE_ESTATE. */
-#define HRE_STORAGE_POSIX_NOLOCK   0x04u
-
-typedef struct hre_storage_posix_options {
-    unsigned int version;    /* HRE_STORAGE_POSIX_OPTIONS_VERSION */
-    unsigned int flags;      /* HRE_STORAGE_POSIX_* bits; 0 = crash-safe default */
-    unsigned int dir_mode;   /* mode for a created directory; 0 = 0700 */
-    unsigned int file_mode;  /* mode for created files; 0 = 0600 */
-} hre_storage_posix_options;
-
-/** Static initializer for hre_storage_posix_options (the defaults).  Since: 1.0 */
-#define HRE_STORAGE_POSIX_OPTIONS_INIT { HRE_STORAGE_POSIX_OPTIONS_VERSION, 0, 0, 0 }
-
-/** Initialise POSIX options to the defaults.
- *  Returns: HRE_OK; HRE_EINVAL if opts is NULL; HRE_EUNSUPPORTED for an
- *           unknown version (opts is still zeroed).
- *  Since: 1.0 */
-HRE_API int hre_storage_posix_options_init(hre_storage_posix_options *opts,
-                                           unsigned int version);
-
-/** Open (and create if missing, including missing parents) the directory
- *  `dir` as a storage: each file is a regular file `dir/<name>`. sync uses
- *  fdatasync (fsync with HRE_STORAGE_POSIX_FULLSYNC); create, rename and
- *  remove fsync the directory before returning, so namespace changes are
- *  durable at once (sync_dir fsyncs it again). Entries whose names are not
- *  valid storage names, and non-regular files, are ignored by list.
- *  Out: *out: new handle, free with hre_storage_free (NULL on failure).
- *  In:  dir: path of the directory. opts: NULL for the defaults.
- *  Returns: HRE_OK; HRE_EINVAL (NULL or empty dir, bad flags);
- *           HRE_EUNSUPPORTED (opts version); HRE_ESTATE (directory locked by
- *           another handle); HRE_ENOTFOUND / HRE_EIO / HRE_ENOSPC (the
- *           directory could not be created or opened); HRE_ENOMEM.
- *  Thread safety: safe from any thread; see the file comment for the handle.
- *  Since: 1.0 */
-HRE_API int hre_storage_posix_open(hre_storage **out, const char *dir,
-                                   const hre_storage_posix_options *opts);
-
-/** Create an empty in-memory storage (a RAM disk; everything is durable at
- *  once and lost on hre_storage_free). Removed files that are still open
- *  stay readable through their handles (POSIX unlink semantics).
- *  Out: *out: new handle, free with hre_storage_free.
- *  In:  max_bytes: total size limit of all files (writes past it fail with
- *       HRE_ENOSPC); 0 means no limit other than 1 GiB per file.
- *  Returns: HRE_OK; HRE_EINVAL (out NULL); HRE_ENOMEM.
- *  Since: 1.0 */
-HRE_API int hre_storage_memory_new(hre_storage **out, uint64_t max_bytes);
 
 /* ------------------------------------------------------------------------ */
 /* Calls on any storage (what the library uses; hosts may use them too)      */
@@ -338,7 +274,7 @@ HRE_API int hre_storage_memory_new(hre_storage **out, uint64_t max_bytes);
 /** Is `name` a valid storage file name (see "Names" above)?
  *  Returns: 1 if valid, 0 if not (including NULL).
  *  Since: 1.0 */
-HRE_API int hre_storage_name_valid(const char *name);
+HRE_API int hre_storage_name_valid(const char *name) HRE_WARN_UNUSED_RESULT;
 
 /** Open a file. See the open method for the semantics of flags.
  *  Out: *out: new file handle, closed with hre_storage_file_close (NULL on
@@ -365,16 +301,16 @@ HRE_API int hre_storage_file_close(hre_storage_file *file);
  *           for reading, offset + len over HRE_STORAGE_SIZE_MAX); HRE_EIO.
  *           On error buf is zeroed and *got = 0. len == 0 reads nothing.
  *  Since: 1.0 */
-HRE_API int hre_storage_file_read(hre_storage_file *file, uint64_t offset, void *buf,
-                                  size_t len, size_t *got);
+HRE_API int hre_storage_file_read(hre_storage_file *file, void *buf, size_t len,
+                                  size_t *got, uint64_t offset);
 
 /** Append len bytes at the end of the file.
  *  Out: *offset (may be NULL): where the bytes start.
  *  Returns: HRE_OK; HRE_EINVAL (NULL, not open for writing, size limit);
  *           HRE_EIO; HRE_ENOSPC. len == 0 appends nothing (*offset = size).
  *  Since: 1.0 */
-HRE_API int hre_storage_file_append(hre_storage_file *file, const void *data, size_t len,
-                                    uint64_t *offset);
+HRE_API int hre_storage_file_append(hre_storage_file *file, uint64_t *offset, const void *data,
+                                    size_t len);
 
 /** Write len bytes at offset (a gap past the end reads as zeros).
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EIO; HRE_ENOSPC.
@@ -411,7 +347,9 @@ HRE_API int hre_storage_rename(hre_storage *storage, const char *from, const cha
 HRE_API int hre_storage_remove(hre_storage *storage, const char *name);
 
 /** Call cb once per file (valid names only, any order).
- *  Returns: HRE_OK; the callback's non-zero value if it stopped the listing;
+ *  Args: storage (self). In: cb, cb_arg (passed to cb).
+ *  Returns: HRE_OK; the callback's non-zero value if it stopped the listing
+ *           (use a positive value to tell a stop from a library error);
  *           HRE_EINVAL; HRE_EIO.
  *  Since: 1.0 */
 HRE_API int hre_storage_list(hre_storage *storage, hre_storage_list_cb cb, void *cb_arg);
@@ -421,8 +359,14 @@ HRE_API int hre_storage_list(hre_storage *storage, hre_storage_list_cb cb, void 
  *  Since: 1.0 */
 HRE_API int hre_storage_sync_dir(hre_storage *storage);
 
-/** Backend-specific operation (HRE_STORAGE_CTL_*).
- *  In: file: an open file of this storage, or NULL for storage-wide ops.
+/** Backend-specific operation (HRE_STORAGE_CTL_*), the escape hatch of
+ *  SQLite's xFileControl: whether arg is read or written depends on op, so
+ *  it keeps the (storage, file, op, arg) order of that call rather than
+ *  rule 2's outputs-first.
+ *  Args: storage (self).
+ *  In: file: an open file of this storage, or NULL for storage-wide ops;
+ *      op: HRE_STORAGE_CTL_* or a host op >= HRE_STORAGE_CTL_USER.
+ *  In/Out: arg: as op defines.
  *  Returns: HRE_OK; HRE_EUNSUPPORTED for an op the backend does not know;
  *           HRE_EINVAL (NULL storage, file of another storage); or the
  *           backend's error.

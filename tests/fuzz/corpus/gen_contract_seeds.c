@@ -40,14 +40,14 @@ static void seed(uint8_t kind, const char *name, int (*enc)(uint8_t *, size_t *,
 static void enc_key(uint8_t out[34], const hre_key *k)
 {
     hre_pubkey *pk;
-    hre_key_pubkey(&pk, k);
-    hre_pubkey_encode(out, pk);
+    hre_key_pubkey(k, &pk);
+    hre_pubkey_serialize_wire(pk, out);
     hre_pubkey_free(pk);
 }
 
 static void run(hre_contract *c, hre_tx *tx)
 {
-    if (hre_contract_apply(c, tx, 1700000000) != HRE_OK) { fprintf(stderr, "apply: %s\n", hre_error_detail()); exit(1); }
+    if (hre_contract_apply(c, tx, 1700000000, 0) != HRE_OK) { fprintf(stderr, "apply: %s\n", hre_error_detail()); exit(1); }
     hre_tx_free(tx);
 }
 
@@ -122,14 +122,14 @@ int main(void)
         free(snap);
         ro.org_type = HRE_ORG_LAB; memcpy(ro.admin_key, labk, 34);
         hre_contract_build_register_org(&tx, net, auth, 0, 1, &ro);
-        hre_tx_txid(lab_org, tx);
+        hre_tx_txid(tx, lab_org);
         run(c, tx);
         hre_contract_build_register_patient(&tx, net, pat, 0, 1, &rp);
         run(c, tx);
         hre_contract_address(paddr, patk);
         memcpy(nr.patient, paddr, 32); memcpy(nr.lab_org, lab_org, 32); nr.has_supersedes = 0;
         hre_contract_build_new_record(&tx, net, auth, 1, 1, &nr);
-        hre_tx_txid(rec, tx);
+        hre_tx_txid(tx, rec);
         run(c, tx);
         memcpy(sr.record_id, rec, 32);
         hre_contract_build_sign_record(&tx, net, auth, 2, 1, &sr);
@@ -139,7 +139,7 @@ int main(void)
         g.reader_type = 1; memcpy(g.reader, lab_org, 32); g.scope = 2; g.record_ids = rec; g.record_count = 1;
         g.category = 0; g.expiry = 0; g.envelope = (const uint8_t *)"env"; g.envelope_len = 3;
         hre_contract_build_grant(&tx, net, pat, 1, 1, &g);
-        hre_tx_txid(rv.grant_id, tx);
+        hre_tx_txid(tx, rv.grant_id);
         run(c, tx);
         memcpy(la.record_id, rec, 32);
         hre_contract_build_log_access(&tx, net, lab, 1, 1, &la);

@@ -15,7 +15,7 @@ int main(int argc, char **argv)
 {
   if (argc < 2) return 2;
   uint8_t ikm[32], w[113], dek[32]; hre_key *r, *s; hre_pubkey *p;
-  memset(ikm,0x42,32); hre_hpke_derive_key(&r, ikm, 32); hre_key_pubkey(&p, r);
+  memset(ikm,0x42,32); hre_hpke_derive_key(&r, ikm, 32); hre_key_pubkey(r, &p);
   memset(ikm,0x53,32); hre_hpke_derive_key(&s, ikm, 32);
   memset(dek, 7, 32);
   char path[512]; FILE *f;
