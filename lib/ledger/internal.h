@@ -218,13 +218,46 @@ static inline void hre_ledger__why(char *out, size_t n)
 /* Log through the host's hook (options version 2); no-op without one. */
 #define HRE_LEDGER__LOG(l, level, ...) hre__log((l)->log_fn, (l)->log_ud, (level), __VA_ARGS__)
 
-/* ---- cross-file internals (ledger.c, chain.c, query.c) ---- */
-#define HRE_LEDGER__FUTURE_LIMIT 7200u
+/* ---- cross-file internals, by the file that defines them ----
+ * The files are listed lowest first: a file calls only functions of the
+ * files above it (and its own), never one below it, so there is no circle
+ * between files. Codecs (blockrec.c) and the hash map (map.c) are above. */
+
+/* Set a rejection status and fail with code and a detail message. */
+#define HRE_LEDGER__REJ(st, sv, code, ...) \
+    (hre_ledger__set_status((st), (sv)), hre__fail((code), __VA_ARGS__))
+
+/* status.c */
+void hre_ledger__set_status(hre_ledger_status *st, hre_ledger_status v);
+
+/* tree.c: the block tree and the main chain */
 hre_ledger__node *hre_ledger__tip(const hre_ledger *l);
 hre_ledger__node *hre_ledger__ancestor(const hre_ledger *l, hre_ledger__node *n, uint64_t h);
 uint32_t hre_ledger__mtp(const hre_ledger *l, const hre_ledger__node *parent);
+hre_ledger__node *hre_ledger__node_new(hre_ledger *l, const hre_header *h, const uint8_t hash[32],
+                                       hre_ledger__node *parent);
+void hre_ledger__node_link(hre_ledger *l, hre_ledger__node *n);
+void hre_ledger__node_pop(hre_ledger *l);
+hre_ledger__node *hre_ledger__best_tip(hre_ledger *l);
+void hre_ledger__set_main(hre_ledger *l, hre_ledger__node *tip);
+void hre_ledger__tree_free(hre_ledger *l);
+int hre_ledger__tree_init(hre_ledger *l);
+
+/* events.c */
+void hre_ledger__contract_event(void *user_data, const hre_contract_event *cev);
+void hre_ledger__ev_block(hre_ledger *l, unsigned int type, const hre_ledger__node *n);
+void hre_ledger__ev_stamp(hre_ledger *l, size_t mark, const hre_ledger__node *n);
+void hre_ledger__ev_flush(hre_ledger *l);
+
+/* state.c: the contract state the ledger keeps */
+void hre_ledger__contract_options(const hre_ledger *l, hre_contract_options *o);
+int hre_ledger__genesis_contract(hre_ledger *l, hre_contract **out, int events);
+void hre_ledger__ensure_tip_state(hre_ledger *l);
+void hre_ledger__trim_undo(hre_ledger *l);
+
+/* validate.c */
+#define HRE_LEDGER__FUTURE_LIMIT 7200u
 int hre_ledger__expected_bits(const hre_ledger *l, hre_ledger__node *parent, uint32_t *bits);
-void hre_ledger__set_status(hre_ledger_status *st, hre_ledger_status v);
 int hre_ledger__check_block(hre_ledger *l, const hre_block *blk, uint8_t hash[32],
                             uint8_t (**txids_out)[32], hre_ledger_status *st);
 int hre_ledger__check_bytes(hre_ledger *l, const uint8_t *b, size_t len, hre_block **out,
@@ -234,11 +267,12 @@ int hre_ledger__check_context(hre_ledger *l, hre_ledger__node *parent, const hre
 int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
                           const uint8_t (*txids)[32], int verify, int skip_known,
                           hre_ledger_status *st);
-void hre_ledger__contract_options(const hre_ledger *l, hre_contract_options *o);
-int hre_ledger__genesis_contract(hre_ledger *l, hre_contract **out, int events);
-void hre_ledger__ensure_tip_state(hre_ledger *l);
-void hre_ledger__trim_undo(hre_ledger *l);
+
+/* store.c: segments and the index file */
+void hre_ledger__seg_name(char out[32], uint32_t n);
+int hre_ledger__map_io(int rc);
 int hre_ledger__read_block(hre_ledger *l, const hre_ledger__node *n, hre_block **out);
+int hre_ledger__seg_add_reader(hre_ledger *l, uint32_t n);
 void hre_ledger__seg_broken(hre_ledger *l);
 int hre_ledger__store_record(hre_ledger *l, const hre_block *blk, int sync, uint32_t *seg,
                              uint64_t *off, uint32_t *rec_len);
@@ -246,17 +280,49 @@ int hre_ledger__store_record(hre_ledger *l, const hre_block *blk, int sync, uint
 int hre_ledger__store_encoded(hre_ledger *l, uint8_t *rec, size_t len, int sync, uint32_t *seg,
                               uint64_t *off, uint32_t *rec_len);
 int hre_ledger__seg_sync(hre_ledger *l);
+void hre_ledger__index_append(hre_ledger *l, const uint8_t *p, size_t len);
 void hre_ledger__index_block(hre_ledger *l, const hre_ledger__node *n);
 void hre_ledger__mark_invalid(hre_ledger *l, hre_ledger__node *n);
-hre_ledger__node *hre_ledger__node_new(hre_ledger *l, const hre_header *h, const uint8_t hash[32],
-                                       hre_ledger__node *parent);
-void hre_ledger__node_link(hre_ledger *l, hre_ledger__node *n);
-void hre_ledger__node_pop(hre_ledger *l);
+void hre_ledger__close_storage(hre_ledger *l);
+
+/* snapshot.c */
+void hre_ledger__snap_name(char out[40], uint64_t h);
+int hre_ledger__snaps_add(hre_ledger *l, uint64_t h, const uint8_t hash[32]);
 uint64_t hre_ledger__last_snap_height(const hre_ledger *l);
 int hre_ledger__write_snapshot(hre_ledger *l);
 int hre_ledger__rebuild_state(hre_ledger *l, uint64_t h, int full, uint64_t *bad);
-void hre_ledger__set_main(hre_ledger *l, hre_ledger__node *tip);
+
+/* params.c */
+int hre_ledger__fingerprint(hre_ledger *l);
+int hre_ledger__params_file(hre_ledger *l, int exists_other);
+
+/* index_load.c */
+int hre_ledger__open_storage(hre_ledger *l);
+
+/* mempool.c */
 void hre_ledger__mempool_clear(hre_ledger *l);
+void hre_ledger__mp_compact(hre_ledger *l);
+void hre_ledger__mp_kill(hre_ledger *l, hre_ledger__mtx *e);
+uint64_t hre_ledger__next_block_time(const hre_ledger *l, uint64_t now);
+int hre_ledger__ensure_pending(hre_ledger *l);
+void hre_ledger__mp_remove_included(hre_ledger *l, const uint8_t (*txids)[32], size_t n);
+int hre_ledger__block_txids(const hre_block *blk, uint8_t (**out)[32]);
+void hre_ledger__mp_readd(hre_ledger *l, hre_block **blocks, size_t nb);
+
+/* connect.c */
+void hre_ledger__post_connect(hre_ledger *l);
+int hre_ledger__connect_tip(hre_ledger *l, const hre_block *blk, const uint8_t hash[32],
+                            const uint8_t (*txids)[32], int defer, hre_ledger_status *st,
+                            hre_ledger__node **out);
+int hre_ledger__store_side(hre_ledger *l, const hre_block *blk, const uint8_t hash[32],
+                           hre_ledger__node *parent, hre_ledger_status *st, hre_ledger__node **out);
+
+/* reorg.c */
+int hre_ledger__reorg_to(hre_ledger *l, hre_ledger__node *target, hre_ledger_status *st);
+
+/* submit.c */
 void hre_ledger__orphans_clear(hre_ledger *l);
+
+/* mine.c, open.c, query.c, verify.c: public entry points only. */
 
 #endif /* HRE_LEDGER_INTERNAL_H */

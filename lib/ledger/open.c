@@ -1,0 +1,177 @@
+/*
+ * Ledger options, open (storage, network check, state activation) and close.
+ * docs/PROTOCOL.md section 7.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "chain/internal.h"   /* hre_chain__params_desc: read params up to their version */
+#include "hre/hash.h"
+#include "ledger/internal.h"
+
+/* Known layouts of hre_ledger_options (rule 7): 1 ends at compress_level,
+ * 2 adds the log hook. */
+static const size_t options_size[] = {
+    0,
+    HRE__END(hre_ledger_options, compress_level),
+    HRE__END(hre_ledger_options, log_user_data),
+};
+static const hre__vstruct options_desc = { "hre_ledger_options", HRE_LEDGER_OPTIONS_VERSION,
+                                           options_size };
+_Static_assert(sizeof options_size / sizeof options_size[0] == HRE_LEDGER_OPTIONS_VERSION + 1,
+               "one size per hre_ledger_options version");
+
+HRE_API int hre_ledger_options_init(hre_ledger_options *opts, unsigned int version)
+{
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&options_desc, opts, version));
+}
+
+static int activate(hre_ledger *l)
+{
+    int iter, rc;
+    for (iter = 0; iter < 64; iter++) {
+        hre_ledger__node *best = hre_ledger__best_tip(l);
+        uint64_t bad = UINT64_MAX;
+        hre_ledger__set_main(l, best);
+        rc = hre_ledger__rebuild_state(l, best->height, 1, &bad);
+        if (rc == HRE_OK) {
+            hre_ledger__trim_undo(l);
+            return HRE_OK;
+        }
+        if (bad == UINT64_MAX || rc == HRE_ECORRUPT || rc == HRE_EIO || rc == HRE_ENOMEM ||
+            rc == HRE_ECRYPTO || rc == HRE_ENOSPC)
+            return rc;
+        /* A stored block that never passed full validation: mark it. */
+        hre_ledger__mark_invalid(l, l->main[bad]);
+    }
+    return hre__fail(HRE_ECORRUPT, "ledger: no valid chain found");
+}
+
+HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
+{
+    HRE__API_SCOPE;
+    hre_ledger *l;
+    hre_ledger_options ob;
+    hre_chain_params params;
+    int rc;
+
+    if (out)
+        *out = NULL;
+    if (!out || !opts)
+        return hre__fail(HRE_EINVAL, "hre_ledger_open: NULL argument");
+    /* read the options and params up to the caller's versions (rule 7) */
+    if ((rc = hre__vstruct_in(&options_desc, &ob, opts)) != HRE_OK)
+        return hre__api_done(rc);
+    opts = &ob;
+    if (!opts->storage || !opts->params)
+        return hre__fail(HRE_EINVAL, "hre_ledger_open: storage and params are required");
+    if ((rc = hre_chain_params_check(opts->params)) != HRE_OK)
+        return hre__api_done(rc);
+    if ((rc = hre__vstruct_in(&hre_chain__params_desc, &params, opts->params)) != HRE_OK)
+        return hre__api_done(rc);
+    if (params.max_block_size > HRE_STORAGE__REC_MAX - 2 * HRE_LEDGER__REC_FIXED)
+        return hre__fail(HRE_EUNSUPPORTED, "hre_ledger_open: max_block_size over 64 MiB");
+    if (opts->compress_level < -1 || opts->compress_level > 9)
+        return hre__fail(HRE_EINVAL, "hre_ledger_open: compress_level must be -1..9");
+    if (opts->genesis_org_name &&
+        (strlen(opts->genesis_org_name) == 0 || strlen(opts->genesis_org_name) > HRE_CONTRACT_NAME_MAX))
+        return hre__fail(HRE_EINVAL, "hre_ledger_open: genesis_org_name must be 1..64 bytes");
+    if (opts->verify_threads > HRE_POOL_MAX_THREADS)
+        return hre__fail(HRE_EINVAL, "hre_ledger_open: at most %u verifier threads",
+                         HRE_POOL_MAX_THREADS);
+
+    l = hre__calloc(1, sizeof *l);
+    if (!l)
+        return hre__fail(HRE_ENOMEM, "hre_ledger_open: out of memory");
+    l->st = opts->storage;
+    l->params = params;
+    l->limits.version = HRE_BLOCK_LIMITS_VERSION;
+    if ((rc = hre_chain_params_block_limits(&l->params, &l->limits)) != HRE_OK)
+        goto fail;
+    if ((rc = hre_header_hash(&l->params.genesis, l->network_id)) != HRE_OK)
+        goto fail;
+    memcpy(l->authority_key, opts->authority_key, 34);
+    if (opts->genesis_org_name) {
+        snprintf(l->org_name, sizeof l->org_name, "%s", opts->genesis_org_name);
+        l->has_org_name = 1;
+    }
+    l->threads = opts->verify_threads;
+    l->on_event = opts->on_event;
+    l->user_data = opts->user_data;
+    l->log_fn = opts->log_fn;
+    l->log_ud = opts->log_user_data;
+    l->snap_interval = opts->snapshot_interval ? opts->snapshot_interval
+                                               : HRE_LEDGER_DEFAULT_SNAPSHOT_INTERVAL;
+    l->max_reorg = opts->max_reorg_depth ? opts->max_reorg_depth : HRE_LEDGER_DEFAULT_MAX_REORG_DEPTH;
+    l->max_orphans = opts->max_orphans ? opts->max_orphans : HRE_LEDGER_DEFAULT_MAX_ORPHANS;
+    l->max_side = opts->max_side_blocks ? opts->max_side_blocks : HRE_LEDGER_DEFAULT_MAX_SIDE_BLOCKS;
+    l->mempool_max = opts->mempool_max_txs ? opts->mempool_max_txs : HRE_LEDGER_DEFAULT_MEMPOOL_MAX_TXS;
+    l->segment_size = opts->segment_size ? opts->segment_size : HRE_LEDGER_DEFAULT_SEGMENT_SIZE;
+    l->level = opts->compress_level == 0 ? 1 : opts->compress_level;
+    l->max_rec = (uint32_t)(l->limits.max_block_size + HRE_LEDGER__REC_FIXED);
+    {
+        /* Syntax of the authority key is checked by the contract. */
+        hre_contract *probe = NULL;
+        if ((rc = hre_ledger__genesis_contract(l, &probe, 0)) != HRE_OK)
+            goto fail;
+        hre_contract_free(probe);
+    }
+    if ((rc = hre_ledger__fingerprint(l)) != HRE_OK)
+        goto fail;
+    if ((rc = hre_keycache_new(&l->kc, 4096)) != HRE_OK)
+        goto fail;
+    /* one pool for the ledger's lifetime: signature verification, record
+     * compression and snapshot loading run on it */
+    if ((rc = hre_pool_new(&l->pool, l->threads)) != HRE_OK)
+        goto fail;
+    if ((rc = hre_ledger__tree_init(l)) != HRE_OK)
+        goto fail;
+    if ((rc = hre_ledger__open_storage(l)) != HRE_OK)
+        goto fail;
+    if ((rc = activate(l)) != HRE_OK)
+        goto fail;
+    if (l->log_fn) {
+        char tip[65], net[65];
+        (void)hre_hash_display_encode(tip, hre_ledger__tip(l)->hash);
+        (void)hre_hash_display_encode(net, l->network_id);
+        HRE_LEDGER__LOG(l, HRE_LOG_INFO,
+                        "ledger open: network %.16s, tip height %llu (%s), %zu blocks known, "
+                        "%u segment(s)%s, state from %s %llu, %u pool thread(s)",
+                        net, (unsigned long long)hre_ledger__tip(l)->height, tip, l->n_nodes, l->n_segs,
+                        l->index_rebuilt ? ", index rebuilt from the segments" : "",
+                        l->state_from ? "the snapshot at height" : "genesis, replayed to",
+                        (unsigned long long)(l->state_from ? l->state_from : hre_ledger__tip(l)->height),
+                        hre_pool_threads(l->pool));
+    }
+    *out = l;
+    return hre__api_done(HRE_OK);
+fail:
+    if (opts->log_fn)
+        hre__log(opts->log_fn, opts->log_user_data, HRE_LOG_ERROR, "ledger open failed: %s: %s",
+                 hre_strerror(rc), hre_error_detail());
+    hre_ledger_close(l);
+    return hre__api_done(rc);
+}
+
+HRE_API void hre_ledger_close(hre_ledger *l)
+{
+    if (!l)
+        return;
+    if (l->idx_log)
+        (void)hre_storage__log_sync(l->idx_log);
+    hre_ledger__close_storage(l);
+    hre_ledger__mempool_clear(l);
+    hre_ledger__orphans_clear(l);
+    hre__free(l->mp);
+    hre_ledger__map_free(&l->mp_map);
+    hre_contract_free(l->c);
+    hre_pool_free(l->pool);
+    hre_ledger__tree_free(l);
+    hre__free(l->main);
+    hre__free(l->snaps);
+    hre__free(l->evs);
+    hre_keycache_free(l->kc);
+    hre__free(l);
+}
