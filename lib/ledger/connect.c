@@ -56,7 +56,7 @@ int hre_ledger__connect_tip(hre_ledger *l, const hre_block *blk, const uint8_t h
                        hre_ledger__node **out)
 {
     hre_ledger__node *tip = hre_ledger__tip(l), *n;
-    size_t mark = l->n_evs, k;
+    size_t mark = l->n_evs;
     int rc, enc_started = 0;
     encjob ej;
     hre__pool_job ejob;
@@ -93,8 +93,7 @@ int hre_ledger__connect_tip(hre_ledger *l, const hre_block *blk, const uint8_t h
         rc = hre_ledger__store_encoded(l, ej.rec, ej.len, !defer, &n->seg, &n->offset,
                                        &n->rec_len);
     if (rc != HRE_OK) {
-        for (k = 0; k < n->tx_count; k++)
-            (void)hre_contract_undo(l->c);
+        (void)hre_ledger__undo(l->c, n->tx_count);
         l->n_evs = mark;
         hre__free(n);
         hre_ledger__set_status(st, HRE_LEDGER_REJECT_STORAGE);

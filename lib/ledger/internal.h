@@ -252,6 +252,10 @@ void hre_ledger__ev_flush(hre_ledger *l);
 /* state.c: the contract state the ledger keeps */
 void hre_ledger__contract_options(const hre_ledger *l, hre_contract_options *o);
 int hre_ledger__genesis_contract(hre_ledger *l, hre_contract **out, int events);
+/* Undo the n most recent transactions applied to c: the one undo loop of
+ * the ledger. Returns HRE_OK; HRE_ECORRUPT when the journal holds fewer
+ * (the state is then not the one the caller expects). */
+int hre_ledger__undo(hre_contract *c, size_t n);
 void hre_ledger__ensure_tip_state(hre_ledger *l);
 void hre_ledger__trim_undo(hre_ledger *l);
 

@@ -69,9 +69,7 @@ int hre_ledger__ensure_pending(hre_ledger *l)
          * fully validated on the main chain (decoded again, so unmarked). */
         int rc = hre_contract_apply(l->c, l->mp[i]->tx, t, HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER);
         if (rc == HRE_ENOMEM) {
-            size_t k;
-            for (k = 0; k < l->overlay; k++)
-                (void)hre_contract_undo(l->c);
+            (void)hre_ledger__undo(l->c, l->overlay);
             l->overlay = 0;
             if (dropped)
                 hre_ledger__mp_compact(l);
@@ -187,7 +185,7 @@ HRE_API int hre_ledger_submit_tx(hre_ledger *l, uint8_t txid[32], hre_ledger_sta
             e->tx = NULL;
             mtx_free(e);
         }
-        (void)hre_contract_undo(l->c);
+        (void)hre_ledger__undo(l->c, 1);
         rc = hre__fail(HRE_ENOMEM, "mempool: out of memory");
         goto fail;
     }

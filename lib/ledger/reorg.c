@@ -47,8 +47,7 @@ int hre_ledger__reorg_to(hre_ledger *l, hre_ledger__node *target, hre_ledger_sta
             goto restore_hard;
     } else {
         for (i = old_tip->height; i > fh; i--)
-            for (k = 0; k < l->main[i]->tx_count; k++)
-                (void)hre_contract_undo(l->c);
+            (void)hre_ledger__undo(l->c, l->main[i]->tx_count);
     }
     for (i = old_tip->height; i > fh; i--) {
         hre_ledger__ev_block(l, HRE_LEDGER_EVENT_BLOCK_DISCONNECTED, l->main[i]);
@@ -86,8 +85,7 @@ int hre_ledger__reorg_to(hre_ledger *l, hre_ledger__node *target, hre_ledger_sta
         if (vrc != HRE_ENOMEM && vrc != HRE_EIO && vrc != HRE_ECORRUPT)
             hre_ledger__mark_invalid(l, newn[failed_at]);
         for (i = (uint64_t)failed_at; i > 0; i--) {
-            for (k = 0; k < newn[i - 1]->tx_count; k++)
-                (void)hre_contract_undo(l->c);
+            (void)hre_ledger__undo(l->c, newn[i - 1]->tx_count);
             newn[i - 1]->on_main = 0;
         }
         l->main_len = (size_t)fh + 1;

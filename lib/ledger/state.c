@@ -27,12 +27,20 @@ int hre_ledger__genesis_contract(hre_ledger *l, hre_contract **out, int events)
     return hre_contract_new(out, &o);
 }
 
+int hre_ledger__undo(hre_contract *c, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (hre_contract_undo(c) != HRE_OK)
+            return hre__fail(HRE_ECORRUPT, "ledger: the undo journal holds %zu of %zu entries",
+                             i, n);
+    return HRE_OK;
+}
+
 void hre_ledger__ensure_tip_state(hre_ledger *l)
 {
-    while (l->overlay > 0) {
-        (void)hre_contract_undo(l->c);
-        l->overlay--;
-    }
+    (void)hre_ledger__undo(l->c, l->overlay);
+    l->overlay = 0;
 }
 
 /* Keep undo entries for the last max_reorg blocks. */

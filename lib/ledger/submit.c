@@ -259,9 +259,7 @@ HRE_API int hre_ledger_submit_blocks(hre_ledger *l, size_t *connected,
         if (src != HRE_OK) {
             /* Undo the whole batch. */
             for (k = nb; k > 0; k--) {
-                size_t j;
-                for (j = 0; j < bn[k - 1]->tx_count; j++)
-                    (void)hre_contract_undo(l->c);
+                (void)hre_ledger__undo(l->c, bn[k - 1]->tx_count);
                 l->main_len--;
                 hre_ledger__node_pop(l);
             }

@@ -248,8 +248,7 @@ int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
         if (crc != HRE_OK) {
             hre_ledger__why(cwhy, sizeof cwhy);
             cbad = i;
-            for (k = 0; k < applied; k++)
-                (void)hre_contract_undo(c);
+            (void)hre_ledger__undo(c, applied);
             applied = 0;
             break;
         }
@@ -261,8 +260,7 @@ int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
             vfail |= res[i] != HRE_OK;
     }
     if (vfail) {
-        for (k = 0; k < applied; k++)
-            (void)hre_contract_undo(c);
+        (void)hre_ledger__undo(c, applied);
         applied = 0;
         for (i = 0; i < nv; i++) {
             if (res[i] == HRE_ENOMEM || res[i] == HRE_ECRYPTO) {
