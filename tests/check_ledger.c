@@ -10,6 +10,7 @@
  * Every network uses the easy PoW limit 0x207fffff so mining is instant.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1621,6 +1622,171 @@ START_TEST(test_faults)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Issue 9, defect 1.1: a hostile batch cannot overflow the stack            */
+/* ------------------------------------------------------------------------ */
+
+/* Open with explicit bounds (0 = the default). */
+static int open_bounds(hre_ledger **l, hre_storage *st, const net *n, uint32_t max_orphans,
+                       uint32_t max_side, uint32_t max_reorg)
+{
+    hre_ledger_options o;
+    HRE_T_OK(hre_ledger_options_init(&o, HRE_LEDGER_OPTIONS_VERSION));
+    o.storage = st;
+    o.params = &n->params;
+    memcpy(o.authority_key, n->auth_wire, 34);
+    o.snapshot_interval = HRE_LEDGER_SNAPSHOTS_OFF;
+    o.max_orphans = max_orphans;
+    o.max_side_blocks = max_side;
+    o.max_reorg_depth = max_reorg;
+    return hre_ledger_open(l, &o);
+}
+
+/* k empty blocks, each on the one before (the first on parent), at times
+ * t0, t0 + step, ...; one buffer; ptrs/lens/hashes filled. */
+typedef struct blockset {
+    size_t k;
+    uint8_t *buf;
+    const uint8_t **ptrs;
+    size_t *lens;
+    uint8_t (*hashes)[32];
+} blockset;
+
+static void blockset_chain(blockset *bs, const uint8_t parent[32], uint32_t t0, uint32_t step,
+                           size_t k, int siblings)
+{
+    size_t i;
+    bs->k = k;
+    bs->buf = malloc(k * 96);
+    bs->ptrs = malloc(k * sizeof *bs->ptrs);
+    bs->lens = malloc(k * sizeof *bs->lens);
+    bs->hashes = malloc(k * 32);
+    ck_assert(bs->buf && bs->ptrs && bs->lens && bs->hashes);
+    for (i = 0; i < k; i++) {
+        const uint8_t *p = (siblings || i == 0) ? parent : bs->hashes[i - 1];
+        uint8_t *out = bs->buf + i * 96;
+        bs->lens[i] = build_block(out, 96, p, t0 + (uint32_t)i * step, EASY, NULL, 0, 1);
+        bs->ptrs[i] = out;
+        HRE_T_OK(hre_sha256d(bs->hashes[i], out, HRE_HEADER_LEN));
+    }
+}
+
+static void blockset_reverse(blockset *bs)
+{
+    size_t i;
+    for (i = 0; i < bs->k / 2; i++) {
+        const uint8_t *p = bs->ptrs[i];
+        size_t len = bs->lens[i];
+        bs->ptrs[i] = bs->ptrs[bs->k - 1 - i];
+        bs->lens[i] = bs->lens[bs->k - 1 - i];
+        bs->ptrs[bs->k - 1 - i] = p;
+        bs->lens[bs->k - 1 - i] = len;
+    }
+}
+
+static void blockset_free(blockset *bs)
+{
+    free(bs->buf);
+    free(bs->ptrs);
+    free(bs->lens);
+    free(bs->hashes);
+}
+
+/* One hre_ledger_submit_blocks call on a thread with a small stack. */
+typedef struct batch_job {
+    hre_ledger *l;
+    const blockset *bs;
+    uint64_t now;
+    size_t connected;
+    hre_ledger_status st;
+    int rc;
+    char why[256];
+} batch_job;
+
+static void *batch_thread(void *arg)
+{
+    batch_job *j = arg;
+    j->rc = hre_ledger_submit_blocks(j->l, &j->connected, &j->st, j->bs->ptrs, j->bs->lens,
+                                     j->bs->k, j->now);
+    snprintf(j->why, sizeof j->why, "%s", hre_error_detail());
+    return NULL;
+}
+
+#define SMALL_STACK (256u * 1024u)
+
+static void batch_small_stack(batch_job *j)
+{
+    pthread_attr_t a;
+    pthread_t th;
+    ck_assert_int_eq(pthread_attr_init(&a), 0);
+    ck_assert_int_eq(pthread_attr_setstacksize(&a, SMALL_STACK), 0);
+    ck_assert_int_eq(pthread_create(&th, &a, batch_thread, j), 0);
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    pthread_attr_destroy(&a);
+}
+
+START_TEST(test_batch_small_stack)
+{
+    enum { K = 20000 };
+    net n;
+    hre_storage *st = mem();
+    hre_ledger *l = NULL;
+    blockset chain, side;
+    batch_job j;
+    uint8_t tip[32];
+
+    net_init(&n, 1000000, 100000, 1000);   /* no retarget within the chain */
+    ck_assert_int_eq(open_bounds(&l, st, &n, K + 10, K + 10, 0), HRE_OK);
+    /* K blocks, child first: K - 1 orphans, then the first block, whose
+     * arrival resolves the whole chain */
+    blockset_chain(&chain, n.id, T0 + 600, 600, K, 0);
+    blockset_reverse(&chain);
+    memset(&j, 0, sizeof j);
+    j.l = l;
+    j.bs = &chain;
+    j.now = T0 + 600u * (uint64_t)(K + 1);
+    batch_small_stack(&j);
+    ck_assert_msg(j.rc == HRE_OK, "batch of orphans: %d (%s)", j.rc, j.why);
+    ck_assert_int_eq(j.st, HRE_LEDGER_CONNECTED);
+    ck_assert_uint_eq(j.connected, K);   /* the orphans it resolved count too */
+    ck_assert_uint_eq(tip_height(l), K);
+    HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+    ck_assert_mem_eq(tip, chain.hashes[K - 1], 32);
+    /* K side blocks in one batch: siblings of the tip, equal work */
+    blockset_chain(&side, chain.hashes[K - 2], T0 + 600u * K + 1, 1, K, 1);
+    j.bs = &side;
+    j.now = T0 + 600u * (uint64_t)K + K;
+    batch_small_stack(&j);
+    ck_assert_msg(j.rc == HRE_OK, "batch of side blocks: %d (%s)", j.rc, j.why);
+    ck_assert_int_eq(j.st, HRE_LEDGER_SIDE_BRANCH);
+    ck_assert_uint_eq(j.connected, 0);
+    ck_assert_uint_eq(tip_height(l), K);
+    HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+    ck_assert_mem_eq(tip, chain.hashes[K - 1], 32);
+    hre_ledger_close(l);
+    /* the same chain on a ledger with the default bounds: the batch stops
+     * after max_orphans + max_side_blocks blocks that do not extend the
+     * tip (64 + 1024), the rest untouched */
+    hre_storage_free(st);
+    st = mem();
+    ck_assert_int_eq(open_bounds(&l, st, &n, 0, 0, 0), HRE_OK);
+    j.l = l;
+    j.bs = &chain;
+    j.now = T0 + 600u * (uint64_t)(K + 1);
+    batch_small_stack(&j);
+    ck_assert_msg(j.rc == HRE_ELIMIT, "bounded batch: %d (%s)", j.rc, j.why);
+    ck_assert_int_eq(j.st, HRE_LEDGER_REJECT_BOUND);
+    ck_assert_ptr_nonnull(strstr(j.why, "1088"));
+    ck_assert_uint_eq(j.connected, 0);
+    ck_assert_uint_eq(tip_height(l), 0);
+    hre_ledger_close(l);
+    blockset_free(&chain);
+    blockset_free(&side);
+    hre_storage_free(st);
+    net_free(&n);
+}
+END_TEST
+
 #ifdef HRE_WHITEBOX
 
 /* Mempool transactions are verified once: mining them costs no second
@@ -1868,6 +2034,7 @@ Suite *hre_suite_ledger(void)
     tcase_add_test(tc, test_contract_view);
     tcase_add_test(tc, test_power_loss);
     tcase_add_test(tc, test_faults);
+    tcase_add_test(tc, test_batch_small_stack);
 #ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_mempool_verified_once);
     tcase_add_test(tc, test_alloc_failures);

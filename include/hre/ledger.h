@@ -278,18 +278,29 @@ HRE_API int hre_ledger_mine(hre_ledger *l, uint8_t hash[32], hre_ledger_status *
 HRE_API int hre_ledger_submit_block(hre_ledger *l, hre_ledger_status *status, const uint8_t *block,
                                     size_t len, uint64_t now) HRE_WARN_UNUSED_RESULT;
 
-/** Submit n blocks with group commit: blocks extending the tip are validated,
- *  applied and appended one after another and made durable with ONE sync at
- *  the end (events follow that sync). Processing stops at the first block
- *  that is not connected to the tip (it is submitted as by
- *  hre_ledger_submit_block after the pending blocks are synced) or rejected.
+/** Submit n blocks with group commit: each run of blocks extending the tip
+ *  is validated, applied and appended one block after another and made
+ *  durable with ONE sync at the end of the run (events follow that sync).
+ *  A block that does not extend the tip (an orphan, a side-branch block, a
+ *  block that starts a reorg) is submitted on its own, as by
+ *  hre_ledger_submit_block, and processing goes on with the next block;
+ *  orphans that the batch's blocks are parents of are let in as they become
+ *  connectable. Processing stops at the first block rejected. The work one
+ *  call can cause is bounded: it is a loop (no recursion, whatever the
+ *  batch holds), and at most max_orphans + max_side_blocks blocks of one
+ *  batch may be of the not-a-tip-extension kind (more could not be held);
+ *  the next one stops the call with HRE_ELIMIT / REJECT_BOUND, and it and
+ *  the blocks after it are not looked at (submit them in another call).
  *  Args: l (self).
- *  Out: *connected (may be NULL): blocks connected (durable) by this call.
+ *  Out: *connected (may be NULL): blocks that joined the main chain during
+ *       this call (durable): tip extensions, orphans let in, and the new
+ *       branch of a reorg.
  *       *status (may be NULL): status of the last block processed.
  *  In:  blocks/lens/n: the encoded blocks; now.
- *  Returns: HRE_OK if all n were accepted; else the first failure's code. If
- *           the final sync fails, every block of the batch is undone and the
- *           code is returned (*connected = 0).
+ *  Returns: HRE_OK if all n were accepted; else the first failure's code
+ *           (the blocks connected before it stay connected). If a run's
+ *           sync fails, every block of that run is undone and the storage
+ *           code is returned with REJECT_STORAGE.
  *  Since: 1.0 */
 HRE_API int hre_ledger_submit_blocks(hre_ledger *l, size_t *connected, hre_ledger_status *status,
                                      const uint8_t *const *blocks, const size_t *lens, size_t n,

@@ -101,6 +101,7 @@ int hre_ledger__connect_tip(hre_ledger *l, const hre_block *blk, const uint8_t h
     }
     hre_ledger__node_link(l, n);
     l->main[l->main_len++] = n;
+    l->n_joined++;
     n->on_main = 1;
     hre_ledger__ev_stamp(l, mark, n);
     hre_ledger__ev_block(l, HRE_LEDGER_EVENT_BLOCK_CONNECTED, n);

@@ -133,9 +133,12 @@ typedef struct hre_ledger__mtx {
 typedef struct hre_ledger__orphan {
     uint8_t hash[32];
     uint8_t prev[32];
+    uint8_t prev_key[32];             /* HMAC(orph_salt, prev): its key in orph_prev */
     uint8_t *bytes;
     size_t len;
     uint64_t now;
+    size_t slot;                      /* index in l->orph (arrival order) */
+    struct hre_ledger__orphan *sib;   /* next orphan with the same parent */
 } hre_ledger__orphan;
 
 typedef struct hre_ledger__snapinfo {
@@ -198,8 +201,15 @@ struct hre_ledger {
     size_t overlay;                   /* mempool txs applied on top of the tip state */
     uint64_t last_now;
 
-    hre_ledger__orphan *orph;
-    size_t n_orph;
+    hre_ledger__orphan **orph;        /* arrival order; NULL = taken */
+    size_t orph_len, orph_cap, orph_head;
+    size_t n_orph;                    /* orphans held */
+    hre_ledger__map orph_map;         /* hash -> orphan */
+    hre_ledger__map orph_prev;        /* prev_key -> an orphan with that parent (sib: the others) */
+    uint8_t orph_salt[32];            /* random, from open */
+    uint8_t (*orph_work)[32];         /* resolution work list (room for n_orph + 2) */
+    size_t orph_work_cap;
+    uint64_t n_joined;                /* blocks that joined the main chain (batch counts) */
 
     int ev_mode;
     uint32_t cur_tx;
@@ -324,8 +334,17 @@ int hre_ledger__store_side(hre_ledger *l, const hre_block *blk, const uint8_t ha
 /* reorg.c */
 int hre_ledger__reorg_to(hre_ledger *l, hre_ledger__node *target, hre_ledger_status *st);
 
-/* submit.c */
+/* orphans.c: the orphan pool */
+int hre_ledger__orphan_add(hre_ledger *l, const uint8_t *b, size_t len, const uint8_t hash[32],
+                           const uint8_t prev[32], uint64_t now);
+int hre_ledger__orphan_known(const hre_ledger *l, const uint8_t hash[32]);
+/* Remove and return one orphan whose parent is `parent` (NULL if none);
+ * free it with hre_ledger__orphan_free. Allocation-free. */
+hre_ledger__orphan *hre_ledger__orphan_take(hre_ledger *l, const uint8_t parent[32]);
+void hre_ledger__orphan_free(hre_ledger__orphan *o);
 void hre_ledger__orphans_clear(hre_ledger *l);
+
+/* submit.c: public entry points only. */
 
 /* mine.c, open.c, query.c, verify.c: public entry points only. */
 

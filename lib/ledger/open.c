@@ -122,6 +122,9 @@ HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
         goto fail;
     if ((rc = hre_keycache_new(&l->kc, 4096)) != HRE_OK)
         goto fail;
+    /* keys the orphan pool's parent map (parents are attacker-chosen) */
+    if ((rc = hre_random_bytes(l->orph_salt, sizeof l->orph_salt)) != HRE_OK)
+        goto fail;
     /* one pool for the ledger's lifetime: signature verification, record
      * compression and snapshot loading run on it */
     if ((rc = hre_pool_new(&l->pool, l->threads)) != HRE_OK)

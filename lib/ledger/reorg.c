@@ -114,6 +114,7 @@ int hre_ledger__reorg_to(hre_ledger *l, hre_ledger__node *target, hre_ledger_sta
             hre_ledger__mp_remove_included(l, (const uint8_t(*)[32])ids, hre_block_tx_count(newb[i]));
         hre__free(ids);
     }
+    l->n_joined += nnew;
     hre_ledger__set_status(st, HRE_LEDGER_REORGED);
     if (l->log_fn) {
         char oldh[65], newh[65];
