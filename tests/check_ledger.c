@@ -1787,6 +1787,110 @@ START_TEST(test_batch_small_stack)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Issue 9, defect 1.2: the side-branch bound counts only blocks that matter  */
+/* ------------------------------------------------------------------------ */
+
+/* Mine an empty block on l at time t (mempool empty). */
+static void mine_empty(hre_ledger *l, uint64_t t)
+{
+    hre_ledger_status st;
+    HRE_T_OK(hre_ledger_mine(l, NULL, &st, t, HRE_POW_ALL_NONCES));
+    ck_assert_int_eq(st, HRE_LEDGER_CONNECTED);
+}
+
+/* A block on main-chain height `on` of l (so a sibling of main[on + 1]). */
+static size_t block_on_height(hre_ledger *l, uint8_t *out, size_t cap, uint64_t on, uint32_t time)
+{
+    uint8_t parent[32];
+    hre_header h;
+    HRE_T_OK(hre_ledger_header_by_height(l, &h, parent, on));
+    return build_block(out, cap, parent, time, EASY, NULL, 0, 1);
+}
+
+START_TEST(test_side_bound_stale_forks)
+{
+    net n;
+    hre_storage *st = mem();
+    hre_ledger *l = NULL;
+    hre_ledger_status s;
+    uint8_t b[128], hash[32], tip[32];
+    size_t len;
+    uint64_t t = T0, h;
+    int r, pass;
+
+    net_init(&n, 2016, 100000, 1000);
+    /* at most 4 side blocks; forks at most 3 below the tip */
+    ck_assert_int_eq(open_bounds(&l, st, &n, 0, 4, 3), HRE_OK);
+    mine_empty(l, t += 600);
+    mine_empty(l, t += 600);
+    /* ordinary forks, each left behind as the chain grows: 12 over time */
+    for (r = 0; r < 12; r++) {
+        h = tip_height(l);
+        len = block_on_height(l, b, sizeof b, h - 1, (uint32_t)(t + 1));
+        HRE_T_OK(hre_ledger_submit_block(l, &s, b, len, t + 1));
+        ck_assert_msg(s == HRE_LEDGER_SIDE_BRANCH, "fork %d: %s", r, hre_ledger_status_name(s));
+        if (r % 3 == 2) {
+            /* this fork wins: the old tip goes to a side branch */
+            uint8_t parent[32];
+            HRE_T_OK(hre_sha256d(parent, b, HRE_HEADER_LEN));
+            len = build_block(b, sizeof b, parent, (uint32_t)(t + 2), EASY, NULL, 0, 1);
+            HRE_T_OK(hre_ledger_submit_block(l, &s, b, len, t + 2));
+            ck_assert_int_eq(s, HRE_LEDGER_REORGED);
+            t += 2;
+        }
+        mine_empty(l, t += 600);
+        mine_empty(l, t += 600);
+        mine_empty(l, t += 600);
+        mine_empty(l, t += 600);
+    }
+    for (pass = 0; pass < 2; pass++) {
+        /* a fork that can still matter is stored, and can still win */
+        h = tip_height(l);
+        len = block_on_height(l, b, sizeof b, h - 1, (uint32_t)(t + 1));
+        HRE_T_OK(hre_ledger_submit_block(l, &s, b, len, t + 1));
+        ck_assert_msg(s == HRE_LEDGER_SIDE_BRANCH, "pass %d: %s", pass, hre_ledger_status_name(s));
+        HRE_T_OK(hre_sha256d(hash, b, HRE_HEADER_LEN));
+        len = build_block(b, sizeof b, hash, (uint32_t)(t + 2), EASY, NULL, 0, 1);
+        HRE_T_OK(hre_ledger_submit_block(l, &s, b, len, t + 2));
+        ck_assert_int_eq(s, HRE_LEDGER_REORGED);
+        HRE_T_OK(hre_sha256d(hash, b, HRE_HEADER_LEN));
+        HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+        ck_assert_mem_eq(tip, hash, 32);
+        t += 2;
+        mine_empty(l, t += 600);
+        /* after a restart the stale blocks stored on disk do not count */
+        hre_ledger_close(l);
+        ck_assert_int_eq(open_bounds(&l, st, &n, 0, 4, 3), HRE_OK);
+#ifdef HRE_WHITEBOX
+        /* in memory: the main chain and the side blocks within reach */
+        ck_assert_uint_le(l->n_side, 2);
+        ck_assert_uint_eq(l->n_nodes - l->n_dead, l->main_len + l->n_side);
+        ck_assert_uint_gt(l->open_pruned, 0);
+#endif
+        for (r = 0; r < 4; r++)
+            mine_empty(l, t += 600);
+    }
+    /* the bound itself still holds for forks that matter: 4 side blocks
+     * within reach, the 5th refused */
+    h = tip_height(l);
+    for (r = 0; r < 5; r++) {
+        len = block_on_height(l, b, sizeof b, h - 1, (uint32_t)(t + 1 + (uint32_t)r));
+        if (r < 4) {
+            HRE_T_OK(hre_ledger_submit_block(l, &s, b, len, t + 10));
+            ck_assert_int_eq(s, HRE_LEDGER_SIDE_BRANCH);
+        } else {
+            ck_assert_int_eq(hre_ledger_submit_block(l, &s, b, len, t + 10), HRE_ELIMIT);
+            ck_assert_int_eq(s, HRE_LEDGER_REJECT_BOUND);
+        }
+    }
+    HRE_T_OK(hre_ledger_verify_chain(l, NULL, NULL, NULL));
+    hre_ledger_close(l);
+    hre_storage_free(st);
+    net_free(&n);
+}
+END_TEST
+
 #ifdef HRE_WHITEBOX
 
 /* Mempool transactions are verified once: mining them costs no second
@@ -2035,6 +2139,7 @@ Suite *hre_suite_ledger(void)
     tcase_add_test(tc, test_power_loss);
     tcase_add_test(tc, test_faults);
     tcase_add_test(tc, test_batch_small_stack);
+    tcase_add_test(tc, test_side_bound_stale_forks);
 #ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_mempool_verified_once);
     tcase_add_test(tc, test_alloc_failures);

@@ -156,7 +156,10 @@ typedef struct hre_ledger_options {
                                            HRE_LEDGER_SNAPSHOTS_OFF = never */
     uint32_t max_reorg_depth;           /* deepest reorg (and fork) accepted; 0 = default (100) */
     uint32_t max_orphans;               /* orphan pool bound; 0 = default (64) */
-    uint32_t max_side_blocks;           /* stored side-branch blocks bound; 0 = default (1024) */
+    uint32_t max_side_blocks;           /* bound on the side-branch blocks that can still
+                                           matter (fork within max_reorg_depth of the tip);
+                                           older forks are dropped from memory and not
+                                           counted, also at open; 0 = default (1024) */
     uint32_t mempool_max_txs;           /* mempool bound; 0 = default (100000) */
     uint64_t segment_size;              /* roll block segments at this size; 0 = default (32 MiB) */
     int compress_level;                 /* zlib level 1..9 for block bodies; 0 = default (1,
@@ -339,7 +342,9 @@ HRE_API int hre_ledger_tip(const hre_ledger *l, uint64_t *height, uint8_t hash[3
 HRE_API int hre_ledger_header_by_height(const hre_ledger *l, hre_header *out, uint8_t hash[32],
                                         uint64_t height);
 
-/** Header of any known block (main chain or side branch) by hash.
+/** Header of any known block (main chain or side branch) by hash. Side
+ *  blocks whose fork lies more than max_reorg_depth below the tip are no
+ *  longer kept in memory (they stay in storage) and are not found.
  *  Args: l (self).
  *  Out: *out; *height (may be NULL); *on_main (may be NULL): 1 if on the
  *       main chain. In: hash.

@@ -13,6 +13,7 @@ void hre_ledger__post_connect(hre_ledger *l)
     uint64_t tip = hre_ledger__tip(l)->height;
     hre_ledger__ensure_tip_state(l);
     hre_ledger__trim_undo(l);
+    (void)hre_ledger__prune_side(l);
     if (l->snap_interval != HRE_LEDGER_SNAPSHOTS_OFF &&
         tip / l->snap_interval > hre_ledger__last_snap_height(l) / l->snap_interval)
         (void)hre_ledger__write_snapshot(l); /* best effort: the blocks are durable */
@@ -126,9 +127,17 @@ int hre_ledger__store_side(hre_ledger *l, const hre_block *blk, const uint8_t ha
         return HRE_LEDGER__REJ(st, HRE_LEDGER_REJECT_FORK_TOO_DEEP, HRE_ELIMIT,
                    "block forks at height %llu, more than %u below the tip",
                    (unsigned long long)f->height, l->max_reorg);
-    if (l->n_nodes - l->main_len >= l->max_side)
-        return HRE_LEDGER__REJ(st, HRE_LEDGER_REJECT_BOUND, HRE_ELIMIT, "side-branch bound (%u blocks) reached",
-                   l->max_side);
+    /* Only side blocks that can still matter count: those whose fork lies
+     * within max_reorg_depth of the tip (the others are dropped as the tip
+     * moves on, and at open). */
+    if (l->n_side >= l->max_side)
+        (void)hre_ledger__prune_side(l);
+    if (l->n_side >= l->max_side)
+        return HRE_LEDGER__REJ(st, HRE_LEDGER_REJECT_BOUND, HRE_ELIMIT,
+                               "side-branch bound reached: %u side blocks fork within %u blocks "
+                               "of the tip", l->max_side, l->max_reorg);
+    if ((rc = hre_ledger__side_reserve(l, 1)) != HRE_OK)
+        return rc;
     if (!(n = stored_node(l, blk, hash, parent)))
         return hre_error_last() ? hre_error_last() : HRE_ENOMEM;
     rc = hre_ledger__store_record(l, blk, 1, &n->seg, &n->offset, &n->rec_len);
@@ -138,6 +147,7 @@ int hre_ledger__store_side(hre_ledger *l, const hre_block *blk, const uint8_t ha
         return rc;
     }
     hre_ledger__node_link(l, n);
+    hre_ledger__side_add(l, n);
     hre_ledger__index_block(l, n);
     *out = n;
     return HRE_OK;

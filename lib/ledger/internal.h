@@ -116,6 +116,8 @@ typedef struct hre_ledger__node {
     uint32_t seg;
     uint32_t rec_len;
     uint32_t tx_count;
+    size_t side_idx;                  /* index in l->side while not on the main chain */
+    uint64_t stamp, fork_h;           /* prune pass: fork height of a side node */
     uint8_t stored;                   /* 0 only for genesis */
     uint8_t invalid;                  /* failed validation, or descends from such */
     uint8_t on_main;
@@ -169,6 +171,7 @@ struct hre_ledger {
     hre_log_fn log_fn;                /* options version 2; NULL = no logging */
     void *log_ud;
     int index_rebuilt;                /* open: the index was rebuilt from the segments */
+    size_t open_pruned;               /* open: stale side blocks dropped */
     uint64_t state_from;              /* open: height of the snapshot the state came from */
     uint32_t snap_interval, max_reorg, max_orphans, max_side, mempool_max;
     uint64_t segment_size;
@@ -180,8 +183,11 @@ struct hre_ledger {
     hre_contract *c;                  /* tip state (+ `overlay` mempool txs) */
     uint64_t undo_floor;              /* blocks above this height can be undone */
 
-    hre_ledger__node **nodes;         /* seq order; nodes[0] = genesis */
-    size_t n_nodes, cap_nodes;
+    hre_ledger__node **nodes;         /* seq order; nodes[0] = genesis; NULL = dropped */
+    size_t n_nodes, cap_nodes, n_dead;
+    hre_ledger__node **side;          /* the nodes in memory not on the main chain */
+    size_t n_side, cap_side;
+    uint64_t prune_stamp;
     hre_ledger__map node_map;
     hre_ledger__node **main;          /* main[h], h = 0..tip */
     size_t main_len, main_cap;
@@ -251,6 +257,16 @@ void hre_ledger__node_pop(hre_ledger *l);
 hre_ledger__node *hre_ledger__best_tip(hre_ledger *l);
 void hre_ledger__set_main(hre_ledger *l, hre_ledger__node *tip);
 void hre_ledger__tree_free(hre_ledger *l);
+/* The side list (l->side): reserve room, add, remove (allocation-free), or
+ * rebuild it from nodes[] and on_main. */
+int hre_ledger__side_reserve(hre_ledger *l, size_t extra);
+void hre_ledger__side_add(hre_ledger *l, hre_ledger__node *n);
+void hre_ledger__side_del(hre_ledger *l, hre_ledger__node *n);
+int hre_ledger__side_rebuild(hre_ledger *l);
+/* Drop from memory every side node whose fork point lies more than
+ * max_reorg_depth below the tip (it can never be reorganised to); returns
+ * how many. Cost O(side nodes). */
+size_t hre_ledger__prune_side(hre_ledger *l);
 int hre_ledger__tree_init(hre_ledger *l);
 
 /* events.c */

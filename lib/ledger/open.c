@@ -38,6 +38,11 @@ static int activate(hre_ledger *l)
         rc = hre_ledger__rebuild_state(l, best->height, 1, &bad);
         if (rc == HRE_OK) {
             hre_ledger__trim_undo(l);
+            /* side blocks that can no longer matter are not kept in memory
+             * (nor counted against max_side_blocks) */
+            if ((rc = hre_ledger__side_rebuild(l)) != HRE_OK)
+                return rc;
+            l->open_pruned = hre_ledger__prune_side(l);
             return HRE_OK;
         }
         if (bad == UINT64_MAX || rc == HRE_ECORRUPT || rc == HRE_EIO || rc == HRE_ENOMEM ||
@@ -140,9 +145,11 @@ HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
         (void)hre_hash_display_encode(tip, hre_ledger__tip(l)->hash);
         (void)hre_hash_display_encode(net, l->network_id);
         HRE_LEDGER__LOG(l, HRE_LOG_INFO,
-                        "ledger open: network %.16s, tip height %llu (%s), %zu blocks known, "
-                        "%u segment(s)%s, state from %s %llu, %u pool thread(s)",
-                        net, (unsigned long long)hre_ledger__tip(l)->height, tip, l->n_nodes, l->n_segs,
+                        "ledger open: network %.16s, tip height %llu (%s), %zu side block(s) kept "
+                        "(%zu stale ones not loaded), %u segment(s)%s, state from %s %llu, "
+                        "%u pool thread(s)",
+                        net, (unsigned long long)hre_ledger__tip(l)->height, tip, l->n_side,
+                        l->open_pruned, l->n_segs,
                         l->index_rebuilt ? ", index rebuilt from the segments" : "",
                         l->state_from ? "the snapshot at height" : "genesis, replayed to",
                         (unsigned long long)(l->state_from ? l->state_from : hre_ledger__tip(l)->height),

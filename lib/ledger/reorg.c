@@ -32,6 +32,8 @@ int hre_ledger__reorg_to(hre_ledger *l, hre_ledger__node *target, hre_ledger_sta
         rc = hre__fail(HRE_ENOMEM, "reorg: out of memory");
         goto out;
     }
+    if ((rc = hre_ledger__side_reserve(l, (size_t)nold)) != HRE_OK)
+        goto out;
     for (k = nnew, fork = target; k > 0; k--, fork = fork->parent)
         newn[k - 1] = fork;
     fork = newn[0]->parent;
@@ -106,7 +108,12 @@ int hre_ledger__reorg_to(hre_ledger *l, hre_ledger__node *target, hre_ledger_sta
                         hre_error_detail());
         goto out;
     }
-    /* Success: mempool gets the losing branch's transactions back. */
+    /* Success: the branches swap places in the side list (room reserved). */
+    for (i = 0; i < nnew; i++)
+        hre_ledger__side_del(l, newn[i]);
+    for (i = 0; i < nold; i++)
+        hre_ledger__side_add(l, oldn[i]);
+    /* The mempool gets the losing branch's transactions back. */
     hre_ledger__mp_readd(l, oldb, (size_t)nold);
     for (i = 0; i < nnew; i++) {
         uint8_t (*ids)[32] = NULL;

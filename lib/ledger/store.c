@@ -228,7 +228,7 @@ void hre_ledger__mark_invalid(hre_ledger *l, hre_ledger__node *n)
     size_t i;
     n->invalid = 1;
     for (i = (size_t)n->seq + 1; i < l->n_nodes; i++)
-        if (l->nodes[i]->parent && l->nodes[i]->parent->invalid)
+        if (l->nodes[i] && l->nodes[i]->parent && l->nodes[i]->parent->invalid)
             l->nodes[i]->invalid = 1;
     buf[0] = HRE_LEDGER__IDX_INVALID;
     memcpy(buf + 1, n->hash, 32);

@@ -121,10 +121,113 @@ hre_ledger__node *hre_ledger__best_tip(hre_ledger *l)
     size_t i;
     for (i = 1; i < l->n_nodes; i++) {
         hre_ledger__node *n = l->nodes[i];
-        if (!n->invalid && hre_pow_work_cmp(n->work, best->work) > 0)
+        if (n && !n->invalid && hre_pow_work_cmp(n->work, best->work) > 0)
             best = n;
     }
     return best;
+}
+
+/* ---- side nodes: every node in memory that is not on the main chain ---- */
+
+int hre_ledger__side_reserve(hre_ledger *l, size_t extra)
+{
+    if (l->n_side + extra > l->cap_side) {
+        size_t nc = l->cap_side ? l->cap_side : 64;
+        hre_ledger__node **ns;
+        while (nc < l->n_side + extra)
+            nc *= 2;
+        ns = hre__realloc(l->side, nc * sizeof *ns);
+        if (!ns)
+            return hre__fail(HRE_ENOMEM, "ledger: out of memory");
+        l->side = ns;
+        l->cap_side = nc;
+    }
+    return HRE_OK;
+}
+
+void hre_ledger__side_add(hre_ledger *l, hre_ledger__node *n)
+{
+    n->side_idx = l->n_side;
+    l->side[l->n_side++] = n;
+}
+
+void hre_ledger__side_del(hre_ledger *l, hre_ledger__node *n)
+{
+    hre_ledger__node *last = l->side[--l->n_side];
+    l->side[n->side_idx] = last;
+    last->side_idx = n->side_idx;
+}
+
+int hre_ledger__side_rebuild(hre_ledger *l)
+{
+    size_t i;
+    int rc;
+    l->n_side = 0;
+    if ((rc = hre_ledger__side_reserve(l, l->n_nodes - l->n_dead)) != HRE_OK)
+        return rc;
+    for (i = 0; i < l->n_nodes; i++)
+        if (l->nodes[i] && !l->nodes[i]->on_main)
+            hre_ledger__side_add(l, l->nodes[i]);
+    return HRE_OK;
+}
+
+/* Drop the tombstones of dropped nodes from nodes[] once they are the
+ * majority (seq stays the index, relative order is kept). */
+static void nodes_compact(hre_ledger *l)
+{
+    size_t i, k = 0;
+    if (l->n_dead < 64 || l->n_dead * 2 < l->n_nodes)
+        return;
+    for (i = 0; i < l->n_nodes; i++) {
+        if (l->nodes[i]) {
+            l->nodes[k] = l->nodes[i];
+            l->nodes[k]->seq = k;
+            k++;
+        }
+    }
+    l->n_nodes = k;
+    l->n_dead = 0;
+}
+
+size_t hre_ledger__prune_side(hre_ledger *l)
+{
+    uint64_t tip = hre_ledger__tip(l)->height, stamp;
+    size_t i, dropped = 0;
+
+    if (!l->n_side)
+        return 0;
+    stamp = ++l->prune_stamp;
+    /* Fork height of every side node: each node is walked over once (the
+     * walk stops at the main chain or at a node already done). */
+    for (i = 0; i < l->n_side; i++) {
+        hre_ledger__node *m = l->side[i], *p;
+        uint64_t f;
+        while (!m->on_main && m->stamp != stamp)
+            m = m->parent;
+        f = m->on_main ? m->height : m->fork_h;
+        for (p = l->side[i]; !p->on_main && p->stamp != stamp; p = p->parent) {
+            p->stamp = stamp;
+            p->fork_h = f;
+        }
+    }
+    /* A node forking more than max_reorg_depth below the tip can never be
+     * reorganised to (a block on it is refused): drop it. Its descendants
+     * share its fork point, so they go in the same pass. */
+    for (i = 0; i < l->n_side;) {
+        hre_ledger__node *n = l->side[i];
+        if (n->fork_h + l->max_reorg < tip) {
+            hre_ledger__side_del(l, n);
+            hre_ledger__map_del(&l->node_map, n->hash);
+            l->nodes[n->seq] = NULL;
+            l->n_dead++;
+            hre__free(n);
+            dropped++;
+        } else {
+            i++;
+        }
+    }
+    nodes_compact(l);
+    return dropped;
 }
 
 void hre_ledger__set_main(hre_ledger *l, hre_ledger__node *tip)
@@ -147,7 +250,8 @@ void hre_ledger__tree_free(hre_ledger *l)
         hre__free(l->nodes[i]);
     hre__free(l->nodes);
     l->nodes = NULL;
-    l->n_nodes = l->cap_nodes = 0;
+    l->n_nodes = l->cap_nodes = l->n_dead = 0;
+    l->n_side = 0;
     hre_ledger__map_free(&l->node_map);
     l->main_len = 0;
 }
