@@ -1891,6 +1891,239 @@ START_TEST(test_side_bound_stale_forks)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Issue 9, defect 1.3: a failed rollback leaves the ledger fatal            */
+/* ------------------------------------------------------------------------ */
+
+#ifdef HRE_WHITEBOX
+/* Every call that changes or reads the live state refuses with HRE_EFATAL;
+ * the queries of durable data still answer. */
+static void expect_fatal(hre_ledger *l, const uint8_t *blk, size_t blen, const txb *t,
+                         uint64_t want_height)
+{
+    hre_ledger_status s = HRE_LEDGER_STATUS_NONE;
+    const hre_contract *c = (const hre_contract *)1;
+    size_t len = 0, conn = 7;
+    uint64_t h = 0;
+    hre_header hd;
+    const uint8_t *bp[1] = { blk };
+    ck_assert_int_eq(hre_ledger_submit_block(l, &s, blk, blen, T0 + 100000), HRE_EFATAL);
+    ck_assert_int_eq(s, HRE_LEDGER_REJECT_FATAL);
+    ck_assert_ptr_nonnull(strstr(hre_error_detail(), "reopen"));
+    ck_assert_int_eq(hre_ledger_submit_blocks(l, &conn, &s, bp, &blen, 1, T0 + 100000), HRE_EFATAL);
+    ck_assert_uint_eq(conn, 0);
+    ck_assert_int_eq(s, HRE_LEDGER_REJECT_FATAL);
+    ck_assert_int_eq(hre_ledger_submit_tx(l, NULL, &s, t->b, t->len, T0 + 100000), HRE_EFATAL);
+    ck_assert_int_eq(s, HRE_LEDGER_REJECT_FATAL);
+    ck_assert_int_eq(hre_ledger_mine(l, NULL, &s, T0 + 100000, HRE_POW_ALL_NONCES), HRE_EFATAL);
+    ck_assert_int_eq(s, HRE_LEDGER_REJECT_FATAL);
+    ck_assert_int_eq(hre_ledger_block_template(l, NULL, &len, T0 + 100000), HRE_EFATAL);
+    ck_assert_int_eq(hre_ledger_snapshot(l), HRE_EFATAL);
+    ck_assert_int_eq(hre_ledger_contract(l, &c), HRE_EFATAL);
+    ck_assert_ptr_null(c);
+    ck_assert_int_eq(hre_ledger_verify_chain(l, NULL, NULL, NULL), HRE_EFATAL);
+    /* still valid: queries of what is stored, and close */
+    HRE_T_OK(hre_ledger_tip(l, &h, NULL));
+    ck_assert_uint_eq(h, want_height);
+    HRE_T_OK(hre_ledger_header_by_height(l, &hd, NULL, h));
+    len = 0;
+    ck_assert_int_eq(hre_ledger_block_by_height(l, NULL, &len, h), HRE_EBUFSIZE);
+}
+
+/* The fork of the issue: main chain a1 a2 (a2 registers patient P with tx
+ * T), side branch a1 b2 b3. With bad != 0, b3 holds T (valid there) and
+ * then a transaction the contract refuses, so the reorg to b3 fails after
+ * applying some of it. a3 replays T on a2. */
+typedef struct fork_env {
+    net n;
+    hre_key *kp, *kx;
+    txb t, x1, x2;
+    uint8_t a1[256], a2[1024], b2[256], b3[2048], a3[1024];
+    size_t la1, la2, lb2, lb3, la3;
+    uint8_t ha2[32], hb3[32];
+    uint8_t state_a2[32], state_b3[32];
+    hre_storage *base;        /* a1 a2 connected, b2 stored as a side block */
+    uint32_t snap;            /* snapshot interval of every open */
+} fork_env;
+
+static void fork_env_init(fork_env *e, int bad, uint32_t snap)
+{
+    const txb *ts[3];
+    uint8_t h[32];
+    hre_ledger *l = NULL;
+    hre_ledger_status s;
+    memset(e, 0, sizeof *e);
+    e->snap = snap;
+    net_init(&e->n, 2016, 100000, 1000);
+    e->kp = new_key();
+    e->kx = new_key();
+    txb_patient(&e->t, e->n.id, e->kp, 0, T0);
+    txb_patient(&e->x1, e->n.id, e->kx, 0, T0);
+    txb_patient(&e->x2, e->n.id, e->kx, 0, T0 + 1);   /* the same key again: refused */
+    e->la1 = build_block(e->a1, sizeof e->a1, e->n.id, T0 + 600, EASY, NULL, 0, 1);
+    HRE_T_OK(hre_sha256d(h, e->a1, HRE_HEADER_LEN));
+    ts[0] = &e->t;
+    e->la2 = build_block(e->a2, sizeof e->a2, h, T0 + 1200, EASY, ts, 1, 1);
+    e->lb2 = build_block(e->b2, sizeof e->b2, h, T0 + 1201, EASY, NULL, 0, 1);
+    HRE_T_OK(hre_sha256d(e->ha2, e->a2, HRE_HEADER_LEN));
+    HRE_T_OK(hre_sha256d(h, e->b2, HRE_HEADER_LEN));
+    ts[1] = &e->x1;
+    ts[2] = &e->x2;
+    e->lb3 = build_block(e->b3, sizeof e->b3, h, T0 + 1800, EASY, ts, bad ? 3 : 2, 1);
+    HRE_T_OK(hre_sha256d(e->hb3, e->b3, HRE_HEADER_LEN));
+    e->la3 = build_block(e->a3, sizeof e->a3, e->ha2, T0 + 1801, EASY, ts, 1, 1);
+    e->base = mem();
+    ck_assert_int_eq(open_ledger(&l, e->base, &e->n, e->snap, NULL), HRE_OK);
+    HRE_T_OK(hre_ledger_submit_block(l, &s, e->a1, e->la1, T0 + 5000));
+    HRE_T_OK(hre_ledger_submit_block(l, &s, e->a2, e->la2, T0 + 5000));
+    state_hash(l, e->state_a2);
+    HRE_T_OK(hre_ledger_submit_block(l, &s, e->b2, e->lb2, T0 + 5000));
+    ck_assert_int_eq(s, HRE_LEDGER_SIDE_BRANCH);
+    hre_ledger_close(l);
+    if (!bad) {
+        hre_storage *c = copy_storage(e->base);
+        ck_assert_int_eq(open_ledger(&l, c, &e->n, e->snap, NULL), HRE_OK);
+        HRE_T_OK(hre_ledger_submit_block(l, &s, e->b3, e->lb3, T0 + 5000));
+        ck_assert_int_eq(s, HRE_LEDGER_REORGED);
+        state_hash(l, e->state_b3);
+        hre_ledger_close(l);
+        hre_storage_free(c);
+    }
+}
+
+static void fork_env_free(fork_env *e)
+{
+    hre_key_free(e->kp);
+    hre_key_free(e->kx);
+    hre_storage_free(e->base);
+    net_free(&e->n);
+}
+
+/* The ledger is on a2 with a2's state: the replay of T is refused. */
+static void expect_on_a2(hre_ledger *l, fork_env *e)
+{
+    uint8_t tip[32], sh[32];
+    hre_ledger_status s;
+    HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+    ck_assert_mem_eq(tip, e->ha2, 32);
+    state_hash(l, sh);
+    ck_assert_mem_eq(sh, e->state_a2, 32);
+    /* T is already applied on this chain: the contract refuses it again */
+    ck_assert_int_eq(hre_ledger_submit_block(l, &s, e->a3, e->la3, T0 + 5000), HRE_EEXISTS);
+    ck_assert_int_eq(s, HRE_LEDGER_REJECT_CONTRACT);
+    HRE_T_OK(hre_ledger_verify_chain(l, NULL, NULL, NULL));
+}
+
+/* Allocation failure at every allocation of a reorg to b3: the reorg
+ * succeeds, or fails with nothing changed, or (when the old chain cannot
+ * be re-applied) leaves the ledger fatal; reopening recovers. */
+static void reorg_alloc_sweep(int bad, uint32_t snap)
+{
+    fork_env e;
+    long i;
+    int ref_rc = HRE_OK, n_fatal = 0, n_nomem = 0, done = 0;
+    fork_env_init(&e, bad, snap);
+    for (i = 0; !done && i < 100000; i++) {
+        hre_storage *c = copy_storage(e.base);
+        hre_ledger *l = NULL;
+        hre_ledger_status s = HRE_LEDGER_STATUS_NONE;
+        uint8_t tip[32], sh[32];
+        int rc;
+        ck_assert_int_eq(open_ledger(&l, c, &e.n, e.snap, NULL), HRE_OK);
+        if (snap == 1)
+            ck_assert_uint_eq(l->undo_floor, 2);   /* the fork (height 1) is below it */
+        hre_test__alloc_fail_after(i);
+        rc = hre_ledger_submit_block(l, &s, e.b3, e.lb3, T0 + 5000);
+        done = hre_test__alloc_count() <= i;   /* no allocation failed */
+        hre_test__alloc_fail_after(-1);
+        if (done)
+            ref_rc = rc;
+        if (rc == HRE_EFATAL) {
+            ck_assert_int_eq(s, HRE_LEDGER_REJECT_FATAL);
+            expect_fatal(l, e.a3, e.la3, &e.t, 2);
+            hre_ledger_close(l);
+            ck_assert_int_eq(open_ledger(&l, c, &e.n, e.snap, NULL), HRE_OK);
+            HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+            if (memcmp(tip, e.ha2, 32) == 0) {
+                expect_on_a2(l, &e);
+            } else {
+                /* the reorg's block was stored: the heavier branch won */
+                ck_assert(!bad);
+                ck_assert_mem_eq(tip, e.hb3, 32);
+                state_hash(l, sh);
+                ck_assert_mem_eq(sh, e.state_b3, 32);
+            }
+            n_fatal++;
+        } else if (rc == HRE_ENOMEM) {
+            ck_assert_int_eq(s, HRE_LEDGER_STATUS_NONE);
+            expect_on_a2(l, &e);
+            n_nomem++;
+        } else if (bad) {
+            ck_assert_msg(rc == HRE_EEXISTS || rc == HRE_ESTATE, "alloc fail %ld: %d (%s)", i,
+                          rc, hre_error_detail());
+            ck_assert_int_eq(s, HRE_LEDGER_REJECT_CONTRACT);
+            expect_on_a2(l, &e);
+        } else {
+            ck_assert_msg(rc == HRE_OK, "alloc fail %ld: %d (%s)", i, rc, hre_error_detail());
+            ck_assert_int_eq(s, HRE_LEDGER_REORGED);
+            HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+            ck_assert_mem_eq(tip, e.hb3, 32);
+            state_hash(l, sh);
+            ck_assert_mem_eq(sh, e.state_b3, 32);
+            HRE_T_OK(hre_ledger_verify_chain(l, NULL, NULL, NULL));
+        }
+        hre_ledger_close(l);
+        hre_storage_free(c);
+    }
+    ck_assert(done);
+    ck_assert_int_eq(ref_rc, bad ? ref_rc : HRE_OK);
+    /* allocation failures were met; the rollback (undo, then the old
+     * branch re-applied from transactions decoded beforehand) does not
+     * allocate, so none of them needs the fatal state -- which
+     * test_fatal_rule checks on its own */
+    ck_assert_int_gt(n_nomem, 0);
+    fprintf(stderr, "reorg alloc sweep (%s branch, %s): %ld allocations, %d fatal, %d clean "
+            "ENOMEM\n", bad ? "bad" : "good",
+            snap == 1 ? "fork below the undo journal: state rebuilt from a snapshot" : "undo",
+            i, n_fatal, n_nomem);
+    fork_env_free(&e);
+}
+
+START_TEST(test_reorg_rollback_fatal)
+{
+    reorg_alloc_sweep(1, HRE_LEDGER_SNAPSHOTS_OFF);
+    reorg_alloc_sweep(0, HRE_LEDGER_SNAPSHOTS_OFF);
+    /* snapshots at every height: after the reopen the state comes from the
+     * snapshot at a2, below which the undo journal cannot go */
+    reorg_alloc_sweep(1, 1);
+    reorg_alloc_sweep(0, 1);
+}
+END_TEST
+
+/* The fatal rule itself: once fatal, every state-changing call refuses,
+ * the queries of stored data answer, and a reopen recovers. */
+START_TEST(test_fatal_rule)
+{
+    fork_env e;
+    hre_ledger *l = NULL;
+    hre_ledger_status s;
+    fork_env_init(&e, 1, HRE_LEDGER_SNAPSHOTS_OFF);
+    ck_assert_int_eq(open_ledger(&l, e.base, &e.n, e.snap, NULL), HRE_OK);
+    ck_assert_int_eq(hre_ledger__fatal(l, &s, "test: %s", "forced"), HRE_EFATAL);
+    ck_assert_int_eq(s, HRE_LEDGER_REJECT_FATAL);
+    ck_assert_ptr_nonnull(strstr(hre_error_detail(), "forced"));
+    expect_fatal(l, e.a3, e.la3, &e.t, 2);
+    ck_assert_int_eq(hre_ledger_snapshot(l), HRE_EFATAL);
+    ck_assert_ptr_nonnull(strstr(hre_error_detail(), "forced"));   /* the first cause */
+    hre_ledger_close(l);
+    ck_assert_int_eq(open_ledger(&l, e.base, &e.n, e.snap, NULL), HRE_OK);
+    expect_on_a2(l, &e);
+    hre_ledger_close(l);
+    fork_env_free(&e);
+}
+END_TEST
+#endif
+
 #ifdef HRE_WHITEBOX
 
 /* Mempool transactions are verified once: mining them costs no second
@@ -2144,6 +2377,8 @@ Suite *hre_suite_ledger(void)
     tcase_add_test(tc, test_mempool_verified_once);
     tcase_add_test(tc, test_alloc_failures);
     tcase_add_test(tc, test_snapshot_file_versions);
+    tcase_add_test(tc, test_reorg_rollback_fatal);
+    tcase_add_test(tc, test_fatal_rule);
 #endif
     suite_add_tcase(s, tc);
     return s;

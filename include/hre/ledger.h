@@ -26,9 +26,23 @@
  * every rejected block with its reason (common.h, hre_log_fn). It never
  * logs keys or record contents.
  *
- * Fatal state (common.h rule 10): HRE_EFATAL is reserved for a ledger
- * whose storage failed in a way it cannot recover from; no call returns it
- * yet.
+ * Fatal state (common.h rule 10; after nghttp2's "below FATAL, only free"):
+ * when the ledger can no longer make its live state match its tip -- a
+ * reorg that failed and whose old branch could not be re-applied, or a
+ * storage failure that leaves unknown whether a block it reported as not
+ * stored is on disk (a failed append or sync whose tail could not be cut
+ * back) -- it enters the fatal state, logs it (HRE_LOG_ERROR), and the call
+ * that found it returns HRE_EFATAL (status HRE_LEDGER_REJECT_FATAL). From
+ * then on every call that changes the ledger or reads its live state
+ * returns HRE_EFATAL with a detail naming the first failure:
+ * hre_ledger_submit_tx, _submit_block, _submit_blocks, _block_template,
+ * _mine, _snapshot, _contract, _verify_chain, _next_nonce,
+ * _events_since. Calls that stay valid: those that read stored blocks and
+ * the block tree (hre_ledger_network_id, _network, _tip, _tip_work,
+ * _header_by_height, _header_by_hash, _block_by_height, _block_by_hash,
+ * _tx_proof), the plain accessors (_mempool_count, _mempool_contains,
+ * _status_name) and hre_ledger_close. Closing and opening the ledger again
+ * rebuilds the state from storage (what is durable decides the tip).
  *
  * Copyright the libhre authors. Licensed under the Apache License 2.0.
  */
@@ -79,7 +93,9 @@ typedef enum hre_ledger_status {
     HRE_LEDGER_REJECT_FORK_TOO_DEEP, /* forks below max_reorg_depth of the tip (HRE_ELIMIT) */
     HRE_LEDGER_REJECT_BOUND,         /* side-branch or mempool bound reached (HRE_ELIMIT) */
     HRE_LEDGER_REJECT_STORAGE,       /* the storage failed; nothing changed (HRE_EIO, ...) */
-    HRE_LEDGER_REJECT_GENESIS        /* the network's genesis block itself (HRE_EEXISTS) */
+    HRE_LEDGER_REJECT_GENESIS,       /* the network's genesis block itself (HRE_EEXISTS) */
+    HRE_LEDGER_REJECT_FATAL          /* the ledger is in the fatal state, or entered it in
+                                        this call (HRE_EFATAL; see the file comment) */
 } hre_ledger_status;
 
 /** A static, NUL-terminated name for a status ("connected", "reject-pow", ...);

@@ -97,7 +97,7 @@ int hre_ledger__connect_tip(hre_ledger *l, const hre_block *blk, const uint8_t h
         (void)hre_ledger__undo(l->c, n->tx_count);
         l->n_evs = mark;
         hre__free(n);
-        hre_ledger__set_status(st, HRE_LEDGER_REJECT_STORAGE);
+        hre_ledger__local_status(st, rc);
         return rc;
     }
     hre_ledger__node_link(l, n);
@@ -143,7 +143,7 @@ int hre_ledger__store_side(hre_ledger *l, const hre_block *blk, const uint8_t ha
     rc = hre_ledger__store_record(l, blk, 1, &n->seg, &n->offset, &n->rec_len);
     if (rc != HRE_OK) {
         hre__free(n);
-        hre_ledger__set_status(st, HRE_LEDGER_REJECT_STORAGE);
+        hre_ledger__local_status(st, rc);
         return rc;
     }
     hre_ledger__node_link(l, n);

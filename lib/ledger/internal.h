@@ -217,6 +217,8 @@ struct hre_ledger {
     size_t orph_work_cap;
     uint64_t n_joined;                /* blocks that joined the main chain (batch counts) */
 
+    int fatal;                        /* the fatal state (ledger.h): only queries and close */
+    char fatal_why[256];
     int ev_mode;
     uint32_t cur_tx;
     hre_ledger__ev *evs;
@@ -243,8 +245,21 @@ static inline void hre_ledger__why(char *out, size_t n)
 #define HRE_LEDGER__REJ(st, sv, code, ...) \
     (hre_ledger__set_status((st), (sv)), hre__fail((code), __VA_ARGS__))
 
-/* status.c */
+/* status.c: statuses and the fatal state */
 void hre_ledger__set_status(hre_ledger_status *st, hre_ledger_status v);
+/* Put the ledger in the fatal state (common.h rule 10; ledger.h): log it,
+ * set *st (may be NULL) to REJECT_FATAL and fail with HRE_EFATAL and a
+ * detail naming what failed. */
+int hre_ledger__fatal(hre_ledger *l, hre_ledger_status *st, const char *fmt, ...) HRE__PRINTF(3, 4);
+/* Is rc a storage failure (HRE_EIO, HRE_ENOSPC, HRE_ECORRUPT: a damaged
+ * stored record, HRE_ELIMIT: out of segment numbers)? */
+int hre_ledger__storage_code(int rc);
+/* The status of a failure that is no verdict on the block: REJECT_STORAGE
+ * for a storage code, REJECT_FATAL for HRE_EFATAL, else STATUS_NONE
+ * (HRE_ENOMEM, HRE_ECRYPTO, HRE_EINVAL). */
+void hre_ledger__local_status(hre_ledger_status *st, int rc);
+/* HRE_OK, or HRE_EFATAL (status REJECT_FATAL) when the ledger is fatal. */
+int hre_ledger__usable(const hre_ledger *l, hre_ledger_status *st);
 
 /* tree.c: the block tree and the main chain */
 hre_ledger__node *hre_ledger__tip(const hre_ledger *l);
@@ -298,6 +313,30 @@ int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
                           const uint8_t (*txids)[32], int verify, int skip_known,
                           hre_ledger_status *st);
 
+/* A block's transactions decoded ahead of their apply (reorgs read and
+ * check everything before they change any state). */
+typedef struct hre_ledger__btx {
+    size_t n;
+    hre_tx **tx;
+    uint32_t time;                    /* the block's time */
+} hre_ledger__btx;
+/* Decode (REJECT_TX_DECODE with the decoder's code; HRE_ENOMEM). */
+int hre_ledger__btx_decode(hre_ledger *l, hre_ledger__btx *b, const hre_block *blk,
+                           hre_ledger_status *st);
+void hre_ledger__btx_free(hre_ledger__btx *b);
+/* Verify every signature of nb blocks in one loop on the pool, skipping
+ * txids (per block, may be NULL) that are in the mempool. On a bad one
+ * *bad_block is its block: REJECT_TX_SIGNATURE / HRE_EVERIFY. HRE_ENOMEM,
+ * HRE_ECRYPTO when verification could not run. */
+int hre_ledger__btx_verify(hre_ledger *l, hre_ledger__btx *b, size_t nb,
+                           const uint8_t (*const *txids)[32], size_t *bad_block,
+                           hre_ledger_status *st);
+/* Apply b's transactions to c (signatures settled); on a refusal what was
+ * applied is undone: REJECT_CONTRACT with the contract's code, or
+ * HRE_ENOMEM. */
+int hre_ledger__btx_apply(hre_ledger *l, hre_contract *c, const hre_ledger__btx *b,
+                          hre_ledger_status *st);
+
 /* store.c: segments and the index file */
 void hre_ledger__seg_name(char out[32], uint32_t n);
 int hre_ledger__map_io(int rc);
@@ -320,7 +359,8 @@ void hre_ledger__snap_name(char out[40], uint64_t h);
 int hre_ledger__snaps_add(hre_ledger *l, uint64_t h, const uint8_t hash[32]);
 uint64_t hre_ledger__last_snap_height(const hre_ledger *l);
 int hre_ledger__write_snapshot(hre_ledger *l);
-int hre_ledger__rebuild_state(hre_ledger *l, uint64_t h, int full, uint64_t *bad);
+int hre_ledger__build_state(hre_ledger *l, hre_contract **out, uint64_t h, int full,
+                            uint64_t *bad, uint64_t *from_out);
 
 /* params.c */
 int hre_ledger__fingerprint(hre_ledger *l);
@@ -348,7 +388,10 @@ int hre_ledger__store_side(hre_ledger *l, const hre_block *blk, const uint8_t ha
                            hre_ledger__node *parent, hre_ledger_status *st, hre_ledger__node **out);
 
 /* reorg.c */
-int hre_ledger__reorg_to(hre_ledger *l, hre_ledger__node *target, hre_ledger_status *st);
+/* Reorganise to target (heavier than the tip). pending: target's block when
+ * it is not stored yet (NULL when it is). */
+int hre_ledger__reorg_to(hre_ledger *l, hre_ledger__node *target, const hre_block *pending,
+                         hre_ledger_status *st);
 
 /* orphans.c: the orphan pool */
 int hre_ledger__orphan_add(hre_ledger *l, const uint8_t *b, size_t len, const uint8_t hash[32],

@@ -141,6 +141,8 @@ HRE_API int hre_ledger_submit_tx(hre_ledger *l, uint8_t txid[32], hre_ledger_sta
     hre_ledger__set_status(status, HRE_LEDGER_STATUS_NONE);
     if (!l || (!tx && len))
         return hre__fail(HRE_EINVAL, "hre_ledger_submit_tx: NULL argument");
+    if (hre_ledger__usable(l, status) != HRE_OK)
+        return hre__api_done(HRE_EFATAL);
     if (now > l->last_now)
         l->last_now = now;
     rc = hre_tx_decode_cached(&t, l->kc, tx, len);

@@ -53,6 +53,10 @@ HRE_API int hre_ledger_block_template(hre_ledger *l, uint8_t *out, size_t *len, 
     int rc;
     if (!l || !len)
         return hre__fail(HRE_EINVAL, "hre_ledger_block_template: NULL argument");
+    if (hre_ledger__usable(l, NULL) != HRE_OK) {
+        *len = 0;
+        return hre__api_done(HRE_EFATAL);
+    }
     if ((rc = build_template(l, now, &blk)) != HRE_OK) {
         *len = 0;
         return hre__api_done(rc);
@@ -72,6 +76,8 @@ HRE_API int hre_ledger_mine(hre_ledger *l, uint8_t hash[32], hre_ledger_status *
     hre_ledger__set_status(status, HRE_LEDGER_STATUS_NONE);
     if (!l)
         return hre__fail(HRE_EINVAL, "hre_ledger_mine: NULL ledger");
+    if (hre_ledger__usable(l, status) != HRE_OK)
+        return hre__api_done(HRE_EFATAL);
     for (attempt = 0; attempt < 16; attempt++) {
         hre_block *blk = NULL;
         hre_header h;

@@ -33,10 +33,16 @@ static int activate(hre_ledger *l)
     int iter, rc;
     for (iter = 0; iter < 64; iter++) {
         hre_ledger__node *best = hre_ledger__best_tip(l);
-        uint64_t bad = UINT64_MAX;
+        hre_contract *c = NULL;
+        uint64_t bad = UINT64_MAX, from = 0;
         hre_ledger__set_main(l, best);
-        rc = hre_ledger__rebuild_state(l, best->height, 1, &bad);
+        rc = hre_ledger__build_state(l, &c, best->height, 1, &bad, &from);
         if (rc == HRE_OK) {
+            hre_contract_free(l->c);
+            l->c = c;
+            l->overlay = 0;
+            l->undo_floor = from;
+            l->state_from = from;
             hre_ledger__trim_undo(l);
             /* side blocks that can no longer matter are not kept in memory
              * (nor counted against max_side_blocks) */

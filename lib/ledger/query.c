@@ -16,6 +16,8 @@ HRE_API int hre_ledger_contract(hre_ledger *l, const hre_contract **out)
         *out = NULL;
     if (!l || !out)
         return hre__fail(HRE_EINVAL, "hre_ledger_contract: NULL argument");
+    if (hre_ledger__usable(l, NULL) != HRE_OK)
+        return hre__api_done(HRE_EFATAL);
     /* Undoing the mempool overlay changes the ledger (it is re-applied on
      * the next call that needs it): hence the non-const handle. */
     hre_ledger__ensure_tip_state(l);

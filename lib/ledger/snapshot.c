@@ -157,17 +157,22 @@ static int snap_load(hre_ledger *l, const hre_ledger__snapinfo *si, hre_contract
     return rc;
 }
 
-/* Rebuild l->c as the state at main-chain height h: the newest usable
- * snapshot at or below h, then blocks replayed (full validation when
- * `full`). On a validation failure *bad is the failing height. */
-int hre_ledger__rebuild_state(hre_ledger *l, uint64_t h, int full, uint64_t *bad)
+/* Build, in a new contract, the state at main-chain height h: the newest
+ * usable snapshot at or below h, then the blocks after it replayed (full
+ * validation when `full`). l->c is not touched. On a validation failure
+ * *bad is the failing height. Out: *out (owned by the caller), *from: the
+ * height the state came from (the snapshot's, or 0). */
+int hre_ledger__build_state(hre_ledger *l, hre_contract **out, uint64_t h, int full,
+                            uint64_t *bad, uint64_t *from_out)
 {
     hre_contract *c = NULL;
     uint64_t from = 0, k;
     size_t i;
     int rc;
 
+    *out = NULL;
     *bad = UINT64_MAX;
+    *from_out = 0;
     if (l->n_snaps > 1)
         qsort(l->snaps, l->n_snaps, sizeof *l->snaps, cmp_snap_desc);
     for (i = 0; i < l->n_snaps; i++) {
@@ -186,10 +191,6 @@ int hre_ledger__rebuild_state(hre_ledger *l, uint64_t h, int full, uint64_t *bad
     }
     if (!c && (rc = hre_ledger__genesis_contract(l, &c, 1)) != HRE_OK)
         return rc;
-    l->state_from = from;
-    hre_contract_free(l->c);
-    l->c = c;
-    l->overlay = 0;
     l->ev_mode = HRE_LEDGER__EV_DROP;
     for (k = from + 1; k <= h; k++) {
         hre_ledger__node *n = l->main[k];
@@ -203,17 +204,17 @@ int hre_ledger__rebuild_state(hre_ledger *l, uint64_t h, int full, uint64_t *bad
                 rc = hre_ledger__check_context(l, n->parent, &n->header, 0, 0, NULL);
         }
         if (rc == HRE_OK)
-            rc = hre_ledger__apply_txs(l, l->c, blk, (const uint8_t(*)[32])txids, full, 0, NULL);
+            rc = hre_ledger__apply_txs(l, c, blk, (const uint8_t(*)[32])txids, full, 0, NULL);
         hre__free(txids);
         hre_block_free(blk);
         if (rc != HRE_OK) {
             *bad = k;
-            /* leave a consistent state at k - 1 */
-            l->undo_floor = from;
+            hre_contract_free(c);
             return rc;
         }
     }
-    l->undo_floor = from;
+    *out = c;
+    *from_out = from;
     return HRE_OK;
 }
 
@@ -222,5 +223,7 @@ HRE_API int hre_ledger_snapshot(hre_ledger *l)
     HRE__API_SCOPE;
     if (!l)
         return hre__fail(HRE_EINVAL, "hre_ledger_snapshot: NULL ledger");
+    if (hre_ledger__usable(l, NULL) != HRE_OK)
+        return hre__api_done(HRE_EFATAL);
     return hre__api_done(hre_ledger__write_snapshot(l));
 }

@@ -3,6 +3,9 @@
  * out-parameter helper.
  * docs/PROTOCOL.md section 7.
  */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "core/internal.h"
 #include "ledger/internal.h"
 
@@ -34,6 +37,7 @@ HRE_API const char *hre_ledger_status_name(int status)
     case HRE_LEDGER_REJECT_BOUND: return "reject-bound";
     case HRE_LEDGER_REJECT_STORAGE: return "reject-storage";
     case HRE_LEDGER_REJECT_GENESIS: return "reject-genesis";
+    case HRE_LEDGER_REJECT_FATAL: return "reject-fatal";
     default: return "unknown";
     }
 }
@@ -42,4 +46,40 @@ void hre_ledger__set_status(hre_ledger_status *st, hre_ledger_status v)
 {
     if (st)
         *st = v;
+}
+
+int hre_ledger__fatal(hre_ledger *l, hre_ledger_status *st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(l->fatal_why, sizeof l->fatal_why, fmt, ap);
+    va_end(ap);
+    l->fatal = 1;
+    HRE_LEDGER__LOG(l, HRE_LOG_ERROR,
+                    "ledger is in the fatal state: %s; every call that changes or reads the live "
+                    "state now fails with HRE_EFATAL: close the ledger and open it again",
+                    l->fatal_why);
+    hre_ledger__set_status(st, HRE_LEDGER_REJECT_FATAL);
+    return hre__fail(HRE_EFATAL, "ledger: fatal: %s (close and reopen the ledger)", l->fatal_why);
+}
+
+int hre_ledger__usable(const hre_ledger *l, hre_ledger_status *st)
+{
+    if (!l->fatal)
+        return HRE_OK;
+    hre_ledger__set_status(st, HRE_LEDGER_REJECT_FATAL);
+    return hre__fail(HRE_EFATAL, "ledger: unusable since an earlier failure (%s): close and "
+                     "reopen it", l->fatal_why);
+}
+
+int hre_ledger__storage_code(int rc)
+{
+    return rc == HRE_EIO || rc == HRE_ENOSPC || rc == HRE_ECORRUPT || rc == HRE_ELIMIT;
+}
+
+void hre_ledger__local_status(hre_ledger_status *st, int rc)
+{
+    hre_ledger__set_status(st, rc == HRE_EFATAL ? HRE_LEDGER_REJECT_FATAL
+                               : hre_ledger__storage_code(rc) ? HRE_LEDGER_REJECT_STORAGE
+                                                              : HRE_LEDGER_STATUS_NONE);
 }

@@ -45,6 +45,8 @@ static int submit_one_(hre_ledger *l, const uint8_t *b, size_t len, uint64_t now
     const hre_header *h;
     int rc;
 
+    if ((rc = hre_ledger__usable(l, st)) != HRE_OK)
+        return rc;
     rc = hre_ledger__check_bytes(l, b, len, &blk, hash, &txids, st);
     if (rc != HRE_OK)
         return rc;
@@ -94,7 +96,7 @@ static int submit_one_(hre_ledger *l, const uint8_t *b, size_t len, uint64_t now
     if (rc != HRE_OK)
         goto out;
     if (hre_pow_work_cmp(n->work, hre_ledger__tip(l)->work) > 0)
-        rc = hre_ledger__reorg_to(l, n, st);
+        rc = hre_ledger__reorg_to(l, n, NULL, st);
     else
         hre_ledger__set_status(st, HRE_LEDGER_SIDE_BRANCH);
 out:
@@ -149,6 +151,8 @@ HRE_API int hre_ledger_submit_block(hre_ledger *l, hre_ledger_status *status, co
     hre_ledger__set_status(status, HRE_LEDGER_STATUS_NONE);
     if (!l || !block)
         return hre__fail(HRE_EINVAL, "hre_ledger_submit_block: NULL argument");
+    if (hre_ledger__usable(l, status) != HRE_OK)
+        return hre__api_done(HRE_EFATAL);
     if (now > l->last_now)
         l->last_now = now;
     rc = submit_single(l, block, len, now, &st);
@@ -184,6 +188,8 @@ static int batch_run(hre_ledger *l, batch *bt, const uint8_t *const *blocks, con
         hre_ledger__node *node = NULL;
         const hre_header *h;
         *st = HRE_LEDGER_STATUS_NONE;
+        if ((rc = hre_ledger__usable(l, st)) != HRE_OK)
+            break;
         if (!blocks[i]) {
             rc = hre__fail(HRE_EINVAL, "hre_ledger_submit_blocks: NULL block %zu", i);
             break;
@@ -236,7 +242,7 @@ static int batch_run(hre_ledger *l, batch *bt, const uint8_t *const *blocks, con
             for (k = 0; k < nb; k++)
                 hre__free(bt->txids[k]);
             *detour = 0;
-            hre_ledger__set_status(st, HRE_LEDGER_REJECT_STORAGE);
+            hre_ledger__local_status(st, src);
             return src;
         }
         for (k = 0; k < nb; k++) {
@@ -279,6 +285,8 @@ HRE_API int hre_ledger_submit_blocks(hre_ledger *l, size_t *connected,
     hre_ledger__set_status(status, HRE_LEDGER_STATUS_NONE);
     if (!l || (n && (!blocks || !lens)))
         return hre__fail(HRE_EINVAL, "hre_ledger_submit_blocks: NULL argument");
+    if (hre_ledger__usable(l, status) != HRE_OK)
+        return hre__api_done(HRE_EFATAL);
     if (now > l->last_now)
         l->last_now = now;
     bt.node = hre__calloc(n ? n : 1, sizeof *bt.node);

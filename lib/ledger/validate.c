@@ -296,3 +296,131 @@ out:
     hre__free(res);
     return rc;
 }
+
+/* ---- a block's transactions, decoded ahead (reorgs) ---- */
+
+void hre_ledger__btx_free(hre_ledger__btx *b)
+{
+    size_t i;
+    if (!b || !b->tx)
+        return;
+    for (i = 0; i < b->n; i++)
+        hre_tx_free(b->tx[i]);
+    hre__free(b->tx);
+    b->tx = NULL;
+    b->n = 0;
+}
+
+int hre_ledger__btx_decode(hre_ledger *l, hre_ledger__btx *b, const hre_block *blk,
+                           hre_ledger_status *st)
+{
+    size_t i;
+    int rc;
+    b->n = hre_block_tx_count(blk);
+    b->time = hre_block_header(blk)->time;
+    b->tx = hre__calloc(b->n ? b->n : 1, sizeof *b->tx);
+    if (!b->tx) {
+        b->n = 0;
+        return hre__fail(HRE_ENOMEM, "block: out of memory");
+    }
+    for (i = 0; i < b->n; i++) {
+        const uint8_t *p;
+        size_t len;
+        (void)hre_block_tx(blk, &p, &len, i);
+        rc = hre_tx_decode_cached(&b->tx[i], l->kc, p, len);
+        if (rc != HRE_OK) {
+            char why[160];
+            hre_ledger__why(why, sizeof why);
+            hre_ledger__btx_free(b);
+            if (rc == HRE_ENOMEM)
+                return hre__fail(HRE_ENOMEM, "block tx %zu: out of memory", i);
+            return HRE_LEDGER__REJ(st, HRE_LEDGER_REJECT_TX_DECODE, rc,
+                                   "block tx %zu does not decode (%s)", i, why);
+        }
+    }
+    return HRE_OK;
+}
+
+int hre_ledger__btx_verify(hre_ledger *l, hre_ledger__btx *b, size_t nb,
+                           const uint8_t (*const *txids)[32], size_t *bad_block,
+                           hre_ledger_status *st)
+{
+    size_t total = 0, nv = 0, i, j;
+    hre_tx **vtx = NULL;
+    size_t *vblk = NULL, *vidx = NULL;
+    int *res = NULL, rc = HRE_OK;
+    vctx vc;
+
+    *bad_block = SIZE_MAX;
+    for (i = 0; i < nb; i++)
+        total += b[i].n;
+    if (total == 0)
+        return HRE_OK;
+    vtx = hre__calloc(total, sizeof *vtx);
+    vblk = hre__calloc(total, sizeof *vblk);
+    vidx = hre__calloc(total, sizeof *vidx);
+    res = hre__calloc(total, sizeof *res);
+    if (!vtx || !vblk || !vidx || !res) {
+        rc = hre__fail(HRE_ENOMEM, "block: out of memory");
+        goto out;
+    }
+    for (i = 0; i < nb; i++) {
+        for (j = 0; j < b[i].n; j++) {
+            /* verified when it entered the mempool */
+            if (txids && txids[i] && hre_ledger__map_get(&l->mp_map, txids[i][j]))
+                continue;
+            vtx[nv] = b[i].tx[j];
+            vblk[nv] = i;
+            vidx[nv++] = j;
+        }
+    }
+    vc.res = res;
+    vc.vtx = vtx;
+    vc.net = l->network_id;
+    vc.kc = l->kc;
+    hre__pool_for(l->pool, nv, verify_item, &vc);
+    for (i = 0; i < nv; i++) {
+        if (res[i] == HRE_OK)
+            continue;
+        if (res[i] == HRE_ENOMEM || res[i] == HRE_ECRYPTO) {
+            rc = hre__fail(res[i], "block tx %zu: verification could not run", vidx[i]);
+            goto out;
+        }
+    }
+    for (i = 0; i < nv && res[i] == HRE_OK; i++)
+        ;
+    if (i < nv) {
+        *bad_block = vblk[i];
+        rc = HRE_LEDGER__REJ(st, HRE_LEDGER_REJECT_TX_SIGNATURE, HRE_EVERIFY,
+                             "block tx %zu: signature or network id does not verify", vidx[i]);
+    }
+out:
+    hre__free(vtx);
+    hre__free(vblk);
+    hre__free(vidx);
+    hre__free(res);
+    return rc;
+}
+
+int hre_ledger__btx_apply(hre_ledger *l, hre_contract *c, const hre_ledger__btx *b,
+                          hre_ledger_status *st)
+{
+    size_t i;
+    for (i = 0; i < b->n; i++) {
+        int rc;
+        l->cur_tx = (uint32_t)i;
+        /* every signature was verified (btx_verify) or vouched for */
+        rc = hre_contract_apply(c, b->tx[i], b->time, HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER);
+        if (rc != HRE_OK) {
+            char why[200];
+            hre_ledger__why(why, sizeof why);
+            (void)hre_ledger__undo(c, i);
+            l->bad_tx = i;
+            if (rc == HRE_ENOMEM)
+                return hre__fail(HRE_ENOMEM, "block tx %zu: out of memory", i);
+            return HRE_LEDGER__REJ(st, HRE_LEDGER_REJECT_CONTRACT, rc,
+                                   "block tx %zu refused by the contract: %s", i, why);
+        }
+    }
+    return HRE_OK;
+}

@@ -22,6 +22,8 @@ HRE_API int hre_ledger_verify_chain(hre_ledger *l, uint64_t *first_bad_height, h
         *first_bad_height = UINT64_MAX;
     if (!l)
         return hre__fail(HRE_EINVAL, "hre_ledger_verify_chain: NULL ledger");
+    if (hre_ledger__usable(l, NULL) != HRE_OK)
+        return hre__api_done(HRE_EFATAL);
     hre_ledger__ensure_tip_state(l);
     if ((rc = hre_ledger__genesis_contract(l, &c, 0)) != HRE_OK)
         return hre__api_done(rc);
