@@ -2100,6 +2100,67 @@ START_TEST(test_reorg_rollback_fatal)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Issue 9, defect 1.6: the undo journal stays bounded during replays        */
+/* ------------------------------------------------------------------------ */
+
+typedef struct depth_probe {
+    size_t max_depth;
+    uint64_t blocks;
+} depth_probe;
+
+static void probe_depth(void *ud, const hre_contract *c, uint64_t height)
+{
+    depth_probe *p = ud;
+    size_t d = hre_contract_undo_depth(c);
+    (void)height;
+    if (d > p->max_depth)
+        p->max_depth = d;
+    p->blocks++;
+}
+
+START_TEST(test_replay_undo_bounded)
+{
+    enum { BLOCKS = 1500, REORG = 10 };
+    net n;
+    hre_storage *st = mem();
+    hre_ledger *l = NULL;
+    depth_probe p;
+    int i;
+
+    net_init(&n, 100000, 100000, 1000);
+    ck_assert_int_eq(open_bounds(&l, st, &n, 0, 0, REORG), HRE_OK);
+    for (i = 0; i < BLOCKS; i++) {
+        hre_key *k = new_key();
+        txb t;
+        txb_patient(&t, n.id, k, 0, T0);
+        HRE_T_OK(hre_ledger_submit_tx(l, NULL, NULL, t.b, t.len, T0 + 10));
+        mine_empty(l, T0 + 600u * (uint64_t)(i + 1));
+        hre_key_free(k);
+    }
+    ck_assert_uint_eq(hre_ledger_mempool_count(l), 0);
+    /* verify-chain's fresh state never holds more than one block's undo */
+    memset(&p, 0, sizeof p);
+    hre_ledger__test_replay_hook = probe_depth;
+    hre_ledger__test_replay_ud = &p;
+    HRE_T_OK(hre_ledger_verify_chain(l, NULL, NULL, NULL));
+    ck_assert_uint_eq(p.blocks, BLOCKS);
+    ck_assert_uint_le(p.max_depth, 1);
+    hre_ledger_close(l);
+    /* the replay at open (snapshots off: from genesis) keeps the journal
+     * at max_reorg_depth blocks' worth at every block */
+    memset(&p, 0, sizeof p);
+    ck_assert_int_eq(open_bounds(&l, st, &n, 0, 0, REORG), HRE_OK);
+    hre_ledger__test_replay_hook = NULL;
+    ck_assert_uint_eq(p.blocks, BLOCKS);
+    ck_assert_uint_le(p.max_depth, REORG + 1);
+    ck_assert_uint_eq(hre_contract_undo_depth(l->c), REORG);
+    hre_ledger_close(l);
+    hre_storage_free(st);
+    net_free(&n);
+}
+END_TEST
+
 /* The fatal rule itself: once fatal, every state-changing call refuses,
  * the queries of stored data answer, and a reopen recovers. */
 START_TEST(test_fatal_rule)
@@ -2240,7 +2301,7 @@ END_TEST
  * the contract snapshot's own checksum) is what is written; version 1 (one
  * CRC-32 over the whole file) is still read. Damage to either part of either
  * version, or a header whose state hash disagrees with the payload, makes
- * the open fall back to the older snapshot (undo_floor shows which one was
+ * the open fall back to the older snapshot (state_from shows which one was
  * loaded), with the same state. */
 static void snap_put(hre_storage *s, const char *name, const uint8_t *b, size_t len)
 {
@@ -2255,7 +2316,7 @@ static uint64_t open_floor(hre_storage *st, const net *n, const uint8_t ref[32])
     ck_assert_int_eq(open_ledger(&l, st, n, 2, NULL), HRE_OK);
     state_hash(l, sh);
     ck_assert_mem_eq(sh, ref, 32);
-    from = l->undo_floor;
+    from = l->state_from;
     hre_ledger_close(l);
     return from;
 }
@@ -2379,6 +2440,7 @@ Suite *hre_suite_ledger(void)
     tcase_add_test(tc, test_snapshot_file_versions);
     tcase_add_test(tc, test_reorg_rollback_fatal);
     tcase_add_test(tc, test_fatal_rule);
+    tcase_add_test(tc, test_replay_undo_bounded);
 #endif
     suite_add_tcase(s, tc);
     return s;

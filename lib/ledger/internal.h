@@ -361,6 +361,8 @@ uint64_t hre_ledger__last_snap_height(const hre_ledger *l);
 int hre_ledger__write_snapshot(hre_ledger *l);
 int hre_ledger__build_state(hre_ledger *l, hre_contract **out, uint64_t h, int full,
                             uint64_t *bad, uint64_t *from_out);
+/* The undo floor of a state build_state made at h from `from`. */
+uint64_t hre_ledger__undo_floor_after(const hre_ledger *l, uint64_t from, uint64_t h);
 
 /* params.c */
 int hre_ledger__fingerprint(hre_ledger *l);
@@ -406,5 +408,22 @@ void hre_ledger__orphans_clear(hre_ledger *l);
 /* submit.c: public entry points only. */
 
 /* mine.c, open.c, query.c, verify.c: public entry points only. */
+
+/* ---- test hook (HRE_TESTING builds only) ---- */
+#ifdef HRE_TESTING
+/* Called after every block replayed into a state built from a snapshot or
+ * genesis (open, deep reorgs) and in verify-chain, with that state.
+ * Thread-local; NULL = off. */
+typedef void (*hre_ledger__replay_hook_fn)(void *ud, const hre_contract *c, uint64_t height);
+extern _Thread_local hre_ledger__replay_hook_fn hre_ledger__test_replay_hook;
+extern _Thread_local void *hre_ledger__test_replay_ud;
+#define HRE_LEDGER__REPLAY_HOOK(c, h)                                                        \
+    do {                                                                                     \
+        if (hre_ledger__test_replay_hook)                                                    \
+            hre_ledger__test_replay_hook(hre_ledger__test_replay_ud, (c), (h));              \
+    } while (0)
+#else
+#define HRE_LEDGER__REPLAY_HOOK(c, h) ((void)0)
+#endif
 
 #endif /* HRE_LEDGER_INTERNAL_H */

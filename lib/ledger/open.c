@@ -41,7 +41,7 @@ static int activate(hre_ledger *l)
             hre_contract_free(l->c);
             l->c = c;
             l->overlay = 0;
-            l->undo_floor = from;
+            l->undo_floor = hre_ledger__undo_floor_after(l, from, best->height);
             l->state_from = from;
             hre_ledger__trim_undo(l);
             /* side blocks that can no longer matter are not kept in memory

@@ -198,7 +198,7 @@ int hre_ledger__reorg_to(hre_ledger *l, hre_ledger__node *target, const hre_bloc
         hre_contract_free(l->c);
         l->c = fresh;
         fresh = NULL;
-        l->undo_floor = fresh_from;
+        l->undo_floor = hre_ledger__undo_floor_after(l, fresh_from, fh);
     }
     for (i = old_tip->height; i > fh; i--)
         l->main[i]->on_main = 0;

@@ -114,6 +114,11 @@ int hre_ledger__write_snapshot(hre_ledger *l)
     return HRE_OK;
 }
 
+#ifdef HRE_TESTING
+_Thread_local hre_ledger__replay_hook_fn hre_ledger__test_replay_hook;
+_Thread_local void *hre_ledger__test_replay_ud;
+#endif
+
 /* Largest snapshot file read back (a larger one counts as unusable: the
  * state is then replayed from an older snapshot or genesis). */
 #define SNAP_MAX_BYTES ((size_t)1 << (sizeof(size_t) > 4 ? 34 : 30))
@@ -161,7 +166,9 @@ static int snap_load(hre_ledger *l, const hre_ledger__snapinfo *si, hre_contract
  * usable snapshot at or below h, then the blocks after it replayed (full
  * validation when `full`). l->c is not touched. On a validation failure
  * *bad is the failing height. Out: *out (owned by the caller), *from: the
- * height the state came from (the snapshot's, or 0). */
+ * height the state came from (the snapshot's, or 0). The undo journal of
+ * *out covers the blocks above max(*from, h - max_reorg_depth) only
+ * (hre_ledger__undo_floor_after). */
 int hre_ledger__build_state(hre_ledger *l, hre_contract **out, uint64_t h, int full,
                             uint64_t *bad, uint64_t *from_out)
 {
@@ -212,6 +219,12 @@ int hre_ledger__build_state(hre_ledger *l, hre_contract **out, uint64_t h, int f
             hre_contract_free(c);
             return rc;
         }
+        /* blocks more than max_reorg_depth below h can never be undone:
+         * forget their undo entries now, so the journal stays bounded by
+         * max_reorg_depth blocks however long the replay (defect 1.6) */
+        if (k + l->max_reorg <= h)
+            hre_contract_undo_forget(c, 0);
+        HRE_LEDGER__REPLAY_HOOK(c, k);
     }
     *out = c;
     *from_out = from;
@@ -226,4 +239,10 @@ HRE_API int hre_ledger_snapshot(hre_ledger *l)
     if (hre_ledger__usable(l, NULL) != HRE_OK)
         return hre__api_done(HRE_EFATAL);
     return hre__api_done(hre_ledger__write_snapshot(l));
+}
+
+uint64_t hre_ledger__undo_floor_after(const hre_ledger *l, uint64_t from, uint64_t h)
+{
+    uint64_t lo = h > l->max_reorg ? h - l->max_reorg : 0;
+    return lo > from ? lo : from;
 }

@@ -55,6 +55,10 @@ HRE_API int hre_ledger_verify_chain(hre_ledger *l, uint64_t *first_bad_height, h
             return hre__fail(rc, "verify-chain: block %s at height %llu is bad: %s", disp,
                              (unsigned long long)h, why);
         }
+        /* the fresh state never undoes a block it finished: keep its undo
+         * journal empty between blocks (defect 1.6) */
+        hre_contract_undo_forget(c, 0);
+        HRE_LEDGER__REPLAY_HOOK(c, h);
         if (progress && progress(user_data, h, tip) != 0) {
             hre_contract_free(c);
             return hre__fail(HRE_ECANCELED, "verify-chain: cancelled at height %llu",
