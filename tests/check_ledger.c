@@ -2185,6 +2185,581 @@ START_TEST(test_fatal_rule)
 END_TEST
 #endif
 
+/* ------------------------------------------------------------------------ */
+/* Issue 9, defect 1.8: storage errors during a reorg                        */
+/* ------------------------------------------------------------------------ */
+
+/* Status and code go together as ledger.h documents for submit_block,
+ * submit_blocks and mine. */
+static int status_code_ok(hre_ledger_status st, int rc)
+{
+    switch (st) {
+    case HRE_LEDGER_CONNECTED: case HRE_LEDGER_REORGED: case HRE_LEDGER_SIDE_BRANCH:
+    case HRE_LEDGER_ORPHAN:
+        return rc == HRE_OK;
+    case HRE_LEDGER_STATUS_NONE:
+        return rc == HRE_ENOMEM || rc == HRE_ECRYPTO || rc == HRE_EINVAL || rc == HRE_EEXHAUSTED ||
+               rc == HRE_ESTATE;
+    case HRE_LEDGER_REJECT_STORAGE:
+        return rc == HRE_EIO || rc == HRE_ENOSPC || rc == HRE_ECORRUPT || rc == HRE_ELIMIT;
+    case HRE_LEDGER_REJECT_FATAL:
+        return rc == HRE_EFATAL;
+    case HRE_LEDGER_REJECT_SIZE: case HRE_LEDGER_REJECT_TX_COUNT: case HRE_LEDGER_REJECT_BOUND:
+    case HRE_LEDGER_REJECT_FORK_TOO_DEEP:
+        return rc == HRE_ELIMIT;
+    case HRE_LEDGER_REJECT_POW: case HRE_LEDGER_REJECT_BITS: case HRE_LEDGER_REJECT_MERKLE:
+    case HRE_LEDGER_REJECT_MERKLE_MUTATED: case HRE_LEDGER_REJECT_TX_SIGNATURE:
+        return rc == HRE_EVERIFY;
+    case HRE_LEDGER_REJECT_TIME_OLD: case HRE_LEDGER_REJECT_TIME_FUTURE:
+        return rc == HRE_ESTATE;
+    case HRE_LEDGER_REJECT_DUPLICATE_TX: case HRE_LEDGER_REJECT_DUPLICATE:
+    case HRE_LEDGER_REJECT_GENESIS:
+        return rc == HRE_EEXISTS;
+    case HRE_LEDGER_REJECT_DECODE: case HRE_LEDGER_REJECT_TX_DECODE:
+        return rc == HRE_EDECODE || rc == HRE_ELIMIT || rc == HRE_EUNSUPPORTED;
+    case HRE_LEDGER_REJECT_CONTRACT: case HRE_LEDGER_REJECT_INVALID_PARENT:
+        /* the contract's code, or (invalid parent) the bad ancestor's */
+        return rc < 0 && rc != HRE_EIO && rc != HRE_ENOSPC && rc != HRE_ENOMEM &&
+               rc != HRE_EFATAL && rc != HRE_ECORRUPT;
+    default:
+        return 0;
+    }
+}
+
+/* Leave a detail on this thread that no ledger call may hand back. */
+#define STALE_MARK "zz-stale-detail"
+static void poison_detail(void)
+{
+    uint8_t b[4];
+    size_t n = sizeof b;
+    ck_assert_int_eq(hre_hex_decode(b, &n, STALE_MARK, strlen(STALE_MARK)), HRE_EDECODE);
+}
+
+/* After a ledger call: its status and code go together; a failure carries
+ * its own detail (not one left by an earlier call) and hre_error_last()
+ * says the same code; a success leaves the thread's error clear. */
+static void check_outcome(const char *what, int rc, hre_ledger_status st)
+{
+    ck_assert_msg(status_code_ok(st, rc), "%s: status %s with code %d (%s): %s", what,
+                  hre_ledger_status_name((int)st), rc, hre_strerror(rc), hre_error_detail());
+    if (rc == HRE_OK) {
+        ck_assert_msg(hre_error_last() == HRE_OK && hre_error_detail()[0] == '\0',
+                      "%s succeeded but left error %d (%s)", what, hre_error_last(),
+                      hre_error_detail());
+    } else {
+        ck_assert_msg(hre_error_last() == rc, "%s: returned %d, last error %d", what, rc,
+                      hre_error_last());
+        ck_assert_msg(hre_error_detail()[0] != '\0', "%s: no detail", what);
+        ck_assert_msg(strstr(hre_error_detail(), STALE_MARK) == NULL, "%s: stale detail: %s",
+                      what, hre_error_detail());
+    }
+}
+
+/* Main chain a1 a2 a3 (a2, a3 each register a patient), side branch b2 b3
+ * (stored), b4 makes it heavier: a reorg two deep. a4 extends a3 (as heavy
+ * as the b branch with b4). */
+typedef struct sf_env {
+    net n;
+    hre_key *k[6];
+    txb t[6];
+    uint8_t blk[8][1024];
+    size_t len[8];
+    uint8_t hash[8][32];
+    uint8_t st_a3[32], st_a4[32], st_b4[32];
+    hre_storage *base;
+    uint32_t snap;
+} sf_env;
+enum { SF_A1, SF_A2, SF_A3, SF_B2, SF_B3, SF_B4, SF_A4 };
+
+static void sf_block(sf_env *e, int i, int parent, uint32_t time, int tx)
+{
+    const txb *ts[1];
+    const uint8_t *p = parent < 0 ? e->n.id : e->hash[parent];
+    ts[0] = tx >= 0 ? &e->t[tx] : NULL;
+    e->len[i] = build_block(e->blk[i], sizeof e->blk[i], p, time, EASY, ts, tx >= 0 ? 1 : 0, 1);
+    HRE_T_OK(hre_sha256d(e->hash[i], e->blk[i], HRE_HEADER_LEN));
+}
+
+static void sf_submit_ok(hre_ledger *l, sf_env *e, int i, hre_ledger_status want)
+{
+    hre_ledger_status s;
+    HRE_T_OK(hre_ledger_submit_block(l, &s, e->blk[i], e->len[i], T0 + 100000));
+    ck_assert_msg(s == want, "block %d: %s", i, hre_ledger_status_name(s));
+}
+
+static void sf_init(sf_env *e, uint32_t snap)
+{
+    hre_ledger *l = NULL;
+    hre_storage *c;
+    int i;
+    memset(e, 0, sizeof *e);
+    e->snap = snap;
+    net_init(&e->n, 2016, 100000, 1000);
+    for (i = 0; i < 6; i++) {
+        e->k[i] = new_key();
+        txb_patient(&e->t[i], e->n.id, e->k[i], 0, T0);
+    }
+    sf_block(e, SF_A1, -1, T0 + 600, -1);
+    sf_block(e, SF_A2, SF_A1, T0 + 1200, 0);
+    sf_block(e, SF_A3, SF_A2, T0 + 1800, 1);
+    sf_block(e, SF_B2, SF_A1, T0 + 1201, 2);
+    sf_block(e, SF_B3, SF_B2, T0 + 1801, 3);
+    sf_block(e, SF_B4, SF_B3, T0 + 2401, 4);
+    sf_block(e, SF_A4, SF_A3, T0 + 2400, 5);
+    e->base = mem();
+    ck_assert_int_eq(open_ledger(&l, e->base, &e->n, snap, NULL), HRE_OK);
+    sf_submit_ok(l, e, SF_A1, HRE_LEDGER_CONNECTED);
+    sf_submit_ok(l, e, SF_A2, HRE_LEDGER_CONNECTED);
+    sf_submit_ok(l, e, SF_A3, HRE_LEDGER_CONNECTED);
+    sf_submit_ok(l, e, SF_B2, HRE_LEDGER_SIDE_BRANCH);
+    sf_submit_ok(l, e, SF_B3, HRE_LEDGER_SIDE_BRANCH);
+    state_hash(l, e->st_a3);
+    hre_ledger_close(l);
+    c = copy_storage(e->base);
+    ck_assert_int_eq(open_ledger(&l, c, &e->n, snap, NULL), HRE_OK);
+    sf_submit_ok(l, e, SF_A4, HRE_LEDGER_CONNECTED);
+    state_hash(l, e->st_a4);
+    hre_ledger_close(l);
+    hre_storage_free(c);
+    c = copy_storage(e->base);
+    ck_assert_int_eq(open_ledger(&l, c, &e->n, snap, NULL), HRE_OK);
+    sf_submit_ok(l, e, SF_B4, HRE_LEDGER_REORGED);
+    state_hash(l, e->st_b4);
+    hre_ledger_close(l);
+    hre_storage_free(c);
+}
+
+static void sf_free(sf_env *e)
+{
+    int i;
+    for (i = 0; i < 6; i++)
+        hre_key_free(e->k[i]);
+    hre_storage_free(e->base);
+    net_free(&e->n);
+}
+
+/* Reopen st without faults: its tip is `tip`, with the state `sh`, and
+ * verify-chain agrees. */
+static void sf_reopen_check(sf_env *e, hre_storage *st, const uint8_t tip[32], const uint8_t sh[32],
+                            const char *what, uint64_t k)
+{
+    hre_ledger *l = NULL;
+    uint8_t t[32], h[32];
+    int rc = open_ledger(&l, st, &e->n, e->snap, NULL);
+    ck_assert_msg(rc == HRE_OK, "%s %llu: reopen: %d (%s)", what, (unsigned long long)k, rc,
+                  hre_error_detail());
+    HRE_T_OK(hre_ledger_tip(l, NULL, t));
+    ck_assert_msg(memcmp(t, tip, 32) == 0, "%s %llu: the reopened tip is not the one acknowledged",
+                  what, (unsigned long long)k);
+    state_hash(l, h);
+    ck_assert_mem_eq(h, sh, 32);
+    HRE_T_OK(hre_ledger_verify_chain(l, NULL, NULL, NULL));
+    hre_ledger_close(l);
+}
+
+static void sf_sweep(uint32_t snap, uint64_t fail_count)
+{
+    sf_env e;
+    hre_storage *inner, *pl;
+    hre_powerloss_options o;
+    hre_ledger *l = NULL;
+    hre_ledger_status s;
+    uint64_t calls_open, calls, k;
+    int n_ok = 0, n_fail = 0, n_fatal = 0;
+
+    sf_init(&e, snap);
+    /* the storage calls of opening, and of the reorg */
+    inner = copy_storage(e.base);
+    HRE_T_OK(hre_powerloss_new(&pl, inner, NULL));
+    ck_assert_int_eq(open_ledger(&l, pl, &e.n, snap, NULL), HRE_OK);
+    calls_open = hre_t_pl_calls(pl);
+    sf_submit_ok(l, &e, SF_B4, HRE_LEDGER_REORGED);
+    calls = hre_t_pl_calls(pl) - calls_open;
+    hre_ledger_close(l);
+    hre_storage_free(pl);
+    hre_storage_free(inner);
+    for (k = 1; k <= calls + 1; k++) {
+        int rc, tries;
+        HRE_T_OK(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION));
+        o.fail_at_call = calls_open + k;
+        o.fail_count = fail_count;
+        o.fail_code = (k & 1) ? HRE_EIO : HRE_ENOSPC;
+        o.fail_partial = 1;
+        o.seed = k;
+        inner = copy_storage(e.base);
+        HRE_T_OK(hre_powerloss_new(&pl, inner, &o));
+        ck_assert_int_eq(open_ledger(&l, pl, &e.n, snap, NULL), HRE_OK);
+        poison_detail();
+        rc = hre_ledger_submit_block(l, &s, e.blk[SF_B4], e.len[SF_B4], T0 + 100000);
+        check_outcome("reorg under storage faults", rc, s);
+        if (rc == HRE_OK) {
+            ck_assert_int_eq(s, HRE_LEDGER_REORGED);
+            n_ok++;
+            hre_ledger_close(l);
+            hre_storage_free(pl);
+            sf_reopen_check(&e, inner, e.hash[SF_B4], e.st_b4, "faults at call", k);
+        } else if (rc == HRE_EFATAL) {
+            uint8_t t[32];
+            hre_ledger *r = NULL;
+            n_fatal++;
+            hre_ledger_close(l);
+            hre_storage_free(pl);
+            ck_assert_int_eq(open_ledger(&r, inner, &e.n, snap, NULL), HRE_OK);
+            HRE_T_OK(hre_ledger_tip(r, NULL, t));
+            hre_ledger_close(r);
+            ck_assert(memcmp(t, e.hash[SF_A3], 32) == 0 || memcmp(t, e.hash[SF_B4], 32) == 0);
+            sf_reopen_check(&e, inner, t, memcmp(t, e.hash[SF_A3], 32) == 0 ? e.st_a3 : e.st_b4,
+                            "fatal, faults at call", k);
+        } else {
+            uint8_t t[32], sh[32];
+            /* nothing changed: the old tip and state, the ledger usable */
+            n_fail++;
+            ck_assert_int_eq(s, HRE_LEDGER_REJECT_STORAGE);
+            HRE_T_OK(hre_ledger_tip(l, NULL, t));
+            ck_assert_mem_eq(t, e.hash[SF_A3], 32);
+            state_hash(l, sh);
+            ck_assert_mem_eq(sh, e.st_a3, 32);
+            /* the next block on the old tip, as heavy as the failed branch,
+             * is connected -- and is still the tip after a restart */
+            for (tries = 0; tries < 4; tries++) {
+                poison_detail();
+                rc = hre_ledger_submit_block(l, &s, e.blk[SF_A4], e.len[SF_A4], T0 + 100000);
+                check_outcome("the next block", rc, s);
+                if (rc == HRE_OK)
+                    break;
+            }
+            ck_assert_int_eq(rc, HRE_OK);
+            ck_assert_int_eq(s, HRE_LEDGER_CONNECTED);
+            hre_ledger_close(l);
+            hre_storage_free(pl);
+            sf_reopen_check(&e, inner, e.hash[SF_A4], e.st_a4, "after a failed reorg, fault at",
+                            k);
+        }
+        hre_storage_free(inner);
+    }
+    ck_assert_int_gt(n_fail, 0);
+    fprintf(stderr, "reorg under %llu storage fault(s)%s: %llu calls: %d reorged, %d failed "
+            "cleanly, %d fatal\n", (unsigned long long)fail_count,
+            snap == 1 ? " after a reopen on snapshots" : "", (unsigned long long)calls, n_ok, n_fail,
+            n_fatal);
+    sf_free(&e);
+}
+
+/* A storage that passes every call through to an inner one, failing one
+ * call in `one_in` at random (seeded): HRE_EIO, or HRE_ENOSPC for writes,
+ * which first write a random prefix of their data. close never fails. */
+typedef struct flaky {
+    hre_storage *inner;
+    uint64_t rng;
+    uint64_t one_in;          /* 0: no faults */
+    uint64_t calls, fails;
+} flaky;
+
+static uint64_t flaky_next(flaky *f)
+{
+    uint64_t x = f->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return f->rng = x;
+}
+
+static int flaky_fails(flaky *f)
+{
+    f->calls++;
+    if (!f->one_in || flaky_next(f) % f->one_in != 0)
+        return 0;
+    f->fails++;
+    return 1;
+}
+
+static int fl_open(void *self, const char *name, unsigned int flags, void **file)
+{
+    flaky *f = self;
+    if (flaky_fails(f))
+        return HRE_EIO;
+    return hre_storage_file_open((hre_storage_file **)file, f->inner, name, flags);
+}
+static int fl_close(void *self, void *file)
+{
+    (void)self;
+    return hre_storage_file_close(file);
+}
+static int fl_read(void *self, void *file, void *buf, size_t len, size_t *got, uint64_t off)
+{
+    if (flaky_fails(self))
+        return HRE_EIO;
+    return hre_storage_file_read(file, buf, len, got, off);
+}
+static int fl_append(void *self, void *file, uint64_t *off, const void *data, size_t len)
+{
+    flaky *f = self;
+    if (flaky_fails(f)) {
+        size_t part = (size_t)(flaky_next(f) % (len + 1));
+        uint64_t o;
+        if (part)
+            (void)hre_storage_file_append(file, &o, data, part);
+        return (flaky_next(f) & 1) ? HRE_ENOSPC : HRE_EIO;
+    }
+    return hre_storage_file_append(file, off, data, len);
+}
+static int fl_write(void *self, void *file, uint64_t off, const void *data, size_t len)
+{
+    flaky *f = self;
+    if (flaky_fails(f)) {
+        size_t part = (size_t)(flaky_next(f) % (len + 1));
+        if (part)
+            (void)hre_storage_file_write(file, off, data, part);
+        return (flaky_next(f) & 1) ? HRE_ENOSPC : HRE_EIO;
+    }
+    return hre_storage_file_write(file, off, data, len);
+}
+static int fl_sync(void *self, void *file)
+{
+    return flaky_fails(self) ? HRE_EIO : hre_storage_file_sync(file);
+}
+static int fl_size(void *self, void *file, uint64_t *size)
+{
+    return flaky_fails(self) ? HRE_EIO : hre_storage_file_size(file, size);
+}
+static int fl_truncate(void *self, void *file, uint64_t size)
+{
+    return flaky_fails(self) ? HRE_EIO : hre_storage_file_truncate(file, size);
+}
+static int fl_rename(void *self, const char *from, const char *to)
+{
+    flaky *f = self;
+    return flaky_fails(f) ? HRE_EIO : hre_storage_rename(f->inner, from, to);
+}
+static int fl_remove(void *self, const char *name)
+{
+    flaky *f = self;
+    return flaky_fails(f) ? HRE_EIO : hre_storage_remove(f->inner, name);
+}
+static int fl_list(void *self, hre_storage_list_cb cb, void *arg)
+{
+    flaky *f = self;
+    return flaky_fails(f) ? HRE_EIO : hre_storage_list(f->inner, cb, arg);
+}
+static int fl_sync_dir(void *self)
+{
+    flaky *f = self;
+    return flaky_fails(f) ? HRE_EIO : hre_storage_sync_dir(f->inner);
+}
+
+static hre_storage *flaky_new(flaky *f, hre_storage *inner, uint64_t seed, uint64_t one_in)
+{
+    hre_storage_methods m;
+    hre_storage *s = NULL;
+    memset(f, 0, sizeof *f);
+    f->inner = inner;
+    f->rng = seed * 0x9e3779b97f4a7c15ull + 1;
+    f->one_in = one_in;
+    HRE_T_OK(hre_storage_methods_init(&m, HRE_STORAGE_VERSION));
+    m.open = fl_open;
+    m.close = fl_close;
+    m.read = fl_read;
+    m.append = fl_append;
+    m.write = fl_write;
+    m.sync = fl_sync;
+    m.size = fl_size;
+    m.truncate = fl_truncate;
+    m.rename = fl_rename;
+    m.remove = fl_remove;
+    m.list = fl_list;
+    m.sync_dir = fl_sync_dir;
+    HRE_T_OK(hre_storage_new_custom(&s, &m, f));
+    return s;
+}
+
+/* Two branches from genesis, RF_LEN blocks each, every block registering a
+ * patient of its own; the test feeds them in a random order (each branch's
+ * blocks in order), so the chain reorganises back and forth. */
+enum { RF_LEN = 10, RF_SEEDS = 25, RF_STEPS = 3 * RF_LEN };
+typedef struct rf_env {
+    net n;
+    hre_key *k[2][RF_LEN];
+    uint8_t blk[2][RF_LEN][1024];
+    size_t len[2][RF_LEN];
+    uint8_t hash[2][RF_LEN][32];
+} rf_env;
+
+static void rf_init(rf_env *e)
+{
+    int b, i;
+    net_init(&e->n, 2016, 100000, 1000);
+    for (b = 0; b < 2; b++) {
+        for (i = 0; i < RF_LEN; i++) {
+            txb t;
+            const txb *ts[1] = { &t };
+            const uint8_t *p = i ? e->hash[b][i - 1] : e->n.id;
+            e->k[b][i] = new_key();
+            txb_patient(&t, e->n.id, e->k[b][i], 0, T0);
+            e->len[b][i] = build_block(e->blk[b][i], sizeof e->blk[b][i], p,
+                                       T0 + 600u * (uint32_t)(i + 1) + (uint32_t)b, EASY, ts, 1, 1);
+            HRE_T_OK(hre_sha256d(e->hash[b][i], e->blk[b][i], HRE_HEADER_LEN));
+        }
+    }
+}
+
+static void rf_free(rf_env *e)
+{
+    int b, i;
+    for (b = 0; b < 2; b++)
+        for (i = 0; i < RF_LEN; i++)
+            hre_key_free(e->k[b][i]);
+    net_free(&e->n);
+}
+
+/* Open on st, retrying while the storage fails (at most 50 times). */
+static hre_ledger *rf_open(rf_env *e, hre_storage *st)
+{
+    hre_ledger *l = NULL;
+    int tries, rc = HRE_EIO;
+    for (tries = 0; tries < 50 && rc != HRE_OK; tries++) {
+        poison_detail();
+        rc = open_ledger(&l, st, &e->n, 3, NULL);
+        if (rc != HRE_OK) {
+            ck_assert_msg(rc == HRE_EIO || rc == HRE_ENOSPC, "open under faults: %d (%s)", rc,
+                          hre_error_detail());
+            ck_assert_ptr_null(l);
+            ck_assert(strstr(hre_error_detail(), STALE_MARK) == NULL);
+        }
+    }
+    ck_assert_msg(rc == HRE_OK, "open failed 50 times: %s", hre_error_detail());
+    return l;
+}
+
+/* What a reopen (without faults) of a copy of the storage shows: tip and
+ * state hash; verify-chain passes there. */
+static void rf_reopened(rf_env *e, hre_storage *inner, uint8_t tip[32], uint8_t sh[32])
+{
+    hre_storage *c = copy_storage(inner);
+    hre_ledger *l = NULL;
+    ck_assert_int_eq(open_ledger(&l, c, &e->n, 3, NULL), HRE_OK);
+    HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+    state_hash(l, sh);
+    HRE_T_OK(hre_ledger_verify_chain(l, NULL, NULL, NULL));
+    hre_ledger_close(l);
+    hre_storage_free(c);
+}
+
+/* RF_SEEDS runs, run i seeded with hre_t_seed() + i: a failure message
+ * names that number; HRE_SEED=<it> replays that run as the first one. */
+START_TEST(test_random_storage_faults)
+{
+    rf_env e;
+    uint64_t base = hre_t_seed(), faults = 0, fatals = 0, reorgs = 0;
+    int seed;
+
+    rf_init(&e);
+    for (seed = 0; seed < RF_SEEDS; seed++) {
+        hre_storage *inner = mem(), *st;
+        flaky f;
+        hre_ledger *l;
+        uint8_t ack[32], ack_state[32];
+        int next[2] = { 0, 0 }, step;
+        uint64_t rng = base + (uint64_t)seed;
+
+        st = flaky_new(&f, inner, rng, 25);
+        l = rf_open(&e, st);
+        HRE_T_OK(hre_ledger_tip(l, NULL, ack));
+        state_hash(l, ack_state);
+        for (step = 0; step < RF_STEPS && (next[0] < RF_LEN || next[1] < RF_LEN); step++) {
+            hre_ledger_status s = HRE_LEDGER_STATUS_NONE;
+            uint8_t tip[32], sh[32];
+            int b, rc;
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            b = (int)((rng >> 33) & 1);
+            if (next[b] == RF_LEN)
+                b ^= 1;
+            poison_detail();
+            rc = hre_ledger_submit_block(l, &s, e.blk[b][next[b]], e.len[b][next[b]], T0 + 100000);
+            check_outcome("submit under random faults", rc, s);
+            if (getenv("RF_DEBUG"))
+                fprintf(stderr, "seed %d step %d: branch %d block %d: rc %d %s %s\n", seed, step, b,
+                        next[b], rc, hre_ledger_status_name(s), hre_error_detail());
+            if (rc == HRE_OK) {
+                ck_assert_msg(s == HRE_LEDGER_CONNECTED || s == HRE_LEDGER_REORGED ||
+                              s == HRE_LEDGER_SIDE_BRANCH, "seed %llu: %s",
+                              (unsigned long long)(base + (uint64_t)seed), hre_ledger_status_name(s));
+                reorgs += s == HRE_LEDGER_REORGED;
+                next[b]++;
+                HRE_T_OK(hre_ledger_tip(l, NULL, ack));
+                state_hash(l, ack_state);
+            } else if (rc == HRE_EFATAL) {
+                /* reopen: what is durable decides, the acknowledged tip or
+                 * the block of the failed call */
+                fatals++;
+                hre_ledger_close(l);
+                l = rf_open(&e, st);
+                HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+                if (memcmp(tip, ack, 32) != 0) {
+                    ck_assert_msg(memcmp(tip, e.hash[b][next[b]], 32) == 0,
+                                  "seed %llu: after a fatal failure the ledger reopened on "
+                                  "neither the acknowledged tip nor the failed block",
+                                  (unsigned long long)(base + (uint64_t)seed));
+                    memcpy(ack, tip, 32);
+                }
+                {
+                    /* the failed call's block may or may not have been stored */
+                    hre_header hd;
+                    if (hre_ledger_header_by_hash(l, &hd, NULL, NULL, e.hash[b][next[b]]) == HRE_OK)
+                        next[b]++;
+                }
+                state_hash(l, ack_state);
+            } else {
+                /* a storage failure: nothing changed */
+                ck_assert_msg(s == HRE_LEDGER_REJECT_STORAGE, "seed %llu, step %d: %s %d (%s)",
+                              (unsigned long long)(base + (uint64_t)seed), step,
+                              hre_ledger_status_name(s), rc, hre_error_detail());
+                faults++;
+                HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+                ck_assert_mem_eq(tip, ack, 32);
+                state_hash(l, sh);
+                ck_assert_mem_eq(sh, ack_state, 32);
+            }
+            /* the acknowledged tip is what a restart finds, with the same
+             * state, and verify-chain agrees */
+            rf_reopened(&e, inner, tip, sh);
+            ck_assert_msg(memcmp(tip, ack, 32) == 0,
+                          "seed %llu, step %d: the acknowledged tip is not the tip after a reopen",
+                          (unsigned long long)(base + (uint64_t)seed), step);
+            ck_assert_mem_eq(sh, ack_state, 32);
+            /* and the live ledger's verify-chain (it may meet a fault) */
+            if (step % 5 == 4) {
+                poison_detail();
+                rc = hre_ledger_verify_chain(l, NULL, NULL, NULL);
+                ck_assert_msg(rc == HRE_OK || rc == HRE_EIO || rc == HRE_EFATAL,
+                              "verify-chain under faults: %d (%s)", rc, hre_error_detail());
+                check_outcome("verify-chain under faults", rc,
+                              rc == HRE_OK ? HRE_LEDGER_CONNECTED
+                              : rc == HRE_EFATAL ? HRE_LEDGER_REJECT_FATAL : HRE_LEDGER_REJECT_STORAGE);
+            }
+        }
+        hre_ledger_close(l);
+        hre_storage_free(st);
+        hre_storage_free(inner);
+    }
+    fprintf(stderr, "random storage faults (1 call in 25), seeds %llu..%llu: %llu failed calls, "
+            "%llu fatal, %llu reorgs\n", (unsigned long long)base,
+            (unsigned long long)(base + RF_SEEDS - 1), (unsigned long long)faults,
+            (unsigned long long)fatals, (unsigned long long)reorgs);
+    ck_assert_uint_gt(reorgs, 0);
+    rf_free(&e);
+}
+END_TEST
+
+START_TEST(test_reorg_storage_faults)
+{
+    sf_sweep(HRE_LEDGER_SNAPSHOTS_OFF, 1);
+    sf_sweep(HRE_LEDGER_SNAPSHOTS_OFF, 2);
+    /* snapshots on and a reopen: the fork lies below the undo journal */
+    sf_sweep(1, 1);
+    sf_sweep(1, 2);
+}
+END_TEST
+
 #ifdef HRE_WHITEBOX
 
 /* Mempool transactions are verified once: mining them costs no second
@@ -2434,6 +3009,8 @@ Suite *hre_suite_ledger(void)
     tcase_add_test(tc, test_faults);
     tcase_add_test(tc, test_batch_small_stack);
     tcase_add_test(tc, test_side_bound_stale_forks);
+    tcase_add_test(tc, test_reorg_storage_faults);
+    tcase_add_test(tc, test_random_storage_faults);
 #ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_mempool_verified_once);
     tcase_add_test(tc, test_alloc_failures);

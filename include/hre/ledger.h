@@ -275,24 +275,36 @@ HRE_API int hre_ledger_block_template(hre_ledger *l, uint8_t *out, size_t *len, 
 HRE_API int hre_ledger_mine(hre_ledger *l, uint8_t hash[32], hre_ledger_status *status,
                             uint64_t now, uint64_t max_tries) HRE_WARN_UNUSED_RESULT;
 
-/** Accept a block from outside. Full validation (docs/PROTOCOL.md 7.4):
+/** Accept a block from outside. Full validation (docs/PROTOCOL.md 7.6):
  *  size and count caps, proof of work, expected bits, timestamp above the
  *  median of the last 11 blocks and at most now + 7200, Merkle root and
  *  mutation, duplicate txids, transaction decoding, every signature on the
  *  ledger's pool (except transactions already verified in the mempool),
  *  and the contract rules (on a refusal everything applied from the block is
- *  undone). A block extending the tip is stored and synced after it passed;
- *  a side-branch block is stored after the checks that need no state and,
- *  once its branch has more cumulative work than the main chain, the ledger
- *  reorganises to it (fully validating the branch; a failure restores the
- *  old chain). A block whose parent is unknown is held as an orphan.
+ *  undone). A block extending the tip is stored and synced after it passed.
+ *  A side-branch block with no more work than the tip is stored (synced)
+ *  after the checks that need no state. A block that gives its branch more
+ *  work than the main chain starts a reorg (7.7): the ledger reads and
+ *  checks the whole branch first, then switches to it, and stores the block
+ *  (synced) only once it is the tip, so a restart always finds the chain
+ *  the ledger last acknowledged; a failure restores the old chain. A block
+ *  whose parent is unknown is held as an orphan; a block rejected for good
+ *  is remembered (in memory) and so are, at once, its descendants.
  *  Args: l (self).
  *  Out: *status (may be NULL): what happened, or the rejection reason.
  *  In:  block/len: the encoded block; now.
- *  Returns: HRE_OK (connected, reorged, side branch or orphan: see *status);
- *           on a rejection the code given next to the status value above;
- *           HRE_EIO / HRE_ENOSPC (storage; the state is unchanged);
- *           HRE_EINVAL; HRE_ENOMEM. Every failure sets a specific detail.
+ *  Returns (with *status):
+ *    HRE_OK: CONNECTED, REORGED, SIDE_BRANCH or ORPHAN;
+ *    a rejection: the code given next to its REJECT_* value above;
+ *    REJECT_STORAGE with HRE_EIO / HRE_ENOSPC (the storage failed; nothing
+ *      changed, and nothing of this call is left on disk), HRE_ECORRUPT (a
+ *      stored block a reorg needs is damaged; the old chain is kept) or
+ *      HRE_ELIMIT (out of segment numbers);
+ *    REJECT_FATAL with HRE_EFATAL (the ledger is, or became in this call,
+ *      fatal: see the file comment);
+ *    STATUS_NONE with HRE_ENOMEM (nothing changed) or HRE_EINVAL (NULL).
+ *  Every failure sets a detail of its own; a success leaves the thread's
+ *  error clear.
  *  Since: 1.0 */
 HRE_API int hre_ledger_submit_block(hre_ledger *l, hre_ledger_status *status, const uint8_t *block,
                                     size_t len, uint64_t now) HRE_WARN_UNUSED_RESULT;

@@ -41,7 +41,7 @@ static void encjob_item(void *arg, size_t i)
 
 /* A node for blk, about to be stored in a segment (room reserved). NULL on
  * failure, with the detail set. */
-static hre_ledger__node *stored_node(hre_ledger *l, const hre_block *blk, const uint8_t hash[32],
+hre_ledger__node *hre_ledger__stored_node(hre_ledger *l, const hre_block *blk, const uint8_t hash[32],
                                      hre_ledger__node *parent)
 {
     hre_ledger__node *n = hre_ledger__node_new(l, hre_block_header(blk), hash, parent);
@@ -64,7 +64,7 @@ int hre_ledger__connect_tip(hre_ledger *l, const hre_block *blk, const uint8_t h
 
     *out = NULL;
     hre_ledger__ensure_tip_state(l);
-    if (!(n = stored_node(l, blk, hash, tip)))
+    if (!(n = hre_ledger__stored_node(l, blk, hash, tip)))
         return hre_error_last() ? hre_error_last() : HRE_ENOMEM;
     ej.blk = blk;
     ej.level = l->level;
@@ -138,7 +138,7 @@ int hre_ledger__store_side(hre_ledger *l, const hre_block *blk, const uint8_t ha
                                "of the tip", l->max_side, l->max_reorg);
     if ((rc = hre_ledger__side_reserve(l, 1)) != HRE_OK)
         return rc;
-    if (!(n = stored_node(l, blk, hash, parent)))
+    if (!(n = hre_ledger__stored_node(l, blk, hash, parent)))
         return hre_error_last() ? hre_error_last() : HRE_ENOMEM;
     rc = hre_ledger__store_record(l, blk, 1, &n->seg, &n->offset, &n->rec_len);
     if (rc != HRE_OK) {

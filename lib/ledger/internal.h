@@ -217,6 +217,9 @@ struct hre_ledger {
     size_t orph_work_cap;
     uint64_t n_joined;                /* blocks that joined the main chain (batch counts) */
 
+    uint8_t (*bad_ring)[32];          /* blocks rejected for good (ring of BAD_MAX) */
+    size_t bad_n, bad_head;
+    hre_ledger__map bad_map;
     int fatal;                        /* the fatal state (ledger.h): only queries and close */
     char fatal_why[256];
     int ev_mode;
@@ -337,6 +340,15 @@ int hre_ledger__btx_verify(hre_ledger *l, hre_ledger__btx *b, size_t nb,
 int hre_ledger__btx_apply(hre_ledger *l, hre_contract *c, const hre_ledger__btx *b,
                           hre_ledger_status *st);
 
+/* Blocks rejected for good, remembered in memory (the newest BAD_MAX) so
+ * that their descendants are refused at once even when the block itself
+ * was never stored (a heavier block is stored only after its reorg). */
+#define HRE_LEDGER__BAD_MAX 1024u
+/* Is st a verdict fixed by the block's header hash? */
+int hre_ledger__verdict_final(hre_ledger_status st);
+void hre_ledger__bad_add(hre_ledger *l, const uint8_t hash[32]);
+int hre_ledger__bad_known(const hre_ledger *l, const uint8_t hash[32]);
+
 /* store.c: segments and the index file */
 void hre_ledger__seg_name(char out[32], uint32_t n);
 int hre_ledger__map_io(int rc);
@@ -382,6 +394,10 @@ int hre_ledger__block_txids(const hre_block *blk, uint8_t (**out)[32]);
 void hre_ledger__mp_readd(hre_ledger *l, hre_block **blocks, size_t nb);
 
 /* connect.c */
+/* A node for blk on parent, not linked yet (room to link it reserved).
+ * NULL on failure, with the detail set. */
+hre_ledger__node *hre_ledger__stored_node(hre_ledger *l, const hre_block *blk, const uint8_t hash[32],
+                                          hre_ledger__node *parent);
 void hre_ledger__post_connect(hre_ledger *l);
 int hre_ledger__connect_tip(hre_ledger *l, const hre_block *blk, const uint8_t hash[32],
                             const uint8_t (*txids)[32], int defer, hre_ledger_status *st,

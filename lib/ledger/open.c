@@ -180,6 +180,8 @@ HRE_API void hre_ledger_close(hre_ledger *l)
     hre_ledger__close_storage(l);
     hre_ledger__mempool_clear(l);
     hre_ledger__orphans_clear(l);
+    hre__free(l->bad_ring);
+    hre_ledger__map_free(&l->bad_map);
     hre__free(l->mp);
     hre_ledger__map_free(&l->mp_map);
     hre_contract_free(l->c);

@@ -85,7 +85,7 @@ int hre_ledger__reorg_to(hre_ledger *l, hre_ledger__node *target, const hre_bloc
         goto local;
     }
     /* room for the old branch in the side list, so the switch cannot fail */
-    if ((rc = hre_ledger__side_reserve(l, (size_t)nold)) != HRE_OK)
+    if ((rc = hre_ledger__side_reserve(l, (size_t)nold + 1)) != HRE_OK)
         goto local;
     for (i = nnew, n = target; i > 0; i--, n = n->parent)
         newv[i - 1].n = n;
@@ -162,10 +162,25 @@ int hre_ledger__reorg_to(hre_ledger *l, hre_ledger__node *target, const hre_bloc
         hre_ledger__ev_block(l, HRE_LEDGER_EVENT_BLOCK_CONNECTED, newv[i].n);
         new_txs += newv[i].t.n;
     }
+    if (rc != HRE_OK)
+        bad_block = (size_t)i;
+    else if (pending) {
+        /* The branch holds. Its new block is stored (and synced) only now,
+         * so that a heavier block is on disk only once the ledger has made
+         * it its tip: the chain the next open selects (most work, the block
+         * stored first on a tie) is always the one last acknowledged
+         * (docs/PROTOCOL.md 7.8). */
+        rc = hre_ledger__store_record(l, pending, 1, &target->seg, &target->offset,
+                                      &target->rec_len);
+        if (rc == HRE_EFATAL) {
+            l->n_evs = mark;
+            hre_ledger__local_status(st, rc);
+            goto out;
+        }
+    }
     if (rc != HRE_OK) {
         /* 3. Restore the old chain. */
         int vrc = rc;
-        bad_block = (size_t)i;
         l->n_evs = mark;
         hre_ledger__why(why, sizeof why);
         if (deep) {
@@ -194,6 +209,11 @@ int hre_ledger__reorg_to(hre_ledger *l, hre_ledger__node *target, const hre_bloc
     }
 
     /* The new branch holds: switch the tip. */
+    if (pending) {
+        hre_ledger__node_link(l, target);   /* room reserved by node_new */
+        hre_ledger__side_add(l, target);    /* (taken out again below with the branch) */
+        hre_ledger__index_block(l, target);
+    }
     if (deep) {
         hre_contract_free(l->c);
         l->c = fresh;

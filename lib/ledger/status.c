@@ -60,7 +60,7 @@ int hre_ledger__fatal(hre_ledger *l, hre_ledger_status *st, const char *fmt, ...
                     "state now fails with HRE_EFATAL: close the ledger and open it again",
                     l->fatal_why);
     hre_ledger__set_status(st, HRE_LEDGER_REJECT_FATAL);
-    return hre__fail(HRE_EFATAL, "ledger: fatal: %s (close and reopen the ledger)", l->fatal_why);
+    return hre__fail(HRE_EFATAL, "ledger: fatal, close and reopen it: %s", l->fatal_why);
 }
 
 int hre_ledger__usable(const hre_ledger *l, hre_ledger_status *st)
@@ -68,8 +68,8 @@ int hre_ledger__usable(const hre_ledger *l, hre_ledger_status *st)
     if (!l->fatal)
         return HRE_OK;
     hre_ledger__set_status(st, HRE_LEDGER_REJECT_FATAL);
-    return hre__fail(HRE_EFATAL, "ledger: unusable since an earlier failure (%s): close and "
-                     "reopen it", l->fatal_why);
+    return hre__fail(HRE_EFATAL, "ledger: fatal since an earlier failure, close and reopen it: %s",
+                     l->fatal_why);
 }
 
 int hre_ledger__storage_code(int rc)

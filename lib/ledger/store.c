@@ -86,6 +86,62 @@ int hre_ledger__seg_add_reader(hre_ledger *l, uint32_t n)
     return HRE_OK;
 }
 
+/* Cut the last segment back to seg_good_end (the end of what was synced):
+ * truncate and sync it through the handle of its log (nothing to open: this
+ * runs right after a failure, maybe under memory pressure), or through a
+ * fresh handle when the log is already closed. */
+static int seg_cut(hre_ledger *l)
+{
+    hre_storage_file *f = l->seg_log ? hre_storage__log_file(l->seg_log) : NULL, *own = NULL;
+    uint64_t size = 0;
+    char name[32];
+    int rc = HRE_OK;
+    if (l->n_segs == 0)
+        return HRE_OK;
+    if (!f) {
+        hre_ledger__seg_name(name, l->n_segs - 1);
+        rc = hre_storage_file_open(&own, l->st, name, HRE_STORAGE_READ | HRE_STORAGE_WRITE);
+        f = own;
+    }
+    if (rc == HRE_OK)
+        rc = hre_storage_file_size(f, &size);
+    if (rc == HRE_OK && size > l->seg_good_end) {
+        rc = hre_storage_file_truncate(f, l->seg_good_end);
+        if (rc == HRE_OK)
+            rc = hre_storage_file_sync(f);
+    }
+    if (own)
+        (void)hre_storage_file_close(own);
+    return hre_ledger__map_io(rc);
+}
+
+/* An append to or a sync of the last segment failed with rc: whether what
+ * was written past seg_good_end is durable is unknown (6.1). It is cut back
+ * at once, so that no block the ledger reports as failed can come back at
+ * the next open (docs/PROTOCOL.md 7.8); if even that fails, the ledger
+ * enters the fatal state. Returns rc with the failure's detail, or
+ * HRE_EFATAL. */
+static int seg_failed(hre_ledger *l, int rc, const char *what)
+{
+    char why[200], cwhy[160];
+    int crc;
+    rc = hre_ledger__map_io(rc);
+    if (hre_error_last() == rc && hre_error_detail()[0])
+        hre_ledger__why(why, sizeof why);
+    else
+        snprintf(why, sizeof why, "ledger: %s failed (%s)", what, hre_strerror(rc));
+    HRE_LEDGER__LOG(l, HRE_LOG_ERROR, "storage error: %s: %s", what, why);
+    crc = seg_cut(l);
+    hre_ledger__seg_broken(l);   /* reopened (and checked again) for the next append */
+    if (crc != HRE_OK) {
+        hre_ledger__why(cwhy, sizeof cwhy);
+        return hre_ledger__fatal(l, NULL, "storage: %s failed (%s), and the unsynced tail of the "
+                                 "last segment could not be cut back (%s): blocks reported as "
+                                 "failed may be on disk", what, why, cwhy);
+    }
+    return hre__fail(rc, "%s", why);
+}
+
 /* Make l->seg_log usable for an append of about `need` bytes: reopen it after
  * a failure (cutting anything past the last known record), or roll to a new
  * segment when the current one is full. */
@@ -119,10 +175,9 @@ static int seg_ensure(hre_ledger *l)
     if (hre_storage__log_end(l->seg_log) < l->segment_size)
         return HRE_OK;
     /* Roll: everything in the old segment becomes durable first. */
-    if ((rc = hre_storage__log_sync(l->seg_log)) != HRE_OK) {
-        hre_ledger__seg_broken(l);
-        return hre_ledger__map_io(rc);
-    }
+    if ((rc = hre_storage__log_sync(l->seg_log)) != HRE_OK)
+        return seg_failed(l, rc, "sync of the last segment before a roll");
+    l->seg_good_end = hre_storage__log_end(l->seg_log);
     (void)hre_storage__log_close(l->seg_log);
     l->seg_log = NULL;
 roll:
@@ -170,13 +225,17 @@ int hre_ledger__store_encoded(hre_ledger *l, uint8_t *rec, size_t len, int sync,
         return hre__fail(HRE_ELIMIT, "ledger: block record of %zu bytes over the cap", len);
     }
     rc = seg_ensure(l);
-    if (rc == HRE_OK)
-        rc = hre_storage__log_append(l->seg_log, rec, len, off);
-    hre__free(rec);
     if (rc != HRE_OK) {
-        hre_ledger__seg_broken(l);
-        return hre_ledger__map_io(rc);
+        hre__free(rec);
+        if (rc != HRE_EFATAL)
+            HRE_LEDGER__LOG(l, HRE_LOG_ERROR, "storage error: the last segment could not be "
+                            "opened for a block: %s", hre_error_detail());
+        return rc == HRE_EFATAL ? rc : hre_ledger__map_io(rc);
     }
+    rc = hre_storage__log_append(l->seg_log, rec, len, off);
+    hre__free(rec);
+    if (rc != HRE_OK)
+        return seg_failed(l, rc, "append of a block record");
     if (sync && (rc = hre_ledger__seg_sync(l)) != HRE_OK)
         return rc;
     *seg = l->n_segs - 1;
@@ -190,10 +249,8 @@ int hre_ledger__seg_sync(hre_ledger *l)
     if (!l->seg_log)
         return hre__fail(HRE_EIO, "ledger: segment log is not open");
     rc = hre_storage__log_sync(l->seg_log);
-    if (rc != HRE_OK) {
-        hre_ledger__seg_broken(l);
-        return hre_ledger__map_io(rc);
-    }
+    if (rc != HRE_OK)
+        return seg_failed(l, rc, "sync of the last segment");
     l->seg_good_end = hre_storage__log_end(l->seg_log);
     return HRE_OK;
 }

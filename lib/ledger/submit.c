@@ -21,6 +21,8 @@ static int submit_one(hre_ledger *l, const uint8_t *b, size_t len, uint64_t now,
     hre_ledger_status s = HRE_LEDGER_STATUS_NONE;
     int rc = submit_one_(l, b, len, now, &s, hash);
     hre_ledger__set_status(st, s);
+    if (rc != HRE_OK && hre_ledger__verdict_final(s))
+        hre_ledger__bad_add(l, hash);   /* set by check_bytes before any such verdict */
     if (rc != HRE_OK && l->log_fn) {
         char disp[65] = "(undecodable header)";
         hre_header h;
@@ -59,12 +61,22 @@ static int submit_one_(hre_ledger *l, const uint8_t *b, size_t len, uint64_t now
         rc = HRE_LEDGER__REJ(st, HRE_LEDGER_REJECT_DUPLICATE, HRE_EEXISTS, "block already known");
         goto out;
     }
+    if (hre_ledger__bad_known(l, hash)) {
+        rc = HRE_LEDGER__REJ(st, HRE_LEDGER_REJECT_DUPLICATE, HRE_EEXISTS,
+                             "block already rejected as invalid");
+        goto out;
+    }
     if (hre_ledger__orphan_known(l, hash)) {
         rc = HRE_LEDGER__REJ(st, HRE_LEDGER_REJECT_DUPLICATE, HRE_EEXISTS,
                              "block already held as orphan");
         goto out;
     }
     parent = hre_ledger__map_get(&l->node_map, h->prev_hash);
+    if (!parent && hre_ledger__bad_known(l, h->prev_hash)) {
+        rc = HRE_LEDGER__REJ(st, HRE_LEDGER_REJECT_INVALID_PARENT, HRE_EVERIFY,
+                             "block builds on a block rejected as invalid");
+        goto out;
+    }
     if (!parent) {
         if (now <= UINT64_MAX - HRE_LEDGER__FUTURE_LIMIT &&
             (uint64_t)h->time > now + HRE_LEDGER__FUTURE_LIMIT) {
@@ -92,12 +104,22 @@ static int submit_one_(hre_ledger *l, const uint8_t *b, size_t len, uint64_t now
         }
         goto out;
     }
-    rc = hre_ledger__store_side(l, blk, hash, parent, st, &n);
-    if (rc != HRE_OK)
+    if (!(n = hre_ledger__stored_node(l, blk, hash, parent))) {
+        rc = hre_error_last() ? hre_error_last() : hre__fail(HRE_ENOMEM, "ledger: out of memory");
+        hre_ledger__local_status(st, rc);
         goto out;
-    if (hre_pow_work_cmp(n->work, hre_ledger__tip(l)->work) > 0)
-        rc = hre_ledger__reorg_to(l, n, NULL, st);
-    else
+    }
+    if (hre_pow_work_cmp(n->work, hre_ledger__tip(l)->work) > 0) {
+        /* Heavier than the main chain: reorganise with the block still in
+         * memory; it is stored only once it is the tip (reorg.c). */
+        rc = hre_ledger__reorg_to(l, n, blk, st);
+        if (rc != HRE_OK)
+            hre__free(n);   /* not linked */
+        goto out;
+    }
+    hre__free(n);
+    rc = hre_ledger__store_side(l, blk, hash, parent, st, &n);
+    if (rc == HRE_OK)
         hre_ledger__set_status(st, HRE_LEDGER_SIDE_BRANCH);
 out:
     hre__free(txids);
@@ -165,6 +187,7 @@ typedef struct batch {
     hre_ledger__node **node;
     uint8_t (**txids)[32];
     uint8_t (*hash)[32];
+    size_t *ev_end;                   /* l->n_evs after each block */
 } batch;
 
 /* Validate, apply and append the blocks from blocks[*ip] on that extend the
@@ -223,27 +246,37 @@ static int batch_run(hre_ledger *l, batch *bt, const uint8_t *const *blocks, con
         }
         bt->node[nb] = node;
         memcpy(bt->hash[nb], hash, 32);
+        bt->ev_end[nb] = l->n_evs;
         bt->txids[nb++] = txids;
         *st = HRE_LEDGER_CONNECTED;
     }
     *ip = i;
     if (nb) {
         int src = hre_ledger__seg_sync(l);
+        size_t keep = nb;
         if (src != HRE_OK) {
-            /* Undo the whole run. */
-            for (k = nb; k > 0; k--) {
+            /* Undo the run, except its blocks in segments before the last:
+             * rolling to a new segment synced them, so they are durable
+             * and stay connected. */
+            for (keep = 0; keep < nb && bt->node[keep]->seg + 1 < l->n_segs; keep++)
+                ;
+            for (k = nb; k > keep; k--) {
                 (void)hre_ledger__undo(l->c, bt->node[k - 1]->tx_count);
                 l->main_len--;
                 hre_ledger__node_pop(l);
+                hre__free(bt->txids[k - 1]);
             }
-            l->n_joined -= nb;
-            l->n_evs = mark;
-            hre_ledger__seg_broken(l);
-            for (k = 0; k < nb; k++)
-                hre__free(bt->txids[k]);
+            l->n_joined -= nb - keep;
+            l->n_evs = keep ? bt->ev_end[keep - 1] : mark;
             *detour = 0;
             hre_ledger__local_status(st, src);
-            return src;
+            nb = keep;
+            if (!nb || src == HRE_EFATAL) {
+                for (k = 0; k < nb; k++)
+                    hre__free(bt->txids[k]);
+                return src;
+            }
+            rc = src;
         }
         for (k = 0; k < nb; k++) {
             hre_ledger__index_block(l, bt->node[k]);
@@ -292,10 +325,12 @@ HRE_API int hre_ledger_submit_blocks(hre_ledger *l, size_t *connected,
     bt.node = hre__calloc(n ? n : 1, sizeof *bt.node);
     bt.txids = hre__calloc(n ? n : 1, sizeof *bt.txids);
     bt.hash = hre__malloc((n ? n : 1) * sizeof *bt.hash);
-    if (!bt.node || !bt.txids || !bt.hash) {
+    bt.ev_end = hre__malloc((n ? n : 1) * sizeof *bt.ev_end);
+    if (!bt.node || !bt.txids || !bt.hash || !bt.ev_end) {
         hre__free(bt.node);
         hre__free(bt.txids);
         hre__free(bt.hash);
+        hre__free(bt.ev_end);
         return hre__fail(HRE_ENOMEM, "hre_ledger_submit_blocks: out of memory");
     }
     joined0 = l->n_joined;
@@ -324,6 +359,7 @@ HRE_API int hre_ledger_submit_blocks(hre_ledger *l, size_t *connected,
     hre__free(bt.node);
     hre__free(bt.txids);
     hre__free(bt.hash);
+    hre__free(bt.ev_end);
     if (connected)
         *connected = (size_t)(l->n_joined - joined0);
     hre_ledger__set_status(status, st);

@@ -424,3 +424,54 @@ int hre_ledger__btx_apply(hre_ledger *l, hre_contract *c, const hre_ledger__btx 
     }
     return HRE_OK;
 }
+
+/* ---- blocks rejected for good (in memory, the newest BAD_MAX) ---- */
+
+int hre_ledger__verdict_final(hre_ledger_status st)
+{
+    /* Verdicts fixed by the header hash: header-only checks against a known
+     * parent, and checks of a body the Merkle root commits to (a body that
+     * failed the root, the mutation or the duplicate check, or that does
+     * not decode as a block, proves nothing about the header: the same
+     * header may come with a good body). */
+    switch (st) {
+    case HRE_LEDGER_REJECT_POW:
+    case HRE_LEDGER_REJECT_BITS:
+    case HRE_LEDGER_REJECT_TIME_OLD:
+    case HRE_LEDGER_REJECT_TX_DECODE:
+    case HRE_LEDGER_REJECT_TX_SIGNATURE:
+    case HRE_LEDGER_REJECT_CONTRACT:
+    case HRE_LEDGER_REJECT_INVALID_PARENT:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void hre_ledger__bad_add(hre_ledger *l, const uint8_t hash[32])
+{
+    size_t slot;
+    if (hre_ledger__map_get(&l->bad_map, hash))
+        return;
+    if (!l->bad_ring) {
+        l->bad_ring = hre__malloc(HRE_LEDGER__BAD_MAX * sizeof *l->bad_ring);
+        if (!l->bad_ring)
+            return;   /* best effort: the block is refused anyway */
+    }
+    if (hre_ledger__map_reserve(&l->bad_map, 1) != HRE_OK)
+        return;
+    if (l->bad_n == HRE_LEDGER__BAD_MAX) {
+        slot = l->bad_head;
+        hre_ledger__map_del(&l->bad_map, l->bad_ring[slot]);
+        l->bad_head = (l->bad_head + 1) % HRE_LEDGER__BAD_MAX;
+    } else {
+        slot = (l->bad_head + l->bad_n++) % HRE_LEDGER__BAD_MAX;
+    }
+    memcpy(l->bad_ring[slot], hash, 32);
+    (void)hre_ledger__map_put(&l->bad_map, l->bad_ring[slot], l->bad_ring[slot]);
+}
+
+int hre_ledger__bad_known(const hre_ledger *l, const uint8_t hash[32])
+{
+    return hre_ledger__map_get(&l->bad_map, hash) != NULL;
+}
