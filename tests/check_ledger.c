@@ -269,7 +269,7 @@ static void mine_new_patients(hre_ledger *l, const net *n, hre_key **k, int coun
         k[i] = new_key();
         txb_patient(&t, n->id, k[i], 0, T0);
         HRE_T_OK(hre_ledger_submit_tx(l, NULL, NULL, t.b, t.len, T0 + 10));
-        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 600u * (uint64_t)(i + 1), HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 600u * (uint64_t)(i + 1), HRE_POW_ALL_NONCES, 0));
     }
 }
 
@@ -344,7 +344,7 @@ START_TEST(test_mine_query_reopen)
         HRE_T_OK(hre_block_check_merkle(tbk));
         hre_block_free(tbk);
     }
-    HRE_T_OK(hre_ledger_mine(l, hash, &status, T0 + 600, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(l, hash, &status, T0 + 600, HRE_POW_ALL_NONCES, 0));
     ck_assert_int_eq(status, HRE_LEDGER_CONNECTED);
     ck_assert_uint_eq(hre_ledger_mempool_count(l), 0);
     ck_assert_uint_eq(tip_height(l), 1);
@@ -358,7 +358,7 @@ START_TEST(test_mine_query_reopen)
         ck_assert_int_eq(status, HRE_LEDGER_REJECT_CONTRACT);
     }
     for (i = 0; i < 5; i++)
-        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 1200 + 600u * (uint64_t)i, HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 1200 + 600u * (uint64_t)i, HRE_POW_ALL_NONCES, HRE_LEDGER_MINE_ALLOW_EMPTY));
     ck_assert_uint_eq(tip_height(l), 6);
     HRE_T_OK(hre_ledger_tip(l, &h, tip_hash));
     HRE_T_OK(hre_ledger_header_by_hash(l, &hdr, &h, &on_main, tip_hash));
@@ -497,7 +497,7 @@ START_TEST(test_retarget)
     net_init(&n, 4, 100000, 1000);
     ck_assert_int_eq(open_ledger(&l, st, &n, 0, NULL), HRE_OK);
     for (i = 1; i <= 3; i++)
-        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 60u * (uint64_t)i, HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 60u * (uint64_t)i, HRE_POW_ALL_NONCES, HRE_LEDGER_MINE_ALLOW_EMPTY));
     HRE_T_OK(hre_ledger_header_by_height(l, &h3, tip, 3));
     HRE_T_OK(hre_pow_retarget(&want, EASY, (int64_t)h3.time - T0, 4 * 600, n.params.pow_limit));
     ck_assert_uint_ne(want, EASY);
@@ -505,7 +505,7 @@ START_TEST(test_retarget)
     len = build_block(buf, sizeof buf, tip, h3.time + 60, EASY, NULL, 0, 1);
     ck_assert_int_eq(hre_ledger_submit_block(l, &s, buf, len, T0 + 1000), HRE_EVERIFY);
     ck_assert_int_eq(s, HRE_LEDGER_REJECT_BITS);
-    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 240, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 240, HRE_POW_ALL_NONCES, HRE_LEDGER_MINE_ALLOW_EMPTY));
     HRE_T_OK(hre_ledger_header_by_height(l, &h4, NULL, 4));
     ck_assert_uint_eq(h4.bits, want);
     hre_ledger_close(l);
@@ -576,7 +576,7 @@ START_TEST(test_attacks)
         txb_patient(&t[i], e.n.id, pk[i], 0, T0);
     }
     HRE_T_OK(hre_ledger_submit_tx(e.l, NULL, NULL, t[0].b, t[0].len, T0 + 60));
-    HRE_T_OK(hre_ledger_mine(e.l, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(e.l, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES, 0));
     HRE_T_OK(hre_ledger_tip(e.l, &e.height, e.tip));
     HRE_T_OK(hre_ledger_header_by_height(e.l, &h, NULL, 1));
     now = h.time + 600;
@@ -722,7 +722,7 @@ START_TEST(test_reorg)
         txb t;
         txb_patient(&t, n.id, k[0], 0, T0);
         HRE_T_OK(hre_ledger_submit_tx(a, NULL, NULL, t.b, t.len, T0 + 10));
-        HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES, 0));
         blk1 = get_block(a, 1, &l1);
         HRE_T_OK(hre_ledger_submit_block(b, &st, blk1, l1, T0 + 600));
         HRE_T_OK(hre_ledger_submit_block(w, &st, blk1, l1, T0 + 600));
@@ -734,13 +734,13 @@ START_TEST(test_reorg)
     txb_patient(&y, n.id, k[3], 0, T0 + 3);
     HRE_T_OK(hre_ledger_submit_tx(a, NULL, NULL, x.b, x.len, T0 + 700));
     HRE_T_OK(hre_ledger_submit_tx(a, NULL, NULL, z.b, z.len, T0 + 700));
-    HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 1200, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 1200, HRE_POW_ALL_NONCES, 0));
     ck_assert_uint_eq(hre_ledger_mempool_count(a), 0);
     /* B: blocks 2' (Z') and 3' (Y) */
     HRE_T_OK(hre_ledger_submit_tx(b, NULL, NULL, z2.b, z2.len, T0 + 700));
-    HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 1201, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 1201, HRE_POW_ALL_NONCES, 0));
     HRE_T_OK(hre_ledger_submit_tx(b, NULL, NULL, y.b, y.len, T0 + 1300));
-    HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 1800, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 1800, HRE_POW_ALL_NONCES, 0));
     b2 = get_block(b, 2, &lb2);
     b3 = get_block(b, 3, &lb3);
     /* the winner-only node */
@@ -769,7 +769,7 @@ START_TEST(test_reorg)
     ck_assert_uint_eq(hre_ledger_mempool_count(a), 1);
     HRE_T_OK(hre_ledger_verify_chain(a, NULL, NULL, NULL));
     /* A mines X on the new tip; B accepts it */
-    HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 2400, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 2400, HRE_POW_ALL_NONCES, 0));
     {
         size_t l4;
         uint8_t *b4 = get_block(a, 4, &l4);
@@ -874,7 +874,7 @@ START_TEST(test_deep_reorg_and_bounds)
         txb t;
         txb_patient(&t, n.id, k[i], 0, T0);
         HRE_T_OK(hre_ledger_submit_tx(a, NULL, NULL, t.b, t.len, T0 + 10));
-        HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 600u * (uint64_t)(i + 1), HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 600u * (uint64_t)(i + 1), HRE_POW_ALL_NONCES, 0));
         if (i < 2) {
             blk = get_block(a, (uint64_t)i + 1, &len);
             HRE_T_OK(hre_ledger_submit_block(b, &st, blk, len, T0 + 5000));
@@ -886,7 +886,7 @@ START_TEST(test_deep_reorg_and_bounds)
         txb t;
         txb_patient(&t, n.id, k[(i + 2) % 6 == 2 ? 4 : (i == 1 ? 5 : 3)], 0, T0 + 50);
         HRE_T_OK(hre_ledger_submit_tx(b, NULL, NULL, t.b, t.len, T0 + 10));
-        HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 1801 + 600u * (uint64_t)i, HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 1801 + 600u * (uint64_t)i, HRE_POW_ALL_NONCES, 0));
     }
     hre_ledger_close(a);
     /* reopen A: state from the snapshot at height 4, nothing to undo */
@@ -1045,7 +1045,7 @@ START_TEST(test_segments_roll)
     /* a longer chain (more blocks than any initial array size) reopens */
     HRE_T_OK(hre_ledger_open(&l, &o));
     for (i = 0; i < 600; i++)
-        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 6000u + 600u * (uint64_t)i, HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 6000u + 600u * (uint64_t)i, HRE_POW_ALL_NONCES, HRE_LEDGER_MINE_ALLOW_EMPTY));
     ck_assert_uint_eq(tip_height(l), 608);
     state_hash(l, sh);
     hre_ledger_close(l);
@@ -1160,7 +1160,7 @@ START_TEST(test_damage)
         ck_assert_int_eq(open_ledger(&l, c, &n, 2, NULL), HRE_OK);
         ck_assert_uint_eq(tip_height(l), ref_tip);
         ck_assert_uint_eq(file_size(c, "blk-00000.dat"), seg_size);
-        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 100000, HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 100000, HRE_POW_ALL_NONCES, HRE_LEDGER_MINE_ALLOW_EMPTY));
         hre_ledger_close(l);
         ck_assert_int_eq(open_ledger(&l, c, &n, 2, NULL), HRE_OK);
         ck_assert_uint_eq(tip_height(l), ref_tip + 1);
@@ -1278,7 +1278,7 @@ START_TEST(test_log_hook)
     /* a reorg: a second ledger mines a longer branch from genesis */
     ck_assert_int_eq(open_ledger(&b, st2, &n, 0, NULL), HRE_OK);
     mine_new_patients(b, &n, &k[1], 1);
-    HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 9000, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 9000, HRE_POW_ALL_NONCES, HRE_LEDGER_MINE_ALLOW_EMPTY));
     for (uint64_t h = 1; h <= 2; h++) {
         blk = get_block(b, h, &len);
         HRE_T_OK(hre_ledger_submit_block(l, &status, blk, len, T0 + 9000));
@@ -1375,12 +1375,12 @@ START_TEST(test_contract_view)
     HRE_T_OK(hre_ledger_contract(l, &c));
     HRE_T_OK(hre_contract_stats_get(c, &s2));
     ck_assert_uint_eq(s2.accounts, s1.accounts);        /* the mempool patient is not in it */
-    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES, 0));
     HRE_T_OK(hre_ledger_contract(l, &c));
     HRE_T_OK(hre_contract_stats_get(c, &s2));
     ck_assert_uint_eq(s2.accounts, s1.accounts + 1);
     /* mining with 0 tries tries none (one meaning of max_tries) */
-    ck_assert_int_eq(hre_ledger_mine(l, NULL, NULL, T0 + 1200, 0), HRE_EEXHAUSTED);
+    ck_assert_int_eq(hre_ledger_mine(l, NULL, NULL, T0 + 1200, 0, HRE_LEDGER_MINE_ALLOW_EMPTY), HRE_EEXHAUSTED);
     hre_ledger_close(l);
     hre_key_free(k);
     hre_storage_free(st);
@@ -1463,7 +1463,7 @@ static int wl_run(hre_storage *st, int retries, int *connected, int *first_err, 
             ck_assert_int_eq(rc, HRE_OK);
         }
         for (tries = 0; tries <= retries; tries++) {
-            rc = hre_ledger_mine(l, hash, NULL, T0 + 600u * (uint64_t)(b + 1), HRE_POW_ALL_NONCES);
+            rc = hre_ledger_mine(l, hash, NULL, T0 + 600u * (uint64_t)(b + 1), HRE_POW_ALL_NONCES, 0);
             if (rc == HRE_OK)
                 break;
             if (first_err && !*first_err)
@@ -1795,7 +1795,7 @@ END_TEST
 static void mine_empty(hre_ledger *l, uint64_t t)
 {
     hre_ledger_status st;
-    HRE_T_OK(hre_ledger_mine(l, NULL, &st, t, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(l, NULL, &st, t, HRE_POW_ALL_NONCES, HRE_LEDGER_MINE_ALLOW_EMPTY));
     ck_assert_int_eq(st, HRE_LEDGER_CONNECTED);
 }
 
@@ -1915,7 +1915,7 @@ static void expect_fatal(hre_ledger *l, const uint8_t *blk, size_t blen, const t
     ck_assert_int_eq(s, HRE_LEDGER_REJECT_FATAL);
     ck_assert_int_eq(hre_ledger_submit_tx(l, NULL, &s, t->b, t->len, T0 + 100000), HRE_EFATAL);
     ck_assert_int_eq(s, HRE_LEDGER_REJECT_FATAL);
-    ck_assert_int_eq(hre_ledger_mine(l, NULL, &s, T0 + 100000, HRE_POW_ALL_NONCES), HRE_EFATAL);
+    ck_assert_int_eq(hre_ledger_mine(l, NULL, &s, T0 + 100000, HRE_POW_ALL_NONCES, 0), HRE_EFATAL);
     ck_assert_int_eq(s, HRE_LEDGER_REJECT_FATAL);
     ck_assert_int_eq(hre_ledger_block_template(l, NULL, &len, T0 + 100000), HRE_EFATAL);
     ck_assert_int_eq(hre_ledger_snapshot(l), HRE_EFATAL);
@@ -2760,6 +2760,506 @@ START_TEST(test_reorg_storage_faults)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Issue 9, sections 5 and 8: pool, network file, queries, events, mining    */
+/* ------------------------------------------------------------------------ */
+
+/* A host-supplied pool: the ledger uses it (and does not free it); a pool
+ * and verify_threads together, or unknown flags, are refused; version 2
+ * options (no pool) still open. */
+START_TEST(test_host_pool)
+{
+    net n;
+    hre_storage *st = mem();
+    hre_ledger *l = NULL;
+    hre_ledger_options o;
+    hre_pool *pool = NULL;
+    hre_key *k[3];
+    loglines ll;
+
+    memset(&ll, 0, sizeof ll);
+    net_init(&n, 2016, 100000, 1000);
+    HRE_T_OK(hre_pool_new(&pool, 2));
+    HRE_T_OK(hre_ledger_options_init(&o, HRE_LEDGER_OPTIONS_VERSION));
+    o.storage = st;
+    o.params = &n.params;
+    memcpy(o.authority_key, n.auth_wire, 34);
+    o.pool = pool;
+    o.verify_threads = 1;
+    ck_assert_int_eq(hre_ledger_open(&l, &o), HRE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hre_error_detail(), "pool"));
+    o.verify_threads = 0;
+    o.flags = 0x80;
+    ck_assert_int_eq(hre_ledger_open(&l, &o), HRE_EINVAL);
+    o.flags = 0;
+    o.log_fn = collect_log;
+    o.log_user_data = &ll;
+    HRE_T_OK(hre_ledger_open(&l, &o));
+    ck_assert_int_ge(log_find(&ll, HRE_LOG_INFO, "2 pool thread(s) (the host's pool)"), 0);
+    mine_new_patients(l, &n, k, 3);
+    HRE_T_OK(hre_ledger_verify_chain(l, NULL, NULL, NULL));
+    hre_ledger_close(l);
+    ck_assert_uint_eq(hre_pool_threads(pool), 2);   /* still the host's */
+    /* version 2 of the options: its own pool of verify_threads */
+    o.version = 2;
+    o.pool = NULL;
+    o.verify_threads = 1;
+    HRE_T_OK(hre_ledger_open(&l, &o));
+    ck_assert_uint_eq(tip_height(l), 3);
+    hre_ledger_close(l);
+    hre_pool_free(pool);
+    for (int i = 0; i < 3; i++)
+        hre_key_free(k[i]);
+    hre_storage_free(st);
+    net_free(&n);
+}
+END_TEST
+
+static int open_net(hre_ledger **l, hre_storage *st, const hre_network *nw)
+{
+    hre_ledger_options o;
+    HRE_T_OK(hre_ledger_options_init(&o, HRE_LEDGER_OPTIONS_VERSION));
+    o.storage = st;
+    o.network = nw;
+    o.snapshot_interval = 2;
+    return hre_ledger_open(l, &o);
+}
+
+/* CRC-32 (IEEE, reflected, as zlib's), bit by bit: an implementation of
+ * its own for the test. */
+static uint32_t crc32_ref(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
+/* Re-sign a network file's CRC after editing it. */
+static void net_file_crc(uint8_t *b, size_t len)
+{
+    uint32_t c = crc32_ref(b, len - 4);
+    b[len - 4] = (uint8_t)c;
+    b[len - 3] = (uint8_t)(c >> 8);
+    b[len - 2] = (uint8_t)(c >> 16);
+    b[len - 1] = (uint8_t)(c >> 24);
+}
+
+START_TEST(test_network_file)
+{
+    hre_key *auth = new_key(), *auth2 = new_key(), *pk = new_key();
+    uint8_t aw[34], aw2[34], file[HRE_NETWORK_FILE_MAX], file2[HRE_NETWORK_FILE_MAX], id[32], lid[32];
+    uint8_t bad[HRE_NETWORK_FILE_MAX], k34[34], sh1[32], sh2[32];
+    size_t len = sizeof file, len2 = sizeof file2, blen;
+    hre_network *nw = NULL, *net2 = NULL, *other = NULL;
+    const hre_network *cur = NULL;
+    hre_chain_params p = HRE_CHAIN_PARAMS_INIT, q;
+    hre_storage *sa = mem(), *sb = mem();
+    hre_ledger *a = NULL, *b = NULL;
+    hre_ledger_options o;
+    txb t;
+    uint8_t *blk;
+
+    key_wire(auth, aw);
+    key_wire(auth2, aw2);
+    /* the private preset: mined genesis, easy PoW, no retargeting */
+    HRE_T_OK(hre_network_new_private(&nw, aw, "St Mary's", T0));
+    HRE_T_OK(hre_network_params(nw, &p));
+    ck_assert_uint_eq(p.genesis.bits, 0x207fffffu);
+    ck_assert_uint_eq(p.genesis.time, T0);
+    ck_assert_uint_eq(p.retarget_interval, UINT32_MAX);
+    HRE_T_OK(hre_chain_params_check(&p));
+    ck_assert_str_eq(hre_network_org_name(nw), "St Mary's");
+    HRE_T_OK(hre_network_authority_key(nw, k34));
+    ck_assert_mem_eq(k34, aw, 34);
+    HRE_T_OK(hre_network_id(nw, id));
+    ck_assert_int_eq(hre_network_new_private(&other, aw, "", T0), HRE_EINVAL);
+    ck_assert_int_eq(hre_network_new_private(&other, aw, NULL, (uint64_t)UINT32_MAX + 1), HRE_EINVAL);
+    /* another authority, another network id */
+    HRE_T_OK(hre_network_new_private(&other, aw2, "St Mary's", T0));
+    HRE_T_OK(hre_network_id(other, lid));
+    ck_assert_mem_ne(lid, id, 32);
+    hre_network_free(other);
+    other = NULL;
+    /* the file: 191 bytes + the name, and back */
+    blen = 0;
+    ck_assert_int_eq(hre_network_encode(nw, NULL, &blen), HRE_EBUFSIZE);
+    ck_assert_uint_eq(blen, 191 + 9);
+    HRE_T_OK(hre_network_encode(nw, file, &len));
+    ck_assert_uint_eq(len, 200);
+    ck_assert_mem_eq(file, "HRENETW1", 8);
+    HRE_T_OK(hre_network_decode(&net2, file, len));
+    HRE_T_OK(hre_network_encode(net2, file2, &len2));
+    ck_assert_uint_eq(len2, len);
+    ck_assert_mem_eq(file2, file, len);
+    hre_network_free(net2);
+    net2 = NULL;
+    /* the decoder refuses what is not one network file */
+    ck_assert_int_eq(hre_network_decode(&net2, file, len - 1), HRE_EDECODE);
+    ck_assert_ptr_null(net2);
+    ck_assert_int_eq(hre_network_decode(&net2, file, 0), HRE_EDECODE);
+    memcpy(bad, file, len);
+    bad[3] ^= 1;
+    ck_assert_int_eq(hre_network_decode(&net2, bad, len), HRE_EDECODE);
+    memcpy(bad, file, len);
+    bad[100] ^= 1;
+    ck_assert_int_eq(hre_network_decode(&net2, bad, len), HRE_ECORRUPT);
+    memcpy(bad, file, len);
+    bad[8] = 2;
+    net_file_crc(bad, len);
+    ck_assert_int_eq(hre_network_decode(&net2, bad, len), HRE_EUNSUPPORTED);
+    memcpy(bad, file, len);
+    bad[186] = 65;                       /* name length over 64 */
+    ck_assert_int_eq(hre_network_decode(&net2, bad, len), HRE_EDECODE);
+    memcpy(bad, file, len);
+    bad[190] = 0;                        /* a NUL in the name */
+    net_file_crc(bad, len);
+    ck_assert_int_eq(hre_network_decode(&net2, bad, len), HRE_EDECODE);
+    memcpy(bad, file, len);
+    bad[152] = 7;                        /* key: prefix 0x07 */
+    net_file_crc(bad, len);
+    ck_assert_int_eq(hre_network_decode(&net2, bad, len), HRE_EINVAL);
+    memcpy(bad, file, len);
+    bad[12 + 76] ^= 0x55;                /* genesis nonce: its PoW no longer holds (almost surely) */
+    net_file_crc(bad, len);
+    {
+        int rc = hre_network_decode(&net2, bad, len);
+        if (rc == HRE_OK) {
+            hre_network_free(net2);
+            net2 = NULL;
+        } else {
+            ck_assert_int_eq(rc, HRE_EINVAL);
+        }
+    }
+    ck_assert_ptr_null(net2);
+
+    /* the first institution opens its ledger on the network and mines */
+    ck_assert_int_eq(open_net(&a, sa, nw), HRE_OK);
+    HRE_T_OK(hre_ledger_network_id(a, lid));
+    ck_assert_mem_eq(lid, id, 32);
+    txb_patient(&t, id, pk, 0, T0);
+    HRE_T_OK(hre_ledger_submit_tx(a, NULL, NULL, t.b, t.len, T0 + 10));
+    HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES, 0));
+    /* ... and hands the network file to the second */
+    HRE_T_OK(hre_ledger_network(a, &cur));
+    len2 = sizeof file2;
+    HRE_T_OK(hre_network_encode(cur, file2, &len2));
+    ck_assert_uint_eq(len2, len);
+    ck_assert_mem_eq(file2, file, len);
+    HRE_T_OK(hre_network_decode(&net2, file2, len2));
+    ck_assert_int_eq(open_net(&b, sb, net2), HRE_OK);
+    blk = get_block(a, 1, &blen);
+    HRE_T_OK(hre_ledger_submit_block(b, NULL, blk, blen, T0 + 600));
+    free(blk);
+    state_hash(a, sh1);
+    state_hash(b, sh2);
+    ck_assert_mem_eq(sh1, sh2, 32);
+    hre_ledger_close(b);
+    hre_ledger_close(a);
+    /* the storage keeps the network: open with neither params nor network */
+    HRE_T_OK(hre_ledger_options_init(&o, HRE_LEDGER_OPTIONS_VERSION));
+    o.storage = sa;
+    HRE_T_OK(hre_ledger_open(&a, &o));
+    ck_assert_uint_eq(tip_height(a), 1);
+    hre_ledger_close(a);
+    o.storage = mem();
+    ck_assert_int_eq(hre_ledger_open(&a, &o), HRE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hre_error_detail(), "network.dat"));
+    hre_storage_free(o.storage);
+    /* a network and params together are refused */
+    o.storage = sa;
+    o.network = nw;
+    o.params = &p;
+    ck_assert_int_eq(hre_ledger_open(&a, &o), HRE_EINVAL);
+    /* a mismatch names the field that differs */
+    {
+        static const struct { int field; const char *name; } cases[] = {
+            { 0, "the PoW limit" }, { 1, "the target spacing" }, { 2, "the retarget interval" },
+            { 3, "the block caps" }, { 4, "the authority key" }, { 5, "the genesis organisation name" },
+            { 6, "the genesis block" },
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            const uint8_t *key = aw;
+            const char *name = "St Mary's";
+            q = p;
+            switch (cases[i].field) {
+            case 0: q.pow_limit[0] ^= 1; break;   /* still above the genesis hash */
+            case 1: q.target_spacing = 60; break;
+            case 2: q.retarget_interval = 2016; break;
+            case 3: q.max_tx_count = 500; break;
+            case 4: key = aw2; break;
+            case 5: name = "St John's"; break;
+            case 6: q.genesis.time += 1; HRE_T_OK(hre_pow_mine(&q.genesis, NULL, HRE_POW_ALL_NONCES)); break;
+            }
+            HRE_T_OK(hre_network_new(&other, &q, key, name));
+            ck_assert_int_eq(open_net(&a, sa, other), HRE_EINVAL);
+            ck_assert_msg(strstr(hre_error_detail(), cases[i].name) != NULL, "%s: %s", cases[i].name,
+                          hre_error_detail());
+            ck_assert_ptr_nonnull(strstr(hre_error_detail(), "fingerprint mismatch"));
+            hre_network_free(other);
+            other = NULL;
+        }
+    }
+    hre_network_free(nw);
+    hre_network_free(net2);
+    hre_key_free(auth);
+    hre_key_free(auth2);
+    hre_key_free(pk);
+    hre_storage_free(sa);
+    hre_storage_free(sb);
+}
+END_TEST
+
+/* The sender's next nonce counts its transactions in the mempool; a key
+ * with no account yet starts at 0. */
+START_TEST(test_next_nonce_and_work)
+{
+    net n;
+    hre_storage *st = mem();
+    hre_ledger *l = NULL;
+    hre_key *k = new_key(), *other = new_key();
+    uint8_t kw[34], addr[32], work[32], sum[32], w[32], hash[32];
+    uint64_t nonce = 7, h;
+    hre_header hd;
+    txb t;
+
+    net_init(&n, 2016, 100000, 1000);
+    ck_assert_int_eq(open_ledger(&l, st, &n, 0, NULL), HRE_OK);
+    key_wire(k, kw);
+    HRE_T_OK(hre_contract_address(addr, kw));
+    HRE_T_OK(hre_ledger_next_nonce(l, &nonce, kw, 34));
+    ck_assert_uint_eq(nonce, 0);
+    ck_assert_int_eq(hre_ledger_next_nonce(l, &nonce, kw, 33), HRE_EINVAL);
+    /* the authority (account 0) after nothing: 0 */
+    HRE_T_OK(hre_ledger_next_nonce(l, &nonce, n.auth_wire, 34));
+    ck_assert_uint_eq(nonce, 0);
+    /* a registration waiting in the mempool counts */
+    txb_patient(&t, n.id, k, 0, T0);
+    HRE_T_OK(hre_ledger_submit_tx(l, NULL, NULL, t.b, t.len, T0 + 10));
+    HRE_T_OK(hre_ledger_next_nonce(l, &nonce, kw, 34));
+    ck_assert_uint_eq(nonce, 1);
+    HRE_T_OK(hre_ledger_next_nonce(l, &nonce, addr, 32));
+    ck_assert_uint_eq(nonce, 1);
+    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES, 0));
+    HRE_T_OK(hre_ledger_next_nonce(l, &nonce, addr, 32));
+    ck_assert_uint_eq(nonce, 1);
+    key_wire(other, kw);
+    HRE_T_OK(hre_ledger_next_nonce(l, &nonce, kw, 34));
+    ck_assert_uint_eq(nonce, 0);
+    /* mining without transactions is refused unless asked for */
+    {
+        hre_ledger_status s = HRE_LEDGER_CONNECTED;
+        ck_assert_int_eq(hre_ledger_mine(l, hash, &s, T0 + 1200, HRE_POW_ALL_NONCES, 0), HRE_ESTATE);
+        ck_assert_int_eq(s, HRE_LEDGER_STATUS_NONE);
+        ck_assert_ptr_nonnull(strstr(hre_error_detail(), "mempool empty"));
+        ck_assert_uint_eq(tip_height(l), 1);
+        ck_assert_int_eq(hre_ledger_mine(l, hash, &s, T0 + 1200, HRE_POW_ALL_NONCES, 0x8), HRE_EINVAL);
+        HRE_T_OK(hre_ledger_mine(l, hash, &s, T0 + 1200, HRE_POW_ALL_NONCES,
+                                 HRE_LEDGER_MINE_ALLOW_EMPTY));
+        ck_assert_int_eq(s, HRE_LEDGER_CONNECTED);
+        ck_assert_uint_eq(tip_height(l), 2);
+    }
+    /* the tip's cumulative work is the sum of every block's */
+    memset(sum, 0, 32);
+    for (h = 0; h <= tip_height(l); h++) {
+        HRE_T_OK(hre_ledger_header_by_height(l, &hd, NULL, h));
+        HRE_T_OK(hre_pow_work(w, hd.bits));
+        HRE_T_OK(hre_pow_work_add(sum, sum, w));
+    }
+    HRE_T_OK(hre_ledger_tip_work(l, work));
+    ck_assert_mem_eq(work, sum, 32);
+    ck_assert_int_eq(hre_ledger_tip_work(NULL, work), HRE_EINVAL);
+    hre_ledger_close(l);
+    hre_key_free(k);
+    hre_key_free(other);
+    hre_storage_free(st);
+    net_free(&n);
+}
+END_TEST
+
+/* Events: seq numbers the main chain's stream from 1 without gaps; the
+ * journal answers "since"; a reorg first withdraws the host's blocks; the
+ * replay at open refills the journal and, with the flag, reaches the host;
+ * old events fall out of a small journal. */
+typedef struct evlog {
+    hre_ledger_event ev[256];
+    hre_contract_event cev[256];
+    int n;
+} evlog;
+
+static void log_events(void *u, const hre_ledger_event *ev)
+{
+    evlog *e = u;
+    ck_assert_uint_eq(ev->version, HRE_LEDGER_EVENT_VERSION);
+    if (e->n < 256) {
+        e->ev[e->n] = *ev;
+        if (ev->contract)
+            e->cev[e->n] = *ev->contract;
+        e->n++;
+    }
+}
+
+static int open_ev(hre_ledger **l, hre_storage *st, const net *n, evlog *e, unsigned int flags,
+                   uint32_t journal)
+{
+    hre_ledger_options o;
+    HRE_T_OK(hre_ledger_options_init(&o, HRE_LEDGER_OPTIONS_VERSION));
+    o.storage = st;
+    o.params = &n->params;
+    memcpy(o.authority_key, n->auth_wire, 34);
+    o.snapshot_interval = HRE_LEDGER_SNAPSHOTS_OFF;
+    o.on_event = e ? log_events : NULL;
+    o.user_data = e;
+    o.flags = flags;
+    o.max_journal_events = journal;
+    return hre_ledger_open(l, &o);
+}
+
+static size_t since(hre_ledger *l, hre_ledger_event *out, size_t cap, uint64_t seq,
+                    const uint8_t *blk)
+{
+    size_t n = 0;
+    int rc = hre_ledger_events_since(l, NULL, sizeof *out, &n, seq, blk);
+    ck_assert_msg(rc == HRE_EBUFSIZE || (rc == HRE_OK && n == 0), "size: %d (%s)", rc,
+                  hre_error_detail());
+    ck_assert_uint_le(n, cap);
+    HRE_T_OK(hre_ledger_events_since(l, out, sizeof *out, &n, seq, blk));
+    return n;
+}
+
+START_TEST(test_events_since)
+{
+    net n;
+    hre_storage *st = mem(), *sb = mem();
+    hre_ledger *l = NULL, *b = NULL;
+    evlog *e = calloc(1, sizeof *e), *r = calloc(1, sizeof *r);
+    hre_ledger_event *out = calloc(256, sizeof *out);
+    hre_key *k[4];
+    size_t m, i;
+    uint8_t hb[32];
+    int j;
+
+    net_init(&n, 2016, 100000, 1000);
+    ck_assert_int_eq(open_ev(&l, st, &n, e, 0, 0), HRE_OK);
+    mine_new_patients(l, &n, k, 3);
+    /* the stream: 1, 2, ... in delivery order, each block's CONNECTED last */
+    ck_assert_int_eq(e->n, 6);   /* per block: PATIENT_REGISTERED, BLOCK_CONNECTED */
+    for (j = 0; j < e->n; j++)
+        ck_assert_uint_eq(e->ev[j].seq, (uint64_t)j + 1);
+    ck_assert_uint_eq(e->ev[e->n - 1].type, HRE_LEDGER_EVENT_BLOCK_CONNECTED);
+    /* since 0: everything; since the first block's CONNECTED: the rest */
+    m = since(l, out, 256, 0, NULL);
+    ck_assert_uint_eq(m, (size_t)e->n);
+    for (i = 0; i < m; i++) {
+        ck_assert_uint_eq(out[i].seq, e->ev[i].seq);
+        ck_assert_uint_eq(out[i].type, e->ev[i].type);
+        ck_assert_mem_eq(out[i].block_hash, e->ev[i].block_hash, 32);
+        if (out[i].type == HRE_LEDGER_EVENT_CONTRACT)
+            ck_assert_uint_eq(out[i].contract->seq, e->cev[i].seq);
+    }
+    for (j = 0; e->ev[j].type != HRE_LEDGER_EVENT_BLOCK_CONNECTED; j++)
+        ;
+    m = since(l, out, 256, e->ev[j].seq, e->ev[j].block_hash);
+    ck_assert_uint_eq(m, (size_t)(e->n - j - 1));
+    ck_assert_uint_eq(out[0].seq, e->ev[j].seq + 1);
+    /* an element of version 1 (no seq) */
+    {
+        size_t v1 = offsetof(hre_ledger_event, seq), cnt = 1;
+        uint8_t *raw = calloc(1, v1 * (size_t)e->n);
+        cnt = (size_t)e->n;
+        HRE_T_OK(hre_ledger_events_since(l, (hre_ledger_event *)raw, v1, &cnt, 0, NULL));
+        ck_assert_uint_eq(((hre_ledger_event *)raw)->version, 1);
+        free(raw);
+        cnt = 0;
+        ck_assert_int_eq(hre_ledger_events_since(l, NULL, 4, &cnt, 0, NULL), HRE_EUNSUPPORTED);
+    }
+    ck_assert_int_eq(hre_ledger_events_since(l, out, sizeof *out, &m, 3, NULL), HRE_EINVAL);
+    /* a reorg: another ledger mines a longer chain from genesis */
+    ck_assert_int_eq(open_ev(&b, sb, &n, NULL, 0, 0), HRE_OK);
+    mine_new_patients(b, &n, &k[3], 1);
+    for (j = 0; j < 3; j++)
+        HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 5000 + 600u * (uint64_t)j, HRE_POW_ALL_NONCES,
+                                 HRE_LEDGER_MINE_ALLOW_EMPTY));
+    {
+        int before = e->n;
+        uint64_t last_seq = e->ev[before - 1].seq;
+        memcpy(hb, e->ev[before - 1].block_hash, 32);   /* the host's last block: height 3 */
+        for (uint64_t h = 1; h <= 4; h++) {
+            size_t blen;
+            uint8_t *blk = get_block(b, h, &blen);
+            HRE_T_OK(hre_ledger_submit_block(l, NULL, blk, blen, T0 + 9000));
+            free(blk);
+        }
+        ck_assert_uint_eq(tip_height(l), 4);
+        /* the host that last saw height 3 of the old chain: its three
+         * blocks withdrawn (tip first), then the new chain from genesis */
+        m = since(l, out, 256, last_seq, hb);
+        ck_assert_uint_ge(m, 3 + 4);
+        for (i = 0; i < 3; i++) {
+            ck_assert_uint_eq(out[i].type, HRE_LEDGER_EVENT_BLOCK_DISCONNECTED);
+            ck_assert_uint_eq(out[i].height, 3 - i);
+            ck_assert_uint_eq(out[i].seq, 0);
+        }
+        ck_assert_mem_eq(out[0].block_hash, hb, 32);
+        ck_assert_uint_eq(out[3].seq, 1);
+        /* the same as the events the live host got after the DISCONNECTEDs */
+        for (j = before; e->ev[j].type == HRE_LEDGER_EVENT_BLOCK_DISCONNECTED; j++)
+            ;
+        ck_assert_uint_eq(m - 3, (size_t)(e->n - j));
+        for (i = 3; i < m; i++, j++)
+            ck_assert_uint_eq(out[i].seq, e->ev[j].seq);
+    }
+    hre_ledger_close(l);
+    /* reopen (snapshots off: a replay from genesis): the journal again, and
+     * with the flag the host gets the replay's events, same seqs */
+    r->n = 0;
+    ck_assert_int_eq(open_ev(&l, st, &n, r, HRE_LEDGER_OPEN_REPLAY_EVENTS, 0), HRE_OK);
+    m = since(l, out, 256, 0, NULL);
+    ck_assert_uint_eq(m, (size_t)r->n);
+    for (i = 0; i < m; i++)
+        ck_assert_uint_eq(out[i].seq, r->ev[i].seq);
+    ck_assert_uint_eq(r->ev[m - 1].seq, m);
+    ck_assert_uint_eq(r->ev[m - 1].height, 4);
+    hre_ledger_close(l);
+    /* without the flag: nothing delivered at open */
+    r->n = 0;
+    ck_assert_int_eq(open_ev(&l, st, &n, r, 0, 3), HRE_OK);
+    ck_assert_int_eq(r->n, 0);
+    /* a journal of 3: older places are gone */
+    m = 0;
+    ck_assert_int_eq(hre_ledger_events_since(l, NULL, sizeof *out, &m, 0, NULL), HRE_ENOTFOUND);
+    {
+        /* the tip's CONNECTED (the live host's last event) still answers:
+         * nothing after it; three places back too; four back is gone */
+        const hre_ledger_event *last = &e->ev[e->n - 1];
+        size_t cnt = 0;
+        ck_assert_uint_eq(last->type, HRE_LEDGER_EVENT_BLOCK_CONNECTED);
+        ck_assert_uint_eq(last->height, 4);
+        HRE_T_OK(hre_ledger_events_since(l, NULL, sizeof *out, &cnt, last->seq, last->block_hash));
+        ck_assert_uint_eq(cnt, 0);
+        ck_assert_int_eq(hre_ledger_events_since(l, NULL, sizeof *out, &cnt, last->seq - 3,
+                                                 last->block_hash), HRE_EBUFSIZE);
+        ck_assert_uint_eq(cnt, 3);
+        cnt = 0;
+        ck_assert_int_eq(hre_ledger_events_since(l, NULL, sizeof *out, &cnt, last->seq - 4,
+                                                 last->block_hash), HRE_ENOTFOUND);
+    }
+    hre_ledger_close(l);
+    hre_ledger_close(b);
+    for (j = 0; j < 4; j++)
+        hre_key_free(k[j]);
+    free(e);
+    free(r);
+    free(out);
+    hre_storage_free(st);
+    hre_storage_free(sb);
+    net_free(&n);
+}
+END_TEST
+
 #ifdef HRE_WHITEBOX
 
 /* Mempool transactions are verified once: mining them costs no second
@@ -2786,7 +3286,7 @@ START_TEST(test_mempool_verified_once)
         HRE_T_OK(hre_ledger_submit_tx(a, NULL, NULL, t.b, t.len, T0 + 10));
     }
     hre_keycache_stats(a->kc, &h0, &m0);
-    HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES, 0));
     hre_keycache_stats(a->kc, &h1, &m1);
     ck_assert_uint_eq((h1 + m1) - (h0 + m0), 3);   /* decode only */
     blk = get_block(a, 1, &len);
@@ -2819,8 +3319,8 @@ START_TEST(test_alloc_failures)
     ck_assert_int_eq(open_ledger(&l, st, &n, 2, NULL), HRE_OK);
     txb_patient(&t, n.id, k, 0, T0);
     HRE_T_OK(hre_ledger_submit_tx(l, NULL, NULL, t.b, t.len, T0 + 10));
-    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES));
-    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 1200, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES, 0));
+    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 1200, HRE_POW_ALL_NONCES, HRE_LEDGER_MINE_ALLOW_EMPTY));
     hre_ledger_close(l);
     for (i = 0; i < 100000 && rc == HRE_ENOMEM; i++) {
         hre_test__alloc_fail_after(i);
@@ -2846,7 +3346,7 @@ START_TEST(test_alloc_failures)
         rc = HRE_ENOMEM;
         for (i = 0; i < 100000 && rc != HRE_OK; i++) {
             hre_test__alloc_fail_after(i);
-            rc = hre_ledger_mine(l, NULL, NULL, T0 + 1800, HRE_POW_ALL_NONCES);
+            rc = hre_ledger_mine(l, NULL, NULL, T0 + 1800, HRE_POW_ALL_NONCES, 0);
             hre_test__alloc_fail_after(-1);
             if (rc == HRE_OK)
                 break;
@@ -3011,6 +3511,10 @@ Suite *hre_suite_ledger(void)
     tcase_add_test(tc, test_side_bound_stale_forks);
     tcase_add_test(tc, test_reorg_storage_faults);
     tcase_add_test(tc, test_random_storage_faults);
+    tcase_add_test(tc, test_host_pool);
+    tcase_add_test(tc, test_network_file);
+    tcase_add_test(tc, test_next_nonce_and_work);
+    tcase_add_test(tc, test_events_since);
 #ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_mempool_verified_once);
     tcase_add_test(tc, test_alloc_failures);

@@ -54,6 +54,8 @@
 #include "merkle.h"
 #include "contract.h"
 #include "storage.h"
+#include "network.h"
+#include "pool.h"
 
 HRE_BEGIN_DECLS
 
@@ -106,7 +108,7 @@ HRE_API const char *hre_ledger_status_name(int status);
 /* Events                                                                    */
 /* ------------------------------------------------------------------------ */
 
-#define HRE_LEDGER_EVENT_VERSION 1
+#define HRE_LEDGER_EVENT_VERSION 2
 
 /** Event types. */
 #define HRE_LEDGER_EVENT_CONTRACT           1 /* a contract event of a connected block's tx */
@@ -127,6 +129,10 @@ typedef struct hre_ledger_event {
     uint32_t tx_count;                    /* transactions in that block */
     uint32_t tx_index;                    /* CONTRACT: index of the tx in the block */
     const hre_contract_event *contract;   /* CONTRACT only (else NULL); valid during the call */
+    /* version 2 */
+    uint64_t seq;                         /* CONTRACT, BLOCK_CONNECTED: the event's place in
+                                             the main chain's event stream (see
+                                             hre_ledger_events_since); BLOCK_DISCONNECTED: 0 */
 } hre_ledger_event;
 
 /** Host event callback. ev is valid only during the call. The callback must
@@ -137,7 +143,7 @@ typedef void (*hre_ledger_event_fn)(void *user_data, const hre_ledger_event *ev)
 /* Options, open and close                                                   */
 /* ------------------------------------------------------------------------ */
 
-#define HRE_LEDGER_OPTIONS_VERSION 2
+#define HRE_LEDGER_OPTIONS_VERSION 3
 
 /* Defaults used when the corresponding option is 0. */
 #define HRE_LEDGER_DEFAULT_SNAPSHOT_INTERVAL 1000u
@@ -151,10 +157,11 @@ typedef void (*hre_ledger_event_fn)(void *user_data, const hre_ledger_event *ev)
 
 /** Options of hre_ledger_open. Start from HRE_LEDGER_OPTIONS_INIT or
  *  hre_ledger_options_init(). Pointers are borrowed for the duration of the
- *  open call only (params and the name are copied), except `storage`,
- *  `user_data` and `log_user_data`, which must stay valid until
- *  hre_ledger_close. Version 1 (up to compress_level) is still accepted:
- *  it has no log hook.
+ *  open call only (params, network and the name are copied), except
+ *  `storage`, `user_data`, `log_user_data` and `pool`, which must stay
+ *  valid until hre_ledger_close. Versions 1 (up to compress_level: no log
+ *  hook) and 2 (up to log_user_data: no pool, network, flags or journal
+ *  bound) are still accepted.
  *  Since: 1.0 */
 typedef struct hre_ledger_options {
     unsigned int version;               /* HRE_LEDGER_OPTIONS_VERSION */
@@ -183,12 +190,36 @@ typedef struct hre_ledger_options {
     /* version 2 */
     hre_log_fn log_fn;                  /* may be NULL: no logging */
     void *log_user_data;                /* passed to log_fn */
+    /* version 3 */
+    hre_pool *pool;                     /* the host's pool (pool.h), borrowed until
+                                           hre_ledger_close; NULL = the ledger makes its own
+                                           of verify_threads threads. With a pool,
+                                           verify_threads must be 0. */
+    const hre_network *network;         /* the network (network.h), copied: instead of
+                                           params, authority_key and genesis_org_name, which
+                                           must then be NULL / all zero / NULL. With neither
+                                           network nor params, the network file the storage
+                                           holds (network.dat) is used. */
+    unsigned int flags;                 /* HRE_LEDGER_OPEN_* */
+    uint32_t max_journal_events;        /* events kept for hre_ledger_events_since; 0 =
+                                           default (16384); HRE_LEDGER_JOURNAL_OFF = none */
 } hre_ledger_options;
 
-#define HRE_LEDGER_OPTIONS_INIT \
-    { HRE_LEDGER_OPTIONS_VERSION, NULL, NULL, {0}, NULL, 0, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, NULL, NULL }
+/** hre_ledger_options.flags: deliver the events of the blocks the open
+ *  replays (those after the snapshot the state is loaded from: CONTRACT and
+ *  BLOCK_CONNECTED events, in order) to on_event during hre_ledger_open.
+ *  Since: 1.0 */
+#define HRE_LEDGER_OPEN_REPLAY_EVENTS 0x1u
 
-/** Initialise opts to the defaults of `version` (1 or 2; the fields that
+#define HRE_LEDGER_DEFAULT_MAX_JOURNAL_EVENTS 16384u
+/* max_journal_events value that keeps no events. */
+#define HRE_LEDGER_JOURNAL_OFF 0xffffffffu
+
+#define HRE_LEDGER_OPTIONS_INIT \
+    { HRE_LEDGER_OPTIONS_VERSION, NULL, NULL, {0}, NULL, 0, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, NULL, \
+      NULL, NULL, NULL, 0, 0 }
+
+/** Initialise opts to the defaults of `version` (1..3; the fields that
  *  version declares are zero / NULL, nothing past them is written).
  *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (unknown version).
  *  Since: 1.0 */
@@ -246,6 +277,20 @@ HRE_API int hre_ledger_submit_tx(hre_ledger *l, uint8_t txid[32], hre_ledger_sta
 /** Number of transactions in the mempool (0 for NULL).  Since: 1.0 */
 HRE_API size_t hre_ledger_mempool_count(const hre_ledger *l);
 
+/** The nonce the sender's next transaction needs: its account's nonce in
+ *  the pending state (the tip state plus every mempool transaction), so
+ *  the sender's transactions waiting in the mempool are counted. An
+ *  address or key with no account yet gives 0 (the nonce of its first
+ *  transaction, e.g. a patient's registration).
+ *  Args: l (self; not const: the pending state may be rebuilt).
+ *  Out: *nonce (0 on failure).
+ *  In:  id/id_len: the sender's 32-byte address, or its 34-byte wire key
+ *       (any key the account has had).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL, id_len not 32 or 34); HRE_EFATAL;
+ *           HRE_ENOMEM.
+ *  Since: 1.0 */
+HRE_API int hre_ledger_next_nonce(hre_ledger *l, uint64_t *nonce, const uint8_t *id, size_t id_len);
+
 /** Is txid in the mempool?  Returns: 1 or 0 (also for NULL).  Since: 1.0 */
 HRE_API int hre_ledger_mempool_contains(const hre_ledger *l,
                                         const uint8_t txid[32]) HRE_WARN_UNUSED_RESULT;
@@ -261,19 +306,28 @@ HRE_API int hre_ledger_mempool_contains(const hre_ledger *l,
  *  Since: 1.0 */
 HRE_API int hre_ledger_block_template(hre_ledger *l, uint8_t *out, size_t *len, uint64_t now);
 
+/** hre_ledger_mine flag: mine a block even when it holds no transaction
+ *  (the mempool is empty, or nothing in it still applies).  Since: 1.0 */
+#define HRE_LEDGER_MINE_ALLOW_EMPTY 0x1u
+
 /** Assemble a block from the mempool (as hre_ledger_block_template), mine it
- *  with hre_pow_mine and submit it.
+ *  with hre_pow_mine and submit it. A block without transactions is mined
+ *  only with HRE_LEDGER_MINE_ALLOW_EMPTY (an empty chain of blocks is
+ *  rarely what a host wants, and mining one by accident hides a lost
+ *  transaction).
  *  Args: l (self).
  *  Out: hash (may be NULL): the new block's hash. *status (may be NULL).
  *  In:  now; max_tries: nonces to try at most, as hre_pow_mine: 0 tries
  *       none (HRE_EEXHAUSTED), HRE_POW_ALL_NONCES sweeps all 2^32 (larger
- *       values are clamped to it).
- *  Returns: HRE_OK (connected and durable); HRE_EEXHAUSTED (no nonce found:
- *           call again later with another `now`); any code of
- *           hre_ledger_submit_block.
+ *       values are clamped to it); flags: 0 or HRE_LEDGER_MINE_ALLOW_EMPTY.
+ *  Returns: HRE_OK (connected and durable); HRE_ESTATE with STATUS_NONE
+ *           ("mempool empty": nothing to mine without
+ *           HRE_LEDGER_MINE_ALLOW_EMPTY); HRE_EEXHAUSTED (no nonce found:
+ *           call again later with another `now`); HRE_EINVAL (NULL, unknown
+ *           flag); any code of hre_ledger_submit_block.
  *  Since: 1.0 */
 HRE_API int hre_ledger_mine(hre_ledger *l, uint8_t hash[32], hre_ledger_status *status,
-                            uint64_t now, uint64_t max_tries) HRE_WARN_UNUSED_RESULT;
+                            uint64_t now, uint64_t max_tries, unsigned int flags) HRE_WARN_UNUSED_RESULT;
 
 /** Accept a block from outside. Full validation (docs/PROTOCOL.md 7.6):
  *  size and count caps, proof of work, expected bits, timestamp above the
@@ -359,6 +413,19 @@ HRE_API int hre_ledger_contract(hre_ledger *l, const hre_contract **out);
  *  Returns: HRE_OK; HRE_EINVAL.  Since: 1.0 */
 HRE_API int hre_ledger_network_id(const hre_ledger *l, uint8_t out[32]);
 
+/** The network the ledger runs (network.h): borrowed, valid until
+ *  hre_ledger_close. Encode it with hre_network_encode to give another
+ *  institution the network file.
+ *  Args: l (self). Out: *out (NULL on failure).
+ *  Returns: HRE_OK; HRE_EINVAL.  Since: 1.0 */
+HRE_API int hre_ledger_network(const hre_ledger *l, const hre_network **out);
+
+/** Cumulative work of the main chain (genesis included): 256-bit
+ *  little-endian, as hre_pow_work and hre_pow_work_add give it.
+ *  Args: l (self). Out: work (zeroed on failure).
+ *  Returns: HRE_OK; HRE_EINVAL.  Since: 1.0 */
+HRE_API int hre_ledger_tip_work(const hre_ledger *l, uint8_t work[32]);
+
 /** Tip of the main chain.
  *  Args: l (self). Out: *height (may be NULL), hash (may be NULL).
  *  Returns: HRE_OK; HRE_EINVAL.  Since: 1.0 */
@@ -406,6 +473,38 @@ HRE_API int hre_ledger_block_by_hash(hre_ledger *l, uint8_t *out, size_t *len, c
  *  Since: 1.0 */
 HRE_API int hre_ledger_tx_proof(hre_ledger *l, hre_header *header, hre_merkle_branch *branch,
                                 uint64_t *height, const uint8_t txid[32], uint64_t height_hint);
+
+/** Events since a place in the main chain's event stream, so a host (an
+ *  EMR) can bring its own database up to date, e.g. after a restart.
+ *  The stream: every CONTRACT event and every BLOCK_CONNECTED of the main
+ *  chain, in order, numbered from 1 (hre_ledger_event.seq). It is the same
+ *  on every node on that chain. The ledger keeps the newest
+ *  max_journal_events of them, those of the blocks connected since it was
+ *  opened and, at open, those of the blocks it replays (after the snapshot
+ *  it loads).
+ *  The host remembers the seq and block_hash of the last event it applied
+ *  and passes them back. If that block is still on the main chain, the
+ *  events with a greater seq come back. If a reorg took it off the main
+ *  chain, first BLOCK_DISCONNECTED events for it and the blocks under it
+ *  down to the fork (tip first: undo what they brought), then the stream
+ *  from the fork on. since_seq 0 (since_block ignored): from the start of
+ *  the stream.
+ *  Args: l (self).
+ *  Out: out: *n events of elem_size bytes each (a list of versioned
+ *       structs, common.h rule 7; may be NULL with *n == 0). A CONTRACT
+ *       event's contract pointer stays valid until the next call on l that
+ *       is not a query.
+ *  In:  elem_size: sizeof(hre_ledger_event) as the caller compiled it.
+ *  In/Out: *n: capacity in elements in; events written out (the number
+ *          there are, with HRE_EBUFSIZE).
+ *  In:  since_seq, since_block (32 bytes; required unless since_seq is 0).
+ *  Returns: HRE_OK; HRE_EBUFSIZE; HRE_ENOTFOUND (the events after that
+ *           point are no longer all kept, or the block is not known: the
+ *           host resyncs from the contract state); HRE_EINVAL;
+ *           HRE_EUNSUPPORTED (elem_size); HRE_EFATAL.
+ *  Since: 1.0 */
+HRE_API int hre_ledger_events_since(hre_ledger *l, hre_ledger_event *out, size_t elem_size,
+                                    size_t *n, uint64_t since_seq, const uint8_t since_block[32]);
 
 /* ------------------------------------------------------------------------ */
 /* Maintenance                                                               */

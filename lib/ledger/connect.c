@@ -105,7 +105,7 @@ int hre_ledger__connect_tip(hre_ledger *l, const hre_block *blk, const uint8_t h
     l->n_joined++;
     n->on_main = 1;
     hre_ledger__ev_stamp(l, mark, n);
-    hre_ledger__ev_block(l, HRE_LEDGER_EVENT_BLOCK_CONNECTED, n);
+    hre_ledger__ev_block(l, HRE_LEDGER_EVENT_BLOCK_CONNECTED, n, l->c);
     if (!defer) {
         hre_ledger__index_block(l, n);
         hre_ledger__mp_remove_included(l, txids, n->tx_count);

@@ -14,6 +14,7 @@
 #include "hre/contract.h"
 #include "hre/key.h"
 #include "hre/ledger.h"
+#include "hre/network.h"
 #include "hre/tx.h"
 #include "storage/internal.h"
 
@@ -84,6 +85,25 @@ int hre_ledger__index_decode(hre_ledger__index_entry *e, const uint8_t *in, size
 int hre_ledger__snap_parse(const uint8_t *in, size_t len, uint64_t *height, uint8_t hash[32],
                            uint8_t state_hash[32], const uint8_t **payload, size_t *plen);
 
+/* ---- network file (network.dat; docs/PROTOCOL.md 7.10) ---- */
+#define HRE_LEDGER__NETWORK_FILE "network.dat"
+#define HRE_LEDGER__NET_MAGIC "HRENETW1"
+#define HRE_LEDGER__PRIVATE_BITS 0x207fffffu   /* the private preset's PoW limit */
+
+struct hre_network {
+    hre_chain_params params;          /* the library's version of the struct */
+    uint8_t id[32];                   /* genesis block hash */
+    uint8_t authority_key[34];
+    char org_name[HRE_CONTRACT_NAME_MAX + 1];
+    int has_org_name;
+};
+
+/* A copy of net (hre_network_free it). HRE_OK; HRE_ENOMEM. */
+int hre_ledger__network_copy(hre_network **out, const hre_network *net);
+/* 1 and the name of the first field that differs ("the PoW limit", ...) in
+ * out, or 0 when a and b are the same network. */
+int hre_ledger__network_diff(const hre_network *a, const hre_network *b, char *out, size_t n);
+
 /* ---- params file (params.dat) ---- */
 #define HRE_LEDGER__PARAMS_MAGIC "HREPARM1"
 /* magic 8, fingerprint 32, network id 32, u32 crc of the 72 bytes before */
@@ -118,6 +138,7 @@ typedef struct hre_ledger__node {
     uint32_t tx_count;
     size_t side_idx;                  /* index in l->side while not on the main chain */
     uint64_t stamp, fork_h;           /* prune pass: fork height of a side node */
+    uint64_t ev_seq;                  /* seq of its BLOCK_CONNECTED (0: not known) */
     uint8_t stored;                   /* 0 only for genesis */
     uint8_t invalid;                  /* failed validation, or descends from such */
     uint8_t on_main;
@@ -159,6 +180,8 @@ typedef struct hre_ledger__ev {
 struct hre_ledger {
     hre_storage *st;
     hre_chain_params params;
+    hre_network *net;                 /* the network (params, authority, org name) */
+    int net_file_seen;                /* open: the network came from network.dat */
     hre_block_limits limits;
     uint8_t network_id[32];
     uint8_t fingerprint[32];
@@ -177,9 +200,12 @@ struct hre_ledger {
     uint64_t segment_size;
     int level;
     uint32_t max_rec;                 /* cap on a block record payload */
+    unsigned int open_flags;          /* HRE_LEDGER_OPEN_* */
+    uint32_t journal_max;             /* events kept for events_since (0: none) */
 
     hre_keycache *kc;
-    hre_pool *pool;                   /* `threads` workers, created at open */
+    hre_pool *pool;                   /* `threads` workers, created at open, or the host's */
+    int own_pool;                     /* the ledger made it (and frees it) */
     hre_contract *c;                  /* tip state (+ `overlay` mempool txs) */
     uint64_t undo_floor;              /* blocks above this height can be undone */
 
@@ -222,6 +248,9 @@ struct hre_ledger {
     hre_ledger__map bad_map;
     int fatal;                        /* the fatal state (ledger.h): only queries and close */
     char fatal_why[256];
+    hre_ledger__ev *jr;               /* the event journal (a ring) */
+    size_t jr_n, jr_cap, jr_head;
+    int jr_lost;                      /* events have fallen out of it */
     int ev_mode;
     uint32_t cur_tx;
     hre_ledger__ev *evs;
@@ -289,9 +318,18 @@ int hre_ledger__tree_init(hre_ledger *l);
 
 /* events.c */
 void hre_ledger__contract_event(void *user_data, const hre_contract_event *cev);
-void hre_ledger__ev_block(hre_ledger *l, unsigned int type, const hre_ledger__node *n);
+/* Buffer a block event; for BLOCK_CONNECTED, c is the state the block was
+ * applied to (its event count gives the block's place in the event stream,
+ * kept in n->ev_seq). */
+void hre_ledger__ev_block(hre_ledger *l, unsigned int type, hre_ledger__node *n,
+                          const hre_contract *c);
 void hre_ledger__ev_stamp(hre_ledger *l, size_t mark, const hre_ledger__node *n);
+/* Hand the buffered events to the journal and (deliver != 0) the host. */
+void hre_ledger__ev_flush_to(hre_ledger *l, int deliver);
 void hre_ledger__ev_flush(hre_ledger *l);
+void hre_ledger__journal_clear(hre_ledger *l);
+size_t hre_ledger__journal_count(const hre_ledger *l);
+const hre_ledger__ev *hre_ledger__journal_at(const hre_ledger *l, size_t i);
 
 /* state.c: the contract state the ledger keeps */
 void hre_ledger__contract_options(const hre_ledger *l, hre_contract_options *o);
@@ -371,14 +409,19 @@ void hre_ledger__snap_name(char out[40], uint64_t h);
 int hre_ledger__snaps_add(hre_ledger *l, uint64_t h, const uint8_t hash[32]);
 uint64_t hre_ledger__last_snap_height(const hre_ledger *l);
 int hre_ledger__write_snapshot(hre_ledger *l);
+/* events: the open's replay (events into the journal and, with
+ * HRE_LEDGER_OPEN_REPLAY_EVENTS, to the host). */
 int hre_ledger__build_state(hre_ledger *l, hre_contract **out, uint64_t h, int full,
-                            uint64_t *bad, uint64_t *from_out);
+                            int events, uint64_t *bad, uint64_t *from_out);
 /* The undo floor of a state build_state made at h from `from`. */
 uint64_t hre_ledger__undo_floor_after(const hre_ledger *l, uint64_t from, uint64_t h);
 
 /* params.c */
 int hre_ledger__fingerprint(hre_ledger *l);
 int hre_ledger__params_file(hre_ledger *l, int exists_other);
+/* Decode the storage's network.dat: HRE_OK; HRE_ENOTFOUND; HRE_ECORRUPT
+ * (damaged); storage codes; HRE_ENOMEM. */
+int hre_ledger__read_network_file(hre_storage *st, hre_network **out);
 
 /* index_load.c */
 int hre_ledger__open_storage(hre_ledger *l);

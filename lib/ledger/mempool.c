@@ -280,3 +280,31 @@ void hre_ledger__mp_readd(hre_ledger *l, hre_block **blocks, size_t nb)
         }
     }
 }
+
+HRE_API int hre_ledger_next_nonce(hre_ledger *l, uint64_t *nonce, const uint8_t *id, size_t id_len)
+{
+    HRE__API_SCOPE;
+    hre_contract_account a = HRE_CONTRACT_ACCOUNT_INIT;
+    int rc;
+    if (nonce)
+        *nonce = 0;
+    if (!l || !nonce || !id)
+        return hre__fail(HRE_EINVAL, "hre_ledger_next_nonce: NULL argument");
+    if (id_len != 32 && id_len != 34)
+        return hre__fail(HRE_EINVAL, "hre_ledger_next_nonce: id_len %zu: give a 32-byte address "
+                         "or a 34-byte wire key", id_len);
+    if (hre_ledger__usable(l, NULL) != HRE_OK)
+        return hre__api_done(HRE_EFATAL);
+    /* the pending state: the tip plus every mempool transaction, so the
+     * sender's transactions waiting in the mempool are counted */
+    if ((rc = hre_ledger__ensure_pending(l)) != HRE_OK)
+        return hre__api_done(rc);
+    rc = id_len == 34 ? hre_contract_account_by_key(l->c, &a, NULL, id)
+                      : hre_contract_account_get(l->c, &a, id);
+    if (rc == HRE_ENOTFOUND)
+        return hre__api_done(HRE_OK);   /* no account yet: its first transaction has nonce 0 */
+    if (rc != HRE_OK)
+        return hre__api_done(rc);
+    *nonce = a.nonce;
+    return hre__api_done(HRE_OK);
+}

@@ -67,7 +67,7 @@ HRE_API int hre_ledger_block_template(hre_ledger *l, uint8_t *out, size_t *len, 
 }
 
 HRE_API int hre_ledger_mine(hre_ledger *l, uint8_t hash[32], hre_ledger_status *status, uint64_t now,
-                            uint64_t max_tries)
+                            uint64_t max_tries, unsigned int flags)
 {
     HRE__API_SCOPE;
     int attempt, rc = HRE_OK;
@@ -76,6 +76,8 @@ HRE_API int hre_ledger_mine(hre_ledger *l, uint8_t hash[32], hre_ledger_status *
     hre_ledger__set_status(status, HRE_LEDGER_STATUS_NONE);
     if (!l)
         return hre__fail(HRE_EINVAL, "hre_ledger_mine: NULL ledger");
+    if (flags & ~HRE_LEDGER_MINE_ALLOW_EMPTY)
+        return hre__fail(HRE_EINVAL, "hre_ledger_mine: unknown flags 0x%x", flags);
     if (hre_ledger__usable(l, status) != HRE_OK)
         return hre__api_done(HRE_EFATAL);
     for (attempt = 0; attempt < 16; attempt++) {
@@ -86,6 +88,11 @@ HRE_API int hre_ledger_mine(hre_ledger *l, uint8_t hash[32], hre_ledger_status *
         hre_ledger_status st = HRE_LEDGER_STATUS_NONE;
         if ((rc = build_template(l, now, &blk)) != HRE_OK)
             return hre__api_done(rc);
+        if (hre_block_tx_count(blk) == 0 && !(flags & HRE_LEDGER_MINE_ALLOW_EMPTY)) {
+            hre_block_free(blk);
+            return hre__fail(HRE_ESTATE, "hre_ledger_mine: mempool empty: nothing to mine "
+                             "(HRE_LEDGER_MINE_ALLOW_EMPTY mines an empty block)");
+        }
         h = *hre_block_header(blk);
         rc = hre_pow_mine(&h, NULL, max_tries);   /* 0 tries none: HRE_EEXHAUSTED */
         if (rc == HRE_OK)

@@ -6,16 +6,16 @@
 #include <string.h>
 
 #include "core/internal.h"
-#include "chain/internal.h"   /* hre_chain__params_desc: read params up to their version */
 #include "hre/hash.h"
 #include "ledger/internal.h"
 
 /* Known layouts of hre_ledger_options (rule 7): 1 ends at compress_level,
- * 2 adds the log hook. */
+ * 2 adds the log hook, 3 the pool, network, flags and journal bound. */
 static const size_t options_size[] = {
     0,
     HRE__END(hre_ledger_options, compress_level),
     HRE__END(hre_ledger_options, log_user_data),
+    HRE__END(hre_ledger_options, max_journal_events),
 };
 static const hre__vstruct options_desc = { "hre_ledger_options", HRE_LEDGER_OPTIONS_VERSION,
                                            options_size };
@@ -36,7 +36,8 @@ static int activate(hre_ledger *l)
         hre_contract *c = NULL;
         uint64_t bad = UINT64_MAX, from = 0;
         hre_ledger__set_main(l, best);
-        rc = hre_ledger__build_state(l, &c, best->height, 1, &bad, &from);
+        hre_ledger__journal_clear(l);
+        rc = hre_ledger__build_state(l, &c, best->height, 1, 1, &bad, &from);
         if (rc == HRE_OK) {
             hre_contract_free(l->c);
             l->c = c;
@@ -54,58 +55,96 @@ static int activate(hre_ledger *l)
         if (bad == UINT64_MAX || rc == HRE_ECORRUPT || rc == HRE_EIO || rc == HRE_ENOMEM ||
             rc == HRE_ECRYPTO || rc == HRE_ENOSPC)
             return rc;
+        /* The host got the replay's events up to bad - 1: take them back
+         * before the chain is selected again. */
+        if (l->open_flags & HRE_LEDGER_OPEN_REPLAY_EVENTS) {
+            uint64_t h;
+            for (h = bad - 1; h > from; h--)
+                hre_ledger__ev_block(l, HRE_LEDGER_EVENT_BLOCK_DISCONNECTED, l->main[h], NULL);
+            hre_ledger__ev_flush(l);
+        }
         /* A stored block that never passed full validation: mark it. */
         hre_ledger__mark_invalid(l, l->main[bad]);
     }
     return hre__fail(HRE_ECORRUPT, "ledger: no valid chain found");
 }
 
+static int all_zero(const uint8_t *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
 HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
 {
     HRE__API_SCOPE;
-    hre_ledger *l;
+    hre_ledger *l = NULL;
     hre_ledger_options ob;
-    hre_chain_params params;
-    int rc;
+    hre_network *net = NULL;
+    int rc, from_file = 0;
 
     if (out)
         *out = NULL;
     if (!out || !opts)
         return hre__fail(HRE_EINVAL, "hre_ledger_open: NULL argument");
-    /* read the options and params up to the caller's versions (rule 7) */
+    /* read the options up to the caller's version (rule 7) */
     if ((rc = hre__vstruct_in(&options_desc, &ob, opts)) != HRE_OK)
         return hre__api_done(rc);
     opts = &ob;
-    if (!opts->storage || !opts->params)
-        return hre__fail(HRE_EINVAL, "hre_ledger_open: storage and params are required");
-    if ((rc = hre_chain_params_check(opts->params)) != HRE_OK)
-        return hre__api_done(rc);
-    if ((rc = hre__vstruct_in(&hre_chain__params_desc, &params, opts->params)) != HRE_OK)
-        return hre__api_done(rc);
-    if (params.max_block_size > HRE_STORAGE__REC_MAX - 2 * HRE_LEDGER__REC_FIXED)
-        return hre__fail(HRE_EUNSUPPORTED, "hre_ledger_open: max_block_size over 64 MiB");
+    if (!opts->storage)
+        return hre__fail(HRE_EINVAL, "hre_ledger_open: storage is required");
     if (opts->compress_level < -1 || opts->compress_level > 9)
         return hre__fail(HRE_EINVAL, "hre_ledger_open: compress_level must be -1..9");
-    if (opts->genesis_org_name &&
-        (strlen(opts->genesis_org_name) == 0 || strlen(opts->genesis_org_name) > HRE_CONTRACT_NAME_MAX))
-        return hre__fail(HRE_EINVAL, "hre_ledger_open: genesis_org_name must be 1..64 bytes");
     if (opts->verify_threads > HRE_POOL_MAX_THREADS)
         return hre__fail(HRE_EINVAL, "hre_ledger_open: at most %u verifier threads",
                          HRE_POOL_MAX_THREADS);
+    if (opts->pool && opts->verify_threads)
+        return hre__fail(HRE_EINVAL, "hre_ledger_open: give a pool or verify_threads, not both");
+    if (opts->flags & ~HRE_LEDGER_OPEN_REPLAY_EVENTS)
+        return hre__fail(HRE_EINVAL, "hre_ledger_open: unknown flags 0x%x", opts->flags);
+    /* The network: given as a network, as params + authority, or (neither)
+     * the one the storage keeps in network.dat. */
+    if (opts->network) {
+        if (opts->params || opts->genesis_org_name || !all_zero(opts->authority_key, 34))
+            return hre__fail(HRE_EINVAL, "hre_ledger_open: give either a network or params, "
+                             "authority_key and genesis_org_name");
+        rc = hre_ledger__network_copy(&net, opts->network);
+    } else if (opts->params) {
+        rc = hre_network_new(&net, opts->params, opts->authority_key, opts->genesis_org_name);
+        if (rc != HRE_OK && rc != HRE_ENOMEM && rc != HRE_EUNSUPPORTED) {
+            char why[200];
+            hre_ledger__why(why, sizeof why);
+            rc = hre__fail(HRE_EINVAL, "hre_ledger_open: %s", why);
+        }
+    } else {
+        rc = hre_ledger__read_network_file(opts->storage, &net);
+        if (rc == HRE_ENOTFOUND)
+            rc = hre__fail(HRE_EINVAL, "hre_ledger_open: no network given (network or params), "
+                           "and the storage holds no %s", HRE_LEDGER__NETWORK_FILE);
+        from_file = 1;
+    }
+    if (rc != HRE_OK)
+        return hre__api_done(rc);
 
     l = hre__calloc(1, sizeof *l);
-    if (!l)
+    if (!l) {
+        hre_network_free(net);
         return hre__fail(HRE_ENOMEM, "hre_ledger_open: out of memory");
+    }
+    l->net = net;
+    l->net_file_seen = from_file;
     l->st = opts->storage;
-    l->params = params;
+    l->params = net->params;
     l->limits.version = HRE_BLOCK_LIMITS_VERSION;
     if ((rc = hre_chain_params_block_limits(&l->params, &l->limits)) != HRE_OK)
         goto fail;
-    if ((rc = hre_header_hash(&l->params.genesis, l->network_id)) != HRE_OK)
-        goto fail;
-    memcpy(l->authority_key, opts->authority_key, 34);
-    if (opts->genesis_org_name) {
-        snprintf(l->org_name, sizeof l->org_name, "%s", opts->genesis_org_name);
+    memcpy(l->network_id, net->id, 32);
+    memcpy(l->authority_key, net->authority_key, 34);
+    if (net->has_org_name) {
+        snprintf(l->org_name, sizeof l->org_name, "%s", net->org_name);
         l->has_org_name = 1;
     }
     l->threads = opts->verify_threads;
@@ -122,13 +161,10 @@ HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
     l->segment_size = opts->segment_size ? opts->segment_size : HRE_LEDGER_DEFAULT_SEGMENT_SIZE;
     l->level = opts->compress_level == 0 ? 1 : opts->compress_level;
     l->max_rec = (uint32_t)(l->limits.max_block_size + HRE_LEDGER__REC_FIXED);
-    {
-        /* Syntax of the authority key is checked by the contract. */
-        hre_contract *probe = NULL;
-        if ((rc = hre_ledger__genesis_contract(l, &probe, 0)) != HRE_OK)
-            goto fail;
-        hre_contract_free(probe);
-    }
+    l->open_flags = opts->flags;
+    l->journal_max = opts->max_journal_events == HRE_LEDGER_JOURNAL_OFF ? 0
+                     : opts->max_journal_events ? opts->max_journal_events
+                                                : HRE_LEDGER_DEFAULT_MAX_JOURNAL_EVENTS;
     if ((rc = hre_ledger__fingerprint(l)) != HRE_OK)
         goto fail;
     if ((rc = hre_keycache_new(&l->kc, 4096)) != HRE_OK)
@@ -138,8 +174,13 @@ HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
         goto fail;
     /* one pool for the ledger's lifetime: signature verification, record
      * compression and snapshot loading run on it */
-    if ((rc = hre_pool_new(&l->pool, l->threads)) != HRE_OK)
-        goto fail;
+    if (opts->pool) {
+        l->pool = opts->pool;
+    } else {
+        if ((rc = hre_pool_new(&l->pool, l->threads)) != HRE_OK)
+            goto fail;
+        l->own_pool = 1;
+    }
     if ((rc = hre_ledger__tree_init(l)) != HRE_OK)
         goto fail;
     if ((rc = hre_ledger__open_storage(l)) != HRE_OK)
@@ -147,19 +188,19 @@ HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
     if ((rc = activate(l)) != HRE_OK)
         goto fail;
     if (l->log_fn) {
-        char tip[65], net[65];
+        char tip[65], nid[65];
         (void)hre_hash_display_encode(tip, hre_ledger__tip(l)->hash);
-        (void)hre_hash_display_encode(net, l->network_id);
+        (void)hre_hash_display_encode(nid, l->network_id);
         HRE_LEDGER__LOG(l, HRE_LOG_INFO,
                         "ledger open: network %.16s, tip height %llu (%s), %zu side block(s) kept "
                         "(%zu stale ones not loaded), %u segment(s)%s, state from %s %llu, "
-                        "%u pool thread(s)",
-                        net, (unsigned long long)hre_ledger__tip(l)->height, tip, l->n_side,
+                        "%u pool thread(s)%s",
+                        nid, (unsigned long long)hre_ledger__tip(l)->height, tip, l->n_side,
                         l->open_pruned, l->n_segs,
                         l->index_rebuilt ? ", index rebuilt from the segments" : "",
                         l->state_from ? "the snapshot at height" : "genesis, replayed to",
                         (unsigned long long)(l->state_from ? l->state_from : hre_ledger__tip(l)->height),
-                        hre_pool_threads(l->pool));
+                        hre_pool_threads(l->pool), l->own_pool ? "" : " (the host's pool)");
     }
     *out = l;
     return hre__api_done(HRE_OK);
@@ -185,11 +226,14 @@ HRE_API void hre_ledger_close(hre_ledger *l)
     hre__free(l->mp);
     hre_ledger__map_free(&l->mp_map);
     hre_contract_free(l->c);
-    hre_pool_free(l->pool);
+    if (l->own_pool)
+        hre_pool_free(l->pool);
+    hre_network_free(l->net);
     hre_ledger__tree_free(l);
     hre__free(l->main);
     hre__free(l->snaps);
     hre__free(l->evs);
+    hre_ledger__journal_clear(l);
     hre_keycache_free(l->kc);
     hre__free(l);
 }

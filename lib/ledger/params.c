@@ -7,6 +7,7 @@
 #include "core/internal.h"
 #include "hre/hash.h"
 #include "ledger/internal.h"
+#include "storage/internal.h"
 
 int hre_ledger__fingerprint(hre_ledger *l)
 {
@@ -37,6 +38,58 @@ int hre_ledger__fingerprint(hre_ledger *l)
     return hre_sha256(l->fingerprint, buf, n);
 }
 
+/* Write network.dat (the network file, 7.10) with the 6.4 protocol. */
+static int write_network_file(hre_ledger *l)
+{
+    uint8_t buf[HRE_NETWORK_FILE_MAX];
+    size_t len = sizeof buf;
+    int rc = hre_network_encode(l->net, buf, &len);
+    if (rc != HRE_OK)
+        return rc;
+    return hre_storage__write_file_atomic(l->st, HRE_LEDGER__NETWORK_FILE, buf, len);
+}
+
+int hre_ledger__read_network_file(hre_storage *st, hre_network **out)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc;
+    *out = NULL;
+    rc = hre_storage__read_all(st, HRE_LEDGER__NETWORK_FILE, HRE_NETWORK_FILE_MAX, &buf, &len);
+    if (rc == HRE_ELIMIT)
+        return hre__fail(HRE_ECORRUPT, "ledger: %s is too large", HRE_LEDGER__NETWORK_FILE);
+    if (rc != HRE_OK)
+        return rc;
+    rc = hre_network_decode(out, buf, len);
+    hre__free(buf);
+    if (rc != HRE_OK && rc != HRE_ENOMEM) {
+        char why[200];
+        hre_ledger__why(why, sizeof why);
+        return hre__fail(HRE_ECORRUPT, "ledger: %s is damaged: %s", HRE_LEDGER__NETWORK_FILE, why);
+    }
+    return rc;
+}
+
+/* The fingerprint differs: name the field, from the network file the
+ * storage holds (ledgers made before it existed have none). */
+static int mismatch(hre_ledger *l)
+{
+    hre_network *stored = NULL;
+    char field[64];
+    int rc = hre_ledger__read_network_file(l->st, &stored);
+    if (rc == HRE_OK && hre_ledger__network_diff(stored, l->net, field, sizeof field)) {
+        hre_network_free(stored);
+        return hre__fail(HRE_EINVAL,
+                         "ledger: params fingerprint mismatch: the storage holds a ledger of "
+                         "another network: %s differs", field);
+    }
+    hre_network_free(stored);
+    return hre__fail(HRE_EINVAL,
+                     "ledger: params fingerprint mismatch: the storage holds a ledger of "
+                     "another network (genesis, PoW limit, spacing, interval, caps, authority "
+                     "key or org name differ)");
+}
+
 int hre_ledger__params_file(hre_ledger *l, int exists_other)
 {
     uint8_t *buf = NULL;
@@ -47,6 +100,10 @@ int hre_ledger__params_file(hre_ledger *l, int exists_other)
         if (exists_other)
             return hre__fail(HRE_ECORRUPT, "ledger: %s is missing but block files exist",
                              HRE_LEDGER__PARAMS_FILE);
+        /* a new ledger: the network file first, params.dat last (its
+         * presence says the storage belongs to this network) */
+        if ((rc = write_network_file(l)) != HRE_OK)
+            return rc;
         memcpy(out, HRE_LEDGER__PARAMS_MAGIC, 8);
         memcpy(out + 8, l->fingerprint, 32);
         memcpy(out + 40, l->network_id, 32);
@@ -63,11 +120,16 @@ int hre_ledger__params_file(hre_ledger *l, int exists_other)
     }
     if (memcmp(buf + 8, l->fingerprint, 32) != 0) {
         hre__free(buf);
-        return hre__fail(HRE_EINVAL,
-                         "ledger: params fingerprint mismatch: the storage holds a ledger of "
-                         "another network (genesis, PoW limit, spacing, interval, caps or "
-                         "authority differ)");
+        return mismatch(l);
     }
     hre__free(buf);
+    if (!l->net_file_seen) {
+        /* a ledger made before the network file existed: add it (best
+         * effort; the ledger works without it) */
+        hre_network *stored = NULL;
+        if (hre_ledger__read_network_file(l->st, &stored) == HRE_ENOTFOUND)
+            (void)write_network_file(l);
+        hre_network_free(stored);
+    }
     return HRE_OK;
 }

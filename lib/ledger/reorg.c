@@ -137,7 +137,7 @@ int hre_ledger__reorg_to(hre_ledger *l, hre_ledger__node *target, const hre_bloc
     if (deep) {
         /* the undo journal does not reach the fork: build the state there
          * beside the live one */
-        rc = hre_ledger__build_state(l, &fresh, fh, 0, &bad, &fresh_from);
+        rc = hre_ledger__build_state(l, &fresh, fh, 0, 0, &bad, &fresh_from);
         if (rc != HRE_OK)
             goto local;
         c = fresh;
@@ -150,7 +150,7 @@ int hre_ledger__reorg_to(hre_ledger *l, hre_ledger__node *target, const hre_bloc
         c = l->c;
     }
     for (i = old_tip->height; i > fh; i--)
-        hre_ledger__ev_block(l, HRE_LEDGER_EVENT_BLOCK_DISCONNECTED, l->main[i]);
+        hre_ledger__ev_block(l, HRE_LEDGER_EVENT_BLOCK_DISCONNECTED, l->main[i], NULL);
     for (i = 0; i < nnew; i++) {
         size_t emark = l->n_evs;
         l->ev_mode = HRE_LEDGER__EV_BUFFER;
@@ -159,7 +159,7 @@ int hre_ledger__reorg_to(hre_ledger *l, hre_ledger__node *target, const hre_bloc
         if (rc != HRE_OK)
             break;
         hre_ledger__ev_stamp(l, emark, newv[i].n);
-        hre_ledger__ev_block(l, HRE_LEDGER_EVENT_BLOCK_CONNECTED, newv[i].n);
+        hre_ledger__ev_block(l, HRE_LEDGER_EVENT_BLOCK_CONNECTED, newv[i].n, c);
         new_txs += newv[i].t.n;
     }
     if (rc != HRE_OK)

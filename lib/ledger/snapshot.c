@@ -170,7 +170,7 @@ static int snap_load(hre_ledger *l, const hre_ledger__snapinfo *si, hre_contract
  * *out covers the blocks above max(*from, h - max_reorg_depth) only
  * (hre_ledger__undo_floor_after). */
 int hre_ledger__build_state(hre_ledger *l, hre_contract **out, uint64_t h, int full,
-                            uint64_t *bad, uint64_t *from_out)
+                            int events, uint64_t *bad, uint64_t *from_out)
 {
     hre_contract *c = NULL;
     uint64_t from = 0, k;
@@ -198,6 +198,7 @@ int hre_ledger__build_state(hre_ledger *l, hre_contract **out, uint64_t h, int f
     }
     if (!c && (rc = hre_ledger__genesis_contract(l, &c, 1)) != HRE_OK)
         return rc;
+    *from_out = from;
     l->ev_mode = HRE_LEDGER__EV_DROP;
     for (k = from + 1; k <= h; k++) {
         hre_ledger__node *n = l->main[k];
@@ -210,8 +211,21 @@ int hre_ledger__build_state(hre_ledger *l, hre_contract **out, uint64_t h, int f
             if (rc == HRE_OK)
                 rc = hre_ledger__check_context(l, n->parent, &n->header, 0, 0, NULL);
         }
-        if (rc == HRE_OK)
+        if (rc == HRE_OK) {
+            size_t mark = l->n_evs;
+            l->ev_mode = events ? HRE_LEDGER__EV_BUFFER : HRE_LEDGER__EV_DROP;
             rc = hre_ledger__apply_txs(l, c, blk, (const uint8_t(*)[32])txids, full, 0, NULL);
+            l->ev_mode = HRE_LEDGER__EV_DROP;
+            if (rc == HRE_OK && events) {
+                /* the open's replay: into the journal, and to the host when
+                 * it asked for the replay's events */
+                hre_ledger__ev_stamp(l, mark, n);
+                hre_ledger__ev_block(l, HRE_LEDGER_EVENT_BLOCK_CONNECTED, n, c);
+                hre_ledger__ev_flush_to(l, (l->open_flags & HRE_LEDGER_OPEN_REPLAY_EVENTS) != 0);
+            } else {
+                l->n_evs = mark;
+            }
+        }
         hre__free(txids);
         hre_block_free(blk);
         if (rc != HRE_OK) {
@@ -227,7 +241,6 @@ int hre_ledger__build_state(hre_ledger *l, hre_contract **out, uint64_t h, int f
         HRE_LEDGER__REPLAY_HOOK(c, k);
     }
     *out = c;
-    *from_out = from;
     return HRE_OK;
 }
 

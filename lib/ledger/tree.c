@@ -251,7 +251,9 @@ void hre_ledger__tree_free(hre_ledger *l)
     hre__free(l->nodes);
     l->nodes = NULL;
     l->n_nodes = l->cap_nodes = l->n_dead = 0;
-    l->n_side = 0;
+    hre__free(l->side);
+    l->side = NULL;
+    l->n_side = l->cap_side = 0;
     hre_ledger__map_free(&l->node_map);
     l->main_len = 0;
 }
