@@ -2750,6 +2750,66 @@ START_TEST(test_random_storage_faults)
 }
 END_TEST
 
+/* The log lines an operator needs: a storage error (ERROR, naming the
+ * operation), a block rejected for the storage's sake, and the fatal state
+ * (ERROR, saying to reopen). */
+START_TEST(test_log_storage_and_fatal)
+{
+    sf_env e;
+    hre_storage *inner, *pl;
+    hre_powerloss_options o;
+    hre_ledger_options lo;
+    hre_ledger *l = NULL;
+    hre_ledger_status s;
+    loglines ll;
+    uint64_t calls_open, k;
+    int seen_storage = 0, seen_fatal = 0;
+
+    sf_init(&e, HRE_LEDGER_SNAPSHOTS_OFF);
+    for (k = 1; k <= 20 && !(seen_storage && seen_fatal); k++) {
+        memset(&ll, 0, sizeof ll);
+        inner = copy_storage(e.base);
+        HRE_T_OK(hre_powerloss_new(&pl, inner, NULL));
+        HRE_T_OK(hre_ledger_options_init(&lo, HRE_LEDGER_OPTIONS_VERSION));
+        lo.storage = pl;
+        lo.params = &e.n.params;
+        memcpy(lo.authority_key, e.n.auth_wire, 34);
+        lo.snapshot_interval = HRE_LEDGER_SNAPSHOTS_OFF;
+        HRE_T_OK(hre_ledger_open(&l, &lo));
+        calls_open = hre_t_pl_calls(pl);
+        hre_ledger_close(l);
+        hre_storage_free(pl);
+        /* the same open, then faults from call k of the submit on: two in a
+         * row make a failed sync whose cut fails too */
+        HRE_T_OK(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION));
+        o.fail_at_call = calls_open + k;
+        o.fail_count = 3;
+        HRE_T_OK(hre_powerloss_new(&pl, inner, &o));
+        lo.storage = pl;
+        lo.log_fn = collect_log;
+        lo.log_user_data = &ll;
+        ck_assert_int_eq(hre_ledger_open(&l, &lo), HRE_OK);
+        {
+            int rc = hre_ledger_submit_block(l, &s, e.blk[SF_A4], e.len[SF_A4], T0 + 100000);
+            check_outcome("submit with a logging ledger", rc, s);
+        }
+        if (log_find(&ll, HRE_LOG_ERROR, "storage error: ") >= 0)
+            seen_storage = 1;
+        if (s == HRE_LEDGER_REJECT_FATAL) {
+            ck_assert_int_ge(log_find(&ll, HRE_LOG_ERROR, "fatal state"), 0);
+            ck_assert_int_ge(log_find(&ll, HRE_LOG_ERROR, "open it again"), 0);
+            seen_fatal = 1;
+        }
+        hre_ledger_close(l);
+        hre_storage_free(pl);
+        hre_storage_free(inner);
+    }
+    ck_assert(seen_storage);
+    ck_assert(seen_fatal);
+    sf_free(&e);
+}
+END_TEST
+
 START_TEST(test_reorg_storage_faults)
 {
     sf_sweep(HRE_LEDGER_SNAPSHOTS_OFF, 1);
@@ -3511,6 +3571,7 @@ Suite *hre_suite_ledger(void)
     tcase_add_test(tc, test_side_bound_stale_forks);
     tcase_add_test(tc, test_reorg_storage_faults);
     tcase_add_test(tc, test_random_storage_faults);
+    tcase_add_test(tc, test_log_storage_and_fatal);
     tcase_add_test(tc, test_host_pool);
     tcase_add_test(tc, test_network_file);
     tcase_add_test(tc, test_next_nonce_and_work);
