@@ -13,8 +13,9 @@
  * ledger reports it connected (return value, status and events).
  *
  * Thread safety: an hre_ledger is not internally locked; one thread at a time
- * (the host serialises calls). The ledger creates one worker pool (pool.h)
- * of `verify_threads` threads at open and frees it at close: a block's
+ * (the host serialises calls). The ledger works on one worker pool
+ * (pool.h): the host's (options `pool`), or one of `verify_threads` threads
+ * it creates at open and frees at close -- never a thread per call: a block's
  * signatures are verified on it while the calling thread applies the
  * block's transactions to the contract (a bad signature found afterwards
  * undoes them), the block record is compressed on it, and snapshots load on
@@ -22,9 +23,10 @@
  * details are thread-local (errors.h).
  *
  * Logging: with a log hook in the options (version 2) the ledger reports
- * the open summary, reorgs, snapshots written or skipped as damaged, and
- * every rejected block with its reason (common.h, hre_log_fn). It never
- * logs keys or record contents.
+ * the open summary, reorgs, snapshots written or skipped as damaged, every
+ * rejected block with its reason, storage errors (HRE_LOG_ERROR "storage
+ * error: ...") and the fatal state (common.h, hre_log_fn). It never logs
+ * keys or record contents.
  *
  * Fatal state (common.h rule 10; after nghttp2's "below FATAL, only free"):
  * when the ledger can no longer make its live state match its tip -- a
@@ -94,7 +96,9 @@ typedef enum hre_ledger_status {
     HRE_LEDGER_REJECT_DUPLICATE,     /* block (or tx) already known (HRE_EEXISTS) */
     HRE_LEDGER_REJECT_FORK_TOO_DEEP, /* forks below max_reorg_depth of the tip (HRE_ELIMIT) */
     HRE_LEDGER_REJECT_BOUND,         /* side-branch or mempool bound reached (HRE_ELIMIT) */
-    HRE_LEDGER_REJECT_STORAGE,       /* the storage failed; nothing changed (HRE_EIO, ...) */
+    HRE_LEDGER_REJECT_STORAGE,       /* the storage failed; nothing changed (HRE_EIO, HRE_ENOSPC;
+                                        HRE_ECORRUPT: a stored block needed is damaged;
+                                        HRE_ELIMIT: out of segment numbers) */
     HRE_LEDGER_REJECT_GENESIS,       /* the network's genesis block itself (HRE_EEXISTS) */
     HRE_LEDGER_REJECT_FATAL          /* the ledger is in the fatal state, or entered it in
                                         this call (HRE_EFATAL; see the file comment) */
@@ -119,7 +123,9 @@ HRE_API const char *hre_ledger_status_name(int status);
  *  contract events of its transactions in order, then BLOCK_CONNECTED; all
  *  are delivered only after the block is durable. A reorg delivers
  *  BLOCK_DISCONNECTED for each block undone (tip first) before the new
- *  branch's events. Opening a ledger (replay) delivers no events.
+ *  branch's events. Opening a ledger (replay) delivers no events, unless
+ *  the options ask for them (HRE_LEDGER_OPEN_REPLAY_EVENTS). Version 2 adds
+ *  seq (hre_ledger_events_since); check .version before reading it.
  *  Since: 1.0 */
 typedef struct hre_ledger_event {
     unsigned int version;                 /* HRE_LEDGER_EVENT_VERSION */
@@ -229,21 +235,29 @@ HRE_API int hre_ledger_options_init(hre_ledger_options *opts, unsigned int versi
 typedef struct hre_ledger hre_ledger;
 
 /** Open the ledger kept on opts->storage, creating it when the storage holds
- *  none. Opening: checks the stored network fingerprint (chain params plus
- *  contract genesis) against opts; loads the block index (rebuilding it from
- *  the segments when it is missing or damaged); cuts a torn tail off the last
- *  segment; loads the newest valid contract snapshot on the heaviest chain
- *  (an older one, or a replay from genesis, when it is damaged) and replays
- *  the blocks after it, fully re-validated. No events are delivered.
+ *  none (network.dat and params.dat are written first). Opening: takes the
+ *  network from opts (network, or params + authority_key +
+ *  genesis_org_name) or, with neither, from the storage's network.dat;
+ *  checks the stored network fingerprint against it; loads the block index
+ *  (rebuilding it from the segments when it is missing or damaged); cuts a
+ *  torn tail off the last segment; selects the chain with the most work
+ *  (on equal work the block stored first: always the tip the ledger last
+ *  acknowledged, docs/PROTOCOL.md 7.8); loads the newest valid contract
+ *  snapshot on it (an older one, or a replay from genesis, when it is
+ *  damaged) and replays the blocks after it, fully re-validated (their
+ *  events go to the journal, and to on_event with
+ *  HRE_LEDGER_OPEN_REPLAY_EVENTS); drops side blocks that fork more than
+ *  max_reorg_depth below the tip from memory.
  *  Out: *out: new ledger owned by the caller, free with hre_ledger_close
  *       (NULL on failure).
  *  In:  opts: read up to its version; opts->params read up to its version.
- *  Returns: HRE_OK; HRE_EINVAL (NULL, bad options, or the storage holds a
- *           ledger of another network: the detail says "params fingerprint
- *           mismatch"); HRE_EUNSUPPORTED (options or params version, or a
- *           block cap over 64 MiB); HRE_ECORRUPT (damaged synced data that cannot be
- *           repaired: the detail names the file and offset); HRE_EIO;
- *           HRE_ENOSPC; HRE_ENOMEM.
+ *  Returns: HRE_OK; HRE_EINVAL (NULL, bad options, no network anywhere, or
+ *           the storage holds a ledger of another network: the detail says
+ *           "params fingerprint mismatch" and names the field that differs);
+ *           HRE_EUNSUPPORTED (options or params version, or a block cap over
+ *           64 MiB); HRE_ECORRUPT (damaged synced data that cannot be
+ *           repaired, or a damaged network.dat: the detail names the file
+ *           and offset); HRE_EIO; HRE_ENOSPC; HRE_ENOMEM.
  *  Since: 1.0 */
 HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts);
 
@@ -269,7 +283,7 @@ HRE_API void hre_ledger_close(hre_ledger *l);
  *           signature or other network); HRE_EEXISTS (already in the mempool);
  *           HRE_ELIMIT (mempool full); the contract's refusal code (HRE_EAUTH,
  *           HRE_ESTATE for a wrong nonce, ...) with its detail; HRE_EINVAL;
- *           HRE_ENOMEM.
+ *           HRE_ENOMEM; HRE_EFATAL (REJECT_FATAL: the ledger is fatal).
  *  Since: 1.0 */
 HRE_API int hre_ledger_submit_tx(hre_ledger *l, uint8_t txid[32], hre_ledger_status *status,
                                  const uint8_t *tx, size_t len, uint64_t now) HRE_WARN_UNUSED_RESULT;
@@ -302,7 +316,7 @@ HRE_API int hre_ledger_mempool_contains(const hre_ledger *l,
  *  hre_pow_mine_range over the first 80 bytes) and submit it.
  *  Args: l (self). Out: out (may be NULL with *len == 0). In: now.
  *  In/Out: *len: capacity in; bytes written (or needed, HRE_EBUFSIZE) out.
- *  Returns: HRE_OK; HRE_EBUFSIZE; HRE_EINVAL; HRE_ENOMEM.
+ *  Returns: HRE_OK; HRE_EBUFSIZE; HRE_EINVAL; HRE_ENOMEM; HRE_EFATAL.
  *  Since: 1.0 */
 HRE_API int hre_ledger_block_template(hre_ledger *l, uint8_t *out, size_t *len, uint64_t now);
 
@@ -404,7 +418,8 @@ HRE_API int hre_ledger_submit_blocks(hre_ledger *l, size_t *connected, hre_ledge
  *       on it. Valid until the next call on l other than the const queries
  *       of this section (any submit, mine, block_template, snapshot,
  *       verify_chain or close may change or replace it). NULL on failure.
- *  Returns: HRE_OK; HRE_EINVAL (NULL argument).
+ *  Returns: HRE_OK; HRE_EINVAL (NULL argument); HRE_EFATAL (the live state
+ *           is not to be trusted: see the file comment).
  *  Since: 1.0 */
 HRE_API int hre_ledger_contract(hre_ledger *l, const hre_contract **out);
 
@@ -512,7 +527,8 @@ HRE_API int hre_ledger_events_since(hre_ledger *l, hre_ledger_event *out, size_t
 
 /** Write a contract snapshot of the tip now (temp + sync + rename + dir sync),
  *  besides the periodic ones; the two newest snapshots are kept.
- *  Returns: HRE_OK; HRE_EIO; HRE_ENOSPC; HRE_ENOMEM; HRE_EINVAL.  Since: 1.0 */
+ *  Returns: HRE_OK; HRE_EIO; HRE_ENOSPC; HRE_ENOMEM; HRE_EINVAL; HRE_EFATAL.
+ *  Since: 1.0 */
 HRE_API int hre_ledger_snapshot(hre_ledger *l);
 
 /** Progress callback of hre_ledger_verify_chain: called after each height is
@@ -530,7 +546,9 @@ typedef int (*hre_ledger_progress_fn)(void *user_data, uint64_t height, uint64_t
  *  In:  progress (may be NULL), user_data (passed to it).
  *  Returns: HRE_OK; HRE_ECORRUPT (storage damage or state hash mismatch);
  *           the validation code of the bad block (detail names it);
- *           HRE_ECANCELED; HRE_EIO; HRE_ENOMEM; HRE_EINVAL.
+ *           HRE_ECANCELED; HRE_EIO; HRE_ENOMEM; HRE_EINVAL; HRE_EFATAL (it
+ *           compares with the live state, which a fatal ledger cannot vouch
+ *           for: reopen, then verify).
  *  Since: 1.0 */
 HRE_API int hre_ledger_verify_chain(hre_ledger *l, uint64_t *first_bad_height,
                                     hre_ledger_progress_fn progress,
