@@ -16,20 +16,26 @@
  *   6. A byte of the block file is flipped on disk and verify-chain names
  *      the damaged block (then the byte is put back).
  *
- * Blocks are mined along the way (an easy, regtest-like target). Every run
- * starts FRESH ON PURPOSE: the keys are generated per run, and the founding
- * hospital's key is part of the network's identity, so the previous run's
- * ledger files in the directory are removed first (the program says so).
- * Within a run the ledger is closed and reopened from disk to show that it
- * persists.
+ * The network is made with the private-network preset (hre_network_new_private:
+ * an easy PoW limit, a mined genesis), and blocks are mined along the way.
+ * Every run starts FRESH ON PURPOSE: the keys are generated per run, and the
+ * founding hospital's key is part of the network's identity, so the previous
+ * run's ledger files in the directory are removed first (the program says
+ * so). Within a run the ledger is closed and reopened from disk -- with no
+ * network given: the ledger reads the network file it keeps (network.dat) --
+ * to show that it persists. At the end the ledger files are removed again,
+ * unless --keep is given.
  *
- * Usage: hre_demo [directory]   (default ./demo-data). Exit status 0 on success.
+ * Usage: hre_demo [--dir DIR] [--keep] [--help]   (DIR default ./demo-data;
+ *        a lone DIR argument is accepted too)
+ * Exit status: 0 success, 1 a step failed, 2 bad usage.
  * Build (installed library):  cc hre_demo.c $(pkg-config --cflags --libs libhre)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <hre/hre.h>
 #include <hre/sys/storage.h>   /* hre_storage_list / _remove: clearing an earlier run */
@@ -163,7 +169,7 @@ static void mine(const char *why)
     char disp[65];
     size_t n = hre_ledger_mempool_count(g_ledger);
     g_now += 60;
-    TRY("mine", hre_ledger_mine(g_ledger, hash, &st, g_now, HRE_POW_ALL_NONCES));
+    TRY("mine", hre_ledger_mine(g_ledger, hash, &st, g_now, HRE_POW_ALL_NONCES, 0));
     TRY("tip", hre_ledger_tip(g_ledger, &h, NULL));
     hre_hash_display_encode(disp, hash);
     printf("    mined block %llu with %zu tx (%s): %s\n", (unsigned long long)h, n, why, disp);
@@ -173,6 +179,7 @@ static int remove_cb(void *arg, const char *name)
 {
     hre_storage *st = arg;
     if (strcmp(name, "params.dat") == 0 || strcmp(name, "blkindex.dat") == 0 ||
+        strcmp(name, "network.dat") == 0 ||
         (strncmp(name, "blk-", 4) == 0) || (strncmp(name, "snap-", 5) == 0)) {
         if (hre_storage_remove(st, name) == HRE_OK)
             return 0;
@@ -187,15 +194,14 @@ static int count_cb(void *arg, const char *name)
     return 0;
 }
 
-static hre_ledger *open_ledger(hre_storage *st, const hre_chain_params *params, const actor *authority)
+/* net NULL: the network the storage keeps (network.dat). */
+static hre_ledger *open_ledger(hre_storage *st, const hre_network *net)
 {
     hre_ledger_options o;
     hre_ledger *l = NULL;
     TRY("options init", hre_ledger_options_init(&o, HRE_LEDGER_OPTIONS_VERSION));
     o.storage = st;
-    o.params = params;
-    memcpy(o.authority_key, authority->wire, 34);
-    o.genesis_org_name = "St. Mary's Hospital";
+    o.network = net;
     o.verify_threads = 2;
     o.on_event = on_event;
     o.snapshot_interval = 4;
@@ -203,11 +209,24 @@ static hre_ledger *open_ledger(hre_storage *st, const hre_chain_params *params, 
     return l;
 }
 
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: hre_demo [--dir DIR] [--keep] [--help]\n"
+               "  Plays the Healthcare Records Exchange seed scenario on a ledger in DIR.\n"
+               "  --dir DIR  the ledger directory (default %s; created if missing;\n"
+               "             ledger files of an earlier run there are removed first)\n"
+               "  --keep     keep the ledger files at the end (default: removed)\n"
+               "  --help     this text\n"
+               "Exit status: 0 success, 1 a step failed, 2 bad usage.\n", DIR_DEFAULT);
+}
+
 int main(int argc, char **argv)
 {
-    const char *dir = argc > 1 ? argv[1] : DIR_DEFAULT;
+    const char *dir = DIR_DEFAULT;
+    int keep = 0, have_dir = 0, i;
     hre_storage *st = NULL;
-    hre_chain_params params;
+    hre_network *net = NULL;
+    hre_chain_params params = HRE_CHAIN_PARAMS_INIT;
     hre_contract_record rec;
     hre_contract_account acc;
     actor hospital, lab, clinic, patient, doctor;
@@ -216,6 +235,39 @@ int main(int argc, char **argv)
     uint64_t tip, bad = 0;
     hre_tx *tx = NULL;
     int rc;
+
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--keep") == 0) {
+            keep = 1;
+        } else if (strcmp(a, "--dir") == 0 || strncmp(a, "--dir=", 6) == 0) {
+            if (have_dir || (a[5] == '\0' && i + 1 >= argc)) {
+                fprintf(stderr, "hre_demo: %s\n", have_dir ? "one directory only" : "--dir needs a value");
+                usage(stderr);
+                return 2;
+            }
+            dir = a[5] == '=' ? a + 6 : argv[++i];
+            have_dir = 1;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "hre_demo: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        } else if (!have_dir) {
+            dir = a;   /* the older form: hre_demo DIR */
+            have_dir = 1;
+        } else {
+            fprintf(stderr, "hre_demo: unexpected argument '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (dir[0] == '\0') {
+        fprintf(stderr, "hre_demo: empty directory name\n");
+        return 2;
+    }
 
     printf("=== libhre %s: Healthcare Records Exchange demo ===\n", hre_version_string());
     printf("Ledger directory: %s\n", dir);
@@ -231,17 +283,6 @@ int main(int argc, char **argv)
     else
         printf("Starting fresh: the directory holds no ledger yet.\n");
 
-    /* Network parameters: a toy, regtest-like network. */
-    TRY("params", hre_chain_params_init(&params, HRE_CHAIN_PARAMS_VERSION));
-    TRY("pow limit", hre_pow_target_from_compact(params.pow_limit, NULL, NULL, 0x207fffffu));
-    params.target_spacing = 600;
-    params.retarget_interval = 2016;
-    params.max_block_size = 1000000;
-    params.max_tx_count = 10000;
-    params.genesis.version = 1;
-    params.genesis.time = 1700000000u;
-    params.genesis.bits = 0x207fffffu;
-    TRY("mine genesis", hre_pow_mine(&params.genesis, NULL, 1000000));
     g_now = (uint64_t)time(NULL);
     if (g_now < 1700000000u)
         g_now = 1700000000u + 600;
@@ -253,9 +294,22 @@ int main(int argc, char **argv)
     actor_new(&doctor, "doctor");
 
     printf("\n1) St. Mary's Hospital founds the network; its admin appoints the lab and clinic admins\n");
-    g_ledger = open_ledger(st, &params, &hospital);
+    /* A private network: easy PoW limit, mined genesis, the founding admin
+     * and the hospital's name in it. */
+    TRY("private network", hre_network_new_private(&net, hospital.wire, "St. Mary's Hospital",
+                                                   g_now - 60));
+    TRY("network params", hre_network_params(net, &params));
+    g_ledger = open_ledger(st, net);
     TRY("network id", hre_ledger_network_id(g_ledger, g_net));
     printf("    network id (genesis hash): %s\n", short_hex(g_net));
+    {
+        uint8_t file[HRE_NETWORK_FILE_MAX];
+        size_t flen = sizeof file;
+        TRY("network file", hre_network_encode(net, file, &flen));
+        printf("    network file: %zu bytes (kept as %s/network.dat; another institution opens\n"
+               "    its own ledger with it: hre_network_decode, hre_ledger_options.network)\n",
+               flen, dir);
+    }
     {
         hre_register_org_payload p;
         memset(&p, 0, sizeof p);
@@ -402,7 +456,7 @@ int main(int argc, char **argv)
     TRY("state hash", hre_contract_state_hash(tip_state(), sh1));
     TRY("tip", hre_ledger_tip(g_ledger, &tip, NULL));
     hre_ledger_close(g_ledger);
-    g_ledger = open_ledger(st, &params, &hospital);
+    g_ledger = open_ledger(st, NULL);   /* the network from network.dat */
     TRY("state hash", hre_contract_state_hash(tip_state(), sh2));
     {
         uint64_t tip2;
@@ -453,13 +507,28 @@ int main(int argc, char **argv)
         TRY("verify chain (restored)", hre_ledger_verify_chain(g_ledger, &bad, NULL, NULL));
         printf("    byte restored: verify-chain passes again\n");
     }
+    {
+        uint64_t next = 0;
+        TRY("next nonce", hre_ledger_next_nonce(g_ledger, &next, patient.wire, 34));
+        printf("    the patient's next transaction needs nonce %llu\n", (unsigned long long)next);
+    }
     hre_ledger_close(g_ledger);
+    if (!keep) {
+        TRY("remove ledger files", hre_storage_list(st, remove_cb, st));
+        TRY("sync dir", hre_storage_sync_dir(st));
+    }
     hre_storage_free(st);
+    if (!keep)
+        (void)rmdir(dir);   /* only if it is empty now */
+    hre_network_free(net);
     hre_key_free(hospital.key);
     hre_key_free(lab.key);
     hre_key_free(clinic.key);
     hre_key_free(patient.key);
     hre_key_free(doctor.key);
-    printf("\nDemo complete. The ledger is kept in %s (a next run starts fresh).\n", dir);
+    if (keep)
+        printf("\nDemo complete. The ledger is kept in %s (a next run starts fresh).\n", dir);
+    else
+        printf("\nDemo complete. Its ledger files were removed (--keep keeps them in %s).\n", dir);
     return 0;
 }

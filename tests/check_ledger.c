@@ -10,6 +10,7 @@
  * Every network uses the easy PoW limit 0x207fffff so mining is instant.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,7 +269,7 @@ static void mine_new_patients(hre_ledger *l, const net *n, hre_key **k, int coun
         k[i] = new_key();
         txb_patient(&t, n->id, k[i], 0, T0);
         HRE_T_OK(hre_ledger_submit_tx(l, NULL, NULL, t.b, t.len, T0 + 10));
-        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 600u * (uint64_t)(i + 1), HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 600u * (uint64_t)(i + 1), HRE_POW_ALL_NONCES, 0));
     }
 }
 
@@ -343,7 +344,7 @@ START_TEST(test_mine_query_reopen)
         HRE_T_OK(hre_block_check_merkle(tbk));
         hre_block_free(tbk);
     }
-    HRE_T_OK(hre_ledger_mine(l, hash, &status, T0 + 600, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(l, hash, &status, T0 + 600, HRE_POW_ALL_NONCES, 0));
     ck_assert_int_eq(status, HRE_LEDGER_CONNECTED);
     ck_assert_uint_eq(hre_ledger_mempool_count(l), 0);
     ck_assert_uint_eq(tip_height(l), 1);
@@ -357,7 +358,7 @@ START_TEST(test_mine_query_reopen)
         ck_assert_int_eq(status, HRE_LEDGER_REJECT_CONTRACT);
     }
     for (i = 0; i < 5; i++)
-        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 1200 + 600u * (uint64_t)i, HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 1200 + 600u * (uint64_t)i, HRE_POW_ALL_NONCES, HRE_LEDGER_MINE_ALLOW_EMPTY));
     ck_assert_uint_eq(tip_height(l), 6);
     HRE_T_OK(hre_ledger_tip(l, &h, tip_hash));
     HRE_T_OK(hre_ledger_header_by_hash(l, &hdr, &h, &on_main, tip_hash));
@@ -496,7 +497,7 @@ START_TEST(test_retarget)
     net_init(&n, 4, 100000, 1000);
     ck_assert_int_eq(open_ledger(&l, st, &n, 0, NULL), HRE_OK);
     for (i = 1; i <= 3; i++)
-        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 60u * (uint64_t)i, HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 60u * (uint64_t)i, HRE_POW_ALL_NONCES, HRE_LEDGER_MINE_ALLOW_EMPTY));
     HRE_T_OK(hre_ledger_header_by_height(l, &h3, tip, 3));
     HRE_T_OK(hre_pow_retarget(&want, EASY, (int64_t)h3.time - T0, 4 * 600, n.params.pow_limit));
     ck_assert_uint_ne(want, EASY);
@@ -504,7 +505,7 @@ START_TEST(test_retarget)
     len = build_block(buf, sizeof buf, tip, h3.time + 60, EASY, NULL, 0, 1);
     ck_assert_int_eq(hre_ledger_submit_block(l, &s, buf, len, T0 + 1000), HRE_EVERIFY);
     ck_assert_int_eq(s, HRE_LEDGER_REJECT_BITS);
-    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 240, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 240, HRE_POW_ALL_NONCES, HRE_LEDGER_MINE_ALLOW_EMPTY));
     HRE_T_OK(hre_ledger_header_by_height(l, &h4, NULL, 4));
     ck_assert_uint_eq(h4.bits, want);
     hre_ledger_close(l);
@@ -575,7 +576,7 @@ START_TEST(test_attacks)
         txb_patient(&t[i], e.n.id, pk[i], 0, T0);
     }
     HRE_T_OK(hre_ledger_submit_tx(e.l, NULL, NULL, t[0].b, t[0].len, T0 + 60));
-    HRE_T_OK(hre_ledger_mine(e.l, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(e.l, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES, 0));
     HRE_T_OK(hre_ledger_tip(e.l, &e.height, e.tip));
     HRE_T_OK(hre_ledger_header_by_height(e.l, &h, NULL, 1));
     now = h.time + 600;
@@ -721,7 +722,7 @@ START_TEST(test_reorg)
         txb t;
         txb_patient(&t, n.id, k[0], 0, T0);
         HRE_T_OK(hre_ledger_submit_tx(a, NULL, NULL, t.b, t.len, T0 + 10));
-        HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES, 0));
         blk1 = get_block(a, 1, &l1);
         HRE_T_OK(hre_ledger_submit_block(b, &st, blk1, l1, T0 + 600));
         HRE_T_OK(hre_ledger_submit_block(w, &st, blk1, l1, T0 + 600));
@@ -733,13 +734,13 @@ START_TEST(test_reorg)
     txb_patient(&y, n.id, k[3], 0, T0 + 3);
     HRE_T_OK(hre_ledger_submit_tx(a, NULL, NULL, x.b, x.len, T0 + 700));
     HRE_T_OK(hre_ledger_submit_tx(a, NULL, NULL, z.b, z.len, T0 + 700));
-    HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 1200, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 1200, HRE_POW_ALL_NONCES, 0));
     ck_assert_uint_eq(hre_ledger_mempool_count(a), 0);
     /* B: blocks 2' (Z') and 3' (Y) */
     HRE_T_OK(hre_ledger_submit_tx(b, NULL, NULL, z2.b, z2.len, T0 + 700));
-    HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 1201, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 1201, HRE_POW_ALL_NONCES, 0));
     HRE_T_OK(hre_ledger_submit_tx(b, NULL, NULL, y.b, y.len, T0 + 1300));
-    HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 1800, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 1800, HRE_POW_ALL_NONCES, 0));
     b2 = get_block(b, 2, &lb2);
     b3 = get_block(b, 3, &lb3);
     /* the winner-only node */
@@ -768,7 +769,7 @@ START_TEST(test_reorg)
     ck_assert_uint_eq(hre_ledger_mempool_count(a), 1);
     HRE_T_OK(hre_ledger_verify_chain(a, NULL, NULL, NULL));
     /* A mines X on the new tip; B accepts it */
-    HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 2400, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 2400, HRE_POW_ALL_NONCES, 0));
     {
         size_t l4;
         uint8_t *b4 = get_block(a, 4, &l4);
@@ -873,7 +874,7 @@ START_TEST(test_deep_reorg_and_bounds)
         txb t;
         txb_patient(&t, n.id, k[i], 0, T0);
         HRE_T_OK(hre_ledger_submit_tx(a, NULL, NULL, t.b, t.len, T0 + 10));
-        HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 600u * (uint64_t)(i + 1), HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 600u * (uint64_t)(i + 1), HRE_POW_ALL_NONCES, 0));
         if (i < 2) {
             blk = get_block(a, (uint64_t)i + 1, &len);
             HRE_T_OK(hre_ledger_submit_block(b, &st, blk, len, T0 + 5000));
@@ -885,7 +886,7 @@ START_TEST(test_deep_reorg_and_bounds)
         txb t;
         txb_patient(&t, n.id, k[(i + 2) % 6 == 2 ? 4 : (i == 1 ? 5 : 3)], 0, T0 + 50);
         HRE_T_OK(hre_ledger_submit_tx(b, NULL, NULL, t.b, t.len, T0 + 10));
-        HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 1801 + 600u * (uint64_t)i, HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 1801 + 600u * (uint64_t)i, HRE_POW_ALL_NONCES, 0));
     }
     hre_ledger_close(a);
     /* reopen A: state from the snapshot at height 4, nothing to undo */
@@ -1044,7 +1045,7 @@ START_TEST(test_segments_roll)
     /* a longer chain (more blocks than any initial array size) reopens */
     HRE_T_OK(hre_ledger_open(&l, &o));
     for (i = 0; i < 600; i++)
-        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 6000u + 600u * (uint64_t)i, HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 6000u + 600u * (uint64_t)i, HRE_POW_ALL_NONCES, HRE_LEDGER_MINE_ALLOW_EMPTY));
     ck_assert_uint_eq(tip_height(l), 608);
     state_hash(l, sh);
     hre_ledger_close(l);
@@ -1159,7 +1160,7 @@ START_TEST(test_damage)
         ck_assert_int_eq(open_ledger(&l, c, &n, 2, NULL), HRE_OK);
         ck_assert_uint_eq(tip_height(l), ref_tip);
         ck_assert_uint_eq(file_size(c, "blk-00000.dat"), seg_size);
-        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 100000, HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 100000, HRE_POW_ALL_NONCES, HRE_LEDGER_MINE_ALLOW_EMPTY));
         hre_ledger_close(l);
         ck_assert_int_eq(open_ledger(&l, c, &n, 2, NULL), HRE_OK);
         ck_assert_uint_eq(tip_height(l), ref_tip + 1);
@@ -1277,7 +1278,7 @@ START_TEST(test_log_hook)
     /* a reorg: a second ledger mines a longer branch from genesis */
     ck_assert_int_eq(open_ledger(&b, st2, &n, 0, NULL), HRE_OK);
     mine_new_patients(b, &n, &k[1], 1);
-    HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 9000, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 9000, HRE_POW_ALL_NONCES, HRE_LEDGER_MINE_ALLOW_EMPTY));
     for (uint64_t h = 1; h <= 2; h++) {
         blk = get_block(b, h, &len);
         HRE_T_OK(hre_ledger_submit_block(l, &status, blk, len, T0 + 9000));
@@ -1374,12 +1375,12 @@ START_TEST(test_contract_view)
     HRE_T_OK(hre_ledger_contract(l, &c));
     HRE_T_OK(hre_contract_stats_get(c, &s2));
     ck_assert_uint_eq(s2.accounts, s1.accounts);        /* the mempool patient is not in it */
-    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES, 0));
     HRE_T_OK(hre_ledger_contract(l, &c));
     HRE_T_OK(hre_contract_stats_get(c, &s2));
     ck_assert_uint_eq(s2.accounts, s1.accounts + 1);
     /* mining with 0 tries tries none (one meaning of max_tries) */
-    ck_assert_int_eq(hre_ledger_mine(l, NULL, NULL, T0 + 1200, 0), HRE_EEXHAUSTED);
+    ck_assert_int_eq(hre_ledger_mine(l, NULL, NULL, T0 + 1200, 0, HRE_LEDGER_MINE_ALLOW_EMPTY), HRE_EEXHAUSTED);
     hre_ledger_close(l);
     hre_key_free(k);
     hre_storage_free(st);
@@ -1462,7 +1463,7 @@ static int wl_run(hre_storage *st, int retries, int *connected, int *first_err, 
             ck_assert_int_eq(rc, HRE_OK);
         }
         for (tries = 0; tries <= retries; tries++) {
-            rc = hre_ledger_mine(l, hash, NULL, T0 + 600u * (uint64_t)(b + 1), HRE_POW_ALL_NONCES);
+            rc = hre_ledger_mine(l, hash, NULL, T0 + 600u * (uint64_t)(b + 1), HRE_POW_ALL_NONCES, 0);
             if (rc == HRE_OK)
                 break;
             if (first_err && !*first_err)
@@ -1621,6 +1622,1704 @@ START_TEST(test_faults)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Issue 9, defect 1.1: a hostile batch cannot overflow the stack            */
+/* ------------------------------------------------------------------------ */
+
+/* Open with explicit bounds (0 = the default). */
+static int open_bounds(hre_ledger **l, hre_storage *st, const net *n, uint32_t max_orphans,
+                       uint32_t max_side, uint32_t max_reorg)
+{
+    hre_ledger_options o;
+    HRE_T_OK(hre_ledger_options_init(&o, HRE_LEDGER_OPTIONS_VERSION));
+    o.storage = st;
+    o.params = &n->params;
+    memcpy(o.authority_key, n->auth_wire, 34);
+    o.snapshot_interval = HRE_LEDGER_SNAPSHOTS_OFF;
+    o.max_orphans = max_orphans;
+    o.max_side_blocks = max_side;
+    o.max_reorg_depth = max_reorg;
+    return hre_ledger_open(l, &o);
+}
+
+/* k empty blocks, each on the one before (the first on parent), at times
+ * t0, t0 + step, ...; one buffer; ptrs/lens/hashes filled. */
+typedef struct blockset {
+    size_t k;
+    uint8_t *buf;
+    const uint8_t **ptrs;
+    size_t *lens;
+    uint8_t (*hashes)[32];
+} blockset;
+
+static void blockset_chain(blockset *bs, const uint8_t parent[32], uint32_t t0, uint32_t step,
+                           size_t k, int siblings)
+{
+    size_t i;
+    bs->k = k;
+    bs->buf = malloc(k * 96);
+    bs->ptrs = malloc(k * sizeof *bs->ptrs);
+    bs->lens = malloc(k * sizeof *bs->lens);
+    bs->hashes = malloc(k * 32);
+    ck_assert(bs->buf && bs->ptrs && bs->lens && bs->hashes);
+    for (i = 0; i < k; i++) {
+        const uint8_t *p = (siblings || i == 0) ? parent : bs->hashes[i - 1];
+        uint8_t *out = bs->buf + i * 96;
+        bs->lens[i] = build_block(out, 96, p, t0 + (uint32_t)i * step, EASY, NULL, 0, 1);
+        bs->ptrs[i] = out;
+        HRE_T_OK(hre_sha256d(bs->hashes[i], out, HRE_HEADER_LEN));
+    }
+}
+
+static void blockset_reverse(blockset *bs)
+{
+    size_t i;
+    for (i = 0; i < bs->k / 2; i++) {
+        const uint8_t *p = bs->ptrs[i];
+        size_t len = bs->lens[i];
+        bs->ptrs[i] = bs->ptrs[bs->k - 1 - i];
+        bs->lens[i] = bs->lens[bs->k - 1 - i];
+        bs->ptrs[bs->k - 1 - i] = p;
+        bs->lens[bs->k - 1 - i] = len;
+    }
+}
+
+static void blockset_free(blockset *bs)
+{
+    free(bs->buf);
+    free(bs->ptrs);
+    free(bs->lens);
+    free(bs->hashes);
+}
+
+/* One hre_ledger_submit_blocks call on a thread with a small stack. */
+typedef struct batch_job {
+    hre_ledger *l;
+    const blockset *bs;
+    uint64_t now;
+    size_t connected;
+    hre_ledger_status st;
+    int rc;
+    char why[256];
+} batch_job;
+
+static void *batch_thread(void *arg)
+{
+    batch_job *j = arg;
+    j->rc = hre_ledger_submit_blocks(j->l, &j->connected, &j->st, j->bs->ptrs, j->bs->lens,
+                                     j->bs->k, j->now);
+    snprintf(j->why, sizeof j->why, "%s", hre_error_detail());
+    return NULL;
+}
+
+#define SMALL_STACK (256u * 1024u)
+
+static void batch_small_stack(batch_job *j)
+{
+    pthread_attr_t a;
+    pthread_t th;
+    ck_assert_int_eq(pthread_attr_init(&a), 0);
+    ck_assert_int_eq(pthread_attr_setstacksize(&a, SMALL_STACK), 0);
+    ck_assert_int_eq(pthread_create(&th, &a, batch_thread, j), 0);
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    pthread_attr_destroy(&a);
+}
+
+START_TEST(test_batch_small_stack)
+{
+    enum { K = 20000 };
+    net n;
+    hre_storage *st = mem();
+    hre_ledger *l = NULL;
+    blockset chain, side;
+    batch_job j;
+    uint8_t tip[32];
+
+    net_init(&n, 1000000, 100000, 1000);   /* no retarget within the chain */
+    ck_assert_int_eq(open_bounds(&l, st, &n, K + 10, K + 10, 0), HRE_OK);
+    /* K blocks, child first: K - 1 orphans, then the first block, whose
+     * arrival resolves the whole chain */
+    blockset_chain(&chain, n.id, T0 + 600, 600, K, 0);
+    blockset_reverse(&chain);
+    memset(&j, 0, sizeof j);
+    j.l = l;
+    j.bs = &chain;
+    j.now = T0 + 600u * (uint64_t)(K + 1);
+    batch_small_stack(&j);
+    ck_assert_msg(j.rc == HRE_OK, "batch of orphans: %d (%s)", j.rc, j.why);
+    ck_assert_int_eq(j.st, HRE_LEDGER_CONNECTED);
+    ck_assert_uint_eq(j.connected, K);   /* the orphans it resolved count too */
+    ck_assert_uint_eq(tip_height(l), K);
+    HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+    ck_assert_mem_eq(tip, chain.hashes[K - 1], 32);
+    /* K side blocks in one batch: siblings of the tip, equal work */
+    blockset_chain(&side, chain.hashes[K - 2], T0 + 600u * K + 1, 1, K, 1);
+    j.bs = &side;
+    j.now = T0 + 600u * (uint64_t)K + K;
+    batch_small_stack(&j);
+    ck_assert_msg(j.rc == HRE_OK, "batch of side blocks: %d (%s)", j.rc, j.why);
+    ck_assert_int_eq(j.st, HRE_LEDGER_SIDE_BRANCH);
+    ck_assert_uint_eq(j.connected, 0);
+    ck_assert_uint_eq(tip_height(l), K);
+    HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+    ck_assert_mem_eq(tip, chain.hashes[K - 1], 32);
+    hre_ledger_close(l);
+    /* the same chain on a ledger with the default bounds: the batch stops
+     * after max_orphans + max_side_blocks blocks that do not extend the
+     * tip (64 + 1024), the rest untouched */
+    hre_storage_free(st);
+    st = mem();
+    ck_assert_int_eq(open_bounds(&l, st, &n, 0, 0, 0), HRE_OK);
+    j.l = l;
+    j.bs = &chain;
+    j.now = T0 + 600u * (uint64_t)(K + 1);
+    batch_small_stack(&j);
+    ck_assert_msg(j.rc == HRE_ELIMIT, "bounded batch: %d (%s)", j.rc, j.why);
+    ck_assert_int_eq(j.st, HRE_LEDGER_REJECT_BOUND);
+    ck_assert_ptr_nonnull(strstr(j.why, "1088"));
+    ck_assert_uint_eq(j.connected, 0);
+    ck_assert_uint_eq(tip_height(l), 0);
+    hre_ledger_close(l);
+    blockset_free(&chain);
+    blockset_free(&side);
+    hre_storage_free(st);
+    net_free(&n);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Issue 9, defect 1.2: the side-branch bound counts only blocks that matter  */
+/* ------------------------------------------------------------------------ */
+
+/* Mine an empty block on l at time t (mempool empty). */
+static void mine_empty(hre_ledger *l, uint64_t t)
+{
+    hre_ledger_status st;
+    HRE_T_OK(hre_ledger_mine(l, NULL, &st, t, HRE_POW_ALL_NONCES, HRE_LEDGER_MINE_ALLOW_EMPTY));
+    ck_assert_int_eq(st, HRE_LEDGER_CONNECTED);
+}
+
+/* A block on main-chain height `on` of l (so a sibling of main[on + 1]). */
+static size_t block_on_height(hre_ledger *l, uint8_t *out, size_t cap, uint64_t on, uint32_t time)
+{
+    uint8_t parent[32];
+    hre_header h;
+    HRE_T_OK(hre_ledger_header_by_height(l, &h, parent, on));
+    return build_block(out, cap, parent, time, EASY, NULL, 0, 1);
+}
+
+START_TEST(test_side_bound_stale_forks)
+{
+    net n;
+    hre_storage *st = mem();
+    hre_ledger *l = NULL;
+    hre_ledger_status s;
+    uint8_t b[128], hash[32], tip[32];
+    size_t len;
+    uint64_t t = T0, h;
+    int r, pass;
+
+    net_init(&n, 2016, 100000, 1000);
+    /* at most 4 side blocks; forks at most 3 below the tip */
+    ck_assert_int_eq(open_bounds(&l, st, &n, 0, 4, 3), HRE_OK);
+    mine_empty(l, t += 600);
+    mine_empty(l, t += 600);
+    /* ordinary forks, each left behind as the chain grows: 12 over time */
+    for (r = 0; r < 12; r++) {
+        h = tip_height(l);
+        len = block_on_height(l, b, sizeof b, h - 1, (uint32_t)(t + 1));
+        HRE_T_OK(hre_ledger_submit_block(l, &s, b, len, t + 1));
+        ck_assert_msg(s == HRE_LEDGER_SIDE_BRANCH, "fork %d: %s", r, hre_ledger_status_name(s));
+        if (r % 3 == 2) {
+            /* this fork wins: the old tip goes to a side branch */
+            uint8_t parent[32];
+            HRE_T_OK(hre_sha256d(parent, b, HRE_HEADER_LEN));
+            len = build_block(b, sizeof b, parent, (uint32_t)(t + 2), EASY, NULL, 0, 1);
+            HRE_T_OK(hre_ledger_submit_block(l, &s, b, len, t + 2));
+            ck_assert_int_eq(s, HRE_LEDGER_REORGED);
+            t += 2;
+        }
+        mine_empty(l, t += 600);
+        mine_empty(l, t += 600);
+        mine_empty(l, t += 600);
+        mine_empty(l, t += 600);
+    }
+    for (pass = 0; pass < 2; pass++) {
+        /* a fork that can still matter is stored, and can still win */
+        h = tip_height(l);
+        len = block_on_height(l, b, sizeof b, h - 1, (uint32_t)(t + 1));
+        HRE_T_OK(hre_ledger_submit_block(l, &s, b, len, t + 1));
+        ck_assert_msg(s == HRE_LEDGER_SIDE_BRANCH, "pass %d: %s", pass, hre_ledger_status_name(s));
+        HRE_T_OK(hre_sha256d(hash, b, HRE_HEADER_LEN));
+        len = build_block(b, sizeof b, hash, (uint32_t)(t + 2), EASY, NULL, 0, 1);
+        HRE_T_OK(hre_ledger_submit_block(l, &s, b, len, t + 2));
+        ck_assert_int_eq(s, HRE_LEDGER_REORGED);
+        HRE_T_OK(hre_sha256d(hash, b, HRE_HEADER_LEN));
+        HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+        ck_assert_mem_eq(tip, hash, 32);
+        t += 2;
+        mine_empty(l, t += 600);
+        /* after a restart the stale blocks stored on disk do not count */
+        hre_ledger_close(l);
+        ck_assert_int_eq(open_bounds(&l, st, &n, 0, 4, 3), HRE_OK);
+#ifdef HRE_WHITEBOX
+        /* in memory: the main chain and the side blocks within reach */
+        ck_assert_uint_le(l->n_side, 2);
+        ck_assert_uint_eq(l->n_nodes - l->n_dead, l->main_len + l->n_side);
+        ck_assert_uint_gt(l->open_pruned, 0);
+#endif
+        for (r = 0; r < 4; r++)
+            mine_empty(l, t += 600);
+    }
+    /* the bound itself still holds for forks that matter: 4 side blocks
+     * within reach, the 5th refused */
+    h = tip_height(l);
+    for (r = 0; r < 5; r++) {
+        len = block_on_height(l, b, sizeof b, h - 1, (uint32_t)(t + 1 + (uint32_t)r));
+        if (r < 4) {
+            HRE_T_OK(hre_ledger_submit_block(l, &s, b, len, t + 10));
+            ck_assert_int_eq(s, HRE_LEDGER_SIDE_BRANCH);
+        } else {
+            ck_assert_int_eq(hre_ledger_submit_block(l, &s, b, len, t + 10), HRE_ELIMIT);
+            ck_assert_int_eq(s, HRE_LEDGER_REJECT_BOUND);
+        }
+    }
+    HRE_T_OK(hre_ledger_verify_chain(l, NULL, NULL, NULL));
+    hre_ledger_close(l);
+    hre_storage_free(st);
+    net_free(&n);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Issue 9, defect 1.3: a failed rollback leaves the ledger fatal            */
+/* ------------------------------------------------------------------------ */
+
+#ifdef HRE_WHITEBOX
+/* Every call that changes or reads the live state refuses with HRE_EFATAL;
+ * the queries of durable data still answer. */
+static void expect_fatal(hre_ledger *l, const uint8_t *blk, size_t blen, const txb *t,
+                         uint64_t want_height)
+{
+    hre_ledger_status s = HRE_LEDGER_STATUS_NONE;
+    const hre_contract *c = (const hre_contract *)1;
+    size_t len = 0, conn = 7;
+    uint64_t h = 0;
+    hre_header hd;
+    const uint8_t *bp[1] = { blk };
+    ck_assert_int_eq(hre_ledger_submit_block(l, &s, blk, blen, T0 + 100000), HRE_EFATAL);
+    ck_assert_int_eq(s, HRE_LEDGER_REJECT_FATAL);
+    ck_assert_ptr_nonnull(strstr(hre_error_detail(), "reopen"));
+    ck_assert_int_eq(hre_ledger_submit_blocks(l, &conn, &s, bp, &blen, 1, T0 + 100000), HRE_EFATAL);
+    ck_assert_uint_eq(conn, 0);
+    ck_assert_int_eq(s, HRE_LEDGER_REJECT_FATAL);
+    ck_assert_int_eq(hre_ledger_submit_tx(l, NULL, &s, t->b, t->len, T0 + 100000), HRE_EFATAL);
+    ck_assert_int_eq(s, HRE_LEDGER_REJECT_FATAL);
+    ck_assert_int_eq(hre_ledger_mine(l, NULL, &s, T0 + 100000, HRE_POW_ALL_NONCES, 0), HRE_EFATAL);
+    ck_assert_int_eq(s, HRE_LEDGER_REJECT_FATAL);
+    ck_assert_int_eq(hre_ledger_block_template(l, NULL, &len, T0 + 100000), HRE_EFATAL);
+    ck_assert_int_eq(hre_ledger_snapshot(l), HRE_EFATAL);
+    ck_assert_int_eq(hre_ledger_contract(l, &c), HRE_EFATAL);
+    ck_assert_ptr_null(c);
+    ck_assert_int_eq(hre_ledger_verify_chain(l, NULL, NULL, NULL), HRE_EFATAL);
+    /* still valid: queries of what is stored, and close */
+    HRE_T_OK(hre_ledger_tip(l, &h, NULL));
+    ck_assert_uint_eq(h, want_height);
+    HRE_T_OK(hre_ledger_header_by_height(l, &hd, NULL, h));
+    len = 0;
+    ck_assert_int_eq(hre_ledger_block_by_height(l, NULL, &len, h), HRE_EBUFSIZE);
+}
+
+/* The fork of the issue: main chain a1 a2 (a2 registers patient P with tx
+ * T), side branch a1 b2 b3. With bad != 0, b3 holds T (valid there) and
+ * then a transaction the contract refuses, so the reorg to b3 fails after
+ * applying some of it. a3 replays T on a2. */
+typedef struct fork_env {
+    net n;
+    hre_key *kp, *kx;
+    txb t, x1, x2;
+    uint8_t a1[256], a2[1024], b2[256], b3[2048], a3[1024];
+    size_t la1, la2, lb2, lb3, la3;
+    uint8_t ha2[32], hb3[32];
+    uint8_t state_a2[32], state_b3[32];
+    hre_storage *base;        /* a1 a2 connected, b2 stored as a side block */
+    uint32_t snap;            /* snapshot interval of every open */
+} fork_env;
+
+static void fork_env_init(fork_env *e, int bad, uint32_t snap)
+{
+    const txb *ts[3];
+    uint8_t h[32];
+    hre_ledger *l = NULL;
+    hre_ledger_status s;
+    memset(e, 0, sizeof *e);
+    e->snap = snap;
+    net_init(&e->n, 2016, 100000, 1000);
+    e->kp = new_key();
+    e->kx = new_key();
+    txb_patient(&e->t, e->n.id, e->kp, 0, T0);
+    txb_patient(&e->x1, e->n.id, e->kx, 0, T0);
+    txb_patient(&e->x2, e->n.id, e->kx, 0, T0 + 1);   /* the same key again: refused */
+    e->la1 = build_block(e->a1, sizeof e->a1, e->n.id, T0 + 600, EASY, NULL, 0, 1);
+    HRE_T_OK(hre_sha256d(h, e->a1, HRE_HEADER_LEN));
+    ts[0] = &e->t;
+    e->la2 = build_block(e->a2, sizeof e->a2, h, T0 + 1200, EASY, ts, 1, 1);
+    e->lb2 = build_block(e->b2, sizeof e->b2, h, T0 + 1201, EASY, NULL, 0, 1);
+    HRE_T_OK(hre_sha256d(e->ha2, e->a2, HRE_HEADER_LEN));
+    HRE_T_OK(hre_sha256d(h, e->b2, HRE_HEADER_LEN));
+    ts[1] = &e->x1;
+    ts[2] = &e->x2;
+    e->lb3 = build_block(e->b3, sizeof e->b3, h, T0 + 1800, EASY, ts, bad ? 3 : 2, 1);
+    HRE_T_OK(hre_sha256d(e->hb3, e->b3, HRE_HEADER_LEN));
+    e->la3 = build_block(e->a3, sizeof e->a3, e->ha2, T0 + 1801, EASY, ts, 1, 1);
+    e->base = mem();
+    ck_assert_int_eq(open_ledger(&l, e->base, &e->n, e->snap, NULL), HRE_OK);
+    HRE_T_OK(hre_ledger_submit_block(l, &s, e->a1, e->la1, T0 + 5000));
+    HRE_T_OK(hre_ledger_submit_block(l, &s, e->a2, e->la2, T0 + 5000));
+    state_hash(l, e->state_a2);
+    HRE_T_OK(hre_ledger_submit_block(l, &s, e->b2, e->lb2, T0 + 5000));
+    ck_assert_int_eq(s, HRE_LEDGER_SIDE_BRANCH);
+    hre_ledger_close(l);
+    if (!bad) {
+        hre_storage *c = copy_storage(e->base);
+        ck_assert_int_eq(open_ledger(&l, c, &e->n, e->snap, NULL), HRE_OK);
+        HRE_T_OK(hre_ledger_submit_block(l, &s, e->b3, e->lb3, T0 + 5000));
+        ck_assert_int_eq(s, HRE_LEDGER_REORGED);
+        state_hash(l, e->state_b3);
+        hre_ledger_close(l);
+        hre_storage_free(c);
+    }
+}
+
+static void fork_env_free(fork_env *e)
+{
+    hre_key_free(e->kp);
+    hre_key_free(e->kx);
+    hre_storage_free(e->base);
+    net_free(&e->n);
+}
+
+/* The ledger is on a2 with a2's state: the replay of T is refused. */
+static void expect_on_a2(hre_ledger *l, fork_env *e)
+{
+    uint8_t tip[32], sh[32];
+    hre_ledger_status s;
+    HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+    ck_assert_mem_eq(tip, e->ha2, 32);
+    state_hash(l, sh);
+    ck_assert_mem_eq(sh, e->state_a2, 32);
+    /* T is already applied on this chain: the contract refuses it again */
+    ck_assert_int_eq(hre_ledger_submit_block(l, &s, e->a3, e->la3, T0 + 5000), HRE_EEXISTS);
+    ck_assert_int_eq(s, HRE_LEDGER_REJECT_CONTRACT);
+    HRE_T_OK(hre_ledger_verify_chain(l, NULL, NULL, NULL));
+}
+
+/* Allocation failure at every allocation of a reorg to b3: the reorg
+ * succeeds, or fails with nothing changed, or (when the old chain cannot
+ * be re-applied) leaves the ledger fatal; reopening recovers. */
+static void reorg_alloc_sweep(int bad, uint32_t snap)
+{
+    fork_env e;
+    long i;
+    int ref_rc = HRE_OK, n_fatal = 0, n_nomem = 0, done = 0;
+    fork_env_init(&e, bad, snap);
+    for (i = 0; !done && i < 100000; i++) {
+        hre_storage *c = copy_storage(e.base);
+        hre_ledger *l = NULL;
+        hre_ledger_status s = HRE_LEDGER_STATUS_NONE;
+        uint8_t tip[32], sh[32];
+        int rc;
+        ck_assert_int_eq(open_ledger(&l, c, &e.n, e.snap, NULL), HRE_OK);
+        if (snap == 1)
+            ck_assert_uint_eq(l->undo_floor, 2);   /* the fork (height 1) is below it */
+        hre_test__alloc_fail_after(i);
+        rc = hre_ledger_submit_block(l, &s, e.b3, e.lb3, T0 + 5000);
+        done = hre_test__alloc_count() <= i;   /* no allocation failed */
+        hre_test__alloc_fail_after(-1);
+        if (done)
+            ref_rc = rc;
+        if (rc == HRE_EFATAL) {
+            ck_assert_int_eq(s, HRE_LEDGER_REJECT_FATAL);
+            expect_fatal(l, e.a3, e.la3, &e.t, 2);
+            hre_ledger_close(l);
+            ck_assert_int_eq(open_ledger(&l, c, &e.n, e.snap, NULL), HRE_OK);
+            HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+            if (memcmp(tip, e.ha2, 32) == 0) {
+                expect_on_a2(l, &e);
+            } else {
+                /* the reorg's block was stored: the heavier branch won */
+                ck_assert(!bad);
+                ck_assert_mem_eq(tip, e.hb3, 32);
+                state_hash(l, sh);
+                ck_assert_mem_eq(sh, e.state_b3, 32);
+            }
+            n_fatal++;
+        } else if (rc == HRE_ENOMEM) {
+            ck_assert_int_eq(s, HRE_LEDGER_STATUS_NONE);
+            expect_on_a2(l, &e);
+            n_nomem++;
+        } else if (bad) {
+            ck_assert_msg(rc == HRE_EEXISTS || rc == HRE_ESTATE, "alloc fail %ld: %d (%s)", i,
+                          rc, hre_error_detail());
+            ck_assert_int_eq(s, HRE_LEDGER_REJECT_CONTRACT);
+            expect_on_a2(l, &e);
+        } else {
+            ck_assert_msg(rc == HRE_OK, "alloc fail %ld: %d (%s)", i, rc, hre_error_detail());
+            ck_assert_int_eq(s, HRE_LEDGER_REORGED);
+            HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+            ck_assert_mem_eq(tip, e.hb3, 32);
+            state_hash(l, sh);
+            ck_assert_mem_eq(sh, e.state_b3, 32);
+            HRE_T_OK(hre_ledger_verify_chain(l, NULL, NULL, NULL));
+        }
+        hre_ledger_close(l);
+        hre_storage_free(c);
+    }
+    ck_assert(done);
+    ck_assert_int_eq(ref_rc, bad ? ref_rc : HRE_OK);
+    /* allocation failures were met; the rollback (undo, then the old
+     * branch re-applied from transactions decoded beforehand) does not
+     * allocate, so none of them needs the fatal state -- which
+     * test_fatal_rule checks on its own */
+    ck_assert_int_gt(n_nomem, 0);
+    fprintf(stderr, "reorg alloc sweep (%s branch, %s): %ld allocations, %d fatal, %d clean "
+            "ENOMEM\n", bad ? "bad" : "good",
+            snap == 1 ? "fork below the undo journal: state rebuilt from a snapshot" : "undo",
+            i, n_fatal, n_nomem);
+    fork_env_free(&e);
+}
+
+START_TEST(test_reorg_rollback_fatal)
+{
+    reorg_alloc_sweep(1, HRE_LEDGER_SNAPSHOTS_OFF);
+    reorg_alloc_sweep(0, HRE_LEDGER_SNAPSHOTS_OFF);
+    /* snapshots at every height: after the reopen the state comes from the
+     * snapshot at a2, below which the undo journal cannot go */
+    reorg_alloc_sweep(1, 1);
+    reorg_alloc_sweep(0, 1);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Issue 9, defect 1.6: the undo journal stays bounded during replays        */
+/* ------------------------------------------------------------------------ */
+
+typedef struct depth_probe {
+    size_t max_depth;
+    uint64_t blocks;
+} depth_probe;
+
+static void probe_depth(void *ud, const hre_contract *c, uint64_t height)
+{
+    depth_probe *p = ud;
+    size_t d = hre_contract_undo_depth(c);
+    (void)height;
+    if (d > p->max_depth)
+        p->max_depth = d;
+    p->blocks++;
+}
+
+START_TEST(test_replay_undo_bounded)
+{
+    enum { BLOCKS = 1500, REORG = 10 };
+    net n;
+    hre_storage *st = mem();
+    hre_ledger *l = NULL;
+    depth_probe p;
+    int i;
+
+    net_init(&n, 100000, 100000, 1000);
+    ck_assert_int_eq(open_bounds(&l, st, &n, 0, 0, REORG), HRE_OK);
+    for (i = 0; i < BLOCKS; i++) {
+        hre_key *k = new_key();
+        txb t;
+        txb_patient(&t, n.id, k, 0, T0);
+        HRE_T_OK(hre_ledger_submit_tx(l, NULL, NULL, t.b, t.len, T0 + 10));
+        mine_empty(l, T0 + 600u * (uint64_t)(i + 1));
+        hre_key_free(k);
+    }
+    ck_assert_uint_eq(hre_ledger_mempool_count(l), 0);
+    /* verify-chain's fresh state never holds more than one block's undo */
+    memset(&p, 0, sizeof p);
+    hre_ledger__test_replay_hook = probe_depth;
+    hre_ledger__test_replay_ud = &p;
+    HRE_T_OK(hre_ledger_verify_chain(l, NULL, NULL, NULL));
+    ck_assert_uint_eq(p.blocks, BLOCKS);
+    ck_assert_uint_le(p.max_depth, 1);
+    hre_ledger_close(l);
+    /* the replay at open (snapshots off: from genesis) keeps the journal
+     * at max_reorg_depth blocks' worth at every block */
+    memset(&p, 0, sizeof p);
+    ck_assert_int_eq(open_bounds(&l, st, &n, 0, 0, REORG), HRE_OK);
+    hre_ledger__test_replay_hook = NULL;
+    ck_assert_uint_eq(p.blocks, BLOCKS);
+    ck_assert_uint_le(p.max_depth, REORG + 1);
+    ck_assert_uint_eq(hre_contract_undo_depth(l->c), REORG);
+    hre_ledger_close(l);
+    hre_storage_free(st);
+    net_free(&n);
+}
+END_TEST
+
+/* The fatal rule itself: once fatal, every state-changing call refuses,
+ * the queries of stored data answer, and a reopen recovers. */
+START_TEST(test_fatal_rule)
+{
+    fork_env e;
+    hre_ledger *l = NULL;
+    hre_ledger_status s;
+    fork_env_init(&e, 1, HRE_LEDGER_SNAPSHOTS_OFF);
+    ck_assert_int_eq(open_ledger(&l, e.base, &e.n, e.snap, NULL), HRE_OK);
+    ck_assert_int_eq(hre_ledger__fatal(l, &s, "test: %s", "forced"), HRE_EFATAL);
+    ck_assert_int_eq(s, HRE_LEDGER_REJECT_FATAL);
+    ck_assert_ptr_nonnull(strstr(hre_error_detail(), "forced"));
+    expect_fatal(l, e.a3, e.la3, &e.t, 2);
+    ck_assert_int_eq(hre_ledger_snapshot(l), HRE_EFATAL);
+    ck_assert_ptr_nonnull(strstr(hre_error_detail(), "forced"));   /* the first cause */
+    hre_ledger_close(l);
+    ck_assert_int_eq(open_ledger(&l, e.base, &e.n, e.snap, NULL), HRE_OK);
+    expect_on_a2(l, &e);
+    hre_ledger_close(l);
+    fork_env_free(&e);
+}
+END_TEST
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Issue 9, defect 1.8: storage errors during a reorg                        */
+/* ------------------------------------------------------------------------ */
+
+/* Status and code go together as ledger.h documents for submit_block,
+ * submit_blocks and mine. */
+static int status_code_ok(hre_ledger_status st, int rc)
+{
+    switch (st) {
+    case HRE_LEDGER_CONNECTED: case HRE_LEDGER_REORGED: case HRE_LEDGER_SIDE_BRANCH:
+    case HRE_LEDGER_ORPHAN:
+        return rc == HRE_OK;
+    case HRE_LEDGER_STATUS_NONE:
+        return rc == HRE_ENOMEM || rc == HRE_ECRYPTO || rc == HRE_EINVAL || rc == HRE_EEXHAUSTED ||
+               rc == HRE_ESTATE;
+    case HRE_LEDGER_REJECT_STORAGE:
+        return rc == HRE_EIO || rc == HRE_ENOSPC || rc == HRE_ECORRUPT || rc == HRE_ELIMIT;
+    case HRE_LEDGER_REJECT_FATAL:
+        return rc == HRE_EFATAL;
+    case HRE_LEDGER_REJECT_SIZE: case HRE_LEDGER_REJECT_TX_COUNT: case HRE_LEDGER_REJECT_BOUND:
+    case HRE_LEDGER_REJECT_FORK_TOO_DEEP:
+        return rc == HRE_ELIMIT;
+    case HRE_LEDGER_REJECT_POW: case HRE_LEDGER_REJECT_BITS: case HRE_LEDGER_REJECT_MERKLE:
+    case HRE_LEDGER_REJECT_MERKLE_MUTATED: case HRE_LEDGER_REJECT_TX_SIGNATURE:
+        return rc == HRE_EVERIFY;
+    case HRE_LEDGER_REJECT_TIME_OLD: case HRE_LEDGER_REJECT_TIME_FUTURE:
+        return rc == HRE_ESTATE;
+    case HRE_LEDGER_REJECT_DUPLICATE_TX: case HRE_LEDGER_REJECT_DUPLICATE:
+    case HRE_LEDGER_REJECT_GENESIS:
+        return rc == HRE_EEXISTS;
+    case HRE_LEDGER_REJECT_DECODE: case HRE_LEDGER_REJECT_TX_DECODE:
+        return rc == HRE_EDECODE || rc == HRE_ELIMIT || rc == HRE_EUNSUPPORTED;
+    case HRE_LEDGER_REJECT_CONTRACT: case HRE_LEDGER_REJECT_INVALID_PARENT:
+        /* the contract's code, or (invalid parent) the bad ancestor's */
+        return rc < 0 && rc != HRE_EIO && rc != HRE_ENOSPC && rc != HRE_ENOMEM &&
+               rc != HRE_EFATAL && rc != HRE_ECORRUPT;
+    default:
+        return 0;
+    }
+}
+
+/* Leave a detail on this thread that no ledger call may hand back. */
+#define STALE_MARK "zz-stale-detail"
+static void poison_detail(void)
+{
+    uint8_t b[4];
+    size_t n = sizeof b;
+    ck_assert_int_eq(hre_hex_decode(b, &n, STALE_MARK, strlen(STALE_MARK)), HRE_EDECODE);
+}
+
+/* After a ledger call: its status and code go together; a failure carries
+ * its own detail (not one left by an earlier call) and hre_error_last()
+ * says the same code; a success leaves the thread's error clear. */
+static void check_outcome(const char *what, int rc, hre_ledger_status st)
+{
+    ck_assert_msg(status_code_ok(st, rc), "%s: status %s with code %d (%s): %s", what,
+                  hre_ledger_status_name((int)st), rc, hre_strerror(rc), hre_error_detail());
+    if (rc == HRE_OK) {
+        ck_assert_msg(hre_error_last() == HRE_OK && hre_error_detail()[0] == '\0',
+                      "%s succeeded but left error %d (%s)", what, hre_error_last(),
+                      hre_error_detail());
+    } else {
+        ck_assert_msg(hre_error_last() == rc, "%s: returned %d, last error %d", what, rc,
+                      hre_error_last());
+        ck_assert_msg(hre_error_detail()[0] != '\0', "%s: no detail", what);
+        ck_assert_msg(strstr(hre_error_detail(), STALE_MARK) == NULL, "%s: stale detail: %s",
+                      what, hre_error_detail());
+    }
+}
+
+/* Main chain a1 a2 a3 (a2, a3 each register a patient), side branch b2 b3
+ * (stored), b4 makes it heavier: a reorg two deep. a4 extends a3 (as heavy
+ * as the b branch with b4). */
+typedef struct sf_env {
+    net n;
+    hre_key *k[6];
+    txb t[6];
+    uint8_t blk[8][1024];
+    size_t len[8];
+    uint8_t hash[8][32];
+    uint8_t st_a3[32], st_a4[32], st_b4[32];
+    hre_storage *base;
+    uint32_t snap;
+} sf_env;
+enum { SF_A1, SF_A2, SF_A3, SF_B2, SF_B3, SF_B4, SF_A4 };
+
+static void sf_block(sf_env *e, int i, int parent, uint32_t time, int tx)
+{
+    const txb *ts[1];
+    const uint8_t *p = parent < 0 ? e->n.id : e->hash[parent];
+    ts[0] = tx >= 0 ? &e->t[tx] : NULL;
+    e->len[i] = build_block(e->blk[i], sizeof e->blk[i], p, time, EASY, ts, tx >= 0 ? 1 : 0, 1);
+    HRE_T_OK(hre_sha256d(e->hash[i], e->blk[i], HRE_HEADER_LEN));
+}
+
+static void sf_submit_ok(hre_ledger *l, sf_env *e, int i, hre_ledger_status want)
+{
+    hre_ledger_status s;
+    HRE_T_OK(hre_ledger_submit_block(l, &s, e->blk[i], e->len[i], T0 + 100000));
+    ck_assert_msg(s == want, "block %d: %s", i, hre_ledger_status_name(s));
+}
+
+static void sf_init(sf_env *e, uint32_t snap)
+{
+    hre_ledger *l = NULL;
+    hre_storage *c;
+    int i;
+    memset(e, 0, sizeof *e);
+    e->snap = snap;
+    net_init(&e->n, 2016, 100000, 1000);
+    for (i = 0; i < 6; i++) {
+        e->k[i] = new_key();
+        txb_patient(&e->t[i], e->n.id, e->k[i], 0, T0);
+    }
+    sf_block(e, SF_A1, -1, T0 + 600, -1);
+    sf_block(e, SF_A2, SF_A1, T0 + 1200, 0);
+    sf_block(e, SF_A3, SF_A2, T0 + 1800, 1);
+    sf_block(e, SF_B2, SF_A1, T0 + 1201, 2);
+    sf_block(e, SF_B3, SF_B2, T0 + 1801, 3);
+    sf_block(e, SF_B4, SF_B3, T0 + 2401, 4);
+    sf_block(e, SF_A4, SF_A3, T0 + 2400, 5);
+    e->base = mem();
+    ck_assert_int_eq(open_ledger(&l, e->base, &e->n, snap, NULL), HRE_OK);
+    sf_submit_ok(l, e, SF_A1, HRE_LEDGER_CONNECTED);
+    sf_submit_ok(l, e, SF_A2, HRE_LEDGER_CONNECTED);
+    sf_submit_ok(l, e, SF_A3, HRE_LEDGER_CONNECTED);
+    sf_submit_ok(l, e, SF_B2, HRE_LEDGER_SIDE_BRANCH);
+    sf_submit_ok(l, e, SF_B3, HRE_LEDGER_SIDE_BRANCH);
+    state_hash(l, e->st_a3);
+    hre_ledger_close(l);
+    c = copy_storage(e->base);
+    ck_assert_int_eq(open_ledger(&l, c, &e->n, snap, NULL), HRE_OK);
+    sf_submit_ok(l, e, SF_A4, HRE_LEDGER_CONNECTED);
+    state_hash(l, e->st_a4);
+    hre_ledger_close(l);
+    hre_storage_free(c);
+    c = copy_storage(e->base);
+    ck_assert_int_eq(open_ledger(&l, c, &e->n, snap, NULL), HRE_OK);
+    sf_submit_ok(l, e, SF_B4, HRE_LEDGER_REORGED);
+    state_hash(l, e->st_b4);
+    hre_ledger_close(l);
+    hre_storage_free(c);
+}
+
+static void sf_free(sf_env *e)
+{
+    int i;
+    for (i = 0; i < 6; i++)
+        hre_key_free(e->k[i]);
+    hre_storage_free(e->base);
+    net_free(&e->n);
+}
+
+/* Reopen st without faults: its tip is `tip`, with the state `sh`, and
+ * verify-chain agrees. */
+static void sf_reopen_check(sf_env *e, hre_storage *st, const uint8_t tip[32], const uint8_t sh[32],
+                            const char *what, uint64_t k)
+{
+    hre_ledger *l = NULL;
+    uint8_t t[32], h[32];
+    int rc = open_ledger(&l, st, &e->n, e->snap, NULL);
+    ck_assert_msg(rc == HRE_OK, "%s %llu: reopen: %d (%s)", what, (unsigned long long)k, rc,
+                  hre_error_detail());
+    HRE_T_OK(hre_ledger_tip(l, NULL, t));
+    ck_assert_msg(memcmp(t, tip, 32) == 0, "%s %llu: the reopened tip is not the one acknowledged",
+                  what, (unsigned long long)k);
+    state_hash(l, h);
+    ck_assert_mem_eq(h, sh, 32);
+    HRE_T_OK(hre_ledger_verify_chain(l, NULL, NULL, NULL));
+    hre_ledger_close(l);
+}
+
+static void sf_sweep(uint32_t snap, uint64_t fail_count)
+{
+    sf_env e;
+    hre_storage *inner, *pl;
+    hre_powerloss_options o;
+    hre_ledger *l = NULL;
+    hre_ledger_status s;
+    uint64_t calls_open, calls, k;
+    int n_ok = 0, n_fail = 0, n_fatal = 0;
+
+    sf_init(&e, snap);
+    /* the storage calls of opening, and of the reorg */
+    inner = copy_storage(e.base);
+    HRE_T_OK(hre_powerloss_new(&pl, inner, NULL));
+    ck_assert_int_eq(open_ledger(&l, pl, &e.n, snap, NULL), HRE_OK);
+    calls_open = hre_t_pl_calls(pl);
+    sf_submit_ok(l, &e, SF_B4, HRE_LEDGER_REORGED);
+    calls = hre_t_pl_calls(pl) - calls_open;
+    hre_ledger_close(l);
+    hre_storage_free(pl);
+    hre_storage_free(inner);
+    for (k = 1; k <= calls + 1; k++) {
+        int rc, tries;
+        HRE_T_OK(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION));
+        o.fail_at_call = calls_open + k;
+        o.fail_count = fail_count;
+        o.fail_code = (k & 1) ? HRE_EIO : HRE_ENOSPC;
+        o.fail_partial = 1;
+        o.seed = k;
+        inner = copy_storage(e.base);
+        HRE_T_OK(hre_powerloss_new(&pl, inner, &o));
+        ck_assert_int_eq(open_ledger(&l, pl, &e.n, snap, NULL), HRE_OK);
+        poison_detail();
+        rc = hre_ledger_submit_block(l, &s, e.blk[SF_B4], e.len[SF_B4], T0 + 100000);
+        check_outcome("reorg under storage faults", rc, s);
+        if (rc == HRE_OK) {
+            ck_assert_int_eq(s, HRE_LEDGER_REORGED);
+            n_ok++;
+            hre_ledger_close(l);
+            hre_storage_free(pl);
+            sf_reopen_check(&e, inner, e.hash[SF_B4], e.st_b4, "faults at call", k);
+        } else if (rc == HRE_EFATAL) {
+            uint8_t t[32];
+            hre_ledger *r = NULL;
+            n_fatal++;
+            hre_ledger_close(l);
+            hre_storage_free(pl);
+            ck_assert_int_eq(open_ledger(&r, inner, &e.n, snap, NULL), HRE_OK);
+            HRE_T_OK(hre_ledger_tip(r, NULL, t));
+            hre_ledger_close(r);
+            ck_assert(memcmp(t, e.hash[SF_A3], 32) == 0 || memcmp(t, e.hash[SF_B4], 32) == 0);
+            sf_reopen_check(&e, inner, t, memcmp(t, e.hash[SF_A3], 32) == 0 ? e.st_a3 : e.st_b4,
+                            "fatal, faults at call", k);
+        } else {
+            uint8_t t[32], sh[32];
+            /* nothing changed: the old tip and state, the ledger usable */
+            n_fail++;
+            ck_assert_int_eq(s, HRE_LEDGER_REJECT_STORAGE);
+            HRE_T_OK(hre_ledger_tip(l, NULL, t));
+            ck_assert_mem_eq(t, e.hash[SF_A3], 32);
+            state_hash(l, sh);
+            ck_assert_mem_eq(sh, e.st_a3, 32);
+            /* the next block on the old tip, as heavy as the failed branch,
+             * is connected -- and is still the tip after a restart */
+            for (tries = 0; tries < 4; tries++) {
+                poison_detail();
+                rc = hre_ledger_submit_block(l, &s, e.blk[SF_A4], e.len[SF_A4], T0 + 100000);
+                check_outcome("the next block", rc, s);
+                if (rc == HRE_OK)
+                    break;
+            }
+            ck_assert_int_eq(rc, HRE_OK);
+            ck_assert_int_eq(s, HRE_LEDGER_CONNECTED);
+            hre_ledger_close(l);
+            hre_storage_free(pl);
+            sf_reopen_check(&e, inner, e.hash[SF_A4], e.st_a4, "after a failed reorg, fault at",
+                            k);
+        }
+        hre_storage_free(inner);
+    }
+    ck_assert_int_gt(n_fail, 0);
+    fprintf(stderr, "reorg under %llu storage fault(s)%s: %llu calls: %d reorged, %d failed "
+            "cleanly, %d fatal\n", (unsigned long long)fail_count,
+            snap == 1 ? " after a reopen on snapshots" : "", (unsigned long long)calls, n_ok, n_fail,
+            n_fatal);
+    sf_free(&e);
+}
+
+/* A storage that passes every call through to an inner one, failing one
+ * call in `one_in` at random (seeded): HRE_EIO, or HRE_ENOSPC for writes,
+ * which first write a random prefix of their data. close never fails. */
+typedef struct flaky {
+    hre_storage *inner;
+    uint64_t rng;
+    uint64_t one_in;          /* 0: no faults */
+    uint64_t calls, fails;
+} flaky;
+
+static uint64_t flaky_next(flaky *f)
+{
+    uint64_t x = f->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return f->rng = x;
+}
+
+static int flaky_fails(flaky *f)
+{
+    f->calls++;
+    if (!f->one_in || flaky_next(f) % f->one_in != 0)
+        return 0;
+    f->fails++;
+    return 1;
+}
+
+static int fl_open(void *self, const char *name, unsigned int flags, void **file)
+{
+    flaky *f = self;
+    if (flaky_fails(f))
+        return HRE_EIO;
+    return hre_storage_file_open((hre_storage_file **)file, f->inner, name, flags);
+}
+static int fl_close(void *self, void *file)
+{
+    (void)self;
+    return hre_storage_file_close(file);
+}
+static int fl_read(void *self, void *file, void *buf, size_t len, size_t *got, uint64_t off)
+{
+    if (flaky_fails(self))
+        return HRE_EIO;
+    return hre_storage_file_read(file, buf, len, got, off);
+}
+static int fl_append(void *self, void *file, uint64_t *off, const void *data, size_t len)
+{
+    flaky *f = self;
+    if (flaky_fails(f)) {
+        size_t part = (size_t)(flaky_next(f) % (len + 1));
+        uint64_t o;
+        if (part)
+            (void)hre_storage_file_append(file, &o, data, part);
+        return (flaky_next(f) & 1) ? HRE_ENOSPC : HRE_EIO;
+    }
+    return hre_storage_file_append(file, off, data, len);
+}
+static int fl_write(void *self, void *file, uint64_t off, const void *data, size_t len)
+{
+    flaky *f = self;
+    if (flaky_fails(f)) {
+        size_t part = (size_t)(flaky_next(f) % (len + 1));
+        if (part)
+            (void)hre_storage_file_write(file, off, data, part);
+        return (flaky_next(f) & 1) ? HRE_ENOSPC : HRE_EIO;
+    }
+    return hre_storage_file_write(file, off, data, len);
+}
+static int fl_sync(void *self, void *file)
+{
+    return flaky_fails(self) ? HRE_EIO : hre_storage_file_sync(file);
+}
+static int fl_size(void *self, void *file, uint64_t *size)
+{
+    return flaky_fails(self) ? HRE_EIO : hre_storage_file_size(file, size);
+}
+static int fl_truncate(void *self, void *file, uint64_t size)
+{
+    return flaky_fails(self) ? HRE_EIO : hre_storage_file_truncate(file, size);
+}
+static int fl_rename(void *self, const char *from, const char *to)
+{
+    flaky *f = self;
+    return flaky_fails(f) ? HRE_EIO : hre_storage_rename(f->inner, from, to);
+}
+static int fl_remove(void *self, const char *name)
+{
+    flaky *f = self;
+    return flaky_fails(f) ? HRE_EIO : hre_storage_remove(f->inner, name);
+}
+static int fl_list(void *self, hre_storage_list_cb cb, void *arg)
+{
+    flaky *f = self;
+    return flaky_fails(f) ? HRE_EIO : hre_storage_list(f->inner, cb, arg);
+}
+static int fl_sync_dir(void *self)
+{
+    flaky *f = self;
+    return flaky_fails(f) ? HRE_EIO : hre_storage_sync_dir(f->inner);
+}
+
+static hre_storage *flaky_new(flaky *f, hre_storage *inner, uint64_t seed, uint64_t one_in)
+{
+    hre_storage_methods m;
+    hre_storage *s = NULL;
+    memset(f, 0, sizeof *f);
+    f->inner = inner;
+    f->rng = seed * 0x9e3779b97f4a7c15ull + 1;
+    f->one_in = one_in;
+    HRE_T_OK(hre_storage_methods_init(&m, HRE_STORAGE_VERSION));
+    m.open = fl_open;
+    m.close = fl_close;
+    m.read = fl_read;
+    m.append = fl_append;
+    m.write = fl_write;
+    m.sync = fl_sync;
+    m.size = fl_size;
+    m.truncate = fl_truncate;
+    m.rename = fl_rename;
+    m.remove = fl_remove;
+    m.list = fl_list;
+    m.sync_dir = fl_sync_dir;
+    HRE_T_OK(hre_storage_new_custom(&s, &m, f));
+    return s;
+}
+
+/* Two branches from genesis, RF_LEN blocks each, every block registering a
+ * patient of its own; the test feeds them in a random order (each branch's
+ * blocks in order), so the chain reorganises back and forth. */
+enum { RF_LEN = 10, RF_SEEDS = 25, RF_STEPS = 3 * RF_LEN };
+typedef struct rf_env {
+    net n;
+    hre_key *k[2][RF_LEN];
+    uint8_t blk[2][RF_LEN][1024];
+    size_t len[2][RF_LEN];
+    uint8_t hash[2][RF_LEN][32];
+} rf_env;
+
+static void rf_init(rf_env *e)
+{
+    int b, i;
+    net_init(&e->n, 2016, 100000, 1000);
+    for (b = 0; b < 2; b++) {
+        for (i = 0; i < RF_LEN; i++) {
+            txb t;
+            const txb *ts[1] = { &t };
+            const uint8_t *p = i ? e->hash[b][i - 1] : e->n.id;
+            e->k[b][i] = new_key();
+            txb_patient(&t, e->n.id, e->k[b][i], 0, T0);
+            e->len[b][i] = build_block(e->blk[b][i], sizeof e->blk[b][i], p,
+                                       T0 + 600u * (uint32_t)(i + 1) + (uint32_t)b, EASY, ts, 1, 1);
+            HRE_T_OK(hre_sha256d(e->hash[b][i], e->blk[b][i], HRE_HEADER_LEN));
+        }
+    }
+}
+
+static void rf_free(rf_env *e)
+{
+    int b, i;
+    for (b = 0; b < 2; b++)
+        for (i = 0; i < RF_LEN; i++)
+            hre_key_free(e->k[b][i]);
+    net_free(&e->n);
+}
+
+/* Open on st, retrying while the storage fails (at most 50 times). */
+static hre_ledger *rf_open(rf_env *e, hre_storage *st)
+{
+    hre_ledger *l = NULL;
+    int tries, rc = HRE_EIO;
+    for (tries = 0; tries < 50 && rc != HRE_OK; tries++) {
+        poison_detail();
+        rc = open_ledger(&l, st, &e->n, 3, NULL);
+        if (rc != HRE_OK) {
+            ck_assert_msg(rc == HRE_EIO || rc == HRE_ENOSPC, "open under faults: %d (%s)", rc,
+                          hre_error_detail());
+            ck_assert_ptr_null(l);
+            ck_assert(strstr(hre_error_detail(), STALE_MARK) == NULL);
+        }
+    }
+    ck_assert_msg(rc == HRE_OK, "open failed 50 times: %s", hre_error_detail());
+    return l;
+}
+
+/* What a reopen (without faults) of a copy of the storage shows: tip and
+ * state hash; verify-chain passes there. */
+static void rf_reopened(rf_env *e, hre_storage *inner, uint8_t tip[32], uint8_t sh[32])
+{
+    hre_storage *c = copy_storage(inner);
+    hre_ledger *l = NULL;
+    ck_assert_int_eq(open_ledger(&l, c, &e->n, 3, NULL), HRE_OK);
+    HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+    state_hash(l, sh);
+    HRE_T_OK(hre_ledger_verify_chain(l, NULL, NULL, NULL));
+    hre_ledger_close(l);
+    hre_storage_free(c);
+}
+
+/* RF_SEEDS runs, run i seeded with hre_t_seed() + i: a failure message
+ * names that number; HRE_SEED=<it> replays that run as the first one. */
+START_TEST(test_random_storage_faults)
+{
+    rf_env e;
+    uint64_t base = hre_t_seed(), faults = 0, fatals = 0, reorgs = 0;
+    int seed;
+
+    rf_init(&e);
+    for (seed = 0; seed < RF_SEEDS; seed++) {
+        hre_storage *inner = mem(), *st;
+        flaky f;
+        hre_ledger *l;
+        uint8_t ack[32], ack_state[32];
+        int next[2] = { 0, 0 }, step;
+        uint64_t rng = base + (uint64_t)seed;
+
+        st = flaky_new(&f, inner, rng, 25);
+        l = rf_open(&e, st);
+        HRE_T_OK(hre_ledger_tip(l, NULL, ack));
+        state_hash(l, ack_state);
+        for (step = 0; step < RF_STEPS && (next[0] < RF_LEN || next[1] < RF_LEN); step++) {
+            hre_ledger_status s = HRE_LEDGER_STATUS_NONE;
+            uint8_t tip[32], sh[32];
+            int b, rc;
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            b = (int)((rng >> 33) & 1);
+            if (next[b] == RF_LEN)
+                b ^= 1;
+            poison_detail();
+            rc = hre_ledger_submit_block(l, &s, e.blk[b][next[b]], e.len[b][next[b]], T0 + 100000);
+            check_outcome("submit under random faults", rc, s);
+            if (getenv("RF_DEBUG"))
+                fprintf(stderr, "seed %d step %d: branch %d block %d: rc %d %s %s\n", seed, step, b,
+                        next[b], rc, hre_ledger_status_name(s), hre_error_detail());
+            if (rc == HRE_OK) {
+                ck_assert_msg(s == HRE_LEDGER_CONNECTED || s == HRE_LEDGER_REORGED ||
+                              s == HRE_LEDGER_SIDE_BRANCH, "seed %llu: %s",
+                              (unsigned long long)(base + (uint64_t)seed), hre_ledger_status_name(s));
+                reorgs += s == HRE_LEDGER_REORGED;
+                next[b]++;
+                HRE_T_OK(hre_ledger_tip(l, NULL, ack));
+                state_hash(l, ack_state);
+            } else if (rc == HRE_EFATAL) {
+                /* reopen: what is durable decides, the acknowledged tip or
+                 * the block of the failed call */
+                fatals++;
+                hre_ledger_close(l);
+                l = rf_open(&e, st);
+                HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+                if (memcmp(tip, ack, 32) != 0) {
+                    ck_assert_msg(memcmp(tip, e.hash[b][next[b]], 32) == 0,
+                                  "seed %llu: after a fatal failure the ledger reopened on "
+                                  "neither the acknowledged tip nor the failed block",
+                                  (unsigned long long)(base + (uint64_t)seed));
+                    memcpy(ack, tip, 32);
+                }
+                {
+                    /* the failed call's block may or may not have been stored */
+                    hre_header hd;
+                    if (hre_ledger_header_by_hash(l, &hd, NULL, NULL, e.hash[b][next[b]]) == HRE_OK)
+                        next[b]++;
+                }
+                state_hash(l, ack_state);
+            } else {
+                /* a storage failure: nothing changed */
+                ck_assert_msg(s == HRE_LEDGER_REJECT_STORAGE, "seed %llu, step %d: %s %d (%s)",
+                              (unsigned long long)(base + (uint64_t)seed), step,
+                              hre_ledger_status_name(s), rc, hre_error_detail());
+                faults++;
+                HRE_T_OK(hre_ledger_tip(l, NULL, tip));
+                ck_assert_mem_eq(tip, ack, 32);
+                state_hash(l, sh);
+                ck_assert_mem_eq(sh, ack_state, 32);
+            }
+            /* the acknowledged tip is what a restart finds, with the same
+             * state, and verify-chain agrees */
+            rf_reopened(&e, inner, tip, sh);
+            ck_assert_msg(memcmp(tip, ack, 32) == 0,
+                          "seed %llu, step %d: the acknowledged tip is not the tip after a reopen",
+                          (unsigned long long)(base + (uint64_t)seed), step);
+            ck_assert_mem_eq(sh, ack_state, 32);
+            /* and the live ledger's verify-chain (it may meet a fault) */
+            if (step % 5 == 4) {
+                poison_detail();
+                rc = hre_ledger_verify_chain(l, NULL, NULL, NULL);
+                ck_assert_msg(rc == HRE_OK || rc == HRE_EIO || rc == HRE_EFATAL,
+                              "verify-chain under faults: %d (%s)", rc, hre_error_detail());
+                check_outcome("verify-chain under faults", rc,
+                              rc == HRE_OK ? HRE_LEDGER_CONNECTED
+                              : rc == HRE_EFATAL ? HRE_LEDGER_REJECT_FATAL : HRE_LEDGER_REJECT_STORAGE);
+            }
+        }
+        hre_ledger_close(l);
+        hre_storage_free(st);
+        hre_storage_free(inner);
+    }
+    fprintf(stderr, "random storage faults (1 call in 25), seeds %llu..%llu: %llu failed calls, "
+            "%llu fatal, %llu reorgs\n", (unsigned long long)base,
+            (unsigned long long)(base + RF_SEEDS - 1), (unsigned long long)faults,
+            (unsigned long long)fatals, (unsigned long long)reorgs);
+    ck_assert_uint_gt(reorgs, 0);
+    rf_free(&e);
+}
+END_TEST
+
+/* The log lines an operator needs: a storage error (ERROR, naming the
+ * operation), a block rejected for the storage's sake, and the fatal state
+ * (ERROR, saying to reopen). */
+START_TEST(test_log_storage_and_fatal)
+{
+    sf_env e;
+    hre_storage *inner, *pl;
+    hre_powerloss_options o;
+    hre_ledger_options lo;
+    hre_ledger *l = NULL;
+    hre_ledger_status s;
+    loglines ll;
+    uint64_t calls_open, k;
+    int seen_storage = 0, seen_fatal = 0;
+
+    sf_init(&e, HRE_LEDGER_SNAPSHOTS_OFF);
+    for (k = 1; k <= 20 && !(seen_storage && seen_fatal); k++) {
+        memset(&ll, 0, sizeof ll);
+        inner = copy_storage(e.base);
+        HRE_T_OK(hre_powerloss_new(&pl, inner, NULL));
+        HRE_T_OK(hre_ledger_options_init(&lo, HRE_LEDGER_OPTIONS_VERSION));
+        lo.storage = pl;
+        lo.params = &e.n.params;
+        memcpy(lo.authority_key, e.n.auth_wire, 34);
+        lo.snapshot_interval = HRE_LEDGER_SNAPSHOTS_OFF;
+        HRE_T_OK(hre_ledger_open(&l, &lo));
+        calls_open = hre_t_pl_calls(pl);
+        hre_ledger_close(l);
+        hre_storage_free(pl);
+        /* the same open, then faults from call k of the submit on: two in a
+         * row make a failed sync whose cut fails too */
+        HRE_T_OK(hre_powerloss_options_init(&o, HRE_POWERLOSS_OPTIONS_VERSION));
+        o.fail_at_call = calls_open + k;
+        o.fail_count = 3;
+        HRE_T_OK(hre_powerloss_new(&pl, inner, &o));
+        lo.storage = pl;
+        lo.log_fn = collect_log;
+        lo.log_user_data = &ll;
+        ck_assert_int_eq(hre_ledger_open(&l, &lo), HRE_OK);
+        {
+            int rc = hre_ledger_submit_block(l, &s, e.blk[SF_A4], e.len[SF_A4], T0 + 100000);
+            check_outcome("submit with a logging ledger", rc, s);
+        }
+        if (log_find(&ll, HRE_LOG_ERROR, "storage error: ") >= 0)
+            seen_storage = 1;
+        if (s == HRE_LEDGER_REJECT_FATAL) {
+            ck_assert_int_ge(log_find(&ll, HRE_LOG_ERROR, "fatal state"), 0);
+            ck_assert_int_ge(log_find(&ll, HRE_LOG_ERROR, "open it again"), 0);
+            seen_fatal = 1;
+        }
+        hre_ledger_close(l);
+        hre_storage_free(pl);
+        hre_storage_free(inner);
+    }
+    ck_assert(seen_storage);
+    ck_assert(seen_fatal);
+    sf_free(&e);
+}
+END_TEST
+
+START_TEST(test_reorg_storage_faults)
+{
+    sf_sweep(HRE_LEDGER_SNAPSHOTS_OFF, 1);
+    sf_sweep(HRE_LEDGER_SNAPSHOTS_OFF, 2);
+    /* snapshots on and a reopen: the fork lies below the undo journal */
+    sf_sweep(1, 1);
+    sf_sweep(1, 2);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Issue 9, sections 5 and 8: pool, network file, queries, events, mining    */
+/* ------------------------------------------------------------------------ */
+
+/* A host-supplied pool: the ledger uses it (and does not free it); a pool
+ * and verify_threads together, or unknown flags, are refused; version 2
+ * options (no pool) still open. */
+START_TEST(test_host_pool)
+{
+    net n;
+    hre_storage *st = mem();
+    hre_ledger *l = NULL;
+    hre_ledger_options o;
+    hre_pool *pool = NULL;
+    hre_key *k[3];
+    loglines ll;
+
+    memset(&ll, 0, sizeof ll);
+    net_init(&n, 2016, 100000, 1000);
+    HRE_T_OK(hre_pool_new(&pool, 2));
+    HRE_T_OK(hre_ledger_options_init(&o, HRE_LEDGER_OPTIONS_VERSION));
+    o.storage = st;
+    o.params = &n.params;
+    memcpy(o.authority_key, n.auth_wire, 34);
+    o.pool = pool;
+    o.verify_threads = 1;
+    ck_assert_int_eq(hre_ledger_open(&l, &o), HRE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hre_error_detail(), "pool"));
+    o.verify_threads = 0;
+    o.flags = 0x80;
+    ck_assert_int_eq(hre_ledger_open(&l, &o), HRE_EINVAL);
+    o.flags = 0;
+    o.log_fn = collect_log;
+    o.log_user_data = &ll;
+    HRE_T_OK(hre_ledger_open(&l, &o));
+    ck_assert_int_ge(log_find(&ll, HRE_LOG_INFO, "2 pool thread(s) (the host's pool)"), 0);
+    mine_new_patients(l, &n, k, 3);
+    HRE_T_OK(hre_ledger_verify_chain(l, NULL, NULL, NULL));
+    hre_ledger_close(l);
+    ck_assert_uint_eq(hre_pool_threads(pool), 2);   /* still the host's */
+    /* version 2 of the options: its own pool of verify_threads */
+    o.version = 2;
+    o.pool = NULL;
+    o.verify_threads = 1;
+    HRE_T_OK(hre_ledger_open(&l, &o));
+    ck_assert_uint_eq(tip_height(l), 3);
+    hre_ledger_close(l);
+    hre_pool_free(pool);
+    for (int i = 0; i < 3; i++)
+        hre_key_free(k[i]);
+    hre_storage_free(st);
+    net_free(&n);
+}
+END_TEST
+
+static int open_net(hre_ledger **l, hre_storage *st, const hre_network *nw)
+{
+    hre_ledger_options o;
+    HRE_T_OK(hre_ledger_options_init(&o, HRE_LEDGER_OPTIONS_VERSION));
+    o.storage = st;
+    o.network = nw;
+    o.snapshot_interval = 2;
+    return hre_ledger_open(l, &o);
+}
+
+/* CRC-32 (IEEE, reflected, as zlib's), bit by bit: an implementation of
+ * its own for the test. */
+static uint32_t crc32_ref(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
+/* Re-sign a network file's CRC after editing it. */
+static void net_file_crc(uint8_t *b, size_t len)
+{
+    uint32_t c = crc32_ref(b, len - 4);
+    b[len - 4] = (uint8_t)c;
+    b[len - 3] = (uint8_t)(c >> 8);
+    b[len - 2] = (uint8_t)(c >> 16);
+    b[len - 1] = (uint8_t)(c >> 24);
+}
+
+START_TEST(test_network_file)
+{
+    hre_key *auth = new_key(), *auth2 = new_key(), *pk = new_key();
+    uint8_t aw[34], aw2[34], file[HRE_NETWORK_FILE_MAX], file2[HRE_NETWORK_FILE_MAX], id[32], lid[32];
+    uint8_t bad[HRE_NETWORK_FILE_MAX], k34[34], sh1[32], sh2[32];
+    size_t len = sizeof file, len2 = sizeof file2, blen;
+    hre_network *nw = NULL, *net2 = NULL, *other = NULL;
+    const hre_network *cur = NULL;
+    hre_chain_params p = HRE_CHAIN_PARAMS_INIT, q;
+    hre_storage *sa = mem(), *sb = mem();
+    hre_ledger *a = NULL, *b = NULL;
+    hre_ledger_options o;
+    txb t;
+    uint8_t *blk;
+
+    key_wire(auth, aw);
+    key_wire(auth2, aw2);
+    /* the private preset: mined genesis, easy PoW, no retargeting */
+    HRE_T_OK(hre_network_new_private(&nw, aw, "St Mary's", T0));
+    HRE_T_OK(hre_network_params(nw, &p));
+    ck_assert_uint_eq(p.genesis.bits, 0x207fffffu);
+    ck_assert_uint_eq(p.genesis.time, T0);
+    ck_assert_uint_eq(p.retarget_interval, UINT32_MAX);
+    HRE_T_OK(hre_chain_params_check(&p));
+    ck_assert_str_eq(hre_network_org_name(nw), "St Mary's");
+    HRE_T_OK(hre_network_authority_key(nw, k34));
+    ck_assert_mem_eq(k34, aw, 34);
+    HRE_T_OK(hre_network_id(nw, id));
+    ck_assert_int_eq(hre_network_new_private(&other, aw, "", T0), HRE_EINVAL);
+    ck_assert_int_eq(hre_network_new_private(&other, aw, NULL, (uint64_t)UINT32_MAX + 1), HRE_EINVAL);
+    /* another authority, another network id */
+    HRE_T_OK(hre_network_new_private(&other, aw2, "St Mary's", T0));
+    HRE_T_OK(hre_network_id(other, lid));
+    ck_assert_mem_ne(lid, id, 32);
+    hre_network_free(other);
+    other = NULL;
+    /* the file: 191 bytes + the name, and back */
+    blen = 0;
+    ck_assert_int_eq(hre_network_encode(nw, NULL, &blen), HRE_EBUFSIZE);
+    ck_assert_uint_eq(blen, 191 + 9);
+    HRE_T_OK(hre_network_encode(nw, file, &len));
+    ck_assert_uint_eq(len, 200);
+    ck_assert_mem_eq(file, "HRENETW1", 8);
+    HRE_T_OK(hre_network_decode(&net2, file, len));
+    HRE_T_OK(hre_network_encode(net2, file2, &len2));
+    ck_assert_uint_eq(len2, len);
+    ck_assert_mem_eq(file2, file, len);
+    hre_network_free(net2);
+    net2 = NULL;
+    /* the decoder refuses what is not one network file */
+    ck_assert_int_eq(hre_network_decode(&net2, file, len - 1), HRE_EDECODE);
+    ck_assert_ptr_null(net2);
+    ck_assert_int_eq(hre_network_decode(&net2, file, 0), HRE_EDECODE);
+    memcpy(bad, file, len);
+    bad[3] ^= 1;
+    ck_assert_int_eq(hre_network_decode(&net2, bad, len), HRE_EDECODE);
+    memcpy(bad, file, len);
+    bad[100] ^= 1;
+    ck_assert_int_eq(hre_network_decode(&net2, bad, len), HRE_ECORRUPT);
+    memcpy(bad, file, len);
+    bad[8] = 2;
+    net_file_crc(bad, len);
+    ck_assert_int_eq(hre_network_decode(&net2, bad, len), HRE_EUNSUPPORTED);
+    memcpy(bad, file, len);
+    bad[186] = 65;                       /* name length over 64 */
+    ck_assert_int_eq(hre_network_decode(&net2, bad, len), HRE_EDECODE);
+    memcpy(bad, file, len);
+    bad[190] = 0;                        /* a NUL in the name */
+    net_file_crc(bad, len);
+    ck_assert_int_eq(hre_network_decode(&net2, bad, len), HRE_EDECODE);
+    memcpy(bad, file, len);
+    bad[152] = 7;                        /* key: prefix 0x07 */
+    net_file_crc(bad, len);
+    ck_assert_int_eq(hre_network_decode(&net2, bad, len), HRE_EINVAL);
+    memcpy(bad, file, len);
+    bad[12 + 76] ^= 0x55;                /* genesis nonce: its PoW no longer holds (almost surely) */
+    net_file_crc(bad, len);
+    {
+        int rc = hre_network_decode(&net2, bad, len);
+        if (rc == HRE_OK) {
+            hre_network_free(net2);
+            net2 = NULL;
+        } else {
+            ck_assert_int_eq(rc, HRE_EINVAL);
+        }
+    }
+    ck_assert_ptr_null(net2);
+
+    /* the first institution opens its ledger on the network and mines */
+    ck_assert_int_eq(open_net(&a, sa, nw), HRE_OK);
+    HRE_T_OK(hre_ledger_network_id(a, lid));
+    ck_assert_mem_eq(lid, id, 32);
+    txb_patient(&t, id, pk, 0, T0);
+    HRE_T_OK(hre_ledger_submit_tx(a, NULL, NULL, t.b, t.len, T0 + 10));
+    HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES, 0));
+    /* ... and hands the network file to the second */
+    HRE_T_OK(hre_ledger_network(a, &cur));
+    len2 = sizeof file2;
+    HRE_T_OK(hre_network_encode(cur, file2, &len2));
+    ck_assert_uint_eq(len2, len);
+    ck_assert_mem_eq(file2, file, len);
+    HRE_T_OK(hre_network_decode(&net2, file2, len2));
+    ck_assert_int_eq(open_net(&b, sb, net2), HRE_OK);
+    blk = get_block(a, 1, &blen);
+    HRE_T_OK(hre_ledger_submit_block(b, NULL, blk, blen, T0 + 600));
+    free(blk);
+    state_hash(a, sh1);
+    state_hash(b, sh2);
+    ck_assert_mem_eq(sh1, sh2, 32);
+    hre_ledger_close(b);
+    hre_ledger_close(a);
+    /* the storage keeps the network: open with neither params nor network */
+    HRE_T_OK(hre_ledger_options_init(&o, HRE_LEDGER_OPTIONS_VERSION));
+    o.storage = sa;
+    HRE_T_OK(hre_ledger_open(&a, &o));
+    ck_assert_uint_eq(tip_height(a), 1);
+    hre_ledger_close(a);
+    o.storage = mem();
+    ck_assert_int_eq(hre_ledger_open(&a, &o), HRE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(hre_error_detail(), "network.dat"));
+    hre_storage_free(o.storage);
+    /* a network and params together are refused */
+    o.storage = sa;
+    o.network = nw;
+    o.params = &p;
+    ck_assert_int_eq(hre_ledger_open(&a, &o), HRE_EINVAL);
+    /* a mismatch names the field that differs */
+    {
+        static const struct { int field; const char *name; } cases[] = {
+            { 0, "the PoW limit" }, { 1, "the target spacing" }, { 2, "the retarget interval" },
+            { 3, "the block caps" }, { 4, "the authority key" }, { 5, "the genesis organisation name" },
+            { 6, "the genesis block" },
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            const uint8_t *key = aw;
+            const char *name = "St Mary's";
+            q = p;
+            switch (cases[i].field) {
+            case 0: q.pow_limit[0] ^= 1; break;   /* still above the genesis hash */
+            case 1: q.target_spacing = 60; break;
+            case 2: q.retarget_interval = 2016; break;
+            case 3: q.max_tx_count = 500; break;
+            case 4: key = aw2; break;
+            case 5: name = "St John's"; break;
+            case 6: q.genesis.time += 1; HRE_T_OK(hre_pow_mine(&q.genesis, NULL, HRE_POW_ALL_NONCES)); break;
+            }
+            HRE_T_OK(hre_network_new(&other, &q, key, name));
+            ck_assert_int_eq(open_net(&a, sa, other), HRE_EINVAL);
+            ck_assert_msg(strstr(hre_error_detail(), cases[i].name) != NULL, "%s: %s", cases[i].name,
+                          hre_error_detail());
+            ck_assert_ptr_nonnull(strstr(hre_error_detail(), "fingerprint mismatch"));
+            hre_network_free(other);
+            other = NULL;
+        }
+    }
+    hre_network_free(nw);
+    hre_network_free(net2);
+    hre_key_free(auth);
+    hre_key_free(auth2);
+    hre_key_free(pk);
+    hre_storage_free(sa);
+    hre_storage_free(sb);
+}
+END_TEST
+
+/* The sender's next nonce counts its transactions in the mempool; a key
+ * with no account yet starts at 0. */
+START_TEST(test_next_nonce_and_work)
+{
+    net n;
+    hre_storage *st = mem();
+    hre_ledger *l = NULL;
+    hre_key *k = new_key(), *other = new_key();
+    uint8_t kw[34], addr[32], work[32], sum[32], w[32], hash[32];
+    uint64_t nonce = 7, h;
+    hre_header hd;
+    txb t;
+
+    net_init(&n, 2016, 100000, 1000);
+    ck_assert_int_eq(open_ledger(&l, st, &n, 0, NULL), HRE_OK);
+    key_wire(k, kw);
+    HRE_T_OK(hre_contract_address(addr, kw));
+    HRE_T_OK(hre_ledger_next_nonce(l, &nonce, kw, 34));
+    ck_assert_uint_eq(nonce, 0);
+    ck_assert_int_eq(hre_ledger_next_nonce(l, &nonce, kw, 33), HRE_EINVAL);
+    /* the authority (account 0) after nothing: 0 */
+    HRE_T_OK(hre_ledger_next_nonce(l, &nonce, n.auth_wire, 34));
+    ck_assert_uint_eq(nonce, 0);
+    /* a registration waiting in the mempool counts */
+    txb_patient(&t, n.id, k, 0, T0);
+    HRE_T_OK(hre_ledger_submit_tx(l, NULL, NULL, t.b, t.len, T0 + 10));
+    HRE_T_OK(hre_ledger_next_nonce(l, &nonce, kw, 34));
+    ck_assert_uint_eq(nonce, 1);
+    HRE_T_OK(hre_ledger_next_nonce(l, &nonce, addr, 32));
+    ck_assert_uint_eq(nonce, 1);
+    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES, 0));
+    HRE_T_OK(hre_ledger_next_nonce(l, &nonce, addr, 32));
+    ck_assert_uint_eq(nonce, 1);
+    key_wire(other, kw);
+    HRE_T_OK(hre_ledger_next_nonce(l, &nonce, kw, 34));
+    ck_assert_uint_eq(nonce, 0);
+    /* mining without transactions is refused unless asked for */
+    {
+        hre_ledger_status s = HRE_LEDGER_CONNECTED;
+        ck_assert_int_eq(hre_ledger_mine(l, hash, &s, T0 + 1200, HRE_POW_ALL_NONCES, 0), HRE_ESTATE);
+        ck_assert_int_eq(s, HRE_LEDGER_STATUS_NONE);
+        ck_assert_ptr_nonnull(strstr(hre_error_detail(), "mempool empty"));
+        ck_assert_uint_eq(tip_height(l), 1);
+        ck_assert_int_eq(hre_ledger_mine(l, hash, &s, T0 + 1200, HRE_POW_ALL_NONCES, 0x8), HRE_EINVAL);
+        HRE_T_OK(hre_ledger_mine(l, hash, &s, T0 + 1200, HRE_POW_ALL_NONCES,
+                                 HRE_LEDGER_MINE_ALLOW_EMPTY));
+        ck_assert_int_eq(s, HRE_LEDGER_CONNECTED);
+        ck_assert_uint_eq(tip_height(l), 2);
+    }
+    /* the tip's cumulative work is the sum of every block's */
+    memset(sum, 0, 32);
+    for (h = 0; h <= tip_height(l); h++) {
+        HRE_T_OK(hre_ledger_header_by_height(l, &hd, NULL, h));
+        HRE_T_OK(hre_pow_work(w, hd.bits));
+        HRE_T_OK(hre_pow_work_add(sum, sum, w));
+    }
+    HRE_T_OK(hre_ledger_tip_work(l, work));
+    ck_assert_mem_eq(work, sum, 32);
+    ck_assert_int_eq(hre_ledger_tip_work(NULL, work), HRE_EINVAL);
+    hre_ledger_close(l);
+    hre_key_free(k);
+    hre_key_free(other);
+    hre_storage_free(st);
+    net_free(&n);
+}
+END_TEST
+
+/* Events: seq numbers the main chain's stream from 1 without gaps; the
+ * journal answers "since"; a reorg first withdraws the host's blocks; the
+ * replay at open refills the journal and, with the flag, reaches the host;
+ * old events fall out of a small journal. */
+typedef struct evlog {
+    hre_ledger_event ev[256];
+    hre_contract_event cev[256];
+    int n;
+} evlog;
+
+static void log_events(void *u, const hre_ledger_event *ev)
+{
+    evlog *e = u;
+    ck_assert_uint_eq(ev->version, HRE_LEDGER_EVENT_VERSION);
+    if (e->n < 256) {
+        e->ev[e->n] = *ev;
+        if (ev->contract)
+            e->cev[e->n] = *ev->contract;
+        e->n++;
+    }
+}
+
+static int open_ev(hre_ledger **l, hre_storage *st, const net *n, evlog *e, unsigned int flags,
+                   uint32_t journal)
+{
+    hre_ledger_options o;
+    HRE_T_OK(hre_ledger_options_init(&o, HRE_LEDGER_OPTIONS_VERSION));
+    o.storage = st;
+    o.params = &n->params;
+    memcpy(o.authority_key, n->auth_wire, 34);
+    o.snapshot_interval = HRE_LEDGER_SNAPSHOTS_OFF;
+    o.on_event = e ? log_events : NULL;
+    o.user_data = e;
+    o.flags = flags;
+    o.max_journal_events = journal;
+    return hre_ledger_open(l, &o);
+}
+
+static size_t since(hre_ledger *l, hre_ledger_event *out, size_t cap, uint64_t seq,
+                    const uint8_t *blk)
+{
+    size_t n = 0;
+    int rc = hre_ledger_events_since(l, NULL, sizeof *out, &n, seq, blk);
+    ck_assert_msg(rc == HRE_EBUFSIZE || (rc == HRE_OK && n == 0), "size: %d (%s)", rc,
+                  hre_error_detail());
+    ck_assert_uint_le(n, cap);
+    HRE_T_OK(hre_ledger_events_since(l, out, sizeof *out, &n, seq, blk));
+    return n;
+}
+
+START_TEST(test_events_since)
+{
+    net n;
+    hre_storage *st = mem(), *sb = mem();
+    hre_ledger *l = NULL, *b = NULL;
+    evlog *e = calloc(1, sizeof *e), *r = calloc(1, sizeof *r);
+    hre_ledger_event *out = calloc(256, sizeof *out);
+    hre_key *k[4];
+    size_t m, i;
+    uint8_t hb[32];
+    int j;
+
+    net_init(&n, 2016, 100000, 1000);
+    ck_assert_int_eq(open_ev(&l, st, &n, e, 0, 0), HRE_OK);
+    mine_new_patients(l, &n, k, 3);
+    /* the stream: 1, 2, ... in delivery order, each block's CONNECTED last */
+    ck_assert_int_eq(e->n, 6);   /* per block: PATIENT_REGISTERED, BLOCK_CONNECTED */
+    for (j = 0; j < e->n; j++)
+        ck_assert_uint_eq(e->ev[j].seq, (uint64_t)j + 1);
+    ck_assert_uint_eq(e->ev[e->n - 1].type, HRE_LEDGER_EVENT_BLOCK_CONNECTED);
+    /* since 0: everything; since the first block's CONNECTED: the rest */
+    m = since(l, out, 256, 0, NULL);
+    ck_assert_uint_eq(m, (size_t)e->n);
+    for (i = 0; i < m; i++) {
+        ck_assert_uint_eq(out[i].seq, e->ev[i].seq);
+        ck_assert_uint_eq(out[i].type, e->ev[i].type);
+        ck_assert_mem_eq(out[i].block_hash, e->ev[i].block_hash, 32);
+        if (out[i].type == HRE_LEDGER_EVENT_CONTRACT)
+            ck_assert_uint_eq(out[i].contract->seq, e->cev[i].seq);
+    }
+    for (j = 0; e->ev[j].type != HRE_LEDGER_EVENT_BLOCK_CONNECTED; j++)
+        ;
+    m = since(l, out, 256, e->ev[j].seq, e->ev[j].block_hash);
+    ck_assert_uint_eq(m, (size_t)(e->n - j - 1));
+    ck_assert_uint_eq(out[0].seq, e->ev[j].seq + 1);
+    /* an element of version 1 (no seq) */
+    {
+        size_t v1 = offsetof(hre_ledger_event, seq), cnt = 1;
+        uint8_t *raw = calloc(1, v1 * (size_t)e->n);
+        cnt = (size_t)e->n;
+        HRE_T_OK(hre_ledger_events_since(l, (hre_ledger_event *)raw, v1, &cnt, 0, NULL));
+        ck_assert_uint_eq(((hre_ledger_event *)raw)->version, 1);
+        free(raw);
+        cnt = 0;
+        ck_assert_int_eq(hre_ledger_events_since(l, NULL, 4, &cnt, 0, NULL), HRE_EUNSUPPORTED);
+    }
+    ck_assert_int_eq(hre_ledger_events_since(l, out, sizeof *out, &m, 3, NULL), HRE_EINVAL);
+    /* a reorg: another ledger mines a longer chain from genesis */
+    ck_assert_int_eq(open_ev(&b, sb, &n, NULL, 0, 0), HRE_OK);
+    mine_new_patients(b, &n, &k[3], 1);
+    for (j = 0; j < 3; j++)
+        HRE_T_OK(hre_ledger_mine(b, NULL, NULL, T0 + 5000 + 600u * (uint64_t)j, HRE_POW_ALL_NONCES,
+                                 HRE_LEDGER_MINE_ALLOW_EMPTY));
+    {
+        int before = e->n;
+        uint64_t last_seq = e->ev[before - 1].seq;
+        memcpy(hb, e->ev[before - 1].block_hash, 32);   /* the host's last block: height 3 */
+        for (uint64_t h = 1; h <= 4; h++) {
+            size_t blen;
+            uint8_t *blk = get_block(b, h, &blen);
+            HRE_T_OK(hre_ledger_submit_block(l, NULL, blk, blen, T0 + 9000));
+            free(blk);
+        }
+        ck_assert_uint_eq(tip_height(l), 4);
+        /* the host that last saw height 3 of the old chain: its three
+         * blocks withdrawn (tip first), then the new chain from genesis */
+        m = since(l, out, 256, last_seq, hb);
+        ck_assert_uint_ge(m, 3 + 4);
+        for (i = 0; i < 3; i++) {
+            ck_assert_uint_eq(out[i].type, HRE_LEDGER_EVENT_BLOCK_DISCONNECTED);
+            ck_assert_uint_eq(out[i].height, 3 - i);
+            ck_assert_uint_eq(out[i].seq, 0);
+        }
+        ck_assert_mem_eq(out[0].block_hash, hb, 32);
+        ck_assert_uint_eq(out[3].seq, 1);
+        /* the same as the events the live host got after the DISCONNECTEDs */
+        for (j = before; e->ev[j].type == HRE_LEDGER_EVENT_BLOCK_DISCONNECTED; j++)
+            ;
+        ck_assert_uint_eq(m - 3, (size_t)(e->n - j));
+        for (i = 3; i < m; i++, j++)
+            ck_assert_uint_eq(out[i].seq, e->ev[j].seq);
+    }
+    hre_ledger_close(l);
+    /* reopen (snapshots off: a replay from genesis): the journal again, and
+     * with the flag the host gets the replay's events, same seqs */
+    r->n = 0;
+    ck_assert_int_eq(open_ev(&l, st, &n, r, HRE_LEDGER_OPEN_REPLAY_EVENTS, 0), HRE_OK);
+    m = since(l, out, 256, 0, NULL);
+    ck_assert_uint_eq(m, (size_t)r->n);
+    for (i = 0; i < m; i++)
+        ck_assert_uint_eq(out[i].seq, r->ev[i].seq);
+    ck_assert_uint_eq(r->ev[m - 1].seq, m);
+    ck_assert_uint_eq(r->ev[m - 1].height, 4);
+    hre_ledger_close(l);
+    /* without the flag: nothing delivered at open */
+    r->n = 0;
+    ck_assert_int_eq(open_ev(&l, st, &n, r, 0, 3), HRE_OK);
+    ck_assert_int_eq(r->n, 0);
+    /* a journal of 3: older places are gone */
+    m = 0;
+    ck_assert_int_eq(hre_ledger_events_since(l, NULL, sizeof *out, &m, 0, NULL), HRE_ENOTFOUND);
+    {
+        /* the tip's CONNECTED (the live host's last event) still answers:
+         * nothing after it; three places back too; four back is gone */
+        const hre_ledger_event *last = &e->ev[e->n - 1];
+        size_t cnt = 0;
+        ck_assert_uint_eq(last->type, HRE_LEDGER_EVENT_BLOCK_CONNECTED);
+        ck_assert_uint_eq(last->height, 4);
+        HRE_T_OK(hre_ledger_events_since(l, NULL, sizeof *out, &cnt, last->seq, last->block_hash));
+        ck_assert_uint_eq(cnt, 0);
+        ck_assert_int_eq(hre_ledger_events_since(l, NULL, sizeof *out, &cnt, last->seq - 3,
+                                                 last->block_hash), HRE_EBUFSIZE);
+        ck_assert_uint_eq(cnt, 3);
+        cnt = 0;
+        ck_assert_int_eq(hre_ledger_events_since(l, NULL, sizeof *out, &cnt, last->seq - 4,
+                                                 last->block_hash), HRE_ENOTFOUND);
+    }
+    hre_ledger_close(l);
+    hre_ledger_close(b);
+    for (j = 0; j < 4; j++)
+        hre_key_free(k[j]);
+    free(e);
+    free(r);
+    free(out);
+    hre_storage_free(st);
+    hre_storage_free(sb);
+    net_free(&n);
+}
+END_TEST
+
 #ifdef HRE_WHITEBOX
 
 /* Mempool transactions are verified once: mining them costs no second
@@ -1647,7 +3346,7 @@ START_TEST(test_mempool_verified_once)
         HRE_T_OK(hre_ledger_submit_tx(a, NULL, NULL, t.b, t.len, T0 + 10));
     }
     hre_keycache_stats(a->kc, &h0, &m0);
-    HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(a, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES, 0));
     hre_keycache_stats(a->kc, &h1, &m1);
     ck_assert_uint_eq((h1 + m1) - (h0 + m0), 3);   /* decode only */
     blk = get_block(a, 1, &len);
@@ -1680,8 +3379,8 @@ START_TEST(test_alloc_failures)
     ck_assert_int_eq(open_ledger(&l, st, &n, 2, NULL), HRE_OK);
     txb_patient(&t, n.id, k, 0, T0);
     HRE_T_OK(hre_ledger_submit_tx(l, NULL, NULL, t.b, t.len, T0 + 10));
-    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES));
-    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 1200, HRE_POW_ALL_NONCES));
+    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 600, HRE_POW_ALL_NONCES, 0));
+    HRE_T_OK(hre_ledger_mine(l, NULL, NULL, T0 + 1200, HRE_POW_ALL_NONCES, HRE_LEDGER_MINE_ALLOW_EMPTY));
     hre_ledger_close(l);
     for (i = 0; i < 100000 && rc == HRE_ENOMEM; i++) {
         hre_test__alloc_fail_after(i);
@@ -1707,7 +3406,7 @@ START_TEST(test_alloc_failures)
         rc = HRE_ENOMEM;
         for (i = 0; i < 100000 && rc != HRE_OK; i++) {
             hre_test__alloc_fail_after(i);
-            rc = hre_ledger_mine(l, NULL, NULL, T0 + 1800, HRE_POW_ALL_NONCES);
+            rc = hre_ledger_mine(l, NULL, NULL, T0 + 1800, HRE_POW_ALL_NONCES, 0);
             hre_test__alloc_fail_after(-1);
             if (rc == HRE_OK)
                 break;
@@ -1737,7 +3436,7 @@ END_TEST
  * the contract snapshot's own checksum) is what is written; version 1 (one
  * CRC-32 over the whole file) is still read. Damage to either part of either
  * version, or a header whose state hash disagrees with the payload, makes
- * the open fall back to the older snapshot (undo_floor shows which one was
+ * the open fall back to the older snapshot (state_from shows which one was
  * loaded), with the same state. */
 static void snap_put(hre_storage *s, const char *name, const uint8_t *b, size_t len)
 {
@@ -1752,7 +3451,7 @@ static uint64_t open_floor(hre_storage *st, const net *n, const uint8_t ref[32])
     ck_assert_int_eq(open_ledger(&l, st, n, 2, NULL), HRE_OK);
     state_hash(l, sh);
     ck_assert_mem_eq(sh, ref, 32);
-    from = l->undo_floor;
+    from = l->state_from;
     hre_ledger_close(l);
     return from;
 }
@@ -1868,10 +3567,22 @@ Suite *hre_suite_ledger(void)
     tcase_add_test(tc, test_contract_view);
     tcase_add_test(tc, test_power_loss);
     tcase_add_test(tc, test_faults);
+    tcase_add_test(tc, test_batch_small_stack);
+    tcase_add_test(tc, test_side_bound_stale_forks);
+    tcase_add_test(tc, test_reorg_storage_faults);
+    tcase_add_test(tc, test_random_storage_faults);
+    tcase_add_test(tc, test_log_storage_and_fatal);
+    tcase_add_test(tc, test_host_pool);
+    tcase_add_test(tc, test_network_file);
+    tcase_add_test(tc, test_next_nonce_and_work);
+    tcase_add_test(tc, test_events_since);
 #ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_mempool_verified_once);
     tcase_add_test(tc, test_alloc_failures);
     tcase_add_test(tc, test_snapshot_file_versions);
+    tcase_add_test(tc, test_reorg_rollback_fatal);
+    tcase_add_test(tc, test_fatal_rule);
+    tcase_add_test(tc, test_replay_undo_bounded);
 #endif
     suite_add_tcase(s, tc);
     return s;

@@ -20,6 +20,7 @@
 #include "contract.h"   /* layer 4: the record contract */
 #include "storage.h"    /* storage handles: POSIX and memory backends */
 #include "ledger.h"     /* layer 5: the ledger */
+#include "network.h"    /* layer 5: networks and the network file */
 #include "aead.h"       /* layer 1 (1.1): AES-256-GCM */
 #include "hpke.h"       /* layer 1 (1.1): HPKE (RFC 9180) key wrap */
 

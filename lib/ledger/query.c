@@ -1,7 +1,6 @@
 /*
- * Ledger queries (tip, headers, stored blocks, the contract state), Merkle
- * inclusion proofs, and verify-chain (re-validation from genesis, reading
- * every block back from storage).
+ * Ledger queries: tip, headers, stored blocks, the contract state, Merkle
+ * inclusion proofs.
  */
 #include <string.h>
 
@@ -17,6 +16,8 @@ HRE_API int hre_ledger_contract(hre_ledger *l, const hre_contract **out)
         *out = NULL;
     if (!l || !out)
         return hre__fail(HRE_EINVAL, "hre_ledger_contract: NULL argument");
+    if (hre_ledger__usable(l, NULL) != HRE_OK)
+        return hre__api_done(HRE_EFATAL);
     /* Undoing the mempool overlay changes the ledger (it is re-applied on
      * the next call that needs it): hence the non-const handle. */
     hre_ledger__ensure_tip_state(l);
@@ -212,67 +213,120 @@ HRE_API int hre_ledger_tx_proof(hre_ledger *l, hre_header *header, hre_merkle_br
     return hre__fail(HRE_ENOTFOUND, "transaction not in the main chain");
 }
 
-HRE_API int hre_ledger_verify_chain(hre_ledger *l, uint64_t *first_bad_height, hre_ledger_progress_fn progress,
-                                    void *user_data)
+HRE_API int hre_ledger_tip_work(const hre_ledger *l, uint8_t work[32])
 {
     HRE__API_SCOPE;
-    hre_contract *c = NULL;
-    uint64_t h, tip;
-    uint8_t a[32], b[32];
+    if (work)
+        memset(work, 0, 32);
+    if (!l || !work)
+        return hre__fail(HRE_EINVAL, "hre_ledger_tip_work: NULL argument");
+    memcpy(work, hre_ledger__tip(l)->work, 32);
+    return hre__api_done(HRE_OK);
+}
+
+HRE_API int hre_ledger_network(const hre_ledger *l, const hre_network **out)
+{
+    HRE__API_SCOPE;
+    if (out)
+        *out = NULL;
+    if (!l || !out)
+        return hre__fail(HRE_EINVAL, "hre_ledger_network: NULL argument");
+    *out = l->net;
+    return hre__api_done(HRE_OK);
+}
+
+/* Layouts of hre_ledger_event (rule 7): 1 ends at contract, 2 adds seq. */
+static const size_t event_size[] = {
+    0,
+    HRE__END(hre_ledger_event, contract),
+    HRE__END(hre_ledger_event, seq),
+};
+static const hre__vstruct event_desc = { "hre_ledger_event", HRE_LEDGER_EVENT_VERSION, event_size };
+_Static_assert(sizeof event_size / sizeof event_size[0] == HRE_LEDGER_EVENT_VERSION + 1,
+               "one size per hre_ledger_event version");
+
+/* The first journal index with seq > after; SIZE_MAX when the journal does
+ * not reach back to after + 1. */
+static size_t journal_from(const hre_ledger *l, uint64_t after)
+{
+    size_t n = hre_ledger__journal_count(l), lo = 0, hi = n;
+    if (n == 0)
+        return l->jr_lost ? SIZE_MAX : 0;
+    if (hre_ledger__journal_at(l, 0)->ev.seq > after + 1)
+        return SIZE_MAX;
+    while (lo < hi) {   /* seq ascends along the journal */
+        size_t mid = lo + (hi - lo) / 2;
+        if (hre_ledger__journal_at(l, mid)->ev.seq <= after)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+HRE_API int hre_ledger_events_since(hre_ledger *l, hre_ledger_event *out, size_t elem_size,
+                                    size_t *n, uint64_t since_seq, const uint8_t since_block[32])
+{
+    HRE__API_SCOPE;
+    hre_ledger__node *b = NULL, *f = NULL, *p;
+    unsigned int ver;
+    size_t nd = 0, first, total, i, k = 0;
+    uint64_t after = since_seq;
     int rc;
 
-    if (first_bad_height)
-        *first_bad_height = UINT64_MAX;
-    if (!l)
-        return hre__fail(HRE_EINVAL, "hre_ledger_verify_chain: NULL ledger");
-    hre_ledger__ensure_tip_state(l);
-    if ((rc = hre_ledger__genesis_contract(l, &c, 0)) != HRE_OK)
+    if (!l || !n || (*n && !out))
+        return hre__fail(HRE_EINVAL, "hre_ledger_events_since: NULL argument");
+    if ((rc = hre__vstruct_for_size(&event_desc, elem_size, &ver)) != HRE_OK)
         return hre__api_done(rc);
-    tip = l->main_len - 1;
-    for (h = 1; h <= tip; h++) {
-        hre_ledger__node *n = l->main[h];
-        hre_block *blk = NULL;
-        uint8_t hash[32];
-        uint8_t (*txids)[32] = NULL;
-        rc = hre_ledger__read_block(l, n, &blk);
-        if (rc == HRE_OK)
-            rc = hre_ledger__check_block(l, blk, hash, &txids, NULL);
-        if (rc == HRE_OK)
-            rc = hre_ledger__check_context(l, n->parent, &n->header, 0, 0, NULL);
-        if (rc == HRE_OK)
-            rc = hre_ledger__apply_txs(l, c, blk, (const uint8_t(*)[32])txids, 1, 0, NULL);
-        hre__free(txids);
-        hre_block_free(blk);
-        if (rc != HRE_OK) {
-            char why[256];
-            char disp[65];
-            hre_ledger__why(why, sizeof why);
-            (void)hre_hash_display_encode(disp, n->hash);
-            hre_contract_free(c);
-            if (rc == HRE_ENOMEM)
-                return hre__api_done(rc);
-            if (first_bad_height)
-                *first_bad_height = h;
-            return hre__fail(rc, "verify-chain: block %s at height %llu is bad: %s", disp,
-                             (unsigned long long)h, why);
-        }
-        if (progress && progress(user_data, h, tip) != 0) {
-            hre_contract_free(c);
-            return hre__fail(HRE_ECANCELED, "verify-chain: cancelled at height %llu",
-                             (unsigned long long)h);
+    if (hre_ledger__usable(l, NULL) != HRE_OK)
+        return hre__api_done(HRE_EFATAL);
+    if (since_seq) {
+        if (!since_block)
+            return hre__fail(HRE_EINVAL, "hre_ledger_events_since: since_block is required "
+                             "with since_seq");
+        b = hre_ledger__map_get(&l->node_map, since_block);
+        if (!b)
+            return hre__fail(HRE_ENOTFOUND, "events since: block not known (it may have been "
+                             "dropped as a stale fork): resync from the contract state");
+        if (!b->on_main) {
+            /* the host's block left the main chain: it first gets those
+             * blocks back as BLOCK_DISCONNECTED, tip first */
+            for (f = b; !f->on_main; f = f->parent)
+                nd++;
+            if (f->height && !f->ev_seq)
+                return hre__fail(HRE_ENOTFOUND, "events since: the fork at height %llu is "
+                                 "older than the event journal: resync from the contract state",
+                                 (unsigned long long)f->height);
+            after = f->ev_seq;
         }
     }
-    rc = hre_contract_state_hash(c, a);
-    if (rc == HRE_OK)
-        rc = hre_contract_state_hash(l->c, b);
-    hre_contract_free(c);
-    if (rc != HRE_OK)
-        return hre__api_done(rc);
-    if (memcmp(a, b, 32) != 0) {
-        if (first_bad_height)
-            *first_bad_height = tip;
-        return hre__fail(HRE_ECORRUPT,
-                         "verify-chain: the live state differs from a replay from genesis");
+    first = journal_from(l, after);
+    if (first == SIZE_MAX)
+        return hre__fail(HRE_ENOTFOUND, "events since %llu: older events are no longer kept "
+                         "(max_journal_events, or before the snapshot the ledger opened from): "
+                         "resync from the contract state", (unsigned long long)after);
+    total = nd + (hre_ledger__journal_count(l) - first);
+    if (*n < total) {
+        *n = total;
+        return hre__fail(HRE_EBUFSIZE, "events since %llu: %zu events", (unsigned long long)since_seq,
+                         total);
     }
+    for (p = b; nd && p != f; p = p->parent) {
+        hre_ledger_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.version = HRE_LEDGER_EVENT_VERSION;
+        ev.type = HRE_LEDGER_EVENT_BLOCK_DISCONNECTED;
+        ev.height = p->height;
+        memcpy(ev.block_hash, p->hash, 32);
+        ev.tx_count = p->tx_count;
+        hre__vstruct_put(&event_desc, out, elem_size, k++, ver, &ev);
+    }
+    for (i = first; i < hre_ledger__journal_count(l); i++) {
+        const hre_ledger__ev *e = hre_ledger__journal_at(l, i);
+        hre_ledger_event ev = e->ev;
+        ev.contract = ev.type == HRE_LEDGER_EVENT_CONTRACT ? &e->cev : NULL;
+        hre__vstruct_put(&event_desc, out, elem_size, k++, ver, &ev);
+    }
+    *n = total;
     return hre__api_done(HRE_OK);
 }

@@ -1,4 +1,4 @@
-/* Fuzz the ledger's on-disk block record decoder (lib/ledger/record.c),
+/* Fuzz the ledger's on-disk block record decoder (lib/ledger/blockrec.c),
  * including the zlib path (decompression is capped at the declared body
  * length, itself capped by the block size limit). Input: one byte selecting
  * tight limits, then the record payload. Invariants (abort() on violation):

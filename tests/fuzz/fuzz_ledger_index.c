@@ -1,4 +1,4 @@
-/* Fuzz the ledger's block-index entry decoder (lib/ledger/record.c).
+/* Fuzz the ledger's block-index entry decoder (lib/ledger/blockrec.c).
  * Input: the entry payload (its frame is fuzzed by fuzz_storage_record).
  * Invariants (abort() on violation): decode fails only with EDECODE / ELIMIT
  * and zeroes the entry; a decoded entry respects its caps and re-encodes

@@ -1,5 +1,5 @@
 /* Fuzz the ledger's snapshot-file frame decoder (hre_ledger__snap_parse,
- * lib/ledger/record.c; docs/PROTOCOL.md 7.5). The payload it hands on is
+ * lib/ledger/blockrec.c; docs/PROTOCOL.md 7.5). The payload it hands on is
  * fuzzed by fuzz_snapshot_decode.
  * Invariants (abort() on violation): failure is HRE_ECORRUPT only; on
  * success the file has a known magic, the header CRC (version 2) or the

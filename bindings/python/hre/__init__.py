@@ -1118,10 +1118,12 @@ class Ledger(_Owned):
         _check(lib.hre_ledger_block_template(self._handle(), out, ctypes.byref(n), now))
         return bytes(out)[: n.value]
 
-    def mine(self, now, max_tries=1 << 32):
-        """Assemble, mine and connect a block from the mempool; returns its hash."""
+    def mine(self, now, max_tries=1 << 32, allow_empty=True):
+        """Assemble, mine and connect a block from the mempool; returns its hash.
+        allow_empty=False refuses an empty block (HRE_ESTATE)."""
         out, st = _out(32), ctypes.c_int(0)
-        rc = lib.hre_ledger_mine(self._handle(), out, ctypes.byref(st), now, max_tries)
+        rc = lib.hre_ledger_mine(self._handle(), out, ctypes.byref(st), now, max_tries,
+                                 1 if allow_empty else 0)
         self._after(rc, st.value)
         return bytes(out)
 

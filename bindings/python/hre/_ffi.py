@@ -206,7 +206,7 @@ class HreLedgerEvent(ctypes.Structure):
     _c_name_ = "hre_ledger_event"
     _fields_ = [("version", c_uint), ("type", c_uint), ("height", c_u64),
                 ("block_hash", c_u8 * 32), ("tx_count", c_u32), ("tx_index", c_u32),
-                ("contract", P(HreContractEvent))]
+                ("contract", P(HreContractEvent)), ("seq", c_u64)]
 
 
 LedgerEventFn = ctypes.CFUNCTYPE(None, c_void_p, P(HreLedgerEvent))
@@ -221,7 +221,9 @@ class HreLedgerOptions(ctypes.Structure):
                 ("verify_threads", c_uint), ("on_event", LedgerEventFn), ("user_data", c_void_p),
                 ("snapshot_interval", c_u32), ("max_reorg_depth", c_u32), ("max_orphans", c_u32),
                 ("max_side_blocks", c_u32), ("mempool_max_txs", c_u32), ("segment_size", c_u64),
-                ("compress_level", c_int), ("log_fn", LogFn), ("log_user_data", c_void_p)]
+                ("compress_level", c_int), ("log_fn", LogFn), ("log_user_data", c_void_p),
+                ("pool", c_void_p), ("network", c_void_p), ("flags", c_uint),
+                ("max_journal_events", c_u32)]
 
 
 # C callback typedef name -> its ctypes prototype (checked against the header).
@@ -246,7 +248,7 @@ CONSTANTS = {
     "HRE_CONTRACT_ACCOUNT_VERSION": 2, "HRE_CONTRACT_ORG_VERSION": 2,
     "HRE_CONTRACT_RECORD_VERSION": 1, "HRE_CONTRACT_GRANT_VERSION": 1,
     "HRE_CONTRACT_STATS_VERSION": 1, "HRE_CONTRACT_NAME_MAX": 64,
-    "HRE_LEDGER_EVENT_VERSION": 1, "HRE_LEDGER_OPTIONS_VERSION": 2,
+    "HRE_LEDGER_EVENT_VERSION": 2, "HRE_LEDGER_OPTIONS_VERSION": 3,
     "HRE_LOG_ERROR": 1, "HRE_LOG_WARN": 2, "HRE_LOG_INFO": 3, "HRE_LOG_DEBUG": 4,
     "HRE_POW_ALL_NONCES": 1 << 32,
     "HRE_LEDGER_EVENT_CONTRACT": 1, "HRE_LEDGER_EVENT_BLOCK_CONNECTED": 2,
@@ -393,7 +395,7 @@ _FUNCS = [
     ("hre_ledger_mempool_count", c_size_t, [handle]),
     ("hre_ledger_mempool_contains", c_int, [handle, u8p]),
     ("hre_ledger_block_template", c_int, [handle, u8p, P(c_size_t), c_u64]),
-    ("hre_ledger_mine", c_int, [handle, u8p, P(c_int), c_u64, c_u64]),
+    ("hre_ledger_mine", c_int, [handle, u8p, P(c_int), c_u64, c_u64, c_uint]),
     ("hre_ledger_submit_block", c_int, [handle, P(c_int), u8p, c_size_t, c_u64]),
     ("hre_ledger_contract", c_int, [handle, handle_out]),
     ("hre_ledger_network_id", c_int, [handle, u8p]),

@@ -68,3 +68,46 @@ for name, data in [('v2', snap(pl)), ('v2_empty_payload', snap(b'')), ('v1', sna
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), 'wb') as f:
         f.write(data)
+
+# network_decode: network files (docs/PROTOCOL.md 7.10)
+import hashlib
+
+def sha256d(b):
+    return hashlib.sha256(hashlib.sha256(b).digest()).digest()
+
+EASY_TARGET = 0x7fffff << (8 * (0x20 - 3))
+
+def genesis(time=1700000000, bits=0x207fffff, want_valid=True):
+    nonce = 0
+    while True:
+        h = struct.pack('<I', 1) + bytes(32) + sha256d(b'seed') + struct.pack('<III', time, bits, nonce)
+        ok = int.from_bytes(sha256d(h), 'little') <= EASY_TARGET
+        if ok == want_valid:
+            return h
+        nonce += 1
+
+def netfile(name=b"St Mary's", key=b'\x01\x02' + bytes(range(1, 33)), version=1, gen=None,
+            limit=EASY_TARGET, spacing=600, interval=0xffffffff, size=1000000, txs=10000,
+            crc_fix=True, name_len=None):
+    b = b'HRENETW1' + struct.pack('<I', version) + (gen or genesis()) + limit.to_bytes(32, 'little')
+    b += struct.pack('<QIQQ', spacing, interval, size, txs) + key
+    b += bytes([len(name) if name_len is None else name_len]) + name
+    crc = zlib.crc32(b) & 0xffffffff
+    return b + struct.pack('<I', crc if crc_fix else crc ^ 1)
+
+d = 'network_decode'
+os.makedirs(d, exist_ok=True)
+for name, data in [('ok_private', netfile()), ('ok_default_name', netfile(name=b'')),
+                   ('ok_secp256k1_key', netfile(key=b'\x02\x03' + bytes(range(2, 34)))),
+                   ('bad_crc', netfile(crc_fix=False)), ('bad_magic', b'HRENETW0' + netfile()[8:]),
+                   ('truncated', netfile()[:-7]), ('version_2', netfile(version=2)),
+                   ('name_len_over_64', netfile(name=b'x' * 65)),
+                   ('name_len_lies', netfile(name_len=3)),
+                   ('nul_in_name', netfile(name=b'St\x00Mary')),
+                   ('bad_key_prefix', netfile(key=b'\x01\x07' + bytes(range(1, 33)))),
+                   ('bad_curve', netfile(key=b'\x09\x02' + bytes(range(1, 33)))),
+                   ('genesis_pow_invalid', netfile(gen=genesis(want_valid=False))),
+                   ('zero_spacing', netfile(spacing=0)), ('zero_limit', netfile(limit=0)),
+                   ('tiny_blocks', netfile(size=10)), ('huge_blocks', netfile(size=1 << 40))]:
+    with open(os.path.join(d, name), 'wb') as f:
+        f.write(data)
