@@ -3,9 +3,21 @@
 #include "contract/internal.h"
 
 static int (*const handlers[HRE_KIND_MAX + 1])(struct hre_c_actx *) = {
-    NULL, hre_contract__apply_register_org, hre_contract__apply_appoint_admin, hre_contract__apply_register_doctor, hre_contract__apply_register_patient, hre_contract__apply_suspend,
-    hre_contract__apply_rotate_key, hre_contract__apply_new_record, hre_contract__apply_sign_record, hre_contract__apply_grant, hre_contract__apply_revoke, hre_contract__apply_log_access,
-    hre_contract__apply_register_node, hre_contract__apply_suspend_org, hre_contract__apply_set_enc_key, hre_contract__apply_erase_record,
+    [HRE_KIND_REGISTER_ORG] = hre_contract__apply_register_org,
+    [HRE_KIND_APPOINT_ADMIN] = hre_contract__apply_appoint_admin,
+    [HRE_KIND_REGISTER_DOCTOR] = hre_contract__apply_register_doctor,
+    [HRE_KIND_REGISTER_PATIENT] = hre_contract__apply_register_patient,
+    [HRE_KIND_SUSPEND] = hre_contract__apply_suspend,
+    [HRE_KIND_ROTATE_KEY] = hre_contract__apply_rotate_key,
+    [HRE_KIND_NEW_RECORD] = hre_contract__apply_new_record,
+    [HRE_KIND_SIGN_RECORD] = hre_contract__apply_sign_record,
+    [HRE_KIND_GRANT] = hre_contract__apply_grant,
+    [HRE_KIND_REVOKE] = hre_contract__apply_revoke,
+    [HRE_KIND_LOG_ACCESS] = hre_contract__apply_log_access,
+    [HRE_KIND_REGISTER_NODE] = hre_contract__apply_register_node,
+    [HRE_KIND_SUSPEND_ORG] = hre_contract__apply_suspend_org,
+    [HRE_KIND_SET_ENC_KEY] = hre_contract__apply_set_enc_key,
+    [HRE_KIND_ERASE_RECORD] = hre_contract__apply_erase_record,
 };
 
 static void deliver(hre_contract *c, uint32_t from)

@@ -2,10 +2,6 @@
  * delta changes, events, role tests, new accounts). */
 #include "contract/internal.h"
 
-/* ------------------------------------------------------------------------ */
-/* Apply                                                                     */
-/* ------------------------------------------------------------------------ */
-
 
 /* Change helpers: apply +t / -t to the accumulator and the undo delta. */
 void hre_contract__plus(struct hre_c_actx *x, const uint8_t t[32])

@@ -1,10 +1,6 @@
 /* Record contract: options, the genesis state, account creation, free. */
 #include "contract/internal.h"
 
-/* ------------------------------------------------------------------------ */
-/* Lifetime                                                                  */
-/* ------------------------------------------------------------------------ */
-
 /* Known layouts of hre_contract_options (rule 7): 1 ends at user_data,
  * 2 adds threads, 3 adds pool. */
 static const size_t options_size[] = {

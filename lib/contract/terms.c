@@ -2,10 +2,6 @@
  * entry (docs/PROTOCOL.md 5.6). */
 #include "contract/internal.h"
 
-/* ------------------------------------------------------------------------ */
-/* Accumulator and terms                                                     */
-/* ------------------------------------------------------------------------ */
-
 /* 256-bit little-endian add / subtract, in 64-bit limbs. */
 void hre_contract__acc_add(uint8_t acc[32], const uint8_t t[32])
 {

@@ -1,10 +1,6 @@
 /* Record contract: the undo journal. */
 #include "contract/internal.h"
 
-/* ------------------------------------------------------------------------ */
-/* Undo                                                                      */
-/* ------------------------------------------------------------------------ */
-
 /* Revert everything recorded in u. Never fails, never allocates. */
 void hre_contract__undo_entry(hre_contract *c, const struct hre_c_undo *u)
 {
