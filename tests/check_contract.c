@@ -2315,6 +2315,292 @@ START_TEST(test_snapshot_old_version)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Defect 1.5: snapshots that hash alike must behave alike                   */
+/* ------------------------------------------------------------------------ */
+
+/* A parsed snapshot (format 2, docs/PROTOCOL.md 5.7): every entity's byte
+ * range and where its index fields are, so a test can reorder a table,
+ * remap every reference to it and write the snapshot back -- the same
+ * content in another order. */
+enum { ST_ORG, ST_ACC, ST_KEY, ST_REC, ST_GRANT, ST_EV, ST_N };
+static const char *const st_names[ST_N] = { "organisations", "accounts", "keys", "records", "grants", "events" };
+struct st_ent {
+    size_t off, len;
+    int nref;
+    struct {
+        size_t at;                   /* offset in the entity */
+        int table;
+    } ref[8];
+};
+struct st_snap {
+    const uint8_t *b;
+    size_t len;
+    uint32_t n[ST_N];
+    struct st_ent *e[ST_N];
+};
+
+static uint32_t st_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void st_put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+struct st_rd {
+    const uint8_t *b;
+    size_t pos, len;
+};
+
+static size_t st_take(struct st_rd *r, size_t n)
+{
+    size_t at = r->pos;
+    ck_assert_uint_le(r->pos + n, r->len);
+    r->pos += n;
+    return at;
+}
+
+static uint64_t st_compact(struct st_rd *r)
+{
+    uint8_t v = r->b[st_take(r, 1)];
+    ck_assert_uint_lt(v, 0xfd);          /* the test snapshots' strings and lists are short */
+    return v;
+}
+
+static void st_ref(struct st_ent *e, struct st_rd *r, int table)
+{
+    e->ref[e->nref].at = st_take(r, 4) - e->off;
+    e->ref[e->nref++].table = table;
+}
+
+static void st_enc(struct st_rd *r)
+{
+    if (r->b[st_take(r, 1)]) st_take(r, 34);
+}
+
+static void st_parse(struct st_snap *s, const uint8_t *b, size_t len)
+{
+    struct st_rd r = { b, 8 + 4 + 32 + 32, len - 32 };
+    memset(s, 0, sizeof *s);
+    s->b = b;
+    s->len = len;
+    ck_assert_uint_eq(st_le32(b + 8), 2);
+    for (int t = 0; t < ST_N; t++) {
+        s->n[t] = st_le32(b + r.pos);
+        r.pos += 4;
+        s->e[t] = calloc(s->n[t] + 1, sizeof *s->e[t]);
+    }
+    for (int t = 0; t < ST_N; t++) {
+        for (uint32_t i = 0; i < s->n[t]; i++) {
+            struct st_ent *e = &s->e[t][i];
+            e->off = r.pos;
+            switch (t) {
+            case ST_ORG:
+                st_take(&r, 32 + 1 + 1);
+                st_take(&r, st_compact(&r));
+                st_enc(&r);
+                break;
+            case ST_ACC:
+                st_take(&r, 32 + 1 + 1);
+                st_ref(e, &r, ST_ORG);
+                st_take(&r, 8);
+                st_ref(e, &r, ST_KEY);
+                st_enc(&r);
+                break;
+            case ST_KEY:
+                st_take(&r, 34);
+                st_ref(e, &r, ST_ACC);
+                st_take(&r, 1);
+                break;
+            case ST_REC:
+                st_take(&r, 32);
+                st_ref(e, &r, ST_ACC);
+                st_ref(e, &r, ST_ORG);
+                st_ref(e, &r, ST_ORG);
+                st_take(&r, 96 + 16 + 1);
+                st_take(&r, st_compact(&r));
+                st_take(&r, 32);
+                st_ref(e, &r, ST_ACC);
+                st_ref(e, &r, ST_ACC);
+                st_take(&r, 1);
+                st_ref(e, &r, ST_REC);
+                st_take(&r, 1 + 4);
+                break;
+            case ST_GRANT:
+                st_take(&r, 32);
+                st_ref(e, &r, ST_ACC);
+                st_take(&r, 1 + 32 + 1 + 1);
+                st_take(&r, 32 * st_compact(&r));
+                st_take(&r, 16);
+                st_take(&r, st_compact(&r));
+                st_take(&r, 1 + 8);
+                break;
+            default: {
+                uint8_t type = b[st_take(&r, 1)];
+                st_take(&r, 1 + 2);
+                st_ref(e, &r, ST_ACC);
+                st_ref(e, &r, ST_ACC);
+                st_ref(e, &r, ST_REC);
+                st_ref(e, &r, type == HRE_EVENT_GRANTED || type == HRE_EVENT_REVOKED ||
+                                      type == HRE_EVENT_ACCESS_LOGGED ? ST_GRANT : ST_ORG);
+                st_take(&r, 4);
+                break;
+            }
+            }
+            e->len = r.pos - e->off;
+        }
+    }
+    ck_assert_uint_eq(r.pos, len - 32);
+}
+
+static void st_free(struct st_snap *s)
+{
+    for (int t = 0; t < ST_N; t++) free(s->e[t]);
+}
+
+/* The snapshot with entities i and i + 1 of `table` swapped (every
+ * reference remapped, the checksum recomputed; the recorded state hash is
+ * left as it is). i < 0: the identity. The caller frees. */
+static uint8_t *st_swap(const struct st_snap *s, int table, long i)
+{
+    uint8_t *out = malloc(s->len);
+    size_t pos = 8 + 4 + 32 + 32 + 4 * ST_N;
+    memcpy(out, s->b, pos);
+    for (int t = 0; t < ST_N; t++) {
+        for (uint32_t k = 0; k < s->n[t]; k++) {
+            uint32_t src = k;
+            const struct st_ent *e;
+            if (t == table && i >= 0 && k == (uint32_t)i) src = k + 1;
+            else if (t == table && i >= 0 && k == (uint32_t)i + 1) src = k - 1;
+            e = &s->e[t][src];
+            memcpy(out + pos, s->b + e->off, e->len);
+            for (int j = 0; j < e->nref; j++) {
+                uint32_t v = st_le32(out + pos + e->ref[j].at);
+                if (e->ref[j].table == table && i >= 0 && v != UINT32_MAX) {
+                    if (v == (uint32_t)i) v = (uint32_t)i + 1;
+                    else if (v == (uint32_t)i + 1) v = (uint32_t)i;
+                }
+                st_put_le32(out + pos + e->ref[j].at, v);
+            }
+            pos += e->len;
+        }
+    }
+    ck_assert_uint_eq(pos, s->len - 32);
+    HRE_T_OK(hre_sha256d(out + pos, out, pos));
+    return out;
+}
+
+static int load_snap(struct world *w, hre_contract **out, const uint8_t *b, size_t len, unsigned threads)
+{
+    hre_contract_options o;
+    HRE_T_OK(hre_contract_options_init(&o, HRE_CONTRACT_OPTIONS_VERSION));
+    memcpy(o.network_id, w->net, 32);
+    memcpy(o.authority_key, w->kenc[R_AUTH], 34);
+    o.threads = threads;
+    return hre_contract_snapshot_load(out, &o, b, len);
+}
+
+/* A state with at least two entities in every table, every kind applied. */
+static struct world *rich_world(uint8_t rec2[32], uint8_t g1[32], uint8_t g2[32])
+{
+    struct world *w = world_new();
+    uint8_t e[34];
+    hre_tx *tx;
+    hre_key *nk = genkey();
+    tx = b_record(w, w->k[R_HADMIN], w->addr[R_PATIENT], w->lab_org, "MRN-0042", "LDL", 5);
+    txid_of(tx, rec2);
+    accept(w, tx);
+    accept(w, b_record(w, w->k[R_HADMIN], w->patient2_addr, w->lab_org, "MRN-7", "CBC", 1));
+    accept(w, b_sign(w, w->k[R_HADMIN], w->r0));
+    accept(w, b_sign(w, w->k[R_LADMIN], w->r0));
+    /* two grants of the patient that both cover rec2 for the insurer admin */
+    tx = b_grant(w, w->k[R_PATIENT], HRE_READER_ACCOUNT, w->addr[R_IADMIN], HRE_SCOPE_ALL, 0, NULL, 0, 0);
+    txid_of(tx, g1);
+    accept(w, tx);
+    tx = b_grant(w, w->k[R_PATIENT], HRE_READER_ORG, w->ins_org, HRE_SCOPE_CATEGORY, 5, NULL, 0, 0);
+    txid_of(tx, g2);
+    accept(w, tx);
+    accept(w, b_grant(w, w->patient2, HRE_READER_ACCOUNT, w->addr[R_IADMIN], HRE_SCOPE_ALL, 0, NULL, 0, T0 + 999));
+    accept(w, b_revoke(w, w->k[R_PATIENT], w->g0));
+    accept(w, b_access(w, w->k[R_IADMIN], rec2));
+    fresh_enc(e);
+    accept(w, b_enc(w, w->k[R_PATIENT], HRE_ENC_TARGET_ACCOUNT, w->addr[R_PATIENT], e));
+    fresh_enc(e);
+    accept(w, b_enc(w, w->k[R_HADMIN], HRE_ENC_TARGET_ORG, w->hosp_org, e));
+    accept(w, b_rotate(w, w->k[R_NODE], w->addr[R_NODE], nk));
+    accept(w, b_erase(w, w->k[R_PATIENT], w->r0));
+    hre_key_free(nk);
+    return w;
+}
+
+START_TEST(test_snapshot_canonical_order)
+{
+    uint8_t rec2[32], g1[32], g2[32], h0[32], h1[32], *buf, *re;
+    size_t len = 0;
+    struct world *w = rich_world(rec2, g1, g2);
+    struct st_snap s;
+    hre_contract *c2 = NULL;
+    ck_assert_int_eq(hre_contract_snapshot_save(w->c, NULL, &len), HRE_EBUFSIZE);
+    buf = malloc(len);
+    HRE_T_OK(hre_contract_snapshot_save(w->c, buf, &len));
+    hash_of(w->c, h0);
+    st_parse(&s, buf, len);
+    for (int t = 0; t < ST_N; t++) ck_assert_msg(s.n[t] >= 2, "table %s has %u entries", st_names[t], s.n[t]);
+    /* the rewriter itself: the identity gives the same bytes, which load */
+    re = st_swap(&s, ST_GRANT, -1);
+    ck_assert_mem_eq(re, buf, len);
+    free(re);
+    /* the patient's two grants swapped: the same content, so the same state
+     * hash, but LOG_ACCESS would record the other grant. Refused, on one
+     * and on two threads, by the order check (not the state hash). */
+    {
+        uint32_t gi = UINT32_MAX;
+        for (uint32_t i = 0; i + 1 < s.n[ST_GRANT]; i++)
+            if (memcmp(buf + s.e[ST_GRANT][i].off, g1, 32) == 0) gi = i;
+        ck_assert_uint_ne(gi, UINT32_MAX);
+        ck_assert_mem_eq(buf + s.e[ST_GRANT][gi + 1].off, g2, 32);
+        re = st_swap(&s, ST_GRANT, gi);
+        ck_assert_mem_eq(re + 44, buf + 44, 32);             /* the recorded state hash */
+        for (unsigned th = 1; th <= 2; th++) {
+            ck_assert_int_eq(load_snap(w, &c2, re, len, th), HRE_ECORRUPT);
+            ck_assert_ptr_null(c2);
+            ck_assert_msg(strstr(hre_error_detail(), "grants are not in canonical"), "detail: %s",
+                          hre_error_detail());
+        }
+        free(re);
+    }
+    /* every adjacent pair of every table swapped: refused */
+    for (int t = 0; t < ST_N; t++) {
+        for (uint32_t i = 0; i + 1 < s.n[t]; i++) {
+            int rc;
+            re = st_swap(&s, t, i);
+            rc = load_snap(w, &c2, re, len, 1);
+            ck_assert_msg(rc == HRE_ECORRUPT, "%s %u <-> %u: %d (%s)", st_names[t], i, i + 1, rc,
+                          hre_error_detail());
+            ck_assert_ptr_null(c2);
+            /* below events, only the order differs: the order check (or a
+             * rule that order implies, like "superseded records are
+             * earlier" or "account 0 is the authority") refuses it, never
+             * the state hash */
+            if (t != ST_EV) ck_assert_msg(!strstr(hre_error_detail(), "state hash"), "%s %u: %s", st_names[t], i,
+                                          hre_error_detail());
+            free(re);
+        }
+    }
+    /* and the original loads, with the same hash */
+    HRE_T_OK(load_snap(w, &c2, buf, len, 2));
+    hash_of(c2, h1);
+    ck_assert_mem_eq(h0, h1, 32);
+    hre_contract_free(c2);
+    st_free(&s);
+    free(buf);
+    world_free(w);
+}
+END_TEST
+
 #ifdef HRE_WHITEBOX
 /* Every allocation failure during apply or snapshot load gives HRE_ENOMEM
  * and leaves the state (hash) untouched. */
@@ -2418,6 +2704,7 @@ Suite *hre_suite_contract(void)
     tcase_add_test(tc, test_erase_record);
     tcase_add_test(tc, test_access_reasons);
     tcase_add_test(tc, test_snapshot_old_version);
+    tcase_add_test(tc, test_snapshot_canonical_order);
 #ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_alloc_failures);
 #endif

@@ -402,6 +402,71 @@ fail:
     return rc;
 }
 
+/* Canonical order (docs/PROTOCOL.md 5.7): every table but the events is in
+ * creation order, and the events say what was created when. Walking the
+ * events in order, each creating event must name the next entity of its
+ * table: ORG_REGISTERED the next organisation (org 0 is genesis), every
+ * account-creating event (ORG_REGISTERED, ADMIN_APPOINTED of an
+ * APPOINT_ADMIN, DOCTOR_, PATIENT_, NODE_REGISTERED) the next account, whose
+ * key is the next key entry (account 0 and key 0 are the authority's), every
+ * KEY_ROTATED the next key entry (of its subject), RECORD_CREATED the next
+ * record and GRANTED the next grant; and every entity must have been
+ * created so. The state hash is a multiset hash, blind to order, while the
+ * per-patient lists (and with them LOG_ACCESS and the queries) follow it:
+ * without this check two snapshots with one state hash could behave
+ * differently. Entities and events are final (decoded and range-checked). */
+static int order_fail(const char *table, const char *event, uint32_t e)
+{
+    return hre__fail(HRE_ECORRUPT, "snapshot: %s are not in canonical (creation) order: event %u (%s) names "
+                                   "another one than the next", table, e, event);
+}
+
+static int check_order(const hre_contract *c)
+{
+    uint32_t org = 1, acct = 1, key = 1, rec = 0, grant = 0;
+    for (uint32_t i = 0; i < c->events.n; i++) {
+        const struct hre_c_event *e = &c->events.v[i];
+        int new_account = 0;
+        switch (e->type) {
+        case HRE_EVENT_ORG_REGISTERED:
+            if (e->ref != org || org >= c->orgs.n) return order_fail("organisations", "ORG_REGISTERED", i);
+            org++;
+            new_account = 1;
+            break;
+        case HRE_EVENT_ADMIN_APPOINTED: new_account = e->kind == HRE_KIND_APPOINT_ADMIN; break;
+        case HRE_EVENT_DOCTOR_REGISTERED:
+        case HRE_EVENT_PATIENT_REGISTERED:
+        case HRE_EVENT_NODE_REGISTERED: new_account = 1; break;
+        case HRE_EVENT_KEY_ROTATED:
+            if (key >= c->keys.n || c->keys.v[key].account != e->subject)
+                return order_fail("keys", "KEY_ROTATED", i);
+            key++;
+            break;
+        case HRE_EVENT_RECORD_CREATED:
+            if (e->record != rec || rec >= c->records.n) return order_fail("records", "RECORD_CREATED", i);
+            rec++;
+            break;
+        case HRE_EVENT_GRANTED:
+            if (e->ref != grant || grant >= c->grants.n) return order_fail("grants", "GRANTED", i);
+            grant++;
+            break;
+        default: break;
+        }
+        if (new_account) {
+            if (e->subject != acct || acct >= c->accounts.n) return order_fail("accounts", "a registration", i);
+            if (key >= c->keys.n || c->keys.v[key].account != acct) return order_fail("keys", "a registration", i);
+            acct++;
+            key++;
+        }
+    }
+    if (org != c->orgs.n) return hre__fail(HRE_ECORRUPT, "snapshot: organisations without their ORG_REGISTERED event");
+    if (acct != c->accounts.n) return hre__fail(HRE_ECORRUPT, "snapshot: accounts without their registration event");
+    if (key != c->keys.n) return hre__fail(HRE_ECORRUPT, "snapshot: keys without their registration or KEY_ROTATED event");
+    if (rec != c->records.n) return hre__fail(HRE_ECORRUPT, "snapshot: records without their RECORD_CREATED event");
+    if (grant != c->grants.n) return hre__fail(HRE_ECORRUPT, "snapshot: grants without their GRANTED event");
+    return HRE_OK;
+}
+
 static int dup(const char *what)
 {
     return hre__fail(HRE_ECORRUPT, "snapshot: duplicate %s", what);
@@ -637,6 +702,7 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
     }
 
     rc = decode(&c, opts, in, len, n, nw ? &p : NULL);
+    if (rc == HRE_OK) rc = check_order(c);
     if (rc == HRE_OK) rc = index_all(c);
     if (rc != HRE_OK) {
         if (nw) halt(&p);
