@@ -2601,6 +2601,376 @@ START_TEST(test_snapshot_canonical_order)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Defect 1.9: the refusal order of PROTOCOL.md 5.4, row by row              */
+/* ------------------------------------------------------------------------ */
+
+/* A copy of tx (same kind and payload) with its nonce moved by dnonce, an
+ * optional trailing payload byte, for network net, signed by signer (or left
+ * unsigned when signer is NULL). Frees tx. */
+static hre_tx *retx(hre_tx *tx, const hre_key *signer, long dnonce, int trailing, const uint8_t net[32])
+{
+    size_t plen;
+    const uint8_t *pl = hre_tx_payload(tx, &plen);
+    uint8_t buf[4096];
+    hre_tx *out = NULL;
+    ck_assert_uint_lt(plen, sizeof buf);
+    memcpy(buf, pl, plen);
+    if (trailing) buf[plen++] = 0;
+    HRE_T_OK(hre_tx_new(&out, net, hre_tx_kind(tx), (uint64_t)((long)hre_tx_nonce(tx) + dnonce), hre_tx_timestamp(tx),
+                        buf, plen));
+    if (signer) HRE_T_OK(hre_tx_sign(out, signer));
+    hre_tx_free(tx);
+    return out;
+}
+
+/* tx decoded from its bytes: the same transaction, not marked verified. */
+static hre_tx *unverified(hre_tx *tx)
+{
+    uint8_t buf[4096];
+    size_t len = sizeof buf;
+    hre_tx *out = NULL;
+    HRE_T_OK(hre_tx_encode(tx, buf, &len));
+    HRE_T_OK(hre_tx_decode(&out, buf, len));
+    ck_assert_int_eq(hre_tx_verified(out), 0);
+    hre_tx_free(tx);
+    return out;
+}
+
+/* Apply tx as given (verified or not) at block time bt with flags: expect
+ * code with detail_part, state hash unchanged. Frees tx. */
+static void refuse_raw(struct world *w, hre_tx *tx, uint64_t bt, unsigned flags, int code, const char *detail_part,
+                       const char *what)
+{
+    uint8_t h0[32], h1[32];
+    int rc;
+    hash_of(w->c, h0);
+    rc = hre_contract_apply(w->c, tx, bt, flags);
+    ck_assert_msg(rc == code && strstr(hre_error_detail(), detail_part),
+                  "%s: expected %d '%s', got %d: %s", what, code, detail_part, rc, hre_error_detail());
+    hash_of(w->c, h1);
+    ck_assert_mem_eq(h0, h1, 32);
+    hre_tx_free(tx);
+}
+
+/* Some transaction of `kind` by s (valid or not: only the envelope and the
+ * sender checks look at it), for the common rows. */
+static hre_tx *some_tx(struct world *w, int kind, const hre_key *s)
+{
+    uint8_t pl[8] = { 1 };
+    hre_tx *tx = NULL;
+    HRE_T_OK(hre_tx_new(&tx, w->net, (uint16_t)kind, nonce_of(w->c, s), w->now, pl, 1));
+    HRE_T_OK(hre_tx_sign(tx, s));
+    return tx;
+}
+
+/* For each kind: a well-formed transaction violating the FIRST kind-specific
+ * row of PROTOCOL.md 5.4 (with that row's detail), or NULL for
+ * REGISTER_PATIENT (no kind rows). */
+static hre_tx *first_row_tx(struct world *w, int kind, const hre_key **signer, const char **detail)
+{
+    uint8_t unknown[32], e[34];
+    hre_key *k = NULL;
+    hre_tx *tx = NULL;
+    memset(unknown, 0xcd, 32);
+    switch (kind) {
+    case HRE_KIND_REGISTER_ORG:
+        k = genkey();
+        *signer = w->k[R_HADMIN], *detail = "only the authority";
+        tx = b_register_org(w, *signer, HRE_ORG_CLINIC, "X", k);
+        break;
+    case HRE_KIND_APPOINT_ADMIN:
+        k = genkey();
+        *signer = w->k[R_HADMIN], *detail = "only the authority";
+        tx = b_appoint(w, *signer, w->lab_org, k);
+        break;
+    case HRE_KIND_REGISTER_DOCTOR:
+        k = genkey();
+        *signer = w->k[R_DOCTOR], *detail = "only an organisation admin";
+        tx = b_doctor(w, *signer, k);
+        break;
+    case HRE_KIND_REGISTER_PATIENT: return NULL;
+    case HRE_KIND_SUSPEND:
+        *signer = w->k[R_AUTH], *detail = "no account";
+        tx = b_suspend(w, *signer, unknown, HRE_SUSPEND_SUSPEND);
+        break;
+    case HRE_KIND_ROTATE_KEY:
+        k = genkey();
+        *signer = w->k[R_AUTH], *detail = "no account";
+        tx = b_rotate(w, *signer, unknown, k);
+        break;
+    case HRE_KIND_NEW_RECORD:
+        *signer = w->k[R_LADMIN], *detail = "hospital or clinic";
+        tx = b_record(w, *signer, w->addr[R_PATIENT], w->lab_org, "p", "t", 1);
+        break;
+    case HRE_KIND_SIGN_RECORD:
+        *signer = w->k[R_HADMIN], *detail = "no such record";
+        tx = b_sign(w, *signer, unknown);
+        break;
+    case HRE_KIND_GRANT:
+        *signer = w->k[R_DOCTOR], *detail = "only a patient";
+        tx = b_grant(w, *signer, HRE_READER_ACCOUNT, w->addr[R_IADMIN], HRE_SCOPE_ALL, 0, NULL, 0, 0);
+        break;
+    case HRE_KIND_REVOKE:
+        *signer = w->k[R_DOCTOR], *detail = "only a patient";
+        tx = b_revoke(w, *signer, w->g0);
+        break;
+    case HRE_KIND_LOG_ACCESS:
+        *signer = w->k[R_PATIENT], *detail = "no such record";
+        tx = b_access(w, *signer, unknown);
+        break;
+    case HRE_KIND_REGISTER_NODE:
+        k = genkey();
+        *signer = w->k[R_DOCTOR], *detail = "only an organisation admin";
+        tx = b_node(w, *signer, k);
+        break;
+    case HRE_KIND_SUSPEND_ORG:
+        *signer = w->k[R_HADMIN], *detail = "only the authority";
+        tx = b_suspend_org(w, *signer, w->ins_org, HRE_SUSPEND_SUSPEND);
+        break;
+    case HRE_KIND_SET_ENC_KEY:
+        fresh_enc(e);
+        *signer = w->k[R_PATIENT], *detail = "no account";
+        tx = b_enc(w, *signer, HRE_ENC_TARGET_ACCOUNT, unknown, e);
+        break;
+    case HRE_KIND_ERASE_RECORD:
+        *signer = w->k[R_PATIENT], *detail = "no such record";
+        tx = b_erase(w, *signer, unknown);
+        break;
+    default: ck_abort_msg("first_row_tx: kind %d", kind);
+    }
+    hre_key_free(k);
+    return tx;
+}
+
+START_TEST(test_check_order)
+{
+    struct world *w = world_new();
+    hre_key *xadmin = genkey(), *xnode = genkey(), *kk = genkey(), *nk = genkey(), *tmp = genkey();
+    uint8_t other_net[32], x_org[32], rv[32], re[32], re2[32], unknown[32], kenc[34], e[34], bad[34];
+    hre_tx *tx;
+    int pairs = 0;
+    memset(other_net, 0x43, 32);
+    memset(unknown, 0xcd, 32);
+    /* setup for the sender rows: a rotated-out key of a suspended account; a
+     * suspended admin of a suspended organisation; a node of a suspended
+     * organisation */
+    accept(w, b_suspend(w, w->k[R_HADMIN], w->addr[R_ROTATED], HRE_SUSPEND_SUSPEND));
+    accept(w, b_suspend(w, w->k[R_AUTH], w->addr[R_SUSPORG], HRE_SUSPEND_SUSPEND));
+    tx = b_register_org(w, w->k[R_AUTH], HRE_ORG_PHARMACY, "Pharmacy X", xadmin);
+    txid_of(tx, x_org);
+    accept(w, tx);
+    accept(w, b_node(w, xadmin, xnode));
+    accept(w, b_suspend_org(w, w->k[R_AUTH], x_org, HRE_SUSPEND_SUSPEND));
+    /* records: rv valid; re valid and erased; re2 patient2's, erased */
+    memcpy(rv, w->r0, 32);
+    accept(w, b_sign(w, w->k[R_HADMIN], rv));
+    accept(w, b_sign(w, w->k[R_LADMIN], rv));
+    tx = b_record(w, w->k[R_HADMIN], w->addr[R_PATIENT], w->lab_org, "p", "t", 2);
+    txid_of(tx, re);
+    accept(w, tx);
+    accept(w, b_sign(w, w->k[R_HADMIN], re));
+    accept(w, b_sign(w, w->k[R_LADMIN], re));
+    accept(w, b_erase(w, w->k[R_PATIENT], re));
+    tx = b_record(w, w->k[R_HADMIN], w->patient2_addr, w->lab_org, "p", "t", 2);
+    txid_of(tx, re2);
+    accept(w, tx);
+    accept(w, b_erase(w, w->patient2, re2));
+    /* g0 revoked; the doctor's encryption key kenc, then kenc registered as
+     * a signing key (the converse separation is not checked) */
+    accept(w, b_revoke(w, w->k[R_PATIENT], w->g0));
+    keyenc(kenc, kk);
+    accept(w, b_enc(w, w->k[R_DOCTOR], HRE_ENC_TARGET_ACCOUNT, w->addr[R_DOCTOR], kenc));
+    accept(w, b_patient(w, kk));
+    off_curve_key(bad);
+
+    /* ---- common rows (5.4, first table), for every kind ---- */
+    for (int kind = 1; kind <= HRE_KIND_MAX; kind++) {
+        const hre_key *s = kind == HRE_KIND_REGISTER_PATIENT ? w->k[R_STRANGER] : w->k[R_AUTH];
+        const hre_key *fs = NULL;
+        const char *fdetail = NULL;
+        /* 1 < 2: unsigned (so not verified either) */
+        refuse_raw(w, retx(some_tx(w, kind, s), NULL, 0, 0, w->net), w->now, 0, HRE_EINVAL, "not signed", "1/2");
+        /* 1 < 2: unknown flag bits on a tx that is not verified */
+        refuse_raw(w, unverified(some_tx(w, kind, s)), w->now, 0x2u, HRE_EINVAL, "unknown flag", "1/2 flags");
+        /* 2 < 3: not verified, another network */
+        refuse_raw(w, unverified(retx(some_tx(w, kind, s), s, 0, 0, other_net)), w->now, 0, HRE_EVERIFY,
+                   "signature not verified", "2/3");
+        /* 3 < 4: another network, block time over u32 */
+        refuse_raw(w, retx(some_tx(w, kind, s), s, 0, 0, other_net), (uint64_t)UINT32_MAX + 1, 0, HRE_EVERIFY,
+                   "another network", "3/4");
+        pairs += 4;
+        if (kind != HRE_KIND_REGISTER_PATIENT) {
+            /* 6 < 12 (7..11 need a registered key): stranger, wrong nonce */
+            refuse_raw(w, retx(some_tx(w, kind, w->k[R_STRANGER]), w->k[R_STRANGER], 5, 0, w->net), w->now, 0,
+                       HRE_EAUTH, "not registered", "6/12");
+            pairs++;
+        }
+        /* 7 < 8: a rotated-out key of a suspended account */
+        refuse_raw(w, some_tx(w, kind, w->k[R_ROTATED]), w->now, 0, HRE_EAUTH, "rotated out", "7/8");
+        /* 8 < 9: a suspended admin of a suspended organisation */
+        refuse_raw(w, some_tx(w, kind, w->k[R_SUSPORG]), w->now, 0, HRE_EAUTH, "sender account is suspended", "8/9");
+        pairs += 2;
+        if (kind != HRE_KIND_ROTATE_KEY) {
+            /* 9 < 10: a node of a suspended organisation */
+            refuse_raw(w, some_tx(w, kind, xnode), w->now, 0, HRE_EAUTH, "organisation is suspended", "9/10");
+            /* 10 < 11 (REGISTER_PATIENT) or 10 < 12: a node, wrong nonce */
+            refuse_raw(w, retx(some_tx(w, kind, w->k[R_NODE]), w->k[R_NODE], 3, 0, w->net), w->now, 0, HRE_EAUTH,
+                       "node account", "10/11-12");
+            pairs += 2;
+        }
+        /* 11 < 12: REGISTER_PATIENT from a registered key, wrong nonce */
+        if (kind == HRE_KIND_REGISTER_PATIENT) {
+            refuse_raw(w, retx(some_tx(w, kind, w->k[R_DOCTOR]), w->k[R_DOCTOR], 2, 0, w->net), w->now, 0,
+                       HRE_EEXISTS, "already registered", "11/12");
+            pairs++;
+        }
+        /* 12 < 13: wrong nonce, malformed payload (trailing byte) */
+        tx = first_row_tx(w, kind, &fs, &fdetail);
+        if (!tx) {
+            fs = w->k[R_STRANGER];
+            tx = b_patient(w, fs);
+        }
+        refuse_raw(w, retx(tx, fs, 1, 1, w->net), w->now, 0, HRE_ESTATE, "expected", "12/13");
+        pairs++;
+        /* 13 < the kind's first row: malformed payload from a sender the
+         * first row refuses */
+        tx = first_row_tx(w, kind, &fs, &fdetail);
+        if (tx) {
+            uint8_t h0[32];
+            hash_of(w->c, h0);
+            /* the well-formed tx is refused by that row indeed ... */
+            refuse_raw(w, retx(first_row_tx(w, kind, &fs, &fdetail), fs, 0, 0, w->net), w->now, 0,
+                       kind == HRE_KIND_SUSPEND || kind == HRE_KIND_ROTATE_KEY || kind == HRE_KIND_SIGN_RECORD ||
+                       kind == HRE_KIND_LOG_ACCESS || kind == HRE_KIND_SET_ENC_KEY || kind == HRE_KIND_ERASE_RECORD
+                           ? HRE_ENOTFOUND : HRE_EAUTH, fdetail, "first row");
+            /* ... and with a trailing byte, decoding wins */
+            refuse_raw(w, retx(tx, fs, 0, 1, w->net), w->now, 0, HRE_EDECODE, "trailing", "13/first");
+            pairs++;
+        }
+    }
+    /* 4 < 5, 5 < 6: unknown kind */
+    refuse_raw(w, retx(some_tx(w, 1, w->k[R_AUTH]), w->k[R_AUTH], 0, 0, w->net), (uint64_t)UINT32_MAX + 1, 0,
+               HRE_EINVAL, "block time", "4/5 (kind 1)");
+    HRE_T_OK(hre_tx_new(&tx, w->net, 99, 0, w->now, NULL, 0));
+    HRE_T_OK(hre_tx_sign(tx, w->k[R_AUTH]));
+    refuse_raw(w, tx, (uint64_t)UINT32_MAX + 1, 0, HRE_EINVAL, "block time", "4/5");
+    HRE_T_OK(hre_tx_new(&tx, w->net, 99, 0, w->now, NULL, 0));
+    HRE_T_OK(hre_tx_sign(tx, w->k[R_STRANGER]));
+    refuse_raw(w, tx, w->now, 0, HRE_EUNSUPPORTED, "unknown transaction kind", "5/6");
+    pairs += 2;
+
+    /* ---- per-kind rows (5.4, second table): each adjacent pair that one
+     * transaction can violate together (rows that exclude each other --
+     * "not found" and anything about the object -- pair with the next row
+     * they can share a transaction with) ---- */
+#define PAIR(txexpr, code, part) do { refuse(w, (txexpr), code, part); pairs++; } while (0)
+    /* 1 REGISTER_ORG: not authority < key in use */
+    PAIR(b_register_org(w, w->k[R_HADMIN], HRE_ORG_CLINIC, "X", w->k[R_DOCTOR]), HRE_EAUTH, "only the authority");
+    /* 2 APPOINT_ADMIN: not authority < unknown org < key in use */
+    {
+        hre_appoint_admin_payload p;
+        memcpy(p.org_id, unknown, 32);
+        keyenc(p.admin_key, w->k[R_DOCTOR]);
+        HRE_T_OK(hre_contract_build_appoint_admin(&tx, w->net, w->k[R_HADMIN], nonce_of(w->c, w->k[R_HADMIN]), w->now, &p));
+        PAIR(tx, HRE_EAUTH, "only the authority");
+        HRE_T_OK(hre_contract_build_appoint_admin(&tx, w->net, w->k[R_AUTH], nonce_of(w->c, w->k[R_AUTH]), w->now, &p));
+        PAIR(tx, HRE_ENOTFOUND, "no such organisation");
+    }
+    /* 3 REGISTER_DOCTOR: not an admin < key in use */
+    PAIR(b_doctor(w, w->k[R_DOCTOR], w->k[R_PATIENT]), HRE_EAUTH, "only an organisation admin");
+    /* 5 SUSPEND: (unknown target excludes the rest) self < manage < state */
+    PAIR(b_suspend(w, w->k[R_DOCTOR], w->addr[R_DOCTOR], HRE_SUSPEND_SUSPEND), HRE_EAUTH, "itself");
+    PAIR(b_suspend(w, w->k[R_LADMIN], w->addr[R_SUSPENDED], HRE_SUSPEND_SUSPEND), HRE_EAUTH, "admin of the account");
+    /* 6 ROTATE_KEY: unknown target < node-other < manage < key in use */
+    PAIR(b_rotate(w, w->k[R_NODE], unknown, tmp), HRE_ENOTFOUND, "no account");
+    PAIR(b_rotate(w, w->k[R_NODE], w->addr[R_DOCTOR], w->k[R_PATIENT]), HRE_EAUTH, "only its own key");
+    PAIR(b_rotate(w, w->k[R_LADMIN], w->addr[R_DOCTOR], w->k[R_PATIENT]), HRE_EAUTH, "admin of the account");
+    /* 7 NEW_RECORD: role < patient unknown < (patient not a patient) < lab unknown < (not a lab) <
+     * superseded unknown (< superseded of another patient) */
+    PAIR(b_record(w, w->k[R_LADMIN], unknown, w->lab_org, "p", "t", 1), HRE_EAUTH, "hospital or clinic");
+    PAIR(b_record(w, w->k[R_HADMIN], unknown, unknown, "p", "t", 1), HRE_ENOTFOUND, "patient address");
+    PAIR(b_record(w, w->k[R_HADMIN], w->addr[R_DOCTOR], unknown, "p", "t", 1), HRE_ESTATE, "non-patient");
+    {
+        hre_new_record_payload p;
+        memset(&p, 0, sizeof p);
+        memcpy(p.patient, w->addr[R_PATIENT], 32);
+        p.hospital_name = (const uint8_t *)"H";
+        p.hospital_name_len = 1;
+        p.has_supersedes = 1;
+        memcpy(p.supersedes, unknown, 32);
+        memcpy(p.lab_org, unknown, 32);
+        HRE_T_OK(hre_contract_build_new_record(&tx, w->net, w->k[R_HADMIN], nonce_of(w->c, w->k[R_HADMIN]), w->now, &p));
+        PAIR(tx, HRE_ENOTFOUND, "lab organisation");
+        memcpy(p.lab_org, w->hosp_org, 32);
+        HRE_T_OK(hre_contract_build_new_record(&tx, w->net, w->k[R_HADMIN], nonce_of(w->c, w->k[R_HADMIN]), w->now, &p));
+        PAIR(tx, HRE_ESTATE, "type lab");
+    }
+    /* 8 SIGN_RECORD: (unknown) erased < valid < role; valid < already signed */
+    PAIR(b_sign(w, w->k[R_HADMIN], re), HRE_EERASED, "erased");
+    PAIR(b_sign(w, w->k[R_IADMIN], rv), HRE_ESTATE, "already valid");
+    PAIR(b_sign(w, w->k[R_HADMIN], rv), HRE_ESTATE, "already valid");   /* the row 1.9 found unreachable */
+    /* 9 GRANT: role < reader org < record unknown < another patient's < erased < expiry */
+    PAIR(b_grant(w, w->k[R_DOCTOR], HRE_READER_ORG, unknown, HRE_SCOPE_ALL, 0, NULL, 0, 0), HRE_EAUTH, "only a patient");
+    {
+        uint8_t ids[2][32];
+        memset(ids[0], 0x00, 32);              /* unknown, and sorted first */
+        memcpy(ids[1], re2, 32);               /* patient2's (and erased) */
+        if (memcmp(ids[0], ids[1], 32) >= 0) ck_abort_msg("record id sorts before zero");
+        PAIR(b_grant(w, w->k[R_PATIENT], HRE_READER_ORG, unknown, HRE_SCOPE_RECORDS, 0, &ids[0][0], 1, 0),
+             HRE_ENOTFOUND, "reader organisation");
+        PAIR(b_grant(w, w->k[R_PATIENT], HRE_READER_ACCOUNT, w->addr[R_IADMIN], HRE_SCOPE_RECORDS, 0, &ids[0][0], 2, 0),
+             HRE_ENOTFOUND, "#0 does not exist");
+        PAIR(b_grant(w, w->k[R_PATIENT], HRE_READER_ACCOUNT, w->addr[R_IADMIN], HRE_SCOPE_RECORDS, 0, re2, 1, 0),
+             HRE_EAUTH, "another patient");
+        PAIR(b_grant(w, w->k[R_PATIENT], HRE_READER_ACCOUNT, w->addr[R_IADMIN], HRE_SCOPE_RECORDS, 0, re, 1, T0 - 1),
+             HRE_EERASED, "erased");
+    }
+    /* 10 REVOKE: role < unknown grant; another patient's < already revoked */
+    PAIR(b_revoke(w, w->k[R_DOCTOR], unknown), HRE_EAUTH, "only a patient");
+    PAIR(b_revoke(w, w->patient2, w->g0), HRE_EAUTH, "another patient");
+    /* 11 LOG_ACCESS: (unknown) erased < no access */
+    PAIR(b_access(w, w->k[R_IADMIN], re), HRE_EERASED, "erased");
+    /* 12 REGISTER_NODE: not an admin < key in use */
+    PAIR(b_node(w, w->k[R_DOCTOR], w->k[R_PATIENT]), HRE_EAUTH, "only an organisation admin");
+    /* 13 SUSPEND_ORG: not authority < unknown; genesis < state */
+    PAIR(b_suspend_org(w, w->k[R_HADMIN], unknown, HRE_SUSPEND_SUSPEND), HRE_EAUTH, "only the authority");
+    PAIR(b_suspend_org(w, w->k[R_AUTH], w->genesis_org, HRE_SUSPEND_REINSTATE), HRE_EAUTH, "genesis");
+    /* 14 SET_ENC_KEY: point < unknown target < (role) < signing key < already */
+    {
+        uint8_t pl[1 + 1 + 32 + 34];
+        pl[0] = 1;
+        pl[1] = HRE_ENC_TARGET_ACCOUNT;
+        memcpy(pl + 2, unknown, 32);
+        memcpy(pl + 34, bad, 34);
+        HRE_T_OK(hre_tx_new(&tx, w->net, HRE_KIND_SET_ENC_KEY, nonce_of(w->c, w->k[R_PATIENT]), w->now, pl, sizeof pl));
+        HRE_T_OK(hre_tx_sign(tx, w->k[R_PATIENT]));
+        PAIR(tx, HRE_EDECODE, "not a point");
+    }
+    PAIR(b_enc(w, w->k[R_PATIENT], HRE_ENC_TARGET_ACCOUNT, unknown, w->kenc[R_DOCTOR]), HRE_ENOTFOUND, "no account");
+    PAIR(b_enc(w, w->k[R_LADMIN], HRE_ENC_TARGET_ACCOUNT, w->addr[R_DOCTOR], w->kenc[R_DOCTOR]), HRE_EAUTH,
+         "admin of the account");
+    PAIR(b_enc(w, w->k[R_PATIENT], HRE_ENC_TARGET_ORG, unknown, w->kenc[R_DOCTOR]), HRE_ENOTFOUND,
+         "no such organisation");
+    PAIR(b_enc(w, w->k[R_DOCTOR], HRE_ENC_TARGET_ORG, w->hosp_org, w->kenc[R_DOCTOR]), HRE_EAUTH,
+         "admin of the organisation");
+    PAIR(b_enc(w, w->k[R_DOCTOR], HRE_ENC_TARGET_ACCOUNT, w->addr[R_DOCTOR], kenc), HRE_EEXISTS, "signing key");
+    /* 15 ERASE_RECORD: unknown < role < erased */
+    PAIR(b_erase(w, w->k[R_LADMIN], unknown), HRE_ENOTFOUND, "no such record");
+    PAIR(b_erase(w, w->k[R_LADMIN], re), HRE_EAUTH, "patient or the authority");
+#undef PAIR
+    (void)e;
+    (void)nk;
+    ck_assert_int_gt(pairs, 150);
+    hre_key_free(xadmin);
+    hre_key_free(xnode);
+    hre_key_free(kk);
+    hre_key_free(nk);
+    hre_key_free(tmp);
+    world_free(w);
+}
+END_TEST
+
 #ifdef HRE_WHITEBOX
 /* Every allocation failure during apply or snapshot load gives HRE_ENOMEM
  * and leaves the state (hash) untouched. */
@@ -2705,6 +3075,7 @@ Suite *hre_suite_contract(void)
     tcase_add_test(tc, test_access_reasons);
     tcase_add_test(tc, test_snapshot_old_version);
     tcase_add_test(tc, test_snapshot_canonical_order);
+    tcase_add_test(tc, test_check_order);
 #ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_alloc_failures);
 #endif
