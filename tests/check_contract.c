@@ -2972,78 +2972,165 @@ START_TEST(test_check_order)
 END_TEST
 
 #ifdef HRE_WHITEBOX
-/* Every allocation failure during apply or snapshot load gives HRE_ENOMEM
- * and leaves the state (hash) untouched. */
+/* Allocation failures (tests/testutil.h, hre_t_alloc_sweep): every failing
+ * allocation in apply or snapshot load gives HRE_ENOMEM, leaves the state
+ * (hash) untouched and leaks nothing. */
+
+/* Apply one tx to the live state: refused -> the hash is unchanged; applied
+ * -> undone (the state's grown arrays stay: HRE_T_SWEEP_KEEP). */
+struct sweep_live {
+    struct world *w;
+    hre_tx *tx;
+};
+
+static int sweep_live_fn(void *arg)
+{
+    struct sweep_live *a = arg;
+    uint8_t h0[32], h1[32];
+    int rc;
+    hash_of(a->w->c, h0);
+    rc = hre_contract_apply(a->w->c, a->tx, a->w->now, 0);
+    if (rc == HRE_OK) {
+        HRE_T_OK(hre_contract_undo(a->w->c));
+        return HRE_OK;
+    }
+    hash_of(a->w->c, h1);
+    ck_assert_mem_eq(h0, h1, 32);
+    return rc;
+}
+
+/* Load the state from a snapshot, apply one tx (if any), free it all: a
+ * self-contained attempt whose every allocation failure must leak nothing. */
+struct sweep_fresh {
+    const hre_contract_options *o;
+    const uint8_t *snap;
+    size_t len;
+    const uint8_t *want;           /* the state hash the load must give */
+    hre_tx *tx;                    /* may be NULL: load only */
+    uint64_t now;
+};
+
+static int sweep_fresh_fn(void *arg)
+{
+    struct sweep_fresh *a = arg;
+    hre_contract *c = NULL;
+    uint8_t h0[32], h1[32];
+    int rc = hre_contract_snapshot_load(&c, a->o, a->snap, a->len);
+    if (rc != HRE_OK) {
+        ck_assert_ptr_null(c);
+        return rc;
+    }
+    hash_of(c, h0);
+    ck_assert_mem_eq(h0, a->want, 32);
+    if (a->tx) {
+        rc = hre_contract_apply(c, a->tx, a->now, 0);
+        if (rc != HRE_OK) {
+            hash_of(c, h1);
+            ck_assert_mem_eq(h0, h1, 32);
+        }
+    }
+    hre_contract_free(c);
+    return rc;
+}
+
+/* The tx of round i (one of each growing kind), for the world's state. */
+static hre_tx *sweep_tx(struct world *w, int i, const uint8_t last_rec[32])
+{
+    uint8_t e[34];
+    hre_key *k = NULL;
+    hre_tx *tx;
+    switch (i % 7) {
+    case 0: tx = b_record(w, w->k[R_HADMIN], w->addr[R_PATIENT], w->lab_org, "p", "t", 1); break;
+    case 1: tx = b_grant(w, w->k[R_PATIENT], HRE_READER_ACCOUNT, w->addr[R_LADMIN], HRE_SCOPE_ALL, 0, NULL, 0, 0); break;
+    case 2: tx = b_access(w, w->k[R_DOCTOR], w->r0); break;
+    case 3:
+        k = genkey();
+        tx = b_node(w, w->k[R_HADMIN], k);
+        break;
+    case 4:
+        fresh_enc(e);
+        tx = b_enc(w, w->k[R_PATIENT], HRE_ENC_TARGET_ACCOUNT, w->addr[R_PATIENT], e);
+        break;
+    case 5: tx = b_suspend_org(w, w->k[R_AUTH], w->ins_org, (uint8_t)(i / 7 % 2 == 0)); break;
+    default: tx = b_erase(w, w->k[R_PATIENT], last_rec); break;
+    }
+    hre_key_free(k);
+    return tx;
+}
+
 START_TEST(test_alloc_failures)
 {
     struct world *w = world_new();
-    uint8_t h0[32], h1[32], *buf;
+    uint8_t h0[32], *buf = NULL, last_rec[32];
     size_t len = 0;
-    int hits = 0;
-    uint8_t last_rec[32];
+    hre_contract_options o;
+    long hits = 0, fresh_hits = 0;
+    HRE_T_OK(hre_contract_options_init(&o, HRE_CONTRACT_OPTIONS_VERSION));
+    memcpy(o.network_id, w->net, 32);
+    memcpy(o.authority_key, w->kenc[R_AUTH], 34);
     for (int i = 0; i < 42; i++) {
-        hre_tx *tx;
-        uint8_t id[32], e[34];
-        hre_key *k = NULL;
-        switch (i % 7) {
-        case 0: tx = b_record(w, w->k[R_HADMIN], w->addr[R_PATIENT], w->lab_org, "p", "t", 1); break;
-        case 1: tx = b_grant(w, w->k[R_PATIENT], HRE_READER_ACCOUNT, w->addr[R_LADMIN], HRE_SCOPE_ALL, 0, NULL, 0, 0); break;
-        case 2: tx = b_access(w, w->k[R_DOCTOR], w->r0); break;
-        case 3:
-            k = genkey();
-            tx = b_node(w, w->k[R_HADMIN], k);
-            break;
-        case 4:
-            fresh_enc(e);
-            tx = b_enc(w, w->k[R_PATIENT], HRE_ENC_TARGET_ACCOUNT, w->addr[R_PATIENT], e);
-            break;
-        case 5: tx = b_suspend_org(w, w->k[R_AUTH], w->ins_org, (uint8_t)(i / 7 % 2 == 0)); break;
-        default: tx = b_erase(w, w->k[R_PATIENT], last_rec); break;
-        }
-        hre_key_free(k);
-        txid_of(tx, id);
-        if (i % 7 == 0) memcpy(last_rec, id, 32);
-        for (long n = 0;; n++) {
-            int rc;
+        struct sweep_live live;
+        hre_tx *tx = sweep_tx(w, i, last_rec);
+        if (i % 7 == 0) txid_of(tx, last_rec);
+        /* every failure point of apply on the live state */
+        live.w = w;
+        live.tx = tx;
+        hits += hre_t_alloc_sweep_ex(sweep_live_fn, &live, 10000, HRE_T_SWEEP_KEEP, NULL);
+        /* and, leak-checked, on a state freshly loaded from a snapshot (its
+         * arrays are exactly full, so apply grows every one of them) */
+        if (i < 7) {
+            struct sweep_fresh fr;
+            len = 0;
+            ck_assert_int_eq(hre_contract_snapshot_save(w->c, NULL, &len), HRE_EBUFSIZE);
+            free(buf);
+            buf = malloc(len);
+            HRE_T_OK(hre_contract_snapshot_save(w->c, buf, &len));
             hash_of(w->c, h0);
-            hre_test__alloc_fail_after(n);
-            rc = hre_contract_apply(w->c, tx, w->now, 0);
-            hre_test__alloc_fail_after(-1);
-            if (rc == HRE_OK) break;
-            ck_assert_int_eq(rc, HRE_ENOMEM);
-            hash_of(w->c, h1);
-            ck_assert_mem_eq(h0, h1, 32);
-            hits++;
+            fr.o = &o;
+            fr.snap = buf;
+            fr.len = len;
+            fr.want = h0;
+            fr.tx = tx;
+            fr.now = w->now;
+            fresh_hits += hre_t_alloc_sweep(sweep_fresh_fn, &fr, 10000);
         }
+        HRE_T_OK(hre_contract_apply(w->c, tx, w->now, 0));
         hre_tx_free(tx);
     }
-    ck_assert_int_gt(hits, 0);
+    ck_assert_int_gt(hits, 0);          /* the live state has room: few points (growth, the enc key parse) */
+    ck_assert_int_gt(fresh_hits, 7 * 10);
+    /* snapshot load alone, on one thread and on two (the checksum and the
+     * terms on a worker: its blocks are counted too) */
+    len = 0;
     ck_assert_int_eq(hre_contract_snapshot_save(w->c, NULL, &len), HRE_EBUFSIZE);
+    free(buf);
     buf = malloc(len);
     HRE_T_OK(hre_contract_snapshot_save(w->c, buf, &len));
     hash_of(w->c, h0);
-    for (long n = 0;; n++) {
-        hre_contract *c2 = NULL;
-        hre_contract_options o;
-        int rc;
-        hre_contract_options_init(&o, HRE_CONTRACT_OPTIONS_VERSION);
-        memcpy(o.network_id, w->net, 32);
-        memcpy(o.authority_key, w->kenc[R_AUTH], 34);
-        hre_test__alloc_fail_after(n);
-        rc = hre_contract_snapshot_load(&c2, &o, buf, len);
-        hre_test__alloc_fail_after(-1);
-        if (rc == HRE_OK) {
-            hash_of(c2, h1);
-            ck_assert_mem_eq(h0, h1, 32);
-            hre_contract_free(c2);
-            ck_assert_int_gt(n, 3);
-            break;
-        }
-        ck_assert_int_eq(rc, HRE_ENOMEM);
-        ck_assert_ptr_null(c2);
+    for (unsigned th = 1; th <= 2; th++) {
+        struct sweep_fresh fr = { &o, buf, len, h0, NULL, 0 };
+        o.threads = th;
+        ck_assert_int_gt(hre_t_alloc_sweep(sweep_fresh_fn, &fr, 10000), 3);
     }
     free(buf);
     world_free(w);
+}
+END_TEST
+
+/* The sweep's leak count follows the library's blocks. */
+START_TEST(test_alloc_live_count)
+{
+    hre_contract *c = NULL;
+    hre_contract_options o;
+    hre_key *k = genkey();
+    long live = hre_test__alloc_live();
+    HRE_T_OK(hre_contract_options_init(&o, HRE_CONTRACT_OPTIONS_VERSION));
+    keyenc(o.authority_key, k);
+    HRE_T_OK(hre_contract_new(&c, &o));
+    ck_assert_int_gt(hre_test__alloc_live(), live);
+    hre_contract_free(c);
+    ck_assert_int_eq(hre_test__alloc_live(), live);
+    hre_key_free(k);
 }
 END_TEST
 #endif
@@ -3078,6 +3165,7 @@ Suite *hre_suite_contract(void)
     tcase_add_test(tc, test_check_order);
 #ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_alloc_failures);
+    tcase_add_test(tc, test_alloc_live_count);
 #endif
     suite_add_tcase(s, tc);
     return s;
