@@ -679,7 +679,7 @@ START_TEST(test_consent_rules)
 {
     struct world *w = world_new();
     uint8_t r1[32], r2[32], g1[32], g2[32], ids[2][32];
-    hre_contract_grant gs[4];
+    hre_contract_grant gs[5];
     size_t n;
     hre_tx *tx;
     /* the doctor of the issuing hospital reads r0 by role; the patient always */
@@ -743,26 +743,23 @@ START_TEST(test_consent_rules)
         ck_assert_uint_eq(a.reason, HRE_ACCESS_NO_GRANT);
         HRE_T_OK(hre_contract_undo(w->c));
     }
-    /* grants query */
+    /* grants query: g0 (revoked), patient2's (revoked), g1, the category
+     * grant, g2 */
     n = 4;
-    gs[0].version = HRE_CONTRACT_GRANT_VERSION;
     ck_assert_int_eq(hre_contract_grants_by_patient(w->c, gs, sizeof gs[0], &n, w->addr[R_PATIENT]), HRE_EBUFSIZE);
     ck_assert_uint_eq(n, 5);
-    n = 4;
-    {
-        hre_contract_grant all[5];
-        n = 5;
-        HRE_T_OK(hre_contract_grants_by_patient(w->c, all, sizeof all[0], &n, w->addr[R_PATIENT]));
-        ck_assert_uint_eq(n, 5);
-        ck_assert_mem_eq(all[0].id, w->g0, 32);
-        ck_assert_uint_eq(all[0].revoked, 1);
-        ck_assert_uint_eq(all[1].revoked, 1);
-        ck_assert_mem_eq(all[2].id, g1, 32);
-        ck_assert_uint_eq(all[2].expiry, T0 + 100);
-        ck_assert_mem_eq(all[4].id, g2, 32);
-        ck_assert_uint_eq(all[4].record_count, 2);
-        memcpy(gs, all, sizeof gs);
-    }
+    n = 5;
+    HRE_T_OK(hre_contract_grants_by_patient(w->c, gs, sizeof gs[0], &n, w->addr[R_PATIENT]));
+    ck_assert_uint_eq(n, 5);
+    ck_assert_mem_eq(gs[0].id, w->g0, 32);
+    ck_assert_uint_eq(gs[0].revoked, 1);
+    ck_assert_uint_eq(gs[1].revoked, 1);
+    ck_assert_mem_eq(gs[1].reader, w->patient2_addr, 32);
+    ck_assert_mem_eq(gs[2].id, g1, 32);
+    ck_assert_uint_eq(gs[2].expiry, T0 + 100);
+    ck_assert_uint_eq(gs[3].scope, HRE_SCOPE_CATEGORY);
+    ck_assert_mem_eq(gs[4].id, g2, 32);
+    ck_assert_uint_eq(gs[4].record_count, 2);
     {
         uint8_t got[2][32], env[64];
         size_t k = 2, el = sizeof env;
