@@ -9,113 +9,41 @@
 #  define HRE_T_HAVE_CORE 1
 #else
 #  define HRE_T_HAVE_CORE 0
-/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
- * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
- * is not a power-loss one. */
-struct hre_storage;
-int hre_t_pl_crashed(const struct hre_storage *pl);
-uint64_t hre_t_pl_calls(const struct hre_storage *pl);
-uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
-uint64_t hre_t_pl_failures(const struct hre_storage *pl);
-
 #endif
 #ifdef HRE_HAVE_SUITE_HASH
 #  define HRE_T_HAVE_HASH 1
 #else
 #  define HRE_T_HAVE_HASH 0
-/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
- * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
- * is not a power-loss one. */
-struct hre_storage;
-int hre_t_pl_crashed(const struct hre_storage *pl);
-uint64_t hre_t_pl_calls(const struct hre_storage *pl);
-uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
-uint64_t hre_t_pl_failures(const struct hre_storage *pl);
-
 #endif
 #ifdef HRE_HAVE_SUITE_CHAIN
 #  define HRE_T_HAVE_CHAIN 1
 #else
 #  define HRE_T_HAVE_CHAIN 0
-/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
- * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
- * is not a power-loss one. */
-struct hre_storage;
-int hre_t_pl_crashed(const struct hre_storage *pl);
-uint64_t hre_t_pl_calls(const struct hre_storage *pl);
-uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
-uint64_t hre_t_pl_failures(const struct hre_storage *pl);
-
 #endif
 #ifdef HRE_HAVE_SUITE_KEY
 #  define HRE_T_HAVE_KEY 1
 #else
 #  define HRE_T_HAVE_KEY 0
-/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
- * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
- * is not a power-loss one. */
-struct hre_storage;
-int hre_t_pl_crashed(const struct hre_storage *pl);
-uint64_t hre_t_pl_calls(const struct hre_storage *pl);
-uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
-uint64_t hre_t_pl_failures(const struct hre_storage *pl);
-
 #endif
 #ifdef HRE_HAVE_SUITE_TX
 #  define HRE_T_HAVE_TX 1
 #else
 #  define HRE_T_HAVE_TX 0
-/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
- * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
- * is not a power-loss one. */
-struct hre_storage;
-int hre_t_pl_crashed(const struct hre_storage *pl);
-uint64_t hre_t_pl_calls(const struct hre_storage *pl);
-uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
-uint64_t hre_t_pl_failures(const struct hre_storage *pl);
-
 #endif
 #ifdef HRE_HAVE_SUITE_CONTRACT
 #  define HRE_T_HAVE_CONTRACT 1
 #else
 #  define HRE_T_HAVE_CONTRACT 0
-/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
- * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
- * is not a power-loss one. */
-struct hre_storage;
-int hre_t_pl_crashed(const struct hre_storage *pl);
-uint64_t hre_t_pl_calls(const struct hre_storage *pl);
-uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
-uint64_t hre_t_pl_failures(const struct hre_storage *pl);
-
 #endif
 #ifdef HRE_HAVE_SUITE_STORAGE
 #  define HRE_T_HAVE_STORAGE 1
 #else
 #  define HRE_T_HAVE_STORAGE 0
-/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
- * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
- * is not a power-loss one. */
-struct hre_storage;
-int hre_t_pl_crashed(const struct hre_storage *pl);
-uint64_t hre_t_pl_calls(const struct hre_storage *pl);
-uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
-uint64_t hre_t_pl_failures(const struct hre_storage *pl);
-
 #endif
 #ifdef HRE_HAVE_SUITE_LEDGER
 #  define HRE_T_HAVE_LEDGER 1
 #else
 #  define HRE_T_HAVE_LEDGER 0
-/* Power-loss storage (hre/sys/powerloss.h) counters, through the public
- * stats call: 0/1 (or the rewrite error) for crashed; 0 for a storage that
- * is not a power-loss one. */
-struct hre_storage;
-int hre_t_pl_crashed(const struct hre_storage *pl);
-uint64_t hre_t_pl_calls(const struct hre_storage *pl);
-uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
-uint64_t hre_t_pl_failures(const struct hre_storage *pl);
-
 #endif
 
 /* 1.1 crypto suites */
@@ -210,5 +138,30 @@ int hre_t_pl_crashed(const struct hre_storage *pl);
 uint64_t hre_t_pl_calls(const struct hre_storage *pl);
 uint64_t hre_t_pl_syncs(const struct hre_storage *pl);
 uint64_t hre_t_pl_failures(const struct hre_storage *pl);
+
+#ifdef HRE_WHITEBOX
+/* The Nth-allocation sweep (white-box builds, which inject allocation
+ * failures). For N = 1, 2, ... it runs fn(arg) with the calling thread's Nth
+ * library allocation failing (and every later one), until fn returns
+ * HRE_OK. fn is one self-contained attempt: whatever it creates it frees
+ * before returning, whatever the result. fn may call
+ * hre_test__alloc_fail_after(-1) once its attempt is over, to check the
+ * result with allocations working.
+ * Checked for every run (ck_assert): a failing run returns HRE_ENOMEM or a
+ * code of `also` (a list ended by HRE_OK; NULL for none) and leaves as many
+ * library blocks live as there were before it (no leak; hre_test__alloc_live
+ * counts over all threads); the successful run leaves none either; success
+ * comes before N > max.
+ * Returns the number of failing runs (the allocation points met; > 0 unless
+ * fn allocates nothing). Not thread-safe (the test's thread runs fn). */
+typedef int (*hre_t_sweep_fn)(void *arg);
+long hre_t_alloc_sweep(hre_t_sweep_fn fn, void *arg, long max);
+/* The same with flags: HRE_T_SWEEP_KEEP when fn may leave blocks owned by a
+ * handle that outlives it (a failed apply grows the state's arrays; a
+ * failed mine keeps the ledger's caches): the live count is then not
+ * compared, and leaks are left to LeakSanitizer. */
+#define HRE_T_SWEEP_KEEP 0x1u
+long hre_t_alloc_sweep_ex(hre_t_sweep_fn fn, void *arg, long max, unsigned flags, const int *also);
+#endif
 
 #endif

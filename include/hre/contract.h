@@ -682,7 +682,8 @@ HRE_API int hre_contract_check_commitment(const hre_contract *c, const uint8_t r
 /* ------------------------------------------------------------------------ */
 
 /** Serialise the whole state (not the undo journal) in the versioned,
- *  checksummed format of docs/PROTOCOL.md 5.7.
+ *  checksummed format of docs/PROTOCOL.md 5.7 (format version 2), tables in
+ *  their canonical (creation) order.
  *  Args: c (self). Out: out.
  *  In/Out: *len: capacity of out in; bytes written out (or needed, with
  *          HRE_EBUFSIZE). out may be NULL with *len == 0 to learn the size.
@@ -690,8 +691,10 @@ HRE_API int hre_contract_check_commitment(const hre_contract *c, const uint8_t r
 HRE_API int hre_contract_snapshot_save(const hre_contract *c, uint8_t *out, size_t *len);
 
 /** Load a snapshot (hostile input): checksum, version, every count and
- *  length cap, every cross-reference, uniqueness and the recorded state hash
- *  are checked. The network id and authority key must equal opts'; events
+ *  length cap, every cross-reference, uniqueness, the canonical (creation)
+ *  order of every table and the recorded state hash are checked. Format
+ *  version 2; version 1 (libhre 1.0's) gives HRE_EUNSUPPORTED (a ledger
+ *  then replays its chain). The network id and authority key must equal opts'; events
  *  go to opts' callback from now on. The undo journal starts empty.
  *  Threads: opts->pool (version 3) if set, else opts->threads (version 2)
  *  on a pool made for the call. With more than one thread the checksum runs
@@ -704,7 +707,8 @@ HRE_API int hre_contract_snapshot_save(const hre_contract *c, uint8_t *out, size
  *  Returns: HRE_OK; HRE_EINVAL (NULL, other network or authority);
  *           HRE_EUNSUPPORTED (version); HRE_EDECODE (malformed);
  *           HRE_ELIMIT; HRE_ECORRUPT (checksum or state hash mismatch,
- *           inconsistent content); HRE_ENOMEM.  Since: 1.0 */
+ *           inconsistent content, a table out of canonical order -- the
+ *           detail names it); HRE_ENOMEM.  Since: 1.0 */
 HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_options *opts,
                                        const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 

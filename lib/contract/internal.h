@@ -158,8 +158,23 @@ struct hre_contract {
     struct hre_c_table t_addr, t_key, t_org, t_record, t_grant;
 };
 
-/* --- state.c --- */
-extern const hre__vstruct hre_contract__options_desc;
+/*
+ * Files, each using only those above it (no file-level cycle):
+ *   tables.c       arrays, id hash tables, arena, lists
+ *   terms.c        state-hash accumulator and entry terms; hre_contract_state_hash
+ *   payload.c      payload codecs and builders
+ *   access.c       the access rule
+ *   events.c       internal event -> hre_contract_event
+ *   lifetime.c     options, genesis state, account creation, free
+ *   undo.c         the undo journal
+ *   apply_common.c what the kinds' handlers share
+ *   apply_accounts.c, apply_records.c, apply_consent.c   the handlers
+ *   apply.c        hre_contract_apply: common checks, dispatch, delivery
+ *   query.c, commit.c        queries; commitments
+ *   snapshot_save.c, snapshot_load.c   snapshots
+ */
+
+/* --- tables.c --- */
 enum { HRE_C_T_ADDR, HRE_C_T_KEY, HRE_C_T_ORG, HRE_C_T_RECORD, HRE_C_T_GRANT };
 uint32_t hre_contract__find(const hre_contract *c, int table, const uint8_t *id);
 int hre_contract__insert_reserve(hre_contract *c, int table, uint32_t extra);
@@ -167,13 +182,25 @@ void hre_contract__insert(hre_contract *c, int table, uint32_t idx);
 /* Insert idx unless an entry with the same id is there (returns 0, nothing
  * inserted). Capacity must be reserved. One probe sequence for both. */
 int hre_contract__insert_new(hre_contract *c, int table, uint32_t idx);
+/* Remove idx (which must be present) with backward-shift deletion. */
+void hre_contract__table_remove(hre_contract *c, int table, uint32_t idx);
 int hre_contract__grow(void **v, uint32_t *cap, uint32_t need, size_t elem);
-int hre_contract__alloc_state(hre_contract **out, const uint8_t network_id[32]);
-
-/* sha256 through a reusable context (md may be NULL: one-shot). */
-int hre_contract__sha256(hre_sha256_ctx *md, uint8_t out[32], const void *data, size_t len);
+/* Room for one more of every entity, two events and arena_bytes bytes. */
+int hre_contract__reserve_all(hre_contract *c, size_t arena_bytes);
+/* Append n bytes to the arena (capacity reserved); returns their offset. */
+uint32_t hre_contract__arena_put(hre_contract *c, const uint8_t *p, size_t n);
 /* Arena offset for a hospital name: the issuer's name bytes when equal, else appended. */
 uint32_t hre_contract__hosp_name(hre_contract *c, uint32_t issuer, const uint8_t *name, size_t len, int *reused);
+
+/* Link a just-appended entity into its lists (used by apply and snapshot load).
+ * link_record may append a chunk: capacity must be reserved. */
+void hre_contract__link_record(hre_contract *c, uint32_t ri);
+void hre_contract__link_grant(hre_contract *c, uint32_t gi);
+void hre_contract__link_event(hre_contract *c, uint32_t ei);
+
+/* --- terms.c --- */
+/* sha256 through a reusable context (md may be NULL: one-shot). */
+int hre_contract__sha256(hre_sha256_ctx *md, uint8_t out[32], const void *data, size_t len);
 
 /* Accumulator terms (sha256 of the canonical entry encodings), hashed with md
  * (c->md on the apply path; a per-thread context in snapshot load). */
@@ -191,12 +218,6 @@ int hre_contract__term_enc(hre_sha256_ctx *md, uint8_t target_type, const uint8_
 void hre_contract__acc_add(uint8_t acc[32], const uint8_t t[32]);
 void hre_contract__acc_sub(uint8_t acc[32], const uint8_t t[32]);
 
-/* Link a just-appended entity into its lists (used by apply and snapshot load).
- * link_record may append a chunk: capacity must be reserved. */
-void hre_contract__link_record(hre_contract *c, uint32_t ri);
-void hre_contract__link_grant(hre_contract *c, uint32_t gi);
-void hre_contract__link_event(hre_contract *c, uint32_t ei);
-
 /* --- payload.c --- */
 int hre_contract__key_syntax_ok(const uint8_t key[34]);
 int hre_contract__name_ok(const uint8_t *s, size_t n);
@@ -204,7 +225,7 @@ int hre_contract__name_ok(const uint8_t *s, size_t n);
  * detail naming `what`), HRE_ENOMEM / HRE_ECRYPTO. */
 int hre_contract__enc_key_check(const uint8_t key[34], const char *what);
 
-/* --- query.c --- */
+/* --- access.c --- */
 /* The access rule (hre_contract_access_check) for reader account `reader`
  * and record ri. Fills *out (reason, basis, grant or NONE); returns HRE_OK
  * or the refusal with a detail. */
@@ -216,6 +237,76 @@ int hre_contract__access_check(const hre_contract *c, uint32_t reader, uint32_t 
                                uint64_t now, struct hre_c_access *out);
 /* Is the account's organisation (if any) active? */
 int hre_contract__org_active(const hre_contract *c, const struct hre_c_account *a);
+
+/* --- events.c --- */
 void hre_contract__event_export(const hre_contract *c, uint32_t ei, hre_contract_event *out);
+
+/* --- lifetime.c --- */
+extern const hre__vstruct hre_contract__options_desc;
+int hre_contract__alloc_state(hre_contract **out, const uint8_t network_id[32]);
+/* Append an account with key `key` (and its key entry); capacity reserved.
+ * Adds the account term to the accumulator (and to delta if not NULL). */
+int hre_contract__new_account(hre_contract *c, const uint8_t key[34], uint8_t role, uint32_t org,
+                              uint8_t delta[32], uint32_t *out);
+
+/* --- undo.c --- */
+/* Revert everything recorded in u. Never fails, never allocates. */
+void hre_contract__undo_entry(hre_contract *c, const struct hre_c_undo *u);
+
+/* --- apply_common.c --- */
+/* One transaction being applied. */
+struct hre_c_actx {
+    hre_contract *c;
+    const hre_tx *tx;
+    uint64_t now;
+    uint16_t kind;
+    uint32_t sender;                   /* account, or NONE for register_patient */
+    const uint8_t *sender_key;
+    const uint8_t *payload;
+    size_t plen;
+    struct hre_c_undo *u;
+};
+
+void hre_contract__plus(struct hre_c_actx *x, const uint8_t t[32]);
+void hre_contract__minus(struct hre_c_actx *x, const uint8_t t[32]);
+int hre_contract__reterm_account(struct hre_c_actx *x, uint32_t ai);
+int hre_contract__emit(struct hre_c_actx *x, uint8_t type, uint32_t actor, uint32_t subject, uint32_t record,
+                       uint32_t ref, uint8_t detail);
+int hre_contract__is_admin_of(const struct hre_c_account *a, uint32_t org);
+int hre_contract__key_free(hre_contract *c, const uint8_t key[34], const char *what);
+int hre_contract__add_account(struct hre_c_actx *x, const uint8_t key[34], uint8_t role, uint32_t org, uint32_t *ai);
+int hre_contract__may_manage(const hre_contract *c, uint32_t si, uint32_t ti, const char *what);
+
+/* --- apply_accounts.c, apply_records.c, apply_consent.c: one handler per
+ * kind, called by apply.c after the common checks (docs/PROTOCOL.md 5.4) --- */
+int hre_contract__apply_register_org(struct hre_c_actx *x);
+int hre_contract__apply_appoint_admin(struct hre_c_actx *x);
+int hre_contract__apply_register_doctor(struct hre_c_actx *x);
+int hre_contract__apply_register_patient(struct hre_c_actx *x);
+int hre_contract__apply_suspend(struct hre_c_actx *x);
+int hre_contract__apply_rotate_key(struct hre_c_actx *x);
+int hre_contract__apply_register_node(struct hre_c_actx *x);
+int hre_contract__apply_suspend_org(struct hre_c_actx *x);
+int hre_contract__apply_set_enc_key(struct hre_c_actx *x);
+int hre_contract__apply_new_record(struct hre_c_actx *x);
+int hre_contract__apply_sign_record(struct hre_c_actx *x);
+int hre_contract__apply_erase_record(struct hre_c_actx *x);
+int hre_contract__apply_grant(struct hre_c_actx *x);
+int hre_contract__apply_revoke(struct hre_c_actx *x);
+int hre_contract__apply_log_access(struct hre_c_actx *x);
+
+/* --- snapshot_save.c, snapshot_load.c --- */
+#define SNAP_MAGIC "HRECSNAP"
+#define SNAP_VERSION 2
+#define SNAP_HEADER_LEN (8 + 4 + 32 + 32 + 6 * 4)
+
+/* Smallest encodings, used to bound counts by the input size before allocating. */
+#define MIN_ORG (32 + 1 + 1 + 2 + 1)
+#define MIN_ACCOUNT (32 + 1 + 1 + 4 + 8 + 4 + 1)
+#define MIN_KEY (34 + 4 + 1)
+#define MIN_RECORD (32 + 4 * 3 + 32 * 3 + 8 + 8 + 1 + 2 + 32 + 4 + 4 + 1 + 4 + 1 + 4)
+#define MIN_ENC (1 + 34)                 /* has_enc + key: bounds the key entries */
+#define MIN_GRANT (32 + 4 + 1 + 32 + 1 + 1 + 1 + 8 + 8 + 1 + 1 + 8)
+#define MIN_EVENT (1 + 1 + 2 + 4 * 4 + 4)
 
 #endif /* HRE_CONTRACT_INTERNAL_H */

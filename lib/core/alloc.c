@@ -10,6 +10,7 @@
 #ifdef HRE_TESTING
 static _Thread_local long tl_fail_after = -1;
 static _Thread_local long tl_count;
+static atomic_long g_live;   /* blocks allocated and not yet freed, all threads */
 
 void hre_test__alloc_fail_after(long n)
 {
@@ -22,6 +23,22 @@ long hre_test__alloc_count(void)
     return tl_count;
 }
 
+long hre_test__alloc_live(void)
+{
+    return atomic_load(&g_live);
+}
+
+static void *counted(void *p)
+{
+    if (p) atomic_fetch_add(&g_live, 1);
+    return p;
+}
+
+static void uncounted(const void *p)
+{
+    if (p) atomic_fetch_sub(&g_live, 1);
+}
+
 static int should_fail(void)
 {
     tl_count++;
@@ -32,29 +49,34 @@ static int should_fail(void)
 }
 #else
 #define should_fail() 0
+#define counted(p) (p)
+#define uncounted(p) ((void)0)
 #endif
 
 void *hre__malloc(size_t n)
 {
     if (should_fail()) return NULL;
-    return malloc(n ? n : 1);
+    return counted(malloc(n ? n : 1));
 }
 
 void *hre__calloc(size_t count, size_t size)
 {
     if (should_fail()) return NULL;
     if (count == 0 || size == 0) count = size = 1;
-    return calloc(count, size);
+    return counted(calloc(count, size));
 }
 
 void *hre__realloc(void *p, size_t n)
 {
+    void *q;
     if (should_fail()) return NULL;
-    return realloc(p, n ? n : 1);
+    q = realloc(p, n ? n : 1);
+    return p ? q : counted(q);   /* a moved block is still one block */
 }
 
 void hre__free(void *p)
 {
+    uncounted(p);
     free(p);
 }
 
@@ -83,5 +105,6 @@ void hre__free_secret(void *p, size_t n)
 {
     if (!p) return;
     hre_wipe(p, n);
+    uncounted(p);
     free(p);
 }

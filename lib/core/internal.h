@@ -76,6 +76,10 @@ void hre__free_secret(void *p, size_t n);
 void hre_test__alloc_fail_after(long n);
 /* Allocations attempted on this thread since the last reset. */
 long hre_test__alloc_count(void);
+/* Library blocks (hre__malloc/calloc/realloc) allocated and not yet freed,
+ * counted over all threads: a call that cleans up after itself leaves it
+ * unchanged (tests/testutil.h, hre_t_alloc_sweep). */
+long hre_test__alloc_live(void);
 #endif
 
 static inline uint16_t hre__le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }

@@ -1,137 +1,10 @@
-/* Record contract snapshots: versioned, checksummed, hostile-input decoder. */
+/* Record contract: loading a snapshot -- versioned, checksummed, hostile
+ * input, optionally on several threads. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 
 #include "contract/internal.h"
-
-#define SNAP_MAGIC "HRECSNAP"
-#define SNAP_VERSION 2
-#define SNAP_HEADER_LEN (8 + 4 + 32 + 32 + 6 * 4)
-
-/* Smallest encodings, used to bound counts by the input size before allocating. */
-#define MIN_ORG (32 + 1 + 1 + 2 + 1)
-#define MIN_ACCOUNT (32 + 1 + 1 + 4 + 8 + 4 + 1)
-#define MIN_KEY (34 + 4 + 1)
-#define MIN_RECORD (32 + 4 * 3 + 32 * 3 + 8 + 8 + 1 + 2 + 32 + 4 + 4 + 1 + 4 + 1 + 4)
-#define MIN_ENC (1 + 34)                 /* has_enc + key: bounds the key entries */
-#define MIN_GRANT (32 + 4 + 1 + 32 + 1 + 1 + 1 + 8 + 8 + 1 + 1 + 8)
-#define MIN_EVENT (1 + 1 + 2 + 4 * 4 + 4)
-
-static void put_idx(hre__writer *w, uint32_t v) { hre__writer_u32(w, v); }
-
-static void put_enc(hre__writer *w, const hre_contract *c, uint32_t e)
-{
-    hre__writer_u8(w, e != HRE_C_NONE);
-    if (e != HRE_C_NONE) hre__writer_bytes(w, c->enc.v[e].key, 34);
-}
-
-HRE_API int hre_contract_snapshot_save(const hre_contract *c, uint8_t *out, size_t *len)
-{
-    HRE__API_SCOPE;
-    hre__writer w;
-    uint8_t h[32];
-    size_t need = 0;
-    int rc;
-    if (!c || !len || (!out && *len)) return hre__fail(HRE_EINVAL, "hre_contract_snapshot_save: NULL argument");
-    if ((rc = hre_contract_state_hash(c, h)) != HRE_OK) return rc;
-    hre__writer_init(&w, out, out ? *len : 0);
-    hre__writer_bytes(&w, SNAP_MAGIC, 8);
-    hre__writer_u32(&w, SNAP_VERSION);
-    hre__writer_bytes(&w, c->network_id, 32);
-    hre__writer_bytes(&w, h, 32);
-    hre__writer_u32(&w, c->orgs.n);
-    hre__writer_u32(&w, c->accounts.n);
-    hre__writer_u32(&w, c->keys.n);
-    hre__writer_u32(&w, c->records.n);
-    hre__writer_u32(&w, c->grants.n);
-    hre__writer_u32(&w, c->events.n);
-    for (uint32_t i = 0; i < c->orgs.n; i++) {
-        const struct hre_c_org *o = &c->orgs.v[i];
-        hre__writer_bytes(&w, o->id, 32);
-        hre__writer_u8(&w, o->type);
-        hre__writer_u8(&w, o->status);
-        hre__writer_compact(&w, o->name_len);
-        hre__writer_bytes(&w, c->arena.v + o->name_off, o->name_len);
-        put_enc(&w, c, o->enc);
-    }
-    for (uint32_t i = 0; i < c->accounts.n; i++) {
-        const struct hre_c_account *a = &c->accounts.v[i];
-        hre__writer_bytes(&w, a->addr, 32);
-        hre__writer_u8(&w, a->role);
-        hre__writer_u8(&w, a->status);
-        put_idx(&w, a->org);
-        hre__writer_u64(&w, a->nonce);
-        put_idx(&w, a->key_entry);
-        put_enc(&w, c, a->enc);
-    }
-    for (uint32_t i = 0; i < c->keys.n; i++) {
-        const struct hre_c_keyent *k = &c->keys.v[i];
-        hre__writer_bytes(&w, k->key, 34);
-        put_idx(&w, k->account);
-        hre__writer_u8(&w, k->retired);
-    }
-    for (uint32_t i = 0; i < c->records.n; i++) {
-        const struct hre_c_record *r = &c->records.v[i];
-        hre__writer_bytes(&w, r->id, 32);
-        put_idx(&w, r->patient);
-        put_idx(&w, r->issuer);
-        put_idx(&w, r->lab);
-        hre__writer_bytes(&w, r->c_pid, 32);
-        hre__writer_bytes(&w, r->c_test, 32);
-        hre__writer_bytes(&w, r->doc, 32);
-        hre__writer_u64(&w, hre_c_get64(r->date));
-        hre__writer_u64(&w, hre_c_get64(r->price));
-        hre__writer_u8(&w, r->category);
-        hre__writer_compact(&w, r->hosp_len);
-        hre__writer_bytes(&w, c->arena.v + r->hosp_off, r->hosp_len);
-        hre__writer_bytes(&w, r->locator, 32);
-        put_idx(&w, r->sig_issuer);
-        put_idx(&w, r->sig_lab);
-        hre__writer_u8(&w, r->valid);
-        put_idx(&w, r->supersedes);
-        hre__writer_u8(&w, r->erased);
-        hre__writer_u32(&w, r->erased_time);
-    }
-    for (uint32_t i = 0; i < c->grants.n; i++) {
-        const struct hre_c_grant *g = &c->grants.v[i];
-        hre__writer_bytes(&w, g->id, 32);
-        put_idx(&w, g->patient);
-        hre__writer_u8(&w, g->reader_type);
-        hre__writer_bytes(&w, g->reader, 32);
-        hre__writer_u8(&w, g->scope);
-        hre__writer_u8(&w, g->category);
-        hre__writer_compact(&w, g->nids);
-        hre__writer_bytes(&w, c->arena.v + g->ids_off, (size_t)g->nids * 32);
-        hre__writer_u64(&w, g->expiry);
-        hre__writer_u64(&w, g->created);
-        hre__writer_compact(&w, g->env_len);
-        hre__writer_bytes(&w, c->arena.v + g->env_off, g->env_len);
-        hre__writer_u8(&w, g->revoked);
-        hre__writer_u64(&w, g->revoked_time);
-    }
-    for (uint32_t i = 0; i < c->events.n; i++) {
-        const struct hre_c_event *e = &c->events.v[i];
-        hre__writer_u8(&w, e->type);
-        hre__writer_u8(&w, e->detail);
-        hre__writer_u16(&w, e->kind);
-        put_idx(&w, e->actor);
-        put_idx(&w, e->subject);
-        put_idx(&w, e->record);
-        put_idx(&w, e->ref);
-        hre__writer_u32(&w, e->time);
-    }
-    need = w.len + 32;
-    if (!out || need > *len) {
-        *len = need;
-        return hre__fail(HRE_EBUFSIZE, "snapshot_save: %zu bytes needed", need);
-    }
-    if ((rc = hre_sha256d(out + w.len, out, w.len)) != HRE_OK) return rc;
-    *len = need;
-    return hre__api_done(HRE_OK);
-}
-
-/* ------------------------------------------------------------------------ */
 
 #define BAD(code, ...) do { rc = hre__fail(code, __VA_ARGS__); goto fail; } while (0)
 #define RD(x) do { if ((rc = (x)) != HRE_OK) goto fail; } while (0)
@@ -529,6 +402,71 @@ fail:
     return rc;
 }
 
+/* Canonical order (docs/PROTOCOL.md 5.7): every table but the events is in
+ * creation order, and the events say what was created when. Walking the
+ * events in order, each creating event must name the next entity of its
+ * table: ORG_REGISTERED the next organisation (org 0 is genesis), every
+ * account-creating event (ORG_REGISTERED, ADMIN_APPOINTED of an
+ * APPOINT_ADMIN, DOCTOR_, PATIENT_, NODE_REGISTERED) the next account, whose
+ * key is the next key entry (account 0 and key 0 are the authority's), every
+ * KEY_ROTATED the next key entry (of its subject), RECORD_CREATED the next
+ * record and GRANTED the next grant; and every entity must have been
+ * created so. The state hash is a multiset hash, blind to order, while the
+ * per-patient lists (and with them LOG_ACCESS and the queries) follow it:
+ * without this check two snapshots with one state hash could behave
+ * differently. Entities and events are final (decoded and range-checked). */
+static int order_fail(const char *table, const char *event, uint32_t e)
+{
+    return hre__fail(HRE_ECORRUPT, "snapshot: %s are not in canonical (creation) order: event %u (%s) names "
+                                   "another one than the next", table, e, event);
+}
+
+static int check_order(const hre_contract *c)
+{
+    uint32_t org = 1, acct = 1, key = 1, rec = 0, grant = 0;
+    for (uint32_t i = 0; i < c->events.n; i++) {
+        const struct hre_c_event *e = &c->events.v[i];
+        int new_account = 0;
+        switch (e->type) {
+        case HRE_EVENT_ORG_REGISTERED:
+            if (e->ref != org || org >= c->orgs.n) return order_fail("organisations", "ORG_REGISTERED", i);
+            org++;
+            new_account = 1;
+            break;
+        case HRE_EVENT_ADMIN_APPOINTED: new_account = e->kind == HRE_KIND_APPOINT_ADMIN; break;
+        case HRE_EVENT_DOCTOR_REGISTERED:
+        case HRE_EVENT_PATIENT_REGISTERED:
+        case HRE_EVENT_NODE_REGISTERED: new_account = 1; break;
+        case HRE_EVENT_KEY_ROTATED:
+            if (key >= c->keys.n || c->keys.v[key].account != e->subject)
+                return order_fail("keys", "KEY_ROTATED", i);
+            key++;
+            break;
+        case HRE_EVENT_RECORD_CREATED:
+            if (e->record != rec || rec >= c->records.n) return order_fail("records", "RECORD_CREATED", i);
+            rec++;
+            break;
+        case HRE_EVENT_GRANTED:
+            if (e->ref != grant || grant >= c->grants.n) return order_fail("grants", "GRANTED", i);
+            grant++;
+            break;
+        default: break;
+        }
+        if (new_account) {
+            if (e->subject != acct || acct >= c->accounts.n) return order_fail("accounts", "a registration", i);
+            if (key >= c->keys.n || c->keys.v[key].account != acct) return order_fail("keys", "a registration", i);
+            acct++;
+            key++;
+        }
+    }
+    if (org != c->orgs.n) return hre__fail(HRE_ECORRUPT, "snapshot: organisations without their ORG_REGISTERED event");
+    if (acct != c->accounts.n) return hre__fail(HRE_ECORRUPT, "snapshot: accounts without their registration event");
+    if (key != c->keys.n) return hre__fail(HRE_ECORRUPT, "snapshot: keys without their registration or KEY_ROTATED event");
+    if (rec != c->records.n) return hre__fail(HRE_ECORRUPT, "snapshot: records without their RECORD_CREATED event");
+    if (grant != c->grants.n) return hre__fail(HRE_ECORRUPT, "snapshot: grants without their GRANTED event");
+    return HRE_OK;
+}
+
 static int dup(const char *what)
 {
     return hre__fail(HRE_ECORRUPT, "snapshot: duplicate %s", what);
@@ -764,6 +702,7 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
     }
 
     rc = decode(&c, opts, in, len, n, nw ? &p : NULL);
+    if (rc == HRE_OK) rc = check_order(c);
     if (rc == HRE_OK) rc = index_all(c);
     if (rc != HRE_OK) {
         if (nw) halt(&p);
