@@ -58,11 +58,13 @@ import types
 from . import _ffi
 from ._ffi import lib, HreHeader
 from . import _errors
-from ._errors import HreError, CallbackError, ERROR_CLASSES, error_class, make_error
+from ._errors import HreError, CallbackError, ERROR_CLASSES, error_class
+from ._errors import make_error as _make_error
 from ._errors import *  # noqa: F401,F403 - the HreError subclasses
 from . import _enums
 from ._enums import *  # noqa: F401,F403 - the IntEnums
-from ._enums import as_enum, Curve, Kind, OrgType, Role, AccountStatus, ReaderType, Scope
+from ._enums import as_enum as _as_enum
+from ._enums import Curve, Kind, OrgType, Role, AccountStatus, ReaderType, Scope
 from ._enums import SuspendAction, EventType, EventFlag, LedgerEventType, LedgerStatus, HpkeMode
 
 __all__ = ["HreError", "CallbackError", "ERROR_CLASSES", "error_class", "ErrorCode",
@@ -108,7 +110,7 @@ def _detail():
 
 def _check(rc, status=None):
     if rc != OK:
-        raise make_error(rc, _detail(), None if status is None else as_enum(LedgerStatus, status))
+        raise _make_error(rc, _detail(), None if status is None else _as_enum(LedgerStatus, status))
 
 
 def _finish(call, rc, result, errors, status=None):
@@ -120,7 +122,7 @@ def _finish(call, rc, result, errors, status=None):
         if not isinstance(e, Exception):     # KeyboardInterrupt, SystemExit
             raise e
     if rc != OK:
-        err = make_error(rc, detail, None if status is None else as_enum(LedgerStatus, status))
+        err = _make_error(rc, detail, None if status is None else _as_enum(LedgerStatus, status))
         err.callback_errors = errs
         raise err
     if errs:
@@ -321,7 +323,7 @@ class PubKey(_Owned):
     @property
     def curve(self):
         """The key's Curve."""
-        return as_enum(Curve, lib.hre_pubkey_curve(self._ptr))
+        return _as_enum(Curve, lib.hre_pubkey_curve(self._ptr))
 
     def verify(self, digest, sig):
         """True if sig (64-byte r || s, low S) signs the 32-byte digest with
@@ -389,7 +391,7 @@ class Key(_Owned):
     @property
     def curve(self):
         """The key's Curve."""
-        return as_enum(Curve, lib.hre_key_curve(self._ptr))
+        return _as_enum(Curve, lib.hre_key_curve(self._ptr))
 
     def pubkey(self):
         """The public key (a new PubKey)."""
@@ -480,7 +482,7 @@ class Tx(_Owned):
     @property
     def kind(self):
         """The transaction's Kind."""
-        return as_enum(Kind, lib.hre_tx_kind(self._ptr))
+        return _as_enum(Kind, lib.hre_tx_kind(self._ptr))
 
     @property
     def nonce(self):
@@ -947,8 +949,8 @@ def _text(s, field, n):
 def _event(e):
     """Copy a (borrowed) hre_contract_event into an Event."""
     f = e.flags
-    return Event(type=as_enum(EventType, e.type), kind=as_enum(Kind, e.kind),
-                 flags=as_enum(EventFlag, f), detail=e.detail, seq=e.seq, time=e.time,
+    return Event(type=_as_enum(EventType, e.type), kind=_as_enum(Kind, e.kind),
+                 flags=_as_enum(EventFlag, f), detail=e.detail, seq=e.seq, time=e.time,
                  actor=bytes(e.actor), subject=bytes(e.subject),
                  record_id=bytes(e.record_id) if f & EVENT_HAS_RECORD else None,
                  org_id=bytes(e.org_id) if f & EVENT_HAS_ORG else None,
@@ -956,16 +958,16 @@ def _event(e):
 
 
 def _account(a):
-    return Account(address=bytes(a.address), key=bytes(a.key), role=as_enum(Role, a.role),
-                   status=as_enum(AccountStatus, a.status),
-                   org_type=as_enum(OrgType, a.org_type) if a.has_org else None,
+    return Account(address=bytes(a.address), key=bytes(a.key), role=_as_enum(Role, a.role),
+                   status=_as_enum(AccountStatus, a.status),
+                   org_type=_as_enum(OrgType, a.org_type) if a.has_org else None,
                    org_id=bytes(a.org_id) if a.has_org else None,
                    nonce=a.nonce, record_count=a.record_count, grant_count=a.grant_count)
 
 
 def _grant(g):
     return Grant(id=bytes(g.id), patient=bytes(g.patient),
-                 reader_type=as_enum(ReaderType, g.reader_type), scope=as_enum(Scope, g.scope),
+                 reader_type=_as_enum(ReaderType, g.reader_type), scope=_as_enum(Scope, g.scope),
                  category=g.category, revoked=bool(g.revoked),
                  reader=bytes(g.reader), record_count=g.record_count,
                  envelope_len=g.envelope_len, expiry=g.expiry, created_time=g.created_time,
@@ -1007,7 +1009,7 @@ def _event_hook(proto, fn, convert, errors):
 
 def _log_hook(fn, errors):
     return _Trampoline(_ffi.LogFn, fn,
-                       lambda f, _user, level, msg: f(as_enum(_enums.LogLevel, level),
+                       lambda f, _user, level, msg: f(_as_enum(_enums.LogLevel, level),
                                                       msg.decode(errors="replace")), errors)
 
 
@@ -1216,7 +1218,7 @@ class _ContractQueries:
         """Organisation by id (an Org); raises NotFound."""
         o = _ffi.HreContractOrg(version=CONTRACT_ORG_VERSION)
         _check(lib.hre_contract_org_get(self._c(), ctypes.byref(o), _h32(org_id, "org id")))
-        return Org(org_id=bytes(o.org_id), type=as_enum(OrgType, o.type),
+        return Org(org_id=bytes(o.org_id), type=_as_enum(OrgType, o.type),
                    name=_text(o, "name", o.name_len))
 
     def record(self, record_id):
@@ -1451,7 +1453,7 @@ def _payload_dict(s):
         elif issubclass(ft, ctypes.Array):
             v = bytes(v)
         elif k in _PAYLOAD_ENUMS:
-            v = as_enum(_PAYLOAD_ENUMS[k], v)
+            v = _as_enum(_PAYLOAD_ENUMS[k], v)
         out[k] = v
     return out
 
@@ -1486,7 +1488,7 @@ def build_tx(kind, network_id, signer, nonce, timestamp, **fields):
 # -- ledger -----------------------------------------------------------------
 
 def _ledger_event(e):
-    return LedgerEvent(type=as_enum(LedgerEventType, e.type), height=e.height,
+    return LedgerEvent(type=_as_enum(LedgerEventType, e.type), height=e.height,
                        block_hash=bytes(e.block_hash), tx_count=e.tx_count, tx_index=e.tx_index,
                        contract=_event(e.contract.contents) if e.contract else None)
 
@@ -1645,7 +1647,7 @@ class Ledger(_Owned):
         b, n = _buf(block)
         st = ctypes.c_int(0)
         rc = lib.hre_ledger_submit_block(self._handle(), ctypes.byref(st), b, n, now)
-        return _finish("Ledger.submit_block", rc, as_enum(LedgerStatus, st.value), self._errors,
+        return _finish("Ledger.submit_block", rc, _as_enum(LedgerStatus, st.value), self._errors,
                        st.value)
 
     def tx_proof(self, txid, height_hint=None):
@@ -1682,7 +1684,7 @@ class Ledger(_Owned):
             del self._errors[:]
             raise perrors[0]
         if rc != OK:
-            err = make_error(rc, detail)
+            err = _make_error(rc, detail)
             err.first_bad_height = None if bad.value == 0xFFFFFFFFFFFFFFFF else bad.value
             err.callback_errors, self._errors[:] = list(self._errors), []
             raise err
