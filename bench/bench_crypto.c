@@ -13,8 +13,8 @@
  *    sides in this thread: 3 messages and Split; 2 X25519 key generations and
  *    6 X25519 DH per handshake), against `openssl speed ecdhx25519` ops/s
  *    (ratio: handshakes/s * 8 / ecdhx25519 ops/s, the share of the X25519
- *    work), and transport MB/s at 1 KiB and 64 KiB - 16: write_read_MBps is
- *    message bytes per second through write then read; gcm_MBps = twice
+ *    work), and transport MB/s at 1 KiB and 64 KiB - 16: write_read_mb_* is
+ *    message bytes per second through write then read; gcm_mb_* = twice
  *    that, the bytes AES-GCM processed, compared with openssl speed (which
  *    only encrypts).
  * All libhre rates are per CPU-second of this thread, like a single
