@@ -1,8 +1,10 @@
 /*
  * bench_contract: record contract throughput, query latency and memory.
- * Prints one JSON document.
+ * Prints one JSON document (bench/README.md).
  *
  *   bench_contract [records]      (or HRE_BENCH_RECORDS=n; default 1000000)
+ *   HRE_BENCH_TXS=n: transactions in the timed apply mix (default 50000).
+ * Schema: bench/README.md.
  *
  * 1. Prefill: `records` records for records/10 patients, each record signed by
  *    the hospital admin and the lab admin (3 txs per record). Apply never
@@ -171,10 +173,14 @@ int main(int argc, char **argv)
     hre_tx **mix;
     const int mix_patients = 500;
     uint64_t *mixnonce;
+    bench_json js;
+    int jrc;
 
     if (argc > 1) records = strtoull(argv[1], NULL, 10);
     else if (env && *env) records = strtoull(env, NULL, 10);
     if (records < 100) records = 100;
+    mix_n = (uint64_t)bench_env_long("HRE_BENCH_TXS", (long)mix_n);   /* timed apply mix */
+    if (mix_n < 5) mix_n = 5;
     patients = records / 10;
     memset(net, 0x11, 32);
     CK(hre_keycache_new(&cache, 64));
@@ -345,7 +351,8 @@ int main(int argc, char **argv)
             hre_sign_record_payload sr;
             hre_grant_payload g;
             hre_log_access_payload la;
-            int pi = (int)(rnd() % (uint64_t)mix_patients);
+            /* patients with keys: the first mix_patients (fewer in a small run) */
+            int pi = (int)(rnd() % (patients < (uint64_t)mix_patients ? patients : (uint64_t)mix_patients));
             fill_record(&nr, paddr[pi], lab_org, i++);
             CK(hre_contract_build_new_record(&mix[k], net, hadmin, n_hadmin++, 1700000100, &nr));
             CK(hre_tx_txid(mix[k], sr.record_id));
@@ -379,34 +386,56 @@ int main(int argc, char **argv)
     }
     ossl = openssl_verify_rate();
 
-    printf("{\n");
-    printf("  \"bench\": \"contract\",\n");
-    printf("  \"records\": %llu,\n", (unsigned long long)records);
-    printf("  \"patients\": %llu,\n", (unsigned long long)patients);
-    printf("  \"prefill_txs\": %llu,\n", (unsigned long long)(patients + 3 * records));
-    printf("  \"prefill_seconds\": %.2f,\n", t_prefill);
-    printf("  \"apply_mix\": \"new_record, sign_record (hospital), sign_record (lab), grant, log_access in equal parts\",\n");
-    printf("  \"apply_txs\": %llu,\n", (unsigned long long)mix_n);
-    printf("  \"apply_tx_per_s\": %.0f,\n", apply_rate);
-    printf("  \"apply_tx_per_s_wall\": %.0f,\n", apply_rate_wall);
-    printf("  \"apply_target_tx_per_s\": 200000,\n");
-    printf("  \"records_by_patient_ns\": %.0f,\n", q_ns);
-    printf("  \"records_by_patient_ns_wall\": %.0f,\n", q_ns_wall);
-    printf("  \"timing_note\": \"rates and latencies use process CPU time (the machine is shared); *_wall use wall-clock time\",\n");
-    printf("  \"records_by_patient_avg_results\": %.1f,\n", (double)records / (double)patients);
-    printf("  \"records_by_patient_target_ns\": 5000,\n");
-    printf("  \"memory_per_record_bytes\": %.0f,\n", (double)(rss1 - rss_mid) / (double)records);
-    printf("  \"memory_per_record_incl_patients_bytes\": %.0f,\n", (double)(rss1 - rss0) / (double)records);
-    printf("  \"memory_per_record_target_bytes\": 400,\n");
-    printf("  \"memory_note\": \"RSS growth while the records are applied / records (each signed twice: 4 events, hash table share, byte arena); incl_patients also counts registering the patients (1 per 10 records)\",\n");
-    printf("  \"snapshot\": {\"bytes\": %.0f, \"save_seconds\": %.3f, \"load_seconds_1_thread\": %.3f, "
-           "\"load_cpu_seconds_1_thread\": %.3f, \"load_seconds_2_threads\": %.3f, \"load_cpu_seconds_2_threads\": %.3f, "
-           "\"note\": \"hre_contract_snapshot_load of the prefilled state (checksum, decode, index rebuild, state-hash "
-           "recompute; options.pool of 0 or 1 threads plus the caller); the ledger open adds the file read\"},\n",
-           snap_bytes, snap_save_s, snap_load_s[0], snap_load_cpu[0], snap_load_s[1], snap_load_cpu[1]);
-    printf("  \"openssl_p256_verify_per_s\": %.0f,\n", ossl);
-    printf("  \"ratio_apply_to_openssl_verify\": %.1f\n", apply_rate / ossl);
-    printf("}\n");
+    bench_json_begin(&js, stdout);
+    bench_json_head(&js, "contract");
+    bench_json_int(&js, "records", (long long)records);
+    bench_json_int(&js, "patients", (long long)patients);
+    bench_json_int(&js, "prefill_txs", (long long)(patients + 3 * records));
+    bench_json_str(&js, "apply_mix", "new_record, sign_record (hospital), sign_record (lab), grant, "
+                   "log_access in equal parts");
+    bench_json_int(&js, "apply_txs", (long long)mix_n);
+    bench_json_int(&js, "records_by_patient_queries", 200000);
+    bench_json_end_object(&js);
+    bench_json_object(&js, "results");
+    bench_json_num(&js, "prefill_seconds", t_prefill, 2);
+    bench_json_object(&js, "apply");
+    bench_json_num(&js, "tx_per_cpu_s", apply_rate, 0);
+    bench_json_num(&js, "tx_per_s", apply_rate_wall, 0);
+    bench_json_num(&js, "target_tx_per_cpu_s", 200000, 0);
+    bench_json_num(&js, "openssl_evp_p256_verify_per_cpu_s", ossl, 0);
+    bench_json_ratio(&js, "ratio_apply_vs_openssl_verify", apply_rate, ossl);
+    bench_json_end_object(&js);
+    bench_json_object(&js, "records_by_patient");
+    bench_json_num(&js, "cpu_ns", q_ns, 0);
+    bench_json_num(&js, "wall_ns", q_ns_wall, 0);
+    bench_json_num(&js, "target_ns", 5000, 0);
+    bench_json_num(&js, "avg_results_count", (double)records / (double)patients, 1);
+    bench_json_end_object(&js);
+    bench_json_object(&js, "memory");
+    bench_json_num(&js, "per_record_bytes", (double)(rss1 - rss_mid) / (double)records, 0);
+    bench_json_num(&js, "per_record_incl_patients_bytes", (double)(rss1 - rss0) / (double)records, 0);
+    bench_json_num(&js, "target_per_record_bytes", 400, 0);
+    bench_json_end_object(&js);
+    bench_json_object(&js, "snapshot");
+    bench_json_num(&js, "snapshot_bytes", snap_bytes, 0);
+    bench_json_num(&js, "save_seconds", snap_save_s, 3);
+    bench_json_num(&js, "load_1_thread_seconds", snap_load_s[0], 3);
+    bench_json_num(&js, "load_1_thread_cpu_seconds", snap_load_cpu[0], 3);
+    bench_json_num(&js, "load_2_threads_seconds", snap_load_s[1], 3);
+    bench_json_num(&js, "load_2_threads_cpu_seconds", snap_load_cpu[1], 3);
+    bench_json_end_object(&js);
+    bench_json_end_object(&js);
+    bench_json_object(&js, "notes");
+    bench_json_str(&js, "timing", "rates and latencies use process CPU time (the machine is shared); "
+                   "tx_per_s and wall_ns use wall-clock time");
+    bench_json_str(&js, "memory", "RSS growth while the records are applied / records (each signed "
+                   "twice: 4 events, hash table share, byte arena); incl_patients also counts "
+                   "registering the patients (1 per 10 records)");
+    bench_json_str(&js, "snapshot", "hre_contract_snapshot_load of the prefilled state (checksum, "
+                   "decode, index rebuild, state-hash recompute; options.pool of 0 or 1 threads plus "
+                   "the caller); the ledger open adds the file read");
+    bench_json_end_object(&js);
+    jrc = bench_json_end(&js);
 
     for (int i = 0; i < mix_patients; i++) hre_key_free(mixpat[i]);
     free(mixpat);
@@ -418,5 +447,5 @@ int main(int argc, char **argv)
     hre_key_free(ladmin);
     hre_key_free(doctor);
     hre_keycache_free(cache);
-    return 0;
+    return jrc == 0 ? 0 : 1;
 }

@@ -13,14 +13,14 @@
  *    sides in this thread: 3 messages and Split; 2 X25519 key generations and
  *    6 X25519 DH per handshake), against `openssl speed ecdhx25519` ops/s
  *    (ratio: handshakes/s * 8 / ecdhx25519 ops/s, the share of the X25519
- *    work), and transport MB/s at 1 KiB and 64 KiB - 16: write_read_MBps is
- *    message bytes per second through write then read; gcm_MBps = twice
+ *    work), and transport MB/s at 1 KiB and 64 KiB - 16: write_read_mb_* is
+ *    message bytes per second through write then read; gcm_mb_* = twice
  *    that, the bytes AES-GCM processed, compared with openssl speed (which
  *    only encrypts).
  * All libhre rates are per CPU-second of this thread, like a single
  * `openssl speed` process (which reports per CPU-second); each point is the
  * best of ROUNDS short rounds interleaved with ROUNDS `openssl speed` runs
- * (best of those too). Prints one JSON document on stdout.
+ * (best of those too). Prints one JSON document on stdout (bench/README.md).
  * White-box (the Noise core is internal), so it links the static test library.
  * Environment: HRE_BENCH_SECONDS (per point, default 1), HRE_BENCH_SPEED_SECONDS
  * (openssl speed -seconds per run, default 1; 0 skips it), OPENSSL (the binary).
@@ -53,43 +53,20 @@ static void die(const char *what, int rc)
     exit(1);
 }
 
-/* ---- openssl speed ---- */
+/* ---- openssl speed (the harness runner), best of several runs ---- */
 
-static const char *openssl_bin(void)
-{
-    return getenv("OPENSSL") ? getenv("OPENSSL") : "openssl";
-}
-
-/* `openssl speed -mr -seconds S <alg>` for an ECDH curve: "+F5:idx:bits:ops/s:s". */
 static double speed_ecdh(const char *alg, int seconds)
 {
-    char cmd[256], line[512];
-    FILE *p;
     double ops = 0;
-    snprintf(cmd, sizeof cmd, "%s speed -mr -seconds %d %s 2>/dev/null", openssl_bin(), seconds, alg);
-    if (!(p = popen(cmd, "r"))) return 0;
-    while (fgets(line, sizeof line, p)) {
-        int idx, bits;
-        double o, t;
-        if (sscanf(line, "+F5:%d:%d:%lf:%lf", &idx, &bits, &o, &t) == 4) ops = o;
-    }
-    return pclose(p) == 0 ? ops : 0;
+    return bench_speed_ecdh(alg, 1, seconds, &ops) ? ops : 0;
 }
 
-/* `openssl speed -mr [-aead] -seconds S -bytes N -evp aes-256-gcm`: "+F:idx:name:bytes/s". */
+/* MB/s (10^6 bytes) of `openssl speed [-aead] -evp aes-256-gcm` on `bytes`-byte messages. */
 static double speed_gcm(size_t bytes, int aead, int seconds)
 {
-    char cmd[256], line[512];
-    FILE *p;
-    double bps = 0;
-    snprintf(cmd, sizeof cmd, "%s speed -mr %s-seconds %d -bytes %zu -evp aes-256-gcm 2>/dev/null",
-             openssl_bin(), aead ? "-aead " : "", seconds, bytes);
-    if (!(p = popen(cmd, "r"))) return 0;
-    while (fgets(line, sizeof line, p)) {
-        char *c = strrchr(line, ':');
-        if (!strncmp(line, "+F:", 3) && c) bps = strtod(c + 1, NULL);
-    }
-    return pclose(p) == 0 ? bps / 1e6 : 0;   /* MB/s (10^6 bytes) */
+    double mbs = 0;
+    return bench_speed_bytes(aead ? "-aead -evp aes-256-gcm" : "-evp aes-256-gcm", bytes, 1,
+                             seconds, &mbs, NULL) ? mbs : 0;
 }
 
 /* ---- timed rounds: rate per CPU-second of one round ---- */
@@ -268,15 +245,16 @@ int main(void)
 {
     static const size_t gcm_sizes[3] = {1024, 65536, 1048576};
     static const size_t noise_sizes[2] = {1024, HRE_NOISE__MAX_PAYLOAD};
-    const char *env = getenv("HRE_BENCH_SECONDS");
-    int speed_s = getenv("HRE_BENCH_SPEED_SECONDS") ? atoi(getenv("HRE_BENCH_SPEED_SECONDS")) : 1;
+    int speed_s = bench_speed_seconds(1);
     double ossl_gcm[3] = {0}, ossl_gcm_aead[3] = {0}, ossl_p256 = 0, ossl_x25519 = 0, ossl_noise[2] = {0};
     double seal[3], open_[3], both[3], wrap_s, unwrap_s, hs_s, tr_mbs[2];
     double evp_gcm_mbs[3], evp_p256, evp_x25519;
     uint8_t key[32];
     int rc;
+    char cmd[256];
+    bench_json j;
 
-    if (env && atof(env) > 0) g_seconds = atof(env);
+    g_seconds = bench_env_double("HRE_BENCH_SECONDS", g_seconds);
     if ((rc = hre_random_bytes(key, sizeof key)) != HRE_OK) die("random", rc);
 
     /* Every point: ROUNDS short rounds of libhre interleaved with the same
@@ -385,40 +363,82 @@ int main(void)
         hre_x25519__clear(&n.sr);
     }
 
-    printf("{\n  \"bench\": \"crypto\",\n  \"seconds_per_point\": %.2f,\n  \"openssl_speed_seconds\": %d,\n",
-           g_seconds, speed_s);
-    printf("  \"aes_256_gcm\": [\n");
+    bench_json_begin(&j, stdout);
+    bench_json_head(&j, "crypto");
+    bench_json_num(&j, "seconds_per_point", g_seconds, 2);
+    bench_json_int(&j, "rounds_per_point", ROUNDS);
+    bench_json_int(&j, "openssl_speed_runs_per_point", speed_s > 0 ? SPEED_RUNS : 0);
+    bench_json_str(&j, "openssl_speed_command",
+                   bench_speed_command(cmd, sizeof cmd, 1, speed_s,
+                                       "[-aead] -bytes N -evp aes-256-gcm | ecdhp256 | ecdhx25519"));
+    bench_json_end_object(&j);
+    bench_json_object(&j, "results");
+    bench_json_array(&j, "aes_256_gcm");
     for (int s = 0; s < 3; s++) {
-        printf("    {\"bytes\": %zu, \"seal_MBps\": %.1f, \"open_MBps\": %.1f, \"seal_open_MBps\": %.1f, "
-               "\"evp_inprocess_seal_MBps\": %.1f, \"openssl_speed_evp_MBps\": %.1f, "
-               "\"openssl_speed_aead_MBps\": %.1f, \"seal_vs_evp_inprocess\": %.3f, \"seal_vs_openssl\": %.3f, "
-               "\"open_vs_openssl\": %.3f, \"seal_vs_openssl_aead\": %.3f}%s\n",
-               gcm_sizes[s], seal[s], open_[s], both[s], evp_gcm_mbs[s], ossl_gcm[s], ossl_gcm_aead[s],
-               evp_gcm_mbs[s] > 0 ? seal[s] / evp_gcm_mbs[s] : 0,
-               ossl_gcm[s] > 0 ? seal[s] / ossl_gcm[s] : 0, ossl_gcm[s] > 0 ? open_[s] / ossl_gcm[s] : 0,
-               ossl_gcm_aead[s] > 0 ? seal[s] / ossl_gcm_aead[s] : 0, s < 2 ? "," : "");
+        int have = ossl_gcm[s] > 0, have_aead = ossl_gcm_aead[s] > 0;
+        bench_json_object(&j, NULL);
+        bench_json_int(&j, "message_bytes", (long long)gcm_sizes[s]);
+        bench_json_num(&j, "seal_mb_per_cpu_s", seal[s], 1);
+        bench_json_num(&j, "open_mb_per_cpu_s", open_[s], 1);
+        bench_json_num(&j, "seal_open_mb_per_cpu_s", both[s], 1);
+        bench_json_num(&j, "openssl_evp_seal_mb_per_cpu_s", evp_gcm_mbs[s], 1);
+        bench_json_ratio(&j, "ratio_seal_vs_evp", seal[s], evp_gcm_mbs[s]);
+        bench_json_opt(&j, "openssl_speed_mb_per_cpu_s", have, ossl_gcm[s], 1);
+        bench_json_ratio(&j, "ratio_seal_vs_openssl_speed", seal[s], ossl_gcm[s]);
+        bench_json_ratio(&j, "ratio_open_vs_openssl_speed", open_[s], ossl_gcm[s]);
+        bench_json_opt(&j, "openssl_speed_aead_mb_per_cpu_s", have_aead, ossl_gcm_aead[s], 1);
+        bench_json_ratio(&j, "ratio_seal_vs_openssl_speed_aead", seal[s], ossl_gcm_aead[s]);
+        bench_json_end_object(&j);
     }
-    printf("  ],\n");
-    printf("  \"hpke\": {\"wrap_per_s\": %.0f, \"unwrap_per_s\": %.0f, \"evp_inprocess_ecdhp256_ops\": %.0f, "
-           "\"wrap_vs_evp_inprocess\": %.3f, \"unwrap_vs_evp_inprocess\": %.3f, "
-           "\"openssl_speed_ecdhp256_ops\": %.0f, "
-           "\"wrap_vs_ecdhp256\": %.3f, \"unwrap_vs_ecdhp256\": %.3f, \"wrap_bar\": 0.45, \"unwrap_bar\": 0.9, "
-           "\"wrap_bar_met\": %s, \"unwrap_bar_met\": %s},\n",
-           wrap_s, unwrap_s, evp_p256, evp_p256 > 0 ? wrap_s / evp_p256 : 0, evp_p256 > 0 ? unwrap_s / evp_p256 : 0,
-           ossl_p256, ossl_p256 > 0 ? wrap_s / ossl_p256 : 0,
-           ossl_p256 > 0 ? unwrap_s / ossl_p256 : 0,
-           ossl_p256 > 0 ? (wrap_s / ossl_p256 >= 0.45 ? "true" : "false") : "null",
-           ossl_p256 > 0 ? (unwrap_s / ossl_p256 >= 0.9 ? "true" : "false") : "null");
-    printf("  \"noise_xx\": {\"handshakes_per_s\": %.0f, \"x25519_ops_per_handshake\": 8, "
-           "\"evp_inprocess_x25519_ops\": %.0f, \"handshake_x25519_share_inprocess\": %.3f, "
-           "\"openssl_speed_ecdhx25519_ops\": %.0f, \"handshake_x25519_share\": %.3f,\n",
-           hs_s, evp_x25519, evp_x25519 > 0 ? hs_s * 8 / evp_x25519 : 0,
-           ossl_x25519, ossl_x25519 > 0 ? hs_s * 8 / ossl_x25519 : 0);
-    printf("    \"transport\": [\n");
-    for (int s = 0; s < 2; s++)
-        printf("      {\"bytes\": %zu, \"write_read_MBps\": %.1f, \"gcm_MBps\": %.1f, "
-               "\"openssl_speed_evp_MBps\": %.1f, \"gcm_vs_openssl\": %.3f}%s\n", noise_sizes[s], tr_mbs[s],
-               2 * tr_mbs[s], ossl_noise[s], ossl_noise[s] > 0 ? 2 * tr_mbs[s] / ossl_noise[s] : 0, s < 1 ? "," : "");
-    printf("    ]\n  }\n}\n");
-    return 0;
+    bench_json_end_array(&j);
+    bench_json_object(&j, "hpke");
+    bench_json_num(&j, "wrap_per_cpu_s", wrap_s, 0);
+    bench_json_num(&j, "unwrap_per_cpu_s", unwrap_s, 0);
+    bench_json_num(&j, "openssl_evp_ecdhp256_per_cpu_s", evp_p256, 0);
+    bench_json_ratio(&j, "ratio_wrap_vs_evp", wrap_s, evp_p256);
+    bench_json_ratio(&j, "ratio_unwrap_vs_evp", unwrap_s, evp_p256);
+    bench_json_opt(&j, "openssl_speed_ecdhp256_per_cpu_s", ossl_p256 > 0, ossl_p256, 0);
+    bench_json_ratio(&j, "ratio_wrap_vs_openssl_speed", wrap_s, ossl_p256);
+    bench_json_ratio(&j, "ratio_unwrap_vs_openssl_speed", unwrap_s, ossl_p256);
+    bench_json_num(&j, "bar_wrap_ratio", 0.45, 2);
+    bench_json_num(&j, "bar_unwrap_ratio", 0.9, 2);
+    if (ossl_p256 > 0) {
+        bench_json_bool(&j, "meets_wrap_bar", wrap_s / ossl_p256 >= 0.45);
+        bench_json_bool(&j, "meets_unwrap_bar", unwrap_s / ossl_p256 >= 0.9);
+    } else {
+        bench_json_null(&j, "meets_wrap_bar");
+        bench_json_null(&j, "meets_unwrap_bar");
+    }
+    bench_json_end_object(&j);
+    bench_json_object(&j, "noise_xx");
+    bench_json_num(&j, "handshakes_per_cpu_s", hs_s, 0);
+    bench_json_int(&j, "x25519_ops_per_handshake_count", 8);
+    bench_json_num(&j, "openssl_evp_x25519_per_cpu_s", evp_x25519, 0);
+    bench_json_ratio(&j, "ratio_x25519_share_vs_evp", hs_s * 8, evp_x25519);
+    bench_json_opt(&j, "openssl_speed_ecdhx25519_per_cpu_s", ossl_x25519 > 0, ossl_x25519, 0);
+    bench_json_ratio(&j, "ratio_x25519_share_vs_openssl_speed", hs_s * 8, ossl_x25519);
+    bench_json_array(&j, "transport");
+    for (int s = 0; s < 2; s++) {
+        bench_json_object(&j, NULL);
+        bench_json_int(&j, "message_bytes", (long long)noise_sizes[s]);
+        bench_json_num(&j, "write_read_mb_per_cpu_s", tr_mbs[s], 1);
+        bench_json_num(&j, "gcm_mb_per_cpu_s", 2 * tr_mbs[s], 1);
+        bench_json_opt(&j, "openssl_speed_mb_per_cpu_s", ossl_noise[s] > 0, ossl_noise[s], 1);
+        bench_json_ratio(&j, "ratio_gcm_vs_openssl_speed", 2 * tr_mbs[s], ossl_noise[s]);
+        bench_json_end_object(&j);
+    }
+    bench_json_end_array(&j);
+    bench_json_end_object(&j);
+    bench_json_end_object(&j);
+    bench_json_object(&j, "notes");
+    bench_json_str(&j, "units", "every libhre rate is per CPU-second of this thread, like a single "
+                   "openssl speed process; each point is the best of the rounds, interleaved with "
+                   "the in-process EVP loop (openssl_evp_*) and the openssl speed runs (best of "
+                   "those too)");
+    bench_json_str(&j, "noise_xx", "handshakes: both sides in this thread (3 messages and Split: 2 "
+                   "X25519 key generations and 6 DH); ratio_x25519_share: handshakes * 8 / X25519 "
+                   "ops, the share of the X25519 work; transport: write_read = message bytes "
+                   "through write then read, gcm = twice that, the bytes AES-GCM processed");
+    bench_json_end_object(&j);
+    return bench_json_end(&j) == 0 ? 0 : 1;
 }

@@ -7,7 +7,7 @@
  *  - `openssl speed -mr -seconds 2 ecdsap256` and `... -multi 2 ...` run via
  *    popen (OpenSSL 3.0's speed has no secp256k1, so that curve has only
  *    the in-process reference),
- * and the ratios. Prints one JSON document on stdout.
+ * and the ratios. Prints one JSON document on stdout (bench/README.md).
  *
  * Each in-process point is ROUNDS short rounds, libhre and raw EVP
  * interleaved, and the best round is reported.
@@ -66,13 +66,6 @@ typedef struct worker {
     int errors;
 } worker;
 
-static double thread_cpu(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static void *run_worker(void *argp)
 {
     worker *w = argp;
@@ -91,7 +84,7 @@ static void *run_worker(void *argp)
     }
     while (!atomic_load(w->go)) { /* spin until all threads are ready */ }
     end = bench_wall_s() + w->seconds;
-    cpu0 = thread_cpu();
+    cpu0 = bench_thread_cpu_s();
     while (!w->errors) {
         for (int b = 0; b < 16; b++, n++) {
             int i = (int)(n % NSIGS);
@@ -114,7 +107,7 @@ static void *run_worker(void *argp)
         if (bench_wall_s() >= end) break;
     }
     w->ops = n;
-    w->cpu = thread_cpu() - cpu0;
+    w->cpu = bench_thread_cpu_s() - cpu0;
     EVP_PKEY_CTX_free(ctx);
     return NULL;
 }
@@ -209,12 +202,44 @@ static void read_loadavg(double l[3])
     fclose(f);
 }
 
+static void curve_point(bench_json *j, double (*r)[4][MAX_THREADS + 1], double (*rc)[4][MAX_THREADS + 1],
+                        int c, int t, int have_speed, double sp_sign, double sp_verify)
+{
+    char key[32];
+    snprintf(key, sizeof key, "threads_%d", t);
+    bench_json_object(j, key);
+    bench_json_num(j, "sign_per_s", r[c][OP_HRE_SIGN][t], 0);
+    bench_json_num(j, "verify_per_s", r[c][OP_HRE_VERIFY][t], 0);
+    bench_json_num(j, "sign_per_cpu_s", rc[c][OP_HRE_SIGN][t], 0);
+    bench_json_num(j, "verify_per_cpu_s", rc[c][OP_HRE_VERIFY][t], 0);
+    bench_json_num(j, "openssl_evp_sign_per_s", r[c][OP_SSL_SIGN][t], 0);
+    bench_json_num(j, "openssl_evp_verify_per_s", r[c][OP_SSL_VERIFY][t], 0);
+    bench_json_num(j, "openssl_evp_sign_per_cpu_s", rc[c][OP_SSL_SIGN][t], 0);
+    bench_json_num(j, "openssl_evp_verify_per_cpu_s", rc[c][OP_SSL_VERIFY][t], 0);
+    bench_json_ratio(j, "ratio_sign_vs_evp", rc[c][OP_HRE_SIGN][t], rc[c][OP_SSL_SIGN][t]);
+    bench_json_ratio(j, "ratio_verify_vs_evp", rc[c][OP_HRE_VERIFY][t], rc[c][OP_SSL_VERIFY][t]);
+    if (c == 0) {
+        /* openssl speed divides by user CPU time, but with -multi by wall
+         * time (measured: -multi 1 == -elapsed), so compare like with like */
+        double (*mine)[MAX_THREADS + 1] = t == 1 ? rc[0] : r[0];
+        if (t == 1) {
+            bench_json_opt(j, "openssl_speed_sign_per_cpu_s", have_speed, sp_sign, 0);
+            bench_json_opt(j, "openssl_speed_verify_per_cpu_s", have_speed, sp_verify, 0);
+        } else {
+            bench_json_opt(j, "openssl_speed_multi2_sign_per_s", have_speed, sp_sign, 0);
+            bench_json_opt(j, "openssl_speed_multi2_verify_per_s", have_speed, sp_verify, 0);
+        }
+        bench_json_ratio(j, "ratio_sign_vs_openssl_speed", mine[OP_HRE_SIGN][t], have_speed ? sp_sign : 0);
+        bench_json_ratio(j, "ratio_verify_vs_openssl_speed", mine[OP_HRE_VERIFY][t],
+                         have_speed ? sp_verify : 0);
+    }
+    bench_json_end_object(j);
+}
+
 int main(void)
 {
-    const char *env = getenv("HRE_BENCH_SECONDS");
-    double secs = env ? atof(env) : 1.0;
-    int speed_secs = getenv("HRE_BENCH_SPEED_SECONDS") ? atoi(getenv("HRE_BENCH_SPEED_SECONDS")) : 2;
-    const char *openssl = getenv("OPENSSL") ? getenv("OPENSSL") : "openssl";
+    double secs = bench_env_double("HRE_BENCH_SECONDS", 1.0);
+    int speed_secs = bench_speed_seconds(2);
     const hre_curve curves[2] = {HRE_CURVE_P256, HRE_CURVE_SECP256K1};
     const char *cname[2] = {"p256", "secp256k1"};
     double r[2][4][MAX_THREADS + 1];   /* [curve][op][threads], per wall second */
@@ -222,14 +247,13 @@ int main(void)
     double load[3] = {0}, load_end[3] = {0};
     double sp_sign[3] = {0}, sp_verify[3] = {0};
     int have_speed[3] = {0};
-    if (secs <= 0) secs = 1.0;
+    char cmd[256];
+    bench_json j;
     read_loadavg(load);
 
     /* openssl speed first, while nothing else of ours runs */
-    if (speed_secs > 0) {
-        have_speed[1] = bench_openssl_speed_ecdsap256(1, speed_secs, &sp_sign[1], &sp_verify[1]);
-        have_speed[2] = bench_openssl_speed_ecdsap256(2, speed_secs, &sp_sign[2], &sp_verify[2]);
-    }
+    have_speed[1] = bench_speed_ecdsa("ecdsap256", 1, speed_secs, &sp_sign[1], &sp_verify[1]);
+    have_speed[2] = bench_speed_ecdsa("ecdsap256", 2, speed_secs, &sp_sign[2], &sp_verify[2]);
     for (int c = 0; c < 2; c++) {
         fixture fx;
         setup(&fx, curves[c]);
@@ -249,50 +273,41 @@ int main(void)
     }
     read_loadavg(load_end);
 
-    printf("{\n  \"bench\": \"ecdsa\",\n  \"seconds_per_point\": %.2f,\n  \"rounds_per_point\": %d,\n"
-           "  \"aggregation\": \"best of the rounds, libhre and raw EVP interleaved\",\n", secs, ROUNDS);
-    printf("  \"loadavg_start\": [%.2f, %.2f, %.2f], \"loadavg_end\": [%.2f, %.2f, %.2f],\n",
-           load[0], load[1], load[2], load_end[0], load_end[1], load_end[2]);
-    printf("  \"note\": \"libhre = hre_key_sign/hre_pubkey_verify (64-byte r||s, low-S checks, DER conversion, "
-           "context pool) with one key shared by all threads; openssl_evp = EVP_PKEY_sign/verify on a "
-           "per-thread EVP_PKEY_CTX in this process. *_per_s: total ops per wall second; *_per_cpu_s: "
-           "sum over threads of ops per thread CPU second. openssl speed reports ops per user CPU second "
-           "for one process but ops per wall second with -multi, so the ratios against it use the "
-           "matching libhre figure. The machine is shared: see loadavg\",\n");
-    printf("  \"curves\": {\n");
+    bench_json_begin(&j, stdout);
+    bench_json_head(&j, "ecdsa");
+    bench_json_num(&j, "seconds_per_point", secs, 2);
+    bench_json_int(&j, "rounds_per_point", ROUNDS);
+    bench_json_str(&j, "aggregation", "best of the rounds, libhre and raw EVP interleaved");
+    bench_json_str(&j, "openssl_speed_command",
+                   bench_speed_command(cmd, sizeof cmd, 1, speed_secs, "[-multi 2] ecdsap256"));
+    bench_json_end_object(&j);
+    bench_json_object(&j, "results");
     for (int c = 0; c < 2; c++) {
-        printf("    \"%s\": {\n", cname[c]);
-        for (int t = 1; t <= MAX_THREADS; t++) {
-            printf("      \"threads_%d\": {\"libhre_sign_per_s\": %.0f, \"libhre_verify_per_s\": %.0f, "
-                   "\"openssl_evp_sign_per_s\": %.0f, \"openssl_evp_verify_per_s\": %.0f, "
-                   "\"libhre_sign_per_cpu_s\": %.0f, \"libhre_verify_per_cpu_s\": %.0f, "
-                   "\"openssl_evp_sign_per_cpu_s\": %.0f, \"openssl_evp_verify_per_cpu_s\": %.0f, "
-                   "\"ratio_sign_vs_evp\": %.3f, \"ratio_verify_vs_evp\": %.3f},\n",
-                   t, r[c][OP_HRE_SIGN][t], r[c][OP_HRE_VERIFY][t], r[c][OP_SSL_SIGN][t],
-                   r[c][OP_SSL_VERIFY][t], rc[c][OP_HRE_SIGN][t], rc[c][OP_HRE_VERIFY][t],
-                   rc[c][OP_SSL_SIGN][t], rc[c][OP_SSL_VERIFY][t],
-                   rc[c][OP_HRE_SIGN][t] / rc[c][OP_SSL_SIGN][t],
-                   rc[c][OP_HRE_VERIFY][t] / rc[c][OP_SSL_VERIFY][t]);
-        }
-        printf("      \"libhre_scaling_2_threads_wall\": {\"sign\": %.2f, \"verify\": %.2f}\n",
-               r[c][OP_HRE_SIGN][2] / r[c][OP_HRE_SIGN][1], r[c][OP_HRE_VERIFY][2] / r[c][OP_HRE_VERIFY][1]);
-        printf("    }%s\n", c == 0 ? "," : "");
+        bench_json_object(&j, cname[c]);
+        for (int t = 1; t <= MAX_THREADS; t++)
+            curve_point(&j, r, rc, c, t, have_speed[t], sp_sign[t], sp_verify[t]);
+        bench_json_ratio(&j, "ratio_sign_2_threads_vs_1", r[c][OP_HRE_SIGN][2], r[c][OP_HRE_SIGN][1]);
+        bench_json_ratio(&j, "ratio_verify_2_threads_vs_1", r[c][OP_HRE_VERIFY][2], r[c][OP_HRE_VERIFY][1]);
+        bench_json_end_object(&j);
     }
-    printf("  },\n  \"openssl_speed_ecdsap256\": {\n");
-    printf("    \"command\": \"%s speed -mr [-multi 2] -seconds %d ecdsap256\",\n", openssl, speed_secs);
-    for (int t = 1; t <= 2; t++) {
-        /* openssl speed divides by user CPU time, but with -multi by wall
-         * time (measured: -multi 1 == -elapsed), so compare like with like */
-        double (*mine)[MAX_THREADS + 1] = t == 1 ? rc[0] : r[0];
-        if (have_speed[t])
-            printf("    \"threads_%d\": {\"basis\": \"%s\", \"sign_per_s\": %.0f, \"verify_per_s\": %.0f, "
-                   "\"libhre_ratio_sign\": %.3f, \"libhre_ratio_verify\": %.3f}%s\n",
-                   t, t == 1 ? "per CPU second (libhre *_per_cpu_s)" : "per wall second (libhre *_per_s)",
-                   sp_sign[t], sp_verify[t], mine[OP_HRE_SIGN][t] / sp_sign[t],
-                   mine[OP_HRE_VERIFY][t] / sp_verify[t], t == 1 ? "," : "");
-        else
-            printf("    \"threads_%d\": null%s\n", t, t == 1 ? "," : "");
-    }
-    printf("  }\n}\n");
-    return 0;
+    bench_json_end_object(&j);
+    bench_json_object(&j, "machine");
+    bench_json_array(&j, "loadavg_start");
+    for (int i = 0; i < 3; i++) bench_json_num(&j, NULL, load[i], 2);
+    bench_json_end_array(&j);
+    bench_json_array(&j, "loadavg_end");
+    for (int i = 0; i < 3; i++) bench_json_num(&j, NULL, load_end[i], 2);
+    bench_json_end_array(&j);
+    bench_json_end_object(&j);
+    bench_json_object(&j, "notes");
+    bench_json_str(&j, "libhre", "hre_key_sign/hre_pubkey_verify (64-byte r||s, low-S checks, DER "
+                   "conversion, context pool) with one key shared by all threads");
+    bench_json_str(&j, "reference", "openssl_evp: EVP_PKEY_sign/verify on a per-thread EVP_PKEY_CTX "
+                   "in this process; openssl speed (P-256 only: OpenSSL 3.0's speed has no secp256k1)");
+    bench_json_str(&j, "units", "*_per_s: total ops per wall second; *_per_cpu_s: sum over threads "
+                   "of ops per thread CPU second. openssl speed reports ops per user CPU second for "
+                   "one process but ops per wall second with -multi, so the ratios against it use "
+                   "the matching libhre figure. The machine is shared: see machine.loadavg_*");
+    bench_json_end_object(&j);
+    return bench_json_end(&j) == 0 ? 0 : 1;
 }

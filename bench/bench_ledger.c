@@ -1,5 +1,5 @@
 /*
- * bench_ledger: ledger figures as one JSON document on stdout.
+ * bench_ledger: ledger figures as one JSON document on stdout (bench/README.md).
  *
  *  - block import (validate: PoW, Merkle, decode, every signature on the
  *    verifier threads; apply: the record contract; persist: zlib record,
@@ -15,6 +15,7 @@
  * Blocks carry new_record transactions from a few hospital admins (so, as on
  * a real network, the key cache is warm: senders repeat). Storage: the POSIX
  * backend in a temporary directory under $TMPDIR (default /tmp), with fsync.
+ * HRE_BENCH_SPEED_SECONDS (default 2; 0 skips openssl speed).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +151,8 @@ int main(int argc, char **argv)
     double open_s = 0, open_cpu = 0, load_cpu = -1, load_wall = -1, snap_bytes = 0, append_one = 0, append_group = 0;
     uint32_t tm = T0;
     const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    int speed_s = bench_speed_seconds(2), rc;
+    bench_json js;
 
     if (records < TXS_PER_BLOCK)
         records = TXS_PER_BLOCK;
@@ -321,7 +324,7 @@ int main(int argc, char **argv)
         hre_storage_free(st);
     }
     for (int m = 1; m <= 2; m++)
-        have_sp[m] = bench_openssl_speed_ecdsap256(m, 2, NULL, &sp[m]);
+        have_sp[m] = bench_speed_ecdsa("ecdsap256", m, speed_s, NULL, &sp[m]);
 
     /* append throughput: 500 empty blocks, fsync each vs group commit */
     {
@@ -368,33 +371,69 @@ int main(int argc, char **argv)
     {
         double tx = (double)timed_blocks * TXS_PER_BLOCK, recs = (double)nblocks * TXS_PER_BLOCK;
         double r1 = tx / t_import[1], r2 = tx / t_import[2], r1c = tx / c_import[1];
-        printf("{\n  \"bench\": \"ledger\",\n  \"libhre\": \"%s\",\n", hre_version_string());
-        printf("  \"storage\": \"posix (fsync) in %s\",\n", tmpdir);
-        printf("  \"block_import\": {\n    \"blocks\": %zu, \"txs_per_block\": %d, "
-               "\"tx_kind\": \"new_record from %d hospital admins (warm key cache)\",\n",
-               timed_blocks, TXS_PER_BLOCK, N_ADMINS);
-        printf("    \"threads_1\": {\"seconds\": %.3f, \"cpu_seconds\": %.3f, \"tx_per_s\": %.0f, "
-               "\"tx_per_cpu_s\": %.0f, \"blocks_per_s\": %.2f, "
-               "\"openssl_speed_verify_per_cpu_s\": %.0f, \"ratio\": %.3f, \"ratio_basis\": "
-               "\"per CPU second, like openssl speed without -multi\", \"ratio_wall\": %.3f, "
-               "\"bar\": 0.6, \"meets_bar\": %s},\n",
-               t_import[1], c_import[1], r1, r1c, timed_blocks / t_import[1], have_sp[1] ? sp[1] : 0.0,
-               have_sp[1] ? r1c / sp[1] : 0.0, have_sp[1] ? r1 / sp[1] : 0.0,
-               have_sp[1] && r1c / sp[1] >= 0.6 ? "true" : "false");
-        printf("    \"threads_2\": {\"seconds\": %.3f, \"tx_per_s\": %.0f, \"blocks_per_s\": %.2f, "
-               "\"openssl_speed_multi2_verify_per_s\": %.0f, \"ratio\": %.3f, \"ratio_basis\": \"per wall second, like openssl speed -multi\", \"bar\": 0.6, \"meets_bar\": %s},\n",
-               t_import[2], r2, timed_blocks / t_import[2], have_sp[2] ? sp[2] : 0.0,
-               have_sp[2] ? r2 / sp[2] : 0.0, have_sp[2] && r2 / sp[2] >= 0.6 ? "true" : "false");
-        printf("    \"openssl_command\": \"openssl speed -mr [-multi 2] -seconds 2 ecdsap256\",\n");
-        printf("    \"note\": \"import is wall-clock and includes decode, Merkle, contract apply, zlib, "
-               "append and fsync; openssl speed 1-process figures are per CPU second\"\n  },\n");
-        printf("  \"open_from_snapshot\": {\"records\": %.0f, \"snapshot_bytes\": %.0f, "
-               "\"seconds\": %.3f, \"cpu_seconds\": %.3f, \"contract_snapshot_load_alone_seconds\": %.3f, \"contract_snapshot_load_alone_cpu_seconds\": %.3f, \"bar_seconds_for_1M\": 2.0, \"issue_figure_records\": 1000000, "
-               "\"note\": \"ran with HRE_BENCH_RECORDS=%ld; set it (or argv[1]) to 1000000 for the "
-               "issue's figure\"},\n", recs, snap_bytes, open_s, open_cpu, load_wall, load_cpu, records);
-        printf("  \"append\": {\"empty_blocks\": 500, \"fsync_per_block_blocks_per_s\": %.0f, "
-               "\"group_commit_100_blocks_per_s\": %.0f, \"speedup\": %.2f}\n}\n",
-               append_one, append_group, append_group / append_one);
+        char cmd[256], kind[96];
+        bench_json_begin(&js, stdout);
+        bench_json_head(&js, "ledger");
+        bench_json_str(&js, "storage", "posix (fsync)");
+        bench_json_str(&js, "tmpdir", tmpdir);
+        bench_json_int(&js, "records", records);
+        bench_json_int(&js, "timed_blocks", (long long)timed_blocks);
+        bench_json_int(&js, "txs_per_block", TXS_PER_BLOCK);
+        snprintf(kind, sizeof kind, "new_record from %d hospital admins (warm key cache)", N_ADMINS);
+        bench_json_str(&js, "tx_kind", kind);
+        bench_json_int(&js, "append_empty_blocks", 500);
+        bench_json_int(&js, "group_commit_blocks", 100);
+        bench_json_str(&js, "openssl_speed_command",
+                       bench_speed_command(cmd, sizeof cmd, 1, speed_s, "[-multi 2] ecdsap256"));
+        bench_json_end_object(&js);
+        bench_json_object(&js, "results");
+        bench_json_object(&js, "import_1_thread");
+        bench_json_num(&js, "seconds", t_import[1], 3);
+        bench_json_num(&js, "cpu_seconds", c_import[1], 3);
+        bench_json_num(&js, "tx_per_s", r1, 0);
+        bench_json_num(&js, "tx_per_cpu_s", r1c, 0);
+        bench_json_num(&js, "blocks_per_s", timed_blocks / t_import[1], 2);
+        bench_json_opt(&js, "openssl_speed_verify_per_cpu_s", have_sp[1], sp[1], 0);
+        bench_json_ratio(&js, "ratio", r1c, have_sp[1] ? sp[1] : 0);
+        bench_json_ratio(&js, "ratio_wall", r1, have_sp[1] ? sp[1] : 0);
+        bench_json_num(&js, "bar_ratio", 0.6, 1);
+        bench_json_bool(&js, "meets_bar", have_sp[1] && r1c / sp[1] >= 0.6);
+        bench_json_end_object(&js);
+        bench_json_object(&js, "import_2_threads");
+        bench_json_num(&js, "seconds", t_import[2], 3);
+        bench_json_num(&js, "cpu_seconds", c_import[2], 3);
+        bench_json_num(&js, "tx_per_s", r2, 0);
+        bench_json_num(&js, "blocks_per_s", timed_blocks / t_import[2], 2);
+        bench_json_opt(&js, "openssl_speed_multi2_verify_per_s", have_sp[2], sp[2], 0);
+        bench_json_ratio(&js, "ratio", r2, have_sp[2] ? sp[2] : 0);
+        bench_json_num(&js, "bar_ratio", 0.6, 1);
+        bench_json_bool(&js, "meets_bar", have_sp[2] && r2 / sp[2] >= 0.6);
+        bench_json_end_object(&js);
+        bench_json_object(&js, "open_from_snapshot");
+        bench_json_num(&js, "records_count", recs, 0);
+        bench_json_num(&js, "snapshot_bytes", snap_bytes, 0);
+        bench_json_num(&js, "seconds", open_s, 3);
+        bench_json_num(&js, "cpu_seconds", open_cpu, 3);
+        bench_json_opt(&js, "contract_load_alone_seconds", load_wall >= 0, load_wall, 3);
+        bench_json_opt(&js, "contract_load_alone_cpu_seconds", load_cpu >= 0, load_cpu, 3);
+        bench_json_num(&js, "bar_for_1m_records_seconds", 2.0, 1);
+        bench_json_end_object(&js);
+        bench_json_object(&js, "append");
+        bench_json_num(&js, "fsync_per_block_blocks_per_s", append_one, 0);
+        bench_json_num(&js, "group_commit_blocks_per_s", append_group, 0);
+        bench_json_ratio(&js, "ratio_group_vs_fsync_per_block", append_group, append_one);
+        bench_json_end_object(&js);
+        bench_json_end_object(&js);
+        bench_json_object(&js, "notes");
+        bench_json_str(&js, "import", "wall-clock; includes decode, Merkle, every signature on the "
+                       "verifier threads, contract apply, zlib, append and fsync. ratio: per CPU "
+                       "second against openssl speed without -multi (which reports per CPU "
+                       "second); on 2 threads per wall second against -multi 2");
+        bench_json_str(&js, "open_from_snapshot", "set HRE_BENCH_RECORDS (or argv[1]) to 1000000 "
+                       "for the issue's figure; contract_load_alone: hre_contract_snapshot_load of "
+                       "the same file on 3 threads");
+        bench_json_end_object(&js);
+        rc = bench_json_end(&js);
     }
     for (i = 0; i < nblocks; i++)
         free(blocks[i].b);
@@ -413,5 +452,5 @@ int main(int argc, char **argv)
         }
         rmdir(g_tmp);
     }
-    return 0;
+    return rc == 0 ? 0 : 1;
 }

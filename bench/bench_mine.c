@@ -5,10 +5,12 @@
  *  - each internal sweep backend on 1 thread;
  *  - raw OpenSSL figures from the same run: an EVP one-shot sha256d of 80 bytes
  *    in a loop (what mining without a midstate costs), and `openssl speed
- *    -bytes 64 -evp sha256` (two compressions per hash, the same work
+ *    -mr -bytes 64 -evp sha256` (two compressions per hash, the same work
  *    as one midstate sha256d), if the openssl tool is installed;
  *  - the ratios.
- * Usage: bench_mine [seconds_per_measurement]   (default 1.5; total < 15 s)
+ * Usage: bench_mine [seconds_per_measurement]   (default 1.5, or
+ * HRE_BENCH_SECONDS; total < 15 s). HRE_BENCH_SPEED_SECONDS (default 2; 0
+ * skips openssl speed). Schema: bench/README.md.
  */
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -133,60 +135,61 @@ static double evp_sha256d_rate(double secs)
     return (double)n / (bench_thread_cpu_s() - c0);   /* per CPU-second */
 }
 
-/* `openssl speed -seconds 2 -bytes 64 -evp sha256`: hashes/s of 64-byte
- * messages, or -1 if the tool is missing or its output is not understood. */
-static double openssl_speed_64(void)
-{
-    FILE *p = popen("openssl speed -seconds 2 -bytes 64 -evp sha256 2>/dev/null", "r");
-    char line[512];
-    double rate = -1;
-    if (!p) return -1;
-    while (fgets(line, sizeof line, p)) {
-        double k64;
-        /* the result line: "sha256   <n>k", in 1000s of bytes per second */
-        if (!strncmp(line, "sha256 ", 7) && sscanf(line + 6, " %lfk", &k64) == 1)
-            rate = k64 * 1000.0 / 64.0;
-    }
-    pclose(p);
-    return rate;
-}
-
 int main(int argc, char **argv)
 {
-    double secs = argc > 1 ? atof(argv[1]) : 1.5;
+    double secs = argc > 1 ? atof(argv[1]) : bench_env_double("HRE_BENCH_SECONDS", 1.5);
     size_t nb = 0;
     const hre_crypto__sweep_backend *be = hre_crypto__sweep_backends(&nb);
-    double m1, m2, c1, c2, evp, speed;
+    double m1, m2, c1, c2, evp, speed = 0;
+    int speed_s = bench_speed_seconds(2), have_speed;
+    char cmd[256];
+    bench_json j;
     if (secs <= 0 || secs > 20) secs = 1.5;
 
     m1 = mine_rate(1, secs, &c1);
     m2 = mine_rate(2, secs, &c2);
     evp = evp_sha256d_rate(secs);
-    speed = openssl_speed_64();
+    /* 64-byte messages: two compressions per hash, the work of one midstate sha256d */
+    have_speed = bench_speed_bytes("-evp sha256", 64, 1, speed_s, NULL, &speed);
 
-    printf("{\n  \"benchmark\": \"mine\",\n  \"library\": \"%s\",\n", hre_version_string());
-    printf("  \"seconds_per_measurement\": %.2f,\n", secs);
-    printf("  \"backend\": \"%s\",\n", hre_crypto__sweep_default()->name);
-    printf("  \"mine_sha256d_per_s_1_thread\": %.0f,\n", m1);
-    printf("  \"mine_sha256d_per_s_2_threads\": %.0f,\n", m2);
-    printf("  \"mine_2_thread_scaling\": %.3f,\n", m2 / m1);
-    printf("  \"mine_sha256d_per_cpu_s_1_thread\": %.0f,\n", c1);
-    printf("  \"mine_sha256d_per_cpu_s_2_threads\": %.0f,\n", c2);
-    printf("  \"backends_sha256d_per_cpu_s\": {");
-    for (size_t i = 0; i < nb; i++)
-        printf("%s\"%s\": %.0f", i ? ", " : "", be[i].name, backend_rate(&be[i], secs));
-    printf("},\n");
-    printf("  \"openssl_evp_oneshot_sha256d_80B_per_cpu_s\": %.0f,\n", evp);
-    if (speed > 0)
-        printf("  \"openssl_speed_evp_sha256_64B_hashes_per_s\": %.0f,\n", speed);
-    else
-        printf("  \"openssl_speed_evp_sha256_64B_hashes_per_s\": null,\n");
-    printf("  \"ratio_mine_per_cpu_s_vs_evp_oneshot_sha256d\": %.3f,\n", c1 / evp);
-    if (speed > 0)
-        printf("  \"ratio_mine_per_cpu_s_vs_openssl_speed_64B\": %.3f,\n", c1 / speed);
-    else
-        printf("  \"ratio_mine_per_cpu_s_vs_openssl_speed_64B\": null,\n");
-    printf("  \"floor_sha256d_per_s_per_core\": 6000000,\n");
-    printf("  \"meets_floor_per_cpu_s\": %s\n}\n", c1 >= 6e6 ? "true" : "false");
-    return 0;
+    bench_json_begin(&j, stdout);
+    bench_json_head(&j, "mine");
+    bench_json_num(&j, "seconds_per_measurement", secs, 2);
+    bench_json_str(&j, "sweep_backend", hre_crypto__sweep_default()->name);
+    bench_json_str(&j, "openssl_speed_command",
+                   bench_speed_command(cmd, sizeof cmd, 1, speed_s, "-bytes 64 -evp sha256"));
+    bench_json_end_object(&j);
+    bench_json_object(&j, "results");
+    bench_json_object(&j, "mine_1_thread");
+    bench_json_num(&j, "sha256d_per_s", m1, 0);
+    bench_json_num(&j, "sha256d_per_cpu_s", c1, 0);
+    bench_json_num(&j, "openssl_evp_oneshot_sha256d_80B_per_cpu_s", evp, 0);
+    bench_json_ratio(&j, "ratio_vs_evp_oneshot", c1, evp);
+    bench_json_opt(&j, "openssl_speed_sha256_64B_per_cpu_s", have_speed, speed, 0);
+    bench_json_ratio(&j, "ratio_vs_openssl_speed", c1, have_speed ? speed : 0);
+    bench_json_end_object(&j);
+    bench_json_object(&j, "mine_2_threads");
+    bench_json_num(&j, "sha256d_per_s", m2, 0);
+    bench_json_num(&j, "sha256d_per_cpu_s", c2, 0);
+    bench_json_ratio(&j, "ratio_vs_1_thread", m2, m1);
+    bench_json_end_object(&j);
+    bench_json_object(&j, "backends_1_thread");
+    for (size_t i = 0; i < nb; i++) {
+        bench_json_object(&j, be[i].name);
+        bench_json_num(&j, "sha256d_per_cpu_s", backend_rate(&be[i], secs), 0);
+        bench_json_end_object(&j);
+    }
+    bench_json_end_object(&j);
+    bench_json_num(&j, "floor_sha256d_per_cpu_s", 6e6, 0);
+    bench_json_bool(&j, "meets_floor", c1 >= 6e6);
+    bench_json_end_object(&j);
+    bench_json_object(&j, "notes");
+    bench_json_str(&j, "mine", "hre_pow_mine_range (midstate sweeps) through the public API; "
+                   "*_per_cpu_s: hashes per CPU-second the threads received (robust on a shared "
+                   "machine)");
+    bench_json_str(&j, "reference", "an EVP one-shot sha256d of 80 bytes in a loop (mining "
+                   "without a midstate), and openssl speed on 64-byte messages (two compressions "
+                   "per hash, the same work as one midstate sha256d)");
+    bench_json_end_object(&j);
+    return bench_json_end(&j) == 0 ? 0 : 1;
 }

@@ -2,32 +2,30 @@
  * bench_tx: transaction verification throughput, next to raw OpenSSL P-256
  * ECDSA verification measured in the same run.
  *
- * Prints one JSON document:
- *  - openssl_raw_verify_per_s: EVP_PKEY_verify on a prehashed 32-byte digest
- *    with pre-parsed keys and one initialised EVP_PKEY_CTX per key and
- *    thread (the best case OpenSSL's EVP API allows), on 1 and 2 threads;
- *  - openssl_speed: `openssl speed -seconds 2 ecdsap256` (and -multi 2), via
- *    popen, when the openssl tool is available;
- *  - tx_verify_warm_per_s: hre_tx_verify_batch over decoded transactions
- *    with a pre-warmed key cache, 0 (calling thread), 1 and 2 worker threads;
- *  - tx_verify_cold_per_s: the same with the cache disabled (every verify
- *    parses its sender key), 1 and 2 threads;
- *  - tx_decode_per_s_1t: hre_tx_decode (the sender point is validated by
- *    parsing it) and hre_tx_decode_cached with a warm cache, one thread;
- *  - per_cpu_second: the same operations per process CPU-second (best
- *    rounds); on a machine shared with other work the wall-clock 2-thread
- *    figures drop while these stay put, and warm_2t_cpu_efficiency near 1
- *    means the second thread does as much work per CPU-second as the first;
- *  - ratios and whether the bar (warm >= 85% of raw on one thread, >= 1.7x
- *    on two threads) is met.
+ * Prints one JSON document (bench/README.md), results:
+ *  - verify_1_thread / verify_2_threads: hre_tx_verify_batch over decoded
+ *    transactions, tx_warm_* with a pre-warmed key cache, tx_cold_* with the
+ *    cache disabled (every verify parses its sender key); next to
+ *    openssl_evp_verify_*: EVP_PKEY_verify on a prehashed 32-byte digest with
+ *    pre-parsed keys and one initialised EVP_PKEY_CTX per key and thread (the
+ *    best case OpenSSL's EVP API allows), and `openssl speed -mr ecdsap256`
+ *    (-multi 2 for two threads) run from here; *_per_cpu_s: per process
+ *    CPU-second (on a shared machine the wall-clock 2-thread figures drop
+ *    while these stay put; ratio_warm_cpu_efficiency near 1 means the second
+ *    thread does as much work per CPU-second as the first);
+ *  - verify_caller_thread_only: a pool of 0 workers;
+ *  - decode_1_thread: hre_tx_decode (the sender point is validated by
+ *    parsing it) and hre_tx_decode_cached with a warm cache;
+ *  - bar: warm >= 85% of raw on one thread, >= 1.7x on two threads.
  *
  * The machine may be shared, so the four figures the bar compares (raw and
  * warm, 1 and 2 threads) are measured in interleaved rounds and the best of
  * each is reported; cold and 0-thread figures are measured once.
  *
  * Environment: HRE_BENCH_SECONDS (per measurement, default 1),
- * HRE_BENCH_ROUNDS (default 3), HRE_BENCH_NO_SPEED=1 skips `openssl speed`.
- * Default run time: about 25 s.
+ * HRE_BENCH_ROUNDS (default 3), HRE_BENCH_SPEED_SECONDS (default 2; 0 or
+ * HRE_BENCH_NO_SPEED=1 skips `openssl speed`). Default run time: about 25 s.
+ * Schema: bench/README.md.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -209,21 +207,20 @@ static void tx_setup(void)
     for (int i = 0; i < SENDERS; i++) hre_key_free(keys[i]);
 }
 
-/* ---- openssl speed ---- */
-
 int main(void)
 {
-    const char *env = getenv("HRE_BENCH_SECONDS");
     hre_keycache *cache = NULL;
     double raw1, raw2, warm0, warm1, warm2, cold1, cold2, dec_plain, dec_cached;
     double cpu_raw1 = 0, cpu_raw2 = 0, cpu_warm1 = 0, cpu_warm2 = 0;
-    double sp_sign = 0, sp_verify = 0, sp2_sign = 0, sp2_verify = 0;
-    int have_speed = 0, have_speed2 = 0;
+    double sp_verify = 0, sp2_verify = 0;
+    int have_speed, have_speed2, rc, speed_s = bench_speed_seconds(2);
+    char cmd[256];
+    bench_json j;
     uint64_t hits = 0, misses = 0;
 
-    if (env && atof(env) > 0) g_seconds = atof(env);
-    env = getenv("HRE_BENCH_ROUNDS");
-    if (env && atoi(env) > 0) g_rounds = atoi(env);
+    g_seconds = bench_env_double("HRE_BENCH_SECONDS", g_seconds);
+    g_rounds = (int)bench_env_long("HRE_BENCH_ROUNDS", g_rounds);
+    if (g_rounds < 1) g_rounds = 1;
     raw_setup();
     tx_setup();
     if (hre_keycache_new(&cache, 2 * SENDERS) != HRE_OK) die("hre_keycache_new");
@@ -246,49 +243,73 @@ int main(void)
     dec_plain = decode_rate(NULL);
     dec_cached = decode_rate(cache);
 
-    if (!getenv("HRE_BENCH_NO_SPEED")) {
-        have_speed = bench_openssl_speed_ecdsap256(1, 2, &sp_sign, &sp_verify);
-        have_speed2 = bench_openssl_speed_ecdsap256(2, 2, &sp2_sign, &sp2_verify);
-    }
+    have_speed = bench_speed_ecdsa("ecdsap256", 1, speed_s, NULL, &sp_verify);
+    have_speed2 = bench_speed_ecdsa("ecdsap256", 2, speed_s, NULL, &sp2_verify);
 
-    printf("{\n");
-    printf("  \"bench\": \"tx_verify\",\n");
-    printf("  \"curve\": \"P-256\",\n");
-    printf("  \"seconds_per_measurement\": %.2f, \"rounds\": %d,\n", g_seconds, g_rounds);
-    printf("  \"senders\": %d, \"transactions\": %d, \"payload_bytes\": %d,\n", SENDERS, NTX, PAYLOAD);
-    printf("  \"openssl_raw_verify_per_s\": {\"1\": %.0f, \"2\": %.0f},\n", raw1, raw2);
-    if (have_speed)
-        printf("  \"openssl_speed_ecdsap256\": {\"sign_per_s\": %.1f, \"verify_per_s\": %.1f",
-               sp_sign, sp_verify);
-    else
-        printf("  \"openssl_speed_ecdsap256\": {\"sign_per_s\": null, \"verify_per_s\": null");
-    if (have_speed2)
-        printf(", \"multi2_sign_per_s\": %.1f, \"multi2_verify_per_s\": %.1f},\n", sp2_sign, sp2_verify);
-    else
-        printf(", \"multi2_sign_per_s\": null, \"multi2_verify_per_s\": null},\n");
-    printf("  \"tx_verify_warm_per_s\": {\"0\": %.0f, \"1\": %.0f, \"2\": %.0f},\n", warm0, warm1, warm2);
-    printf("  \"per_cpu_second\": {\"raw_1t\": %.0f, \"raw_2t\": %.0f, \"warm_1t\": %.0f, \"warm_2t\": %.0f},\n",
-           cpu_raw1, cpu_raw2, cpu_warm1, cpu_warm2);
-    printf("  \"tx_verify_cold_per_s\": {\"1\": %.0f, \"2\": %.0f},\n", cold1, cold2);
-    printf("  \"tx_decode_per_s_1t\": {\"point_check_parses\": %.0f, \"point_check_warm_cache\": %.0f},\n",
-           dec_plain, dec_cached);
-    printf("  \"keycache\": {\"hits\": %llu, \"misses\": %llu},\n",
-           (unsigned long long)hits, (unsigned long long)misses);
-    printf("  \"ratios\": {\n");
-    printf("    \"warm_1t_over_raw_1t\": %.3f,\n", warm1 / raw1);
-    printf("    \"warm_2t_over_raw_2t\": %.3f,\n", warm2 / raw2);
-    printf("    \"warm_2t_over_warm_1t\": %.3f,\n", warm2 / warm1);
-    printf("    \"raw_2t_over_raw_1t\": %.3f,\n", raw2 / raw1);
-    printf("    \"warm_2t_cpu_efficiency\": %.3f,\n", cpu_warm2 / cpu_warm1);
-    printf("    \"cold_1t_over_warm_1t\": %.3f,\n", cold1 / warm1);
-    if (have_speed)
-        printf("    \"warm_1t_over_openssl_speed\": %.3f\n", warm1 / sp_verify);
-    else
-        printf("    \"warm_1t_over_openssl_speed\": null\n");
-    printf("  },\n");
-    printf("  \"bar\": {\"warm_1t_ge_85pct_raw\": %s, \"warm_2t_ge_1.7x_1t\": %s}\n",
-           warm1 >= 0.85 * raw1 ? "true" : "false", warm2 >= 1.7 * warm1 ? "true" : "false");
-    printf("}\n");
+    bench_json_begin(&j, stdout);
+    bench_json_head(&j, "tx");
+    bench_json_str(&j, "curve", "P-256");
+    bench_json_num(&j, "seconds_per_measurement", g_seconds, 2);
+    bench_json_int(&j, "rounds", g_rounds);
+    bench_json_int(&j, "senders", SENDERS);
+    bench_json_int(&j, "transactions", NTX);
+    bench_json_int(&j, "payload_bytes", PAYLOAD);
+    bench_json_str(&j, "openssl_speed_command",
+                   bench_speed_command(cmd, sizeof cmd, 1, speed_s, "[-multi 2] ecdsap256"));
+    bench_json_end_object(&j);
+    bench_json_object(&j, "results");
+    bench_json_object(&j, "verify_1_thread");
+    bench_json_num(&j, "tx_warm_per_s", warm1, 0);
+    bench_json_num(&j, "tx_warm_per_cpu_s", cpu_warm1, 0);
+    bench_json_num(&j, "tx_cold_per_s", cold1, 0);
+    bench_json_num(&j, "openssl_evp_verify_per_s", raw1, 0);
+    bench_json_num(&j, "openssl_evp_verify_per_cpu_s", cpu_raw1, 0);
+    bench_json_ratio(&j, "ratio_warm_vs_evp", warm1, raw1);
+    bench_json_opt(&j, "openssl_speed_verify_per_cpu_s", have_speed, sp_verify, 0);
+    bench_json_ratio(&j, "ratio_warm_vs_openssl_speed", cpu_warm1, have_speed ? sp_verify : 0);
+    bench_json_ratio(&j, "ratio_cold_vs_warm", cold1, warm1);
+    bench_json_end_object(&j);
+    bench_json_object(&j, "verify_2_threads");
+    bench_json_num(&j, "tx_warm_per_s", warm2, 0);
+    bench_json_num(&j, "tx_warm_per_cpu_s", cpu_warm2, 0);
+    bench_json_num(&j, "tx_cold_per_s", cold2, 0);
+    bench_json_num(&j, "openssl_evp_verify_per_s", raw2, 0);
+    bench_json_num(&j, "openssl_evp_verify_per_cpu_s", cpu_raw2, 0);
+    bench_json_ratio(&j, "ratio_warm_vs_evp", warm2, raw2);
+    bench_json_opt(&j, "openssl_speed_multi2_verify_per_s", have_speed2, sp2_verify, 0);
+    bench_json_ratio(&j, "ratio_warm_vs_openssl_speed", warm2, have_speed2 ? sp2_verify : 0);
+    bench_json_ratio(&j, "ratio_warm_vs_1_thread", warm2, warm1);
+    bench_json_ratio(&j, "ratio_evp_vs_1_thread", raw2, raw1);
+    bench_json_ratio(&j, "ratio_warm_cpu_efficiency", cpu_warm2, cpu_warm1);
+    bench_json_end_object(&j);
+    bench_json_object(&j, "verify_caller_thread_only");
+    bench_json_num(&j, "tx_warm_per_s", warm0, 0);
+    bench_json_end_object(&j);
+    bench_json_object(&j, "decode_1_thread");
+    bench_json_num(&j, "tx_parse_key_per_s", dec_plain, 0);
+    bench_json_num(&j, "tx_warm_cache_per_s", dec_cached, 0);
+    bench_json_end_object(&j);
+    bench_json_object(&j, "keycache");
+    bench_json_int(&j, "hits_count", (long long)hits);
+    bench_json_int(&j, "misses_count", (long long)misses);
+    bench_json_end_object(&j);
+    bench_json_object(&j, "bar");
+    bench_json_bool(&j, "warm_1t_ge_85pct_evp", warm1 >= 0.85 * raw1);
+    bench_json_bool(&j, "warm_2t_ge_1_7x_1t", warm2 >= 1.7 * warm1);
+    bench_json_end_object(&j);
+    bench_json_end_object(&j);
+    bench_json_object(&j, "notes");
+    bench_json_str(&j, "verify", "hre_tx_verify_batch over decoded transactions, warm: key cache "
+                   "pre-warmed, cold: no cache (every verify parses its sender key); caller_thread_only: "
+                   "a pool of 0 workers");
+    bench_json_str(&j, "reference", "openssl_evp: EVP_PKEY_verify on a prehashed digest with "
+                   "pre-parsed keys and one initialised EVP_PKEY_CTX per key and thread; openssl "
+                   "speed reports per CPU second for one process (compared with tx_warm_per_cpu_s) "
+                   "and per wall second with -multi (compared with tx_warm_per_s)");
+    bench_json_str(&j, "aggregation", "raw and warm 1 and 2 threads: best of the interleaved "
+                   "rounds; cold and caller-thread figures measured once");
+    bench_json_end_object(&j);
+    rc = bench_json_end(&j);
 
     for (int i = 0; i < NTX; i++) {
         hre_tx_free(g_txs[i]);
@@ -296,5 +317,5 @@ int main(void)
     }
     for (int i = 0; i < SENDERS; i++) EVP_PKEY_free(g_raw[i].pkey);
     hre_keycache_free(cache);
-    return 0;
+    return rc == 0 ? 0 : 1;
 }

@@ -23,16 +23,16 @@ def short(h):
 
 
 EVENT_TEXT = {
-    hre.EVENT_ORG_REGISTERED: lambda e: f"OrgRegistered org {short(e.org_id)}",
-    hre.EVENT_ADMIN_APPOINTED: lambda e: f"AdminAppointed {short(e.subject)}",
-    hre.EVENT_DOCTOR_REGISTERED: lambda e: f"DoctorRegistered {short(e.subject)}",
-    hre.EVENT_PATIENT_REGISTERED: lambda e: f"PatientRegistered {short(e.subject)}",
-    hre.EVENT_RECORD_CREATED: lambda e: f"RecordCreated {short(e.record_id)}",
-    hre.EVENT_RECORD_SIGNATURE: lambda e: f"RecordSignature {short(e.record_id)} (count {e.detail})",
-    hre.EVENT_RECORD_SIGNED: lambda e: f"*** RecordSigned *** record {short(e.record_id)} is now valid",
-    hre.EVENT_GRANTED: lambda e: f"Granted {short(e.grant_id)}",
-    hre.EVENT_REVOKED: lambda e: f"Revoked {short(e.grant_id)}",
-    hre.EVENT_ACCESS_LOGGED: lambda e: f"AccessLogged by {short(e.actor)} on record {short(e.record_id)}",
+    hre.EventType.ORG_REGISTERED: lambda e: f"OrgRegistered org {short(e.org_id)}",
+    hre.EventType.ADMIN_APPOINTED: lambda e: f"AdminAppointed {short(e.subject)}",
+    hre.EventType.DOCTOR_REGISTERED: lambda e: f"DoctorRegistered {short(e.subject)}",
+    hre.EventType.PATIENT_REGISTERED: lambda e: f"PatientRegistered {short(e.subject)}",
+    hre.EventType.RECORD_CREATED: lambda e: f"RecordCreated {short(e.record_id)}",
+    hre.EventType.RECORD_SIGNATURE: lambda e: f"RecordSignature {short(e.record_id)} (count {e.detail})",
+    hre.EventType.RECORD_SIGNED: lambda e: f"*** RecordSigned *** record {short(e.record_id)} is now valid",
+    hre.EventType.GRANTED: lambda e: f"Granted {short(e.grant_id)}",
+    hre.EventType.REVOKED: lambda e: f"Revoked {short(e.grant_id)}",
+    hre.EventType.ACCESS_LOGGED: lambda e: f"AccessLogged by {short(e.actor)} on record {short(e.record_id)}",
 }
 
 
@@ -49,11 +49,11 @@ class Hospital:
         self.ledger, self.net = ledger, ledger.network_id
 
     def on_event(self, ev):
-        if ev.type == hre.LEDGER_EVENT_BLOCK_CONNECTED:
+        if ev.type == hre.LedgerEventType.BLOCK_CONNECTED:
             print(f"      [event] block {ev.height} connected ({ev.tx_count} tx) "
                   f"{ev.block_hash[::-1].hex()[:16]}...")
         elif ev.contract is not None:
-            if ev.contract.type == hre.EVENT_RECORD_SIGNED:
+            if ev.contract.type == hre.EventType.RECORD_SIGNED:
                 self.signed_events += 1
             print("      [event]", EVENT_TEXT.get(ev.contract.type, lambda e: e.type_name)(ev.contract))
 
@@ -103,12 +103,12 @@ def main():
     print("\n1) St. Mary's Hospital founds the network; its admin appoints the lab and clinic admins")
     ledger = open_ledger()
     print(f"    network id (genesis hash): {short(app.net)}")
-    lab_org = app.send(hospital_admin, "register_org", org_type=hre.ORG_LAB, name="City Lab",
+    lab_org = app.send(hospital_admin, "register_org", org_type=hre.OrgType.LAB, name="City Lab",
                        admin_key=lab_admin)
     print(f"    hospital registers 'City Lab' and appoints its admin {short(lab_admin.address())}")
     # the doctor works at another organisation: the hospital's and the lab's
     # own staff read the hospital's records by role, without a grant
-    app.send(hospital_admin, "register_org", org_type=hre.ORG_CLINIC, name="Riverside Clinic",
+    app.send(hospital_admin, "register_org", org_type=hre.OrgType.CLINIC, name="Riverside Clinic",
              admin_key=clinic_admin)
     print(f"    hospital registers 'Riverside Clinic' and appoints its admin {short(clinic_admin.address())}")
     app.send(clinic_admin, "register_doctor", doctor_key=doctor)
@@ -124,8 +124,8 @@ def main():
     doc = b'{"resourceType":"Observation","code":"HbA1c","value":5.4}'
     record_id = app.send(
         hospital_admin, "new_record", patient=patient.address(), lab_org=lab_org,
-        commit_patient_id=hre.commit(hre.COMMIT_PATIENT_ID, salt, "MRN-0042"),
-        commit_test_name=hre.commit(hre.COMMIT_TEST_NAME, salt, "HbA1c"),
+        commit_patient_id=hre.commit(hre.CommitField.PATIENT_ID, salt, "MRN-0042"),
+        commit_test_name=hre.commit(hre.CommitField.TEST_NAME, salt, "HbA1c"),
         date=app.now, price=4200, category=1, doc_sha256=hashlib.sha256(doc).digest(),
         hospital_name="St. Mary's Hospital",
         locator=os.urandom(32))   # the document's opaque id in the vault: never a path
@@ -146,10 +146,16 @@ def main():
     assert proof.verify(record_id, params.pow_limit)
     print(f"    Merkle proof: record {short(record_id)} is in block {proof.height} "
           f"(branch depth {proof.depth}) - checked with the header alone")
+    # ship the proof: the 80-byte header and the encoded branch are all a verifier needs
+    shipped = proof.header.encode() + proof.branch.encode()
+    received = hre.MerkleProof(header=hre.Header(shipped[:80]),
+                               branch=hre.MerkleBranch.decode(shipped[80:]), height=proof.height)
+    assert received.verify(record_id, params.pow_limit)
+    print(f"    shipped as {len(shipped)} bytes (header + branch) and checked on the other side")
 
     print("\n4) The patient grants the clinic's doctor access; the doctor reads; the patient revokes")
-    grant_id = app.send(patient, "grant", reader_type=hre.READER_ACCOUNT,
-                        reader=doctor.address(), scope=hre.SCOPE_ALL)
+    grant_id = app.send(patient, "grant", reader_type=hre.ReaderType.ACCOUNT,
+                        reader=doctor.address(), scope=hre.Scope.ALL)
     print(f"    patient grants Dr. {short(doctor.address())} access to all records")
     app.mine("grant")
     app.send(doctor, "log_access", record_id=record_id, purpose=1)
@@ -162,9 +168,8 @@ def main():
     try:
         app.send(doctor, "log_access", record_id=record_id, purpose=1)
         raise SystemExit("hospital.py: revoked access was accepted")
-    except hre.HreError as e:
-        assert e.code == hre.EAUTH, e
-        print(f"    REFUSED: {e}")
+    except hre.AuthError as e:            # the contract's refusal: not authorised
+        print(f"    REFUSED ({hre.status_name(e.status)}): {e}")
     print("    audit trail of the record:")
     for ev in ledger.contract.record_events(record_id):
         print(f"      #{ev.seq:<3} {ev.type_name:<17} by {short(ev.actor)} at {ev.time}")
@@ -194,7 +199,7 @@ def main():
     try:
         ledger.verify_chain()
         raise SystemExit("hospital.py: verify-chain did not detect the damage")
-    except hre.HreError as e:
+    except hre.Corrupt as e:              # stored data is damaged
         print(f"    verify-chain: first bad block at height {e.first_bad_height}\n      ({e})")
     with open(path, "r+b") as f:
         f.seek(pos)

@@ -8,15 +8,19 @@ Usage: test_bindings.py INCLUDE_DIR   (HRE_LIBRARY points at libhre.so.1)
 import ctypes
 import hashlib
 import hmac
+import inspect
 import json
 import os
+import pkgutil
 import re
+import subprocess
 import sys
+import types
 
 INCLUDE = sys.argv[1]
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bindings", "python"))
 import hre  # noqa: E402
-from hre import _ffi  # noqa: E402
+from hre import _ffi, _enums, _errors  # noqa: E402
 
 failures = []
 
@@ -79,8 +83,10 @@ def c_eval(expr, depth=0):
     return int(eval(expr.replace("/", "//"), {"__builtins__": {}}))
 
 
-for m in re.finditer(r"typedef\s+enum\s+\w*\s*\{([^}]*)\}", HDR):
+ENUM_MEMBERS = {}   # typedef enum name -> {member: value}
+for m in re.finditer(r"typedef\s+enum\s+\w*\s*\{([^}]*)\}\s*(\w+)\s*;", HDR):
     nxt = 0
+    members = ENUM_MEMBERS.setdefault(m.group(2), {})
     for item in m.group(1).split(","):
         item = item.strip()
         if not item:
@@ -88,6 +94,7 @@ for m in re.finditer(r"typedef\s+enum\s+\w*\s*\{([^}]*)\}", HDR):
         name, _, val = item.partition("=")
         nxt = c_eval(val) if val.strip() else nxt
         CONSTS[name.strip()] = nxt
+        members[name.strip()] = nxt
         nxt += 1
 for name, val in RAW_DEFINES.items():
     try:
@@ -350,8 +357,180 @@ for cname, val in _ffi.CONSTANTS.items():
     if CONSTS.get(cname) != val:
         fail(f"constant {cname}: header {CONSTS.get(cname)!r}, bindings {val!r}")
 
+# --- error classes: one per hre_error code, checked against errors.h ------
+ERRORS_H = ENUM_MEMBERS.get("hre_error", {})
+if len(ERRORS_H) < 20:
+    fail(f"could not parse enum hre_error from errors.h ({len(ERRORS_H)} members)")
+for cname, code in ERRORS_H.items():
+    if cname == "HRE_OK":
+        continue
+    cls = hre.ERROR_CLASSES.get(code)
+    if cls is None:
+        fail(f"{cname} ({code}) has no exception class in hre/_errors.py")
+        continue
+    if cls.c_name != cname or cls.code != code or not issubclass(cls, hre.HreError):
+        fail(f"{cname} ({code}): class {cls.__name__} says {cls.c_name} ({cls.code})")
+    if getattr(hre, cls.__name__, None) is not cls or hre.error_class(code) is not cls:
+        fail(f"{cls.__name__} is not exported as hre.{cls.__name__}")
+    if getattr(hre, cname[4:], None) != code or hre.ErrorCode[cname[4:]] != code:
+        fail(f"hre.{cname[4:]} / ErrorCode.{cname[4:]} is not {code}")
+for code, cls in hre.ERROR_CLASSES.items():
+    if code not in ERRORS_H.values() and code not in _errors.RESERVED_CODES:
+        fail(f"{cls.__name__} ({cls.c_name}, {code}): no such code in errors.h and not reserved")
+if len({c.__name__ for c in hre.ERROR_CLASSES.values()}) != len(hre.ERROR_CLASSES):
+    fail("two error codes share a class name")
+if hre.error_class(-999) is not hre.HreError:
+    fail("an unknown code does not map to HreError")
+
+# --- IntEnums against the header constants, both directions ---------------
+enums_checked = 0
+for cls in _enums.ENUMS:
+    info = _enums.C_INFO[cls]
+    if info["enum"]:
+        if info["enum"] not in ENUM_MEMBERS:
+            fail(f"{cls.__name__}: no typedef enum {info['enum']} in include/hre")
+            continue
+        header = dict(ENUM_MEMBERS[info["enum"]])
+    else:
+        header = {n: v for n, v in CONSTS.items()
+                  if n.startswith(info["prefix"]) and n not in info["exclude"]
+                  and not (info["exclude_prefix"] and n.startswith(info["exclude_prefix"]))}
+    mine = {_enums.c_name(m): m.value for m in cls}
+    for n in sorted(set(header) | set(mine)):
+        if n not in mine:
+            fail(f"{cls.__name__}: header constant {n} = {header[n]} has no member")
+        elif n not in header:
+            fail(f"{cls.__name__}: member for {n} is not in the headers")
+        elif header[n] != mine[n]:
+            fail(f"{cls.__name__}: {n} is {header[n]} in C, {mine[n]} in Python")
+    for m in cls:
+        if getattr(hre, _enums.c_name(m)[4:], None) is not m:
+            fail(f"module constant hre.{_enums.c_name(m)[4:]} is not {cls.__name__}.{m.name}")
+    if not (cls.__doc__ or "").strip():
+        fail(f"{cls.__name__}: no docstring")
+    enums_checked += 1
+if enums_checked < 15:
+    fail(f"only {enums_checked} enums checked")
+# the check above catches a missing member: drop one from a copy and see it fail
+probe = {_enums.c_name(m): m.value for m in _enums.Kind if m is not _enums.Kind.LOG_ACCESS}
+if "HRE_KIND_LOG_ACCESS" in probe or CONSTS.get("HRE_KIND_LOG_ACCESS") != 11:
+    fail("enum check self-test: HRE_KIND_LOG_ACCESS")
+
 print(f"bindings: {checked} functions, {len(_ffi.CALLBACKS)} callback types, "
-      f"{structs_checked} struct layouts, {len(_ffi.CONSTANTS)} constants checked against the headers")
+      f"{structs_checked} struct layouts, {len(_ffi.CONSTANTS)} constants, "
+      f"{len(ERRORS_H) - 1} error classes, {enums_checked} enums checked against the headers")
+if _ffi.missing:
+    fail(f"symbols declared in _ffi but missing from {_ffi.path}: {_ffi.missing}")
+
+
+# --------------------------------------------------------------------------
+# 1b. Every public name of the package has a docstring.
+# --------------------------------------------------------------------------
+def missing_docstrings(pkg):
+    """Public modules, module-level functions and classes, and the methods
+    and properties of those classes (their own and their package bases') that
+    have no docstring of their own."""
+    out, seen = [], set()
+    mods = [pkg]
+    if hasattr(pkg, "__path__"):
+        for info in pkgutil.iter_modules(pkg.__path__):
+            if not info.name.startswith("_"):
+                mods.append(__import__(f"{pkg.__name__}.{info.name}", fromlist=["x"]))
+    root = pkg.__name__
+    for mod in mods:
+        if not (mod.__doc__ or "").strip():
+            out.append(mod.__name__)
+        for name in sorted(vars(mod)):
+            obj = getattr(mod, name)
+            if name.startswith("_") or not (inspect.isfunction(obj) or inspect.isclass(obj)):
+                continue
+            if not (getattr(obj, "__module__", "") or "").split(".")[0] == root:
+                continue
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            if not (obj.__doc__ or "").strip():
+                out.append(f"{mod.__name__}.{name}")
+            if not inspect.isclass(obj):
+                continue
+            for base in obj.__mro__:
+                if (getattr(base, "__module__", "") or "").split(".")[0] != root:
+                    continue
+                for attr, v in vars(base).items():
+                    if attr.startswith("_"):
+                        continue
+                    if isinstance(v, (staticmethod, classmethod)):
+                        v = v.__func__
+                    if isinstance(v, property) or inspect.isfunction(v):
+                        if not (v.__doc__ or "").strip():
+                            out.append(f"{mod.__name__}.{name}.{attr}")
+    return sorted(set(out))
+
+
+# self-test: the walker finds what is missing (a module, a function, a
+# method, a property, an inherited method)
+probe = types.ModuleType("probe", "A probe module.")
+exec("def f():\n    pass\n"
+     "class _Base:\n    def inherited(self):\n        pass\n"
+     "class C(_Base):\n    'documented'\n    def m(self):\n        pass\n"
+     "    @property\n    def p(self):\n        return 1\n"
+     "    @classmethod\n    def k(cls):\n        'documented'\n", probe.__dict__)
+for v in vars(probe).values():
+    if inspect.isclass(v) or inspect.isfunction(v):
+        v.__module__ = "probe"
+got = missing_docstrings(probe)
+want = ["probe.C.inherited", "probe.C.m", "probe.C.p", "probe.f"]
+if got != want:
+    fail(f"docstring walker self-test: {got}, want {want}")
+undocumented = missing_docstrings(hre)
+if undocumented:
+    fail(f"{len(undocumented)} public names without a docstring: {undocumented}")
+public = [n for n in dir(hre) if not n.startswith("_")]
+print(f"docstrings: {len(public)} public names of hre walked, {len(undocumented)} undocumented")
+
+
+# --------------------------------------------------------------------------
+# 1c. Loading: the soname, HRE_LIBRARY as an override, a clear error.
+# --------------------------------------------------------------------------
+def run_py(code, env):
+    pkg = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bindings", "python")
+    e = {k: v for k, v in os.environ.items() if k not in ("HRE_LIBRARY", "LD_LIBRARY_PATH")}
+    e.update(env)
+    e["PYTHONPATH"] = pkg
+    p = subprocess.run([sys.executable, "-c", code], env=e, capture_output=True, text=True,
+                       timeout=60)
+    return p.returncode, p.stdout + p.stderr
+
+
+libdir = os.path.dirname(os.path.abspath(_ffi.path)) if os.path.sep in _ffi.path else None
+if libdir and os.path.exists(os.path.join(libdir, _ffi.SONAME)):
+    rc, out = run_py("import hre; print(hre._ffi.path, hre.sha256(b'abc').hex())",
+                     {"LD_LIBRARY_PATH": libdir})
+    want = f"{_ffi.SONAME} {hashlib.sha256(b'abc').hexdigest()}"
+    if rc != 0 or out.strip() != want:
+        fail(f"loading by soname through LD_LIBRARY_PATH: rc {rc}: {out.strip()!r}, want {want!r}")
+else:
+    fail(f"cannot find {_ffi.SONAME} next to the library under test ({_ffi.path})")
+rc, out = run_py("import hre", {"HRE_LIBRARY": "/nonexistent/dir/libhre.so.1",
+                                "LD_LIBRARY_PATH": libdir or ""})
+if rc == 0 or "HRE_LIBRARY" not in out or "/nonexistent/dir/libhre.so.1" not in out \
+        or "ImportError" not in out or "Unset HRE_LIBRARY to load the installed libhre.so.1" not in out:
+    fail(f"a bad HRE_LIBRARY does not give a clear ImportError (rc {rc}): {out[-400:]}")
+rc, out = run_py("import ctypes; ctypes.CDLL('libhre.so.1')", {})
+if rc == 0:
+    print("loading: libhre.so.1 is installed on this machine; the not-found message is not tested")
+else:
+    rc, out = run_py("import hre", {})
+    last = out.strip().splitlines()[-1] if out.strip() else ""
+    if rc == 0 or not last.startswith("ImportError") or "HRE_LIBRARY" not in last \
+            or "libhre.so.1:" not in last:
+        fail(f"no library anywhere: the ImportError does not name both (rc {rc}): {last!r}")
+try:
+    _ffi._absent("hre_future_call")()
+    fail("a missing symbol's stub did not raise")
+except hre.Unsupported as e:
+    if "hre_future_call" not in e.detail or e.code != hre.EUNSUPPORTED:
+        fail(f"missing symbol stub: {e!r}")
 
 # --------------------------------------------------------------------------
 # 2. Behaviour against independent implementations.
@@ -382,9 +561,15 @@ for curve in (hre.CURVE_P256, hre.CURVE_SECP256K1):
     try:
         hre.Key.import_pem(pem, "wrong")
         fail("wrong passphrase accepted")
+    except hre.DecryptError as e:
+        if e.code != hre.EDECRYPT or not isinstance(e, hre.HreError) or not e.detail:
+            fail(f"wrong passphrase gave {e!r}")
     except hre.HreError as e:
-        if e.code != hre.EDECRYPT:
-            fail(f"wrong passphrase gave {e.code}, want EDECRYPT")
+        fail(f"wrong passphrase gave {type(e).__name__} ({e.code}), want DecryptError")
+    if k.curve != curve or not isinstance(k.curve, hre.Curve) or pk.curve != curve:
+        fail("Key.curve / PubKey.curve")
+    if pk != hre.PubKey.parse(pk.serialize(False), curve) or pk == hre.Key.generate(curve).pubkey():
+        fail("PubKey equality")
 
 net = hre.sha256d(b"test network")
 k = hre.Key.generate()
@@ -397,12 +582,114 @@ if not tx2.verify(net) or tx2.verify(hre.sha256d(b"other network")):
     fail("tx verify network binding")
 if (tx2.kind, tx2.nonce, tx2.timestamp, tx2.payload) != (7, 1, 1700000000, b"payload"):
     fail("tx accessors")
+if tx2.kind is not hre.Kind.NEW_RECORD or hre.Tx.new(net, 999, 0, 0).kind != 999:
+    fail("Tx.kind: a Kind when known, the plain int otherwise")
 try:
     hre.Tx.decode(enc + b"\0")
     fail("trailing byte accepted")
-except hre.HreError as e:
-    if e.code != hre.EDECODE:
-        fail(f"trailing byte gave {e.code}")
+except hre.DecodeError as e:
+    if e.code != hre.EDECODE or type(e) is not hre.DecodeError:
+        fail(f"trailing byte gave {e!r}")
+
+# --- exception classes: one per code, raised by real calls ------------------
+for code, cls in hre.ERROR_CLASSES.items():
+    e = _errors.make_error(code, "why", hre.LedgerStatus.REJECT_POW)
+    if type(e) is not cls or e.code != code or e.detail != "why" or not isinstance(e, hre.HreError):
+        fail(f"make_error({code}) gave {e!r}")
+    if not str(e).endswith(f"({code}): why"):
+        fail(f"message of {cls.__name__}: {e}")
+try:
+    hre.Contract(net, k.wire()).account(hre.sha256(b"nobody"))
+    fail("an unknown account was found")
+except hre.NotFound as e:
+    if e.code != hre.ENOTFOUND or not e.detail:
+        fail(f"NotFound: {e!r}")
+try:
+    hre.encode_payload("register_org", org_type=hre.OrgType.LAB, name="x" * 65, admin_key=k)
+    fail("a 65-byte organisation name was encoded")
+except hre.LimitExceeded:
+    pass
+try:
+    hre.ChainParams().genesis.check_pow(b"\0" * 31)
+    fail("a 31-byte PoW limit was taken")
+except ValueError:
+    pass        # fixed-size inputs are length-checked by the package, never over-read
+for bad_call in (lambda: hre.Tx.new(net[:31], 1, 0, 0), lambda: tx2.verify(net + b"x"),
+                 lambda: hre.verify_batch([tx2], b"")):
+    try:
+        bad_call()
+        fail("a network id that is not 32 bytes was taken")
+    except ValueError:
+        pass
+
+# --- enums on the values the library returns -------------------------------
+d = hre.decode_payload("grant", hre.encode_payload("grant", reader_type=hre.ReaderType.ORG,
+                                                   reader=net, scope=hre.Scope.CATEGORY,
+                                                   category=3))
+if d["reader_type"] is not hre.ReaderType.ORG or d["scope"] is not hre.Scope.CATEGORY:
+    fail(f"decoded payload enums: {d}")
+if hre.ROLE_ADMIN != 2 or hre.Role.ADMIN != hre.ROLE_ADMIN or hre.LEDGER_CONNECTED != 1:
+    fail("enum members compare equal to the header values")
+
+# --- Merkle branches: compute, encode/decode, tamper -----------------------
+def py_root_and_branch(leaves, index):
+    """Bitcoin's Merkle root and branch, computed here with hashlib."""
+    def h2(a, b):
+        return hashlib.sha256(hashlib.sha256(a + b).digest()).digest()
+    level, branch, i = list(leaves), [], index
+    while len(level) > 1:
+        if len(level) % 2:
+            level.append(level[-1])
+        branch.append(level[i ^ 1])
+        level = [h2(level[j], level[j + 1]) for j in range(0, len(level), 2)]
+        i //= 2
+    return level[0], branch
+
+
+for n in (1, 2, 3, 7, 8, 33):
+    leaves = [hashlib.sha256(b"leaf %d %d" % (n, i)).digest() for i in range(n)]
+    for index in sorted({0, n // 2, n - 1}):
+        br, root = hre.MerkleBranch.compute(leaves, index)
+        want_root, want_hashes = py_root_and_branch(leaves, index)
+        if root != want_root or br.hashes != want_hashes or br.index != index \
+                or br.depth != len(want_hashes):
+            fail(f"MerkleBranch.compute({n} leaves, {index}) differs from the hashlib computation")
+        if not br.verify(root, leaves[index]) or br.root(leaves[index]) != root:
+            fail(f"branch of leaf {index}/{n} does not verify")
+        if n > 1 and br.verify(root, leaves[(index + 1) % n]):
+            fail("a branch verifies another leaf")
+        wire = br.encode()
+        want = index.to_bytes(4, "little") + bytes([len(want_hashes)]) + b"".join(want_hashes)
+        if wire != want:
+            fail(f"branch encoding {wire.hex()} != {want.hex()}")
+        back = hre.MerkleBranch.decode(wire)
+        if back != br or not back.verify(root, leaves[index]):
+            fail("branch decode round trip")
+        for pos in range(5, len(wire)):         # any flipped hash bit breaks it
+            bad = bytearray(wire)
+            bad[pos] ^= 0x20
+            if hre.MerkleBranch.decode(bytes(bad)).verify(root, leaves[index]):
+                fail(f"branch with byte {pos} flipped still verifies")
+        for bad, cls in ((wire + b"\0", hre.DecodeError), (wire[:-1], hre.DecodeError),
+                         (wire[:4], hre.DecodeError),
+                         (wire[:4] + bytes([wire[4] + 1]) + wire[5:], hre.DecodeError),
+                         (wire[:4] + bytes([33]) + bytes(33 * 32), hre.LimitExceeded)):
+            try:
+                hre.MerkleBranch.decode(bad)
+                fail(f"a bad branch decoded: {bad[:6].hex()}.. ({len(bad)} bytes)")
+            except cls:
+                pass
+depth2 = hre.MerkleBranch.compute(leaves[:4], 3)[0].encode()
+try:  # index 4 needs depth 3: not canonical for depth 2
+    hre.MerkleBranch.decode(b"\x04\0\0\0" + depth2[4:])
+    fail("a branch index >= 2^depth decoded")
+except hre.DecodeError:
+    pass
+try:
+    hre.MerkleBranch(index=4, hashes=[leaves[0], leaves[1]]).encode()
+    fail("a malformed branch was encoded")
+except hre.InvalidArgument:
+    pass
 
 # --- the calling convention through the bindings ---------------------------
 # defect 1.7: the authority's key in the sender field over another key's

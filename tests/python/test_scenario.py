@@ -174,6 +174,10 @@ def scenario(storage, label, posix_dir=None):
           "record inclusion proof verifies with the header alone")
     check(proof.header.hash() == ledger.header(record_height)[1], "proof header is the block's")
     check(not proof.verify(hre.sha256(b"not a txid")), "proof rejects another txid")
+    check(ledger.tx_proof(record_id).depth == 0, "a one-transaction block: an empty branch")
+    check(ledger.tx_proof(lab_org).depth == 2, "block 1 (3 txs): a branch of depth 2")
+    shipped_proof(ledger, params, record_id)
+    shipped_proof(ledger, params, lab_org)
 
     # 4. grant, access, revoke
     grant_id = submit(patient, "grant", reader_type=hre.READER_ACCOUNT, reader=doctor.address(),
@@ -298,11 +302,17 @@ def standalone_contract():
         def boom(ev):
             raise RuntimeError("callback failed")
         c2 = hre.Contract(net, auth, on_event=boom)
+        h_before = c2.state_hash()
         try:
             c2.apply(hre.build_register_patient(net, pat, 0, T0), T0)
             check(False, "exception in the event callback was swallowed")
-        except RuntimeError:
-            pass
+        except hre.CallbackError as e:
+            check(isinstance(e.__cause__, RuntimeError) and e.call == "Contract.apply"
+                  and e.result is None and len(e.errors) == 1, f"CallbackError from apply: {e!r}")
+            check(not isinstance(e, hre.HreError), "CallbackError is not a library failure")
+        check(c2.state_hash() != h_before and c2.undo_depth == 1
+              and c2.account(pat.address()).role == hre.Role.PATIENT,
+              "the transaction is applied although the callback raised")
         c2.close()
     # grant payload with a record list round-trips; caps are enforced
     ids = sorted(hre.sha256(bytes([i])) for i in range(3))
@@ -317,11 +327,148 @@ def standalone_contract():
                  "name over 64 bytes")
 
 
+def shipped_proof(ledger, params, txid):
+    """A tx proof sent as bytes (80-byte header || encoded branch) and checked
+    on the receiving side with nothing but those bytes and the PoW limit."""
+    proof = ledger.tx_proof(txid)
+    wire = proof.header.encode() + proof.branch.encode()
+    check(len(wire) == 80 + 5 + 32 * proof.depth, f"shipped proof length {len(wire)}")
+    got = hre.MerkleProof(header=hre.Header(wire[:80]), branch=hre.MerkleBranch.decode(wire[80:]),
+                          height=proof.height)
+    check(got.branch == proof.branch and got.verify(txid, params.pow_limit),
+          "a shipped proof verifies on the receiving side")
+    for pos in range(80, len(wire)):
+        bad = bytearray(wire)
+        bad[pos] ^= 0x01
+        try:
+            br = hre.MerkleBranch.decode(bytes(bad[80:]))
+        except (hre.DecodeError, hre.LimitExceeded):
+            # the depth byte (length mismatch), or an index bit at or above 2^depth
+            check(pos == 84 or (80 <= pos < 84 and (bad[80] | bad[81] << 8 | bad[82] << 16
+                                                    | bad[83] << 24) >> proof.depth),
+                  f"flipping byte {pos} made the branch undecodable")
+            continue
+        tampered = hre.MerkleProof(header=hre.Header(bytes(bad[:80])), branch=br, height=0)
+        check(not tampered.verify(txid), f"a proof with byte {pos} flipped still verifies")
+    bad = bytearray(wire)
+    bad[4 + 32] ^= 0x80                      # the header's Merkle root
+    check(not hre.MerkleProof(header=hre.Header(bytes(bad[:80])), branch=got.branch,
+                              height=0).verify(txid), "a proof under another root verifies")
+    expect_error(hre.EDECODE, lambda: hre.MerkleBranch.decode(wire[80:] + b"\0"),
+                 "shipped branch with a trailing byte")
+    expect_error(hre.EDECODE, lambda: hre.MerkleBranch.decode(wire[80:-1]), "truncated branch")
+
+
+def callbacks():
+    """An exception in an event or log callback does not make a call that
+    succeeded look failed: CallbackError after the call, with its result."""
+    print("--- callbacks raising during mine() and submit_block()")
+    params = hre.ChainParams.regtest()
+    auth, pat = hre.Key.generate(), hre.Key.generate()
+    seen = []
+
+    def raising(ev):
+        seen.append(ev)
+        raise ValueError(f"host failure on {ev.type.name}")
+
+    with hre.Storage.memory() as sa, hre.Storage.memory() as sb:
+        a = hre.Ledger(sa, params, auth, on_event=raising)
+        net = a.network_id
+        for i in range(3):
+            a.submit_tx(hre.build_register_patient(net, hre.Key.generate(), 0, T0), T0)
+        try:
+            a.mine(T0 + 60)
+            check(False, "mine(): the callback's exception vanished")
+            h = None
+        except hre.CallbackError as e:
+            h = e.result
+            check(e.call == "Ledger.mine" and isinstance(e.__cause__, ValueError)
+                  and e.__cause__ is e.errors[0], f"CallbackError from mine: {e!r}")
+            # 3 contract events + BLOCK_CONNECTED: delivery went on after the first raise
+            check(len(e.errors) == 4 and len(seen) == 4
+                  and [x.type for x in seen] == [hre.LedgerEventType.CONTRACT] * 3
+                  + [hre.LedgerEventType.BLOCK_CONNECTED], f"events delivered {seen}")
+        check(h is not None and a.tip() == (1, h) and a.mempool_count == 0,
+              "the mined block is the durable tip although the callback raised")
+        check(a.contract.stats().accounts == 4, "the block's transactions are applied")
+        # the next call does not see the old exceptions again
+        a.submit_tx(hre.build_register_patient(net, pat, 0, T0 + 60), T0 + 60)
+        del seen[:]
+        e = None
+        try:
+            a.mine(T0 + 120)
+        except hre.CallbackError as err:
+            e = err
+        check(e is not None and len(e.errors) == 2 and a.tip() == (2, e.result),
+              "second mine(): only its own callback errors")
+        a.close()
+
+        # submit_block: a second node takes the two blocks with a raising callback
+        a = hre.Ledger(sa, params, auth)
+        b = hre.Ledger(sb, params, auth, on_event=raising)
+        del seen[:]
+        try:
+            b.submit_block(a.block(1), T0 + 200)
+            check(False, "submit_block(): the callback's exception vanished")
+        except hre.CallbackError as err:
+            check(err.result == hre.LedgerStatus.CONNECTED and err.call == "Ledger.submit_block"
+                  and isinstance(err.result, hre.LedgerStatus) and len(err.errors) == 4,
+                  f"CallbackError from submit_block: {err!r}")
+        check(b.tip() == (1, a.header(1)[1]), "submit_block connected the block")
+        # a failing call whose callback also raised: the library's error wins
+        e = expect_error(hre.EEXISTS, lambda: b.submit_block(a.block(1), T0 + 200),
+                         "duplicate block (no events)")
+        check(e is not None and e.status == hre.LedgerStatus.REJECT_DUPLICATE
+              and isinstance(e, hre.AlreadyExists) and e.callback_errors == [],
+              "duplicate: AlreadyExists with its status, no callback errors")
+        # KeyboardInterrupt is not wrapped, and the block is still connected
+        b.close()
+        b = hre.Ledger(sb, params, auth, on_event=lambda ev: (_ for _ in ()).throw(KeyboardInterrupt))
+        try:
+            b.submit_block(a.block(2), T0 + 200)
+            check(False, "KeyboardInterrupt in a callback vanished")
+        except KeyboardInterrupt:
+            pass
+        check(b.tip() == a.tip(), "block 2 connected although the callback was interrupted")
+        b.close()
+
+        def bad_log(level, msg):
+            raise RuntimeError(f"log sink down: {msg}")
+        # the log hook raising while the ledger opens: the ledger is open anyway
+        try:
+            hre.Ledger(sb, params, auth, log=bad_log)
+            check(False, "open: the log hook's exception vanished")
+        except hre.CallbackError as err:
+            lb = err.result
+            check(isinstance(lb, hre.Ledger) and err.call == "Ledger" and lb.tip() == a.tip(),
+                  "CallbackError from Ledger() carries the open ledger")
+        # a rejected block logs a warning; the hook raises: the rejection is raised,
+        # with the hook's exception attached
+        blk = bytearray(a.block(2))
+        blk[-1] ^= 1                                    # a signature byte: another txid
+        try:
+            lb.submit_block(bytes(blk), T0 + 200)
+            check(False, "a damaged block was accepted")
+        except hre.VerifyError as err:
+            check(err.status == hre.LedgerStatus.REJECT_MERKLE and "merkle root" in err.detail
+                  and len(err.callback_errors) == 1
+                  and isinstance(err.callback_errors[0], RuntimeError)
+                  and "rejected" in str(err.callback_errors[0]),
+                  f"the log hook's exception rides on the rejection: {err!r} "
+                  f"{err.callback_errors}")
+        try:
+            lb.close()
+        except hre.CallbackError:
+            pass
+        a.close()
+
+
 scenario(hre.Storage.memory(), "memory backend")
 with tempfile.TemporaryDirectory() as d:
     with hre.Storage.posix(os.path.join(d, "ledger"), flags=hre.STORAGE_POSIX_NOSYNC) as s:
         scenario(s, "POSIX directory", posix_dir=os.path.join(d, "ledger"))
 standalone_contract()
+callbacks()
 
 if failures:
     print(f"{len(failures)} failure(s)")

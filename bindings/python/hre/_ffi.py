@@ -1,4 +1,13 @@
-"""Low-level ctypes declarations for libhre.so.1.
+"""Low-level ctypes declarations for libhre.so.1, and loading it.
+
+Loading: HRE_LIBRARY, when set, names the library file to load (and nothing
+else is tried: an override that silently fell back to another copy would
+run the wrong library). Otherwise the installed library is loaded by its
+soname, libhre.so.1, through the dynamic loader (LD_LIBRARY_PATH, the ld.so
+cache); ctypes.util.find_library("hre") is tried next, but only a name with
+the same soname is accepted (a libhre.so.2 would have another ABI). When
+nothing loads, ImportError names what was tried (HRE_LIBRARY and
+libhre.so.1) and why each failed.
 
 Every function the Python package uses is declared ONCE here, in _FUNCS, as
 (name, restype, argtypes). tests/python/test_bindings.py parses the C headers
@@ -9,6 +18,8 @@ bindings cannot silently drift from the C API.
 import ctypes
 import ctypes.util
 import os
+
+SONAME = "libhre.so.1"
 
 c_int, c_uint, c_size_t = ctypes.c_int, ctypes.c_uint, ctypes.c_size_t
 c_u8, c_u16, c_u32, c_u64 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_uint64
@@ -236,43 +247,27 @@ CALLBACKS = {
 }
 
 # Header constants the Python package relies on (checked against the #defines
-# and enum values of include/hre).
+# and enum values of include/hre). Enumerated values (kinds, roles, event
+# types, statuses, error codes, ...) are the IntEnums of _enums.py and the
+# error table of _errors.py, checked there.
 CONSTANTS = {
-    "HRE_OK": 0, "HRE_EINVAL": -1, "HRE_EDECODE": -2, "HRE_EVERIFY": -3, "HRE_EAUTH": -4,
-    "HRE_ENOTFOUND": -5, "HRE_EEXISTS": -6, "HRE_ESTATE": -7, "HRE_ECORRUPT": -9,
-    "HRE_EBUFSIZE": -11, "HRE_ECANCELED": -15, "HRE_EDECRYPT": -16, "HRE_EEXHAUSTED": -18, "HRE_EFATAL": -19,
-    "HRE_CURVE_P256": 1, "HRE_CURVE_SECP256K1": 2,
+    "HRE_OK": 0,
     "HRE_CHAIN_PARAMS_VERSION": 1, "HRE_STORAGE_POSIX_OPTIONS_VERSION": 1,
     "HRE_STORAGE_POSIX_FULLSYNC": 1, "HRE_STORAGE_POSIX_NOSYNC": 2, "HRE_STORAGE_POSIX_NOLOCK": 4,
-    "HRE_CONTRACT_EVENT_VERSION": 1, "HRE_CONTRACT_OPTIONS_VERSION": 3, "HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER": 1,
+    "HRE_CONTRACT_EVENT_VERSION": 1, "HRE_CONTRACT_OPTIONS_VERSION": 3,
+    "HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER": 1,
     "HRE_CONTRACT_ACCOUNT_VERSION": 2, "HRE_CONTRACT_ORG_VERSION": 2,
     "HRE_CONTRACT_RECORD_VERSION": 1, "HRE_CONTRACT_GRANT_VERSION": 1,
     "HRE_CONTRACT_STATS_VERSION": 1, "HRE_CONTRACT_NAME_MAX": 64,
     "HRE_LEDGER_EVENT_VERSION": 2, "HRE_LEDGER_OPTIONS_VERSION": 3,
-    "HRE_LOG_ERROR": 1, "HRE_LOG_WARN": 2, "HRE_LOG_INFO": 3, "HRE_LOG_DEBUG": 4,
     "HRE_POW_ALL_NONCES": 1 << 32,
-    "HRE_LEDGER_EVENT_CONTRACT": 1, "HRE_LEDGER_EVENT_BLOCK_CONNECTED": 2,
-    "HRE_LEDGER_EVENT_BLOCK_DISCONNECTED": 3, "HRE_LEDGER_CONNECTED": 1,
-    "HRE_LEDGER_ACCEPTED_TX": 5, "HRE_MERKLE_MAX_DEPTH": 32,
-    "HRE_KIND_REGISTER_ORG": 1, "HRE_KIND_APPOINT_ADMIN": 2, "HRE_KIND_REGISTER_DOCTOR": 3,
-    "HRE_KIND_REGISTER_PATIENT": 4, "HRE_KIND_SUSPEND": 5, "HRE_KIND_ROTATE_KEY": 6,
-    "HRE_KIND_NEW_RECORD": 7, "HRE_KIND_SIGN_RECORD": 8, "HRE_KIND_GRANT": 9,
-    "HRE_KIND_REVOKE": 10, "HRE_KIND_LOG_ACCESS": 11,
-    "HRE_ORG_HOSPITAL": 1, "HRE_ORG_LAB": 2, "HRE_ORG_CLINIC": 3, "HRE_ORG_INSURER": 4,
-    "HRE_ORG_RESEARCH": 5, "HRE_ORG_PHARMACY": 6,
-    "HRE_ROLE_AUTHORITY": 1, "HRE_ROLE_ADMIN": 2, "HRE_ROLE_DOCTOR": 3, "HRE_ROLE_PATIENT": 4,
-    "HRE_STATUS_ACTIVE": 0, "HRE_STATUS_SUSPENDED": 1,
-    "HRE_SUSPEND_REINSTATE": 0, "HRE_SUSPEND_SUSPEND": 1,
-    "HRE_READER_ACCOUNT": 0, "HRE_READER_ORG": 1,
-    "HRE_SCOPE_ALL": 0, "HRE_SCOPE_CATEGORY": 1, "HRE_SCOPE_RECORDS": 2,
-    "HRE_COMMIT_PATIENT_ID": 1, "HRE_COMMIT_TEST_NAME": 2,
-    "HRE_EVENT_HAS_RECORD": 1, "HRE_EVENT_HAS_ORG": 2, "HRE_EVENT_HAS_GRANT": 4,
-    "HRE_EVENT_ORG_REGISTERED": 1, "HRE_EVENT_ADMIN_APPOINTED": 2,
-    "HRE_EVENT_DOCTOR_REGISTERED": 3, "HRE_EVENT_PATIENT_REGISTERED": 4,
-    "HRE_EVENT_SUSPENDED": 5, "HRE_EVENT_REINSTATED": 6, "HRE_EVENT_KEY_ROTATED": 7,
-    "HRE_EVENT_RECORD_CREATED": 8, "HRE_EVENT_RECORD_SIGNATURE": 9,
-    "HRE_EVENT_RECORD_SIGNED": 10, "HRE_EVENT_GRANTED": 11, "HRE_EVENT_REVOKED": 12,
-    "HRE_EVENT_ACCESS_LOGGED": 13,
+    "HRE_MERKLE_MAX_DEPTH": 32, "HRE_MERKLE_BRANCH_MAX_LEN": 4 + 1 + 32 * 32,
+    "HRE_AEAD_KEY_LEN": 32, "HRE_AEAD_NONCE_LEN": 12, "HRE_AEAD_TAG_LEN": 16,
+    "HRE_AEAD_MAX_PLAINTEXT": 68719476704,
+    "HRE_HPKE_KEM_ID": 0x10, "HRE_HPKE_KDF_ID": 1, "HRE_HPKE_AEAD_ID": 2, "HRE_HPKE_ENC_LEN": 65,
+    "HRE_HPKE_TAG_LEN": 16, "HRE_HPKE_PSK_MIN": 32, "HRE_HPKE_INPUT_MAX": 65536,
+    "HRE_HPKE_EXPORT_MAX": 8160, "HRE_HPKE_WRAP_KEY_LEN": 32, "HRE_HPKE_WRAP_LEN": 113,
+    "HRE_ECDH_SHARED_LEN": 32,
 }
 
 
@@ -297,6 +292,26 @@ _FUNCS = [
     ("hre_hkdf_sha256", c_int, [u8p, c_size_t, u8p, c_size_t, u8p, c_size_t, u8p, c_size_t]),
     ("hre_ct_equal", c_int, [c_void_p, c_void_p, c_size_t]),
     ("hre_random_bytes", c_int, [u8p, c_size_t]),
+    ("hre_hkdf_sha256_extract", c_int, [u8p, u8p, c_size_t, u8p, c_size_t]),
+    ("hre_hkdf_sha256_expand", c_int, [u8p, c_size_t, u8p, c_size_t, u8p, c_size_t]),
+    # authenticated encryption (aead.h) and HPKE (hpke.h), since 1.1
+    ("hre_aead_new", c_int, [handle_out, u8p, c_size_t]),
+    ("hre_aead_free", None, [handle]),
+    ("hre_aead_seal", c_int, [handle, u8p, u8p, c_size_t, u8p, c_size_t, u8p, c_size_t, u8p, c_size_t]),
+    ("hre_aead_open", c_int, [handle, u8p, u8p, c_size_t, u8p, c_size_t, u8p, c_size_t, u8p, c_size_t]),
+    ("hre_hpke_setup_sender", c_int, [handle_out, u8p, c_int, handle, handle, u8p, c_size_t,
+                                      u8p, c_size_t, u8p, c_size_t]),
+    ("hre_hpke_setup_receiver", c_int, [handle_out, c_int, handle, handle, u8p, u8p, c_size_t,
+                                        u8p, c_size_t, u8p, c_size_t]),
+    ("hre_hpke_seal", c_int, [handle, u8p, P(c_size_t), u8p, c_size_t, u8p, c_size_t]),
+    ("hre_hpke_open", c_int, [handle, u8p, P(c_size_t), u8p, c_size_t, u8p, c_size_t]),
+    ("hre_hpke_export", c_int, [handle, u8p, c_size_t, u8p, c_size_t]),
+    ("hre_hpke_free", None, [handle]),
+    ("hre_hpke_derive_key", c_int, [handle_out, u8p, c_size_t]),
+    ("hre_hpke_wrap", c_int, [u8p, handle, u8p, c_size_t, u8p, c_size_t, u8p]),
+    ("hre_hpke_unwrap", c_int, [u8p, handle, u8p, c_size_t, u8p, c_size_t, u8p]),
+    ("hre_hpke_wrap_auth", c_int, [u8p, handle, handle, u8p, c_size_t, u8p, c_size_t, u8p]),
+    ("hre_hpke_unwrap_auth", c_int, [u8p, handle, handle, u8p, c_size_t, u8p, c_size_t, u8p]),
     # keys and signatures
     ("hre_key_generate", c_int, [handle_out, c_int]),
     ("hre_key_free", None, [handle]),
@@ -310,6 +325,8 @@ _FUNCS = [
     ("hre_pubkey_parse_wire", c_int, [handle_out, u8p]),
     ("hre_pubkey_curve", c_int, [handle]),
     ("hre_pubkey_free", None, [handle]),
+    ("hre_pubkey_equal", c_int, [handle, handle]),
+    ("hre_key_ecdh", c_int, [handle, u8p, handle]),
     ("hre_key_sign", c_int, [handle, u8p, u8p]),
     ("hre_pubkey_verify", c_int, [handle, u8p, u8p]),
     ("hre_sig_parse_der", c_int, [u8p, c_int, u8p, c_size_t]),
@@ -348,6 +365,9 @@ _FUNCS = [
     ("hre_chain_params_check", c_int, [P(HreChainParams)]),
     ("hre_merkle_branch_verify", c_int, [P(HreMerkleBranch), u8p, u8p]),
     ("hre_merkle_branch_root", c_int, [P(HreMerkleBranch), u8p, u8p]),
+    ("hre_merkle_branch_compute", c_int, [P(HreMerkleBranch), u8p, u8p, c_size_t, c_size_t]),
+    ("hre_merkle_branch_encode", c_int, [P(HreMerkleBranch), u8p, P(c_size_t)]),
+    ("hre_merkle_branch_decode", c_int, [P(HreMerkleBranch), u8p, c_size_t]),
     # storage
     ("hre_storage_posix_options_init", c_int, [P(HreStoragePosixOptions), c_uint]),
     ("hre_storage_posix_open", c_int, [handle_out, c_char_p, P(HreStoragePosixOptions)]),
@@ -416,22 +436,59 @@ for _kind_name, _S in PAYLOADS.values():
     ]
 
 
-def _find_library():
+def _load():
+    """(CDLL, what was loaded) -- see the module docstring for the order."""
     env = os.environ.get("HRE_LIBRARY")
     if env:
-        return env
-    here = os.path.dirname(os.path.abspath(__file__))
-    for cand in (os.path.join(here, "..", "..", "..", "build", "libhre.so.1"),):
-        if os.path.exists(cand):
-            return cand
+        try:
+            return ctypes.CDLL(env), env
+        except OSError as e:
+            raise ImportError(
+                f"hre: cannot load the library HRE_LIBRARY names ({env}): {e}. Unset "
+                f"HRE_LIBRARY to load the installed {SONAME}, or point it at a built "
+                f"libhre.so.1 (e.g. build/libhre.so.1)") from e
+    tried = []
     found = ctypes.util.find_library("hre")
-    if found:
-        return found
-    return "libhre.so.1"
+    for cand in (SONAME, found):
+        if not cand or cand in (t[0] for t in tried):
+            continue
+        if cand != SONAME and not os.path.basename(cand).startswith(SONAME):
+            tried.append((cand, f"not {SONAME} (another soname is another ABI)"))
+            continue
+        try:
+            return ctypes.CDLL(cand), cand
+        except OSError as e:
+            tried.append((cand, str(e)))
+    raise ImportError(
+        "hre: cannot load libhre: HRE_LIBRARY is not set, and " +
+        "; ".join(f"{c}: {why}" for c, why in tried) +
+        f". Install libhre so that the dynamic loader finds {SONAME} (or add its directory "
+        f"to LD_LIBRARY_PATH), or set HRE_LIBRARY to the path of libhre.so.1")
 
 
-lib = ctypes.CDLL(_find_library())
+lib, path = _load()
+
+# Symbols the loaded library lacks (an older libhre.so.1 without the 1.1
+# calls): the package still imports, and calling one raises Unsupported.
+missing = []
+
+
+def _absent(name):
+    def call(*_args):
+        from ._errors import ERROR_CLASSES
+        raise ERROR_CLASSES[-14](-14, f"{name} is not in the loaded library ({path}); "
+                                      f"it needs a newer libhre.so.1")
+    call.__name__ = name
+    return call
+
+
 for _name, _res, _args in _FUNCS:
-    _f = getattr(lib, _name)
+    try:
+        _f = getattr(lib, _name)
+    except AttributeError:
+        missing.append(_name)
+        setattr(lib, _name, _absent(_name))
+        continue
     _f.restype = _res
     _f.argtypes = _args
+del _name, _res, _args

@@ -1,0 +1,222 @@
+"""IntEnums for the numbered values of the C API.
+
+Each enum names the C constants it mirrors with the @_c decorator (kept in
+C_INFO): their prefix, names for members whose C name does not follow it,
+and c_enum when the constants are the members of one C typedef enum.
+tests/python/test_bindings.py checks every enum against include/hre in both
+directions: same names, same values, and no header constant with the prefix
+missing here (so a tx kind, event type or ledger status added in C fails the
+test until it is added here).
+
+The members compare equal to plain ints, so ROLE_ADMIN == Role.ADMIN == 2.
+Values the library returns are turned into members when known; a value
+this version of the package does not know (from a newer library) stays a
+plain int.
+"""
+import enum
+
+__all__ = ["Curve", "Kind", "OrgType", "Role", "AccountStatus", "SuspendAction", "ReaderType",
+           "Scope", "CommitField", "EventType", "EventFlag", "LedgerEventType",
+           "LedgerStatus", "LogLevel", "HpkeMode", "ENUMS"]
+
+C_INFO = {}
+
+
+def _c(prefix, c_enum=None, exclude=(), exclude_prefix=None, names=None):
+    """Record which C constants an enum mirrors (see the module docstring)."""
+    def mark(cls):
+        C_INFO[cls] = {"prefix": prefix, "enum": c_enum, "exclude": tuple(exclude),
+                       "exclude_prefix": exclude_prefix, "names": dict(names or {})}
+        return cls
+    return mark
+
+
+@_c("HRE_CURVE_", c_enum="hre_curve")
+class Curve(enum.IntEnum):
+    """Elliptic curves of keys (enum hre_curve)."""
+    P256 = 1
+    SECP256K1 = 2
+
+
+@_c("HRE_KIND_", exclude=("HRE_KIND_MAX",))
+class Kind(enum.IntEnum):
+    """Transaction kinds (HRE_KIND_*; the payload of each is hre_<name>_payload)."""
+    REGISTER_ORG = 1
+    APPOINT_ADMIN = 2
+    REGISTER_DOCTOR = 3
+    REGISTER_PATIENT = 4
+    SUSPEND = 5
+    ROTATE_KEY = 6
+    NEW_RECORD = 7
+    SIGN_RECORD = 8
+    GRANT = 9
+    REVOKE = 10
+    LOG_ACCESS = 11
+    REGISTER_NODE = 12
+    SUSPEND_ORG = 13
+    SET_ENC_KEY = 14
+    ERASE_RECORD = 15
+
+
+@_c("HRE_ORG_")
+class OrgType(enum.IntEnum):
+    """Organisation types (HRE_ORG_*)."""
+    HOSPITAL = 1
+    LAB = 2
+    CLINIC = 3
+    INSURER = 4
+    RESEARCH = 5
+    PHARMACY = 6
+
+
+@_c("HRE_ROLE_")
+class Role(enum.IntEnum):
+    """Account roles (HRE_ROLE_*)."""
+    AUTHORITY = 1
+    ADMIN = 2
+    DOCTOR = 3
+    PATIENT = 4
+    NODE = 5
+
+
+@_c("HRE_STATUS_")
+class AccountStatus(enum.IntEnum):
+    """Account status (HRE_STATUS_*)."""
+    ACTIVE = 0
+    SUSPENDED = 1
+
+
+@_c("HRE_SUSPEND_")
+class SuspendAction(enum.IntEnum):
+    """The action of a suspend transaction (HRE_SUSPEND_*)."""
+    REINSTATE = 0
+    SUSPEND = 1
+
+
+@_c("HRE_READER_")
+class ReaderType(enum.IntEnum):
+    """Who a grant is for (HRE_READER_*)."""
+    ACCOUNT = 0
+    ORG = 1
+
+
+@_c("HRE_SCOPE_")
+class Scope(enum.IntEnum):
+    """What a grant covers (HRE_SCOPE_*)."""
+    ALL = 0
+    CATEGORY = 1
+    RECORDS = 2
+
+
+@_c("HRE_COMMIT_")
+class CommitField(enum.IntEnum):
+    """The field a record commitment hides (HRE_COMMIT_*)."""
+    PATIENT_ID = 1
+    TEST_NAME = 2
+
+
+@_c("HRE_EVENT_", exclude_prefix="HRE_EVENT_HAS_")
+class EventType(enum.IntEnum):
+    """Contract event types (HRE_EVENT_*)."""
+    ORG_REGISTERED = 1
+    ADMIN_APPOINTED = 2
+    DOCTOR_REGISTERED = 3
+    PATIENT_REGISTERED = 4
+    SUSPENDED = 5
+    REINSTATED = 6
+    KEY_ROTATED = 7
+    RECORD_CREATED = 8
+    RECORD_SIGNATURE = 9
+    RECORD_SIGNED = 10
+    GRANTED = 11
+    REVOKED = 12
+    ACCESS_LOGGED = 13
+    NODE_REGISTERED = 14
+    ORG_SUSPENDED = 15
+    ORG_REINSTATED = 16
+    ENC_KEY_SET = 17
+    RECORD_ERASED = 18
+
+
+@_c("HRE_EVENT_HAS_")
+class EventFlag(enum.IntFlag):
+    """Which optional ids a contract event carries (HRE_EVENT_HAS_*)."""
+    RECORD = 1
+    ORG = 2
+    GRANT = 4
+
+
+@_c("HRE_LEDGER_EVENT_", exclude=("HRE_LEDGER_EVENT_VERSION",))
+class LedgerEventType(enum.IntEnum):
+    """Ledger event types (HRE_LEDGER_EVENT_*)."""
+    CONTRACT = 1
+    BLOCK_CONNECTED = 2
+    BLOCK_DISCONNECTED = 3
+
+
+@_c("HRE_LEDGER_", c_enum="hre_ledger_status", names={"NONE": "HRE_LEDGER_STATUS_NONE"})
+class LedgerStatus(enum.IntEnum):
+    """What the ledger did with a block or transaction (enum hre_ledger_status).
+    status_name() gives the library's text for a value."""
+    NONE = 0
+    CONNECTED = 1
+    REORGED = 2
+    SIDE_BRANCH = 3
+    ORPHAN = 4
+    ACCEPTED_TX = 5
+    REJECT_DECODE = 100
+    REJECT_SIZE = 101
+    REJECT_TX_COUNT = 102
+    REJECT_POW = 103
+    REJECT_BITS = 104
+    REJECT_TIME_OLD = 105
+    REJECT_TIME_FUTURE = 106
+    REJECT_MERKLE = 107
+    REJECT_MERKLE_MUTATED = 108
+    REJECT_DUPLICATE_TX = 109
+    REJECT_TX_DECODE = 110
+    REJECT_TX_SIGNATURE = 111
+    REJECT_CONTRACT = 112
+    REJECT_INVALID_PARENT = 113
+    REJECT_DUPLICATE = 114
+    REJECT_FORK_TOO_DEEP = 115
+    REJECT_BOUND = 116
+    REJECT_STORAGE = 117
+    REJECT_GENESIS = 118
+    REJECT_FATAL = 119
+
+
+@_c("HRE_LOG_")
+class LogLevel(enum.IntEnum):
+    """Levels passed to a log hook (HRE_LOG_*), most severe first."""
+    ERROR = 1
+    WARN = 2
+    INFO = 3
+    DEBUG = 4
+
+
+@_c("HRE_HPKE_MODE_", c_enum="hre_hpke_mode")
+class HpkeMode(enum.IntEnum):
+    """HPKE modes (enum hre_hpke_mode, RFC 9180 5)."""
+    BASE = 0
+    PSK = 1
+    AUTH = 2
+    AUTH_PSK = 3
+
+
+ENUMS = [Curve, Kind, OrgType, Role, AccountStatus, SuspendAction, ReaderType, Scope,
+         CommitField, EventType, EventFlag, LedgerEventType, LedgerStatus, LogLevel, HpkeMode]
+
+
+def c_name(member):
+    """The C constant a member mirrors, e.g. Role.ADMIN -> "HRE_ROLE_ADMIN"."""
+    info = C_INFO[type(member)]
+    return info["names"].get(member.name, info["prefix"] + member.name)
+
+
+def as_enum(cls, value):
+    """cls(value) when the value is known, else the plain int."""
+    try:
+        return cls(value)
+    except ValueError:
+        return value
