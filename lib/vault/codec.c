@@ -130,13 +130,17 @@ void hre_vault__chunk_nonce(uint8_t nonce[12], const uint8_t prefix[HRE_VAULT_NO
 }
 
 void hre_vault__wrap_info(uint8_t info[HRE_VAULT__WRAP_INFO_LEN], const uint8_t locator[32],
-                          uint32_t doc_version, uint8_t reader_type, const uint8_t reader_id[32])
+                          uint32_t doc_version, uint8_t reader_type, const uint8_t reader_id[32],
+                          uint8_t sender_type, const uint8_t *sender_id)
 {
     memcpy(info, HRE_VAULT__WRAP_INFO, 17);
     memcpy(info + 17, locator, 32);
     hre__put_le32(info + 49, doc_version);
     info[53] = reader_type;
     memcpy(info + 54, reader_id, 32);
+    info[86] = sender_id ? sender_type : 0;
+    if (sender_id) memcpy(info + 87, sender_id, 32);
+    else memset(info + 87, 0, 32);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -312,4 +316,41 @@ HRE_API int hre_vault_wrap_decode(hre_vault_wrap *out, const uint8_t *in, size_t
         return hre__fail(HRE_EINVAL, "hre_vault_wrap_decode: NULL input");
     }
     return hre__api_done(hre_vault__wrap_decode(out, in, len));
+}
+
+/* ------------------------------------------------------------------------ */
+/* zlib allocation that wipes                                                */
+/* ------------------------------------------------------------------------ */
+
+#include <zlib.h>
+
+static voidpf zalloc_wipe(voidpf opaque, uInt items, uInt size)
+{
+    size_t n;
+    uint8_t *p;
+    (void)opaque;
+    if (size && items > (SIZE_MAX - 16) / size) return Z_NULL;
+    n = (size_t)items * size;
+    p = hre__malloc(n + 16);
+    if (!p) return Z_NULL;
+    memcpy(p, &n, sizeof n);
+    return p + 16;
+}
+
+static void zfree_wipe(voidpf opaque, voidpf address)
+{
+    uint8_t *p;
+    size_t n;
+    (void)opaque;
+    if (!address) return;
+    p = (uint8_t *)address - 16;
+    memcpy(&n, p, sizeof n);
+    hre__free_secret(p, n + 16);
+}
+
+void hre_vault__zinit(struct z_stream_s *zs)
+{
+    zs->zalloc = zalloc_wipe;
+    zs->zfree = zfree_wipe;
+    zs->opaque = Z_NULL;
 }
