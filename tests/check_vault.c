@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <dirent.h>
 
 #include <hre/hre.h>
 #include <hre/sys/storage.h>
@@ -929,6 +930,1278 @@ START_TEST(test_alloc_failures)
 }
 END_TEST
 #endif
+
+/* ------------------------------------------------------------------------ */
+/* A network: contract (direct) or ledger, with the seed scenario's people   */
+/* ------------------------------------------------------------------------ */
+
+#define EASY 0x207fffffu
+
+typedef struct vw {
+    uint8_t net[32];
+    hre_contract *c;                  /* direct mode */
+    hre_ledger *l;                    /* ledger mode */
+    hre_chain_params params;
+    hre_vault *ev_vault;              /* ledger events go here */
+    size_t erased_events;
+    uint64_t now;
+    hre_key *auth, *hadmin, *ladmin, *cadmin, *doctor, *outsider, *patient, *stranger, *noenc;
+    hre_key *e_patient, *e_hosp, *e_lab, *e_doctor, *e_outsider, *e_stranger;
+    uint8_t a_hadmin[32], a_ladmin[32], a_doctor[32], a_outsider[32], a_patient[32], a_stranger[32],
+        a_noenc[32];
+    uint8_t hosp[32], lab[32], clinic[32];
+} vw;
+
+static void addr_of(uint8_t out[32], const hre_key *k)
+{
+    uint8_t e[34];
+    keyenc(e, k);
+    HRE_T_OK(hre_contract_address(out, e));
+}
+
+static const hre_contract *vw_c(vw *w)
+{
+    const hre_contract *c = NULL;
+    if (w->c) return w->c;
+    HRE_T_OK(hre_ledger_contract(w->l, &c));
+    return c;
+}
+
+static uint64_t vw_nonce(vw *w, const hre_key *k)
+{
+    uint8_t e[34];
+    hre_contract_account a = HRE_CONTRACT_ACCOUNT_INIT;
+    keyenc(e, k);
+    if (hre_contract_account_by_key(vw_c(w), &a, NULL, e) != HRE_OK) return 0;
+    return a.nonce;
+}
+
+/* Apply (direct) or submit and mine one block (ledger); frees tx. */
+static void vw_run(vw *w, hre_tx *tx, uint8_t txid[32])
+{
+    ck_assert_ptr_nonnull(tx);
+    if (txid) HRE_T_OK(hre_tx_txid(tx, txid));
+    w->now += 60;
+    if (w->c) {
+        HRE_T_OK(hre_contract_apply(w->c, tx, w->now, 0));
+    } else {
+        uint8_t b[4096];
+        size_t len = sizeof b;
+        hre_ledger_status st;
+        HRE_T_OK(hre_tx_encode(tx, b, &len));
+        HRE_T_OK(hre_ledger_submit_tx(w->l, NULL, &st, b, len, w->now));
+        HRE_T_OK(hre_ledger_mine(w->l, NULL, &st, w->now, HRE_POW_ALL_NONCES));
+        ck_assert_int_eq(st, HRE_LEDGER_CONNECTED);
+    }
+    hre_tx_free(tx);
+}
+
+static void on_ledger_event(void *ud, const hre_ledger_event *ev)
+{
+    vw *w = ud;
+    if (ev->type != HRE_LEDGER_EVENT_CONTRACT || !w->ev_vault) return;
+    if (ev->contract->type == HRE_EVENT_RECORD_ERASED) w->erased_events++;
+    /* the vault never calls into the ledger: safe inside its callback (a
+     * nested call: the outer ledger call owns the thread's error state) */
+    ck_assert_int_eq(hre_vault_handle_event(w->ev_vault, ev->contract), HRE_OK);
+}
+
+static hre_tx *b_org(vw *w, uint8_t type, const char *name, const hre_key *admin)
+{
+    hre_register_org_payload p;
+    hre_tx *tx = NULL;
+    memset(&p, 0, sizeof p);
+    p.org_type = type;
+    p.name = (const uint8_t *)name;
+    p.name_len = strlen(name);
+    keyenc(p.admin_key, admin);
+    HRE_T_OK(hre_contract_build_register_org(&tx, w->net, w->auth, vw_nonce(w, w->auth), w->now, &p));
+    return tx;
+}
+
+static hre_tx *b_doctor(vw *w, const hre_key *admin, const hre_key *doc)
+{
+    hre_register_doctor_payload p;
+    hre_tx *tx = NULL;
+    keyenc(p.doctor_key, doc);
+    HRE_T_OK(hre_contract_build_register_doctor(&tx, w->net, admin, vw_nonce(w, admin), w->now, &p));
+    return tx;
+}
+
+static hre_tx *b_patient(vw *w, const hre_key *k)
+{
+    hre_register_patient_payload p = {0};
+    hre_tx *tx = NULL;
+    HRE_T_OK(hre_contract_build_register_patient(&tx, w->net, k, vw_nonce(w, k), w->now, &p));
+    return tx;
+}
+
+static hre_tx *b_enc(vw *w, const hre_key *s, uint8_t ttype, const uint8_t target[32], const hre_key *enc)
+{
+    hre_set_enc_key_payload p;
+    hre_tx *tx = NULL;
+    p.target_type = ttype;
+    memcpy(p.target, target, 32);
+    keyenc(p.enc_key, enc);
+    HRE_T_OK(hre_contract_build_set_enc_key(&tx, w->net, s, vw_nonce(w, s), w->now, &p));
+    return tx;
+}
+
+static hre_tx *b_grant(vw *w, const uint8_t reader[32], uint64_t expiry)
+{
+    hre_grant_payload p;
+    hre_tx *tx = NULL;
+    memset(&p, 0, sizeof p);
+    p.reader_type = HRE_READER_ACCOUNT;
+    memcpy(p.reader, reader, 32);
+    p.scope = HRE_SCOPE_ALL;
+    p.expiry = expiry;
+    HRE_T_OK(hre_contract_build_grant(&tx, w->net, w->patient, vw_nonce(w, w->patient), w->now, &p));
+    return tx;
+}
+
+static hre_tx *b_revoke(vw *w, const uint8_t grant[32])
+{
+    hre_revoke_payload p;
+    hre_tx *tx = NULL;
+    memcpy(p.grant_id, grant, 32);
+    HRE_T_OK(hre_contract_build_revoke(&tx, w->net, w->patient, vw_nonce(w, w->patient), w->now, &p));
+    return tx;
+}
+
+static hre_tx *b_erase(vw *w, const uint8_t rec[32])
+{
+    hre_erase_record_payload p;
+    hre_tx *tx = NULL;
+    memcpy(p.record_id, rec, 32);
+    HRE_T_OK(hre_contract_build_erase_record(&tx, w->net, w->patient, vw_nonce(w, w->patient), w->now, &p));
+    return tx;
+}
+
+static hre_tx *b_sign(vw *w, const hre_key *admin, const uint8_t rec[32])
+{
+    hre_sign_record_payload p;
+    hre_tx *tx = NULL;
+    memcpy(p.record_id, rec, 32);
+    HRE_T_OK(hre_contract_build_sign_record(&tx, w->net, admin, vw_nonce(w, admin), w->now, &p));
+    return tx;
+}
+
+static void vw_people(vw *w)
+{
+    hre_key **ks[] = {&w->auth, &w->hadmin, &w->ladmin, &w->cadmin, &w->doctor, &w->outsider, &w->patient,
+                      &w->stranger, &w->noenc, &w->e_patient, &w->e_hosp, &w->e_lab, &w->e_doctor,
+                      &w->e_outsider, &w->e_stranger};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) *ks[i] = genkey();
+    addr_of(w->a_hadmin, w->hadmin);
+    addr_of(w->a_ladmin, w->ladmin);
+    addr_of(w->a_doctor, w->doctor);
+    addr_of(w->a_outsider, w->outsider);
+    addr_of(w->a_patient, w->patient);
+    addr_of(w->a_stranger, w->stranger);
+    addr_of(w->a_noenc, w->noenc);
+    w->now = T0;
+}
+
+static void vw_scenario(vw *w)
+{
+    vw_run(w, b_org(w, HRE_ORG_HOSPITAL, "City Hospital", w->hadmin), w->hosp);
+    vw_run(w, b_org(w, HRE_ORG_LAB, "Central Lab", w->ladmin), w->lab);
+    vw_run(w, b_org(w, HRE_ORG_CLINIC, "Far Clinic", w->cadmin), w->clinic);
+    vw_run(w, b_doctor(w, w->hadmin, w->doctor), NULL);
+    vw_run(w, b_doctor(w, w->cadmin, w->outsider), NULL);
+    vw_run(w, b_patient(w, w->patient), NULL);
+    vw_run(w, b_patient(w, w->stranger), NULL);
+    vw_run(w, b_patient(w, w->noenc), NULL);
+    vw_run(w, b_enc(w, w->patient, HRE_ENC_TARGET_ACCOUNT, w->a_patient, w->e_patient), NULL);
+    vw_run(w, b_enc(w, w->hadmin, HRE_ENC_TARGET_ORG, w->hosp, w->e_hosp), NULL);
+    vw_run(w, b_enc(w, w->ladmin, HRE_ENC_TARGET_ORG, w->lab, w->e_lab), NULL);
+    vw_run(w, b_enc(w, w->doctor, HRE_ENC_TARGET_ACCOUNT, w->a_doctor, w->e_doctor), NULL);
+    vw_run(w, b_enc(w, w->outsider, HRE_ENC_TARGET_ACCOUNT, w->a_outsider, w->e_outsider), NULL);
+    vw_run(w, b_enc(w, w->stranger, HRE_ENC_TARGET_ACCOUNT, w->a_stranger, w->e_stranger), NULL);
+}
+
+static vw *vw_new(void)
+{
+    hre_contract_options o;
+    vw *w = calloc(1, sizeof *w);
+    vw_people(w);
+    memset(w->net, 0x61, 32);
+    HRE_T_OK(hre_contract_options_init(&o, HRE_CONTRACT_OPTIONS_VERSION));
+    memcpy(o.network_id, w->net, 32);
+    keyenc(o.authority_key, w->auth);
+    HRE_T_OK(hre_contract_new(&w->c, &o));
+    vw_scenario(w);
+    return w;
+}
+
+/* Ledger mode on `st` (shared with a vault when the caller wants). */
+static vw *vw_new_ledger(hre_storage *st, hre_vault *ev_vault)
+{
+    hre_ledger_options o;
+    vw *w = calloc(1, sizeof *w);
+    vw_people(w);
+    HRE_T_OK(hre_chain_params_init(&w->params, HRE_CHAIN_PARAMS_VERSION));
+    HRE_T_OK(hre_pow_target_from_compact(w->params.pow_limit, NULL, NULL, EASY));
+    w->params.target_spacing = 600;
+    w->params.retarget_interval = 1000000;
+    w->params.max_block_size = 1000000;
+    w->params.max_tx_count = 1000;
+    w->params.genesis.version = 1;
+    w->params.genesis.time = T0;
+    w->params.genesis.bits = EASY;
+    HRE_T_OK(hre_pow_mine(&w->params.genesis, NULL, 1000000));
+    HRE_T_OK(hre_header_hash(&w->params.genesis, w->net));
+    HRE_T_OK(hre_ledger_options_init(&o, HRE_LEDGER_OPTIONS_VERSION));
+    o.storage = st;
+    o.params = &w->params;
+    keyenc(o.authority_key, w->auth);
+    o.on_event = on_ledger_event;
+    o.user_data = w;
+    HRE_T_OK(hre_ledger_open(&w->l, &o));
+    w->ev_vault = ev_vault;
+    vw_scenario(w);
+    return w;
+}
+
+static void vw_free(vw *w)
+{
+    hre_key *ks[] = {w->auth, w->hadmin, w->ladmin, w->cadmin, w->doctor, w->outsider, w->patient,
+                     w->stranger, w->noenc, w->e_patient, w->e_hosp, w->e_lab, w->e_doctor,
+                     w->e_outsider, w->e_stranger};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) hre_key_free(ks[i]);
+    hre_contract_free(w->c);
+    hre_ledger_close(w->l);
+    free(w);
+}
+
+static hre_vault *vopen(hre_storage *st, const char *prefix)
+{
+    hre_vault_options o = HRE_VAULT_OPTIONS_INIT;
+    hre_vault *v = NULL;
+    o.storage = st;
+    o.prefix = prefix;
+    HRE_T_OK(hre_vault_open(&v, &o));
+    return v;
+}
+
+static hre_storage *mem(void)
+{
+    hre_storage *s = NULL;
+    HRE_T_OK(hre_storage_memory_new(&s, 0));
+    return s;
+}
+
+/* Store a document in v as the hospital: readers patient, hospital, lab. */
+static void store_doc(vw *w, hre_vault *v, uint8_t hash[32], const uint8_t locator[32], uint32_t version,
+                      const uint8_t *doc, size_t len)
+{
+    hre_vault_seal_params p;
+    hre_vault_store *st = NULL;
+    hre_vault_content c = HRE_VAULT_CONTENT_INIT;
+    seal_params(&p, HRE_VAULT_COMPRESS_AUTO);
+    memcpy(p.locator, locator, 32);
+    p.doc_version = version;
+    p.sender_type = HRE_VAULT_READER_ORG;
+    memcpy(p.sender_id, w->hosp, 32);
+    p.sender_key = w->e_hosp;
+    HRE_T_OK(hre_vault_store_new(&st, v, &p));
+    for (size_t off = 0; off < len;) {
+        size_t n = len - off > 100000 ? 100000 : len - off;
+        HRE_T_OK(hre_vault_store_write(st, doc + off, n));
+        off += n;
+    }
+    HRE_T_OK(hre_vault_store_add_reader_by_id(st, vw_c(w), HRE_VAULT_READER_ACCOUNT, w->a_patient));
+    HRE_T_OK(hre_vault_store_add_reader_by_id(st, vw_c(w), HRE_VAULT_READER_ORG, w->hosp));
+    HRE_T_OK(hre_vault_store_add_reader_by_id(st, vw_c(w), HRE_VAULT_READER_ORG, w->lab));
+    HRE_T_OK(hre_vault_store_commit(st, hash, &c));
+    ck_assert_uint_eq(c.doc_len, len);
+    hre_vault_store_free(st);
+}
+
+/* The hospital issues a record for the document (new_record + both signatures). */
+static void issue(vw *w, uint8_t record[32], const uint8_t hash[32], const uint8_t locator[32],
+                  const uint8_t *supersedes)
+{
+    static const uint8_t salt[32] = "per-record-salt-0123456789abcdef";
+    static const char hn[] = "City Hospital";
+    hre_new_record_payload p;
+    hre_tx *tx = NULL;
+    memset(&p, 0, sizeof p);
+    memcpy(p.patient, w->a_patient, 32);
+    memcpy(p.lab_org, w->lab, 32);
+    HRE_T_OK(hre_contract_commit(p.commit_patient_id, HRE_COMMIT_PATIENT_ID, salt, 32, (const uint8_t *)"MRN-7", 5));
+    HRE_T_OK(hre_contract_commit(p.commit_test_name, HRE_COMMIT_TEST_NAME, salt, 32, (const uint8_t *)"CBC", 3));
+    p.date = T0;
+    p.price = 100;
+    p.category = 1;
+    memcpy(p.doc_sha256, hash, 32);
+    p.hospital_name = (const uint8_t *)hn;
+    p.hospital_name_len = strlen(hn);
+    memcpy(p.locator, locator, 32);
+    if (supersedes) {
+        p.has_supersedes = 1;
+        memcpy(p.supersedes, supersedes, 32);
+    }
+    HRE_T_OK(hre_contract_build_new_record(&tx, w->net, w->hadmin, vw_nonce(w, w->hadmin), w->now, &p));
+    vw_run(w, tx, record);
+    vw_run(w, b_sign(w, w->hadmin, record), NULL);
+    vw_run(w, b_sign(w, w->ladmin, record), NULL);
+}
+
+static int read_doc(hre_vault *v, buf *out, const uint8_t hash[32], uint8_t type, const uint8_t id[32],
+                    const hre_key *k)
+{
+    hre_vault_content c = HRE_VAULT_CONTENT_INIT;
+    out->n = 0;
+    return hre_vault_read(v, &c, hash, type, id, k, buf_sink, out);
+}
+
+/* Open an envelope with public primitives only, as PROTOCOL.md 12 describes
+ * it: HPKE unwrap with the documented info and aad, HKDF for the chunk key
+ * and the key commitment, AES-GCM per chunk with the documented nonce and
+ * AAD, the length prefixes, the meta and the body. Returns the payload (the
+ * meta and the body as stored: the "compressed form") in *payload, the data
+ * key in key, and the document in *doc. */
+static void spec_open(const uint8_t *env, size_t n, const hre_vault_wrap *w, const hre_key *sk,
+                      buf *payload, buf *doc, uint8_t key[32])
+{
+    uint8_t info[17 + 32 + 4 + 1 + 32 + 1 + 32], prk[32], ck[32], commit[32];
+    hre_aead *a = NULL;
+    size_t off = HRE_VAULT_HEADER_LEN;
+    uint32_t idx = 0;
+    memcpy(info, "HRE-VAULT-v1 wrap", 17);
+    memcpy(info + 17, w->locator, 32);
+    info[49] = (uint8_t)w->doc_version;
+    info[50] = (uint8_t)(w->doc_version >> 8);
+    info[51] = (uint8_t)(w->doc_version >> 16);
+    info[52] = (uint8_t)(w->doc_version >> 24);
+    info[53] = w->reader_type;
+    memcpy(info + 54, w->reader_id, 32);
+    info[86] = w->sender_type;
+    memcpy(info + 87, w->sender_id, 32);
+    if (w->mode == HRE_HPKE_MODE_AUTH) {
+        hre_pubkey *spk = NULL;
+        HRE_T_OK(hre_pubkey_parse_wire(&spk, w->sender_key));
+        HRE_T_OK(hre_hpke_unwrap_auth(key, sk, spk, info, sizeof info, w->doc_hash, 32, w->hpke));
+        hre_pubkey_free(spk);
+    } else {
+        HRE_T_OK(hre_hpke_unwrap(key, sk, info, sizeof info, w->doc_hash, 32, w->hpke));
+    }
+    HRE_T_OK(hre_hkdf_sha256_extract(prk, (const uint8_t *)"HRE-VAULT-v1", 12, key, 32));
+    HRE_T_OK(hre_hkdf_sha256_expand(ck, 32, prk, 32, (const uint8_t *)"chunk key", 9));
+    HRE_T_OK(hre_hkdf_sha256_expand(commit, 32, prk, 32, (const uint8_t *)"key commitment", 14));
+    ck_assert_mem_eq(commit, env + 50, 32);
+    ck_assert_mem_eq(env, "HREV\x01\x00\x10", 7);
+    ck_assert_mem_eq(env + 7, w->locator, 32);
+    HRE_T_OK(hre_aead_new(&a, ck, 32));
+    payload->n = 0;
+    while (off < n) {
+        size_t clen = n - off > HRE_VAULT_CHUNK_WIRE_LEN ? HRE_VAULT_CHUNK_WIRE_LEN : n - off;
+        int final = off + clen == n;
+        uint8_t nonce[12], aad[87], *pt = malloc(clen);
+        uint32_t dlen;
+        memcpy(nonce, env + 43, 7);
+        nonce[7] = (uint8_t)(idx >> 24);
+        nonce[8] = (uint8_t)(idx >> 16);
+        nonce[9] = (uint8_t)(idx >> 8);
+        nonce[10] = (uint8_t)idx;
+        nonce[11] = (uint8_t)final;
+        memcpy(aad, env, 82);
+        aad[82] = (uint8_t)idx;
+        aad[83] = (uint8_t)(idx >> 8);
+        aad[84] = (uint8_t)(idx >> 16);
+        aad[85] = (uint8_t)(idx >> 24);
+        aad[86] = (uint8_t)final;
+        HRE_T_OK(hre_aead_open(a, pt, nonce, 12, aad, 87, env + off, clen - 16, env + off + clen - 16, 16));
+        dlen = hre__le32_t(pt);
+        ck_assert_uint_le(dlen, clen - 20);
+        for (size_t j = 4 + dlen; j < clen - 16; j++) ck_assert_uint_eq(pt[j], 0);
+        if (dlen) ck_assert_int_eq(buf_sink(payload, pt + 4, dlen), 0);
+        free(pt);
+        off += clen;
+        idx++;
+    }
+    hre_aead_free(a);
+    ck_assert_uint_ge(payload->n, 2);
+    ck_assert_uint_le(payload->p[0], 1);
+    {
+        size_t body = 2 + payload->p[1];
+        doc->n = 0;
+        if (payload->p[0] == 0) {
+            if (payload->n > body) ck_assert_int_eq(buf_sink(doc, payload->p + body, payload->n - body), 0);
+        } else {
+            z_stream z;
+            uint8_t o[65536];
+            int zr;
+            memset(&z, 0, sizeof z);
+            ck_assert_int_eq(inflateInit(&z), Z_OK);
+            z.next_in = payload->p + body;
+            z.avail_in = (uInt)(payload->n - body);
+            do {
+                z.next_out = o;
+                z.avail_out = sizeof o;
+                zr = inflate(&z, Z_NO_FLUSH);
+                ck_assert(zr == Z_OK || zr == Z_STREAM_END);
+                if (sizeof o - z.avail_out)
+                    ck_assert_int_eq(buf_sink(doc, o, sizeof o - z.avail_out), 0);
+            } while (zr != Z_STREAM_END);
+            ck_assert_uint_eq(z.avail_in, 0);
+            inflateEnd(&z);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* The FHIR corpus                                                           */
+/* ------------------------------------------------------------------------ */
+
+typedef struct corpus {
+    char (*path)[512];
+    size_t n;
+} corpus;
+
+static void corpus_load(corpus *c)
+{
+    const char *dir = getenv("HRE_FHIR_DIR");
+    memset(c, 0, sizeof *c);
+    c->path = calloc(256, sizeof *c->path);
+    if (dir && *dir) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        ck_assert_msg(d != NULL, "HRE_FHIR_DIR=%s cannot be opened", dir);
+        while ((de = readdir(d)) && c->n < 256) {
+            size_t l = strlen(de->d_name);
+            if (l > 5 && strcmp(de->d_name + l - 5, ".json") == 0)
+                snprintf(c->path[c->n++], 512, "%s/%s", dir, de->d_name);
+        }
+        closedir(d);
+        ck_assert_uint_gt(c->n, 0);
+        printf("vault: HRE_FHIR_DIR=%s: %zu bundles\n", dir, c->n);
+        return;
+    }
+    {
+        /* the in-tree copy: SHA256SUMS names every bundle and its hash */
+        size_t len = 0;
+        char *sums = hre_t_read_file(hre_t_data_path("fhir-stu3/SHA256SUMS"), &len);
+        char *line, *save = NULL;
+        ck_assert_msg(sums != NULL, "tests/data/fhir-stu3/SHA256SUMS is missing");
+        for (line = strtok_r(sums, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            uint8_t want[32], got[32];
+            size_t wl = 32, flen = 0;
+            char *data;
+            ck_assert_uint_gt(strlen(line), 66);
+            HRE_T_OK(hre_hex_decode(want, &wl, line, 64));
+            {
+                char rel[300];
+                snprintf(rel, sizeof rel, "fhir-stu3/%s", line + 66);
+                snprintf(c->path[c->n], 512, "%s", hre_t_data_path(rel));
+            }
+            data = hre_t_read_file(c->path[c->n], &flen);
+            ck_assert_msg(data != NULL, "%s is missing", c->path[c->n]);
+            HRE_T_OK(hre_sha256(got, data, flen));
+            ck_assert_msg(memcmp(got, want, 32) == 0, "%s differs from SHA256SUMS", c->path[c->n]);
+            free(data);
+            c->n++;
+        }
+        free(sums);
+        ck_assert_uint_eq(c->n, 57);   /* every bundle of the set (README: "58"; 57 were distributed) */
+    }
+}
+
+START_TEST(test_fhir_corpus)
+{
+    vw *w = vw_new();
+    hre_storage *st = mem();
+    hre_vault *v = vopen(st, NULL);
+    corpus cp;
+    buf out = {0}, payload = {0}, doc2 = {0};
+    uint8_t (*hashes)[32];
+    uint64_t total = 0, env_total = 0;
+    corpus_load(&cp);
+    hashes = calloc(cp.n, 32);
+    for (size_t i = 0; i < cp.n; i++) {
+        size_t len = 0;
+        char *data = hre_t_read_file(cp.path[i], &len);
+        uint8_t loc[32];
+        hre_vault_entry e = HRE_VAULT_ENTRY_INIT;
+        ck_assert_ptr_nonnull(data);
+        hre_t_rand_bytes(loc, 32);
+        store_doc(w, v, hashes[i], loc, 1, (const uint8_t *)data, len);
+        HRE_T_OK(hre_vault_entry_get(v, &e, hashes[i]));
+        ck_assert_uint_eq(e.wrap_count, 3);
+        ck_assert_mem_eq(e.locator, loc, 32);
+        /* every reader gets the bundle back byte for byte */
+        HRE_T_OK(read_doc(v, &out, hashes[i], HRE_VAULT_READER_ACCOUNT, w->a_patient, w->e_patient));
+        ck_assert_msg(out.n == len && memcmp(out.p, data, len) == 0, "%s differs after the vault", cp.path[i]);
+        HRE_T_OK(read_doc(v, &out, hashes[i], HRE_VAULT_READER_ORG, w->hosp, w->e_hosp));
+        ck_assert(out.n == len && memcmp(out.p, data, len) == 0);
+        HRE_T_OK(read_doc(v, &out, hashes[i], HRE_VAULT_READER_ORG, w->lab, w->e_lab));
+        ck_assert(out.n == len && memcmp(out.p, data, len) == 0);
+        /* and the envelope opens by the spec alone */
+        {
+            hre_vault_wrap wr;
+            uint8_t key[32];
+            uint8_t *env = malloc(e.envelope_len);
+            size_t elen = e.envelope_len;
+            HRE_T_OK(hre_vault_envelope_read(v, env, &elen, hashes[i], 0));
+            ck_assert_uint_eq(elen, e.envelope_len);
+            HRE_T_OK(hre_vault_wrap_get(v, &wr, hashes[i], HRE_VAULT_READER_ACCOUNT, w->a_patient));
+            spec_open(env, elen, &wr, w->e_patient, &payload, &doc2, key);
+            ck_assert(doc2.n == len && memcmp(doc2.p, data, len) == 0);
+            ck_assert_uint_eq(payload.p[0], 1);    /* JSON always compresses */
+            ck_assert_uint_eq(elen, hre_vault_envelope_len(hre_vault_bucket(payload.n)));
+            free(env);
+        }
+        total += len;
+        env_total += e.envelope_len;
+        free(data);
+    }
+    printf("vault: %zu FHIR bundles, %llu bytes -> %llu bytes of envelopes\n", cp.n,
+           (unsigned long long)total, (unsigned long long)env_total);
+    /* after a reopen: all there, hashes check out */
+    hre_vault_close(v);
+    v = vopen(st, NULL);
+    {
+        hre_vault_stats s = HRE_VAULT_STATS_INIT;
+        uint64_t problems = 1;
+        HRE_T_OK(hre_vault_stats_get(v, &s));
+        ck_assert_uint_eq(s.documents, cp.n);
+        ck_assert_uint_eq(s.envelope_bytes, env_total);
+        HRE_T_OK(hre_vault_verify(v, &problems, HRE_VAULT_VERIFY_HASH));
+        ck_assert_uint_eq(problems, 0);
+    }
+    for (size_t i = 0; i < cp.n; i += 7) {
+        size_t len = 0;
+        char *data = hre_t_read_file(cp.path[i], &len);
+        HRE_T_OK(read_doc(v, &out, hashes[i], HRE_VAULT_READER_ORG, w->lab, w->e_lab));
+        ck_assert(out.n == len && memcmp(out.p, data, len) == 0);
+        free(data);
+    }
+    hre_vault_close(v);
+    hre_storage_free(st);
+    free(hashes);
+    free(cp.path);
+    buf_free(&out);
+    buf_free(&payload);
+    buf_free(&doc2);
+    vw_free(w);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* The vault handle                                                          */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(test_store_basics)
+{
+    vw *w = vw_new();
+    hre_storage *st = mem();
+    hre_vault *v = vopen(st, NULL), *v2;
+    hre_vault_entry e = HRE_VAULT_ENTRY_INIT;
+    hre_vault_wrap wr;
+    buf out = {0};
+    uint8_t doc[20000], loc[32], h[32], h2[32], zero[32] = {0};
+    rand_doc(doc, sizeof doc, 1);
+    hre_t_rand_bytes(loc, 32);
+    store_doc(w, v, h, loc, 1, doc, sizeof doc);
+    HRE_T_OK(hre_vault_entry_get(v, &e, h));
+    ck_assert_uint_eq(e.state, HRE_VAULT_PRESENT);
+    ck_assert_uint_eq(e.doc_version, 1);
+    ck_assert_uint_eq(e.has_record, 0);
+    ck_assert_uint_eq(e.wrap_count, 3);
+    HRE_T_OK(hre_vault_entry_by_locator(v, &e, loc, 1));
+    ck_assert_mem_eq(e.doc_hash, h, 32);
+    ck_assert_int_eq(hre_vault_entry_by_locator(v, &e, loc, 2), HRE_ENOTFOUND);
+    ck_assert_int_eq(hre_vault_entry_get(v, &e, zero), HRE_ENOTFOUND);
+    ck_assert_uint_eq(e.envelope_len, 0);                 /* zeroed when not found */
+    HRE_T_OK(hre_vault_entry_get(v, &e, h));
+    /* wraps: by reader and by index */
+    HRE_T_OK(hre_vault_wrap_get(v, &wr, h, HRE_VAULT_READER_ORG, w->lab));
+    ck_assert_uint_eq(wr.mode, HRE_HPKE_MODE_AUTH);
+    ck_assert_mem_eq(wr.sender_id, w->hosp, 32);
+    ck_assert_int_eq(hre_vault_wrap_get(v, &wr, h, HRE_VAULT_READER_ACCOUNT, w->a_doctor), HRE_ENOTFOUND);
+    for (size_t i = 0; i < 3; i++) HRE_T_OK(hre_vault_wrap_at(v, &wr, h, i));
+    ck_assert_int_eq(hre_vault_wrap_at(v, &wr, h, 3), HRE_ENOTFOUND);
+    /* a wrong reader: no wrap; a wrong key for an existing wrap: EDECRYPT */
+    ck_assert_int_eq(read_doc(v, &out, h, HRE_VAULT_READER_ACCOUNT, w->a_doctor, w->e_doctor), HRE_ENOTFOUND);
+    ck_assert_int_eq(read_doc(v, &out, h, HRE_VAULT_READER_ACCOUNT, w->a_patient, w->e_doctor), HRE_EDECRYPT);
+    HRE_T_OK(read_doc(v, &out, h, HRE_VAULT_READER_ACCOUNT, w->a_patient, w->e_patient));
+    ck_assert(out.n == sizeof doc && memcmp(out.p, doc, sizeof doc) == 0);
+    /* raw envelope reads, in pieces */
+    {
+        uint8_t piece[1000];
+        size_t got = sizeof piece;
+        HRE_T_OK(hre_vault_envelope_read(v, piece, &got, h, 0));
+        ck_assert_uint_eq(got, sizeof piece);
+        ck_assert_mem_eq(piece, "HREV", 4);
+        got = sizeof piece;
+        HRE_T_OK(hre_vault_envelope_read(v, piece, &got, h, e.envelope_len - 10));
+        ck_assert_uint_eq(got, 10);
+        got = sizeof piece;
+        HRE_T_OK(hre_vault_envelope_read(v, piece, &got, h, e.envelope_len));
+        ck_assert_uint_eq(got, 0);
+    }
+    /* a store without readers, and abort by free */
+    {
+        hre_vault_seal_params p;
+        hre_vault_store *s = NULL;
+        seal_params(&p, 0);
+        HRE_T_OK(hre_vault_store_new(&s, v, &p));
+        HRE_T_OK(hre_vault_store_write(s, doc, 100));
+        ck_assert_int_eq(hre_vault_store_commit(s, h2, NULL), HRE_ESTATE);
+        ck_assert_int_eq(hre_vault_store_add_reader_by_id(s, vw_c(w), HRE_VAULT_READER_ACCOUNT, w->a_noenc),
+                         HRE_ENOTFOUND);
+        hre_vault_store_free(s);
+        HRE_T_OK(hre_vault_store_new(&s, v, &p));     /* left open: close aborts it */
+        HRE_T_OK(hre_vault_store_write(s, doc, 100));
+    }
+    /* a second prefix on the same storage is another vault */
+    v2 = vopen(st, "other");
+    ck_assert_int_eq(hre_vault_entry_get(v2, &e, h), HRE_ENOTFOUND);
+    hre_vault_close(v2);
+    hre_vault_close(v);
+    v = vopen(st, NULL);
+    HRE_T_OK(hre_vault_verify(v, NULL, HRE_VAULT_VERIFY_HASH));
+    HRE_T_OK(read_doc(v, &out, h, HRE_VAULT_READER_ORG, w->hosp, w->e_hosp));
+    ck_assert(out.n == sizeof doc && memcmp(out.p, doc, sizeof doc) == 0);
+    /* option errors */
+    {
+        hre_vault_options o = HRE_VAULT_OPTIONS_INIT;
+        hre_vault *x = NULL;
+        ck_assert_int_eq(hre_vault_open(&x, &o), HRE_EINVAL);
+        o.storage = st;
+        o.prefix = "Bad";
+        ck_assert_int_eq(hre_vault_open(&x, &o), HRE_EINVAL);
+        o.prefix = "toolongpx";
+        ck_assert_int_eq(hre_vault_open(&x, &o), HRE_EINVAL);
+        o.prefix = NULL;
+        o.version = 2;
+        ck_assert_int_eq(hre_vault_open(&x, &o), HRE_EUNSUPPORTED);
+        ck_assert_ptr_null(x);
+        ck_assert_int_eq(hre_vault_options_init(&o, 0), HRE_EUNSUPPORTED);
+        HRE_T_OK(hre_vault_options_init(&o, 1));
+    }
+    hre_vault_close(v);
+    hre_storage_free(st);
+    buf_free(&out);
+    vw_free(w);
+}
+END_TEST
+
+START_TEST(test_access_rules)
+{
+    vw *w = vw_new();
+    hre_storage *st = mem();
+    hre_vault *v = vopen(st, NULL);
+    hre_contract_access a = HRE_CONTRACT_ACCESS_INIT;
+    hre_vault_wrap wr;
+    hre_vault_entry e = HRE_VAULT_ENTRY_INIT;
+    buf out = {0};
+    uint8_t doc[30000], loc[32], h[32], rec[32], g1[32], g2[32];
+    size_t removed = 9;
+    rand_doc(doc, sizeof doc, 1);
+    hre_t_rand_bytes(loc, 32);
+    store_doc(w, v, h, loc, 1, doc, sizeof doc);
+    issue(w, rec, h, loc, NULL);
+    /* no grant: the outsider is refused, with the reason */
+    ck_assert_int_eq(hre_vault_rewrap(v, &wr, &a, vw_c(w), rec, w->a_outsider, w->now, HRE_VAULT_READER_ORG,
+                                      w->hosp, w->e_hosp), HRE_EAUTH);
+    ck_assert_uint_eq(a.reason, HRE_ACCESS_NO_GRANT);
+    ck_assert_int_eq(hre_vault_rewrap(v, &wr, &a, vw_c(w), rec, w->a_stranger, w->now, HRE_VAULT_READER_ORG,
+                                      w->hosp, w->e_hosp), HRE_EAUTH);
+    /* the hospital's doctor has access by role */
+    HRE_T_OK(hre_vault_rewrap(v, &wr, &a, vw_c(w), rec, w->a_doctor, w->now, HRE_VAULT_READER_ORG, w->hosp,
+                              w->e_hosp));
+    ck_assert_uint_eq(a.basis, HRE_ACCESS_BY_ROLE);
+    ck_assert_uint_eq(wr.mode, HRE_HPKE_MODE_AUTH);
+    ck_assert_mem_eq(wr.reader_id, w->a_doctor, 32);
+    HRE_T_OK(read_doc(v, &out, h, HRE_VAULT_READER_ACCOUNT, w->a_doctor, w->e_doctor));
+    ck_assert(out.n == sizeof doc && memcmp(out.p, doc, sizeof doc) == 0);
+    HRE_T_OK(hre_vault_entry_get(v, &e, h));
+    ck_assert_uint_eq(e.has_record, 1);          /* the re-wrap bound the record */
+    ck_assert_mem_eq(e.record_id, rec, 32);
+    /* a grant with an expiry: allowed before, EEXPIRED after */
+    vw_run(w, b_grant(w, w->a_outsider, w->now + 1000), g1);
+    HRE_T_OK(hre_vault_rewrap(v, &wr, &a, vw_c(w), rec, w->a_outsider, w->now, HRE_VAULT_READER_ORG, w->hosp,
+                              w->e_hosp));
+    ck_assert_uint_eq(a.basis, HRE_ACCESS_BY_GRANT);
+    ck_assert_mem_eq(a.grant_id, g1, 32);
+    /* the outsider opens from the wrap it was sent and the raw envelope */
+    {
+        uint8_t *env = malloc(e.envelope_len);
+        size_t elen = e.envelope_len;
+        HRE_T_OK(hre_vault_envelope_read(v, env, &elen, h, 0));
+        out.n = 0;
+        HRE_T_OK(open_env(&out, &wr, w->e_outsider, env, elen, 3000, 0, NULL));
+        ck_assert(out.n == sizeof doc && memcmp(out.p, doc, sizeof doc) == 0);
+        {   /* the holder is authenticated: the wrap names the hospital's key */
+            hre_vault_open_params op = HRE_VAULT_OPEN_PARAMS_INIT;
+            hre_vault_opener *o = NULL;
+            hre_pubkey *hp = pub(w->e_hosp);
+            op.wrap = &wr;
+            op.reader_key = w->e_outsider;
+            op.expected_sender = hp;
+            HRE_T_OK(hre_vault_opener_new(&o, &op, buf_sink, &out));
+            hre_vault_opener_free(o);
+            hre_pubkey_free(hp);
+        }
+        free(env);
+    }
+    ck_assert_int_eq(hre_vault_rewrap(v, &wr, &a, vw_c(w), rec, w->a_outsider, w->now + 1000,
+                                      HRE_VAULT_READER_ORG, w->hosp, w->e_hosp), HRE_EEXPIRED);
+    ck_assert_uint_eq(a.reason, HRE_ACCESS_EXPIRED);
+    /* prune at a time after expiry removes the outsider's wrap; org wraps stay */
+    HRE_T_OK(hre_vault_prune(v, &removed, vw_c(w), rec, w->now + 2000));
+    ck_assert_uint_eq(removed, 1);
+    ck_assert_int_eq(read_doc(v, &out, h, HRE_VAULT_READER_ACCOUNT, w->a_outsider, w->e_outsider), HRE_ENOTFOUND);
+    HRE_T_OK(read_doc(v, &out, h, HRE_VAULT_READER_ORG, w->lab, w->e_lab));
+    HRE_T_OK(hre_vault_entry_get(v, &e, h));
+    ck_assert_uint_eq(e.wrap_count, 4);          /* patient, hospital, lab, doctor */
+    /* a grant without expiry, then revoked: EREVOKED and pruned */
+    vw_run(w, b_grant(w, w->a_outsider, 0), g2);
+    HRE_T_OK(hre_vault_rewrap(v, &wr, &a, vw_c(w), rec, w->a_outsider, w->now, HRE_VAULT_READER_ORG, w->hosp,
+                              w->e_hosp));
+    HRE_T_OK(read_doc(v, &out, h, HRE_VAULT_READER_ACCOUNT, w->a_outsider, w->e_outsider));
+    vw_run(w, b_revoke(w, g2), NULL);
+    /* at a time when g1 has expired too (revoked wins: g2 is the newer) */
+    ck_assert_int_eq(hre_vault_rewrap(v, &wr, &a, vw_c(w), rec, w->a_outsider, w->now + 5000,
+                                      HRE_VAULT_READER_ORG, w->hosp, w->e_hosp), HRE_EREVOKED);
+    ck_assert_uint_eq(a.reason, HRE_ACCESS_REVOKED);
+    HRE_T_OK(hre_vault_prune(v, &removed, vw_c(w), rec, w->now + 5000));
+    ck_assert_uint_eq(removed, 1);
+    ck_assert_int_eq(read_doc(v, &out, h, HRE_VAULT_READER_ACCOUNT, w->a_outsider, w->e_outsider), HRE_ENOTFOUND);
+    HRE_T_OK(hre_vault_prune(v, &removed, vw_c(w), rec, w->now));
+    ck_assert_uint_eq(removed, 0);
+    /* other refusals: unknown reader, no encryption key, wrong holder key, no holder wrap */
+    {
+        uint8_t nobody[32];
+        memset(nobody, 0x99, 32);
+        ck_assert_int_eq(hre_vault_rewrap(v, &wr, &a, vw_c(w), rec, nobody, w->now, HRE_VAULT_READER_ORG,
+                                          w->hosp, w->e_hosp), HRE_ENOTFOUND);
+        ck_assert_uint_eq(a.reason, HRE_ACCESS_UNKNOWN_READER);
+        ck_assert_int_eq(hre_vault_rewrap(v, &wr, &a, vw_c(w), nobody, w->a_doctor, w->now,
+                                          HRE_VAULT_READER_ORG, w->hosp, w->e_hosp), HRE_ENOTFOUND);
+        ck_assert_uint_eq(a.reason, HRE_ACCESS_UNKNOWN_RECORD);
+        ck_assert_int_eq(hre_vault_rewrap(v, &wr, &a, vw_c(w), rec, w->a_patient, w->now, HRE_VAULT_READER_ORG,
+                                          w->hosp, w->e_lab), HRE_EDECRYPT);
+        ck_assert_int_eq(hre_vault_rewrap(v, &wr, &a, vw_c(w), rec, w->a_patient, w->now,
+                                          HRE_VAULT_READER_ORG, w->clinic, w->e_hosp), HRE_ENOTFOUND);
+        /* the lab re-wraps too, from its own wrap */
+        HRE_T_OK(hre_vault_rewrap(v, &wr, &a, vw_c(w), rec, w->a_patient, w->now, HRE_VAULT_READER_ORG, w->lab,
+                                  w->e_lab));
+        ck_assert_mem_eq(wr.sender_id, w->lab, 32);
+        HRE_T_OK(read_doc(v, &out, h, HRE_VAULT_READER_ACCOUNT, w->a_patient, w->e_patient));
+        ck_assert(out.n == sizeof doc && memcmp(out.p, doc, sizeof doc) == 0);
+    }
+    /* a new version: a new record superseding the old, a fresh data key */
+    {
+        uint8_t h2[32], rec2[32], doc2[5000], k1[32], k2[32];
+        hre_vault_wrap w1, w2;
+        buf pl = {0}, d = {0};
+        uint8_t *env;
+        size_t elen;
+        rand_doc(doc2, sizeof doc2, 1);
+        store_doc(w, v, h2, loc, 2, doc2, sizeof doc2);
+        issue(w, rec2, h2, loc, rec);
+        HRE_T_OK(hre_vault_entry_by_locator(v, &e, loc, 2));
+        ck_assert_mem_eq(e.doc_hash, h2, 32);
+        HRE_T_OK(hre_vault_wrap_get(v, &w1, h, HRE_VAULT_READER_ACCOUNT, w->a_patient));
+        HRE_T_OK(hre_vault_wrap_get(v, &w2, h2, HRE_VAULT_READER_ACCOUNT, w->a_patient));
+        HRE_T_OK(hre_vault_entry_get(v, &e, h));
+        env = malloc(e.envelope_len);
+        elen = e.envelope_len;
+        HRE_T_OK(hre_vault_envelope_read(v, env, &elen, h, 0));
+        spec_open(env, elen, &w1, w->e_patient, &pl, &d, k1);
+        free(env);
+        HRE_T_OK(hre_vault_entry_get(v, &e, h2));
+        env = malloc(e.envelope_len);
+        elen = e.envelope_len;
+        HRE_T_OK(hre_vault_envelope_read(v, env, &elen, h2, 0));
+        spec_open(env, elen, &w2, w->e_patient, &pl, &d, k2);
+        ck_assert(d.n == sizeof doc2 && memcmp(d.p, doc2, sizeof doc2) == 0);
+        ck_assert_int_ne(memcmp(k1, k2, 32), 0);
+        /* a wrap of version 1 does not open version 2: the header names another
+         * document (and its data key is another: the key commitment) */
+        ck_assert_int_eq(open_env(&out, &w1, w->e_patient, env, elen, 0, 0, NULL), HRE_EVERIFY);
+        free(env);
+        buf_free(&pl);
+        buf_free(&d);
+        /* the patient erases the old record: re-wraps of it are refused */
+        vw_run(w, b_erase(w, rec), NULL);
+        ck_assert_int_eq(hre_vault_rewrap(v, &wr, &a, vw_c(w), rec, w->a_doctor, w->now,
+                                          HRE_VAULT_READER_ORG, w->hosp, w->e_hosp), HRE_EERASED);
+        ck_assert_uint_eq(a.reason, HRE_ACCESS_ERASED);
+        HRE_T_OK(hre_vault_erase_record(v, vw_c(w), rec));
+        ck_assert_int_eq(hre_vault_entry_get(v, &e, h), HRE_EERASED);
+        ck_assert_uint_eq(e.state, HRE_VAULT_ERASED);
+        ck_assert_int_eq(hre_vault_erase_record(v, vw_c(w), rec2), HRE_ESTATE);
+        HRE_T_OK(read_doc(v, &out, h2, HRE_VAULT_READER_ACCOUNT, w->a_patient, w->e_patient));
+    }
+    HRE_T_OK(hre_vault_verify(v, NULL, HRE_VAULT_VERIFY_HASH));
+    hre_vault_close(v);
+    hre_storage_free(st);
+    buf_free(&out);
+    vw_free(w);
+}
+END_TEST
+
+START_TEST(test_import)
+{
+    vw *w = vw_new();
+    hre_storage *st = mem();
+    hre_vault *a = vopen(st, "a"), *b = vopen(st, "b");
+    hre_vault_entry e = HRE_VAULT_ENTRY_INIT;
+    hre_vault_wrap wr;
+    hre_vault_import *im = NULL;
+    buf out = {0};
+    uint8_t doc[150000], loc[32], h[32], got[32], bad[32], *env;
+    size_t elen;
+    rand_doc(doc, sizeof doc, 0);
+    hre_t_rand_bytes(loc, 32);
+    store_doc(w, a, h, loc, 1, doc, sizeof doc);
+    HRE_T_OK(hre_vault_entry_get(a, &e, h));
+    env = malloc(e.envelope_len);
+    elen = e.envelope_len;
+    HRE_T_OK(hre_vault_envelope_read(a, env, &elen, h, 0));
+    HRE_T_OK(hre_vault_wrap_get(a, &wr, h, HRE_VAULT_READER_ORG, w->lab));
+    /* wrong expected hash */
+    memcpy(bad, h, 32);
+    bad[5] ^= 1;
+    HRE_T_OK(hre_vault_import_new(&im, b, bad));
+    HRE_T_OK(hre_vault_import_write(im, env, elen));
+    ck_assert_int_eq(hre_vault_import_commit(im, got), HRE_EVERIFY);
+    hre_vault_import_free(im);
+    /* truncated */
+    HRE_T_OK(hre_vault_import_new(&im, b, h));
+    HRE_T_OK(hre_vault_import_write(im, env, elen - 1));
+    ck_assert_int_eq(hre_vault_import_commit(im, got), HRE_EDECODE);
+    hre_vault_import_free(im);
+    /* a malformed header is refused once 82 bytes are in */
+    {
+        uint8_t hb[82];
+        memcpy(hb, env, 82);
+        hb[0] = 'X';
+        HRE_T_OK(hre_vault_import_new(&im, b, NULL));
+        ck_assert_int_eq(hre_vault_import_write(im, hb, 82), HRE_EDECODE);
+        ck_assert_int_eq(hre_vault_import_write(im, hb, 1), HRE_ESTATE);
+        hre_vault_import_free(im);
+    }
+    /* a wrap for another envelope */
+    HRE_T_OK(hre_vault_import_new(&im, b, h));
+    HRE_T_OK(hre_vault_import_write(im, env, elen));
+    {
+        hre_vault_wrap x = wr;
+        x.doc_version = 2;
+        HRE_T_OK(hre_vault_import_add_wrap(im, &x));
+    }
+    ck_assert_int_eq(hre_vault_import_commit(im, got), HRE_EVERIFY);
+    hre_vault_import_free(im);
+    /* the real thing, in pieces, with the lab's wrap */
+    HRE_T_OK(hre_vault_import_new(&im, b, h));
+    for (size_t off = 0; off < elen; off += 777)
+        HRE_T_OK(hre_vault_import_write(im, env + off, elen - off < 777 ? elen - off : 777));
+    HRE_T_OK(hre_vault_import_add_wrap(im, &wr));
+    HRE_T_OK(hre_vault_import_commit(im, got));
+    ck_assert_mem_eq(got, h, 32);
+    ck_assert_int_eq(hre_vault_import_commit(im, got), HRE_ESTATE);
+    hre_vault_import_free(im);
+    HRE_T_OK(read_doc(b, &out, h, HRE_VAULT_READER_ORG, w->lab, w->e_lab));
+    ck_assert(out.n == sizeof doc && memcmp(out.p, doc, sizeof doc) == 0);
+    ck_assert_int_eq(read_doc(b, &out, h, HRE_VAULT_READER_ORG, w->hosp, w->e_hosp), HRE_ENOTFOUND);
+    /* importing it again merges wraps */
+    HRE_T_OK(hre_vault_wrap_get(a, &wr, h, HRE_VAULT_READER_ORG, w->hosp));
+    HRE_T_OK(hre_vault_import_new(&im, b, NULL));
+    HRE_T_OK(hre_vault_import_write(im, env, elen));
+    HRE_T_OK(hre_vault_import_add_wrap(im, &wr));
+    HRE_T_OK(hre_vault_import_commit(im, got));
+    hre_vault_import_free(im);
+    HRE_T_OK(hre_vault_entry_get(b, &e, h));
+    ck_assert_uint_eq(e.wrap_count, 2);
+    HRE_T_OK(read_doc(b, &out, h, HRE_VAULT_READER_ORG, w->hosp, w->e_hosp));
+    /* erased: never imported again */
+    HRE_T_OK(hre_vault_erase(b, h));
+    HRE_T_OK(hre_vault_erase(b, h));              /* idempotent */
+    ck_assert_int_eq(hre_vault_import_new(&im, b, h), HRE_EERASED);
+    HRE_T_OK(hre_vault_import_new(&im, b, NULL));
+    HRE_T_OK(hre_vault_import_write(im, env, elen));
+    ck_assert_int_eq(hre_vault_import_commit(im, got), HRE_EERASED);
+    hre_vault_import_free(im);
+    ck_assert_int_eq(read_doc(b, &out, h, HRE_VAULT_READER_ORG, w->hosp, w->e_hosp), HRE_EERASED);
+    {
+        uint8_t piece[10];
+        size_t n = sizeof piece;
+        ck_assert_int_eq(hre_vault_envelope_read(b, piece, &n, h, 0), HRE_EERASED);
+        ck_assert_int_eq(hre_vault_wrap_get(b, &wr, h, HRE_VAULT_READER_ORG, w->hosp), HRE_EERASED);
+    }
+    HRE_T_OK(hre_vault_verify(a, NULL, HRE_VAULT_VERIFY_HASH));
+    HRE_T_OK(hre_vault_verify(b, NULL, HRE_VAULT_VERIFY_HASH));
+    /* the first vault still has it */
+    HRE_T_OK(read_doc(a, &out, h, HRE_VAULT_READER_ORG, w->hosp, w->e_hosp));
+    free(env);
+    hre_vault_close(a);
+    hre_vault_close(b);
+    hre_storage_free(st);
+    buf_free(&out);
+    vw_free(w);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Erasure, with a ledger, and the scan of every byte left behind            */
+/* ------------------------------------------------------------------------ */
+
+/* A storage that passes everything to a memory storage but keeps, in a
+ * graveyard, the last content of every file that leaves the namespace
+ * (removed, truncated, renamed over), so the scan also sees what a real
+ * disk might still hold in freed blocks unless it was overwritten first. */
+typedef struct dead {
+    uint8_t *p;
+    size_t n;
+} dead;
+
+typedef struct grave {
+    hre_storage *inner;
+    dead *d;
+    size_t nd;
+} grave;
+
+static void grave_keep(grave *g, const char *name)
+{
+    hre_storage_file *f = NULL;
+    uint64_t size = 0;
+    size_t got = 0;
+    if (hre_storage_file_open(&f, g->inner, name, HRE_STORAGE_READ) != HRE_OK) return;
+    ck_assert_int_eq(hre_storage_file_size(f, &size), HRE_OK);
+    g->d = realloc(g->d, (g->nd + 1) * sizeof *g->d);
+    g->d[g->nd].p = malloc(size + 1);
+    g->d[g->nd].n = (size_t)size;
+    if (size) ck_assert_int_eq(hre_storage_file_read(f, g->d[g->nd].p, (size_t)size, &got, 0), HRE_OK);
+    g->nd++;
+    (void)hre_storage_file_close(f);
+}
+
+static int g_open(void *self, const char *name, unsigned int flags, void **file)
+{
+    grave *g = self;
+    hre_storage_file *f = NULL;
+    int rc;
+    if (flags & HRE_STORAGE_TRUNCATE) grave_keep(g, name);
+    rc = hre_storage_file_open(&f, g->inner, name, flags);
+    *file = f;
+    return rc;
+}
+static int g_close(void *self, void *file) { (void)self; return hre_storage_file_close(file); }
+static int g_read(void *self, void *file, void *b, size_t len, size_t *got, uint64_t off)
+{
+    (void)self;
+    return hre_storage_file_read(file, b, len, got, off);
+}
+static int g_append(void *self, void *file, uint64_t *off, const void *d, size_t len)
+{
+    (void)self;
+    return hre_storage_file_append(file, off, d, len);
+}
+static int g_write(void *self, void *file, uint64_t off, const void *d, size_t len)
+{
+    (void)self;
+    return hre_storage_file_write(file, off, d, len);
+}
+static int g_sync(void *self, void *file) { (void)self; return hre_storage_file_sync(file); }
+static int g_size(void *self, void *file, uint64_t *size) { (void)self; return hre_storage_file_size(file, size); }
+static int g_truncate(void *self, void *file, uint64_t size)
+{
+    grave *g = self;
+    uint64_t cur = 0;
+    ck_assert_int_eq(hre_storage_file_size(file, &cur), HRE_OK);
+    if (size < cur) {   /* keep the whole old content: the cut part is what leaves */
+        uint8_t *p = malloc(cur + 1);
+        size_t got = 0;
+        ck_assert_int_eq(hre_storage_file_read(file, p, (size_t)cur, &got, 0), HRE_OK);
+        g->d = realloc(g->d, (g->nd + 1) * sizeof *g->d);
+        g->d[g->nd].p = p;
+        g->d[g->nd].n = got;
+        g->nd++;
+    }
+    return hre_storage_file_truncate(file, size);
+}
+static int g_rename(void *self, const char *from, const char *to)
+{
+    grave *g = self;
+    grave_keep(g, to);
+    return hre_storage_rename(g->inner, from, to);
+}
+static int g_remove(void *self, const char *name)
+{
+    grave *g = self;
+    grave_keep(g, name);
+    return hre_storage_remove(g->inner, name);
+}
+static int g_list(void *self, hre_storage_list_cb cb, void *arg)
+{
+    grave *g = self;
+    return hre_storage_list(g->inner, cb, arg);
+}
+static int g_sync_dir(void *self)
+{
+    grave *g = self;
+    return hre_storage_sync_dir(g->inner);
+}
+
+static hre_storage *grave_new(grave *g)
+{
+    hre_storage_methods m;
+    hre_storage *s = NULL;
+    memset(g, 0, sizeof *g);
+    g->inner = mem();
+    HRE_T_OK(hre_storage_methods_init(&m, HRE_STORAGE_VERSION));
+    m.open = g_open;
+    m.close = g_close;
+    m.read = g_read;
+    m.append = g_append;
+    m.write = g_write;
+    m.sync = g_sync;
+    m.size = g_size;
+    m.truncate = g_truncate;
+    m.rename = g_rename;
+    m.remove = g_remove;
+    m.list = g_list;
+    m.sync_dir = g_sync_dir;
+    HRE_T_OK(hre_storage_new_custom(&s, &m, g));
+    return s;
+}
+
+static void grave_free(grave *g)
+{
+    for (size_t i = 0; i < g->nd; i++) free(g->d[i].p);
+    free(g->d);
+    hre_storage_free(g->inner);
+}
+
+/* A set of 16-byte windows (pointers into the target buffers). */
+typedef struct wset {
+    const uint8_t **slot;
+    size_t cap;
+} wset;
+
+static uint64_t whash(const uint8_t *p)
+{
+    uint64_t a, b;
+    memcpy(&a, p, 8);
+    memcpy(&b, p + 8, 8);
+    a *= 0x9E3779B97F4A7C15ULL;
+    b *= 0xC2B2AE3D27D4EB4FULL;
+    return (a ^ (b >> 7) ^ (b << 29)) * 0x165667B19E3779F9ULL;
+}
+
+static void wset_add(wset *ws, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + 16 <= n; i++) {
+        size_t j = (size_t)(whash(p + i) >> 20) & (ws->cap - 1);
+        while (ws->slot[j] && memcmp(ws->slot[j], p + i, 16) != 0) j = (j + 1) & (ws->cap - 1);
+        ws->slot[j] = p + i;
+    }
+}
+
+static size_t wset_scan(const wset *ws, const uint8_t *p, size_t n)
+{
+    size_t hits = 0;
+    for (size_t i = 0; i + 16 <= n; i++) {
+        size_t j = (size_t)(whash(p + i) >> 20) & (ws->cap - 1);
+        while (ws->slot[j]) {
+            if (memcmp(ws->slot[j], p + i, 16) == 0) {
+                hits++;
+                break;
+            }
+            j = (j + 1) & (ws->cap - 1);
+        }
+    }
+    return hits;
+}
+
+typedef struct scanctx {
+    grave *g;
+    const wset *ws;
+    size_t hits, files, bytes;
+} scanctx;
+
+static int scan_file(void *arg, const char *name)
+{
+    scanctx *sc = arg;
+    hre_storage_file *f = NULL;
+    uint64_t size = 0;
+    size_t got = 0;
+    uint8_t *p;
+    ck_assert_int_eq(hre_storage_file_open(&f, sc->g->inner, name, HRE_STORAGE_READ), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_size(f, &size), HRE_OK);
+    p = malloc(size + 1);
+    if (size) ck_assert_int_eq(hre_storage_file_read(f, p, (size_t)size, &got, 0), HRE_OK);
+    (void)hre_storage_file_close(f);
+    sc->hits += wset_scan(sc->ws, p, got);
+    sc->files++;
+    sc->bytes += got;
+    free(p);
+    return 0;
+}
+
+/* Hits of any target window in every live file and every graveyard entry. */
+static size_t scan_all(grave *g, const wset *ws, size_t *files, size_t *bytes)
+{
+    scanctx sc = {g, ws, 0, 0, 0};
+    HRE_T_OK(hre_storage_list(g->inner, scan_file, &sc));
+    for (size_t i = 0; i < g->nd; i++) {
+        sc.hits += wset_scan(ws, g->d[i].p, g->d[i].n);
+        sc.bytes += g->d[i].n;
+    }
+    if (files) *files = sc.files;
+    if (bytes) *bytes = sc.bytes;
+    return sc.hits;
+}
+
+START_TEST(test_erasure_scan)
+{
+    grave g;
+    hre_storage *st = grave_new(&g);
+    hre_vault *v = vopen(st, NULL);
+    vw *w = vw_new_ledger(st, v);
+    hre_vault_entry e = HRE_VAULT_ENTRY_INIT;
+    hre_vault_wrap wr, wraps[4];
+    buf out = {0}, payload = {0}, doc2 = {0}, envb = {0};
+    wset plain = {0}, secret = {0};
+    size_t len = 0, files = 0, bytes = 0, hits;
+    uint8_t loc[32], h[32], rec[32], key[32], hc[32], recc[32];
+    char *data = hre_t_read_file(hre_t_data_path("fhir-stu3/patient-665677.fhir-bundle.01.json"), &len);
+    ck_assert_ptr_nonnull(data);
+    /* a document to erase and a control document to keep */
+    hre_t_rand_bytes(loc, 32);
+    store_doc(w, v, h, loc, 1, (const uint8_t *)data, len);
+    issue(w, rec, h, loc, NULL);
+    HRE_T_OK(hre_vault_bind_record(v, h, rec));
+    HRE_T_OK(hre_vault_bind_record(v, h, rec));               /* again: fine */
+    ck_assert_int_eq(hre_vault_bind_record(v, h, loc), HRE_EEXISTS);
+    HRE_T_OK(hre_vault_rewrap(v, &wr, NULL, vw_c(w), rec, w->a_doctor, w->now, HRE_VAULT_READER_ORG, w->hosp,
+                              w->e_hosp));
+    {
+        uint8_t l2[32], d2[3000];
+        rand_doc(d2, sizeof d2, 1);
+        hre_t_rand_bytes(l2, 32);
+        store_doc(w, v, hc, l2, 1, d2, sizeof d2);
+        issue(w, recc, hc, l2, NULL);
+        HRE_T_OK(hre_vault_bind_record(v, hc, recc));
+    }
+    /* what erasure must destroy: the plaintext and its compressed form
+     * (the payload), the envelope's chunks, every wrap, the data key */
+    HRE_T_OK(hre_vault_entry_get(v, &e, h));
+    ck_assert_uint_eq(e.wrap_count, 4);
+    envb.p = malloc(e.envelope_len);
+    envb.n = e.envelope_len;
+    {
+        size_t n = envb.n;
+        HRE_T_OK(hre_vault_envelope_read(v, envb.p, &n, h, 0));
+    }
+    for (size_t i = 0; i < 4; i++) HRE_T_OK(hre_vault_wrap_at(v, &wraps[i], h, i));
+    HRE_T_OK(hre_vault_wrap_get(v, &wr, h, HRE_VAULT_READER_ACCOUNT, w->a_patient));
+    spec_open(envb.p, envb.n, &wr, w->e_patient, &payload, &doc2, key);
+    ck_assert(doc2.n == len && memcmp(doc2.p, data, len) == 0);
+    plain.cap = (size_t)1 << 21;
+    plain.slot = calloc(plain.cap, sizeof *plain.slot);
+    secret.cap = (size_t)1 << 19;
+    secret.slot = calloc(secret.cap, sizeof *secret.slot);
+    wset_add(&plain, (const uint8_t *)data, len);
+    wset_add(&plain, payload.p, payload.n);
+    wset_add(&plain, key, 32);
+    wset_add(&secret, envb.p + HRE_VAULT_HEADER_LEN, envb.n - HRE_VAULT_HEADER_LEN);
+    for (size_t i = 0; i < 4; i++) wset_add(&secret, wraps[i].hpke, sizeof wraps[i].hpke);
+    /* before: the plaintext, its compressed form and the key are nowhere;
+     * the envelope and the wraps are (so the scanner sees what is there) */
+    ck_assert_uint_eq(scan_all(&g, &plain, &files, &bytes), 0);
+    hits = scan_all(&g, &secret, NULL, NULL);
+    ck_assert_uint_ge(hits, envb.n - HRE_VAULT_HEADER_LEN - 16);
+    /* the patient erases the record: the ledger event erases it in the vault */
+    vw_run(w, b_erase(w, rec), NULL);
+    ck_assert_uint_eq(w->erased_events, 1);
+    ck_assert_int_eq(hre_vault_entry_get(v, &e, h), HRE_EERASED);
+    ck_assert_int_eq(read_doc(v, &out, h, HRE_VAULT_READER_ACCOUNT, w->a_patient, w->e_patient), HRE_EERASED);
+    hits = scan_all(&g, &plain, &files, &bytes);
+    ck_assert_msg(hits == 0, "%zu plaintext windows left", hits);
+    hits = scan_all(&g, &secret, NULL, NULL);
+    ck_assert_msg(hits == 0, "%zu envelope or wrap windows left in %zu files + %zu removed (%zu bytes)", hits,
+                  files, g.nd, bytes);
+    printf("vault: erasure scan of %zu files and %zu removed ones, %zu bytes: clean\n", files, g.nd, bytes);
+    /* the chain still verifies, the control document is intact */
+    {
+        uint64_t bad = 0;
+        HRE_T_OK(hre_ledger_verify_chain(w->l, &bad, NULL, NULL));
+        ck_assert_uint_eq(bad, UINT64_MAX);
+    }
+    HRE_T_OK(read_doc(v, &out, hc, HRE_VAULT_READER_ORG, w->lab, w->e_lab));
+    HRE_T_OK(hre_vault_verify(v, NULL, HRE_VAULT_VERIFY_HASH));
+    /* an erasure the vault learns without a binding: pending, then reconciled */
+    {
+        uint8_t l3[32], h3[32], r3[32], d3[2000];
+        hre_vault_stats stats = HRE_VAULT_STATS_INIT;
+        size_t n = 9;
+        rand_doc(d3, sizeof d3, 1);
+        hre_t_rand_bytes(l3, 32);
+        store_doc(w, v, h3, l3, 1, d3, sizeof d3);
+        issue(w, r3, h3, l3, NULL);
+        vw_run(w, b_erase(w, r3), NULL);
+        HRE_T_OK(hre_vault_stats_get(v, &stats));
+        ck_assert_uint_eq(stats.pending_erasures, 1);
+        HRE_T_OK(hre_vault_entry_get(v, &e, h3));           /* still there: not bound */
+        hre_vault_close(v);                                 /* the pending erasure is durable */
+        v = vopen(st, NULL);
+        w->ev_vault = v;
+        HRE_T_OK(hre_vault_stats_get(v, &stats));
+        ck_assert_uint_eq(stats.pending_erasures, 1);
+        HRE_T_OK(hre_vault_reconcile(v, &n, vw_c(w)));
+        ck_assert_uint_eq(n, 1);
+        ck_assert_int_eq(hre_vault_entry_get(v, &e, h3), HRE_EERASED);
+        HRE_T_OK(hre_vault_stats_get(v, &stats));
+        ck_assert_uint_eq(stats.pending_erasures, 0);
+        ck_assert_uint_eq(stats.erased, 2);
+    }
+    /* an erasure while the vault was closed (a missed event): reconcile */
+    {
+        uint8_t l4[32], h4[32], r4[32], d4[2000];
+        size_t n = 0;
+        rand_doc(d4, sizeof d4, 1);
+        hre_t_rand_bytes(l4, 32);
+        store_doc(w, v, h4, l4, 1, d4, sizeof d4);
+        issue(w, r4, h4, l4, NULL);
+        HRE_T_OK(hre_vault_bind_record(v, h4, r4));
+        hre_vault_close(v);
+        w->ev_vault = NULL;
+        vw_run(w, b_erase(w, r4), NULL);
+        v = vopen(st, NULL);
+        w->ev_vault = v;
+        HRE_T_OK(hre_vault_entry_get(v, &e, h4));
+        HRE_T_OK(hre_vault_reconcile(v, &n, vw_c(w)));
+        ck_assert_uint_eq(n, 1);
+        ck_assert_int_eq(hre_vault_entry_get(v, &e, h4), HRE_EERASED);
+        HRE_T_OK(hre_vault_reconcile(v, &n, vw_c(w)));
+        ck_assert_uint_eq(n, 0);
+    }
+    HRE_T_OK(hre_vault_verify(v, NULL, 0));
+    {
+        uint64_t bad = 0;
+        HRE_T_OK(hre_ledger_verify_chain(w->l, &bad, NULL, NULL));
+    }
+    ck_assert_uint_eq(scan_all(&g, &plain, NULL, NULL), 0);
+    ck_assert_uint_eq(scan_all(&g, &secret, NULL, NULL), 0);
+    hre_vault_close(v);
+    vw_free(w);
+    hre_storage_free(st);
+    grave_free(&g);
+    free(plain.slot);
+    free(secret.slot);
+    free(data);
+    buf_free(&out);
+    buf_free(&payload);
+    buf_free(&doc2);
+    buf_free(&envb);
+}
+END_TEST
 /* ------------------------------------------------------------------------ */
 /* Suite                                                                     */
 /* ------------------------------------------------------------------------ */
@@ -957,6 +2230,14 @@ Suite *hre_suite_vault(void)
     tcase_add_test(tc, test_forged_framing);
     tcase_add_test(tc, test_alloc_failures);
 #endif
+    suite_add_tcase(s, tc);
+    tc = tcase_create("store");
+    tcase_set_timeout(tc, 900);
+    tcase_add_test(tc, test_fhir_corpus);
+    tcase_add_test(tc, test_store_basics);
+    tcase_add_test(tc, test_access_rules);
+    tcase_add_test(tc, test_import);
+    tcase_add_test(tc, test_erasure_scan);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -117,7 +117,7 @@ HRE_API int hre_vault_rewrap(hre_vault *v, hre_vault_wrap *out, hre_contract_acc
         n++;
     }
     set[j] = nw;
-    if ((rc = hre_vault__wraps_replace(v, e->hash, set, n, 0)) != HRE_OK) goto done;
+    if ((rc = hre_vault__wraps_replace(v, e->hash, set, n)) != HRE_OK) goto done;
     if ((rc = bind_if_free(v, e, record_id)) != HRE_OK) goto done;
     *out = nw;
 done:
@@ -148,7 +148,7 @@ HRE_API int hre_vault_prune(hre_vault *v, size_t *removed, const hre_contract *c
         }
         set[k++] = set[i];
     }
-    if (gone) rc = hre_vault__wraps_replace(v, e->hash, set, k, 1);
+    if (gone) rc = hre_vault__wraps_replace(v, e->hash, set, k);
     hre__free(set);
     if (rc == HRE_OK) rc = bind_if_free(v, e, record_id);
     if (rc != HRE_OK) return rc;
@@ -175,7 +175,7 @@ HRE_API int hre_vault_wrap_remove(hre_vault *v, const uint8_t doc_hash[32], uint
         if (!(set[i].reader_type == reader_type && memcmp(set[i].reader_id, reader_id, 32) == 0))
             set[k++] = set[i];
     if (k == n) rc = hre__fail(HRE_ENOTFOUND, "vault: no wrap for this reader");
-    else rc = hre_vault__wraps_replace(v, doc_hash, set, k, 1);
+    else rc = hre_vault__wraps_replace(v, doc_hash, set, k);
     hre__free(set);
     return hre__api_done(rc);
 }

@@ -185,13 +185,14 @@ int hre_vault__log_put(hre_vault *v, const uint8_t *payload, size_t len);
 
 /* Wraps files. load: *out (hre__free) and *n; HRE_ENOTFOUND if missing,
  * HRE_ECORRUPT if damaged. replace: write the new set through <h>.wn
- * (sync, sync_dir), overwrite the old file with zeros first when
- * zero_old, rename over <h>.wr, sync_dir. */
+ * (sync, sync_dir), overwrite the old file with zeros (sync), rename over
+ * <h>.wr, sync_dir: no version of a wraps file leaves the namespace with
+ * its wraps still in it (they would survive in freed blocks). */
 int hre_vault__wraps_load(hre_vault *v, const uint8_t hash[32], hre_vault_wrap **out, size_t *n);
 int hre_vault__wraps_write(hre_vault *v, const char *name, const uint8_t hash[32],
                            const hre_vault_wrap *w, size_t n);
 int hre_vault__wraps_replace(hre_vault *v, const uint8_t hash[32], const hre_vault_wrap *w,
-                             size_t n, int zero_old);
+                             size_t n);
 /* Overwrite a file with zeros, sync, remove (missing: HRE_OK). */
 int hre_vault__shred(hre_vault *v, const char *name);
 

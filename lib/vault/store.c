@@ -369,7 +369,7 @@ int hre_vault__wraps_write(hre_vault *v, const char *name, const uint8_t hash[32
 }
 
 int hre_vault__wraps_replace(hre_vault *v, const uint8_t hash[32], const hre_vault_wrap *w,
-                             size_t n, int zero_old)
+                             size_t n)
 {
     char wr[HRE_STORAGE_NAME_MAX + 1], wn[HRE_STORAGE_NAME_MAX + 1];
     int rc;
@@ -383,7 +383,7 @@ int hre_vault__wraps_replace(hre_vault *v, const uint8_t hash[32], const hre_vau
         (void)hre_storage_remove(v->st, wn);
         return rc;
     }
-    if (zero_old) {
+    {
         hre_storage_file *f = NULL;
         uint64_t size = 0;
         rc = hre_storage_file_open(&f, v->st, wr, HRE_STORAGE_READ | HRE_STORAGE_WRITE);
@@ -1117,7 +1117,7 @@ HRE_API int hre_vault_import_commit(hre_vault_import *im, uint8_t doc_hash[32])
         if (im->nwraps) {
             rc = hre_vault__wraps_load(v, hash, &set, &n);
             if (rc == HRE_OK) rc = merge_wraps(&set, &n, im->wraps, im->nwraps);
-            if (rc == HRE_OK) rc = hre_vault__wraps_replace(v, hash, set, n, 0);
+            if (rc == HRE_OK) rc = hre_vault__wraps_replace(v, hash, set, n);
             hre__free(set);
             if (rc != HRE_OK) goto fail;
         }
