@@ -2202,6 +2202,235 @@ START_TEST(test_erasure_scan)
     buf_free(&envb);
 }
 END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Power loss and I/O errors                                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct plfix {
+    vw *w;
+    hre_storage *base;                /* the vault before the workload */
+    uint8_t ha[32], ra[32], he[32], re[32], locb[32];
+    uint8_t docb[90000], doca[20000], doce[7000];
+} plfix;
+
+static int clone_cb(void *arg, const char *name)
+{
+    hre_storage **pair = arg;
+    hre_storage_file *f = NULL, *t = NULL;
+    uint64_t size = 0;
+    size_t got = 0;
+    uint8_t *p;
+    ck_assert_int_eq(hre_storage_file_open(&f, pair[0], name, HRE_STORAGE_READ), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_size(f, &size), HRE_OK);
+    p = malloc(size + 1);
+    if (size) ck_assert_int_eq(hre_storage_file_read(f, p, (size_t)size, &got, 0), HRE_OK);
+    ck_assert_int_eq(hre_storage_file_open(&t, pair[1], name, HRE_STORAGE_WRITE | HRE_STORAGE_CREATE), HRE_OK);
+    if (size) ck_assert_int_eq(hre_storage_file_write(t, 0, p, (size_t)size), HRE_OK);
+    (void)hre_storage_file_close(t);
+    (void)hre_storage_file_close(f);
+    free(p);
+    return 0;
+}
+
+static hre_storage *clone_storage(hre_storage *src)
+{
+    hre_storage *pair[2] = {src, mem()};
+    HRE_T_OK(hre_storage_list(src, clone_cb, pair));
+    return pair[1];
+}
+
+static void plfix_new(plfix *f)
+{
+    hre_vault *v;
+    uint8_t la[32], le[32], g[32];
+    hre_vault_wrap wr;
+    memset(f, 0, sizeof *f);
+    f->w = vw_new();
+    f->base = mem();
+    v = vopen(f->base, NULL);
+    rand_doc(f->doca, sizeof f->doca, 1);
+    rand_doc(f->doce, sizeof f->doce, 1);
+    rand_doc(f->docb, sizeof f->docb, 0);
+    hre_t_rand_bytes(la, 32);
+    hre_t_rand_bytes(le, 32);
+    hre_t_rand_bytes(f->locb, 32);
+    store_doc(f->w, v, f->ha, la, 1, f->doca, sizeof f->doca);
+    issue(f->w, f->ra, f->ha, la, NULL);
+    store_doc(f->w, v, f->he, le, 1, f->doce, sizeof f->doce);
+    issue(f->w, f->re, f->he, le, NULL);
+    HRE_T_OK(hre_vault_bind_record(v, f->he, f->re));
+    /* the outsider had a grant and a wrap; the grant is revoked now */
+    vw_run(f->w, b_grant(f->w, f->w->a_outsider, 0), g);
+    HRE_T_OK(hre_vault_rewrap(v, &wr, NULL, vw_c(f->w), f->ra, f->w->a_outsider, f->w->now,
+                              HRE_VAULT_READER_ORG, f->w->hosp, f->w->e_hosp));
+    vw_run(f->w, b_revoke(f->w, g), NULL);
+    /* E is erased on the chain; the vault has not heard yet */
+    vw_run(f->w, b_erase(f->w, f->re), NULL);
+    hre_vault_close(v);
+}
+
+static void plfix_free(plfix *f)
+{
+    hre_storage_free(f->base);
+    vw_free(f->w);
+}
+
+/* The workload; every failure is ignored (the power may be off). */
+static void pl_workload(plfix *f, hre_storage *st)
+{
+    vw *w = f->w;
+    hre_vault_options o = HRE_VAULT_OPTIONS_INIT;
+    hre_vault *v = NULL;
+    hre_vault_seal_params p;
+    hre_vault_store *s = NULL;
+    hre_vault_wrap wr;
+    uint8_t h[32];
+    size_t n;
+    o.storage = st;
+    if (hre_vault_open(&v, &o) != HRE_OK) return;
+    seal_params(&p, HRE_VAULT_COMPRESS_NEVER);
+    memcpy(p.locator, f->locb, 32);
+    p.sender_type = HRE_VAULT_READER_ORG;
+    memcpy(p.sender_id, w->hosp, 32);
+    p.sender_key = w->e_hosp;
+    if (hre_vault_store_new(&s, v, &p) == HRE_OK) {
+        if (hre_vault_store_write(s, f->docb, sizeof f->docb) == HRE_OK &&
+            hre_vault_store_add_reader_by_id(s, vw_c(w), HRE_VAULT_READER_ACCOUNT, w->a_patient) == HRE_OK &&
+            hre_vault_store_add_reader_by_id(s, vw_c(w), HRE_VAULT_READER_ORG, w->hosp) == HRE_OK &&
+            hre_vault_store_add_reader_by_id(s, vw_c(w), HRE_VAULT_READER_ORG, w->lab) == HRE_OK)
+            (void)hre_vault_store_commit(s, h, NULL);
+        hre_vault_store_free(s);
+    }
+    if (hre_vault_rewrap(v, &wr, NULL, vw_c(w), f->ra, w->a_doctor, w->now, HRE_VAULT_READER_ORG, w->hosp,
+                         w->e_hosp) != HRE_OK)
+        memset(&wr, 0, sizeof wr);      /* the power may be off: any outcome is checked later */
+    (void)hre_vault_prune(v, &n, vw_c(w), f->ra, w->now);
+    (void)hre_vault_erase_record(v, vw_c(w), f->re);
+    hre_vault_close(v);
+}
+
+/* After the crash (or the failures), on the surviving storage. */
+static void pl_check(plfix *f, hre_storage *st, const char *what)
+{
+    vw *w = f->w;
+    hre_vault *v = vopen(st, NULL);
+    hre_vault_entry e = HRE_VAULT_ENTRY_INIT;
+    buf out = {0};
+    uint64_t problems = 0;
+    size_t n = 0;
+    int rc;
+    rc = hre_vault_verify(v, &problems, HRE_VAULT_VERIFY_HASH);
+    ck_assert_msg(rc == HRE_OK, "%s: verify after recovery: %s", what, hre_error_detail());
+    /* A: present; every wrap it has opens (its readers can read it) */
+    HRE_T_OK(hre_vault_entry_get(v, &e, f->ha));
+    ck_assert_msg(e.wrap_count >= 3 && e.wrap_count <= 5, "%s: A has %u wraps", what, e.wrap_count);
+    HRE_T_OK(read_doc(v, &out, f->ha, HRE_VAULT_READER_ACCOUNT, w->a_patient, w->e_patient));
+    ck_assert(out.n == sizeof f->doca && memcmp(out.p, f->doca, out.n) == 0);
+    rc = read_doc(v, &out, f->ha, HRE_VAULT_READER_ACCOUNT, w->a_doctor, w->e_doctor);
+    ck_assert_msg(rc == HRE_OK || rc == HRE_ENOTFOUND, "%s: doctor read %d", what, rc);
+    if (rc == HRE_OK) ck_assert(out.n == sizeof f->doca && memcmp(out.p, f->doca, out.n) == 0);
+    rc = read_doc(v, &out, f->ha, HRE_VAULT_READER_ACCOUNT, w->a_outsider, w->e_outsider);
+    ck_assert_msg(rc == HRE_OK || rc == HRE_ENOTFOUND, "%s: outsider read %d", what, rc);
+    /* B: all or nothing */
+    rc = hre_vault_entry_by_locator(v, &e, f->locb, 1);
+    ck_assert_msg(rc == HRE_OK || rc == HRE_ENOTFOUND, "%s: B %d", what, rc);
+    if (rc == HRE_OK) {
+        ck_assert_uint_eq(e.wrap_count, 3);
+        HRE_T_OK(read_doc(v, &out, e.doc_hash, HRE_VAULT_READER_ACCOUNT, w->a_patient, w->e_patient));
+        ck_assert(out.n == sizeof f->docb && memcmp(out.p, f->docb, out.n) == 0);
+        HRE_T_OK(read_doc(v, &out, e.doc_hash, HRE_VAULT_READER_ORG, w->hosp, w->e_hosp));
+        HRE_T_OK(read_doc(v, &out, e.doc_hash, HRE_VAULT_READER_ORG, w->lab, w->e_lab));
+    }
+    /* E: erased or not yet; after reconciling, erased and shredded */
+    rc = hre_vault_entry_get(v, &e, f->he);
+    ck_assert_msg(rc == HRE_OK || rc == HRE_EERASED, "%s: E %d", what, rc);
+    if (rc == HRE_OK) HRE_T_OK(read_doc(v, &out, f->he, HRE_VAULT_READER_ORG, w->lab, w->e_lab));
+    HRE_T_OK(hre_vault_reconcile(v, &n, vw_c(w)));
+    ck_assert_int_eq(hre_vault_entry_get(v, &e, f->he), HRE_EERASED);
+    HRE_T_OK(hre_vault_verify(v, NULL, 0));
+    hre_vault_close(v);
+    /* and once more from cold: nothing left to repair */
+    v = vopen(st, NULL);
+    HRE_T_OK(hre_vault_verify(v, NULL, HRE_VAULT_VERIFY_HASH));
+    ck_assert_int_eq(hre_vault_entry_get(v, &e, f->he), HRE_EERASED);
+    hre_vault_close(v);
+    buf_free(&out);
+}
+
+static int pl_run(plfix *f, const hre_powerloss_options *po, uint64_t *calls, uint64_t *syncs)
+{
+    hre_storage *inner = clone_storage(f->base), *pls = NULL;
+    int crashed;
+    char what[128];
+    HRE_T_OK(hre_powerloss_new(&pls, inner, po));
+    pl_workload(f, pls);
+    crashed = hre_t_pl_crashed(pls);
+    if (calls) *calls = hre_t_pl_calls(pls);
+    if (syncs) *syncs = hre_t_pl_syncs(pls);
+    hre_storage_free(pls);
+    snprintf(what, sizeof what, "mode %d sync %llu call %llu fail %llu seed %llu", po->mode,
+             (unsigned long long)po->crash_at_sync, (unsigned long long)po->crash_at_call,
+             (unsigned long long)po->fail_at_call, (unsigned long long)po->seed);
+    pl_check(f, inner, what);
+    hre_storage_free(inner);
+    return crashed;
+}
+
+START_TEST(test_powerloss_every_sync)
+{
+    plfix f;
+    uint64_t calls = 0, syncs = 0;
+    hre_powerloss_options po = HRE_POWERLOSS_OPTIONS_INIT;
+    hre_t_reseed(hre_t_seed() ^ 0x91a50001);
+    plfix_new(&f);
+    /* the clean run: everything happens */
+    ck_assert_int_eq(pl_run(&f, &po, &calls, &syncs), 0);
+    ck_assert_uint_gt(syncs, 10);
+    for (int mode = HRE_POWERLOSS_DROP; mode <= HRE_POWERLOSS_TEAR; mode++)
+        for (uint64_t k = 1; k <= syncs; k++) {
+            HRE_T_OK(hre_powerloss_options_init(&po, HRE_POWERLOSS_OPTIONS_VERSION));
+            po.mode = mode;
+            po.crash_at_sync = k;
+            po.seed = hre_t_rand();
+            ck_assert_int_eq(pl_run(&f, &po, NULL, NULL), 1);
+        }
+    /* random points among all calls, torn writes */
+    for (int i = 0; i < 60; i++) {
+        HRE_T_OK(hre_powerloss_options_init(&po, HRE_POWERLOSS_OPTIONS_VERSION));
+        po.mode = HRE_POWERLOSS_TEAR;
+        po.crash_at_call = 1 + hre_t_rand_below(calls);
+        po.seed = hre_t_rand();
+        po.sector_size = 64;
+        (void)pl_run(&f, &po, NULL, NULL);
+    }
+    printf("vault: power loss at each of %llu sync points (drop and tear) and 60 random calls of %llu\n",
+           (unsigned long long)syncs, (unsigned long long)calls);
+    plfix_free(&f);
+}
+END_TEST
+
+START_TEST(test_io_errors_every_call)
+{
+    plfix f;
+    uint64_t calls = 0;
+    hre_powerloss_options po = HRE_POWERLOSS_OPTIONS_INIT;
+    hre_t_reseed(hre_t_seed() ^ 0x91a50002);
+    plfix_new(&f);
+    ck_assert_int_eq(pl_run(&f, &po, &calls, NULL), 0);
+    for (uint64_t k = 1; k <= calls; k++) {
+        HRE_T_OK(hre_powerloss_options_init(&po, HRE_POWERLOSS_OPTIONS_VERSION));
+        po.fail_at_call = k;
+        po.fail_count = 1 + hre_t_rand_below(3);
+        po.fail_code = k % 2 ? HRE_EIO : HRE_ENOSPC;
+        po.fail_partial = (int)(k % 3 == 0);
+        po.seed = hre_t_rand();
+        (void)pl_run(&f, &po, NULL, NULL);
+    }
+    printf("vault: EIO / ENOSPC injected at each of %llu storage calls\n", (unsigned long long)calls);
+    plfix_free(&f);
+}
+END_TEST
 /* ------------------------------------------------------------------------ */
 /* Suite                                                                     */
 /* ------------------------------------------------------------------------ */
@@ -2238,6 +2467,11 @@ Suite *hre_suite_vault(void)
     tcase_add_test(tc, test_access_rules);
     tcase_add_test(tc, test_import);
     tcase_add_test(tc, test_erasure_scan);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("powerloss");
+    tcase_set_timeout(tc, 900);
+    tcase_add_test(tc, test_powerloss_every_sync);
+    tcase_add_test(tc, test_io_errors_every_call);
     suite_add_tcase(s, tc);
     return s;
 }
