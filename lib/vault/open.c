@@ -155,22 +155,23 @@ static int all_zero(const uint8_t *p, size_t n)
     return acc == 0;
 }
 
-/* Authenticate, decrypt and parse the chunk in buf[0..len). */
-static int chunk(hre_vault_opener *o, size_t len, int final)
+/* Authenticate and decrypt the chunk at src[0..len) into buf (src may be buf
+ * itself, or the caller's bytes: then no copy is made), and parse it. */
+static int chunk(hre_vault_opener *o, const uint8_t *src, size_t len, int final)
 {
     uint8_t nonce[12], aad[HRE_VAULT__AAD_LEN];
     size_t ptlen, cap;
     uint32_t dlen;
     int rc;
-    if (!(o->flags & HRE_VAULT_OPEN_NO_HASH) && (rc = hre_sha256_update(o->sha, o->buf, len)) != HRE_OK)
+    if (!(o->flags & HRE_VAULT_OPEN_NO_HASH) && (rc = hre_sha256_update(o->sha, src, len)) != HRE_OK)
         return rc;
     ptlen = len - HRE_VAULT__TAG;
     hre_vault__chunk_nonce(nonce, o->hdr.nonce_prefix, o->index, final);
     memcpy(aad, o->hdr_bytes, HRE_VAULT_HEADER_LEN);
     hre__put_le32(aad + HRE_VAULT_HEADER_LEN, o->index);
     aad[HRE_VAULT_HEADER_LEN + 4] = final ? 1 : 0;
-    rc = hre_aead_open(o->aead, o->buf, nonce, sizeof nonce, aad, sizeof aad, o->buf, ptlen,
-                       o->buf + ptlen, HRE_VAULT__TAG);
+    rc = hre_aead_open(o->aead, o->buf, nonce, sizeof nonce, aad, sizeof aad, src, ptlen,
+                       src + ptlen, HRE_VAULT__TAG);
     if (rc == HRE_EDECRYPT)
         return hre__fail(HRE_EDECRYPT, "vault open: chunk %u does not authenticate as %s chunk "
                          "(damaged, reordered, truncated or extended envelope)", (unsigned)o->index,
@@ -273,8 +274,16 @@ int hre_vault__opener_write(hre_vault_opener *o, const uint8_t *data, size_t len
             continue;
         }
         if (o->buf_fill == HRE_VAULT_CHUNK_WIRE_LEN) {
-            if ((rc = chunk(o, o->buf_fill, 0)) != HRE_OK) return fail(o, rc);
+            if ((rc = chunk(o, o->buf, o->buf_fill, 0)) != HRE_OK) return fail(o, rc);
             o->buf_fill = 0;
+        }
+        if (o->buf_fill == 0 && len > HRE_VAULT_CHUNK_WIRE_LEN) {
+            /* a whole chunk with more bytes after it: not the final one, and
+             * decrypted straight from the caller's buffer */
+            if ((rc = chunk(o, data, HRE_VAULT_CHUNK_WIRE_LEN, 0)) != HRE_OK) return fail(o, rc);
+            data += HRE_VAULT_CHUNK_WIRE_LEN;
+            len -= HRE_VAULT_CHUNK_WIRE_LEN;
+            continue;
         }
         n = HRE_VAULT_CHUNK_WIRE_LEN - o->buf_fill;
         if (n > len) n = len;
@@ -303,7 +312,7 @@ int hre_vault__opener_finish(hre_vault_opener *o, hre_vault_content *content)
     if (o->buf_fill < HRE_VAULT__MIN_FINAL_WIRE)
         return fail(o, hre__fail(HRE_EDECODE, "vault open: truncated envelope (no final chunk: "
                                  "%zu bytes after chunk %u)", o->buf_fill, (unsigned)o->index));
-    if ((rc = chunk(o, o->buf_fill, 1)) != HRE_OK) return fail(o, rc);
+    if ((rc = chunk(o, o->buf, o->buf_fill, 1)) != HRE_OK) return fail(o, rc);
     o->buf_fill = 0;
     if (hre_vault_bucket(o->payload_len) != o->padded_len)
         return fail(o, hre__fail(HRE_EDECODE, "vault open: %llu padded bytes is not the bucket of a "
@@ -366,11 +375,14 @@ int hre_vault__unwrap(uint8_t key[32], const hre_vault_wrap *w, const hre_key *r
     hre_vault__wrap_info(info, w->locator, w->doc_version, w->reader_type, w->reader_id,
                          w->sender_type, w->mode == HRE_HPKE_MODE_AUTH ? w->sender_id : NULL);
     if (w->mode == HRE_HPKE_MODE_AUTH) {
-        if ((rc = hre_pubkey_parse_wire(&sender, w->sender_key)) != HRE_OK)
+        uint8_t want[34];
+        if (expected_sender) {
+            /* the caller's parsed key, when it is the wrap's (no parse) */
+            if (hre_pubkey_serialize_wire(expected_sender, want) != HRE_OK || memcmp(want, w->sender_key, 34) != 0)
+                return hre__fail(HRE_EAUTH, "vault unwrap: the wrap was made by another sender key");
+            sender = hre_pubkey_ref((hre_pubkey *)(uintptr_t)expected_sender);
+        } else if ((rc = hre_pubkey_parse_wire(&sender, w->sender_key)) != HRE_OK) {
             return hre__fail(HRE_EDECODE, "vault unwrap: the wrap's sender key is not a valid point");
-        if (expected_sender && !hre_pubkey_equal(sender, expected_sender)) {
-            hre_pubkey_free(sender);
-            return hre__fail(HRE_EAUTH, "vault unwrap: the wrap was made by another sender key");
         }
         rc = hre_hpke_unwrap_auth(key, reader_key, sender, info, sizeof info, w->doc_hash, 32, w->hpke);
         hre_pubkey_free(sender);

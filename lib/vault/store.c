@@ -250,8 +250,19 @@ int hre_vault__alive(const hre_vault *v)
 int hre_vault__log_put(hre_vault *v, const uint8_t *payload, size_t len)
 {
     int rc = hre_storage__log_append(v->log, payload, len, NULL);
-    if (rc == HRE_ESTATE) v->fatal = 1;
-    if (rc != HRE_OK) return rc;
+    if (rc != HRE_OK) {
+        /* Clean only if the log took the partial record back (its file is
+         * as long as its end); otherwise the record may or may not be in
+         * the file, and only a reopen can tell. */
+        char why[256];
+        uint64_t size = 0;
+        int saved = hre_error_last();
+        snprintf(why, sizeof why, "%s", hre_error_detail());
+        if (rc == HRE_ESTATE || hre_storage_file_size(hre_storage__log_file(v->log), &size) != HRE_OK ||
+            size != hre_storage__log_end(v->log))
+            v->fatal = 1;
+        return hre__fail(saved, "%s", why);
+    }
     if ((rc = hre_storage__log_sync(v->log)) != HRE_OK) {
         v->fatal = 1;
         return rc;
@@ -869,12 +880,18 @@ static int commit_files(hre_vault *v, hre_storage_file **part, const char *part_
         ent_record_add(rec, hash, h, env_len);
         rc = hre_vault__log_put(v, rec, sizeof rec);
     }
-    if (rc != HRE_OK) {
+    if (rc != HRE_OK && !v->fatal) {
         /* Not committed: nothing may stay visible (the next open would
-         * remove these too). */
+         * remove these too). When the vault went fatal (the index append or
+         * its sync failed), the ADD may be durable: the files stay, and the
+         * next open keeps or removes them by what the index says. */
+        char why[256];
+        int saved = hre_error_last();
+        snprintf(why, sizeof why, "%s", hre_error_detail());
         (void)hre_vault__shred(v, wr);
         (void)hre_storage_remove(v->st, env);
         (void)hre_storage_sync_dir(v->st);
+        (void)hre__fail(saved, "%s", why);
     }
     return rc;
 }
