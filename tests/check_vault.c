@@ -2431,6 +2431,50 @@ START_TEST(test_io_errors_every_call)
     plfix_free(&f);
 }
 END_TEST
+
+#ifdef HRE_WHITEBOX
+/* Allocation failures anywhere in store, re-wrap, prune and erase: each call
+ * fails cleanly, and the vault (reopened) is consistent. */
+START_TEST(test_store_alloc_failures)
+{
+    plfix f;
+    long total;
+    hre_t_reseed(hre_t_seed() ^ 0x91a50003);
+    plfix_new(&f);
+    {   /* how many allocations the whole workload makes */
+        hre_storage *inner = clone_storage(f.base);
+        hre_test__alloc_fail_after(-1);
+        pl_workload(&f, inner);
+        total = hre_test__alloc_count();
+        hre_storage_free(inner);
+    }
+    ck_assert_int_gt(total, 30);
+    printf("vault: allocation failures across a workload of %ld allocations\n", total);
+    for (long n = 0; n < total + 10; n += 1 + n / 60) {
+        hre_storage *inner = clone_storage(f.base);
+        hre_vault *v = NULL;
+        hre_vault_options o = HRE_VAULT_OPTIONS_INIT;
+        int rc;
+        o.storage = inner;
+        hre_test__alloc_fail_after(n);
+        rc = hre_vault_open(&v, &o);
+        hre_test__alloc_fail_after(-1);
+        if (rc == HRE_OK) {
+            hre_vault_close(v);
+            /* the workload with the same failure budget */
+            hre_test__alloc_fail_after(n);
+            pl_workload(&f, inner);
+            hre_test__alloc_fail_after(-1);
+        } else {
+            ck_assert_msg(rc == HRE_ENOMEM || rc == HRE_ECRYPTO, "open with alloc failure %ld: %d", n, rc);
+        }
+        pl_check(&f, inner, "alloc failure");
+        hre_storage_free(inner);
+    }
+    plfix_free(&f);
+}
+END_TEST
+#endif
 /* ------------------------------------------------------------------------ */
 /* Suite                                                                     */
 /* ------------------------------------------------------------------------ */
@@ -2472,6 +2516,9 @@ Suite *hre_suite_vault(void)
     tcase_set_timeout(tc, 900);
     tcase_add_test(tc, test_powerloss_every_sync);
     tcase_add_test(tc, test_io_errors_every_call);
+#ifdef HRE_WHITEBOX
+    tcase_add_test(tc, test_store_alloc_failures);
+#endif
     suite_add_tcase(s, tc);
     return s;
 }

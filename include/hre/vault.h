@@ -481,10 +481,10 @@ typedef struct hre_vault hre_vault;
 /** Open the vault kept on opts->storage under its prefix, creating it if
  *  the storage holds none. Opening loads the index (cutting a torn tail),
  *  completes interrupted erasures (overwrite + remove), finishes or drops
- *  interrupted wrap updates, and removes (overwriting first) every file of
- *  the prefix that no durable index record accounts for: envelopes and
- *  wraps of stores that did not commit, temporaries. Files of other
- *  prefixes and of the ledger are never touched.
+ *  interrupted wrap updates, and removes every file of the prefix that no
+ *  durable index record accounts for: envelopes and wraps of stores that
+ *  did not commit (overwritten with zeros first) and temporaries. Files of
+ *  other prefixes and of the ledger are never touched.
  *  Out: *out: the vault, closed with hre_vault_close (NULL on failure).
  *  Returns: HRE_OK; HRE_EINVAL (NULL, no storage, bad prefix);
  *           HRE_EUNSUPPORTED (options version, a newer index format);
@@ -572,8 +572,12 @@ HRE_API int hre_vault_store_add_reader_by_id(hre_vault_store *st, const hre_cont
  *           earlier); HRE_EEXISTS (the vault already holds this envelope:
  *           cannot happen for a fresh data key); HRE_EFATAL; HRE_EIO;
  *           HRE_ENOSPC; HRE_ENOMEM; HRE_ECRYPTO; HRE_EUNSUPPORTED
- *           (content->version). After a failure nothing is visible, and
- *           whatever reached storage is removed now or at the next open.
+ *           (content->version). After a failure the document is not
+ *           visible through this handle. If the failure made the vault
+ *           fatal (the index append or its sync failed, so the commit's
+ *           durability is unknown), the next open finds the document either
+ *           whole, with all its wraps, or absent; otherwise whatever reached
+ *           storage is removed now.
  *  Since: 1.1 */
 HRE_API int hre_vault_store_commit(hre_vault_store *st, uint8_t doc_hash[32],
                                    hre_vault_content *content);
@@ -725,8 +729,9 @@ HRE_API int hre_vault_verify(hre_vault *v, uint64_t *problems,
  *  envelope); the holder's own wrap (holder_type, holder_id) is opened with
  *  holder_key, the new wrap is made in auth mode with holder_key as sender
  *  to the reader's published encryption key, stored durably (replacing an
- *  older wrap for that reader) and returned. The record id is bound to the
- *  document (as hre_vault_bind_record).
+ *  older wrap for that reader; the old wraps file is overwritten before it
+ *  is replaced) and returned. The record id is bound to the document (as
+ *  hre_vault_bind_record) if neither is bound yet.
  *  Args: v (self).
  *  Out: *out: the new wrap (zeroed on failure); *access (may be NULL): the
  *       contract's verdict (hre_contract_access_check), in its version.
