@@ -484,7 +484,9 @@ typedef struct hre_vault hre_vault;
  *  interrupted wrap updates, and removes every file of the prefix that no
  *  durable index record accounts for: envelopes and wraps of stores that
  *  did not commit (overwritten with zeros first) and temporaries. Files of
- *  other prefixes and of the ledger are never touched.
+ *  other prefixes and of the ledger are never touched. One handle per
+ *  (storage, prefix) at a time: a second one on the same files is not
+ *  detected (the POSIX backend's directory lock covers the whole storage).
  *  Out: *out: the vault, closed with hre_vault_close (NULL on failure).
  *  Returns: HRE_OK; HRE_EINVAL (NULL, no storage, bad prefix);
  *           HRE_EUNSUPPORTED (options version, a newer index format);
