@@ -1,6 +1,6 @@
 /*
  * Suite "vault": encrypted documents, wraps, the crash-safe store, access
- * rules and erasure (include/hre/vault.h, docs/PROTOCOL.md section 12).
+ * rules and erasure (include/hre/vault.h, docs/PROTOCOL.md section 14).
  *
  *  - codecs: header and wrap round trips and every refusal, the Padme
  *    buckets (known values, monotone, idempotent), envelope lengths;
@@ -1257,7 +1257,7 @@ static int read_doc(hre_vault *v, buf *out, const uint8_t hash[32], uint8_t type
     return hre_vault_read(v, &c, hash, type, id, k, buf_sink, out);
 }
 
-/* Open an envelope with public primitives only, as PROTOCOL.md 12 describes
+/* Open an envelope with public primitives only, as PROTOCOL.md 14 describes
  * it: HPKE unwrap with the documented info and aad, HKDF for the chunk key
  * and the key commitment, AES-GCM per chunk with the documented nonce and
  * AAD, the length prefixes, the meta and the body. Returns the payload (the

@@ -4,7 +4,7 @@
  * store on any storage handle, access rules checked against the record
  * contract, and crypto-shredding on erasure.
  *
- * docs/PROTOCOL.md section 12 is the normative, byte-exact description of
+ * docs/PROTOCOL.md section 14 is the normative, byte-exact description of
  * every format below (envelope header, chunks, padded stream, wrap record,
  * files) and of every rule (buckets, key schedule, HPKE info, erasure).
  *
@@ -37,7 +37,7 @@
  * that supersedes the old one, sealed under a fresh data key). The record id
  * (the new_record txid) cannot be bound, since it depends on the document
  * hash; the chain binds locator, document hash and record id together
- * instead (PROTOCOL.md 12.1 explains why that is equivalent).
+ * instead (PROTOCOL.md 14.1 explains why that is equivalent).
  *
  * Memory: sealing, opening, storing, importing and erasing stream: each
  * holds at most a few chunks and one zlib state (about 0.5 MiB), whatever
@@ -180,7 +180,7 @@ HRE_BEGIN_DECLS
 /* Value types and codecs (sans-I/O; safe from any thread)                   */
 /* ------------------------------------------------------------------------ */
 
-/** The envelope header (PROTOCOL.md 12.2). A value struct.  Since: 1.1 */
+/** The envelope header (PROTOCOL.md 14.2). A value struct.  Since: 1.1 */
 typedef struct hre_vault_header {
     uint8_t format;                    /* HRE_VAULT_FORMAT */
     uint8_t flags;                     /* 0 (reserved) */
@@ -210,7 +210,7 @@ HRE_API int hre_vault_header_encode(const hre_vault_header *h, uint8_t *out, siz
 HRE_API int hre_vault_header_decode(hre_vault_header *out, const uint8_t *in,
                                     size_t len) HRE_WARN_UNUSED_RESULT;
 
-/** One reader's wrap of a document's data key (PROTOCOL.md 12.4), as the
+/** One reader's wrap of a document's data key (PROTOCOL.md 14.4), as the
  *  vault keeps it and as the document exchange sends it. A value struct.
  *  Since: 1.1 */
 typedef struct hre_vault_wrap {
@@ -245,7 +245,7 @@ HRE_API int hre_vault_wrap_decode(hre_vault_wrap *out, const uint8_t *in,
                                   size_t len) HRE_WARN_UNUSED_RESULT;
 
 /** The padded payload length (the bucket) for a payload of len bytes:
- *  max(HRE_VAULT_PAD_MIN, Padme(len)), PROTOCOL.md 12.3. A pure function.
+ *  max(HRE_VAULT_PAD_MIN, Padme(len)), PROTOCOL.md 14.3. A pure function.
  *  Returns: the bucket (>= len); 0 if len > HRE_VAULT_PAYLOAD_MAX (no
  *  bucket: sealing refuses such a payload).
  *  Since: 1.1 */

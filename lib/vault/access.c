@@ -1,4 +1,4 @@
-/* Access (PROTOCOL.md 12.7): re-wrapping a record's data key for a reader the
+/* Access (PROTOCOL.md 14.7): re-wrapping a record's data key for a reader the
  * holder's contract state allows, pruning the wraps of readers who lost
  * access, and removing one wrap. */
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Vault value codecs (PROTOCOL.md 12.2-12.4): the envelope header, the wrap
+/* Vault value codecs (PROTOCOL.md 14.2-14.4): the envelope header, the wrap
  * record, the size buckets, the key schedule, and the _init calls of the
  * vault's versioned structs. */
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Records and erasure (PROTOCOL.md 12.6): record bindings, crypto-shredding
+/* Records and erasure (PROTOCOL.md 14.6): record bindings, crypto-shredding
  * (tombstone first, then overwrite and remove), ERASE_RECORD events, pending
  * erasures and the reconciliation with a contract state. */
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*
  * Internal vault (layer 7) definitions shared by the lib/vault sources and the
  * white-box tests. Never installed; names are hre_vault__*. Byte formats are
- * normative in docs/PROTOCOL.md section 12.
+ * normative in docs/PROTOCOL.md section 14.
  */
 #ifndef HRE_VAULT_INTERNAL_H
 #define HRE_VAULT_INTERNAL_H
@@ -23,11 +23,11 @@
 #define HRE_VAULT__BODY_RAW 0
 #define HRE_VAULT__BODY_ZLIB 1
 
-/* HKDF labels (PROTOCOL.md 12.2). */
+/* HKDF labels (PROTOCOL.md 14.2). */
 #define HRE_VAULT__SALT "HRE-VAULT-v1"
 #define HRE_VAULT__INFO_CHUNK "chunk key"
 #define HRE_VAULT__INFO_COMMIT "key commitment"
-/* HPKE info prefix of a wrap (PROTOCOL.md 12.4). */
+/* HPKE info prefix of a wrap (PROTOCOL.md 14.4). */
 #define HRE_VAULT__WRAP_INFO "HRE-VAULT-v1 wrap"
 #define HRE_VAULT__WRAP_INFO_LEN (17 + 32 + 4 + 1 + 32 + 1 + 32)
 
@@ -44,7 +44,7 @@ void hre_vault__wrap_info(uint8_t info[HRE_VAULT__WRAP_INFO_LEN], const uint8_t 
                           uint32_t doc_version, uint8_t reader_type, const uint8_t reader_id[32],
                           uint8_t sender_type, const uint8_t *sender_id);
 
-/* Chunk nonce and AAD (PROTOCOL.md 12.3). */
+/* Chunk nonce and AAD (PROTOCOL.md 14.3). */
 #define HRE_VAULT__AAD_LEN (HRE_VAULT_HEADER_LEN + 4 + 1)
 void hre_vault__chunk_nonce(uint8_t nonce[12], const uint8_t prefix[HRE_VAULT_NONCE_PREFIX_LEN],
                             uint32_t index, int final);
@@ -107,7 +107,7 @@ extern const hre__vstruct hre_vault__stats_vs;
 #include "hre/sys/storage.h"
 #include "storage/internal.h"
 
-/* Index record types (PROTOCOL.md 12.5). */
+/* Index record types (PROTOCOL.md 14.5). */
 #define HRE_VAULT__REC_HEADER  0
 #define HRE_VAULT__REC_ADD     1
 #define HRE_VAULT__REC_ERASE   2

@@ -1,4 +1,4 @@
-/* The opener (PROTOCOL.md 12.2-12.4): wrap -> data key; envelope bytes ->
+/* The opener (PROTOCOL.md 14.2-14.4): wrap -> data key; envelope bytes ->
  * header check -> STREAM chunks authenticated and decrypted one at a time ->
  * padded stream (lengths, zero padding, bucket rule) -> payload (meta, then
  * the body raw or inflated) -> the sink. The chunk that may be the last is

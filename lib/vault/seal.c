@@ -1,4 +1,4 @@
-/* The sealer (PROTOCOL.md 12.2-12.4): document -> payload (meta, then the
+/* The sealer (PROTOCOL.md 14.2-14.4): document -> payload (meta, then the
  * body raw or zlib-compressed) -> padded stream -> STREAM chunks under
  * AES-256-GCM -> the sink; SHA-256 of the envelope; wraps of the data key.
  * Memory: one chunk buffer, one staging buffer for deflate output, the trial

@@ -1,4 +1,4 @@
-/* The vault handle (PROTOCOL.md 12.5-12.6): the index (a record log
+/* The vault handle (PROTOCOL.md 14.5-14.6): the index (a record log
  * replayed into hash tables at open), the files of a prefix, recovery at
  * open, storing and importing envelopes, wraps files, and the queries. */
 #include <stdio.h>
@@ -507,7 +507,7 @@ static int classify(const hre_vault *v, const char *name, uint8_t prefix24[24])
     return 0;
 }
 
-/* Make the files agree with the index (PROTOCOL.md 12.6, "Recovery"). */
+/* Make the files agree with the index (PROTOCOL.md 14.6, "Recovery"). */
 static int recover(hre_vault *v, uint64_t *removed, uint64_t *shredded, uint64_t *completed)
 {
     scan s;

@@ -1,6 +1,6 @@
 /*
  * Fuzz target: the vault chunk decoder -- the opener's STREAM chunking,
- * padded-stream framing, payload meta and zlib body (PROTOCOL.md 12.3).
+ * padded-stream framing, payload meta and zlib body (PROTOCOL.md 14.3).
  * White-box: the data key is fixed (32 bytes 0x44, locator 32 bytes 0x4c,
  * version 1), so the opener runs without a wrap.
  * Input: byte 0 picks the mode.

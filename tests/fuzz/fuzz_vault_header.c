@@ -1,6 +1,6 @@
 /*
  * Fuzz target: the vault envelope header decoder (hre_vault_header_decode,
- * PROTOCOL.md 12.2).
+ * PROTOCOL.md 14.2).
  * Invariants (abort on violation): only HRE_OK, HRE_EDECODE or
  * HRE_EUNSUPPORTED; OK only for exactly 82 bytes, and then the header
  * encodes back to the same bytes; on failure the output is all zero.

@@ -1,6 +1,6 @@
 /*
  * Fuzz target: the vault wrap decoder and the unwrap behind an opener
- * (hre_vault_wrap_decode, hre_vault_opener_new; PROTOCOL.md 12.4).
+ * (hre_vault_wrap_decode, hre_vault_opener_new; PROTOCOL.md 14.4).
  * The reader key is fixed (DeriveKeyPair of 32 bytes 0x42), so a seed wrap
  * made to it opens; the input is the 287-byte wrap.
  * Invariants (abort on violation): decode gives HRE_OK, HRE_EDECODE or

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Cross-implementation vault test: libhre envelopes and wraps <-> an
-independent implementation of docs/PROTOCOL.md section 12 written here on
+independent implementation of docs/PROTOCOL.md section 14 written here on
 Python `cryptography` (HPKE from hpke_interop.py, HKDF, AES-GCM) and zlib.
 
 usage: vault_interop.py PATH/TO/vault_tool        (HRE_DATA_DIR for the FHIR bundles)
