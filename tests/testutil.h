@@ -73,6 +73,12 @@
 #  define HRE_T_HAVE_CHANNEL 0
 #endif
 
+#ifdef HRE_HAVE_SUITE_VAULT
+#  define HRE_T_HAVE_VAULT 1
+#else
+#  define HRE_T_HAVE_VAULT 0
+#endif
+
 #include <check.h>
 
 /* One suite per module; defined in tests/check_<module>.c. */
@@ -89,6 +95,7 @@ Suite *hre_suite_hkdf(void);
 Suite *hre_suite_ecdh(void);
 Suite *hre_suite_hpke(void);
 Suite *hre_suite_channel(void);
+Suite *hre_suite_vault(void);
 
 /* Assert that a libhre call returned HRE_OK and, as common.h rule 4
  * promises, left the calling thread's error clear (hre_error_last() ==

@@ -41,7 +41,9 @@ typedef enum hre_error {
     HRE_EEXHAUSTED   = -18, /* a search range was used up without success (e.g. mining) */
     HRE_EFATAL       = -19, /* the handle failed earlier: only queries and free/close remain
                                valid (each handle's header lists them) */
-    HRE_EERASED      = -22  /* the record was erased (since 1.1) */
+    HRE_EERASED      = -22, /* the record was erased (since 1.1) */
+    HRE_EEXPIRED     = -23, /* a grant or request is expired / not fresh (since 1.1) */
+    HRE_EREVOKED     = -24  /* the grant was revoked (since 1.1) */
 } hre_error;
 
 /** Text describing an error code.

@@ -38,6 +38,8 @@ HRE_API const char *hre_strerror(int code)
     case HRE_EEXHAUSTED: return "search range exhausted";
     case HRE_EFATAL: return "the handle failed earlier; only queries and close remain valid";
     case HRE_EERASED: return "the record was erased";
+    case HRE_EEXPIRED: return "expired or not fresh";
+    case HRE_EREVOKED: return "the grant was revoked";
     default: return "unknown error";
     }
 }

@@ -58,6 +58,24 @@
  *   unknown; the library stops writing to it and reopens (re-scans) it.
  *
  * ------------------------------------------------------------------------
+ * Erasure (since 1.1)
+ * ------------------------------------------------------------------------
+ * The vault (vault.h) crypto-shreds erased documents: it overwrites a file
+ * with zeros through write, syncs it, and only then removes it, and it
+ * overwrites a file the same way before a rename replaces it. That destroys
+ * the bytes on the medium only if the backend writes in place: a write to an
+ * existing range must replace those bytes where they are stored, and remove
+ * and rename must not keep the old content anywhere (no trash folder,
+ * version history, snapshot or replica that outlives the call). A backend
+ * that cannot promise this (copy-on-write or log-structured stores, cloud
+ * object stores with versioning, SSD wear levelling beneath any of them)
+ * should say so to its users: the vault's guarantee then rests on the
+ * destruction of every wrap of the data key alone, and old ciphertext may
+ * survive in such copies. The POSIX backend writes in place, so on ext4 and
+ * xfs (without reflinked copies) the zeros reach the device; btrfs, ZFS and
+ * SSD firmware may keep older blocks.
+ *
+ * ------------------------------------------------------------------------
  * Errors
  * ------------------------------------------------------------------------
  * Backend methods return HRE_OK or one of: HRE_EIO (any I/O failure),
