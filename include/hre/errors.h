@@ -39,8 +39,10 @@ typedef enum hre_error {
     HRE_EDECRYPT     = -16, /* decryption failed: wrong passphrase or key, or damaged data */
     HRE_ENOSPC       = -17, /* the storage backend is out of space */
     HRE_EEXHAUSTED   = -18, /* a search range was used up without success (e.g. mining) */
-    HRE_EFATAL       = -19  /* the handle failed earlier: only queries and free/close remain
+    HRE_EFATAL       = -19, /* the handle failed earlier: only queries and free/close remain
                                valid (each handle's header lists them) */
+    HRE_EAGAIN       = -20, /* would block, try again later (transport back-pressure)  (1.1) */
+    HRE_EPROTO       = -21  /* a peer violated the wire protocol and was disconnected  (1.1) */
 } hre_error;
 
 /** Text describing an error code.

@@ -22,5 +22,6 @@
 #include "ledger.h"     /* layer 5: the ledger */
 #include "aead.h"       /* layer 1 (1.1): AES-256-GCM */
 #include "hpke.h"       /* layer 1 (1.1): HPKE (RFC 9180) key wrap */
+#include "node.h"       /* layer 6 (1.1): the peer-to-peer node (sys/transport.h: its vtable) */
 
 #endif /* HRE_HRE_H */
