@@ -190,6 +190,292 @@ START_TEST(test_sync_pull_mode)
 }
 END_TEST
 
+
+static tn_node *g_watch_b;
+static int g_seen_ahead;
+static uint32_t g_max_headers;
+
+static int watch_synced(tn_net *t, void *arg)
+{
+    hre_node_stats st = HRE_NODE_STATS_INIT;
+    HRE_T_OK(hre_node_stats_get(g_watch_b->node, &st));
+    if (st.best_header_height == 1000 && st.tip_height < 1000)
+        g_seen_ahead = 1;
+    if (st.headers_held > g_max_headers)
+        g_max_headers = st.headers_held;
+    return synced_to(t, arg);
+}
+
+START_TEST(test_sync_1000_headers_first)
+{
+    tn_net t;
+    tn_node *a, *b, *pair[2];
+    hre_node_stats st = HRE_NODE_STATS_INIT;
+    hre_node_peer_info pi = HRE_NODE_PEER_INFO_INIT;
+    uint64_t ca;
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    b = tn_node_add(&t, "b", NULL, NULL);
+    tn_start(a);
+    tn_start(b);
+    tn_mine(a, 1000);
+    tn_connect(&t, b, a);
+    pair[0] = a;
+    pair[1] = b;
+    /* headers first: b knows the whole header chain before it holds 1000 blocks */
+    g_watch_b = b;
+    g_seen_ahead = 0;
+    g_max_headers = 0;
+    ck_assert(tn_run(&t, watch_synced, pair, 600000));
+    ck_assert(g_seen_ahead);
+    ck_assert_uint_le(g_max_headers, 1000);
+    ck_assert_uint_eq(tn_height(b), 1000);
+    HRE_T_OK(hre_node_stats_get(b->node, &st));
+    ck_assert_uint_eq(st.blocks_received, 1000);
+    ck_assert_int_eq(st.synced, 1);
+    ca = tn_conn_at(&t, b, a);
+    HRE_T_OK(hre_node_peer_info_get(b->node, &pi, ca));
+    ck_assert_int_eq(pi.state, HRE_NODE_PEER_READY);
+    ck_assert_uint_eq(pi.flags, HRE_NODE_PEER_OUTBOUND);
+    ck_assert_str_eq(pi.address, "a");
+    ck_assert_int_eq(pi.has_identity, 0);
+    ck_assert_uint_eq(pi.best_height, 1000);
+    ck_assert_uint_gt(pi.bytes_received, 1000u * 81u);
+    check_mem(b);
+    tn_net_free(&t);
+}
+END_TEST
+
+static int height_at_least(tn_net *t, void *arg)
+{
+    tn_node *n = arg;
+    (void)t;
+    return tn_height(n) >= 200;
+}
+
+START_TEST(test_kill_restart_resumes)
+{
+    tn_net t;
+    tn_node *a, *b, *pair[2];
+    hre_node_stats st = HRE_NODE_STATS_INIT;
+    uint64_t h0;
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    b = tn_node_add(&t, "b", NULL, NULL);
+    b->opts.submit_batch = 16;
+    tn_start(a);
+    tn_start(b);
+    tn_mine(a, 600);
+    tn_connect(&t, b, a);
+    ck_assert(tn_run(&t, height_at_least, b, 600000));
+    h0 = tn_height(b);
+    ck_assert_uint_lt(h0, 600);
+    /* killed mid-sync: node and ledger go, the storage stays */
+    tn_stop(b, 1);
+    tn_settle(&t, 1000);
+    tn_restart(b);
+    ck_assert_uint_eq(tn_height(b), h0);   /* the ledger kept what was connected */
+    tn_connect(&t, b, a);
+    pair[0] = a;
+    pair[1] = b;
+    ck_assert(tn_run(&t, synced_to, pair, 600000));
+    HRE_T_OK(hre_node_stats_get(b->node, &st));
+    /* resumed from its tip, not from genesis */
+    ck_assert_uint_eq(st.blocks_received, 600 - h0);
+    ck_assert_uint_eq(tn_height(b), 600);
+    tn_net_free(&t);
+}
+END_TEST
+
+START_TEST(test_partition_reorg)
+{
+    tn_net t;
+    tn_node *a, *b, *pair[2];
+    uint8_t tb[32];
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    b = tn_node_add(&t, "b", NULL, NULL);
+    tn_start(a);
+    tn_start(b);
+    tn_mine(a, 10);
+    tn_connect(&t, b, a);
+    pair[0] = a;
+    pair[1] = b;
+    ck_assert(tn_run(&t, synced_to, pair, 60000));
+    /* partition */
+    HRE_T_OK(hre_node_peer_disconnect(b->node, tn_conn_at(&t, b, a), t.now));
+    tn_settle(&t, 1000);
+    ck_assert_uint_eq(tn_conn_at(&t, a, b), 0);
+    tn_mine(a, 5);
+    tn_mine(b, 8);
+    ck_assert_uint_eq(tn_height(a), 15);
+    ck_assert_uint_eq(tn_height(b), 18);
+    tn_tip(b, tb);
+    a->ledger_disconnected = 0;
+    tn_connect(&t, a, b);
+    ck_assert(tn_run(&t, synced_to, pair, 600000));
+    ck_assert_uint_eq(tn_height(a), 18);
+    ck_assert_uint_eq(a->ledger_disconnected, 5);   /* its own fork was undone */
+    {
+        uint8_t ta[32];
+        tn_tip(a, ta);
+        ck_assert_mem_eq(ta, tb, 32);
+    }
+    tn_net_free(&t);
+}
+END_TEST
+
+START_TEST(test_self_connection)
+{
+    tn_net t;
+    tn_node *a;
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    tn_start(a);
+    tn_connect(&t, a, a);
+    tn_settle(&t, 5000);
+    ck_assert_uint_ge(tn_count_events(a, HRE_NODE_EVENT_PEER_DISCONNECTED, HRE_NODE_REASON_SELF_CONNECTION), 1);
+    ck_assert_uint_eq(hre_node_discouraged_count(a->node), 0);   /* not punished */
+    tn_net_free(&t);
+}
+END_TEST
+
+START_TEST(test_backpressure_push)
+{
+    /* the transport takes 700 bytes per send: the node keeps the rest and
+     * resumes on hre_node_peer_writable */
+    tn_net t;
+    tn_node *a, *b, *pair[2];
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    b = tn_node_add(&t, "b", NULL, NULL);
+    tn_start(a);
+    tn_start(b);
+    tn_mine(a, 40);
+    a->send_limit = 700;
+    b->send_limit = 13;
+    tn_connect(&t, b, a);
+    pair[0] = a;
+    pair[1] = b;
+    ck_assert(tn_run(&t, synced_to, pair, 600000));
+    /* a stalled sender: nothing is lost while the transport refuses */
+    tn_mine(a, 3);
+    a->eagain = 1;
+    tn_settle(&t, 100);
+    ck_assert_uint_eq(tn_height(b), 40);
+    ck_assert_uint_gt(hre_node_peer_pending(a->node, tn_conn_at(&t, a, b)), 0);
+    a->eagain = 0;
+    ck_assert(tn_run(&t, synced_to, pair, 600000));
+    ck_assert_uint_eq(tn_height(b), 43);
+    tn_net_free(&t);
+}
+END_TEST
+
+static void noop_raw(void *raw, const uint8_t *d, size_t len)
+{
+    (void)raw;
+    (void)d;
+    (void)len;
+}
+
+START_TEST(test_silent_peer_times_out)
+{
+    tn_net t;
+    tn_node *a;
+    int ep;
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    a->opts.handshake_timeout_ms = 5000;
+    tn_start(a);
+    ep = tn_raw_attach(&t, a, NULL, noop_raw, 0, "silent");
+    tn_settle(&t, 4000);
+    ck_assert(tn_raw_open(&t, ep));
+    tn_settle(&t, 2000);
+    ck_assert(!tn_raw_open(&t, ep));
+    ck_assert_ptr_nonnull(tn_find_event(a, HRE_NODE_EVENT_PEER_DISCONNECTED, HRE_NODE_REASON_HANDSHAKE_TIMEOUT));
+    ck_assert_uint_eq(hre_node_discouraged_count(a->node), 0);
+    /* an outbound connection to a peer that never answers: the same */
+    ep = tn_raw_attach(&t, a, NULL, noop_raw, HRE_NODE_PEER_OUTBOUND, "mute");
+    tn_settle(&t, 6000);
+    ck_assert(!tn_raw_open(&t, ep));
+    ck_assert_uint_eq(tn_count_events(a, HRE_NODE_EVENT_PEER_DISCONNECTED, HRE_NODE_REASON_HANDSHAKE_TIMEOUT), 2);
+    tn_net_free(&t);
+}
+END_TEST
+
+START_TEST(test_mining_steps)
+{
+    tn_net t;
+    tn_node *a, *b, *pair[2];
+    int found = 0, exhausted = 0, i;
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    b = tn_node_add(&t, "b", NULL, NULL);
+    tn_start(a);
+    tn_start(b);
+    tn_connect(&t, b, a);
+    tn_settle(&t, 1000);
+    ck_assert_int_eq(hre_node_mine(a->node, NULL, NULL, t.now, 0), HRE_EEXHAUSTED);
+    /* one nonce per step: at the easy target about half the steps find one */
+    for (i = 0; i < 200 && found < 10; i++) {
+        uint8_t h[32];
+        hre_ledger_status st;
+        int rc = hre_node_mine(a->node, h, &st, t.now += 10, 1);
+        if (rc == HRE_OK) {
+            found++;
+            ck_assert_int_eq(st, HRE_LEDGER_CONNECTED);
+        } else {
+            ck_assert_int_eq(rc, HRE_EEXHAUSTED);
+            ck_assert_int_eq(st, HRE_LEDGER_STATUS_NONE);
+            exhausted++;
+        }
+        tn_settle(&t, 0);
+    }
+    ck_assert_int_eq(found, 10);
+    ck_assert_int_gt(exhausted, 0);
+    ck_assert_uint_eq(tn_height(a), 10);
+    pair[0] = a;
+    pair[1] = b;
+    ck_assert(tn_run(&t, synced_to, pair, 60000));   /* announced and fetched */
+    /* b's template follows its new tip */
+    tn_mine(b, 1);
+    ck_assert(tn_run(&t, synced_to, pair, 60000));
+    ck_assert_uint_eq(tn_height(a), 11);
+    tn_net_free(&t);
+}
+END_TEST
+
+START_TEST(test_three_nodes_parallel_fetch)
+{
+    tn_net t;
+    tn_node *a, *b, *c, *pair[2];
+    hre_node_peer_info pa = HRE_NODE_PEER_INFO_INIT, pb = HRE_NODE_PEER_INFO_INIT;
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    b = tn_node_add(&t, "b", NULL, NULL);
+    c = tn_node_add(&t, "c", NULL, NULL);
+    c->opts.blocks_in_flight = 4;
+    tn_start(a);
+    tn_start(b);
+    tn_start(c);
+    tn_mine(a, 200);
+    tn_connect(&t, b, a);
+    pair[0] = a;
+    pair[1] = b;
+    ck_assert(tn_run(&t, synced_to, pair, 600000));
+    tn_connect(&t, c, a);
+    tn_connect(&t, c, b);
+    pair[1] = c;
+    ck_assert(tn_run(&t, synced_to, pair, 600000));
+    HRE_T_OK(hre_node_peer_info_get(c->node, &pa, tn_conn_at(&t, c, a)));
+    HRE_T_OK(hre_node_peer_info_get(c->node, &pb, tn_conn_at(&t, c, b)));
+    /* both served blocks (each block is > 80 bytes; 200 blocks in all) */
+    ck_assert_uint_gt(pa.bytes_received, 30u * 81u);
+    ck_assert_uint_gt(pb.bytes_received, 30u * 81u);
+    tn_net_free(&t);
+}
+END_TEST
+
 static Suite *node_suite(void)
 {
     Suite *s = suite_create("node");
@@ -203,6 +489,14 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_sync_small);
     tcase_add_test(tc, test_sync_byte_by_byte);
     tcase_add_test(tc, test_sync_pull_mode);
+    tcase_add_test(tc, test_sync_1000_headers_first);
+    tcase_add_test(tc, test_kill_restart_resumes);
+    tcase_add_test(tc, test_partition_reorg);
+    tcase_add_test(tc, test_self_connection);
+    tcase_add_test(tc, test_backpressure_push);
+    tcase_add_test(tc, test_silent_peer_times_out);
+    tcase_add_test(tc, test_mining_steps);
+    tcase_add_test(tc, test_three_nodes_parallel_fetch);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -52,6 +52,13 @@ int tn_ep_of(tn_net *t, int node, uint64_t conn)
 
 static void q_put(tn_ep *e, const uint8_t *d, size_t len)
 {
+    if (e->qoff && e->qoff == e->qlen)
+        e->qoff = e->qlen = 0;
+    if (e->qoff > (1u << 20) && e->qoff > e->qlen / 2) {
+        memmove(e->q, e->q + e->qoff, e->qlen - e->qoff);
+        e->qlen -= e->qoff;
+        e->qoff = 0;
+    }
     if (e->qlen + len > e->qcap) {
         size_t nc = e->qcap ? e->qcap : 4096;
         while (nc < e->qlen + len)
@@ -72,12 +79,16 @@ static int t_send(void *ud, uint64_t conn, const uint8_t *data, size_t len, size
     size_t k = len;
     ck_assert_ptr_nonnull(e);
     ck_assert_uint_gt(len, 0);
-    if (n->eagain)
+    if (n->eagain) {
+        e->blocked = 1;
         return HRE_EAGAIN;
+    }
     if (n->send_limit && k > n->send_limit)
         k = n->send_limit;
     q_put(e, data, k);
     *sent = k;
+    if (k < len)
+        e->blocked = 1;
     return HRE_OK;
 }
 
@@ -141,7 +152,7 @@ static void t_close(void *ud, uint64_t conn, int reason)
     (void)reason;
     ck_assert_ptr_nonnull(e);
     e->closed = 1;
-    e->qlen = 0;   /* the node dropped its queue; the host flushes nothing more */
+    e->qlen = e->qoff = 0;   /* the node dropped its queue; the host flushes nothing more */
 }
 
 static void on_event(void *ud, const hre_node_event *ev)
@@ -180,10 +191,30 @@ static void on_event(void *ud, const hre_node_event *ev)
 static hre_transport_methods g_tm = { HRE_TRANSPORT_METHODS_VERSION, t_send, t_connect, t_close };
 static hre_transport_methods g_tm_pull = { HRE_TRANSPORT_METHODS_VERSION, NULL, t_connect, t_close };
 
+static void open_ledger(tn_node *n)
+{
+    hre_ledger_options o;
+    HRE_T_OK(hre_ledger_options_init(&o, HRE_LEDGER_OPTIONS_VERSION));
+    o.storage = n->st;
+    o.params = &n->net->params;
+    memcpy(o.authority_key, n->net->auth_wire, 34);
+    o.verify_threads = n->verify_threads;
+    o.snapshot_interval = HRE_LEDGER_SNAPSHOTS_OFF;
+    HRE_T_OK(hre_ledger_open(&n->l, &o));
+}
+
+void tn_restart(tn_node *n)
+{
+    ck_assert_ptr_nonnull(n->st);
+    ck_assert_ptr_null(n->l);
+    open_ledger(n);
+    n->opts.ledger = n->l;
+    tn_start(n);
+}
+
 tn_node *tn_node_add(tn_net *t, const char *name, hre_key *identity, hre_storage *st)
 {
     tn_node *n;
-    hre_ledger_options o;
     ck_assert_int_lt(t->n_nodes, TN_MAX_NODES);
     n = &t->nodes[t->n_nodes];
     memset(n, 0, sizeof *n);
@@ -196,13 +227,7 @@ tn_node *tn_node_add(tn_net *t, const char *name, hre_key *identity, hre_storage
     } else {
         HRE_T_OK(hre_storage_memory_new(&n->st, 0));
     }
-    HRE_T_OK(hre_ledger_options_init(&o, HRE_LEDGER_OPTIONS_VERSION));
-    o.storage = n->st;
-    o.params = &t->params;
-    memcpy(o.authority_key, t->auth_wire, 34);
-    o.verify_threads = 0;
-    o.snapshot_interval = HRE_LEDGER_SNAPSHOTS_OFF;
-    HRE_T_OK(hre_ledger_open(&n->l, &o));
+    open_ledger(n);
     HRE_T_OK(hre_node_options_init(&n->opts, HRE_NODE_OPTIONS_VERSION));
     n->opts.ledger = n->l;
     n->opts.identity = identity;
@@ -229,7 +254,7 @@ void tn_stop(tn_node *n, int keep_storage)
         tn_ep *e = &t->eps[i];
         if (e->used && e->node == n->idx && !e->closed) {
             e->closed = 1;
-            e->qlen = 0;
+            e->qlen = e->qoff = 0;
         }
     }
     hre_node_free(n->node);
@@ -325,30 +350,31 @@ static int pass(tn_net *t)
         if (!e->used)
             continue;
         o = &t->eps[e->other];
-        if (e->qlen && !o->closed && !e->closed) {
-            uint8_t *q = e->q;
-            size_t len = e->qlen, off = 0;
-            e->q = NULL;
-            e->qlen = e->qcap = 0;
-            while (off < len && !o->closed) {
-                size_t k = t->chunk && len - off > t->chunk ? t->chunk : len - off;
-                if (o->node >= 0) {
-                    tn_node *on = &t->nodes[o->node];
-                    if (on->node) {
-                        int rc = hre_node_peer_recv(on->node, o->conn, q + off, k, t->now);
-                        ck_assert_msg(rc == HRE_OK || rc == HRE_EPROTO || rc == HRE_ENOTFOUND,
-                                      "recv: %d %s", rc, hre_error_detail());
-                    }
-                } else if (o->raw_fn) {
-                    o->raw_fn(o->raw, q + off, k);
+        if (e->qlen > e->qoff && !o->closed && !e->closed) {
+            /* one chunk per endpoint per pass: connections interleave */
+            size_t k = e->qlen - e->qoff;
+            if (t->chunk && k > t->chunk)
+                k = t->chunk;
+            if (o->node >= 0) {
+                tn_node *on = &t->nodes[o->node];
+                if (on->node) {
+                    int rc = hre_node_peer_recv(on->node, o->conn, e->q + e->qoff, k, t->now);
+                    ck_assert_msg(rc == HRE_OK || rc == HRE_EPROTO || rc == HRE_ENOTFOUND,
+                                  "recv: %d %s", rc, hre_error_detail());
                 }
-                off += k;
+            } else if (o->raw_fn) {
+                o->raw_fn(o->raw, e->q + e->qoff, k);
             }
-            t->delivered += len;
-            free(q);
+            e->qoff += k;
+            t->delivered += k;
             moved = 1;
-        } else if (e->qlen && o->closed) {
-            e->qlen = 0;
+        } else if (e->qlen > e->qoff && o->closed) {
+            e->qlen = e->qoff = 0;
+        }
+        if (e->blocked && e->node >= 0 && !e->closed && t->nodes[e->node].node && !t->nodes[e->node].eagain) {
+            e->blocked = 0;
+            HRE_T_OK(hre_node_peer_writable(t->nodes[e->node].node, e->conn, t->now));
+            moved = 1;
         }
         if (e->closed && !e->told) {
             e->told = 1;

@@ -41,6 +41,7 @@ typedef struct tn_node {
     hre_key *id;                 /* identity (may be NULL) */
     hre_node_options opts;       /* as used at new (tests may tweak before tn_start) */
     int pull;                    /* pull mode (no send) */
+    unsigned int verify_threads; /* the ledger's pool (set before tn_node_add's open: use tn_node_add2) */
     size_t send_limit;           /* push: take at most this many bytes per send (0: all) */
     int eagain;                  /* push: refuse sends (HRE_EAGAIN) while set */
     tn_event *ev;
@@ -54,8 +55,9 @@ typedef struct tn_ep {
     int node;                    /* owning node index, or -1: raw peer */
     uint64_t conn;               /* the id this end is known by at its node */
     int other;                   /* endpoint index of the other end */
-    uint8_t *q;                  /* bytes sent by this end, not yet delivered */
-    size_t qlen, qcap;
+    uint8_t *q;                  /* bytes sent by this end, not yet delivered: q[qoff..qlen) */
+    size_t qoff, qlen, qcap;
+    int blocked;                 /* its node's send was cut short: call peer_writable */
     int closed;                  /* this end closed (other end to be told) */
     int told;                    /* the other end was told */
     int connected_pending;       /* peer_connected still to be called for this end */
@@ -86,6 +88,9 @@ void tn_net_free(tn_net *t);
 tn_node *tn_node_add(tn_net *t, const char *name, hre_key *identity, hre_storage *st);
 void tn_start(tn_node *n);
 void tn_stop(tn_node *n, int keep_storage);     /* free node and ledger (and storage unless kept) */
+/* Reopen a node stopped with keep_storage: its ledger on the same storage
+ * (the options n->opts keep their tweaks), then tn_start. */
+void tn_restart(tn_node *n);
 /* Open a connection a -> b (a outbound). Returns the endpoint index of a's end. */
 int tn_connect(tn_net *t, tn_node *a, tn_node *b);
 /* Deliver queued bytes and run timers until cond(t, arg) holds or `limit_ms`
