@@ -18,6 +18,7 @@
 #include "testutil.h"
 #ifdef HRE_WHITEBOX
 #include "node/internal.h"
+#include "fuzz/node_fuzz_net.h"
 #endif
 
 static int synced_to(tn_net *t, void *arg)
@@ -1885,6 +1886,189 @@ START_TEST(test_fatal_state)
     tn_net_free(&t);
 }
 END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Fuzz seeds (written when HRE_NODE_CORPUS_DIR is set)                      */
+/* ------------------------------------------------------------------------ */
+
+static void put_seed(const char *dir, const char *sub, const char *name, const uint8_t *d, size_t len)
+{
+    char path[1024];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s/%s", dir, sub, name);
+    f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    ck_assert_uint_eq(fwrite(d, 1, len, f), len);
+    fclose(f);
+}
+
+typedef struct sbuf {
+    uint8_t *p;
+    size_t len, cap;
+} sbuf;
+
+static void sb_put(sbuf *b, const void *d, size_t len)
+{
+    if (b->len + len > b->cap) {
+        b->cap = (b->len + len) * 2 + 64;
+        b->p = realloc(b->p, b->cap);
+        ck_assert_ptr_nonnull(b->p);
+    }
+    memcpy(b->p + b->len, d, len);
+    b->len += len;
+}
+
+static void sb_msg(sbuf *b, const uint8_t magic[4], uint16_t cmd, const uint8_t *p, size_t len)
+{
+    uint8_t h[HRE_NODE__MSG_HDR];
+    hre_node__msg_header(h, magic, cmd, (uint32_t)len);
+    sb_put(b, h, sizeof h);
+    if (len)
+        sb_put(b, p, len);
+}
+
+START_TEST(test_write_fuzz_seeds)
+{
+    const char *dir = getenv("HRE_NODE_CORPUS_DIR");
+    nf_net net;
+    hre_node *n;
+    uint8_t b[8192], blocks[3][512];
+    size_t blen[3], pos, i;
+    hre_header hs[3];
+    sbuf s = { 0 };
+    if (!dir)
+        return;   /* nothing to do in an ordinary run */
+    nf_net_open(&net, &n, NF_NOW_MS);
+    for (i = 0; i < 3; i++) {
+        uint8_t h[32];
+        hre_ledger_status st;
+        HRE_T_OK(hre_node_mine(n, h, &st, NF_NOW_MS + 1000 * (i + 1), HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_header_by_height(net.l, &hs[i], NULL, i + 1));
+        blen[i] = sizeof blocks[i];
+        HRE_T_OK(hre_ledger_block_by_height(net.l, blocks[i], &blen[i], i + 1));
+    }
+    /* node_msg: one valid input per decoder */
+    b[0] = 0;
+    hre_node__hello_encode(b + 1, net.id);
+    put_seed(dir, "node_msg", "hello", b, 1 + HRE_NODE__HELLO_LEN);
+    b[0] = 1; b[1] = 1; b[2] = 0;
+    put_seed(dir, "node_msg", "identity_none", b, 3);
+    memset(b, 0, 1 + HRE_NODE__ID_LEN);
+    b[0] = 1; b[1] = 1; b[2] = 1; b[3] = 1; b[4] = 2;
+    put_seed(dir, "node_msg", "identity_key", b, 1 + HRE_NODE__ID_LEN);
+    {
+        hre_node__version v;
+        memset(&v, 0, sizeof v);
+        v.protocol = 1;
+        memcpy(v.network_id, net.id, 32);
+        v.best_height = 3;
+        v.nonce = 42;
+        b[0] = 2;
+        hre_node__version_encode(b + 1, &v);
+        put_seed(dir, "node_msg", "version", b, 1 + HRE_NODE__VERSION_LEN);
+    }
+    b[0] = 3;
+    hre_node__list_begin(b + 1, &pos, 2);
+    memcpy(b + 1 + pos, net.id, 32);
+    memset(b + 1 + pos + 32, 0x5a, 64);
+    put_seed(dir, "node_msg", "getheaders", b, 1 + pos + 96);
+    b[0] = 4;
+    hre_node__list_begin(b + 1, &pos, 3);
+    for (i = 0; i < 3; i++)
+        HRE_T_OK(hre_header_encode(&hs[i], b + 1 + pos + 80 * i));
+    put_seed(dir, "node_msg", "headers", b, 1 + pos + 240);
+    b[0] = 5;
+    b[1] = 2;
+    b[2] = HRE_NODE__INV_TX;
+    memset(b + 3, 0x33, 32);
+    b[35] = HRE_NODE__INV_BLOCK;
+    memcpy(b + 36, net.id, 32);
+    put_seed(dir, "node_msg", "inv", b, 68);
+    b[0] = 6; b[1] = 7; b[2] = 0; memcpy(b + 3, "chunk", 5);
+    put_seed(dir, "node_msg", "app", b, 8);
+    b[0] = 7; memset(b + 1, 9, 8);
+    put_seed(dir, "node_msg", "ping", b, 9);
+    /* node_wire mode 0: an honest first handshake message, and a short frame */
+    {
+        hre_noise__config cfg;
+        hre_noise__hs *h = NULL;
+        hre_x25519__key ks;
+        uint8_t prologue[HRE_NODE__PROLOGUE_LEN], hello[HRE_NODE__HELLO_LEN], m[256];
+        size_t ml = sizeof m;
+        HRE_T_OK(hre_x25519__generate(&ks));
+        hre_node__prologue(prologue, net.id);
+        hre_node__hello_encode(hello, net.id);
+        memset(&cfg, 0, sizeof cfg);
+        cfg.protocol = HRE_NODE__NOISE_NAME;
+        cfg.initiator = 1;
+        cfg.prologue = prologue;
+        cfg.prologuelen = sizeof prologue;
+        cfg.s = &ks;
+        HRE_T_OK(hre_noise__hs_new(&h, &cfg));
+        HRE_T_OK(hre_noise__hs_write(h, m, &ml, hello, sizeof hello));
+        b[0] = 0;
+        b[1] = 0;
+        b[2] = (uint8_t)(ml >> 8);
+        b[3] = (uint8_t)ml;
+        memcpy(b + 4, m, ml);
+        put_seed(dir, "node_wire", "m0_msg1", b, 4 + ml);
+        b[1] = 1;
+        put_seed(dir, "node_wire", "m0_msg1_chunked", b, 4 + ml);
+        b[2] = 0;
+        b[3] = 5;
+        put_seed(dir, "node_wire", "m0_short", b, 9);
+        hre_noise__hs_free(h);
+        hre_x25519__clear(&ks);
+    }
+    /* node_wire mode 1: a message stream that syncs three blocks, plus one of every kind */
+    {
+        uint8_t x[64];
+        static const uint8_t mode_chunks[3] = { 0, 3, 255 };
+        sb_put(&s, "\x01\x00", 2);
+        memset(x, 1, 8);
+        sb_msg(&s, net.id, HRE_NODE__CMD_PING, x, 8);
+        hre_node__list_begin(b, &pos, 3);
+        for (i = 0; i < 3; i++)
+            HRE_T_OK(hre_header_encode(&hs[i], b + pos + 80 * i));
+        sb_msg(&s, net.id, HRE_NODE__CMD_HEADERS, b, pos + 240);
+        for (i = 0; i < 3; i++)
+            sb_msg(&s, net.id, HRE_NODE__CMD_BLOCK, blocks[i], blen[i]);
+        hre_node__list_begin(b, &pos, 1);
+        memcpy(b + pos, net.id, 32);
+        memset(b + pos + 32, 0, 32);
+        sb_msg(&s, net.id, HRE_NODE__CMD_GETHEADERS, b, pos + 64);
+        b[0] = 1;
+        b[1] = HRE_NODE__INV_BLOCK;
+        memcpy(b + 2, net.id, 32);
+        sb_msg(&s, net.id, HRE_NODE__CMD_GETDATA, b, 34);
+        b[1] = HRE_NODE__INV_TX;
+        memset(b + 2, 0x44, 32);
+        sb_msg(&s, net.id, HRE_NODE__CMD_INV, b, 34);
+        sb_msg(&s, net.id, HRE_NODE__CMD_NOTFOUND, b, 34);
+        sb_msg(&s, net.id, HRE_NODE__CMD_TX, x, 40);
+        x[0] = 5;
+        x[1] = 0;
+        sb_msg(&s, net.id, HRE_NODE__CMD_APP, x, 12);
+        sb_msg(&s, net.id, 999, x, 3);
+        sb_msg(&s, net.id, HRE_NODE__CMD_VERSION, x, 10);
+        for (i = 0; i < 3; i++) {
+            char name[32];
+            s.p[1] = mode_chunks[i];
+            snprintf(name, sizeof name, "m1_stream_%u", (unsigned)mode_chunks[i]);
+            put_seed(dir, "node_wire", name, s.p, s.len);
+        }
+        /* mode 2: a frame that is not a transport message of this channel */
+        b[0] = 2;
+        b[1] = 0;
+        b[2] = 0;
+        b[3] = 20;
+        memset(b + 4, 0xab, 20);
+        put_seed(dir, "node_wire", "m2_bad_frame", b, 24);
+    }
+    free(s.p);
+    nf_net_close(&net, n);
+}
+END_TEST
 #endif /* HRE_WHITEBOX */
 
 static Suite *node_suite(void)
@@ -1942,6 +2126,7 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_raw_invalid_block_discouraged);
     tcase_add_test(tc, test_raw_mutated_block_refetched);
     tcase_add_test(tc, test_fatal_state);
+    tcase_add_test(tc, test_write_fuzz_seeds);
     suite_add_tcase(s, tc);
 #endif
     return s;
