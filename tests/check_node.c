@@ -2072,6 +2072,79 @@ START_TEST(test_write_fuzz_seeds)
     nf_net_close(&net, n);
 }
 END_TEST
+START_TEST(test_raw_discouragement_bounded)
+{
+    tn_net t;
+    tn_node *a;
+    raw r;
+    int i;
+    hre_node_discouraged d = HRE_NODE_DISCOURAGED_INIT;
+    uint8_t hdr[HRE_NODE__MSG_HDR];
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    a->opts.max_discouraged = 3;
+    tn_start(a);
+    for (i = 0; i < 5; i++) {
+        char addr[16];
+        snprintf(addr, sizeof addr, "bad%d", i);
+        raw_ready(&r, &t, a, 1, NULL, addr);
+        hre_node__msg_header(hdr, t.id, HRE_NODE__CMD_BLOCK, (uint32_t)(t.params.max_block_size + 1));
+        raw_stream(&r, hdr, sizeof hdr);
+        expect_drop(&t, a, &r, HRE_NODE_REASON_OVERSIZE, addr);
+        raw_free(&r);
+    }
+    ck_assert_uint_eq(hre_node_discouraged_count(a->node), 3);   /* bounded; the oldest went */
+    HRE_T_OK(hre_node_discouraged_entry(a->node, &d, 0));
+    ck_assert_str_eq(d.address, "bad2");
+    ck_assert_int_eq(d.reason, HRE_NODE_REASON_OVERSIZE);
+    ck_assert_int_eq(d.has_key, 0);
+    ck_assert_int_eq(hre_node_discouraged_entry(a->node, &d, 3), HRE_ENOTFOUND);
+    ck_assert_int_eq(hre_node_discouraged_get(a->node, NULL, "bad0", NULL), HRE_ENOTFOUND);
+    HRE_T_OK(hre_node_discouraged_get(a->node, NULL, "bad4", NULL));
+    HRE_T_OK(hre_node_discouraged_clear(a->node));
+    ck_assert_uint_eq(hre_node_discouraged_count(a->node), 0);
+    /* forgiven: it may connect again */
+    raw_ready(&r, &t, a, 1, NULL, "bad4");
+    ck_assert(tn_raw_open(&t, r.ep));
+    raw_free(&r);
+    tn_net_free(&t);
+}
+END_TEST
+
+START_TEST(test_raw_discouraged_identity)
+{
+    /* a peer discouraged by its key is closed at the handshake, whatever
+     * address it comes from */
+    tn_net t;
+    tn_node *a;
+    raw r;
+    hre_key *k;
+    uint8_t hdr[HRE_NODE__MSG_HDR], w[34];
+    hre_node_discouraged d = HRE_NODE_DISCOURAGED_INIT;
+    tn_net_init(&t, 0);
+    HRE_T_OK(hre_key_generate(&k, HRE_CURVE_P256));
+    a = tn_node_add(&t, "a", NULL, NULL);
+    tn_start(a);
+    raw_ready(&r, &t, a, 1, k, "first");
+    hre_node__msg_header(hdr, t.id, HRE_NODE__CMD_TX, HRE_TX_MAX_LEN + 1);
+    raw_stream(&r, hdr, sizeof hdr);
+    expect_drop(&t, a, &r, HRE_NODE_REASON_OVERSIZE, "first");
+    raw_free(&r);
+    tn_key_wire(k, w);
+    HRE_T_OK(hre_node_discouraged_get(a->node, &d, NULL, w));
+    ck_assert_int_eq(d.has_key, 1);
+    ck_assert_mem_eq(d.key, w, 34);
+    raw_open(&r, &t, a, 1, k, "elsewhere");
+    raw_go(&r);
+    tn_settle(&t, 100);
+    ck_assert(!tn_raw_open(&t, r.ep));
+    ck_assert_ptr_nonnull(tn_find_event(a, HRE_NODE_EVENT_PEER_DISCONNECTED, HRE_NODE_REASON_DISCOURAGED));
+    raw_free(&r);
+    hre_key_free(k);
+    tn_net_free(&t);
+}
+END_TEST
+
 #endif /* HRE_WHITEBOX */
 
 /* ------------------------------------------------------------------------ */
@@ -2574,6 +2647,102 @@ START_TEST(test_app_rate_limited_receiver)
 }
 END_TEST
 
+static int has_peer(tn_net *t, void *arg)
+{
+    tn_node **pair = arg;
+    return tn_conn_at(t, pair[0], pair[1]) != 0 && tn_conn_at(t, pair[1], pair[0]) != 0;
+}
+
+START_TEST(test_address_book_and_limits)
+{
+    tn_net t;
+    tn_node *a, *b, *c, *pair[2];
+    uint64_t conns[8], when;
+    size_t n = 0;
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    b = tn_node_add(&t, "b", NULL, NULL);
+    c = tn_node_add(&t, "c", NULL, NULL);
+    a->opts.reconnect_ms = 500;
+    a->opts.max_peers = 2;
+    tn_start(a);
+    tn_start(b);
+    tn_start(c);
+    ck_assert_int_eq(hre_node_address_add(a->node, "", 0, t.now), HRE_EINVAL);
+    HRE_T_OK(hre_node_address_add(a->node, "b", HRE_NODE_ADDR_PERSISTENT, t.now));
+    ck_assert_int_eq(hre_node_address_add(a->node, "b", HRE_NODE_ADDR_PERSISTENT, t.now), HRE_EEXISTS);
+    pair[0] = a;
+    pair[1] = b;
+    ck_assert(tn_run(&t, has_peer, pair, 10000));   /* the node dialled it */
+    /* b goes away: a redials with backoff */
+    tn_stop(b, 1);
+    tn_settle(&t, 10);
+    ck_assert_uint_eq(tn_conn_at(&t, a, b), 0);
+    HRE_T_OK(hre_node_next_timer(a->node, &when));
+    ck_assert_uint_ge(when, t.now + 400);
+    ck_assert_uint_le(when, t.now + 600);
+    tn_restart(b);
+    ck_assert(tn_run(&t, has_peer, pair, 10000));
+    /* an unknown address: the connect fails and is retried later */
+    HRE_T_OK(hre_node_address_add(a->node, "nowhere", 0, t.now));
+    tn_settle(&t, 100);
+    /* peer list and limits */
+    ck_assert_int_eq(hre_node_peer_list(a->node, NULL, &n), HRE_EBUFSIZE);
+    ck_assert_uint_eq(n, 1);
+    n = 8;
+    HRE_T_OK(hre_node_peer_list(a->node, conns, &n));
+    ck_assert_uint_eq(n, 1);
+    tn_connect(&t, c, a);
+    tn_settle(&t, 100);
+    ck_assert_int_eq(hre_node_peer_connected(a->node, 424242, "x", 0, t.now), HRE_ELIMIT);   /* max_peers */
+    ck_assert_int_eq(hre_node_peer_connected(a->node, conns[0], "dup", 0, t.now), HRE_EEXISTS);
+    ck_assert_int_eq(hre_node_peer_recv(a->node, 999, (const uint8_t *)"x", 1, t.now), HRE_ENOTFOUND);
+    ck_assert_int_eq(hre_node_peer_closed(a->node, 999, t.now), HRE_ENOTFOUND);
+    HRE_T_OK(hre_node_address_remove(a->node, "nowhere"));
+    ck_assert_int_eq(hre_node_address_remove(a->node, "nowhere"), HRE_ENOTFOUND);
+    {
+        uint64_t cc = 0;
+        ck_assert_int_eq(hre_node_connect(a->node, &cc, "c", t.now), HRE_ELIMIT);   /* max_peers */
+        HRE_T_OK(hre_node_peer_disconnect(a->node, tn_conn_at(&t, a, c), t.now));
+        tn_settle(&t, 10);
+        HRE_T_OK(hre_node_connect(a->node, &cc, "c", t.now));
+        ck_assert_uint_ne(cc, 0);
+        pair[1] = c;
+        ck_assert(tn_run(&t, has_peer, pair, 10000));
+    }
+    tn_net_free(&t);
+}
+END_TEST
+
+START_TEST(test_discouragement_list)
+{
+    tn_net t;
+    tn_node *a;
+    int ep, i;
+    hre_node_discouraged d = HRE_NODE_DISCOURAGED_INIT;
+    uint8_t junk[64];
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    a->opts.max_discouraged = 3;
+    tn_start(a);
+    ck_assert_uint_eq(hre_node_discouraged_count(a->node), 0);
+    ck_assert_int_eq(hre_node_discouraged_get(a->node, NULL, NULL, NULL), HRE_EINVAL);
+    /* bytes that fail the handshake: closed, but not discouraged */
+    memset(junk, 0, sizeof junk);
+    junk[1] = 10;   /* a frame of 10 bytes: shorter than message 1's key */
+    ep = tn_raw_attach(&t, a, NULL, noop_raw, 0, "junk");
+    tn_raw_write(&t, ep, junk, 12);
+    tn_settle(&t, 10);
+    ck_assert(!tn_raw_open(&t, ep));
+    ck_assert_ptr_nonnull(tn_find_event(a, HRE_NODE_EVENT_PEER_DISCONNECTED, HRE_NODE_REASON_HANDSHAKE_FAILED));
+    ck_assert_uint_eq(hre_node_discouraged_count(a->node), 0);
+    ck_assert_int_eq(hre_node_discouraged_entry(a->node, &d, 0), HRE_ENOTFOUND);
+    for (i = 0; i < 2; i++)
+        HRE_T_OK(hre_node_discouraged_clear(a->node));
+    tn_net_free(&t);
+}
+END_TEST
+
 static Suite *node_suite(void)
 {
     Suite *s = suite_create("node");
@@ -2595,6 +2764,8 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_silent_peer_times_out);
     tcase_add_test(tc, test_mining_steps);
     tcase_add_test(tc, test_three_nodes_parallel_fetch);
+    tcase_add_test(tc, test_address_book_and_limits);
+    tcase_add_test(tc, test_discouragement_list);
     suite_add_tcase(s, tc);
     tc = tcase_create("members");
     tcase_set_timeout(tc, 600);
@@ -2642,6 +2813,8 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_raw_mutated_block_refetched);
     tcase_add_test(tc, test_fatal_state);
     tcase_add_test(tc, test_write_fuzz_seeds);
+    tcase_add_test(tc, test_raw_discouragement_bounded);
+    tcase_add_test(tc, test_raw_discouraged_identity);
     suite_add_tcase(s, tc);
 #endif
     return s;
