@@ -588,7 +588,9 @@ HRE_API int hre_node_next_timer(const hre_node *n, uint64_t *when);
  *  stallers, re-request stalled blocks elsewhere, send pings, open
  *  connections), process waiting messages (within the budgets), hand
  *  buffered blocks to the ledger, and flush. Calling it early or often is
- *  harmless.
+ *  harmless. Feed the bytes that are ready (hre_node_peer_recv) before
+ *  ticking: the node cannot see time it spent busy inside a call, so a peer
+ *  whose answer sits unread in the host's socket would look late.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_ESTATE (inside a callback); HRE_EFATAL.
  *  Since: 1.1 */
 HRE_API int hre_node_tick(hre_node *n, uint64_t now);
