@@ -9,7 +9,9 @@
  *    (one call) into a fresh ledger with the same thread count. The local
  *    import's ledger then serves the sync. Both on the POSIX backend (fsync)
  *    under $TMPDIR. Both nodes run in this thread (the server's block reads
- *    and encryption count against the sync). Bar: sync / local >= 0.9.
+ *    and encryption count against the sync). Bar: sync / local >= 0.9 in
+ *    wall time (ratio_sync_to_local); ratio_cpu is the same in process CPU
+ *    seconds, which a loaded machine disturbs less.
  *  - channel: application messages of 64 KiB from one node to another
  *    (encrypt, frame, decrypt, dispatch; both ends in this thread) in MB/s,
  *    against `openssl speed -evp aes-256-gcm -bytes 16384` (which only
@@ -801,9 +803,10 @@ int main(void)
         double ratio = sync_s[th] > 0 ? local_s[th] / sync_s[th] : 0;
         printf("    \"threads_%u\": {\"local_import_s\": %.3f, \"local_cpu_s\": %.3f, \"sync_s\": %.3f, "
                "\"sync_cpu_s\": %.3f, \"sync_blocks_per_s\": %.1f, \"ratio_sync_to_local\": %.3f, "
-               "\"bar\": 0.9, \"meets_bar\": %s}%s\n",
+               "\"ratio_cpu\": %.3f, \"bar\": 0.9, \"meets_bar\": %s}%s\n",
                th, local_s[th], local_cpu[th], sync_s[th], sync_cpu[th],
-               sync_s[th] > 0 ? (double)nblocks / sync_s[th] : 0, ratio, ratio >= 0.9 ? "true" : "false",
+               sync_s[th] > 0 ? (double)nblocks / sync_s[th] : 0, ratio,
+               sync_cpu[th] > 0 ? local_cpu[th] / sync_cpu[th] : 0, ratio >= 0.9 ? "true" : "false",
                th == 1 ? "," : "");
     }
     printf("  },\n");
