@@ -2743,6 +2743,42 @@ START_TEST(test_discouragement_list)
 }
 END_TEST
 
+START_TEST(test_memory_accounting_returns)
+{
+    /* connecting and dropping peers leaves the node's count where it was
+     * (after the first round warmed its caches): nothing is lost or counted twice */
+    tn_net t;
+    tn_node *a, *b;
+    uint64_t base = 0;
+    int round;
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    b = tn_node_add(&t, "b", NULL, NULL);
+    tn_start(a);
+    tn_start(b);
+    tn_mine(a, 5);
+    for (round = 0; round < 4; round++) {
+        hre_node_stats st = HRE_NODE_STATS_INIT;
+        tn_connect(&t, b, a);
+        tn_connect(&t, a, b);
+        tn_settle(&t, 1000);
+        HRE_T_OK(hre_node_stats_get(a->node, &st));
+        ck_assert_uint_eq(st.peers_ready, 2);
+        HRE_T_OK(hre_node_peer_disconnect(a->node, tn_conn_at(&t, a, b), t.now));
+        tn_settle(&t, 10);
+        HRE_T_OK(hre_node_peer_disconnect(a->node, tn_conn_at(&t, a, b), t.now));
+        tn_settle(&t, 10);
+        HRE_T_OK(hre_node_stats_get(a->node, &st));
+        ck_assert_uint_eq(st.peers, 0);
+        if (round == 0)
+            base = st.mem_used;
+        else
+            ck_assert_uint_eq(st.mem_used, base);
+    }
+    tn_net_free(&t);
+}
+END_TEST
+
 static Suite *node_suite(void)
 {
     Suite *s = suite_create("node");
@@ -2750,6 +2786,7 @@ static Suite *node_suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_options_and_names);
     tcase_add_test(tc, test_new_free_listener);
+    tcase_add_test(tc, test_memory_accounting_returns);
     suite_add_tcase(s, tc);
     tc = tcase_create("sync");
     tcase_set_timeout(tc, 600);

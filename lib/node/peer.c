@@ -478,6 +478,8 @@ int hre_node__peer_start(hre_node *n, hre_node__peer *p)
 {
     hre_noise__config cfg;
     int rc;
+    /* counted from here on, whatever happens: hre_node__peer_free takes it back */
+    hre_node__mem(n, (int64_t)PEER_CRYPTO_EST);
     memset(&cfg, 0, sizeof cfg);
     cfg.protocol = HRE_NODE__NOISE_NAME;
     cfg.initiator = (p->flags & HRE_NODE_PEER_OUTBOUND) != 0;
@@ -486,7 +488,6 @@ int hre_node__peer_start(hre_node *n, hre_node__peer *p)
     cfg.s = &n->stat;
     if ((rc = hre_noise__hs_new(&p->hs, &cfg)) != HRE_OK)
         return rc;
-    hre_node__mem(n, (int64_t)PEER_CRYPTO_EST);
     p->state = NODE__HS;
     if (cfg.initiator)
         return send_hs(n, p, 0);
