@@ -18,6 +18,10 @@
  * the handshake's X25519 keys), counted with the peer. */
 #define PEER_CRYPTO_EST 4096u
 
+/* A drained send queue keeps up to this much capacity (an active peer does
+ * not page its buffer in and out for every message); larger ones are freed. */
+#define OUT_KEEP (1u << 20)
+
 /* ------------------------------------------------------------------------ */
 /* Byte queue                                                                */
 /* ------------------------------------------------------------------------ */
@@ -67,7 +71,7 @@ int hre_node__buf_take(hre_node *n, hre_node__peer *p, uint8_t *out, size_t *len
     }
     *len = k;
     if (p->out.off == p->out.len) {
-        if (p->out.cap > 65536)
+        if (p->out.cap > OUT_KEEP)
             buf_release(n, &p->out);
         else
             p->out.off = p->out.len = 0;
@@ -290,7 +294,7 @@ void hre_node__flush(hre_node *n, hre_node__peer *p)
             p->blocked = 1;
     }
     if (p->out.off == p->out.len) {
-        if (p->out.cap > 65536)
+        if (p->out.cap > OUT_KEEP)
             buf_release(n, &p->out);
         else
             p->out.off = p->out.len = 0;
@@ -522,8 +526,10 @@ static int msg_grow(hre_node *n, hre_node__peer *p, size_t need)
     uint8_t *nd;
     if (need <= m->cap)
         return HRE_OK;
-    if (ncap < 4096)
-        ncap = 4096;
+    /* one transport message's worth at first (a claimed length costs no more
+     * before its bytes arrive), doubling after */
+    if (ncap < HRE_NOISE__MAX_PAYLOAD)
+        ncap = HRE_NOISE__MAX_PAYLOAD + HRE_NODE__MSG_HDR;
     while (ncap < need)
         ncap *= 2;
     if (ncap > m->len)
