@@ -830,6 +830,8 @@ static void expect_drop(tn_net *t, tn_node *n, raw *r, int reason, const char *a
                   hre_node_reason_name(reason));
     ck_assert_msg(tn_find_event(n, HRE_NODE_EVENT_PEER_DISCONNECTED, reason) != NULL,
                   "no disconnect with reason %s", hre_node_reason_name(reason));
+    ck_assert_int_eq(tn_find_event(n, HRE_NODE_EVENT_PEER_DISCONNECTED, reason)->discouraged,
+                     hre_node_reason_discourages(reason));
     if (hre_node_reason_discourages(reason)) {
         HRE_T_OK(hre_node_discouraged_get(n->node, &d, addr, NULL));
         ck_assert_int_eq(d.reason, reason);

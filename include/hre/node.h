@@ -155,7 +155,8 @@ typedef enum hre_node_reason {
     HRE_NODE_REASON_TOO_MANY_PEERS = 4,    /* refused at connect: max_peers reached */
     HRE_NODE_REASON_DISCOURAGED = 5,       /* refused at connect: address or identity discouraged */
     HRE_NODE_REASON_RESOURCES = 6,         /* an allocation for this peer failed */
-    HRE_NODE_REASON_DUPLICATE = 7,         /* a second connection with the same identity */
+    HRE_NODE_REASON_DUPLICATE = 7,         /* reserved (a second connection with the same identity;
+                                              not raised by this version) */
     /* handshake (Noise and identity) */
     HRE_NODE_REASON_HANDSHAKE_TIMEOUT = 10,/* handshake + version not done in handshake_timeout_ms */
     HRE_NODE_REASON_BAD_MAGIC = 11,        /* wrong magic in the first handshake payload or a message */
@@ -236,7 +237,7 @@ typedef struct hre_node_event {
     unsigned int type;                 /* HRE_NODE_EVENT_* */
     uint64_t conn;                     /* the host's connection id (peer events) */
     int reason;                        /* HRE_NODE_REASON_* (DISCONNECTED, REFUSED, FATAL) */
-    int discouraged;                   /* DISCONNECTED: 1 if the peer was put on the list */
+    int discouraged;                   /* DISCONNECTED: 1 if its address or key was put on the list */
     int member;                        /* MEMBERSHIP: the new HRE_NODE_MEMBER_* value */
     const char *detail;                /* NUL-terminated text, never NULL; no secrets */
     uint8_t hash[32];                  /* TX_ACCEPTED: the txid */

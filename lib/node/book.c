@@ -113,12 +113,12 @@ static int disc_match(const hre_node_discouraged *d, const char *address, const 
     return key && d->has_key && memcmp(d->key, key, 34) == 0;
 }
 
-void hre_node__discourage(hre_node *n, const char *address, const uint8_t *key, int reason)
+int hre_node__discourage(hre_node *n, const char *address, const uint8_t *key, int reason)
 {
     hre_node_discouraged *d = NULL;
     size_t i;
     if ((!address || !address[0]) && !key)
-        return;
+        return 0;
     for (i = 0; i < n->n_disc; i++)
         if (disc_match(disc_at(n, i), address, key)) {
             d = disc_at(n, i);
@@ -128,7 +128,7 @@ void hre_node__discourage(hre_node *n, const char *address, const uint8_t *key, 
         if (!n->disc) {
             n->disc = hre_node__zalloc(n, (size_t)n->max_discouraged * sizeof *n->disc);
             if (!n->disc)
-                return;
+                return 0;
         }
         if (n->n_disc == n->max_discouraged) {
             d = disc_at(n, 0);   /* the oldest makes room */
@@ -147,6 +147,7 @@ void hre_node__discourage(hre_node *n, const char *address, const uint8_t *key, 
         d->has_key = 1;
         memcpy(d->key, key, 34);
     }
+    return 1;
 }
 
 int hre_node__is_discouraged(const hre_node *n, const char *address, const uint8_t *key)

@@ -248,6 +248,7 @@ typedef struct hre_node__peer {
     int closing;
     int close_reason;
     int close_call;                  /* call the vtable's close */
+    int discouraged;                 /* the close put it on the list */
     char close_detail[160];
 } hre_node__peer;
 
@@ -474,7 +475,9 @@ uint64_t hre_node__bucket_avail(const hre_node__bucket *b, uint64_t rate, uint64
 /* book.c */
 int hre_node__membership(hre_node *n, const uint8_t key[34], uint8_t addr[32], uint8_t org[32]);
 void hre_node__recheck_members(hre_node *n);
-void hre_node__discourage(hre_node *n, const char *address, const uint8_t *key, int reason);
+/* Record an address and/or key (either may be empty / NULL). Returns 1 if
+ * anything was recorded. */
+int hre_node__discourage(hre_node *n, const char *address, const uint8_t *key, int reason);
 int hre_node__is_discouraged(const hre_node *n, const char *address, const uint8_t *key);
 void hre_node__book_step(hre_node *n);
 void hre_node__book_on_close(hre_node *n, uint64_t conn);

@@ -472,7 +472,7 @@ static void reap(hre_node *n)
         conn = p->conn;
         reason = p->close_reason;
         call = p->close_call;
-        disc = hre_node_reason_discourages(reason);
+        disc = p->discouraged;
         memcpy(detail, p->close_detail, sizeof detail);
         n->peers[i] = n->peers[--n->n_peers];
         hre_node__peer_free(n, p);

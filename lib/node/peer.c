@@ -95,7 +95,7 @@ void hre_node__close(hre_node *n, hre_node__peer *p, int reason, int call_close,
     vsnprintf(p->close_detail, sizeof p->close_detail, fmt, ap);
     va_end(ap);
     if (hre_node_reason_discourages(reason))
-        hre_node__discourage(n, p->address, p->has_identity ? p->key : NULL, reason);
+        p->discouraged = hre_node__discourage(n, p->address, p->has_identity ? p->key : NULL, reason);
     HRE_NODE__LOG(n, hre_node_reason_discourages(reason) ? HRE_LOG_WARN : HRE_LOG_INFO,
                   "peer %llu (%s) disconnected: %s: %s", (unsigned long long)p->conn,
                   p->address[0] ? p->address : "-", hre_node_reason_name(reason), p->close_detail);

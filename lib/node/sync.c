@@ -644,8 +644,8 @@ static void discourage_source(hre_node *n, hre_node__hdr *e, const char *why)
     if (p && !p->closing)
         hre_node__close(n, p, HRE_NODE_REASON_INVALID_BLOCK, 1, "invalid block: %s", why);
     else
-        hre_node__discourage(n, e->from_addr, e->from_has_key ? e->from_key : NULL,
-                             HRE_NODE_REASON_INVALID_BLOCK);
+        (void)hre_node__discourage(n, e->from_addr, e->from_has_key ? e->from_key : NULL,
+                                   HRE_NODE_REASON_INVALID_BLOCK);
 }
 
 /* The ledger refused path[path_start] (rc, st). */
