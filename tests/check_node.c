@@ -2781,6 +2781,48 @@ START_TEST(test_memory_accounting_returns)
 }
 END_TEST
 
+START_TEST(test_mining_template_follows_mempool)
+{
+    mnet m;
+    uint8_t tx[1024], id[32], h[32];
+    size_t len;
+    hre_key *p;
+    hre_ledger_status st;
+    int rc, i;
+    uint64_t before;
+    mnet_init(&m);
+    /* a template is made (no block found in one nonce, most of the time) */
+    before = tn_height(m.a);
+    for (i = 0; i < 64; i++) {
+        rc = hre_node_mine(m.a->node, h, &st, m.t.now, 1);
+        if (rc == HRE_EEXHAUSTED)
+            break;
+        HRE_T_OK(rc);
+    }
+    ck_assert_int_eq(rc, HRE_EEXHAUSTED);
+    /* the mempool changes: the next steps mine a new template holding the transaction */
+    HRE_T_OK(hre_key_generate(&p, HRE_CURVE_P256));
+    len = tn_tx_patient(&m.t, tx, sizeof tx, p, 0);
+    HRE_T_OK(hre_node_submit_tx(m.a->node, id, NULL, tx, len, m.t.now));
+    before = tn_height(m.a);
+    do {
+        rc = hre_node_mine(m.a->node, h, &st, m.t.now, 1);
+    } while (rc == HRE_EEXHAUSTED);
+    HRE_T_OK(rc);
+    ck_assert_uint_eq(tn_height(m.a), before + 1);
+    ck_assert(!tn_in_mempool(m.a, id));   /* it went into the block */
+    {
+        hre_header hd;
+        hre_merkle_branch br;
+        uint64_t hh;
+        HRE_T_OK(hre_ledger_tx_proof(m.a->l, &hd, &br, &hh, id, UINT64_MAX));
+        ck_assert_uint_eq(hh, before + 1);
+    }
+    hre_key_free(p);
+    mnet_free(&m);
+}
+END_TEST
+
 static Suite *node_suite(void)
 {
     Suite *s = suite_create("node");
@@ -2814,6 +2856,7 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_org_suspension_disconnects);
     tcase_add_test(tc, test_key_rotation_disconnects);
     tcase_add_test(tc, test_partition_rerelays_own_transactions);
+    tcase_add_test(tc, test_mining_template_follows_mempool);
     tcase_add_test(tc, test_app_messages);
     tcase_add_test(tc, test_app_chunked_backpressure);
     tcase_add_test(tc, test_app_rate_limited_receiver);
