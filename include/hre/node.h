@@ -81,9 +81,10 @@
  * Fatal state (common.h rule 10; after nghttp2's "below FATAL, only free")
  * ========================================================================
  * A node becomes FATAL when something it cannot recover from happens: its
- * ledger reports HRE_EFATAL or HRE_ECORRUPT, or its own bookkeeping cannot
- * be kept consistent (an allocation failure in the middle of updating
- * node-wide state). It then reports HRE_NODE_EVENT_FATAL once, stops
+ * ledger answers a submission (block, transaction, mined block) with
+ * HRE_EFATAL or HRE_ECORRUPT, or the ledger's tip can no longer be read.
+ * (Allocation failures are not fatal: the node drops the peer or the work
+ * concerned and carries on.) It then reports HRE_NODE_EVENT_FATAL once, stops
  * calling the transport (no send, connect or close), and from then on every
  * call below returns HRE_EFATAL, except these, which stay valid:
  *   hre_node_free, hre_node_fatal_error, hre_node_ledger, hre_node_stats_get,
