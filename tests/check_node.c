@@ -2716,6 +2716,102 @@ START_TEST(test_address_book_and_limits)
 }
 END_TEST
 
+typedef struct outbound_want {
+    tn_node *n;
+    uint32_t k;
+} outbound_want;
+
+static uint32_t outbound_of(tn_node *n)
+{
+    hre_node_stats st = HRE_NODE_STATS_INIT;
+    HRE_T_OK(hre_node_stats_get(n->node, &st));
+    return st.peers_outbound;
+}
+
+static int has_outbound(tn_net *t, void *arg)
+{
+    outbound_want *w = arg;
+    (void)t;
+    return outbound_of(w->n) == w->k;
+}
+
+/* After one tick at t->now, the node asks for no tick before a later time. */
+static void assert_timer_later(tn_net *t, tn_node *n)
+{
+    uint64_t when = 0;
+    HRE_T_OK(hre_node_tick(n->node, t->now));
+    HRE_T_OK(hre_node_next_timer(n->node, &when));
+    ck_assert_uint_gt(when, t->now);
+}
+
+/* A book larger than target_outbound (or than max_peers allows): once the
+ * node has what it may have, next_timer moves on (the harness aborts if a
+ * node keeps asking for a tick at the same time), and a disconnect makes
+ * the node dial again. */
+START_TEST(test_address_book_target_met_no_busy_loop)
+{
+    static const char *names[] = { "b", "c", "d", "e", "f" };
+    tn_net t;
+    tn_node *a, *g, *peers[5];
+    outbound_want w;
+    size_t i;
+    uint64_t conn;
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    g = tn_node_add(&t, "g", NULL, NULL);
+    for (i = 0; i < 5; i++)
+        peers[i] = tn_node_add(&t, names[i], NULL, NULL);
+    a->opts.target_outbound = 2;
+    a->opts.reconnect_ms = 500;
+    g->opts.max_peers = 2;        /* the peer limit binds before the outbound target */
+    g->opts.target_outbound = 8;
+    g->opts.reconnect_ms = 500;
+    tn_start(a);
+    tn_start(g);
+    for (i = 0; i < 5; i++)
+        tn_start(peers[i]);
+    for (i = 0; i < 5; i++) {
+        HRE_T_OK(hre_node_address_add(a->node, names[i], 0, t.now));
+        HRE_T_OK(hre_node_address_add(g->node, names[i], 0, t.now));
+    }
+    w.n = a;
+    w.k = 2;
+    ck_assert(tn_run(&t, has_outbound, &w, 10000));
+    w.n = g;
+    ck_assert(tn_run(&t, has_outbound, &w, 10000));
+    assert_timer_later(&t, a);
+    assert_timer_later(&t, g);
+    /* time passes (pings, backoffs long over): the targets hold, no spin */
+    tn_settle(&t, 30000);
+    ck_assert_uint_eq(outbound_of(a), 2);
+    ck_assert_uint_eq(outbound_of(g), 2);
+    assert_timer_later(&t, a);
+    assert_timer_later(&t, g);
+    /* a peer goes: each node dials another book entry */
+    for (i = 0; i < 5 && !(conn = tn_conn_at(&t, a, peers[i])); i++)
+        ;
+    ck_assert_uint_lt(i, 5);
+    HRE_T_OK(hre_node_peer_disconnect(a->node, conn, t.now));
+    ck_assert_uint_eq(outbound_of(a), 1);
+    for (i = 0; i < 5 && !(conn = tn_conn_at(&t, g, peers[i])); i++)
+        ;
+    ck_assert_uint_lt(i, 5);
+    HRE_T_OK(hre_node_peer_disconnect(g->node, conn, t.now));
+    ck_assert_uint_eq(outbound_of(g), 1);
+    w.n = a;
+    w.k = 2;
+    ck_assert(tn_run(&t, has_outbound, &w, 10000));
+    w.n = g;
+    ck_assert(tn_run(&t, has_outbound, &w, 10000));
+    tn_settle(&t, 5000);
+    ck_assert_uint_eq(outbound_of(a), 2);
+    ck_assert_uint_eq(outbound_of(g), 2);
+    assert_timer_later(&t, a);
+    assert_timer_later(&t, g);
+    tn_net_free(&t);
+}
+END_TEST
+
 START_TEST(test_discouragement_list)
 {
     tn_net t;
@@ -2846,6 +2942,7 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_mining_steps);
     tcase_add_test(tc, test_three_nodes_parallel_fetch);
     tcase_add_test(tc, test_address_book_and_limits);
+    tcase_add_test(tc, test_address_book_target_met_no_busy_loop);
     tcase_add_test(tc, test_discouragement_list);
     suite_add_tcase(s, tc);
     tc = tcase_create("members");

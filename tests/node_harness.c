@@ -427,12 +427,14 @@ int tn_run(tn_net *t, int (*cond)(tn_net *, void *), void *arg, uint64_t limit_m
 {
     uint64_t end = t->now + limit_ms;
     int guard = 0;
+    unsigned long spin = 0;   /* ticks at one virtual ms with nothing delivered */
     for (;;) {
         uint64_t next = UINT64_MAX;
         int i;
         if (cond && cond(t, arg))
             return 1;
         if (pass(t)) {
+            spin = 0;
             if (++guard > 10000000)
                 ck_abort_msg("harness: no quiescence");
             continue;
@@ -456,8 +458,14 @@ int tn_run(tn_net *t, int (*cond)(tn_net *, void *), void *arg, uint64_t limit_m
                 ;
             return cond ? cond(t, arg) : 1;
         }
-        if (next > t->now)
+        if (next > t->now) {
             t->now = next;
+            spin = 0;
+        } else if (++spin > 100000) {
+            /* a node keeps asking for a tick now and nothing moves: a host
+             * that follows hre_node_next_timer would spin */
+            ck_abort_msg("harness: next_timer stays at now %llu (busy loop)", (unsigned long long)t->now);
+        }
         for (i = 0; i < t->n_nodes; i++) {
             uint64_t w;
             if (!t->nodes[i].node)

@@ -548,7 +548,10 @@ HRE_API int hre_node_peer_info_get(const hre_node *n, hre_node_peer_info *info, 
  *  connections to book entries (vtable connect) until it has
  *  target_outbound, persistent entries first, skipping discouraged and
  *  already-connected ones; the attempt happens in this call or a later
- *  tick.
+ *  tick. Persistent entries are dialled beyond target_outbound; no entry
+ *  is dialled while live peers plus unanswered attempts fill max_peers.
+ *  An entry the node would not dial now has no timer in
+ *  hre_node_next_timer; it becomes due again when a connection closes.
  *  In: address (1..HRE_NODE_ADDRESS_MAX bytes, NUL-terminated; copied);
  *      flags: 0 or HRE_NODE_ADDR_PERSISTENT; now (ms).
  *  Returns: HRE_OK; HRE_EEXISTS (already in the book; flags updated);
@@ -577,9 +580,12 @@ HRE_API int hre_node_connect(hre_node *n, uint64_t *conn, const char *address, u
 /* ------------------------------------------------------------------------ */
 
 /** The next time (ms) the node wants hre_node_tick: the earliest of its
- *  handshake, ping, request and stall timeouts, reconnect backoffs and
- *  pending block submissions; `now`-or-earlier values mean "at once" (work
- *  waits: budgeted messages, a submission batch); UINT64_MAX when nothing
+ *  handshake, ping, request and stall timeouts, reconnect backoffs of
+ *  book entries it would dial (not those held back by target_outbound or
+ *  max_peers), and pending block submissions; `now`-or-earlier values mean
+ *  "at once" (work waits: budgeted messages, a submission batch; a tick
+ *  does that work, so a host that follows the timer does not spin);
+ *  UINT64_MAX when nothing
  *  is scheduled (and in the fatal state).
  *  Out: *when.
  *  Returns: HRE_OK; HRE_EINVAL.

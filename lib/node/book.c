@@ -304,16 +304,20 @@ HRE_API int hre_node_address_remove(hre_node *n, const char *address)
     return hre__api_done(hre_node__leave(n, HRE_OK));
 }
 
-static size_t outbound_count(const hre_node *n)
+/* Outbound connections: live outbound peers plus book attempts the host
+ * has not reported connected yet; *pending gets the attempts alone (they
+ * hold a slot of max_peers but are not in n->peers). */
+static size_t outbound_count(const hre_node *n, size_t *pending)
 {
-    size_t i, k = 0;
+    size_t i, k = 0, w = 0;
     for (i = 0; i < n->n_peers; i++)
         if (!n->peers[i]->closing && (n->peers[i]->flags & HRE_NODE_PEER_OUTBOUND))
             k++;
     for (i = 0; i < n->n_book; i++)
         if (n->book[i].connected == 2)
-            k++;
-    return k;
+            w++;
+    *pending = w;
+    return k + w;
 }
 
 static int connected_to(const hre_node *n, const char *address)
@@ -339,41 +343,54 @@ static int try_connect(hre_node *n, hre_node__addr *a)
     return HRE_OK;
 }
 
+/* The one dialling rule, shared by book_step (which dials an entry once
+ * now >= next_try) and book_timers (which reports next_try): an entry is
+ * dialled only if it is not connected or being dialled, not discouraged,
+ * a slot of max_peers is free, and either it is persistent or fewer than
+ * target_outbound outbound connections exist. An entry this refuses has no
+ * timer, so a host that follows hre_node_next_timer never spins on it; it
+ * becomes due again when a connection closes (the count drops). */
+static int book_dialable(const hre_node *n, const hre_node__addr *a, size_t out, size_t pending)
+{
+    if (a->connected || connected_to(n, a->address) || hre_node__is_discouraged(n, a->address, NULL))
+        return 0;
+    if (n->n_peers + pending >= n->max_peers)
+        return 0;
+    return (a->flags & HRE_NODE_ADDR_PERSISTENT) || out < n->target_outbound;
+}
+
 void hre_node__book_step(hre_node *n)
 {
-    size_t i, out;
+    size_t i, out, pending;
     int pass;
     if (!n->tm.connect || n->fatal)
         return;
-    out = outbound_count(n);
+    out = outbound_count(n, &pending);
     for (pass = 0; pass < 2; pass++) {
         for (i = 0; i < n->n_book; i++) {
             hre_node__addr *a = &n->book[i];
             int persistent = (a->flags & HRE_NODE_ADDR_PERSISTENT) != 0;
             if (pass == 0 ? !persistent : persistent)
                 continue;
-            if (a->connected || n->now < a->next_try || connected_to(n, a->address) ||
-                hre_node__is_discouraged(n, a->address, NULL))
+            if (n->now < a->next_try || !book_dialable(n, a, out, pending))
                 continue;
-            if (!persistent && out >= n->target_outbound)
-                return;
-            if (n->n_peers + out >= n->max_peers)
-                return;
-            if (try_connect(n, a) == HRE_OK)
+            if (try_connect(n, a) == HRE_OK) {
                 out++;
+                pending++;
+            }
         }
     }
 }
 
 void hre_node__book_timers(const hre_node *n, uint64_t *when)
 {
-    size_t i;
-    if (!n->tm.connect)
+    size_t i, out, pending;
+    if (!n->tm.connect || n->fatal)
         return;
+    out = outbound_count(n, &pending);
     for (i = 0; i < n->n_book; i++) {
         const hre_node__addr *a = &n->book[i];
-        if (!a->connected && a->next_try < *when && !connected_to(n, a->address) &&
-            !hre_node__is_discouraged(n, a->address, NULL))
+        if (a->next_try < *when && book_dialable(n, a, out, pending))
             *when = a->next_try;
     }
 }
