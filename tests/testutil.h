@@ -72,6 +72,12 @@
 #else
 #  define HRE_T_HAVE_CHANNEL 0
 #endif
+/* 1.1 node */
+#ifdef HRE_HAVE_SUITE_NODE
+#  define HRE_T_HAVE_NODE 1
+#else
+#  define HRE_T_HAVE_NODE 0
+#endif
 
 #ifdef HRE_HAVE_SUITE_VAULT
 #  define HRE_T_HAVE_VAULT 1
@@ -96,6 +102,7 @@ Suite *hre_suite_ecdh(void);
 Suite *hre_suite_hpke(void);
 Suite *hre_suite_channel(void);
 Suite *hre_suite_vault(void);
+Suite *hre_suite_node(void);
 
 /* Assert that a libhre call returned HRE_OK and, as common.h rule 4
  * promises, left the calling thread's error clear (hre_error_last() ==

@@ -23,6 +23,7 @@
 #include "network.h"    /* layer 5: networks and the network file */
 #include "aead.h"       /* layer 1 (1.1): AES-256-GCM */
 #include "hpke.h"       /* layer 1 (1.1): HPKE (RFC 9180) key wrap */
+#include "node.h"       /* layer 6 (1.1): the peer-to-peer node (sys/transport.h: its vtable) */
 #include "vault.h"      /* layer 7 (1.1): encrypted documents, wraps, erasure */
 
 #endif /* HRE_HRE_H */

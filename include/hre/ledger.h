@@ -554,6 +554,93 @@ HRE_API int hre_ledger_verify_chain(hre_ledger *l, uint64_t *first_bad_height,
                                     hre_ledger_progress_fn progress,
                                     void *user_data) HRE_WARN_UNUSED_RESULT;
 
+/* ------------------------------------------------------------------------ */
+/* Queries for the node layer (lib/ledger/node_support.c, since 1.1)         */
+/* ------------------------------------------------------------------------ */
+/* Read-only, general-purpose queries the peer-to-peer node (node.h) needs;
+ * any host may use them. */
+
+/** Replace the ledger's event callback (the one given in the options at
+ *  open). The node installs itself with this for its lifetime and restores
+ *  the previous one at hre_node_free.
+ *  Args: l (self). In: fn (NULL: no events), user_data (passed to fn).
+ *  Thread safety: as every ledger call (one thread at a time); not from
+ *  inside an event callback.
+ *  Since: 1.1 */
+HRE_API void hre_ledger_set_event_callback(hre_ledger *l, hre_ledger_event_fn fn, void *user_data);
+
+/** The current event callback and its user_data (each output may be NULL;
+ *  both are set to NULL for a NULL ledger).  Since: 1.1 */
+HRE_API void hre_ledger_event_callback(const hre_ledger *l, hre_ledger_event_fn *fn,
+                                       void **user_data);
+
+/** The network fingerprint kept in params.dat: sha256 over the chain
+ *  parameters and the contract genesis (authority key, org name), so two
+ *  ledgers with equal fingerprints are on the same network with the same
+ *  rules (docs/PROTOCOL.md 7.2).
+ *  Args: l (self). Out: out (32 bytes; zeroed on failure).
+ *  Returns: HRE_OK; HRE_EINVAL.  Since: 1.1 */
+HRE_API int hre_ledger_fingerprint(const hre_ledger *l, uint8_t out[32]);
+
+/** The chain parameters the ledger was opened with.
+ *  Args: l (self).
+ *  Out: *out: an output struct (rule 7): set out->version first
+ *       (HRE_CHAIN_PARAMS_INIT or hre_chain_params_init); that version's
+ *       fields are written.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED (out->version).  Since: 1.1 */
+HRE_API int hre_ledger_params(const hre_ledger *l, hre_chain_params *out);
+
+#define HRE_LEDGER_BLOCK_INFO_VERSION 1
+
+/** What the block index knows about one block. An output struct: set
+ *  .version first.  Since: 1.1 */
+typedef struct hre_ledger_block_info {
+    unsigned int version;      /* in: HRE_LEDGER_BLOCK_INFO_VERSION */
+    hre_header header;
+    uint64_t height;
+    uint8_t work[32];          /* cumulative work from genesis (included), 256-bit LE */
+    int on_main;               /* 1: on the main chain */
+    int invalid;               /* 1: failed validation, or descends from a block that did */
+    uint32_t tx_count;
+} hre_ledger_block_info;
+
+#define HRE_LEDGER_BLOCK_INFO_INIT { HRE_LEDGER_BLOCK_INFO_VERSION, { 0, {0}, {0}, 0, 0, 0 }, 0, \
+                                     {0}, 0, 0, 0 }
+
+/** Zero the fields of `version` and set it.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.  Since: 1.1 */
+HRE_API int hre_ledger_block_info_init(hre_ledger_block_info *info, unsigned int version);
+
+/** Index entry of any known block (main chain, side branch, or a block
+ *  recorded as invalid) by hash. Orphans are not known blocks.
+ *  Args: l (self). Out: *info (set .version first). In: hash.
+ *  Returns: HRE_OK; HRE_ENOTFOUND; HRE_EINVAL; HRE_EUNSUPPORTED.  Since: 1.1 */
+HRE_API int hre_ledger_block_info_get(const hre_ledger *l, hre_ledger_block_info *info,
+                                      const uint8_t hash[32]);
+
+/** A page of the mempool's txids, in mempool (arrival) order, starting at
+ *  position `start`. A paged listing, so the one exception to rule 5's
+ *  HRE_EBUFSIZE: a page holds min(capacity, count - start) txids, and
+ *  the caller moves `start` on until a page comes back short.
+ *  Args: l (self).
+ *  Out: ids (may be NULL with *n == 0): 32 bytes per txid.
+ *  In/Out: *n: capacity in txids; txids written out (0 when start >=
+ *          hre_ledger_mempool_count(l)).
+ *  In:  start: index of the first txid.
+ *  Returns: HRE_OK; HRE_EINVAL.  Since: 1.1 */
+HRE_API int hre_ledger_mempool_list(const hre_ledger *l, uint8_t *ids, size_t *n, size_t start);
+
+/** The encoded bytes of a mempool transaction.
+ *  Args: l (self). Out: out (may be NULL with *len == 0).
+ *  In/Out: *len: capacity in; bytes written (or needed, HRE_EBUFSIZE) out.
+ *  In:  txid.
+ *  Returns: HRE_OK; HRE_ENOTFOUND (not in the mempool); HRE_EBUFSIZE;
+ *           HRE_EINVAL.  Since: 1.1 */
+HRE_API int hre_ledger_mempool_tx(const hre_ledger *l, uint8_t *out, size_t *len,
+                                  const uint8_t txid[32]);
+
+/* (END queries for the node layer 1.1) */
+
 HRE_END_DECLS
 
 #endif /* HRE_LEDGER_H */

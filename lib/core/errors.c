@@ -37,6 +37,8 @@ HRE_API const char *hre_strerror(int code)
     case HRE_ENOSPC: return "no space left on storage";
     case HRE_EEXHAUSTED: return "search range exhausted";
     case HRE_EFATAL: return "the handle failed earlier; only queries and close remain valid";
+    case HRE_EAGAIN: return "would block; try again later";
+    case HRE_EPROTO: return "the peer violated the wire protocol";
     case HRE_EERASED: return "the record was erased";
     case HRE_EEXPIRED: return "expired or not fresh";
     case HRE_EREVOKED: return "the grant was revoked";

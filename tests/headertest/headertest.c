@@ -3,6 +3,7 @@
 #include <hre/hre.h>
 #include <hre/sys/storage.h>
 #include <hre/sys/powerloss.h>
+#include <hre/sys/transport.h>
 
 int main(void)
 {
