@@ -401,6 +401,7 @@ static void req_expire(hre_node *n)
     todo = hre_node__alloc(n, n->txreq_map.count * sizeof *todo);
     if (!todo) {
         n->txreq_retry = retry;
+        n->txreq_due = n->now + 100;   /* try again soon, without spinning */
         return;
     }
     for (i = 0; i < n->txreq_map.cap; i++) {
