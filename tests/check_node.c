@@ -2147,6 +2147,152 @@ START_TEST(test_raw_discouraged_identity)
 }
 END_TEST
 
+/* How many GETDATA entries r received for txid. */
+static size_t raw_asked(const raw *r, const uint8_t txid[32])
+{
+    size_t i, j, k = 0;
+    for (i = 0; i < r->nmsgs; i++) {
+        const uint8_t *e;
+        size_t cnt;
+        if (r->msgs[i].cmd != HRE_NODE__CMD_GETDATA)
+            continue;
+        HRE_T_OK(hre_node__inv_decode(&e, &cnt, r->msgs[i].d, r->msgs[i].len));
+        for (j = 0; j < cnt; j++)
+            if (e[j * HRE_NODE__INV_ENTRY] == HRE_NODE__INV_TX && memcmp(e + j * HRE_NODE__INV_ENTRY + 1, txid, 32) == 0)
+                k++;
+    }
+    return k;
+}
+
+/* r sends an INV (or NOTFOUND) of count transaction hashes. */
+static void raw_tx_list(raw *r, uint16_t cmd, const uint8_t (*ids)[32], size_t count)
+{
+    uint8_t *b = malloc(3 + count * HRE_NODE__INV_ENTRY);
+    size_t pos, i;
+    ck_assert_ptr_nonnull(b);
+    hre_node__list_begin(b, &pos, count);
+    for (i = 0; i < count; i++) {
+        b[pos] = HRE_NODE__INV_TX;
+        memcpy(b + pos + 1, ids[i], 32);
+        pos += HRE_NODE__INV_ENTRY;
+    }
+    raw_send(r, cmd, b, pos);
+    free(b);
+}
+
+static void fake_txids(uint8_t (*ids)[32], size_t count, uint32_t tag)
+{
+    size_t i;
+    for (i = 0; i < count; i++) {
+        memset(ids[i], 0, 32);
+        memcpy(ids[i], &tag, 4);
+        memcpy(ids[i] + 4, &i, sizeof i);
+    }
+}
+
+#define RELAY_RAWS 6
+
+/* The request tracker: a failed request (NOTFOUND) goes to the next other
+ * announcer, in announcement order; at most HRE_NODE__TXREQ_ALT are kept
+ * per txid; announcements beyond a peer's request slots wait for a free
+ * slot; the other-announcer slots are bounded per peer and in all. */
+START_TEST(test_raw_tx_request_tracker)
+{
+    tn_net t;
+    tn_node *c;
+    raw r[RELAY_RAWS];
+    hre_key *k[RELAY_RAWS];
+    uint8_t x[1][32], (*ids)[32];
+    hre_node__txreq *q;
+    hre_node__peer *p1;
+    size_t i, j, asked;
+    char addr[16];
+    tn_net_init(&t, 0);
+    c = tn_node_add(&t, "c", NULL, NULL);
+    tn_start(c);
+    for (i = 0; i < RELAY_RAWS; i++) {
+        HRE_T_OK(hre_key_generate(&k[i], HRE_CURVE_P256));
+        tn_register_node(c, NULL, NULL, k[i]);
+    }
+    tn_mine(c, 1);
+    for (i = 0; i < RELAY_RAWS; i++) {
+        snprintf(addr, sizeof addr, "raw%zu", i);
+        raw_ready(&r[i], &t, c, 1, k[i], addr);
+    }
+    tn_settle(&t, 10);
+    /* everyone announces x, r[0] first: only r[0] is asked */
+    fake_txids(x, 1, 0x78787878u);
+    for (i = 0; i < RELAY_RAWS; i++) {
+        raw_tx_list(&r[i], HRE_NODE__CMD_INV, (const uint8_t(*)[32])x, 1);
+        tn_settle(&t, 10);
+    }
+    ck_assert_uint_eq(raw_asked(&r[0], x[0]), 1);
+    for (i = 1; i < RELAY_RAWS; i++)
+        ck_assert_uint_eq(raw_asked(&r[i], x[0]), 0);
+    q = hre_node__map_get(&c->node->txreq_map, x[0]);
+    ck_assert_ptr_nonnull(q);
+    ck_assert_uint_eq(q->n_alt, HRE_NODE__TXREQ_ALT);   /* r[5] was not kept */
+    /* each NOTFOUND passes the request to the next announcer */
+    for (i = 0; i < HRE_NODE__TXREQ_ALT; i++) {
+        raw_tx_list(&r[i], HRE_NODE__CMD_NOTFOUND, (const uint8_t(*)[32])x, 1);
+        tn_settle(&t, 10);
+        ck_assert_uint_eq(raw_asked(&r[i + 1], x[0]), 1);
+        for (j = i + 2; j < RELAY_RAWS; j++)
+            ck_assert_uint_eq(raw_asked(&r[j], x[0]), 0);
+    }
+    raw_tx_list(&r[HRE_NODE__TXREQ_ALT], HRE_NODE__CMD_NOTFOUND, (const uint8_t(*)[32])x, 1);
+    tn_settle(&t, 10);
+    ck_assert_ptr_null(hre_node__map_get(&c->node->txreq_map, x[0]));   /* no announcer left */
+    ck_assert_uint_eq(raw_asked(&r[RELAY_RAWS - 1], x[0]), 0);
+    ck_assert_uint_eq(c->node->txreq_map.count, 0);
+    ck_assert_uint_eq(c->node->txreq_alts, 0);
+    ck_assert_uint_eq(c->node->txreq_waiting, 0);
+    /* r[0] announces 300: 256 asked now, the rest when slots free */
+    ids = malloc(2000 * sizeof *ids);
+    ck_assert_ptr_nonnull(ids);
+    fake_txids(ids, 300, 1);
+    raw_tx_list(&r[0], HRE_NODE__CMD_INV, (const uint8_t(*)[32])ids, 300);
+    tn_settle(&t, 10);
+    for (i = 0, asked = 0; i < 300; i++)
+        asked += raw_asked(&r[0], ids[i]);
+    ck_assert_uint_eq(asked, 256);
+    ck_assert_uint_eq(c->node->txreq_waiting, 44);
+    raw_tx_list(&r[0], HRE_NODE__CMD_NOTFOUND, (const uint8_t(*)[32])ids, 100);
+    tn_settle(&t, 10);
+    for (i = 0, asked = 0; i < 300; i++) {
+        ck_assert_uint_le(raw_asked(&r[0], ids[i]), 1);
+        asked += raw_asked(&r[0], ids[i]);
+    }
+    ck_assert_uint_eq(asked, 300);
+    ck_assert_uint_eq(c->node->txreq_waiting, 0);
+    ck_assert_uint_eq(c->node->txreq_map.count, 200);
+    /* r[1] announces 2000 others: its waiting announcements are capped */
+    fake_txids(ids, 2000, 2);
+    raw_tx_list(&r[1], HRE_NODE__CMD_INV, (const uint8_t(*)[32])ids, 1000);
+    raw_tx_list(&r[1], HRE_NODE__CMD_INV, (const uint8_t(*)[32])(ids + 1000), 1000);
+    tn_settle(&t, 10);
+    p1 = hre_node__peer_find(c->node, g_node_conn(&t, r[1].ep));
+    ck_assert_ptr_nonnull(p1);
+    ck_assert_uint_eq(p1->tx_inflight, 256);
+    ck_assert_uint_eq(p1->tx_alts, 4 * 256);
+    ck_assert_uint_eq(c->node->txreq_waiting, 4 * 256);
+    ck_assert_uint_eq(c->node->txreq_map.count, 200 + 256 + 4 * 256);
+    check_mem(c);
+    /* r[1] hangs up: its requests and waiting announcements go */
+    tn_raw_close(&t, r[1].ep);
+    tn_settle(&t, 10);
+    ck_assert_uint_eq(c->node->txreq_map.count, 200);
+    ck_assert_uint_eq(c->node->txreq_waiting, 0);
+    ck_assert_uint_eq(c->node->txreq_alts, 0);
+    free(ids);
+    for (i = 0; i < RELAY_RAWS; i++) {
+        raw_free(&r[i]);
+        hre_key_free(k[i]);
+    }
+    tn_net_free(&t);
+}
+END_TEST
+
 #endif /* HRE_WHITEBOX */
 
 /* ------------------------------------------------------------------------ */
@@ -2254,6 +2400,125 @@ START_TEST(test_members_relay_transactions)
     ck_assert(!tn_in_mempool(m.b, id));
     hre_key_free(p);
     mnet_free(&m);
+}
+END_TEST
+
+/* Three live members: a and b each connected to c only (a first). c's
+ * transaction requests time out after 5 s. */
+typedef struct rnet {
+    tn_net t;
+    hre_key *k[3];
+    tn_node *a, *b, *c;
+} rnet;
+
+static int c_sees_members(tn_net *t, void *arg)
+{
+    rnet *r = arg;
+    tn_node *others[2] = { r->a, r->b };
+    int i;
+    for (i = 0; i < 2; i++) {
+        hre_node_peer_info pi = HRE_NODE_PEER_INFO_INIT;
+        uint64_t c = tn_conn_at(t, r->c, others[i]);
+        if (!c || hre_node_peer_info_get(r->c->node, &pi, c) != HRE_OK || pi.member != HRE_NODE_MEMBER_LIVE)
+            return 0;
+    }
+    return 1;
+}
+
+static void rnet_init(rnet *r)
+{
+    tn_node *pair[2];
+    int i;
+    tn_net_init(&r->t, 0);
+    for (i = 0; i < 3; i++)
+        HRE_T_OK(hre_key_generate(&r->k[i], HRE_CURVE_P256));
+    r->a = tn_node_add(&r->t, "a", r->k[0], NULL);
+    r->b = tn_node_add(&r->t, "b", r->k[1], NULL);
+    r->c = tn_node_add(&r->t, "c", r->k[2], NULL);
+    r->c->opts.request_timeout_ms = 5000;
+    tn_start(r->a);
+    tn_start(r->b);
+    tn_start(r->c);
+    for (i = 0; i < 3; i++)
+        tn_register_node(r->a, NULL, NULL, r->k[i]);
+    tn_mine(r->a, 1);
+    tn_connect(&r->t, r->a, r->c);
+    tn_connect(&r->t, r->b, r->c);
+    pair[0] = r->a;
+    pair[1] = r->c;
+    ck_assert(tn_run(&r->t, synced_to, pair, 60000));
+    pair[0] = r->a;
+    pair[1] = r->b;
+    ck_assert(tn_run(&r->t, synced_to, pair, 60000));
+    ck_assert(tn_run(&r->t, c_sees_members, r, 60000));
+}
+
+static void rnet_free(rnet *r)
+{
+    int i;
+    tn_net_free(&r->t);
+    for (i = 0; i < 3; i++)
+        hre_key_free(r->k[i]);
+}
+
+/* a announces a transaction to c and then sends nothing more (its
+ * transport refuses every write); c has asked a. b announces the same
+ * transaction while c's request to a is outstanding. Returns its txid in
+ * id; c does not have it yet. */
+static void rnet_a_stalls(rnet *r, uint8_t id[32])
+{
+    uint8_t tx[1024], id2[32];
+    size_t len;
+    hre_key *p;
+    HRE_T_OK(hre_key_generate(&p, HRE_CURVE_P256));
+    len = tn_tx_patient(&r->t, tx, sizeof tx, p, 0);
+    hre_key_free(p);
+    HRE_T_OK(hre_node_submit_tx(r->a->node, id, NULL, tx, len, r->t.now));   /* inv to c is sent */
+    r->a->eagain = 1;
+    tn_settle(&r->t, 10);   /* c asks a; a cannot answer */
+    ck_assert(!tn_in_mempool(r->c, id));
+    HRE_T_OK(hre_node_submit_tx(r->b->node, id2, NULL, tx, len, r->t.now));
+    ck_assert_mem_eq(id, id2, 32);
+    tn_settle(&r->t, 10);   /* c got b's inv while asking a */
+    ck_assert(!tn_in_mempool(r->c, id));
+}
+
+/* Relay liveness: a request that times out goes to the next announcer. */
+START_TEST(test_relay_request_timeout_asks_other_announcer)
+{
+    rnet r;
+    uint8_t id[32];
+    uint64_t t0;
+    rnet_init(&r);
+    rnet_a_stalls(&r, id);
+    t0 = r.t.now;
+    g_mp_node = r.c;
+    ck_assert(tn_run(&r.t, mempool_has, id, 60000));
+    ck_assert_uint_ge(r.t.now, t0 + 4000);              /* after c's request to a expired */
+    ck_assert_uint_le(r.t.now, t0 + 6000);              /* ... and not much later */
+    ck_assert_uint_ne(tn_conn_at(&r.t, r.c, r.a), 0);   /* not because a was dropped */
+    r.a->eagain = 0;
+    tn_settle(&r.t, 1000);   /* a's late answer is harmless */
+    ck_assert_uint_ne(tn_conn_at(&r.t, r.c, r.a), 0);
+    rnet_free(&r);
+}
+END_TEST
+
+/* Relay liveness: a request whose peer goes away goes to the next
+ * announcer at once. */
+START_TEST(test_relay_request_peer_gone_asks_other_announcer)
+{
+    rnet r;
+    uint8_t id[32];
+    uint64_t t0;
+    rnet_init(&r);
+    rnet_a_stalls(&r, id);
+    t0 = r.t.now;
+    HRE_T_OK(hre_node_peer_disconnect(r.c->node, tn_conn_at(&r.t, r.c, r.a), r.t.now));
+    g_mp_node = r.c;
+    ck_assert(tn_run(&r.t, mempool_has, id, 60000));
+    ck_assert_uint_lt(r.t.now, t0 + 1000);   /* well before the request would expire */
+    rnet_free(&r);
 }
 END_TEST
 
@@ -2948,6 +3213,8 @@ static Suite *node_suite(void)
     tc = tcase_create("members");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_members_relay_transactions);
+    tcase_add_test(tc, test_relay_request_timeout_asks_other_announcer);
+    tcase_add_test(tc, test_relay_request_peer_gone_asks_other_announcer);
     tcase_add_test(tc, test_unregistered_syncs_but_cannot_relay);
     tcase_add_test(tc, test_suspension_disconnects);
     tcase_add_test(tc, test_org_suspension_disconnects);
@@ -2987,6 +3254,7 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_raw_nonce_exhausted);
     tcase_add_test(tc, test_raw_header_memory_bounded);
     tcase_add_test(tc, test_raw_low_work_chain_ignored);
+    tcase_add_test(tc, test_raw_tx_request_tracker);
     tcase_add_test(tc, test_raw_unrequested_block_ignored);
     tcase_add_test(tc, test_raw_invalid_block_discouraged);
     tcase_add_test(tc, test_raw_mutated_block_refetched);

@@ -424,7 +424,9 @@ HRE_API int hre_node_peer_writable(hre_node *n, uint64_t conn, uint64_t now);
 
 /** The host's connection is gone (reset, EOF, or a connect attempt that
  *  failed). The node forgets it (raising PEER_DISCONNECTED with reason
- *  HOST_CLOSED) and re-requests what it had in flight from other peers.
+ *  HOST_CLOSED) and re-requests what it had in flight from other peers
+ *  (blocks from any peer that has them, transactions from another peer
+ *  that announced them).
  *  It does not call the vtable's close.
  *  Returns: HRE_OK; HRE_ENOTFOUND (not live: e.g. the node closed it
  *           already); HRE_EINVAL; HRE_ESTATE; HRE_EFATAL.
@@ -593,7 +595,8 @@ HRE_API int hre_node_connect(hre_node *n, uint64_t *conn, const char *address, u
 HRE_API int hre_node_next_timer(const hre_node *n, uint64_t *when);
 
 /** Run the timers that expired by `now` (disconnect timed-out peers and
- *  stallers, re-request stalled blocks elsewhere, send pings, open
+ *  stallers, re-request stalled blocks elsewhere and timed-out
+ *  transactions from another peer that announced them, send pings, open
  *  connections), process waiting messages (within the budgets), hand
  *  buffered blocks to the ledger, and flush. Calling it early or often is
  *  harmless. Feed the bytes that are ready (hre_node_peer_recv) before

@@ -234,6 +234,7 @@ typedef struct hre_node__peer {
     uint8_t (*getdata)[HRE_NODE__INV_ENTRY];  /* queued requests to answer */
     size_t gd_n, gd_off, gd_cap;
     uint32_t tx_inflight;
+    uint32_t tx_alts;                /* txreq entries naming it as another announcer */
     int mempool_offered;
     size_t offer_pos;                /* mempool offer in progress: next index */
 
@@ -273,11 +274,18 @@ typedef struct hre_node__hdr {
     size_t idx;                      /* index in hre_node.hdrs */
 } hre_node__hdr;
 
-/* A transaction requested from a peer (relay.c). */
+/* Other announcers kept per requested transaction (relay.c). */
+#define HRE_NODE__TXREQ_ALT 4u
+
+/* A transaction requested from a peer, with the other peers that announced
+ * it while the request was outstanding (relay.c): when the request fails
+ * the next of them is asked. */
 typedef struct hre_node__txreq {
     uint8_t txid[32];
-    uint64_t uid;
+    uint64_t uid;                    /* requested from (0: waiting for an announcer with room) */
     uint64_t at;
+    uint64_t alt[HRE_NODE__TXREQ_ALT];  /* uids, in the order they announced */
+    uint32_t n_alt;
 } hre_node__txreq;
 
 typedef struct hre_node__addr {
@@ -356,6 +364,10 @@ struct hre_node {
 
     /* relay */
     hre_node__map txreq_map;         /* txid -> hre_node__txreq */
+    size_t txreq_alts;               /* other announcers held, all entries */
+    size_t txreq_waiting;            /* entries with no request outstanding */
+    int txreq_retry;                 /* a peer's request slots or the peers changed */
+    uint64_t txreq_due;              /* no request expires before (a lower bound) */
     hre_node__map recent_rej;        /* txids recently rejected */
     uint8_t (*rej)[32];
     size_t rej_n, rej_next;
@@ -460,6 +472,8 @@ void hre_node__announce_tx(hre_node *n, const uint8_t txid[32], const hre_node__
 void hre_node__announce_block(hre_node *n, const uint8_t hash[32]);
 void hre_node__offer_mempool(hre_node *n, hre_node__peer *p);
 void hre_node__relay_step(hre_node *n);
+void hre_node__relay_timers(const hre_node *n, uint64_t *when);
+void hre_node__relay_on_close(hre_node *n, hre_node__peer *p);
 int hre_node__known_add(hre_node *n, hre_node__known *k, const uint8_t h[32]);
 int hre_node__known_has(const hre_node__known *k, const uint8_t h[32]);
 void hre_node__known_free(hre_node *n, hre_node__known *k);

@@ -374,6 +374,7 @@ HRE_API int hre_node_new(hre_node **out, const hre_node_options *opts, uint64_t 
     hre_wipe(rnd, sizeof rnd);
     hre_node__map_init(&n->hdr_map, n);
     hre_node__map_init(&n->txreq_map, n);
+    n->txreq_due = UINT64_MAX;
     hre_node__map_init(&n->recent_rej, n);
     hre_node__map_init(&n->replay_map, n);
     n->next_uid = 1;
@@ -468,6 +469,7 @@ static void reap(hre_node *n)
             continue;
         }
         hre_node__sync_on_close(n, p);
+        hre_node__relay_on_close(n, p);
         hre_node__book_on_close(n, p->conn);
         conn = p->conn;
         reason = p->close_reason;
@@ -882,6 +884,7 @@ HRE_API int hre_node_next_timer(const hre_node *n, uint64_t *when)
             at(when, n->now + 50);   /* buckets refill: APP_WRITABLE */
     }
     hre_node__sync_timers((hre_node *)n, when);
+    hre_node__relay_timers(n, when);
     hre_node__book_timers(n, when);
     return hre__api_done(HRE_OK);
 }

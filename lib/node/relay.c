@@ -13,6 +13,8 @@
 #define REJECT_MAX 4096u        /* txids recently refused by the mempool */
 #define TX_REQ_MAX 256u         /* transaction requests outstanding per peer */
 #define GETDATA_QUEUE_MAX (2u * HRE_NODE_MAX_INV)
+#define TX_ALT_PEER_MAX (4u * TX_REQ_MAX)  /* other-announcer slots one peer may hold */
+#define TX_ALT_MAX 8192u        /* other-announcer slots, all peers */
 
 /* ------------------------------------------------------------------------ */
 /* Known inventory                                                           */
@@ -182,62 +184,266 @@ static void offer_step(hre_node *n, hre_node__peer *p)
 /* Transaction requests                                                      */
 /* ------------------------------------------------------------------------ */
 
-static int req_has(const hre_node *n, const uint8_t txid[32])
+/*
+ * One entry per txid being fetched (n->txreq_map): the peer asked (uid, at)
+ * and up to HRE_NODE__TXREQ_ALT other peers that announced the txid while it
+ * was outstanding, in the order they announced. When the request fails (it
+ * expires, the peer answers NOTFOUND or goes away) the first of them that is
+ * still a READY live member with a free request slot is asked; announcers
+ * without a free slot stay, and the entry waits (uid 0) until a slot frees.
+ * The entry goes when the transaction arrives or no announcer is left. The
+ * other announcers are bounded per entry, per peer (TX_ALT_PEER_MAX) and in
+ * all (TX_ALT_MAX); the entries are node memory (hre_node__alloc).
+ */
+
+static hre_node__txreq *req_get(const hre_node *n, const uint8_t txid[32])
 {
-    return hre_node__map_get(&n->txreq_map, txid) != NULL;
+    return hre_node__map_get(&n->txreq_map, txid);
 }
 
-static void req_del(hre_node *n, const uint8_t txid[32], hre_node__peer *p)
+/* A peer that may be asked for a transaction now. */
+static int can_ask(const hre_node *n, const hre_node__peer *q)
 {
-    hre_node__txreq *r = hre_node__map_get(&n->txreq_map, txid);
-    hre_node__peer *q;
-    if (!r || (p && r->uid != p->uid))
+    return q && !q->closing && q->state == NODE__READY && is_member(n, q) && q->tx_inflight < TX_REQ_MAX;
+}
+
+static void alt_drop(hre_node *n, hre_node__txreq *r, uint32_t i)
+{
+    hre_node__peer *q = hre_node__peer_by_uid(n, r->alt[i]);
+    if (q && q->tx_alts)
+        q->tx_alts--;
+    if (n->txreq_alts)
+        n->txreq_alts--;
+    memmove(&r->alt[i], &r->alt[i + 1], (r->n_alt - i - 1) * sizeof r->alt[0]);
+    r->n_alt--;
+}
+
+static int alt_find(const hre_node__txreq *r, uint64_t uid)
+{
+    uint32_t i;
+    for (i = 0; i < r->n_alt; i++)
+        if (r->alt[i] == uid)
+            return (int)i;
+    return -1;
+}
+
+/* Remember p as another announcer of r's txid (within the caps). */
+static void alt_add(hre_node *n, hre_node__txreq *r, hre_node__peer *p)
+{
+    if (r->uid == p->uid || alt_find(r, p->uid) >= 0 || r->n_alt >= HRE_NODE__TXREQ_ALT ||
+        p->tx_alts >= TX_ALT_PEER_MAX || n->txreq_alts >= TX_ALT_MAX)
         return;
-    q = hre_node__peer_by_uid(n, r->uid);
-    if (q && q->tx_inflight)
-        q->tx_inflight--;
-    hre_node__map_del(&n->txreq_map, r->txid);
-    hre_node__dealloc(n, r);
+    r->alt[r->n_alt++] = p->uid;
+    p->tx_alts++;
+    n->txreq_alts++;
 }
 
-static int req_add(hre_node *n, hre_node__peer *p, const uint8_t txid[32])
+static void send_getdata_tx(hre_node *n, hre_node__peer *p, const uint8_t txid[32])
 {
-    hre_node__txreq *r = hre_node__alloc(n, sizeof *r);
-    if (!r)
-        return HRE_ENOMEM;
-    memcpy(r->txid, txid, 32);
+    uint8_t buf[3 + HRE_NODE__INV_ENTRY];
+    size_t pos;
+    hre_node__list_begin(buf, &pos, 1);
+    buf[pos] = HRE_NODE__INV_TX;
+    memcpy(buf + pos + 1, txid, 32);
+    (void)hre_node__send(n, p, HRE_NODE__CMD_GETDATA, buf, pos + HRE_NODE__INV_ENTRY, NULL, 0);
+}
+
+/* r is being requested from p now (the caller sends the GETDATA). */
+static void req_assign(hre_node *n, hre_node__txreq *r, hre_node__peer *p)
+{
+    if (!r->uid && n->txreq_waiting)
+        n->txreq_waiting--;
     r->uid = p->uid;
     r->at = n->now;
-    if (hre_node__map_put(&n->txreq_map, r->txid, r) != HRE_OK) {
-        hre_node__dealloc(n, r);
-        return HRE_ENOMEM;
-    }
     p->tx_inflight++;
-    return HRE_OK;
+    if (n->now + n->request_timeout_ms < n->txreq_due)
+        n->txreq_due = n->now + n->request_timeout_ms;
 }
 
-/* Requests whose peer is gone or that timed out are forgotten (the txid
- * may then be requested from another peer that announces it). */
+static void req_free(hre_node *n, hre_node__txreq *r)
+{
+    while (r->n_alt)
+        alt_drop(n, r, r->n_alt - 1);
+    if (!r->uid && n->txreq_waiting)
+        n->txreq_waiting--;
+    hre_node__map_del(&n->txreq_map, r->txid);
+    hre_node__dealloc(n, r);
+    if (!n->txreq_map.count)
+        n->txreq_due = UINT64_MAX;
+}
+
+/* r has no request outstanding: ask the first announcer that can be asked,
+ * drop the ones that are gone, wait if the rest have no free slot, and
+ * forget r when no announcer is left. */
+static void req_next(hre_node *n, hre_node__txreq *r)
+{
+    uint32_t i = 0;
+    if (hre_ledger_mempool_contains(n->l, r->txid)) {
+        req_free(n, r);   /* it came another way */
+        return;
+    }
+    while (i < r->n_alt) {
+        hre_node__peer *q = hre_node__peer_by_uid(n, r->alt[i]);
+        if (!q || q->closing || q->state != NODE__READY || !is_member(n, q)) {
+            alt_drop(n, r, i);
+            continue;
+        }
+        if (can_ask(n, q)) {
+            alt_drop(n, r, i);
+            req_assign(n, r, q);
+            send_getdata_tx(n, q, r->txid);
+            return;
+        }
+        i++;
+    }
+    if (!r->n_alt)
+        req_free(n, r);
+}
+
+/* The request outstanding for r failed: release the slot, try the others. */
+static void req_fail(hre_node *n, hre_node__txreq *r)
+{
+    hre_node__peer *q = r->uid ? hre_node__peer_by_uid(n, r->uid) : NULL;
+    if (q && q->tx_inflight)
+        q->tx_inflight--;
+    if (r->uid) {
+        r->uid = 0;
+        n->txreq_waiting++;
+        n->txreq_retry = 1;   /* q has a free slot again */
+    }
+    req_next(n, r);
+}
+
+/* The transaction arrived (or was refused): forget the entry. */
+static void req_done(hre_node *n, const uint8_t txid[32])
+{
+    hre_node__txreq *r = req_get(n, txid);
+    hre_node__peer *q;
+    if (!r)
+        return;
+    q = r->uid ? hre_node__peer_by_uid(n, r->uid) : NULL;
+    if (q && q->tx_inflight) {
+        q->tx_inflight--;
+        n->txreq_retry = 1;
+    }
+    req_free(n, r);
+}
+
+/* p does not have txid (NOTFOUND). */
+static void req_notfound(hre_node *n, const uint8_t txid[32], hre_node__peer *p)
+{
+    hre_node__txreq *r = req_get(n, txid);
+    int i;
+    if (!r)
+        return;
+    if (r->uid == p->uid) {
+        req_fail(n, r);
+        return;
+    }
+    if ((i = alt_find(r, p->uid)) >= 0)
+        alt_drop(n, r, (uint32_t)i);
+    if (!r->uid && !r->n_alt)
+        req_free(n, r);
+}
+
+/* p announced txid and may be asked: a new request, or p joins the
+ * announcers of the one in progress. Returns 1 if the caller must put txid
+ * in its GETDATA to p. */
+static int req_announced(hre_node *n, hre_node__peer *p, const uint8_t txid[32])
+{
+    hre_node__txreq *r = req_get(n, txid);
+    int i;
+    if (r) {
+        if (r->uid == p->uid)
+            return 0;
+        if (!r->uid && can_ask(n, p)) {
+            if ((i = alt_find(r, p->uid)) >= 0)
+                alt_drop(n, r, (uint32_t)i);
+            req_assign(n, r, p);
+            return 1;
+        }
+        alt_add(n, r, p);
+        return 0;
+    }
+    r = hre_node__alloc(n, sizeof *r);
+    if (!r)
+        return 0;
+    memset(r, 0, sizeof *r);
+    memcpy(r->txid, txid, 32);
+    if (hre_node__map_put(&n->txreq_map, r->txid, r) != HRE_OK) {
+        hre_node__dealloc(n, r);
+        return 0;
+    }
+    if (can_ask(n, p)) {
+        req_assign(n, r, p);
+        return 1;
+    }
+    /* p has no free slot: wait for one, with p as the announcer */
+    n->txreq_waiting++;
+    alt_add(n, r, p);
+    if (!r->n_alt)
+        req_free(n, r);
+    return 0;
+}
+
+/* Requests whose peer is gone or that timed out fail over to the next
+ * announcer; entries waiting for a slot are retried when slots or peers
+ * changed. */
 static void req_expire(hre_node *n)
 {
-    hre_node__txreq **dead;
+    hre_node__txreq **todo;
     size_t i, k = 0;
-    dead = hre_node__alloc(n, n->txreq_map.count * sizeof *dead);
-    if (!dead)
+    uint64_t due = UINT64_MAX;
+    int retry = n->txreq_retry && n->txreq_waiting;
+    n->txreq_retry = 0;
+    if (n->now < n->txreq_due && !retry)
         return;
+    todo = hre_node__alloc(n, n->txreq_map.count * sizeof *todo);
+    if (!todo) {
+        n->txreq_retry = retry;
+        n->txreq_due = n->now + 100;   /* try again soon, without spinning */
+        return;
+    }
     for (i = 0; i < n->txreq_map.cap; i++) {
         hre_node__txreq *r;
         hre_node__peer *q;
         if (!n->txreq_map.keys[i])
             continue;
         r = n->txreq_map.vals[i];
+        if (!r->uid) {
+            if (retry)
+                todo[k++] = r;
+            continue;
+        }
         q = hre_node__peer_by_uid(n, r->uid);
         if (!q || q->closing || n->now >= r->at + n->request_timeout_ms)
-            dead[k++] = r;
+            todo[k++] = r;
+        else if (r->at + n->request_timeout_ms < due)
+            due = r->at + n->request_timeout_ms;
     }
-    for (i = 0; i < k; i++)
-        req_del(n, dead[i]->txid, NULL);
-    hre_node__dealloc(n, dead);
+    n->txreq_due = due;   /* req_assign lowers it for the requests made below */
+    for (i = 0; i < k; i++) {
+        if (todo[i]->uid)
+            req_fail(n, todo[i]);
+        else
+            req_next(n, todo[i]);
+    }
+    hre_node__dealloc(n, todo);
+}
+
+void hre_node__relay_on_close(hre_node *n, hre_node__peer *p)
+{
+    (void)p;
+    if (n->txreq_map.count) {
+        n->txreq_retry = 1;
+        n->txreq_due = n->now;   /* its requests fail over in the next relay step */
+    }
+}
+
+void hre_node__relay_timers(const hre_node *n, uint64_t *when)
+{
+    if (n->txreq_map.count && n->txreq_due < *when)
+        *when = n->txreq_due;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -270,10 +476,8 @@ void hre_node__on_inv(hre_node *n, hre_node__peer *p, const uint8_t *d, size_t l
             refused = 1;
             continue;
         }
-        if (hre_ledger_mempool_contains(n->l, h) || hre_node__map_get(&n->recent_rej, h) || req_has(n, h) ||
-            p->tx_inflight >= TX_REQ_MAX)
-            continue;
-        if (req_add(n, p, h) != HRE_OK)
+        if (hre_ledger_mempool_contains(n->l, h) || hre_node__map_get(&n->recent_rej, h) ||
+            !req_announced(n, p, h))
             continue;
         if (k == 0)
             hre_node__list_begin(buf, &pos, HRE_NODE_MAX_INV);   /* reserve 3 bytes, fixed below */
@@ -418,7 +622,7 @@ void hre_node__on_notfound(hre_node *n, hre_node__peer *p, const uint8_t *d, siz
     for (i = 0; i < count; i++) {
         const uint8_t *h = e + HRE_NODE__INV_ENTRY * i + 1;
         if (e[HRE_NODE__INV_ENTRY * i] == HRE_NODE__INV_TX) {
-            req_del(n, h, p);
+            req_notfound(n, h, p);
         } else {
             hre_node__hdr *x = hre_node__map_get(&n->hdr_map, h);
             if (x && x->req_uid == p->uid) {
@@ -444,7 +648,7 @@ void hre_node__on_tx(hre_node *n, hre_node__peer *p, const uint8_t *d, size_t le
     }
     rc = hre_ledger_submit_tx(n->l, txid, &st, d, len, n->now / 1000);
     if (rc == HRE_OK) {
-        req_del(n, txid, NULL);
+        req_done(n, txid);
         (void)hre_node__known_add(n, &p->known, txid);
         n->txs_recv++;
         n->mempool_gen++;
@@ -458,7 +662,7 @@ void hre_node__on_tx(hre_node *n, hre_node__peer *p, const uint8_t *d, size_t le
     }
     if (hre_sha256d(txid, d, len) != HRE_OK)
         return;
-    req_del(n, txid, NULL);
+    req_done(n, txid);
     (void)hre_node__known_add(n, &p->known, txid);
     if (rc != HRE_EEXISTS && rc != HRE_ENOMEM)
         reject_add(n, txid);   /* not punished: it may be valid on another peer's mempool */
@@ -533,6 +737,7 @@ HRE_API int hre_node_submit_tx(hre_node *n, uint8_t txid[32], hre_ledger_status 
         if (txid)
             memcpy(txid, id, 32);
         n->mempool_gen++;
+        req_done(n, id);
         hre_node__announce_tx(n, id, NULL);
         return hre__api_done(hre_node__leave(n, HRE_OK));
     }
