@@ -1,29 +1,36 @@
 /*
- * bench_vault: the vault (vault.h) next to the raw OpenSSL figures measured
- * by `openssl speed` in the same run. Prints one JSON document.
+ * bench_vault: the vault (vault.h) next to the raw OpenSSL and zlib figures
+ * measured in the same run. Prints one JSON document on stdout, written with
+ * the harness of bench_util.h (schema: bench/README.md).
  *
- *  - seal / open MB/s of a 1 MiB and a 64 MiB document without compression
- *    (HRE_VAULT_COMPRESS_NEVER: padding, chunking, AES-256-GCM, SHA-256 of
- *    the envelope), opening with and without the hash check, against
- *    `openssl speed -evp aes-256-gcm` (16 KiB blocks) and `openssl speed
- *    sha256` (the envelope hash is a floor of seal: it is the record's
- *    doc_sha256); the bar is seal+open >= 0.8 of raw AES-GCM at 1 MiB;
- *  - the same with compression (COMPRESS_AUTO, level 6) on the FHIR corpus
- *    (tests/data/fhir-stu3 or HRE_FHIR_DIR), with zlib's own deflate and
+ *  - seal / open MB/s of a 1 MiB and a big document (64 MiB;
+ *    HRE_BENCH_VAULT_BIG_MIB) without compression (HRE_VAULT_COMPRESS_NEVER:
+ *    padding, chunking, AES-256-GCM, SHA-256 of the envelope), opening with
+ *    and without the hash check, against `openssl speed -evp aes-256-gcm`
+ *    (16 KiB blocks) and `openssl speed sha256` (the envelope hash is a floor
+ *    of seal: it is the record's doc_sha256); the bar is seal+open >= 0.8 of
+ *    raw AES-GCM encrypt-then-decrypt at 1 MiB;
+ *  - the same with compression (COMPRESS_AUTO, level 6) and without on the
+ *    FHIR corpus (tests/data/fhir-stu3 or HRE_FHIR_DIR; the first
+ *    HRE_BENCH_VAULT_BUNDLES files by name), with zlib's own deflate and
  *    inflate MB/s on the same bytes as their reference ("counting
  *    compression separately");
  *  - wraps per second (hre_vault_sealer_wrap) and unwraps per second
  *    (hre_vault_opener_new) in auth and base mode, against `openssl speed
  *    ecdhp256` (bars: wrap >= 0.45, unwrap >= 0.9);
- *  - memory while sealing 64 MiB in 1 MiB pieces (peak RSS growth);
+ *  - memory while sealing the big document size in 1 MiB pieces (peak RSS
+ *    growth);
  *  - scale: a vault of N documents (default 100000; HRE_BENCH_VAULT_DOCS or
  *    argv[1]) on a POSIX directory without fsync: build time, open time and
  *    memory (RSS growth and the vault's own count).
  * Rates are per CPU-second of this thread (as one `openssl speed` process);
- * each point is the best of ROUNDS rounds, with openssl speed runs between.
- * Environment: HRE_BENCH_SPEED_SECONDS (openssl speed -seconds, default 1; 0
- * skips it), OPENSSL (the binary), HRE_BENCH_DIR (scratch directory parent,
- * default /tmp), HRE_FHIR_DIR, HRE_DATA_DIR.
+ * each point is the best of HRE_BENCH_ROUNDS rounds (default 5), with the
+ * openssl speed runs before and between the points (best of those too).
+ * Environment (bench/README.md): HRE_BENCH_SECONDS (per wrap/unwrap point,
+ * default 1.5), HRE_BENCH_ROUNDS, HRE_BENCH_SPEED_SECONDS (openssl speed
+ * -seconds, default 1; 0 skips it), OPENSSL, HRE_BENCH_VAULT_DOCS,
+ * HRE_BENCH_VAULT_BIG_MIB, HRE_BENCH_VAULT_BUNDLES, HRE_FHIR_DIR,
+ * HRE_DATA_DIR, HRE_BENCH_DIR (scratch directory parent; else TMPDIR, /tmp).
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -36,7 +43,18 @@
 
 #include "bench_util.h"
 
-#define ROUNDS 5
+#define MIB ((size_t)1 << 20)
+#define SPEED_BYTES 16384          /* openssl speed message size for aes-256-gcm and sha256 */
+#define GCM_RUNS_BEFORE 3          /* openssl speed runs before the document points ... */
+#define GCM_RUNS_AFTER 2           /* ... and after them (aes-256-gcm) */
+#define SHA_RUNS 3
+#define ECDH_RUNS_BEFORE 3
+#define ECDH_RUNS_AFTER 2          /* after the wrap points */
+#define MAX_BUNDLES 256
+#define SCALE_DOC_BYTES 200
+
+static int g_rounds = 5;           /* HRE_BENCH_ROUNDS */
+static double g_seconds = 1.5;     /* HRE_BENCH_SECONDS: per wrap / unwrap point */
 
 static void die(const char *what, int rc)
 {
@@ -46,47 +64,30 @@ static void die(const char *what, int rc)
 
 static double max2(double a, double b) { return a > b ? a : b; }
 
-static const char *openssl_bin(void) { return getenv("OPENSSL") ? getenv("OPENSSL") : "openssl"; }
+/* ---- openssl speed (the harness runner) ---- */
 
-/* `openssl speed -mr -seconds S [-bytes N] [-evp] ALG`: "+F:idx:name:bytes/s..." -> MB/s of the last column */
-static double speed_bulk(const char *alg, int evp, size_t bytes, int seconds)
+/* MB/s (10^6 bytes) of `openssl speed -bytes 16384 <alg>`, 0 if it did not run. */
+static double speed_mbs(const char *alg, int seconds)
 {
-    char cmd[256], line[512];
-    FILE *p;
-    double bps = 0;
-    snprintf(cmd, sizeof cmd, "%s speed -mr -seconds %d -bytes %zu %s%s 2>/dev/null", openssl_bin(), seconds,
-             bytes, evp ? "-evp " : "", alg);
-    if (!(p = popen(cmd, "r"))) return 0;
-    while (fgets(line, sizeof line, p)) {
-        char *c = strrchr(line, ':');
-        if (!strncmp(line, "+F:", 3) && c) bps = strtod(c + 1, NULL);
-    }
-    return pclose(p) == 0 ? bps / 1e6 : 0;
+    double mbs = 0;
+    return bench_speed_bytes(alg, SPEED_BYTES, 1, seconds, &mbs, NULL) ? mbs : 0;
 }
 
 static double speed_ecdh(int seconds)
 {
-    char cmd[256], line[512];
-    FILE *p;
     double ops = 0;
-    snprintf(cmd, sizeof cmd, "%s speed -mr -seconds %d ecdhp256 2>/dev/null", openssl_bin(), seconds);
-    if (!(p = popen(cmd, "r"))) return 0;
-    while (fgets(line, sizeof line, p)) {
-        int idx, bits;
-        double o, t;
-        if (sscanf(line, "+F5:%d:%d:%lf:%lf", &idx, &bits, &o, &t) == 4) ops = o;
-    }
-    return pclose(p) == 0 ? ops : 0;
+    return bench_speed_ecdh("ecdhp256", 1, seconds, &ops) ? ops : 0;
 }
 
-static long rss_kib(void)
+/* Resident memory of this process (/proc/self/statm), 0 if unknown. */
+static long long rss_bytes(void)
 {
     FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, resident = 0;
+    long long pages = 0, resident = 0;
     if (!f) return 0;
-    if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    if (fscanf(f, "%lld %lld", &pages, &resident) != 2) resident = 0;
     fclose(f);
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+    return resident * (long long)sysconf(_SC_PAGESIZE);
 }
 
 /* ---- sinks ---- */
@@ -186,10 +187,11 @@ static double open_all(const mbuf *envs, const hre_vault_wrap *wraps, size_t n, 
     return t;
 }
 
-/* The sealing time without the wraps: seal_all with wraps costs the wraps too;
- * this bench seals without wraps for the timing and wraps once per document. */
+/* One document point: the best of g_rounds rounds. The timed seal makes no
+ * wraps (they are timed on their own); the envelopes to open come from a
+ * first, untimed seal that wraps once per document. */
 typedef struct point {
-    double seal, open_hash, open_nohash;   /* MB/s of document bytes */
+    double seal, open_hash, open_nohash;   /* MB/s of document bytes per CPU second */
 } point;
 
 static point measure(const uint8_t *const *docs, const size_t *lens, size_t n, int compress, size_t piece,
@@ -203,7 +205,7 @@ static point measure(const uint8_t *const *docs, const size_t *lens, size_t n, i
     seal_all(envs, wraps, docs, lens, n, compress, piece);   /* the wraps to open with */
     *env_bytes = 0;
     for (size_t i = 0; i < n; i++) *env_bytes += envs[i].n;
-    for (int r = 0; r < ROUNDS; r++) {
+    for (int r = 0; r < g_rounds; r++) {
         mbuf *tmp = calloc(n, sizeof *tmp);
         double ts = seal_all(tmp, NULL, docs, lens, n, compress, piece);
         for (size_t i = 0; i < n; i++) free(tmp[i].p);
@@ -218,6 +220,7 @@ static point measure(const uint8_t *const *docs, const size_t *lens, size_t n, i
     return best;
 }
 
+/* seal then open: MB/s of document bytes through both */
 static double both(point p) { return 1.0 / (1.0 / p.seal + 1.0 / p.open_hash); }
 
 /* zlib level 6 and inflate MB/s on the same documents */
@@ -233,7 +236,7 @@ static void zlib_rates(const uint8_t *const *docs, const size_t *lens, size_t n,
     out = malloc(cap);
     back = malloc(cap + 1);
     *def = *inf = 0;
-    for (int r = 0; r < ROUNDS; r++) {
+    for (int r = 0; r < g_rounds; r++) {
         double td = 0, ti = 0;
         for (size_t i = 0; i < n; i++) {
             uLongf ol = cap, bl = cap;
@@ -253,35 +256,54 @@ static void zlib_rates(const uint8_t *const *docs, const size_t *lens, size_t n,
 
 /* ---- the FHIR corpus ---- */
 
-static size_t load_corpus(uint8_t ***docs, size_t **lens)
+static const char *corpus_dir(char *dir, size_t cap)
 {
-    char dir[1024];
-    const char *fd = getenv("HRE_FHIR_DIR");
+    const char *fd = getenv("HRE_FHIR_DIR"), *dd = getenv("HRE_DATA_DIR");
+    if (fd && *fd) snprintf(dir, cap, "%s", fd);
+    else snprintf(dir, cap, "%s/fhir-stu3", dd && *dd ? dd : "tests/data");
+    return dir;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The first `max` *.json files of dir by name (so a cap picks the same
+ * files on every machine). */
+static size_t load_corpus(const char *dir, size_t max, uint8_t ***docs, size_t **lens)
+{
+    char *names[MAX_BUNDLES];
     DIR *d;
     struct dirent *de;
-    size_t n = 0;
-    if (fd && *fd) snprintf(dir, sizeof dir, "%s", fd);
-    else snprintf(dir, sizeof dir, "%s/fhir-stu3", getenv("HRE_DATA_DIR") ? getenv("HRE_DATA_DIR") : "tests/data");
-    *docs = calloc(256, sizeof **docs);
-    *lens = calloc(256, sizeof **lens);
+    size_t nn = 0, n = 0;
+    *docs = calloc(MAX_BUNDLES, sizeof **docs);
+    *lens = calloc(MAX_BUNDLES, sizeof **lens);
+    if (!*docs || !*lens) die("calloc", HRE_ENOMEM);
     if (!(d = opendir(dir))) return 0;
-    while ((de = readdir(d)) && n < 256) {
+    while ((de = readdir(d)) && nn < MAX_BUNDLES) {
+        size_t l = strlen(de->d_name);
+        if (l < 6 || strcmp(de->d_name + l - 5, ".json")) continue;
+        if (!(names[nn++] = strdup(de->d_name))) die("strdup", HRE_ENOMEM);
+    }
+    closedir(d);
+    qsort(names, nn, sizeof *names, name_cmp);
+    for (size_t i = 0; i < nn; i++) {
         char path[1400];
         FILE *f;
         long len;
-        size_t l = strlen(de->d_name);
-        if (l < 6 || strcmp(de->d_name + l - 5, ".json")) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (!(f = fopen(path, "rb"))) continue;
-        fseek(f, 0, SEEK_END);
-        len = ftell(f);
-        fseek(f, 0, SEEK_SET);
-        (*docs)[n] = malloc((size_t)len + 1);
+        snprintf(path, sizeof path, "%.1000s/%.255s", dir, names[i]);
+        free(names[i]);
+        if (n >= max || !(f = fopen(path, "rb"))) continue;
+        if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET) != 0) {
+            fclose(f);
+            continue;
+        }
+        if (!((*docs)[n] = malloc((size_t)len))) die("malloc", HRE_ENOMEM);
         if (fread((*docs)[n], 1, (size_t)len, f) != (size_t)len) die("read corpus", HRE_EIO);
         (*lens)[n++] = (size_t)len;
         fclose(f);
     }
-    closedir(d);
     return n;
 }
 
@@ -302,7 +324,7 @@ static double wrap_rate(hre_vault_sealer *s)
             if ((rc = hre_vault_sealer_wrap(s, &w, 0, g_rid, g_reader_pub)) != HRE_OK) die("wrap", rc);
         n += 16;
         dt = bench_thread_cpu_s() - t0;
-    } while (dt < 0.3);
+    } while (dt < g_seconds / g_rounds);
     return n / dt;
 }
 
@@ -323,7 +345,7 @@ static double unwrap_rate(const hre_vault_wrap *w)
         }
         n += 16;
         dt = bench_thread_cpu_s() - t0;
-    } while (dt < 0.3);
+    } while (dt < g_seconds / g_rounds);
     return n / dt;
 }
 
@@ -341,7 +363,7 @@ static wrapbench bench_wraps(void)
         if ((rc = hre_vault_sealer_new(&s, &p, mbuf_sink, &env)) != HRE_OK) die("sealer", rc);
         if ((rc = hre_vault_sealer_finish(s, h, NULL)) != HRE_OK) die("finish", rc);
         if ((rc = hre_vault_sealer_wrap(s, &w, 0, g_rid, g_reader_pub)) != HRE_OK) die("wrap", rc);
-        for (int r = 0; r < ROUNDS; r++) {
+        for (int r = 0; r < g_rounds; r++) {
             double wr = wrap_rate(s), ur = unwrap_rate(&w);
             if (auth) b.wrap_auth = max2(b.wrap_auth, wr), b.unwrap_auth = max2(b.unwrap_auth, ur);
             else b.wrap_base = max2(b.wrap_base, wr), b.unwrap_base = max2(b.unwrap_base, ur);
@@ -356,13 +378,13 @@ static wrapbench bench_wraps(void)
 
 typedef struct peak {
     size_t bytes;
-    long base, top;
+    long long base, top;
 } peak;
 
 static int peak_sink(void *ud, const uint8_t *d, size_t n)
 {
     peak *pk = ud;
-    long r = rss_kib();
+    long long r = rss_bytes();
     (void)d;
     pk->bytes += n;
     if (r > pk->top) pk->top = r;
@@ -372,19 +394,20 @@ static int peak_sink(void *ud, const uint8_t *d, size_t n)
 /* RSS growth (sampled at every chunk) while sealing total bytes in 1 MiB
  * pieces of random data (so the compression trial says no) into a sink that
  * keeps nothing. */
-static long stream_peak_kib(size_t total)
+static long long stream_peak_bytes(size_t total)
 {
     hre_vault_seal_params p;
     hre_vault_sealer *s = NULL;
-    uint8_t *piece = malloc(1 << 20), h[32];
+    uint8_t *piece = malloc(MIB), h[32];
     peak pk = {0, 0, 0};
     int rc;
-    if ((rc = hre_random_bytes(piece, 1 << 20)) != HRE_OK) die("random", rc);
+    if (!piece) die("malloc", HRE_ENOMEM);
+    if ((rc = hre_random_bytes(piece, MIB)) != HRE_OK) die("random", rc);
     params(&p, HRE_VAULT_COMPRESS_AUTO, 1);
-    pk.base = pk.top = rss_kib();
+    pk.base = pk.top = rss_bytes();
     if ((rc = hre_vault_sealer_new(&s, &p, peak_sink, &pk)) != HRE_OK) die("sealer", rc);
-    for (size_t off = 0; off < total; off += 1 << 20)
-        if ((rc = hre_vault_sealer_write(s, piece, 1 << 20)) != HRE_OK) die("write", rc);
+    for (size_t off = 0; off < total; off += MIB)
+        if ((rc = hre_vault_sealer_write(s, piece, MIB)) != HRE_OK) die("write", rc);
     if ((rc = hre_vault_sealer_finish(s, h, NULL)) != HRE_OK) die("finish", rc);
     hre_vault_sealer_free(s);
     free(piece);
@@ -397,7 +420,7 @@ static long stream_peak_kib(size_t total)
 typedef struct scale {
     size_t docs;
     double build_s, open_wall_s, open_cpu_s;
-    long rss_kib;
+    long long rss_bytes;
     uint64_t vault_memory_bytes, index_bytes;
 } scale;
 
@@ -416,24 +439,29 @@ static void rm_rf(const char dir[1024])
     rmdir(dir);
 }
 
-static scale bench_scale(size_t n)
+/* The scratch directory's parent: HRE_BENCH_DIR, else TMPDIR, else /tmp. */
+static const char *scratch_parent(void)
+{
+    const char *d = getenv("HRE_BENCH_DIR");
+    if (!d || !*d) d = getenv("TMPDIR");
+    return d && *d ? d : "/tmp";
+}
+
+static scale bench_scale(size_t n, const char dir[1024])
 {
     scale sc;
-    char dir[1024];
     hre_storage_posix_options po = HRE_STORAGE_POSIX_OPTIONS_INIT;
     hre_storage *st = NULL;
     hre_vault_options vo = HRE_VAULT_OPTIONS_INIT;
     hre_vault *v = NULL;
     hre_vault_seal_params p;
     hre_vault_stats stats = HRE_VAULT_STATS_INIT;
-    uint8_t doc[200];
+    uint8_t doc[SCALE_DOC_BYTES];
     double t0;
-    long r0;
+    long long r0;
     int rc;
     memset(&sc, 0, sizeof sc);
     sc.docs = n;
-    snprintf(dir, sizeof dir, "%.900s/hre-bench-vault-%ld",
-             getenv("HRE_BENCH_DIR") ? getenv("HRE_BENCH_DIR") : "/tmp", (long)getpid());
     po.flags = HRE_STORAGE_POSIX_NOSYNC;
     if ((rc = hre_storage_posix_open(&st, dir, &po)) != HRE_OK) die("posix_open", rc);
     vo.storage = st;
@@ -454,7 +482,7 @@ static scale bench_scale(size_t n)
     sc.build_s = bench_wall_s() - t0;
     hre_vault_close(v);
     v = NULL;
-    r0 = rss_kib();
+    r0 = rss_bytes();
     t0 = bench_wall_s();
     {
         double c0 = bench_thread_cpu_s();
@@ -462,7 +490,7 @@ static scale bench_scale(size_t n)
         sc.open_cpu_s = bench_thread_cpu_s() - c0;
     }
     sc.open_wall_s = bench_wall_s() - t0;
-    sc.rss_kib = rss_kib() - r0;
+    sc.rss_bytes = rss_bytes() - r0;
     if ((rc = hre_vault_stats_get(v, &stats)) != HRE_OK) die("stats", rc);
     if (stats.documents != n) die("document count", HRE_ECORRUPT);
     sc.vault_memory_bytes = stats.memory_bytes;
@@ -473,103 +501,211 @@ static scale bench_scale(size_t n)
     return sc;
 }
 
+/* ---- the document ---- */
+
+/* A document point: figures, the openssl speed references and the ratios. */
+static void json_point(bench_json *j, const char *key, point p, size_t doc_bytes, uint64_t env_bytes,
+                       double gcm, double sha)
+{
+    double sealopen = both(p);
+    /* raw AES-GCM encrypt then decrypt: half the openssl speed rate; the
+     * envelope hash on top of the encryption: gcm and sha256 in series */
+    double gcm_twice = gcm > 0 ? gcm / 2 : 0;
+    double gcm_sha = gcm > 0 && sha > 0 ? 1.0 / (1.0 / gcm + 1.0 / sha) : 0;
+    bench_json_object(j, key);
+    bench_json_int(j, "document_bytes", (long long)doc_bytes);
+    bench_json_int(j, "envelope_bytes", (long long)env_bytes);
+    bench_json_ratio(j, "ratio_envelope_vs_document", (double)env_bytes, (double)doc_bytes);
+    bench_json_num(j, "seal_mb_per_cpu_s", p.seal, 1);
+    bench_json_num(j, "open_mb_per_cpu_s", p.open_hash, 1);
+    bench_json_num(j, "open_no_hash_mb_per_cpu_s", p.open_nohash, 1);
+    bench_json_num(j, "seal_open_mb_per_cpu_s", sealopen, 1);
+    bench_json_opt(j, "openssl_speed_aes_256_gcm_mb_per_cpu_s", gcm > 0, gcm, 1);
+    bench_json_ratio(j, "ratio_seal_vs_openssl_speed", p.seal, gcm);
+    bench_json_ratio(j, "ratio_open_vs_openssl_speed", p.open_hash, gcm);
+    bench_json_ratio(j, "ratio_open_no_hash_vs_openssl_speed", p.open_nohash, gcm);
+    bench_json_ratio(j, "ratio_seal_open_vs_openssl_speed_encrypt_decrypt", sealopen, gcm_twice);
+    bench_json_opt(j, "openssl_speed_sha256_mb_per_cpu_s", sha > 0, sha, 1);
+    bench_json_ratio(j, "ratio_seal_vs_openssl_speed_gcm_plus_sha256", p.seal, gcm_sha);
+}
+
 int main(int argc, char **argv)
 {
-    int speed_s = getenv("HRE_BENCH_SPEED_SECONDS") ? atoi(getenv("HRE_BENCH_SPEED_SECONDS")) : 1;
-    size_t ndocs = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10)
-                 : getenv("HRE_BENCH_VAULT_DOCS") ? (size_t)strtoull(getenv("HRE_BENCH_VAULT_DOCS"), NULL, 10)
-                                                  : 100000;
+    int speed_s = bench_speed_seconds(1);
+    long ndocs_env = bench_env_long("HRE_BENCH_VAULT_DOCS", 100000);
+    size_t ndocs = argc > 1 ? (size_t)strtoull(argv[1], NULL, 10) : (size_t)ndocs_env;
+    long big_mib = bench_env_long("HRE_BENCH_VAULT_BIG_MIB", 64);
+    long max_bundles = bench_env_long("HRE_BENCH_VAULT_BUNDLES", MAX_BUNDLES);
     double ossl_gcm = 0, ossl_sha = 0, ossl_ecdh = 0, zdef = 0, zinf = 0;
     uint8_t *one, *big, **corpus = NULL;
-    size_t *clens = NULL, ncorpus, one_len = 1 << 20, big_len = (size_t)64 << 20, ctotal = 0;
-    uint64_t env1, env64, envc, envc_never;
-    point p1, p64, pc, pc_never;
+    size_t *clens = NULL, ncorpus, one_len = MIB, big_len, ctotal = 0;
+    uint64_t env1 = 0, envbig = 0, envc = 0, envc_never = 0;
+    point p1, pbig, pc, pc_never;
     wrapbench wb;
-    long stream_kib;
+    long long stream_bytes;
     scale sc;
+    char cdir[1024], sdir[1024], cmd[256], key[64];
+    bench_json j;
     int rc;
+
+    g_seconds = bench_env_double("HRE_BENCH_SECONDS", g_seconds);
+    g_rounds = (int)bench_env_long("HRE_BENCH_ROUNDS", g_rounds);
+    if (g_rounds < 1) g_rounds = 1;
+    if (big_mib < 1) big_mib = 1;
+    if (max_bundles > MAX_BUNDLES) max_bundles = MAX_BUNDLES;
+    big_len = (size_t)big_mib * MIB;
+    corpus_dir(cdir, sizeof cdir);
+    snprintf(sdir, sizeof sdir, "%.900s/hre-bench-vault-%ld", scratch_parent(), (long)getpid());
 
     if ((rc = hre_key_generate(&g_reader, HRE_CURVE_P256)) != HRE_OK ||
         (rc = hre_key_generate(&g_sender, HRE_CURVE_P256)) != HRE_OK ||
         (rc = hre_key_pubkey(g_reader, &g_reader_pub)) != HRE_OK)
         die("keys", rc);
-    stream_kib = stream_peak_kib((size_t)64 << 20);
+    stream_bytes = stream_peak_bytes(big_len);
     one = malloc(one_len);
     big = malloc(big_len);
     if (!one || !big) die("malloc", HRE_ENOMEM);
     if ((rc = hre_random_bytes(one, one_len)) != HRE_OK || (rc = hre_random_bytes(big, big_len)) != HRE_OK)
         die("random", rc);
-    ncorpus = load_corpus(&corpus, &clens);
+    ncorpus = load_corpus(cdir, (size_t)max_bundles, &corpus, &clens);
     for (size_t i = 0; i < ncorpus; i++) ctotal += clens[i];
 
-    for (int r = 0; r < 3 && speed_s > 0; r++) {
-        ossl_gcm = max2(ossl_gcm, speed_bulk("aes-256-gcm", 1, 16384, speed_s));
-        ossl_sha = max2(ossl_sha, speed_bulk("sha256", 0, 16384, speed_s));
-        ossl_ecdh = max2(ossl_ecdh, speed_ecdh(speed_s));
+    /* the references first (best of the runs), the points, then more runs */
+    for (int r = 0; r < GCM_RUNS_BEFORE && speed_s > 0; r++) {
+        ossl_gcm = max2(ossl_gcm, speed_mbs("-evp aes-256-gcm", speed_s));
+        if (r < SHA_RUNS) ossl_sha = max2(ossl_sha, speed_mbs("sha256", speed_s));
+        if (r < ECDH_RUNS_BEFORE) ossl_ecdh = max2(ossl_ecdh, speed_ecdh(speed_s));
     }
     {
-        const uint8_t *d1[1] = {one}, *d64[1] = {big};
+        const uint8_t *d1[1] = {one}, *dbig[1] = {big};
         p1 = measure(d1, &one_len, 1, HRE_VAULT_COMPRESS_NEVER, one_len, &env1);
-        p64 = measure(d64, &big_len, 1, HRE_VAULT_COMPRESS_NEVER, 1 << 20, &env64);
+        pbig = measure(dbig, &big_len, 1, HRE_VAULT_COMPRESS_NEVER, MIB, &envbig);
     }
+    memset(&pc, 0, sizeof pc);
+    pc_never = pc;
     if (ncorpus) {
-        pc = measure((const uint8_t *const *)corpus, clens, ncorpus, HRE_VAULT_COMPRESS_AUTO, 1 << 20, &envc);
-        pc_never = measure((const uint8_t *const *)corpus, clens, ncorpus, HRE_VAULT_COMPRESS_NEVER, 1 << 20,
+        pc = measure((const uint8_t *const *)corpus, clens, ncorpus, HRE_VAULT_COMPRESS_AUTO, MIB, &envc);
+        pc_never = measure((const uint8_t *const *)corpus, clens, ncorpus, HRE_VAULT_COMPRESS_NEVER, MIB,
                            &envc_never);
         zlib_rates((const uint8_t *const *)corpus, clens, ncorpus, &zdef, &zinf);
-    } else {
-        memset(&pc, 0, sizeof pc);
-        pc_never = pc;
-        envc = envc_never = 0;
     }
-    for (int r = 0; r < 2 && speed_s > 0; r++) ossl_gcm = max2(ossl_gcm, speed_bulk("aes-256-gcm", 1, 16384, speed_s));
+    for (int r = 0; r < GCM_RUNS_AFTER && speed_s > 0; r++)
+        ossl_gcm = max2(ossl_gcm, speed_mbs("-evp aes-256-gcm", speed_s));
     wb = bench_wraps();
-    for (int r = 0; r < 2 && speed_s > 0; r++) ossl_ecdh = max2(ossl_ecdh, speed_ecdh(speed_s));
-    sc = bench_scale(ndocs);
+    for (int r = 0; r < ECDH_RUNS_AFTER && speed_s > 0; r++) ossl_ecdh = max2(ossl_ecdh, speed_ecdh(speed_s));
+    sc = bench_scale(ndocs, sdir);
 
-    printf("{\n  \"bench\": \"vault\",\n  \"openssl_speed_seconds\": %d,\n", speed_s);
-    printf("  \"openssl_speed\": {\"aes_256_gcm_MBps\": %.1f, \"sha256_MBps\": %.1f, \"ecdhp256_ops\": %.0f,\n"
-           "    \"aes_gcm_plus_sha256_MBps\": %.1f},\n",
-           ossl_gcm, ossl_sha, ossl_ecdh, ossl_gcm > 0 && ossl_sha > 0 ? 1 / (1 / ossl_gcm + 1 / ossl_sha) : 0);
-#define POINT(name, p, bytes, env, last)                                                                         \
-    printf("  \"%s\": {\"doc_bytes\": %zu, \"envelope_bytes\": %llu, \"seal_MBps\": %.1f, \"open_MBps\": %.1f, " \
-           "\"open_nohash_MBps\": %.1f, \"seal_open_MBps\": %.1f, \"seal_vs_aes_gcm\": %.3f, "                   \
-           "\"open_vs_aes_gcm\": %.3f, \"open_nohash_vs_aes_gcm\": %.3f, \"seal_open_vs_aes_gcm\": %.3f, "       \
-           "\"seal_vs_aes_gcm_plus_sha256\": %.3f}%s\n",                                                         \
-           name, (size_t)(bytes), (unsigned long long)(env), p.seal, p.open_hash, p.open_nohash, both(p),         \
-           ossl_gcm > 0 ? p.seal / ossl_gcm : 0, ossl_gcm > 0 ? p.open_hash / ossl_gcm : 0,                       \
-           ossl_gcm > 0 ? p.open_nohash / ossl_gcm : 0, ossl_gcm > 0 ? both(p) / (ossl_gcm / 2) : 0,              \
-           ossl_gcm > 0 && ossl_sha > 0 ? p.seal / (1 / (1 / ossl_gcm + 1 / ossl_sha)) : 0, last)
-    POINT("doc_1MiB_no_compression", p1, one_len, env1, ",");
-    POINT("doc_64MiB_no_compression", p64, big_len, env64, ",");
-    POINT("fhir_corpus_compressed", pc, ctotal, envc, ",");
-    POINT("fhir_corpus_no_compression", pc_never, ctotal, envc_never, ",");
-    printf("  \"fhir_corpus\": {\"bundles\": %zu, \"zlib6_deflate_MBps\": %.1f, \"zlib_inflate_MBps\": %.1f, "
-           "\"compression_ratio\": %.3f},\n",
-           ncorpus, zdef, zinf, ctotal ? (double)envc / (double)ctotal : 0);
-    printf("  \"bar_seal_open_1MiB\": {\"value\": %.3f, \"bar\": 0.8, \"met\": %s, \"note\": \"seal_open_MBps "
-           "against raw AES-GCM encrypt-then-decrypt (openssl speed / 2); seal includes the SHA-256 of the "
-           "envelope, see seal_vs_aes_gcm_plus_sha256\"},\n",
-           ossl_gcm > 0 ? both(p1) / (ossl_gcm / 2) : 0,
-           ossl_gcm > 0 ? (both(p1) / (ossl_gcm / 2) >= 0.8 ? "true" : "false") : "null");
-    printf("  \"wraps\": {\"wrap_auth_per_s\": %.0f, \"wrap_base_per_s\": %.0f, \"unwrap_auth_per_s\": %.0f, "
-           "\"unwrap_base_per_s\": %.0f,\n    \"wrap_auth_vs_ecdhp256\": %.3f, \"wrap_base_vs_ecdhp256\": %.3f, "
-           "\"unwrap_auth_vs_ecdhp256\": %.3f, \"unwrap_base_vs_ecdhp256\": %.3f,\n"
-           "    \"wrap_bar\": 0.45, \"unwrap_bar\": 0.9, \"wrap_auth_met\": %s, \"unwrap_auth_met\": %s, "
-           "\"wrap_base_met\": %s, \"unwrap_base_met\": %s},\n",
-           wb.wrap_auth, wb.wrap_base, wb.unwrap_auth, wb.unwrap_base,
-           ossl_ecdh > 0 ? wb.wrap_auth / ossl_ecdh : 0, ossl_ecdh > 0 ? wb.wrap_base / ossl_ecdh : 0,
-           ossl_ecdh > 0 ? wb.unwrap_auth / ossl_ecdh : 0, ossl_ecdh > 0 ? wb.unwrap_base / ossl_ecdh : 0,
-           ossl_ecdh > 0 ? (wb.wrap_auth / ossl_ecdh >= 0.45 ? "true" : "false") : "null",
-           ossl_ecdh > 0 ? (wb.unwrap_auth / ossl_ecdh >= 0.9 ? "true" : "false") : "null",
-           ossl_ecdh > 0 ? (wb.wrap_base / ossl_ecdh >= 0.45 ? "true" : "false") : "null",
-           ossl_ecdh > 0 ? (wb.unwrap_base / ossl_ecdh >= 0.9 ? "true" : "false") : "null");
-    printf("  \"streaming_64MiB_seal_peak_rss_growth_KiB\": %ld,\n", stream_kib);
-    printf("  \"scale\": {\"documents\": %zu, \"build_s\": %.2f, \"open_wall_s\": %.3f, \"open_cpu_s\": %.3f, "
-           "\"open_rss_growth_KiB\": %ld, \"vault_memory_bytes\": %llu, \"index_bytes\": %llu, "
-           "\"storage\": \"posix, no fsync\"}\n}\n",
-           sc.docs, sc.build_s, sc.open_wall_s, sc.open_cpu_s, sc.rss_kib,
-           (unsigned long long)sc.vault_memory_bytes, (unsigned long long)sc.index_bytes);
+    bench_json_begin(&j, stdout);
+    bench_json_head(&j, "vault");
+    bench_json_int(&j, "rounds_per_point", g_rounds);
+    bench_json_num(&j, "wrap_seconds_per_point", g_seconds, 2);
+    bench_json_int(&j, "big_document_mib", big_mib);
+    bench_json_int(&j, "piece_bytes", (long long)MIB);
+    bench_json_str(&j, "fhir_dir", cdir);
+    bench_json_int(&j, "fhir_bundles_max", max_bundles);
+    bench_json_int(&j, "scale_documents", (long long)ndocs);
+    bench_json_int(&j, "scale_document_bytes", SCALE_DOC_BYTES);
+    bench_json_str(&j, "scale_storage", "posix, no fsync");
+    bench_json_str(&j, "scratch_dir", sdir);
+    bench_json_int(&j, "openssl_speed_aes_256_gcm_runs", speed_s > 0 ? GCM_RUNS_BEFORE + GCM_RUNS_AFTER : 0);
+    bench_json_int(&j, "openssl_speed_sha256_runs", speed_s > 0 ? SHA_RUNS : 0);
+    bench_json_int(&j, "openssl_speed_ecdhp256_runs", speed_s > 0 ? ECDH_RUNS_BEFORE + ECDH_RUNS_AFTER : 0);
+    snprintf(key, sizeof key, "-bytes %d -evp aes-256-gcm | -bytes %d sha256 | ecdhp256", SPEED_BYTES,
+             SPEED_BYTES);
+    bench_json_str(&j, "openssl_speed_command", bench_speed_command(cmd, sizeof cmd, 1, speed_s, key));
+    bench_json_end_object(&j);
+
+    bench_json_object(&j, "results");
+    json_point(&j, "doc_1mib_no_compression", p1, one_len, env1, ossl_gcm, ossl_sha);
+    {
+        double r = ossl_gcm > 0 ? both(p1) / (ossl_gcm / 2) : 0;
+        bench_json_num(&j, "bar_seal_open_ratio", 0.8, 2);
+        if (ossl_gcm > 0) bench_json_bool(&j, "meets_seal_open_bar", r >= 0.8);   /* no verdict without it */
+    }
+    bench_json_end_object(&j);
+    json_point(&j, "doc_big_no_compression", pbig, big_len, envbig, ossl_gcm, ossl_sha);
+    bench_json_end_object(&j);
+    if (ncorpus) {
+        json_point(&j, "fhir_corpus_compressed", pc, ctotal, envc, ossl_gcm, ossl_sha);
+        bench_json_int(&j, "bundles_count", (long long)ncorpus);
+        bench_json_num(&j, "zlib_deflate6_mb_per_cpu_s", zdef, 1);
+        bench_json_ratio(&j, "ratio_seal_vs_zlib_deflate6", pc.seal, zdef);
+        bench_json_num(&j, "zlib_inflate_mb_per_cpu_s", zinf, 1);
+        bench_json_ratio(&j, "ratio_open_vs_zlib_inflate", pc.open_hash, zinf);
+        bench_json_end_object(&j);
+        json_point(&j, "fhir_corpus_no_compression", pc_never, ctotal, envc_never, ossl_gcm, ossl_sha);
+        bench_json_int(&j, "bundles_count", (long long)ncorpus);
+        bench_json_end_object(&j);
+    }
+    bench_json_object(&j, "wraps");
+    bench_json_num(&j, "wrap_auth_per_cpu_s", wb.wrap_auth, 0);
+    bench_json_num(&j, "wrap_base_per_cpu_s", wb.wrap_base, 0);
+    bench_json_num(&j, "unwrap_auth_per_cpu_s", wb.unwrap_auth, 0);
+    bench_json_num(&j, "unwrap_base_per_cpu_s", wb.unwrap_base, 0);
+    bench_json_opt(&j, "openssl_speed_ecdhp256_per_cpu_s", ossl_ecdh > 0, ossl_ecdh, 0);
+    bench_json_ratio(&j, "ratio_wrap_auth_vs_openssl_speed", wb.wrap_auth, ossl_ecdh);
+    bench_json_ratio(&j, "ratio_wrap_base_vs_openssl_speed", wb.wrap_base, ossl_ecdh);
+    bench_json_ratio(&j, "ratio_unwrap_auth_vs_openssl_speed", wb.unwrap_auth, ossl_ecdh);
+    bench_json_ratio(&j, "ratio_unwrap_base_vs_openssl_speed", wb.unwrap_base, ossl_ecdh);
+    bench_json_num(&j, "bar_wrap_ratio", 0.45, 2);
+    bench_json_num(&j, "bar_unwrap_ratio", 0.9, 2);
+    if (ossl_ecdh > 0) {   /* no verdicts without the reference */
+        bench_json_bool(&j, "meets_wrap_auth_bar", wb.wrap_auth / ossl_ecdh >= 0.45);
+        bench_json_bool(&j, "meets_wrap_base_bar", wb.wrap_base / ossl_ecdh >= 0.45);
+        bench_json_bool(&j, "meets_unwrap_auth_bar", wb.unwrap_auth / ossl_ecdh >= 0.9);
+        bench_json_bool(&j, "meets_unwrap_base_bar", wb.unwrap_base / ossl_ecdh >= 0.9);
+    }
+    bench_json_end_object(&j);
+    bench_json_object(&j, "streaming_seal");
+    bench_json_int(&j, "document_bytes", (long long)big_len);
+    bench_json_int(&j, "piece_bytes", (long long)MIB);
+    bench_json_int(&j, "peak_rss_growth_bytes", stream_bytes);
+    bench_json_end_object(&j);
+    bench_json_object(&j, "scale");
+    bench_json_int(&j, "documents_count", (long long)sc.docs);
+    bench_json_num(&j, "build_seconds", sc.build_s, 2);
+    bench_json_num(&j, "open_seconds", sc.open_wall_s, 3);
+    bench_json_num(&j, "open_cpu_seconds", sc.open_cpu_s, 3);
+    bench_json_int(&j, "open_rss_growth_bytes", sc.rss_bytes);
+    bench_json_int(&j, "vault_memory_bytes", (long long)sc.vault_memory_bytes);
+    bench_json_int(&j, "index_bytes", (long long)sc.index_bytes);
+    bench_json_end_object(&j);
+    bench_json_end_object(&j);
+
+    bench_json_object(&j, "notes");
+    bench_json_str(&j, "units", "every rate is per CPU-second of this thread, like a single openssl "
+                   "speed process (which reports per CPU-second); each point is the best of the "
+                   "rounds, each openssl speed figure the best of its runs");
+    bench_json_str(&j, "documents", "document_bytes of random data (the fhir_corpus_* points: the "
+                   "bundles' total); seal: padding, chunking, AES-256-GCM and the SHA-256 of the "
+                   "envelope (its doc_sha256), without the wraps; open: chunk by chunk with the "
+                   "hash check (open_no_hash: HRE_VAULT_OPEN_NO_HASH), without the unwrap");
+    bench_json_str(&j, "ratios", "ratio_*_vs_openssl_speed: against openssl speed aes-256-gcm "
+                   "(encryption only, 16 KiB blocks); _encrypt_decrypt: seal_open (1 / (1/seal + "
+                   "1/open)) against half that (raw AES-GCM encrypt then decrypt; the bar is 0.8 at "
+                   "1 MiB); _gcm_plus_sha256: seal against 1 / (1/aes_256_gcm + 1/sha256), both "
+                   "openssl speed figures, as seal hashes the envelope it encrypts");
+    if (speed_s <= 0 || ossl_gcm <= 0 || ossl_ecdh <= 0)
+        bench_json_str(&j, "references", "an openssl speed reference is missing (not installed, "
+                       "failed, or HRE_BENCH_SPEED_SECONDS=0): it and its ratios are null, and the "
+                       "meets_*_bar verdicts against it are left out");
+    bench_json_str(&j, "fhir_corpus", ncorpus ? "compressed: HRE_VAULT_COMPRESS_AUTO (level 6); "
+                   "zlib_*: compress2 level 6 and uncompress of the same bundles one by one, the "
+                   "reference for counting compression separately"
+                   : "no FHIR bundles found in fhir_dir (set HRE_FHIR_DIR): no corpus points");
+    bench_json_str(&j, "wraps", "wrap: hre_vault_sealer_wrap (one HPKE wrap of the data key); "
+                   "unwrap: hre_vault_opener_new (the HPKE unwrap and key schedule); auth mode "
+                   "with a sender key, base mode without; against openssl speed ecdhp256 ops/s");
+    bench_json_str(&j, "streaming_seal", "resident memory growth, sampled at every chunk, while "
+                   "sealing document_bytes of random data in 1 MiB pieces into a sink that keeps "
+                   "nothing (COMPRESS_AUTO: the trial says no)");
+    bench_json_str(&j, "scale", "hre_vault_store of documents_count documents with one reader "
+                   "each, then hre_vault_open of the same directory (wall and CPU seconds, "
+                   "resident memory growth; vault_memory_bytes and index_bytes from "
+                   "hre_vault_stats_get); set HRE_BENCH_VAULT_DOCS or argv[1]");
+    bench_json_end_object(&j);
+    rc = bench_json_end(&j);
+
     for (size_t i = 0; i < ncorpus; i++) free(corpus[i]);
     free(corpus);
     free(clens);
@@ -578,5 +714,5 @@ int main(int argc, char **argv)
     hre_pubkey_free(g_reader_pub);
     hre_key_free(g_reader);
     hre_key_free(g_sender);
-    return 0;
+    return rc == 0 ? 0 : 1;
 }
