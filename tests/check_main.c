@@ -12,7 +12,8 @@
 #define SUITE_LIST(X) \
     X(CORE, core) X(HASH, hash) X(CHAIN, chain) X(KEY, key) X(TX, tx) \
     X(CONTRACT, contract) X(STORAGE, storage) X(LEDGER, ledger) \
-    X(AEAD, aead) X(HKDF, hkdf) X(ECDH, ecdh) X(HPKE, hpke) X(CHANNEL, channel)
+    X(AEAD, aead) X(HKDF, hkdf) X(ECDH, ecdh) X(HPKE, hpke) X(CHANNEL, channel) \
+    X(HUB, hub)
 
 
 int main(void)

@@ -144,6 +144,12 @@ uint64_t hre_t_pl_failures(const struct hre_storage *pl);
 #else
 #  define HRE_T_HAVE_CHANNEL 0
 #endif
+/* 1.1 transport suites */
+#ifdef HRE_HAVE_SUITE_HUB
+#  define HRE_T_HAVE_HUB 1
+#else
+#  define HRE_T_HAVE_HUB 0
+#endif
 
 #include <check.h>
 
@@ -161,6 +167,7 @@ Suite *hre_suite_hkdf(void);
 Suite *hre_suite_ecdh(void);
 Suite *hre_suite_hpke(void);
 Suite *hre_suite_channel(void);
+Suite *hre_suite_hub(void);
 
 /* Assert that a libhre call returned HRE_OK and, as common.h rule 4
  * promises, left the calling thread's error clear (hre_error_last() ==
