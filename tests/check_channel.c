@@ -427,9 +427,9 @@ START_TEST(test_state_machine_refusals)
     ck_assert_int_eq(hre_noise__hs_action(p.i), HRE_NOISE__FAILED);
     m[40] ^= 1;
     ol = sizeof out;
-    ck_assert_int_eq(hre_noise__hs_read(p.i, out, &ol, m, ml), HRE_ESTATE);   /* dead */
+    ck_assert_int_eq(hre_noise__hs_read(p.i, out, &ol, m, ml), HRE_EFATAL);   /* dead */
     ml = sizeof m;
-    ck_assert_int_eq(hre_noise__hs_write(p.i, m, &ml, NULL, 0), HRE_ESTATE);
+    ck_assert_int_eq(hre_noise__hs_write(p.i, m, &ml, NULL, 0), HRE_EFATAL);
     pair_free(&p);
 
     /* truncated and oversized: fatal */

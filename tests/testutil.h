@@ -144,6 +144,12 @@ uint64_t hre_t_pl_failures(const struct hre_storage *pl);
 #else
 #  define HRE_T_HAVE_CHANNEL 0
 #endif
+/* 1.1 node */
+#ifdef HRE_HAVE_SUITE_NODE
+#  define HRE_T_HAVE_NODE 1
+#else
+#  define HRE_T_HAVE_NODE 0
+#endif
 /* 1.1 transport suites */
 #ifdef HRE_HAVE_SUITE_HUB
 #  define HRE_T_HAVE_HUB 1
@@ -167,6 +173,7 @@ Suite *hre_suite_hkdf(void);
 Suite *hre_suite_ecdh(void);
 Suite *hre_suite_hpke(void);
 Suite *hre_suite_channel(void);
+Suite *hre_suite_node(void);
 Suite *hre_suite_hub(void);
 
 /* Assert that a libhre call returned HRE_OK and, as common.h rule 4

@@ -82,6 +82,7 @@ struct hre_noise__hs {
     size_t npsks, next_psk;
     uint8_t fixed_e[32];
     int has_fixed_e;
+    uint8_t payload_h[HRE_NOISE__HASH_LEN];   /* h just before the last payload was hashed in */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -528,15 +529,13 @@ static int finish_message(hre_noise__hs *hs)
     return HRE_OK;
 }
 
-int hre_noise__hs_write(hre_noise__hs *hs, uint8_t *msg, size_t *msglen,
-                        const uint8_t *payload, size_t payloadlen)
+static int hs_write(hre_noise__hs *hs, uint8_t *msg, size_t *msglen, const uint8_t *payload,
+                    size_t payloadlen, hre_noise__payload_fn fn, void *arg)
 {
     size_t need, pos = 0, n;
     int keyed, rc = HRE_OK;
 
-    if (!hs || !msglen || (!msg && *msglen) || (!payload && payloadlen))
-        return hre__fail(HRE_EINVAL, "noise: NULL argument");
-    if (hs->failed) return hre__fail(HRE_ESTATE, "noise: the handshake failed earlier");
+    if (hs->failed) return hre__fail(HRE_EFATAL, "noise: the handshake failed earlier");
     if (hre_noise__hs_action(hs) != HRE_NOISE__WRITE)
         return hre__fail(HRE_ESTATE, "noise: not our turn to write (message %zu)", hs->idx);
     need = overhead(hs, hs->idx, &keyed);
@@ -575,8 +574,17 @@ int hre_noise__hs_write(hre_noise__hs *hs, uint8_t *msg, size_t *msglen,
         }
     }
     if (rc == HRE_OK) {
+        memcpy(hs->payload_h, hs->ss.h, 32);
         n = need - pos;
-        rc = encrypt_and_hash(&hs->ss, msg + pos, &n, payload, payloadlen);
+        if (fn) {
+            /* The payload is written now, over the hash it may sign; it
+             * goes where its ciphertext will be and is encrypted in place. */
+            rc = fn(arg, hs->ss.h, msg + pos, payloadlen);
+            if (rc == HRE_OK)
+                rc = encrypt_and_hash(&hs->ss, msg + pos, &n, msg + pos, payloadlen);
+        } else {
+            rc = encrypt_and_hash(&hs->ss, msg + pos, &n, payload, payloadlen);
+        }
         pos += n;
     }
     if (rc != HRE_OK || pos != need) {
@@ -589,6 +597,27 @@ int hre_noise__hs_write(hre_noise__hs *hs, uint8_t *msg, size_t *msglen,
     return finish_message(hs);
 }
 
+int hre_noise__hs_write(hre_noise__hs *hs, uint8_t *msg, size_t *msglen,
+                        const uint8_t *payload, size_t payloadlen)
+{
+    if (!hs || !msglen || (!msg && *msglen) || (!payload && payloadlen))
+        return hre__fail(HRE_EINVAL, "noise: NULL argument");
+    return hs_write(hs, msg, msglen, payload, payloadlen, NULL, NULL);
+}
+
+int hre_noise__hs_write_fn(hre_noise__hs *hs, uint8_t *msg, size_t *msglen, size_t payloadlen,
+                           hre_noise__payload_fn fn, void *arg)
+{
+    if (!hs || !msglen || (!msg && *msglen) || !fn)
+        return hre__fail(HRE_EINVAL, "noise: NULL argument");
+    return hs_write(hs, msg, msglen, NULL, payloadlen, fn, arg);
+}
+
+void hre_noise__hs_payload_hash(const hre_noise__hs *hs, uint8_t h[32])
+{
+    memcpy(h, hs->payload_h, 32);
+}
+
 int hre_noise__hs_read(hre_noise__hs *hs, uint8_t *payload, size_t *payloadlen,
                        const uint8_t *msg, size_t msglen)
 {
@@ -598,7 +627,7 @@ int hre_noise__hs_read(hre_noise__hs *hs, uint8_t *payload, size_t *payloadlen,
 
     if (!hs || !payloadlen || (!payload && *payloadlen) || (!msg && msglen))
         return hre__fail(HRE_EINVAL, "noise: NULL argument");
-    if (hs->failed) return hre__fail(HRE_ESTATE, "noise: the handshake failed earlier");
+    if (hs->failed) return hre__fail(HRE_EFATAL, "noise: the handshake failed earlier");
     if (hre_noise__hs_action(hs) != HRE_NOISE__READ)
         return hre__fail(HRE_ESTATE, "noise: not the peer's turn (message %zu)", hs->idx);
     if (msglen > HRE_NOISE__MAX_MSG) {
@@ -644,6 +673,7 @@ int hre_noise__hs_read(hre_noise__hs *hs, uint8_t *payload, size_t *payloadlen,
         }
     }
     if (rc == HRE_OK) {
+        memcpy(hs->payload_h, hs->ss.h, 32);
         n = *payloadlen;
         rc = decrypt_and_hash(&hs->ss, payload, &n, msg + pos, msglen - pos);
     }
@@ -664,7 +694,7 @@ int hre_noise__hs_split(hre_noise__hs *hs, hre_noise__transport *t)
     hre_noise__cipher c1 = {0}, c2 = {0};
     int rc;
     memset(t, 0, sizeof *t);
-    if (hs->failed) return hre__fail(HRE_ESTATE, "noise: the handshake failed earlier");
+    if (hs->failed) return hre__fail(HRE_EFATAL, "noise: the handshake failed earlier");
     if (hre_noise__hs_action(hs) != HRE_NOISE__DONE || hs->split)
         return hre__fail(HRE_ESTATE, "noise: split before the handshake is complete, or twice");
     rc = hkdf(k, 2, hs->ss.ck, NULL, 0);

@@ -18,9 +18,8 @@
  *  - A message from the peer that is oversized, truncated, or fails to
  *    decrypt, or a local crypto failure, kills the handshake: it returns the
  *    code (HRE_ELIMIT, HRE_EDECODE, HRE_EDECRYPT, HRE_ECRYPTO) and from then
- *    on every call except the queries and free returns HRE_ESTATE
- *    (HRE_EFATAL once the error code exists on main). The peer must be
- *    disconnected.
+ *    on every call except the queries and free returns HRE_EFATAL
+ *    (common.h rule 10). The peer must be disconnected.
  *  - Transport messages that fail to decrypt return HRE_EDECRYPT and leave
  *    the receiving nonce unchanged; the node decides whether to drop the
  *    connection (on a reliable stream it must).
@@ -99,13 +98,25 @@ void hre_noise__hs_free(hre_noise__hs *hs);
 hre_noise__action hre_noise__hs_action(const hre_noise__hs *hs);
 /* Write the next handshake message carrying payload.
  * In/Out: *msglen capacity in, bytes written out (or needed: HRE_EBUFSIZE).
- * HRE_ESTATE (not our turn / failed), HRE_ELIMIT (message would exceed
+ * HRE_ESTATE (not our turn), HRE_EFATAL (failed earlier), HRE_ELIMIT (message would exceed
  * 65535 bytes), HRE_ECRYPTO. */
 int hre_noise__hs_write(hre_noise__hs *hs, uint8_t *msg, size_t *msglen,
                         const uint8_t *payload, size_t payloadlen);
+/* As hre_noise__hs_write, with a payload of exactly payloadlen bytes that
+ * fn writes once the message's tokens are processed: fn(arg, h, payload,
+ * payloadlen) gets the handshake hash h at that point -- the hash the
+ * payload is then mixed into, which the peer reads back with
+ * hre_noise__hs_payload_hash after hre_noise__hs_read -- and fills
+ * payload[0..payloadlen). A failure fn returns kills the handshake. */
+typedef int (*hre_noise__payload_fn)(void *arg, const uint8_t h[32], uint8_t *payload, size_t len);
+int hre_noise__hs_write_fn(hre_noise__hs *hs, uint8_t *msg, size_t *msglen, size_t payloadlen,
+                           hre_noise__payload_fn fn, void *arg);
+/* The handshake hash just before the payload of the last message written
+ * or read was mixed in (what a signature in that payload covers). */
+void hre_noise__hs_payload_hash(const hre_noise__hs *hs, uint8_t h[32]);
 /* Read the peer's next handshake message.
  * In/Out: *payloadlen capacity in, bytes written out (needed: HRE_EBUFSIZE,
- * which is not fatal). HRE_ESTATE (not the peer's turn / failed);
+ * which is not fatal). HRE_ESTATE (not the peer's turn); HRE_EFATAL (failed earlier);
  * HRE_ELIMIT (msglen > 65535), HRE_EDECODE (too short), HRE_EDECRYPT
  * (authentication failed), HRE_ECRYPTO: all fatal. */
 int hre_noise__hs_read(hre_noise__hs *hs, uint8_t *payload, size_t *payloadlen,

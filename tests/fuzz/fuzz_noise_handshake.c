@@ -12,8 +12,8 @@
  * frames are transport messages.
  * Invariants (abort on violation): every call returns a documented code; a
  * failed read (or a write whose DH meets a low-order peer key, HRE_EDECODE)
- * leaves the handshake FAILED and every later read or write returns
- * HRE_ESTATE; a read payload is never longer than its message; the
+ * leaves the handshake FAILED and every later read, write or split returns
+ * HRE_EFATAL; a read payload is never longer than its message; the
  * handshake never has more messages than the pattern; no crash or leak.
  */
 #include <stdint.h>
@@ -78,9 +78,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (act == HRE_NOISE__FAILED) {
             ol = sizeof g_out;
             pl = sizeof g_pl;
-            if (hre_noise__hs_write(hs, g_out, &ol, NULL, 0) != HRE_ESTATE) abort();
-            if (hre_noise__hs_read(hs, g_pl, &pl, g_out, 40) != HRE_ESTATE) abort();
-            if (hre_noise__hs_split(hs, &t) != HRE_ESTATE) abort();
+            if (hre_noise__hs_write(hs, g_out, &ol, NULL, 0) != HRE_EFATAL) abort();
+            if (hre_noise__hs_read(hs, g_pl, &pl, g_out, 40) != HRE_EFATAL) abort();
+            if (hre_noise__hs_split(hs, &t) != HRE_EFATAL) abort();
             break;
         }
         if (act == HRE_NOISE__DONE) {
