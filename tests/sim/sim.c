@@ -641,6 +641,40 @@ static void do_mine(world *w, snode *s)
 /* Convergence and the final oracle                                          */
 /* ------------------------------------------------------------------------ */
 
+/* The txids of a mempool, sorted (malloc'd; *n of them). */
+static int cmp32(const void *a, const void *b)
+{
+    return memcmp(a, b, 32);
+}
+
+static uint8_t *mempool_ids(hre_ledger *l, size_t *n)
+{
+    size_t count = hre_ledger_mempool_count(l), got = count;
+    uint8_t *ids = malloc(count ? count * 32 : 1);
+    *n = 0;
+    if (!ids || hre_ledger_mempool_list(l, ids, &got, 0) != HRE_OK) {
+        free(ids);
+        return NULL;
+    }
+    qsort(ids, got, 32, cmp32);
+    *n = got;
+    return ids;
+}
+
+static int mempools_agree(world *w)
+{
+    size_t n0 = 0, n = 0;
+    uint8_t *m0 = mempool_ids(w->nodes[0].l, &n0);
+    int i, same = m0 != NULL;
+    for (i = 1; i < w->n_honest && same; i++) {
+        uint8_t *m = mempool_ids(w->nodes[i].l, &n);
+        same = m && n == n0 && (n == 0 || memcmp(m, m0, n * 32) == 0);
+        free(m);
+    }
+    free(m0);
+    return same;
+}
+
 static int converged(world *w)
 {
     uint8_t tip0[32], st0[32];
@@ -665,6 +699,9 @@ static int converged(world *w)
             return 0;
         }
     }
+    /* with relay (live members) the mempools agree too: every transaction
+     * one node holds reaches every other */
+    if (sim_can_relay() && !mempools_agree(w)) return 0;
     memcpy(w->res->tip, tip0, 32);
     memcpy(w->res->state, st0, 32);
     return 1;

@@ -19,7 +19,8 @@
  *             invalid blocks and headers;
  *   settle    the faults stop (latency stays), partitions heal, every node
  *             is up, one miner breaks ties; the run must converge (every
- *             honest node on the same tip with the same state hash) within
+ *             honest node on the same tip with the same state hash, and,
+ *             when nodes are live members, the same mempool) within
  *             settle_ms (liveness).
  * The oracle, all along: no honest node ever connects a block of the
  * invalid set (every block a byzantine peer made; ledger events checked as
