@@ -110,7 +110,6 @@ static hre_tx *fake_tx(const uint8_t sender[34], uint16_t kind, uint64_t nonce, 
 static void fill_record(hre_new_record_payload *p, const uint8_t patient[32], const uint8_t lab[32], uint64_t i)
 {
     static const char hosp[] = "City Hospital";
-    static char uri[64];
     memset(p, 0, sizeof *p);
     memcpy(p->patient, patient, 32);
     memcpy(p->lab_org, lab, 32);
@@ -122,9 +121,7 @@ static void fill_record(hre_new_record_payload *p, const uint8_t patient[32], co
     p->category = (uint8_t)(i % 8);
     p->hospital_name = (const uint8_t *)hosp;
     p->hospital_name_len = sizeof hosp - 1;
-    snprintf(uri, sizeof uri, "vault://city/%016llx", (unsigned long long)i);
-    p->uri = (const uint8_t *)uri;
-    p->uri_len = strlen(uri);
+    memcpy(p->locator + 24, &i, sizeof i);           /* an opaque document locator */
 }
 
 static double openssl_verify_rate(void)

@@ -233,8 +233,8 @@ int main(int argc, char **argv)
                 p.doc_sha256[1] = (uint8_t)j;
                 p.hospital_name = (const uint8_t *)"Bench General Hospital";
                 p.hospital_name_len = 22;
-                p.uri = (const uint8_t *)"vault://bench/doc";
-                p.uri_len = 17;
+                p.locator[0] = (uint8_t)(j >> 8);   /* opaque document locator */
+                p.locator[1] = (uint8_t)j;
                 TRY("build", hre_contract_build_new_record(&txs[j], n.id, n.admins[k],
                                                            admin_nonce[k]++, T0, &p));
             }

@@ -90,7 +90,7 @@ def main():
           else "Starting fresh: the directory holds no ledger yet.")
 
     params = hre.ChainParams.regtest()   # a toy network with an easy target
-    hospital_admin, lab_admin, patient, doctor = (hre.Key.generate() for _ in range(4))
+    hospital_admin, lab_admin, clinic_admin, patient, doctor = (hre.Key.generate() for _ in range(5))
 
     app = Hospital()
 
@@ -100,14 +100,19 @@ def main():
         app.attach(ledger)
         return ledger
 
-    print("\n1) St. Mary's Hospital founds the network; its admin appoints the lab admin")
+    print("\n1) St. Mary's Hospital founds the network; its admin appoints the lab and clinic admins")
     ledger = open_ledger()
     print(f"    network id (genesis hash): {short(app.net)}")
     lab_org = app.send(hospital_admin, "register_org", org_type=hre.ORG_LAB, name="City Lab",
                        admin_key=lab_admin)
     print(f"    hospital registers 'City Lab' and appoints its admin {short(lab_admin.address())}")
-    app.send(hospital_admin, "register_doctor", doctor_key=doctor)
-    print(f"    hospital registers Dr. {short(doctor.address())}")
+    # the doctor works at another organisation: the hospital's and the lab's
+    # own staff read the hospital's records by role, without a grant
+    app.send(hospital_admin, "register_org", org_type=hre.ORG_CLINIC, name="Riverside Clinic",
+             admin_key=clinic_admin)
+    print(f"    hospital registers 'Riverside Clinic' and appoints its admin {short(clinic_admin.address())}")
+    app.send(clinic_admin, "register_doctor", doctor_key=doctor)
+    print(f"    the clinic registers Dr. {short(doctor.address())}")
     app.mine("network setup")
 
     print("\n2) A patient registers")
@@ -122,7 +127,8 @@ def main():
         commit_patient_id=hre.commit(hre.COMMIT_PATIENT_ID, salt, "MRN-0042"),
         commit_test_name=hre.commit(hre.COMMIT_TEST_NAME, salt, "HbA1c"),
         date=app.now, price=4200, category=1, doc_sha256=hashlib.sha256(doc).digest(),
-        hospital_name="St. Mary's Hospital", uri="vault://st-marys/obs/0042")
+        hospital_name="St. Mary's Hospital",
+        locator=os.urandom(32))   # the document's opaque id in the vault: never a path
     print(f"    record {short(record_id)} created (patient id and test name only as salted commitments)")
     app.mine("new record")
     app.send(hospital_admin, "sign_record", record_id=record_id)
@@ -141,7 +147,7 @@ def main():
     print(f"    Merkle proof: record {short(record_id)} is in block {proof.height} "
           f"(branch depth {proof.depth}) - checked with the header alone")
 
-    print("\n4) The patient grants the doctor access; the doctor reads; the patient revokes")
+    print("\n4) The patient grants the clinic's doctor access; the doctor reads; the patient revokes")
     grant_id = app.send(patient, "grant", reader_type=hre.READER_ACCOUNT,
                         reader=doctor.address(), scope=hre.SCOPE_ALL)
     print(f"    patient grants Dr. {short(doctor.address())} access to all records")

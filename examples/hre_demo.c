@@ -2,8 +2,10 @@
  * hre_demo: the seed scenario of the Healthcare Records Exchange, played on a
  * real ledger kept in a directory (POSIX file backend), public API only.
  *
- *   1. The hospital founds the network and appoints the lab admin (and
- *      registers a doctor).
+ *   1. The hospital founds the network and appoints the lab admin and the
+ *      admin of a clinic, who registers a doctor (a doctor of the hospital
+ *      or the lab would read the hospital's records by role, without a
+ *      grant: the consent steps need an outside reader).
  *   2. A patient registers.
  *   3. The hospital creates a record; the hospital admin signs it, the lab
  *      admin signs it, and RecordSigned fires (printed from the event
@@ -208,7 +210,7 @@ int main(int argc, char **argv)
     hre_chain_params params;
     hre_contract_record rec;
     hre_contract_account acc;
-    actor hospital, lab, patient, doctor;
+    actor hospital, lab, clinic, patient, doctor;
     uint8_t lab_org[32], record_id[32], grant_id[32], txid[32], sh1[32], sh2[32];
     size_t before = 0, after = 0;
     uint64_t tip, bad = 0;
@@ -246,10 +248,11 @@ int main(int argc, char **argv)
 
     actor_new(&hospital, "hospital admin");
     actor_new(&lab, "lab admin");
+    actor_new(&clinic, "clinic admin");
     actor_new(&patient, "patient");
     actor_new(&doctor, "doctor");
 
-    printf("\n1) St. Mary's Hospital founds the network; its admin appoints the lab admin\n");
+    printf("\n1) St. Mary's Hospital founds the network; its admin appoints the lab and clinic admins\n");
     g_ledger = open_ledger(st, &params, &hospital);
     TRY("network id", hre_ledger_network_id(g_ledger, g_net));
     printf("    network id (genesis hash): %s\n", short_hex(g_net));
@@ -266,12 +269,24 @@ int main(int argc, char **argv)
         printf("    hospital registers 'City Lab' and appoints its admin %s\n", short_hex(lab.addr));
     }
     {
+        hre_register_org_payload p;
+        memset(&p, 0, sizeof p);
+        p.org_type = HRE_ORG_CLINIC;
+        p.name = (const uint8_t *)"Riverside Clinic";
+        p.name_len = 16;
+        memcpy(p.admin_key, clinic.wire, 34);
+        TRY("build register_org", hre_contract_build_register_org(&tx, g_net, hospital.key,
+                                                                   hospital.nonce, g_now, &p));
+        submit(&hospital, tx, txid, 1);
+        printf("    hospital registers 'Riverside Clinic' and appoints its admin %s\n", short_hex(clinic.addr));
+    }
+    {
         hre_register_doctor_payload p;
         memcpy(p.doctor_key, doctor.wire, 34);
-        TRY("build register_doctor", hre_contract_build_register_doctor(&tx, g_net, hospital.key,
-                                                                         hospital.nonce, g_now, &p));
-        submit(&hospital, tx, txid, 1);
-        printf("    hospital registers Dr. %s\n", short_hex(doctor.addr));
+        TRY("build register_doctor", hre_contract_build_register_doctor(&tx, g_net, clinic.key,
+                                                                         clinic.nonce, g_now, &p));
+        submit(&clinic, tx, txid, 1);
+        printf("    the clinic registers Dr. %s\n", short_hex(doctor.addr));
     }
     mine("network setup");
 
@@ -302,8 +317,9 @@ int main(int argc, char **argv)
         TRY("sha256", hre_sha256(p.doc_sha256, doc, strlen(doc)));
         p.hospital_name = (const uint8_t *)"St. Mary's Hospital";
         p.hospital_name_len = strlen("St. Mary's Hospital");
-        p.uri = (const uint8_t *)"vault://st-marys/obs/0042";
-        p.uri_len = strlen((const char *)p.uri);
+        /* the document's opaque locator (its id in the vault): random bytes,
+         * never a path or a file name */
+        TRY("locator", hre_random_bytes(p.locator, sizeof p.locator));
         TRY("build new_record", hre_contract_build_new_record(&tx, g_net, hospital.key,
                                                                hospital.nonce, g_now, &p));
         submit(&hospital, tx, record_id, 1);
@@ -339,7 +355,7 @@ int main(int argc, char **argv)
                "with the header alone\n", short_hex(record_id), (unsigned long long)ph, br.depth);
     }
 
-    printf("\n4) The patient grants the doctor access; the doctor reads; the patient revokes\n");
+    printf("\n4) The patient grants the clinic's doctor access; the doctor reads; the patient revokes\n");
     {
         hre_grant_payload p;
         memset(&p, 0, sizeof p);
@@ -441,6 +457,7 @@ int main(int argc, char **argv)
     hre_storage_free(st);
     hre_key_free(hospital.key);
     hre_key_free(lab.key);
+    hre_key_free(clinic.key);
     hre_key_free(patient.key);
     hre_key_free(doctor.key);
     printf("\nDemo complete. The ledger is kept in %s (a next run starts fresh).\n", dir);

@@ -18,6 +18,7 @@
 #include "testutil.h"
 #ifdef HRE_WHITEBOX
 #include "node/internal.h"
+#include "fuzz/node_fuzz_net.h"
 #endif
 
 static int synced_to(tn_net *t, void *arg)
@@ -807,6 +808,17 @@ static void raw_ready(raw *r, tn_net *t, tn_node *n, int initiator, hre_key *id,
     tn_settle(t, 10);
 }
 
+/* bytes the raw end still has to deliver; the node's id for the raw connection */
+static size_t g_flood_left(tn_net *t, int ep)
+{
+    return t->eps[ep].qlen - t->eps[ep].qoff;
+}
+
+static uint64_t g_node_conn(tn_net *t, int ep)
+{
+    return t->eps[t->eps[ep].other].conn;
+}
+
 static void expect_drop(tn_net *t, tn_node *n, raw *r, int reason, const char *addr)
 {
     hre_node_discouraged d = HRE_NODE_DISCOURAGED_INIT;
@@ -1310,6 +1322,753 @@ START_TEST(test_raw_time_future_not_punished)
     hrig_free(&g);
 }
 END_TEST
+
+/* raw peer that serves a node's headers for any getheaders */
+static void raw_serve_headers(raw *r, tn_node *from)
+{
+    size_t i, k;
+    for (i = 0; i < r->nmsgs; i++) {
+        if (r->msgs[i].cmd != HRE_NODE__CMD_GETHEADERS || r->msgs[i].len == 0)
+            continue;
+        r->msgs[i].len = 0;   /* answered */
+        k = (size_t)tn_height(from);
+        if (k > 2000)
+            k = 2000;
+        {
+            hre_header *h = malloc((k ? k : 1) * sizeof *h);
+            ck_assert_ptr_nonnull(h);
+            chain_headers(from, h, (int)k);
+            send_headers(r, h, k);
+            free(h);
+        }
+    }
+}
+
+static int stall_watch_max;
+static tn_node *stall_node;
+static raw *stall_raw;
+
+static int stall_cond(tn_net *t, void *arg)
+{
+    hre_node_stats st = HRE_NODE_STATS_INIT;
+    HRE_T_OK(hre_node_stats_get(stall_node->node, &st));
+    if ((int)st.stall_timeout_ms > stall_watch_max)
+        stall_watch_max = (int)st.stall_timeout_ms;
+    if (stall_raw)
+        raw_serve_headers(stall_raw, (tn_node *)arg);
+    {
+        tn_node *pair[2] = { (tn_node *)arg, stall_node };
+        return synced_to(t, pair);
+    }
+}
+
+START_TEST(test_raw_staller_during_sync)
+{
+    tn_net t;
+    tn_node *a, *c;
+    raw r;
+    hre_ledger_block_info bi = HRE_LEDGER_BLOCK_INFO_INIT;
+    uint8_t tip[32];
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    c = tn_node_add(&t, "c", NULL, NULL);
+    tn_start(a);
+    tn_start(c);
+    tn_mine(a, 100);
+    tn_tip(a, tip);
+    HRE_T_OK(hre_ledger_block_info_get(a->l, &bi, tip));
+    /* the staller claims a's chain, shows its headers, never sends a block */
+    raw_open(&r, &t, c, 1, NULL, "staller");
+    r.v_height = 100;
+    memcpy(r.v_work, bi.work, 32);
+    raw_go(&r);
+    stall_node = c;
+    stall_raw = &r;
+    stall_watch_max = 0;
+    tn_run(&t, raw_ready_cond, &r, 10000);
+    tn_settle(&t, 5);
+    raw_serve_headers(&r, a);
+    tn_settle(&t, 5);
+    ck_assert_uint_ge(raw_count(&r, HRE_NODE__CMD_GETDATA), 1);   /* it was asked for blocks */
+    tn_connect(&t, c, a);
+    ck_assert(tn_run(&t, stall_cond, a, 600000));
+    ck_assert_uint_eq(tn_height(c), 100);
+    ck_assert(!tn_raw_open(&t, r.ep));
+    ck_assert_ptr_nonnull(tn_find_event(c, HRE_NODE_EVENT_PEER_DISCONNECTED, HRE_NODE_REASON_STALLING));
+    ck_assert_int_eq(stall_watch_max, 2 * HRE_NODE_DEFAULT_STALL_TIMEOUT_MS);   /* it doubled */
+    ck_assert_uint_eq(hre_node_discouraged_count(c->node), 0);                  /* not punished */
+    stall_raw = NULL;
+    raw_free(&r);
+    tn_net_free(&t);
+}
+END_TEST
+
+START_TEST(test_raw_handshake_never_finished)
+{
+    tn_net t;
+    tn_node *a;
+    raw r;
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    tn_start(a);
+    /* message 1 and then nothing */
+    raw_open(&r, &t, a, 1, NULL, "half");
+    r.stop_after = 1;
+    raw_go(&r);
+    tn_settle(&t, 5000);
+    ck_assert(tn_raw_open(&t, r.ep));
+    tn_settle(&t, 6000);
+    ck_assert(!tn_raw_open(&t, r.ep));
+    raw_free(&r);
+    /* the channel up, but never a version */
+    raw_open(&r, &t, a, 1, NULL, "nover");
+    r.stop_after = 2;
+    raw_go(&r);
+    tn_settle(&t, 11000);
+    ck_assert(!tn_raw_open(&t, r.ep));
+    ck_assert_uint_eq(tn_count_events(a, HRE_NODE_EVENT_PEER_DISCONNECTED, HRE_NODE_REASON_HANDSHAKE_TIMEOUT), 2);
+    raw_free(&r);
+    tn_net_free(&t);
+}
+END_TEST
+
+START_TEST(test_raw_ping_timeout)
+{
+    rig g;
+    rig_init(&g, 0, "nopong");
+    g.r.auto_pong = 0;
+    tn_settle(&g.t, HRE_NODE_DEFAULT_PING_INTERVAL_MS - 1000);
+    ck_assert(tn_raw_open(&g.t, g.r.ep));
+    ck_assert_uint_ge(raw_count(&g.r, HRE_NODE__CMD_PING), 0);
+    tn_settle(&g.t, 1000 + HRE_NODE_DEFAULT_PING_TIMEOUT_MS + 10);
+    ck_assert_uint_eq(raw_count(&g.r, HRE_NODE__CMD_PING), 1);
+    expect_drop(&g.t, g.a, &g.r, HRE_NODE_REASON_TIMEOUT, "nopong");
+    rig_free(&g);
+}
+END_TEST
+
+static tn_node *flood_a, *flood_c;
+
+static int flood_cond(tn_net *t, void *arg)
+{
+    tn_node *pair[2] = { flood_a, flood_c };
+    (void)arg;
+    return synced_to(t, pair);
+}
+
+START_TEST(test_raw_flood_others_served)
+{
+    tn_net t;
+    tn_node *a, *c;
+    raw r;
+    hre_node_stats st = HRE_NODE_STATS_INIT;
+    uint8_t *junk;
+    size_t i, big;
+    tn_net_init(&t, 1u << 20);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    c = tn_node_add(&t, "c", NULL, NULL);
+    a->opts.max_memory = 24u << 20;
+    tn_start(a);
+    tn_start(c);
+    tn_mine(a, 5);
+    raw_ready(&r, &t, a, 1, NULL, "flood");
+    /* 80 junk messages of maximal size: unrequested blocks (1 MiB, the cap),
+     * transactions (the tx cap) from a non-member, unknown commands */
+    big = (size_t)t.params.max_block_size;
+    junk = malloc(big);
+    ck_assert_ptr_nonnull(junk);
+    for (i = 0; i < big; i++)
+        junk[i] = (uint8_t)(i * 131u + 7u);
+    for (i = 0; i < 80; i++) {
+        if (i % 3 == 0)
+            raw_send(&r, HRE_NODE__CMD_BLOCK, junk, big);
+        else if (i % 3 == 1)
+            raw_send(&r, HRE_NODE__CMD_TX, junk, HRE_TX_MAX_LEN);
+        else
+            raw_send(&r, 777, junk, HRE_NODE__UNKNOWN_CAP);
+    }
+    free(junk);
+    /* meanwhile a second peer syncs from a */
+    t.chunk = 65536;
+    tn_connect(&t, c, a);
+    flood_a = a;
+    flood_c = c;
+    ck_assert(tn_run(&t, flood_cond, NULL, 600000));
+    /* the flood was still being delivered when c was served */
+    ck_assert_uint_gt(g_flood_left(&t, r.ep), 0);
+    tn_settle(&t, 1000);
+    HRE_T_OK(hre_node_stats_get(a->node, &st));
+    ck_assert_uint_le(st.mem_peak, st.mem_cap);
+    ck_assert_uint_lt(st.mem_peak, 4u << 20);   /* junk is not buffered */
+    ck_assert(tn_raw_open(&t, r.ep));            /* junk of this kind is tolerated */
+    ck_assert_uint_eq(tn_count_events(a, HRE_NODE_EVENT_REFUSED, HRE_NODE_REASON_NOT_MEMBER), 27);
+    {
+        hre_node_peer_info pi = HRE_NODE_PEER_INFO_INIT;
+        HRE_T_OK(hre_node_peer_info_get(a->node, &pi, g_node_conn(&t, r.ep)));
+        ck_assert_uint_ge(pi.messages_received, 80);
+    }
+    raw_free(&r);
+    tn_net_free(&t);
+}
+END_TEST
+
+START_TEST(test_raw_mitm_refused)
+{
+    tn_net t;
+    tn_node *a, *b;
+    hre_key *ka, *kb;
+    raw toa, tob;
+    tn_net_init(&t, 0);
+    HRE_T_OK(hre_key_generate(&ka, HRE_CURVE_P256));
+    HRE_T_OK(hre_key_generate(&kb, HRE_CURVE_P256));
+    a = tn_node_add(&t, "a", ka, NULL);
+    b = tn_node_add(&t, "b", kb, NULL);
+    tn_start(a);
+    tn_start(b);
+    /* the relay opens its own channel to b and learns b's identity payload */
+    raw_open(&tob, &t, b, 1, NULL, "relay-b");
+    tob.stop_after = 1;
+    raw_go(&tob);
+    tn_settle(&t, 10);
+    ck_assert_uint_eq(tob.peer_id_len, HRE_NODE__ID_LEN);
+    /* a dials the relay, which presents b's identity (a real signature by b's
+     * key, over the relay<->b handshake hash) */
+    raw_open(&toa, &t, a, 0, NULL, "relay-a");
+    toa.id_override = tob.peer_id;
+    toa.id_override_len = tob.peer_id_len;
+    tn_settle(&t, 10);
+    expect_drop(&t, a, &toa, HRE_NODE_REASON_IDENTITY_INVALID, "relay-a");
+    /* without the relay, the same keys verify */
+    tn_connect(&t, a, b);
+    tn_settle(&t, 100);
+    {
+        hre_node_peer_info pi = HRE_NODE_PEER_INFO_INIT;
+        uint8_t w[34];
+        HRE_T_OK(hre_node_peer_info_get(a->node, &pi, tn_conn_at(&t, a, b)));
+        ck_assert_int_eq(pi.state, HRE_NODE_PEER_READY);
+        ck_assert_int_eq(pi.has_identity, 1);
+        tn_key_wire(kb, w);
+        ck_assert_mem_eq(pi.identity_key, w, 34);
+        ck_assert_int_eq(pi.member, HRE_NODE_MEMBER_UNKNOWN_KEY);   /* not on the chain */
+    }
+    raw_free(&toa);
+    raw_free(&tob);
+    tn_net_free(&t);
+    hre_key_free(ka);
+    hre_key_free(kb);
+}
+END_TEST
+
+START_TEST(test_raw_replay_refused)
+{
+    tn_net t;
+    tn_node *a;
+    raw r1, r2;
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    tn_start(a);
+    raw_ready(&r1, &t, a, 1, NULL, "orig");
+    raw_open(&r2, &t, a, 1, NULL, "replayer");
+    r2.replay_msg1 = r1.msg1;
+    r2.replay_len = r1.msg1_len;
+    raw_go(&r2);
+    expect_drop(&t, a, &r2, HRE_NODE_REASON_REPLAY, "replayer");
+    ck_assert(tn_raw_open(&t, r1.ep));
+    raw_free(&r1);
+    raw_free(&r2);
+    tn_net_free(&t);
+}
+END_TEST
+
+START_TEST(test_raw_identity_malformed)
+{
+    tn_net t;
+    tn_node *a;
+    raw r;
+    uint8_t bad[HRE_NODE__ID_LEN];
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    tn_start(a);
+    memset(bad, 0x77, sizeof bad);
+    bad[0] = 1;
+    bad[1] = 1;   /* a "key" that is not a point */
+    raw_open(&r, &t, a, 0, NULL, "badkey");
+    r.id_override = bad;
+    r.id_override_len = sizeof bad;
+    tn_settle(&t, 10);
+    expect_drop(&t, a, &r, HRE_NODE_REASON_IDENTITY_MALFORMED, "badkey");
+    raw_free(&r);
+    bad[1] = 2;   /* unknown flags */
+    raw_open(&r, &t, a, 0, NULL, "badflags");
+    r.id_override = bad;
+    r.id_override_len = sizeof bad;
+    tn_settle(&t, 10);
+    expect_drop(&t, a, &r, HRE_NODE_REASON_IDENTITY_MALFORMED, "badflags");
+    raw_free(&r);
+    tn_net_free(&t);
+}
+END_TEST
+
+START_TEST(test_raw_rekey_both_sides)
+{
+    rig g;
+    hre_node__peer *p;
+    uint8_t b[8];
+    int i;
+    rig_init(&g, 0, "rekey");
+    p = hre_node__peer_find(g.a->node, g_node_conn(&g.t, g.r.ep));
+    ck_assert_ptr_nonnull(p);
+    /* both directions three messages before a rekey point */
+    p->send_msgs = HRE_NODE__REKEY_INTERVAL * 3ull - 3;
+    hre_noise__cipher_set_nonce(&p->tr.send, p->send_msgs);
+    g.r.rcount = p->send_msgs;
+    hre_noise__cipher_set_nonce(&g.r.tr.recv, p->send_msgs);
+    p->recv_msgs = HRE_NODE__REKEY_INTERVAL - 2;
+    hre_noise__cipher_set_nonce(&p->tr.recv, p->recv_msgs);
+    g.r.scount = p->recv_msgs;
+    hre_noise__cipher_set_nonce(&g.r.tr.send, p->recv_msgs);
+    for (i = 0; i < 8; i++) {
+        memset(b, i, 8);
+        raw_send(&g.r, HRE_NODE__CMD_PING, b, 8);
+        tn_settle(&g.t, 1);   /* one transport message each way per ping */
+    }
+    ck_assert(tn_raw_open(&g.t, g.r.ep));
+    ck_assert_uint_eq(raw_count(&g.r, HRE_NODE__CMD_PONG), 8);
+    ck_assert_uint_gt(p->send_msgs, HRE_NODE__REKEY_INTERVAL * 3ull);
+    ck_assert_uint_gt(p->recv_msgs, HRE_NODE__REKEY_INTERVAL);
+    rig_free(&g);
+}
+END_TEST
+
+START_TEST(test_raw_nonce_exhausted)
+{
+    rig g;
+    hre_node__peer *p;
+    uint8_t b[8] = { 0 };
+    rig_init(&g, 0, "nonce");
+    p = hre_node__peer_find(g.a->node, g_node_conn(&g.t, g.r.ep));
+    hre_noise__cipher_set_nonce(&p->tr.recv, UINT64_MAX - 1);
+    hre_noise__cipher_set_nonce(&g.r.tr.send, UINT64_MAX - 2);
+    raw_send(&g.r, HRE_NODE__CMD_PING, b, 8);   /* the raw side may still use n - 1 ... */
+    expect_drop(&g.t, g.a, &g.r, HRE_NODE_REASON_NONCE_EXHAUSTED, "nonce");
+    rig_free(&g);
+}
+END_TEST
+
+START_TEST(test_raw_header_memory_bounded)
+{
+    hrig g;
+    hre_node_stats st = HRE_NODE_STATS_INIT;
+    tn_net_init(&g.t, 0);
+    g.a = tn_node_add(&g.t, "a", NULL, NULL);
+    g.src = tn_node_add(&g.t, "src", NULL, NULL);
+    g.a->opts.max_headers_per_peer = 7;
+    g.a->opts.stall_timeout_ms = 100000000;
+    g.a->opts.stall_timeout_max_ms = 100000000;
+    g.a->opts.request_timeout_ms = 100000000;
+    tn_start(g.a);
+    tn_start(g.src);
+    tn_mine(g.src, 20);
+    chain_headers(g.src, g.h, 20);
+    raw_ready(&g.r, &g.t, g.a, 1, NULL, "hoard");
+    send_headers(&g.r, g.h, 20);
+    tn_settle(&g.t, 10);
+    ck_assert(tn_raw_open(&g.t, g.r.ep));   /* not punished */
+    HRE_T_OK(hre_node_stats_get(g.a->node, &st));
+    ck_assert_uint_eq(st.headers_held, 7);
+    {
+        hre_node_peer_info pi = HRE_NODE_PEER_INFO_INIT;
+        HRE_T_OK(hre_node_peer_info_get(g.a->node, &pi, g_node_conn(&g.t, g.r.ep)));
+        ck_assert_uint_eq(pi.headers_held, 7);
+    }
+    /* its peer gone, the best header chain stays (within the total cap), no
+     * longer counted to anyone; an honest peer with the chain completes it */
+    tn_raw_close(&g.t, g.r.ep);
+    tn_settle(&g.t, 10);
+    HRE_T_OK(hre_node_stats_get(g.a->node, &st));
+    ck_assert_uint_eq(st.headers_held, 7);
+    tn_connect(&g.t, g.a, g.src);
+    {
+        tn_node *pair[2] = { g.src, g.a };
+        ck_assert(tn_run(&g.t, synced_to, pair, 600000));
+    }
+    HRE_T_OK(hre_node_stats_get(g.a->node, &st));
+    ck_assert_uint_eq(st.headers_held, 0);
+    ck_assert_uint_eq(st.tip_height, 20);
+    hrig_free(&g);
+}
+END_TEST
+
+START_TEST(test_raw_low_work_chain_ignored)
+{
+    hrig g;
+    hre_node_stats st = HRE_NODE_STATS_INIT;
+    hrig_init(&g, "lowwork");
+    tn_mine(g.a, 30);   /* a's own chain has more work than src's 20 blocks */
+    send_headers(&g.r, g.h, 20);
+    tn_settle(&g.t, 10);
+    ck_assert(tn_raw_open(&g.t, g.r.ep));
+    ck_assert_uint_eq(raw_count(&g.r, HRE_NODE__CMD_GETDATA), 0);   /* nothing downloaded */
+    HRE_T_OK(hre_node_stats_get(g.a->node, &st));
+    ck_assert_int_eq(st.synced, 1);
+    ck_assert_uint_eq(st.tip_height, 30);
+    hrig_free(&g);
+}
+END_TEST
+
+START_TEST(test_raw_unrequested_block_ignored)
+{
+    hrig g;
+    uint8_t *b;
+    size_t len = 0;
+    hrig_init(&g, "pushy");
+    ck_assert_int_eq(hre_ledger_block_by_height(g.src->l, NULL, &len, 1), HRE_EBUFSIZE);
+    b = malloc(len);
+    ck_assert_ptr_nonnull(b);
+    HRE_T_OK(hre_ledger_block_by_height(g.src->l, b, &len, 1));
+    raw_send(&g.r, HRE_NODE__CMD_BLOCK, b, len);
+    tn_settle(&g.t, 10);
+    ck_assert(tn_raw_open(&g.t, g.r.ep));
+    ck_assert_uint_eq(tn_height(g.a), 0);
+    free(b);
+    hrig_free(&g);
+}
+END_TEST
+
+/* A block on parent with the given transactions, mined. */
+static size_t make_block(uint8_t *out, size_t cap, const uint8_t parent[32], uint32_t time,
+                         const uint8_t *tx, size_t txlen, int bad_root)
+{
+    hre_block *b = NULL;
+    hre_header h;
+    size_t len = cap;
+    memset(&h, 0, sizeof h);
+    h.version = 1;
+    memcpy(h.prev_hash, parent, 32);
+    h.time = time;
+    h.bits = TN_EASY;
+    HRE_T_OK(hre_block_new(&b, &h, NULL));
+    if (tx)
+        HRE_T_OK(hre_block_add_tx(b, tx, txlen));
+    HRE_T_OK(hre_block_update_merkle_root(b));
+    h = *hre_block_header(b);
+    if (bad_root)
+        h.merkle_root[0] ^= 1;
+    HRE_T_OK(hre_pow_mine(&h, NULL, 100000000));
+    HRE_T_OK(hre_block_set_header(b, &h));
+    HRE_T_OK(hre_block_encode(b, out, &len));
+    hre_block_free(b);
+    return len;
+}
+
+static void raw_serve_block(raw *r, const uint8_t *blk, size_t len)
+{
+    size_t i;
+    for (i = 0; i < r->nmsgs; i++) {
+        if (r->msgs[i].cmd == HRE_NODE__CMD_GETDATA && r->msgs[i].len) {
+            r->msgs[i].len = 0;
+            raw_send(r, HRE_NODE__CMD_BLOCK, blk, len);
+        }
+    }
+}
+
+START_TEST(test_raw_invalid_block_discouraged)
+{
+    hrig g;
+    uint8_t blk[4096], tx[1024], tip[32];
+    size_t bl, tl;
+    hre_key *k;
+    hre_header h;
+    hrig_init(&g, "badblock");
+    /* a transaction whose signature is broken, in a block whose header and
+     * Merkle root commit to it */
+    HRE_T_OK(hre_key_generate(&k, HRE_CURVE_P256));
+    tl = tn_tx_patient(&g.t, tx, sizeof tx, k, 0);
+    tx[tl - 5] ^= 0x01;
+    tn_tip(g.a, tip);
+    bl = make_block(blk, sizeof blk, tip, (uint32_t)(g.t.now / 1000), tx, tl, 0);
+    HRE_T_OK(hre_header_decode(&h, blk, 80));
+    send_headers(&g.r, &h, 1);
+    tn_settle(&g.t, 10);
+    ck_assert_uint_ge(raw_count(&g.r, HRE_NODE__CMD_GETDATA), 1);
+    raw_serve_block(&g.r, blk, bl);
+    tn_settle(&g.t, 100);
+    expect_drop(&g.t, g.a, &g.r, HRE_NODE_REASON_INVALID_BLOCK, "badblock");
+    ck_assert_uint_eq(tn_height(g.a), 0);
+    hre_key_free(k);
+    hrig_free(&g);
+}
+END_TEST
+
+START_TEST(test_raw_mutated_block_refetched)
+{
+    hrig g;
+    uint8_t *blk;
+    size_t len = 0;
+    tn_node *pair[2];
+    hrig_init(&g, "liar");
+    /* the liar shows src's real headers, then sends block 1 with its body
+     * replaced by block 2's (the header no longer matches): it is punished,
+     * and the same block comes from an honest peer */
+    send_headers(&g.r, g.h, 20);
+    tn_settle(&g.t, 10);
+    ck_assert_uint_ge(raw_count(&g.r, HRE_NODE__CMD_GETDATA), 1);
+    ck_assert_int_eq(hre_ledger_block_by_height(g.src->l, NULL, &len, 1), HRE_EBUFSIZE);
+    blk = malloc(len + 256);
+    ck_assert_ptr_nonnull(blk);
+    HRE_T_OK(hre_ledger_block_by_height(g.src->l, blk, &len, 1));
+    blk[len] = 0;
+    {
+        /* same header, one extra (junk) transaction appended: the Merkle root no longer matches */
+        uint8_t tx[70];
+        hre_block *b = NULL;
+        size_t l2 = len + 256;
+        hre_block_limits lim = HRE_BLOCK_LIMITS_INIT;
+        HRE_T_OK(hre_block_decode(&b, blk, len, &lim));
+        memset(tx, 0x11, sizeof tx);
+        HRE_T_OK(hre_block_add_tx(b, tx, sizeof tx));
+        HRE_T_OK(hre_block_encode(b, blk, &l2));
+        hre_block_free(b);
+        len = l2;
+    }
+    raw_serve_block(&g.r, blk, len);
+    tn_settle(&g.t, 100);
+    expect_drop(&g.t, g.a, &g.r, HRE_NODE_REASON_INVALID_BLOCK, "liar");
+    free(blk);
+    tn_connect(&g.t, g.a, g.src);
+    pair[0] = g.src;
+    pair[1] = g.a;
+    ck_assert(tn_run(&g.t, synced_to, pair, 600000));
+    ck_assert_uint_eq(tn_height(g.a), 20);
+    hrig_free(&g);
+}
+END_TEST
+
+START_TEST(test_fatal_state)
+{
+    tn_net t;
+    tn_node *a, *b;
+    uint64_t when = 0, conns[4];
+    size_t n = 4;
+    hre_node_stats st = HRE_NODE_STATS_INIT;
+    hre_node_peer_info pi = HRE_NODE_PEER_INFO_INIT;
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    b = tn_node_add(&t, "b", NULL, NULL);
+    tn_start(a);
+    tn_start(b);
+    tn_connect(&t, a, b);
+    tn_settle(&t, 100);
+    hre_node__go_fatal(a->node, HRE_ECORRUPT, "test");
+    ck_assert_ptr_nonnull(tn_find_event(a, HRE_NODE_EVENT_FATAL, HRE_NODE_REASON_FATAL));
+    ck_assert_int_eq(hre_node_fatal_error(a->node), HRE_ECORRUPT);
+    ck_assert_int_eq(hre_node_tick(a->node, t.now), HRE_EFATAL);
+    ck_assert_int_eq(hre_node_peer_recv(a->node, 1, NULL, 0, t.now), HRE_EFATAL);
+    ck_assert_int_eq(hre_node_peer_connected(a->node, 555, "x", 0, t.now), HRE_EFATAL);
+    ck_assert_int_eq(hre_node_peer_closed(a->node, 1, t.now), HRE_EFATAL);
+    ck_assert_int_eq(hre_node_mine(a->node, NULL, NULL, t.now, 1), HRE_EFATAL);
+    ck_assert_int_eq(hre_node_submit_tx(a->node, NULL, NULL, (const uint8_t *)"x", 1, t.now), HRE_EFATAL);
+    ck_assert_int_eq(hre_node_address_add(a->node, "q", 0, t.now), HRE_EFATAL);
+    ck_assert_int_eq(hre_node_app_send(a->node, 1, 1, NULL, 0, t.now), HRE_EFATAL);
+    /* queries stay */
+    HRE_T_OK(hre_node_next_timer(a->node, &when));
+    ck_assert_uint_eq(when, UINT64_MAX);
+    HRE_T_OK(hre_node_stats_get(a->node, &st));
+    ck_assert_uint_eq(st.peers, 1);
+    HRE_T_OK(hre_node_peer_list(a->node, conns, &n));
+    ck_assert_uint_eq(n, 1);
+    HRE_T_OK(hre_node_peer_info_get(a->node, &pi, conns[0]));
+    ck_assert_ptr_eq(hre_node_ledger(a->node), a->l);
+    hre_node_free(a->node);
+    a->node = NULL;
+    hre_ledger_close(a->l);
+    a->l = NULL;
+    tn_net_free(&t);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Fuzz seeds (written when HRE_NODE_CORPUS_DIR is set)                      */
+/* ------------------------------------------------------------------------ */
+
+static void put_seed(const char *dir, const char *sub, const char *name, const uint8_t *d, size_t len)
+{
+    char path[1024];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s/%s", dir, sub, name);
+    f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    ck_assert_uint_eq(fwrite(d, 1, len, f), len);
+    fclose(f);
+}
+
+typedef struct sbuf {
+    uint8_t *p;
+    size_t len, cap;
+} sbuf;
+
+static void sb_put(sbuf *b, const void *d, size_t len)
+{
+    if (b->len + len > b->cap) {
+        b->cap = (b->len + len) * 2 + 64;
+        b->p = realloc(b->p, b->cap);
+        ck_assert_ptr_nonnull(b->p);
+    }
+    memcpy(b->p + b->len, d, len);
+    b->len += len;
+}
+
+static void sb_msg(sbuf *b, const uint8_t magic[4], uint16_t cmd, const uint8_t *p, size_t len)
+{
+    uint8_t h[HRE_NODE__MSG_HDR];
+    hre_node__msg_header(h, magic, cmd, (uint32_t)len);
+    sb_put(b, h, sizeof h);
+    if (len)
+        sb_put(b, p, len);
+}
+
+START_TEST(test_write_fuzz_seeds)
+{
+    const char *dir = getenv("HRE_NODE_CORPUS_DIR");
+    nf_net net;
+    hre_node *n;
+    uint8_t b[8192], blocks[3][512];
+    size_t blen[3], pos, i;
+    hre_header hs[3];
+    sbuf s = { 0 };
+    if (!dir)
+        return;   /* nothing to do in an ordinary run */
+    nf_net_open(&net, &n, NF_NOW_MS);
+    for (i = 0; i < 3; i++) {
+        uint8_t h[32];
+        hre_ledger_status st;
+        HRE_T_OK(hre_node_mine(n, h, &st, NF_NOW_MS + 1000 * (i + 1), HRE_POW_ALL_NONCES));
+        HRE_T_OK(hre_ledger_header_by_height(net.l, &hs[i], NULL, i + 1));
+        blen[i] = sizeof blocks[i];
+        HRE_T_OK(hre_ledger_block_by_height(net.l, blocks[i], &blen[i], i + 1));
+    }
+    /* node_msg: one valid input per decoder */
+    b[0] = 0;
+    hre_node__hello_encode(b + 1, net.id);
+    put_seed(dir, "node_msg", "hello", b, 1 + HRE_NODE__HELLO_LEN);
+    b[0] = 1; b[1] = 1; b[2] = 0;
+    put_seed(dir, "node_msg", "identity_none", b, 3);
+    memset(b, 0, 1 + HRE_NODE__ID_LEN);
+    b[0] = 1; b[1] = 1; b[2] = 1; b[3] = 1; b[4] = 2;
+    put_seed(dir, "node_msg", "identity_key", b, 1 + HRE_NODE__ID_LEN);
+    {
+        hre_node__version v;
+        memset(&v, 0, sizeof v);
+        v.protocol = 1;
+        memcpy(v.network_id, net.id, 32);
+        v.best_height = 3;
+        v.nonce = 42;
+        b[0] = 2;
+        hre_node__version_encode(b + 1, &v);
+        put_seed(dir, "node_msg", "version", b, 1 + HRE_NODE__VERSION_LEN);
+    }
+    b[0] = 3;
+    hre_node__list_begin(b + 1, &pos, 2);
+    memcpy(b + 1 + pos, net.id, 32);
+    memset(b + 1 + pos + 32, 0x5a, 64);
+    put_seed(dir, "node_msg", "getheaders", b, 1 + pos + 96);
+    b[0] = 4;
+    hre_node__list_begin(b + 1, &pos, 3);
+    for (i = 0; i < 3; i++)
+        HRE_T_OK(hre_header_encode(&hs[i], b + 1 + pos + 80 * i));
+    put_seed(dir, "node_msg", "headers", b, 1 + pos + 240);
+    b[0] = 5;
+    b[1] = 2;
+    b[2] = HRE_NODE__INV_TX;
+    memset(b + 3, 0x33, 32);
+    b[35] = HRE_NODE__INV_BLOCK;
+    memcpy(b + 36, net.id, 32);
+    put_seed(dir, "node_msg", "inv", b, 68);
+    b[0] = 6; b[1] = 7; b[2] = 0; memcpy(b + 3, "chunk", 5);
+    put_seed(dir, "node_msg", "app", b, 8);
+    b[0] = 7; memset(b + 1, 9, 8);
+    put_seed(dir, "node_msg", "ping", b, 9);
+    /* node_wire mode 0: an honest first handshake message, and a short frame */
+    {
+        hre_noise__config cfg;
+        hre_noise__hs *h = NULL;
+        hre_x25519__key ks;
+        uint8_t prologue[HRE_NODE__PROLOGUE_LEN], hello[HRE_NODE__HELLO_LEN], m[256];
+        size_t ml = sizeof m;
+        HRE_T_OK(hre_x25519__generate(&ks));
+        hre_node__prologue(prologue, net.id);
+        hre_node__hello_encode(hello, net.id);
+        memset(&cfg, 0, sizeof cfg);
+        cfg.protocol = HRE_NODE__NOISE_NAME;
+        cfg.initiator = 1;
+        cfg.prologue = prologue;
+        cfg.prologuelen = sizeof prologue;
+        cfg.s = &ks;
+        HRE_T_OK(hre_noise__hs_new(&h, &cfg));
+        HRE_T_OK(hre_noise__hs_write(h, m, &ml, hello, sizeof hello));
+        b[0] = 0;
+        b[1] = 0;
+        b[2] = (uint8_t)(ml >> 8);
+        b[3] = (uint8_t)ml;
+        memcpy(b + 4, m, ml);
+        put_seed(dir, "node_wire", "m0_msg1", b, 4 + ml);
+        b[1] = 1;
+        put_seed(dir, "node_wire", "m0_msg1_chunked", b, 4 + ml);
+        b[2] = 0;
+        b[3] = 5;
+        put_seed(dir, "node_wire", "m0_short", b, 9);
+        hre_noise__hs_free(h);
+        hre_x25519__clear(&ks);
+    }
+    /* node_wire mode 1: a message stream that syncs three blocks, plus one of every kind */
+    {
+        uint8_t x[64];
+        static const uint8_t mode_chunks[3] = { 0, 3, 255 };
+        sb_put(&s, "\x01\x00", 2);
+        memset(x, 1, 8);
+        sb_msg(&s, net.id, HRE_NODE__CMD_PING, x, 8);
+        hre_node__list_begin(b, &pos, 3);
+        for (i = 0; i < 3; i++)
+            HRE_T_OK(hre_header_encode(&hs[i], b + pos + 80 * i));
+        sb_msg(&s, net.id, HRE_NODE__CMD_HEADERS, b, pos + 240);
+        for (i = 0; i < 3; i++)
+            sb_msg(&s, net.id, HRE_NODE__CMD_BLOCK, blocks[i], blen[i]);
+        hre_node__list_begin(b, &pos, 1);
+        memcpy(b + pos, net.id, 32);
+        memset(b + pos + 32, 0, 32);
+        sb_msg(&s, net.id, HRE_NODE__CMD_GETHEADERS, b, pos + 64);
+        b[0] = 1;
+        b[1] = HRE_NODE__INV_BLOCK;
+        memcpy(b + 2, net.id, 32);
+        sb_msg(&s, net.id, HRE_NODE__CMD_GETDATA, b, 34);
+        b[1] = HRE_NODE__INV_TX;
+        memset(b + 2, 0x44, 32);
+        sb_msg(&s, net.id, HRE_NODE__CMD_INV, b, 34);
+        sb_msg(&s, net.id, HRE_NODE__CMD_NOTFOUND, b, 34);
+        sb_msg(&s, net.id, HRE_NODE__CMD_TX, x, 40);
+        x[0] = 5;
+        x[1] = 0;
+        sb_msg(&s, net.id, HRE_NODE__CMD_APP, x, 12);
+        sb_msg(&s, net.id, 999, x, 3);
+        sb_msg(&s, net.id, HRE_NODE__CMD_VERSION, x, 10);
+        for (i = 0; i < 3; i++) {
+            char name[32];
+            s.p[1] = mode_chunks[i];
+            snprintf(name, sizeof name, "m1_stream_%u", (unsigned)mode_chunks[i]);
+            put_seed(dir, "node_wire", name, s.p, s.len);
+        }
+        /* mode 2: a frame that is not a transport message of this channel */
+        b[0] = 2;
+        b[1] = 0;
+        b[2] = 0;
+        b[3] = 20;
+        memset(b + 4, 0xab, 20);
+        put_seed(dir, "node_wire", "m2_bad_frame", b, 24);
+    }
+    free(s.p);
+    nf_net_close(&net, n);
+}
+END_TEST
 #endif /* HRE_WHITEBOX */
 
 static Suite *node_suite(void)
@@ -1352,6 +2111,22 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_raw_non_continuous_and_non_connecting);
     tcase_add_test(tc, test_raw_valid_headers_accepted);
     tcase_add_test(tc, test_raw_time_future_not_punished);
+    tcase_add_test(tc, test_raw_staller_during_sync);
+    tcase_add_test(tc, test_raw_handshake_never_finished);
+    tcase_add_test(tc, test_raw_ping_timeout);
+    tcase_add_test(tc, test_raw_flood_others_served);
+    tcase_add_test(tc, test_raw_mitm_refused);
+    tcase_add_test(tc, test_raw_replay_refused);
+    tcase_add_test(tc, test_raw_identity_malformed);
+    tcase_add_test(tc, test_raw_rekey_both_sides);
+    tcase_add_test(tc, test_raw_nonce_exhausted);
+    tcase_add_test(tc, test_raw_header_memory_bounded);
+    tcase_add_test(tc, test_raw_low_work_chain_ignored);
+    tcase_add_test(tc, test_raw_unrequested_block_ignored);
+    tcase_add_test(tc, test_raw_invalid_block_discouraged);
+    tcase_add_test(tc, test_raw_mutated_block_refetched);
+    tcase_add_test(tc, test_fatal_state);
+    tcase_add_test(tc, test_write_fuzz_seeds);
     suite_add_tcase(s, tc);
 #endif
     return s;

@@ -273,11 +273,15 @@ void tn_stop(tn_node *n, int keep_storage)
 void tn_net_free(tn_net *t)
 {
     int i;
-    for (i = 0; i < t->n_nodes; i++)
-        if (t->nodes[i].node)
-            tn_stop(&t->nodes[i], 0);
-        else if (t->nodes[i].st)
-            hre_storage_free(t->nodes[i].st);
+    for (i = 0; i < t->n_nodes; i++) {
+        tn_node *n = &t->nodes[i];
+        if (n->node || n->l) {
+            tn_stop(n, 0);
+        } else {
+            hre_storage_free(n->st);
+            free(n->ev);
+        }
+    }
     for (i = 0; i < TN_MAX_EPS; i++)
         free(t->eps[i].q);
     hre_key_free(t->auth);

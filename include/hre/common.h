@@ -33,10 +33,10 @@
  *    - Free functions with no self (hashing, hex, commitments, signature
  *      byte strings) start with their outputs. Raw byte arrays (hashes,
  *      signatures, targets) are never "self".
- *    Examples: hre_tx_txid(out, tx); hre_block_encode(&len, block, out);
- *    hre_block_txid(block, i, out); hre_keycache_get(cache, &pk, enc);
- *    hre_contract_account_get(c, address, &acct);
- *    hre_ledger_submit_tx(l, len, now, txid, &status, bytes);
+ *    Examples: hre_tx_txid(tx, out); hre_block_encode(block, out, &len);
+ *    hre_block_txid(block, out, i); hre_keycache_get(cache, &pk, enc);
+ *    hre_contract_account_get(c, &acct, address);
+ *    hre_ledger_submit_tx(l, txid, &status, bytes, len, now);
  *    hre_key_sign(key, sig, digest); hre_pubkey_verify(pk, digest, sig).
  *
  * 3. Verbs: one pair per kind of conversion, never two pairs on one type.

@@ -2,8 +2,9 @@
  * libhre record contract (layer 4): a pure, deterministic state machine that
  * turns verified transactions (tx.h) into healthcare state and events:
  * organisations and roles, two-signature record validation, patient consent,
- * an audit trail, a state hash with undo, and snapshots. It does no I/O and
- * reads no clock. It verifies no signatures itself: apply trusts the
+ * an audit trail, node accounts, encryption keys, erasure, a state hash
+ * with undo, and snapshots. It does no I/O and reads no clock. It verifies
+ * no signatures itself: apply trusts the
  * sender field, so it refuses a transaction whose signature nobody checked
  * (HRE_EVERIFY, "signature not verified") unless the transaction passed
  * hre_tx_verify (or was signed by hre_tx_sign), or the caller passes
@@ -21,21 +22,37 @@
  *   the founding hospital admin: it is also the admin of the founding
  *   hospital organisation, whose id is sha256("HRE-GENESIS-ORG" || network id).
  *   It registers organisations with their first admin and appoints more
- *   admins. An organisation ADMIN registers DOCTORS. PATIENTS register
- *   themselves. Admins and doctors can be suspended/reinstated and have their
- *   keys rotated by the authority or an admin of their organisation; every
- *   account may rotate its own key (signed by the current key).
+ *   admins. An organisation ADMIN registers DOCTORS and NODES (the on-chain
+ *   identity of a node of the organisation's network, since 1.1). PATIENTS
+ *   register themselves. Admins, doctors and nodes can be
+ *   suspended/reinstated and have their keys rotated by the authority or an
+ *   admin of their organisation; every account may rotate its own key
+ *   (signed by the current key). A node account sends nothing else. The
+ *   authority can suspend a whole organisation (not the genesis one): its
+ *   accounts are then refused as senders and as readers, and its nodes are
+ *   not members (hre_contract_node_status).
+ * - Encryption keys (since 1.1). Every account and organisation may publish
+ *   one P-256 key for HPKE (SET_ENC_KEY), separate from its signing keys;
+ *   setting it again replaces it. This is the one place the contract parses
+ *   an EC point (garbage keys never reach the chain).
  * - Records. Record id = txid of the new_record transaction. Patient id and
  *   test name are stored only as HMAC-SHA256 commitments under a per-record
- *   salt (hre_contract_commit); date, hospital name and price stay in clear.
+ *   salt (hre_contract_commit); date, hospital name and price stay in clear;
+ *   the document is named by its sha256 and an opaque 32-byte locator (no
+ *   path or file name in clear).
  *   A record becomes valid when an admin of the issuing organisation AND an
  *   admin of the lab organisation have signed it (signature count 2); that
- *   signature emits HRE_EVENT_RECORD_SIGNED exactly once.
- * - Consent. A patient grants a reader (an account address or a whole
- *   organisation) access to all records, one category or a list of records,
- *   with an optional expiry compared against the BLOCK TIME passed to
- *   hre_contract_apply. log_access is accepted only while a live grant covers
- *   the record (or from the patient themself).
+ *   signature emits HRE_EVENT_RECORD_SIGNED exactly once. The patient (or
+ *   the authority, acting on an order) can ERASE a record (since 1.1): it
+ *   stays in the state with its commitments, but nobody may sign, log
+ *   access to or be granted it any more (HRE_EERASED).
+ * - Consent and access. A patient grants a reader (an account address or a
+ *   whole organisation) access to all records, one category or a list of
+ *   records, with an optional expiry compared against the BLOCK TIME passed
+ *   to hre_contract_apply. A reader may access a record (and log_access is
+ *   accepted) when it is the record's patient, an active admin or doctor of
+ *   the issuing or the lab organisation, or covered by a live grant;
+ *   hre_contract_access_check says which, or why not.
  * - Replay. A transaction's nonce must equal its sender's next nonce (0 for a
  *   new patient); its network id must be the contract's.
  * - State hash. An incremental multiset hash (sum mod 2^256 of sha256 of the
@@ -77,8 +94,13 @@ HRE_BEGIN_DECLS
 #define HRE_KIND_SIGN_RECORD      8  /* admin of the issuing or lab organisation */
 #define HRE_KIND_GRANT            9  /* patient: grant a reader access */
 #define HRE_KIND_REVOKE          10  /* patient: revoke one of their grants */
-#define HRE_KIND_LOG_ACCESS      11  /* reader with a live grant (or the patient) */
-#define HRE_KIND_MAX             11
+#define HRE_KIND_LOG_ACCESS      11  /* a reader who may access the record */
+/* since 1.1 */
+#define HRE_KIND_REGISTER_NODE   12  /* organisation admin: a node of its organisation */
+#define HRE_KIND_SUSPEND_ORG     13  /* authority: suspend or reinstate an organisation */
+#define HRE_KIND_SET_ENC_KEY     14  /* self / authority / org admin: publish an encryption key */
+#define HRE_KIND_ERASE_RECORD    15  /* the record's patient, or the authority */
+#define HRE_KIND_MAX             15
 
 /** Organisation types. */
 #define HRE_ORG_HOSPITAL  1
@@ -93,12 +115,13 @@ HRE_BEGIN_DECLS
 #define HRE_ROLE_ADMIN     2
 #define HRE_ROLE_DOCTOR    3
 #define HRE_ROLE_PATIENT   4
+#define HRE_ROLE_NODE      5  /* since 1.1: a node's on-chain identity; sends only ROTATE_KEY of itself */
 
-/** Account status. */
+/** Account and (since 1.1) organisation status. */
 #define HRE_STATUS_ACTIVE    0
 #define HRE_STATUS_SUSPENDED 1
 
-/** SUSPEND payload actions. */
+/** SUSPEND and SUSPEND_ORG payload actions. */
 #define HRE_SUSPEND_REINSTATE 0
 #define HRE_SUSPEND_SUSPEND   1
 
@@ -109,18 +132,22 @@ HRE_BEGIN_DECLS
 #define HRE_SCOPE_CATEGORY 1  /* every record of one category */
 #define HRE_SCOPE_RECORDS  2  /* an explicit list of record ids */
 
+/** SET_ENC_KEY target types (since 1.1). */
+#define HRE_ENC_TARGET_ACCOUNT 0  /* target is an account address */
+#define HRE_ENC_TARGET_ORG     1  /* target is an organisation id */
+
 /** Commitment fields (hre_contract_commit). */
 #define HRE_COMMIT_PATIENT_ID 1
 #define HRE_COMMIT_TEST_NAME  2
 
 /** Limits (all enforced by the payload decoders). They are consensus limits
- *  of payload version 1 (HRE_CONTRACT_PAYLOAD_VERSION), and NAME_MAX and
- *  URI_MAX also size the name[] / hospital_name[] / uri[] arrays of the
- *  query structs below: both are FROZEN forever. A larger limit would need a
- *  new payload version and new versions of the query structs that carry it.
+ *  of payload version 1 (HRE_CONTRACT_PAYLOAD_VERSION), and NAME_MAX also
+ *  sizes the name[] / hospital_name[] arrays of the query structs below: it
+ *  is FROZEN forever. A larger limit would need a new payload version and
+ *  new versions of the query structs that carry it. (A record's document
+ *  locator is a fixed 32 bytes, not a string: there is no URI limit.)
  *  Since: 1.0 */
 #define HRE_CONTRACT_NAME_MAX      64   /* organisation / hospital name bytes (frozen) */
-#define HRE_CONTRACT_URI_MAX       128  /* record document pointer bytes (frozen) */
 #define HRE_CONTRACT_ENVELOPE_MAX  512  /* grant envelope bytes */
 #define HRE_CONTRACT_GRANT_IDS_MAX 64   /* record ids in a HRE_SCOPE_RECORDS grant */
 #define HRE_CONTRACT_SALT_MIN      16   /* commitment salt length range */
@@ -141,6 +168,13 @@ HRE_BEGIN_DECLS
 #define HRE_EVENT_GRANTED          11  /* actor = subject = patient, grant */
 #define HRE_EVENT_REVOKED          12  /* actor = subject = patient, grant */
 #define HRE_EVENT_ACCESS_LOGGED    13  /* actor reader, subject patient, record, grant (if any); detail = purpose */
+/* since 1.1 */
+#define HRE_EVENT_NODE_REGISTERED  14  /* actor admin, subject node, org */
+#define HRE_EVENT_ORG_SUSPENDED    15  /* actor authority, no subject, org */
+#define HRE_EVENT_ORG_REINSTATED   16  /* actor authority, no subject, org */
+#define HRE_EVENT_ENC_KEY_SET      17  /* actor sender; subject the account (account target) or none;
+                                          org: the account's org or the target org; detail = target type */
+#define HRE_EVENT_RECORD_ERASED    18  /* actor patient or authority, subject patient, record */
 
 /* ------------------------------------------------------------------------ */
 /* Events                                                                    */
@@ -270,7 +304,8 @@ HRE_API void hre_contract_set_event_callback(hre_contract *c, hre_contract_event
  *    HRE_EUNSUPPORTED (unknown kind); HRE_EDECODE / HRE_ELIMIT (bad payload);
  *    HRE_EAUTH (unknown, suspended or rotated-out sender; role not allowed);
  *    HRE_ESTATE (wrong nonce; object in the wrong state); HRE_ENOTFOUND;
- *    HRE_EEXISTS (duplicate key, double signature); HRE_ENOMEM; HRE_ECRYPTO.
+ *    HRE_EEXISTS (duplicate key, double signature); HRE_EERASED (the
+ *    record was erased); HRE_ENOMEM; HRE_ECRYPTO.
  *    Each refusal sets a specific detail message.
  *  Thread safety: exclusive access to c.
  *  Since: 1.0 */
@@ -309,13 +344,15 @@ HRE_API int hre_contract_state_hash(const hre_contract *c, uint8_t out[32]);
  * Query calls on a const contract may run concurrently.
  */
 
-#define HRE_CONTRACT_ACCOUNT_VERSION 1
-#define HRE_CONTRACT_ORG_VERSION 1
+#define HRE_CONTRACT_ACCOUNT_VERSION 2
+#define HRE_CONTRACT_ORG_VERSION 2
 #define HRE_CONTRACT_RECORD_VERSION 1
 #define HRE_CONTRACT_GRANT_VERSION 1
 #define HRE_CONTRACT_STATS_VERSION 1
+#define HRE_CONTRACT_ACCESS_VERSION 1
+#define HRE_CONTRACT_NODE_VERSION 1
 
-/** Role and status of an address.  Since: 1.0 */
+/** Role and status of an address.  Since: 1.0 (version 2 since 1.1) */
 typedef struct hre_contract_account {
     unsigned int version;      /* in: HRE_CONTRACT_ACCOUNT_VERSION */
     uint8_t address[32];
@@ -324,24 +361,32 @@ typedef struct hre_contract_account {
     uint8_t status;            /* HRE_STATUS_* */
     uint8_t org_type;          /* HRE_ORG_* (0 for patients) */
     uint8_t has_org;
-    uint8_t org_id[32];        /* organisation (admins, doctors, authority) */
+    uint8_t org_id[32];        /* organisation (admins, doctors, nodes, authority) */
     uint64_t nonce;            /* next nonce expected */
     uint64_t record_count;     /* patients: number of records */
     uint64_t grant_count;      /* patients: number of grants given */
+    /* version 2 (since 1.1) */
+    uint8_t org_status;        /* HRE_STATUS_* of its organisation (0 without one) */
+    uint8_t has_enc_key;
+    uint8_t enc_key[34];       /* published encryption key (P-256 wire form) if has_enc_key */
 } hre_contract_account;
 
 /** An organisation. name[] is sized by the frozen HRE_CONTRACT_NAME_MAX.
- *  Since: 1.0 */
+ *  Since: 1.0 (version 2 since 1.1) */
 typedef struct hre_contract_org {
     unsigned int version;      /* in: HRE_CONTRACT_ORG_VERSION */
     uint8_t org_id[32];
     uint8_t type;              /* HRE_ORG_* */
     uint8_t name_len;
     char name[HRE_CONTRACT_NAME_MAX + 1];   /* NUL-terminated */
+    /* version 2 (since 1.1) */
+    uint8_t status;            /* HRE_STATUS_* (SUSPEND_ORG) */
+    uint8_t has_enc_key;
+    uint8_t enc_key[34];       /* the organisation's encryption key if has_enc_key */
 } hre_contract_org;
 
-/** A record with its signers and status. hospital_name[] and uri[] are
- *  sized by the frozen HRE_CONTRACT_NAME_MAX and HRE_CONTRACT_URI_MAX.
+/** A record with its signers and status. hospital_name[] is sized by the
+ *  frozen HRE_CONTRACT_NAME_MAX.
  *  Since: 1.0 */
 typedef struct hre_contract_record {
     unsigned int version;      /* in: HRE_CONTRACT_RECORD_VERSION */
@@ -361,10 +406,11 @@ typedef struct hre_contract_record {
     uint8_t issuer_signer[32]; /* address of the issuing org's admin who signed */
     uint8_t lab_signer[32];    /* address of the lab's admin who signed */
     uint8_t supersedes[32];
+    uint8_t locator[32];       /* opaque document locator chosen by the issuer (the vault's document id) */
+    uint8_t erased;            /* 1 once ERASE_RECORD was applied */
     uint8_t hospital_name_len;
-    uint8_t uri_len;
     char hospital_name[HRE_CONTRACT_NAME_MAX + 1]; /* NUL-terminated */
-    char uri[HRE_CONTRACT_URI_MAX + 1];            /* NUL-terminated */
+    uint64_t erased_time;      /* block time of the erasure (0 unless erased) */
 } hre_contract_record;
 
 /** A consent grant.  Since: 1.0 */
@@ -390,16 +436,63 @@ typedef struct hre_contract_stats {
     uint64_t accounts, keys, orgs, records, grants, events, undo_depth;
 } hre_contract_stats;
 
+/** Access reasons (hre_contract_access.reason). Since: 1.1 */
+#define HRE_ACCESS_ALLOWED          0
+#define HRE_ACCESS_NO_GRANT         1  /* no role and no grant covers the record for this reader */
+#define HRE_ACCESS_REVOKED          2  /* the newest grant that would cover it was revoked */
+#define HRE_ACCESS_EXPIRED          3  /* the newest grant that would cover it has expired */
+#define HRE_ACCESS_ERASED           4  /* the record was erased */
+#define HRE_ACCESS_UNKNOWN_RECORD   5
+#define HRE_ACCESS_UNKNOWN_READER   6  /* the reader address is not an account */
+#define HRE_ACCESS_READER_SUSPENDED 7
+#define HRE_ACCESS_ORG_SUSPENDED    8  /* the reader's organisation is suspended */
+/** What allowed an access (hre_contract_access.basis). Since: 1.1 */
+#define HRE_ACCESS_BY_PATIENT 1        /* the reader is the record's patient */
+#define HRE_ACCESS_BY_ROLE    2        /* admin or doctor of the issuing or the lab organisation */
+#define HRE_ACCESS_BY_GRANT   3        /* a live grant (grant_id) */
+
+/** The verdict of hre_contract_access_check.  Since: 1.1 */
+typedef struct hre_contract_access {
+    unsigned int version;      /* in: HRE_CONTRACT_ACCESS_VERSION */
+    uint8_t reason;            /* HRE_ACCESS_* (ALLOWED when the call returns HRE_OK) */
+    uint8_t basis;             /* allowed: HRE_ACCESS_BY_*; refused: 0 */
+    uint8_t has_grant;         /* grant_id is set: the grant that allowed it (BY_GRANT), or
+                                  the revoked / expired grant that decided a refusal */
+    uint8_t grant_id[32];
+} hre_contract_access;
+
+/** Node membership reasons (hre_contract_node.reason). Since: 1.1 */
+#define HRE_NODE_MEMBER        0  /* current key of an active node of an active organisation */
+#define HRE_NODE_UNKNOWN_KEY   1  /* the key was never registered */
+#define HRE_NODE_NOT_A_NODE    2  /* the key belongs to an account that is not a node */
+#define HRE_NODE_KEY_ROTATED   3  /* the key was rotated out of its node account */
+#define HRE_NODE_SUSPENDED     4  /* the node account is suspended */
+#define HRE_NODE_ORG_SUSPENDED 5  /* the node's organisation is suspended */
+
+/** The verdict of hre_contract_node_status.  Since: 1.1 */
+typedef struct hre_contract_node {
+    unsigned int version;      /* in: HRE_CONTRACT_NODE_VERSION */
+    uint8_t reason;            /* HRE_NODE_* */
+    uint8_t has_account;       /* the key belongs (or belonged) to an account: address etc. set */
+    uint8_t role;              /* that account's HRE_ROLE_* */
+    uint8_t org_type;          /* its organisation's HRE_ORG_* (0 without one) */
+    uint8_t address[32];       /* the account's address */
+    uint8_t org_id[32];        /* its organisation (zero without one) */
+} hre_contract_node;
+
 /** Static initialisers of the query structs: the current version, every
  *  other field zero.  Since: 1.0 */
-#define HRE_CONTRACT_ACCOUNT_INIT { HRE_CONTRACT_ACCOUNT_VERSION, {0}, {0}, 0, 0, 0, 0, {0}, 0, 0, 0 }
-#define HRE_CONTRACT_ORG_INIT { HRE_CONTRACT_ORG_VERSION, {0}, 0, 0, {0} }
+#define HRE_CONTRACT_ACCOUNT_INIT \
+    { HRE_CONTRACT_ACCOUNT_VERSION, {0}, {0}, 0, 0, 0, 0, {0}, 0, 0, 0, 0, 0, {0} }
+#define HRE_CONTRACT_ORG_INIT { HRE_CONTRACT_ORG_VERSION, {0}, 0, 0, {0}, 0, 0, {0} }
 #define HRE_CONTRACT_RECORD_INIT \
     { HRE_CONTRACT_RECORD_VERSION, {0}, {0}, {0}, {0}, {0}, {0}, {0}, 0, 0, 0, 0, 0, 0, 0, 0, \
-      {0}, {0}, {0}, 0, 0, {0}, {0} }
+      {0}, {0}, {0}, {0}, 0, 0, {0}, 0 }
 #define HRE_CONTRACT_GRANT_INIT \
     { HRE_CONTRACT_GRANT_VERSION, {0}, {0}, 0, 0, 0, 0, {0}, 0, 0, 0, 0, 0 }
 #define HRE_CONTRACT_STATS_INIT { HRE_CONTRACT_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0 }
+#define HRE_CONTRACT_ACCESS_INIT { HRE_CONTRACT_ACCESS_VERSION, 0, 0, 0, {0} }   /* since 1.1 */
+#define HRE_CONTRACT_NODE_INIT { HRE_CONTRACT_NODE_VERSION, 0, 0, 0, 0, {0}, {0} }  /* since 1.1 */
 
 /** Initialise a query struct for `version` (1 up to the current one): the
  *  fields that version declares are zeroed and .version is set; nothing past
@@ -411,6 +504,9 @@ HRE_API int hre_contract_org_init(hre_contract_org *out, unsigned int version);
 HRE_API int hre_contract_record_init(hre_contract_record *out, unsigned int version);
 HRE_API int hre_contract_grant_init(hre_contract_grant *out, unsigned int version);
 HRE_API int hre_contract_stats_init(hre_contract_stats *out, unsigned int version);
+/** The same for the 1.1 verdict structs.  Since: 1.1 */
+HRE_API int hre_contract_access_init(hre_contract_access *out, unsigned int version);
+HRE_API int hre_contract_node_init(hre_contract_node *out, unsigned int version);
 
 /** Address of an account first registered with `key` (34-byte wire form):
  *  sha256(key).  Returns: HRE_OK; HRE_EINVAL; HRE_ECRYPTO.  Since: 1.0 */
@@ -493,13 +589,66 @@ HRE_API int hre_contract_record_events(const hre_contract *c, hre_contract_event
 HRE_API int hre_contract_account_events(const hre_contract *c, hre_contract_event *out,
                                         size_t elem_size, size_t *n, const uint8_t address[32]);
 
-/** Would a log_access by `reader` for this record be accepted at `block_time`?
- *  (Same rule as apply: the patient themself, or a live grant covering it.)
- *  Returns: HRE_OK (yes); HRE_EAUTH (no live grant, or reader suspended);
- *           HRE_ENOTFOUND (no such record or reader); HRE_EINVAL.  Since: 1.0 */
+/** May `reader` access this record at `block_time`, and why (not)? The rule
+ *  of docs/PROTOCOL.md 5.2 ("Access"), the one LOG_ACCESS is checked with: the
+ *  record's patient; an active admin or doctor (the authority counts as the
+ *  genesis organisation's admin) of the record's issuing or lab
+ *  organisation; or a reader covered by a live grant (newest first). The
+ *  checks run in this order, the first failing one decides:
+ *  UNKNOWN_RECORD, UNKNOWN_READER, ERASED, READER_SUSPENDED, ORG_SUSPENDED,
+ *  then patient / role / live grant, else REVOKED or EXPIRED (the newest
+ *  grant that matches reader and scope but is dead: revoked wins over
+ *  expired), else NO_GRANT. A vault re-wraps a document key for a reader
+ *  only on HRE_OK.
+ *  Args: c (self).
+ *  Out: *out (may be NULL: only the result code): the verdict, in the
+ *       version out->version names. Filled on HRE_OK and on every refusal
+ *       (reason set; on HRE_OK basis and, for BY_GRANT, the grant).
+ *  In:  reader (address), record_id, block_time (grants are live while
+ *       block_time < expiry).
+ *  Returns: HRE_OK (allowed); HRE_ENOTFOUND (UNKNOWN_RECORD, UNKNOWN_READER);
+ *           HRE_EERASED (ERASED); HRE_EAUTH (NO_GRANT, REVOKED, EXPIRED,
+ *           READER_SUSPENDED, ORG_SUSPENDED); HRE_EINVAL (NULL);
+ *           HRE_EUNSUPPORTED (out->version).
+ *  Thread safety: a query (concurrent with other queries).  Since: 1.1 */
+HRE_API int hre_contract_access_check(const hre_contract *c, hre_contract_access *out,
+                                      const uint8_t reader[32], const uint8_t record_id[32],
+                                      uint64_t block_time) HRE_WARN_UNUSED_RESULT;
+
+/** hre_contract_access_check without the verdict struct (the same rule and
+ *  the same result codes).  Since: 1.0 */
 HRE_API int hre_contract_can_access(const hre_contract *c, const uint8_t reader[32],
                                     const uint8_t record_id[32],
                                     uint64_t block_time) HRE_WARN_UNUSED_RESULT;
+
+/** Is `node_key` the CURRENT key of an active node account whose
+ *  organisation is active? The membership test of a node handshake (the
+ *  peer proves it holds node_key; the chain says whether that key speaks
+ *  for an organisation now). Checked in this order: UNKNOWN_KEY, NOT_A_NODE,
+ *  KEY_ROTATED, SUSPENDED, ORG_SUSPENDED.
+ *  Args: c (self).
+ *  Out: *out (may be NULL): the verdict in the version out->version names,
+ *       filled on HRE_OK and on every refusal: reason, and whenever the key
+ *       belongs or belonged to an account its address, role and organisation.
+ *  In:  node_key: 34-byte wire public key.
+ *  Returns: HRE_OK (a member); HRE_ENOTFOUND (UNKNOWN_KEY, NOT_A_NODE);
+ *           HRE_EAUTH (KEY_ROTATED, SUSPENDED, ORG_SUSPENDED); HRE_EINVAL;
+ *           HRE_EUNSUPPORTED (out->version).
+ *  Thread safety: a query.  Since: 1.1 */
+HRE_API int hre_contract_node_status(const hre_contract *c, hre_contract_node *out,
+                                     const uint8_t node_key[34]) HRE_WARN_UNUSED_RESULT;
+
+/** The current encryption key of an account or an organisation (SET_ENC_KEY).
+ *  Args: c (self).
+ *  Out: key: the 34-byte P-256 wire key (zeroed on failure).
+ *  In:  target_type: HRE_ENC_TARGET_ACCOUNT or HRE_ENC_TARGET_ORG;
+ *       id: the address or the organisation id.
+ *  Returns: HRE_OK; HRE_ENOTFOUND (no such account / organisation, or it has
+ *           no encryption key: the detail says which); HRE_EINVAL (NULL,
+ *           unknown target type).
+ *  Thread safety: a query.  Since: 1.1 */
+HRE_API int hre_contract_enc_key_get(const hre_contract *c, uint8_t key[34], uint8_t target_type,
+                                     const uint8_t id[32]);
 
 /** Counters, in the version out->version names.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED (out->version).  Since: 1.0 */
@@ -623,8 +772,8 @@ typedef struct hre_new_record_payload {
     uint8_t doc_sha256[32];         /* sha256 of the off-chain (encrypted) document */
     const uint8_t *hospital_name;   /* 1..HRE_CONTRACT_NAME_MAX, no control bytes */
     size_t hospital_name_len;
-    const uint8_t *uri;             /* 1..HRE_CONTRACT_URI_MAX, printable ASCII 0x21..0x7e */
-    size_t uri_len;
+    uint8_t locator[32];            /* opaque, chosen by the issuer (the vault's document id):
+                                       never a path, file name or other plaintext */
     uint8_t has_supersedes;         /* 0 or 1 */
     uint8_t supersedes[32];
 } hre_new_record_payload;
@@ -653,6 +802,26 @@ typedef struct hre_log_access_payload {
     uint8_t record_id[32];
     uint8_t purpose;                /* host-defined purpose of use code */
 } hre_log_access_payload;
+
+/* since 1.1 */
+typedef struct hre_register_node_payload {
+    uint8_t node_key[34];           /* a key never used by any account */
+} hre_register_node_payload;
+
+typedef struct hre_suspend_org_payload {
+    uint8_t org_id[32];
+    uint8_t action;                 /* HRE_SUSPEND_SUSPEND or HRE_SUSPEND_REINSTATE */
+} hre_suspend_org_payload;
+
+typedef struct hre_set_enc_key_payload {
+    uint8_t target_type;            /* HRE_ENC_TARGET_ACCOUNT or HRE_ENC_TARGET_ORG */
+    uint8_t target[32];             /* address or organisation id */
+    uint8_t enc_key[34];            /* P-256 wire key (curve id 1); the point must parse */
+} hre_set_enc_key_payload;
+
+typedef struct hre_erase_record_payload {
+    uint8_t record_id[32];
+} hre_erase_record_payload;
 
 /** HRE_KIND_REGISTER_ORG: the authority registers an organisation and its first admin.
  *  Codec and builder trio; arguments, return codes, ownership and thread
@@ -744,7 +913,7 @@ HRE_API int hre_contract_decode_revoke(hre_revoke_payload *out, const uint8_t *i
 HRE_API int hre_contract_build_revoke(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                       uint64_t nonce, uint64_t timestamp, const hre_revoke_payload *p);
 
-/** HRE_KIND_LOG_ACCESS: a reader with a live grant (or the patient) logs an access.
+/** HRE_KIND_LOG_ACCESS: a reader who may access the record (hre_contract_access_check) logs an access.
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
@@ -752,6 +921,40 @@ HRE_API int hre_contract_encode_log_access(const hre_log_access_payload *p, uint
 HRE_API int hre_contract_decode_log_access(hre_log_access_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_log_access(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                           uint64_t nonce, uint64_t timestamp, const hre_log_access_payload *p);
+
+/** HRE_KIND_REGISTER_NODE: an organisation admin registers a node of its organisation.
+ *  Codec and builder trio as described in the "Payloads" comment above;
+ *  refusal reasons in docs/PROTOCOL.md section 5.4.  Since: 1.1 */
+HRE_API int hre_contract_encode_register_node(const hre_register_node_payload *p, uint8_t *out, size_t *len);
+HRE_API int hre_contract_decode_register_node(hre_register_node_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
+HRE_API int hre_contract_build_register_node(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
+                                             uint64_t nonce, uint64_t timestamp, const hre_register_node_payload *p);
+
+/** HRE_KIND_SUSPEND_ORG: the authority suspends or reinstates an organisation.
+ *  Codec and builder trio as described in the "Payloads" comment above;
+ *  refusal reasons in docs/PROTOCOL.md section 5.4.  Since: 1.1 */
+HRE_API int hre_contract_encode_suspend_org(const hre_suspend_org_payload *p, uint8_t *out, size_t *len);
+HRE_API int hre_contract_decode_suspend_org(hre_suspend_org_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
+HRE_API int hre_contract_build_suspend_org(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
+                                           uint64_t nonce, uint64_t timestamp, const hre_suspend_org_payload *p);
+
+/** HRE_KIND_SET_ENC_KEY: an account, the authority or an organisation admin publishes an encryption key.
+ *  Codec and builder trio as described in the "Payloads" comment above
+ *  (the encoder and the decoder parse the point: HRE_EINVAL / HRE_EDECODE
+ *  when it is not a P-256 point; HRE_ENOMEM); refusal reasons in
+ *  docs/PROTOCOL.md section 5.4.  Since: 1.1 */
+HRE_API int hre_contract_encode_set_enc_key(const hre_set_enc_key_payload *p, uint8_t *out, size_t *len);
+HRE_API int hre_contract_decode_set_enc_key(hre_set_enc_key_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
+HRE_API int hre_contract_build_set_enc_key(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
+                                           uint64_t nonce, uint64_t timestamp, const hre_set_enc_key_payload *p);
+
+/** HRE_KIND_ERASE_RECORD: the record's patient or the authority erases a record.
+ *  Codec and builder trio as described in the "Payloads" comment above;
+ *  refusal reasons in docs/PROTOCOL.md section 5.4.  Since: 1.1 */
+HRE_API int hre_contract_encode_erase_record(const hre_erase_record_payload *p, uint8_t *out, size_t *len);
+HRE_API int hre_contract_decode_erase_record(hre_erase_record_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
+HRE_API int hre_contract_build_erase_record(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
+                                            uint64_t nonce, uint64_t timestamp, const hre_erase_record_payload *p);
 
 HRE_END_DECLS
 

@@ -42,7 +42,8 @@ typedef enum hre_error {
     HRE_EFATAL       = -19, /* the handle failed earlier: only queries and free/close remain
                                valid (each handle's header lists them) */
     HRE_EAGAIN       = -20, /* would block, try again later (transport back-pressure)  (1.1) */
-    HRE_EPROTO       = -21  /* a peer violated the wire protocol and was disconnected  (1.1) */
+    HRE_EPROTO       = -21, /* a peer violated the wire protocol and was disconnected  (1.1) */
+    HRE_EERASED      = -22  /* the record was erased (since 1.1) */
 } hre_error;
 
 /** Text describing an error code.

@@ -30,6 +30,7 @@ struct hre_c_account {
     uint8_t role, status;
     uint32_t org;                 /* org index or NONE */
     uint32_t key_entry;           /* index of the current key entry */
+    uint32_t enc;                 /* current encryption key entry or NONE */
     uint64_t nonce;
     uint8_t term[32];             /* cached accumulator term of this entry */
     uint32_t grant_head, grant_count;
@@ -44,8 +45,16 @@ struct hre_c_keyent {
 
 struct hre_c_org {
     uint8_t id[32];
-    uint8_t type, name_len;
+    uint8_t type, name_len, status;
     uint32_t name_off;            /* in the byte arena */
+    uint32_t enc;                 /* current encryption key entry or NONE */
+};
+
+/* A published encryption key. Entries are appended by SET_ENC_KEY; only the
+ * one an account / org points to is in the state (a replaced entry stays in
+ * the array, unreferenced, for undo; snapshots carry only current keys). */
+struct hre_c_enckey {
+    uint8_t key[34];
 };
 
 /* A patient's records are listed in chunks of record indices (newest chunk
@@ -59,20 +68,22 @@ struct hre_c_chunk {
     uint32_t next;                       /* older chunk or NONE */
 };
 
-/* 184 bytes, 4-byte aligned (u64 fields split in halves so no padding):
+/* 216 bytes, 4-byte aligned (u64 fields split in halves so no padding):
  * records dominate memory at scale. */
 struct hre_c_record {
     uint8_t id[32];
     uint32_t patient;                    /* account */
     uint8_t c_pid[32], c_test[32];
     uint8_t doc[32];
+    uint8_t locator[32];                 /* opaque document locator */
     uint32_t date[2], price[2];          /* u64 as low, high halves (hre_c_get64) */
     uint32_t issuer, lab;                /* orgs */
     uint32_t sig_issuer, sig_lab;        /* account or NONE */
     uint32_t supersedes;                 /* record or NONE */
     uint32_t ev_head;                    /* newest event about this record */
-    uint32_t hosp_off, uri_off;          /* arena; hosp_off may share the issuer's name bytes */
-    uint8_t hosp_len, uri_len, category, valid;
+    uint32_t hosp_off;                   /* arena; may share the issuer's name bytes */
+    uint32_t erased_time;                /* block time of the erasure (u32, like the header) */
+    uint8_t hosp_len, category, valid, erased;
 };
 
 static inline uint64_t hre_c_get64(const uint32_t v[2]) { return (uint64_t)v[0] | (uint64_t)v[1] << 32; }
@@ -113,10 +124,13 @@ struct hre_c_undo {
     uint64_t old_nonce;                  /* sender nonce before */
     uint32_t sender, target;             /* accounts (sender NONE: created by this tx) */
     uint32_t n_accounts, n_keys, n_orgs, n_records, n_grants, n_events, n_chunks, arena_len;
-    uint32_t aux;                        /* sign: record; revoke: grant; rotate: old key entry */
+    uint32_t n_enc;
+    uint32_t aux;                        /* sign, erase: record; revoke: grant; rotate: old key entry;
+                                            suspend_org: org; set_enc_key: target account / org */
+    uint32_t aux2;                       /* set_enc_key: the target's previous key entry (or NONE) */
     uint32_t old_sig_issuer, old_sig_lab;
     uint16_t kind;
-    uint8_t old_status, old_valid;
+    uint8_t old_status, old_valid;       /* set_enc_key: old_status = target type */
 };
 
 #define HRE_C_ARRAY(T) struct { T *v; uint32_t n, cap; }
@@ -136,6 +150,7 @@ struct hre_contract {
     HRE_C_ARRAY(struct hre_c_grant) grants;
     HRE_C_ARRAY(struct hre_c_event) events;
     HRE_C_ARRAY(struct hre_c_chunk) chunks;
+    HRE_C_ARRAY(struct hre_c_enckey) enc;
     HRE_C_ARRAY(struct hre_c_undo) undo;
     HRE_C_ARRAY(uint8_t) arena;
     uint32_t undo_start;                 /* first live undo entry (ring-less: compacted on forget) */
@@ -170,6 +185,9 @@ int hre_contract__term_record_status(const hre_contract *c, hre_sha256_ctx *md, 
 int hre_contract__term_grant(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_grant *g, uint8_t out[32]);
 int hre_contract__term_revocation(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_grant *g, uint8_t out[32]);
 int hre_contract__term_event(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_event *e, uint64_t seq, uint8_t out[32]);
+/* 'P' term of an encryption key: target type, address or org id, key. */
+int hre_contract__term_enc(hre_sha256_ctx *md, uint8_t target_type, const uint8_t id[32], const uint8_t key[34],
+                           uint8_t out[32]);
 void hre_contract__acc_add(uint8_t acc[32], const uint8_t t[32]);
 void hre_contract__acc_sub(uint8_t acc[32], const uint8_t t[32]);
 
@@ -182,11 +200,22 @@ void hre_contract__link_event(hre_contract *c, uint32_t ei);
 /* --- payload.c --- */
 int hre_contract__key_syntax_ok(const uint8_t key[34]);
 int hre_contract__name_ok(const uint8_t *s, size_t n);
-int hre_contract__uri_ok(const uint8_t *s, size_t n);
+/* Is key a P-256 wire key whose point parses? HRE_OK, HRE_EDECODE (with a
+ * detail naming `what`), HRE_ENOMEM / HRE_ECRYPTO. */
+int hre_contract__enc_key_check(const uint8_t key[34], const char *what);
 
 /* --- query.c --- */
+/* The access rule (hre_contract_access_check) for reader account `reader`
+ * and record ri. Fills *out (reason, basis, grant or NONE); returns HRE_OK
+ * or the refusal with a detail. */
+struct hre_c_access {
+    uint8_t reason, basis;
+    uint32_t grant;
+};
 int hre_contract__access_check(const hre_contract *c, uint32_t reader, uint32_t ri,
-                               uint64_t now, uint32_t *grant_out);
+                               uint64_t now, struct hre_c_access *out);
+/* Is the account's organisation (if any) active? */
+int hre_contract__org_active(const hre_contract *c, const struct hre_c_account *a);
 void hre_contract__event_export(const hre_contract *c, uint32_t ei, hre_contract_event *out);
 
 #endif /* HRE_CONTRACT_INTERNAL_H */

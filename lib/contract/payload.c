@@ -1,4 +1,6 @@
 /* Record contract payloads: canonical encoders, strict decoders, builders. */
+#include <stdio.h>
+
 #include "contract/internal.h"
 
 int hre_contract__key_syntax_ok(const uint8_t key[34])
@@ -15,12 +17,21 @@ int hre_contract__name_ok(const uint8_t *s, size_t n)
     return 1;
 }
 
-int hre_contract__uri_ok(const uint8_t *s, size_t n)
+int hre_contract__enc_key_check(const uint8_t key[34], const char *what)
 {
-    if (n == 0 || n > HRE_CONTRACT_URI_MAX || !s) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < 0x21 || s[i] > 0x7e) return 0;
-    return 1;
+    hre_pubkey *pk = NULL;
+    int rc;
+    if (key[0] != HRE_CURVE_P256)
+        return hre__fail(HRE_EDECODE, "%s: encryption keys are P-256 (curve id 1), not curve id %u", what,
+                         (unsigned)key[0]);
+    if (key[1] != 0x02 && key[1] != 0x03)
+        return hre__fail(HRE_EDECODE, "%s: encryption key is not a compressed point (prefix 0x%02x)", what,
+                         (unsigned)key[1]);
+    rc = hre_pubkey_parse_wire(&pk, key);
+    hre_pubkey_free(pk);
+    if (rc == HRE_ENOMEM || rc == HRE_ECRYPTO) return rc;
+    if (rc != HRE_OK) return hre__fail(HRE_EDECODE, "%s: encryption key is not a point on P-256", what);
+    return HRE_OK;
 }
 
 static int finish_enc(hre__writer *w, size_t *len)
@@ -255,12 +266,8 @@ HRE_API int hre_contract_encode_new_record(const hre_new_record_payload *p, uint
     ENC_BEGIN("hre_contract_encode_new_record");
     if (p->hospital_name_len > HRE_CONTRACT_NAME_MAX)
         return hre__fail(HRE_ELIMIT, "new_record: hospital name over %d bytes", HRE_CONTRACT_NAME_MAX);
-    if (p->uri_len > HRE_CONTRACT_URI_MAX)
-        return hre__fail(HRE_ELIMIT, "new_record: uri over %d bytes", HRE_CONTRACT_URI_MAX);
     if (!hre_contract__name_ok(p->hospital_name, p->hospital_name_len))
         return hre__fail(HRE_EINVAL, "new_record: hospital name empty or has control bytes");
-    if (!hre_contract__uri_ok(p->uri, p->uri_len))
-        return hre__fail(HRE_EINVAL, "new_record: uri empty or not printable ASCII");
     if (p->has_supersedes > 1) return hre__fail(HRE_EINVAL, "new_record: has_supersedes must be 0 or 1");
     hre__writer_bytes(&w, p->patient, 32);
     hre__writer_bytes(&w, p->lab_org, 32);
@@ -272,8 +279,7 @@ HRE_API int hre_contract_encode_new_record(const hre_new_record_payload *p, uint
     hre__writer_bytes(&w, p->doc_sha256, 32);
     hre__writer_compact(&w, p->hospital_name_len);
     hre__writer_bytes(&w, p->hospital_name, p->hospital_name_len);
-    hre__writer_compact(&w, p->uri_len);
-    hre__writer_bytes(&w, p->uri, p->uri_len);
+    hre__writer_bytes(&w, p->locator, 32);
     hre__writer_u8(&w, p->has_supersedes);
     if (p->has_supersedes) hre__writer_bytes(&w, p->supersedes, 32);
     return hre__api_done(finish_enc(&w, len));
@@ -298,10 +304,7 @@ HRE_API int hre_contract_decode_new_record(hre_new_record_payload *out, const ui
     TRY(hre__reader_borrow(&r, &out->hospital_name, out->hospital_name_len));
     if (!hre_contract__name_ok(out->hospital_name, out->hospital_name_len))
         TRY(hre__fail(HRE_EDECODE, "new_record payload: hospital name has control bytes"));
-    TRY(dec_len(&r, &out->uri_len, 1, HRE_CONTRACT_URI_MAX, "new_record uri"));
-    TRY(hre__reader_borrow(&r, &out->uri, out->uri_len));
-    if (!hre_contract__uri_ok(out->uri, out->uri_len))
-        TRY(hre__fail(HRE_EDECODE, "new_record payload: uri is not printable ASCII"));
+    TRY(hre__reader_bytes(&r, out->locator, 32));
     TRY(hre__reader_u8(&r, &out->has_supersedes));
     if (out->has_supersedes > 1)
         TRY(hre__fail(HRE_EDECODE, "new_record payload: has_supersedes %u is not 0 or 1", (unsigned)out->has_supersedes));
@@ -450,10 +453,122 @@ HRE_API int hre_contract_decode_log_access(hre_log_access_payload *out, const ui
     return hre__api_done(HRE_OK);
 }
 
+/* ---------------- register_node (1.1) ---------------- */
+
+HRE_API int hre_contract_encode_register_node(const hre_register_node_payload *p, uint8_t *out, size_t *len)
+{
+    HRE__API_SCOPE;
+    ENC_BEGIN("hre_contract_encode_register_node");
+    if (!hre_contract__key_syntax_ok(p->node_key)) return hre__api_done(bad_key("register_node", "node_key"));
+    hre__writer_bytes(&w, p->node_key, 34);
+    return hre__api_done(finish_enc(&w, len));
+}
+
+HRE_API int hre_contract_decode_register_node(hre_register_node_payload *out, const uint8_t *in, size_t len)
+{
+    HRE__API_SCOPE;
+    hre__reader r;
+    if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_register_node: NULL out");
+    memset(out, 0, sizeof *out);
+    TRY(dec_begin(&r, in, len, "register_node"));
+    TRY(dec_key(&r, out->node_key, "register_node node_key"));
+    TRY(dec_end(&r, "register_node"));
+    return hre__api_done(HRE_OK);
+}
+
+/* ---------------- suspend_org (1.1) ---------------- */
+
+HRE_API int hre_contract_encode_suspend_org(const hre_suspend_org_payload *p, uint8_t *out, size_t *len)
+{
+    HRE__API_SCOPE;
+    ENC_BEGIN("hre_contract_encode_suspend_org");
+    if (p->action > HRE_SUSPEND_SUSPEND) return hre__fail(HRE_EINVAL, "suspend_org: action must be 0 or 1");
+    hre__writer_bytes(&w, p->org_id, 32);
+    hre__writer_u8(&w, p->action);
+    return hre__api_done(finish_enc(&w, len));
+}
+
+HRE_API int hre_contract_decode_suspend_org(hre_suspend_org_payload *out, const uint8_t *in, size_t len)
+{
+    HRE__API_SCOPE;
+    hre__reader r;
+    if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_suspend_org: NULL out");
+    memset(out, 0, sizeof *out);
+    TRY(dec_begin(&r, in, len, "suspend_org"));
+    TRY(hre__reader_bytes(&r, out->org_id, 32));
+    TRY(hre__reader_u8(&r, &out->action));
+    if (out->action > HRE_SUSPEND_SUSPEND)
+        TRY(hre__fail(HRE_EDECODE, "suspend_org payload: action %u is not 0 or 1", (unsigned)out->action));
+    TRY(dec_end(&r, "suspend_org"));
+    return hre__api_done(HRE_OK);
+}
+
+/* ---------------- set_enc_key (1.1) ---------------- */
+
+HRE_API int hre_contract_encode_set_enc_key(const hre_set_enc_key_payload *p, uint8_t *out, size_t *len)
+{
+    HRE__API_SCOPE;
+    int rc;
+    ENC_BEGIN("hre_contract_encode_set_enc_key");
+    if (p->target_type > HRE_ENC_TARGET_ORG)
+        return hre__fail(HRE_EINVAL, "set_enc_key: unknown target type %u", (unsigned)p->target_type);
+    rc = hre_contract__enc_key_check(p->enc_key, "set_enc_key");
+    if (rc == HRE_EDECODE) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", hre_error_detail());
+        return hre__fail(HRE_EINVAL, "%s", why);   /* an argument, not input, here */
+    }
+    if (rc != HRE_OK) return rc;
+    hre__writer_u8(&w, p->target_type);
+    hre__writer_bytes(&w, p->target, 32);
+    hre__writer_bytes(&w, p->enc_key, 34);
+    return hre__api_done(finish_enc(&w, len));
+}
+
+HRE_API int hre_contract_decode_set_enc_key(hre_set_enc_key_payload *out, const uint8_t *in, size_t len)
+{
+    HRE__API_SCOPE;
+    hre__reader r;
+    if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_set_enc_key: NULL out");
+    memset(out, 0, sizeof *out);
+    TRY(dec_begin(&r, in, len, "set_enc_key"));
+    TRY(hre__reader_u8(&r, &out->target_type));
+    if (out->target_type > HRE_ENC_TARGET_ORG)
+        TRY(hre__fail(HRE_EDECODE, "set_enc_key payload: unknown target type %u", (unsigned)out->target_type));
+    TRY(hre__reader_bytes(&r, out->target, 32));
+    TRY(hre__reader_bytes(&r, out->enc_key, 34));
+    TRY(dec_end(&r, "set_enc_key"));
+    /* last: the point is parsed only once the bytes are well-formed */
+    TRY(hre_contract__enc_key_check(out->enc_key, "set_enc_key payload"));
+    return hre__api_done(HRE_OK);
+}
+
+/* ---------------- erase_record (1.1) ---------------- */
+
+HRE_API int hre_contract_encode_erase_record(const hre_erase_record_payload *p, uint8_t *out, size_t *len)
+{
+    HRE__API_SCOPE;
+    ENC_BEGIN("hre_contract_encode_erase_record");
+    hre__writer_bytes(&w, p->record_id, 32);
+    return hre__api_done(finish_enc(&w, len));
+}
+
+HRE_API int hre_contract_decode_erase_record(hre_erase_record_payload *out, const uint8_t *in, size_t len)
+{
+    HRE__API_SCOPE;
+    hre__reader r;
+    if (!out) return hre__fail(HRE_EINVAL, "hre_contract_decode_erase_record: NULL out");
+    memset(out, 0, sizeof *out);
+    TRY(dec_begin(&r, in, len, "erase_record"));
+    TRY(hre__reader_bytes(&r, out->record_id, 32));
+    TRY(dec_end(&r, "erase_record"));
+    return hre__api_done(HRE_OK);
+}
+
 /* ---------------- builders ---------------- */
 
-/* Largest payload: new_record with both strings at their caps, or a grant
- * with 64 ids and a full envelope. */
+/* Largest payload: new_record with its name at the cap, or a grant with 64
+ * ids and a full envelope. */
 #define PAYLOAD_BUF (1 + 1 + 32 + 1 + 1 + 1 + 64 * 32 + 8 + 3 + HRE_CONTRACT_ENVELOPE_MAX + 64)
 
 static int build(hre_tx **out, const uint8_t network_id[32], const hre_key *signer, uint16_t kind,
@@ -500,3 +615,7 @@ DEFINE_BUILDER(sign_record, HRE_KIND_SIGN_RECORD, hre_sign_record_payload)
 DEFINE_BUILDER(grant, HRE_KIND_GRANT, hre_grant_payload)
 DEFINE_BUILDER(revoke, HRE_KIND_REVOKE, hre_revoke_payload)
 DEFINE_BUILDER(log_access, HRE_KIND_LOG_ACCESS, hre_log_access_payload)
+DEFINE_BUILDER(register_node, HRE_KIND_REGISTER_NODE, hre_register_node_payload)
+DEFINE_BUILDER(suspend_org, HRE_KIND_SUSPEND_ORG, hre_suspend_org_payload)
+DEFINE_BUILDER(set_enc_key, HRE_KIND_SET_ENC_KEY, hre_set_enc_key_payload)
+DEFINE_BUILDER(erase_record, HRE_KIND_ERASE_RECORD, hre_erase_record_payload)

@@ -1,18 +1,31 @@
 /* Record contract: read-only queries, access rule, commitments. */
+#include <stdio.h>
+
 #include "contract/internal.h"
 
-/* Does grant g cover record ri for reader account rd at time now? */
-static int grant_covers(const hre_contract *c, const struct hre_c_grant *g, uint32_t rd,
-                        uint32_t ri, uint64_t now)
+int hre_contract__org_active(const hre_contract *c, const struct hre_c_account *a)
+{
+    return a->org == HRE_C_NONE || c->orgs.v[a->org].status == HRE_STATUS_ACTIVE;
+}
+
+/* Staff of an organisation for access purposes: its admins and doctors (the
+ * authority is the genesis organisation's admin). Nodes and patients are
+ * not. */
+static int is_staff(const struct hre_c_account *a)
+{
+    return a->role == HRE_ROLE_ADMIN || a->role == HRE_ROLE_DOCTOR || a->role == HRE_ROLE_AUTHORITY;
+}
+
+/* Do grant g's reader and scope match reader account rd and record ri
+ * (whether or not g is live)? */
+static int grant_matches(const hre_contract *c, const struct hre_c_grant *g, uint32_t rd, uint32_t ri)
 {
     const struct hre_c_account *a = &c->accounts.v[rd];
     const struct hre_c_record *r = &c->records.v[ri];
-    if (g->revoked) return 0;
-    if (g->expiry != 0 && now >= g->expiry) return 0;
     if (g->reader_type == HRE_READER_ACCOUNT) {
         if (memcmp(g->reader, a->addr, 32) != 0) return 0;
     } else {
-        if (a->org == HRE_C_NONE || a->role == HRE_ROLE_PATIENT) return 0;
+        if (a->org == HRE_C_NONE || !is_staff(a)) return 0;
         if (memcmp(g->reader, c->orgs.v[a->org].id, 32) != 0) return 0;
     }
     switch (g->scope) {
@@ -34,21 +47,58 @@ static int grant_covers(const hre_contract *c, const struct hre_c_grant *g, uint
 }
 
 int hre_contract__access_check(const hre_contract *c, uint32_t reader, uint32_t ri,
-                               uint64_t now, uint32_t *grant_out)
+                               uint64_t now, struct hre_c_access *out)
 {
     const struct hre_c_record *r = &c->records.v[ri];
-    uint32_t gi;
-    *grant_out = HRE_C_NONE;
-    if (c->accounts.v[reader].status != HRE_STATUS_ACTIVE)
+    const struct hre_c_account *a = &c->accounts.v[reader];
+    uint32_t gi, dead = HRE_C_NONE;
+    out->reason = HRE_ACCESS_ALLOWED;
+    out->basis = 0;
+    out->grant = HRE_C_NONE;
+    if (r->erased) {
+        out->reason = HRE_ACCESS_ERASED;
+        return hre__fail(HRE_EERASED, "access: the record was erased");
+    }
+    if (a->status != HRE_STATUS_ACTIVE) {
+        out->reason = HRE_ACCESS_READER_SUSPENDED;
         return hre__fail(HRE_EAUTH, "access: reader account is suspended");
-    if (reader == r->patient) return HRE_OK;
+    }
+    if (!hre_contract__org_active(c, a)) {
+        out->reason = HRE_ACCESS_ORG_SUSPENDED;
+        return hre__fail(HRE_EAUTH, "access: the reader's organisation is suspended");
+    }
+    if (reader == r->patient) {
+        out->basis = HRE_ACCESS_BY_PATIENT;
+        return HRE_OK;
+    }
+    if (is_staff(a) && a->org != HRE_C_NONE && (a->org == r->issuer || a->org == r->lab)) {
+        out->basis = HRE_ACCESS_BY_ROLE;
+        return HRE_OK;
+    }
+    /* newest grant first: the first live one allows; else the first dead
+     * one that matches decides between REVOKED and EXPIRED */
     for (gi = c->accounts.v[r->patient].grant_head; gi != HRE_C_NONE; gi = c->grants.v[gi].next_patient) {
-        if (grant_covers(c, &c->grants.v[gi], reader, ri, now)) {
-            *grant_out = gi;
+        const struct hre_c_grant *g = &c->grants.v[gi];
+        if (!grant_matches(c, g, reader, ri)) continue;
+        if (!g->revoked && (g->expiry == 0 || now < g->expiry)) {
+            out->basis = HRE_ACCESS_BY_GRANT;
+            out->grant = gi;
             return HRE_OK;
         }
+        if (dead == HRE_C_NONE) dead = gi;
     }
-    return hre__fail(HRE_EAUTH, "access: no live grant (unrevoked, unexpired, matching reader and scope) covers this record");
+    if (dead != HRE_C_NONE) {
+        out->grant = dead;
+        if (c->grants.v[dead].revoked) {
+            out->reason = HRE_ACCESS_REVOKED;
+            return hre__fail(HRE_EAUTH, "access: the grant covering this record for this reader was revoked");
+        }
+        out->reason = HRE_ACCESS_EXPIRED;
+        return hre__fail(HRE_EAUTH, "access: the grant covering this record for this reader has expired");
+    }
+    out->reason = HRE_ACCESS_NO_GRANT;
+    return hre__fail(HRE_EAUTH, "access: no role and no live grant (unrevoked, unexpired, matching reader "
+                                "and scope) gives this reader access to this record");
 }
 
 void hre_contract__event_export(const hre_contract *c, uint32_t ei, hre_contract_event *out)
@@ -78,11 +128,14 @@ void hre_contract__event_export(const hre_contract *c, uint32_t ei, hre_contract
     }
 }
 
-/* Query result layouts (rule 7); one version each so far. A version 2 of
- * a struct appends fields and an entry here. */
-static const size_t account_size[] = { 0, HRE__END(hre_contract_account, grant_count) };
-static const size_t org_size[] = { 0, HRE__END(hre_contract_org, name) };
-static const size_t record_size[] = { 0, HRE__END(hre_contract_record, uri) };
+/* Query result layouts (rule 7). A new version of a struct appends fields
+ * and an entry here. */
+static const size_t account_size[] = { 0, HRE__END(hre_contract_account, grant_count),
+                                       HRE__END(hre_contract_account, enc_key) };
+static const size_t org_size[] = { 0, HRE__END(hre_contract_org, name), HRE__END(hre_contract_org, enc_key) };
+static const size_t record_size[] = { 0, HRE__END(hre_contract_record, erased_time) };
+static const size_t access_size[] = { 0, HRE__END(hre_contract_access, grant_id) };
+static const size_t node_size[] = { 0, HRE__END(hre_contract_node, org_id) };
 static const size_t grant_size[] = { 0, HRE__END(hre_contract_grant, revoked_time) };
 static const size_t stats_size[] = { 0, HRE__END(hre_contract_stats, undo_depth) };
 static const size_t event_size[] = { 0, HRE__END(hre_contract_event, grant_id) };
@@ -92,6 +145,11 @@ static const hre__vstruct record_desc = { "hre_contract_record", HRE_CONTRACT_RE
 static const hre__vstruct grant_desc = { "hre_contract_grant", HRE_CONTRACT_GRANT_VERSION, grant_size };
 static const hre__vstruct stats_desc = { "hre_contract_stats", HRE_CONTRACT_STATS_VERSION, stats_size };
 static const hre__vstruct event_desc = { "hre_contract_event", HRE_CONTRACT_EVENT_VERSION, event_size };
+static const hre__vstruct access_desc = { "hre_contract_access", HRE_CONTRACT_ACCESS_VERSION, access_size };
+static const hre__vstruct node_desc = { "hre_contract_node", HRE_CONTRACT_NODE_VERSION, node_size };
+_Static_assert(sizeof account_size / sizeof account_size[0] == HRE_CONTRACT_ACCOUNT_VERSION + 1, "account sizes");
+_Static_assert(sizeof org_size / sizeof org_size[0] == HRE_CONTRACT_ORG_VERSION + 1, "org sizes");
+_Static_assert(sizeof record_size / sizeof record_size[0] == HRE_CONTRACT_RECORD_VERSION + 1, "record sizes");
 
 HRE_API int hre_contract_account_init(hre_contract_account *out, unsigned int version)
 {
@@ -123,6 +181,18 @@ HRE_API int hre_contract_stats_init(hre_contract_stats *out, unsigned int versio
     return hre__api_done(hre__vstruct_init(&stats_desc, out, version));
 }
 
+HRE_API int hre_contract_access_init(hre_contract_access *out, unsigned int version)
+{
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&access_desc, out, version));
+}
+
+HRE_API int hre_contract_node_init(hre_contract_node *out, unsigned int version)
+{
+    HRE__API_SCOPE;
+    return hre__api_done(hre__vstruct_init(&node_desc, out, version));
+}
+
 /* Arguments and the caller's struct version of a get: fn names the call. */
 static int check_get(const char *fn, const hre__vstruct *d, const hre_contract *c, const void *id,
                      const void *out)
@@ -139,6 +209,8 @@ static int not_found(const hre__vstruct *d, void *out, const char *what)
         hre_contract_org o;
         hre_contract_record r;
         hre_contract_grant g;
+        hre_contract_access x;
+        hre_contract_node n;
     } zero;
     memset(&zero, 0, sizeof zero);
     (void)hre__vstruct_out(d, out, &zero);
@@ -162,6 +234,11 @@ static void fill_account(const hre_contract *c, uint32_t ai, hre_contract_accoun
     out->nonce = a->nonce;
     out->record_count = a->rec_count;
     out->grant_count = a->grant_count;
+    if (a->org != HRE_C_NONE) out->org_status = c->orgs.v[a->org].status;
+    if (a->enc != HRE_C_NONE) {
+        out->has_enc_key = 1;
+        memcpy(out->enc_key, c->enc.v[a->enc].key, 34);
+    }
 }
 
 HRE_API int hre_contract_account_get(const hre_contract *c, hre_contract_account *out,
@@ -211,6 +288,11 @@ HRE_API int hre_contract_org_get(const hre_contract *c, hre_contract_org *out, c
     full.type = o->type;
     full.name_len = o->name_len;
     memcpy(full.name, c->arena.v + o->name_off, o->name_len);
+    full.status = o->status;
+    if (o->enc != HRE_C_NONE) {
+        full.has_enc_key = 1;
+        memcpy(full.enc_key, c->enc.v[o->enc].key, 34);
+    }
     return hre__api_done(hre__vstruct_out(&org_desc, out, &full));
 }
 
@@ -254,8 +336,9 @@ HRE_API int hre_contract_record_get(const hre_contract *c, hre_contract_record *
     }
     full.hospital_name_len = r->hosp_len;
     memcpy(full.hospital_name, c->arena.v + r->hosp_off, r->hosp_len);
-    full.uri_len = r->uri_len;
-    memcpy(full.uri, c->arena.v + r->uri_off, r->uri_len);
+    memcpy(full.locator, r->locator, 32);
+    full.erased = r->erased;
+    full.erased_time = r->erased_time;
     return hre__api_done(hre__vstruct_out(&record_desc, out, &full));
 }
 
@@ -475,17 +558,135 @@ HRE_API int hre_contract_account_events(const hre_contract *c, hre_contract_even
     return hre__api_done(HRE_OK);
 }
 
+/* The access verdict for reader address / record id (both looked up). */
+static int access_of(const hre_contract *c, const uint8_t reader[32], const uint8_t record_id[32],
+                     uint64_t block_time, struct hre_c_access *a)
+{
+    uint32_t ai, ri;
+    a->reason = HRE_ACCESS_ALLOWED;
+    a->basis = 0;
+    a->grant = HRE_C_NONE;
+    ri = hre_contract__find(c, HRE_C_T_RECORD, record_id);
+    if (ri == HRE_C_NONE) {
+        a->reason = HRE_ACCESS_UNKNOWN_RECORD;
+        return hre__fail(HRE_ENOTFOUND, "access: no such record");
+    }
+    ai = hre_contract__find(c, HRE_C_T_ADDR, reader);
+    if (ai == HRE_C_NONE) {
+        a->reason = HRE_ACCESS_UNKNOWN_READER;
+        return hre__fail(HRE_ENOTFOUND, "access: reader is not a registered account");
+    }
+    return hre_contract__access_check(c, ai, ri, block_time, a);
+}
+
+HRE_API int hre_contract_access_check(const hre_contract *c, hre_contract_access *out,
+                                      const uint8_t reader[32], const uint8_t record_id[32],
+                                      uint64_t block_time)
+{
+    HRE__API_SCOPE;
+    struct hre_c_access a;
+    hre_contract_access full;
+    char why[256];
+    int rc, wrc;
+    if (!c || !reader || !record_id) return hre__fail(HRE_EINVAL, "hre_contract_access_check: NULL argument");
+    if (out && (rc = hre__vstruct_check(&access_desc, out->version)) != HRE_OK) return rc;
+    rc = access_of(c, reader, record_id, block_time, &a);
+    if (!out) return hre__api_done(rc);
+    snprintf(why, sizeof why, "%s", rc == HRE_OK ? "" : hre_error_detail());
+    memset(&full, 0, sizeof full);
+    full.version = HRE_CONTRACT_ACCESS_VERSION;
+    full.reason = a.reason;
+    full.basis = a.basis;
+    if (a.grant != HRE_C_NONE) {
+        full.has_grant = 1;
+        memcpy(full.grant_id, c->grants.v[a.grant].id, 32);
+    }
+    wrc = hre__vstruct_out(&access_desc, out, &full);
+    if (wrc != HRE_OK) return wrc;
+    if (rc != HRE_OK) return hre__fail(rc, "%s", why);   /* the refusal's detail, not the copy's */
+    return hre__api_done(HRE_OK);
+}
+
 HRE_API int hre_contract_can_access(const hre_contract *c, const uint8_t reader[32],
                                     const uint8_t record_id[32], uint64_t block_time)
 {
     HRE__API_SCOPE;
-    uint32_t ai, ri, gi;
+    struct hre_c_access a;
     if (!c || !reader || !record_id) return hre__fail(HRE_EINVAL, "hre_contract_can_access: NULL argument");
-    ri = hre_contract__find(c, HRE_C_T_RECORD, record_id);
-    if (ri == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "can_access: no such record");
-    ai = hre_contract__find(c, HRE_C_T_ADDR, reader);
-    if (ai == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "can_access: reader is not a registered account");
-    return hre__api_done(hre_contract__access_check(c, ai, ri, block_time, &gi));
+    return hre__api_done(access_of(c, reader, record_id, block_time, &a));
+}
+
+HRE_API int hre_contract_node_status(const hre_contract *c, hre_contract_node *out, const uint8_t node_key[34])
+{
+    HRE__API_SCOPE;
+    hre_contract_node full;
+    const struct hre_c_keyent *k;
+    const struct hre_c_account *a;
+    uint32_t ki;
+    int rc = HRE_OK, wrc;
+    char why[256];
+    if (!c || !node_key) return hre__fail(HRE_EINVAL, "hre_contract_node_status: NULL argument");
+    if (out && (rc = hre__vstruct_check(&node_desc, out->version)) != HRE_OK) return rc;
+    memset(&full, 0, sizeof full);
+    full.version = HRE_CONTRACT_NODE_VERSION;
+    ki = hre_contract__find(c, HRE_C_T_KEY, node_key);
+    if (ki == HRE_C_NONE) {
+        full.reason = HRE_NODE_UNKNOWN_KEY;
+        rc = hre__fail(HRE_ENOTFOUND, "node_status: the key was never registered");
+    } else {
+        k = &c->keys.v[ki];
+        a = &c->accounts.v[k->account];
+        full.has_account = 1;
+        full.role = a->role;
+        memcpy(full.address, a->addr, 32);
+        if (a->org != HRE_C_NONE) {
+            full.org_type = c->orgs.v[a->org].type;
+            memcpy(full.org_id, c->orgs.v[a->org].id, 32);
+        }
+        if (a->role != HRE_ROLE_NODE) {
+            full.reason = HRE_NODE_NOT_A_NODE;
+            rc = hre__fail(HRE_ENOTFOUND, "node_status: the key belongs to an account that is not a node");
+        } else if (k->retired) {
+            full.reason = HRE_NODE_KEY_ROTATED;
+            rc = hre__fail(HRE_EAUTH, "node_status: the key was rotated out of its node account");
+        } else if (a->status != HRE_STATUS_ACTIVE) {
+            full.reason = HRE_NODE_SUSPENDED;
+            rc = hre__fail(HRE_EAUTH, "node_status: the node account is suspended");
+        } else if (!hre_contract__org_active(c, a)) {
+            full.reason = HRE_NODE_ORG_SUSPENDED;
+            rc = hre__fail(HRE_EAUTH, "node_status: the node's organisation is suspended");
+        }
+    }
+    if (!out) return hre__api_done(rc);
+    snprintf(why, sizeof why, "%s", rc == HRE_OK ? "" : hre_error_detail());
+    wrc = hre__vstruct_out(&node_desc, out, &full);
+    if (wrc != HRE_OK) return wrc;
+    if (rc != HRE_OK) return hre__fail(rc, "%s", why);
+    return hre__api_done(HRE_OK);
+}
+
+HRE_API int hre_contract_enc_key_get(const hre_contract *c, uint8_t key[34], uint8_t target_type,
+                                     const uint8_t id[32])
+{
+    HRE__API_SCOPE;
+    uint32_t i, e;
+    if (!key) return hre__fail(HRE_EINVAL, "hre_contract_enc_key_get: NULL key");
+    memset(key, 0, 34);
+    if (!c || !id) return hre__fail(HRE_EINVAL, "hre_contract_enc_key_get: NULL argument");
+    if (target_type == HRE_ENC_TARGET_ACCOUNT) {
+        i = hre_contract__find(c, HRE_C_T_ADDR, id);
+        if (i == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "enc_key_get: no account with this address");
+        e = c->accounts.v[i].enc;
+    } else if (target_type == HRE_ENC_TARGET_ORG) {
+        i = hre_contract__find(c, HRE_C_T_ORG, id);
+        if (i == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "enc_key_get: no such organisation");
+        e = c->orgs.v[i].enc;
+    } else {
+        return hre__fail(HRE_EINVAL, "hre_contract_enc_key_get: unknown target type %u", (unsigned)target_type);
+    }
+    if (e == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "enc_key_get: no encryption key was set");
+    memcpy(key, c->enc.v[e].key, 34);
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_contract_stats_get(const hre_contract *c, hre_contract_stats *out)

@@ -6,18 +6,25 @@
 #include "contract/internal.h"
 
 #define SNAP_MAGIC "HRECSNAP"
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2
 #define SNAP_HEADER_LEN (8 + 4 + 32 + 32 + 6 * 4)
 
 /* Smallest encodings, used to bound counts by the input size before allocating. */
-#define MIN_ORG (32 + 1 + 1 + 1)
-#define MIN_ACCOUNT (32 + 1 + 1 + 4 + 8 + 4)
+#define MIN_ORG (32 + 1 + 1 + 2 + 1)
+#define MIN_ACCOUNT (32 + 1 + 1 + 4 + 8 + 4 + 1)
 #define MIN_KEY (34 + 4 + 1)
-#define MIN_RECORD (32 + 4 * 3 + 32 * 3 + 8 + 8 + 1 + 2 + 2 + 4 + 4 + 1 + 4)
+#define MIN_RECORD (32 + 4 * 3 + 32 * 3 + 8 + 8 + 1 + 2 + 32 + 4 + 4 + 1 + 4 + 1 + 4)
+#define MIN_ENC (1 + 34)                 /* has_enc + key: bounds the key entries */
 #define MIN_GRANT (32 + 4 + 1 + 32 + 1 + 1 + 1 + 8 + 8 + 1 + 1 + 8)
 #define MIN_EVENT (1 + 1 + 2 + 4 * 4 + 4)
 
 static void put_idx(hre__writer *w, uint32_t v) { hre__writer_u32(w, v); }
+
+static void put_enc(hre__writer *w, const hre_contract *c, uint32_t e)
+{
+    hre__writer_u8(w, e != HRE_C_NONE);
+    if (e != HRE_C_NONE) hre__writer_bytes(w, c->enc.v[e].key, 34);
+}
 
 HRE_API int hre_contract_snapshot_save(const hre_contract *c, uint8_t *out, size_t *len)
 {
@@ -43,8 +50,10 @@ HRE_API int hre_contract_snapshot_save(const hre_contract *c, uint8_t *out, size
         const struct hre_c_org *o = &c->orgs.v[i];
         hre__writer_bytes(&w, o->id, 32);
         hre__writer_u8(&w, o->type);
+        hre__writer_u8(&w, o->status);
         hre__writer_compact(&w, o->name_len);
         hre__writer_bytes(&w, c->arena.v + o->name_off, o->name_len);
+        put_enc(&w, c, o->enc);
     }
     for (uint32_t i = 0; i < c->accounts.n; i++) {
         const struct hre_c_account *a = &c->accounts.v[i];
@@ -54,6 +63,7 @@ HRE_API int hre_contract_snapshot_save(const hre_contract *c, uint8_t *out, size
         put_idx(&w, a->org);
         hre__writer_u64(&w, a->nonce);
         put_idx(&w, a->key_entry);
+        put_enc(&w, c, a->enc);
     }
     for (uint32_t i = 0; i < c->keys.n; i++) {
         const struct hre_c_keyent *k = &c->keys.v[i];
@@ -75,12 +85,13 @@ HRE_API int hre_contract_snapshot_save(const hre_contract *c, uint8_t *out, size
         hre__writer_u8(&w, r->category);
         hre__writer_compact(&w, r->hosp_len);
         hre__writer_bytes(&w, c->arena.v + r->hosp_off, r->hosp_len);
-        hre__writer_compact(&w, r->uri_len);
-        hre__writer_bytes(&w, c->arena.v + r->uri_off, r->uri_len);
+        hre__writer_bytes(&w, r->locator, 32);
         put_idx(&w, r->sig_issuer);
         put_idx(&w, r->sig_lab);
         hre__writer_u8(&w, r->valid);
         put_idx(&w, r->supersedes);
+        hre__writer_u8(&w, r->erased);
+        hre__writer_u32(&w, r->erased_time);
     }
     for (uint32_t i = 0; i < c->grants.n; i++) {
         const struct hre_c_grant *g = &c->grants.v[i];
@@ -134,22 +145,40 @@ static int rd_idx(hre__reader *r, uint32_t *v, uint32_t n, int allow_none, const
     return HRE_OK;
 }
 
-static int rd_str(hre__reader *r, hre_contract *c, uint32_t *off, uint8_t *lenout, size_t max, int uri,
-                  const char *what)
+static int rd_str(hre__reader *r, hre_contract *c, uint32_t *off, uint8_t *lenout, size_t max, const char *what)
 {
     uint64_t n = 0;
     const uint8_t *p = NULL;
     int rc = hre__reader_compact(r, &n, max);
     if (rc != HRE_OK) return rc;
     if ((rc = hre__reader_borrow(r, &p, (size_t)n)) != HRE_OK) return rc;
-    if (uri ? !hre_contract__uri_ok(p, (size_t)n) : !hre_contract__name_ok(p, (size_t)n))
-        return hre__fail(HRE_ECORRUPT, "snapshot: invalid %s", what);
+    if (!hre_contract__name_ok(p, (size_t)n)) return hre__fail(HRE_ECORRUPT, "snapshot: invalid %s", what);
     if ((rc = hre_contract__grow((void **)&c->arena.v, &c->arena.cap, c->arena.n + (uint32_t)n, 1)) != HRE_OK)
         return rc;
     *off = c->arena.n;
     memcpy(c->arena.v + c->arena.n, p, (size_t)n);
     c->arena.n += (uint32_t)n;
     *lenout = (uint8_t)n;
+    return HRE_OK;
+}
+
+/* u8 has_enc [key 34]: a key entry (capacity reserved by alloc_arrays) or
+ * NONE. Only the syntax is checked here; the point is parsed with the
+ * state-hash terms (part 3), which may run on other threads. */
+static int rd_enc(hre__reader *r, hre_contract *c, uint32_t *e, const char *what)
+{
+    uint8_t has = 0;
+    int rc = hre__reader_u8(r, &has);
+    *e = HRE_C_NONE;
+    if (rc != HRE_OK) return rc;
+    if (has > 1) return hre__fail(HRE_ECORRUPT, "snapshot: %s encryption key flag %u", what, (unsigned)has);
+    if (!has) return HRE_OK;
+    if (c->enc.n >= c->enc.cap) return hre__fail(HRE_ECORRUPT, "snapshot: more encryption keys than the input holds");
+    if ((rc = hre__reader_bytes(r, c->enc.v[c->enc.n].key, 34)) != HRE_OK) return rc;
+    if (c->enc.v[c->enc.n].key[0] != HRE_CURVE_P256 ||
+        (c->enc.v[c->enc.n].key[1] != 0x02 && c->enc.v[c->enc.n].key[1] != 0x03))
+        return hre__fail(HRE_ECORRUPT, "snapshot: %s encryption key is not a compressed P-256 key", what);
+    *e = c->enc.n++;
     return HRE_OK;
 }
 
@@ -165,9 +194,15 @@ static int arena_copy(hre_contract *c, const uint8_t *p, size_t n, uint32_t *off
     return HRE_OK;
 }
 
-static int alloc_arrays(hre_contract *c, const uint32_t n[6])
+static int alloc_arrays(hre_contract *c, const uint32_t n[6], size_t len)
 {
+    uint64_t nenc = (uint64_t)n[0] + n[1];
     int rc;
+    /* encryption keys: at most one per org and account, and each takes
+     * MIN_ENC input bytes; the array never moves while terms are computed */
+    if (nenc > len / MIN_ENC) nenc = len / MIN_ENC;
+    if ((rc = hre_contract__grow((void **)&c->enc.v, &c->enc.cap, (uint32_t)nenc + 1, sizeof *c->enc.v)) != HRE_OK)
+        return rc;
     if ((rc = hre_contract__grow((void **)&c->orgs.v, &c->orgs.cap, n[0] + 1, sizeof *c->orgs.v)) != HRE_OK) return rc;
     if ((rc = hre_contract__grow((void **)&c->accounts.v, &c->accounts.cap, n[1] + 1, sizeof *c->accounts.v)) != HRE_OK) return rc;
     if ((rc = hre_contract__grow((void **)&c->keys.v, &c->keys.cap, n[2] + 1, sizeof *c->keys.v)) != HRE_OK) return rc;
@@ -294,7 +329,7 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
     *out = c;
     c->on_event = opts->on_event;
     c->user_data = opts->user_data;
-    RD(alloc_arrays(c, n));
+    RD(alloc_arrays(c, n, len));
     /* threaded: no arena move while other threads read it (strings take
      * fewer bytes than the input) */
     if (par) {
@@ -315,13 +350,17 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
         RD(hre__reader_bytes(&r, o->id, 32));
         RD(hre__reader_u8(&r, &o->type));
         if (o->type < HRE_ORG_HOSPITAL || o->type > HRE_ORG_PHARMACY) BAD(HRE_ECORRUPT, "snapshot: bad organisation type");
-        RD(rd_str(&r, c, &o->name_off, &o->name_len, HRE_CONTRACT_NAME_MAX, 0, "organisation name"));
+        RD(hre__reader_u8(&r, &o->status));
+        if (o->status > HRE_STATUS_SUSPENDED) BAD(HRE_ECORRUPT, "snapshot: bad organisation status");
+        RD(rd_str(&r, c, &o->name_off, &o->name_len, HRE_CONTRACT_NAME_MAX, "organisation name"));
+        RD(rd_enc(&r, c, &o->enc, "organisation"));
         c->orgs.n++;
     }
     publish(par, n[0]);
     RD(hre_contract_genesis_org_id(gorg, network_id));
     if (memcmp(c->orgs.v[0].id, gorg, 32) != 0 || c->orgs.v[0].type != HRE_ORG_HOSPITAL)
         BAD(HRE_ECORRUPT, "snapshot: first organisation is not the genesis hospital");
+    if (c->orgs.v[0].status != HRE_STATUS_ACTIVE) BAD(HRE_ECORRUPT, "snapshot: the genesis organisation is suspended");
 
     /* accounts (key filled in after the key entries) */
     for (uint32_t i = 0; i < n[1]; i++) {
@@ -333,7 +372,8 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
         RD(rd_idx(&r, &a->org, n[0], 1, "account organisation"));
         RD(hre__reader_u64(&r, &a->nonce));
         RD(rd_idx(&r, &a->key_entry, n[2], 0, "account key"));
-        if (a->role < HRE_ROLE_AUTHORITY || a->role > HRE_ROLE_PATIENT || a->status > HRE_STATUS_SUSPENDED)
+        RD(rd_enc(&r, c, &a->enc, "account"));
+        if (a->role < HRE_ROLE_AUTHORITY || a->role > HRE_ROLE_NODE || a->status > HRE_STATUS_SUSPENDED)
             BAD(HRE_ECORRUPT, "snapshot: bad account role or status");
         if ((a->role == HRE_ROLE_PATIENT) != (a->org == HRE_C_NONE))
             BAD(HRE_ECORRUPT, "snapshot: account organisation inconsistent with its role");
@@ -395,7 +435,7 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
             hre_c_put64(rec->price, pr);
         }
         RD(hre__reader_u8(&r, &rec->category));
-        RD(rd_str(&r, c, &rec->hosp_off, &rec->hosp_len, HRE_CONTRACT_NAME_MAX, 0, "hospital name"));
+        RD(rd_str(&r, c, &rec->hosp_off, &rec->hosp_len, HRE_CONTRACT_NAME_MAX, "hospital name"));
         {
             /* share the issuer's name bytes, as apply does */
             int reused;
@@ -403,11 +443,15 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
             c->arena.n = off;
             rec->hosp_off = hre_contract__hosp_name(c, rec->issuer, c->arena.v + off, rec->hosp_len, &reused);
         }
-        RD(rd_str(&r, c, &rec->uri_off, &rec->uri_len, HRE_CONTRACT_URI_MAX, 1, "uri"));
+        RD(hre__reader_bytes(&r, rec->locator, 32));
         RD(rd_idx(&r, &rec->sig_issuer, n[1], 1, "record issuer signer"));
         RD(rd_idx(&r, &rec->sig_lab, n[1], 1, "record lab signer"));
         RD(hre__reader_u8(&r, &rec->valid));
         RD(rd_idx(&r, &rec->supersedes, i, 1, "superseded record"));
+        RD(hre__reader_u8(&r, &rec->erased));
+        RD(hre__reader_u32(&r, &rec->erased_time));
+        if (rec->erased > 1 || (!rec->erased && rec->erased_time != 0))
+            BAD(HRE_ECORRUPT, "snapshot: bad record erasure fields");
         if (c->accounts.v[rec->patient].role != HRE_ROLE_PATIENT) BAD(HRE_ECORRUPT, "snapshot: record patient is not a patient");
         if (c->orgs.v[rec->lab].type != HRE_ORG_LAB) BAD(HRE_ECORRUPT, "snapshot: record lab is not a lab");
         if (rec->valid != (rec->sig_issuer != HRE_C_NONE && rec->sig_lab != HRE_C_NONE))
@@ -462,7 +506,7 @@ static int decode(hre_contract **out, const hre_contract_options *opts, const ui
         RD(hre__reader_u8(&r, &e->type));
         RD(hre__reader_u8(&r, &e->detail));
         RD(hre__reader_u16(&r, &e->kind));
-        if (e->type < HRE_EVENT_ORG_REGISTERED || e->type > HRE_EVENT_ACCESS_LOGGED || e->kind < 1 ||
+        if (e->type < HRE_EVENT_ORG_REGISTERED || e->type > HRE_EVENT_RECORD_ERASED || e->kind < 1 ||
             e->kind > HRE_KIND_MAX)
             BAD(HRE_ECORRUPT, "snapshot: bad event type or kind");
         refmax = (e->type == HRE_EVENT_GRANTED || e->type == HRE_EVENT_REVOKED || e->type == HRE_EVENT_ACCESS_LOGGED)
@@ -516,6 +560,16 @@ static int index_all(hre_contract *c)
     return HRE_OK;
 }
 
+/* An encryption key's term, after its point is checked (apply parsed it;
+ * a snapshot must not smuggle in a key apply would have refused). */
+static int enc_term(hre_sha256_ctx *md, uint8_t type, const uint8_t id[32], const uint8_t key[34], uint8_t t[32])
+{
+    int rc = hre_contract__enc_key_check(key, "snapshot");
+    if (rc == HRE_EDECODE) return hre__fail(HRE_ECORRUPT, "snapshot: an encryption key is not a point on P-256");
+    if (rc != HRE_OK) return rc;
+    return hre_contract__term_enc(md, type, id, key, t);
+}
+
 /* Part 3: the accumulator term(s) of entity g of the flat sequence, added to
  * acc. Kinds are told apart with the header counts in start[]. */
 static int term_of(const struct load_par *p, hre_sha256_ctx *md, uint64_t g, uint8_t acc[32])
@@ -524,12 +578,21 @@ static int term_of(const struct load_par *p, hre_sha256_ctx *md, uint64_t g, uin
     uint8_t t[32];
     int rc;
     if (g < p->start[1]) {
-        if ((rc = hre_contract__term_org(c, md, &c->orgs.v[g], t)) != HRE_OK) return rc;
+        const struct hre_c_org *o = &c->orgs.v[g];
+        if ((rc = hre_contract__term_org(c, md, o, t)) != HRE_OK) return rc;
         hre_contract__acc_add(acc, t);
+        if (o->enc != HRE_C_NONE) {
+            if ((rc = enc_term(md, HRE_ENC_TARGET_ORG, o->id, c->enc.v[o->enc].key, t)) != HRE_OK) return rc;
+            hre_contract__acc_add(acc, t);
+        }
     } else if (g < p->start[2]) {
         struct hre_c_account *a = &c->accounts.v[g - p->start[1]];
         if ((rc = hre_contract__term_account(c, md, a, a->term)) != HRE_OK) return rc;
         hre_contract__acc_add(acc, a->term);
+        if (a->enc != HRE_C_NONE) {
+            if ((rc = enc_term(md, HRE_ENC_TARGET_ACCOUNT, a->addr, c->enc.v[a->enc].key, t)) != HRE_OK) return rc;
+            hre_contract__acc_add(acc, t);
+        }
     } else if (g < p->start[3]) {
         const struct hre_c_keyent *k = &c->keys.v[g - p->start[2]];
         if (!k->retired) return HRE_OK;

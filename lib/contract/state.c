@@ -1,7 +1,8 @@
 /* Record contract: state, hash tables, state hash terms, apply and undo. */
 #include "contract/internal.h"
 
-_Static_assert(sizeof(struct hre_c_record) == 184, "records are kept at 184 bytes (memory budget)");
+_Static_assert(sizeof(struct hre_c_record) == 216, "records are kept at 216 bytes (memory budget)");
+_Static_assert(sizeof(struct hre_c_account) == 144, "accounts are kept at 144 bytes");
 _Static_assert(sizeof(struct hre_c_chunk) == 32, "record chunks are half a cache line");
 _Static_assert(sizeof(struct hre_c_event) == 32, "events are kept at 32 bytes (memory budget)");
 
@@ -285,18 +286,30 @@ int hre_contract__term_retired_key(const hre_contract *c, hre_sha256_ctx *md, co
 
 int hre_contract__term_org(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_org *o, uint8_t out[32])
 {
-    uint8_t b[1 + 32 + 1 + 1 + HRE_CONTRACT_NAME_MAX];
+    uint8_t b[1 + 32 + 1 + 1 + 1 + HRE_CONTRACT_NAME_MAX];
     b[0] = 'O';
     memcpy(b + 1, o->id, 32);
     b[33] = o->type;
-    b[34] = o->name_len;
-    memcpy(b + 35, c->arena.v + o->name_off, o->name_len);
-    return hre_contract__sha256(md, out, b, 35 + (size_t)o->name_len);
+    b[34] = o->status;
+    b[35] = o->name_len;
+    memcpy(b + 36, c->arena.v + o->name_off, o->name_len);
+    return hre_contract__sha256(md, out, b, 36 + (size_t)o->name_len);
+}
+
+int hre_contract__term_enc(hre_sha256_ctx *md, uint8_t target_type, const uint8_t id[32], const uint8_t key[34],
+                           uint8_t out[32])
+{
+    uint8_t b[1 + 1 + 32 + 34];
+    b[0] = 'P';
+    b[1] = target_type;
+    memcpy(b + 2, id, 32);
+    memcpy(b + 34, key, 34);
+    return hre_contract__sha256(md, out, b, sizeof b);
 }
 
 int hre_contract__term_record(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_record *r, uint8_t out[32])
 {
-    uint8_t b[1 + 32 * 7 + 8 + 8 + 1 + 1 + HRE_CONTRACT_NAME_MAX + 1 + HRE_CONTRACT_URI_MAX + 1 + 32];
+    uint8_t b[1 + 32 * 7 + 8 + 8 + 1 + 1 + HRE_CONTRACT_NAME_MAX + 32 + 1 + 32];
     uint8_t *p = b;
     *p++ = 'R';
     memcpy(p, r->id, 32); p += 32;
@@ -311,8 +324,7 @@ int hre_contract__term_record(const hre_contract *c, hre_sha256_ctx *md, const s
     *p++ = r->category;
     *p++ = r->hosp_len;
     memcpy(p, c->arena.v + r->hosp_off, r->hosp_len); p += r->hosp_len;
-    *p++ = r->uri_len;
-    memcpy(p, c->arena.v + r->uri_off, r->uri_len); p += r->uri_len;
+    memcpy(p, r->locator, 32); p += 32;
     if (r->supersedes != HRE_C_NONE) {
         *p++ = 1;
         memcpy(p, c->records.v[r->supersedes].id, 32); p += 32;
@@ -324,12 +336,14 @@ int hre_contract__term_record(const hre_contract *c, hre_sha256_ctx *md, const s
 
 int hre_contract__term_record_status(const hre_contract *c, hre_sha256_ctx *md, const struct hre_c_record *r, uint8_t out[32])
 {
-    uint8_t b[1 + 32 + 32 + 32 + 1];
+    uint8_t b[1 + 32 + 32 + 32 + 1 + 1 + 8];
     b[0] = 'S';
     memcpy(b + 1, r->id, 32);
     memcpy(b + 33, acct_addr(c, r->sig_issuer), 32);
     memcpy(b + 65, acct_addr(c, r->sig_lab), 32);
     b[97] = r->valid;
+    b[98] = r->erased;
+    hre__put_le64(b + 99, r->erased_time);
     return hre_contract__sha256(md, out, b, sizeof b);
 }
 
@@ -489,6 +503,7 @@ HRE_API void hre_contract_free(hre_contract *c)
     hre__free(c->grants.v);
     hre__free(c->events.v);
     hre__free(c->chunks.v);
+    hre__free(c->enc.v);
     hre__free(c->undo.v);
     hre__free(c->arena.v);
     hre__free(c->t_addr.slots);
@@ -542,6 +557,7 @@ static int new_account(hre_contract *c, const uint8_t key[34], uint8_t role, uin
     a->status = HRE_STATUS_ACTIVE;
     a->org = org;
     a->key_entry = ki;
+    a->enc = HRE_C_NONE;
     a->rec_chunk = a->grant_head = a->ev_head = HRE_C_NONE;
     memset(k, 0, sizeof *k);
     memcpy(k->key, key, 34);
@@ -578,6 +594,7 @@ static int reserve_all(hre_contract *c, size_t arena_bytes)
     if ((rc = GROW(c->grants, 1)) != HRE_OK) return rc;
     if ((rc = GROW(c->events, 2)) != HRE_OK) return rc;
     if ((rc = GROW(c->chunks, 1)) != HRE_OK) return rc;
+    if ((rc = GROW(c->enc, 1)) != HRE_OK) return rc;
     if ((rc = GROW(c->undo, 1)) != HRE_OK) return rc;
     if ((rc = GROW(c->arena, (uint32_t)arena_bytes)) != HRE_OK) return rc;
     for (int t = HRE_C_T_ADDR; t <= HRE_C_T_GRANT; t++)
@@ -619,6 +636,8 @@ HRE_API int hre_contract_new(hre_contract **out, const hre_contract_options *opt
     rc = hre_contract_genesis_org_id(o->id, c->network_id);
     if (rc != HRE_OK) goto fail;
     o->type = HRE_ORG_HOSPITAL;
+    o->status = HRE_STATUS_ACTIVE;
+    o->enc = HRE_C_NONE;
     o->name_len = (uint8_t)nlen;
     o->name_off = arena_put(c, (const uint8_t *)name, nlen);
     c->orgs.n = 1;
@@ -667,6 +686,15 @@ static void undo_entry(hre_contract *c, const struct hre_c_undo *u)
         c->grants.v[u->aux].revoked = 0;
         c->grants.v[u->aux].revoked_time = 0;
     }
+    if (u->kind == HRE_KIND_SUSPEND_ORG && u->aux != HRE_C_NONE) c->orgs.v[u->aux].status = u->old_status;
+    if (u->kind == HRE_KIND_SET_ENC_KEY && u->aux != HRE_C_NONE) {
+        if (u->old_status == HRE_ENC_TARGET_ACCOUNT) c->accounts.v[u->aux].enc = u->aux2;
+        else c->orgs.v[u->aux].enc = u->aux2;
+    }
+    if (u->kind == HRE_KIND_ERASE_RECORD && u->aux != HRE_C_NONE) {
+        c->records.v[u->aux].erased = 0;
+        c->records.v[u->aux].erased_time = 0;
+    }
     if (u->sender != HRE_C_NONE && u->sender < u->n_accounts) {
         struct hre_c_account *a = &c->accounts.v[u->sender];
         a->nonce = u->old_nonce;
@@ -714,6 +742,7 @@ static void undo_entry(hre_contract *c, const struct hre_c_undo *u)
         c->orgs.n--;
     }
     c->chunks.n = u->n_chunks;
+    c->enc.n = u->n_enc;
     c->arena.n = u->arena_len;
     hre_contract__acc_sub(c->acc, u->delta);
 }
@@ -861,6 +890,8 @@ static int k_register_org(struct actx *x)
     memset(o, 0, sizeof *o);
     memcpy(o->id, id, 32);
     o->type = p.org_type;
+    o->status = HRE_STATUS_ACTIVE;
+    o->enc = HRE_C_NONE;
     o->name_len = (uint8_t)p.name_len;
     o->name_off = arena_put(c, p.name, p.name_len);
     if ((rc = hre_contract__term_org(c, c->md, o, t)) != HRE_OK) return rc;
@@ -915,7 +946,8 @@ static int k_register_patient(struct actx *x)
     return emit(x, HRE_EVENT_PATIENT_REGISTERED, ai, ai, HRE_C_NONE, HRE_C_NONE, 0);
 }
 
-/* May sender s manage (suspend / rotate) staff account t? */
+/* May sender s manage (suspend / rotate / set the encryption key of) staff
+ * account t (an admin, doctor or node)? */
 static int may_manage(const hre_contract *c, uint32_t si, uint32_t ti, const char *what)
 {
     const struct hre_c_account *s = &c->accounts.v[si], *t = &c->accounts.v[ti];
@@ -966,6 +998,8 @@ static int k_rotate_key(struct actx *x)
     if (rc != HRE_OK) return rc;
     ti = hre_contract__find(c, HRE_C_T_ADDR, p.target);
     if (ti == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "rotate_key: no account with this address");
+    if (ti != x->sender && c->accounts.v[x->sender].role == HRE_ROLE_NODE)
+        return hre__fail(HRE_EAUTH, "rotate_key: a node account may rotate only its own key");
     if (ti != x->sender && (rc = may_manage(c, x->sender, ti, "rotate_key")) != HRE_OK) return rc;
     if ((rc = key_free(c, p.new_key, "rotate_key new")) != HRE_OK) return rc;
     t = &c->accounts.v[ti];
@@ -1039,10 +1073,11 @@ static int k_new_record(struct actx *x)
         r->hosp_len = (uint8_t)p.hospital_name_len;
         r->hosp_off = hre_contract__hosp_name(c, s->org, p.hospital_name, p.hospital_name_len, &reused);
     }
-    r->uri_len = (uint8_t)p.uri_len;
-    r->uri_off = arena_put(c, p.uri, p.uri_len);
+    memcpy(r->locator, p.locator, 32);
     r->category = p.category;
     r->valid = 0;
+    r->erased = 0;
+    r->erased_time = 0;
     if ((rc = hre_contract__term_record(c, c->md, r, t)) != HRE_OK) return rc;
     c->records.n++;
     hre_contract__insert(c, HRE_C_T_RECORD, ri);
@@ -1067,6 +1102,7 @@ static int k_sign_record(struct actx *x)
     ri = hre_contract__find(c, HRE_C_T_RECORD, p.record_id);
     if (ri == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "sign_record: no such record");
     r = &c->records.v[ri];
+    if (r->erased) return hre__fail(HRE_EERASED, "sign_record: the record was erased");
     if (r->valid) return hre__fail(HRE_ESTATE, "sign_record: record is already valid (signed by both organisations)");
     if (is_admin_of(s, r->issuer)) {
         slot = &r->sig_issuer;
@@ -1114,6 +1150,7 @@ static int k_grant(struct actx *x)
         if (ri == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "grant: record id #%zu does not exist", i);
         if (c->records.v[ri].patient != x->sender)
             return hre__fail(HRE_EAUTH, "grant: record id #%zu belongs to another patient", i);
+        if (c->records.v[ri].erased) return hre__fail(HRE_EERASED, "grant: record id #%zu was erased", i);
     }
     if (p.expiry != 0 && p.expiry <= x->now)
         return hre__fail(HRE_ESTATE, "grant: expiry %llu is not after the block time %llu",
@@ -1172,18 +1209,139 @@ static int k_log_access(struct actx *x)
 {
     hre_contract *c = x->c;
     hre_log_access_payload p;
-    uint32_t ri, gi = HRE_C_NONE;
+    struct hre_c_access a;
+    uint32_t ri;
     int rc = hre_contract_decode_log_access(&p, x->payload, x->plen);
     if (rc != HRE_OK) return rc;
     ri = hre_contract__find(c, HRE_C_T_RECORD, p.record_id);
     if (ri == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "log_access: no such record");
-    if ((rc = hre_contract__access_check(c, x->sender, ri, x->now, &gi)) != HRE_OK) return rc;
-    return emit(x, HRE_EVENT_ACCESS_LOGGED, x->sender, c->records.v[ri].patient, ri, gi, p.purpose);
+    if ((rc = hre_contract__access_check(c, x->sender, ri, x->now, &a)) != HRE_OK) return rc;
+    return emit(x, HRE_EVENT_ACCESS_LOGGED, x->sender, c->records.v[ri].patient, ri, a.grant, p.purpose);
+}
+
+static int k_register_node(struct actx *x)
+{
+    hre_contract *c = x->c;
+    const struct hre_c_account *s = &c->accounts.v[x->sender];
+    hre_register_node_payload p;
+    uint32_t ai, org = s->org;
+    int rc = hre_contract_decode_register_node(&p, x->payload, x->plen);
+    if (rc != HRE_OK) return rc;
+    if (!is_admin_of(s, s->org))
+        return hre__fail(HRE_EAUTH, "register_node: only an organisation admin may register nodes");
+    if ((rc = key_free(c, p.node_key, "register_node")) != HRE_OK) return rc;
+    if ((rc = add_account(x, p.node_key, HRE_ROLE_NODE, org, &ai)) != HRE_OK) return rc;
+    return emit(x, HRE_EVENT_NODE_REGISTERED, x->sender, ai, HRE_C_NONE, org, 0);
+}
+
+static int k_suspend_org(struct actx *x)
+{
+    hre_contract *c = x->c;
+    const struct hre_c_account *s = &c->accounts.v[x->sender];
+    hre_suspend_org_payload p;
+    struct hre_c_org *o;
+    uint8_t t[32];
+    uint32_t oi;
+    int rc = hre_contract_decode_suspend_org(&p, x->payload, x->plen);
+    if (rc != HRE_OK) return rc;
+    if (s->role != HRE_ROLE_AUTHORITY)
+        return hre__fail(HRE_EAUTH, "suspend_org: only the authority may suspend or reinstate organisations");
+    oi = hre_contract__find(c, HRE_C_T_ORG, p.org_id);
+    if (oi == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "suspend_org: no such organisation");
+    if (oi == 0) return hre__fail(HRE_EAUTH, "suspend_org: the genesis organisation cannot be suspended");
+    o = &c->orgs.v[oi];
+    if (p.action == HRE_SUSPEND_SUSPEND && o->status == HRE_STATUS_SUSPENDED)
+        return hre__fail(HRE_ESTATE, "suspend_org: organisation is already suspended");
+    if (p.action == HRE_SUSPEND_REINSTATE && o->status == HRE_STATUS_ACTIVE)
+        return hre__fail(HRE_ESTATE, "suspend_org: organisation is not suspended");
+    x->u->aux = oi;
+    x->u->old_status = o->status;
+    if ((rc = hre_contract__term_org(c, c->md, o, t)) != HRE_OK) return rc;
+    minus(x, t);
+    o->status = p.action == HRE_SUSPEND_SUSPEND ? HRE_STATUS_SUSPENDED : HRE_STATUS_ACTIVE;
+    if ((rc = hre_contract__term_org(c, c->md, o, t)) != HRE_OK) return rc;
+    plus(x, t);
+    return emit(x, p.action == HRE_SUSPEND_SUSPEND ? HRE_EVENT_ORG_SUSPENDED : HRE_EVENT_ORG_REINSTATED,
+                x->sender, HRE_C_NONE, HRE_C_NONE, oi, 0);
+}
+
+static int k_set_enc_key(struct actx *x)
+{
+    hre_contract *c = x->c;
+    const struct hre_c_account *s = &c->accounts.v[x->sender];
+    hre_set_enc_key_payload p;
+    uint8_t t[32];
+    uint32_t ti, cur, ni, *slot, subject, ref;
+    int rc = hre_contract_decode_set_enc_key(&p, x->payload, x->plen);
+    if (rc != HRE_OK) return rc;
+    if (p.target_type == HRE_ENC_TARGET_ACCOUNT) {
+        ti = hre_contract__find(c, HRE_C_T_ADDR, p.target);
+        if (ti == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "set_enc_key: no account with this address");
+        if (ti != x->sender && (rc = may_manage(c, x->sender, ti, "set_enc_key")) != HRE_OK) return rc;
+        slot = &c->accounts.v[ti].enc;
+        subject = ti;
+        ref = c->accounts.v[ti].org;
+    } else {
+        ti = hre_contract__find(c, HRE_C_T_ORG, p.target);
+        if (ti == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "set_enc_key: no such organisation");
+        if (s->role != HRE_ROLE_AUTHORITY && !is_admin_of(s, ti))
+            return hre__fail(HRE_EAUTH, "set_enc_key: only the authority or an admin of the organisation may "
+                                        "set its encryption key");
+        slot = &c->orgs.v[ti].enc;
+        subject = HRE_C_NONE;
+        ref = ti;
+    }
+    if (hre_contract__find(c, HRE_C_T_KEY, p.enc_key) != HRE_C_NONE)
+        return hre__fail(HRE_EEXISTS, "set_enc_key: the key is (or was) a signing key of an account; signing and "
+                                      "encryption keys stay separate");
+    cur = *slot;
+    if (cur != HRE_C_NONE && memcmp(c->enc.v[cur].key, p.enc_key, 34) == 0)
+        return hre__fail(HRE_EEXISTS, "set_enc_key: this is already the target's encryption key");
+    x->u->aux = ti;
+    x->u->aux2 = cur;
+    x->u->old_status = p.target_type;
+    if (cur != HRE_C_NONE) {
+        if ((rc = hre_contract__term_enc(c->md, p.target_type, p.target, c->enc.v[cur].key, t)) != HRE_OK) return rc;
+        minus(x, t);
+    }
+    ni = c->enc.n++;
+    memcpy(c->enc.v[ni].key, p.enc_key, 34);
+    *slot = ni;
+    if ((rc = hre_contract__term_enc(c->md, p.target_type, p.target, p.enc_key, t)) != HRE_OK) return rc;
+    plus(x, t);
+    return emit(x, HRE_EVENT_ENC_KEY_SET, x->sender, subject, HRE_C_NONE, ref, p.target_type);
+}
+
+static int k_erase_record(struct actx *x)
+{
+    hre_contract *c = x->c;
+    const struct hre_c_account *s = &c->accounts.v[x->sender];
+    hre_erase_record_payload p;
+    struct hre_c_record *r;
+    uint8_t t[32];
+    uint32_t ri;
+    int rc = hre_contract_decode_erase_record(&p, x->payload, x->plen);
+    if (rc != HRE_OK) return rc;
+    ri = hre_contract__find(c, HRE_C_T_RECORD, p.record_id);
+    if (ri == HRE_C_NONE) return hre__fail(HRE_ENOTFOUND, "erase_record: no such record");
+    r = &c->records.v[ri];
+    if (r->patient != x->sender && s->role != HRE_ROLE_AUTHORITY)
+        return hre__fail(HRE_EAUTH, "erase_record: only the record's patient or the authority may erase a record");
+    if (r->erased) return hre__fail(HRE_EERASED, "erase_record: the record is already erased");
+    x->u->aux = ri;
+    if ((rc = hre_contract__term_record_status(c, c->md, r, t)) != HRE_OK) return rc;
+    minus(x, t);
+    r->erased = 1;
+    r->erased_time = (uint32_t)x->now;
+    if ((rc = hre_contract__term_record_status(c, c->md, r, t)) != HRE_OK) return rc;
+    plus(x, t);
+    return emit(x, HRE_EVENT_RECORD_ERASED, x->sender, r->patient, ri, HRE_C_NONE, 0);
 }
 
 static int (*const handlers[HRE_KIND_MAX + 1])(struct actx *) = {
     NULL, k_register_org, k_appoint_admin, k_register_doctor, k_register_patient, k_suspend,
     k_rotate_key, k_new_record, k_sign_record, k_grant, k_revoke, k_log_access,
+    k_register_node, k_suspend_org, k_set_enc_key, k_erase_record,
 };
 
 static void deliver(hre_contract *c, uint32_t from)
@@ -1243,9 +1401,13 @@ HRE_API int hre_contract_apply(hre_contract *c, const hre_tx *tx, uint64_t block
         const struct hre_c_keyent *k = &c->keys.v[ki];
         const struct hre_c_account *a = &c->accounts.v[k->account];
         if (k->retired) return hre__fail(HRE_EAUTH, "apply: sender key was rotated out");
+        if (a->status != HRE_STATUS_ACTIVE) return hre__fail(HRE_EAUTH, "apply: sender account is suspended");
+        if (!hre_contract__org_active(c, a))
+            return hre__fail(HRE_EAUTH, "apply: the sender's organisation is suspended");
+        if (a->role == HRE_ROLE_NODE && kind != HRE_KIND_ROTATE_KEY)
+            return hre__fail(HRE_EAUTH, "apply: a node account may send only ROTATE_KEY (of its own key)");
         if (kind == HRE_KIND_REGISTER_PATIENT)
             return hre__fail(HRE_EEXISTS, "register_patient: sender key is already registered");
-        if (a->status != HRE_STATUS_ACTIVE) return hre__fail(HRE_EAUTH, "apply: sender account is suspended");
         x.sender = k->account;
         expect = a->nonce;
     }
@@ -1260,7 +1422,7 @@ HRE_API int hre_contract_apply(hre_contract *c, const hre_tx *tx, uint64_t block
     u->kind = kind;
     u->sender = x.sender;
     u->target = HRE_C_NONE;
-    u->aux = HRE_C_NONE;
+    u->aux = u->aux2 = HRE_C_NONE;
     u->n_accounts = c->accounts.n;
     u->n_keys = c->keys.n;
     u->n_orgs = c->orgs.n;
@@ -1268,6 +1430,7 @@ HRE_API int hre_contract_apply(hre_contract *c, const hre_tx *tx, uint64_t block
     u->n_grants = c->grants.n;
     u->n_events = c->events.n;
     u->n_chunks = c->chunks.n;
+    u->n_enc = c->enc.n;
     u->arena_len = c->arena.n;
     if (x.sender != HRE_C_NONE) {
         u->old_nonce = c->accounts.v[x.sender].nonce;

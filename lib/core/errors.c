@@ -39,6 +39,7 @@ HRE_API const char *hre_strerror(int code)
     case HRE_EFATAL: return "the handle failed earlier; only queries and close remain valid";
     case HRE_EAGAIN: return "would block; try again later";
     case HRE_EPROTO: return "the peer violated the wire protocol";
+    case HRE_EERASED: return "the record was erased";
     default: return "unknown error";
     }
 }

@@ -20,7 +20,6 @@ int hre_node__membership(hre_node *n, const uint8_t key[34], uint8_t addr[32], u
         memset(addr, 0, 32);
     if (org)
         memset(org, 0, 32);
-#ifdef HRE_KIND_REGISTER_NODE
     {
         const hre_contract *c = NULL;
         hre_contract_node st = HRE_CONTRACT_NODE_INIT;
@@ -42,11 +41,6 @@ int hre_node__membership(hre_node *n, const uint8_t key[34], uint8_t addr[32], u
         default: return HRE_NODE_MEMBER_UNKNOWN_KEY;
         }
     }
-#else
-    (void)n;
-    (void)key;
-    return HRE_NODE_MEMBER_UNKNOWN_KEY;   /* TEMPORARY until the contract's REGISTER_NODE is merged */
-#endif
 }
 
 static int lost_reason(int member)

@@ -475,7 +475,7 @@ void hre_node__on_headers(hre_node *n, hre_node__peer *p, const uint8_t *d, size
     size_t count, i;
     uint8_t last[32] = { 0 };
     uint64_t now_s = n->now / 1000, last_height = 0;
-    int stopped = 0, have_last = 0, rc;
+    int stopped = 0, capped = 0, have_last = 0, rc;
     rc = hre_node__headers_decode(&hd, &count, d, len);
     p->hdr_inflight = 0;
     if (rc == HRE_ELIMIT) {
@@ -562,7 +562,8 @@ void hre_node__on_headers(hre_node *n, hre_node__peer *p, const uint8_t *d, size
             return;
         }
         if (!room_for_headers(n, p)) {
-            stopped = 1;   /* memory caps: keep what we have, no punishment */
+            stopped = capped = 1;   /* memory caps: keep what we have, no punishment; ask
+                                       again when blocks have made room */
             break;
         }
         if (hdr_add(n, p, &h, hash, &parent) != HRE_OK) {
@@ -584,7 +585,7 @@ void hre_node__on_headers(hre_node *n, hre_node__peer *p, const uint8_t *d, size
     if (p->hdr_more)
         hre_node__send_getheaders(n, p);
     else
-        p->synced_from = 1;
+        p->synced_from = !capped;
 }
 
 int hre_node__block_wanted(const hre_node *n, const hre_node__peer *p, uint32_t len)

@@ -39,7 +39,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case HRE_KIND_SIGN_RECORD: ROUNDTRIP(sign_record, hre_sign_record_payload); break;
     case HRE_KIND_GRANT: ROUNDTRIP(grant, hre_grant_payload); break;
     case HRE_KIND_REVOKE: ROUNDTRIP(revoke, hre_revoke_payload); break;
-    default: ROUNDTRIP(log_access, hre_log_access_payload); break;
+    case HRE_KIND_LOG_ACCESS: ROUNDTRIP(log_access, hre_log_access_payload); break;
+    case HRE_KIND_REGISTER_NODE: ROUNDTRIP(register_node, hre_register_node_payload); break;
+    case HRE_KIND_SUSPEND_ORG: ROUNDTRIP(suspend_org, hre_suspend_org_payload); break;
+    case HRE_KIND_SET_ENC_KEY: ROUNDTRIP(set_enc_key, hre_set_enc_key_payload); break;
+    case HRE_KIND_ERASE_RECORD: ROUNDTRIP(erase_record, hre_erase_record_payload); break;
+    default: abort();   /* 1 + x % HRE_KIND_MAX is always a kind */
     }
     return 0;
 }

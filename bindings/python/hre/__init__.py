@@ -481,7 +481,7 @@ def _record(r):
                   lab_signer=bytes(r.lab_signer) if r.has_lab_signer else None,
                   supersedes=bytes(r.supersedes) if r.has_supersedes else None,
                   hospital_name=_text(r, "hospital_name", r.hospital_name_len),
-                  uri=_text(r, "uri", r.uri_len))
+                  locator=bytes(r.locator), erased=bool(r.erased), erased_time=r.erased_time)
 
 
 class _Callback:

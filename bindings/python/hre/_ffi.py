@@ -81,13 +81,15 @@ class HreContractAccount(ctypes.Structure):
     _c_name_ = "hre_contract_account"
     _fields_ = [("version", c_uint), ("address", c_u8 * 32), ("key", c_u8 * 34), ("role", c_u8),
                 ("status", c_u8), ("org_type", c_u8), ("has_org", c_u8), ("org_id", c_u8 * 32),
-                ("nonce", c_u64), ("record_count", c_u64), ("grant_count", c_u64)]
+                ("nonce", c_u64), ("record_count", c_u64), ("grant_count", c_u64),
+                ("org_status", c_u8), ("has_enc_key", c_u8), ("enc_key", c_u8 * 34)]
 
 
 class HreContractOrg(ctypes.Structure):
     _c_name_ = "hre_contract_org"
     _fields_ = [("version", c_uint), ("org_id", c_u8 * 32), ("type", c_u8), ("name_len", c_u8),
-                ("name", ctypes.c_char * 65)]
+                ("name", ctypes.c_char * 65), ("status", c_u8), ("has_enc_key", c_u8),
+                ("enc_key", c_u8 * 34)]
 
 
 class HreContractRecord(ctypes.Structure):
@@ -99,8 +101,8 @@ class HreContractRecord(ctypes.Structure):
                 ("category", c_u8), ("is_valid", c_u8), ("signature_count", c_u8),
                 ("has_issuer_signer", c_u8), ("has_lab_signer", c_u8), ("has_supersedes", c_u8),
                 ("issuer_signer", c_u8 * 32), ("lab_signer", c_u8 * 32), ("supersedes", c_u8 * 32),
-                ("hospital_name_len", c_u8), ("uri_len", c_u8),
-                ("hospital_name", ctypes.c_char * 65), ("uri", ctypes.c_char * 129)]
+                ("locator", c_u8 * 32), ("erased", c_u8), ("hospital_name_len", c_u8),
+                ("hospital_name", ctypes.c_char * 65), ("erased_time", c_u64)]
 
 
 class HreContractGrant(ctypes.Structure):
@@ -151,12 +153,12 @@ class HreRotateKeyPayload(ctypes.Structure):
 
 class HreNewRecordPayload(ctypes.Structure):
     _c_name_ = "hre_new_record_payload"
-    _ptrlen_ = {"hospital_name": ("hospital_name_len", 1), "uri": ("uri_len", 1)}
+    _ptrlen_ = {"hospital_name": ("hospital_name_len", 1)}
     _fields_ = [("patient", c_u8 * 32), ("lab_org", c_u8 * 32), ("commit_patient_id", c_u8 * 32),
                 ("commit_test_name", c_u8 * 32), ("date", c_u64), ("price", c_u64),
                 ("category", c_u8), ("doc_sha256", c_u8 * 32),
                 ("hospital_name", u8p), ("hospital_name_len", c_size_t),
-                ("uri", u8p), ("uri_len", c_size_t),
+                ("locator", c_u8 * 32),
                 ("has_supersedes", c_u8), ("supersedes", c_u8 * 32)]
 
 
@@ -241,9 +243,9 @@ CONSTANTS = {
     "HRE_CHAIN_PARAMS_VERSION": 1, "HRE_STORAGE_POSIX_OPTIONS_VERSION": 1,
     "HRE_STORAGE_POSIX_FULLSYNC": 1, "HRE_STORAGE_POSIX_NOSYNC": 2, "HRE_STORAGE_POSIX_NOLOCK": 4,
     "HRE_CONTRACT_EVENT_VERSION": 1, "HRE_CONTRACT_OPTIONS_VERSION": 3, "HRE_CONTRACT_APPLY_SIG_VERIFIED_BY_CALLER": 1,
-    "HRE_CONTRACT_ACCOUNT_VERSION": 1, "HRE_CONTRACT_ORG_VERSION": 1,
+    "HRE_CONTRACT_ACCOUNT_VERSION": 2, "HRE_CONTRACT_ORG_VERSION": 2,
     "HRE_CONTRACT_RECORD_VERSION": 1, "HRE_CONTRACT_GRANT_VERSION": 1,
-    "HRE_CONTRACT_STATS_VERSION": 1, "HRE_CONTRACT_NAME_MAX": 64, "HRE_CONTRACT_URI_MAX": 128,
+    "HRE_CONTRACT_STATS_VERSION": 1, "HRE_CONTRACT_NAME_MAX": 64,
     "HRE_LEDGER_EVENT_VERSION": 1, "HRE_LEDGER_OPTIONS_VERSION": 2,
     "HRE_LOG_ERROR": 1, "HRE_LOG_WARN": 2, "HRE_LOG_INFO": 3, "HRE_LOG_DEBUG": 4,
     "HRE_POW_ALL_NONCES": 1 << 32,

@@ -1,11 +1,12 @@
 /*
  * Generates the seed corpora tests/fuzz/corpus/contract_payload/ and
  * tests/fuzz/corpus/snapshot_decode/ (contract helper). Not built by meson;
- * run by hand from a build directory, e.g.
- *   cc -std=c11 -o gen tests/fuzz/corpus/gen_contract_seeds.c -Iinclude \
- *      -L$BUILD -lhre -Wl,-rpath,$BUILD && ./gen
- * (paths below are absolute to /work/main; adjust PD/SD when elsewhere).
+ * run by hand from the source tree, e.g.
+ *   cc -std=c11 -o /tmp/gen tests/fuzz/corpus/gen_contract_seeds.c -Iinclude \
+ *      -L$BUILD -lhre -Wl,-rpath,$BUILD && /tmp/gen tests/fuzz/corpus
+ * (the argument is the corpus directory; default tests/fuzz/corpus).
  * Snapshot seeds are: 34-byte authority key || snapshot (see fuzz_snapshot_decode.c).
+ * Keys are random, so the snapshot seeds differ on every run.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,18 +25,17 @@ static void wr(const char *dir, const char *name, const uint8_t *a, size_t alen,
     fclose(f);
 }
 
-#define PD "/work/main/tests/fuzz/corpus/contract_payload"
-#define SD "/work/main/tests/fuzz/corpus/snapshot_decode"
+static char PD[400], SD[400];
 
-static void seed(uint8_t kind, const char *name, int (*enc)(uint8_t *, size_t *, const void *), const void *p)
+static void seed(uint8_t kind, const char *name, int (*enc)(const void *, uint8_t *, size_t *), const void *p)
 {
     uint8_t buf[4096];
     size_t len = sizeof buf - 1;
-    if (enc(buf + 1, &len, p) != HRE_OK) { fprintf(stderr, "enc %s: %s\n", name, hre_error_detail()); exit(1); }
+    if (enc(p, buf + 1, &len) != HRE_OK) { fprintf(stderr, "enc %s: %s\n", name, hre_error_detail()); exit(1); }
     buf[0] = (uint8_t)(kind - 1);
     wr(PD, name, buf, len + 1, NULL, 0);
 }
-#define SEED(k, n, p) seed(k, #n, (int (*)(uint8_t *, size_t *, const void *))hre_contract_encode_##n, p)
+#define SEED(k, n, p) seed(k, #n, (int (*)(const void *, uint8_t *, size_t *))hre_contract_encode_##n, p)
 
 static void enc_key(uint8_t out[34], const hre_key *k)
 {
@@ -51,7 +51,7 @@ static void run(hre_contract *c, hre_tx *tx)
     hre_tx_free(tx);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     uint8_t key[34], ids[2][32], net[32];
     hre_register_org_payload ro = { HRE_ORG_LAB, (const uint8_t *)"Lab", 3, {0} };
@@ -65,6 +65,17 @@ int main(void)
     hre_grant_payload g;
     hre_revoke_payload rv;
     hre_log_access_payload la;
+    hre_register_node_payload rn;
+    hre_suspend_org_payload so;
+    hre_set_enc_key_payload ek;
+    hre_erase_record_payload er;
+    uint8_t enc[34];
+    hre_key *enck;
+    const char *dir = argc > 1 ? argv[1] : "tests/fuzz/corpus";
+    snprintf(PD, sizeof PD, "%s/contract_payload", dir);
+    snprintf(SD, sizeof SD, "%s/snapshot_decode", dir);
+    hre_key_generate(&enck, HRE_CURVE_P256);
+    enc_key(enc, enck);
     memset(key, 0x33, 34); key[0] = 1; key[1] = 2;
     memcpy(ro.admin_key, key, 34);
     memset(&aa, 7, sizeof aa); memcpy(aa.admin_key, key, 34);
@@ -73,7 +84,7 @@ int main(void)
     memset(&rk, 6, sizeof rk); memcpy(rk.new_key, key, 34);
     memset(&nr, 0, sizeof nr); memset(nr.patient, 1, 32); nr.date = 1; nr.price = 2; nr.category = 3;
     nr.hospital_name = (const uint8_t *)"City Hospital"; nr.hospital_name_len = 13;
-    nr.uri = (const uint8_t *)"vault://x/1"; nr.uri_len = 11; nr.has_supersedes = 1; memset(nr.supersedes, 4, 32);
+    memset(nr.locator, 0x1c, 32); nr.has_supersedes = 1; memset(nr.supersedes, 4, 32);
     memset(&sr, 8, sizeof sr);
     memset(ids[0], 1, 32); memset(ids[1], 2, 32);
     memset(&g, 0, sizeof g); g.reader_type = 1; g.scope = 2; g.record_ids = &ids[0][0]; g.record_count = 2;
@@ -84,8 +95,16 @@ int main(void)
     SEED(4, register_patient, &rp); SEED(5, suspend, &su); SEED(6, rotate_key, &rk);
     SEED(7, new_record, &nr); SEED(8, sign_record, &sr); SEED(9, grant, &g); SEED(10, revoke, &rv);
     SEED(11, log_access, &la);
+    memcpy(rn.node_key, key, 34);
+    memset(&so, 0x0b, sizeof so); so.action = 1;
+    memset(&ek, 0x0c, sizeof ek); ek.target_type = 1; memcpy(ek.enc_key, enc, 34);
+    memset(&er, 0x0d, sizeof er);
+    SEED(12, register_node, &rn); SEED(13, suspend_org, &so); SEED(14, set_enc_key, &ek);
+    SEED(15, erase_record, &er);
+    ek.target_type = 0;
+    seed(14, "set_enc_key_account", (int (*)(const void *, uint8_t *, size_t *))hre_contract_encode_set_enc_key, &ek);
     g.scope = 1; g.record_ids = NULL; g.record_count = 0; g.category = 4; g.envelope_len = 0;
-    seed(9, "grant_category", (int (*)(uint8_t *, size_t *, const void *))hre_contract_encode_grant, &g);
+    seed(9, "grant_category", (int (*)(const void *, uint8_t *, size_t *))hre_contract_encode_grant, &g);
     {
         static const uint8_t bad1[] = { 0, 1, 9, 3, 'L', 'a', 'b' };      /* bad org type */
         static const uint8_t bad2[] = { 6, 2, 1, 1 };                      /* wrong version */
@@ -93,6 +112,17 @@ int main(void)
         wr(PD, "bad_org_type", bad1, sizeof bad1, NULL, 0);
         wr(PD, "bad_version", bad2, sizeof bad2, NULL, 0);
         wr(PD, "bad_compact", bad3, sizeof bad3, NULL, 0);
+    }
+    {
+        /* set_enc_key with a point off the curve, and with a secp256k1 key */
+        uint8_t b[1 + 1 + 1 + 32 + 34];
+        b[0] = 13; b[1] = 1; b[2] = 0; memset(b + 3, 0x0c, 32);
+        memcpy(b + 35, enc, 34);
+        b[36] ^= 0x01;
+        wr(PD, "bad_enc_point", b, sizeof b, NULL, 0);
+        memcpy(b + 35, enc, 34);
+        b[35] = 2;
+        wr(PD, "bad_enc_curve", b, sizeof b, NULL, 0);
     }
 
     /* snapshots: genesis, and a small populated state */
@@ -149,6 +179,35 @@ int main(void)
         memcpy(rk.target, paddr, 32); memcpy(rk.new_key, key, 34);
         hre_contract_build_rotate_key(&tx, net, pat, 3, 1, &rk);
         run(c, tx);
+        /* 1.1 kinds: a node, encryption keys, a suspended org, an erasure */
+        {
+            hre_key *node;
+            uint8_t nk[34];
+            hre_key_generate(&node, HRE_CURVE_P256);
+            enc_key(nk, node);
+            memcpy(rn.node_key, nk, 34);
+            hre_contract_build_register_node(&tx, net, lab, 2, 1, &rn);
+            run(c, tx);
+            ek.target_type = HRE_ENC_TARGET_ORG; memcpy(ek.target, lab_org, 32); memcpy(ek.enc_key, enc, 34);
+            hre_contract_build_set_enc_key(&tx, net, lab, 3, 1, &ek);
+            run(c, tx);
+            {
+                hre_key *e2;
+                hre_key_generate(&e2, HRE_CURVE_P256);
+                ek.target_type = HRE_ENC_TARGET_ACCOUNT; hre_contract_address(ek.target, ak);
+                enc_key(ek.enc_key, e2);
+                hre_contract_build_set_enc_key(&tx, net, auth, 3, 1, &ek);
+                run(c, tx);
+                hre_key_free(e2);
+            }
+            memcpy(er.record_id, rec, 32);
+            hre_contract_build_erase_record(&tx, net, auth, 4, 1, &er);
+            run(c, tx);
+            memcpy(so.org_id, lab_org, 32); so.action = HRE_SUSPEND_SUSPEND;
+            hre_contract_build_suspend_org(&tx, net, auth, 5, 1, &so);
+            run(c, tx);
+            hre_key_free(node);
+        }
         len = 0;
         hre_contract_snapshot_save(c, NULL, &len);
         snap = malloc(len);
@@ -159,5 +218,6 @@ int main(void)
         hre_contract_free(c);
         hre_key_free(auth); hre_key_free(lab); hre_key_free(pat);
     }
+    hre_key_free(enck);
     return 0;
 }
