@@ -198,11 +198,20 @@ static uint64_t rng_next(hre_hub *hub)
     return r;
 }
 
+/* The 128-bit product a * b as high and low words (portable: no __int128). */
+static void mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
+{
+    uint64_t a0 = a & 0xffffffffu, a1 = a >> 32, b0 = b & 0xffffffffu, b1 = b >> 32;
+    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    uint64_t mid = (p00 >> 32) + (p01 & 0xffffffffu) + (p10 & 0xffffffffu);
+    *lo = (mid << 32) | (p00 & 0xffffffffu);
+    *hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+}
+
 /* Uniform in [0, n) for n >= 1 (Lemire's multiply-shift with rejection). */
 static uint64_t rng_below(hre_hub *hub, uint64_t n)
 {
     uint64_t x, lo, hi, thresh;
-    unsigned __int128 m;
     if (n <= 1) {
         (void)rng_next(hub);
         return 0;
@@ -210,9 +219,7 @@ static uint64_t rng_below(hre_hub *hub, uint64_t n)
     thresh = (0 - n) % n;
     for (;;) {
         x = rng_next(hub);
-        m = (unsigned __int128)x * n;
-        lo = (uint64_t)m;
-        hi = (uint64_t)(m >> 64);
+        mul64(x, n, &hi, &lo);
         if (lo >= thresh) return hi;
     }
 }

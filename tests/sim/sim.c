@@ -84,6 +84,7 @@ struct world {
     int failed, stop;
     uint64_t t_start, t_heal, t_end;
     int settling;
+    int tips_agree;                /* the last check found tips and states equal */
     uint64_t admin_nonce;
     /* relay measurement */
     relay_tx *rtx;
@@ -288,6 +289,11 @@ static void on_node_event(void *ud, const hre_node_event *ev)
     }
     case HRE_NODE_EVENT_TX_ACCEPTED:
         w->res->txs_accepted_relay++;
+        if (w->cfg.verbose) {
+            int r = remote_of(w, ev->conn);
+            hexs(hx, ev->hash);
+            vlog(w, "%s: tx %s from %s", s->addr, hx, r >= 0 ? w->nodes[r].addr : "?");
+        }
         if (w->rtx) {
             int i;
             for (i = 0; i < w->n_rtx; i++) {
@@ -604,7 +610,14 @@ static int submit_tx(world *w, snode *s, uint8_t txid[32])
     if (rc != HRE_OK && !pl_crashed(s))
         fail(w, "node %s refused a valid transaction: %d %s (%s)", s->addr, rc,
              hre_ledger_status_name((int)st), hre_error_detail());
-    if (rc == HRE_OK) w->res->txs_submitted++;
+    if (rc == HRE_OK) {
+        w->res->txs_submitted++;
+        if (w->cfg.verbose) {
+            char hx[17];
+            hexs(hx, txid);
+            vlog(w, "%s: tx %s submitted", s->addr, hx);
+        }
+    }
     after_call(s);
     return rc;
 }
@@ -699,9 +712,6 @@ static int converged(world *w)
             return 0;
         }
     }
-    /* with relay (live members) the mempools agree too: every transaction
-     * one node holds reaches every other */
-    if (sim_can_relay() && !mempools_agree(w)) return 0;
     memcpy(w->res->tip, tip0, 32);
     memcpy(w->res->state, st0, 32);
     return 1;
@@ -833,12 +843,26 @@ static void user_event(world *w, const hre_hub_event *ev)
         break;
     case U_CHECK:
         if (converged(w)) {
-            w->res->converge_ms = now_of(w) - w->t_heal;
-            vlog(w, "converged");
-            w->stop = 1;
-        } else if (!w->failed) {
-            sched(w, now_of(w) + 500, 0, U_CHECK, 0);
+            /* with relay (live members) the mempools must agree too: every
+             * transaction one node holds reaches every other. They may lag
+             * the tips a little; strict (cfg.mempool_strict) keeps waiting up
+             * to the liveness bound, otherwise 10 s, then it is recorded */
+            int mp = !sim_can_relay() || mempools_agree(w);
+            if (!w->tips_agree) {
+                w->res->converge_ms = now_of(w) - w->t_heal;
+                w->tips_agree = 1;
+            }
+            if (mp || (!w->cfg.mempool_strict && now_of(w) >= w->t_heal + w->res->converge_ms + 10000)) {
+                w->res->mempool_differ = !mp;
+                vlog(w, mp ? "converged" : "converged (tips and states; the mempools differ)");
+                w->stop = 1;
+                break;
+            }
+        } else {
+            w->tips_agree = 0;
+            w->res->converge_ms = 0;
         }
+        if (!w->failed) sched(w, now_of(w) + 500, 0, U_CHECK, 0);
         break;
     case U_DIAL:
         if (s && s->byz && !w->settling) {
@@ -1256,6 +1280,31 @@ static void schedule_faults(world *w)
     for (i = w->n_honest; i < w->n; i++) sched(w, t0 + 200 + wbelow(w, 2000), i, U_DIAL, 0);
 }
 
+/* Each honest node: height, tip, ready peers, mempool size. */
+static void describe(world *w, char *out, size_t cap)
+{
+    size_t pos = 0;
+    int i;
+    out[0] = 0;
+    for (i = 0; i < w->n_honest && pos + 64 < cap; i++) {
+        snode *s = &w->nodes[i];
+        uint64_t h = 0;
+        uint8_t tip[32] = { 0 };
+        char hx[17];
+        hre_node_stats st = HRE_NODE_STATS_INIT;
+        if (!s->up) {
+            pos += (size_t)snprintf(out + pos, cap - pos, "%s down; ", s->addr);
+            continue;
+        }
+        (void)hre_ledger_tip(s->l, &h, tip);
+        (void)hre_node_stats_get(s->node, &st);
+        hexs(hx, tip);
+        pos += (size_t)snprintf(out + pos, cap - pos, "%s h%llu %.6s p%u m%zu; ", s->addr,
+                                (unsigned long long)h, hx, st.peers_ready,
+                                hre_ledger_mempool_count(s->l));
+    }
+}
+
 int sim_run(const sim_config *cfg, sim_result *res)
 {
     world w;
@@ -1267,9 +1316,13 @@ int sim_run(const sim_config *cfg, sim_result *res)
         schedule_faults(&w);
         sched(&w, w.t_heal, 0, U_HEAL, 0);
         run_loop(&w, w.t_end);
-        if (!w.failed && !w.stop)
-            fail(&w, "LIVENESS: no convergence within %llu ms after the faults stopped",
-                 (unsigned long long)cfg->settle_ms);
+        if (!w.failed && !w.stop) {
+            char state[768];
+            describe(&w, state, sizeof state);
+            fail(&w, "LIVENESS: no convergence within %llu ms after the faults stopped%s; %s",
+                 (unsigned long long)cfg->settle_ms,
+                 w.tips_agree ? " (tips and states agree, the mempools do not)" : "", state);
+        }
         if (!w.failed) final_oracle(&w);
     }
     if (w.hub) {
