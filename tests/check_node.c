@@ -21,6 +21,8 @@
 #include "fuzz/node_fuzz_net.h"
 #endif
 
+static tn_node *g_mp_node;   /* mempool_has */
+
 static int synced_to(tn_net *t, void *arg)
 {
     tn_node **pair = arg;
@@ -153,7 +155,8 @@ static void sync_pair(uint64_t blocks, size_t chunk, int pull_b)
     tn_start(a);
     tn_start(b);
     tn_mine(a, (int)blocks);
-    t.chunk = chunk;
+    if (chunk)
+        t.chunk = chunk;
     tn_connect(&t, b, a);
     pair[0] = a;
     pair[1] = b;
@@ -2069,7 +2072,676 @@ START_TEST(test_write_fuzz_seeds)
     nf_net_close(&net, n);
 }
 END_TEST
+START_TEST(test_raw_discouragement_bounded)
+{
+    tn_net t;
+    tn_node *a;
+    raw r;
+    int i;
+    hre_node_discouraged d = HRE_NODE_DISCOURAGED_INIT;
+    uint8_t hdr[HRE_NODE__MSG_HDR];
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    a->opts.max_discouraged = 3;
+    tn_start(a);
+    for (i = 0; i < 5; i++) {
+        char addr[16];
+        snprintf(addr, sizeof addr, "bad%d", i);
+        raw_ready(&r, &t, a, 1, NULL, addr);
+        hre_node__msg_header(hdr, t.id, HRE_NODE__CMD_BLOCK, (uint32_t)(t.params.max_block_size + 1));
+        raw_stream(&r, hdr, sizeof hdr);
+        expect_drop(&t, a, &r, HRE_NODE_REASON_OVERSIZE, addr);
+        raw_free(&r);
+    }
+    ck_assert_uint_eq(hre_node_discouraged_count(a->node), 3);   /* bounded; the oldest went */
+    HRE_T_OK(hre_node_discouraged_entry(a->node, &d, 0));
+    ck_assert_str_eq(d.address, "bad2");
+    ck_assert_int_eq(d.reason, HRE_NODE_REASON_OVERSIZE);
+    ck_assert_int_eq(d.has_key, 0);
+    ck_assert_int_eq(hre_node_discouraged_entry(a->node, &d, 3), HRE_ENOTFOUND);
+    ck_assert_int_eq(hre_node_discouraged_get(a->node, NULL, "bad0", NULL), HRE_ENOTFOUND);
+    HRE_T_OK(hre_node_discouraged_get(a->node, NULL, "bad4", NULL));
+    HRE_T_OK(hre_node_discouraged_clear(a->node));
+    ck_assert_uint_eq(hre_node_discouraged_count(a->node), 0);
+    /* forgiven: it may connect again */
+    raw_ready(&r, &t, a, 1, NULL, "bad4");
+    ck_assert(tn_raw_open(&t, r.ep));
+    raw_free(&r);
+    tn_net_free(&t);
+}
+END_TEST
+
+START_TEST(test_raw_discouraged_identity)
+{
+    /* a peer discouraged by its key is closed at the handshake, whatever
+     * address it comes from */
+    tn_net t;
+    tn_node *a;
+    raw r;
+    hre_key *k;
+    uint8_t hdr[HRE_NODE__MSG_HDR], w[34];
+    hre_node_discouraged d = HRE_NODE_DISCOURAGED_INIT;
+    tn_net_init(&t, 0);
+    HRE_T_OK(hre_key_generate(&k, HRE_CURVE_P256));
+    a = tn_node_add(&t, "a", NULL, NULL);
+    tn_start(a);
+    raw_ready(&r, &t, a, 1, k, "first");
+    hre_node__msg_header(hdr, t.id, HRE_NODE__CMD_TX, HRE_TX_MAX_LEN + 1);
+    raw_stream(&r, hdr, sizeof hdr);
+    expect_drop(&t, a, &r, HRE_NODE_REASON_OVERSIZE, "first");
+    raw_free(&r);
+    tn_key_wire(k, w);
+    HRE_T_OK(hre_node_discouraged_get(a->node, &d, NULL, w));
+    ck_assert_int_eq(d.has_key, 1);
+    ck_assert_mem_eq(d.key, w, 34);
+    raw_open(&r, &t, a, 1, k, "elsewhere");
+    raw_go(&r);
+    tn_settle(&t, 100);
+    ck_assert(!tn_raw_open(&t, r.ep));
+    ck_assert_ptr_nonnull(tn_find_event(a, HRE_NODE_EVENT_PEER_DISCONNECTED, HRE_NODE_REASON_DISCOURAGED));
+    raw_free(&r);
+    hre_key_free(k);
+    tn_net_free(&t);
+}
+END_TEST
+
 #endif /* HRE_WHITEBOX */
+
+/* ------------------------------------------------------------------------ */
+/* Membership from the chain                                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct mnet {
+    tn_net t;
+    hre_key *ka, *kb, *kc;
+    tn_node *a, *b;
+} mnet;
+
+static int members_cond(tn_net *t, void *arg)
+{
+    mnet *m = arg;
+    hre_node_peer_info pi = HRE_NODE_PEER_INFO_INIT;
+    uint64_t c = tn_conn_at(t, m->a, m->b);
+    if (!c || hre_node_peer_info_get(m->a->node, &pi, c) != HRE_OK)
+        return 0;
+    return pi.member == HRE_NODE_MEMBER_LIVE;
+}
+
+/* a and b: nodes whose keys the authority registered (block 1), connected
+ * and both live members of each other. */
+static void mnet_init(mnet *m)
+{
+    tn_node *pair[2];
+    hre_node_stats st = HRE_NODE_STATS_INIT;
+    tn_net_init(&m->t, 0);
+    HRE_T_OK(hre_key_generate(&m->ka, HRE_CURVE_P256));
+    HRE_T_OK(hre_key_generate(&m->kb, HRE_CURVE_P256));
+    HRE_T_OK(hre_key_generate(&m->kc, HRE_CURVE_P256));
+    m->a = tn_node_add(&m->t, "a", m->ka, NULL);
+    m->b = tn_node_add(&m->t, "b", m->kb, NULL);
+    tn_start(m->a);
+    tn_start(m->b);
+    HRE_T_OK(hre_node_stats_get(m->a->node, &st));
+    ck_assert_int_eq(st.member, HRE_NODE_MEMBER_UNKNOWN_KEY);   /* not yet registered */
+    tn_register_node(m->a, NULL, NULL, m->ka);
+    tn_register_node(m->a, NULL, NULL, m->kb);
+    tn_mine(m->a, 1);
+    HRE_T_OK(hre_node_stats_get(m->a->node, &st));
+    ck_assert_int_eq(st.member, HRE_NODE_MEMBER_LIVE);
+    tn_connect(&m->t, m->b, m->a);
+    pair[0] = m->a;
+    pair[1] = m->b;
+    ck_assert(tn_run(&m->t, synced_to, pair, 60000));
+    ck_assert(tn_run(&m->t, members_cond, m, 60000));
+}
+
+static void mnet_free(mnet *m)
+{
+    tn_net_free(&m->t);
+    hre_key_free(m->ka);
+    hre_key_free(m->kb);
+    hre_key_free(m->kc);
+}
+
+static int mempool_has(tn_net *t, void *arg)
+{
+    const uint8_t *id = arg;
+    (void)t;
+    return tn_in_mempool(g_mp_node, id);
+}
+
+START_TEST(test_members_relay_transactions)
+{
+    mnet m;
+    uint8_t tx[1024], id[32];
+    size_t len;
+    hre_key *p;
+    hre_node_peer_info pi = HRE_NODE_PEER_INFO_INIT;
+    uint8_t w[34], addr[32];
+    mnet_init(&m);
+    HRE_T_OK(hre_node_peer_info_get(m.b->node, &pi, tn_conn_at(&m.t, m.b, m.a)));
+    ck_assert_int_eq(pi.member, HRE_NODE_MEMBER_LIVE);
+    tn_key_wire(m.ka, w);
+    HRE_T_OK(hre_contract_address(addr, w));
+    ck_assert_mem_eq(pi.member_address, addr, 32);
+    {
+        uint8_t org[32];
+        HRE_T_OK(hre_contract_genesis_org_id(org, m.t.id));
+        ck_assert_mem_eq(pi.org_id, org, 32);
+    }
+    /* a transaction submitted at a reaches b's mempool, and the other way */
+    HRE_T_OK(hre_key_generate(&p, HRE_CURVE_P256));
+    len = tn_tx_patient(&m.t, tx, sizeof tx, p, 0);
+    HRE_T_OK(hre_node_submit_tx(m.a->node, id, NULL, tx, len, m.t.now));
+    g_mp_node = m.b;
+    ck_assert(tn_run(&m.t, mempool_has, id, 60000));
+    ck_assert_ptr_nonnull(tn_find_event(m.b, HRE_NODE_EVENT_TX_ACCEPTED, -1));
+    ck_assert_mem_eq(tn_find_event(m.b, HRE_NODE_EVENT_TX_ACCEPTED, -1)->hash, id, 32);
+    hre_key_free(p);
+    HRE_T_OK(hre_key_generate(&p, HRE_CURVE_P256));
+    len = tn_tx_patient(&m.t, tx, sizeof tx, p, 0);
+    HRE_T_OK(hre_node_submit_tx(m.b->node, id, NULL, tx, len, m.t.now));
+    g_mp_node = m.a;
+    ck_assert(tn_run(&m.t, mempool_has, id, 60000));
+    /* a mines it; b sees the block and its mempool empties */
+    tn_mine(m.a, 1);
+    {
+        tn_node *pair[2] = { m.a, m.b };
+        ck_assert(tn_run(&m.t, synced_to, pair, 60000));
+    }
+    ck_assert(!tn_in_mempool(m.b, id));
+    hre_key_free(p);
+    mnet_free(&m);
+}
+END_TEST
+
+START_TEST(test_unregistered_syncs_but_cannot_relay)
+{
+    mnet m;
+    tn_node *c, *pair[2];
+    uint8_t tx[1024], id[32];
+    size_t len;
+    hre_key *p;
+    hre_node_peer_info pi = HRE_NODE_PEER_INFO_INIT;
+    hre_node_stats st = HRE_NODE_STATS_INIT;
+    mnet_init(&m);
+    tn_mine(m.a, 20);
+    c = tn_node_add(&m.t, "c", m.kc, NULL);   /* a valid key, never registered */
+    tn_start(c);
+    tn_connect(&m.t, c, m.a);
+    pair[0] = m.a;
+    pair[1] = c;
+    ck_assert(tn_run(&m.t, synced_to, pair, 60000));   /* it syncs the blocks */
+    HRE_T_OK(hre_node_peer_info_get(m.a->node, &pi, tn_conn_at(&m.t, m.a, c)));
+    ck_assert_int_eq(pi.has_identity, 1);
+    ck_assert_int_eq(pi.member, HRE_NODE_MEMBER_UNKNOWN_KEY);
+    HRE_T_OK(hre_node_stats_get(c->node, &st));
+    ck_assert_int_eq(st.member, HRE_NODE_MEMBER_UNKNOWN_KEY);
+    /* transactions do not flow to it */
+    HRE_T_OK(hre_key_generate(&p, HRE_CURVE_P256));
+    len = tn_tx_patient(&m.t, tx, sizeof tx, p, 0);
+    HRE_T_OK(hre_node_submit_tx(m.a->node, id, NULL, tx, len, m.t.now));
+    tn_settle(&m.t, 5000);
+    ck_assert(tn_in_mempool(m.b, id));   /* the member got it */
+    ck_assert(!tn_in_mempool(c, id));
+    hre_key_free(p);
+    /* nor from it */
+    HRE_T_OK(hre_key_generate(&p, HRE_CURVE_P256));
+    len = tn_tx_patient(&m.t, tx, sizeof tx, p, 0);
+    HRE_T_OK(hre_node_submit_tx(c->node, id, NULL, tx, len, m.t.now));
+    tn_settle(&m.t, 5000);
+    ck_assert(!tn_in_mempool(m.a, id));
+    /* nor app messages */
+    ck_assert_int_eq(hre_node_app_send(c->node, tn_conn_at(&m.t, c, m.a), 7, (const uint8_t *)"x", 1, m.t.now),
+                     HRE_EAUTH);
+    ck_assert_int_eq(hre_node_app_send(m.a->node, tn_conn_at(&m.t, m.a, c), 7, (const uint8_t *)"x", 1, m.t.now),
+                     HRE_EAUTH);
+    hre_key_free(p);
+    mnet_free(&m);
+}
+END_TEST
+
+static int disconnected_cond(tn_net *t, void *arg)
+{
+    mnet *m = arg;
+    return tn_conn_at(t, m->a, m->b) == 0;
+}
+
+START_TEST(test_suspension_disconnects)
+{
+    mnet m;
+    hre_suspend_payload sp;
+    hre_tx *tx = NULL;
+    uint8_t w[34];
+    const tn_event *ev;
+    mnet_init(&m);
+    memset(&sp, 0, sizeof sp);
+    tn_key_wire(m.kb, w);
+    HRE_T_OK(hre_contract_address(sp.target, w));
+    sp.action = HRE_SUSPEND_SUSPEND;
+    HRE_T_OK(hre_contract_build_suspend(&tx, m.t.id, m.t.auth, m.t.auth_nonce++, m.t.now / 1000, &sp));
+    tn_submit(m.a, tx);
+    hre_tx_free(tx);
+    tn_mine(m.a, 1);   /* the block that suspends b's node account */
+    ck_assert(tn_run(&m.t, disconnected_cond, &m, 60000));
+    ev = tn_find_event(m.a, HRE_NODE_EVENT_PEER_DISCONNECTED, HRE_NODE_REASON_KEY_SUSPENDED);
+    ck_assert_ptr_nonnull(ev);
+    ck_assert_int_eq(ev->discouraged, 0);
+    /* b may come back, but only to sync */
+    tn_connect(&m.t, m.b, m.a);
+    tn_settle(&m.t, 1000);
+    {
+        hre_node_peer_info pi = HRE_NODE_PEER_INFO_INIT;
+        HRE_T_OK(hre_node_peer_info_get(m.a->node, &pi, tn_conn_at(&m.t, m.a, m.b)));
+        ck_assert_int_eq(pi.member, HRE_NODE_MEMBER_SUSPENDED);
+        ck_assert_int_eq(pi.state, HRE_NODE_PEER_READY);
+    }
+    mnet_free(&m);
+}
+END_TEST
+
+START_TEST(test_org_suspension_disconnects)
+{
+    tn_net t;
+    hre_key *ka, *kb, *adm;
+    tn_node *a, *b, *pair[2];
+    uint8_t org[32];
+    uint64_t adm_nonce = 0;
+    hre_suspend_org_payload so;
+    hre_tx *tx = NULL;
+    tn_net_init(&t, 0);
+    HRE_T_OK(hre_key_generate(&ka, HRE_CURVE_P256));
+    HRE_T_OK(hre_key_generate(&kb, HRE_CURVE_P256));
+    HRE_T_OK(hre_key_generate(&adm, HRE_CURVE_P256));
+    a = tn_node_add(&t, "a", ka, NULL);
+    b = tn_node_add(&t, "b", kb, NULL);
+    tn_start(a);
+    tn_start(b);
+    /* b is a node of a second organisation, registered by that org's admin */
+    tn_register_node(a, NULL, NULL, ka);
+    tn_register_org(a, adm, org);
+    tn_mine(a, 1);
+    tn_register_node(a, adm, &adm_nonce, kb);
+    tn_mine(a, 1);
+    tn_connect(&t, b, a);
+    pair[0] = a;
+    pair[1] = b;
+    ck_assert(tn_run(&t, synced_to, pair, 60000));
+    {
+        hre_node_peer_info pi = HRE_NODE_PEER_INFO_INIT;
+        tn_settle(&t, 100);
+        HRE_T_OK(hre_node_peer_info_get(a->node, &pi, tn_conn_at(&t, a, b)));
+        ck_assert_int_eq(pi.member, HRE_NODE_MEMBER_LIVE);
+        ck_assert_mem_eq(pi.org_id, org, 32);
+    }
+    memset(&so, 0, sizeof so);
+    memcpy(so.org_id, org, 32);
+    so.action = HRE_SUSPEND_SUSPEND;
+    HRE_T_OK(hre_contract_build_suspend_org(&tx, t.id, t.auth, t.auth_nonce++, t.now / 1000, &so));
+    tn_submit(a, tx);
+    hre_tx_free(tx);
+    tn_mine(a, 1);
+    tn_settle(&t, 1000);
+    ck_assert_uint_eq(tn_conn_at(&t, a, b), 0);
+    ck_assert_ptr_nonnull(tn_find_event(a, HRE_NODE_EVENT_PEER_DISCONNECTED, HRE_NODE_REASON_ORG_SUSPENDED));
+    tn_net_free(&t);
+    hre_key_free(ka);
+    hre_key_free(kb);
+    hre_key_free(adm);
+}
+END_TEST
+
+START_TEST(test_key_rotation_disconnects)
+{
+    mnet m;
+    hre_rotate_key_payload rp;
+    hre_tx *tx = NULL;
+    uint8_t w[34];
+    mnet_init(&m);
+    memset(&rp, 0, sizeof rp);
+    tn_key_wire(m.kb, w);
+    HRE_T_OK(hre_contract_address(rp.target, w));
+    tn_key_wire(m.kc, rp.new_key);
+    HRE_T_OK(hre_contract_build_rotate_key(&tx, m.t.id, m.t.auth, m.t.auth_nonce++, m.t.now / 1000, &rp));
+    tn_submit(m.a, tx);
+    hre_tx_free(tx);
+    tn_mine(m.a, 1);
+    ck_assert(tn_run(&m.t, disconnected_cond, &m, 60000));
+    ck_assert_ptr_nonnull(tn_find_event(m.a, HRE_NODE_EVENT_PEER_DISCONNECTED, HRE_NODE_REASON_KEY_ROTATED));
+    mnet_free(&m);
+}
+END_TEST
+
+START_TEST(test_partition_rerelays_own_transactions)
+{
+    mnet m;
+    uint8_t tx[1024], id[32];
+    size_t len;
+    hre_key *p;
+    tn_node *pair[2];
+    mnet_init(&m);
+    /* partition */
+    HRE_T_OK(hre_node_peer_disconnect(m.a->node, tn_conn_at(&m.t, m.a, m.b), m.t.now));
+    tn_settle(&m.t, 100);
+    /* b, alone, confirms its own transaction on a short fork */
+    HRE_T_OK(hre_key_generate(&p, HRE_CURVE_P256));
+    len = tn_tx_patient(&m.t, tx, sizeof tx, p, 0);
+    HRE_T_OK(hre_node_submit_tx(m.b->node, id, NULL, tx, len, m.t.now));
+    tn_mine(m.b, 2);
+    ck_assert(!tn_in_mempool(m.b, id));
+    /* a's side is heavier */
+    tn_mine(m.a, 4);
+    tn_connect(&m.t, m.b, m.a);
+    pair[0] = m.a;
+    pair[1] = m.b;
+    ck_assert(tn_run(&m.t, synced_to, pair, 60000));
+    ck_assert_uint_eq(m.b->ledger_disconnected, 2);   /* b's fork was undone */
+    /* its still-valid transaction went back to its mempool and on to a */
+    ck_assert(tn_in_mempool(m.b, id));
+    g_mp_node = m.a;
+    ck_assert(tn_run(&m.t, mempool_has, id, 60000));
+    tn_mine(m.a, 1);
+    ck_assert(tn_run(&m.t, synced_to, pair, 60000));
+    ck_assert(!tn_in_mempool(m.a, id));
+    ck_assert(!tn_in_mempool(m.b, id));
+    hre_key_free(p);
+    mnet_free(&m);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Application messages                                                      */
+/* ------------------------------------------------------------------------ */
+
+typedef struct appsink {
+    size_t n, bytes;
+    uint8_t last_key[34];
+    uint8_t last_hh[32];
+    uint64_t conn;
+    int order_ok;
+    uint32_t next;   /* chunked transfer: expected sequence number */
+    int reply;
+} appsink;
+
+static void app_handler(void *ud, hre_node *node, const hre_node_app_message *msg)
+{
+    appsink *s = ud;
+    ck_assert_uint_eq(msg->version, HRE_NODE_APP_MESSAGE_VERSION);
+    ck_assert_uint_eq(msg->app_type, 7);
+    s->n++;
+    s->bytes += msg->len;
+    memcpy(s->last_key, msg->peer_key, 34);
+    memcpy(s->last_hh, msg->handshake_hash, 32);
+    s->conn = msg->conn;
+    if (msg->len >= 4) {
+        uint32_t seq = (uint32_t)msg->data[0] | (uint32_t)msg->data[1] << 8 | (uint32_t)msg->data[2] << 16 |
+                       (uint32_t)msg->data[3] << 24;
+        if (seq != s->next)
+            s->order_ok = 0;
+        s->next = seq + 1;
+    }
+    if (s->reply)
+        ck_assert_int_eq(hre_node_app_send(node, msg->conn, 7, (const uint8_t *)"ack", 3, msg->now), HRE_OK);
+    /* other calls are refused inside a handler */
+    ck_assert_int_eq(hre_node_tick(node, msg->now), HRE_ESTATE);
+}
+
+START_TEST(test_app_messages)
+{
+    mnet m;
+    appsink sa, sb;
+    uint64_t ca, cb;
+    uint8_t w[34];
+    hre_node_peer_info pi = HRE_NODE_PEER_INFO_INIT;
+    memset(&sa, 0, sizeof sa);
+    memset(&sb, 0, sizeof sb);
+    sa.order_ok = sb.order_ok = 1;
+    sa.reply = 1;
+    mnet_init(&m);
+    HRE_T_OK(hre_node_app_register(m.a->node, 7, app_handler, &sa));
+    ck_assert_int_eq(hre_node_app_register(m.a->node, 7, app_handler, &sa), HRE_EEXISTS);
+    ck_assert_int_eq(hre_node_app_register(m.a->node, 0, app_handler, &sa), HRE_EINVAL);
+    HRE_T_OK(hre_node_app_register(m.b->node, 7, app_handler, &sb));
+    ca = tn_conn_at(&m.t, m.b, m.a);
+    cb = tn_conn_at(&m.t, m.a, m.b);
+    HRE_T_OK(hre_node_app_send(m.b->node, ca, 7, (const uint8_t *)"\0\0\0\0hello", 9, m.t.now));
+    tn_settle(&m.t, 100);
+    ck_assert_uint_eq(sa.n, 1);
+    tn_key_wire(m.kb, w);
+    ck_assert_mem_eq(sa.last_key, w, 34);   /* the sender's verified identity */
+    HRE_T_OK(hre_node_peer_info_get(m.a->node, &pi, cb));
+    ck_assert_mem_eq(sa.last_hh, pi.handshake_hash, 32);   /* the channel binding */
+    ck_assert_uint_eq(sb.n, 1);   /* a's handler answered from inside the callback */
+    /* a type nobody handles */
+    HRE_T_OK(hre_node_app_send(m.b->node, ca, 9, (const uint8_t *)"?", 1, m.t.now));
+    tn_settle(&m.t, 100);
+    ck_assert_ptr_nonnull(tn_find_event(m.a, HRE_NODE_EVENT_REFUSED, HRE_NODE_REASON_APP_UNKNOWN));
+    /* over the cap */
+    {
+        uint8_t *big = calloc(1, HRE_NODE_DEFAULT_APP_MAX_MESSAGE + 1);
+        ck_assert_int_eq(hre_node_app_send(m.b->node, ca, 7, big, HRE_NODE_DEFAULT_APP_MAX_MESSAGE + 1, m.t.now),
+                         HRE_ELIMIT);
+        free(big);
+    }
+    /* removing the handler */
+    HRE_T_OK(hre_node_app_register(m.a->node, 7, NULL, NULL));
+    ck_assert_int_eq(hre_node_app_register(m.a->node, 7, NULL, NULL), HRE_ENOTFOUND);
+    mnet_free(&m);
+}
+END_TEST
+
+static hre_node *g_chunk_sender;
+static uint64_t g_chunk_conn;
+static uint32_t g_chunk_next, g_chunk_total;
+static size_t g_writable;
+
+static void chunk_pump(void)
+{
+    uint8_t chunk[65536];
+    while (g_chunk_next < g_chunk_total) {
+        int rc;
+        memset(chunk, (int)g_chunk_next, sizeof chunk);
+        chunk[0] = (uint8_t)g_chunk_next;
+        chunk[1] = (uint8_t)(g_chunk_next >> 8);
+        chunk[2] = chunk[3] = 0;
+        rc = hre_node_app_send(g_chunk_sender, g_chunk_conn, 7, chunk, sizeof chunk, 0);
+        if (rc == HRE_EAGAIN)
+            return;
+        ck_assert_int_eq(rc, HRE_OK);
+        g_chunk_next++;
+    }
+}
+
+static void chunk_events(void *ud, const hre_node_event *ev)
+{
+    (void)ud;
+    if (ev->type == HRE_NODE_EVENT_APP_WRITABLE) {
+        g_writable++;
+        chunk_pump();
+    }
+}
+
+static int chunks_done(tn_net *t, void *arg)
+{
+    appsink *s = arg;
+    (void)t;
+    return s->n == g_chunk_total;
+}
+
+START_TEST(test_app_chunked_backpressure)
+{
+    /* 24 MiB in 64 KiB chunks: the sender's bucket (8 MiB/s, 2 s burst) and
+     * queue push back, APP_WRITABLE resumes, every chunk arrives in order */
+    mnet m;
+    appsink sa;
+    memset(&sa, 0, sizeof sa);
+    sa.order_ok = 1;
+    mnet_init(&m);
+    HRE_T_OK(hre_node_app_register(m.a->node, 7, app_handler, &sa));
+    /* b's events drive the pump */
+    tn_stop(m.b, 1);
+    tn_settle(&m.t, 100);
+    m.b->opts.on_event = chunk_events;
+    m.b->opts.peer_send_max = 1u << 20;
+    tn_restart(m.b);
+    tn_connect(&m.t, m.b, m.a);
+    ck_assert(tn_run(&m.t, members_cond, &m, 60000));
+    tn_settle(&m.t, 10);
+    g_chunk_sender = m.b->node;
+    g_chunk_conn = tn_conn_at(&m.t, m.b, m.a);
+    g_chunk_next = 0;
+    g_chunk_total = 384;
+    g_writable = 0;
+    chunk_pump();
+    ck_assert_uint_lt(g_chunk_next, g_chunk_total);   /* it pushed back */
+    if (!tn_run(&m.t, chunks_done, &sa, 600000))
+        ck_abort_msg("received %zu of %u (sent %u, writable %zu, refused %zu, conn %d)", sa.n, g_chunk_total,
+                     g_chunk_next, g_writable, tn_count_events(m.a, HRE_NODE_EVENT_REFUSED, -1),
+                     tn_conn_at(&m.t, m.a, m.b) != 0);
+    ck_assert(sa.order_ok);
+    ck_assert_uint_eq(sa.bytes, (size_t)g_chunk_total * 65536u);
+    ck_assert_uint_gt(g_writable, 0);
+    ck_assert_uint_eq(tn_count_events(m.a, HRE_NODE_EVENT_REFUSED, HRE_NODE_REASON_RATE_LIMITED), 0);
+    check_mem(m.a);
+    check_mem(m.b);
+    mnet_free(&m);
+}
+END_TEST
+
+START_TEST(test_app_rate_limited_receiver)
+{
+    /* a receiver with a tighter rate than its sender drops the excess */
+    mnet m;
+    appsink sa;
+    uint64_t ca;
+    int i, sent = 0;
+    memset(&sa, 0, sizeof sa);
+    sa.order_ok = 1;
+    tn_net_init(&m.t, 0);
+    HRE_T_OK(hre_key_generate(&m.ka, HRE_CURVE_P256));
+    HRE_T_OK(hre_key_generate(&m.kb, HRE_CURVE_P256));
+    HRE_T_OK(hre_key_generate(&m.kc, HRE_CURVE_P256));
+    m.a = tn_node_add(&m.t, "a", m.ka, NULL);
+    m.b = tn_node_add(&m.t, "b", m.kb, NULL);
+    m.a->opts.app_rate_msgs = 5;   /* burst: 10 messages */
+    tn_start(m.a);
+    tn_start(m.b);
+    tn_register_node(m.a, NULL, NULL, m.ka);
+    tn_register_node(m.a, NULL, NULL, m.kb);
+    tn_mine(m.a, 1);
+    tn_connect(&m.t, m.b, m.a);
+    ck_assert(tn_run(&m.t, members_cond, &m, 60000));
+    tn_settle(&m.t, 10);
+    HRE_T_OK(hre_node_app_register(m.a->node, 7, app_handler, &sa));
+    ca = tn_conn_at(&m.t, m.b, m.a);
+    for (i = 0; i < 50; i++)
+        if (hre_node_app_send(m.b->node, ca, 7, (const uint8_t *)"ratexx", 6, m.t.now) == HRE_OK)
+            sent++;
+    ck_assert_int_eq(sent, 50);
+    tn_settle(&m.t, 0);
+    ck_assert_uint_le(sa.n, 11);
+    ck_assert_uint_ge(sa.n, 9);
+    ck_assert_uint_ge(tn_count_events(m.a, HRE_NODE_EVENT_REFUSED, HRE_NODE_REASON_RATE_LIMITED), 39);
+    ck_assert(tn_conn_at(&m.t, m.a, m.b) != 0);   /* dropped, not disconnected */
+    mnet_free(&m);
+}
+END_TEST
+
+static int has_peer(tn_net *t, void *arg)
+{
+    tn_node **pair = arg;
+    return tn_conn_at(t, pair[0], pair[1]) != 0 && tn_conn_at(t, pair[1], pair[0]) != 0;
+}
+
+START_TEST(test_address_book_and_limits)
+{
+    tn_net t;
+    tn_node *a, *b, *c, *pair[2];
+    uint64_t conns[8], when;
+    size_t n = 0;
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    b = tn_node_add(&t, "b", NULL, NULL);
+    c = tn_node_add(&t, "c", NULL, NULL);
+    a->opts.reconnect_ms = 500;
+    a->opts.max_peers = 2;
+    tn_start(a);
+    tn_start(b);
+    tn_start(c);
+    ck_assert_int_eq(hre_node_address_add(a->node, "", 0, t.now), HRE_EINVAL);
+    HRE_T_OK(hre_node_address_add(a->node, "b", HRE_NODE_ADDR_PERSISTENT, t.now));
+    ck_assert_int_eq(hre_node_address_add(a->node, "b", HRE_NODE_ADDR_PERSISTENT, t.now), HRE_EEXISTS);
+    pair[0] = a;
+    pair[1] = b;
+    ck_assert(tn_run(&t, has_peer, pair, 10000));   /* the node dialled it */
+    /* b goes away: a redials with backoff */
+    tn_stop(b, 1);
+    tn_settle(&t, 10);
+    ck_assert_uint_eq(tn_conn_at(&t, a, b), 0);
+    HRE_T_OK(hre_node_next_timer(a->node, &when));
+    ck_assert_uint_ge(when, t.now + 400);
+    ck_assert_uint_le(when, t.now + 600);
+    tn_restart(b);
+    ck_assert(tn_run(&t, has_peer, pair, 10000));
+    /* an unknown address: the connect fails and is retried later */
+    HRE_T_OK(hre_node_address_add(a->node, "nowhere", 0, t.now));
+    tn_settle(&t, 100);
+    /* peer list and limits */
+    ck_assert_int_eq(hre_node_peer_list(a->node, NULL, &n), HRE_EBUFSIZE);
+    ck_assert_uint_eq(n, 1);
+    n = 8;
+    HRE_T_OK(hre_node_peer_list(a->node, conns, &n));
+    ck_assert_uint_eq(n, 1);
+    tn_connect(&t, c, a);
+    tn_settle(&t, 100);
+    ck_assert_int_eq(hre_node_peer_connected(a->node, 424242, "x", 0, t.now), HRE_ELIMIT);   /* max_peers */
+    ck_assert_int_eq(hre_node_peer_connected(a->node, conns[0], "dup", 0, t.now), HRE_EEXISTS);
+    ck_assert_int_eq(hre_node_peer_recv(a->node, 999, (const uint8_t *)"x", 1, t.now), HRE_ENOTFOUND);
+    ck_assert_int_eq(hre_node_peer_closed(a->node, 999, t.now), HRE_ENOTFOUND);
+    HRE_T_OK(hre_node_address_remove(a->node, "nowhere"));
+    ck_assert_int_eq(hre_node_address_remove(a->node, "nowhere"), HRE_ENOTFOUND);
+    {
+        uint64_t cc = 0;
+        ck_assert_int_eq(hre_node_connect(a->node, &cc, "c", t.now), HRE_ELIMIT);   /* max_peers */
+        HRE_T_OK(hre_node_peer_disconnect(a->node, tn_conn_at(&t, a, c), t.now));
+        tn_settle(&t, 10);
+        HRE_T_OK(hre_node_connect(a->node, &cc, "c", t.now));
+        ck_assert_uint_ne(cc, 0);
+        pair[1] = c;
+        ck_assert(tn_run(&t, has_peer, pair, 10000));
+    }
+    tn_net_free(&t);
+}
+END_TEST
+
+START_TEST(test_discouragement_list)
+{
+    tn_net t;
+    tn_node *a;
+    int ep, i;
+    hre_node_discouraged d = HRE_NODE_DISCOURAGED_INIT;
+    uint8_t junk[64];
+    tn_net_init(&t, 0);
+    a = tn_node_add(&t, "a", NULL, NULL);
+    a->opts.max_discouraged = 3;
+    tn_start(a);
+    ck_assert_uint_eq(hre_node_discouraged_count(a->node), 0);
+    ck_assert_int_eq(hre_node_discouraged_get(a->node, NULL, NULL, NULL), HRE_EINVAL);
+    /* bytes that fail the handshake: closed, but not discouraged */
+    memset(junk, 0, sizeof junk);
+    junk[1] = 10;   /* a frame of 10 bytes: shorter than message 1's key */
+    ep = tn_raw_attach(&t, a, NULL, noop_raw, 0, "junk");
+    tn_raw_write(&t, ep, junk, 12);
+    tn_settle(&t, 10);
+    ck_assert(!tn_raw_open(&t, ep));
+    ck_assert_ptr_nonnull(tn_find_event(a, HRE_NODE_EVENT_PEER_DISCONNECTED, HRE_NODE_REASON_HANDSHAKE_FAILED));
+    ck_assert_uint_eq(hre_node_discouraged_count(a->node), 0);
+    ck_assert_int_eq(hre_node_discouraged_entry(a->node, &d, 0), HRE_ENOTFOUND);
+    for (i = 0; i < 2; i++)
+        HRE_T_OK(hre_node_discouraged_clear(a->node));
+    tn_net_free(&t);
+}
+END_TEST
 
 static Suite *node_suite(void)
 {
@@ -2092,6 +2764,20 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_silent_peer_times_out);
     tcase_add_test(tc, test_mining_steps);
     tcase_add_test(tc, test_three_nodes_parallel_fetch);
+    tcase_add_test(tc, test_address_book_and_limits);
+    tcase_add_test(tc, test_discouragement_list);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("members");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_members_relay_transactions);
+    tcase_add_test(tc, test_unregistered_syncs_but_cannot_relay);
+    tcase_add_test(tc, test_suspension_disconnects);
+    tcase_add_test(tc, test_org_suspension_disconnects);
+    tcase_add_test(tc, test_key_rotation_disconnects);
+    tcase_add_test(tc, test_partition_rerelays_own_transactions);
+    tcase_add_test(tc, test_app_messages);
+    tcase_add_test(tc, test_app_chunked_backpressure);
+    tcase_add_test(tc, test_app_rate_limited_receiver);
     suite_add_tcase(s, tc);
 #ifdef HRE_WHITEBOX
     tc = tcase_create("hostile");
@@ -2127,6 +2813,8 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_raw_mutated_block_refetched);
     tcase_add_test(tc, test_fatal_state);
     tcase_add_test(tc, test_write_fuzz_seeds);
+    tcase_add_test(tc, test_raw_discouragement_bounded);
+    tcase_add_test(tc, test_raw_discouraged_identity);
     suite_add_tcase(s, tc);
 #endif
     return s;

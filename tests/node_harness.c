@@ -33,6 +33,7 @@ void tn_net_init(tn_net *t, uint64_t max_block_size)
     tn_key_wire(t->auth, t->auth_wire);
     t->now = TN_T0_MS;
     t->next_conn = 100;
+    t->chunk = 65536;   /* a socket read's worth per delivery */
 }
 
 static tn_ep *ep_of_node(tn_net *t, int node, uint64_t conn)
@@ -361,6 +362,11 @@ static int pass(tn_net *t)
                 k = t->chunk;
             if (o->node >= 0) {
                 tn_node *on = &t->nodes[o->node];
+                /* receive back-pressure: a host stops reading while the node
+                 * says so (its ticks drain the backlog) */
+                if (on->node && !hre_node_peer_want_read(on->node, o->conn) &&
+                    hre_node_peer_info_get(on->node, &(hre_node_peer_info){ .version = 1 }, o->conn) == HRE_OK)
+                    continue;
                 if (on->node) {
                     int rc = hre_node_peer_recv(on->node, o->conn, e->q + e->qoff, k, t->now);
                     ck_assert_msg(rc == HRE_OK || rc == HRE_EPROTO || rc == HRE_ENOTFOUND,
@@ -531,4 +537,47 @@ size_t tn_tx_patient(tn_net *t, uint8_t *out, size_t cap, hre_key *k, uint64_t n
     HRE_T_OK(hre_tx_encode(tx, out, &len));
     hre_tx_free(tx);
     return len;
+}
+
+void tn_submit(tn_node *n, const hre_tx *tx)
+{
+    uint8_t b[HRE_TX_MAX_LEN];
+    size_t len = sizeof b;
+    hre_ledger_status st;
+    HRE_T_OK(hre_tx_encode(tx, b, &len));
+    HRE_T_OK(hre_node_submit_tx(n->node, NULL, &st, b, len, n->net->now));
+    ck_assert_int_eq(st, HRE_LEDGER_ACCEPTED_TX);
+}
+
+void tn_register_node(tn_node *n, hre_key *signer, uint64_t *nonce, hre_key *node_key)
+{
+    hre_register_node_payload p;
+    hre_tx *tx = NULL;
+    memset(&p, 0, sizeof p);
+    tn_key_wire(node_key, p.node_key);
+    HRE_T_OK(hre_contract_build_register_node(&tx, n->net->id, signer ? signer : n->net->auth,
+                                              signer ? (*nonce)++ : n->net->auth_nonce++, n->net->now / 1000, &p));
+    tn_submit(n, tx);
+    hre_tx_free(tx);
+}
+
+void tn_register_org(tn_node *n, hre_key *admin, uint8_t org_id[32])
+{
+    hre_register_org_payload p;
+    hre_tx *tx = NULL;
+    memset(&p, 0, sizeof p);
+    p.org_type = HRE_ORG_HOSPITAL;
+    p.name = (const uint8_t *)"Second Hospital";
+    p.name_len = 15;
+    tn_key_wire(admin, p.admin_key);
+    HRE_T_OK(hre_contract_build_register_org(&tx, n->net->id, n->net->auth, n->net->auth_nonce++,
+                                             n->net->now / 1000, &p));
+    HRE_T_OK(hre_tx_txid(tx, org_id));
+    tn_submit(n, tx);
+    hre_tx_free(tx);
+}
+
+int tn_in_mempool(tn_node *n, const uint8_t txid[32])
+{
+    return hre_ledger_mempool_contains(n->l, txid);
 }

@@ -77,6 +77,7 @@ typedef struct tn_net {
     int n_nodes;
     tn_ep eps[TN_MAX_EPS];
     uint64_t next_conn;
+    uint64_t auth_nonce;         /* the authority's next nonce (tn_auth_*) */
     size_t chunk;                /* deliver at most this many bytes per recv (0: all) */
     uint64_t delivered;
 } tn_net;
@@ -120,6 +121,17 @@ void tn_raw_write(tn_net *t, int ep, const uint8_t *d, size_t len);
 void tn_raw_close(tn_net *t, int ep);
 /* 1 while the node end of the raw end's connection is open. */
 int tn_raw_open(tn_net *t, int ep);
+
+/* Transactions the authority (or another signer) sends, submitted to n
+ * through hre_node_submit_tx (which must accept them). tn_register_node
+ * registers key as a node of the genesis organisation; tn_register_org
+ * registers an organisation with admin as its first admin and returns its
+ * id; *nonce is the signer's next nonce (updated). */
+void tn_submit(tn_node *n, const hre_tx *tx);
+void tn_register_node(tn_node *n, hre_key *signer, uint64_t *nonce, hre_key *node_key);
+void tn_register_org(tn_node *n, hre_key *admin, uint8_t org_id[32]);
+/* 1 when the ledger's mempool of n holds txid. */
+int tn_in_mempool(tn_node *n, const uint8_t txid[32]);
 
 /* A register-patient transaction, encoded. */
 size_t tn_tx_patient(tn_net *t, uint8_t *out, size_t cap, hre_key *k, uint64_t nonce);

@@ -88,6 +88,7 @@
  * call below returns HRE_EFATAL, except these, which stay valid:
  *   hre_node_free, hre_node_fatal_error, hre_node_ledger, hre_node_stats_get,
  *   hre_node_peer_info_get, hre_node_peer_list, hre_node_peer_pending,
+ *   hre_node_peer_want_read,
  *   hre_node_discouraged_get, hre_node_discouraged_count,
  *   hre_node_discouraged_entry, hre_node_next_timer (UINT64_MAX),
  *   hre_node_reason_name and the _init functions.
@@ -435,6 +436,16 @@ HRE_API int hre_node_peer_closed(hre_node *n, uint64_t conn, uint64_t now);
  *  Since: 1.1 */
 HRE_API int hre_node_peer_disconnect(hre_node *n, uint64_t conn, uint64_t now);
 
+/** Receive back-pressure: 0 while this peer's received but unprocessed
+ *  messages fill more than half its receive cap (the work budget defers
+ *  them: see hre_node_peer_recv), else 1; 0 for an unknown conn or NULL.
+ *  A host should stop reading that connection while it is 0 (and keep
+ *  calling hre_node_tick when hre_node_next_timer says so, which drains the
+ *  backlog); a host that keeps feeding a peer regardless lets it reach the
+ *  cap, and the node then disconnects it (HRE_NODE_REASON_RECV_BUFFER).
+ *  Valid in the fatal state and inside callbacks.  Since: 1.1 */
+HRE_API int hre_node_peer_want_read(const hre_node *n, uint64_t conn) HRE_WARN_UNUSED_RESULT;
+
 /** Pull mode (and push mode's queue): bytes queued for conn, 0 for an
  *  unknown conn or NULL. Valid in the fatal state.  Since: 1.1 */
 HRE_API size_t hre_node_peer_pending(const hre_node *n, uint64_t conn);
@@ -577,7 +588,9 @@ HRE_API int hre_node_next_timer(const hre_node *n, uint64_t *when);
  *  stallers, re-request stalled blocks elsewhere, send pings, open
  *  connections), process waiting messages (within the budgets), hand
  *  buffered blocks to the ledger, and flush. Calling it early or often is
- *  harmless.
+ *  harmless. Feed the bytes that are ready (hre_node_peer_recv) before
+ *  ticking: the node cannot see time it spent busy inside a call, so a peer
+ *  whose answer sits unread in the host's socket would look late.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_ESTATE (inside a callback); HRE_EFATAL.
  *  Since: 1.1 */
 HRE_API int hre_node_tick(hre_node *n, uint64_t now);

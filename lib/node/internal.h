@@ -226,6 +226,7 @@ typedef struct hre_node__peer {
     int hdr_more;                    /* the last headers message was full */
     uint32_t headers_held;
     uint32_t blocks_inflight;
+    uint64_t last_block_at;          /* ms of the last requested block it delivered */
     int synced_from;                 /* it answered a getheaders with fewer than the cap */
 
     /* relay */

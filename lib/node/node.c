@@ -714,6 +714,15 @@ HRE_API int hre_node_peer_disconnect(hre_node *n, uint64_t conn, uint64_t now)
     return hre__api_done(leave(n, HRE_OK));
 }
 
+HRE_API int hre_node_peer_want_read(const hre_node *n, uint64_t conn)
+{
+    const hre_node__peer *p;
+    if (!n)
+        return 0;
+    p = hre_node__peer_find(n, conn);
+    return p && p->in_bytes <= n->peer_recv_max / 2;
+}
+
 HRE_API size_t hre_node_peer_pending(const hre_node *n, uint64_t conn)
 {
     const hre_node__peer *p;

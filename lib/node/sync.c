@@ -616,6 +616,7 @@ void hre_node__on_block(hre_node *n, hre_node__peer *p, hre_node__msg *m)
     n->blocks_buffered++;
     n->buffered_bytes += m->len;
     n->blocks_recv++;
+    p->last_block_at = n->now;
     if (e->height > p->best_height)
         p->best_height = e->height;
     /* progress: the stall timeout decays back toward its start value */
@@ -844,7 +845,12 @@ static void check_stall(hre_node *n)
         if (!e->req_uid)
             return;
         p = hre_node__peer_by_uid(n, e->req_uid);
-        if (p && !p->closing && n->now >= e->req_at + n->stall_ms) {
+        /* late, and no block from that peer either for as long: a node
+         * that was busy (a long submission inside one call) does not see
+         * its own delay as the peer's; a peer that delivers others but
+         * withholds this one meets the request timeout instead */
+        if (p && !p->closing && n->now >= e->req_at + n->stall_ms &&
+            n->now >= p->last_block_at + n->stall_ms) {
             hre_node__close(n, p, HRE_NODE_REASON_STALLING, 1,
                             "block at height %llu not delivered in %u ms (the download window waits)",
                             (unsigned long long)e->height, n->stall_ms);
