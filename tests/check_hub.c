@@ -1339,6 +1339,133 @@ START_TEST(test_trace_digest_changes)
 }
 END_TEST
 
+START_TEST(test_pause_resume)
+{
+    hre_hub_faults f = HRE_HUB_FAULTS_INIT;
+    hre_hub *hub = hub_make(11, NULL, 64);
+    ep_t a = ep_add(hub, "a"), b = ep_add(hub, "b");
+    uint64_t ca, cb;
+    uint8_t buf[64];
+    size_t sent, i;
+    uint32_t serial;
+    evlog l = { 0 };
+    connect_pair(hub, &a, &b, "b", &ca, &cb);
+    f.delay_min_ms = f.delay_max_ms = 5;
+    HRE_T_OK(hre_hub_faults_set(hub, &f));
+    HRE_T_OK(hre_hub_pause(hub, b.id, cb, 1));
+    HRE_T_OK(hre_hub_pause(hub, b.id, cb, 1));            /* no-op */
+    ck_assert_int_eq(hre_hub_pause(hub, b.id, 999, 1), HRE_ENOTFOUND);
+    ck_assert_int_eq(hre_hub_pause(hub, a.id, cb, 1), HRE_ENOTFOUND);   /* not a's end */
+    /* a fills its window towards the paused end: back-pressure */
+    send_all(&a, ca, buf, seg_make(buf, 1, 16));           /* 24 bytes */
+    send_all(&a, ca, buf, seg_make(buf, 2, 16));
+    ck_assert_int_eq(a.m->send(a.ud, ca, buf, seg_make(buf, 3, 16), &sent), HRE_OK);
+    ck_assert_uint_eq(sent, 64 - 2 * 24);                  /* what is left of the window */
+    ck_assert_int_eq(a.m->send(a.ud, ca, buf, 8, &sent), HRE_EAGAIN);
+    a.m->close(a.ud, ca, 0);                               /* an orderly close after them */
+    drain(hub, &l, hre_hub_now(hub) + 1000);
+    ck_assert_uint_eq(l.n, 0);                             /* all held */
+    ck_assert_uint_eq(stats(hub).held, 4);
+    HRE_T_OK(hre_hub_pause(hub, b.id, cb, 0));
+    drain(hub, &l, UINT64_MAX);
+    ck_assert_uint_eq(l.n, 4);
+    ck_assert(seg_is(l.e[0].data, l.e[0].len, &serial));
+    ck_assert_uint_eq(serial, 1);
+    ck_assert(seg_is(l.e[1].data, l.e[1].len, &serial));
+    ck_assert_uint_eq(serial, 2);
+    ck_assert_uint_eq(l.e[2].len, 16);                     /* the short send's part */
+    ck_assert_uint_eq(l.e[3].type, HRE_HUB_EVENT_CLOSED);  /* the close comes after the bytes */
+    ck_assert_uint_eq(l.e[3].conn, cb);
+    for (i = 0; i < l.n; i++) ck_assert_uint_eq(l.e[i].time, hre_hub_now(hub));
+    log_free(&l);
+
+    /* a reset is not held; held bytes are lost with the connection */
+    connect_pair(hub, &a, &b, "b", &ca, &cb);
+    HRE_T_OK(hre_hub_pause(hub, b.id, cb, 1));
+    send_all(&a, ca, buf, seg_make(buf, 4, 4));
+    drain(hub, &l, hre_hub_now(hub) + 100);
+    ck_assert_uint_eq(l.n, 0);
+    f.reset = 1000;
+    HRE_T_OK(hre_hub_faults_set(hub, &f));
+    send_all(&a, ca, buf, seg_make(buf, 5, 4));
+    drain(hub, &l, UINT64_MAX);
+    ck_assert_uint_eq(l.n, 2);
+    ck_assert_uint_eq(l.e[0].type, HRE_HUB_EVENT_CLOSED);
+    ck_assert_uint_eq(l.e[1].type, HRE_HUB_EVENT_CLOSED);
+    log_free(&l);
+    /* a paused end that closes itself drops what it held */
+    HRE_T_OK(hre_hub_faults_set(hub, NULL));
+    connect_pair(hub, &a, &b, "b", &ca, &cb);
+    HRE_T_OK(hre_hub_pause(hub, b.id, cb, 1));
+    send_all(&a, ca, buf, seg_make(buf, 6, 4));
+    drain(hub, &l, UINT64_MAX);
+    ck_assert_uint_eq(l.n, 0);
+    HRE_T_OK(hre_hub_close(hub, b.id, cb));
+    ck_assert_int_eq(hre_hub_pause(hub, b.id, cb, 0), HRE_ENOTFOUND);
+    drain(hub, &l, UINT64_MAX);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_uint_eq(l.e[0].ep, a.id);
+    ck_assert_uint_eq(l.e[0].type, HRE_HUB_EVENT_CLOSED);
+    log_free(&l);
+    ck_assert_uint_eq(stats(hub).queued, 0);
+    hre_hub_free(hub);
+}
+END_TEST
+
+START_TEST(test_segment_max)
+{
+    hre_hub *hub = NULL;
+    hre_hub_options o = HRE_HUB_OPTIONS_INIT;
+    hre_hub_faults f = HRE_HUB_FAULTS_INIT;
+    ep_t a, b;
+    uint64_t ca, cb;
+    uint8_t *big = malloc(200000), *stream;
+    size_t i, len;
+    evlog l = { 0 };
+    ck_assert_ptr_nonnull(big);
+    for (i = 0; i < 200000; i++) big[i] = (uint8_t)(i * 7 + 3);
+    /* the default: 64 KiB per DATA event */
+    o.window = 1u << 20;
+    HRE_T_OK(hre_hub_new(&hub, &o));
+    a = ep_add(hub, "a");
+    b = ep_add(hub, "b");
+    connect_pair(hub, &a, &b, "b", &ca, &cb);
+    send_all(&a, ca, big, 200000);
+    drain(hub, &l, UINT64_MAX);
+    ck_assert_uint_eq(l.n, 4);                             /* 65536 x 3 + 3392 */
+    for (i = 0; i < 3; i++) ck_assert_uint_eq(l.e[i].len, HRE_HUB_DEFAULT_SEGMENT);
+    stream = concat(&l, &len);
+    ck_assert_uint_eq(len, 200000);
+    ck_assert_mem_eq(stream, big, 200000);
+    free(stream);
+    log_free(&l);
+    hre_hub_free(hub);
+    /* a small one, with faults that split and duplicate: every piece fits */
+    o.segment_max = 1000;
+    f.split = 1000;
+    f.duplicate = 1000;
+    o.faults = &f;
+    HRE_T_OK(hre_hub_new(&hub, &o));
+    a = ep_add(hub, "a");
+    b = ep_add(hub, "b");
+    HRE_T_OK(hre_hub_faults_set(hub, NULL));
+    connect_pair(hub, &a, &b, "b", &ca, &cb);
+    HRE_T_OK(hre_hub_faults_set(hub, &f));
+    send_all(&a, ca, big, 10000);
+    drain(hub, &l, UINT64_MAX);
+    ck_assert_uint_ge(l.n, 20);
+    for (i = 0; i < l.n; i++) ck_assert_uint_le(l.e[i].len, 1000);
+    stream = concat(&l, &len);
+    ck_assert_uint_eq(len, 20000);                         /* the segment, then its duplicate */
+    ck_assert_mem_eq(stream, big, 10000);
+    ck_assert_mem_eq(stream + 10000, big, 10000);
+    free(stream);
+    log_free(&l);
+    hre_hub_free(hub);
+    free(big);
+}
+END_TEST
+
 Suite *hre_suite_hub(void)
 {
     Suite *s = suite_create("hub");
@@ -1359,6 +1486,8 @@ Suite *hre_suite_hub(void)
     tcase_add_test(tc, test_partition_schedule);
     tcase_add_test(tc, test_crash_restart);
     tcase_add_test(tc, test_timers_and_user_events);
+    tcase_add_test(tc, test_pause_resume);
+    tcase_add_test(tc, test_segment_max);
     tcase_add_test(tc, test_determinism);
     tcase_add_test(tc, test_trace_digest_changes);
     suite_add_tcase(s, tc);

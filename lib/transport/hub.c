@@ -30,7 +30,7 @@ static const size_t options_sizes[] = { 0, HRE__END(hre_hub_options, log_user_da
 static const hre__vstruct options_desc = { "hre_hub_options", HRE_HUB_OPTIONS_VERSION, options_sizes };
 static const size_t event_sizes[] = { 0, HRE__END(hre_hub_event, tag) };
 static const hre__vstruct event_desc = { "hre_hub_event", HRE_HUB_EVENT_VERSION, event_sizes };
-static const size_t stats_sizes[] = { 0, HRE__END(hre_hub_stats, queued_bytes) };
+static const size_t stats_sizes[] = { 0, HRE__END(hre_hub_stats, held) };
 static const hre__vstruct stats_desc = { "hre_hub_stats", HRE_HUB_STATS_VERSION, stats_sizes };
 
 _Static_assert(sizeof faults_sizes / sizeof faults_sizes[0] == HRE_HUB_FAULTS_VERSION + 1, "sizes");
@@ -95,6 +95,8 @@ typedef struct hub_half {
     int want_writable;      /* a send was short: WRITABLE when bytes leave the window */
     uint64_t last_time;     /* FIFO: delivery time of this end's last in-order segment */
     int close_queued;       /* a CLOSED item for this end is queued */
+    int paused;             /* the host stopped reading (hre_hub_pause) */
+    struct hub_item *held_head, *held_tail;   /* events held while paused, in order */
 } hub_half;
 
 typedef struct hub_conn {
@@ -119,6 +121,8 @@ enum { IT_ARRIVE = 100 };   /* internal item; the others use HRE_HUB_EVENT_* */
 typedef struct hub_item {
     uint64_t time, seq;
     int kind;
+    int orderly;            /* CLOSED: after the bytes in flight (held while paused) */
+    struct hub_item *next;  /* held list */
     hub_conn *c;            /* connection items */
     int side;               /* the end the item is for (DATA: the receiving end) */
     uint8_t *data;
@@ -143,6 +147,7 @@ struct hre_hub {
     hre_hub_faults f;
     uint32_t window;
     uint32_t connect_timeout;
+    size_t segment_max;
     hre_log_fn log_fn;
     void *log_ud;
 
@@ -353,14 +358,39 @@ static hub_item *item_new(hre_hub *hub, int kind, uint64_t time)
     return it;
 }
 
-/* Queue an item made by item_new (its heap slot is reserved). */
-static void item_push(hre_hub *hub, hub_item *it)
+/* (Re)insert an item with the next sequence number (its slot is reserved). */
+static void heap_insert(hre_hub *hub, hub_item *it)
 {
     it->seq = hub->seq++;
-    if (it->c) it->c->refs++;
     hub->queued_bytes += it->len;
     hub->heap[hub->n_heap++] = it;
     heap_up(hub, hub->n_heap - 1);
+}
+
+/* Queue an item made by item_new (its heap slot is reserved). */
+static void item_push(hre_hub *hub, hub_item *it)
+{
+    if (it->c) it->c->refs++;
+    heap_insert(hub, it);
+}
+
+/* Drop what an end held while paused (lost with it). The caller frees the
+ * connection when it may (conn_maybe_free). */
+static void held_free(hre_hub *hub, hub_conn *c, int side)
+{
+    hub_item *it = c->h[side].held_head;
+    c->h[side].held_head = c->h[side].held_tail = NULL;
+    while (it) {
+        hub_item *next = it->next;
+        if (it->kind == HRE_HUB_EVENT_DATA) {
+            c->h[1 - side].inflight -= it->acct;
+            hub->st.lost++;
+        }
+        c->refs--;
+        hre__free(it->data);
+        hre__free(it);
+        it = next;
+    }
 }
 
 static void conn_maybe_free(hre_hub *hub, hub_conn *c);
@@ -546,6 +576,7 @@ HRE_API int hre_hub_new(hre_hub **out, const hre_hub_options *opts)
     for (i = 0; i < 4; i++) hub->rng[i] = splitmix64(&sm);
     hub->window = o.window ? o.window : HRE_HUB_DEFAULT_WINDOW;
     hub->connect_timeout = o.connect_timeout_ms ? o.connect_timeout_ms : HRE_HUB_DEFAULT_CONNECT_TIMEOUT;
+    hub->segment_max = o.segment_max ? o.segment_max : HRE_HUB_DEFAULT_SEGMENT;
     hub->log_fn = o.log_fn;
     hub->log_ud = o.log_user_data;
     hub->next_part_id = 1;
@@ -592,7 +623,21 @@ HRE_API void hre_hub_free(hre_hub *hub)
         hre__free(hub->current);
     }
     hre__free(hub->heap);
-    for (k = 0; k < hub->n_conns; k++) hre__free(hub->conns[k]);
+    for (k = 0; k < hub->n_conns; k++) {
+        hub_conn *c = hub->conns[k];
+        int s;
+        if (!c) continue;
+        for (s = 0; s < 2; s++) {
+            hub_item *it = c->h[s].held_head;
+            while (it) {
+                hub_item *next = it->next;
+                hre__free(it->data);
+                hre__free(it);
+                it = next;
+            }
+        }
+        hre__free(c);
+    }
     hre__free(hub->conns);
     for (i = 0; i < hub->n_eps; i++) hre__free(hub->eps[i]);
     hre__free(hub->eps);
@@ -611,8 +656,9 @@ HRE_API uint64_t hre_hub_now(const hre_hub *hub)
 /* Scheduling helpers                                                        */
 /* ------------------------------------------------------------------------ */
 
-/* Queue a CLOSED for end `side` of c at `time` (once). */
-static int queue_closed(hre_hub *hub, hub_conn *c, int side, uint64_t time)
+/* Queue a CLOSED for end `side` of c at `time` (once). orderly: after the
+ * bytes in flight (a close, held while the end is paused); else a reset. */
+static int queue_closed(hre_hub *hub, hub_conn *c, int side, uint64_t time, int orderly)
 {
     hub_item *it;
     if (c->h[side].state == H_CLOSED || c->h[side].close_queued) return HRE_OK;
@@ -621,6 +667,7 @@ static int queue_closed(hre_hub *hub, hub_conn *c, int side, uint64_t time)
     if (!it) return HRE_ENOMEM;
     it->c = c;
     it->side = side;
+    it->orderly = orderly;
     c->h[side].close_queued = 1;
     item_push(hub, it);
     return HRE_OK;
@@ -655,7 +702,7 @@ static int conn_break(hre_hub *hub, hub_conn *c, unsigned int notify)
     for (s = 0; s < 2; s++) {
         c->h[s].want_writable = 0;
         if ((notify >> s) & 1u) {
-            int r = queue_closed(hub, c, s, t);
+            int r = queue_closed(hub, c, s, t, 0);
             if (r != HRE_OK) rc = r;
         }
     }
@@ -684,9 +731,8 @@ static int segment_queue(hre_hub *hub, hub_conn *c, int from, const uint8_t *dat
     int to = 1 - from;
     uint64_t t, t_dup = 0, delay;
     int dup, reorder, corrupt, split;
-    size_t cuts[3], n_cuts = 0, n_items, k, start, corrupt_pos = 0;
+    size_t cuts[3], n_cuts = 0, k, start, corrupt_pos = 0;
     uint8_t corrupt_xor = 0;
-    hub_item *its[5] = { NULL, NULL, NULL, NULL, NULL };
 
     delay = rng_delay(hub);
     dup = rng_pm(hub, hub->f.duplicate);
@@ -721,46 +767,67 @@ static int segment_queue(hre_hub *hub, hub_conn *c, int from, const uint8_t *dat
     }
     if (dup) t_dup = t + rng_delay(hub);
 
-    /* allocate: n_cuts + 1 pieces, plus the duplicate */
-    n_items = n_cuts + 1 + (dup ? 1u : 0u);
-    if (heap_reserve(hub, n_items) != HRE_OK) return HRE_ENOMEM;
-    start = 0;
-    for (k = 0; k < n_items; k++) {
-        int is_dup = dup && k == n_items - 1;
-        size_t end = is_dup ? len : (k < n_cuts ? cuts[k] : len);
-        size_t off = is_dup ? 0 : start;
-        hub_item *it = item_new(hub, HRE_HUB_EVENT_DATA, is_dup ? t_dup : t);
-        if (it) {
-            it->len = end - off;
-            it->data = hre__malloc(it->len);
-        }
-        if (!it || !it->data) {
-            size_t m;
-            if (it) hre__free(it);
-            for (m = 0; m < k; m++) {
-                hre__free(its[m]->data);
-                hre__free(its[m]);
+    /* the DATA items: the pieces (the fault's cuts, then at most
+     * segment_max bytes each), then the duplicate's (cut by segment_max
+     * only); all allocated before anything is queued */
+    {
+        size_t bounds[5], nb = 0, n_items = 0, i, pass;
+        hub_item **its;
+        for (k = 0; k < n_cuts; k++) bounds[nb++] = cuts[k];
+        bounds[nb++] = len;
+        for (pass = 0; pass < (dup ? 2u : 1u); pass++)
+            for (start = 0, i = 0; i < (pass ? 1u : nb); i++) {
+                size_t end = pass ? len : bounds[i];
+                n_items += (end - start + hub->segment_max - 1) / hub->segment_max;
+                start = end;
             }
+        its = hre__calloc(n_items, sizeof *its);
+        if (!its || heap_reserve(hub, n_items) != HRE_OK) {
+            hre__free(its);
             return HRE_ENOMEM;
         }
-        memcpy(it->data, data + off, it->len);
-        if (corrupt && corrupt_pos >= off && corrupt_pos < end) it->data[corrupt_pos - off] ^= corrupt_xor;
-        it->c = c;
-        it->side = to;
-        it->acct = is_dup ? 0 : it->len;
-        its[k] = it;
-        if (!is_dup) start = end;
-    }
-
-    /* commit */
-    if (!reorder) s->last_time = t;
-    if (reorder) hub->st.reordered++;
-    if (corrupt) hub->st.corrupted++;
-    if (n_cuts) hub->st.split++;
-    if (dup) hub->st.duplicated++;
-    for (k = 0; k < n_items; k++) {
-        s->inflight += its[k]->acct;
-        item_push(hub, its[k]);
+        k = 0;
+        for (pass = 0; pass < (dup ? 2u : 1u); pass++)
+            for (start = 0, i = 0; i < (pass ? 1u : nb); i++) {
+                size_t end = pass ? len : bounds[i], off;
+                for (off = start; off < end; off += hub->segment_max) {
+                    size_t stop = end - off > hub->segment_max ? off + hub->segment_max : end;
+                    hub_item *it = item_new(hub, HRE_HUB_EVENT_DATA, pass ? t_dup : t);
+                    if (it) {
+                        it->len = stop - off;
+                        it->data = hre__malloc(it->len);
+                    }
+                    if (!it || !it->data) {
+                        size_t m;
+                        if (it) hre__free(it);
+                        for (m = 0; m < k; m++) {
+                            hre__free(its[m]->data);
+                            hre__free(its[m]);
+                        }
+                        hre__free(its);
+                        return HRE_ENOMEM;
+                    }
+                    memcpy(it->data, data + off, it->len);
+                    if (corrupt && corrupt_pos >= off && corrupt_pos < stop)
+                        it->data[corrupt_pos - off] ^= corrupt_xor;
+                    it->c = c;
+                    it->side = to;
+                    it->acct = pass ? 0 : it->len;
+                    its[k++] = it;
+                }
+                start = end;
+            }
+        /* commit */
+        if (!reorder) s->last_time = t;
+        if (reorder) hub->st.reordered++;
+        if (corrupt) hub->st.corrupted++;
+        if (n_cuts) hub->st.split++;
+        if (dup) hub->st.duplicated++;
+        for (k = 0; k < n_items; k++) {
+            s->inflight += its[k]->acct;
+            item_push(hub, its[k]);
+        }
+        hre__free(its);
     }
     HUB_LOG(hub, "hub %llu: conn %llu: %zu bytes due at %llu%s%s%s%s",
             (unsigned long long)hub->now, (unsigned long long)s->id, len, (unsigned long long)t,
@@ -919,10 +986,11 @@ static int half_close(hre_hub *hub, hub_conn *c, int side)
     int rc = HRE_OK;
     h->state = H_CLOSED;
     h->want_writable = 0;
+    held_free(hub, c, side);
     if (o->state == H_OPEN || o->state == H_ESTABLISHING) {
         uint64_t t = hub->now + rng_delay(hub);
         if (t < h->last_time) t = h->last_time;
-        rc = queue_closed(hub, c, 1 - side, t);
+        rc = queue_closed(hub, c, 1 - side, t, 1);
     }
     tr_u8(hub, 'X');
     tr_u64(hub, hub->now);
@@ -1036,7 +1104,10 @@ HRE_API int hre_hub_endpoint_crash(hre_hub *hub, uint32_t ep)
         if (!mine) continue;
         for (s = 0; s < 2; s++) {
             if (c->h[s].state == H_CLOSED) continue;
-            if (c->h[s].ep == ep) c->h[s].state = H_CLOSED;   /* the host is gone: no event */
+            if (c->h[s].ep == ep) {
+                c->h[s].state = H_CLOSED;   /* the host is gone: no event */
+                held_free(hub, c, s);
+            }
             else notify |= 1u << s;
         }
         if (notify) {
@@ -1096,6 +1167,45 @@ HRE_API int hre_hub_close(hre_hub *hub, uint32_t ep, uint64_t conn)
     return hre__api_done(HRE_OK);
 }
 
+HRE_API int hre_hub_pause(hre_hub *hub, uint32_t ep, uint64_t conn, int paused)
+{
+    HRE__API_SCOPE;
+    hub_conn *c;
+    hub_half *h;
+    int side;
+    if (!hub) return hre__fail(HRE_EINVAL, "hre_hub_pause: NULL hub");
+    c = conn_find(hub, ep, conn, &side);
+    if (!c || c->h[side].state != H_OPEN)
+        return hre__fail(HRE_ENOTFOUND, "hre_hub_pause: conn %llu is not open at endpoint %u",
+                         (unsigned long long)conn, ep);
+    h = &c->h[side];
+    paused = paused != 0;
+    if (h->paused == paused) return hre__api_done(HRE_OK);
+    if (!paused) {
+        /* what it held comes back now, in order, after the events already due */
+        size_t n = 0;
+        hub_item *it;
+        for (it = h->held_head; it; it = it->next) n++;
+        if (heap_reserve(hub, n) != HRE_OK) return hre__fail(HRE_ENOMEM, "hub: out of memory");
+        it = h->held_head;
+        h->held_head = h->held_tail = NULL;
+        while (it) {
+            hub_item *next = it->next;
+            it->next = NULL;
+            if (it->time < hub->now) it->time = hub->now;   /* never before it was due */
+            heap_insert(hub, it);   /* its reference to c is still counted */
+            it = next;
+        }
+    }
+    h->paused = paused;
+    tr_u8(hub, 'W');
+    tr_u64(hub, hub->now);
+    tr_u64(hub, ep);
+    tr_u64(hub, conn);
+    tr_u64(hub, (uint64_t)paused);
+    return hre__api_done(HRE_OK);
+}
+
 HRE_API int hre_hub_timer_set(hre_hub *hub, uint32_t ep, uint64_t when)
 {
     HRE__API_SCOPE;
@@ -1145,14 +1255,14 @@ static int arrive(hre_hub *hub, hub_item *it)
         hub->st.connect_failures++;
         HUB_LOG(hub, "hub %llu: conn %llu: attempt to \"%s\" is cut off", (unsigned long long)hub->now,
                 (unsigned long long)c->h[0].id, c->address);
-        return queue_closed(hub, c, 0, c->attempt_at + hub->connect_timeout);
+        return queue_closed(hub, c, 0, c->attempt_at + hub->connect_timeout, 0);
     }
     if (!target || !target->up || it->tag) {
         hub->st.connect_failures++;
         HUB_LOG(hub, "hub %llu: conn %llu: attempt to \"%s\" refused (%s)",
                 (unsigned long long)hub->now, (unsigned long long)c->h[0].id, c->address,
                 !target ? "no such address" : !target->up ? "endpoint down" : "connect_fail");
-        return queue_closed(hub, c, 0, hub->now);
+        return queue_closed(hub, c, 0, hub->now, 0);
     }
     if (heap_reserve(hub, 2) != HRE_OK) return HRE_ENOMEM;
     a = item_new(hub, HRE_HUB_EVENT_CONNECTED, hub->now);
@@ -1174,7 +1284,19 @@ static int arrive(hre_hub *hub, hub_item *it)
     return HRE_OK;
 }
 
-/* Process one popped item. 1: it is an event for the host; 0: skipped. */
+/* Keep a popped item for a paused end (it comes back, in order, at resume). */
+static int hold(hub_conn *c, int side, hub_item *it)
+{
+    hub_half *h = &c->h[side];
+    it->next = NULL;
+    if (h->held_tail) h->held_tail->next = it;
+    else h->held_head = it;
+    h->held_tail = it;
+    return 2;
+}
+
+/* Process one popped item. 1: it is an event for the host; 0: skipped (free
+ * it); 2: held for a paused end (keep it). */
 static int process(hre_hub *hub, hub_item *it, hre_hub_event *ev)
 {
     hub_conn *c = it->c;
@@ -1183,7 +1305,7 @@ static int process(hre_hub *hub, hub_item *it, hre_hub_event *ev)
     switch (it->kind) {
     case IT_ARRIVE:
         if (arrive(hub, it) != HRE_OK)
-            (void)queue_closed(hub, c, 0, hub->now);   /* best effort under ENOMEM */
+            (void)queue_closed(hub, c, 0, hub->now, 0);   /* best effort under ENOMEM */
         return 0;
     case HRE_HUB_EVENT_CONNECTED:
         if (h->state != H_ESTABLISHING) return 0;
@@ -1203,6 +1325,10 @@ static int process(hre_hub *hub, hub_item *it, hre_hub_event *ev)
         int from = 1 - it->side;
         uint32_t from_ep = c->h[from].ep;
         int deliver = h->state == H_OPEN && !c->broken;
+        if (deliver && h->paused) {
+            hub->st.held++;
+            return hold(c, it->side, it);
+        }
         (void)window_release(hub, c, from, it->acct);
         if (!deliver) {
             hub->st.lost++;
@@ -1227,10 +1353,18 @@ static int process(hre_hub *hub, hub_item *it, hre_hub_event *ev)
         ev->endpoint = h->ep;
         return 1;
     case HRE_HUB_EVENT_CLOSED:
+        if (h->state == H_CLOSED) {
+            h->close_queued = 0;
+            return 0;
+        }
+        if (it->orderly && h->paused && h->state == H_OPEN && !c->broken) {
+            hub->st.held++;
+            return hold(c, it->side, it);   /* after the bytes held before it */
+        }
         h->close_queued = 0;
-        if (h->state == H_CLOSED) return 0;
         h->state = H_CLOSED;
         h->want_writable = 0;
+        held_free(hub, c, it->side);
         e = ep_get(hub, h->ep);
         ev->conn = h->id;
         ev->endpoint = h->ep;
@@ -1281,7 +1415,9 @@ HRE_API int hre_hub_next(hre_hub *hub, hre_hub_event *out, uint64_t until)
         memset(&ev, 0, sizeof ev);
         ev.version = HRE_HUB_EVENT_VERSION;
         ev.address = "";
-        if (process(hub, it, &ev)) {
+        rc = process(hub, it, &ev);
+        if (rc == 2) continue;
+        if (rc == 1) {
             ev.type = (unsigned int)it->kind;
             ev.time = it->time;
             ev.seq = it->seq;

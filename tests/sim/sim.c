@@ -43,6 +43,8 @@ typedef struct snode {
     int miner;
     uint64_t armed;                /* the hub timer we set, NOT_ARMED if none */
     uint64_t ticked_at;            /* virtual time of the last hre_node_tick (UINT64_MAX: none) */
+    uint64_t paused[64];           /* connections we stopped reading (hre_node_peer_want_read) */
+    int n_paused;
     uint64_t crash_height;         /* tip when it crashed */
     uint8_t crash_tip[32];
     int crashed_once;
@@ -407,7 +409,37 @@ static int node_start(snode *s)
     return HRE_OK;
 }
 
-/* Check the node after each call into it: a power loss mid-call, a timer. */
+/* Receive back-pressure, as a socket host does it: stop reading a
+ * connection while the node says so, read again when it wants more. */
+static void pause_read(snode *s, uint64_t conn)
+{
+    int i;
+    if (hre_node_peer_want_read(s->node, conn)) return;
+    for (i = 0; i < s->n_paused; i++)
+        if (s->paused[i] == conn) return;
+    if (s->n_paused == 64 || hre_hub_pause(s->w->hub, s->ep, conn, 1) != HRE_OK) return;
+    s->paused[s->n_paused++] = conn;
+    s->w->res->read_pauses++;
+}
+
+static void resume_reads(snode *s)
+{
+    int i;
+    for (i = 0; i < s->n_paused;) {
+        uint64_t c = s->paused[i];
+        hre_node_peer_info pi = HRE_NODE_PEER_INFO_INIT;
+        if (hre_node_peer_want_read(s->node, c) || hre_node_peer_info_get(s->node, &pi, c) != HRE_OK) {
+            int rc = hre_hub_pause(s->w->hub, s->ep, c, 0);
+            (void)rc;   /* HRE_ENOTFOUND: it is gone meanwhile */
+            s->paused[i] = s->paused[--s->n_paused];
+            continue;
+        }
+        i++;
+    }
+}
+
+/* Check the node after each call into it: a power loss mid-call, reads to
+ * resume, the timer. */
 static void after_call(snode *s)
 {
     if (!s->up) return;
@@ -415,6 +447,7 @@ static void after_call(snode *s)
         finish_crash(s, "power lost at a sync");
         return;
     }
+    if (s->n_paused) resume_reads(s);
     rearm(s);
 }
 
@@ -456,6 +489,7 @@ static void finish_crash(snode *s, const char *how)
     s->pl = NULL;
     s->up = 0;
     s->armed = NOT_ARMED;
+    s->n_paused = 0;
     s->crashed_once = 1;
     w->res->crashes++;
     if (hre_hub_endpoint_crash(w->hub, s->ep) != HRE_OK) fail(w, "hre_hub_endpoint_crash");
@@ -931,6 +965,7 @@ static void dispatch(world *w, const hre_hub_event *ev)
     case HRE_HUB_EVENT_DATA:
         rc = hre_node_peer_recv(s->node, ev->conn, ev->data, ev->len, now);
         if (rc == HRE_EPROTO || rc == HRE_ENOTFOUND) rc = HRE_OK;
+        else if (rc == HRE_OK) pause_read(s, ev->conn);
         break;
     case HRE_HUB_EVENT_WRITABLE:
         rc = hre_node_peer_writable(s->node, ev->conn, now);

@@ -87,6 +87,7 @@ typedef struct sim_result {
     uint64_t disconnects;        /* PEER_DISCONNECTED events */
     uint64_t tick_clamps;        /* timers "due now" right after a tick, moved 1 ms on */
     int mempool_differ;          /* converged, but some transaction never reached some mempool */
+    uint64_t read_pauses;        /* connections paused for hre_node_peer_want_read */
     uint64_t dropped, duplicated, reordered, corrupted, split, resets, cut; /* hub */
 } sim_result;
 

@@ -70,11 +70,12 @@ static void print_result(uint64_t seed, const sim_result *r)
            " crashes=%" PRIu64 " restarts=%" PRIu64 " invalid=%" PRIu64 " attacks=%" PRIu64
            " refused=%" PRIu64 " txs=%" PRIu64 "/%" PRIu64 " disconnects=%" PRIu64
            " faults=%" PRIu64 "d/%" PRIu64 "u/%" PRIu64 "r/%" PRIu64 "c/%" PRIu64 "s/%" PRIu64
-           "x/%" PRIu64 "cut converge=%" PRIu64 "ms%s events=%" PRIu64 " clamps=%" PRIu64 " wall=%.2fs trace=%s\n",
+           "x/%" PRIu64 "cut pauses=%" PRIu64 " converge=%" PRIu64 "ms%s events=%" PRIu64 " clamps=%" PRIu64
+           " wall=%.2fs trace=%s\n",
            seed, r->ok ? "ok" : "FAILED", r->tip_height, r->blocks_mined, r->reorgs, r->crashes,
            r->restarts, r->invalid_made, r->byz_attacks, r->byz_refused, r->txs_submitted,
            r->txs_accepted_relay, r->disconnects, r->dropped, r->duplicated, r->reordered,
-           r->corrupted, r->split, r->resets, r->cut, r->converge_ms,
+           r->corrupted, r->split, r->resets, r->cut, r->read_pauses, r->converge_ms,
            r->mempool_differ ? " mempools=DIFFER" : "", r->events, r->tick_clamps,
            (double)r->wall_us / 1e6, tr);
     fflush(stdout);

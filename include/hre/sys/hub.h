@@ -49,7 +49,10 @@
  * - Flow control: each direction of a connection holds at most `window`
  *   bytes in flight (sent, not yet delivered or lost). send takes what fits
  *   (*sent may be short) or returns HRE_EAGAIN; a WRITABLE event follows as
- *   soon as bytes of that direction are delivered or lost.
+ *   soon as bytes of that direction are delivered or lost. A receiving host
+ *   that stops reading (hre_hub_pause) holds its bytes in the window, so
+ *   the pressure reaches the sender. A DATA event carries at most
+ *   segment_max bytes (larger segments arrive as several events).
  * - Latency: each segment gets a delay, uniform in [delay_min_ms,
  *   delay_max_ms]. Segments of one direction arrive in send order (FIFO, as
  *   on a stream) unless a fault reorders them.
@@ -107,6 +110,7 @@ HRE_BEGIN_DECLS
 
 #define HRE_HUB_DEFAULT_WINDOW          (256u * 1024u)
 #define HRE_HUB_DEFAULT_CONNECT_TIMEOUT 1000u
+#define HRE_HUB_DEFAULT_SEGMENT         65536u
 
 /* ------------------------------------------------------------------------ */
 /* Faults                                                                    */
@@ -189,6 +193,8 @@ typedef struct hre_hub_options {
                                             HRE_HUB_DEFAULT_WINDOW */
     uint32_t connect_timeout_ms;         /* an attempt across a cut fails after this; 0: the
                                             default HRE_HUB_DEFAULT_CONNECT_TIMEOUT */
+    uint32_t segment_max;                /* bytes of one DATA event at most (what one socket
+                                            read would return); 0: HRE_HUB_DEFAULT_SEGMENT */
     const hre_hub_partition *partitions; /* the partition schedule (may be NULL if count 0) */
     size_t partition_count;
     size_t partition_size;               /* sizeof(hre_hub_partition) of the caller (rule 7) */
@@ -196,7 +202,7 @@ typedef struct hre_hub_options {
     void *log_user_data;
 } hre_hub_options;
 
-#define HRE_HUB_OPTIONS_INIT { HRE_HUB_OPTIONS_VERSION, 0, 0, NULL, 0, 0, NULL, 0, 0, NULL, NULL }
+#define HRE_HUB_OPTIONS_INIT { HRE_HUB_OPTIONS_VERSION, 0, 0, NULL, 0, 0, 0, NULL, 0, 0, NULL, NULL }
 
 /** Zero the fields of `version` and set it.
  *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (version).
@@ -282,6 +288,18 @@ HRE_API int hre_hub_endpoint_up(const hre_hub *hub, uint32_t ep);
  *  Returns: HRE_OK; HRE_ENOTFOUND (not a live connection of ep); HRE_EINVAL.
  *  Since: 1.1 */
 HRE_API int hre_hub_close(hre_hub *hub, uint32_t ep, uint64_t conn);
+
+/** Stop (paused != 0) or resume (0) reading a connection, as a host does
+ *  while its node says hre_node_peer_want_read(node, conn) == 0. While
+ *  paused, DATA for this end and an orderly CLOSED after it are held, in
+ *  order; the bytes stay counted in the sender's window, so the sender sees
+ *  back-pressure (short sends, HRE_EAGAIN), as with a TCP receive window.
+ *  Resuming hands the held events out in order, after the events already
+ *  due (at once, or at their own time if that is later). A reset or a crash of the other end is not held. Pausing a
+ *  paused end (or resuming a running one) is a no-op.
+ *  Returns: HRE_OK; HRE_ENOTFOUND (conn is not open at ep); HRE_EINVAL;
+ *           HRE_ENOMEM.  Since: 1.1 */
+HRE_API int hre_hub_pause(hre_hub *hub, uint32_t ep, uint64_t conn, int paused);
 
 /** Set (replace) the endpoint's timer: a TIMER event at `when` (at once,
  *  after the events already due, when `when` <= now). UINT64_MAX cancels
@@ -408,10 +426,11 @@ typedef struct hre_hub_stats {
     uint64_t crashes;          /* hre_hub_endpoint_crash of a live endpoint */
     uint64_t queued;           /* events waiting */
     uint64_t queued_bytes;     /* bytes they hold */
+    uint64_t held;             /* events held for a paused end (hre_hub_pause) */
 } hre_hub_stats;
 
 #define HRE_HUB_STATS_INIT { HRE_HUB_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, \
-                             0, 0, 0, 0, 0 }
+                             0, 0, 0, 0, 0, 0 }
 
 /** Zero the fields of `version` and set it.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.  Since: 1.1 */
