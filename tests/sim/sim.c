@@ -97,6 +97,10 @@ struct world {
 /* Helpers                                                                   */
 /* ------------------------------------------------------------------------ */
 
+#define SIM_PRINTF(a, b) __attribute__((format(printf, a, b)))
+static void fail(world *w, const char *fmt, ...) SIM_PRINTF(2, 3);
+static void vlog(const world *w, const char *fmt, ...) SIM_PRINTF(2, 3);
+
 static void fail(world *w, const char *fmt, ...)
 {
     va_list ap;
