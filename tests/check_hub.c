@@ -826,6 +826,12 @@ START_TEST(test_window)
     ck_assert_int_eq(a.m->send(a.ud, ca, buf, 150, &sent), HRE_OK);
     ck_assert_uint_eq(sent, 100);                 /* still at most the window per call */
     ck_assert_uint_eq(stats(hub).dropped, 2);
+    /* that short send's part was lost at once: the room is there, so is a WRITABLE */
+    drain(hub, &l, UINT64_MAX);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_uint_eq(l.e[0].type, HRE_HUB_EVENT_WRITABLE);
+    ck_assert_uint_eq(l.e[0].conn, ca);
+    log_free(&l);
     hre_hub_free(hub);
 }
 END_TEST

@@ -673,13 +673,12 @@ static int queue_closed(hre_hub *hub, hub_conn *c, int side, uint64_t time, int 
     return HRE_OK;
 }
 
-/* Bytes of end `side`'s direction left the window: WRITABLE if it waited. */
-static int window_release(hre_hub *hub, hub_conn *c, int side, size_t n)
+/* End `side` waited for room: a WRITABLE now if there is some. */
+static int writable_if_room(hre_hub *hub, hub_conn *c, int side)
 {
     hub_half *h = &c->h[side];
     hub_item *it;
-    h->inflight -= n;
-    if (!h->want_writable || h->state != H_OPEN || n == 0) return HRE_OK;
+    if (!h->want_writable || h->state != H_OPEN || c->broken) return HRE_OK;
     if (h->inflight >= hub->window) return HRE_OK;
     h->want_writable = 0;
     if (heap_reserve(hub, 1) != HRE_OK) return HRE_ENOMEM;
@@ -689,6 +688,13 @@ static int window_release(hre_hub *hub, hub_conn *c, int side, size_t n)
     it->side = side;
     item_push(hub, it);
     return HRE_OK;
+}
+
+/* Bytes of end `side`'s direction left the window: WRITABLE if it waited. */
+static int window_release(hre_hub *hub, hub_conn *c, int side, size_t n)
+{
+    c->h[side].inflight -= n;
+    return n ? writable_if_room(hub, c, side) : HRE_OK;
 }
 
 /* Break a connection (reset fault or crash): bytes in flight are lost, the
@@ -903,19 +909,19 @@ static int hub_send(void *user_data, uint64_t conn, const uint8_t *data, size_t 
     rc = segment_queue(hub, c, side, data, take);
 out:
     if (rc == HRE_ENOMEM) take = 0;
+    /* a short send whose part was lost at once left room: say so now */
+    if (rc == HRE_OK && take < len && writable_if_room(hub, c, side) != HRE_OK) rc = HRE_ENOMEM;
     tr_u8(hub, 'S');
-    {
-        tr_u64(hub, hub->now);
-        tr_u64(hub, e->id);
-        tr_u64(hub, conn);
-        tr_u64(hub, len);
-        tr_u64(hub, take);
-        tr_u64(hub, (uint64_t)(int64_t)rc);
-        tr_put(hub, data, take);
-        if (rc != HRE_EAGAIN)
-            HUB_LOG(hub, "hub %llu: ep %u conn %llu: send %zu, took %zu: %s",
-                    (unsigned long long)hub->now, e->id, (unsigned long long)conn, len, take, fate);
-    }
+    tr_u64(hub, hub->now);
+    tr_u64(hub, e->id);
+    tr_u64(hub, conn);
+    tr_u64(hub, len);
+    tr_u64(hub, take);
+    tr_u64(hub, (uint64_t)(int64_t)rc);
+    tr_put(hub, data, take);
+    if (rc != HRE_EAGAIN)
+        HUB_LOG(hub, "hub %llu: ep %u conn %llu: send %zu, took %zu: %s", (unsigned long long)hub->now,
+                e->id, (unsigned long long)conn, len, take, fate);
     if (rc == HRE_OK) *sent = take;
     return rc;
 }
