@@ -78,6 +78,12 @@
 #else
 #  define HRE_T_HAVE_NODE 0
 #endif
+/* 1.1 transport suites */
+#ifdef HRE_HAVE_SUITE_HUB
+#  define HRE_T_HAVE_HUB 1
+#else
+#  define HRE_T_HAVE_HUB 0
+#endif
 
 #ifdef HRE_HAVE_SUITE_VAULT
 #  define HRE_T_HAVE_VAULT 1
@@ -103,6 +109,7 @@ Suite *hre_suite_hpke(void);
 Suite *hre_suite_channel(void);
 Suite *hre_suite_vault(void);
 Suite *hre_suite_node(void);
+Suite *hre_suite_hub(void);
 
 /* Assert that a libhre call returned HRE_OK and, as common.h rule 4
  * promises, left the calling thread's error clear (hre_error_last() ==

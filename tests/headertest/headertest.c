@@ -4,6 +4,7 @@
 #include <hre/sys/storage.h>
 #include <hre/sys/powerloss.h>
 #include <hre/sys/transport.h>
+#include <hre/sys/hub.h>
 
 int main(void)
 {
