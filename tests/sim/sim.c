@@ -464,9 +464,10 @@ static void rearm(snode *s)
         return;
     }
     /* Host policy: at most one tick per node per millisecond. A timer due
-     * "at once" right after a tick at this same time waits 1 ms, so a node
-     * that keeps answering "now" (see NODE_API_REQUESTS: the address book
-     * reports entries it will not dial) cannot stall the virtual clock. */
+     * "at once" right after a tick at this same time waits 1 ms, so the
+     * virtual clock cannot stall even if a node answers "now" again (the
+     * node's transaction-request expiry may be reported early, never late:
+     * node.h, hre_node_next_timer; each clamp is counted, "clamps="). */
     if (when <= now_of(s->w) && s->ticked_at == now_of(s->w)) {
         when = now_of(s->w) + 1;
         s->w->res->tick_clamps++;

@@ -22,7 +22,7 @@
  *             honest node on the same tip with the same state hash) within
  *             settle_ms (liveness); when nodes are live members the mempools
  *             must agree too (a failure with mempool_strict, else recorded
- *             in the result: see NODE_API_REQUESTS, a relay liveness bug).
+ *             in the result; mempool_strict is the default, tests/sim/sim_main.c).
  * The oracle, all along: no honest node ever connects a block of the
  * invalid set (every block a byzantine peer made; ledger events checked as
  * they happen); no honest node ever discourages an honest peer; a restarted

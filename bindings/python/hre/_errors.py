@@ -66,9 +66,8 @@ def _strerror(code):
 
 
 # (class name, C enumerator, value, doc) -- one row per hre_error code. The
-# rows marked reserved are codes /work/plan/CONVENTION.md reserves for the
-# node and vault layers; the bindings test accepts a class for a code the
-# header does not define yet only if it is listed in RESERVED_CODES.
+# bindings test accepts a class for a code the header does not define only
+# if it is listed in RESERVED_CODES (none today: every row is in errors.h).
 _TABLE = [
     ("InvalidArgument", "HRE_EINVAL", -1, "Bad argument (NULL, out of range, closed handle)."),
     ("DecodeError", "HRE_EDECODE", -2, "Input is malformed, truncated or not canonical."),
@@ -99,7 +98,7 @@ _TABLE = [
     ("Revoked", "HRE_EREVOKED", -24, "The grant was revoked."),
 ]
 
-RESERVED_CODES = frozenset(range(-24, -19))
+RESERVED_CODES = frozenset()
 
 ERROR_CLASSES = {}
 for _name, _c, _code, _doc in _TABLE:
