@@ -1,36 +1,41 @@
 /*
- * bench_node: the node (layer 6) as one JSON document on stdout, every
- * figure next to its reference measured in the same run.
+ * bench_node: the node (layer 6) as one JSON document on stdout, written
+ * with the harness of bench_util.h (schema: bench/README.md), every figure
+ * next to its reference measured in the same run.
  *
  *  - sync: a fresh node syncs B blocks of T transactions (default 1,000 x
- *    1,000 new_record transactions; HRE_BENCH_BLOCKS / HRE_BENCH_TXS) from
- *    one peer over the encrypted channel, on 1 and 2 verifier threads; next
- *    to it the same blocks imported locally with hre_ledger_submit_blocks
- *    (one call) into a fresh ledger with the same thread count. The local
- *    import's ledger then serves the sync. Both on the POSIX backend (fsync)
- *    under $TMPDIR. Both nodes run in this thread (the server's block reads
- *    and encryption count against the sync). Bar: sync / local >= 0.9 in
- *    wall time (ratio_sync_to_local); ratio_cpu is the same in process CPU
- *    seconds, which a loaded machine disturbs less.
+ *    1,000 new_record transactions; HRE_BENCH_NODE_BLOCKS /
+ *    HRE_BENCH_NODE_TXS) from one peer over the encrypted channel, on 1 and
+ *    2 verifier threads; next to it the same blocks imported locally with
+ *    hre_ledger_submit_blocks (one call) into a fresh ledger with the same
+ *    thread count. The local import's ledger then serves the sync. Both on
+ *    the POSIX backend (fsync) under $TMPDIR. Both nodes run in this thread
+ *    (the server's block reads and encryption count against the sync). Bar:
+ *    sync / local >= 0.9 in blocks per wall second (ratio_sync_vs_local);
+ *    ratio_sync_vs_local_cpu is the same per process CPU second, which a
+ *    loaded machine disturbs less.
  *  - channel: application messages of 64 KiB from one node to another
- *    (encrypt, frame, decrypt, dispatch; both ends in this thread) in MB/s,
- *    against `openssl speed -evp aes-256-gcm -bytes 16384` (which only
- *    encrypts: ratio = 2 x channel / openssl);
- *  - handshakes per second (Noise XX with two X25519 key generations and six
- *    X25519 DH, two ECDSA P-256 identity signatures and verifications, the
- *    version exchange) against `openssl speed ecdhx25519` and `ecdsap256`
- *    (ratio against the cryptography alone: 1 / (8/x25519 + 2/sign +
- *    2/verify));
- *  - memory: bytes the node holds per idle ready peer, and its peak while
- *    one peer floods it with 80 maximal junk messages (unrequested blocks,
+ *    (encrypt, frame, decrypt, dispatch; both ends in this thread), 256 MiB
+ *    (HRE_BENCH_NODE_CHANNEL_MIB) in MB/s, against `openssl speed -evp
+ *    aes-256-gcm -bytes 16384` (which only encrypts: ratio = 2 x channel /
+ *    openssl);
+ *  - handshakes per second (HRE_BENCH_NODE_HANDSHAKES, default 200; Noise XX
+ *    with two X25519 key generations and six X25519 DH, two ECDSA P-256
+ *    identity signatures and verifications, the version exchange) against
+ *    `openssl speed ecdhx25519` and `ecdsap256` (ratio against the
+ *    cryptography alone: 1 / (8/x25519 + 2/sign + 2/verify));
+ *  - memory: bytes the node holds per idle ready peer (HRE_BENCH_NODE_PEERS,
+ *    default 100), and its peak while one peer floods it with 80
+ *    (HRE_BENCH_NODE_FLOOD) maximal junk messages (unrequested blocks,
  *    transactions, unknown commands).
  * The loopback is a byte queue per direction (a 4 MiB "socket buffer": a
  * fuller one refuses with HRE_EAGAIN until it drains) delivered 64 KiB at a
  * time, push mode, on a virtual millisecond clock. White-box (the flood uses the
  * node's internal send), so it links the static test library.
- * Environment: HRE_BENCH_BLOCKS, HRE_BENCH_TXS, HRE_BENCH_SKIP_SYNC=1,
- * HRE_BENCH_SPEED_SECONDS (openssl speed -seconds, default 1; 0 skips),
- * OPENSSL, TMPDIR.
+ * Environment (bench/README.md): HRE_BENCH_NODE_BLOCKS, HRE_BENCH_NODE_TXS,
+ * HRE_BENCH_NODE_CHANNEL_MIB, HRE_BENCH_NODE_HANDSHAKES, HRE_BENCH_NODE_PEERS,
+ * HRE_BENCH_NODE_FLOOD, HRE_BENCH_SKIP_SYNC=1, HRE_BENCH_SPEED_SECONDS
+ * (openssl speed -seconds, default 1; 0 skips), OPENSSL, TMPDIR.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -58,12 +63,6 @@ static void die(const char *what, int rc)
     exit(1);
 }
 #define TRY(what, call) do { int rc_ = (call); if (rc_ != HRE_OK) die(what, rc_); } while (0)
-
-static const char *openssl_bin(void)
-{
-    const char *o = getenv("OPENSSL");
-    return o && *o ? o : "openssl";
-}
 
 /* ------------------------------------------------------------------------ */
 /* Storage and network                                                       */
@@ -215,6 +214,7 @@ static blk setup_block(netw *n, uint8_t prev[32])
 
 #define MAX_NODES 4
 #define MAX_CONNS 256
+#define MAX_PEERS 120   /* idle peers at most (HRE_BENCH_NODE_PEERS): both ends count against max_peers */
 
 typedef struct bq {
     uint8_t *p;
@@ -469,38 +469,20 @@ static uint64_t tip_height(hre_ledger *l)
 /* openssl speed                                                             */
 /* ------------------------------------------------------------------------ */
 
+#define SPEED_BYTES 16384   /* openssl speed message size for aes-256-gcm */
+
+/* MB/s (10^6 bytes) of `openssl speed -evp aes-256-gcm -bytes 16384`, 0 if it did not run. */
 static double speed_gcm(int seconds)
 {
-    char cmd[256], line[512];
-    FILE *p;
-    double bps = 0;
-    snprintf(cmd, sizeof cmd, "%s speed -mr -seconds %d -bytes 16384 -evp aes-256-gcm 2>/dev/null",
-             openssl_bin(), seconds);
-    if (!(p = popen(cmd, "r")))
-        return 0;
-    while (fgets(line, sizeof line, p)) {
-        char *c = strrchr(line, ':');
-        if (!strncmp(line, "+F:", 3) && c)
-            bps = strtod(c + 1, NULL);
-    }
-    return pclose(p) == 0 ? bps / 1e6 : 0;
+    double mbs = 0;
+    return bench_speed_bytes("-evp aes-256-gcm", SPEED_BYTES, 1, seconds, &mbs, NULL) ? mbs : 0;
 }
 
+/* `openssl speed ecdhx25519` ops per CPU second, 0 if it did not run. */
 static double speed_x25519(int seconds)
 {
-    char cmd[256], line[512];
-    FILE *p;
     double ops = 0;
-    snprintf(cmd, sizeof cmd, "%s speed -mr -seconds %d ecdhx25519 2>/dev/null", openssl_bin(), seconds);
-    if (!(p = popen(cmd, "r")))
-        return 0;
-    while (fgets(line, sizeof line, p)) {
-        int idx, bits;
-        double o, t;
-        if (sscanf(line, "+F5:%d:%d:%lf:%lf", &idx, &bits, &o, &t) == 4)
-            ops = o;
-    }
-    return pclose(p) == 0 ? ops : 0;
+    return bench_speed_ecdh("ecdhx25519", 1, seconds, &ops) ? ops : 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -549,11 +531,18 @@ static void count_ready(bnode *bn, const hre_node_event *ev)
 int main(void)
 {
     netw n;
-    const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    size_t nblocks = getenv("HRE_BENCH_BLOCKS") ? (size_t)atol(getenv("HRE_BENCH_BLOCKS")) : 1000;
-    size_t ntxs = getenv("HRE_BENCH_TXS") ? (size_t)atol(getenv("HRE_BENCH_TXS")) : 1000;
-    int speed_s = getenv("HRE_BENCH_SPEED_SECONDS") ? atoi(getenv("HRE_BENCH_SPEED_SECONDS")) : 1;
-    int skip_sync = getenv("HRE_BENCH_SKIP_SYNC") && atoi(getenv("HRE_BENCH_SKIP_SYNC"));
+    const char *tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    size_t nblocks = (size_t)bench_env_long("HRE_BENCH_NODE_BLOCKS", 1000);
+    size_t ntxs = (size_t)bench_env_long("HRE_BENCH_NODE_TXS", 1000);
+    size_t chan_mib = (size_t)bench_env_long("HRE_BENCH_NODE_CHANNEL_MIB", 256);
+    int nhs = (int)bench_env_long("HRE_BENCH_NODE_HANDSHAKES", 200);
+    int npeers = (int)bench_env_long("HRE_BENCH_NODE_PEERS", 100);
+    int nflood = (int)bench_env_long("HRE_BENCH_NODE_FLOOD", 80);
+    int speed_s = bench_speed_seconds(1);
+    int skip_sync = bench_env_long("HRE_BENCH_SKIP_SYNC", 0) != 0;
+    bench_json js;
+    char speed_cmd[256];
+    int rc;
     blk setup, *blocks = NULL;
     uint8_t prev[32], hash[32];
     uint64_t admin_nonce[N_ADMINS] = { 0 };
@@ -563,7 +552,9 @@ int main(void)
     size_t i, j, total_bytes = 0;
 
     if (nblocks < 1 || ntxs < 1)
-        die("HRE_BENCH_BLOCKS / HRE_BENCH_TXS must be >= 1", HRE_EINVAL);
+        die("HRE_BENCH_NODE_BLOCKS / HRE_BENCH_NODE_TXS must be >= 1", HRE_EINVAL);
+    if (chan_mib < 1 || nhs < 1 || npeers < 1 || npeers > MAX_PEERS || nflood < 1)
+        die("HRE_BENCH_NODE_CHANNEL_MIB / _HANDSHAKES / _FLOOD must be >= 1, _PEERS in 1..120", HRE_EINVAL);
     snprintf(g_tmp, sizeof g_tmp, "%s/hre-bench-node-XXXXXX", tmpdir);
     if (!mkdtemp(g_tmp)) {
         perror("mkdtemp");
@@ -711,7 +702,7 @@ int main(void)
         o.app_rate_bytes = 1u << 30;
         o.app_rate_msgs = 1u << 20;
         o.peer_send_max = 64u << 20;
-        o.max_peers = 200;
+        o.max_peers = 2 * MAX_PEERS;
         a = node_up(0, la, sa, n.nodekeys[0], &o);
         b = node_up(1, lb, sb, n.nodekeys[1], &o);
         /* handshakes: connect, both ends ready, disconnect */
@@ -719,7 +710,7 @@ int main(void)
         b->on_event = count_ready;
         t = bench_wall_s();
         tc = bench_thread_cpu_s();
-        for (k = 0; k < 200; k++) {
+        for (k = 0; k < nhs; k++) {
             bconn *cn;
             g_ready = 0;
             cn = dial(a, b);
@@ -730,23 +721,23 @@ int main(void)
             while (cn->used)
                 (void)pump();
         }
-        hs_per_s = 200 / (bench_wall_s() - t);
-        hs_cpu_per_s = 200 / (bench_thread_cpu_s() - tc);
+        hs_per_s = nhs / (bench_wall_s() - t);
+        hs_cpu_per_s = nhs / (bench_thread_cpu_s() - tc);
         /* idle peers: memory per ready connection */
         {
             uint64_t before;
             TRY("stats", hre_node_stats_get(a->node, &ns));
             before = ns.mem_used;
             g_ready = 0;
-            for (k = 0; k < 100; k++)
+            for (k = 0; k < npeers; k++)
                 (void)dial(a, b);
-            while (g_ready < 200)
+            while (g_ready < 2 * npeers)
                 if (!pump())
                     die("idle peers", HRE_ESTATE);
             for (k = 0; k < 50; k++)
                 (void)pump();
             TRY("stats", hre_node_stats_get(a->node, &ns));
-            idle_bytes = (double)(ns.mem_used - before) / 100.0;
+            idle_bytes = (double)(ns.mem_used - before) / npeers;
             for (k = 0; k < MAX_CONNS; k++)
                 if (g_conns[k].used)
                     TRY("disconnect", hre_node_peer_disconnect(a->node, g_conns[k].ca, g_now));
@@ -772,7 +763,7 @@ int main(void)
             g_sender = a;
             g_sconn = cn->ca;
             g_sent = g_recv = 0;
-            g_target = (size_t)256u << 20;
+            g_target = chan_mib << 20;
             a->on_event = sender_events;
             t = bench_wall_s();
             tc = bench_thread_cpu_s();
@@ -782,7 +773,7 @@ int main(void)
                     die("channel stopped", HRE_ESTATE);
             chan_mbps = (double)g_target / 1e6 / (bench_wall_s() - t);
             chan_cpu_mbps = (double)g_target / 1e6 / (bench_thread_cpu_s() - tc);
-            /* flood: 80 maximal junk messages from b's side of this channel */
+            /* flood: nflood maximal junk messages from b's side of this channel */
             {
                 hre_node__peer *p = hre_node__peer_find(b->node, cn->cb);
                 uint8_t *junk = calloc(1, (size_t)n.params.max_block_size);
@@ -794,7 +785,7 @@ int main(void)
                 flood_base = (double)ns.mem_used;
                 /* the peak so far is the channel test's: measure from a fresh peak */
                 a->node->mem_peak = a->node->mem_used;
-                for (k = 0; k < 80; k++) {
+                for (k = 0; k < nflood; k++) {
                     uint16_t cmd = k % 3 == 0 ? HRE_NODE__CMD_BLOCK : k % 3 == 1 ? HRE_NODE__CMD_TX : 777;
                     size_t len = k % 3 == 0 ? (size_t)n.params.max_block_size
                                  : k % 3 == 1 ? (size_t)HRE_TX_MAX_LEN : (size_t)HRE_NODE__UNKNOWN_CAP;
@@ -821,39 +812,113 @@ int main(void)
         (void)bench_speed_ecdsa("ecdsap256", 1, speed_s, &ecsign, &ecverify);
     }
 
-    printf("{\n");
-    printf("  \"bench\": \"node\",\n");
-    printf("  \"sync\": {\"blocks\": %zu, \"txs_per_block\": %zu, \"bytes\": %zu, \"storage\": \"posix+fsync\",\n",
-           nblocks, ntxs, total_bytes);
-    for (unsigned th = 1; th <= 2; th++) {
-        double ratio = sync_s[th] > 0 ? local_s[th] / sync_s[th] : 0;
-        printf("    \"threads_%u\": {\"local_import_s\": %.3f, \"local_cpu_s\": %.3f, \"sync_s\": %.3f, "
-               "\"sync_cpu_s\": %.3f, \"sync_blocks_per_s\": %.1f, \"ratio_sync_to_local\": %.3f, "
-               "\"ratio_cpu\": %.3f, \"bar\": 0.9, \"meets_bar\": %s}%s\n",
-               th, local_s[th], local_cpu[th], sync_s[th], sync_cpu[th],
-               sync_s[th] > 0 ? (double)nblocks / sync_s[th] : 0, ratio,
-               sync_cpu[th] > 0 ? local_cpu[th] / sync_cpu[th] : 0, ratio >= 0.9 ? "true" : "false",
-               th == 1 ? "," : "");
+    bench_json_begin(&js, stdout);
+    bench_json_head(&js, "node");
+    bench_json_int(&js, "blocks", skip_sync ? 0 : (long long)nblocks);
+    bench_json_int(&js, "txs_per_block", skip_sync ? 0 : (long long)ntxs);
+    bench_json_str(&js, "tx_kind", "new_record from 4 hospital admins");
+    bench_json_str(&js, "sync_storage", "posix, fsync");
+    bench_json_str(&js, "tmpdir", tmpdir);
+    bench_json_int(&js, "app_message_bytes", CHUNK);
+    bench_json_int(&js, "channel_bytes", (long long)(chan_mib << 20));
+    bench_json_int(&js, "handshakes", nhs);
+    bench_json_int(&js, "idle_peers", npeers);
+    bench_json_int(&js, "flood_messages", nflood);
+    bench_json_int(&js, "socket_buffer_bytes", SOCKBUF);
+    bench_json_int(&js, "delivery_chunk_bytes", CHUNK);
+    bench_json_str(&js, "openssl_speed_command",
+                   bench_speed_command(speed_cmd, sizeof speed_cmd, 1, speed_s,
+                                       "-bytes 16384 -evp aes-256-gcm | ecdhx25519 | ecdsap256"));
+    bench_json_end_object(&js);
+
+    bench_json_object(&js, "results");
+    if (!skip_sync) {
+        bench_json_object(&js, "sync");
+        bench_json_int(&js, "blocks_count", (long long)nblocks);
+        bench_json_int(&js, "txs_count", (long long)(nblocks * ntxs));
+        bench_json_int(&js, "blocks_bytes", (long long)total_bytes);
+        for (unsigned th = 1; th <= 2; th++) {
+            double lr = local_s[th] > 0 ? (double)nblocks / local_s[th] : 0;
+            double sr = sync_s[th] > 0 ? (double)nblocks / sync_s[th] : 0;
+            double lrc = local_cpu[th] > 0 ? (double)nblocks / local_cpu[th] : 0;
+            double src = sync_cpu[th] > 0 ? (double)nblocks / sync_cpu[th] : 0;
+            bench_json_object(&js, th == 1 ? "threads_1" : "threads_2");
+            bench_json_num(&js, "local_import_seconds", local_s[th], 3);
+            bench_json_num(&js, "local_import_cpu_seconds", local_cpu[th], 3);
+            bench_json_num(&js, "local_import_blocks_per_s", lr, 2);
+            bench_json_num(&js, "local_import_tx_per_s", lr * (double)ntxs, 0);
+            bench_json_num(&js, "sync_seconds", sync_s[th], 3);
+            bench_json_num(&js, "sync_cpu_seconds", sync_cpu[th], 3);
+            bench_json_num(&js, "sync_blocks_per_s", sr, 2);
+            bench_json_num(&js, "sync_tx_per_s", sr * (double)ntxs, 0);
+            bench_json_ratio(&js, "ratio_sync_vs_local", sr, lr);
+            bench_json_ratio(&js, "ratio_sync_vs_local_cpu", src, lrc);
+            bench_json_num(&js, "bar_ratio", 0.9, 1);
+            bench_json_bool(&js, "meets_bar", lr > 0 && sr / lr >= 0.9);
+            bench_json_end_object(&js);
+        }
+        bench_json_end_object(&js);
     }
-    printf("  },\n");
-    printf("  \"channel\": {\"app_message_bytes\": %u, \"one_way_MBps\": %.1f, \"one_way_MBps_per_cpu_s\": %.1f, "
-           "\"openssl_speed_aes_256_gcm_16k_MBps\": %.1f, \"ratio_2x_channel_to_openssl\": %.3f, "
-           "\"ratio_2x_channel_cpu_to_openssl\": %.3f},\n",
-           CHUNK, chan_mbps, chan_cpu_mbps, gcm_mbps, gcm_mbps > 0 ? 2 * chan_mbps / gcm_mbps : 0,
-           gcm_mbps > 0 ? 2 * chan_cpu_mbps / gcm_mbps : 0);
+    bench_json_object(&js, "channel");
+    bench_json_num(&js, "one_way_mb_per_s", chan_mbps, 1);
+    bench_json_num(&js, "one_way_mb_per_cpu_s", chan_cpu_mbps, 1);
+    bench_json_opt(&js, "openssl_speed_aes_256_gcm_mb_per_cpu_s", gcm_mbps > 0, gcm_mbps, 1);
+    bench_json_ratio(&js, "ratio_2x_channel_cpu_vs_openssl_speed", 2 * chan_cpu_mbps, gcm_mbps);
+    bench_json_ratio(&js, "ratio_2x_channel_vs_openssl_speed", 2 * chan_mbps, gcm_mbps);
+    bench_json_end_object(&js);
     {
         double crypto_only = (x25519 > 0 && ecsign > 0 && ecverify > 0)
                                  ? 1.0 / (8.0 / x25519 + 2.0 / ecsign + 2.0 / ecverify) : 0;
-        printf("  \"handshake\": {\"per_s\": %.1f, \"per_cpu_s\": %.1f, \"openssl_speed_ecdhx25519_ops\": %.1f, "
-               "\"openssl_speed_ecdsap256_sign\": %.1f, \"openssl_speed_ecdsap256_verify\": %.1f, "
-               "\"crypto_only_per_s\": %.1f, \"ratio_to_crypto_only\": %.3f, \"ratio_8x_to_x25519\": %.3f},\n",
-               hs_per_s, hs_cpu_per_s, x25519, ecsign, ecverify, crypto_only,
-               crypto_only > 0 ? hs_cpu_per_s / crypto_only : 0, x25519 > 0 ? hs_cpu_per_s * 8 / x25519 : 0);
+        bench_json_object(&js, "handshake");
+        bench_json_num(&js, "handshakes_per_s", hs_per_s, 1);
+        bench_json_num(&js, "handshakes_per_cpu_s", hs_cpu_per_s, 1);
+        bench_json_opt(&js, "openssl_speed_ecdhx25519_per_cpu_s", x25519 > 0, x25519, 1);
+        bench_json_ratio(&js, "ratio_8x_vs_openssl_speed_ecdhx25519", 8 * hs_cpu_per_s, x25519);
+        bench_json_opt(&js, "openssl_speed_ecdsap256_sign_per_cpu_s", ecsign > 0, ecsign, 1);
+        bench_json_opt(&js, "openssl_speed_ecdsap256_verify_per_cpu_s", ecverify > 0, ecverify, 1);
+        bench_json_opt(&js, "crypto_only_per_cpu_s", crypto_only > 0, crypto_only, 1);
+        bench_json_ratio(&js, "ratio_vs_crypto_only", hs_cpu_per_s, crypto_only);
+        bench_json_ratio(&js, "ratio_wall_vs_crypto_only", hs_per_s, crypto_only);
+        bench_json_end_object(&js);
     }
-    printf("  \"memory\": {\"bytes_per_idle_peer\": %.0f, \"flood_messages\": 80, \"flood_max_message_bytes\": %llu, "
-           "\"peak_over_base_under_flood\": %.0f}\n",
-           idle_bytes, (unsigned long long)n.params.max_block_size, flood_peak);
-    printf("}\n");
+    bench_json_object(&js, "memory");
+    bench_json_int(&js, "idle_peers_count", npeers);
+    bench_json_num(&js, "per_idle_peer_bytes", idle_bytes, 0);
+    bench_json_int(&js, "flood_messages_count", nflood);
+    bench_json_int(&js, "flood_max_message_bytes", (long long)n.params.max_block_size);
+    bench_json_num(&js, "flood_peak_over_base_bytes", flood_peak, 0);
+    bench_json_end_object(&js);
+    bench_json_end_object(&js);
+
+    bench_json_object(&js, "notes");
+    bench_json_str(&js, "sync", skip_sync
+                   ? "skipped (HRE_BENCH_SKIP_SYNC=1)"
+                   : "local_import: one hre_ledger_submit_blocks call of every block into a fresh "
+                     "ledger on the verifier threads (threads_1, threads_2); sync: a fresh node with "
+                     "the same thread count fetches the same blocks from a node serving that ledger, "
+                     "both nodes in this thread, until its tip is the last block; POSIX storage with "
+                     "fsync under tmpdir. ratio_sync_vs_local: blocks per wall second (bar 0.9); "
+                     "_cpu: per process CPU second");
+    bench_json_str(&js, "channel", "channel_bytes of app_message_bytes application messages one way "
+                   "(encrypt, frame, decrypt, dispatch: both ends in this thread); _per_cpu_s: per CPU "
+                   "second of this thread. openssl speed aes-256-gcm (16 KiB, single process, per CPU "
+                   "second) only encrypts, so the ratios compare twice the channel's rate with it");
+    bench_json_str(&js, "handshake", "connect, Noise XX and version exchange until both ends are "
+                   "ready, disconnect; both ends in this thread (_per_cpu_s: its CPU time). "
+                   "crypto_only: 1 / (8/x25519 + 2/sign + 2/verify) from the openssl speed figures "
+                   "(two X25519 key generations and six DH, two P-256 signatures and verifications "
+                   "per handshake, both ends)");
+    bench_json_str(&js, "memory", "hre_node_stats_get mem_used growth of one node per idle ready peer; "
+                   "flood: its mem_peak over the level before, while one peer sends flood_messages "
+                   "junk messages (unrequested blocks of max_block_size, transactions of the largest "
+                   "size, unknown commands) in turn. No reference figure");
+    bench_json_str(&js, "loopback", "a byte queue per direction, socket_buffer_bytes before HRE_EAGAIN, "
+                   "delivered delivery_chunk_bytes at a time on a virtual millisecond clock");
+    if (speed_s <= 0 || gcm_mbps <= 0 || x25519 <= 0 || ecsign <= 0)
+        bench_json_str(&js, "references", "an openssl speed reference is missing (not installed, "
+                       "failed, or HRE_BENCH_SPEED_SECONDS=0): it and its ratios are null");
+    bench_json_end_object(&js);
+    rc = bench_json_end(&js);
 
     hre_key_free(n.auth);
     hre_key_free(n.patient);
@@ -863,5 +928,5 @@ int main(void)
     hre_key_free(n.nodekeys[1]);
     free(setup.b);
     rm_dir(g_tmp);
-    return 0;
+    return rc == 0 ? 0 : 1;
 }
