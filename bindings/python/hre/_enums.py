@@ -17,7 +17,8 @@ import enum
 
 __all__ = ["Curve", "Kind", "OrgType", "Role", "AccountStatus", "SuspendAction", "ReaderType",
            "Scope", "CommitField", "EventType", "EventFlag", "LedgerEventType",
-           "LedgerStatus", "LogLevel", "HpkeMode", "ENUMS"]
+           "LedgerStatus", "LogLevel", "HpkeMode", "EncTarget", "AccessReason", "AccessBasis",
+           "NodeStatusReason", "ENUMS"]
 
 C_INFO = {}
 
@@ -204,8 +205,59 @@ class HpkeMode(enum.IntEnum):
     AUTH_PSK = 3
 
 
+@_c("HRE_ENC_TARGET_")
+class EncTarget(enum.IntEnum):
+    """What a set_enc_key transaction (and enc_key()) names (HRE_ENC_TARGET_*)."""
+    ACCOUNT = 0
+    ORG = 1
+
+
+@_c("HRE_ACCESS_", exclude_prefix="HRE_ACCESS_BY_")
+class AccessReason(enum.IntEnum):
+    """Why access_check() allowed or refused a read (HRE_ACCESS_*; the
+    first failing check decides, in contract.h's order)."""
+    ALLOWED = 0
+    NO_GRANT = 1
+    REVOKED = 2
+    EXPIRED = 3
+    ERASED = 4
+    UNKNOWN_RECORD = 5
+    UNKNOWN_READER = 6
+    READER_SUSPENDED = 7
+    ORG_SUSPENDED = 8
+
+
+@_c("HRE_ACCESS_BY_")
+class AccessBasis(enum.IntEnum):
+    """What allowed an access (HRE_ACCESS_BY_*)."""
+    PATIENT = 1
+    ROLE = 2
+    GRANT = 3
+
+
+# HRE_NODE_ is shared with node.h: the node-status reasons of contract.h are
+# the HRE_NODE_* constants outside node.h's families (listed here; a new
+# family in node.h needs its own enum or an entry in this list).
+_NODE_H_FAMILIES = ("HRE_NODE_REASON_", "HRE_NODE_EVENT_", "HRE_NODE_DEFAULT_", "HRE_NODE_MAX_",
+                    "HRE_NODE_PEER_", "HRE_NODE_MEMBER_", "HRE_NODE_APP_", "HRE_NODE_OPTIONS_",
+                    "HRE_NODE_DISCOURAGED_", "HRE_NODE_STATS_", "HRE_NODE_ADDR")
+
+
+@_c("HRE_NODE_", exclude=("HRE_NODE_PROTOCOL_VERSION",), exclude_prefix=_NODE_H_FAMILIES)
+class NodeStatusReason(enum.IntEnum):
+    """Verdict of Contract.node_status(): is a key the current key of an
+    active node of an active organisation (HRE_NODE_MEMBER ... in contract.h)?"""
+    MEMBER = 0
+    UNKNOWN_KEY = 1
+    NOT_A_NODE = 2
+    KEY_ROTATED = 3
+    SUSPENDED = 4
+    ORG_SUSPENDED = 5
+
+
 ENUMS = [Curve, Kind, OrgType, Role, AccountStatus, SuspendAction, ReaderType, Scope,
-         CommitField, EventType, EventFlag, LedgerEventType, LedgerStatus, LogLevel, HpkeMode]
+         CommitField, EventType, EventFlag, LedgerEventType, LedgerStatus, LogLevel, HpkeMode,
+         EncTarget, AccessReason, AccessBasis, NodeStatusReason]
 
 
 def c_name(member):

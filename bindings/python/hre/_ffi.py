@@ -124,6 +124,18 @@ class HreContractGrant(ctypes.Structure):
                 ("expiry", c_u64), ("created_time", c_u64), ("revoked_time", c_u64)]
 
 
+class HreContractAccess(ctypes.Structure):
+    _c_name_ = "hre_contract_access"
+    _fields_ = [("version", c_uint), ("reason", c_u8), ("basis", c_u8), ("has_grant", c_u8),
+                ("grant_id", c_u8 * 32)]
+
+
+class HreContractNode(ctypes.Structure):
+    _c_name_ = "hre_contract_node"
+    _fields_ = [("version", c_uint), ("reason", c_u8), ("has_account", c_u8), ("role", c_u8),
+                ("org_type", c_u8), ("address", c_u8 * 32), ("org_id", c_u8 * 32)]
+
+
 class HreContractStats(ctypes.Structure):
     _c_name_ = "hre_contract_stats"
     _fields_ = [("version", c_uint), ("accounts", c_u64), ("keys", c_u64), ("orgs", c_u64),
@@ -196,6 +208,26 @@ class HreLogAccessPayload(ctypes.Structure):
     _fields_ = [("record_id", c_u8 * 32), ("purpose", c_u8)]
 
 
+class HreRegisterNodePayload(ctypes.Structure):
+    _c_name_ = "hre_register_node_payload"
+    _fields_ = [("node_key", c_u8 * 34)]
+
+
+class HreSuspendOrgPayload(ctypes.Structure):
+    _c_name_ = "hre_suspend_org_payload"
+    _fields_ = [("org_id", c_u8 * 32), ("action", c_u8)]
+
+
+class HreSetEncKeyPayload(ctypes.Structure):
+    _c_name_ = "hre_set_enc_key_payload"
+    _fields_ = [("target_type", c_u8), ("target", c_u8 * 32), ("enc_key", c_u8 * 34)]
+
+
+class HreEraseRecordPayload(ctypes.Structure):
+    _c_name_ = "hre_erase_record_payload"
+    _fields_ = [("record_id", c_u8 * 32)]
+
+
 # tx kind number -> (payload name used in the C function names, payload struct)
 PAYLOADS = {
     1: ("register_org", HreRegisterOrgPayload),
@@ -209,6 +241,10 @@ PAYLOADS = {
     9: ("grant", HreGrantPayload),
     10: ("revoke", HreRevokePayload),
     11: ("log_access", HreLogAccessPayload),
+    12: ("register_node", HreRegisterNodePayload),
+    13: ("suspend_org", HreSuspendOrgPayload),
+    14: ("set_enc_key", HreSetEncKeyPayload),
+    15: ("erase_record", HreEraseRecordPayload),
 }
 
 
@@ -237,6 +273,12 @@ class HreLedgerOptions(ctypes.Structure):
                 ("max_journal_events", c_u32)]
 
 
+class HreLedgerBlockInfo(ctypes.Structure):
+    _c_name_ = "hre_ledger_block_info"
+    _fields_ = [("version", c_uint), ("header", HreHeader), ("height", c_u64), ("work", c_u8 * 32),
+                ("on_main", c_int), ("invalid", c_int), ("tx_count", c_u32)]
+
+
 # C callback typedef name -> its ctypes prototype (checked against the header).
 CALLBACKS = {
     "hre_storage_list_cb": StorageListCb,
@@ -260,6 +302,10 @@ CONSTANTS = {
     "HRE_CONTRACT_RECORD_VERSION": 1, "HRE_CONTRACT_GRANT_VERSION": 1,
     "HRE_CONTRACT_STATS_VERSION": 1, "HRE_CONTRACT_NAME_MAX": 64,
     "HRE_LEDGER_EVENT_VERSION": 2, "HRE_LEDGER_OPTIONS_VERSION": 3,
+    "HRE_CONTRACT_ACCESS_VERSION": 1, "HRE_CONTRACT_NODE_VERSION": 1,
+    "HRE_LEDGER_BLOCK_INFO_VERSION": 1, "HRE_LEDGER_OPEN_REPLAY_EVENTS": 1,
+    "HRE_LEDGER_JOURNAL_OFF": 0xFFFFFFFF, "HRE_LEDGER_SNAPSHOTS_OFF": 0xFFFFFFFF,
+    "HRE_NETWORK_FILE_MAX": 255,
     "HRE_POW_ALL_NONCES": 1 << 32,
     "HRE_MERKLE_MAX_DEPTH": 32, "HRE_MERKLE_BRANCH_MAX_LEN": 4 + 1 + 32 * 32,
     "HRE_AEAD_KEY_LEN": 32, "HRE_AEAD_NONCE_LEN": 12, "HRE_AEAD_TAG_LEN": 16,
@@ -401,6 +447,11 @@ _FUNCS = [
     ("hre_contract_account_events", c_int, [handle, P(HreContractEvent), c_size_t, P(c_size_t), u8p]),
     ("hre_contract_can_access", c_int, [handle, u8p, u8p, c_u64]),
     ("hre_contract_stats_get", c_int, [handle, P(HreContractStats)]),
+    ("hre_contract_access_init", c_int, [P(HreContractAccess), c_uint]),
+    ("hre_contract_node_init", c_int, [P(HreContractNode), c_uint]),
+    ("hre_contract_access_check", c_int, [handle, P(HreContractAccess), u8p, u8p, c_u64]),
+    ("hre_contract_node_status", c_int, [handle, P(HreContractNode), u8p]),
+    ("hre_contract_enc_key_get", c_int, [handle, u8p, c_u8, u8p]),
     ("hre_contract_commit", c_int, [u8p, c_u8, u8p, c_size_t, u8p, c_size_t]),
     ("hre_contract_check_commitment", c_int,
      [handle, u8p, u8p, c_size_t, u8p, c_size_t, u8p, c_size_t]),
@@ -425,6 +476,31 @@ _FUNCS = [
     ("hre_ledger_tx_proof", c_int, [handle, P(HreHeader), P(HreMerkleBranch), P(c_u64), u8p, c_u64]),
     ("hre_ledger_snapshot", c_int, [handle]),
     ("hre_ledger_verify_chain", c_int, [handle, P(c_u64), LedgerProgressFn, c_void_p]),
+    ("hre_ledger_next_nonce", c_int, [handle, P(c_u64), u8p, c_size_t]),
+    ("hre_ledger_submit_blocks", c_int, [handle, P(c_size_t), P(c_int), P(u8p), P(c_size_t),
+                                         c_size_t, c_u64]),
+    ("hre_ledger_network", c_int, [handle, handle_out]),
+    ("hre_ledger_tip_work", c_int, [handle, u8p]),
+    ("hre_ledger_header_by_hash", c_int, [handle, P(HreHeader), P(c_u64), P(c_int), u8p]),
+    ("hre_ledger_block_by_hash", c_int, [handle, u8p, P(c_size_t), u8p]),
+    ("hre_ledger_events_since", c_int, [handle, P(HreLedgerEvent), c_size_t, P(c_size_t),
+                                        c_u64, u8p]),
+    ("hre_ledger_fingerprint", c_int, [handle, u8p]),
+    ("hre_ledger_params", c_int, [handle, P(HreChainParams)]),
+    ("hre_ledger_block_info_init", c_int, [P(HreLedgerBlockInfo), c_uint]),
+    ("hre_ledger_block_info_get", c_int, [handle, P(HreLedgerBlockInfo), u8p]),
+    ("hre_ledger_mempool_list", c_int, [handle, u8p, P(c_size_t), c_size_t]),
+    ("hre_ledger_mempool_tx", c_int, [handle, u8p, P(c_size_t), u8p]),
+    # network (network.h)
+    ("hre_network_new", c_int, [handle_out, P(HreChainParams), u8p, c_char_p]),
+    ("hre_network_new_private", c_int, [handle_out, u8p, c_char_p, c_u64]),
+    ("hre_network_free", None, [handle]),
+    ("hre_network_encode", c_int, [handle, u8p, P(c_size_t)]),
+    ("hre_network_decode", c_int, [handle_out, u8p, c_size_t]),
+    ("hre_network_params", c_int, [handle, P(HreChainParams)]),
+    ("hre_network_id", c_int, [handle, u8p]),
+    ("hre_network_authority_key", c_int, [handle, u8p]),
+    ("hre_network_org_name", c_char_p, [handle]),
 ]
 
 # The payload codecs and builders: three calls per tx kind, same shapes.
