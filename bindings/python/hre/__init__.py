@@ -1729,7 +1729,10 @@ class Ledger(_Owned):
 
     def close(self):
         """Sync and close the ledger (the storage stays open). A log hook
-        exception during the close is raised afterwards as CallbackError."""
+        exception during the close is raised afterwards as CallbackError.
+        StateError while a Node runs on it (close the node first)."""
+        if getattr(self, "_nodes", 0):
+            raise StateError(ESTATE, "a Node still runs on this ledger: close it first")
         super().close()
         _finish("Ledger.close", OK, None, self._errors)
 
@@ -1999,3 +2002,8 @@ for _kind_no, (_name, _cls) in _ffi.PAYLOADS.items():
     globals()[f"build_{_name}"] = _make_builder(_name)
     __all__.append(f"build_{_name}")
 del _kind_no, _name, _cls
+
+# the node (layer 6): hre.node, re-exported here
+from . import node  # noqa: E402
+from .node import Node, NodeEvent, AppMessage, PeerInfo, NodeStats, Discouraged  # noqa: E402
+__all__ += ["node", "Node", "NodeEvent", "AppMessage", "PeerInfo", "NodeStats", "Discouraged"]

@@ -18,7 +18,7 @@ import enum
 __all__ = ["Curve", "Kind", "OrgType", "Role", "AccountStatus", "SuspendAction", "ReaderType",
            "Scope", "CommitField", "EventType", "EventFlag", "LedgerEventType",
            "LedgerStatus", "LogLevel", "HpkeMode", "EncTarget", "AccessReason", "AccessBasis",
-           "NodeStatusReason", "ENUMS"]
+           "NodeStatusReason", "NodeReason", "NodeEventType", "PeerState", "NodeMember", "ENUMS"]
 
 C_INFO = {}
 
@@ -255,9 +255,91 @@ class NodeStatusReason(enum.IntEnum):
     ORG_SUSPENDED = 5
 
 
+@_c("HRE_NODE_REASON_", c_enum="hre_node_reason")
+class NodeReason(enum.IntEnum):
+    """Why a node closed a connection or refused a message (enum
+    hre_node_reason; reason_name() gives the library's text)."""
+    NONE = 0
+    HOST_CLOSED = 1
+    LOCAL = 2
+    TRANSPORT = 3
+    TOO_MANY_PEERS = 4
+    DISCOURAGED = 5
+    RESOURCES = 6
+    DUPLICATE = 7
+    HANDSHAKE_TIMEOUT = 10
+    BAD_MAGIC = 11
+    WRONG_NETWORK = 12
+    HANDSHAKE_FAILED = 13
+    REPLAY = 14
+    IDENTITY_INVALID = 15
+    IDENTITY_MALFORMED = 16
+    SELF_CONNECTION = 17
+    WRONG_PARAMS = 18
+    OLD_VERSION = 19
+    NOT_MEMBER = 20
+    KEY_SUSPENDED = 21
+    ORG_SUSPENDED = 22
+    KEY_ROTATED = 23
+    DECRYPT = 30
+    OVERSIZE = 31
+    MALFORMED = 32
+    NONCE_EXHAUSTED = 33
+    HEADERS_OVER_CAP = 40
+    LOCATOR_OVER_CAP = 41
+    INV_OVER_CAP = 42
+    GETDATA_OVER_CAP = 43
+    INVALID_POW = 44
+    NON_CONNECTING = 45
+    NON_CONTINUOUS = 46
+    INVALID_HEADER = 47
+    INVALID_BLOCK = 48
+    RECV_BUFFER = 49
+    SEND_BUFFER = 50
+    STALLING = 51
+    TIMEOUT = 52
+    RATE_LIMITED = 53
+    APP_UNKNOWN = 54
+    TIME_FUTURE = 55
+    FATAL = 56
+
+
+@_c("HRE_NODE_EVENT_", exclude=("HRE_NODE_EVENT_VERSION",))
+class NodeEventType(enum.IntEnum):
+    """Node event types (HRE_NODE_EVENT_*)."""
+    PEER_READY = 1
+    PEER_DISCONNECTED = 2
+    REFUSED = 3
+    LEDGER = 4
+    TX_ACCEPTED = 5
+    APP_WRITABLE = 6
+    MEMBERSHIP = 7
+    FATAL = 8
+
+
+@_c("HRE_NODE_PEER_", exclude=("HRE_NODE_PEER_OUTBOUND", "HRE_NODE_PEER_INFO_VERSION"))
+class PeerState(enum.IntEnum):
+    """State of a node's connection (HRE_NODE_PEER_*)."""
+    HANDSHAKE = 1
+    VERSION = 2
+    READY = 3
+
+
+@_c("HRE_NODE_MEMBER_")
+class NodeMember(enum.IntEnum):
+    """Membership of a peer or of the node itself (HRE_NODE_MEMBER_*)."""
+    NONE = 0
+    LIVE = 1
+    UNKNOWN_KEY = 2
+    SUSPENDED = 3
+    ORG_SUSPENDED = 4
+    ROTATED = 5
+
+
 ENUMS = [Curve, Kind, OrgType, Role, AccountStatus, SuspendAction, ReaderType, Scope,
          CommitField, EventType, EventFlag, LedgerEventType, LedgerStatus, LogLevel, HpkeMode,
-         EncTarget, AccessReason, AccessBasis, NodeStatusReason]
+         EncTarget, AccessReason, AccessBasis, NodeStatusReason, NodeReason, NodeEventType,
+         PeerState, NodeMember]
 
 
 def c_name(member):

@@ -279,8 +279,87 @@ class HreLedgerBlockInfo(ctypes.Structure):
                 ("on_main", c_int), ("invalid", c_int), ("tx_count", c_u32)]
 
 
+# node (node.h, sys/transport.h)
+class HreNodeEvent(ctypes.Structure):
+    _c_name_ = "hre_node_event"
+    _fields_ = [("version", c_uint), ("type", c_uint), ("conn", c_u64), ("reason", c_int),
+                ("discouraged", c_int), ("member", c_int), ("detail", c_char_p),
+                ("hash", c_u8 * 32), ("ledger", P(HreLedgerEvent)), ("now", c_u64)]
+
+
+NodeEventFn = ctypes.CFUNCTYPE(None, c_void_p, P(HreNodeEvent))
+# the transport's methods are struct members, not typedefs
+TransportSendFn = ctypes.CFUNCTYPE(c_int, c_void_p, c_u64, u8p, c_size_t, P(c_size_t))
+TransportConnectFn = ctypes.CFUNCTYPE(c_int, c_void_p, P(c_u64), c_char_p)
+TransportCloseFn = ctypes.CFUNCTYPE(None, c_void_p, c_u64, c_int)
+
+
+class HreTransportMethods(ctypes.Structure):
+    _c_name_ = "hre_transport_methods"
+    _fields_ = [("version", c_uint), ("send", TransportSendFn), ("connect", TransportConnectFn),
+                ("close", TransportCloseFn)]
+
+
+class HreNodeOptions(ctypes.Structure):
+    _c_name_ = "hre_node_options"
+    _fields_ = [("version", c_uint), ("ledger", c_void_p), ("identity", c_void_p),
+                ("transport", P(HreTransportMethods)), ("transport_user_data", c_void_p),
+                ("on_event", NodeEventFn), ("user_data", c_void_p), ("log_fn", LogFn),
+                ("log_user_data", c_void_p), ("max_peers", c_u32), ("target_outbound", c_u32),
+                ("max_memory", c_u64), ("peer_send_max", c_u32), ("max_headers", c_u32),
+                ("max_headers_per_peer", c_u32), ("block_window", c_u32),
+                ("blocks_in_flight", c_u32), ("block_buffer_max", c_u32),
+                ("stall_timeout_ms", c_u32), ("stall_timeout_max_ms", c_u32),
+                ("handshake_timeout_ms", c_u32), ("ping_interval_ms", c_u32),
+                ("ping_timeout_ms", c_u32), ("request_timeout_ms", c_u32),
+                ("max_discouraged", c_u32), ("app_max_message", c_u32), ("app_rate_msgs", c_u32),
+                ("app_rate_bytes", c_u32), ("work_budget", c_u32), ("submit_batch", c_u32),
+                ("reconnect_ms", c_u32)]
+
+
+class HreNodeAppMessage(ctypes.Structure):
+    _c_name_ = "hre_node_app_message"
+    _ptrlen_ = {"data": ("len", 1)}
+    _fields_ = [("version", c_uint), ("app_type", c_u16), ("conn", c_u64), ("data", u8p),
+                ("len", c_size_t), ("peer_key", c_u8 * 34), ("peer_address", c_u8 * 32),
+                ("peer_org", c_u8 * 32), ("handshake_hash", c_u8 * 32), ("now", c_u64)]
+
+
+NodeAppFn = ctypes.CFUNCTYPE(None, c_void_p, c_void_p, P(HreNodeAppMessage))
+
+
+class HreNodePeerInfo(ctypes.Structure):
+    _c_name_ = "hre_node_peer_info"
+    _fields_ = [("version", c_uint), ("conn", c_u64), ("address", ctypes.c_char * 256),
+                ("flags", c_uint), ("state", c_int), ("has_identity", c_int),
+                ("identity_key", c_u8 * 34), ("member", c_int), ("member_address", c_u8 * 32),
+                ("org_id", c_u8 * 32), ("handshake_hash", c_u8 * 32), ("best_height", c_u64),
+                ("connected_at", c_u64), ("last_recv", c_u64), ("bytes_sent", c_u64),
+                ("bytes_received", c_u64), ("messages_received", c_u64), ("mem_used", c_u64),
+                ("blocks_in_flight", c_u32), ("headers_held", c_u32), ("send_queued", c_u64)]
+
+
+class HreNodeDiscouraged(ctypes.Structure):
+    _c_name_ = "hre_node_discouraged"
+    _fields_ = [("version", c_uint), ("reason", c_int), ("has_key", c_int), ("key", c_u8 * 34),
+                ("address", ctypes.c_char * 256), ("time", c_u64)]
+
+
+class HreNodeStats(ctypes.Structure):
+    _c_name_ = "hre_node_stats"
+    _fields_ = [("version", c_uint), ("member", c_int), ("peers", c_u32), ("peers_ready", c_u32),
+                ("peers_outbound", c_u32), ("mem_used", c_u64), ("mem_peak", c_u64),
+                ("mem_cap", c_u64), ("headers_held", c_u32), ("blocks_in_flight", c_u32),
+                ("blocks_buffered", c_u32), ("tip_height", c_u64), ("best_header_height", c_u64),
+                ("synced", c_int), ("discouraged", c_u32), ("bytes_sent", c_u64),
+                ("bytes_received", c_u64), ("blocks_received", c_u64), ("txs_received", c_u64),
+                ("messages_deferred", c_u64), ("stall_timeout_ms", c_u32)]
+
+
 # C callback typedef name -> its ctypes prototype (checked against the header).
 CALLBACKS = {
+    "hre_node_event_fn": NodeEventFn,
+    "hre_node_app_fn": NodeAppFn,
     "hre_storage_list_cb": StorageListCb,
     "hre_contract_event_fn": ContractEventFn,
     "hre_ledger_event_fn": LedgerEventFn,
@@ -306,6 +385,11 @@ CONSTANTS = {
     "HRE_LEDGER_BLOCK_INFO_VERSION": 1, "HRE_LEDGER_OPEN_REPLAY_EVENTS": 1,
     "HRE_LEDGER_JOURNAL_OFF": 0xFFFFFFFF, "HRE_LEDGER_SNAPSHOTS_OFF": 0xFFFFFFFF,
     "HRE_NETWORK_FILE_MAX": 255,
+    "HRE_NODE_EVENT_VERSION": 1, "HRE_NODE_OPTIONS_VERSION": 1, "HRE_NODE_PEER_INFO_VERSION": 1,
+    "HRE_NODE_STATS_VERSION": 1, "HRE_NODE_DISCOURAGED_VERSION": 1,
+    "HRE_NODE_APP_MESSAGE_VERSION": 1, "HRE_TRANSPORT_METHODS_VERSION": 1,
+    "HRE_NODE_PEER_OUTBOUND": 1, "HRE_NODE_ADDR_PERSISTENT": 1,
+    "HRE_NODE_ADDRESS_MAX": 255, "HRE_NODE_APP_MESSAGE_LIMIT": 1 << 20,
     "HRE_POW_ALL_NONCES": 1 << 32,
     "HRE_MERKLE_MAX_DEPTH": 32, "HRE_MERKLE_BRANCH_MAX_LEN": 4 + 1 + 32 * 32,
     "HRE_AEAD_KEY_LEN": 32, "HRE_AEAD_NONCE_LEN": 12, "HRE_AEAD_TAG_LEN": 16,
@@ -501,6 +585,44 @@ _FUNCS = [
     ("hre_network_id", c_int, [handle, u8p]),
     ("hre_network_authority_key", c_int, [handle, u8p]),
     ("hre_network_org_name", c_char_p, [handle]),
+    # node (node.h) and its transport vtable (sys/transport.h), since 1.1
+    ("hre_transport_methods_init", c_int, [P(HreTransportMethods), c_uint]),
+    ("hre_node_reason_name", c_char_p, [c_int]),
+    ("hre_node_reason_discourages", c_int, [c_int]),
+    ("hre_node_options_init", c_int, [P(HreNodeOptions), c_uint]),
+    ("hre_node_new", c_int, [handle_out, P(HreNodeOptions), c_u64]),
+    ("hre_node_free", None, [handle]),
+    ("hre_node_ledger", handle, [handle]),
+    ("hre_node_fatal_error", c_int, [handle]),
+    ("hre_node_peer_connected", c_int, [handle, c_u64, c_char_p, c_uint, c_u64]),
+    ("hre_node_peer_recv", c_int, [handle, c_u64, u8p, c_size_t, c_u64]),
+    ("hre_node_peer_writable", c_int, [handle, c_u64, c_u64]),
+    ("hre_node_peer_closed", c_int, [handle, c_u64, c_u64]),
+    ("hre_node_peer_disconnect", c_int, [handle, c_u64, c_u64]),
+    ("hre_node_peer_want_read", c_int, [handle, c_u64]),
+    ("hre_node_peer_pending", c_size_t, [handle, c_u64]),
+    ("hre_node_peer_pull", c_int, [handle, c_u64, u8p, P(c_size_t)]),
+    ("hre_node_pull", c_int, [handle, P(c_u64), u8p, P(c_size_t)]),
+    ("hre_node_peer_list", c_int, [handle, P(c_u64), P(c_size_t)]),
+    ("hre_node_peer_info_init", c_int, [P(HreNodePeerInfo), c_uint]),
+    ("hre_node_peer_info_get", c_int, [handle, P(HreNodePeerInfo), c_u64]),
+    ("hre_node_address_add", c_int, [handle, c_char_p, c_uint, c_u64]),
+    ("hre_node_address_remove", c_int, [handle, c_char_p]),
+    ("hre_node_connect", c_int, [handle, P(c_u64), c_char_p, c_u64]),
+    ("hre_node_next_timer", c_int, [handle, P(c_u64)]),
+    ("hre_node_tick", c_int, [handle, c_u64]),
+    ("hre_node_submit_tx", c_int, [handle, u8p, P(c_int), u8p, c_size_t, c_u64]),
+    ("hre_node_mine", c_int, [handle, u8p, P(c_int), c_u64, c_u64]),
+    ("hre_node_app_register", c_int, [handle, c_u16, NodeAppFn, c_void_p]),
+    ("hre_node_app_send", c_int, [handle, c_u64, c_u16, u8p, c_size_t, c_u64]),
+    ("hre_node_app_send_space", c_int, [handle, P(c_size_t), c_u64, c_u64]),
+    ("hre_node_discouraged_init", c_int, [P(HreNodeDiscouraged), c_uint]),
+    ("hre_node_discouraged_get", c_int, [handle, P(HreNodeDiscouraged), c_char_p, u8p]),
+    ("hre_node_discouraged_count", c_size_t, [handle]),
+    ("hre_node_discouraged_entry", c_int, [handle, P(HreNodeDiscouraged), c_size_t]),
+    ("hre_node_discouraged_clear", c_int, [handle]),
+    ("hre_node_stats_init", c_int, [P(HreNodeStats), c_uint]),
+    ("hre_node_stats_get", c_int, [handle, P(HreNodeStats)]),
 ]
 
 # The payload codecs and builders: three calls per tx kind, same shapes.
