@@ -293,7 +293,7 @@ def main():
 if __name__ == "__main__":
     try:
         main()
-    except hre.HreError as e:
+    except Exception as e:
         failures.append(f"unexpected {type(e).__name__}: {e}")
         raise
     finally:

@@ -200,6 +200,9 @@ def main():
 if __name__ == "__main__":
     try:
         main()
+    except Exception as e:
+        failures.append(repr(e))
+        raise
     finally:
         print("node bindings:", "FAILED" if failures else "all checks passed",
               f"({len(failures)} failures)" if failures else "")

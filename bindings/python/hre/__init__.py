@@ -2007,3 +2007,8 @@ del _kind_no, _name, _cls
 from . import node  # noqa: E402
 from .node import Node, NodeEvent, AppMessage, PeerInfo, NodeStats, Discouraged  # noqa: E402
 __all__ += ["node", "Node", "NodeEvent", "AppMessage", "PeerInfo", "NodeStats", "Discouraged"]
+
+# the vault (layer 7): hre.vault, re-exported here
+from . import vault  # noqa: E402
+from .vault import Vault, VaultWrap, VaultContent, VaultEntry, VaultStats  # noqa: E402
+__all__ += ["vault", "Vault", "VaultWrap", "VaultContent", "VaultEntry", "VaultStats"]

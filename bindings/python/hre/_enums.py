@@ -18,7 +18,8 @@ import enum
 __all__ = ["Curve", "Kind", "OrgType", "Role", "AccountStatus", "SuspendAction", "ReaderType",
            "Scope", "CommitField", "EventType", "EventFlag", "LedgerEventType",
            "LedgerStatus", "LogLevel", "HpkeMode", "EncTarget", "AccessReason", "AccessBasis",
-           "NodeStatusReason", "NodeReason", "NodeEventType", "PeerState", "NodeMember", "ENUMS"]
+           "NodeStatusReason", "NodeReason", "NodeEventType", "PeerState", "NodeMember", "VaultReader",
+           "VaultCompress", "ENUMS"]
 
 C_INFO = {}
 
@@ -336,10 +337,26 @@ class NodeMember(enum.IntEnum):
     ROTATED = 5
 
 
+@_c("HRE_VAULT_READER_")
+class VaultReader(enum.IntEnum):
+    """Who a vault wrap is for (HRE_VAULT_READER_*): an account address or an
+    organisation id."""
+    ACCOUNT = 0
+    ORG = 1
+
+
+@_c("HRE_VAULT_COMPRESS_")
+class VaultCompress(enum.IntEnum):
+    """Compression of a sealed document (HRE_VAULT_COMPRESS_*)."""
+    AUTO = 0
+    NEVER = 1
+    ALWAYS = 2
+
+
 ENUMS = [Curve, Kind, OrgType, Role, AccountStatus, SuspendAction, ReaderType, Scope,
          CommitField, EventType, EventFlag, LedgerEventType, LedgerStatus, LogLevel, HpkeMode,
          EncTarget, AccessReason, AccessBasis, NodeStatusReason, NodeReason, NodeEventType,
-         PeerState, NodeMember]
+         PeerState, NodeMember, VaultReader, VaultCompress]
 
 
 def c_name(member):

@@ -356,8 +356,55 @@ class HreNodeStats(ctypes.Structure):
                 ("messages_deferred", c_u64), ("stall_timeout_ms", c_u32)]
 
 
+# vault (vault.h), since 1.1
+class HreVaultWrap(ctypes.Structure):
+    _c_name_ = "hre_vault_wrap"
+    _fields_ = [("doc_hash", c_u8 * 32), ("locator", c_u8 * 32), ("doc_version", c_u32),
+                ("mode", c_u8), ("reader_type", c_u8), ("reader_id", c_u8 * 32),
+                ("sender_type", c_u8), ("sender_id", c_u8 * 32), ("sender_key", c_u8 * 34),
+                ("hpke", c_u8 * 113)]
+
+
+class HreVaultContent(ctypes.Structure):
+    _c_name_ = "hre_vault_content"
+    _fields_ = [("version", c_uint), ("doc_hash", c_u8 * 32), ("doc_len", c_u64),
+                ("payload_len", c_u64), ("padded_len", c_u64), ("envelope_len", c_u64),
+                ("compressed", c_u8), ("media_type_len", c_u8), ("media_type", ctypes.c_char * 128)]
+
+
+VaultSinkFn = ctypes.CFUNCTYPE(c_int, c_void_p, u8p, c_size_t)
+
+
+class HreVaultSealParams(ctypes.Structure):
+    _c_name_ = "hre_vault_seal_params"
+    _fields_ = [("version", c_uint), ("locator", c_u8 * 32), ("doc_version", c_u32),
+                ("media_type", c_char_p), ("compress", c_int), ("compress_level", c_int),
+                ("sender_type", c_u8), ("sender_id", c_u8 * 32), ("sender_key", c_void_p)]
+
+
+class HreVaultOptions(ctypes.Structure):
+    _c_name_ = "hre_vault_options"
+    _fields_ = [("version", c_uint), ("storage", c_void_p), ("prefix", c_char_p),
+                ("log_fn", LogFn), ("log_user_data", c_void_p)]
+
+
+class HreVaultEntry(ctypes.Structure):
+    _c_name_ = "hre_vault_entry"
+    _fields_ = [("version", c_uint), ("doc_hash", c_u8 * 32), ("locator", c_u8 * 32),
+                ("doc_version", c_u32), ("state", c_u8), ("has_record", c_u8),
+                ("record_id", c_u8 * 32), ("envelope_len", c_u64), ("wrap_count", c_u32)]
+
+
+class HreVaultStats(ctypes.Structure):
+    _c_name_ = "hre_vault_stats"
+    _fields_ = [("version", c_uint), ("documents", c_u64), ("erased", c_u64),
+                ("pending_erasures", c_u64), ("envelope_bytes", c_u64), ("index_bytes", c_u64),
+                ("memory_bytes", c_u64), ("fatal", c_int)]
+
+
 # C callback typedef name -> its ctypes prototype (checked against the header).
 CALLBACKS = {
+    "hre_vault_sink_fn": VaultSinkFn,
     "hre_node_event_fn": NodeEventFn,
     "hre_node_app_fn": NodeAppFn,
     "hre_storage_list_cb": StorageListCb,
@@ -390,6 +437,10 @@ CONSTANTS = {
     "HRE_NODE_APP_MESSAGE_VERSION": 1, "HRE_TRANSPORT_METHODS_VERSION": 1,
     "HRE_NODE_PEER_OUTBOUND": 1, "HRE_NODE_ADDR_PERSISTENT": 1,
     "HRE_NODE_ADDRESS_MAX": 255, "HRE_NODE_APP_MESSAGE_LIMIT": 1 << 20,
+    "HRE_VAULT_OPTIONS_VERSION": 1, "HRE_VAULT_SEAL_PARAMS_VERSION": 1,
+    "HRE_VAULT_CONTENT_VERSION": 1, "HRE_VAULT_ENTRY_VERSION": 1, "HRE_VAULT_STATS_VERSION": 1,
+    "HRE_VAULT_PRESENT": 1, "HRE_VAULT_ERASED": 2, "HRE_VAULT_WRAP_LEN": 287,
+    "HRE_VAULT_MEDIA_TYPE_MAX": 127, "HRE_VAULT_WRAPS_MAX": 256,
     "HRE_POW_ALL_NONCES": 1 << 32,
     "HRE_MERKLE_MAX_DEPTH": 32, "HRE_MERKLE_BRANCH_MAX_LEN": 4 + 1 + 32 * 32,
     "HRE_AEAD_KEY_LEN": 32, "HRE_AEAD_NONCE_LEN": 12, "HRE_AEAD_TAG_LEN": 16,
@@ -623,6 +674,32 @@ _FUNCS = [
     ("hre_node_discouraged_clear", c_int, [handle]),
     ("hre_node_stats_init", c_int, [P(HreNodeStats), c_uint]),
     ("hre_node_stats_get", c_int, [handle, P(HreNodeStats)]),
+    # vault (vault.h), since 1.1: open, store, read, wraps, re-wrap
+    ("hre_vault_options_init", c_int, [P(HreVaultOptions), c_uint]),
+    ("hre_vault_open", c_int, [handle_out, P(HreVaultOptions)]),
+    ("hre_vault_close", None, [handle]),
+    ("hre_vault_seal_params_init", c_int, [P(HreVaultSealParams), c_uint]),
+    ("hre_vault_content_init", c_int, [P(HreVaultContent), c_uint]),
+    ("hre_vault_entry_init", c_int, [P(HreVaultEntry), c_uint]),
+    ("hre_vault_stats_init", c_int, [P(HreVaultStats), c_uint]),
+    ("hre_vault_store_new", c_int, [handle_out, handle, P(HreVaultSealParams)]),
+    ("hre_vault_store_write", c_int, [handle, u8p, c_size_t]),
+    ("hre_vault_store_add_reader", c_int, [handle, c_u8, u8p, handle]),
+    ("hre_vault_store_add_reader_by_id", c_int, [handle, handle, c_u8, u8p]),
+    ("hre_vault_store_commit", c_int, [handle, u8p, P(HreVaultContent)]),
+    ("hre_vault_store_free", None, [handle]),
+    ("hre_vault_read", c_int, [handle, P(HreVaultContent), u8p, c_u8, u8p, handle, VaultSinkFn,
+                               c_void_p]),
+    ("hre_vault_entry_get", c_int, [handle, P(HreVaultEntry), u8p]),
+    ("hre_vault_wrap_get", c_int, [handle, P(HreVaultWrap), u8p, c_u8, u8p]),
+    ("hre_vault_wrap_encode", c_int, [P(HreVaultWrap), u8p, P(c_size_t)]),
+    ("hre_vault_wrap_decode", c_int, [P(HreVaultWrap), u8p, c_size_t]),
+    ("hre_vault_envelope_read", c_int, [handle, u8p, P(c_size_t), u8p, c_u64]),
+    ("hre_vault_rewrap", c_int, [handle, P(HreVaultWrap), P(HreContractAccess), handle, u8p, u8p,
+                                 c_u64, c_u8, u8p, handle]),
+    ("hre_vault_stats_get", c_int, [handle, P(HreVaultStats)]),
+    ("hre_vault_bucket", c_u64, [c_u64]),
+    ("hre_vault_envelope_len", c_u64, [c_u64]),
 ]
 
 # The payload codecs and builders: three calls per tx kind, same shapes.
