@@ -85,7 +85,13 @@ def main():
     hospital, ka, kb = hre.Key.generate(), hre.Key.generate(), hre.Key.generate()
     net = hre.Network.private(hospital, "St Mary's", now=T0)
     sa, sb = hre.Storage.memory(), hre.Storage.memory()
-    la = hre.Ledger(sa, network=net)
+    boom_once = [False]
+
+    def ledger_hook(ev):
+        if boom_once[0] and ev.type == hre.LEDGER_EVENT_BLOCK_CONNECTED:
+            boom_once[0] = False
+            raise ValueError("ledger hook failed")
+    la = hre.Ledger(sa, network=net, on_event=ledger_hook)
     lb = hre.Ledger(sb, network=hre.Network.decode(net.encode()))
     nid = net.id
     # both node keys registered by the authority, in A's first block
@@ -124,8 +130,17 @@ def main():
     loop.run(lambda: a.peer_info(11).member == hre.NodeMember.LIVE
              and b.peer_info(22).member == hre.NodeMember.LIVE, "membership LIVE")
 
+    # the ledger's own on_event raising during a node call: the block stands,
+    # CallbackError after Node.mine with the hash as .result
+    boom_once[0] = True
+    try:
+        mine(a)
+        check(False, "the ledger hook's exception was swallowed")
+    except hre.CallbackError as e:
+        check(e.call == "Node.mine" and e.result == la.tip()[1] and la.tip()[0] == 2
+              and isinstance(e.__cause__, ValueError), f"ledger hook CallbackError {e!r}")
     # more blocks from A reach B
-    for _ in range(3):
+    for _ in range(2):
         mine(a)
     loop.run(lambda: lb.tip() == la.tip(), "relay of 3 more blocks")
     check(lb.tip()[0] == 4, f"B at height {lb.tip()[0]}")

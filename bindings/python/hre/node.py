@@ -166,7 +166,7 @@ class Node(_Owned):
         if rc == OK:
             self._ptr, self.ledger, self._identity = p, ledger, identity
             ledger._nodes = getattr(ledger, "_nodes", 0) + 1
-        self._done("Node", rc, None)
+        self._done("Node", rc, self)
 
     def _connect_hook(self, fn):
         if fn is None:
