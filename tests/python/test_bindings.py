@@ -58,6 +58,11 @@ FNTYPES = {m.group(2): (m.group(1).strip(), m.group(3))
 # typedef struct NAME { BODY } NAME;  and opaque  typedef struct NAME NAME;
 STRUCTS = {m.group(1): m.group(2)
            for m in re.finditer(r"typedef\s+struct\s+(\w+)\s*\{(.*?)\}\s*\1\s*;", HDR, re.S)}
+# struct NAME { BODY };  defined apart from its  typedef struct NAME NAME;
+# (sys/transport.h's vtable, whose typedef node.h repeats)
+for _m in re.finditer(r"(?<!typedef)\s\bstruct\s+(\w+)\s*\{(.*?)\}\s*;", HDR, re.S):
+    if re.search(r"typedef\s+struct\s+%s\s+%s\s*;" % (_m.group(1), _m.group(1)), HDR):
+        STRUCTS.setdefault(_m.group(1), _m.group(2))
 OPAQUE = set(re.findall(r"typedef\s+struct\s+(\w+)\s+\1\s*;", HDR)) - set(STRUCTS)
 
 # #define NAME <integer expression> and enum constants, evaluated.

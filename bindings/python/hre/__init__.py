@@ -66,6 +66,7 @@ from ._enums import *  # noqa: F401,F403 - the IntEnums
 from ._enums import as_enum as _as_enum
 from ._enums import Curve, Kind, OrgType, Role, AccountStatus, ReaderType, Scope
 from ._enums import SuspendAction, EventType, EventFlag, LedgerEventType, LedgerStatus, HpkeMode
+from ._enums import EncTarget, AccessReason, AccessBasis, NodeStatusReason
 
 __all__ = ["HreError", "CallbackError", "ERROR_CLASSES", "error_class", "ErrorCode",
            "version", "sha256", "sha256d", "hmac_sha256", "hkdf_sha256", "hkdf_sha256_extract",
@@ -77,7 +78,9 @@ __all__ = ["HreError", "CallbackError", "ERROR_CLASSES", "error_class", "ErrorCo
            "Storage", "ChainParams", "Contract", "Ledger", "LedgerContract", "MerkleProof",
            "address", "genesis_org_id", "commit", "encode_payload", "decode_payload", "build_tx",
            "status_name", "Account", "Org", "Record", "Grant", "Event", "Stats", "LedgerEvent",
-           "Pool", "verify_batch"]
+           "Pool", "verify_batch",
+           # 1.1: access and node verdicts, networks, block index entries
+           "Access", "NodeStatus", "Network", "BlockInfo"]
 __all__ += [n for n in _errors.__all__ if n not in __all__]
 __all__ += [n for n in _enums.__all__ if n not in __all__ and n != "ENUMS"]
 
@@ -897,11 +900,37 @@ class Account(_Value):
     """An account (struct hre_contract_account): address, key (34-byte wire
     form), role (Role), status (AccountStatus), org_type (OrgType, None
     without an organisation), org_id (None without one), nonce,
-    record_count, grant_count."""
+    record_count, grant_count, org_status (AccountStatus of its
+    organisation, None without one), enc_key (its published 34-byte
+    encryption key, None without one)."""
 
 
 class Org(_Value):
-    """An organisation (struct hre_contract_org): org_id, type (OrgType), name."""
+    """An organisation (struct hre_contract_org): org_id, type (OrgType),
+    name, status (AccountStatus: SUSPENDED after suspend_org), enc_key (the
+    34-byte encryption key, None without one)."""
+
+
+class Access(_Value):
+    """The verdict of access_check (struct hre_contract_access): allowed
+    (bool), reason (AccessReason), basis (AccessBasis, None when refused),
+    grant_id (the grant that allowed it, or the revoked / expired grant that
+    decided a refusal; None otherwise), code (the call's ErrorCode: OK,
+    AUTH, NOTFOUND or ERASED)."""
+
+
+class NodeStatus(_Value):
+    """The verdict of node_status (struct hre_contract_node): member (bool),
+    reason (NodeStatusReason), and when the key belongs or belonged to an
+    account: address, role (Role), org_type (OrgType or None), org_id (None
+    without one); all three None when it never did. code: the call's
+    ErrorCode (OK, NOTFOUND or AUTH)."""
+
+
+class BlockInfo(_Value):
+    """A block index entry (struct hre_ledger_block_info): header (Header),
+    height, work (cumulative, 32 bytes little-endian), on_main, invalid
+    (bools), tx_count."""
 
 
 class Record(_Value):
@@ -924,7 +953,9 @@ class Stats(_Value):
 
 class LedgerEvent(_Value):
     """A ledger event: type (LedgerEventType), height, block_hash, tx_count,
-    tx_index, contract (an Event for LedgerEventType.CONTRACT, else None)."""
+    tx_index, contract (an Event for LedgerEventType.CONTRACT, else None),
+    seq (its place in the main chain's event stream, see
+    Ledger.events_since; 0 for BLOCK_DISCONNECTED)."""
 
 
 class Event(_Value):
@@ -962,7 +993,9 @@ def _account(a):
                    status=_as_enum(AccountStatus, a.status),
                    org_type=_as_enum(OrgType, a.org_type) if a.has_org else None,
                    org_id=bytes(a.org_id) if a.has_org else None,
-                   nonce=a.nonce, record_count=a.record_count, grant_count=a.grant_count)
+                   nonce=a.nonce, record_count=a.record_count, grant_count=a.grant_count,
+                   org_status=_as_enum(AccountStatus, a.org_status) if a.has_org else None,
+                   enc_key=bytes(a.enc_key) if a.has_enc_key else None)
 
 
 def _grant(g):
@@ -1162,6 +1195,85 @@ class ChainParams:
         return Header._from_struct(self._p.genesis)
 
 
+class Network(_Owned):
+    """A network as the institutions of one network share it (wraps
+    hre_network *, immutable): chain parameters, the founding authority's
+    key and the genesis organisation's name. encode() gives the network
+    file (docs/PROTOCOL.md 7.10) to hand to the next institution, which
+    opens its Ledger with Network.decode(file) (Ledger(..., network=net))."""
+
+    _free = "hre_network_free"
+
+    @classmethod
+    def new(cls, params, authority_key, org_name=None):
+        """A network from ChainParams and the contract genesis (authority
+        key: 34-byte wire form or a Key/PubKey; org_name: 1..64 bytes or
+        None for the contract's default)."""
+        p = ctypes.c_void_p()
+        name = org_name.encode() if isinstance(org_name, str) else org_name
+        _check(lib.hre_network_new(ctypes.byref(p), ctypes.byref(params._p),
+                                   _buf(_bytes(authority_key, 34, "key"))[0], name))
+        return cls(p)
+
+    @classmethod
+    def private(cls, authority_key, org_name=None, now=None):
+        """The private-network preset (regtest-like parameters, a genesis
+        mined now, so every authority and moment gives another network id).
+        now: seconds since the epoch (default: the current time)."""
+        import time
+        p = ctypes.c_void_p()
+        name = org_name.encode() if isinstance(org_name, str) else org_name
+        when = int(time.time()) if now is None else now
+        _check(lib.hre_network_new_private(ctypes.byref(p), _buf(_bytes(authority_key, 34, "key"))[0],
+                                           name, when))
+        return cls(p)
+
+    @classmethod
+    def decode(cls, data):
+        """Decode a network file as hostile input (DecodeError, Corrupt for
+        a CRC mismatch, Unsupported for an unknown file version)."""
+        p = ctypes.c_void_p()
+        b, n = _buf(data)
+        _check(lib.hre_network_decode(ctypes.byref(p), b, n))
+        return cls(p)
+
+    def _n(self):
+        if not self._ptr:
+            raise InvalidArgument(EINVAL, "network is closed")
+        return self._ptr
+
+    def encode(self):
+        """The network file (at most NETWORK_FILE_MAX bytes)."""
+        return _sized(lib.hre_network_encode, self._n())
+
+    @property
+    def id(self):
+        """The network id (the genesis block's hash)."""
+        out = _out(32)
+        _check(lib.hre_network_id(self._n(), out))
+        return bytes(out)
+
+    @property
+    def authority_key(self):
+        """The founding authority's 34-byte wire key."""
+        out = _out(34)
+        _check(lib.hre_network_authority_key(self._n(), out))
+        return bytes(out)
+
+    @property
+    def org_name(self):
+        """The genesis organisation's name, or None for the contract's default."""
+        name = lib.hre_network_org_name(self._n())
+        return None if name is None else name.decode(errors="replace")
+
+    @property
+    def params(self):
+        """The chain parameters (a ChainParams copy)."""
+        cp = ChainParams()
+        _check(lib.hre_network_params(self._n(), ctypes.byref(cp._p)))
+        return cp
+
+
 # -- contract queries (shared by an owned Contract and a ledger's view) -----
 
 def _list_query(fn, c, key, elem=None):
@@ -1219,7 +1331,8 @@ class _ContractQueries:
         o = _ffi.HreContractOrg(version=CONTRACT_ORG_VERSION)
         _check(lib.hre_contract_org_get(self._c(), ctypes.byref(o), _h32(org_id, "org id")))
         return Org(org_id=bytes(o.org_id), type=_as_enum(OrgType, o.type),
-                   name=_text(o, "name", o.name_len))
+                   name=_text(o, "name", o.name_len), status=_as_enum(AccountStatus, o.status),
+                   enc_key=bytes(o.enc_key) if o.has_enc_key else None)
 
     def record(self, record_id):
         """Record by id (its new_record txid); raises NotFound."""
@@ -1279,6 +1392,49 @@ class _ContractQueries:
             return False
         _check(rc)
         return True
+
+    def access_check(self, reader, record_id, block_time):
+        """May reader (an address) read record_id at block_time, and why
+        (not)? Returns an Access verdict for every answer the rule gives
+        (allowed, refused, unknown record or reader, erased); other failures
+        raise (InvalidArgument, ...)."""
+        a = _ffi.HreContractAccess()
+        _check(lib.hre_contract_access_init(ctypes.byref(a), CONTRACT_ACCESS_VERSION))
+        rc = lib.hre_contract_access_check(self._c(), ctypes.byref(a), _h32(reader, "reader"),
+                                           _h32(record_id, "record id"), block_time)
+        if rc not in (OK, EAUTH, ENOTFOUND, EERASED):
+            _check(rc)
+        return Access(allowed=rc == OK, reason=_as_enum(AccessReason, a.reason),
+                      basis=_as_enum(AccessBasis, a.basis) if rc == OK else None,
+                      grant_id=bytes(a.grant_id) if a.has_grant else None,
+                      code=ErrorCode(rc))
+
+    def node_status(self, node_key):
+        """Is node_key (34-byte wire key, or a Key/PubKey) the current key of
+        an active node of an active organisation? Returns a NodeStatus for
+        every verdict; other failures raise."""
+        nd = _ffi.HreContractNode()
+        _check(lib.hre_contract_node_init(ctypes.byref(nd), CONTRACT_NODE_VERSION))
+        rc = lib.hre_contract_node_status(self._c(), ctypes.byref(nd),
+                                          _buf(_bytes(node_key, 34, "node key"))[0])
+        if rc not in (OK, EAUTH, ENOTFOUND):
+            _check(rc)
+        acct = bool(nd.has_account)
+        return NodeStatus(member=rc == OK, reason=_as_enum(NodeStatusReason, nd.reason),
+                          address=bytes(nd.address) if acct else None,
+                          role=_as_enum(Role, nd.role) if acct else None,
+                          org_type=_as_enum(OrgType, nd.org_type) if acct and nd.org_type else None,
+                          org_id=bytes(nd.org_id) if acct and any(nd.org_id) else None,
+                          code=ErrorCode(rc))
+
+    def enc_key(self, target_type, target):
+        """The current encryption key (34-byte P-256 wire form) an account
+        (EncTarget.ACCOUNT, its address) or an organisation (EncTarget.ORG,
+        its id) published with set_enc_key; NotFound when there is none."""
+        out = _out(34)
+        _check(lib.hre_contract_enc_key_get(self._c(), out, int(target_type),
+                                            _h32(target, "target")))
+        return bytes(out)
 
     def check_commitment(self, record_id, salt, patient_id, test_name):
         """True if the cleartext patient id and test name match the record's commitments."""
@@ -1392,7 +1548,7 @@ class LedgerContract(_ContractQueries):
 _KINDS = {name: (kind, cls) for kind, (name, cls) in _ffi.PAYLOADS.items()}
 # payload fields holding an enumerated value
 _PAYLOAD_ENUMS = {"org_type": OrgType, "reader_type": ReaderType, "scope": Scope,
-                  "action": SuspendAction}
+                  "action": SuspendAction, "target_type": EncTarget}
 
 
 def _kind(kind):
@@ -1490,7 +1646,8 @@ def build_tx(kind, network_id, signer, nonce, timestamp, **fields):
 def _ledger_event(e):
     return LedgerEvent(type=_as_enum(LedgerEventType, e.type), height=e.height,
                        block_hash=bytes(e.block_hash), tx_count=e.tx_count, tx_index=e.tx_index,
-                       contract=_event(e.contract.contents) if e.contract else None)
+                       contract=_event(e.contract.contents) if e.contract else None,
+                       seq=e.seq if e.version >= 2 else 0)
 
 
 class MerkleProof(_Value):
@@ -1526,10 +1683,10 @@ class Ledger(_Owned):
         super()._release()
         self._storage._users -= 1
 
-    def __init__(self, storage, params, authority_key, *, genesis_org_name=None,
-                 verify_threads=0, on_event=None, snapshot_interval=0, max_reorg_depth=0,
-                 max_orphans=0, max_side_blocks=0, mempool_max_txs=0, segment_size=0,
-                 compress_level=0, log=None):
+    def __init__(self, storage, params=None, authority_key=None, *, network=None,
+                 genesis_org_name=None, verify_threads=0, on_event=None, snapshot_interval=0,
+                 max_reorg_depth=0, max_orphans=0, max_side_blocks=0, mempool_max_txs=0,
+                 segment_size=0, compress_level=0, log=None, flags=0, max_journal_events=0):
         self._ptr = None
         self._errors = []
         self._cb = _event_hook(_ffi.LedgerEventFn, on_event, _ledger_event, self._errors)
@@ -1537,8 +1694,16 @@ class Ledger(_Owned):
         o = _ffi.HreLedgerOptions()
         _check(lib.hre_ledger_options_init(ctypes.byref(o), LEDGER_OPTIONS_VERSION))
         o.storage = storage._handle()
-        o.params = ctypes.pointer(params._p)
-        o.authority_key = (ctypes.c_uint8 * 34).from_buffer_copy(_bytes(authority_key, 34, "key"))
+        if network is not None:
+            # the network replaces params, authority key and name (all left empty)
+            if params is not None or authority_key is not None or genesis_org_name is not None:
+                raise TypeError("Ledger: give either network or params/authority_key/"
+                                "genesis_org_name, not both")
+            o.network = network._n()
+        elif params is not None:
+            o.params = ctypes.pointer(params._p)
+            o.authority_key = (ctypes.c_uint8 * 34).from_buffer_copy(
+                _bytes(authority_key, 34, "key"))
         name = genesis_org_name.encode() if isinstance(genesis_org_name, str) else genesis_org_name
         o.genesis_org_name = name
         o.verify_threads = verify_threads
@@ -1548,11 +1713,13 @@ class Ledger(_Owned):
         o.max_side_blocks, o.mempool_max_txs = max_side_blocks, mempool_max_txs
         o.segment_size, o.compress_level = segment_size, compress_level
         o.log_fn = self._log.c
+        o.flags, o.max_journal_events = flags, max_journal_events
         p = ctypes.c_void_p()
         rc = lib.hre_ledger_open(ctypes.byref(p), ctypes.byref(o))
         if rc == OK:
-            self._ptr, self._storage, self.params = p, storage, params
+            self._ptr, self._storage = p, storage
             storage._users += 1
+            self.params = params if params is not None else self.chain_params()
         _finish("Ledger", rc, self, self._errors)
 
     def _handle(self):
@@ -1562,7 +1729,10 @@ class Ledger(_Owned):
 
     def close(self):
         """Sync and close the ledger (the storage stays open). A log hook
-        exception during the close is raised afterwards as CallbackError."""
+        exception during the close is raised afterwards as CallbackError.
+        StateError while a Node runs on it (close the node first)."""
+        if getattr(self, "_nodes", 0):
+            raise StateError(ESTATE, "a Node still runs on this ledger: close it first")
         super().close()
         _finish("Ledger.close", OK, None, self._errors)
 
@@ -1576,6 +1746,133 @@ class Ledger(_Owned):
     def contract(self):
         """Queries on the contract state at the tip (a borrowed view)."""
         return LedgerContract(self)
+
+    @property
+    def network(self):
+        """The network the ledger runs, as an owned Network copy (encode()
+        it to give another institution the network file)."""
+        p = ctypes.c_void_p()
+        _check(lib.hre_ledger_network(self._handle(), ctypes.byref(p)))
+        return Network.decode(_sized(lib.hre_network_encode, p))
+
+    def chain_params(self):
+        """The chain parameters the ledger was opened with (a ChainParams)."""
+        cp = ChainParams()
+        _check(lib.hre_ledger_params(self._handle(), ctypes.byref(cp._p)))
+        return cp
+
+    def fingerprint(self):
+        """The network fingerprint (32 bytes): equal on two ledgers of the
+        same network with the same rules."""
+        out = _out(32)
+        _check(lib.hre_ledger_fingerprint(self._handle(), out))
+        return bytes(out)
+
+    def tip_work(self):
+        """Cumulative work of the main chain, genesis included, as an int."""
+        out = _out(32)
+        _check(lib.hre_ledger_tip_work(self._handle(), out))
+        return int.from_bytes(bytes(out), "little")
+
+    def next_nonce(self, sender):
+        """The nonce sender's next transaction needs (mempool counted):
+        sender is a 32-byte address, a 34-byte wire key, or a Key/PubKey.
+        0 for a sender with no account yet."""
+        sid = _bytes(sender)
+        if len(sid) not in (32, 34):
+            raise ValueError("sender must be a 32-byte address or a 34-byte key")
+        n = ctypes.c_uint64(0)
+        b, ln = _buf(sid)
+        _check(lib.hre_ledger_next_nonce(self._handle(), ctypes.byref(n), b, ln))
+        return n.value
+
+    def header_by_hash(self, block_hash):
+        """(Header, height, on_main) of any known block; NotFound otherwise."""
+        hdr, h, main = HreHeader(), ctypes.c_uint64(0), ctypes.c_int(0)
+        _check(lib.hre_ledger_header_by_hash(self._handle(), ctypes.byref(hdr), ctypes.byref(h),
+                                             ctypes.byref(main), _h32(block_hash, "block hash")))
+        return Header._from_struct(hdr), h.value, bool(main.value)
+
+    def block_by_hash(self, block_hash):
+        """The encoded stored block with this hash (main chain or side branch)."""
+        hb = _h32(block_hash, "block hash")
+        n = ctypes.c_size_t(0)
+        rc = lib.hre_ledger_block_by_hash(self._handle(), None, ctypes.byref(n), hb)
+        if rc != EBUFSIZE:
+            _check(rc)
+        out = _out(n.value)
+        _check(lib.hre_ledger_block_by_hash(self._handle(), out, ctypes.byref(n), hb))
+        return bytes(out)[: n.value]
+
+    def block_info(self, block_hash):
+        """The block index entry of a known block (a BlockInfo); NotFound
+        for an unknown one (orphans are not known blocks)."""
+        bi = _ffi.HreLedgerBlockInfo()
+        _check(lib.hre_ledger_block_info_init(ctypes.byref(bi), LEDGER_BLOCK_INFO_VERSION))
+        _check(lib.hre_ledger_block_info_get(self._handle(), ctypes.byref(bi),
+                                             _h32(block_hash, "block hash")))
+        return BlockInfo(header=Header._from_struct(bi.header), height=bi.height,
+                         work=bytes(bi.work), on_main=bool(bi.on_main),
+                         invalid=bool(bi.invalid), tx_count=bi.tx_count)
+
+    def events_since(self, since_seq=0, since_block=None):
+        """The main chain's events after (since_seq, since_block): the seq
+        and block_hash of the last event the host applied (since_seq 0: from
+        the start of the kept stream). A list of LedgerEvent; after a reorg
+        it starts with BLOCK_DISCONNECTED events. NotFound when the events
+        after that point are no longer all kept."""
+        blk = _h32(since_block, "block hash") if since_block is not None else None
+        if blk is None and since_seq:
+            raise ValueError("since_block is required when since_seq is not 0")
+        n = ctypes.c_size_t(0)
+        while True:
+            cap = n.value
+            arr = (_ffi.HreLedgerEvent * cap)() if cap else None
+            rc = lib.hre_ledger_events_since(self._handle(), arr, ctypes.sizeof(_ffi.HreLedgerEvent),
+                                             ctypes.byref(n), since_seq, blk)
+            if rc == EBUFSIZE and n.value > cap:
+                continue
+            _check(rc)
+            return [_ledger_event(arr[i]) for i in range(n.value)]   # copies, while valid
+
+    def mempool_list(self, page=256):
+        """The txids in the mempool, in arrival order (read page by page)."""
+        ids, start = [], 0
+        buf = _out(32 * page)
+        while True:
+            n = ctypes.c_size_t(page)
+            _check(lib.hre_ledger_mempool_list(self._handle(), buf, ctypes.byref(n), start))
+            raw = bytes(buf)[: 32 * n.value]
+            ids += [raw[i:i + 32] for i in range(0, len(raw), 32)]
+            start += n.value
+            if n.value < page:
+                return ids
+
+    def mempool_tx(self, txid):
+        """The encoded bytes of a mempool transaction; NotFound if absent."""
+        tb = _h32(txid, "txid")
+        n = ctypes.c_size_t(0)
+        rc = lib.hre_ledger_mempool_tx(self._handle(), None, ctypes.byref(n), tb)
+        if rc != EBUFSIZE:
+            _check(rc)
+        out = _out(n.value)
+        _check(lib.hre_ledger_mempool_tx(self._handle(), out, ctypes.byref(n), tb))
+        return bytes(out)[: n.value]
+
+    def submit_blocks(self, blocks, now):
+        """Submit encoded blocks with group commit (one sync per run that
+        extends the tip). Returns (connected, LedgerStatus of the last block
+        processed); the first rejection raises with .status (the blocks
+        before it stay connected)."""
+        blocks = [bytes(b) for b in blocks]
+        bufs = [_buf(b)[0] for b in blocks]
+        ptrs = (_ffi.u8p * max(1, len(blocks)))(*[ctypes.cast(b, _ffi.u8p) for b in bufs])
+        lens = (ctypes.c_size_t * max(1, len(blocks)))(*[len(b) for b in blocks])
+        conn, st = ctypes.c_size_t(0), ctypes.c_int(0)
+        rc = lib.hre_ledger_submit_blocks(self._handle(), ctypes.byref(conn), ctypes.byref(st),
+                                          ptrs, lens, len(blocks), now)
+        return _finish("Ledger.submit_blocks", rc, (conn.value, _as_enum(LedgerStatus, st.value)),
+                       self._errors, st.value)
 
     @property
     def network_id(self):
@@ -1705,3 +2002,13 @@ for _kind_no, (_name, _cls) in _ffi.PAYLOADS.items():
     globals()[f"build_{_name}"] = _make_builder(_name)
     __all__.append(f"build_{_name}")
 del _kind_no, _name, _cls
+
+# the node (layer 6): hre.node, re-exported here
+from . import node  # noqa: E402
+from .node import Node, NodeEvent, AppMessage, PeerInfo, NodeStats, Discouraged  # noqa: E402
+__all__ += ["node", "Node", "NodeEvent", "AppMessage", "PeerInfo", "NodeStats", "Discouraged"]
+
+# the vault (layer 7): hre.vault, re-exported here
+from . import vault  # noqa: E402
+from .vault import Vault, VaultWrap, VaultContent, VaultEntry, VaultStats  # noqa: E402
+__all__ += ["vault", "Vault", "VaultWrap", "VaultContent", "VaultEntry", "VaultStats"]

@@ -17,7 +17,9 @@ import enum
 
 __all__ = ["Curve", "Kind", "OrgType", "Role", "AccountStatus", "SuspendAction", "ReaderType",
            "Scope", "CommitField", "EventType", "EventFlag", "LedgerEventType",
-           "LedgerStatus", "LogLevel", "HpkeMode", "ENUMS"]
+           "LedgerStatus", "LogLevel", "HpkeMode", "EncTarget", "AccessReason", "AccessBasis",
+           "NodeStatusReason", "NodeReason", "NodeEventType", "PeerState", "NodeMember", "VaultReader",
+           "VaultCompress", "ENUMS"]
 
 C_INFO = {}
 
@@ -204,8 +206,157 @@ class HpkeMode(enum.IntEnum):
     AUTH_PSK = 3
 
 
+@_c("HRE_ENC_TARGET_")
+class EncTarget(enum.IntEnum):
+    """What a set_enc_key transaction (and enc_key()) names (HRE_ENC_TARGET_*)."""
+    ACCOUNT = 0
+    ORG = 1
+
+
+@_c("HRE_ACCESS_", exclude_prefix="HRE_ACCESS_BY_")
+class AccessReason(enum.IntEnum):
+    """Why access_check() allowed or refused a read (HRE_ACCESS_*; the
+    first failing check decides, in contract.h's order)."""
+    ALLOWED = 0
+    NO_GRANT = 1
+    REVOKED = 2
+    EXPIRED = 3
+    ERASED = 4
+    UNKNOWN_RECORD = 5
+    UNKNOWN_READER = 6
+    READER_SUSPENDED = 7
+    ORG_SUSPENDED = 8
+
+
+@_c("HRE_ACCESS_BY_")
+class AccessBasis(enum.IntEnum):
+    """What allowed an access (HRE_ACCESS_BY_*)."""
+    PATIENT = 1
+    ROLE = 2
+    GRANT = 3
+
+
+# HRE_NODE_ is shared with node.h: the node-status reasons of contract.h are
+# the HRE_NODE_* constants outside node.h's families (listed here; a new
+# family in node.h needs its own enum or an entry in this list).
+_NODE_H_FAMILIES = ("HRE_NODE_REASON_", "HRE_NODE_EVENT_", "HRE_NODE_DEFAULT_", "HRE_NODE_MAX_",
+                    "HRE_NODE_PEER_", "HRE_NODE_MEMBER_", "HRE_NODE_APP_", "HRE_NODE_OPTIONS_",
+                    "HRE_NODE_DISCOURAGED_", "HRE_NODE_STATS_", "HRE_NODE_ADDR")
+
+
+@_c("HRE_NODE_", exclude=("HRE_NODE_PROTOCOL_VERSION",), exclude_prefix=_NODE_H_FAMILIES)
+class NodeStatusReason(enum.IntEnum):
+    """Verdict of Contract.node_status(): is a key the current key of an
+    active node of an active organisation (HRE_NODE_MEMBER ... in contract.h)?"""
+    MEMBER = 0
+    UNKNOWN_KEY = 1
+    NOT_A_NODE = 2
+    KEY_ROTATED = 3
+    SUSPENDED = 4
+    ORG_SUSPENDED = 5
+
+
+@_c("HRE_NODE_REASON_", c_enum="hre_node_reason")
+class NodeReason(enum.IntEnum):
+    """Why a node closed a connection or refused a message (enum
+    hre_node_reason; reason_name() gives the library's text)."""
+    NONE = 0
+    HOST_CLOSED = 1
+    LOCAL = 2
+    TRANSPORT = 3
+    TOO_MANY_PEERS = 4
+    DISCOURAGED = 5
+    RESOURCES = 6
+    DUPLICATE = 7
+    HANDSHAKE_TIMEOUT = 10
+    BAD_MAGIC = 11
+    WRONG_NETWORK = 12
+    HANDSHAKE_FAILED = 13
+    REPLAY = 14
+    IDENTITY_INVALID = 15
+    IDENTITY_MALFORMED = 16
+    SELF_CONNECTION = 17
+    WRONG_PARAMS = 18
+    OLD_VERSION = 19
+    NOT_MEMBER = 20
+    KEY_SUSPENDED = 21
+    ORG_SUSPENDED = 22
+    KEY_ROTATED = 23
+    DECRYPT = 30
+    OVERSIZE = 31
+    MALFORMED = 32
+    NONCE_EXHAUSTED = 33
+    HEADERS_OVER_CAP = 40
+    LOCATOR_OVER_CAP = 41
+    INV_OVER_CAP = 42
+    GETDATA_OVER_CAP = 43
+    INVALID_POW = 44
+    NON_CONNECTING = 45
+    NON_CONTINUOUS = 46
+    INVALID_HEADER = 47
+    INVALID_BLOCK = 48
+    RECV_BUFFER = 49
+    SEND_BUFFER = 50
+    STALLING = 51
+    TIMEOUT = 52
+    RATE_LIMITED = 53
+    APP_UNKNOWN = 54
+    TIME_FUTURE = 55
+    FATAL = 56
+
+
+@_c("HRE_NODE_EVENT_", exclude=("HRE_NODE_EVENT_VERSION",))
+class NodeEventType(enum.IntEnum):
+    """Node event types (HRE_NODE_EVENT_*)."""
+    PEER_READY = 1
+    PEER_DISCONNECTED = 2
+    REFUSED = 3
+    LEDGER = 4
+    TX_ACCEPTED = 5
+    APP_WRITABLE = 6
+    MEMBERSHIP = 7
+    FATAL = 8
+
+
+@_c("HRE_NODE_PEER_", exclude=("HRE_NODE_PEER_OUTBOUND", "HRE_NODE_PEER_INFO_VERSION"))
+class PeerState(enum.IntEnum):
+    """State of a node's connection (HRE_NODE_PEER_*)."""
+    HANDSHAKE = 1
+    VERSION = 2
+    READY = 3
+
+
+@_c("HRE_NODE_MEMBER_")
+class NodeMember(enum.IntEnum):
+    """Membership of a peer or of the node itself (HRE_NODE_MEMBER_*)."""
+    NONE = 0
+    LIVE = 1
+    UNKNOWN_KEY = 2
+    SUSPENDED = 3
+    ORG_SUSPENDED = 4
+    ROTATED = 5
+
+
+@_c("HRE_VAULT_READER_")
+class VaultReader(enum.IntEnum):
+    """Who a vault wrap is for (HRE_VAULT_READER_*): an account address or an
+    organisation id."""
+    ACCOUNT = 0
+    ORG = 1
+
+
+@_c("HRE_VAULT_COMPRESS_")
+class VaultCompress(enum.IntEnum):
+    """Compression of a sealed document (HRE_VAULT_COMPRESS_*)."""
+    AUTO = 0
+    NEVER = 1
+    ALWAYS = 2
+
+
 ENUMS = [Curve, Kind, OrgType, Role, AccountStatus, SuspendAction, ReaderType, Scope,
-         CommitField, EventType, EventFlag, LedgerEventType, LedgerStatus, LogLevel, HpkeMode]
+         CommitField, EventType, EventFlag, LedgerEventType, LedgerStatus, LogLevel, HpkeMode,
+         EncTarget, AccessReason, AccessBasis, NodeStatusReason, NodeReason, NodeEventType,
+         PeerState, NodeMember, VaultReader, VaultCompress]
 
 
 def c_name(member):

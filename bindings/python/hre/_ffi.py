@@ -124,6 +124,18 @@ class HreContractGrant(ctypes.Structure):
                 ("expiry", c_u64), ("created_time", c_u64), ("revoked_time", c_u64)]
 
 
+class HreContractAccess(ctypes.Structure):
+    _c_name_ = "hre_contract_access"
+    _fields_ = [("version", c_uint), ("reason", c_u8), ("basis", c_u8), ("has_grant", c_u8),
+                ("grant_id", c_u8 * 32)]
+
+
+class HreContractNode(ctypes.Structure):
+    _c_name_ = "hre_contract_node"
+    _fields_ = [("version", c_uint), ("reason", c_u8), ("has_account", c_u8), ("role", c_u8),
+                ("org_type", c_u8), ("address", c_u8 * 32), ("org_id", c_u8 * 32)]
+
+
 class HreContractStats(ctypes.Structure):
     _c_name_ = "hre_contract_stats"
     _fields_ = [("version", c_uint), ("accounts", c_u64), ("keys", c_u64), ("orgs", c_u64),
@@ -196,6 +208,26 @@ class HreLogAccessPayload(ctypes.Structure):
     _fields_ = [("record_id", c_u8 * 32), ("purpose", c_u8)]
 
 
+class HreRegisterNodePayload(ctypes.Structure):
+    _c_name_ = "hre_register_node_payload"
+    _fields_ = [("node_key", c_u8 * 34)]
+
+
+class HreSuspendOrgPayload(ctypes.Structure):
+    _c_name_ = "hre_suspend_org_payload"
+    _fields_ = [("org_id", c_u8 * 32), ("action", c_u8)]
+
+
+class HreSetEncKeyPayload(ctypes.Structure):
+    _c_name_ = "hre_set_enc_key_payload"
+    _fields_ = [("target_type", c_u8), ("target", c_u8 * 32), ("enc_key", c_u8 * 34)]
+
+
+class HreEraseRecordPayload(ctypes.Structure):
+    _c_name_ = "hre_erase_record_payload"
+    _fields_ = [("record_id", c_u8 * 32)]
+
+
 # tx kind number -> (payload name used in the C function names, payload struct)
 PAYLOADS = {
     1: ("register_org", HreRegisterOrgPayload),
@@ -209,6 +241,10 @@ PAYLOADS = {
     9: ("grant", HreGrantPayload),
     10: ("revoke", HreRevokePayload),
     11: ("log_access", HreLogAccessPayload),
+    12: ("register_node", HreRegisterNodePayload),
+    13: ("suspend_org", HreSuspendOrgPayload),
+    14: ("set_enc_key", HreSetEncKeyPayload),
+    15: ("erase_record", HreEraseRecordPayload),
 }
 
 
@@ -237,8 +273,140 @@ class HreLedgerOptions(ctypes.Structure):
                 ("max_journal_events", c_u32)]
 
 
+class HreLedgerBlockInfo(ctypes.Structure):
+    _c_name_ = "hre_ledger_block_info"
+    _fields_ = [("version", c_uint), ("header", HreHeader), ("height", c_u64), ("work", c_u8 * 32),
+                ("on_main", c_int), ("invalid", c_int), ("tx_count", c_u32)]
+
+
+# node (node.h, sys/transport.h)
+class HreNodeEvent(ctypes.Structure):
+    _c_name_ = "hre_node_event"
+    _fields_ = [("version", c_uint), ("type", c_uint), ("conn", c_u64), ("reason", c_int),
+                ("discouraged", c_int), ("member", c_int), ("detail", c_char_p),
+                ("hash", c_u8 * 32), ("ledger", P(HreLedgerEvent)), ("now", c_u64)]
+
+
+NodeEventFn = ctypes.CFUNCTYPE(None, c_void_p, P(HreNodeEvent))
+# the transport's methods are struct members, not typedefs
+TransportSendFn = ctypes.CFUNCTYPE(c_int, c_void_p, c_u64, u8p, c_size_t, P(c_size_t))
+TransportConnectFn = ctypes.CFUNCTYPE(c_int, c_void_p, P(c_u64), c_char_p)
+TransportCloseFn = ctypes.CFUNCTYPE(None, c_void_p, c_u64, c_int)
+
+
+class HreTransportMethods(ctypes.Structure):
+    _c_name_ = "hre_transport_methods"
+    _fields_ = [("version", c_uint), ("send", TransportSendFn), ("connect", TransportConnectFn),
+                ("close", TransportCloseFn)]
+
+
+class HreNodeOptions(ctypes.Structure):
+    _c_name_ = "hre_node_options"
+    _fields_ = [("version", c_uint), ("ledger", c_void_p), ("identity", c_void_p),
+                ("transport", P(HreTransportMethods)), ("transport_user_data", c_void_p),
+                ("on_event", NodeEventFn), ("user_data", c_void_p), ("log_fn", LogFn),
+                ("log_user_data", c_void_p), ("max_peers", c_u32), ("target_outbound", c_u32),
+                ("max_memory", c_u64), ("peer_send_max", c_u32), ("max_headers", c_u32),
+                ("max_headers_per_peer", c_u32), ("block_window", c_u32),
+                ("blocks_in_flight", c_u32), ("block_buffer_max", c_u32),
+                ("stall_timeout_ms", c_u32), ("stall_timeout_max_ms", c_u32),
+                ("handshake_timeout_ms", c_u32), ("ping_interval_ms", c_u32),
+                ("ping_timeout_ms", c_u32), ("request_timeout_ms", c_u32),
+                ("max_discouraged", c_u32), ("app_max_message", c_u32), ("app_rate_msgs", c_u32),
+                ("app_rate_bytes", c_u32), ("work_budget", c_u32), ("submit_batch", c_u32),
+                ("reconnect_ms", c_u32)]
+
+
+class HreNodeAppMessage(ctypes.Structure):
+    _c_name_ = "hre_node_app_message"
+    _ptrlen_ = {"data": ("len", 1)}
+    _fields_ = [("version", c_uint), ("app_type", c_u16), ("conn", c_u64), ("data", u8p),
+                ("len", c_size_t), ("peer_key", c_u8 * 34), ("peer_address", c_u8 * 32),
+                ("peer_org", c_u8 * 32), ("handshake_hash", c_u8 * 32), ("now", c_u64)]
+
+
+NodeAppFn = ctypes.CFUNCTYPE(None, c_void_p, c_void_p, P(HreNodeAppMessage))
+
+
+class HreNodePeerInfo(ctypes.Structure):
+    _c_name_ = "hre_node_peer_info"
+    _fields_ = [("version", c_uint), ("conn", c_u64), ("address", ctypes.c_char * 256),
+                ("flags", c_uint), ("state", c_int), ("has_identity", c_int),
+                ("identity_key", c_u8 * 34), ("member", c_int), ("member_address", c_u8 * 32),
+                ("org_id", c_u8 * 32), ("handshake_hash", c_u8 * 32), ("best_height", c_u64),
+                ("connected_at", c_u64), ("last_recv", c_u64), ("bytes_sent", c_u64),
+                ("bytes_received", c_u64), ("messages_received", c_u64), ("mem_used", c_u64),
+                ("blocks_in_flight", c_u32), ("headers_held", c_u32), ("send_queued", c_u64)]
+
+
+class HreNodeDiscouraged(ctypes.Structure):
+    _c_name_ = "hre_node_discouraged"
+    _fields_ = [("version", c_uint), ("reason", c_int), ("has_key", c_int), ("key", c_u8 * 34),
+                ("address", ctypes.c_char * 256), ("time", c_u64)]
+
+
+class HreNodeStats(ctypes.Structure):
+    _c_name_ = "hre_node_stats"
+    _fields_ = [("version", c_uint), ("member", c_int), ("peers", c_u32), ("peers_ready", c_u32),
+                ("peers_outbound", c_u32), ("mem_used", c_u64), ("mem_peak", c_u64),
+                ("mem_cap", c_u64), ("headers_held", c_u32), ("blocks_in_flight", c_u32),
+                ("blocks_buffered", c_u32), ("tip_height", c_u64), ("best_header_height", c_u64),
+                ("synced", c_int), ("discouraged", c_u32), ("bytes_sent", c_u64),
+                ("bytes_received", c_u64), ("blocks_received", c_u64), ("txs_received", c_u64),
+                ("messages_deferred", c_u64), ("stall_timeout_ms", c_u32)]
+
+
+# vault (vault.h), since 1.1
+class HreVaultWrap(ctypes.Structure):
+    _c_name_ = "hre_vault_wrap"
+    _fields_ = [("doc_hash", c_u8 * 32), ("locator", c_u8 * 32), ("doc_version", c_u32),
+                ("mode", c_u8), ("reader_type", c_u8), ("reader_id", c_u8 * 32),
+                ("sender_type", c_u8), ("sender_id", c_u8 * 32), ("sender_key", c_u8 * 34),
+                ("hpke", c_u8 * 113)]
+
+
+class HreVaultContent(ctypes.Structure):
+    _c_name_ = "hre_vault_content"
+    _fields_ = [("version", c_uint), ("doc_hash", c_u8 * 32), ("doc_len", c_u64),
+                ("payload_len", c_u64), ("padded_len", c_u64), ("envelope_len", c_u64),
+                ("compressed", c_u8), ("media_type_len", c_u8), ("media_type", ctypes.c_char * 128)]
+
+
+VaultSinkFn = ctypes.CFUNCTYPE(c_int, c_void_p, u8p, c_size_t)
+
+
+class HreVaultSealParams(ctypes.Structure):
+    _c_name_ = "hre_vault_seal_params"
+    _fields_ = [("version", c_uint), ("locator", c_u8 * 32), ("doc_version", c_u32),
+                ("media_type", c_char_p), ("compress", c_int), ("compress_level", c_int),
+                ("sender_type", c_u8), ("sender_id", c_u8 * 32), ("sender_key", c_void_p)]
+
+
+class HreVaultOptions(ctypes.Structure):
+    _c_name_ = "hre_vault_options"
+    _fields_ = [("version", c_uint), ("storage", c_void_p), ("prefix", c_char_p),
+                ("log_fn", LogFn), ("log_user_data", c_void_p)]
+
+
+class HreVaultEntry(ctypes.Structure):
+    _c_name_ = "hre_vault_entry"
+    _fields_ = [("version", c_uint), ("doc_hash", c_u8 * 32), ("locator", c_u8 * 32),
+                ("doc_version", c_u32), ("state", c_u8), ("has_record", c_u8),
+                ("record_id", c_u8 * 32), ("envelope_len", c_u64), ("wrap_count", c_u32)]
+
+
+class HreVaultStats(ctypes.Structure):
+    _c_name_ = "hre_vault_stats"
+    _fields_ = [("version", c_uint), ("documents", c_u64), ("erased", c_u64),
+                ("pending_erasures", c_u64), ("envelope_bytes", c_u64), ("index_bytes", c_u64),
+                ("memory_bytes", c_u64), ("fatal", c_int)]
+
+
 # C callback typedef name -> its ctypes prototype (checked against the header).
 CALLBACKS = {
+    "hre_vault_sink_fn": VaultSinkFn,
+    "hre_node_event_fn": NodeEventFn,
+    "hre_node_app_fn": NodeAppFn,
     "hre_storage_list_cb": StorageListCb,
     "hre_contract_event_fn": ContractEventFn,
     "hre_ledger_event_fn": LedgerEventFn,
@@ -260,6 +428,19 @@ CONSTANTS = {
     "HRE_CONTRACT_RECORD_VERSION": 1, "HRE_CONTRACT_GRANT_VERSION": 1,
     "HRE_CONTRACT_STATS_VERSION": 1, "HRE_CONTRACT_NAME_MAX": 64,
     "HRE_LEDGER_EVENT_VERSION": 2, "HRE_LEDGER_OPTIONS_VERSION": 3,
+    "HRE_CONTRACT_ACCESS_VERSION": 1, "HRE_CONTRACT_NODE_VERSION": 1,
+    "HRE_LEDGER_BLOCK_INFO_VERSION": 1, "HRE_LEDGER_OPEN_REPLAY_EVENTS": 1,
+    "HRE_LEDGER_JOURNAL_OFF": 0xFFFFFFFF, "HRE_LEDGER_SNAPSHOTS_OFF": 0xFFFFFFFF,
+    "HRE_NETWORK_FILE_MAX": 255,
+    "HRE_NODE_EVENT_VERSION": 1, "HRE_NODE_OPTIONS_VERSION": 1, "HRE_NODE_PEER_INFO_VERSION": 1,
+    "HRE_NODE_STATS_VERSION": 1, "HRE_NODE_DISCOURAGED_VERSION": 1,
+    "HRE_NODE_APP_MESSAGE_VERSION": 1, "HRE_TRANSPORT_METHODS_VERSION": 1,
+    "HRE_NODE_PEER_OUTBOUND": 1, "HRE_NODE_ADDR_PERSISTENT": 1,
+    "HRE_NODE_ADDRESS_MAX": 255, "HRE_NODE_APP_MESSAGE_LIMIT": 1 << 20,
+    "HRE_VAULT_OPTIONS_VERSION": 1, "HRE_VAULT_SEAL_PARAMS_VERSION": 1,
+    "HRE_VAULT_CONTENT_VERSION": 1, "HRE_VAULT_ENTRY_VERSION": 1, "HRE_VAULT_STATS_VERSION": 1,
+    "HRE_VAULT_PRESENT": 1, "HRE_VAULT_ERASED": 2, "HRE_VAULT_WRAP_LEN": 287,
+    "HRE_VAULT_MEDIA_TYPE_MAX": 127, "HRE_VAULT_WRAPS_MAX": 256,
     "HRE_POW_ALL_NONCES": 1 << 32,
     "HRE_MERKLE_MAX_DEPTH": 32, "HRE_MERKLE_BRANCH_MAX_LEN": 4 + 1 + 32 * 32,
     "HRE_AEAD_KEY_LEN": 32, "HRE_AEAD_NONCE_LEN": 12, "HRE_AEAD_TAG_LEN": 16,
@@ -401,6 +582,11 @@ _FUNCS = [
     ("hre_contract_account_events", c_int, [handle, P(HreContractEvent), c_size_t, P(c_size_t), u8p]),
     ("hre_contract_can_access", c_int, [handle, u8p, u8p, c_u64]),
     ("hre_contract_stats_get", c_int, [handle, P(HreContractStats)]),
+    ("hre_contract_access_init", c_int, [P(HreContractAccess), c_uint]),
+    ("hre_contract_node_init", c_int, [P(HreContractNode), c_uint]),
+    ("hre_contract_access_check", c_int, [handle, P(HreContractAccess), u8p, u8p, c_u64]),
+    ("hre_contract_node_status", c_int, [handle, P(HreContractNode), u8p]),
+    ("hre_contract_enc_key_get", c_int, [handle, u8p, c_u8, u8p]),
     ("hre_contract_commit", c_int, [u8p, c_u8, u8p, c_size_t, u8p, c_size_t]),
     ("hre_contract_check_commitment", c_int,
      [handle, u8p, u8p, c_size_t, u8p, c_size_t, u8p, c_size_t]),
@@ -425,6 +611,95 @@ _FUNCS = [
     ("hre_ledger_tx_proof", c_int, [handle, P(HreHeader), P(HreMerkleBranch), P(c_u64), u8p, c_u64]),
     ("hre_ledger_snapshot", c_int, [handle]),
     ("hre_ledger_verify_chain", c_int, [handle, P(c_u64), LedgerProgressFn, c_void_p]),
+    ("hre_ledger_next_nonce", c_int, [handle, P(c_u64), u8p, c_size_t]),
+    ("hre_ledger_submit_blocks", c_int, [handle, P(c_size_t), P(c_int), P(u8p), P(c_size_t),
+                                         c_size_t, c_u64]),
+    ("hre_ledger_network", c_int, [handle, handle_out]),
+    ("hre_ledger_tip_work", c_int, [handle, u8p]),
+    ("hre_ledger_header_by_hash", c_int, [handle, P(HreHeader), P(c_u64), P(c_int), u8p]),
+    ("hre_ledger_block_by_hash", c_int, [handle, u8p, P(c_size_t), u8p]),
+    ("hre_ledger_events_since", c_int, [handle, P(HreLedgerEvent), c_size_t, P(c_size_t),
+                                        c_u64, u8p]),
+    ("hre_ledger_fingerprint", c_int, [handle, u8p]),
+    ("hre_ledger_params", c_int, [handle, P(HreChainParams)]),
+    ("hre_ledger_block_info_init", c_int, [P(HreLedgerBlockInfo), c_uint]),
+    ("hre_ledger_block_info_get", c_int, [handle, P(HreLedgerBlockInfo), u8p]),
+    ("hre_ledger_mempool_list", c_int, [handle, u8p, P(c_size_t), c_size_t]),
+    ("hre_ledger_mempool_tx", c_int, [handle, u8p, P(c_size_t), u8p]),
+    # network (network.h)
+    ("hre_network_new", c_int, [handle_out, P(HreChainParams), u8p, c_char_p]),
+    ("hre_network_new_private", c_int, [handle_out, u8p, c_char_p, c_u64]),
+    ("hre_network_free", None, [handle]),
+    ("hre_network_encode", c_int, [handle, u8p, P(c_size_t)]),
+    ("hre_network_decode", c_int, [handle_out, u8p, c_size_t]),
+    ("hre_network_params", c_int, [handle, P(HreChainParams)]),
+    ("hre_network_id", c_int, [handle, u8p]),
+    ("hre_network_authority_key", c_int, [handle, u8p]),
+    ("hre_network_org_name", c_char_p, [handle]),
+    # node (node.h) and its transport vtable (sys/transport.h), since 1.1
+    ("hre_transport_methods_init", c_int, [P(HreTransportMethods), c_uint]),
+    ("hre_node_reason_name", c_char_p, [c_int]),
+    ("hre_node_reason_discourages", c_int, [c_int]),
+    ("hre_node_options_init", c_int, [P(HreNodeOptions), c_uint]),
+    ("hre_node_new", c_int, [handle_out, P(HreNodeOptions), c_u64]),
+    ("hre_node_free", None, [handle]),
+    ("hre_node_ledger", handle, [handle]),
+    ("hre_node_fatal_error", c_int, [handle]),
+    ("hre_node_peer_connected", c_int, [handle, c_u64, c_char_p, c_uint, c_u64]),
+    ("hre_node_peer_recv", c_int, [handle, c_u64, u8p, c_size_t, c_u64]),
+    ("hre_node_peer_writable", c_int, [handle, c_u64, c_u64]),
+    ("hre_node_peer_closed", c_int, [handle, c_u64, c_u64]),
+    ("hre_node_peer_disconnect", c_int, [handle, c_u64, c_u64]),
+    ("hre_node_peer_want_read", c_int, [handle, c_u64]),
+    ("hre_node_peer_pending", c_size_t, [handle, c_u64]),
+    ("hre_node_peer_pull", c_int, [handle, c_u64, u8p, P(c_size_t)]),
+    ("hre_node_pull", c_int, [handle, P(c_u64), u8p, P(c_size_t)]),
+    ("hre_node_peer_list", c_int, [handle, P(c_u64), P(c_size_t)]),
+    ("hre_node_peer_info_init", c_int, [P(HreNodePeerInfo), c_uint]),
+    ("hre_node_peer_info_get", c_int, [handle, P(HreNodePeerInfo), c_u64]),
+    ("hre_node_address_add", c_int, [handle, c_char_p, c_uint, c_u64]),
+    ("hre_node_address_remove", c_int, [handle, c_char_p]),
+    ("hre_node_connect", c_int, [handle, P(c_u64), c_char_p, c_u64]),
+    ("hre_node_next_timer", c_int, [handle, P(c_u64)]),
+    ("hre_node_tick", c_int, [handle, c_u64]),
+    ("hre_node_submit_tx", c_int, [handle, u8p, P(c_int), u8p, c_size_t, c_u64]),
+    ("hre_node_mine", c_int, [handle, u8p, P(c_int), c_u64, c_u64]),
+    ("hre_node_app_register", c_int, [handle, c_u16, NodeAppFn, c_void_p]),
+    ("hre_node_app_send", c_int, [handle, c_u64, c_u16, u8p, c_size_t, c_u64]),
+    ("hre_node_app_send_space", c_int, [handle, P(c_size_t), c_u64, c_u64]),
+    ("hre_node_discouraged_init", c_int, [P(HreNodeDiscouraged), c_uint]),
+    ("hre_node_discouraged_get", c_int, [handle, P(HreNodeDiscouraged), c_char_p, u8p]),
+    ("hre_node_discouraged_count", c_size_t, [handle]),
+    ("hre_node_discouraged_entry", c_int, [handle, P(HreNodeDiscouraged), c_size_t]),
+    ("hre_node_discouraged_clear", c_int, [handle]),
+    ("hre_node_stats_init", c_int, [P(HreNodeStats), c_uint]),
+    ("hre_node_stats_get", c_int, [handle, P(HreNodeStats)]),
+    # vault (vault.h), since 1.1: open, store, read, wraps, re-wrap
+    ("hre_vault_options_init", c_int, [P(HreVaultOptions), c_uint]),
+    ("hre_vault_open", c_int, [handle_out, P(HreVaultOptions)]),
+    ("hre_vault_close", None, [handle]),
+    ("hre_vault_seal_params_init", c_int, [P(HreVaultSealParams), c_uint]),
+    ("hre_vault_content_init", c_int, [P(HreVaultContent), c_uint]),
+    ("hre_vault_entry_init", c_int, [P(HreVaultEntry), c_uint]),
+    ("hre_vault_stats_init", c_int, [P(HreVaultStats), c_uint]),
+    ("hre_vault_store_new", c_int, [handle_out, handle, P(HreVaultSealParams)]),
+    ("hre_vault_store_write", c_int, [handle, u8p, c_size_t]),
+    ("hre_vault_store_add_reader", c_int, [handle, c_u8, u8p, handle]),
+    ("hre_vault_store_add_reader_by_id", c_int, [handle, handle, c_u8, u8p]),
+    ("hre_vault_store_commit", c_int, [handle, u8p, P(HreVaultContent)]),
+    ("hre_vault_store_free", None, [handle]),
+    ("hre_vault_read", c_int, [handle, P(HreVaultContent), u8p, c_u8, u8p, handle, VaultSinkFn,
+                               c_void_p]),
+    ("hre_vault_entry_get", c_int, [handle, P(HreVaultEntry), u8p]),
+    ("hre_vault_wrap_get", c_int, [handle, P(HreVaultWrap), u8p, c_u8, u8p]),
+    ("hre_vault_wrap_encode", c_int, [P(HreVaultWrap), u8p, P(c_size_t)]),
+    ("hre_vault_wrap_decode", c_int, [P(HreVaultWrap), u8p, c_size_t]),
+    ("hre_vault_envelope_read", c_int, [handle, u8p, P(c_size_t), u8p, c_u64]),
+    ("hre_vault_rewrap", c_int, [handle, P(HreVaultWrap), P(HreContractAccess), handle, u8p, u8p,
+                                 c_u64, c_u8, u8p, handle]),
+    ("hre_vault_stats_get", c_int, [handle, P(HreVaultStats)]),
+    ("hre_vault_bucket", c_u64, [c_u64]),
+    ("hre_vault_envelope_len", c_u64, [c_u64]),
 ]
 
 # The payload codecs and builders: three calls per tx kind, same shapes.
