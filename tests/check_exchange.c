@@ -1001,6 +1001,27 @@ START_TEST(test_xch_raw_requests)
 }
 END_TEST
 
+/* Replace the holder's exchange with one made with these options. */
+static void holder_again(fx *f, uint32_t replay_max, uint32_t fresh_ms, uint32_t log_max_age_s)
+{
+    hre_vault_xch_options xo = HRE_VAULT_XCH_OPTIONS_INIT;
+    hre_vault_xch_free(f->xh);
+    f->xh = NULL;
+    xo.node = f->h->node;
+    xo.vault = f->v;
+    xo.holder_type = HRE_VAULT_READER_ORG;
+    memcpy(xo.holder_id, f->hosp, 32);
+    xo.holder_key = f->e_hosp;
+    xo.on_event = hold_event;
+    xo.user_data = f;
+    xo.log_fn = hold_log;
+    xo.log_user_data = f;
+    xo.replay_max = replay_max;
+    xo.fresh_ms = fresh_ms;
+    xo.log_max_age_s = log_max_age_s;
+    HRE_T_OK(hre_vault_xch_new(&f->xh, &xo));
+}
+
 START_TEST(test_xch_busy)
 {
     /* the replay cache is a cap too: full of fresh nonces -> BUSY, until
@@ -1008,7 +1029,6 @@ START_TEST(test_xch_busy)
     fx f;
     uint8_t rec[32], hash[32], q[HRE_VAULT_XCH_REQUEST_LEN];
     const uint8_t doc[] = "{}";
-    hre_vault_xch_options xo = HRE_VAULT_XCH_OPTIONS_INIT;
     hre_vault_xch_stats st = HRE_VAULT_XCH_STATS_INIT;
     size_t seen = 0;
     fx_init(&f, 0);
@@ -1016,20 +1036,7 @@ START_TEST(test_xch_busy)
     mine(&f);
     sub(&f, b_log(&f, f.patient, rec), NULL);
     mine(&f);
-    hre_vault_xch_free(f.xh);
-    f.xh = NULL;
-    xo.node = f.h->node;
-    xo.vault = f.v;
-    xo.holder_type = HRE_VAULT_READER_ORG;
-    memcpy(xo.holder_id, f.hosp, 32);
-    xo.holder_key = f.e_hosp;
-    xo.on_event = hold_event;
-    xo.user_data = &f;
-    xo.log_fn = hold_log;
-    xo.log_user_data = &f;
-    xo.replay_max = 2;
-    xo.fresh_ms = 10000;
-    HRE_T_OK(hre_vault_xch_new(&f.xh, &xo));
+    holder_again(&f, 2, 10000, 0);
     make_req(&f, q, f.patient, rec, f.t.now, f.n3);
     raw_send(&f, q, sizeof q);
     make_req(&f, q, f.patient, rec, f.t.now, f.n3);
@@ -1047,6 +1054,33 @@ START_TEST(test_xch_busy)
     make_req(&f, q, f.patient, rec, f.t.now, f.n3);
     raw_send(&f, q, sizeof q);
     ck_assert_uint_eq(f.raw_headers, 3);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(test_xch_log_access_age)
+{
+    /* log_max_age_s: an old LOG_ACCESS no longer releases the document */
+    fx f;
+    uint8_t rec[32], hash[32];
+    const uint8_t doc[] = "{\"resourceType\":\"Observation\"}";
+    buf out = {0};
+    int reason;
+    fx_init(&f, 0);
+    holder_again(&f, 0, 0, 100);
+    issue(&f, rec, hash, doc, sizeof doc, 1);
+    mine(&f);
+    sub(&f, b_log(&f, f.patient, rec), NULL);
+    mine(&f);
+    ck_assert_int_eq(fetch(&f, rec, f.patient, f.e_patient, &out, &reason, NULL), HRE_OK);
+    f.t.now += 150000;
+    ck_assert_int_eq(fetch(&f, rec, f.patient, f.e_patient, &out, &reason, NULL), HRE_EAUTH);
+    ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_NO_LOG_ACCESS);
+    assert_refused(&f, HRE_VAULT_XCH_REFUSE_NO_LOG_ACCESS);
+    sub(&f, b_log(&f, f.patient, rec), NULL);   /* a fresh one, in the mempool */
+    ck_assert_int_eq(fetch(&f, rec, f.patient, f.e_patient, &out, &reason, NULL), HRE_OK);
+    ck_assert_uint_eq(out.n, sizeof doc);
+    free(out.p);
     fx_free(&f);
 }
 END_TEST
@@ -1217,6 +1251,7 @@ Suite *hre_suite_exchange(void)
     tcase_add_test(tc, test_xch_refusal_reasons);
     tcase_add_test(tc, test_xch_raw_requests);
     tcase_add_test(tc, test_xch_busy);
+    tcase_add_test(tc, test_xch_log_access_age);
     tcase_add_test(tc, test_xch_tampered_chunk);
     tcase_add_test(tc, test_xch_backpressure);
     tcase_add_test(tc, test_xch_disconnect);

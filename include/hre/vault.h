@@ -1043,6 +1043,8 @@ typedef struct hre_vault_xch_options {
     uint32_t max_transfers;            /* transfers in progress, all peers */
     uint32_t max_per_peer;             /* ... per connection */
     uint32_t fetch_timeout_ms;         /* reader: a fetch with no progress this long fails */
+    uint32_t log_max_age_s;            /* holder: a LOG_ACCESS counts only if its block time (chain)
+                                          or timestamp (mempool) is at most this old; 0 = any age */
     hre_vault_xch_event_fn on_event;   /* may be NULL */
     void *user_data;
     hre_log_fn log_fn;                 /* may be NULL */
@@ -1050,7 +1052,7 @@ typedef struct hre_vault_xch_options {
 } hre_vault_xch_options;
 
 #define HRE_VAULT_XCH_OPTIONS_INIT \
-    { HRE_VAULT_XCH_OPTIONS_VERSION, NULL, 0, NULL, 0, {0}, NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+    { HRE_VAULT_XCH_OPTIONS_VERSION, NULL, 0, NULL, 0, {0}, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 
 /** Initialise options to the defaults of `version`.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.  Since: 1.1 */
@@ -1126,8 +1128,9 @@ HRE_API int hre_vault_fetch_params_init(hre_vault_fetch_params *p, unsigned int 
  *  and locator are what the answer must match), sign a request bound to
  *  the connection's handshake hash and send it. The document goes to sink
  *  as authenticated chunks arrive; it is complete only when the fetch is
- *  done with HRE_OK (discard what the sink got otherwise). Call outside
- *  node callbacks.
+ *  done with HRE_OK (discard what the sink got otherwise). The sink runs
+ *  inside the node's app handler: node.h's re-entrancy rule applies to it.
+ *  Call outside node callbacks.
  *  Out: *out (NULL on failure), freed with hre_vault_fetch_free.
  *  In: x; p; sink, sink_user_data; now (ms).
  *  Returns: HRE_OK; HRE_ENOTFOUND (no such record on this chain; conn);

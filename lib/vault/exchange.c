@@ -200,8 +200,9 @@ static int access_to_refusal(uint8_t reason)
 /* Is a LOG_ACCESS by reader for record on the chain (an ACCESS_LOGGED event)
  * or in the mempool? 1 / 0, or a negative error. */
 static int log_access_present(hre_vault_xch *x, hre_ledger *l, const hre_contract *c, const uint8_t reader[32],
-                              const uint8_t record[32])
+                              const uint8_t record[32], uint64_t now_s)
 {
+    const uint64_t oldest = x->o.log_max_age_s && now_s > x->o.log_max_age_s ? now_s - x->o.log_max_age_s : 0;
     hre_contract_event *ev = NULL;
     size_t n = 0, i, start = 0;
     int rc, found = 0;
@@ -210,7 +211,9 @@ static int log_access_present(hre_vault_xch *x, hre_ledger *l, const hre_contrac
         if (!(ev = calloc(n, sizeof *ev))) return hre__fail(HRE_ENOMEM, "exchange: out of memory");
         rc = hre_contract_record_events(c, ev, sizeof *ev, &n, record);
         for (i = 0; rc == HRE_OK && i < n && !found; i++)
-            if (ev[i].type == HRE_EVENT_ACCESS_LOGGED && memcmp(ev[i].actor, reader, 32) == 0) found = 1;
+            if (ev[i].type == HRE_EVENT_ACCESS_LOGGED && memcmp(ev[i].actor, reader, 32) == 0 &&
+                ev[i].time >= oldest)
+                found = 1;
         free(ev);
     }
     if (rc != HRE_OK && rc != HRE_EBUFSIZE) return rc;
@@ -228,7 +231,8 @@ static int log_access_present(hre_vault_xch *x, hre_ledger *l, const hre_contrac
             hre_contract_account a = HRE_CONTRACT_ACCOUNT_INIT;
             if (hre_ledger_mempool_tx(l, x->txbuf, &len, ids + 32 * i) != HRE_OK) continue;   /* gone */
             if (hre_tx_decode(&tx, x->txbuf, len) != HRE_OK) continue;
-            if (hre_tx_kind(tx) == HRE_KIND_LOG_ACCESS && (pl = hre_tx_payload(tx, &plen)) != NULL &&
+            if (hre_tx_kind(tx) == HRE_KIND_LOG_ACCESS && hre_tx_timestamp(tx) >= oldest &&
+                (pl = hre_tx_payload(tx, &plen)) != NULL &&
                 hre_contract_decode_log_access(&p, pl, plen) == HRE_OK && memcmp(p.record_id, record, 32) == 0 &&
                 hre_tx_sender(tx) && hre_contract_account_by_key(c, &a, NULL, hre_tx_sender(tx)) == HRE_OK &&
                 memcmp(a.address, reader, 32) == 0)
@@ -401,8 +405,8 @@ static void on_request(hre_vault_xch *x, hre_node *node, const hre_node_app_mess
                acc.reason, r.record_id, acct.address, now, d);
         return;
     }
-    if ((rc = log_access_present(x, l, c, acct.address, r.record_id)) != 1) {
-        snprintf(d, sizeof d, "%s", rc == 0 ? "no LOG_ACCESS by this reader for this record on the chain or in the mempool"
+    if ((rc = log_access_present(x, l, c, acct.address, r.record_id, now / 1000)) != 1) {
+        snprintf(d, sizeof d, "%s", rc == 0 ? "no (recent enough) LOG_ACCESS by this reader for this record on the chain or in the mempool"
                                             : hre_error_detail());
         refuse(x, msg->conn, r.nonce, rc == 0 ? HRE_VAULT_XCH_REFUSE_NO_LOG_ACCESS : HRE_VAULT_XCH_REFUSE_INTERNAL, 0,
                r.record_id, acct.address, now, d);
