@@ -963,8 +963,9 @@ typedef struct hre_vault_xch_header {
 
 /** Encode / decode a header (HRE_VAULT_XCH_HEADER_LEN bytes); decode checks
  *  the wrap (hre_vault_wrap_decode), that wrap.doc_hash is doc_hash and
- *  that envelope_len is the length of some envelope (hre_vault_envelope_len
- *  of a bucket). Codes as the request's.  Since: 1.1 */
+ *  that hre_vault_envelope_len(HRE_VAULT_PAD_MIN) <= envelope_len <=
+ *  hre_vault_envelope_len(HRE_VAULT_PAYLOAD_MAX) (the opener checks the
+ *  exact length). Codes as the request's.  Since: 1.1 */
 HRE_API int hre_vault_xch_header_encode(const hre_vault_xch_header *h, uint8_t *out, size_t *len);
 HRE_API int hre_vault_xch_header_decode(hre_vault_xch_header *out, const uint8_t *in,
                                         size_t len) HRE_WARN_UNUSED_RESULT;
@@ -980,8 +981,8 @@ typedef struct hre_vault_xch_chunk {
 
 /** Encode / decode a chunk message (HRE_VAULT_XCH_CHUNK_OVERHEAD + len
  *  bytes; decode: the length field equals the bytes that follow, len >= 1,
- *  offset + len <= HRE_VAULT_PAYLOAD_MAX * 2). Codes as the request's.
- *  Since: 1.1 */
+ *  offset + len <= hre_vault_envelope_len(HRE_VAULT_PAYLOAD_MAX)). Codes as
+ *  the request's; encode also HRE_EINVAL for such a chunk.  Since: 1.1 */
 HRE_API int hre_vault_xch_chunk_encode(const hre_vault_xch_chunk *c, uint8_t *out, size_t *len);
 HRE_API int hre_vault_xch_chunk_decode(hre_vault_xch_chunk *out, const uint8_t *in,
                                        size_t len) HRE_WARN_UNUSED_RESULT;
