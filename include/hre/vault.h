@@ -114,6 +114,7 @@
 #include "hpke.h"
 #include "contract.h"
 #include "storage.h"
+#include "node.h"   /* the exchange runs over the node's app messages */
 
 HRE_BEGIN_DECLS
 
@@ -830,7 +831,336 @@ HRE_API int hre_vault_reconcile(hre_vault *v, size_t *erased, const hre_contract
 /* ------------------------------------------------------------------------ */
 /* Document exchange (lib/vault/exchange*.c; issue 11 part 2)                */
 /* ------------------------------------------------------------------------ */
-/* (block reserved for the exchange: request / chunk messages over the node) */
+/*
+ * A reader fetches a record's document from a holder over the node's
+ * application messages (node.h, "Application messages"); PROTOCOL.md
+ * section 15 is the byte-exact description.
+ *
+ * - The reader's REQUEST names the record and carries the reader's account
+ *   signing key, a fresh random 16-byte nonce, a timestamp (ms) and the
+ *   channel binding (the Noise handshake hash of the connection it is sent
+ *   on), signed with that key (ECDSA over a domain-separated SHA-256).
+ * - The holder checks, in this order: the encoding; the signature; the
+ *   freshness window (|now - timestamp| <= fresh_ms); the binding (it must
+ *   be THIS connection's handshake hash); replay (a bounded cache of the
+ *   nonces of the fresh window); the reader key is the current key of an
+ *   account; on its own chain state: hre_contract_access_check at
+ *   now / 1000 (seconds), and a LOG_ACCESS by this reader for this record
+ *   on its chain (an ACCESS_LOGGED event) or in its mempool; then that it
+ *   holds the document; then it re-wraps the data key for the reader
+ *   (hre_vault_rewrap, auth mode) and streams: one HEADER message (the
+ *   envelope length, the document hash and the fresh wrap), then CHUNK
+ *   messages carrying the envelope bytes in order, read from the vault's
+ *   storage as app-message room allows (hre_node_app_send_space; on
+ *   HRE_EAGAIN it resumes on HRE_NODE_EVENT_APP_WRITABLE or a tick).
+ *   Any check that fails is answered with a REFUSAL naming the reason
+ *   (HRE_VAULT_XCH_REFUSE_*), a host event and a log line.
+ * - The reader's FETCH checks the header against its own chain (the
+ *   record's doc_sha256 and locator, the wrap is for it), feeds the chunks
+ *   into an opener as they arrive (never the whole envelope in memory) and
+ *   completes with the document through its sink, or with a specific error.
+ *
+ * The host owns the node's event callback: it forwards every node event to
+ * hre_vault_xch_handle_node_event (APP_WRITABLE resumes transfers,
+ * PEER_DISCONNECTED drops them) and calls hre_vault_xch_tick from its timer
+ * loop (resumes transfers, expires fetches). One hre_vault_xch per node; the
+ * same object serves (when it has a vault) and fetches.
+ * Threads: an hre_vault_xch and its fetches are used by the node's thread.
+ */
+
+/** The node app type the exchange registers by default.  Since: 1.1 */
+#define HRE_VAULT_XCH_APP_TYPE 0x0701
+/** Wire format version of every exchange message (byte 1).  Since: 1.1 */
+#define HRE_VAULT_XCH_FORMAT 1
+/** Message types (byte 0).  Since: 1.1 */
+#define HRE_VAULT_XCH_MSG_REQUEST 1
+#define HRE_VAULT_XCH_MSG_HEADER  2
+#define HRE_VAULT_XCH_MSG_CHUNK   3
+#define HRE_VAULT_XCH_MSG_REFUSAL 4
+/** Sizes (PROTOCOL.md 15.2-15.5).  Since: 1.1 */
+#define HRE_VAULT_XCH_NONCE_LEN 16
+#define HRE_VAULT_XCH_REQUEST_SIGNED_LEN 124   /* bytes the signature covers */
+#define HRE_VAULT_XCH_REQUEST_LEN 188
+#define HRE_VAULT_XCH_HEADER_LEN (2 + 16 + 8 + 32 + HRE_VAULT_WRAP_LEN)   /* 345 */
+#define HRE_VAULT_XCH_CHUNK_OVERHEAD 30
+#define HRE_VAULT_XCH_CHUNK_DATA_MAX (HRE_NODE_APP_MESSAGE_LIMIT - HRE_VAULT_XCH_CHUNK_OVERHEAD)
+#define HRE_VAULT_XCH_REFUSAL_LEN 20
+/** Defaults of hre_vault_xch_options (used when the field is 0).  Since: 1.1 */
+#define HRE_VAULT_XCH_DEFAULT_FRESH_MS      120000u
+#define HRE_VAULT_XCH_DEFAULT_REPLAY_MAX    4096u
+#define HRE_VAULT_XCH_DEFAULT_MAX_TRANSFERS 64u
+#define HRE_VAULT_XCH_DEFAULT_MAX_PER_PEER  4u
+#define HRE_VAULT_XCH_DEFAULT_FETCH_TIMEOUT_MS 60000u
+
+/** Refusal reasons (REFUSAL byte 18; hre_vault_xch_event.reason). Values
+ *  never change.  Since: 1.1 */
+#define HRE_VAULT_XCH_REFUSE_NO_GRANT       1  /* no role and no live grant (HRE_EAUTH) */
+#define HRE_VAULT_XCH_REFUSE_REVOKED        2  /* the grant was revoked (HRE_EREVOKED) */
+#define HRE_VAULT_XCH_REFUSE_EXPIRED        3  /* the grant has expired (HRE_EEXPIRED) */
+#define HRE_VAULT_XCH_REFUSE_ERASED         4  /* the record or document was erased (HRE_EERASED) */
+#define HRE_VAULT_XCH_REFUSE_UNKNOWN_RECORD 5  /* the holder's chain has no such record (HRE_ENOTFOUND) */
+#define HRE_VAULT_XCH_REFUSE_NOT_MEMBER     6  /* the reader key is no account's current key (HRE_EAUTH) */
+#define HRE_VAULT_XCH_REFUSE_SUSPENDED      7  /* the reader or its organisation is suspended (HRE_EAUTH) */
+#define HRE_VAULT_XCH_REFUSE_NO_LOG_ACCESS  8  /* no LOG_ACCESS on chain or in the mempool (HRE_EAUTH) */
+#define HRE_VAULT_XCH_REFUSE_NOT_HELD       9  /* the holder does not hold the document (HRE_ENOTFOUND) */
+#define HRE_VAULT_XCH_REFUSE_BAD_SIGNATURE 10  /* the request's signature does not verify (HRE_EVERIFY) */
+#define HRE_VAULT_XCH_REFUSE_STALE         11  /* timestamp outside the freshness window (HRE_EEXPIRED) */
+#define HRE_VAULT_XCH_REFUSE_REPLAY        12  /* the nonce was seen in the window (HRE_EEXISTS) */
+#define HRE_VAULT_XCH_REFUSE_WRONG_CHANNEL 13  /* bound to another connection (HRE_EVERIFY) */
+#define HRE_VAULT_XCH_REFUSE_BUSY          14  /* a cap: transfers, per peer, replay cache (HRE_ELIMIT) */
+#define HRE_VAULT_XCH_REFUSE_MALFORMED     15  /* not a valid request (HRE_EDECODE) */
+#define HRE_VAULT_XCH_REFUSE_INTERNAL      16  /* the holder failed (storage, memory) (HRE_EIO) */
+#define HRE_VAULT_XCH_REFUSE_MAX           16
+
+/** The name of a refusal reason ("no_grant" ...; "unknown" otherwise).
+ *  Since: 1.1 */
+HRE_API const char *hre_vault_xch_refusal_name(int reason);
+
+/** The error code a reader's fetch fails with for a refusal reason (in the
+ *  comments above); HRE_EPROTO for an unknown reason.  Since: 1.1 */
+HRE_API int hre_vault_xch_refusal_code(int reason);
+
+/** A document request (PROTOCOL.md 15.2). A value struct.  Since: 1.1 */
+typedef struct hre_vault_xch_request {
+    uint8_t nonce[HRE_VAULT_XCH_NONCE_LEN];   /* fresh random bytes */
+    uint64_t timestamp_ms;                    /* the reader's clock, ms */
+    uint8_t reader_key[34];                   /* the reader's account signing key (wire form) */
+    uint8_t record_id[32];
+    uint8_t binding[32];                      /* the connection's Noise handshake hash */
+    uint8_t sig[64];                          /* r || s, low S */
+} hre_vault_xch_request;
+
+/** Sign a request: sets reader_key from key and sig over the other fields.
+ *  Args: r (self; nonce, timestamp_ms, record_id, binding set).
+ *  In: key: the reader's account signing key.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_ECRYPTO; HRE_ENOMEM.  Since: 1.1 */
+HRE_API int hre_vault_xch_request_sign(hre_vault_xch_request *r, const hre_key *key);
+
+/** Verify a request's signature with its reader_key.
+ *  Returns: HRE_OK; HRE_EVERIFY (bad signature, high S); HRE_EDECODE (the
+ *  key is not a valid point); HRE_EINVAL; HRE_ENOMEM; HRE_ECRYPTO.
+ *  Since: 1.1 */
+HRE_API int hre_vault_xch_request_verify(const hre_vault_xch_request *r) HRE_WARN_UNUSED_RESULT;
+
+/** Encode / decode a request (HRE_VAULT_XCH_REQUEST_LEN bytes). encode:
+ *  Out out (may be NULL with *len == 0); In/Out *len (capacity / written or
+ *  needed with HRE_EBUFSIZE). decode (hostile input): exactly the length,
+ *  type 1, format 1, a key with curve id 1 or 2 and prefix 02/03; *out
+ *  zeroed on failure.
+ *  Returns: HRE_OK; HRE_EBUFSIZE (encode); HRE_EDECODE;
+ *           HRE_EUNSUPPORTED (a newer format); HRE_EINVAL.  Since: 1.1 */
+HRE_API int hre_vault_xch_request_encode(const hre_vault_xch_request *r, uint8_t *out, size_t *len);
+HRE_API int hre_vault_xch_request_decode(hre_vault_xch_request *out, const uint8_t *in,
+                                         size_t len) HRE_WARN_UNUSED_RESULT;
+
+/** The answer's header (PROTOCOL.md 15.3). A value struct.  Since: 1.1 */
+typedef struct hre_vault_xch_header {
+    uint8_t nonce[HRE_VAULT_XCH_NONCE_LEN];   /* the request's */
+    uint64_t envelope_len;                    /* bytes the chunks will carry */
+    uint8_t doc_hash[32];                     /* SHA-256 of the envelope */
+    hre_vault_wrap wrap;                      /* the fresh wrap for the reader */
+} hre_vault_xch_header;
+
+/** Encode / decode a header (HRE_VAULT_XCH_HEADER_LEN bytes); decode checks
+ *  the wrap (hre_vault_wrap_decode), that wrap.doc_hash is doc_hash and
+ *  that hre_vault_envelope_len(HRE_VAULT_PAD_MIN) <= envelope_len <=
+ *  hre_vault_envelope_len(HRE_VAULT_PAYLOAD_MAX) (the opener checks the
+ *  exact length). Codes as the request's.  Since: 1.1 */
+HRE_API int hre_vault_xch_header_encode(const hre_vault_xch_header *h, uint8_t *out, size_t *len);
+HRE_API int hre_vault_xch_header_decode(hre_vault_xch_header *out, const uint8_t *in,
+                                        size_t len) HRE_WARN_UNUSED_RESULT;
+
+/** One chunk of envelope bytes (PROTOCOL.md 15.4). A value struct; data
+ *  points into the decoded message (borrowed).  Since: 1.1 */
+typedef struct hre_vault_xch_chunk {
+    uint8_t nonce[HRE_VAULT_XCH_NONCE_LEN];
+    uint64_t offset;                          /* of data[0] in the envelope */
+    uint32_t len;                             /* 1..HRE_VAULT_XCH_CHUNK_DATA_MAX */
+    const uint8_t *data;
+} hre_vault_xch_chunk;
+
+/** Encode / decode a chunk message (HRE_VAULT_XCH_CHUNK_OVERHEAD + len
+ *  bytes; decode: the length field equals the bytes that follow, len >= 1,
+ *  offset + len <= hre_vault_envelope_len(HRE_VAULT_PAYLOAD_MAX)). Codes as
+ *  the request's; encode also HRE_EINVAL for such a chunk.  Since: 1.1 */
+HRE_API int hre_vault_xch_chunk_encode(const hre_vault_xch_chunk *c, uint8_t *out, size_t *len);
+HRE_API int hre_vault_xch_chunk_decode(hre_vault_xch_chunk *out, const uint8_t *in,
+                                       size_t len) HRE_WARN_UNUSED_RESULT;
+
+/** A refusal (PROTOCOL.md 15.5). A value struct.  Since: 1.1 */
+typedef struct hre_vault_xch_refusal {
+    uint8_t nonce[HRE_VAULT_XCH_NONCE_LEN];   /* the request's (zero if it did not decode) */
+    uint8_t reason;                           /* HRE_VAULT_XCH_REFUSE_* */
+    uint8_t access_reason;                    /* HRE_ACCESS_* behind it, or 0 */
+} hre_vault_xch_refusal;
+
+/** Encode / decode a refusal (HRE_VAULT_XCH_REFUSAL_LEN bytes; reason
+ *  1..HRE_VAULT_XCH_REFUSE_MAX, access_reason 0..8). Codes as the
+ *  request's.  Since: 1.1 */
+HRE_API int hre_vault_xch_refusal_encode(const hre_vault_xch_refusal *r, uint8_t *out, size_t *len);
+HRE_API int hre_vault_xch_refusal_decode(hre_vault_xch_refusal *out, const uint8_t *in,
+                                         size_t len) HRE_WARN_UNUSED_RESULT;
+
+/** Exchange events (hre_vault_xch_event.type).  Since: 1.1 */
+#define HRE_VAULT_XCH_EVENT_REFUSED      1  /* holder: a request was refused (reason) */
+#define HRE_VAULT_XCH_EVENT_SERVING      2  /* holder: a request passed; the transfer starts */
+#define HRE_VAULT_XCH_EVENT_SERVED       3  /* holder: the last chunk was queued */
+#define HRE_VAULT_XCH_EVENT_ABORTED      4  /* holder: a transfer stopped (peer gone, storage) */
+#define HRE_VAULT_XCH_EVENT_FETCH_DONE   5  /* reader: a fetch completed (code; reason if refused) */
+
+/** One exchange event, valid during the callback only.  Since: 1.1 */
+#define HRE_VAULT_XCH_EVENT_VERSION 1
+typedef struct hre_vault_xch_event {
+    unsigned int version;              /* HRE_VAULT_XCH_EVENT_VERSION */
+    unsigned int type;                 /* HRE_VAULT_XCH_EVENT_* */
+    uint64_t conn;
+    int reason;                        /* REFUSED, FETCH_DONE: HRE_VAULT_XCH_REFUSE_* or 0 */
+    int code;                          /* FETCH_DONE, ABORTED: the result code */
+    uint8_t record_id[32];             /* zero if the request did not decode */
+    uint8_t reader[32];                /* the reader's address, zero if unknown */
+    const char *detail;                /* never NULL; no secrets */
+} hre_vault_xch_event;
+
+/** Exchange event callback. May call hre_vault_xch_* queries only.  Since: 1.1 */
+typedef void (*hre_vault_xch_event_fn)(void *user_data, const hre_vault_xch_event *ev);
+
+#define HRE_VAULT_XCH_OPTIONS_VERSION 1
+
+/** Options of hre_vault_xch_new. Start from HRE_VAULT_XCH_OPTIONS_INIT or
+ *  hre_vault_xch_options_init. node, vault, holder_key and the user data
+ *  are borrowed until hre_vault_xch_free. 0 means the default for counts
+ *  and times.  Since: 1.1 */
+typedef struct hre_vault_xch_options {
+    unsigned int version;              /* HRE_VAULT_XCH_OPTIONS_VERSION */
+    hre_node *node;                    /* required */
+    uint16_t app_type;                 /* 0 = HRE_VAULT_XCH_APP_TYPE */
+    /* holder side (vault NULL: this node only fetches, requests are refused NOT_HELD) */
+    hre_vault *vault;
+    uint8_t holder_type;               /* HRE_VAULT_READER_* of the holder's own wrap */
+    uint8_t holder_id[32];
+    const hre_key *holder_key;         /* its encryption private key */
+    uint32_t fresh_ms;                 /* freshness window */
+    uint32_t replay_max;               /* nonces remembered (refuse BUSY when full) */
+    uint32_t max_transfers;            /* transfers in progress, all peers */
+    uint32_t max_per_peer;             /* ... per connection */
+    uint32_t fetch_timeout_ms;         /* reader: a fetch with no progress this long fails */
+    uint32_t log_max_age_s;            /* holder: a LOG_ACCESS counts only if its block time (chain)
+                                          or timestamp (mempool) is at most this old; 0 = any age */
+    hre_vault_xch_event_fn on_event;   /* may be NULL */
+    void *user_data;
+    hre_log_fn log_fn;                 /* may be NULL */
+    void *log_user_data;
+} hre_vault_xch_options;
+
+#define HRE_VAULT_XCH_OPTIONS_INIT \
+    { HRE_VAULT_XCH_OPTIONS_VERSION, NULL, 0, NULL, 0, {0}, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+
+/** Initialise options to the defaults of `version`.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.  Since: 1.1 */
+HRE_API int hre_vault_xch_options_init(hre_vault_xch_options *opts, unsigned int version);
+
+/** The exchange of one node. Opaque.  Since: 1.1 */
+typedef struct hre_vault_xch hre_vault_xch;
+
+/** Create the exchange and register its app handler on the node (outside
+ *  node callbacks).
+ *  Out: *out (NULL on failure), freed with hre_vault_xch_free.
+ *  Returns: HRE_OK; HRE_EINVAL (no node; a vault without holder_key);
+ *           HRE_EUNSUPPORTED; HRE_EEXISTS (the app type has a handler);
+ *           HRE_ENOMEM; the codes of hre_node_app_register.
+ *  Since: 1.1 */
+HRE_API int hre_vault_xch_new(hre_vault_xch **out, const hre_vault_xch_options *opts);
+
+/** Unregister and free; transfers in progress are dropped, fetches still
+ *  allocated are detached (they fail with HRE_ECANCELED). NULL is fine.
+ *  Call outside node callbacks.  Since: 1.1 */
+HRE_API void hre_vault_xch_free(hre_vault_xch *x);
+
+/** Feed a node event (from the host's hre_node_event_fn; allowed inside
+ *  it): APP_WRITABLE resumes that connection's transfers, PEER_DISCONNECTED
+ *  drops its transfers and fails its fetches (HRE_ECANCELED). Others are
+ *  ignored.  Returns: HRE_OK; HRE_EINVAL.  Since: 1.1 */
+HRE_API int hre_vault_xch_handle_node_event(hre_vault_xch *x, const hre_node_event *ev);
+
+/** Timers: resume transfers that wait for room, expire stale replay-cache
+ *  entries and fetches without progress (HRE_EEXPIRED). now: ms.
+ *  Returns: HRE_OK; HRE_EINVAL.  Since: 1.1 */
+HRE_API int hre_vault_xch_tick(hre_vault_xch *x, uint64_t now);
+
+/** Counters: a versioned result struct (set .version first).  Since: 1.1 */
+#define HRE_VAULT_XCH_STATS_VERSION 1
+typedef struct hre_vault_xch_stats {
+    unsigned int version;
+    uint64_t requests;                 /* requests received */
+    uint64_t refused;                  /* ... refused */
+    uint64_t served;                   /* transfers completed */
+    uint64_t bytes_sent;               /* envelope bytes sent */
+    uint64_t transfers;                /* transfers in progress */
+    uint64_t stalls;                   /* HRE_EAGAIN met while sending */
+    uint64_t replay_entries;           /* nonces in the replay cache */
+    uint64_t fetches;                  /* fetches in progress */
+} hre_vault_xch_stats;
+#define HRE_VAULT_XCH_STATS_INIT { HRE_VAULT_XCH_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
+/** Initialise / fill stats.  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.
+ *  Since: 1.1 */
+HRE_API int hre_vault_xch_stats_init(hre_vault_xch_stats *out, unsigned int version);
+HRE_API int hre_vault_xch_stats_get(const hre_vault_xch *x, hre_vault_xch_stats *out);
+
+/** A document fetch in progress (reader side). Opaque.  Since: 1.1 */
+typedef struct hre_vault_fetch hre_vault_fetch;
+
+#define HRE_VAULT_FETCH_PARAMS_VERSION 1
+/** What to fetch. Read during hre_vault_fetch_new; the keys are borrowed
+ *  until the fetch is freed.  Since: 1.1 */
+typedef struct hre_vault_fetch_params {
+    unsigned int version;              /* HRE_VAULT_FETCH_PARAMS_VERSION */
+    uint64_t conn;                     /* the holder's connection */
+    uint8_t record_id[32];
+    const hre_key *sign_key;           /* the reader's account signing key */
+    const hre_key *enc_key;            /* the reader's encryption private key */
+    uint64_t max_doc_len;              /* 0 = HRE_VAULT_DOC_MAX */
+} hre_vault_fetch_params;
+#define HRE_VAULT_FETCH_PARAMS_INIT { HRE_VAULT_FETCH_PARAMS_VERSION, 0, {0}, NULL, NULL, 0 }
+/** Initialise fetch params.  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.
+ *  Since: 1.1 */
+HRE_API int hre_vault_fetch_params_init(hre_vault_fetch_params *p, unsigned int version);
+
+/** Start a fetch: look the record up on this node's chain (its doc_sha256
+ *  and locator are what the answer must match), sign a request bound to
+ *  the connection's handshake hash and send it. The document goes to sink
+ *  as authenticated chunks arrive; it is complete only when the fetch is
+ *  done with HRE_OK (discard what the sink got otherwise). The sink runs
+ *  inside the node's app handler: node.h's re-entrancy rule applies to it.
+ *  Call outside node callbacks.
+ *  Out: *out (NULL on failure), freed with hre_vault_fetch_free.
+ *  In: x; p; sink, sink_user_data; now (ms).
+ *  Returns: HRE_OK; HRE_ENOTFOUND (no such record on this chain; conn);
+ *           HRE_EERASED (erased on this chain); HRE_EAGAIN (no room to send
+ *           the request now: retry); HRE_EINVAL; HRE_ENOMEM; the codes of
+ *           hre_node_app_send.
+ *  Since: 1.1 */
+HRE_API int hre_vault_fetch_new(hre_vault_fetch **out, hre_vault_xch *x, const hre_vault_fetch_params *p,
+                                hre_vault_sink_fn sink, void *sink_user_data, uint64_t now);
+
+/** Where a fetch stands.
+ *  Out: *done (1 when finished); *code: HRE_OK or its failure (the codes of
+ *       the opener, HRE_EVERIFY for an answer that is not the record's
+ *       document, hre_vault_xch_refusal_code of a refusal, HRE_ECANCELED,
+ *       HRE_EEXPIRED, HRE_EPROTO for a malformed answer); *reason (may be
+ *       NULL): the refusal reason or 0; *content (may be NULL): on HRE_OK,
+ *       what the document held.
+ *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED (content->version).
+ *  Since: 1.1 */
+HRE_API int hre_vault_fetch_status(const hre_vault_fetch *f, int *done, int *code, int *reason,
+                                   hre_vault_content *content);
+
+/** The request a fetch sent (for audits and tests).  Returns: HRE_OK;
+ *  HRE_EINVAL.  Since: 1.1 */
+HRE_API int hre_vault_fetch_request(const hre_vault_fetch *f, hre_vault_xch_request *out);
+
+/** Free a fetch (an unfinished one is abandoned; later answers for it are
+ *  ignored). NULL is fine.  Since: 1.1 */
+HRE_API void hre_vault_fetch_free(hre_vault_fetch *f);
 /* (END exchange) */
 
 HRE_END_DECLS
