@@ -180,6 +180,7 @@ HRE_BEGIN_DECLS
 /* Events                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_contract_event this header declares (its .version field). */
 #define HRE_CONTRACT_EVENT_VERSION 1
 
 /** Flags telling which optional fields of an event are set. */
@@ -215,6 +216,7 @@ typedef void (*hre_contract_event_fn)(void *user_data, const hre_contract_event 
 /* Options and lifetime                                                      */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_contract_options this header declares (its .version field). */
 #define HRE_CONTRACT_OPTIONS_VERSION 3
 
 /** Genesis parameters of a contract state. Start from HRE_CONTRACT_OPTIONS_INIT
@@ -240,6 +242,7 @@ typedef struct hre_contract_options {
                                        takes precedence over `threads` */
 } hre_contract_options;
 
+/** Static initializer for hre_contract_options: HRE_CONTRACT_OPTIONS_VERSION, every other field at its default. */
 #define HRE_CONTRACT_OPTIONS_INIT { HRE_CONTRACT_OPTIONS_VERSION, {0}, {0}, NULL, NULL, NULL, 0, NULL }
 
 /** Initialise opts to the defaults for `version` (1..3): every field that
@@ -344,12 +347,19 @@ HRE_API int hre_contract_state_hash(const hre_contract *c, uint8_t out[32]);
  * Query calls on a const contract may run concurrently.
  */
 
+/** Newest version of hre_contract_account this header declares (its .version field). */
 #define HRE_CONTRACT_ACCOUNT_VERSION 2
+/** Newest version of hre_contract_org this header declares (its .version field). */
 #define HRE_CONTRACT_ORG_VERSION 2
+/** Newest version of hre_contract_record this header declares (its .version field). */
 #define HRE_CONTRACT_RECORD_VERSION 1
+/** Newest version of hre_contract_grant this header declares (its .version field). */
 #define HRE_CONTRACT_GRANT_VERSION 1
+/** Newest version of hre_contract_stats this header declares (its .version field). */
 #define HRE_CONTRACT_STATS_VERSION 1
+/** Newest version of hre_contract_access this header declares (its .version field). */
 #define HRE_CONTRACT_ACCESS_VERSION 1
+/** Newest version of hre_contract_node this header declares (its .version field). */
 #define HRE_CONTRACT_NODE_VERSION 1
 
 /** Role and status of an address.  Since: 1.0 (version 2 since 1.1) */
@@ -484,12 +494,16 @@ typedef struct hre_contract_node {
  *  other field zero.  Since: 1.0 */
 #define HRE_CONTRACT_ACCOUNT_INIT \
     { HRE_CONTRACT_ACCOUNT_VERSION, {0}, {0}, 0, 0, 0, 0, {0}, 0, 0, 0, 0, 0, {0} }
+/** Static initializer for hre_contract_org: HRE_CONTRACT_ORG_VERSION, every other field at its default. */
 #define HRE_CONTRACT_ORG_INIT { HRE_CONTRACT_ORG_VERSION, {0}, 0, 0, {0}, 0, 0, {0} }
+/** Static initializer for hre_contract_record: HRE_CONTRACT_RECORD_VERSION, every other field at its default. */
 #define HRE_CONTRACT_RECORD_INIT \
     { HRE_CONTRACT_RECORD_VERSION, {0}, {0}, {0}, {0}, {0}, {0}, {0}, 0, 0, 0, 0, 0, 0, 0, 0, \
       {0}, {0}, {0}, {0}, 0, 0, {0}, 0 }
+/** Static initializer for hre_contract_grant: HRE_CONTRACT_GRANT_VERSION, every other field at its default. */
 #define HRE_CONTRACT_GRANT_INIT \
     { HRE_CONTRACT_GRANT_VERSION, {0}, {0}, 0, 0, 0, 0, {0}, 0, 0, 0, 0, 0 }
+/** Static initializer for hre_contract_stats: HRE_CONTRACT_STATS_VERSION, every other field at its default. */
 #define HRE_CONTRACT_STATS_INIT { HRE_CONTRACT_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0 }
 #define HRE_CONTRACT_ACCESS_INIT { HRE_CONTRACT_ACCESS_VERSION, 0, 0, 0, {0} }   /* since 1.1 */
 #define HRE_CONTRACT_NODE_INIT { HRE_CONTRACT_NODE_VERSION, 0, 0, 0, 0, {0}, {0} }  /* since 1.1 */

@@ -214,6 +214,7 @@ HRE_API int hre_node_reason_discourages(int reason) HRE_WARN_UNUSED_RESULT;
 /* Events                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_node_event this header declares (its .version field). */
 #define HRE_NODE_EVENT_VERSION 1
 
 #define HRE_NODE_EVENT_PEER_READY        1 /* handshake and version exchange done (conn) */
@@ -253,6 +254,7 @@ typedef void (*hre_node_event_fn)(void *user_data, const hre_node_event *ev);
 /* Options, new and free                                                     */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_node_options this header declares (its .version field). */
 #define HRE_NODE_OPTIONS_VERSION 1
 
 /* Defaults used when the corresponding option is 0. */
@@ -321,6 +323,7 @@ typedef struct hre_node_options {
     uint32_t reconnect_ms;                /* first backoff for an address book entry; doubles */
 } hre_node_options;
 
+/** Static initializer for hre_node_options: HRE_NODE_OPTIONS_VERSION, every other field at its default. */
 #define HRE_NODE_OPTIONS_INIT \
     { HRE_NODE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
       0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
@@ -481,6 +484,7 @@ HRE_API int hre_node_pull(hre_node *n, uint64_t *conn, uint8_t *out, size_t *len
  *  Since: 1.1 */
 HRE_API int hre_node_peer_list(const hre_node *n, uint64_t *conns, size_t *count);
 
+/** Newest version of hre_node_peer_info this header declares (its .version field). */
 #define HRE_NODE_PEER_INFO_VERSION 1
 
 /** Peer states. */
@@ -523,6 +527,7 @@ typedef struct hre_node_peer_info {
     uint64_t send_queued;              /* bytes waiting to be sent */
 } hre_node_peer_info;
 
+/** Static initializer for hre_node_peer_info: HRE_NODE_PEER_INFO_VERSION, every other field at its default. */
 #define HRE_NODE_PEER_INFO_INIT { HRE_NODE_PEER_INFO_VERSION, 0, {0}, 0, 0, 0, {0}, 0, {0}, {0}, \
                                   {0}, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
@@ -668,6 +673,7 @@ HRE_API int hre_node_mine(hre_node *n, uint8_t hash[32], hre_ledger_status *stat
  * hash) and the sender's verified identity, to bind requests to the channel.
  */
 
+/** Newest version of hre_node_app_message this header declares (its .version field). */
 #define HRE_NODE_APP_MESSAGE_VERSION 1
 
 /** One received application message, valid only during the handler call.
@@ -733,6 +739,7 @@ HRE_API int hre_node_app_send_space(const hre_node *n, size_t *space, uint64_t c
  * max_discouraged entries; the oldest is dropped for a new one.
  */
 
+/** Newest version of hre_node_discouraged this header declares (its .version field). */
 #define HRE_NODE_DISCOURAGED_VERSION 1
 
 /** One entry of the discouragement list. An output struct: set .version
@@ -746,6 +753,7 @@ typedef struct hre_node_discouraged {
     uint64_t time;                     /* ms, when it was recorded */
 } hre_node_discouraged;
 
+/** Static initializer for hre_node_discouraged: HRE_NODE_DISCOURAGED_VERSION, every other field at its default. */
 #define HRE_NODE_DISCOURAGED_INIT { HRE_NODE_DISCOURAGED_VERSION, 0, 0, {0}, {0}, 0 }
 
 /** Zero the fields of `version` and set it.
@@ -775,6 +783,7 @@ HRE_API int hre_node_discouraged_clear(hre_node *n);
 /* Statistics                                                                */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_node_stats this header declares (its .version field). */
 #define HRE_NODE_STATS_VERSION 1
 
 /** Node-wide figures. An output struct: set .version first.  Since: 1.1 */
@@ -802,6 +811,7 @@ typedef struct hre_node_stats {
     uint32_t stall_timeout_ms;         /* the current (doubled) stall timeout */
 } hre_node_stats;
 
+/** Static initializer for hre_node_stats: HRE_NODE_STATS_VERSION, every other field at its default. */
 #define HRE_NODE_STATS_INIT { HRE_NODE_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, \
                               0, 0, 0, 0, 0, 0, 0, 0 }
 
