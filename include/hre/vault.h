@@ -133,9 +133,9 @@ HRE_BEGIN_DECLS
  *  the padded payload) and is HRE_VAULT_CHUNK_LEN + 16 bytes on the wire.
  *  Since: 1.1 */
 #define HRE_VAULT_CHUNK_LOG2 16
-#define HRE_VAULT_CHUNK_LEN 65536
-#define HRE_VAULT_CHUNK_DATA_LEN 65532
-#define HRE_VAULT_CHUNK_WIRE_LEN 65552
+#define HRE_VAULT_CHUNK_LEN 65536        /* plaintext bytes of a full chunk (2^16) */
+#define HRE_VAULT_CHUNK_DATA_LEN 65532   /* padded-payload bytes of a full chunk */
+#define HRE_VAULT_CHUNK_WIRE_LEN 65552   /* a full chunk on the wire (with its tag) */
 /** Smallest padded payload (bucket floor), bytes.  Since: 1.1 */
 #define HRE_VAULT_PAD_MIN 512
 /** Largest document accepted by a sealer or produced by an opener (2^40
@@ -160,8 +160,8 @@ HRE_BEGIN_DECLS
 
 /** Compression choice (hre_vault_seal_params.compress).  Since: 1.1 */
 #define HRE_VAULT_COMPRESS_AUTO   0  /* compress if a trial on the first 64 KiB saves >= 1/8 */
-#define HRE_VAULT_COMPRESS_NEVER  1
-#define HRE_VAULT_COMPRESS_ALWAYS 2
+#define HRE_VAULT_COMPRESS_NEVER  1  /* store the body raw */
+#define HRE_VAULT_COMPRESS_ALWAYS 2  /* always store the body as a zlib stream */
 
 /** Opener flags (hre_vault_open_params.flags).  Since: 1.1 */
 /* Do not hash the envelope: skip the check that its SHA-256 equals the
@@ -171,7 +171,7 @@ HRE_BEGIN_DECLS
 
 /** Document states (hre_vault_entry.state).  Since: 1.1 */
 #define HRE_VAULT_PRESENT 1
-#define HRE_VAULT_ERASED  2
+#define HRE_VAULT_ERASED  2   /* crypto-shredded: envelope and wraps gone, tombstone kept */
 
 /** hre_vault_verify flags.  Since: 1.1 */
 #define HRE_VAULT_VERIFY_HASH 0x1u   /* also re-hash every envelope */
@@ -187,7 +187,7 @@ typedef struct hre_vault_header {
     uint8_t chunk_log2;                /* HRE_VAULT_CHUNK_LOG2 */
     uint8_t locator[32];               /* the record's locator */
     uint32_t doc_version;              /* >= 1 */
-    uint8_t nonce_prefix[HRE_VAULT_NONCE_PREFIX_LEN];
+    uint8_t nonce_prefix[HRE_VAULT_NONCE_PREFIX_LEN]; /* random; starts every chunk nonce */
     uint8_t key_commit[32];            /* HKDF commitment to the data key */
 } hre_vault_header;
 
@@ -216,7 +216,7 @@ HRE_API int hre_vault_header_decode(hre_vault_header *out, const uint8_t *in,
 typedef struct hre_vault_wrap {
     uint8_t doc_hash[32];              /* SHA-256 of the envelope (the HPKE aad) */
     uint8_t locator[32];               /* the envelope's locator and version */
-    uint32_t doc_version;
+    uint32_t doc_version;              /* >= 1 */
     uint8_t mode;                      /* HRE_HPKE_MODE_BASE or HRE_HPKE_MODE_AUTH */
     uint8_t reader_type;               /* HRE_VAULT_READER_* */
     uint8_t reader_id[32];             /* address or organisation id */
@@ -257,9 +257,9 @@ HRE_API uint64_t hre_vault_bucket(uint64_t len);
  *  Since: 1.1 */
 HRE_API uint64_t hre_vault_envelope_len(uint64_t padded_len);
 
+#define HRE_VAULT_CONTENT_VERSION 1    /* newest version of hre_vault_content */
 /** What an opened (or sealed) document held: a versioned result struct
  *  (common.h rule 7; set .version first).  Since: 1.1 */
-#define HRE_VAULT_CONTENT_VERSION 1
 typedef struct hre_vault_content {
     unsigned int version;              /* in: HRE_VAULT_CONTENT_VERSION */
     uint8_t doc_hash[32];              /* SHA-256 of the envelope (opener: of the
@@ -270,9 +270,10 @@ typedef struct hre_vault_content {
     uint64_t padded_len;               /* the bucket */
     uint64_t envelope_len;             /* header + chunks */
     uint8_t compressed;                /* 1 if the body is a zlib stream */
-    uint8_t media_type_len;
+    uint8_t media_type_len;            /* media type bytes, 0..HRE_VAULT_MEDIA_TYPE_MAX */
     char media_type[HRE_VAULT_MEDIA_TYPE_MAX + 1];   /* NUL-terminated; "" if none */
 } hre_vault_content;
+/** Static initializer for hre_vault_content: current version, other fields zero.  Since: 1.1 */
 #define HRE_VAULT_CONTENT_INIT { HRE_VAULT_CONTENT_VERSION, {0}, 0, 0, 0, 0, 0, 0, {0} }
 /** Initialise a content struct for `version` (fields zero).
  *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED.  Since: 1.1 */
@@ -291,7 +292,7 @@ typedef int (*hre_vault_sink_fn)(void *user_data, const uint8_t *data, size_t le
 /* Sealing (sans-I/O)                                                        */
 /* ------------------------------------------------------------------------ */
 
-#define HRE_VAULT_SEAL_PARAMS_VERSION 1
+#define HRE_VAULT_SEAL_PARAMS_VERSION 1  /* newest version of hre_vault_seal_params */
 
 /** What to seal and who seals it. Start from HRE_VAULT_SEAL_PARAMS_INIT or
  *  hre_vault_seal_params_init. Read during the new call only; the pointers
@@ -306,10 +307,11 @@ typedef struct hre_vault_seal_params {
     int compress_level;                /* zlib level 1..9; 0 = 6 (zlib's default) */
     /* the sender of the wraps (auth mode); sender_key NULL = base mode */
     uint8_t sender_type;               /* HRE_VAULT_READER_* */
-    uint8_t sender_id[32];
+    uint8_t sender_id[32];             /* the sender's address or organisation id */
     const hre_key *sender_key;         /* the sender's P-256 encryption key (borrowed) */
 } hre_vault_seal_params;
 
+/** Static initializer for hre_vault_seal_params: current version, other fields zero.  Since: 1.1 */
 #define HRE_VAULT_SEAL_PARAMS_INIT \
     { HRE_VAULT_SEAL_PARAMS_VERSION, {0}, 0, NULL, 0, 0, 0, {0}, NULL }
 
@@ -376,7 +378,7 @@ HRE_API void hre_vault_sealer_free(hre_vault_sealer *s);
 /* Opening (sans-I/O)                                                        */
 /* ------------------------------------------------------------------------ */
 
-#define HRE_VAULT_OPEN_PARAMS_VERSION 1
+#define HRE_VAULT_OPEN_PARAMS_VERSION 1  /* newest version of hre_vault_open_params */
 
 /** How to open an envelope. Start from HRE_VAULT_OPEN_PARAMS_INIT or
  *  hre_vault_open_params_init. Read during hre_vault_opener_new only.
@@ -391,6 +393,7 @@ typedef struct hre_vault_open_params {
                                           0 = HRE_VAULT_DOC_MAX */
 } hre_vault_open_params;
 
+/** Static initializer for hre_vault_open_params: current version, other fields zero.  Since: 1.1 */
 #define HRE_VAULT_OPEN_PARAMS_INIT { HRE_VAULT_OPEN_PARAMS_VERSION, NULL, NULL, NULL, 0, 0 }
 
 /** Initialise open params to the defaults of `version` (fields zero / NULL).
@@ -456,7 +459,7 @@ HRE_API void hre_vault_opener_free(hre_vault_opener *o);
 /* The vault handle                                                          */
 /* ------------------------------------------------------------------------ */
 
-#define HRE_VAULT_OPTIONS_VERSION 1
+#define HRE_VAULT_OPTIONS_VERSION 1  /* newest version of hre_vault_options */
 
 /** Options of hre_vault_open. Start from HRE_VAULT_OPTIONS_INIT or
  *  hre_vault_options_init. storage and log_user_data must stay valid until
@@ -466,9 +469,10 @@ typedef struct hre_vault_options {
     hre_storage *storage;              /* required; borrowed; may be the ledger's storage */
     const char *prefix;                /* file-name prefix, 1..8 of [a-z0-9]; NULL = "vault" */
     hre_log_fn log_fn;                 /* may be NULL */
-    void *log_user_data;
+    void *log_user_data;               /* passed to log_fn */
 } hre_vault_options;
 
+/** Static initializer for hre_vault_options: current version, other fields NULL.  Since: 1.1 */
 #define HRE_VAULT_OPTIONS_INIT { HRE_VAULT_OPTIONS_VERSION, NULL, NULL, NULL, NULL }
 
 /** Initialise vault options to the defaults of `version`.
@@ -500,21 +504,22 @@ HRE_API int hre_vault_open(hre_vault **out, const hre_vault_options *opts);
  *  Since: 1.1 */
 HRE_API void hre_vault_close(hre_vault *v);
 
+#define HRE_VAULT_ENTRY_VERSION 1  /* newest version of hre_vault_entry */
 /** One stored document as the index knows it: a versioned result struct
  *  (set .version first). No plaintext property (length, media type) is
  *  stored in clear, so none is here.  Since: 1.1 */
-#define HRE_VAULT_ENTRY_VERSION 1
 typedef struct hre_vault_entry {
     unsigned int version;              /* in: HRE_VAULT_ENTRY_VERSION */
-    uint8_t doc_hash[32];
-    uint8_t locator[32];
-    uint32_t doc_version;
+    uint8_t doc_hash[32];              /* SHA-256 of the envelope (names the document) */
+    uint8_t locator[32];               /* the envelope's locator */
+    uint32_t doc_version;              /* the envelope's version (>= 1) */
     uint8_t state;                     /* HRE_VAULT_PRESENT or HRE_VAULT_ERASED */
     uint8_t has_record;                /* record_id is bound (hre_vault_bind_record) */
-    uint8_t record_id[32];
+    uint8_t record_id[32];             /* the bound record's id (if has_record) */
     uint64_t envelope_len;             /* 0 once erased */
     uint32_t wrap_count;               /* 0 once erased */
 } hre_vault_entry;
+/** Static initializer for hre_vault_entry: current version, other fields zero.  Since: 1.1 */
 #define HRE_VAULT_ENTRY_INIT { HRE_VAULT_ENTRY_VERSION, {0}, {0}, 0, 0, 0, {0}, 0, 0 }
 /** Initialise an entry struct for `version`.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.  Since: 1.1 */
@@ -691,8 +696,8 @@ HRE_API int hre_vault_read(hre_vault *v, hre_vault_content *content, const uint8
 HRE_API int hre_vault_envelope_read(hre_vault *v, uint8_t *buf, size_t *len,
                                     const uint8_t doc_hash[32], uint64_t offset);
 
+#define HRE_VAULT_STATS_VERSION 1  /* newest version of hre_vault_stats */
 /** Counters: a versioned result struct (set .version first).  Since: 1.1 */
-#define HRE_VAULT_STATS_VERSION 1
 typedef struct hre_vault_stats {
     unsigned int version;              /* in: HRE_VAULT_STATS_VERSION */
     uint64_t documents;                /* present documents */
@@ -703,6 +708,7 @@ typedef struct hre_vault_stats {
     uint64_t memory_bytes;             /* heap held by the in-memory index */
     int fatal;                         /* 1 if the vault is in the fatal state */
 } hre_vault_stats;
+/** Static initializer for hre_vault_stats: current version, other fields zero.  Since: 1.1 */
 #define HRE_VAULT_STATS_INIT { HRE_VAULT_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0 }
 /** Initialise a stats struct.  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.
  *  Since: 1.1 */
