@@ -794,8 +794,8 @@ typedef struct hre_node_stats {
     unsigned int version;              /* in: HRE_NODE_STATS_VERSION */
     int member;                        /* this node's own HRE_NODE_MEMBER_* */
     uint32_t peers;                    /* live connections */
-    uint32_t peers_ready;              /* ... in state HRE_NODE_PEER_READY */
-    uint32_t peers_outbound;           /* ... that the node dialled (HRE_NODE_PEER_OUTBOUND) */
+    uint32_t peers_ready;              /* live connections in state HRE_NODE_PEER_READY */
+    uint32_t peers_outbound;           /* live connections it dialled (HRE_NODE_PEER_OUTBOUND) */
     uint64_t mem_used;                 /* bytes held by the node (buffers, queues, indexes) */
     uint64_t mem_peak;                 /* the most it ever held */
     uint64_t mem_cap;                  /* max_memory */
