@@ -30,7 +30,7 @@ HRE_BEGIN_DECLS
 #define HRE_AEAD_KEY_LEN 32    /* AES-256 */
 #define HRE_AEAD_NONCE_LEN 12  /* 96-bit nonce */
 #define HRE_AEAD_TAG_LEN 16    /* 128-bit tag */
-/* Largest plaintext per message: 2^36 - 32 bytes (the GCM limit, 2^39 - 256 bits). */
+/** Largest plaintext per message: 2^36 - 32 bytes (the GCM limit, 2^39 - 256 bits). */
 #define HRE_AEAD_MAX_PLAINTEXT ((uint64_t)68719476704ULL)
 
 /** An AES-256-GCM key ready for use. Opaque; wiped when freed.  Since: 1.1 */

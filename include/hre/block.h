@@ -28,12 +28,12 @@ HRE_BEGIN_DECLS
  *  merkle_root (32), time (u32 LE), bits (u32 LE), nonce (u32 LE).
  *  prev_hash and merkle_root are in internal byte order.  Since: 1.0 */
 typedef struct hre_header {
-    uint32_t version;
-    uint8_t prev_hash[32];
-    uint8_t merkle_root[32];
-    uint32_t time;
-    uint32_t bits;
-    uint32_t nonce;
+    uint32_t version;  /**< block version */
+    uint8_t prev_hash[32];  /**< hash of the previous header, internal byte order */
+    uint8_t merkle_root[32];  /**< Merkle root of the transactions, internal byte order */
+    uint32_t time;  /**< block time, seconds since the epoch */
+    uint32_t bits;  /**< compact proof-of-work target */
+    uint32_t nonce;  /**< proof-of-work nonce */
 } hre_header;
 
 /** Decode an 80-byte header.
@@ -66,10 +66,13 @@ HRE_API int hre_header_hash(const hre_header *h, uint8_t out[32]) HRE_WARN_UNUSE
 /* Blocks                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_block_limits this header declares (its .version field). */
 #define HRE_BLOCK_LIMITS_VERSION 1
+/** @{ */
 /** Default caps used when a function is given NULL limits. */
 #define HRE_BLOCK_DEFAULT_MAX_SIZE 1000000u
 #define HRE_BLOCK_DEFAULT_MAX_TXS 100000u
+/** @} */
 
 /** Caps on a block, chosen by the caller (usually from hre_chain_params).
  *  max_block_size caps the whole encoding (header included) in bytes;
@@ -77,10 +80,11 @@ HRE_API int hre_header_hash(const hre_header *h, uint8_t out[32]) HRE_WARN_UNUSE
  *  Since: 1.0 */
 typedef struct hre_block_limits {
     unsigned int version;     /* HRE_BLOCK_LIMITS_VERSION */
-    uint64_t max_block_size;
-    uint64_t max_tx_count;
+    uint64_t max_block_size;  /**< cap on the whole encoding in bytes */
+    uint64_t max_tx_count;  /**< cap on the number of transactions */
 } hre_block_limits;
 
+/** Static initializer for hre_block_limits: HRE_BLOCK_LIMITS_VERSION, every other field at its default. */
 #define HRE_BLOCK_LIMITS_INIT \
     { HRE_BLOCK_LIMITS_VERSION, HRE_BLOCK_DEFAULT_MAX_SIZE, HRE_BLOCK_DEFAULT_MAX_TXS }
 
@@ -194,6 +198,7 @@ HRE_API int hre_block_update_merkle_root(hre_block *block) HRE_WARN_UNUSED_RESUL
 /* Network parameters                                                       */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_chain_params this header declares (its .version field). */
 #define HRE_CHAIN_PARAMS_VERSION 1
 
 /** Parameters of a network. Data, not code: an HRE network picks its own.

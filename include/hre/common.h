@@ -159,7 +159,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
+/**
  * HRE_API marks every exported declaration. The library is built with
  * -fvisibility=hidden and a linker version script, so only symbols carrying
  * HRE_API and listed in lib/libhre.map are visible in libhre.so.1.
@@ -180,13 +180,15 @@
 #  endif
 #endif
 
-/* Results that must be checked: ignoring them is a bug in the caller. */
+/** Results that must be checked: ignoring them is a bug in the caller. */
 #if defined(__GNUC__) && (__GNUC__ > 3 || (__GNUC__ == 3 && __GNUC_MINOR__ >= 4))
 #  define HRE_WARN_UNUSED_RESULT __attribute__((__warn_unused_result__))
 #else
 #  define HRE_WARN_UNUSED_RESULT
 #endif
 
+/** @{ */
+/** Wrap the declarations of a header in extern "C" for C++. */
 #ifdef __cplusplus
 #  define HRE_BEGIN_DECLS extern "C" {
 #  define HRE_END_DECLS }
@@ -194,6 +196,7 @@
 #  define HRE_BEGIN_DECLS
 #  define HRE_END_DECLS
 #endif
+/** @} */
 
 
 HRE_BEGIN_DECLS

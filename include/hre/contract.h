@@ -100,8 +100,9 @@ HRE_BEGIN_DECLS
 #define HRE_KIND_SUSPEND_ORG     13  /* authority: suspend or reinstate an organisation */
 #define HRE_KIND_SET_ENC_KEY     14  /* self / authority / org admin: publish an encryption key */
 #define HRE_KIND_ERASE_RECORD    15  /* the record's patient, or the authority */
-#define HRE_KIND_MAX             15
+#define HRE_KIND_MAX             15  /* the highest kind this header knows */
 
+/** @{ */
 /** Organisation types. */
 #define HRE_ORG_HOSPITAL  1
 #define HRE_ORG_LAB       2
@@ -109,21 +110,26 @@ HRE_BEGIN_DECLS
 #define HRE_ORG_INSURER   4
 #define HRE_ORG_RESEARCH  5
 #define HRE_ORG_PHARMACY  6
+/** @} */
 
 /** Account roles. */
 #define HRE_ROLE_AUTHORITY 1  /* founding authority; also admin of the genesis org */
-#define HRE_ROLE_ADMIN     2
-#define HRE_ROLE_DOCTOR    3
-#define HRE_ROLE_PATIENT   4
+#define HRE_ROLE_ADMIN     2  /* organisation admin: registers doctors and nodes */
+#define HRE_ROLE_DOCTOR    3  /* doctor of an organisation */
+#define HRE_ROLE_PATIENT   4  /* patient (registers itself) */
 #define HRE_ROLE_NODE      5  /* since 1.1: a node's on-chain identity; sends only ROTATE_KEY of itself */
 
+/** @{ */
 /** Account and (since 1.1) organisation status. */
 #define HRE_STATUS_ACTIVE    0
 #define HRE_STATUS_SUSPENDED 1
+/** @} */
 
+/** @{ */
 /** SUSPEND and SUSPEND_ORG payload actions. */
 #define HRE_SUSPEND_REINSTATE 0
 #define HRE_SUSPEND_SUSPEND   1
+/** @} */
 
 /** Grant reader types and scopes. */
 #define HRE_READER_ACCOUNT 0  /* reader is an account address */
@@ -136,9 +142,11 @@ HRE_BEGIN_DECLS
 #define HRE_ENC_TARGET_ACCOUNT 0  /* target is an account address */
 #define HRE_ENC_TARGET_ORG     1  /* target is an organisation id */
 
+/** @{ */
 /** Commitment fields (hre_contract_commit). */
 #define HRE_COMMIT_PATIENT_ID 1
 #define HRE_COMMIT_TEST_NAME  2
+/** @} */
 
 /** Limits (all enforced by the payload decoders). They are consensus limits
  *  of payload version 1 (HRE_CONTRACT_PAYLOAD_VERSION), and NAME_MAX also
@@ -151,7 +159,7 @@ HRE_BEGIN_DECLS
 #define HRE_CONTRACT_ENVELOPE_MAX  512  /* grant envelope bytes */
 #define HRE_CONTRACT_GRANT_IDS_MAX 64   /* record ids in a HRE_SCOPE_RECORDS grant */
 #define HRE_CONTRACT_SALT_MIN      16   /* commitment salt length range */
-#define HRE_CONTRACT_SALT_MAX      64
+#define HRE_CONTRACT_SALT_MAX      64   /* longest commitment salt (bytes) */
 #define HRE_CONTRACT_PAYLOAD_VERSION 1  /* first byte of every payload */
 
 /** Event types. */
@@ -180,12 +188,15 @@ HRE_BEGIN_DECLS
 /* Events                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_contract_event this header declares (its .version field). */
 #define HRE_CONTRACT_EVENT_VERSION 1
 
+/** @{ */
 /** Flags telling which optional fields of an event are set. */
 #define HRE_EVENT_HAS_RECORD 0x1u
 #define HRE_EVENT_HAS_ORG    0x2u
 #define HRE_EVENT_HAS_GRANT  0x4u
+/** @} */
 
 /** One contract event (a versioned value struct; unset ids are all zero).
  *  Delivered to the host callback during hre_contract_apply (the library's
@@ -215,6 +226,7 @@ typedef void (*hre_contract_event_fn)(void *user_data, const hre_contract_event 
 /* Options and lifetime                                                      */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_contract_options this header declares (its .version field). */
 #define HRE_CONTRACT_OPTIONS_VERSION 3
 
 /** Genesis parameters of a contract state. Start from HRE_CONTRACT_OPTIONS_INIT
@@ -240,6 +252,7 @@ typedef struct hre_contract_options {
                                        takes precedence over `threads` */
 } hre_contract_options;
 
+/** Static initializer for hre_contract_options: HRE_CONTRACT_OPTIONS_VERSION, every other field at its default. */
 #define HRE_CONTRACT_OPTIONS_INIT { HRE_CONTRACT_OPTIONS_VERSION, {0}, {0}, NULL, NULL, NULL, 0, NULL }
 
 /** Initialise opts to the defaults for `version` (1..3): every field that
@@ -344,30 +357,37 @@ HRE_API int hre_contract_state_hash(const hre_contract *c, uint8_t out[32]);
  * Query calls on a const contract may run concurrently.
  */
 
+/** Newest version of hre_contract_account this header declares (its .version field). */
 #define HRE_CONTRACT_ACCOUNT_VERSION 2
+/** Newest version of hre_contract_org this header declares (its .version field). */
 #define HRE_CONTRACT_ORG_VERSION 2
+/** Newest version of hre_contract_record this header declares (its .version field). */
 #define HRE_CONTRACT_RECORD_VERSION 1
+/** Newest version of hre_contract_grant this header declares (its .version field). */
 #define HRE_CONTRACT_GRANT_VERSION 1
+/** Newest version of hre_contract_stats this header declares (its .version field). */
 #define HRE_CONTRACT_STATS_VERSION 1
+/** Newest version of hre_contract_access this header declares (its .version field). */
 #define HRE_CONTRACT_ACCESS_VERSION 1
+/** Newest version of hre_contract_node this header declares (its .version field). */
 #define HRE_CONTRACT_NODE_VERSION 1
 
 /** Role and status of an address.  Since: 1.0 (version 2 since 1.1) */
 typedef struct hre_contract_account {
     unsigned int version;      /* in: HRE_CONTRACT_ACCOUNT_VERSION */
-    uint8_t address[32];
+    uint8_t address[32];       /* sha256 of the first key it was registered with */
     uint8_t key[34];           /* current key */
     uint8_t role;              /* HRE_ROLE_* */
     uint8_t status;            /* HRE_STATUS_* */
     uint8_t org_type;          /* HRE_ORG_* (0 for patients) */
-    uint8_t has_org;
+    uint8_t has_org;           /* 1: it belongs to an organisation (org_id, org_type set) */
     uint8_t org_id[32];        /* organisation (admins, doctors, nodes, authority) */
     uint64_t nonce;            /* next nonce expected */
     uint64_t record_count;     /* patients: number of records */
     uint64_t grant_count;      /* patients: number of grants given */
     /* version 2 (since 1.1) */
     uint8_t org_status;        /* HRE_STATUS_* of its organisation (0 without one) */
-    uint8_t has_enc_key;
+    uint8_t has_enc_key;       /* 1: it has published an encryption key (SET_ENC_KEY) */
     uint8_t enc_key[34];       /* published encryption key (P-256 wire form) if has_enc_key */
 } hre_contract_account;
 
@@ -375,13 +395,13 @@ typedef struct hre_contract_account {
  *  Since: 1.0 (version 2 since 1.1) */
 typedef struct hre_contract_org {
     unsigned int version;      /* in: HRE_CONTRACT_ORG_VERSION */
-    uint8_t org_id[32];
+    uint8_t org_id[32];        /* txid of its REGISTER_ORG transaction */
     uint8_t type;              /* HRE_ORG_* */
-    uint8_t name_len;
+    uint8_t name_len;          /* name bytes, 1..HRE_CONTRACT_NAME_MAX */
     char name[HRE_CONTRACT_NAME_MAX + 1];   /* NUL-terminated */
     /* version 2 (since 1.1) */
     uint8_t status;            /* HRE_STATUS_* (SUSPEND_ORG) */
-    uint8_t has_enc_key;
+    uint8_t has_enc_key;       /* 1: an encryption key was published for it (SET_ENC_KEY) */
     uint8_t enc_key[34];       /* the organisation's encryption key if has_enc_key */
 } hre_contract_org;
 
@@ -390,25 +410,27 @@ typedef struct hre_contract_org {
  *  Since: 1.0 */
 typedef struct hre_contract_record {
     unsigned int version;      /* in: HRE_CONTRACT_RECORD_VERSION */
-    uint8_t id[32];
+    uint8_t id[32];            /* txid of its NEW_RECORD transaction */
     uint8_t patient[32];       /* patient address */
-    uint8_t issuer_org[32];
-    uint8_t lab_org[32];
-    uint8_t commit_patient_id[32];
-    uint8_t commit_test_name[32];
-    uint8_t doc_sha256[32];
-    uint64_t date;
-    uint64_t price;
-    uint8_t category;
-    uint8_t is_valid;
+    uint8_t issuer_org[32];    /* the issuing organisation (the NEW_RECORD sender's) */
+    uint8_t lab_org[32];       /* the lab organisation id */
+    uint8_t commit_patient_id[32]; /* hre_contract_commit(HRE_COMMIT_PATIENT_ID, ...) */
+    uint8_t commit_test_name[32];  /* hre_contract_commit(HRE_COMMIT_TEST_NAME, ...) */
+    uint8_t doc_sha256[32];    /* sha256 of the off-chain (encrypted) document */
+    uint64_t date;             /* seconds since the epoch (clear, for settlement) */
+    uint64_t price;            /* minor currency units (clear, for settlement) */
+    uint8_t category;          /* host-defined category (grant scopes) */
+    uint8_t is_valid;          /* 1 once an issuing-org admin and a lab-org admin signed */
     uint8_t signature_count;   /* 0..2 */
-    uint8_t has_issuer_signer, has_lab_signer, has_supersedes;
+    /** @{ */
+    uint8_t has_issuer_signer, has_lab_signer, has_supersedes; /* 1: the field of that name is set */
+    /** @} */
     uint8_t issuer_signer[32]; /* address of the issuing org's admin who signed */
     uint8_t lab_signer[32];    /* address of the lab's admin who signed */
-    uint8_t supersedes[32];
+    uint8_t supersedes[32];    /* id of the record this one corrects */
     uint8_t locator[32];       /* opaque document locator chosen by the issuer (the vault's document id) */
     uint8_t erased;            /* 1 once ERASE_RECORD was applied */
-    uint8_t hospital_name_len;
+    uint8_t hospital_name_len; /* hospital_name bytes, 1..HRE_CONTRACT_NAME_MAX */
     char hospital_name[HRE_CONTRACT_NAME_MAX + 1]; /* NUL-terminated */
     uint64_t erased_time;      /* block time of the erasure (0 unless erased) */
 } hre_contract_record;
@@ -417,23 +439,28 @@ typedef struct hre_contract_record {
 typedef struct hre_contract_grant {
     unsigned int version;      /* in: HRE_CONTRACT_GRANT_VERSION */
     uint8_t id[32];            /* txid of the grant transaction */
-    uint8_t patient[32];
+    uint8_t patient[32];       /* address of the patient who gave it */
     uint8_t reader_type;       /* HRE_READER_* */
     uint8_t scope;             /* HRE_SCOPE_* */
     uint8_t category;          /* HRE_SCOPE_CATEGORY */
-    uint8_t revoked;
+    uint8_t revoked;           /* 1 once the patient revoked it */
     uint8_t reader[32];        /* address or org id */
     uint32_t record_count;     /* HRE_SCOPE_RECORDS: number of ids */
-    uint32_t envelope_len;
+    uint32_t envelope_len;     /* bytes of its opaque envelope (hre_contract_grant_envelope) */
     uint64_t expiry;           /* 0 = none; live while block_time < expiry */
-    uint64_t created_time;
-    uint64_t revoked_time;
+    uint64_t created_time;     /* block time of the GRANT */
+    uint64_t revoked_time;     /* block time of the REVOKE (0 unless revoked) */
 } hre_contract_grant;
 
 /** Counters of a state.  Since: 1.0 */
 typedef struct hre_contract_stats {
     unsigned int version;      /* in: HRE_CONTRACT_STATS_VERSION */
+    /** @{ */
+    /** How many accounts, keys (current and rotated out), organisations,
+     *  records, grants and events the state holds, and how many transactions
+     *  can be undone (undo_depth, as hre_contract_undo_depth). */
     uint64_t accounts, keys, orgs, records, grants, events, undo_depth;
+    /** @} */
 } hre_contract_stats;
 
 /** Access reasons (hre_contract_access.reason). Since: 1.1 */
@@ -442,9 +469,9 @@ typedef struct hre_contract_stats {
 #define HRE_ACCESS_REVOKED          2  /* the newest grant that would cover it was revoked */
 #define HRE_ACCESS_EXPIRED          3  /* the newest grant that would cover it has expired */
 #define HRE_ACCESS_ERASED           4  /* the record was erased */
-#define HRE_ACCESS_UNKNOWN_RECORD   5
+#define HRE_ACCESS_UNKNOWN_RECORD   5  /* no record has that id */
 #define HRE_ACCESS_UNKNOWN_READER   6  /* the reader address is not an account */
-#define HRE_ACCESS_READER_SUSPENDED 7
+#define HRE_ACCESS_READER_SUSPENDED 7  /* the reader's account is suspended */
 #define HRE_ACCESS_ORG_SUSPENDED    8  /* the reader's organisation is suspended */
 /** What allowed an access (hre_contract_access.basis). Since: 1.1 */
 #define HRE_ACCESS_BY_PATIENT 1        /* the reader is the record's patient */
@@ -458,7 +485,7 @@ typedef struct hre_contract_access {
     uint8_t basis;             /* allowed: HRE_ACCESS_BY_*; refused: 0 */
     uint8_t has_grant;         /* grant_id is set: the grant that allowed it (BY_GRANT), or
                                   the revoked / expired grant that decided a refusal */
-    uint8_t grant_id[32];
+    uint8_t grant_id[32];      /* that grant's id, if has_grant */
 } hre_contract_access;
 
 /** Node membership reasons (hre_contract_node.reason). Since: 1.1 */
@@ -484,12 +511,16 @@ typedef struct hre_contract_node {
  *  other field zero.  Since: 1.0 */
 #define HRE_CONTRACT_ACCOUNT_INIT \
     { HRE_CONTRACT_ACCOUNT_VERSION, {0}, {0}, 0, 0, 0, 0, {0}, 0, 0, 0, 0, 0, {0} }
+/** Static initializer for hre_contract_org: HRE_CONTRACT_ORG_VERSION, every other field at its default. */
 #define HRE_CONTRACT_ORG_INIT { HRE_CONTRACT_ORG_VERSION, {0}, 0, 0, {0}, 0, 0, {0} }
+/** Static initializer for hre_contract_record: HRE_CONTRACT_RECORD_VERSION, every other field at its default. */
 #define HRE_CONTRACT_RECORD_INIT \
     { HRE_CONTRACT_RECORD_VERSION, {0}, {0}, {0}, {0}, {0}, {0}, {0}, 0, 0, 0, 0, 0, 0, 0, 0, \
       {0}, {0}, {0}, {0}, 0, 0, {0}, 0 }
+/** Static initializer for hre_contract_grant: HRE_CONTRACT_GRANT_VERSION, every other field at its default. */
 #define HRE_CONTRACT_GRANT_INIT \
     { HRE_CONTRACT_GRANT_VERSION, {0}, {0}, 0, 0, 0, 0, {0}, 0, 0, 0, 0, 0 }
+/** Static initializer for hre_contract_stats: HRE_CONTRACT_STATS_VERSION, every other field at its default. */
 #define HRE_CONTRACT_STATS_INIT { HRE_CONTRACT_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0 }
 #define HRE_CONTRACT_ACCESS_INIT { HRE_CONTRACT_ACCESS_VERSION, 0, 0, 0, {0} }   /* since 1.1 */
 #define HRE_CONTRACT_NODE_INIT { HRE_CONTRACT_NODE_VERSION, 0, 0, 0, 0, {0}, {0} }  /* since 1.1 */
@@ -499,14 +530,18 @@ typedef struct hre_contract_node {
  *  them is written. For bindings that cannot use the _INIT macros.
  *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (unknown version).
  *  Thread safety: safe from any thread.  Since: 1.0 */
+/** @{ */
 HRE_API int hre_contract_account_init(hre_contract_account *out, unsigned int version);
 HRE_API int hre_contract_org_init(hre_contract_org *out, unsigned int version);
 HRE_API int hre_contract_record_init(hre_contract_record *out, unsigned int version);
 HRE_API int hre_contract_grant_init(hre_contract_grant *out, unsigned int version);
 HRE_API int hre_contract_stats_init(hre_contract_stats *out, unsigned int version);
+/** @} */
 /** The same for the 1.1 verdict structs.  Since: 1.1 */
+/** @{ */
 HRE_API int hre_contract_access_init(hre_contract_access *out, unsigned int version);
 HRE_API int hre_contract_node_init(hre_contract_node *out, unsigned int version);
+/** @} */
 
 /** Address of an account first registered with `key` (34-byte wire form):
  *  sha256(key).  Returns: HRE_OK; HRE_EINVAL; HRE_ECRYPTO.  Since: 1.0 */
@@ -524,10 +559,12 @@ HRE_API int hre_contract_genesis_org_id(uint8_t out[32], const uint8_t network_i
  *  In:  address (32 bytes) / key (34-byte wire form).
  *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (out->version);
  *           HRE_ENOTFOUND.  Since: 1.0 */
+/** @{ */
 HRE_API int hre_contract_account_get(const hre_contract *c, hre_contract_account *out,
                                      const uint8_t address[32]);
 HRE_API int hre_contract_account_by_key(const hre_contract *c, hre_contract_account *out,
                                         int *retired, const uint8_t key[34]);
+/** @} */
 
 /** Look an organisation up by id.  Args/Out/Returns as
  *  hre_contract_account_get.  Since: 1.0 */
@@ -574,20 +611,24 @@ HRE_API int hre_contract_grant_get(const hre_contract *c, hre_contract_grant *ou
  *  opaque envelope (out may be NULL with *len == 0; In/Out *len: capacity /
  *  bytes, HRE_EBUFSIZE when small). Args: c (self). In: grant_id.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOTFOUND; HRE_EBUFSIZE.  Since: 1.0 */
+/** @{ */
 HRE_API int hre_contract_grant_records(const hre_contract *c, uint8_t *ids,
                                        size_t *n, const uint8_t grant_id[32]);
 HRE_API int hre_contract_grant_envelope(const hre_contract *c, uint8_t *out,
                                         size_t *len, const uint8_t grant_id[32]);
+/** @} */
 
 /** Audit trail: the events about a record (created, signatures, signed,
  *  accesses) or about an account (as subject: role changes, its records'
  *  events, grants, revokes, accesses to its records), oldest first.
  *  Args/Out/In/Returns as hre_contract_grants_by_patient, with elem_size =
  *  sizeof(hre_contract_event).  Since: 1.0 */
+/** @{ */
 HRE_API int hre_contract_record_events(const hre_contract *c, hre_contract_event *out,
                                        size_t elem_size, size_t *n, const uint8_t record_id[32]);
 HRE_API int hre_contract_account_events(const hre_contract *c, hre_contract_event *out,
                                         size_t elem_size, size_t *n, const uint8_t address[32]);
+/** @} */
 
 /** May `reader` access this record at `block_time`, and why (not)? The rule
  *  of docs/PROTOCOL.md 5.2 ("Access"), the one LOG_ACCESS is checked with: the
@@ -735,36 +776,43 @@ HRE_API int hre_contract_snapshot_load(hre_contract **out, const hre_contract_op
  * All are thread-safe (no shared state).  Since: 1.0
  */
 
+/** Payload of HRE_KIND_REGISTER_ORG (docs/PROTOCOL.md 5.2).  Since: 1.0 */
 typedef struct hre_register_org_payload {
     uint8_t org_type;           /* HRE_ORG_* */
     const uint8_t *name;        /* 1..HRE_CONTRACT_NAME_MAX bytes, no control bytes */
-    size_t name_len;
+    size_t name_len;            /* bytes at name */
     uint8_t admin_key[34];      /* the organisation's first admin */
 } hre_register_org_payload;
 
+/** Payload of HRE_KIND_APPOINT_ADMIN (docs/PROTOCOL.md 5.2).  Since: 1.0 */
 typedef struct hre_appoint_admin_payload {
-    uint8_t org_id[32];
-    uint8_t admin_key[34];
+    uint8_t org_id[32];         /* the organisation */
+    uint8_t admin_key[34];      /* the new admin's key (wire form) */
 } hre_appoint_admin_payload;
 
+/** Payload of HRE_KIND_REGISTER_DOCTOR (docs/PROTOCOL.md 5.2).  Since: 1.0 */
 typedef struct hre_register_doctor_payload {
-    uint8_t doctor_key[34];
+    uint8_t doctor_key[34];     /* the doctor's key; it joins the sender's organisation */
 } hre_register_doctor_payload;
 
+/** Payload of HRE_KIND_REGISTER_PATIENT (docs/PROTOCOL.md 5.2).  Since: 1.0 */
 typedef struct hre_register_patient_payload {
     uint8_t reserved;           /* must be 0; the payload is just the version byte */
 } hre_register_patient_payload;
 
+/** Payload of HRE_KIND_SUSPEND (docs/PROTOCOL.md 5.2).  Since: 1.0 */
 typedef struct hre_suspend_payload {
     uint8_t target[32];         /* address */
     uint8_t action;             /* HRE_SUSPEND_SUSPEND or HRE_SUSPEND_REINSTATE */
 } hre_suspend_payload;
 
+/** Payload of HRE_KIND_ROTATE_KEY (docs/PROTOCOL.md 5.2).  Since: 1.0 */
 typedef struct hre_rotate_key_payload {
     uint8_t target[32];         /* address */
-    uint8_t new_key[34];
+    uint8_t new_key[34];        /* the replacement key (wire form) */
 } hre_rotate_key_payload;
 
+/** Payload of HRE_KIND_NEW_RECORD (docs/PROTOCOL.md 5.2).  Since: 1.0 */
 typedef struct hre_new_record_payload {
     uint8_t patient[32];            /* patient address */
     uint8_t lab_org[32];            /* lab organisation id */
@@ -775,17 +823,19 @@ typedef struct hre_new_record_payload {
     uint8_t category;               /* host-defined category (grant scopes) */
     uint8_t doc_sha256[32];         /* sha256 of the off-chain (encrypted) document */
     const uint8_t *hospital_name;   /* 1..HRE_CONTRACT_NAME_MAX, no control bytes */
-    size_t hospital_name_len;
+    size_t hospital_name_len;       /* bytes at hospital_name */
     uint8_t locator[32];            /* opaque, chosen by the issuer (the vault's document id):
                                        never a path, file name or other plaintext */
     uint8_t has_supersedes;         /* 0 or 1 */
-    uint8_t supersedes[32];
+    uint8_t supersedes[32];         /* the record this one corrects (same patient), if has_supersedes */
 } hre_new_record_payload;
 
+/** Payload of HRE_KIND_SIGN_RECORD (docs/PROTOCOL.md 5.2).  Since: 1.0 */
 typedef struct hre_sign_record_payload {
-    uint8_t record_id[32];
+    uint8_t record_id[32];      /* the record to sign */
 } hre_sign_record_payload;
 
+/** Payload of HRE_KIND_GRANT (docs/PROTOCOL.md 5.2).  Since: 1.0 */
 typedef struct hre_grant_payload {
     uint8_t reader_type;            /* HRE_READER_* */
     uint8_t reader[32];             /* address or org id */
@@ -795,170 +845,206 @@ typedef struct hre_grant_payload {
     size_t record_count;            /* 1..HRE_CONTRACT_GRANT_IDS_MAX (else 0) */
     uint64_t expiry;                /* 0 = none; else live while block_time < expiry */
     const uint8_t *envelope;        /* opaque, 0..HRE_CONTRACT_ENVELOPE_MAX bytes */
-    size_t envelope_len;
+    size_t envelope_len;            /* bytes at envelope */
 } hre_grant_payload;
 
+/** Payload of HRE_KIND_REVOKE (docs/PROTOCOL.md 5.2).  Since: 1.0 */
 typedef struct hre_revoke_payload {
-    uint8_t grant_id[32];
+    uint8_t grant_id[32];       /* the grant to revoke */
 } hre_revoke_payload;
 
+/** Payload of HRE_KIND_LOG_ACCESS (docs/PROTOCOL.md 5.2).  Since: 1.0 */
 typedef struct hre_log_access_payload {
-    uint8_t record_id[32];
+    uint8_t record_id[32];          /* the record accessed */
     uint8_t purpose;                /* host-defined purpose of use code */
 } hre_log_access_payload;
 
 /* since 1.1 */
+/** Payload of HRE_KIND_REGISTER_NODE (docs/PROTOCOL.md 5.2).  Since: 1.1 */
 typedef struct hre_register_node_payload {
     uint8_t node_key[34];           /* a key never used by any account */
 } hre_register_node_payload;
 
+/** Payload of HRE_KIND_SUSPEND_ORG (docs/PROTOCOL.md 5.2).  Since: 1.1 */
 typedef struct hre_suspend_org_payload {
-    uint8_t org_id[32];
+    uint8_t org_id[32];             /* the organisation */
     uint8_t action;                 /* HRE_SUSPEND_SUSPEND or HRE_SUSPEND_REINSTATE */
 } hre_suspend_org_payload;
 
+/** Payload of HRE_KIND_SET_ENC_KEY (docs/PROTOCOL.md 5.2).  Since: 1.1 */
 typedef struct hre_set_enc_key_payload {
     uint8_t target_type;            /* HRE_ENC_TARGET_ACCOUNT or HRE_ENC_TARGET_ORG */
     uint8_t target[32];             /* address or organisation id */
     uint8_t enc_key[34];            /* P-256 wire key (curve id 1); the point must parse */
 } hre_set_enc_key_payload;
 
+/** Payload of HRE_KIND_ERASE_RECORD (docs/PROTOCOL.md 5.2).  Since: 1.1 */
 typedef struct hre_erase_record_payload {
-    uint8_t record_id[32];
+    uint8_t record_id[32];      /* the record to erase */
 } hre_erase_record_payload;
 
 /** HRE_KIND_REGISTER_ORG: the authority registers an organisation and its first admin.
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
+/** @{ */
 HRE_API int hre_contract_encode_register_org(const hre_register_org_payload *p, uint8_t *out, size_t *len);
 HRE_API int hre_contract_decode_register_org(hre_register_org_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_register_org(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                             uint64_t nonce, uint64_t timestamp, const hre_register_org_payload *p);
+/** @} */
 
 /** HRE_KIND_APPOINT_ADMIN: the authority appoints one more admin for an organisation.
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
+/** @{ */
 HRE_API int hre_contract_encode_appoint_admin(const hre_appoint_admin_payload *p, uint8_t *out, size_t *len);
 HRE_API int hre_contract_decode_appoint_admin(hre_appoint_admin_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_appoint_admin(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                              uint64_t nonce, uint64_t timestamp, const hre_appoint_admin_payload *p);
+/** @} */
 
 /** HRE_KIND_REGISTER_DOCTOR: an organisation admin registers a doctor of its organisation.
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
+/** @{ */
 HRE_API int hre_contract_encode_register_doctor(const hre_register_doctor_payload *p, uint8_t *out, size_t *len);
 HRE_API int hre_contract_decode_register_doctor(hre_register_doctor_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_register_doctor(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                                uint64_t nonce, uint64_t timestamp, const hre_register_doctor_payload *p);
+/** @} */
 
 /** HRE_KIND_REGISTER_PATIENT: anyone registers the sender key as a patient.
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
+/** @{ */
 HRE_API int hre_contract_encode_register_patient(const hre_register_patient_payload *p, uint8_t *out, size_t *len);
 HRE_API int hre_contract_decode_register_patient(hre_register_patient_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_register_patient(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                                 uint64_t nonce, uint64_t timestamp, const hre_register_patient_payload *p);
+/** @} */
 
 /** HRE_KIND_SUSPEND: the authority or an organisation admin suspends or reinstates an account.
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
+/** @{ */
 HRE_API int hre_contract_encode_suspend(const hre_suspend_payload *p, uint8_t *out, size_t *len);
 HRE_API int hre_contract_decode_suspend(hre_suspend_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_suspend(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                        uint64_t nonce, uint64_t timestamp, const hre_suspend_payload *p);
+/** @} */
 
 /** HRE_KIND_ROTATE_KEY: the authority, an organisation admin, or the account itself replaces a key.
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
+/** @{ */
 HRE_API int hre_contract_encode_rotate_key(const hre_rotate_key_payload *p, uint8_t *out, size_t *len);
 HRE_API int hre_contract_decode_rotate_key(hre_rotate_key_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_rotate_key(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                           uint64_t nonce, uint64_t timestamp, const hre_rotate_key_payload *p);
+/** @} */
 
 /** HRE_KIND_NEW_RECORD: an admin of a hospital or clinic creates a record.
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
+/** @{ */
 HRE_API int hre_contract_encode_new_record(const hre_new_record_payload *p, uint8_t *out, size_t *len);
 HRE_API int hre_contract_decode_new_record(hre_new_record_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_new_record(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                           uint64_t nonce, uint64_t timestamp, const hre_new_record_payload *p);
+/** @} */
 
 /** HRE_KIND_SIGN_RECORD: the issuing organisation's admin or the lab's admin signs a record.
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
+/** @{ */
 HRE_API int hre_contract_encode_sign_record(const hre_sign_record_payload *p, uint8_t *out, size_t *len);
 HRE_API int hre_contract_decode_sign_record(hre_sign_record_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_sign_record(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                            uint64_t nonce, uint64_t timestamp, const hre_sign_record_payload *p);
+/** @} */
 
 /** HRE_KIND_GRANT: a patient grants a reader access.
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
+/** @{ */
 HRE_API int hre_contract_encode_grant(const hre_grant_payload *p, uint8_t *out, size_t *len);
 HRE_API int hre_contract_decode_grant(hre_grant_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_grant(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                      uint64_t nonce, uint64_t timestamp, const hre_grant_payload *p);
+/** @} */
 
 /** HRE_KIND_REVOKE: a patient revokes one of their grants.
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
+/** @{ */
 HRE_API int hre_contract_encode_revoke(const hre_revoke_payload *p, uint8_t *out, size_t *len);
 HRE_API int hre_contract_decode_revoke(hre_revoke_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_revoke(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                       uint64_t nonce, uint64_t timestamp, const hre_revoke_payload *p);
+/** @} */
 
 /** HRE_KIND_LOG_ACCESS: a reader who may access the record (hre_contract_access_check) logs an access.
  *  Codec and builder trio; arguments, return codes, ownership and thread
  *  safety as described in the "Payloads" comment above; refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.0 */
+/** @{ */
 HRE_API int hre_contract_encode_log_access(const hre_log_access_payload *p, uint8_t *out, size_t *len);
 HRE_API int hre_contract_decode_log_access(hre_log_access_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_log_access(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                           uint64_t nonce, uint64_t timestamp, const hre_log_access_payload *p);
+/** @} */
 
 /** HRE_KIND_REGISTER_NODE: an organisation admin registers a node of its organisation.
  *  Codec and builder trio as described in the "Payloads" comment above;
  *  refusal reasons in docs/PROTOCOL.md section 5.4.  Since: 1.1 */
+/** @{ */
 HRE_API int hre_contract_encode_register_node(const hre_register_node_payload *p, uint8_t *out, size_t *len);
 HRE_API int hre_contract_decode_register_node(hre_register_node_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_register_node(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                              uint64_t nonce, uint64_t timestamp, const hre_register_node_payload *p);
+/** @} */
 
 /** HRE_KIND_SUSPEND_ORG: the authority suspends or reinstates an organisation.
  *  Codec and builder trio as described in the "Payloads" comment above;
  *  refusal reasons in docs/PROTOCOL.md section 5.4.  Since: 1.1 */
+/** @{ */
 HRE_API int hre_contract_encode_suspend_org(const hre_suspend_org_payload *p, uint8_t *out, size_t *len);
 HRE_API int hre_contract_decode_suspend_org(hre_suspend_org_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_suspend_org(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                            uint64_t nonce, uint64_t timestamp, const hre_suspend_org_payload *p);
+/** @} */
 
 /** HRE_KIND_SET_ENC_KEY: an account, the authority or an organisation admin publishes an encryption key.
  *  Codec and builder trio as described in the "Payloads" comment above
  *  (the encoder and the decoder parse the point: HRE_EINVAL / HRE_EDECODE
  *  when it is not a P-256 point; HRE_ENOMEM); refusal reasons in
  *  docs/PROTOCOL.md section 5.4.  Since: 1.1 */
+/** @{ */
 HRE_API int hre_contract_encode_set_enc_key(const hre_set_enc_key_payload *p, uint8_t *out, size_t *len);
 HRE_API int hre_contract_decode_set_enc_key(hre_set_enc_key_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_set_enc_key(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                            uint64_t nonce, uint64_t timestamp, const hre_set_enc_key_payload *p);
+/** @} */
 
 /** HRE_KIND_ERASE_RECORD: the record's patient or the authority erases a record.
  *  Codec and builder trio as described in the "Payloads" comment above;
  *  refusal reasons in docs/PROTOCOL.md section 5.4.  Since: 1.1 */
+/** @{ */
 HRE_API int hre_contract_encode_erase_record(const hre_erase_record_payload *p, uint8_t *out, size_t *len);
 HRE_API int hre_contract_decode_erase_record(hre_erase_record_payload *out, const uint8_t *in, size_t len) HRE_WARN_UNUSED_RESULT;
 HRE_API int hre_contract_build_erase_record(hre_tx **out, const uint8_t network_id[32], const hre_key *signer,
                                             uint64_t nonce, uint64_t timestamp, const hre_erase_record_payload *p);
+/** @} */
 
 HRE_END_DECLS
 

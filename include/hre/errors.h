@@ -19,6 +19,7 @@
 
 HRE_BEGIN_DECLS
 
+/** Error codes: HRE_OK (0) or a negative value (common.h rule 4).  Since: 1.0 */
 typedef enum hre_error {
     HRE_OK           =   0, /* success */
     HRE_EINVAL       =  -1, /* bad argument (NULL pointer, out-of-range value) */

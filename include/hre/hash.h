@@ -10,6 +10,7 @@
 
 HRE_BEGIN_DECLS
 
+/** Length of a SHA-256 digest in bytes. */
 #define HRE_SHA256_LEN 32
 
 /** out = SHA-256(data[0..len)).

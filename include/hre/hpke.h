@@ -39,19 +39,22 @@ HRE_BEGIN_DECLS
 #define HRE_HPKE_ENC_LEN 65      /* Nenc: uncompressed P-256 point */
 #define HRE_HPKE_TAG_LEN 16      /* Nt: ciphertext = plaintext + 16 */
 #define HRE_HPKE_PSK_MIN 32      /* shortest pre-shared key accepted */
-/* Longest info, psk, psk_id and exporter_context accepted (bytes). */
+/** Longest info, psk, psk_id and exporter_context accepted (bytes). */
 #define HRE_HPKE_INPUT_MAX 65536
-/* Longest Export() output: 255 * Nh. */
+/** Longest Export() output: 255 * Nh. */
 #define HRE_HPKE_EXPORT_MAX 8160
-/* One-shot key wrap: enc (65) || AES-256-GCM(32-byte key) (32) || tag (16). */
+/** @{ */
+/** One-shot key wrap: enc (65) || AES-256-GCM(32-byte key) (32) || tag (16). */
 #define HRE_HPKE_WRAP_KEY_LEN 32
 #define HRE_HPKE_WRAP_LEN 113
+/** @} */
 
+/** HPKE modes (RFC 9180 section 5): base, PSK, auth and auth-PSK.  Since: 1.1 */
 typedef enum hre_hpke_mode {
-    HRE_HPKE_MODE_BASE = 0x00,
-    HRE_HPKE_MODE_PSK = 0x01,
-    HRE_HPKE_MODE_AUTH = 0x02,
-    HRE_HPKE_MODE_AUTH_PSK = 0x03
+    HRE_HPKE_MODE_BASE = 0x00,  /**< mode_base */
+    HRE_HPKE_MODE_PSK = 0x01,  /**< mode_psk */
+    HRE_HPKE_MODE_AUTH = 0x02,  /**< mode_auth */
+    HRE_HPKE_MODE_AUTH_PSK = 0x03  /**< mode_auth_psk */
 } hre_hpke_mode;
 
 /** An HPKE encryption context (RFC 9180 5.2): a sender context seals, a

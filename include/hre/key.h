@@ -21,13 +21,17 @@
 
 HRE_BEGIN_DECLS
 
-typedef enum hre_curve { HRE_CURVE_P256 = 1, HRE_CURVE_SECP256K1 = 2 } hre_curve;
+/** The two supported curves: NIST P-256 and secp256k1.  Since: 1.0 */
+typedef enum hre_curve {
+    HRE_CURVE_P256 = 1,       /**< NIST P-256 (secp256r1) */
+    HRE_CURVE_SECP256K1 = 2   /**< secp256k1 */
+} hre_curve;
 
-#define HRE_SIG_LEN 64
-#define HRE_SIG_DER_MAX 72
-#define HRE_PUBKEY_COMPRESSED_LEN 33
-#define HRE_PUBKEY_UNCOMPRESSED_LEN 65
-#define HRE_PUBKEY_ENCODED_LEN 34
+#define HRE_SIG_LEN 64  /**< compact signature: r || s, 32 bytes each */
+#define HRE_SIG_DER_MAX 72  /**< longest DER-encoded signature */
+#define HRE_PUBKEY_COMPRESSED_LEN 33  /**< SEC1 compressed point */
+#define HRE_PUBKEY_UNCOMPRESSED_LEN 65  /**< SEC1 uncompressed point */
+#define HRE_PUBKEY_ENCODED_LEN 34  /**< wire form: curve id || compressed point */
 
 /** A private key. Opaque. Its memory is wiped when freed.
  *  Thread safety: an hre_key may be used for signing from several threads at
@@ -222,7 +226,7 @@ HRE_API void hre_keycache_stats(const hre_keycache *cache, uint64_t *hits, uint6
 /* ECDH (since 1.1; lib/crypto/ecdh.c)                                       */
 /* ------------------------------------------------------------------------ */
 
-#define HRE_ECDH_SHARED_LEN 32
+#define HRE_ECDH_SHARED_LEN 32  /**< length of an hre_key_ecdh secret */
 
 /** Elliptic-curve Diffie-Hellman (SEC1 3.3.1, cofactor 1): the x-coordinate
  *  of key * peer, 32 bytes big-endian. The peer key was validated when it was
@@ -272,7 +276,7 @@ HRE_API int hre_key_ecdh(const hre_key *key, uint8_t shared[32],
  * Every refusal is HRE_EUNSUPPORTED with a detail naming the parameter.
  */
 #define HRE_KEY_SCRYPT_WORK_MAX 8388608L      /* N * r * p <= 2^23 */
-#define HRE_KEY_SCRYPT_P_MAX 16
+#define HRE_KEY_SCRYPT_P_MAX 16  /**< largest scrypt p accepted */
 #define HRE_KEY_SCRYPT_MEM_MAX 33554432       /* 32 MiB, as OpenSSL's PKCS#8 scrypt */
 
 /* (END key import limits 1.1) */

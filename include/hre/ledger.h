@@ -112,6 +112,7 @@ HRE_API const char *hre_ledger_status_name(int status);
 /* Events                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_ledger_event this header declares (its .version field). */
 #define HRE_LEDGER_EVENT_VERSION 2
 
 /** Event types. */
@@ -149,16 +150,19 @@ typedef void (*hre_ledger_event_fn)(void *user_data, const hre_ledger_event *ev)
 /* Options, open and close                                                   */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_ledger_options this header declares (its .version field). */
 #define HRE_LEDGER_OPTIONS_VERSION 3
 
-/* Defaults used when the corresponding option is 0. */
+/** @{ */
+/** Defaults used when the corresponding option is 0. */
 #define HRE_LEDGER_DEFAULT_SNAPSHOT_INTERVAL 1000u
 #define HRE_LEDGER_DEFAULT_MAX_REORG_DEPTH   100u
 #define HRE_LEDGER_DEFAULT_MAX_ORPHANS       64u
 #define HRE_LEDGER_DEFAULT_MAX_SIDE_BLOCKS   1024u
 #define HRE_LEDGER_DEFAULT_MEMPOOL_MAX_TXS   100000u
 #define HRE_LEDGER_DEFAULT_SEGMENT_SIZE      (32u * 1024u * 1024u)
-/* snapshot_interval value that turns periodic snapshots off. */
+/** @} */
+/** snapshot_interval value that turns periodic snapshots off. */
 #define HRE_LEDGER_SNAPSHOTS_OFF 0xffffffffu
 
 /** Options of hre_ledger_open. Start from HRE_LEDGER_OPTIONS_INIT or
@@ -217,10 +221,12 @@ typedef struct hre_ledger_options {
  *  Since: 1.0 */
 #define HRE_LEDGER_OPEN_REPLAY_EVENTS 0x1u
 
+/** Default max_journal_events (when the option is 0). */
 #define HRE_LEDGER_DEFAULT_MAX_JOURNAL_EVENTS 16384u
-/* max_journal_events value that keeps no events. */
+/** max_journal_events value that keeps no events. */
 #define HRE_LEDGER_JOURNAL_OFF 0xffffffffu
 
+/** Static initializer for hre_ledger_options: HRE_LEDGER_OPTIONS_VERSION, every other field at its default. */
 #define HRE_LEDGER_OPTIONS_INIT \
     { HRE_LEDGER_OPTIONS_VERSION, NULL, NULL, {0}, NULL, 0, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, NULL, \
       NULL, NULL, NULL, 0, 0 }
@@ -470,8 +476,10 @@ HRE_API int hre_ledger_header_by_hash(const hre_ledger *l, hre_header *out, uint
  *  Returns: HRE_OK; HRE_EINVAL; HRE_ENOTFOUND; HRE_EBUFSIZE; HRE_ECORRUPT
  *           (the stored record is damaged); HRE_EIO; HRE_ENOMEM.
  *  Since: 1.0 */
+/** @{ */
 HRE_API int hre_ledger_block_by_height(hre_ledger *l, uint8_t *out, size_t *len, uint64_t height);
 HRE_API int hre_ledger_block_by_hash(hre_ledger *l, uint8_t *out, size_t *len, const uint8_t hash[32]);
+/** @} */
 
 /** Merkle inclusion proof for a main-chain transaction. A record's id is the
  *  txid of its new_record transaction (contract.h), so the same call proves a
@@ -590,20 +598,22 @@ HRE_API int hre_ledger_fingerprint(const hre_ledger *l, uint8_t out[32]);
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED (out->version).  Since: 1.1 */
 HRE_API int hre_ledger_params(const hre_ledger *l, hre_chain_params *out);
 
+/** Newest version of hre_ledger_block_info this header declares (its .version field). */
 #define HRE_LEDGER_BLOCK_INFO_VERSION 1
 
 /** What the block index knows about one block. An output struct: set
  *  .version first.  Since: 1.1 */
 typedef struct hre_ledger_block_info {
     unsigned int version;      /* in: HRE_LEDGER_BLOCK_INFO_VERSION */
-    hre_header header;
-    uint64_t height;
+    hre_header header;         /**< the block header */
+    uint64_t height;           /**< height above genesis (genesis: 0) */
     uint8_t work[32];          /* cumulative work from genesis (included), 256-bit LE */
     int on_main;               /* 1: on the main chain */
     int invalid;               /* 1: failed validation, or descends from a block that did */
-    uint32_t tx_count;
+    uint32_t tx_count;         /**< transactions in the block */
 } hre_ledger_block_info;
 
+/** Static initializer for hre_ledger_block_info: HRE_LEDGER_BLOCK_INFO_VERSION, every other field at its default. */
 #define HRE_LEDGER_BLOCK_INFO_INIT { HRE_LEDGER_BLOCK_INFO_VERSION, { 0, {0}, {0}, 0, 0, 0 }, 0, \
                                      {0}, 0, 0, 0 }
 

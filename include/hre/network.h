@@ -96,11 +96,13 @@ HRE_API int hre_network_decode(hre_network **out, const uint8_t *in,
  *  Since: 1.0 */
 HRE_API int hre_network_params(const hre_network *net, hre_chain_params *out);
 
+/** @{ */
 /** The network id (the genesis block hash), the authority's wire key.
  *  Args: net (self). Out: out.
  *  Returns: HRE_OK; HRE_EINVAL (NULL).  Since: 1.0 */
 HRE_API int hre_network_id(const hre_network *net, uint8_t out[32]);
 HRE_API int hre_network_authority_key(const hre_network *net, uint8_t out[34]);
+/** @} */
 
 /** The genesis organisation's name: a NUL-terminated string borrowed from
  *  net (valid while net lives); NULL when the network uses the contract's

@@ -124,6 +124,7 @@
  * includes <hre/sys/transport.h> to fill one in. Callers that only drive a
  * node see the type name. */
 #ifndef HRE_TRANSPORT_METHODS_TYPEDEF
+/** Guard: the hre_transport_methods typedef is also in sys/transport.h. */
 #define HRE_TRANSPORT_METHODS_TYPEDEF
 typedef struct hre_transport_methods hre_transport_methods;
 #endif
@@ -214,6 +215,7 @@ HRE_API int hre_node_reason_discourages(int reason) HRE_WARN_UNUSED_RESULT;
 /* Events                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_node_event this header declares (its .version field). */
 #define HRE_NODE_EVENT_VERSION 1
 
 #define HRE_NODE_EVENT_PEER_READY        1 /* handshake and version exchange done (conn) */
@@ -253,9 +255,11 @@ typedef void (*hre_node_event_fn)(void *user_data, const hre_node_event *ev);
 /* Options, new and free                                                     */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_node_options this header declares (its .version field). */
 #define HRE_NODE_OPTIONS_VERSION 1
 
-/* Defaults used when the corresponding option is 0. */
+/** @{ */
+/** Defaults used when the corresponding option is 0. */
 #define HRE_NODE_DEFAULT_MAX_PEERS            64u
 #define HRE_NODE_DEFAULT_TARGET_OUTBOUND      8u
 #define HRE_NODE_DEFAULT_MAX_MEMORY           (256u * 1024u * 1024u)
@@ -278,6 +282,7 @@ typedef void (*hre_node_event_fn)(void *user_data, const hre_node_event *ev);
 #define HRE_NODE_DEFAULT_WORK_BUDGET          64u
 #define HRE_NODE_DEFAULT_SUBMIT_BATCH         64u
 #define HRE_NODE_DEFAULT_RECONNECT_MS         1000u
+/** @} */
 
 /** Options of hre_node_new. Start from HRE_NODE_OPTIONS_INIT or
  *  hre_node_options_init(). Every count, size and time below uses its
@@ -321,6 +326,7 @@ typedef struct hre_node_options {
     uint32_t reconnect_ms;                /* first backoff for an address book entry; doubles */
 } hre_node_options;
 
+/** Static initializer for hre_node_options: HRE_NODE_OPTIONS_VERSION, every other field at its default. */
 #define HRE_NODE_OPTIONS_INIT \
     { HRE_NODE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
       0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
@@ -481,6 +487,7 @@ HRE_API int hre_node_pull(hre_node *n, uint64_t *conn, uint8_t *out, size_t *len
  *  Since: 1.1 */
 HRE_API int hre_node_peer_list(const hre_node *n, uint64_t *conns, size_t *count);
 
+/** Newest version of hre_node_peer_info this header declares (its .version field). */
 #define HRE_NODE_PEER_INFO_VERSION 1
 
 /** Peer states. */
@@ -501,7 +508,7 @@ HRE_API int hre_node_peer_list(const hre_node *n, uint64_t *conns, size_t *count
  *  Since: 1.1 */
 typedef struct hre_node_peer_info {
     unsigned int version;              /* in: HRE_NODE_PEER_INFO_VERSION */
-    uint64_t conn;
+    uint64_t conn;                     /* the host's connection id */
     char address[HRE_NODE_ADDRESS_MAX + 1]; /* as given to peer_connected, NUL-terminated */
     unsigned int flags;                /* HRE_NODE_PEER_OUTBOUND */
     int state;                         /* HRE_NODE_PEER_* */
@@ -515,14 +522,15 @@ typedef struct hre_node_peer_info {
     uint64_t connected_at;             /* ms */
     uint64_t last_recv;                /* ms of the last bytes received */
     uint64_t bytes_sent;               /* handed to the transport / pulled */
-    uint64_t bytes_received;
+    uint64_t bytes_received;           /* fed to the node (hre_node_peer_recv) */
     uint64_t messages_received;        /* complete node messages */
     uint64_t mem_used;                 /* bytes of this peer's buffers and bookkeeping */
-    uint32_t blocks_in_flight;
+    uint32_t blocks_in_flight;         /* block requests outstanding to it */
     uint32_t headers_held;             /* headers it introduced that are still in memory */
     uint64_t send_queued;              /* bytes waiting to be sent */
 } hre_node_peer_info;
 
+/** Static initializer for hre_node_peer_info: HRE_NODE_PEER_INFO_VERSION, every other field at its default. */
 #define HRE_NODE_PEER_INFO_INIT { HRE_NODE_PEER_INFO_VERSION, 0, {0}, 0, 0, 0, {0}, 0, {0}, {0}, \
                                   {0}, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
@@ -668,6 +676,7 @@ HRE_API int hre_node_mine(hre_node *n, uint8_t hash[32], hre_ledger_status *stat
  * hash) and the sender's verified identity, to bind requests to the channel.
  */
 
+/** Newest version of hre_node_app_message this header declares (its .version field). */
 #define HRE_NODE_APP_MESSAGE_VERSION 1
 
 /** One received application message, valid only during the handler call.
@@ -677,7 +686,7 @@ typedef struct hre_node_app_message {
     uint16_t app_type;                 /* 1..65535 */
     uint64_t conn;                     /* the sender's connection */
     const uint8_t *data;               /* the payload (may be NULL when len == 0) */
-    size_t len;
+    size_t len;                        /* payload bytes */
     uint8_t peer_key[34];              /* the sender's verified node key (wire form) */
     uint8_t peer_address[32];          /* its node account address */
     uint8_t peer_org[32];              /* its organisation */
@@ -733,6 +742,7 @@ HRE_API int hre_node_app_send_space(const hre_node *n, size_t *space, uint64_t c
  * max_discouraged entries; the oldest is dropped for a new one.
  */
 
+/** Newest version of hre_node_discouraged this header declares (its .version field). */
 #define HRE_NODE_DISCOURAGED_VERSION 1
 
 /** One entry of the discouragement list. An output struct: set .version
@@ -746,6 +756,7 @@ typedef struct hre_node_discouraged {
     uint64_t time;                     /* ms, when it was recorded */
 } hre_node_discouraged;
 
+/** Static initializer for hre_node_discouraged: HRE_NODE_DISCOURAGED_VERSION, every other field at its default. */
 #define HRE_NODE_DISCOURAGED_INIT { HRE_NODE_DISCOURAGED_VERSION, 0, 0, {0}, {0}, 0 }
 
 /** Zero the fields of `version` and set it.
@@ -775,6 +786,7 @@ HRE_API int hre_node_discouraged_clear(hre_node *n);
 /* Statistics                                                                */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_node_stats this header declares (its .version field). */
 #define HRE_NODE_STATS_VERSION 1
 
 /** Node-wide figures. An output struct: set .version first.  Since: 1.1 */
@@ -782,26 +794,27 @@ typedef struct hre_node_stats {
     unsigned int version;              /* in: HRE_NODE_STATS_VERSION */
     int member;                        /* this node's own HRE_NODE_MEMBER_* */
     uint32_t peers;                    /* live connections */
-    uint32_t peers_ready;
-    uint32_t peers_outbound;
+    uint32_t peers_ready;              /* live connections in state HRE_NODE_PEER_READY */
+    uint32_t peers_outbound;           /* live connections it dialled (HRE_NODE_PEER_OUTBOUND) */
     uint64_t mem_used;                 /* bytes held by the node (buffers, queues, indexes) */
     uint64_t mem_peak;                 /* the most it ever held */
     uint64_t mem_cap;                  /* max_memory */
     uint32_t headers_held;             /* headers ahead of the ledger, in memory */
-    uint32_t blocks_in_flight;
+    uint32_t blocks_in_flight;         /* block requests outstanding, all peers */
     uint32_t blocks_buffered;          /* fetched, waiting for the ledger */
     uint64_t tip_height;               /* the ledger's tip */
     uint64_t best_header_height;       /* the best valid header known (>= tip when synced) */
     int synced;                        /* 1: no known header chain has more work than the tip */
     uint32_t discouraged;              /* entries in the discouragement list */
-    uint64_t bytes_sent;
-    uint64_t bytes_received;
+    uint64_t bytes_sent;               /* to all peers since hre_node_new */
+    uint64_t bytes_received;           /* from all peers since hre_node_new */
     uint64_t blocks_received;          /* blocks fetched from peers */
     uint64_t txs_received;             /* transactions accepted from peers */
     uint64_t messages_deferred;        /* messages left for a later call by the work budget */
     uint32_t stall_timeout_ms;         /* the current (doubled) stall timeout */
 } hre_node_stats;
 
+/** Static initializer for hre_node_stats: HRE_NODE_STATS_VERSION, every other field at its default. */
 #define HRE_NODE_STATS_INIT { HRE_NODE_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, \
                               0, 0, 0, 0, 0, 0, 0, 0 }
 

@@ -33,21 +33,22 @@ HRE_API void hre_storage_free(hre_storage *storage);
 /* Built-in backends                                                         */
 /* ------------------------------------------------------------------------ */
 
-/** Options for the POSIX backend, versioned.  Since: 1.0 */
+/** Newest version of hre_storage_posix_options this header declares. */
 #define HRE_STORAGE_POSIX_OPTIONS_VERSION 1
 
 /* hre_storage_posix_options.flags. Since: 1.0 */
-/* Use fsync() instead of fdatasync() for sync (also flushes metadata such as
+/** Use fsync() instead of fdatasync() for sync (also flushes metadata such as
  * mtime; slower). */
 #define HRE_STORAGE_POSIX_FULLSYNC 0x01u
-/* Skip every fsync/fdatasync (file and directory). NOT crash-safe: for tests
+/** Skip every fsync/fdatasync (file and directory). NOT crash-safe: for tests
  * and benchmarks on scratch data only. */
 #define HRE_STORAGE_POSIX_NOSYNC   0x02u
-/* Do not take the exclusive advisory lock (flock) on the directory. By
+/** Do not take the exclusive advisory lock (flock) on the directory. By
  * default a second handle on the same directory, from this or another
  * process, fails with HRE_ESTATE. */
 #define HRE_STORAGE_POSIX_NOLOCK   0x04u
 
+/** Options for the POSIX backend, versioned.  Since: 1.0 */
 typedef struct hre_storage_posix_options {
     unsigned int version;    /* HRE_STORAGE_POSIX_OPTIONS_VERSION */
     unsigned int flags;      /* HRE_STORAGE_POSIX_* bits; 0 = crash-safe default */

@@ -24,16 +24,21 @@
 
 HRE_BEGIN_DECLS
 
+/** Transaction encoding version written by this library. */
 #define HRE_TX_VERSION 1
+/** Largest payload of a transaction in bytes. */
 #define HRE_TX_MAX_PAYLOAD 65536
-/* Fixed bytes of an encoding besides the payload and its length prefix. */
+/** Fixed bytes of an encoding besides the payload and its length prefix. */
 #define HRE_TX_FIXED_LEN (1 + 32 + 2 + 34 + 8 + 8 + 64)
+/** Largest encoded transaction in bytes. */
 #define HRE_TX_MAX_LEN (HRE_TX_FIXED_LEN + 5 + HRE_TX_MAX_PAYLOAD)
-/* Domain-separation tag that starts the signing preimage: the 9 ASCII bytes
+/** @{ */
+/** Domain-separation tag that starts the signing preimage: the 9 ASCII bytes
  * "HRE/tx/v1" followed by one NUL byte, HRE_TX_SIGHASH_TAG_LEN (10) bytes in
  * all (hex 4852452f74782f763100). sizeof(HRE_TX_SIGHASH_TAG) == 10. */
 #define HRE_TX_SIGHASH_TAG "HRE/tx/v1"
 #define HRE_TX_SIGHASH_TAG_LEN 10
+/** @} */
 
 /** A transaction. Opaque; its fields are immutable once signed or decoded,
  *  so a decoded transaction may be read (and verified) from several threads
@@ -147,6 +152,7 @@ HRE_API int hre_tx_txid(const hre_tx *tx, uint8_t out[32]);
  *  Returns: HRE_OK; HRE_EINVAL; HRE_ESTATE (sender not set).  Since: 1.0 */
 HRE_API int hre_tx_sighash(const hre_tx *tx, uint8_t out[32]);
 
+/** @{ */
 /** Accessors. Pointers returned are borrowed and live as long as tx (and,
  *  for the sender and signature, until it is re-signed). A NULL tx gives 0
  *  or NULL.  Since: 1.0 */
@@ -158,6 +164,7 @@ HRE_API const uint8_t *hre_tx_network_id(const hre_tx *tx);      /* 32 bytes */
 HRE_API const uint8_t *hre_tx_sender(const hre_tx *tx);          /* 34 bytes, or NULL if unsigned */
 HRE_API const uint8_t *hre_tx_signature(const hre_tx *tx);       /* 64 bytes, or NULL if unsigned */
 HRE_API const uint8_t *hre_tx_payload(const hre_tx *tx, size_t *len);
+/** @} */
 
 HRE_END_DECLS
 

@@ -134,9 +134,9 @@ HRE_BEGIN_DECLS
  *  the padded payload) and is HRE_VAULT_CHUNK_LEN + 16 bytes on the wire.
  *  Since: 1.1 */
 #define HRE_VAULT_CHUNK_LOG2 16
-#define HRE_VAULT_CHUNK_LEN 65536
-#define HRE_VAULT_CHUNK_DATA_LEN 65532
-#define HRE_VAULT_CHUNK_WIRE_LEN 65552
+#define HRE_VAULT_CHUNK_LEN 65536        /* plaintext bytes of a full chunk (2^16) */
+#define HRE_VAULT_CHUNK_DATA_LEN 65532   /* padded-payload bytes of a full chunk */
+#define HRE_VAULT_CHUNK_WIRE_LEN 65552   /* a full chunk on the wire (with its tag) */
 /** Smallest padded payload (bucket floor), bytes.  Since: 1.1 */
 #define HRE_VAULT_PAD_MIN 512
 /** Largest document accepted by a sealer or produced by an opener (2^40
@@ -161,8 +161,8 @@ HRE_BEGIN_DECLS
 
 /** Compression choice (hre_vault_seal_params.compress).  Since: 1.1 */
 #define HRE_VAULT_COMPRESS_AUTO   0  /* compress if a trial on the first 64 KiB saves >= 1/8 */
-#define HRE_VAULT_COMPRESS_NEVER  1
-#define HRE_VAULT_COMPRESS_ALWAYS 2
+#define HRE_VAULT_COMPRESS_NEVER  1  /* store the body raw */
+#define HRE_VAULT_COMPRESS_ALWAYS 2  /* always store the body as a zlib stream */
 
 /** Opener flags (hre_vault_open_params.flags).  Since: 1.1 */
 /* Do not hash the envelope: skip the check that its SHA-256 equals the
@@ -172,7 +172,7 @@ HRE_BEGIN_DECLS
 
 /** Document states (hre_vault_entry.state).  Since: 1.1 */
 #define HRE_VAULT_PRESENT 1
-#define HRE_VAULT_ERASED  2
+#define HRE_VAULT_ERASED  2   /* crypto-shredded: envelope and wraps gone, tombstone kept */
 
 /** hre_vault_verify flags.  Since: 1.1 */
 #define HRE_VAULT_VERIFY_HASH 0x1u   /* also re-hash every envelope */
@@ -188,7 +188,7 @@ typedef struct hre_vault_header {
     uint8_t chunk_log2;                /* HRE_VAULT_CHUNK_LOG2 */
     uint8_t locator[32];               /* the record's locator */
     uint32_t doc_version;              /* >= 1 */
-    uint8_t nonce_prefix[HRE_VAULT_NONCE_PREFIX_LEN];
+    uint8_t nonce_prefix[HRE_VAULT_NONCE_PREFIX_LEN]; /* random; starts every chunk nonce */
     uint8_t key_commit[32];            /* HKDF commitment to the data key */
 } hre_vault_header;
 
@@ -217,7 +217,7 @@ HRE_API int hre_vault_header_decode(hre_vault_header *out, const uint8_t *in,
 typedef struct hre_vault_wrap {
     uint8_t doc_hash[32];              /* SHA-256 of the envelope (the HPKE aad) */
     uint8_t locator[32];               /* the envelope's locator and version */
-    uint32_t doc_version;
+    uint32_t doc_version;              /* >= 1 */
     uint8_t mode;                      /* HRE_HPKE_MODE_BASE or HRE_HPKE_MODE_AUTH */
     uint8_t reader_type;               /* HRE_VAULT_READER_* */
     uint8_t reader_id[32];             /* address or organisation id */
@@ -258,9 +258,9 @@ HRE_API uint64_t hre_vault_bucket(uint64_t len);
  *  Since: 1.1 */
 HRE_API uint64_t hre_vault_envelope_len(uint64_t padded_len);
 
+#define HRE_VAULT_CONTENT_VERSION 1    /* newest version of hre_vault_content */
 /** What an opened (or sealed) document held: a versioned result struct
  *  (common.h rule 7; set .version first).  Since: 1.1 */
-#define HRE_VAULT_CONTENT_VERSION 1
 typedef struct hre_vault_content {
     unsigned int version;              /* in: HRE_VAULT_CONTENT_VERSION */
     uint8_t doc_hash[32];              /* SHA-256 of the envelope (opener: of the
@@ -271,9 +271,10 @@ typedef struct hre_vault_content {
     uint64_t padded_len;               /* the bucket */
     uint64_t envelope_len;             /* header + chunks */
     uint8_t compressed;                /* 1 if the body is a zlib stream */
-    uint8_t media_type_len;
+    uint8_t media_type_len;            /* media type bytes, 0..HRE_VAULT_MEDIA_TYPE_MAX */
     char media_type[HRE_VAULT_MEDIA_TYPE_MAX + 1];   /* NUL-terminated; "" if none */
 } hre_vault_content;
+/** Static initializer for hre_vault_content: current version, other fields zero.  Since: 1.1 */
 #define HRE_VAULT_CONTENT_INIT { HRE_VAULT_CONTENT_VERSION, {0}, 0, 0, 0, 0, 0, 0, {0} }
 /** Initialise a content struct for `version` (fields zero).
  *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED.  Since: 1.1 */
@@ -292,7 +293,7 @@ typedef int (*hre_vault_sink_fn)(void *user_data, const uint8_t *data, size_t le
 /* Sealing (sans-I/O)                                                        */
 /* ------------------------------------------------------------------------ */
 
-#define HRE_VAULT_SEAL_PARAMS_VERSION 1
+#define HRE_VAULT_SEAL_PARAMS_VERSION 1  /* newest version of hre_vault_seal_params */
 
 /** What to seal and who seals it. Start from HRE_VAULT_SEAL_PARAMS_INIT or
  *  hre_vault_seal_params_init. Read during the new call only; the pointers
@@ -307,10 +308,11 @@ typedef struct hre_vault_seal_params {
     int compress_level;                /* zlib level 1..9; 0 = 6 (zlib's default) */
     /* the sender of the wraps (auth mode); sender_key NULL = base mode */
     uint8_t sender_type;               /* HRE_VAULT_READER_* */
-    uint8_t sender_id[32];
+    uint8_t sender_id[32];             /* the sender's address or organisation id */
     const hre_key *sender_key;         /* the sender's P-256 encryption key (borrowed) */
 } hre_vault_seal_params;
 
+/** Static initializer for hre_vault_seal_params: current version, other fields zero.  Since: 1.1 */
 #define HRE_VAULT_SEAL_PARAMS_INIT \
     { HRE_VAULT_SEAL_PARAMS_VERSION, {0}, 0, NULL, 0, 0, 0, {0}, NULL }
 
@@ -377,7 +379,7 @@ HRE_API void hre_vault_sealer_free(hre_vault_sealer *s);
 /* Opening (sans-I/O)                                                        */
 /* ------------------------------------------------------------------------ */
 
-#define HRE_VAULT_OPEN_PARAMS_VERSION 1
+#define HRE_VAULT_OPEN_PARAMS_VERSION 1  /* newest version of hre_vault_open_params */
 
 /** How to open an envelope. Start from HRE_VAULT_OPEN_PARAMS_INIT or
  *  hre_vault_open_params_init. Read during hre_vault_opener_new only.
@@ -392,6 +394,7 @@ typedef struct hre_vault_open_params {
                                           0 = HRE_VAULT_DOC_MAX */
 } hre_vault_open_params;
 
+/** Static initializer for hre_vault_open_params: current version, other fields zero.  Since: 1.1 */
 #define HRE_VAULT_OPEN_PARAMS_INIT { HRE_VAULT_OPEN_PARAMS_VERSION, NULL, NULL, NULL, 0, 0 }
 
 /** Initialise open params to the defaults of `version` (fields zero / NULL).
@@ -457,7 +460,7 @@ HRE_API void hre_vault_opener_free(hre_vault_opener *o);
 /* The vault handle                                                          */
 /* ------------------------------------------------------------------------ */
 
-#define HRE_VAULT_OPTIONS_VERSION 1
+#define HRE_VAULT_OPTIONS_VERSION 1  /* newest version of hre_vault_options */
 
 /** Options of hre_vault_open. Start from HRE_VAULT_OPTIONS_INIT or
  *  hre_vault_options_init. storage and log_user_data must stay valid until
@@ -467,9 +470,10 @@ typedef struct hre_vault_options {
     hre_storage *storage;              /* required; borrowed; may be the ledger's storage */
     const char *prefix;                /* file-name prefix, 1..8 of [a-z0-9]; NULL = "vault" */
     hre_log_fn log_fn;                 /* may be NULL */
-    void *log_user_data;
+    void *log_user_data;               /* passed to log_fn */
 } hre_vault_options;
 
+/** Static initializer for hre_vault_options: current version, other fields NULL.  Since: 1.1 */
 #define HRE_VAULT_OPTIONS_INIT { HRE_VAULT_OPTIONS_VERSION, NULL, NULL, NULL, NULL }
 
 /** Initialise vault options to the defaults of `version`.
@@ -501,21 +505,22 @@ HRE_API int hre_vault_open(hre_vault **out, const hre_vault_options *opts);
  *  Since: 1.1 */
 HRE_API void hre_vault_close(hre_vault *v);
 
+#define HRE_VAULT_ENTRY_VERSION 1  /* newest version of hre_vault_entry */
 /** One stored document as the index knows it: a versioned result struct
  *  (set .version first). No plaintext property (length, media type) is
  *  stored in clear, so none is here.  Since: 1.1 */
-#define HRE_VAULT_ENTRY_VERSION 1
 typedef struct hre_vault_entry {
     unsigned int version;              /* in: HRE_VAULT_ENTRY_VERSION */
-    uint8_t doc_hash[32];
-    uint8_t locator[32];
-    uint32_t doc_version;
+    uint8_t doc_hash[32];              /* SHA-256 of the envelope (names the document) */
+    uint8_t locator[32];               /* the envelope's locator */
+    uint32_t doc_version;              /* the envelope's version (>= 1) */
     uint8_t state;                     /* HRE_VAULT_PRESENT or HRE_VAULT_ERASED */
     uint8_t has_record;                /* record_id is bound (hre_vault_bind_record) */
-    uint8_t record_id[32];
+    uint8_t record_id[32];             /* the bound record's id (if has_record) */
     uint64_t envelope_len;             /* 0 once erased */
     uint32_t wrap_count;               /* 0 once erased */
 } hre_vault_entry;
+/** Static initializer for hre_vault_entry: current version, other fields zero.  Since: 1.1 */
 #define HRE_VAULT_ENTRY_INIT { HRE_VAULT_ENTRY_VERSION, {0}, {0}, 0, 0, 0, {0}, 0, 0 }
 /** Initialise an entry struct for `version`.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.  Since: 1.1 */
@@ -692,8 +697,8 @@ HRE_API int hre_vault_read(hre_vault *v, hre_vault_content *content, const uint8
 HRE_API int hre_vault_envelope_read(hre_vault *v, uint8_t *buf, size_t *len,
                                     const uint8_t doc_hash[32], uint64_t offset);
 
+#define HRE_VAULT_STATS_VERSION 1  /* newest version of hre_vault_stats */
 /** Counters: a versioned result struct (set .version first).  Since: 1.1 */
-#define HRE_VAULT_STATS_VERSION 1
 typedef struct hre_vault_stats {
     unsigned int version;              /* in: HRE_VAULT_STATS_VERSION */
     uint64_t documents;                /* present documents */
@@ -704,6 +709,7 @@ typedef struct hre_vault_stats {
     uint64_t memory_bytes;             /* heap held by the in-memory index */
     int fatal;                         /* 1 if the vault is in the fatal state */
 } hre_vault_stats;
+/** Static initializer for hre_vault_stats: current version, other fields zero.  Since: 1.1 */
 #define HRE_VAULT_STATS_INIT { HRE_VAULT_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0 }
 /** Initialise a stats struct.  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.
  *  Since: 1.1 */
@@ -872,25 +878,29 @@ HRE_API int hre_vault_reconcile(hre_vault *v, size_t *erased, const hre_contract
 #define HRE_VAULT_XCH_APP_TYPE 0x0701
 /** Wire format version of every exchange message (byte 1).  Since: 1.1 */
 #define HRE_VAULT_XCH_FORMAT 1
+/** @{ */
 /** Message types (byte 0).  Since: 1.1 */
 #define HRE_VAULT_XCH_MSG_REQUEST 1
 #define HRE_VAULT_XCH_MSG_HEADER  2
 #define HRE_VAULT_XCH_MSG_CHUNK   3
 #define HRE_VAULT_XCH_MSG_REFUSAL 4
+/** @} */
 /** Sizes (PROTOCOL.md 15.2-15.5).  Since: 1.1 */
-#define HRE_VAULT_XCH_NONCE_LEN 16
+#define HRE_VAULT_XCH_NONCE_LEN 16     /* bytes of a request nonce */
 #define HRE_VAULT_XCH_REQUEST_SIGNED_LEN 124   /* bytes the signature covers */
-#define HRE_VAULT_XCH_REQUEST_LEN 188
+#define HRE_VAULT_XCH_REQUEST_LEN 188  /* bytes of an encoded request */
 #define HRE_VAULT_XCH_HEADER_LEN (2 + 16 + 8 + 32 + HRE_VAULT_WRAP_LEN)   /* 345 */
-#define HRE_VAULT_XCH_CHUNK_OVERHEAD 30
-#define HRE_VAULT_XCH_CHUNK_DATA_MAX (HRE_NODE_APP_MESSAGE_LIMIT - HRE_VAULT_XCH_CHUNK_OVERHEAD)
-#define HRE_VAULT_XCH_REFUSAL_LEN 20
+#define HRE_VAULT_XCH_CHUNK_OVERHEAD 30  /* bytes of a chunk message besides its data */
+#define HRE_VAULT_XCH_CHUNK_DATA_MAX (HRE_NODE_APP_MESSAGE_LIMIT - HRE_VAULT_XCH_CHUNK_OVERHEAD) /* data bytes of one chunk at most */
+#define HRE_VAULT_XCH_REFUSAL_LEN 20   /* bytes of an encoded refusal */
+/** @{ */
 /** Defaults of hre_vault_xch_options (used when the field is 0).  Since: 1.1 */
 #define HRE_VAULT_XCH_DEFAULT_FRESH_MS      120000u
 #define HRE_VAULT_XCH_DEFAULT_REPLAY_MAX    4096u
 #define HRE_VAULT_XCH_DEFAULT_MAX_TRANSFERS 64u
 #define HRE_VAULT_XCH_DEFAULT_MAX_PER_PEER  4u
 #define HRE_VAULT_XCH_DEFAULT_FETCH_TIMEOUT_MS 60000u
+/** @} */
 
 /** Refusal reasons (REFUSAL byte 18; hre_vault_xch_event.reason). Values
  *  never change.  Since: 1.1 */
@@ -910,7 +920,7 @@ HRE_API int hre_vault_reconcile(hre_vault *v, size_t *erased, const hre_contract
 #define HRE_VAULT_XCH_REFUSE_BUSY          14  /* a cap: transfers, per peer, replay cache (HRE_ELIMIT) */
 #define HRE_VAULT_XCH_REFUSE_MALFORMED     15  /* not a valid request (HRE_EDECODE) */
 #define HRE_VAULT_XCH_REFUSE_INTERNAL      16  /* the holder failed (storage, memory) (HRE_EIO) */
-#define HRE_VAULT_XCH_REFUSE_MAX           16
+#define HRE_VAULT_XCH_REFUSE_MAX           16 /* the largest reason value */
 
 /** The name of a refusal reason ("no_grant" ...; "unknown" otherwise).
  *  Since: 1.1 */
@@ -925,7 +935,7 @@ typedef struct hre_vault_xch_request {
     uint8_t nonce[HRE_VAULT_XCH_NONCE_LEN];   /* fresh random bytes */
     uint64_t timestamp_ms;                    /* the reader's clock, ms */
     uint8_t reader_key[34];                   /* the reader's account signing key (wire form) */
-    uint8_t record_id[32];
+    uint8_t record_id[32];                    /* the record whose document is asked for */
     uint8_t binding[32];                      /* the connection's Noise handshake hash */
     uint8_t sig[64];                          /* r || s, low S */
 } hre_vault_xch_request;
@@ -942,6 +952,7 @@ HRE_API int hre_vault_xch_request_sign(hre_vault_xch_request *r, const hre_key *
  *  Since: 1.1 */
 HRE_API int hre_vault_xch_request_verify(const hre_vault_xch_request *r) HRE_WARN_UNUSED_RESULT;
 
+/** @{ */
 /** Encode / decode a request (HRE_VAULT_XCH_REQUEST_LEN bytes). encode:
  *  Out out (may be NULL with *len == 0); In/Out *len (capacity / written or
  *  needed with HRE_EBUFSIZE). decode (hostile input): exactly the length,
@@ -952,6 +963,7 @@ HRE_API int hre_vault_xch_request_verify(const hre_vault_xch_request *r) HRE_WAR
 HRE_API int hre_vault_xch_request_encode(const hre_vault_xch_request *r, uint8_t *out, size_t *len);
 HRE_API int hre_vault_xch_request_decode(hre_vault_xch_request *out, const uint8_t *in,
                                          size_t len) HRE_WARN_UNUSED_RESULT;
+/** @} */
 
 /** The answer's header (PROTOCOL.md 15.3). A value struct.  Since: 1.1 */
 typedef struct hre_vault_xch_header {
@@ -961,6 +973,7 @@ typedef struct hre_vault_xch_header {
     hre_vault_wrap wrap;                      /* the fresh wrap for the reader */
 } hre_vault_xch_header;
 
+/** @{ */
 /** Encode / decode a header (HRE_VAULT_XCH_HEADER_LEN bytes); decode checks
  *  the wrap (hre_vault_wrap_decode), that wrap.doc_hash is doc_hash and
  *  that hre_vault_envelope_len(HRE_VAULT_PAD_MIN) <= envelope_len <=
@@ -969,16 +982,18 @@ typedef struct hre_vault_xch_header {
 HRE_API int hre_vault_xch_header_encode(const hre_vault_xch_header *h, uint8_t *out, size_t *len);
 HRE_API int hre_vault_xch_header_decode(hre_vault_xch_header *out, const uint8_t *in,
                                         size_t len) HRE_WARN_UNUSED_RESULT;
+/** @} */
 
 /** One chunk of envelope bytes (PROTOCOL.md 15.4). A value struct; data
  *  points into the decoded message (borrowed).  Since: 1.1 */
 typedef struct hre_vault_xch_chunk {
-    uint8_t nonce[HRE_VAULT_XCH_NONCE_LEN];
+    uint8_t nonce[HRE_VAULT_XCH_NONCE_LEN];   /* the request's */
     uint64_t offset;                          /* of data[0] in the envelope */
     uint32_t len;                             /* 1..HRE_VAULT_XCH_CHUNK_DATA_MAX */
-    const uint8_t *data;
+    const uint8_t *data;                      /* len bytes (borrowed) */
 } hre_vault_xch_chunk;
 
+/** @{ */
 /** Encode / decode a chunk message (HRE_VAULT_XCH_CHUNK_OVERHEAD + len
  *  bytes; decode: the length field equals the bytes that follow, len >= 1,
  *  offset + len <= hre_vault_envelope_len(HRE_VAULT_PAYLOAD_MAX)). Codes as
@@ -986,6 +1001,7 @@ typedef struct hre_vault_xch_chunk {
 HRE_API int hre_vault_xch_chunk_encode(const hre_vault_xch_chunk *c, uint8_t *out, size_t *len);
 HRE_API int hre_vault_xch_chunk_decode(hre_vault_xch_chunk *out, const uint8_t *in,
                                        size_t len) HRE_WARN_UNUSED_RESULT;
+/** @} */
 
 /** A refusal (PROTOCOL.md 15.5). A value struct.  Since: 1.1 */
 typedef struct hre_vault_xch_refusal {
@@ -994,26 +1010,30 @@ typedef struct hre_vault_xch_refusal {
     uint8_t access_reason;                    /* HRE_ACCESS_* behind it, or 0 */
 } hre_vault_xch_refusal;
 
+/** @{ */
 /** Encode / decode a refusal (HRE_VAULT_XCH_REFUSAL_LEN bytes; reason
  *  1..HRE_VAULT_XCH_REFUSE_MAX, access_reason 0..8). Codes as the
  *  request's.  Since: 1.1 */
 HRE_API int hre_vault_xch_refusal_encode(const hre_vault_xch_refusal *r, uint8_t *out, size_t *len);
 HRE_API int hre_vault_xch_refusal_decode(hre_vault_xch_refusal *out, const uint8_t *in,
                                          size_t len) HRE_WARN_UNUSED_RESULT;
+/** @} */
 
+/** @{ */
 /** Exchange events (hre_vault_xch_event.type).  Since: 1.1 */
 #define HRE_VAULT_XCH_EVENT_REFUSED      1  /* holder: a request was refused (reason) */
 #define HRE_VAULT_XCH_EVENT_SERVING      2  /* holder: a request passed; the transfer starts */
 #define HRE_VAULT_XCH_EVENT_SERVED       3  /* holder: the last chunk was queued */
 #define HRE_VAULT_XCH_EVENT_ABORTED      4  /* holder: a transfer stopped (peer gone, storage) */
 #define HRE_VAULT_XCH_EVENT_FETCH_DONE   5  /* reader: a fetch completed (code; reason if refused) */
+/** @} */
 
+#define HRE_VAULT_XCH_EVENT_VERSION 1 /* version of hre_vault_xch_event */
 /** One exchange event, valid during the callback only.  Since: 1.1 */
-#define HRE_VAULT_XCH_EVENT_VERSION 1
 typedef struct hre_vault_xch_event {
     unsigned int version;              /* HRE_VAULT_XCH_EVENT_VERSION */
     unsigned int type;                 /* HRE_VAULT_XCH_EVENT_* */
-    uint64_t conn;
+    uint64_t conn;                     /* the connection it concerns */
     int reason;                        /* REFUSED, FETCH_DONE: HRE_VAULT_XCH_REFUSE_* or 0 */
     int code;                          /* FETCH_DONE, ABORTED: the result code */
     uint8_t record_id[32];             /* zero if the request did not decode */
@@ -1024,7 +1044,7 @@ typedef struct hre_vault_xch_event {
 /** Exchange event callback. May call hre_vault_xch_* queries only.  Since: 1.1 */
 typedef void (*hre_vault_xch_event_fn)(void *user_data, const hre_vault_xch_event *ev);
 
-#define HRE_VAULT_XCH_OPTIONS_VERSION 1
+#define HRE_VAULT_XCH_OPTIONS_VERSION 1 /* version of hre_vault_xch_options */
 
 /** Options of hre_vault_xch_new. Start from HRE_VAULT_XCH_OPTIONS_INIT or
  *  hre_vault_xch_options_init. node, vault, holder_key and the user data
@@ -1035,9 +1055,9 @@ typedef struct hre_vault_xch_options {
     hre_node *node;                    /* required */
     uint16_t app_type;                 /* 0 = HRE_VAULT_XCH_APP_TYPE */
     /* holder side (vault NULL: this node only fetches, requests are refused NOT_HELD) */
-    hre_vault *vault;
+    hre_vault *vault;                  /* the holder's vault, or NULL */
     uint8_t holder_type;               /* HRE_VAULT_READER_* of the holder's own wrap */
-    uint8_t holder_id[32];
+    uint8_t holder_id[32];             /* the id of the holder's own wrap */
     const hre_key *holder_key;         /* its encryption private key */
     uint32_t fresh_ms;                 /* freshness window */
     uint32_t replay_max;               /* nonces remembered (refuse BUSY when full) */
@@ -1047,11 +1067,12 @@ typedef struct hre_vault_xch_options {
     uint32_t log_max_age_s;            /* holder: a LOG_ACCESS counts only if its block time (chain)
                                           or timestamp (mempool) is at most this old; 0 = any age */
     hre_vault_xch_event_fn on_event;   /* may be NULL */
-    void *user_data;
+    void *user_data;                   /* passed to on_event */
     hre_log_fn log_fn;                 /* may be NULL */
-    void *log_user_data;
+    void *log_user_data;               /* passed to log_fn */
 } hre_vault_xch_options;
 
+/** Static initializer of hre_vault_xch_options (every field 0 / NULL).  Since: 1.1 */
 #define HRE_VAULT_XCH_OPTIONS_INIT \
     { HRE_VAULT_XCH_OPTIONS_VERSION, NULL, 0, NULL, 0, {0}, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
 
@@ -1087,10 +1108,10 @@ HRE_API int hre_vault_xch_handle_node_event(hre_vault_xch *x, const hre_node_eve
  *  Returns: HRE_OK; HRE_EINVAL.  Since: 1.1 */
 HRE_API int hre_vault_xch_tick(hre_vault_xch *x, uint64_t now);
 
+#define HRE_VAULT_XCH_STATS_VERSION 1 /* version of hre_vault_xch_stats */
 /** Counters: a versioned result struct (set .version first).  Since: 1.1 */
-#define HRE_VAULT_XCH_STATS_VERSION 1
 typedef struct hre_vault_xch_stats {
-    unsigned int version;
+    unsigned int version;              /* in: HRE_VAULT_XCH_STATS_VERSION */
     uint64_t requests;                 /* requests received */
     uint64_t refused;                  /* ... refused */
     uint64_t served;                   /* transfers completed */
@@ -1100,26 +1121,30 @@ typedef struct hre_vault_xch_stats {
     uint64_t replay_entries;           /* nonces in the replay cache */
     uint64_t fetches;                  /* fetches in progress */
 } hre_vault_xch_stats;
+/** Static initializer of hre_vault_xch_stats.  Since: 1.1 */
 #define HRE_VAULT_XCH_STATS_INIT { HRE_VAULT_XCH_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
+/** @{ */
 /** Initialise / fill stats.  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.
  *  Since: 1.1 */
 HRE_API int hre_vault_xch_stats_init(hre_vault_xch_stats *out, unsigned int version);
 HRE_API int hre_vault_xch_stats_get(const hre_vault_xch *x, hre_vault_xch_stats *out);
+/** @} */
 
 /** A document fetch in progress (reader side). Opaque.  Since: 1.1 */
 typedef struct hre_vault_fetch hre_vault_fetch;
 
-#define HRE_VAULT_FETCH_PARAMS_VERSION 1
+#define HRE_VAULT_FETCH_PARAMS_VERSION 1 /* version of hre_vault_fetch_params */
 /** What to fetch. Read during hre_vault_fetch_new; the keys are borrowed
  *  until the fetch is freed.  Since: 1.1 */
 typedef struct hre_vault_fetch_params {
     unsigned int version;              /* HRE_VAULT_FETCH_PARAMS_VERSION */
     uint64_t conn;                     /* the holder's connection */
-    uint8_t record_id[32];
+    uint8_t record_id[32];             /* the record whose document to fetch */
     const hre_key *sign_key;           /* the reader's account signing key */
     const hre_key *enc_key;            /* the reader's encryption private key */
     uint64_t max_doc_len;              /* 0 = HRE_VAULT_DOC_MAX */
 } hre_vault_fetch_params;
+/** Static initializer of hre_vault_fetch_params.  Since: 1.1 */
 #define HRE_VAULT_FETCH_PARAMS_INIT { HRE_VAULT_FETCH_PARAMS_VERSION, 0, {0}, NULL, NULL, 0 }
 /** Initialise fetch params.  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.
  *  Since: 1.1 */

@@ -8,12 +8,14 @@
 
 HRE_BEGIN_DECLS
 
-/* Version of the headers you compiled against. */
+/** @{ */
+/** Version of the headers you compiled against. */
 #define HRE_VERSION_MAJOR 1
 #define HRE_VERSION_MINOR 0
 #define HRE_VERSION_PATCH 0
 #define HRE_VERSION_STRING "1.0.0"
-/* 0xMMmmpp: one byte each for major, minor and patch. */
+/** @} */
+/** 0xMMmmpp: one byte each for major, minor and patch. */
 #define HRE_VERSION_NUMBER ((HRE_VERSION_MAJOR << 16) | (HRE_VERSION_MINOR << 8) | HRE_VERSION_PATCH)
 
 /** Version string of the library you linked against at run time, e.g. "1.0.0".

@@ -169,12 +169,12 @@ def _sized(fn, *args):
     return bytes(out)[: n.value]
 
 
-def version():
+def version() -> str:
     """The library's version string (hre_version_string), e.g. "1.0.0"."""
     return lib.hre_version_string().decode()
 
 
-def sha256(data):
+def sha256(data: bytes) -> bytes:
     """SHA-256 of data (32 bytes)."""
     out = _out(32)
     b, n = _buf(data)
@@ -182,7 +182,7 @@ def sha256(data):
     return bytes(out)
 
 
-def sha256d(data):
+def sha256d(data: bytes) -> bytes:
     """Double SHA-256 of data (Bitcoin's hash of headers and transactions)."""
     out = _out(32)
     b, n = _buf(data)
@@ -190,7 +190,7 @@ def sha256d(data):
     return bytes(out)
 
 
-def hmac_sha256(key, data):
+def hmac_sha256(key: bytes, data: bytes) -> bytes:
     """HMAC-SHA256(key, data) (32 bytes)."""
     out = _out(32)
     k, kn = _buf(key)
@@ -201,7 +201,7 @@ def hmac_sha256(key, data):
     return bytes(out)
 
 
-def hkdf_sha256(ikm, length, salt=b"", info=b""):
+def hkdf_sha256(ikm: bytes, length: int, salt: bytes = b"", info: bytes = b"") -> bytes:
     """HKDF-SHA256 (RFC 5869) extract-and-expand: length bytes (1..8160)."""
     out = _out(length)
     ib, il = _buf(ikm)
@@ -213,7 +213,7 @@ def hkdf_sha256(ikm, length, salt=b"", info=b""):
     return bytes(out)[:length]
 
 
-def hkdf_sha256_extract(salt, ikm):
+def hkdf_sha256_extract(salt: bytes, ikm: bytes) -> bytes:
     """HKDF-Extract (RFC 5869 2.2): the 32-byte PRK = HMAC-SHA256(salt, ikm);
     an empty salt means 32 zero bytes."""
     prk = _out(32)
@@ -225,7 +225,7 @@ def hkdf_sha256_extract(salt, ikm):
     return bytes(prk)
 
 
-def hkdf_sha256_expand(prk, length, info=b""):
+def hkdf_sha256_expand(prk: bytes, length: int, info: bytes = b"") -> bytes:
     """HKDF-Expand (RFC 5869 2.3): length bytes (1..8160) from a PRK of at
     least 32 bytes. Raises InvalidArgument for a length or PRK out of range."""
     out = _out(length)
@@ -859,7 +859,7 @@ def hpke_unwrap(sk_r, wrap, info=b"", aad=b"", sender=None):
     return key
 
 
-def hpke_derive_key(ikm):
+def hpke_derive_key(ikm: bytes) -> "Key":
     """DeriveKeyPair (RFC 9180 7.1.3): a deterministic P-256 Key from at
     least 32 bytes of secret, uniformly random input keying material."""
     p = ctypes.c_void_p()

@@ -108,14 +108,18 @@ HRE_BEGIN_DECLS
 /** The largest per-mille value. */
 #define HRE_HUB_PER_MILLE 1000u
 
+/** Default window (bytes in flight per direction). */
 #define HRE_HUB_DEFAULT_WINDOW          (256u * 1024u)
+/** Default connect_timeout_ms of hre_hub_options. */
 #define HRE_HUB_DEFAULT_CONNECT_TIMEOUT 1000u
+/** Default segment_max: bytes of one DATA event at most. */
 #define HRE_HUB_DEFAULT_SEGMENT         65536u
 
 /* ------------------------------------------------------------------------ */
 /* Faults                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_hub_faults this header declares (its .version field). */
 #define HRE_HUB_FAULTS_VERSION 1
 
 /** Fault probabilities and latency. All zero (HRE_HUB_FAULTS_INIT) is a
@@ -136,6 +140,7 @@ typedef struct hre_hub_faults {
     uint32_t delay_max_ms;     /* [delay_min_ms, delay_max_ms] (min <= max) */
 } hre_hub_faults;
 
+/** Static initializer for hre_hub_faults: HRE_HUB_FAULTS_VERSION, every other field at its default. */
 #define HRE_HUB_FAULTS_INIT { HRE_HUB_FAULTS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /** Zero the fields of `version` and set it.
@@ -147,6 +152,7 @@ HRE_API int hre_hub_faults_init(hre_hub_faults *f, unsigned int version);
 /* Partitions                                                                */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_hub_partition this header declares (its .version field). */
 #define HRE_HUB_PARTITION_VERSION 1
 
 /** Which directions a partition cuts (between `side` and every other
@@ -168,6 +174,7 @@ typedef struct hre_hub_partition {
     size_t side_count;         /* 1..4096 */
 } hre_hub_partition;
 
+/** Static initializer for hre_hub_partition: HRE_HUB_PARTITION_VERSION, every other field at its default. */
 #define HRE_HUB_PARTITION_INIT { HRE_HUB_PARTITION_VERSION, HRE_HUB_CUT_BOTH, 0, UINT64_MAX, NULL, 0 }
 
 /** Set `version`, cut = BOTH, start 0, end UINT64_MAX, no side.
@@ -178,6 +185,7 @@ HRE_API int hre_hub_partition_init(hre_hub_partition *p, unsigned int version);
 /* Options, new and free                                                     */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_hub_options this header declares (its .version field). */
 #define HRE_HUB_OPTIONS_VERSION 1
 
 /** Options of hre_hub_new. Start from HRE_HUB_OPTIONS_INIT or
@@ -196,12 +204,13 @@ typedef struct hre_hub_options {
     uint32_t segment_max;                /* bytes of one DATA event at most (what one socket
                                             read would return); 0: HRE_HUB_DEFAULT_SEGMENT */
     const hre_hub_partition *partitions; /* the partition schedule (may be NULL if count 0) */
-    size_t partition_count;
+    size_t partition_count;              /**< entries in partitions */
     size_t partition_size;               /* sizeof(hre_hub_partition) of the caller (rule 7) */
     hre_log_fn log_fn;                   /* may be NULL; every fault decision at HRE_LOG_DEBUG */
-    void *log_user_data;
+    void *log_user_data;                 /**< passed to log_fn */
 } hre_hub_options;
 
+/** Static initializer for hre_hub_options: HRE_HUB_OPTIONS_VERSION, every other field at its default. */
 #define HRE_HUB_OPTIONS_INIT { HRE_HUB_OPTIONS_VERSION, 0, 0, NULL, 0, 0, 0, NULL, 0, 0, NULL, NULL }
 
 /** Zero the fields of `version` and set it.
@@ -317,6 +326,7 @@ HRE_API int hre_hub_schedule(hre_hub *hub, uint64_t when, uint32_t ep, uint64_t 
 /* Events                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_hub_event this header declares (its .version field). */
 #define HRE_HUB_EVENT_VERSION 1
 
 #define HRE_HUB_EVENT_CONNECTED 1 /* conn is established at ep (flags: HRE_HUB_OUTBOUND) */
@@ -341,10 +351,11 @@ typedef struct hre_hub_event {
     const char *address;       /* CONNECTED: outbound, the address asked for; inbound, the
                                   connecting endpoint's address. Else "" (never NULL) */
     const uint8_t *data;       /* DATA (else NULL) */
-    size_t len;
+    size_t len;                /**< DATA: bytes at data (else 0) */
     uint64_t tag;              /* USER */
 } hre_hub_event;
 
+/** Static initializer for hre_hub_event: HRE_HUB_EVENT_VERSION, every other field at its default. */
 #define HRE_HUB_EVENT_INIT { HRE_HUB_EVENT_VERSION, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0 }
 
 /** Zero the fields of `version` and set it.
@@ -402,6 +413,7 @@ HRE_API int hre_hub_cut(const hre_hub *hub, uint32_t from, uint32_t to);
 /* Statistics and the trace digest                                           */
 /* ------------------------------------------------------------------------ */
 
+/** Newest version of hre_hub_stats this header declares (its .version field). */
 #define HRE_HUB_STATS_VERSION 1
 
 /** Counters. An output struct: set .version first.  Since: 1.1 */
@@ -413,10 +425,10 @@ typedef struct hre_hub_stats {
     uint64_t bytes_sent;       /* bytes taken by send */
     uint64_t bytes_delivered;  /* bytes in DATA events (duplicates included) */
     uint64_t dropped;          /* segments lost to the drop fault */
-    uint64_t duplicated;
-    uint64_t reordered;
-    uint64_t corrupted;
-    uint64_t split;
+    uint64_t duplicated;  /**< segments delivered twice by the duplicate fault */
+    uint64_t reordered;  /**< segments taken out of FIFO order by the reorder fault */
+    uint64_t corrupted;  /**< segments with one byte changed by the corrupt fault */
+    uint64_t split;  /**< segments delivered in pieces by the split fault */
     uint64_t resets;           /* connections broken by the reset fault */
     uint64_t cut;              /* segments lost to a partition */
     uint64_t lost;             /* segments lost to a close, reset or crash */
@@ -429,6 +441,7 @@ typedef struct hre_hub_stats {
     uint64_t held;             /* events held for a paused end (hre_hub_pause) */
 } hre_hub_stats;
 
+/** Static initializer for hre_hub_stats: HRE_HUB_STATS_VERSION, every other field at its default. */
 #define HRE_HUB_STATS_INIT { HRE_HUB_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, \
                              0, 0, 0, 0, 0, 0 }
 

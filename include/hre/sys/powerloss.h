@@ -72,11 +72,14 @@
 
 HRE_BEGIN_DECLS
 
+/** @{ */
 /** Crash models (hre_powerloss_options.mode).  Since: 1.0 */
 #define HRE_POWERLOSS_DROP 0
 #define HRE_POWERLOSS_TEAR 1
 #define HRE_POWERLOSS_KEEP 2
+/** @} */
 
+/** Newest version of hre_powerloss_options this header declares (its .version field). */
 #define HRE_POWERLOSS_OPTIONS_VERSION 1
 
 /** When to lose power and which faults to inject. Start from
@@ -95,6 +98,7 @@ typedef struct hre_powerloss_options {
     uint32_t sector_size;        /* tear granularity in bytes; 0 = 512 */
 } hre_powerloss_options;
 
+/** Static initializer for hre_powerloss_options: HRE_POWERLOSS_OPTIONS_VERSION, every other field at its default. */
 #define HRE_POWERLOSS_OPTIONS_INIT \
     { HRE_POWERLOSS_OPTIONS_VERSION, HRE_POWERLOSS_DROP, 0, 0, 0, 0, 0, 0, 0, 0 }
 
@@ -125,6 +129,7 @@ HRE_API int hre_powerloss_new(hre_storage **out, hre_storage *inner,
  *  Since: 1.0 */
 HRE_API int hre_powerloss_crash(hre_storage *pl);
 
+/** Newest version of hre_powerloss_stats this header declares (its .version field). */
 #define HRE_POWERLOSS_STATS_VERSION 1
 
 /** What a power-loss storage has seen (a versioned query result).
@@ -138,6 +143,7 @@ typedef struct hre_powerloss_stats {
     uint64_t failures;           /* injected failures so far */
 } hre_powerloss_stats;
 
+/** Static initializer for hre_powerloss_stats: HRE_POWERLOSS_STATS_VERSION, every other field at its default. */
 #define HRE_POWERLOSS_STATS_INIT { HRE_POWERLOSS_STATS_VERSION, 0, 0, 0, 0, 0 }
 
 /** Initialise a stats struct for `version` (fields zero).

@@ -121,20 +121,23 @@ HRE_BEGIN_DECLS
 #define HRE_STORAGE_EXCLUSIVE 0x08u /* with CREATE: fail with HRE_EEXISTS if it exists */
 #define HRE_STORAGE_TRUNCATE  0x10u /* set the size to 0 when opening (needs WRITE) */
 
-/* control() operations defined by the library. A backend answers the ones it
+/** @name control() operations
+ * control() operations defined by the library. A backend answers the ones it
  * knows and returns HRE_EUNSUPPORTED for every other op. Hosts may define
  * private ops at or above HRE_STORAGE_CTL_USER. Since: 1.0 */
-/* arg: const char ** -- set to a static, NUL-terminated backend name
+/** @{ */
+/** arg: const char ** -- set to a static, NUL-terminated backend name
  * ("posix", "memory", ...). file: ignored. */
 #define HRE_STORAGE_CTL_BACKEND_NAME 1
-/* arg: uint32_t * -- the write granularity in bytes the backend tears at
+/** arg: uint32_t * -- the write granularity in bytes the backend tears at
  * (e.g. 512 or 4096). file: NULL or an open file. */
 #define HRE_STORAGE_CTL_SECTOR_SIZE  2
-/* arg: uint64_t * -- bytes used by all files (memory backend: exactly;
+/** arg: uint64_t * -- bytes used by all files (memory backend: exactly;
  * others may not support it). file: ignored. */
 #define HRE_STORAGE_CTL_BYTES_USED   3
-/* First op number free for host-private use. */
+/** First op number free for host-private use. */
 #define HRE_STORAGE_CTL_USER 0x10000
+/** @} */
 
 /** Callback for list(): called once per file name.
  *  Args: cb_arg: the caller's pointer. name: a valid name, NUL-terminated,

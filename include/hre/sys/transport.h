@@ -67,9 +67,11 @@
 
 HRE_BEGIN_DECLS
 
+/** Newest version of hre_transport_methods this header declares (its .version field). */
 #define HRE_TRANSPORT_METHODS_VERSION 1
 
 #ifndef HRE_TRANSPORT_METHODS_TYPEDEF
+/** Guard: the hre_transport_methods typedef is also in node.h. */
 #define HRE_TRANSPORT_METHODS_TYPEDEF
 typedef struct hre_transport_methods hre_transport_methods;
 #endif
@@ -119,6 +121,7 @@ struct hre_transport_methods {
     void (*close)(void *user_data, uint64_t conn, int reason);
 };
 
+/** Static initializer for hre_transport_methods: HRE_TRANSPORT_METHODS_VERSION, every other field at its default. */
 #define HRE_TRANSPORT_METHODS_INIT { HRE_TRANSPORT_METHODS_VERSION, NULL, NULL, NULL }
 
 /** Initialise a vtable for `version` (1..HRE_TRANSPORT_METHODS_VERSION):
