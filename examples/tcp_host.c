@@ -251,10 +251,12 @@ static const hre_transport_methods g_methods = {
 static void on_event(void *ud, const hre_node_event *ev)
 {
     tcp_host *h = ud;
-    if (!h->cfg.verbose || ev->type == HRE_NODE_EVENT_LEDGER)
-        return;
-    fprintf(stderr, "tcp_host: event %u conn %llu %s%s%s\n", ev->type, (unsigned long long)ev->conn,
-            hre_node_reason_name(ev->reason), ev->detail[0] ? ": " : "", ev->detail);
+    if (h->cfg.verbose && ev->type != HRE_NODE_EVENT_LEDGER)
+        fprintf(stderr, "tcp_host: event %u conn %llu %s%s%s\n", ev->type,
+                (unsigned long long)ev->conn, hre_node_reason_name(ev->reason),
+                ev->detail[0] ? ": " : "", ev->detail);
+    if (h->cfg.on_event)
+        h->cfg.on_event(h->cfg.event_user_data, ev);
 }
 
 /* ---- open and close ------------------------------------------------------ */
@@ -377,7 +379,7 @@ int tcp_host_open(tcp_host **out, const tcp_host_config *cfg)
             goto fail;
         }
     }
-    if (cfg->key_file) {
+    if (cfg->key_file && !cfg->identity) {
         uint8_t *b = NULL;
         size_t len = 0;
         rc = read_file(cfg->key_file, &b, &len, 65536);
@@ -417,7 +419,7 @@ int tcp_host_open(tcp_host **out, const tcp_host_config *cfg)
     rc = hre_node_options_init(&no, HRE_NODE_OPTIONS_VERSION);
     if (rc == HRE_OK) {
         no.ledger = h->l;
-        no.identity = h->id;
+        no.identity = cfg->identity ? cfg->identity : h->id;
         no.transport = &g_methods;
         no.transport_user_data = h;
         no.on_event = on_event;

@@ -66,6 +66,11 @@ typedef struct tcp_host_config {
     int verbose;                 /* 1: log peer events to stderr */
     tcp_host_idle_fn idle;       /* may be NULL */
     void *idle_user_data;
+    const hre_key *identity;     /* instead of key_file: a key the caller holds (borrowed
+                                    until tcp_host_close); NULL: key_file decides */
+    hre_node_event_fn on_event;  /* also told every node event (after the host's own
+                                    handling); the node's re-entrancy rule applies */
+    void *event_user_data;
 } tcp_host_config;
 
 /** Open everything: storage, ledger, node, listener, peers.
