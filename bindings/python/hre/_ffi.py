@@ -196,6 +196,11 @@ class HreLogAccessPayload(ctypes.Structure):
     _fields_ = [("record_id", c_u8 * 32), ("purpose", c_u8)]
 
 
+class HreRegisterNodePayload(ctypes.Structure):
+    _c_name_ = "hre_register_node_payload"
+    _fields_ = [("node_key", c_u8 * 34)]
+
+
 # tx kind number -> (payload name used in the C function names, payload struct)
 PAYLOADS = {
     1: ("register_org", HreRegisterOrgPayload),
@@ -209,6 +214,7 @@ PAYLOADS = {
     9: ("grant", HreGrantPayload),
     10: ("revoke", HreRevokePayload),
     11: ("log_access", HreLogAccessPayload),
+    12: ("register_node", HreRegisterNodePayload),   # since 1.1 (hre/node.py)
 }
 
 
@@ -237,6 +243,47 @@ class HreLedgerOptions(ctypes.Structure):
                 ("max_journal_events", c_u32)]
 
 
+# node (node.h; bindings in hre/node.py), since 1.1. The transport table
+# (sys/transport.h) is not mirrored: hre/node.py runs the node in pull mode,
+# with a table from hre_transport_methods_init (every method NULL).
+class HreNodeEvent(ctypes.Structure):
+    _c_name_ = "hre_node_event"
+    _fields_ = [("version", c_uint), ("type", c_uint), ("conn", c_u64), ("reason", c_int),
+                ("discouraged", c_int), ("member", c_int), ("detail", c_char_p),
+                ("hash", c_u8 * 32), ("ledger", P(HreLedgerEvent)), ("now", c_u64)]
+
+
+NodeEventFn = ctypes.CFUNCTYPE(None, c_void_p, P(HreNodeEvent))
+
+
+class HreNodeOptions(ctypes.Structure):
+    _c_name_ = "hre_node_options"
+    _fields_ = [("version", c_uint), ("ledger", c_void_p), ("identity", c_void_p),
+                ("transport", c_void_p), ("transport_user_data", c_void_p),
+                ("on_event", NodeEventFn), ("user_data", c_void_p), ("log_fn", LogFn),
+                ("log_user_data", c_void_p), ("max_peers", c_u32), ("target_outbound", c_u32),
+                ("max_memory", c_u64), ("peer_send_max", c_u32), ("max_headers", c_u32),
+                ("max_headers_per_peer", c_u32), ("block_window", c_u32),
+                ("blocks_in_flight", c_u32), ("block_buffer_max", c_u32),
+                ("stall_timeout_ms", c_u32), ("stall_timeout_max_ms", c_u32),
+                ("handshake_timeout_ms", c_u32), ("ping_interval_ms", c_u32),
+                ("ping_timeout_ms", c_u32), ("request_timeout_ms", c_u32),
+                ("max_discouraged", c_u32), ("app_max_message", c_u32), ("app_rate_msgs", c_u32),
+                ("app_rate_bytes", c_u32), ("work_budget", c_u32), ("submit_batch", c_u32),
+                ("reconnect_ms", c_u32)]
+
+
+class HreNodeStats(ctypes.Structure):
+    _c_name_ = "hre_node_stats"
+    _fields_ = [("version", c_uint), ("member", c_int), ("peers", c_u32), ("peers_ready", c_u32),
+                ("peers_outbound", c_u32), ("mem_used", c_u64), ("mem_peak", c_u64),
+                ("mem_cap", c_u64), ("headers_held", c_u32), ("blocks_in_flight", c_u32),
+                ("blocks_buffered", c_u32), ("tip_height", c_u64), ("best_header_height", c_u64),
+                ("synced", c_int), ("discouraged", c_u32), ("bytes_sent", c_u64),
+                ("bytes_received", c_u64), ("blocks_received", c_u64), ("txs_received", c_u64),
+                ("messages_deferred", c_u64), ("stall_timeout_ms", c_u32)]
+
+
 # C callback typedef name -> its ctypes prototype (checked against the header).
 CALLBACKS = {
     "hre_storage_list_cb": StorageListCb,
@@ -244,6 +291,7 @@ CALLBACKS = {
     "hre_ledger_event_fn": LedgerEventFn,
     "hre_ledger_progress_fn": LedgerProgressFn,
     "hre_log_fn": LogFn,
+    "hre_node_event_fn": NodeEventFn,
 }
 
 # Header constants the Python package relies on (checked against the #defines
@@ -268,6 +316,12 @@ CONSTANTS = {
     "HRE_HPKE_TAG_LEN": 16, "HRE_HPKE_PSK_MIN": 32, "HRE_HPKE_INPUT_MAX": 65536,
     "HRE_HPKE_EXPORT_MAX": 8160, "HRE_HPKE_WRAP_KEY_LEN": 32, "HRE_HPKE_WRAP_LEN": 113,
     "HRE_ECDH_SHARED_LEN": 32,
+    "HRE_TRANSPORT_METHODS_VERSION": 1, "HRE_NODE_OPTIONS_VERSION": 1,
+    "HRE_NODE_EVENT_VERSION": 1, "HRE_NODE_STATS_VERSION": 1, "HRE_NODE_PEER_OUTBOUND": 1,
+    "HRE_NODE_EVENT_PEER_READY": 1, "HRE_NODE_EVENT_PEER_DISCONNECTED": 2,
+    "HRE_NODE_EVENT_REFUSED": 3, "HRE_NODE_EVENT_LEDGER": 4, "HRE_NODE_EVENT_TX_ACCEPTED": 5,
+    "HRE_NODE_EVENT_APP_WRITABLE": 6, "HRE_NODE_EVENT_MEMBERSHIP": 7, "HRE_NODE_EVENT_FATAL": 8,
+    "HRE_NODE_MEMBER_LIVE": 1,
 }
 
 
@@ -425,6 +479,28 @@ _FUNCS = [
     ("hre_ledger_tx_proof", c_int, [handle, P(HreHeader), P(HreMerkleBranch), P(c_u64), u8p, c_u64]),
     ("hre_ledger_snapshot", c_int, [handle]),
     ("hre_ledger_verify_chain", c_int, [handle, P(c_u64), LedgerProgressFn, c_void_p]),
+    # node (node.h, sys/transport.h), since 1.1: see hre/node.py
+    ("hre_transport_methods_init", c_int, [c_void_p, c_uint]),
+    ("hre_node_reason_name", c_char_p, [c_int]),
+    ("hre_node_options_init", c_int, [P(HreNodeOptions), c_uint]),
+    ("hre_node_new", c_int, [handle_out, P(HreNodeOptions), c_u64]),
+    ("hre_node_free", None, [handle]),
+    ("hre_node_fatal_error", c_int, [handle]),
+    ("hre_node_peer_connected", c_int, [handle, c_u64, c_char_p, c_uint, c_u64]),
+    ("hre_node_peer_recv", c_int, [handle, c_u64, u8p, c_size_t, c_u64]),
+    ("hre_node_peer_closed", c_int, [handle, c_u64, c_u64]),
+    ("hre_node_peer_disconnect", c_int, [handle, c_u64, c_u64]),
+    ("hre_node_peer_want_read", c_int, [handle, c_u64]),
+    ("hre_node_peer_pending", c_size_t, [handle, c_u64]),
+    ("hre_node_peer_pull", c_int, [handle, c_u64, u8p, P(c_size_t)]),
+    ("hre_node_pull", c_int, [handle, P(c_u64), u8p, P(c_size_t)]),
+    ("hre_node_peer_list", c_int, [handle, P(c_u64), P(c_size_t)]),
+    ("hre_node_next_timer", c_int, [handle, P(c_u64)]),
+    ("hre_node_tick", c_int, [handle, c_u64]),
+    ("hre_node_submit_tx", c_int, [handle, u8p, P(c_int), u8p, c_size_t, c_u64]),
+    ("hre_node_mine", c_int, [handle, u8p, P(c_int), c_u64, c_u64]),
+    ("hre_node_stats_init", c_int, [P(HreNodeStats), c_uint]),
+    ("hre_node_stats_get", c_int, [handle, P(HreNodeStats)]),
 ]
 
 # The payload codecs and builders: three calls per tx kind, same shapes.
