@@ -36,6 +36,7 @@
 #define CONN_DEAD       3
 
 #define READ_CHUNK 65536
+#define CONNECT_TIMEOUT_MS 10000u   /* a dial not answered by then fails (the node backs off) */
 
 typedef struct conn {
     uint64_t id;
@@ -43,6 +44,7 @@ typedef struct conn {
     int state;
     int want_write;      /* a send was cut short: poll POLLOUT, then peer_writable */
     int outbound;
+    uint64_t started;    /* ms: when the dial began */
     char addr[HRE_NODE_ADDRESS_MAX + 1];
 } conn;
 
@@ -230,6 +232,7 @@ static int t_connect(void *ud, uint64_t *id, const char *address)
         return HRE_ENOMEM;
     }
     *id = c->id;
+    c->started = tcp_host_now();
     if (h->cfg.verbose)
         fprintf(stderr, "tcp_host: dialling %s (conn %llu)\n", address, (unsigned long long)c->id);
     return HRE_OK;
@@ -669,6 +672,15 @@ int tcp_host_step(tcp_host *h, int max_wait_ms)
     if (hre_node_fatal_error(h->node) != HRE_OK)
         return HRE_EFATAL;
     refill(h, now);
+    /* dials nobody answered: failed (the node may dial again, growing h->c,
+     * so index afresh each time) */
+    for (i = 0; i < h->n_c; i++) {
+        if (h->c[i].state == CONN_CONNECTING && now - h->c[i].started >= CONNECT_TIMEOUT_MS) {
+            if (h->cfg.verbose)
+                fprintf(stderr, "tcp_host: connect %s: timed out\n", h->c[i].addr);
+            lost(h, &h->c[i], now);
+        }
+    }
     if (pfd_reserve(h, h->n_c + 2) != HRE_OK)
         return HRE_ENOMEM;
     h->pfd[np].fd = h->pipe_r;
