@@ -64,7 +64,7 @@ static void usage(FILE *f)
         "       " PROG " run --data DIR [--network FILE] [--key PEM] [PASS]\n"
         "                    [--listen HOST:PORT] [--port-file FILE] [--peer HOST:PORT]...\n"
         "                    [--spool DIR] [--status FILE] [--mine] [--recv-rate BYTES]\n"
-        "                    [--nosync] [--verbose]\n"
+        "                    [--send-limit BYTES] [--nosync] [--verbose]\n"
         "       " PROG " mktx --network FILE --out FILE\n"
         "       " PROG " --help\n"
         "\n"
@@ -78,6 +78,7 @@ static void usage(FILE *f)
         "       (a count) mines blocks, NAME.watch (a txid) is reported in --status\n"
         "       FILE (key=value lines, rewritten every 100 ms). --mine: mine whenever\n"
         "       the mempool is not empty. --recv-rate: cap on bytes read per second.\n"
+        "       --send-limit: at most BYTES per send() (exercises partial writes).\n"
         "       --nosync: no fsync (scratch data only).\n"
         "mktx   writes a register-patient transaction of a fresh key to FILE and\n"
         "       prints its txid (hex).\n"
@@ -685,6 +686,10 @@ static int cmd_run(int argc, char **argv)
             if (parse_int(val, 1, 1L << 30, &v))
                 return usage_error("bad --recv-rate", val);
             cfg.recv_rate = (uint64_t)v;
+        } else if (!strcmp(a, "--send-limit")) {
+            if (parse_int(val, 1, 1L << 30, &v))
+                return usage_error("bad --send-limit", val);
+            cfg.send_limit = (size_t)v;
         } else if (!strcmp(a, "--peer")) {
             if (cfg.n_peers == MAX_PEERS)
                 return usage_error("too many --peer", NULL);

@@ -178,11 +178,14 @@ static int t_send(void *ud, uint64_t id, const uint8_t *data, size_t len, size_t
 {
     tcp_host *h = ud;
     conn *c = conn_find(h, id);
+    size_t take = len;
     ssize_t k;
     if (!c || c->state != CONN_LIVE)
         return HRE_EIO;
+    if (h->cfg.send_limit && take > h->cfg.send_limit)
+        take = h->cfg.send_limit;
     do {
-        k = send(c->fd, data, len, MSG_NOSIGNAL);
+        k = send(c->fd, data, take, MSG_NOSIGNAL);
     } while (k < 0 && errno == EINTR);
     if (k < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) {

@@ -62,6 +62,9 @@ typedef struct tcp_host_config {
     size_t n_peers;
     uint64_t recv_rate;          /* bytes per second read over all peers; 0: no limit
                                     (a bandwidth cap; the tests use it to slow a sync) */
+    size_t send_limit;           /* hand at most this many bytes to one send(); 0: no limit
+                                    (a test knob: every larger write becomes a partial
+                                    write, resumed through hre_node_peer_writable) */
     unsigned int storage_flags;  /* HRE_STORAGE_POSIX_* (e.g. NOSYNC for scratch tests) */
     int verbose;                 /* 1: log peer events to stderr */
     tcp_host_idle_fn idle;       /* may be NULL */
