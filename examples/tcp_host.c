@@ -556,6 +556,7 @@ static void accept_some(tcp_host *h, uint64_t now)
         socklen_t sl = sizeof ss;
         char host[NI_MAXHOST], serv[NI_MAXSERV], addr[HRE_NODE_ADDRESS_MAX + 1];
         conn *c;
+        uint64_t id;
         int fd, rc, one = 1;
         do {
             fd = accept(h->lfd, (struct sockaddr *)&ss, &sl);
@@ -577,11 +578,12 @@ static void accept_some(tcp_host *h, uint64_t now)
             close(fd);
             return;
         }
-        rc = hre_node_peer_connected(h->node, c->id, addr, 0, now);
+        id = c->id;   /* c may move: the node can dial during the call */
+        rc = hre_node_peer_connected(h->node, id, addr, 0, now);
         if (rc != HRE_OK) {
             if (h->cfg.verbose)
                 fprintf(stderr, "tcp_host: refused %s: %s\n", addr, hre_strerror(rc));
-            c = conn_find(h, h->next_id - 1);
+            c = conn_find(h, id);
             if (c)
                 conn_kill(c);
         }
