@@ -329,7 +329,7 @@ typedef struct hre_node_options {
 /** Static initializer for hre_node_options: HRE_NODE_OPTIONS_VERSION, every other field at its default. */
 #define HRE_NODE_OPTIONS_INIT \
     { HRE_NODE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /** Initialise opts to the defaults of `version` (1..HRE_NODE_OPTIONS_VERSION):
  *  every field that version declares is zero / NULL, nothing past it is
