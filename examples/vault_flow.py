@@ -202,7 +202,8 @@ def main(path):
     kinds = [e.type for e in served]
     expect(kinds == [hre.VaultXchEventType.REFUSED, hre.VaultXchEventType.SERVING,
                      hre.VaultXchEventType.SERVED]
-           and served[0].reason == VaultXchRefusal.NO_GRANT and served[1].reader == doctor.address(),
+           and served[0].reason == VaultXchRefusal.NO_GRANT
+           and served[1].reader == doctor.address(),
            f"   the lab's exchange events: {[k.name for k in kinds]}")
     s = xl.stats()
     expect(s.requests == 2 and s.refused == 1 and s.served == 1, f"   the lab's exchange: {s}")

@@ -242,6 +242,8 @@ class Node(_Owned):
 
     def __del__(self):
         try:
+            for obj in list(getattr(self, "_attached", [])):
+                _Owned.close(obj)           # an Exchange goes before its node
             _Owned.close(self)
         finally:
             del getattr(self, "_errors", [])[:]

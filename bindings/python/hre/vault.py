@@ -465,8 +465,7 @@ class Exchange(_Owned):
     def tick(self, now):
         """Timers (now in ms): resume transfers waiting for room, expire
         replay-cache entries and fetches without progress (Expired)."""
-        _check(lib.hre_vault_xch_tick(self._x(), now))
-        _finish("Exchange.tick", OK, None, self._errors)
+        _finish("Exchange.tick", lib.hre_vault_xch_tick(self._x(), now), None, self._errors)
 
     def stats(self):
         """Exchange counters (an XchStats)."""
