@@ -4,7 +4,9 @@ issuing organisation, bound to a record on a ledger (doc_sha256, locator),
 re-wrapped for the patient after the contract's access check, read back by
 the patient (the same bytes), refused for a wrong key (DecryptError), a
 reader without a wrap (NotFound) and an account with no grant (AuthError
-with the verdict), the wrap's wire form round trip, entry and stats, and
+with the verdict), the wrap's wire form round trip, entry and stats,
+binding to a record, erasure (erase, erase_record refusing a record that is
+not erased, reconcile), the exchange's refusal names and codes, and
 persistence on a POSIX directory (reopen, read again).
 
 Usage: test_vault.py   (HRE_LIBRARY points at libhre.so.1)
@@ -122,6 +124,32 @@ def main(tmp):
                  "no grant for the other patient")
     check(err is not None and err.access.reason == hre.ACCESS_NO_GRANT, "refusal carries the verdict")
     check(v.entry(doc_hash).wrap_count == 2 and v.stats().documents == 1, "two wraps, one document")
+
+    # refusal reasons: every one has a name and the error class the header says
+    for r in hre.VaultXchRefusal:
+        check(hre.vault.xch_refusal_name(r) == r.name.lower(), f"refusal name {r!r}")
+        check(hre.vault.xch_refusal_code(r) in hre.ERROR_CLASSES, f"refusal code {r!r}")
+    check(hre.vault.xch_refusal_code(hre.VaultXchRefusal.REVOKED) == hre.EREVOKED
+          and hre.vault.xch_refusal_code(99) == hre.EPROTO
+          and hre.vault.xch_refusal_name(99) == "unknown", "refusal code / name of unknown")
+    # erasure: erase_record refuses a record not erased on the chain
+    v.bind_record(doc_hash, rec)
+    v.bind_record(doc_hash, rec)
+    check(v.entry(doc_hash).record_id == rec, "bound to the record")
+    expect(hre.AlreadyExists, lambda: v.bind_record(doc_hash, b"\x07" * 32), "bound to another")
+    expect(hre.StateError, lambda: v.erase_record(led.contract, rec), "record not erased")
+    check(v.reconcile(led.contract) == 0, "reconcile: nothing to erase")
+    # a second document, erased directly, then idempotently
+    h2, _ = v.store(b"second", hre.sha256(b"locator-2"), readers=[(VaultReader.ORG, gen_org)],
+                    contract=led.contract)
+    v.erase(h2)
+    v.erase(h2)
+    st = v.stats()
+    check(v.entry(h2).erased and st.erased == 1 and st.documents == 1,
+          f"erase: the document is shredded {st}")
+    expect(hre.Erased, lambda: v.read(h2, VaultReader.ORG, gen_org, org_enc), "read after erase")
+    expect(hre.NotFound, lambda: v.erase(b"\x42" * 32), "erase of an unknown document")
+    v.erase(h2)
     v.close()
     led.close()
     ls.close()
@@ -129,7 +157,9 @@ def main(tmp):
     # persistence: reopen the directory, read again
     v = hre.Vault(vs, prefix="docs")
     data, _ = v.read(doc_hash, VaultReader.ACCOUNT, patient.address(), pat_enc)
-    check(data == DOC and v.stats().documents == 1, "the document survives a reopen")
+    st = v.stats()
+    check(data == DOC and st.documents == 1 and st.erased == 1,
+          f"the document and the tombstone survive a reopen {st}")
     expect(hre.StateError, vs.close, "storage closed under an open vault")
     v.close()
     vs.close()

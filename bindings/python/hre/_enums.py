@@ -19,7 +19,7 @@ __all__ = ["Curve", "Kind", "OrgType", "Role", "AccountStatus", "SuspendAction",
            "Scope", "CommitField", "EventType", "EventFlag", "LedgerEventType",
            "LedgerStatus", "LogLevel", "HpkeMode", "EncTarget", "AccessReason", "AccessBasis",
            "NodeStatusReason", "NodeReason", "NodeEventType", "PeerState", "NodeMember", "VaultReader",
-           "VaultCompress", "ENUMS"]
+           "VaultCompress", "VaultXchRefusal", "VaultXchEventType", "ENUMS"]
 
 C_INFO = {}
 
@@ -353,10 +353,46 @@ class VaultCompress(enum.IntEnum):
     ALWAYS = 2
 
 
+@_c("HRE_VAULT_XCH_REFUSE_", exclude=("HRE_VAULT_XCH_REFUSE_MAX",))
+class VaultXchRefusal(enum.IntEnum):
+    """Why a holder refused a document request (HRE_VAULT_XCH_REFUSE_*; the
+    REFUSAL message's reason byte). vault.xch_refusal_code() gives the error
+    code a reader's fetch fails with, vault.xch_refusal_name() the library's
+    name. Values never change."""
+    NO_GRANT = 1
+    REVOKED = 2
+    EXPIRED = 3
+    ERASED = 4
+    UNKNOWN_RECORD = 5
+    NOT_MEMBER = 6
+    SUSPENDED = 7
+    NO_LOG_ACCESS = 8
+    NOT_HELD = 9
+    BAD_SIGNATURE = 10
+    STALE = 11
+    REPLAY = 12
+    WRONG_CHANNEL = 13
+    BUSY = 14
+    MALFORMED = 15
+    INTERNAL = 16
+
+
+@_c("HRE_VAULT_XCH_EVENT_", exclude=("HRE_VAULT_XCH_EVENT_VERSION",))
+class VaultXchEventType(enum.IntEnum):
+    """Document exchange events (HRE_VAULT_XCH_EVENT_*): REFUSED, SERVING,
+    SERVED, ABORTED on the holder, FETCH_DONE on the reader."""
+    REFUSED = 1
+    SERVING = 2
+    SERVED = 3
+    ABORTED = 4
+    FETCH_DONE = 5
+
+
 ENUMS = [Curve, Kind, OrgType, Role, AccountStatus, SuspendAction, ReaderType, Scope,
          CommitField, EventType, EventFlag, LedgerEventType, LedgerStatus, LogLevel, HpkeMode,
          EncTarget, AccessReason, AccessBasis, NodeStatusReason, NodeReason, NodeEventType,
-         PeerState, NodeMember, VaultReader, VaultCompress]
+         PeerState, NodeMember, VaultReader, VaultCompress, VaultXchRefusal,
+         VaultXchEventType]
 
 
 def c_name(member):

@@ -402,9 +402,50 @@ class HreVaultStats(ctypes.Structure):
                 ("memory_bytes", c_u64), ("fatal", c_int)]
 
 
+# vault document exchange (vault.h "Document exchange"), since 1.1
+class HreVaultXchEvent(ctypes.Structure):
+    _c_name_ = "hre_vault_xch_event"
+    _fields_ = [("version", c_uint), ("type", c_uint), ("conn", c_u64), ("reason", c_int),
+                ("code", c_int), ("record_id", c_u8 * 32), ("reader", c_u8 * 32),
+                ("detail", c_char_p)]
+
+
+VaultXchEventFn = ctypes.CFUNCTYPE(None, c_void_p, P(HreVaultXchEvent))
+
+
+class HreVaultXchOptions(ctypes.Structure):
+    _c_name_ = "hre_vault_xch_options"
+    _fields_ = [("version", c_uint), ("node", c_void_p), ("app_type", c_u16), ("vault", c_void_p),
+                ("holder_type", c_u8), ("holder_id", c_u8 * 32), ("holder_key", c_void_p),
+                ("fresh_ms", c_u32), ("replay_max", c_u32), ("max_transfers", c_u32),
+                ("max_per_peer", c_u32), ("fetch_timeout_ms", c_u32), ("log_max_age_s", c_u32),
+                ("on_event", VaultXchEventFn), ("user_data", c_void_p), ("log_fn", LogFn),
+                ("log_user_data", c_void_p)]
+
+
+class HreVaultXchStats(ctypes.Structure):
+    _c_name_ = "hre_vault_xch_stats"
+    _fields_ = [("version", c_uint), ("requests", c_u64), ("refused", c_u64), ("served", c_u64),
+                ("bytes_sent", c_u64), ("transfers", c_u64), ("stalls", c_u64),
+                ("replay_entries", c_u64), ("fetches", c_u64)]
+
+
+class HreVaultXchRequest(ctypes.Structure):
+    _c_name_ = "hre_vault_xch_request"
+    _fields_ = [("nonce", c_u8 * 16), ("timestamp_ms", c_u64), ("reader_key", c_u8 * 34),
+                ("record_id", c_u8 * 32), ("binding", c_u8 * 32), ("sig", c_u8 * 64)]
+
+
+class HreVaultFetchParams(ctypes.Structure):
+    _c_name_ = "hre_vault_fetch_params"
+    _fields_ = [("version", c_uint), ("conn", c_u64), ("record_id", c_u8 * 32),
+                ("sign_key", c_void_p), ("enc_key", c_void_p), ("max_doc_len", c_u64)]
+
+
 # C callback typedef name -> its ctypes prototype (checked against the header).
 CALLBACKS = {
     "hre_vault_sink_fn": VaultSinkFn,
+    "hre_vault_xch_event_fn": VaultXchEventFn,
     "hre_node_event_fn": NodeEventFn,
     "hre_node_app_fn": NodeAppFn,
     "hre_storage_list_cb": StorageListCb,
@@ -441,6 +482,10 @@ CONSTANTS = {
     "HRE_VAULT_CONTENT_VERSION": 1, "HRE_VAULT_ENTRY_VERSION": 1, "HRE_VAULT_STATS_VERSION": 1,
     "HRE_VAULT_PRESENT": 1, "HRE_VAULT_ERASED": 2, "HRE_VAULT_WRAP_LEN": 287,
     "HRE_VAULT_MEDIA_TYPE_MAX": 127, "HRE_VAULT_WRAPS_MAX": 256,
+    "HRE_VAULT_XCH_OPTIONS_VERSION": 1, "HRE_VAULT_XCH_STATS_VERSION": 1,
+    "HRE_VAULT_XCH_EVENT_VERSION": 1, "HRE_VAULT_FETCH_PARAMS_VERSION": 1,
+    "HRE_VAULT_XCH_APP_TYPE": 0x0701, "HRE_VAULT_XCH_NONCE_LEN": 16,
+    "HRE_VAULT_XCH_REQUEST_LEN": 188,
     "HRE_POW_ALL_NONCES": 1 << 32,
     "HRE_MERKLE_MAX_DEPTH": 32, "HRE_MERKLE_BRANCH_MAX_LEN": 4 + 1 + 32 * 32,
     "HRE_AEAD_KEY_LEN": 32, "HRE_AEAD_NONCE_LEN": 12, "HRE_AEAD_TAG_LEN": 16,
@@ -700,6 +745,28 @@ _FUNCS = [
     ("hre_vault_stats_get", c_int, [handle, P(HreVaultStats)]),
     ("hre_vault_bucket", c_u64, [c_u64]),
     ("hre_vault_envelope_len", c_u64, [c_u64]),
+    # vault: binding to records, erasure (vault.h), since 1.1
+    ("hre_vault_bind_record", c_int, [handle, u8p, u8p]),
+    ("hre_vault_erase", c_int, [handle, u8p]),
+    ("hre_vault_erase_record", c_int, [handle, handle, u8p]),
+    ("hre_vault_handle_event", c_int, [handle, P(HreContractEvent)]),
+    ("hre_vault_reconcile", c_int, [handle, P(c_size_t), handle]),
+    # vault: the document exchange (vault.h "Document exchange"), since 1.1
+    ("hre_vault_xch_refusal_name", c_char_p, [c_int]),
+    ("hre_vault_xch_refusal_code", c_int, [c_int]),
+    ("hre_vault_xch_options_init", c_int, [P(HreVaultXchOptions), c_uint]),
+    ("hre_vault_xch_new", c_int, [handle_out, P(HreVaultXchOptions)]),
+    ("hre_vault_xch_free", None, [handle]),
+    ("hre_vault_xch_handle_node_event", c_int, [handle, P(HreNodeEvent)]),
+    ("hre_vault_xch_tick", c_int, [handle, c_u64]),
+    ("hre_vault_xch_stats_init", c_int, [P(HreVaultXchStats), c_uint]),
+    ("hre_vault_xch_stats_get", c_int, [handle, P(HreVaultXchStats)]),
+    ("hre_vault_fetch_params_init", c_int, [P(HreVaultFetchParams), c_uint]),
+    ("hre_vault_fetch_new", c_int, [handle_out, handle, P(HreVaultFetchParams), VaultSinkFn,
+                                    c_void_p, c_u64]),
+    ("hre_vault_fetch_status", c_int, [handle, P(c_int), P(c_int), P(c_int), P(HreVaultContent)]),
+    ("hre_vault_fetch_request", c_int, [handle, P(HreVaultXchRequest)]),
+    ("hre_vault_fetch_free", None, [handle]),
 ]
 
 # The payload codecs and builders: three calls per tx kind, same shapes.

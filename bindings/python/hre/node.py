@@ -35,7 +35,7 @@ import ctypes
 
 from . import _ffi
 from ._ffi import lib
-from . import (_check, _finish, _Owned, _Value, _Trampoline, _event_hook, _log_hook, _buf,
+from . import (_check, _finish, _Owned, _Value, _Trampoline, _log_hook, _buf,
                _bytes, _out, _ledger_event, _as_enum, Tx, InvalidArgument,
                OK, EINVAL, EAGAIN, EBUFSIZE, EEXHAUSTED, ENOTFOUND, EIO)
 from ._enums import NodeReason, NodeEventType, PeerState, NodeMember
@@ -139,7 +139,9 @@ class Node(_Owned):
         self._errors = []
         self._busy = False
         self._apps = {}
-        self._ev = _event_hook(_ffi.NodeEventFn, on_event, _node_event, self._errors)
+        self._on_event, self._raw_hooks, self._attached = on_event, [], []
+        self._ev = _Trampoline(_ffi.NodeEventFn, self._deliver, lambda f, _u, ev: f(ev),
+                               self._errors)
         self._log = _log_hook(log, self._errors)
         self._close = _Trampoline(_ffi.TransportCloseFn, on_close,
                                   lambda f, _u, conn, reason: f(conn, _as_enum(NodeReason, reason)),
@@ -167,6 +169,17 @@ class Node(_Owned):
             self._ptr, self.ledger, self._identity = p, ledger, identity
             ledger._nodes = getattr(ledger, "_nodes", 0) + 1
         self._done("Node", rc, self)
+
+    def _deliver(self, ev):
+        """The node's event callback: the raw event to the attached hooks
+        (the document exchange), then a NodeEvent to on_event."""
+        for hook in list(self._raw_hooks):
+            try:
+                hook(ev)
+            except BaseException as e:  # noqa: B902 - raised after the node call
+                self._errors.append(e)
+        if self._on_event is not None:
+            self._on_event(_node_event(ev.contents))
 
     def _connect_hook(self, fn):
         if fn is None:
@@ -220,12 +233,17 @@ class Node(_Owned):
     def close(self):
         """Free the node (connections are dropped without calling on_close;
         the ledger's previous event callback is restored; the ledger stays
-        open). Calling it again does nothing."""
+        open); a hre.vault.Exchange still on it is closed first. Calling it
+        again does nothing."""
+        for obj in list(getattr(self, "_attached", [])):
+            obj.close()
         super().close()
         _finish("Node.close", OK, None, self._errors)
 
     def __del__(self):
         try:
+            for obj in list(getattr(self, "_attached", [])):
+                _Owned.close(obj)           # an Exchange goes before its node
             _Owned.close(self)
         finally:
             del getattr(self, "_errors", [])[:]

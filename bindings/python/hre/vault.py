@@ -20,13 +20,15 @@ import ctypes
 
 from . import _ffi
 from ._ffi import lib
-from . import (_check, _finish, _Owned, _Value, _log_hook, _buf, _bytes, _out, _h32, _as_enum,
-               _text, Access, AccessReason, AccessBasis, ErrorCode, InvalidArgument, StateError,
-               OK, EINVAL, ESTATE, EAUTH, ENOTFOUND, EERASED, EREVOKED, EEXPIRED)
-from ._enums import VaultReader, VaultCompress
+from . import (_check, _finish, _Owned, _Value, _Trampoline, _log_hook, _buf, _bytes, _out, _h32,
+               _as_enum, _text, _make_error, Access, AccessReason, AccessBasis, ErrorCode,
+               InvalidArgument, StateError, OK, EINVAL, ESTATE, EAUTH, ENOTFOUND, EERASED,
+               EREVOKED, EEXPIRED, EIO)
+from ._enums import VaultReader, VaultCompress, VaultXchRefusal, VaultXchEventType
 
 __all__ = ["Vault", "VaultWrap", "VaultContent", "VaultEntry", "VaultStats", "bucket",
-           "envelope_len"]
+           "envelope_len", "Exchange", "Fetch", "FetchStatus", "FetchRequest", "XchEvent",
+           "XchStats", "xch_refusal_name", "xch_refusal_code"]
 
 
 class VaultContent(_Value):
@@ -259,6 +261,53 @@ class Vault(_Owned):
             raise
         return _wrap(w), verdict
 
+    def bind_record(self, doc_hash, record_id):
+        """Bind a stored document to the record that names it (after the
+        record is on the chain), so that handle_event erases it when the
+        record is erased. Again with the same pair does nothing;
+        AlreadyExists: either is bound to another."""
+        self._done("Vault.bind_record", lib.hre_vault_bind_record(
+            self._v(), _h32(doc_hash, "doc hash"), _h32(record_id, "record id")), None)
+
+    def erase(self, doc_hash):
+        """Crypto-shred a document (durable tombstone, then its wraps and
+        envelope overwritten and removed); idempotent. NotFound: unknown."""
+        self._done("Vault.erase", lib.hre_vault_erase(self._v(), _h32(doc_hash, "doc hash")), None)
+
+    def erase_record(self, contract, record_id):
+        """Erase the document of a record the contract (a Contract or
+        LedgerContract) shows erased. StateError: the record is not erased
+        on the chain; NotFound: unknown record, or this vault does not hold
+        its document."""
+        self._done("Vault.erase_record", lib.hre_vault_erase_record(
+            self._v(), contract._c(), _h32(record_id, "record id")), None)
+
+    def handle_event(self, event):
+        """Feed a contract Event (e.g. ev.ledger.contract of a node's or a
+        ledger's LEDGER_EVENT_CONTRACT event; allowed inside those
+        callbacks): RECORD_ERASED erases the document bound to the record
+        now, or journals a pending erasure (resolved by bind_record or
+        reconcile). Other events are ignored."""
+        e = _ffi.HreContractEvent()
+        e.version = _ffi.CONSTANTS["HRE_CONTRACT_EVENT_VERSION"]
+        e.type, e.kind, e.flags = int(event.type), int(event.kind), int(event.flags)
+        e.detail, e.seq, e.time = event.detail, event.seq, event.time
+        for f in ("actor", "subject", "record_id", "org_id", "grant_id"):
+            v = getattr(event, f)
+            if v is not None:
+                setattr(e, f, (ctypes.c_uint8 * 32).from_buffer_copy(_bytes(v, 32, f)))
+        self._done("Vault.handle_event", lib.hre_vault_handle_event(self._v(), ctypes.byref(e)),
+                   None)
+
+    def reconcile(self, contract):
+        """Erase every bound document whose record the contract shows
+        erased and resolve the pending erasures (after opening ledger and
+        vault); returns how many documents this call erased."""
+        n = ctypes.c_size_t(0)
+        self._done("Vault.reconcile", lib.hre_vault_reconcile(
+            self._v(), ctypes.byref(n), contract._c()), None)
+        return n.value
+
     def stats(self):
         """Vault counters (a VaultStats)."""
         s = _ffi.HreVaultStats()
@@ -269,7 +318,10 @@ class Vault(_Owned):
         return VaultStats(**v)
 
     def close(self):
-        """Close the vault (the storage stays open); again does nothing."""
+        """Close the vault (the storage stays open); again does nothing.
+        StateError while an Exchange serves from it (close that first)."""
+        if getattr(self, "_ptr", None) and getattr(self, "_xch_users", 0):
+            raise StateError(ESTATE, "an Exchange still serves from this vault")
         super().close()
         _finish("Vault.close", OK, None, self._errors)
 
@@ -282,3 +334,241 @@ class Vault(_Owned):
 
 def _wipe_buf(b):
     ctypes.memset(b, 0, ctypes.sizeof(b))
+
+
+# -- the document exchange (vault.h "Document exchange") ---------------------
+
+def xch_refusal_name(reason):
+    """The library's name of a refusal reason ("no_grant", ...; "unknown")."""
+    return lib.hre_vault_xch_refusal_name(int(reason)).decode()
+
+
+def xch_refusal_code(reason):
+    """The error code (an ErrorCode) a reader's fetch fails with for a
+    refusal reason (ErrorCode.EPROTO for an unknown one)."""
+    return _as_enum(ErrorCode, lib.hre_vault_xch_refusal_code(int(reason)))
+
+
+class XchEvent(_Value):
+    """An exchange event (struct hre_vault_xch_event): type
+    (VaultXchEventType), conn, reason (VaultXchRefusal, or 0), code
+    (ErrorCode of FETCH_DONE / ABORTED), record_id, reader (the reader's
+    address; zero bytes if unknown), detail (str)."""
+
+
+class XchStats(_Value):
+    """Exchange counters (struct hre_vault_xch_stats): requests, refused,
+    served, bytes_sent, transfers, stalls, replay_entries, fetches."""
+
+
+class FetchStatus(_Value):
+    """Where a Fetch stands: done (bool), code (ErrorCode: OK or why it
+    failed), reason (VaultXchRefusal of a refusal, else 0), content
+    (VaultContent once done with OK, else None)."""
+
+
+class FetchRequest(_Value):
+    """The signed request a Fetch sent (struct hre_vault_xch_request):
+    nonce, timestamp_ms, reader_key (34-byte wire key), record_id, binding
+    (the connection's handshake hash), sig."""
+
+
+def _xch_event(e):
+    return XchEvent(type=_as_enum(VaultXchEventType, e.type), conn=e.conn,
+                    reason=_as_enum(VaultXchRefusal, e.reason), code=_as_enum(ErrorCode, e.code),
+                    record_id=bytes(e.record_id), reader=bytes(e.reader),
+                    detail=(e.detail or b"").decode(errors="replace"))
+
+
+class Exchange(_Owned):
+    """The document exchange of one Node (wraps hre_vault_xch *): it
+    registers its app handler (app_type, default VAULT_XCH_APP_TYPE) on the
+    node and is fed the node's events by the Node itself (no forwarding
+    needed from the host's on_event). One per node.
+
+    Holder side: vault (a Vault) and holder=(VaultReader, 32-byte id,
+    encryption Key of the holder's own wrap); requests are checked on the
+    node's chain (signature, freshness, channel binding, replay, access
+    check, LOG_ACCESS) and answered with the re-wrapped document or a
+    refusal. Without a vault the exchange only fetches (requests are
+    refused NOT_HELD). Reader side: fetch().
+
+    The host calls tick(now) from its timer loop (with Node.tick).
+    on_event(XchEvent) and log(level, message) run inside node calls; an
+    exception there surfaces after that node call as CallbackError. Other
+    keyword options are the fields of struct hre_vault_xch_options
+    (fresh_ms, replay_max, max_transfers, max_per_peer, fetch_timeout_ms,
+    log_max_age_s; 0 = the default). Close it before its Node and Vault
+    (Node.close closes it; Vault.close raises StateError while it runs)."""
+
+    _free = "hre_vault_xch_free"
+    _OPTIONS = ("app_type", "fresh_ms", "replay_max", "max_transfers", "max_per_peer",
+                "fetch_timeout_ms", "log_max_age_s")
+
+    def __init__(self, node, vault=None, holder=None, *, on_event=None, log=None, **options):
+        self._ptr = None
+        unknown = set(options) - set(self._OPTIONS)
+        if unknown:
+            raise TypeError(f"Exchange: unknown options {sorted(unknown)}")
+        if vault is not None and holder is None:
+            raise ValueError("a holder's Exchange needs holder=(VaultReader, id, Key)")
+        self._errors = node._errors          # surfaced by the node call that ran them
+        self._ev = _Trampoline(_ffi.VaultXchEventFn, on_event,
+                               lambda f, _u, ev: f(_xch_event(ev.contents)), self._errors)
+        self._log = _log_hook(log, self._errors)
+        o = _ffi.HreVaultXchOptions()
+        _check(lib.hre_vault_xch_options_init(ctypes.byref(o), _ffi.CONSTANTS[
+            "HRE_VAULT_XCH_OPTIONS_VERSION"]))
+        o.node = node._handle()
+        if vault is not None:
+            o.vault = vault._v()
+            o.holder_type = int(holder[0])
+            o.holder_id = (ctypes.c_uint8 * 32).from_buffer_copy(_bytes(holder[1], 32, "holder id"))
+            o.holder_key = holder[2]._ptr
+        o.on_event, o.log_fn = self._ev.c, self._log.c
+        for k, v in options.items():
+            setattr(o, k, v)
+        p = ctypes.c_void_p()
+        _check(lib.hre_vault_xch_new(ctypes.byref(p), ctypes.byref(o)))
+        self._ptr, self.node, self.vault, self._holder = p, node, vault, holder
+        self._hook = self._node_event
+        node._raw_hooks.append(self._hook)
+        node._attached.append(self)
+        if vault is not None:
+            vault._xch_users = getattr(vault, "_xch_users", 0) + 1
+
+    def _node_event(self, ev):
+        if self._ptr:
+            _check(lib.hre_vault_xch_handle_node_event(self._ptr, ev))
+
+    def _x(self):
+        if not self._ptr:
+            raise InvalidArgument(EINVAL, "exchange is closed")
+        return self._ptr
+
+    def _release(self):
+        super()._release()
+        node = self.node
+        if self._hook in node._raw_hooks:
+            node._raw_hooks.remove(self._hook)
+        if self in node._attached:
+            node._attached.remove(self)
+        if self.vault is not None:
+            self.vault._xch_users -= 1
+
+    def close(self):
+        """Unregister from the node and free (transfers in progress are
+        dropped; unfinished Fetches fail with Cancelled). Call outside node
+        callbacks. Again does nothing."""
+        super().close()
+
+    def tick(self, now):
+        """Timers (now in ms): resume transfers waiting for room, expire
+        replay-cache entries and fetches without progress (Expired)."""
+        _finish("Exchange.tick", lib.hre_vault_xch_tick(self._x(), now), None, self._errors)
+
+    def stats(self):
+        """Exchange counters (an XchStats)."""
+        st = _ffi.HreVaultXchStats()
+        _check(lib.hre_vault_xch_stats_init(ctypes.byref(st), _ffi.CONSTANTS[
+            "HRE_VAULT_XCH_STATS_VERSION"]))
+        _check(lib.hre_vault_xch_stats_get(self._x(), ctypes.byref(st)))
+        return XchStats(**{f: getattr(st, f) for f, _ in _ffi.HreVaultXchStats._fields_[1:]})
+
+    def fetch(self, conn, record_id, sign_key, enc_key, now, max_doc_len=0):
+        """Start fetching a record's document from the holder on conn (a
+        ready, live-member connection of the node): the request is signed
+        with sign_key (the reader's account Key) and bound to the
+        connection; the answer is checked against this node's chain and
+        opened with enc_key (the reader's encryption Key). Returns a Fetch;
+        drive the node (carry bytes, tick) until fetch.done. NotFound: no
+        such record on this chain (or conn); Erased: erased on this chain;
+        TryAgain: no room to send the request now. Call outside node
+        callbacks."""
+        fp = _ffi.HreVaultFetchParams()
+        _check(lib.hre_vault_fetch_params_init(ctypes.byref(fp), _ffi.CONSTANTS[
+            "HRE_VAULT_FETCH_PARAMS_VERSION"]))
+        fp.conn = conn
+        fp.record_id = (ctypes.c_uint8 * 32).from_buffer_copy(_bytes(record_id, 32, "record id"))
+        fp.sign_key, fp.enc_key, fp.max_doc_len = sign_key._ptr, enc_key._ptr, max_doc_len
+        f = Fetch(self, (sign_key, enc_key))
+        p = ctypes.c_void_p()
+        x = self._x()
+        rc, outer = self.node._call(lambda _node: lib.hre_vault_fetch_new(
+            ctypes.byref(p), x, ctypes.byref(fp), f._sink, None, now))
+        if rc == OK:
+            f._ptr = p
+        return self.node._done("Exchange.fetch", rc, f, outer=outer)
+
+
+class Fetch(_Owned):
+    """A document fetch in progress (wraps hre_vault_fetch *), made by
+    Exchange.fetch. done / status() say where it stands; data holds the
+    document bytes received so far (the document only once done with OK);
+    result() gives (data, VaultContent) or raises the failure. Close it
+    (or let it be collected) when finished; an unfinished one is abandoned."""
+
+    _free = "hre_vault_fetch_free"
+
+    def __init__(self, exchange, keys):
+        self._ptr = None
+        self._exchange, self._keys, self._parts = exchange, keys, []
+        errors = exchange._errors
+
+        def sink(_user, data, n):
+            try:
+                self._parts.append(ctypes.string_at(data, n))
+                return OK
+            except BaseException as e:  # noqa: B902 - raised after the node call
+                errors.append(e)
+                return EIO
+        self._sink = _ffi.VaultSinkFn(sink)
+
+    def _f(self):
+        if not self._ptr:
+            raise InvalidArgument(EINVAL, "fetch is closed")
+        return self._ptr
+
+    def status(self):
+        """A FetchStatus (done, code, reason, content)."""
+        done, code, reason = ctypes.c_int(0), ctypes.c_int(0), ctypes.c_int(0)
+        c = _new_content()
+        _check(lib.hre_vault_fetch_status(self._f(), ctypes.byref(done), ctypes.byref(code),
+                                          ctypes.byref(reason), ctypes.byref(c)))
+        ok = bool(done.value) and code.value == OK
+        return FetchStatus(done=bool(done.value), code=_as_enum(ErrorCode, code.value),
+                           reason=_as_enum(VaultXchRefusal, reason.value),
+                           content=_content(c) if ok else None)
+
+    @property
+    def done(self):
+        """True once the fetch finished (with the document or a failure)."""
+        return self.status().done
+
+    @property
+    def data(self):
+        """The bytes the sink received (the whole document only when the
+        fetch is done with OK: discard them otherwise)."""
+        return b"".join(self._parts)
+
+    def result(self):
+        """(document bytes, VaultContent) of a fetch done with OK. A failed
+        one raises its HreError subclass (AuthError, Revoked, Expired,
+        Erased, NotFound, ... for a refusal, whose VaultXchRefusal is in
+        .reason); StateError while it is not done."""
+        st = self.status()
+        if not st.done:
+            raise StateError(ESTATE, "the fetch is not done")
+        if st.code != OK:
+            why = f"refused: {xch_refusal_name(st.reason)}" if st.reason else "fetch failed"
+            err = _make_error(int(st.code), why, None)
+            err.reason = st.reason
+            raise err
+        return self.data, st.content
+
+    def request(self):
+        """The signed request this fetch sent (a FetchRequest)."""
+        r = _ffi.HreVaultXchRequest()
+        _check(lib.hre_vault_fetch_request(self._f(), ctypes.byref(r)))
+        return FetchRequest(**{f: (bytes(getattr(r, f)) if f != "timestamp_ms" else r.timestamp_ms)
+                               for f, _ in _ffi.HreVaultXchRequest._fields_})
