@@ -49,6 +49,7 @@
 
 #include "node/internal.h"
 
+#include "bench_block.h"
 #include "bench_util.h"
 
 #define T0 1700000000u
@@ -126,42 +127,12 @@ static hre_ledger *open_l(hre_storage *st, const netw *n, unsigned threads)
     return l;
 }
 
-typedef struct blk {
-    uint8_t *b;
-    size_t len;
-} blk;
+typedef bench_blk blk;
 
 static blk make_block(const uint8_t prev[32], uint32_t time, hre_tx **txs, size_t n, uint8_t hash[32])
 {
-    hre_block *b = NULL;
-    hre_block_limits lim = { HRE_BLOCK_LIMITS_VERSION, 64u << 20, 1u << 20 };
-    hre_header h;
     blk out;
-    size_t i;
-    memset(&h, 0, sizeof h);
-    h.version = 1;
-    memcpy(h.prev_hash, prev, 32);
-    h.time = time;
-    h.bits = EASY;
-    TRY("block new", hre_block_new(&b, &h, &lim));
-    for (i = 0; i < n; i++) {
-        uint8_t buf[HRE_TX_MAX_LEN];
-        size_t len = sizeof buf;
-        TRY("tx encode", hre_tx_encode(txs[i], buf, &len));
-        TRY("add tx", hre_block_add_tx(b, buf, len));
-    }
-    TRY("merkle", hre_block_update_merkle_root(b));
-    h = *hre_block_header(b);
-    TRY("mine", hre_pow_mine(&h, NULL, 1u << 30));
-    TRY("set header", hre_block_set_header(b, &h));
-    TRY("hash", hre_header_hash(&h, hash));
-    out.len = 0;
-    (void)hre_block_encode(b, NULL, &out.len);
-    out.b = malloc(out.len);
-    if (!out.b)
-        die("malloc", HRE_ENOMEM);
-    TRY("encode", hre_block_encode(b, out.b, &out.len));
-    hre_block_free(b);
+    TRY("mined block", bench_mined_block(&out, hash, prev, time, EASY, txs, n));
     return out;
 }
 
