@@ -1,0 +1,238 @@
+/*
+ * The `hre` command-line tool: what its source files share.
+ *
+ * Layout (tools/hre/):
+ *   main.c      the command table, the dispatcher, --help, man pages (roff
+ *               made from the same table), exit codes
+ *   args.c      the option parser (driven by each command's option table)
+ *   util.c      errors and exit codes, hex, JSON output, keys and
+ *               passphrases, opening a ledger directory, submitting
+ *   control.c   the control connection to a running `hre node run`
+ *   cmd_*.c     the commands, one file per group
+ *
+ * A command is a function `int cmd(cli *c, const cli_args *a)` that writes
+ * its result to c->out (a table by default, JSON with --json) and its
+ * errors to c->err, and returns an exit code (CLI_EXIT_*). The same function
+ * runs in the tool's process (a local ledger directory, --data DIR) and,
+ * for the commands marked CLI_NODE_RUN, inside a running node, asked over
+ * its control socket (--node DIR): then c->ledger is the node's ledger and
+ * c->out the control connection. Secrets (keys, passphrases) stay in the
+ * tool's process: a command that signs builds and signs the transaction
+ * there and hands only the encoded transaction to cli_submit.
+ *
+ * Copyright the libhre authors. Licensed under the Apache License 2.0.
+ */
+#ifndef HRE_TOOLS_CLI_H
+#define HRE_TOOLS_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <hre/hre.h>
+
+/* ---- exit codes (hre(1) EXIT STATUS; scripts rely on them) ------------ */
+enum {
+    CLI_EXIT_OK = 0,        /* success */
+    CLI_EXIT_REFUSED = 1,   /* refused: the contract or a check said no (EAUTH, ESTATE,
+                               EREVOKED, EEXPIRED, EERASED, EEXISTS, EVERIFY), or a
+                               verification found damage */
+    CLI_EXIT_USAGE = 2,     /* bad usage: unknown command or option, missing argument */
+    CLI_EXIT_NOTFOUND = 3,  /* no such record, account, block, transaction, file */
+    CLI_EXIT_IO = 4,        /* storage or I/O error (EIO, ENOSPC, ECORRUPT, a locked
+                               directory) */
+    CLI_EXIT_INPUT = 5,     /* malformed input (EDECODE, ELIMIT, EINVAL on data) */
+    CLI_EXIT_DECRYPT = 6,   /* wrong passphrase or key (EDECRYPT) */
+    CLI_EXIT_NODE = 7,      /* no running node answers on the control socket */
+    CLI_EXIT_INTERNAL = 8   /* anything else (ENOMEM, ECRYPTO, EFATAL, ...) */
+};
+
+/* ---- the option tables ------------------------------------------------- */
+#define CLI_MAX_ARGS 64
+
+/* One option of a command. The table drives the parser, --help and the
+ * man pages. */
+typedef struct cli_opt {
+    const char *name;     /* "--key" */
+    const char *arg;      /* "PEM" (takes a value), or NULL (a flag) */
+    const char *help;     /* one line */
+    unsigned int flags;   /* CLI_OPT_* */
+} cli_opt;
+
+#define CLI_OPT_REQUIRED 0x1u   /* must be given */
+#define CLI_OPT_REPEAT   0x2u   /* may be given more than once */
+
+/* Command flags */
+#define CLI_LEDGER   0x1u   /* works on a ledger: takes --data DIR or --node DIR */
+#define CLI_NODE_RUN 0x2u   /* with --node, runs inside the node (read-only command) */
+
+typedef struct cli cli;
+typedef struct cli_args cli_args;
+
+typedef int (*cli_cmd_fn)(cli *c, const cli_args *a);
+
+typedef struct cli_cmd {
+    const char *name;        /* "record new" (one or two words) */
+    cli_cmd_fn run;
+    const char *args;        /* positional arguments for the synopsis, e.g. "PATIENT"; "" none */
+    size_t min_pos, max_pos; /* how many positional arguments it takes */
+    const char *summary;     /* one line */
+    const char *description; /* paragraphs separated by "\n\n" */
+    const cli_opt *opts;     /* terminated by {NULL} */
+    unsigned int flags;      /* CLI_LEDGER, CLI_NODE_RUN */
+} cli_cmd;
+
+/* The parsed arguments of one invocation. */
+struct cli_args {
+    const cli_cmd *cmd;
+    const char *pos[CLI_MAX_ARGS];
+    size_t n_pos;
+    struct {
+        const cli_opt *opt;
+        const char *value;   /* NULL for a flag */
+    } given[CLI_MAX_ARGS];
+    size_t n_given;
+};
+
+/* The value of option `name` (the last one given), or NULL. */
+const char *cli_get(const cli_args *a, const char *name);
+/* 1 if flag (or option) `name` was given. */
+int cli_has(const cli_args *a, const char *name);
+/* The values of a repeatable option, in order: fills out[0..cap), returns the count. */
+size_t cli_get_all(const cli_args *a, const char *name, const char **out, size_t cap);
+/* Parse argv against cmd's table (plus the common options). Returns
+ * CLI_EXIT_OK, or CLI_EXIT_USAGE after printing why to c->err. */
+int cli_parse(cli *c, const cli_cmd *cmd, int argc, char **argv, cli_args *out);
+
+/* The common options every command takes (main.c adds them to --help). */
+extern const cli_opt cli_common_opts[];
+extern const cli_opt cli_ledger_opts[];
+
+/* The command tables, one per cmd_*.c file, each ended by an entry with
+ * name NULL; main.c walks them in this order (for --help and man pages). */
+extern const cli_cmd cli_cmds_network[];   /* cmd_network.c: network init */
+extern const cli_cmd cli_cmds_key[];       /* cmd_key.c: key new|export|import|show */
+extern const cli_cmd cli_cmds_register[];  /* cmd_register.c: org|admin|doctor|patient|node register */
+extern const cli_cmd cli_cmds_record[];    /* cmd_record.c: record new|sign|show, erase */
+extern const cli_cmd cli_cmds_consent[];   /* cmd_consent.c: grant, revoke, access */
+extern const cli_cmd cli_cmds_vault[];     /* cmd_vault.c: vault put|get */
+extern const cli_cmd cli_cmds_node[];      /* cmd_node.c: node run */
+extern const cli_cmd cli_cmds_chain[];     /* cmd_chain.c: chain info|verify|block|tx|proof|verify-proof */
+extern const cli_cmd cli_cmds_audit[];     /* cmd_audit.c: audit */
+/* Find a command by its words (argv[0], argv[1]); *used: how many words. */
+const cli_cmd *cli_find(int argc, char **argv, int *used);
+
+/* ---- the context of one invocation ------------------------------------ */
+
+/* How cli_submit reports a submitted transaction. */
+typedef struct cli_submitted {
+    uint8_t txid[32];
+    uint64_t height;         /* the block it is in (local mode: mined at once) */
+    int in_block;            /* 1: in a block at `height`; 0: in the node's mempool */
+    int status;              /* hre_ledger_status */
+} cli_submitted;
+
+struct cli {
+    FILE *out;               /* results: stdout, or the control connection */
+    FILE *err;               /* errors: stderr, or the control connection's error stream */
+    int json;                /* --json */
+    int quiet;               /* --quiet: no progress output */
+    const char *data_dir;    /* --data DIR: a local ledger directory */
+    const char *node_dir;    /* --node DIR: the data directory of a running node */
+    const char *network_file;/* --network FILE (only for opening a new ledger directory) */
+    int nosync;              /* --nosync (HRE_STORAGE_POSIX_NOSYNC: scratch data only) */
+    /* opened by cli_ledger(), closed by cli_close() (unless borrowed) */
+    hre_storage *storage;
+    hre_ledger *ledger;
+    int ledger_borrowed;     /* 1: the node's ledger (inside `hre node run`) */
+    /* inside `hre node run`: how a control request submits (the node relays it) */
+    int (*node_submit)(void *node_ctx, const uint8_t *tx, size_t len, cli_submitted *res);
+    void *node_ctx;
+    const cli_args *args;    /* this invocation's arguments */
+};
+
+/* Initialise c for the tool's own process (stdout, stderr). */
+void cli_init(cli *c);
+/* Close what cli_ledger opened. */
+void cli_close(cli *c);
+
+/* ---- errors ------------------------------------------------------------ */
+/* The exit code for a library return code. */
+int cli_exit_code(int rc);
+/* Print "hre: WHAT: <strerror> (<detail>)" to c->err; return cli_exit_code(rc). */
+int cli_fail(cli *c, int rc, const char *what);
+/* Print "hre: <message>" to c->err; return `code`. */
+int cli_error(cli *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- hex and ids ------------------------------------------------------- */
+void cli_hex(char *out, const uint8_t *in, size_t len);   /* out: 2*len + 1 */
+/* Parse exactly `len` bytes of hex (either case). Returns HRE_OK or HRE_EDECODE. */
+int cli_unhex(uint8_t *out, size_t len, const char *hex);
+/* Parse a 32-byte id argument (64 hex digits). On failure prints
+ * "hre: WHAT: expected 64 hex digits" and returns CLI_EXIT_INPUT. */
+int cli_id_arg(cli *c, uint8_t out[32], const char *hex, const char *what);
+
+/* ---- output ------------------------------------------------------------ */
+/* JSON: a string value with escapes (quotes included). */
+void cli_json_str(FILE *f, const char *s);
+/* JSON: a hex string value. */
+void cli_json_hex(FILE *f, const uint8_t *in, size_t len);
+/* An ISO 8601 UTC time ("2026-12-01T15:44:59Z") from Unix seconds. */
+void cli_time_iso(char out[32], uint64_t unix_s);
+
+/* ---- files, keys and passphrases -------------------------------------- */
+/* Read a whole file (at most cap bytes). *buf is malloc'd (NUL-terminated). */
+int cli_read_file(cli *c, const char *path, uint8_t **buf, size_t *len, size_t cap);
+/* Write a file atomically (PATH.tmp + rename), with mode. */
+int cli_write_file(cli *c, const char *path, const void *buf, size_t len, unsigned int mode);
+/* The passphrase: --passphrase-fd N if given, else a prompt on /dev/tty
+ * (echo off) when `prompt` is non-NULL and a terminal is there, else none
+ * (*len = 0: a clear PEM). `confirm`: ask twice (new keys). Never argv.
+ * Returns CLI_EXIT_OK or an exit code after printing why. */
+int cli_passphrase(cli *c, const cli_args *a, const char *prompt, int confirm,
+                   char *buf, size_t cap, size_t *len);
+/* Load a private key from a PEM file (passphrase through cli_passphrase,
+ * with the option --passphrase-fd of a). */
+int cli_load_key(cli *c, const cli_args *a, const char *path, hre_key **out);
+/* The key's 34-byte wire public key and 32-byte address. */
+int cli_key_ids(cli *c, const hre_key *key, uint8_t wire[34], uint8_t addr[32]);
+
+/* ---- the ledger -------------------------------------------------------- */
+/* The ledger to work on: the node's (inside a node), or the --data
+ * directory opened (once) on the POSIX storage. Prints why on failure. */
+int cli_ledger(cli *c, hre_ledger **out);
+/* The contract state at the tip (borrowed until the next ledger call). */
+int cli_state(cli *c, const hre_contract **out);
+/* The network id of the ledger (local or node). */
+int cli_network_id(cli *c, uint8_t out[32]);
+/* The next nonce of the sender (address or 34-byte wire key). */
+int cli_next_nonce(cli *c, const uint8_t *id, size_t id_len, uint64_t *nonce);
+/* Submit a signed transaction: to the local ledger (then mined into a block
+ * at once), or to the node (--node: relayed; in its mempool until a block
+ * has it). Prints nothing. Returns CLI_EXIT_OK or an exit code after
+ * printing the library's refusal. */
+int cli_submit(cli *c, const hre_tx *tx, cli_submitted *res);
+/* Print the standard result of a submitted transaction (a line, or JSON
+ * {"txid":..,"state":"block"|"mempool","height":..} plus `extra_json`
+ * members if not NULL: ",\"record\":\"..\"" style). */
+void cli_print_submitted(cli *c, const cli_submitted *res, const char *what,
+                         const char *extra_json);
+/* Unix time in seconds (the host clock). */
+uint64_t cli_now_s(void);
+uint64_t cli_now_ms(void);
+
+/* ---- the control connection (control.c) -------------------------------- */
+/* Run the current command inside the node of c->node_dir (CLI_NODE_RUN
+ * commands): sends argv, copies the node's output to c->out / c->err, and
+ * returns the command's exit code there (CLI_EXIT_NODE when none answers). */
+int cli_control_run(cli *c, int argc, char **argv);
+/* Ask the node for a nonce / a network id, or submit to it. */
+int cli_control_nonce(cli *c, const uint8_t *id, size_t id_len, uint64_t *nonce);
+int cli_control_network_id(cli *c, uint8_t out[32]);
+int cli_control_submit(cli *c, const uint8_t *tx, size_t len, cli_submitted *res);
+
+/* ---- man pages (main.c) ------------------------------------------------ */
+int cli_print_man(FILE *f, const char *group);
+
+#endif
