@@ -1,0 +1,48 @@
+"""Shared helpers of the `hre` tool tests (tests/cli/*.py)."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+TOOL = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("HRE_TOOL", "hre")
+
+
+def run(*args, input=None, env=None, check=None, pass_fds=(), timeout=120):
+    """Run the tool; returns (exit code, stdout, stderr) as text.
+    check: an expected exit code (asserted, with the output in the message)."""
+    e = dict(os.environ)
+    e.pop("HRE_DATA", None)
+    if env:
+        e.update(env)
+    p = subprocess.run([TOOL] + [str(a) for a in args], input=input, capture_output=True,
+                       text=True, env=e, pass_fds=pass_fds, timeout=timeout)
+    if check is not None and p.returncode != check:
+        raise AssertionError("hre %s: exit %d, expected %d\nstdout:\n%s\nstderr:\n%s" % (
+            " ".join(map(str, args)), p.returncode, check, p.stdout, p.stderr))
+    return p.returncode, p.stdout, p.stderr
+
+
+def run_json(*args, **kw):
+    """Run with --json, expect exit 0, return the parsed document."""
+    kw.setdefault("check", 0)
+    _, out, _ = run(*args, "--json", **kw)
+    return json.loads(out)
+
+
+def tmpdir(prefix="hre-cli-"):
+    return tempfile.mkdtemp(prefix=prefix)
+
+
+# ---- cli-tx section ------------------------------------------------------
+
+
+
+# ---- cli-chain section ---------------------------------------------------
+
+
+
+# ---- cli-node section ----------------------------------------------------
+
+
+
