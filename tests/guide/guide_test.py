@@ -145,6 +145,8 @@ def run_program(name, source, expects, args, workdir):
             sys.stdout.write(r.stdout + r.stderr)
             raise GuideError(f"{name}: does not compile ({' '.join(cmd)})")
         run = [exe]
+        # in a sanitizer build, undefined behaviour fails the program
+        env.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
     else:
         env["HRE_LIBRARY"] = os.path.abspath(args.lib)
         env["PYTHONPATH"] = os.path.abspath(args.bindings) + (os.pathsep + env["PYTHONPATH"]
