@@ -27,7 +27,9 @@ Usage:
   guide_test.py --guide docs/GUIDE.md --list
   guide_test.py --guide G --program NAME [--cc CC...] [--cflag F]... [--include DIR]
                 [--lib PATH] [--python PY] [--bindings DIR] [--hidden DIR]
-  guide_test.py --guide G --inventory NAME [NAME...]  (the guide's programs are exactly these)
+  guide_test.py --guide G --inventory NAME [NAME...] [--root SRC]
+                (the guide's programs are exactly these; with --root, every hre_* /
+                HRE_* name in the prose is in the public headers and every path exists)
   guide_test.py --selftest --cc CC... [--include DIR] [--lib PATH]
                 (a broken snippet, a missing expected line and an unmarked block fail)
 """
@@ -104,6 +106,50 @@ def parse(path):
     if errors:
         raise GuideError("\n".join(errors))
     return progs, expects
+
+
+# Names in the prose that are not library identifiers.
+NOT_API = {"HRE_LIBRARY"}   # the bindings' environment variable
+
+
+def check_prose(path, root):
+    """Every hre_* / HRE_* name the prose (outside code blocks) mentions must
+    exist in the public headers under root/include/hre (a name followed by
+    `*` or `<`, or ending in `_`, is a prefix), and every repository path in
+    backticks must exist under root. Code blocks are checked by compiling."""
+    import glob
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    # blank the code blocks out, keeping the line numbers
+    prose = re.sub(r"^(```+|~~~+).*?^\1\s*$", lambda m: "\n" * m.group(0).count("\n"), text,
+                   flags=re.S | re.M)
+    headers = sorted(glob.glob(os.path.join(root, "include", "hre", "*.h")) +
+                     glob.glob(os.path.join(root, "include", "hre", "sys", "*.h")))
+    if not headers:
+        raise GuideError(f"no headers under {root}/include/hre")
+    names = set()
+    for h in headers:
+        with open(h, encoding="utf-8") as f:
+            names.update(re.findall(r"\b(?:hre|HRE)_[A-Za-z0-9_]*", f.read()))
+    errors = []
+    for m in re.finditer(r"(?<![/A-Za-z0-9_.])((?:hre|HRE)_[A-Za-z0-9_]*)(\*|<|\.(?:c|h|py)\b)?", prose):
+        tok, after = m.group(1), m.group(2) or ""
+        if tok in NOT_API or after.startswith("."):
+            continue
+        if after in ("*", "<") or tok.endswith("_"):
+            ok = any(n.startswith(tok) for n in names)
+        else:
+            ok = tok in names
+        if not ok:
+            line = prose.count("\n", 0, m.start()) + 1
+            errors.append(f"{path}:{line}: prose names {tok}{after}, which no public header "
+                          "declares")
+    for p in sorted(set(re.findall(r"`((?:examples|include|docs|tests|bindings|lib|tools)/"
+                                   r"[A-Za-z0-9_./-]*[A-Za-z0-9_])`", text))):
+        if not os.path.exists(os.path.join(root, p)):
+            errors.append(f"{path}: names {p}, which does not exist")
+    if errors:
+        raise GuideError("\n".join(sorted(set(errors))))
 
 
 def assemble(name, blocks, hidden_dir, guide):
@@ -184,7 +230,27 @@ def selftest(args):
         ("marker without block", good + "<!-- guide: lost.c -->\nprose\n", False),
     ]
     failures = 0
+    root = os.path.dirname(os.path.abspath(args.include))
     with tempfile.TemporaryDirectory(prefix="hre-guide-self-") as tmp:
+        for what, text, ok in [
+                ("prose names real API", "Call `hre_ledger_open`, `HRE_NODE_EVENT_*`, "
+                 "`hre_contract_build_<kind>`; see `examples/hre_demo.c`.\n", True),
+                ("prose names a missing function", "Call `hre_ledger_frobnicate`.\n", False),
+                ("prose names a missing file", "See `examples/no_such_file.c`.\n", False)]:
+            md = os.path.join(tmp, "prose.md")
+            with open(md, "w", encoding="utf-8") as f:
+                f.write(text)
+            try:
+                check_prose(md, root)
+                got = True
+            except GuideError as e:
+                got = False
+                print(f"selftest {what}: failed: {e}")
+            if got != ok:
+                print(f"selftest FAIL: case '{what}' {'passed' if got else 'failed'}")
+                failures += 1
+            else:
+                print(f"selftest ok: {what}")
         for i, (what, text, ok) in enumerate(cases):
             md = os.path.join(tmp, f"case{i}.md")
             with open(md, "w", encoding="utf-8") as f:
@@ -223,6 +289,8 @@ def main():
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--bindings", default="bindings/python")
     ap.add_argument("--hidden")
+    ap.add_argument("--root", help="with --inventory: the source tree, to check the prose's "
+                    "API names against include/hre and its paths")
     ap.add_argument("--timeout", type=int, default=240)
     args = ap.parse_args()
     try:
@@ -234,6 +302,8 @@ def main():
                 print(f"{name}: {len(blocks)} block(s), {len(expects.get(name, []))} expected line(s)")
             return 0
         if args.inventory:
+            if args.root:
+                check_prose(args.guide, args.root)
             have, want = set(progs), set(args.inventory)
             if have != want:
                 raise GuideError(f"the guide's programs {sorted(have)} are not the tested ones "
