@@ -368,10 +368,11 @@ static const cli_opt key_publish_opts[] = {
     "passphrase first). A key in clear takes --no-passphrase, on purpose: without a "        \
     "terminal, a descriptor or --no-passphrase the command refuses.\n\n"                     \
     "Keys are PKCS#8 PEM files, encrypted with AES-256-CBC under PBKDF2-HMAC-SHA256 (PBES2, " \
-    "100000 iterations). Files are written atomically with mode 0600, and an existing file " \
-    "is never replaced (exit 1) unless the command has --force and it is given. The key's "   \
-    "id is its account address: sha256 of its 34-byte wire public key (a curve byte and the " \
-    "compressed point), which is printed as 68 hex digits."
+    "100000 iterations). Files are written atomically, private keys with mode 0600 and "     \
+    "public key files with 0644, and an existing file is never replaced (exit 1) unless the " \
+    "command has --force and it is given. A public key is printed in its 34-byte wire form "  \
+    "(a curve byte, 01 for P-256, and the compressed point) as 68 hex digits; the key's id, " \
+    "its account address, is sha256 of those 34 bytes (64 hex digits)."
 
 const cli_cmd cli_cmds_key[] = {
     { "key new", cmd_key_new, "", 0, 0,

@@ -211,7 +211,7 @@ int cli_print_man(FILE *f, const char *group)
 {
     char g[32];
     if (!group) {
-        roff_header(f, "HRE", "hre \\- the command-line tool of libhre");
+        roff_header(f, "HRE", "hre - the command-line tool of libhre");
         fputs(".SH SYNOPSIS\n\\fBhre\\fR \\fICOMMAND\\fR [\\fIOPTIONS\\fR] [\\fIARGS\\fR]\n"
               ".SH DESCRIPTION\n", f);
         roff_paragraphs(f, "hre builds, signs and submits the transactions of a Healthcare Records "
@@ -259,7 +259,10 @@ int cli_print_man(FILE *f, const char *group)
         fputs("\n", f);
         return 0;
     }
-    int found = 0;
+    int found = 0, in_group = 0;
+    for (size_t i = 0; i < N_GROUPS; i++)
+        for (const cli_cmd *c = groups[i]; c->name; c++)
+            in_group += !strcmp(group_of(c, g, sizeof g), group);
     for (size_t i = 0; i < N_GROUPS; i++)
         for (const cli_cmd *c = groups[i]; c->name; c++) {
             if (strcmp(group_of(c, g, sizeof g), group))
@@ -270,8 +273,8 @@ int cli_print_man(FILE *f, const char *group)
                 for (char *p = title; *p; p++)
                     if (*p >= 'a' && *p <= 'z')
                         *p = (char)(*p - 'a' + 'A');
-                snprintf(line, sizeof line, "hre-%s \\- the hre %s command%s", group, group,
-                         c[1].name ? "s" : "");
+                snprintf(line, sizeof line, "hre-%s - the hre %s command%s", group, group,
+                         in_group > 1 ? "s" : "");
                 roff_header(f, title, line);
                 fputs(".SH SYNOPSIS\n", f);
             }
