@@ -184,6 +184,52 @@ if openssl:
     assert not os.path.exists(path("ed-hre.pem")) and not os.path.exists(path("p384-hre.pem"))
     checked = 1
 
+# ---- the terminal prompt (a pseudo-terminal as the controlling tty) --------------
+def on_tty(args, answers):
+    """Run hre on a new pseudo-terminal; answer each prompt (a string that
+    ends the output so far) in turn. Returns (exit code, all tty output)."""
+    import pty
+    import select
+    pid, master = pty.fork()
+    if pid == 0:
+        try:
+            os.execv(TOOL, [TOOL] + args)
+        finally:
+            os._exit(127)
+    seen = b""
+    pending = list(answers)
+    while True:
+        r, _, _ = select.select([master], [], [], 30)
+        if not r:
+            os.kill(pid, 9)
+            raise AssertionError("hre did not finish on the tty: %r" % seen)
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if pending and seen.rstrip().endswith(pending[0][0].encode()):
+            os.write(master, (pending.pop(0)[1] + "\n").encode())
+    _, status = os.waitpid(pid, 0)
+    os.close(master)
+    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
+
+
+rc, seen = on_tty(["key", "new", "--out", path("tty.pem")],
+                  [("new passphrase:", "tty-pass"), ("again:", "tty-pass")])
+assert rc == 0, seen
+assert "tty-pass" not in seen, seen       # echo was off
+assert show(path("tty.pem"), "tty-pass")["encrypted"] is True
+rc, seen = on_tty(["key", "show", "--key", path("tty.pem")],
+                  [("passphrase for %s:" % path("tty.pem"), "tty-pass")])
+assert rc == 0 and "tty-pass" not in seen and "public key:" in seen, seen
+rc, seen = on_tty(["key", "new", "--out", path("tty2.pem")],
+                  [("new passphrase:", "one"), ("again:", "two")])
+assert rc == 5 and "differ" in seen, (rc, seen)
+assert not os.path.exists(path("tty2.pem"))
+
 print("cli_keys: new/show/export/import checked%s" % (
     ", openssl keys imported and compared" if checked else " (no openssl binary)"))
 shutil.rmtree(d)

@@ -318,6 +318,12 @@ assert "no record" in err, err
 # usage: 2
 run("record", "new", "--key", path("hosp2.pem"), *LEDGER, check=2)
 run("grant", "--key", path("patient.pem"), "--reader", doctor["id"], check=2)  # no ledger
+# --node with no node running there: exit 7, for signing and read-only commands
+nodedir = os.path.join(d, "no-node")
+os.mkdir(nodedir)
+rc, _, err = run("patient", "register", "--key", path("clinic.pem"), "--node", nodedir, check=7)
+run("record", "show", rid, "--node", nodedir, check=7)
+run("record", "show", rid, "--node", nodedir, "--data", data, check=2)
 # the chain moved only with accepted transactions
 j = tx("patient", "grant", "--reader", doctor["id"])
 assert j["height"] == h + 2, (j, h)
