@@ -116,6 +116,18 @@ with open(path("bad2.pub"), "w") as f:
 run("key", "show", "--key", path("bad2.pub"), check=5)
 run("key", "show", "--key", path("missing.pem"), check=3)
 
+# --force writes a fresh file: a stale FILE.tmp with mode 0644 lends it neither its mode
+# nor its content
+with open(path("a-clear.pem.tmp"), "w") as f:
+    f.write("stale")
+os.chmod(path("a-clear.pem.tmp"), 0o644)
+fd = pipe_with("pass-a\n")
+run("key", "export", "--key", path("a.pem"), "--out", path("a-clear.pem"), "--no-passphrase",
+    "--force", "--passphrase-fd", fd, pass_fds=(fd,), check=0)
+os.close(fd)
+assert mode(path("a-clear.pem")) == 0o600 and not os.path.exists(path("a-clear.pem.tmp"))
+assert show(path("a-clear.pem"))["public_key"] == k["public_key"]
+
 # ---- key import ---------------------------------------------------------------------
 # hre's own clear export imports back under a passphrase
 i = run_pass("key", "import", "--in", path("a-clear.pem"), "--out", path("a3.pem"),

@@ -231,7 +231,10 @@ int cli_write_file(cli *c, const char *path, const void *buf, size_t len, unsign
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return cli_error(c, CLI_EXIT_INPUT, "%s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+    /* a fresh temporary file: an old PATH.tmp would keep its own mode (a
+       private key must not inherit 0644) or could be a symlink */
+    (void)unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
     if (fd < 0)
         return cli_error(c, CLI_EXIT_IO, "%s: %s", tmp, strerror(errno));
     const uint8_t *p = buf;
