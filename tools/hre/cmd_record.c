@@ -543,7 +543,8 @@ const cli_cmd cli_cmds_record[] = {
       "erase a record (its patient, or the authority)",
       "Submits ERASE_RECORD: the record stays on the chain with its commitments (the history "
       "is immutable) but is marked erased: nobody may sign it, be granted it or log an access "
-      "to it any more, and vaults delete the document. The patient erases their own records; "
+      "to it any more; a vault that follows the chain crypto-shreds its copy of the document "
+      "(its keys and ciphertext go, a tombstone stays). The patient erases their own records; "
       "the authority may, acting on an order.\n\n" SUBMIT_TEXT "\n\n"
       "JSON members: txid, state, height, record_id; with a local ledger also "
       "signature_count, valid and erased.",
