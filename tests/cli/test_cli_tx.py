@@ -236,6 +236,27 @@ assert [e["type"] for e in s["events"]] == ["record_created", "record_signature"
 rc, out, _ = run("record", "show", rid, *LEDGER, check=0)
 assert "valid (2 of 2 signatures)" in out and "City Lab" in out, out
 
+# a correction: the vault's hash and locator given, superseding the first record
+loc = "ab" * 32
+r2 = tx("hosp2", "record", "new", "--patient", patient["id"], "--lab", lab_org, "--test", "HbA1c",
+        "--hospital", "St. Mary's Hospital", "--doc-sha256", "cd" * 32, "--locator", loc,
+        "--supersedes", rid)
+assert r2["doc_sha256"] == "cd" * 32 and r2["locator"] == loc, r2
+s2 = show(r2["record_id"])
+assert s2["supersedes"] == rid and s2["locator"] == loc and s2["status"] == "pending", s2
+# without --patient-ref the commitment is to the patient's address
+j = run_json("record", "check", r2["record_id"], "--salt", r2["salt"], "--test", "HbA1c", *LEDGER)
+assert j["match"] is True, j
+# a lab does not issue records; an unknown lab is not found; one document source only
+rc, _, err = tx("lab", "record", "new", "--patient", patient["id"], "--lab", lab_org, "--test",
+                "X", "--hospital", "H", "--doc-sha256", "cd" * 32, check=1)
+tx("hosp2", "record", "new", "--patient", patient["id"], "--lab", "ee" * 32, "--test", "X",
+   "--hospital", "H", "--doc-sha256", "cd" * 32, check=3)
+tx("hosp2", "record", "new", "--patient", patient["id"], "--lab", lab_org, "--test", "X",
+   "--hospital", "H", "--doc-sha256", "cd" * 32, "--document", doc, check=2)
+tx("hosp2", "record", "new", "--patient", patient["id"], "--lab", lab_org, "--test", "X",
+   "--hospital", "H", "--document", path("no-such-file"), check=3)
+
 # ---- consent: grant, access, revoke, refused access ------------------------------
 # the doctor of the clinic has no role on this record: refused before any grant
 h = heights[-1]
@@ -264,6 +285,9 @@ assert g2["scope"] == "records" and g2["record_count"] == 1 and g2["reader_type"
 g3 = tx("patient", "grant", "--reader", doctor["id"], "--category", "7", "--expires",
         str(int(time.time()) + 3600))
 assert g3["scope"] == "category" and g3["category"] == 7, g3
+# the newest live grant that covers the record decides: the clinic's (the doctor's org)
+a = tx("doctor", "access", rid, "--purpose", "3")
+assert a["basis"] == "grant" and a["grant_id"] == g2["grant_id"], (a, g2)
 tx("patient", "grant", "--reader", doctor["id"], "--scope", "records", check=2)
 tx("patient", "grant", "--reader", doctor["id"], "--expires", "+3x", check=5)
 j = tx("patient", "revoke", g2["grant_id"])

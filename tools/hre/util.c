@@ -302,6 +302,16 @@ int cli_write_file_new(cli *c, const char *path, const void *buf, size_t len, un
     /* link() fails with EEXIST if PATH appeared meanwhile: never overwrites */
     if (link(tmp, path) != 0) {
         e = errno;
+        if (e == EPERM || e == EOPNOTSUPP || e == ENOSYS || e == EXDEV) {
+            /* a file system without hard links: rename, checking once more
+               (a narrow window against a file created meanwhile) */
+            if (lstat(path, &sb) == 0)
+                e = EEXIST;
+            else if (rename(tmp, path) == 0)
+                return CLI_EXIT_OK;
+            else
+                e = errno;
+        }
         unlink(tmp);
         if (e == EEXIST)
             return cli_error(c, CLI_EXIT_REFUSED, "%s exists: not overwritten", path);
