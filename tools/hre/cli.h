@@ -233,7 +233,7 @@ int cli_next_nonce(cli *c, const uint8_t *id, size_t id_len, uint64_t *nonce);
  * has it). Prints nothing. Returns CLI_EXIT_OK or an exit code after
  * printing the library's refusal. */
 int cli_submit(cli *c, const hre_tx *tx, cli_submitted *res);
-/* The signer of a transaction: --key PEM of a loaded (passphrase as
+/* The signer of a transaction: the --key PEM of `a`, loaded (passphrase as
  * cli_load_key), its wire key and address (looked up in the state when
  * cli_has_state, since a rotated-in key keeps its account's first
  * address; else sha256 of the key), the network id, its next nonce and
