@@ -36,6 +36,35 @@ def tmpdir(prefix="hre-cli-"):
 
 # ---- cli-tx section ------------------------------------------------------
 
+def pipe_with(text):
+    """A pipe holding `text` (then closed for writing): returns its read
+    end, to pass as --passphrase-fd N with pass_fds=(N,). Close it after."""
+    r, w = os.pipe()
+    os.write(w, text.encode())
+    os.close(w)
+    return r
+
+
+def run_pass(*args, passphrase, check=None, fd_opt="--passphrase-fd", json_out=False):
+    """Run with `fd_opt N` reading `passphrase` (lines joined by newlines if a
+    list) from a pipe. Returns (rc, stdout, stderr), or the parsed JSON
+    document when json_out (and then expects exit 0 unless check says)."""
+    text = "\n".join(passphrase) + "\n" if isinstance(passphrase, (list, tuple)) else passphrase
+    fd = pipe_with(text)
+    try:
+        extra = ["--json"] if json_out else []
+        if json_out and check is None:
+            check = 0
+        rc, out, err = run(*args, fd_opt, fd, *extra, pass_fds=(fd,), check=check)
+    finally:
+        os.close(fd)
+    return json.loads(out) if json_out else (rc, out, err)
+
+
+def sha256_hex(hexstr):
+    import hashlib
+    return hashlib.sha256(bytes.fromhex(hexstr)).hexdigest()
+
 
 
 # ---- cli-chain section ---------------------------------------------------

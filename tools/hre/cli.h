@@ -186,15 +186,35 @@ void cli_time_iso(char out[32], uint64_t unix_s);
 int cli_read_file(cli *c, const char *path, uint8_t **buf, size_t *len, size_t cap);
 /* Write a file atomically (PATH.tmp + rename), with mode. */
 int cli_write_file(cli *c, const char *path, const void *buf, size_t len, unsigned int mode);
+/* Write a NEW file atomically (a fresh PATH.tmp, then link: never replaces
+ * an existing PATH, which is refused with exit 1), with mode. */
+int cli_write_file_new(cli *c, const char *path, const void *buf, size_t len, unsigned int mode);
 /* The passphrase: --passphrase-fd N if given, else a prompt on /dev/tty
  * (echo off) when `prompt` is non-NULL and a terminal is there, else none
  * (*len = 0: a clear PEM). `confirm`: ask twice (new keys). Never argv.
  * Returns CLI_EXIT_OK or an exit code after printing why. */
 int cli_passphrase(cli *c, const cli_args *a, const char *prompt, int confirm,
                    char *buf, size_t cap, size_t *len);
-/* Load a private key from a PEM file (passphrase through cli_passphrase,
- * with the option --passphrase-fd of a). */
+/* Where cli_passphrase_opt found a passphrase. */
+#define CLI_PASS_NONE 0   /* no fd option and no terminal (or no prompt): none read */
+#define CLI_PASS_FD   1   /* from the fd option */
+#define CLI_PASS_TTY  2   /* from a /dev/tty prompt */
+/* cli_passphrase with the fd option named `fd_opt` ("--new-passphrase-fd",
+ * ...) and without the --no-passphrase shortcut; *from (may be NULL):
+ * CLI_PASS_*. Several options may name the same fd: each reads one line. */
+int cli_passphrase_opt(cli *c, const cli_args *a, const char *fd_opt, const char *prompt,
+                       int confirm, char *buf, size_t cap, size_t *len, int *from);
+/* Load a private key from a PEM file. Only an encrypted key asks for its
+ * passphrase (--passphrase-fd of a, else a terminal prompt; neither: exit
+ * 2); --no-passphrase does not apply to it. */
 int cli_load_key(cli *c, const cli_args *a, const char *path, hre_key **out);
+/* A 34-byte wire public key from 68 hex digits, checked to be a point
+ * (bad hex or point: exit 5 after saying why). */
+int cli_pubkey_arg(cli *c, uint8_t out[34], const char *hex, const char *what);
+/* The wire public key of a key file: a PEM private key (its passphrase
+ * asked as cli_load_key) or a public key file (68 hex digits, as `hre key
+ * export --public` writes). *is_private (may be NULL): 1 for a PEM. */
+int cli_load_wire(cli *c, const cli_args *a, const char *path, uint8_t wire[34], int *is_private);
 /* The key's 34-byte wire public key and 32-byte address. */
 int cli_key_ids(cli *c, const hre_key *key, uint8_t wire[34], uint8_t addr[32]);
 
@@ -213,11 +233,36 @@ int cli_next_nonce(cli *c, const uint8_t *id, size_t id_len, uint64_t *nonce);
  * has it). Prints nothing. Returns CLI_EXIT_OK or an exit code after
  * printing the library's refusal. */
 int cli_submit(cli *c, const hre_tx *tx, cli_submitted *res);
+/* The signer of a transaction: the --key PEM of `a`, loaded (passphrase as
+ * cli_load_key), its wire key and address (looked up in the state when
+ * cli_has_state, since a rotated-in key keeps its account's first
+ * address; else sha256 of the key), the network id, its next nonce and
+ * the time to stamp (cli_now_s). */
+typedef struct cli_signer {
+    hre_key *key;
+    uint8_t wire[34];
+    uint8_t addr[32];
+    uint8_t network_id[32];
+    uint64_t nonce;
+    uint64_t now;
+} cli_signer;
+int cli_signer_open(cli *c, const cli_args *a, cli_signer *s);
+void cli_signer_close(cli_signer *s);
+/* Submit what a hre_contract_build_* call made: build_rc is its return
+ * code (a failure is reported as building `what`); tx is freed. */
+int cli_submit_built(cli *c, int build_rc, hre_tx *tx, const char *what, cli_submitted *res);
 /* Print the standard result of a submitted transaction (a line, or JSON
  * {"txid":..,"state":"block"|"mempool","height":..} plus `extra_json`
  * members if not NULL: ",\"record\":\"..\"" style). */
 void cli_print_submitted(cli *c, const cli_submitted *res, const char *what,
                          const char *extra_json);
+/* 1 if the contract state can be read in this process (a local --data
+ * ledger, or inside the node), 0 when only the node has it (--node). */
+int cli_has_state(const cli *c);
+/* A decimal number in 0..max (else exit 5 after saying why). */
+int cli_u64_arg(cli *c, uint64_t *out, const char *s, uint64_t max, const char *what);
+/* A time: Unix seconds, YYYY-MM-DD (midnight UTC) or +N{s,m,h,d,w} from now. */
+int cli_time_arg(cli *c, uint64_t *out, const char *s, const char *what);
 /* Unix time in seconds (the host clock). */
 uint64_t cli_now_s(void);
 uint64_t cli_now_ms(void);

@@ -231,7 +231,10 @@ int cli_write_file(cli *c, const char *path, const void *buf, size_t len, unsign
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return cli_error(c, CLI_EXIT_INPUT, "%s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+    /* a fresh temporary file: an old PATH.tmp would keep its own mode (a
+       private key must not inherit 0644) or could be a symlink */
+    (void)unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
     if (fd < 0)
         return cli_error(c, CLI_EXIT_IO, "%s: %s", tmp, strerror(errno));
     const uint8_t *p = buf;
@@ -257,6 +260,64 @@ int cli_write_file(cli *c, const char *path, const void *buf, size_t len, unsign
         unlink(tmp);
         return cli_error(c, CLI_EXIT_IO, "%s: %s", path, strerror(e));
     }
+    return CLI_EXIT_OK;
+}
+
+int cli_write_file_new(cli *c, const char *path, const void *buf, size_t len, unsigned int mode)
+{
+    if (!strcmp(path, "-"))
+        return cli_write_file(c, path, buf, len, mode);
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return cli_error(c, CLI_EXIT_INPUT, "%s: path too long", path);
+    struct stat sb;
+    if (lstat(path, &sb) == 0)
+        return cli_error(c, CLI_EXIT_REFUSED, "%s exists: not overwritten", path);
+    /* a fresh temporary file (O_EXCL: never an old file's mode or a symlink) */
+    (void)unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
+    if (fd < 0)
+        return cli_error(c, CLI_EXIT_IO, "%s: %s", tmp, strerror(errno));
+    const uint8_t *p = buf;
+    size_t off = 0;
+    int e = 0;
+    while (off < len) {
+        ssize_t w = write(fd, p + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            e = w < 0 ? errno : EIO;
+            break;
+        }
+        off += (size_t)w;
+    }
+    if (!e && fsync(fd) != 0)
+        e = errno;
+    if (close(fd) != 0 && !e)
+        e = errno;
+    if (e) {
+        unlink(tmp);
+        return cli_error(c, CLI_EXIT_IO, "%s: %s", tmp, strerror(e));
+    }
+    /* link() fails with EEXIST if PATH appeared meanwhile: never overwrites */
+    if (link(tmp, path) != 0) {
+        e = errno;
+        if (e == EPERM || e == EOPNOTSUPP || e == ENOSYS || e == EXDEV) {
+            /* a file system without hard links: rename, checking once more
+               (a narrow window against a file created meanwhile) */
+            if (lstat(path, &sb) == 0)
+                e = EEXIST;
+            else if (rename(tmp, path) == 0)
+                return CLI_EXIT_OK;
+            else
+                e = errno;
+        }
+        unlink(tmp);
+        if (e == EEXIST)
+            return cli_error(c, CLI_EXIT_REFUSED, "%s exists: not overwritten", path);
+        return cli_error(c, CLI_EXIT_IO, "%s: %s", path, strerror(e));
+    }
+    unlink(tmp);
     return CLI_EXIT_OK;
 }
 
@@ -307,26 +368,32 @@ static int prompt_tty(cli *c, int tty, const char *prompt, char *buf, size_t cap
     return code;
 }
 
-int cli_passphrase(cli *c, const cli_args *a, const char *prompt, int confirm,
-                   char *buf, size_t cap, size_t *len)
+int cli_passphrase_opt(cli *c, const cli_args *a, const char *fd_opt, const char *prompt,
+                       int confirm, char *buf, size_t cap, size_t *len, int *from)
 {
     *len = 0;
     buf[0] = '\0';
-    const char *fdarg = cli_get(a, "--passphrase-fd");
+    if (from)
+        *from = CLI_PASS_NONE;
+    const char *fdarg = cli_get(a, fd_opt);
     if (fdarg) {
         char *end = NULL;
         errno = 0;
         long fd = strtol(fdarg, &end, 10);
         if (errno || !end || *end || fd < 0 || fd > 1 << 20)
-            return cli_error(c, CLI_EXIT_USAGE, "--passphrase-fd: not a file descriptor: '%s'",
+            return cli_error(c, CLI_EXIT_USAGE, "%s: not a file descriptor: '%s'", fd_opt,
                              fdarg);
+        if (from)
+            *from = CLI_PASS_FD;
         return read_pass_fd(c, (int)fd, buf, cap, len);
     }
-    if (!prompt || cli_has(a, "--no-passphrase"))
+    if (!prompt)
         return CLI_EXIT_OK;
     int tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
     if (tty < 0)
-        return CLI_EXIT_OK; /* no terminal: a clear PEM */
+        return CLI_EXIT_OK; /* no terminal */
+    if (from)
+        *from = CLI_PASS_TTY;
     int code = prompt_tty(c, tty, prompt, buf, cap, len);
     if (code == CLI_EXIT_OK && confirm) {
         char again[1024];
@@ -343,6 +410,16 @@ int cli_passphrase(cli *c, const cli_args *a, const char *prompt, int confirm,
     return code;
 }
 
+int cli_passphrase(cli *c, const cli_args *a, const char *prompt, int confirm,
+                   char *buf, size_t cap, size_t *len)
+{
+    *len = 0;
+    buf[0] = '\0';
+    if (!cli_get(a, "--passphrase-fd") && cli_has(a, "--no-passphrase"))
+        return CLI_EXIT_OK;
+    return cli_passphrase_opt(c, a, "--passphrase-fd", prompt, confirm, buf, cap, len, NULL);
+}
+
 int cli_load_key(cli *c, const cli_args *a, const char *path, hre_key **out)
 {
     *out = NULL;
@@ -354,9 +431,19 @@ int cli_load_key(cli *c, const cli_args *a, const char *path, hre_key **out)
     char pass[1024];
     size_t pass_len = 0;
     int encrypted = strstr((const char *)pem, "ENCRYPTED PRIVATE KEY") != NULL;
+    int from = CLI_PASS_NONE;
     char prompt[600];
     snprintf(prompt, sizeof prompt, "passphrase for %.500s: ", path);
-    code = cli_passphrase(c, a, encrypted ? prompt : NULL, 0, pass, sizeof pass, &pass_len);
+    /* the passphrase is asked (and --passphrase-fd read) only for an
+       encrypted key; --no-passphrase of a command is about its output */
+    if (encrypted) {
+        code = cli_passphrase_opt(c, a, "--passphrase-fd", prompt, 0, pass, sizeof pass,
+                                  &pass_len, &from);
+        if (code == CLI_EXIT_OK && from == CLI_PASS_NONE)
+            code = cli_error(c, CLI_EXIT_USAGE,
+                             "key %s is encrypted: give --passphrase-fd N (or run on a terminal)",
+                             path);
+    }
     if (code == CLI_EXIT_OK) {
         int rc = hre_key_import_pem(out, (const char *)pem, pem_len,
                                     pass_len ? pass : NULL, pass_len);
@@ -369,6 +456,55 @@ int cli_load_key(cli *c, const cli_args *a, const char *path, hre_key **out)
     hre_wipe(pass, sizeof pass);
     hre_wipe(pem, pem_len);
     free(pem);
+    return code;
+}
+
+int cli_pubkey_arg(cli *c, uint8_t out[34], const char *hex, const char *what)
+{
+    if (cli_unhex(out, 34, hex) != HRE_OK)
+        return cli_error(c, CLI_EXIT_INPUT, "%s: expected a public key of 68 hex digits, got '%s'",
+                         what, hex ? hex : "");
+    hre_pubkey *pk = NULL;
+    int rc = hre_pubkey_parse_wire(&pk, out);
+    hre_pubkey_free(pk);
+    if (rc != HRE_OK)
+        return cli_fail(c, rc, what);
+    return CLI_EXIT_OK;
+}
+
+int cli_load_wire(cli *c, const cli_args *a, const char *path, uint8_t wire[34], int *is_private)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (is_private)
+        *is_private = 0;
+    int code = cli_read_file(c, path, &buf, &len, 1u << 16);
+    if (code != CLI_EXIT_OK)
+        return code;
+    int pem = strstr((const char *)buf, "-----BEGIN") != NULL;
+    if (!pem) {
+        /* a public key file: 68 hex digits, surrounding white space allowed */
+        char *s = (char *)buf;
+        while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+            s++;
+        size_t n = strlen(s);
+        while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+            s[--n] = '\0';
+        char what[600];
+        snprintf(what, sizeof what, "%.500s", path);
+        code = cli_pubkey_arg(c, wire, s, what);
+        free(buf);
+        return code;
+    }
+    hre_wipe(buf, len);
+    free(buf);
+    hre_key *key = NULL;
+    code = cli_load_key(c, a, path, &key);
+    if (code == CLI_EXIT_OK)
+        code = cli_key_ids(c, key, wire, NULL);
+    hre_key_free(key);
+    if (code == CLI_EXIT_OK && is_private)
+        *is_private = 1;
     return code;
 }
 
@@ -516,6 +652,55 @@ int cli_submit(cli *c, const hre_tx *tx, cli_submitted *res)
     return code;
 }
 
+int cli_signer_open(cli *c, const cli_args *a, cli_signer *s)
+{
+    memset(s, 0, sizeof *s);
+    const char *path = cli_get(a, "--key");
+    if (!path)
+        return cli_error(c, CLI_EXIT_USAGE, "a signing key is needed (--key PEM)");
+    int code = cli_load_key(c, a, path, &s->key);
+    if (code == CLI_EXIT_OK)
+        code = cli_key_ids(c, s->key, s->wire, s->addr);
+    if (code == CLI_EXIT_OK && cli_has_state(c)) {
+        const hre_contract *st = NULL;
+        code = cli_state(c, &st);
+        if (code == CLI_EXIT_OK) {
+            hre_contract_account acc = HRE_CONTRACT_ACCOUNT_INIT;
+            if (hre_contract_account_by_key(st, &acc, NULL, s->wire) == HRE_OK)
+                memcpy(s->addr, acc.address, 32);
+            hre_error_clear();
+        }
+    }
+    if (code == CLI_EXIT_OK)
+        code = cli_network_id(c, s->network_id);
+    if (code == CLI_EXIT_OK)
+        code = cli_next_nonce(c, s->wire, 34, &s->nonce);
+    s->now = cli_now_s();
+    if (code != CLI_EXIT_OK)
+        cli_signer_close(s);
+    return code;
+}
+
+void cli_signer_close(cli_signer *s)
+{
+    hre_key_free(s->key);
+    s->key = NULL;
+}
+
+int cli_submit_built(cli *c, int build_rc, hre_tx *tx, const char *what, cli_submitted *res)
+{
+    memset(res, 0, sizeof *res);
+    if (build_rc != HRE_OK) {
+        hre_tx_free(tx);
+        char w[200];
+        snprintf(w, sizeof w, "build the %s transaction", what);
+        return cli_fail(c, build_rc, w);
+    }
+    int code = cli_submit(c, tx, res);
+    hre_tx_free(tx);
+    return code;
+}
+
 void cli_print_submitted(cli *c, const cli_submitted *res, const char *what,
                          const char *extra_json)
 {
@@ -535,4 +720,81 @@ void cli_print_submitted(cli *c, const cli_submitted *res, const char *what,
     } else {
         fprintf(c->out, "%s: transaction %s submitted to the node (mempool)\n", what, txid);
     }
+}
+
+/* ---- small argument parsers ------------------------------------------ */
+
+int cli_has_state(const cli *c)
+{
+    return c->ledger != NULL || (c->data_dir != NULL && c->node_dir == NULL);
+}
+
+int cli_u64_arg(cli *c, uint64_t *out, const char *s, uint64_t max, const char *what)
+{
+    char *end = NULL;
+    *out = 0;
+    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+        return cli_error(c, CLI_EXIT_INPUT, "%s: not a number: '%s'", what, s ? s : "");
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || !end || *end)
+        return cli_error(c, CLI_EXIT_INPUT, "%s: not a number: '%s'", what, s);
+    if (v > max)
+        return cli_error(c, CLI_EXIT_INPUT, "%s: %llu is larger than %llu", what, v,
+                         (unsigned long long)max);
+    *out = (uint64_t)v;
+    return CLI_EXIT_OK;
+}
+
+int cli_time_arg(cli *c, uint64_t *out, const char *s, const char *what)
+{
+    *out = 0;
+    if (s && s[0] == '+') {
+        const char *num = s + 1;
+        size_t n = strlen(num);
+        if (n < 2)
+            return cli_error(c, CLI_EXIT_INPUT, "%s: expected +N followed by s, m, h, d or w: '%s'",
+                             what, s);
+        uint64_t mult;
+        switch (num[n - 1]) {
+        case 's': mult = 1; break;
+        case 'm': mult = 60; break;
+        case 'h': mult = 3600; break;
+        case 'd': mult = 86400; break;
+        case 'w': mult = 7 * 86400; break;
+        default:
+            return cli_error(c, CLI_EXIT_INPUT, "%s: expected +N followed by s, m, h, d or w: '%s'",
+                             what, s);
+        }
+        char digits[32];
+        if (n - 1 >= sizeof digits)
+            return cli_error(c, CLI_EXIT_INPUT, "%s: too long: '%s'", what, s);
+        memcpy(digits, num, n - 1);
+        digits[n - 1] = '\0';
+        uint64_t v = 0;
+        int code = cli_u64_arg(c, &v, digits, UINT32_MAX / mult, what);
+        if (code != CLI_EXIT_OK)
+            return code;
+        *out = cli_now_s() + v * mult;
+        return CLI_EXIT_OK;
+    }
+    if (s && strlen(s) == 10 && s[4] == '-' && s[7] == '-') {
+        /* YYYY-MM-DD, midnight UTC */
+        unsigned int y = 0, mo = 0, d = 0;
+        char tail = 0;
+        if (sscanf(s, "%4u-%2u-%2u%c", &y, &mo, &d, &tail) != 3 || y < 1970 || mo < 1 ||
+            mo > 12 || d < 1 || d > 31)
+            return cli_error(c, CLI_EXIT_INPUT, "%s: not a date (YYYY-MM-DD): '%s'", what, s);
+        struct tm tm;
+        memset(&tm, 0, sizeof tm);
+        tm.tm_year = (int)y - 1900;
+        tm.tm_mon = (int)mo - 1;
+        tm.tm_mday = (int)d;
+        time_t t = timegm(&tm);
+        if (t < 0)
+            return cli_error(c, CLI_EXIT_INPUT, "%s: before 1970: '%s'", what, s);
+        *out = (uint64_t)t;
+        return CLI_EXIT_OK;
+    }
+    return cli_u64_arg(c, out, s, UINT32_MAX, what);
 }
