@@ -123,6 +123,10 @@ before = open(net, "rb").read()
 rc, _, err = run("network", "init", "--out", net, "--authority", pub_auth, check=1)
 assert "exists" in err and open(net, "rb").read() == before, err
 run("network", "init", "--out", path("other.dat"), "--authority", pub_auth, "--force", check=0)
+# a name that is not UTF-8 still gives valid JSON (U+FFFD for the bad byte)
+j = run_json("network", "init", "--out", path("other.dat"), "--authority", pub_auth, "--force",
+             "--name", b"Caf\xc3\xa9 \xff\"\\".decode("utf-8", "surrogateescape"))
+assert j["name"] == "Caf\u00e9 \ufffd\"\\", j
 # a wrong passphrase for the authority is exit 6
 run_pass("network", "init", "--out", path("x.dat"), "--authority", path("auth.pem"),
          passphrase="wrong", check=6)

@@ -123,21 +123,57 @@ int cli_id_arg(cli *c, uint8_t out[32], const char *hex, const char *what)
 
 /* ---- output ------------------------------------------------------------ */
 
+/* Length of the well-formed UTF-8 sequence at s (1..4), or 0 if it is not
+ * one (overlong forms, surrogates and values past U+10FFFF are not). */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned char b = s[0];
+    size_t n;
+    uint32_t cp, min;
+    if (b < 0x80)
+        return 1;
+    if ((b & 0xe0) == 0xc0) { n = 2; cp = b & 0x1fu; min = 0x80; }
+    else if ((b & 0xf0) == 0xe0) { n = 3; cp = b & 0x0fu; min = 0x800; }
+    else if ((b & 0xf8) == 0xf0) { n = 4; cp = b & 0x07u; min = 0x10000; }
+    else return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
 void cli_json_str(FILE *f, const char *s)
 {
     fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
+    const unsigned char *p = (const unsigned char *)s;
+    while (p && *p) {
+        unsigned char ch = *p;
+        size_t n = utf8_seq(p);
+        if (n == 0) {
+            fputs("\ufffd", f); /* not UTF-8: the replacement character, so the JSON stays valid */
+            p++;
+            continue;
+        }
+        if (n > 1) {
+            fwrite(p, 1, n, f);
+            p += n;
+            continue;
+        }
         if (ch == '"' || ch == '\\')
             fprintf(f, "\\%c", ch);
         else if (ch == '\n')
             fputs("\\n", f);
         else if (ch == '\t')
             fputs("\\t", f);
-        else if (ch < 0x20)
+        else if (ch < 0x20 || ch == 0x7f)
             fprintf(f, "\\u%04x", ch);
         else
             fputc(ch, f);
+        p++;
     }
     fputc('"', f);
 }
