@@ -93,6 +93,31 @@ assert "verified" not in err, err
 _, out, _ = run("chain", "verify", "--json", "--data", data, check=0)
 json.loads(out)                      # progress lines stay off stdout
 
+# on a terminal: a bar redrawn in place with \r on stdout, no lines on stderr
+import pty  # noqa: E402
+import subprocess  # noqa: E402
+import clitest  # noqa: E402
+master, slave = pty.openpty()
+proc = subprocess.Popen([clitest.TOOL, "chain", "verify", "--data", data], stdout=slave,
+                        stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+os.close(slave)
+tty_out = b""
+while True:
+    try:
+        chunk = os.read(master, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    tty_out += chunk
+os.close(master)
+_, tty_err = proc.communicate(timeout=60)
+assert proc.returncode == 0, (tty_out, tty_err)
+tty_text = tty_out.decode()
+assert "\rverifying [" in tty_text and "%d/%d" % (H, H) in tty_text, tty_text
+assert tty_text.count("\rverifying [") >= H, tty_text
+assert "chain verified" in tty_text and b"verified " not in tty_err, (tty_text, tty_err)
+
 # a byte flipped in the body of a block that the newest snapshot covers (the
 # open does not replay it), its record's CRC fixed as a forger would: verify
 # names that height and exits 1
