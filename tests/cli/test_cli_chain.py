@@ -168,6 +168,14 @@ assert out.startswith("proof verified: transaction " + access["txid"]), out
 run("chain", "verify-proof", pf, "--network", net, "--txid", access["txid"], check=0)
 _, _, err = run("chain", "verify-proof", pf, "--network", net, "--txid", grant["txid"], check=1)
 assert "not " + grant["txid"] in err, err
+# --out -: the same bytes on stdout (binary)
+import subprocess as _sp  # noqa: E402
+import clitest as _ct  # noqa: E402
+raw_proof = _sp.run([_ct.TOOL, "chain", "proof", access["txid"], "--out", "-", "--data", data],
+                    capture_output=True, timeout=60)
+assert raw_proof.returncode == 0 and raw_proof.stdout == open(pf, "rb").read(), raw_proof
+run("chain", "proof", access["txid"], "--out", "-", "--json", "--data", data, check=2)
+run("chain", "proof", "ab" * 32, "--out", os.path.join(work, "x"), "--data", data, check=3)
 # a record's proof, and --height
 pr = os.path.join(work, "record.proof")
 run("chain", "proof", record["txid"], "--height", str(rh), "--out", pr, "--data", data, check=0)

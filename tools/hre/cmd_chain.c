@@ -754,6 +754,8 @@ static int cmd_proof(cli *c, const cli_args *a)
     int code = cli_id_arg(c, txid, a->pos[0], "chain proof: TXID");
     if (code != CLI_EXIT_OK)
         return code;
+    if (c->json && !strcmp(cli_get(a, "--out"), "-"))
+        return cli_error(c, CLI_EXIT_USAGE, "chain proof: --out - and --json both want stdout");
     hre_ledger *l = NULL;
     if ((code = cli_ledger(c, &l)) != CLI_EXIT_OK)
         return code;
