@@ -141,6 +141,15 @@ open(seg, "wb").write(b)
 _, _, err = run("chain", "verify", "--data", bad, check=1)
 assert "height %d is bad" % bad_h in err, err
 assert run_json("chain", "verify", "--quiet", "--data", bad, check=1)["first_bad_height"] == bad_h
+# --from H: the blocks from H on, without the contract replay
+assert run_json("chain", "verify", "--from", str(bad_h + 1), "--quiet", "--data", bad)["ok"] is True
+_, out, err = run("chain", "verify", "--from", str(bad_h), "--data", bad, check=1)
+assert "height %d is bad" % bad_h in err and "Merkle" in err, err
+assert "verified %d/%d" % (bad_h - 1, H) not in err, err      # progress starts at H
+_, out, _ = run("chain", "verify", "--from", "1", "--data", data, check=0)
+assert "blocks 1..%d verified" % H in out, out
+run("chain", "verify", "--from", str(H + 1), "--data", data, check=3)
+run("chain", "verify", "--from", "-1", "--data", data, check=2)
 # a plain flipped byte (CRC left as it was): the ledger does not even open
 dam = os.path.join(work, "damaged")
 shutil.copytree(data, dam)
