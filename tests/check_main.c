@@ -13,7 +13,8 @@
     X(CORE, core) X(HASH, hash) X(CHAIN, chain) X(KEY, key) X(TX, tx) \
     X(CONTRACT, contract) X(STORAGE, storage) X(LEDGER, ledger) \
     X(AEAD, aead) X(HKDF, hkdf) X(ECDH, ecdh) X(HPKE, hpke) X(CHANNEL, channel) \
-    X(NODE, node) X(HUB, hub) X(VAULT, vault) X(EXCHANGE, exchange)
+    X(NODE, node) X(HUB, hub) X(VAULT, vault) X(EXCHANGE, exchange) \
+    X(PROOF, proof)
 
 
 int main(void)

@@ -97,6 +97,12 @@
 #  define HRE_T_HAVE_EXCHANGE 0
 #endif
 
+#ifdef HRE_HAVE_SUITE_PROOF
+#  define HRE_T_HAVE_PROOF 1
+#else
+#  define HRE_T_HAVE_PROOF 0
+#endif
+
 #include <check.h>
 
 /* One suite per module; defined in tests/check_<module>.c. */
@@ -117,6 +123,7 @@ Suite *hre_suite_vault(void);
 Suite *hre_suite_node(void);
 Suite *hre_suite_hub(void);
 Suite *hre_suite_exchange(void);
+Suite *hre_suite_proof(void);
 
 /* Assert that a libhre call returned HRE_OK and, as common.h rule 4
  * promises, left the calling thread's error clear (hre_error_last() ==

@@ -248,6 +248,29 @@ HRE_API int hre_chain_params_check(const hre_chain_params *p) HRE_WARN_UNUSED_RE
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED (either version).  Since: 1.0 */
 HRE_API int hre_chain_params_block_limits(const hre_chain_params *p, hre_block_limits *out);
 
+/** Check a header chain that starts at the network's genesis, with the
+ *  headers alone (a light client's check; docs/PROTOCOL.md 2.11): headers[0]
+ *  must equal p->genesis byte for byte, and every later header must carry
+ *  the hash of the one before it as prev_hash, a valid proof of work under
+ *  p->pow_limit (2.6), the bits the retarget rule expects (7.6: the parent's
+ *  bits, recomputed with hre_pow_retarget at multiples of
+ *  retarget_interval), and a time above the median of the 11 (fewer near
+ *  genesis) headers before it. No host clock is read: the future-time rule
+ *  of the ledger is not applied.
+ *  Args: p: the network's parameters (read up to their version; self).
+ *  Out: *bad_index (may be NULL): the index of the first header that fails
+ *       (0: not the genesis header), SIZE_MAX when all pass or the call
+ *       could not check (HRE_EINVAL, HRE_EUNSUPPORTED).
+ *  In:  headers/n: the chain, genesis first (n >= 1).
+ *  Returns: HRE_OK; HRE_EVERIFY (the detail names the header and the rule);
+ *           HRE_EINVAL (NULL, n == 0); HRE_EUNSUPPORTED (params version);
+ *           HRE_ECRYPTO.
+ *  Cost: one header hash per header, no allocation.
+ *  Thread safety: safe from any thread.  Since: 1.1 */
+HRE_API int hre_chain_params_check_headers(const hre_chain_params *p, size_t *bad_index,
+                                           const hre_header *headers,
+                                           size_t n) HRE_WARN_UNUSED_RESULT;
+
 HRE_END_DECLS
 
 #endif /* HRE_BLOCK_H */

@@ -17,6 +17,7 @@
 #include "merkle.h"     /* layer 2: Merkle root, branch, verify */
 #include "pow.h"        /* layer 2: compact targets, work, retarget, mining */
 #include "tx.h"         /* layer 3: the transaction envelope */
+#include "proof.h"      /* layer 3 (1.1): self-contained transaction inclusion proofs */
 #include "contract.h"   /* layer 4: the record contract */
 #include "storage.h"    /* storage handles: POSIX and memory backends */
 #include "ledger.h"     /* layer 5: the ledger */

@@ -69,6 +69,27 @@ def sha256_hex(hexstr):
 
 # ---- cli-chain section ---------------------------------------------------
 
+def demo_ledger(demo, prefix="hre-cli-demo-"):
+    """Run examples/hre_demo (its path: `demo`) into a new directory and keep
+    the ledger: records, a grant, an access, a revocation. Returns the dir."""
+    d = os.path.join(tmpdir(prefix), "ledger")
+    p = subprocess.run([demo, "--dir", d, "--keep"], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, "hre_demo failed:\n%s\n%s" % (p.stdout, p.stderr)
+    return d
+
+
+def chain_blocks(data):
+    """Every main-chain block of the ledger in `data` (chain block --json), genesis first."""
+    info = run_json("chain", "info", "--data", data)
+    return info, [run_json("chain", "block", str(h), "--data", data)
+                  for h in range(info["height"] + 1)]
+
+
+def txs_of_kind(blocks, kind_name):
+    """(height, tx) of every transaction of that kind, oldest first."""
+    return [(b["height"], t) for b in blocks for t in b["txs"] if t["kind_name"] == kind_name]
+
+
 
 
 # ---- cli-node section ----------------------------------------------------

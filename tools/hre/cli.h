@@ -277,6 +277,10 @@ int cli_control_nonce(cli *c, const uint8_t *id, size_t id_len, uint64_t *nonce)
 int cli_control_network_id(cli *c, uint8_t out[32]);
 int cli_control_submit(cli *c, const uint8_t *tx, size_t len, cli_submitted *res);
 
+/* ---- chain helpers (cmd_chain.c) ---------------------------------------- */
+/* The name of a contract transaction kind ("grant", "log-access", ...; "unknown"). */
+const char *cli_kind_name(unsigned int kind);
+
 /* ---- man pages (main.c) ------------------------------------------------ */
 int cli_print_man(FILE *f, const char *group);
 
