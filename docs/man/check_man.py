@@ -22,7 +22,7 @@ PAGES = {
     'libhre-core.3': ['common.h', 'errors.h'],
     'libhre-crypto.3': ['hash.h', 'key.h', 'aead.h', 'hpke.h'],
     'libhre-chain.3': ['block.h', 'merkle.h', 'pow.h', 'network.h'],
-    'libhre-tx.3': ['tx.h'],
+    'libhre-tx.3': ['tx.h', 'proof.h'],
     'libhre-contract.3': ['contract.h'],
     'libhre-storage.3': ['storage.h', 'sys/storage.h', 'sys/powerloss.h'],
     'libhre-ledger.3': ['ledger.h'],
