@@ -551,6 +551,32 @@ static int cmd_status(cli *c, const cli_args *a)
     return CLI_EXIT_OK;
 }
 
+/* ---- node submit -------------------------------------------------------------- */
+
+static int cmd_submit(cli *c, const cli_args *a)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    hre_tx *tx = NULL;
+    cli_submitted res;
+    int code = cli_read_file(c, a->pos[0], &buf, &len, HRE_TX_MAX_LEN);
+    if (code != CLI_EXIT_OK)
+        return code;
+    int rc = hre_tx_decode(&tx, buf, len);
+    free(buf);
+    if (rc != HRE_OK)
+        return cli_fail(c, rc, a->pos[0]);
+    code = cli_submit(c, tx, &res);
+    hre_tx_free(tx);
+    if (code == CLI_EXIT_OK)
+        cli_print_submitted(c, &res, "submitted", NULL);
+    return code;
+}
+
+static const cli_opt submit_opts[] = {
+    { NULL, NULL, NULL, 0 }
+};
+
 static const cli_opt run_opts[] = {
     { "--data", "DIR", "the node's ledger directory (created if missing; holds control.sock)", 0 },
     { "--key", "PEM", "the node's identity key (registered on the chain with hre node register)",
@@ -603,5 +629,12 @@ const cli_cmd cli_cmds_node[] = {
       "ledger directory (no peers). JSON: running, network_id, height, tip, mempool, and for a "
       "running node peers, peers_ready, synced, best_header.",
       status_opts, CLI_LEDGER | CLI_NODE_RUN },
+    { "node submit", cmd_submit, "FILE", 1, 1,
+      "submit an encoded, signed transaction from a file",
+      "Submits the transaction in FILE (its wire encoding, as hre_tx_encode writes it; - for "
+      "stdin): with --node DIR to the running node, which relays it to its peers (it stays in "
+      "the mempool until a block has it); with --data DIR to the local ledger, mined into a "
+      "block at once. JSON: txid, state (block or mempool), height (in a block).",
+      submit_opts, CLI_LEDGER },
     { NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, 0 }
 };
