@@ -239,13 +239,13 @@ int cli_print_man(FILE *f, const char *group)
         for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i += 2)
             fprintf(f, ".TP\n\\fB%s\\fR\n%s\n", codes[i], codes[i + 1]);
         fputs(".SH SEE ALSO\n\\fBlibhre\\fR(3)", f);
-        const char *last = "";
+        char last[32] = "";
         for (size_t i = 0; i < N_GROUPS; i++)
             for (const cli_cmd *c = groups[i]; c->name; c++) {
                 group_of(c, g, sizeof g);
                 if (strcmp(g, last)) {
                     fprintf(f, ",\n\\fBhre\\-%s\\fR(1)", g);
-                    last = c->name;
+                    snprintf(last, sizeof last, "%s", g);   /* the group, not the command */
                 }
             }
         fputs("\n", f);
@@ -330,13 +330,13 @@ static int cmd_help(int argc, char **argv)
     }
     if (argc >= 1 && !strcmp(argv[0], "--groups")) {
         char g[32];
-        const char *last = "";
+        char last[32] = "";
         for (size_t i = 0; i < N_GROUPS; i++)
             for (const cli_cmd *c = groups[i]; c->name; c++) {
                 group_of(c, g, sizeof g);
                 if (strcmp(g, last)) {
                     printf("%s\n", g);
-                    last = c->name;
+                    snprintf(last, sizeof last, "%s", g);   /* the group, not the command */
                 }
             }
         return CLI_EXIT_OK;
