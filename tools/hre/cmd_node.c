@@ -173,6 +173,7 @@ typedef struct node_run {
     hre_vault *vault;
     hre_vault_xch *xch;
     uint64_t next_tick;
+    int reconcile;             /* an erasure reached the vault as a pending one */
 } node_run;
 
 static const char *level_name(int level)
@@ -229,6 +230,21 @@ static uint64_t on_idle(void *ud, tcp_host *h, uint64_t now)
             break;
         }
     }
+    if (r->vault && r->reconcile) {
+        /* an ERASE_RECORD of a document not bound to its record yet: resolve
+           it through the contract (outside the node's callbacks) */
+        const hre_contract *st = NULL;
+        size_t erased = 0;
+        int rc = hre_ledger_contract(tcp_host_ledger(h), &st);
+        if (rc == HRE_OK)
+            rc = hre_vault_reconcile(r->vault, &erased, st);
+        if (rc != HRE_OK)
+            logf_(r, HRE_LOG_ERROR, "vault reconcile: %s (%s)", hre_strerror(rc),
+                  hre_error_detail());
+        else if (erased)
+            logf_(r, HRE_LOG_INFO, "vault: shredded %zu erased document(s)", erased);
+        r->reconcile = 0;
+    }
     if (r->xch && now >= r->next_tick) {
         (void)hre_vault_xch_tick(r->xch, now);
         r->next_tick = now + 500;
@@ -246,6 +262,8 @@ static void on_event(void *ud, const hre_node_event *ev)
     if (r->vault && ev->type == HRE_NODE_EVENT_LEDGER && ev->ledger &&
         ev->ledger->type == HRE_LEDGER_EVENT_CONTRACT) {
         int rc = hre_vault_handle_event(r->vault, ev->ledger->contract);
+        if (ev->ledger->contract->type == HRE_EVENT_RECORD_ERASED)
+            r->reconcile = 1;
         if (rc != HRE_OK)
             logf_(r, HRE_LOG_ERROR, "vault: %s (%s)", hre_strerror(rc), hre_error_detail());
     }
@@ -491,6 +509,8 @@ static int cmd_run(cli *c, const cli_args *a)
         logf_(&r, HRE_LOG_INFO, "stopping");
     }
 out:
+    if (r.h && r.vault && r.reconcile)
+        (void)on_idle(&r, r.h, tcp_host_now());   /* a pending erasure is not left behind */
     cli_ctl_server_close(r.ctl);   /* removes the socket */
     hre_vault_xch_free(r.xch);
     tcp_host_close(r.h);           /* the ledger closes cleanly */
