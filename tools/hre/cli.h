@@ -238,6 +238,21 @@ int cli_control_submit(cli *c, const uint8_t *tx, size_t len, cli_submitted *res
 int cli_control_vault_get(cli *c, const uint8_t record_id[32], const uint8_t enc_key[34],
                           uint8_t wrap[HRE_VAULT_WRAP_LEN],
                           int (*data)(void *ud, const uint8_t *p, size_t n), void *ud);
+/* The node's live-member peers a document may be fetched from (the record's
+ * issuer and lab first), each with its channel binding for the request. */
+typedef struct cli_xch_peer {
+    uint64_t conn;
+    uint8_t binding[32];
+    uint8_t org_id[32];
+} cli_xch_peer;
+int cli_control_xch_peers(cli *c, const uint8_t record_id[32], cli_xch_peer *out, size_t cap,
+                          size_t *n);
+/* Have the node send a request this process signed (hre_vault_xch_request
+ * encoding) to conn, and hand back the holder's raw answer (envelope to
+ * data(), the wrap). */
+int cli_control_xch_fetch(cli *c, uint64_t conn, const uint8_t *request, size_t request_len,
+                          uint8_t wrap[HRE_VAULT_WRAP_LEN],
+                          int (*data)(void *ud, const uint8_t *p, size_t n), void *ud);
 /* Inside `hre node run` (a RUN request): the node, else NULL. */
 hre_node *cli_control_node(const cli *c);
 
@@ -250,6 +265,7 @@ typedef struct cli_ctl_host {
     hre_ledger *ledger;
     hre_node *node;
     hre_vault *vault;          /* NULL: VAULT_GET says not found */
+    hre_vault_xch *xch;        /* the document exchange (XCH_*), or NULL */
     hre_log_fn log;            /* may be NULL */
     void *log_ud;
 } cli_ctl_host;

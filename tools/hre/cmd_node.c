@@ -456,13 +456,17 @@ static int cmd_run(cli *c, const cli_args *a)
         if (erased)
             logf_(&r, HRE_LOG_INFO, "vault: %zu document(s) erased on the chain while it was "
                   "closed were shredded", erased);
+    }
+    {
+        /* the document exchange: always the reader side (vault get --node fetches
+           from other institutions); the holder side with --vault-key */
+        hre_vault_xch_options xo = HRE_VAULT_XCH_OPTIONS_INIT;
+        xo.node = tcp_host_node(r.h);
+        xo.log_fn = node_log;
+        xo.log_user_data = &r;
         if (vkey) {
-            hre_vault_xch_options xo = HRE_VAULT_XCH_OPTIONS_INIT;
-            uint8_t htype = 0;
-            xo.node = tcp_host_node(r.h);
-            xo.vault = r.vault;
+            uint8_t htype = HRE_VAULT_READER_ORG;
             const char *hx = f.holder;
-            htype = HRE_VAULT_READER_ORG;
             if (!strncmp(hx, "account:", 8)) {
                 htype = HRE_VAULT_READER_ACCOUNT;
                 hx += 8;
@@ -471,18 +475,17 @@ static int cmd_run(cli *c, const cli_args *a)
             }
             if ((code = cli_id_arg(c, xo.holder_id, hx, "--holder")) != CLI_EXIT_OK)
                 goto out;
+            xo.vault = r.vault;
             xo.holder_type = htype;
             xo.holder_key = vkey;
-            xo.log_fn = node_log;
-            xo.log_user_data = &r;
-            rc = hre_vault_xch_new(&r.xch, &xo);
-            if (rc != HRE_OK) {
-                code = cli_fail(c, rc, "the document exchange");
-                goto out;
-            }
+        }
+        rc = hre_vault_xch_new(&r.xch, &xo);
+        if (rc != HRE_OK) {
+            code = cli_fail(c, rc, "the document exchange");
+            goto out;
         }
     }
-    cli_ctl_host ch = { tcp_host_ledger(r.h), tcp_host_node(r.h), r.vault, node_log, &r };
+    cli_ctl_host ch = { tcp_host_ledger(r.h), tcp_host_node(r.h), r.vault, r.xch, node_log, &r };
     if ((code = cli_ctl_server_open(c, &r.ctl, data_abs, &ch)) != CLI_EXIT_OK)
         goto out;
     if (tcp_host_install_signals(r.h) != HRE_OK) {

@@ -288,12 +288,49 @@ static void membuf_free(membuf *m)
     memset(m, 0, sizeof *m);
 }
 
+/* vault get through the node's document exchange: sign the request here
+ * (the node only carries it), try the node's peers in its order. */
+static int get_by_exchange(cli *c, const uint8_t rec[32], const hre_key *sign_key, membuf *env,
+                           uint8_t wire[HRE_VAULT_WRAP_LEN])
+{
+    cli_xch_peer peers[64];
+    size_t n = 0;
+    int code = cli_control_xch_peers(c, rec, peers, 64, &n);
+    if (code != CLI_EXIT_OK)
+        return code;
+    if (n == 0)
+        return cli_error(c, CLI_EXIT_NOTFOUND, "the node holds no such document and has no "
+                         "member peer to fetch it from");
+    for (size_t i = 0; i < n; i++) {
+        hre_vault_xch_request req;
+        uint8_t b[HRE_VAULT_XCH_REQUEST_LEN];
+        size_t bl = sizeof b;
+        memset(&req, 0, sizeof req);
+        int rc = hre_random_bytes(req.nonce, sizeof req.nonce);
+        req.timestamp_ms = cli_now_ms();
+        memcpy(req.record_id, rec, 32);
+        memcpy(req.binding, peers[i].binding, 32);
+        if (rc == HRE_OK)
+            rc = hre_vault_xch_request_sign(&req, sign_key);
+        if (rc == HRE_OK)
+            rc = hre_vault_xch_request_encode(&req, b, &bl);
+        if (rc != HRE_OK)
+            return cli_fail(c, rc, "sign the exchange request");
+        env->len = 0;
+        code = cli_control_xch_fetch(c, peers[i].conn, b, bl, wire, env_data, env);
+        if (code != CLI_EXIT_NOTFOUND)
+            return code;   /* fetched, or refused for a reason another holder shares */
+    }
+    return code;
+}
+
 static int cmd_get(cli *c, const cli_args *a)
 {
     const char *dir = cli_get(a, "--vault");
     const char *outp = cli_get(a, "--out");
     uint8_t rec[32], pub[34], doc_hash[32];
-    hre_key *key = NULL;
+    hre_key *key = NULL, *skey = NULL;
+    const char *via = NULL;
     hre_storage *vst = NULL;
     hre_vault *v = NULL;
     membuf doc = { NULL, 0, 0, DOC_CAP }, env = { NULL, 0, 0, DOC_CAP + (1u << 20) };
@@ -329,7 +366,31 @@ static int cmd_get(cli *c, const cli_args *a)
         hre_vault_wrap w;
         hre_vault_open_params op = HRE_VAULT_OPEN_PARAMS_INIT;
         hre_vault_opener *o = NULL;
-        code = cli_control_vault_get(c, rec, pub, wire, env_data, &env);
+        const char *skp = cli_get(a, "--sign-key");
+        if (!skp) {
+            code = cli_control_vault_get(c, rec, pub, wire, env_data, &env);
+        } else {
+            /* the node's own vault first (its messages kept back), then the exchange */
+            char *eb = NULL;
+            size_t el = 0;
+            FILE *saved = c->err, *mem = open_memstream(&eb, &el);
+            if (mem)
+                c->err = mem;
+            code = cli_control_vault_get(c, rec, pub, wire, env_data, &env);
+            c->err = saved;
+            if (mem)
+                fclose(mem);
+            if (code != CLI_EXIT_NOTFOUND && eb && el)
+                (void)!fwrite(eb, 1, el, c->err);
+            free(eb);
+            if (code == CLI_EXIT_NOTFOUND) {
+                code = cli_load_key(c, a, skp, &skey);
+                if (code == CLI_EXIT_OK)
+                    code = get_by_exchange(c, rec, skey, &env, wire);
+                if (code == CLI_EXIT_OK)
+                    via = "exchange";
+            }
+        }
         if (code != CLI_EXIT_OK)
             goto out;
         int rc = hre_vault_wrap_decode(&w, wire, sizeof wire);
@@ -365,7 +426,7 @@ static int cmd_get(cli *c, const cli_args *a)
             cli_json_str(c->out, content.media_type);
             fputs(",\"out\":", c->out);
             cli_json_str(c->out, outp);
-            fprintf(c->out, ",\"via\":\"%s\"}\n", dir ? "vault" : "node");
+            fprintf(c->out, ",\"via\":\"%s\"}\n", dir ? "vault" : via ? via : "node");
         } else if (!c->quiet) {
             fprintf(c->out, "record %s: %llu bytes%s%s written to %s\n", rh,
                     (unsigned long long)content.doc_len, content.media_type[0] ? " of " : "",
@@ -378,6 +439,7 @@ out:
     hre_vault_close(v);
     hre_storage_free(vst);
     hre_key_free(key);
+    hre_key_free(skey);
     return code;
 }
 
@@ -401,6 +463,8 @@ static const cli_opt get_opts[] = {
     { "--record", "ID", "the record whose document to fetch", CLI_OPT_REQUIRED },
     { "--out", "FILE", "write the document here (mode 0600; - for stdout)", CLI_OPT_REQUIRED },
     { "--vault", "DIR", "read from this local vault directory (with --data for the chain)", 0 },
+    { "--sign-key", "PEM", "with --node: the reader's account key, to sign a request for the "
+      "document exchange when the node's own vault does not hold it", 0 },
     { NULL, NULL, NULL, 0 }
 };
 
@@ -424,8 +488,14 @@ const cli_cmd cli_cmds_vault[] = {
       "--out. With --vault DIR the vault is read directly (the chain from --data DIR); with "
       "--node DIR the running node's vault (hre node run --vault) hands over the sealed "
       "envelope and the wrap, and this process decrypts them: the private key never leaves "
-      "it.\n\n"
-      "JSON: record, doc_sha256, doc_len, media_type, out, via (vault or node). Exit 3: no "
+      "it. If the node's vault does not hold it and --sign-key is given, the node fetches it "
+      "from the institution holding it (the document exchange: the node's member peers, the "
+      "record's issuer and lab first): this process signs the request with --sign-key (the "
+      "reader's account key) for the node's connection to that peer, the holder checks the "
+      "reader's live grant and LOG_ACCESS (hre access) on its chain and answers with the sealed "
+      "envelope and a fresh wrap, which this process opens. Passphrases on --passphrase-fd: "
+      "one line per encrypted key, --key's first.\n\n"
+      "JSON: record, doc_sha256, doc_len, media_type, out, via (vault, node or exchange). Exit 3: no "
       "such record, document or wrap; 1: the record was erased; 6: the key does not open the "
       "wrap.",
       get_opts, CLI_LEDGER },

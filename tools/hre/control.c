@@ -47,6 +47,8 @@
 #define CTL_REQ_NETWORK_ID 0x03
 #define CTL_REQ_SUBMIT     0x04
 #define CTL_REQ_VAULT_GET  0x05
+#define CTL_REQ_XCH_PEERS  0x06
+#define CTL_REQ_XCH_FETCH  0x07
 
 #define CTL_REP_OUT  0x81
 #define CTL_REP_ERR  0x82
@@ -63,6 +65,9 @@
 #define CTL_READ_TIMEOUT_MS 5000u
 #define CTL_WRITE_TIMEOUT_MS 30000u
 #define CTL_CLIENT_TIMEOUT_MS 120000
+#define CTL_FETCH_TIMEOUT_MS 90000u        /* XCH_FETCH: the exchange's own 60 s, and some */
+#define CTL_XCH_PEERS_MAX 64
+#define CTL_XCH_PEER_LEN (8 + 32 + 32)
 
 static void put_u16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
 static void put_u32(uint8_t *p, uint32_t v)
@@ -190,8 +195,8 @@ typedef int (*ctl_data_fn)(void *ud, const uint8_t *p, size_t n);
 /* One request: send it, copy OUT / ERR to c->out / c->err, DATA to data_fn,
  * and return the DONE frame's exit code with its result bytes (exactly
  * result_len of them, or none when the exit code is not 0). */
-static int ctl_call(cli *c, uint8_t type, const uint8_t *payload, size_t len, uint8_t *result,
-                    size_t result_len, ctl_data_fn data_fn, void *data_ud)
+static int ctl_call_x(cli *c, uint8_t type, const uint8_t *payload, size_t len, uint8_t *result,
+                      size_t result_len, size_t *var_len, ctl_data_fn data_fn, void *data_ud)
 {
     int fd;
     int code = ctl_connect(c, &fd);
@@ -242,7 +247,14 @@ static int ctl_call(cli *c, uint8_t type, const uint8_t *payload, size_t len, ui
             if (bl < 1)
                 break;
             code = body[0];
-            if (code == CLI_EXIT_OK) {
+            if (code == CLI_EXIT_OK && var_len) {
+                if (bl - 1 > result_len) {
+                    code = -1;
+                    break;
+                }
+                memcpy(result, body + 1, bl - 1);
+                *var_len = bl - 1;
+            } else if (code == CLI_EXIT_OK) {
                 if (bl - 1 != result_len) {
                     code = -1;
                     break;
@@ -261,6 +273,18 @@ out:
     free(buf);
     close(fd);
     return code;
+}
+
+static int ctl_call(cli *c, uint8_t type, const uint8_t *payload, size_t len, uint8_t *result,
+                    size_t result_len, ctl_data_fn data_fn, void *data_ud)
+{
+    return ctl_call_x(c, type, payload, len, result, result_len, NULL, data_fn, data_ud);
+}
+
+static int ctl_call_var(cli *c, uint8_t type, const uint8_t *payload, size_t len, uint8_t *result,
+                        size_t cap, size_t *got)
+{
+    return ctl_call_x(c, type, payload, len, result, cap, got, NULL, NULL);
 }
 
 int cli_control_run(cli *c, int argc, char **argv)
@@ -342,12 +366,54 @@ int cli_control_vault_get(cli *c, const uint8_t record_id[32], const uint8_t enc
     return ctl_call(c, CTL_REQ_VAULT_GET, req, sizeof req, wrap, HRE_VAULT_WRAP_LEN, data, ud);
 }
 
+int cli_control_xch_peers(cli *c, const uint8_t record_id[32], cli_xch_peer *out, size_t cap,
+                          size_t *n)
+{
+    uint8_t res[1 + CTL_XCH_PEERS_MAX * CTL_XCH_PEER_LEN];
+    *n = 0;
+    /* the answer's length depends on the count: ask with the largest result
+       accepted, then check it */
+    int code = ctl_call_var(c, CTL_REQ_XCH_PEERS, record_id, 32, res, sizeof res, n);
+    if (code != CLI_EXIT_OK)
+        return code;
+    size_t got = *n;
+    *n = 0;
+    if (got < 1 || got != 1 + (size_t)res[0] * CTL_XCH_PEER_LEN || res[0] > CTL_XCH_PEERS_MAX)
+        return cli_error(c, CLI_EXIT_NODE, "the node sent a malformed peer list");
+    for (size_t i = 0; i < res[0] && i < cap; i++) {
+        const uint8_t *p = res + 1 + i * CTL_XCH_PEER_LEN;
+        out[i].conn = get_u64(p);
+        memcpy(out[i].binding, p + 8, 32);
+        memcpy(out[i].org_id, p + 40, 32);
+        (*n)++;
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_control_xch_fetch(cli *c, uint64_t conn, const uint8_t *request, size_t request_len,
+                          uint8_t wrap[HRE_VAULT_WRAP_LEN],
+                          int (*data)(void *ud, const uint8_t *p, size_t n), void *ud)
+{
+    uint8_t req[8 + HRE_VAULT_XCH_REQUEST_LEN];
+    if (request_len != HRE_VAULT_XCH_REQUEST_LEN)
+        return cli_error(c, CLI_EXIT_INTERNAL, "exchange request of %zu bytes", request_len);
+    put_u64(req, conn);
+    memcpy(req + 8, request, request_len);
+    return ctl_call(c, CTL_REQ_XCH_FETCH, req, sizeof req, wrap, HRE_VAULT_WRAP_LEN, data, ud);
+}
+
 /* ======================================================================== */
 /* Server (inside `hre node run`)                                            */
 /* ======================================================================== */
 
 #define CS_READ  1
 #define CS_WRITE 2
+#define CS_WAIT  3   /* an XCH_FETCH in progress */
+
+typedef struct env_buf {
+    uint8_t *p;
+    size_t len, cap;
+} env_buf;
 
 typedef struct ctl_conn {
     int fd;                    /* -1: free slot */
@@ -360,6 +426,8 @@ typedef struct ctl_conn {
     size_t req_got;
     uint8_t *rep;              /* the whole answer, framed */
     size_t rep_len, rep_off;
+    hre_vault_fetch *fetch;    /* CS_WAIT */
+    env_buf *env;              /* CS_WAIT: the envelope so far (heap: the sink keeps it) */
 } ctl_conn;
 
 struct cli_ctl_server {
@@ -372,6 +440,11 @@ struct cli_ctl_server {
 
 static void conn_free(ctl_conn *k)
 {
+    hre_vault_fetch_free(k->fetch);
+    if (k->env) {
+        free(k->env->p);
+        free(k->env);
+    }
     if (k->fd >= 0)
         close(k->fd);
     free(k->req);
@@ -477,8 +550,10 @@ size_t cli_ctl_server_fds(cli_ctl_server *s, struct pollfd *fds, size_t cap, uin
         if (k->fd < 0)
             continue;
         fds[n].fd = k->fd;
-        fds[n].events = k->state == CS_READ ? POLLIN : POLLOUT;
+        fds[n].events = k->state == CS_WRITE ? POLLOUT : POLLIN;   /* WAIT: see a hang-up */
         n++;
+        if (k->state == CS_WAIT && rnow + 50 < *wake_at)
+            *wake_at = rnow + 50;   /* look at the fetch soon */
         /* the host's clock is the wall clock: translate the deadline */
         uint64_t left = k->deadline > mnow ? k->deadline - mnow : 0;
         if (rnow + left < *wake_at)
@@ -808,6 +883,170 @@ static void handle_vault_get(cli_ctl_server *s, rep_buf *r, const uint8_t *p, si
     req_end(&q, r, code, wire, sizeof wire);
 }
 
+static void handle_xch_peers(cli_ctl_server *s, rep_buf *r, const uint8_t *p, size_t n)
+{
+    req_ctx q;
+    uint8_t res[1 + CTL_XCH_PEERS_MAX * CTL_XCH_PEER_LEN];
+    size_t rl = 1;
+    int code = CLI_EXIT_OK;
+    res[0] = 0;
+    if (req_begin(&q, s) != 0) {
+        r->overflow = 1;
+        return;
+    }
+    if (n != 32) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed XCH_PEERS request");
+    } else if (!s->host.xch) {
+        code = cli_error(&q.c, CLI_EXIT_NOTFOUND, "this node runs no document exchange");
+    } else {
+        const hre_contract *st = NULL;
+        hre_contract_record rec;
+        uint64_t conns[CTL_XCH_PEERS_MAX];
+        size_t nc = CTL_XCH_PEERS_MAX;
+        hre_contract_record_init(&rec, HRE_CONTRACT_RECORD_VERSION);
+        int rc = hre_ledger_contract(s->host.ledger, &st);
+        if (rc == HRE_OK)
+            rc = hre_contract_record_get(st, &rec, p);
+        if (rc == HRE_OK)
+            rc = hre_node_peer_list(s->host.node, conns, &nc);
+        if (rc == HRE_EBUFSIZE)
+            rc = HRE_OK, nc = CTL_XCH_PEERS_MAX;
+        if (rc != HRE_OK) {
+            code = cli_fail(&q.c, rc, "exchange peers");
+        } else {
+            /* live members only; the record's issuer and lab first */
+            for (int pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < nc; i++) {
+                    hre_node_peer_info pi = HRE_NODE_PEER_INFO_INIT;
+                    if (hre_node_peer_info_get(s->host.node, &pi, conns[i]) != HRE_OK ||
+                        pi.member != HRE_NODE_MEMBER_LIVE)
+                        continue;
+                    int mine = !memcmp(pi.org_id, rec.issuer_org, 32) ||
+                               !memcmp(pi.org_id, rec.lab_org, 32);
+                    if (mine != (pass == 0))
+                        continue;
+                    uint8_t *e = res + rl;
+                    put_u64(e, conns[i]);
+                    memcpy(e + 8, pi.handshake_hash, 32);
+                    memcpy(e + 40, pi.org_id, 32);
+                    rl += CTL_XCH_PEER_LEN;
+                    res[0]++;
+                }
+        }
+    }
+    req_end(&q, r, code, res, rl);
+}
+
+static int env_sink(void *ud, const uint8_t *d, size_t n)
+{
+    env_buf *e = ud;
+    if (n > CTL_REP_TOTAL - (2u << 20) - e->len)
+        return HRE_ELIMIT;
+    if (e->len + n > e->cap) {
+        size_t nc = e->cap ? e->cap : 65536;
+        while (nc < e->len + n)
+            nc *= 2;
+        uint8_t *q = realloc(e->p, nc);
+        if (!q)
+            return HRE_ENOMEM;
+        e->p = q;
+        e->cap = nc;
+    }
+    memcpy(e->p + e->len, d, n);
+    e->len += n;
+    return HRE_OK;
+}
+
+/* XCH_FETCH: start the fetch; 1 when it runs (the answer comes later). */
+static int handle_xch_fetch(cli_ctl_server *s, ctl_conn *k, rep_buf *r, const uint8_t *p, size_t n)
+{
+    req_ctx q;
+    int code;
+    hre_vault_xch_request req;
+    if (req_begin(&q, s) != 0) {
+        r->overflow = 1;
+        return 0;
+    }
+    if (n != 8 + HRE_VAULT_XCH_REQUEST_LEN) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed XCH_FETCH request");
+    } else if (!s->host.xch) {
+        code = cli_error(&q.c, CLI_EXIT_NOTFOUND, "this node runs no document exchange");
+    } else if (hre_vault_xch_request_decode(&req, p + 8, HRE_VAULT_XCH_REQUEST_LEN) != HRE_OK) {
+        code = cli_fail(&q.c, hre_error_last(), "the exchange request");
+    } else {
+        k->env = calloc(1, sizeof *k->env);
+        if (!k->env) {
+            code = cli_error(&q.c, CLI_EXIT_INTERNAL, "out of memory");
+        } else {
+            int rc = hre_vault_fetch_new_signed(&k->fetch, s->host.xch, get_u64(p), &req, env_sink,
+                                                k->env, cli_now_ms());
+            if (rc == HRE_OK) {
+                fclose(q.c.out);
+                fclose(q.c.err);
+                free(q.out_buf);
+                free(q.err_buf);
+                return 1;
+            }
+            code = cli_fail(&q.c, rc, "start the fetch");
+        }
+    }
+    req_end(&q, r, code, NULL, 0);
+    return 0;
+}
+
+/* A fetch finished (or timed out): frame its answer. */
+static void fetch_answer(cli_ctl_server *s, ctl_conn *k, int timed_out)
+{
+    rep_buf r = { NULL, 0, 0, 0 };
+    req_ctx q;
+    uint8_t wire[HRE_VAULT_WRAP_LEN] = {0};
+    int done = 0, code = 0, reason = 0, ec;
+    if (req_begin(&q, s) != 0) {
+        conn_free(k);
+        return;
+    }
+    (void)hre_vault_fetch_status(k->fetch, &done, &code, &reason, NULL);
+    if (timed_out && !done) {
+        ec = cli_error(&q.c, CLI_EXIT_NODE, "the holder did not answer in time");
+    } else if (code != HRE_OK) {
+        if (reason)
+            ec = cli_error(&q.c, cli_exit_code(code), "the holder refused: %s",
+                           hre_vault_xch_refusal_name(reason));
+        else
+            ec = cli_error(&q.c, cli_exit_code(code) == CLI_EXIT_OK ? CLI_EXIT_INTERNAL
+                                                                   : cli_exit_code(code),
+                           "the fetch failed: %s", hre_strerror(code));
+    } else {
+        hre_vault_wrap w;
+        size_t wl = sizeof wire;
+        int rc = hre_vault_fetch_wrap(k->fetch, &w);
+        if (rc == HRE_OK)
+            rc = hre_vault_wrap_encode(&w, wire, &wl);
+        ec = rc == HRE_OK ? CLI_EXIT_OK : cli_fail(&q.c, rc, "the answer's wrap");
+        for (size_t off = 0; ec == CLI_EXIT_OK && off < k->env->len; off += CTL_REP_FRAME - 2) {
+            size_t take = k->env->len - off < CTL_REP_FRAME - 2 ? k->env->len - off
+                                                               : CTL_REP_FRAME - 2;
+            rep_frame(&r, CTL_REP_DATA, k->env->p + off, take, NULL, 0);
+        }
+    }
+    req_end(&q, &r, ec, wire, sizeof wire);
+    hre_vault_fetch_free(k->fetch);
+    k->fetch = NULL;
+    free(k->env->p);
+    free(k->env);
+    k->env = NULL;
+    if (r.overflow) {
+        free(r.p);
+        conn_free(k);
+        return;
+    }
+    k->rep = r.p;
+    k->rep_len = r.len;
+    k->rep_off = 0;
+    k->state = CS_WRITE;
+    k->deadline = mono_ms() + CTL_WRITE_TIMEOUT_MS;
+}
+
 /* A complete request in k->req: run it, put the framed answer in k->rep. */
 static void serve(cli_ctl_server *s, ctl_conn *k)
 {
@@ -826,6 +1065,17 @@ static void serve(cli_ctl_server *s, ctl_conn *k)
         case CTL_REQ_NETWORK_ID: handle_network_id(s, &r, n); break;
         case CTL_REQ_SUBMIT: handle_submit(s, &r, p, n); break;
         case CTL_REQ_VAULT_GET: handle_vault_get(s, &r, p, n); break;
+        case CTL_REQ_XCH_PEERS: handle_xch_peers(s, &r, p, n); break;
+        case CTL_REQ_XCH_FETCH:
+            if (handle_xch_fetch(s, k, &r, p, n)) {
+                free(k->req);
+                k->req = NULL;
+                free(r.p);
+                k->state = CS_WAIT;
+                k->deadline = mono_ms() + CTL_FETCH_TIMEOUT_MS;
+                return;
+            }
+            break;
         default: {
             static const char msg[] = "hre: control: unknown request type\n";
             uint8_t ec = CLI_EXIT_USAGE;
@@ -961,6 +1211,13 @@ void cli_ctl_server_ready(cli_ctl_server *s, const struct pollfd *fds, size_t n)
             ctl_conn *k = &s->conns[i];
             if (k->fd != fds[j].fd)
                 continue;
+            if (k->state == CS_WAIT) {
+                char ch;
+                ssize_t g = recv(k->fd, &ch, 1, MSG_DONTWAIT);
+                if (g >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+                    conn_free(k);   /* hung up, or bytes after its one request */
+                break;
+            }
             if (k->state == CS_READ && (fds[j].revents & (POLLIN | POLLHUP | POLLERR)))
                 on_read(s, k);
             if (k->fd >= 0 && k->state == CS_WRITE) {
@@ -971,6 +1228,16 @@ void cli_ctl_server_ready(cli_ctl_server *s, const struct pollfd *fds, size_t n)
             }
             break;
         }
+    }
+    /* fetches that finished (in the node's callbacks) or ran out of time */
+    for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
+        ctl_conn *k = &s->conns[i];
+        int done = 0, code = 0;
+        if (k->fd < 0 || k->state != CS_WAIT)
+            continue;
+        (void)hre_vault_fetch_status(k->fetch, &done, &code, NULL, NULL);
+        if (done || now >= k->deadline)
+            fetch_answer(s, k, !done);
     }
     /* an answer ready after a read is tried at once */
     for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
