@@ -22,6 +22,9 @@
  *   receive back-pressure: it stops polling POLLIN while
  *   hre_node_peer_want_read says 0;
  * - timers: hre_node_next_timer -> poll timeout -> hre_node_tick;
+ * - extra descriptors of the program's own (e.g. the `hre` tool's control
+ *   socket) are polled in the same loop (extra_fds / extra_ready); the
+ *   ledger and the node log through the program's log_fn;
  * - EINTR is retried; SIGINT / SIGTERM (tcp_host_install_signals) stop the
  *   loop through a self-pipe; tcp_host_close frees the node and closes the
  *   ledger cleanly (the index synced).

@@ -136,10 +136,19 @@ CTL_OUT, CTL_ERR, CTL_DATA, CTL_DONE = 0x81, 0x82, 0x83, 0x84
 
 
 def ctl_connect(data):
-    s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-    s.settimeout(30)
-    s.connect(os.path.join(data, "control.sock"))
-    return s
+    """Connect to a node's control socket (waiting while its backlog is full)."""
+    end = _time.time() + 30
+    while True:
+        s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        s.settimeout(30)
+        try:
+            s.connect(os.path.join(data, "control.sock"))
+            return s
+        except BlockingIOError:
+            s.close()
+            if _time.time() > end:
+                raise
+            _time.sleep(0.05)
 
 
 def ctl_frames(s):

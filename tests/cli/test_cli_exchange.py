@@ -16,6 +16,7 @@ the doctor logs the access. Then, asking node 2 (which keeps no vault):
   - after the grant is revoked (submitted through node 2): refused (exit 1).
 """
 import os
+import shutil
 import sys
 import time
 
@@ -159,6 +160,7 @@ def main():
     rc, _, err = t.run(*G, "--key", pem["doctor_enc"], "--sign-key", pem["doctor"])
     assert rc == 1 and "revoked" in err, (rc, err)
     assert n2.stop() == 0 and n1.stop() == 0
+    shutil.rmtree(root, ignore_errors=True)
     print("cli_exchange: ok")
 
 

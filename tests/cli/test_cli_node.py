@@ -14,6 +14,7 @@ exit 7.
 """
 import os
 import random
+import shutil
 import signal
 import socket
 import struct
@@ -192,6 +193,7 @@ def main():
     assert rc == 4 and "in use" in err, (rc, err)
     assert t.status(d1)["running"] is True
     assert n1.stop() == 0
+    shutil.rmtree(root, ignore_errors=True)
     print("cli_node: ok")
 
 

@@ -17,6 +17,7 @@ vault, and get is then refused.
 import hashlib
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -206,6 +207,7 @@ def main():
     assert e.erased, e
     v.close()
     st.close()
+    shutil.rmtree(root, ignore_errors=True)
     print("cli_vault: ok")
 
 

@@ -299,15 +299,13 @@ static int abs_dir(cli *c, const char *dir, char **out)
     return CLI_EXIT_OK;
 }
 
-static const cli_opt run_opts[];
-
 /* a's options plus `--passphrase-fd` from the config file (if a has none) */
 static void with_pass_fd(cli_args *dst, const cli_args *a, const char *fd)
 {
     *dst = *a;
-    if (!fd || cli_has(a, "--passphrase-fd") || dst->n_given >= CLI_MAX_ARGS)
+    if (!fd || cli_has(a, "--passphrase-fd") || dst->n_given >= CLI_MAX_ARGS || !a->cmd)
         return;
-    for (const cli_opt *o = run_opts; o->name; o++)
+    for (const cli_opt *o = a->cmd->opts; o && o->name; o++)
         if (!strcmp(o->name, "--passphrase-fd")) {
             dst->given[dst->n_given].opt = o;
             dst->given[dst->n_given].value = fd;
@@ -641,7 +639,8 @@ const cli_cmd cli_cmds_node[] = {
       "--config FILE holds key = value lines with the long options' names (data, key, "
       "passphrase-fd, network, listen, port-file, peer (repeatable), mine, vault, vault-key, "
       "holder, log-level, nosync); '#' starts a comment; mine and nosync take yes or no. "
-      "Options on the command line override the file (--peer replaces its peers). A bad line "
+      "Relative paths are taken from the current directory. Options on the command line "
+      "override the file (--peer replaces its peers). A bad line "
       "is a usage error (exit 2) naming the line.\n\n"
       "Logs go to stderr, one line each with a UTC timestamp and the level; they never hold "
       "keys or passphrases.",

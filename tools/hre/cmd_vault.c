@@ -474,12 +474,13 @@ const cli_cmd cli_cmds_vault[] = {
       "Encrypts FILE (AES-256-GCM, chunked, padded to a size bucket) under a fresh data key and "
       "stores the envelope in the vault directory with one HPKE wrap of the key per --reader. "
       "Each reader's encryption key is the one published on the chain (SET_ENC_KEY, hre key "
-      "publish), read from the ledger (--data DIR or --node DIR). Typical readers are the "
-      "patient, the issuing hospital and the lab.\n\n"
+      "publish), read from the ledger directory --data DIR (not through --node: a running "
+      "node holds its directory and its vault). Typical readers are the patient, the "
+      "issuing hospital and the lab.\n\n"
       "Prints the envelope's SHA-256 (doc_sha256) and the random locator bound into it: give "
       "both to hre record new --doc-sha256 HEX --locator HEX. JSON: doc_sha256, locator, "
       "doc_len, envelope_len, readers.\n\n"
-      "The vault directory must not be open in a running node at the same time.",
+      "The vault directory must not be open in a running node at the same time (exit 4).",
       put_opts, CLI_LEDGER },
     { "vault get", cmd_get, "", 0, 0,
       "open a record's document with a reader's encryption key",

@@ -509,7 +509,7 @@ int cli_ctl_server_open(cli *c, cli_ctl_server **out, const char *data_dir,
     int rc = bind(s->lfd, (struct sockaddr *)&sa, sizeof sa);
     int e = errno;
     umask(old);
-    if (rc != 0 || chmod(s->path, 0600) != 0 || listen(s->lfd, 16) != 0) {
+    if (rc != 0 || chmod(s->path, 0600) != 0 || listen(s->lfd, 64) != 0) {
         if (rc == 0)
             e = errno;
         close(s->lfd);
@@ -1105,7 +1105,7 @@ static void serve(cli_ctl_server *s, ctl_conn *k)
 
 static void on_accept(cli_ctl_server *s)
 {
-    for (int round = 0; round < 16; round++) {
+    for (int round = 0; round < 64; round++) {
         int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;   /* EAGAIN, or an aborted connection */
