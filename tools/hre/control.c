@@ -660,9 +660,15 @@ static void req_end(req_ctx *q, rep_buf *r, int code, const uint8_t *res, size_t
 
 int cli_ctl_node_submit(void *node_ctx, const uint8_t *tx, size_t len, cli_submitted *res)
 {
-    (void)node_ctx; (void)tx; (void)len; (void)res;
+    cli_ctl_server *s = node_ctx;
+    (void)tx;
+    (void)len;
+    memset(res, 0, sizeof *res);
     /* a RUN command is read-only: it never submits (set so that a mistake
        fails loudly instead of writing to the borrowed ledger directly) */
+    if (s && s->host.log)
+        s->host.log(s->host.log_ud, HRE_LOG_ERROR, "control: a RUN command tried to submit a "
+                    "transaction (refused: RUN commands are read-only)");
     return CLI_EXIT_INTERNAL;
 }
 
