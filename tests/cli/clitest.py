@@ -63,10 +63,16 @@ def wait_for(cond, what, timeout=30.0, step=0.05):
     raise AssertionError("timed out waiting for " + what)
 
 
-def make_network(root, nodes=2):
-    """hre_node_tcp init: root/network.dat, root/nodeK.pem, root/nodeK (data dirs)."""
-    p = subprocess.run([NODE_TCP, "init", "--dir", root, "--nodes", str(nodes), "--nosync"],
-                       capture_output=True, text=True, timeout=120)
+def make_network(root, nodes=2, passphrase=None):
+    """hre_node_tcp init: root/network.dat, root/nodeK.pem, root/nodeK (data dirs);
+    the keys encrypted under passphrase if given."""
+    e = dict(os.environ)
+    extra = []
+    if passphrase:
+        e["HRE_NODE_PASSPHRASE"] = passphrase
+        extra = ["--pass-env", "HRE_NODE_PASSPHRASE"]
+    p = subprocess.run([NODE_TCP, "init", "--dir", root, "--nodes", str(nodes), "--nosync"] + extra,
+                       capture_output=True, text=True, timeout=120, env=e)
     assert p.returncode == 0, p.stderr
     return root
 
@@ -74,7 +80,7 @@ def make_network(root, nodes=2):
 class NodeProc:
     """A running `hre node run` (stderr kept in a file)."""
 
-    def __init__(self, data, *args, port_file=None, wait=True):
+    def __init__(self, data, *args, port_file=None, wait=True, pass_fds=()):
         self.data = data
         self.port_file = port_file
         self.log_path = os.path.join(os.path.dirname(os.path.abspath(data)),
@@ -85,7 +91,8 @@ class NodeProc:
             argv += ["--port-file", port_file]
         e = dict(os.environ)
         e.pop("HRE_DATA", None)
-        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log, env=e)
+        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log, env=e,
+                                  pass_fds=pass_fds)
         if wait:
             self.wait_up()
 

@@ -128,13 +128,18 @@ def main():
 
     # hostile clients: random bytes, an oversized length, a silent client,
     # more connections than the node serves; the node keeps answering
+    def send(s, data):
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass   # the node closed it already (a bad length): fine
     for _ in range(20):
         s = t.ctl_connect(d1)
-        s.sendall(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300))))
+        send(s, bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300))))
         s.close()
     for length in (0xFFFFFFFF, (1 << 20) + 3, 0, 1):
         s = t.ctl_connect(d1)
-        s.sendall(struct.pack(">I", length) + b"\x01\x03")
+        send(s, struct.pack(">I", length) + b"\x01\x03")
         s.settimeout(10)
         try:
             assert s.recv(100) == b"", "the node closes a request with a bad length"
@@ -193,6 +198,31 @@ def main():
     assert rc == 4 and "in use" in err, (rc, err)
     assert t.status(d1)["running"] is True
     assert n1.stop() == 0
+
+    # an encrypted node key: its passphrase from the config file's passphrase-fd;
+    # a wrong one is exit 6
+    root2 = t.tmpdir("hre-cli-node-")
+    t.make_network(root2, 1, passphrase="node pass")
+    d = os.path.join(root2, "node1")
+    cfg = os.path.join(root2, "enc.conf")
+    r, w = os.pipe()
+    os.write(w, b"node pass\n")
+    os.close(w)
+    with open(cfg, "w") as f:
+        f.write("data = %s\nkey = %s\npassphrase-fd = %d\nnosync = yes\n" % (d, d + ".pem", r))
+    n = t.NodeProc(d, "--config", cfg, pass_fds=(r,))
+    os.close(r)
+    assert t.status(d)["height"] == 1
+    assert n.stop() == 0
+    assert "node pass" not in n.stderr()
+    r, w = os.pipe()
+    os.write(w, b"wrong\n")
+    os.close(w)
+    rc, _, err = t.run("node", "run", "--data", d, "--key", d + ".pem", "--passphrase-fd", r,
+                       "--nosync", pass_fds=(r,), timeout=60)
+    os.close(r)
+    assert rc == 6 and "wrong\n" not in err, (rc, err)
+    shutil.rmtree(root2, ignore_errors=True)
     shutil.rmtree(root, ignore_errors=True)
     print("cli_node: ok")
 
