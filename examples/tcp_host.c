@@ -413,6 +413,8 @@ int tcp_host_open(tcp_host **out, const tcp_host_config *cfg)
     if (rc == HRE_OK) {
         lo.storage = h->st;
         lo.network = net;   /* NULL: the directory's network.dat */
+        lo.log_fn = cfg->log_fn;
+        lo.log_user_data = cfg->log_user_data;
         rc = hre_ledger_open(&h->l, &lo);
     }
     hre_network_free(net);
@@ -430,6 +432,8 @@ int tcp_host_open(tcp_host **out, const tcp_host_config *cfg)
         no.transport_user_data = h;
         no.on_event = on_event;
         no.user_data = h;
+        no.log_fn = cfg->log_fn;
+        no.log_user_data = cfg->log_user_data;
         rc = hre_node_new(&h->node, &no, now);
     }
     if (rc != HRE_OK) {
@@ -668,7 +672,8 @@ static void on_readable(tcp_host *h, conn *c, uint64_t now)
 int tcp_host_step(tcp_host *h, int max_wait_ms)
 {
     uint64_t now = tcp_host_now(), when = UINT64_MAX;
-    size_t np = 0, i;
+    size_t np = 0, i, xs = 0, nx = 0;
+    uint64_t xwake = UINT64_MAX;
     int timeout, k;
     char drain[64];
 
@@ -686,7 +691,7 @@ int tcp_host_step(tcp_host *h, int max_wait_ms)
             lost(h, &h->c[i], now);
         }
     }
-    if (pfd_reserve(h, h->n_c + 2) != HRE_OK)
+    if (pfd_reserve(h, h->n_c + 2 + TCP_HOST_EXTRA_FDS_MAX) != HRE_OK)
         return HRE_ENOMEM;
     h->pfd[np].fd = h->pipe_r;
     h->pfd[np].events = POLLIN;
@@ -695,6 +700,16 @@ int tcp_host_step(tcp_host *h, int max_wait_ms)
         h->pfd[np].fd = h->lfd;
         h->pfd[np].events = POLLIN;
         h->pfd_id[np++] = 0;
+    }
+    if (h->cfg.extra_fds && h->cfg.extra_ready) {
+        xs = np;
+        nx = h->cfg.extra_fds(h->cfg.extra_user_data, &h->pfd[np], TCP_HOST_EXTRA_FDS_MAX, &xwake);
+        if (nx > TCP_HOST_EXTRA_FDS_MAX)
+            nx = TCP_HOST_EXTRA_FDS_MAX;
+        for (i = 0; i < nx; i++) {
+            h->pfd[np].revents = 0;
+            h->pfd_id[np++] = 0;
+        }
     }
     for (i = 0; i < h->n_c; i++) {
         conn *c = &h->c[i];
@@ -720,6 +735,8 @@ int tcp_host_step(tcp_host *h, int max_wait_ms)
         timeout = 20;
     if (h->idle_wish < when)
         when = h->idle_wish;
+    if (xwake < when)
+        when = xwake;
     if (when <= now)
         timeout = 0;
     else if (when - now < (uint64_t)timeout)
@@ -758,6 +775,12 @@ int tcp_host_step(tcp_host *h, int max_wait_ms)
         }
         if (h->lfd >= 0 && (h->pfd[1].revents & POLLIN))
             accept_some(h, now);
+    }
+    if (nx) {
+        if (k <= 0)
+            for (i = 0; i < nx; i++)
+                h->pfd[xs + i].revents = 0;
+        h->cfg.extra_ready(h->cfg.extra_user_data, h, &h->pfd[xs], nx, now);
     }
     if (h->stop)
         return HRE_ESTATE;

@@ -22,6 +22,9 @@
  *   receive back-pressure: it stops polling POLLIN while
  *   hre_node_peer_want_read says 0;
  * - timers: hre_node_next_timer -> poll timeout -> hre_node_tick;
+ * - extra descriptors of the program's own (e.g. the `hre` tool's control
+ *   socket) are polled in the same loop (extra_fds / extra_ready); the
+ *   ledger and the node log through the program's log_fn;
  * - EINTR is retried; SIGINT / SIGTERM (tcp_host_install_signals) stop the
  *   loop through a self-pipe; tcp_host_close frees the node and closes the
  *   ledger cleanly (the index synced).
@@ -50,6 +53,23 @@ typedef struct tcp_host tcp_host;
  *  the loop sleeps no longer than that. UINT64_MAX: no wish. */
 typedef uint64_t (*tcp_host_idle_fn)(void *user_data, tcp_host *h, uint64_t now);
 
+struct pollfd;
+/** Most extra descriptors a program may add to one poll (tcp_host_fds_fn). */
+#define TCP_HOST_EXTRA_FDS_MAX 32
+
+/** Extra descriptors the program wants polled in the host's loop (e.g. a
+ *  control socket and its connections): fill fds[0..cap) (fd, events; cap is
+ *  TCP_HOST_EXTRA_FDS_MAX) and return how many. *wake_at (ms, tcp_host_now's
+ *  clock; UINT64_MAX on entry) may be lowered: the loop then sleeps no longer
+ *  than that (a deadline of the program's own). */
+typedef size_t (*tcp_host_fds_fn)(void *user_data, struct pollfd *fds, size_t cap,
+                                  uint64_t *wake_at);
+/** Called after each poll that included extra descriptors, with the same
+ *  entries and their revents (all 0 when poll timed out), so the program
+ *  does its I/O and checks its deadlines. It must not close the host. */
+typedef void (*tcp_host_fds_ready_fn)(void *user_data, tcp_host *h, const struct pollfd *fds,
+                                      size_t n, uint64_t now);
+
 typedef struct tcp_host_config {
     const char *data_dir;        /* required: the ledger's directory (created if missing) */
     const char *network_file;    /* network file to open with; NULL: the data dir's network.dat */
@@ -74,6 +94,11 @@ typedef struct tcp_host_config {
     hre_node_event_fn on_event;  /* also told every node event (after the host's own
                                     handling); the node's re-entrancy rule applies */
     void *event_user_data;
+    tcp_host_fds_fn extra_fds;   /* may be NULL: extra descriptors to poll */
+    tcp_host_fds_ready_fn extra_ready;   /* required with extra_fds */
+    void *extra_user_data;
+    hre_log_fn log_fn;           /* the ledger's and the node's log hook; may be NULL */
+    void *log_user_data;
 } tcp_host_config;
 
 /** Open everything: storage, ledger, node, listener, peers.

@@ -1221,6 +1221,99 @@ START_TEST(test_xch_disconnect)
 }
 END_TEST
 
+/* A request signed in the reader's own process (hre_vault_fetch_new_signed):
+ * the node takes the answer raw, the reader opens envelope and wrap itself;
+ * a request bound to no connection of the node, a broken signature, a
+ * nonce in use are refused at once. */
+START_TEST(test_xch_signed_raw)
+{
+    fx f;
+    uint8_t rec[32], hash[32], env_hash[32];
+    size_t n = 200000;
+    uint8_t *doc = rand_doc(n);
+    buf env = {0}, out = {0};
+    hre_vault_xch_request req;
+    hre_node_peer_info pi = HRE_NODE_PEER_INFO_INIT;
+    hre_vault_fetch *fe = NULL, *fe2 = NULL;
+    hre_vault_wrap w;
+    hre_vault_content c = HRE_VAULT_CONTENT_INIT;
+    hre_vault_open_params op = HRE_VAULT_OPEN_PARAMS_INIT;
+    hre_vault_opener *o = NULL;
+    uint64_t conn;
+    int done = 0, code = 0, reason = -1;
+    fwait wt;
+    fx_init(&f, 0);
+    issue(&f, rec, hash, doc, n, 1);
+    mine(&f);
+    sub(&f, b_log(&f, f.patient, rec), NULL);
+    mine(&f);
+    conn = tn_conn_at(&f.t, f.r, f.h);
+    HRE_T_OK(hre_node_peer_info_get(f.r->node, &pi, conn));
+    memset(&req, 0, sizeof req);
+    HRE_T_OK(hre_random_bytes(req.nonce, sizeof req.nonce));
+    req.timestamp_ms = f.t.now;
+    memcpy(req.record_id, rec, 32);
+    memcpy(req.binding, pi.handshake_hash, 32);
+    HRE_T_OK(hre_vault_xch_request_sign(&req, f.patient));
+    {
+        /* refusals before anything is sent */
+        hre_vault_xch_request bad = req;
+        bad.binding[0] ^= 1;
+        HRE_T_OK(hre_vault_xch_request_sign(&bad, f.patient));
+        ck_assert_int_eq(hre_vault_fetch_new_signed(&fe, f.xr, conn, &bad, buf_sink, &env, f.t.now),
+                         HRE_EINVAL);
+        ck_assert_ptr_null(fe);
+        bad = req;
+        bad.sig[5] ^= 0x40;
+        ck_assert_int_eq(hre_vault_fetch_new_signed(&fe, f.xr, conn, &bad, buf_sink, &env, f.t.now),
+                         HRE_EVERIFY);
+        ck_assert_ptr_null(fe);
+        bad = req;
+        bad.record_id[0] ^= 1;
+        HRE_T_OK(hre_vault_xch_request_sign(&bad, f.patient));
+        ck_assert_int_eq(hre_vault_fetch_new_signed(&fe, f.xr, conn, &bad, buf_sink, &env, f.t.now),
+                         HRE_ENOTFOUND);
+        ck_assert_int_eq(hre_vault_fetch_new_signed(&fe, f.xr, conn, NULL, buf_sink, &env, f.t.now),
+                         HRE_EINVAL);
+    }
+    HRE_T_OK(hre_vault_fetch_new_signed(&fe, f.xr, conn, &req, buf_sink, &env, f.t.now));
+    ck_assert_int_eq(hre_vault_fetch_wrap(fe, &w), HRE_ESTATE);   /* no header yet */
+    ck_assert_int_eq(hre_vault_fetch_new_signed(&fe2, f.xr, conn, &req, buf_sink, &env, f.t.now),
+                     HRE_EEXISTS);
+    wt.fe = fe;
+    ck_assert(tn_run(&f.t, fetch_done_cond, &wt, 600000));
+    HRE_T_OK(hre_vault_fetch_status(fe, &done, &code, &reason, &c));
+    ck_assert_int_eq(done, 1);
+    ck_assert_msg(code == HRE_OK, "%d %s", code, hre_vault_xch_refusal_name(reason));
+    ck_assert_int_eq(reason, 0);
+    /* raw: the node saw only the sealed envelope, exactly the stored one */
+    ck_assert_uint_eq(c.envelope_len, env.n);
+    ck_assert_mem_eq(c.doc_hash, hash, 32);
+    ck_assert_uint_eq(c.doc_len, 0);
+    HRE_T_OK(hre_sha256(env_hash, env.p, env.n));
+    ck_assert_mem_eq(env_hash, hash, 32);
+    ck_assert(env.n < n || memcmp(env.p + HRE_VAULT_HEADER_LEN, doc, 64) != 0);
+    HRE_T_OK(hre_vault_fetch_wrap(fe, &w));
+    ck_assert_mem_eq(w.doc_hash, hash, 32);
+    ck_assert_mem_eq(w.reader_id, f.a_patient, 32);
+    hre_vault_fetch_free(fe);
+    /* the reader opens it with its own key */
+    op.wrap = &w;
+    op.reader_key = f.e_patient;
+    HRE_T_OK(hre_vault_opener_new(&o, &op, buf_sink, &out));
+    HRE_T_OK(hre_vault_opener_write(o, env.p, env.n));
+    HRE_T_OK(hre_vault_opener_finish(o, NULL));
+    hre_vault_opener_free(o);
+    ck_assert_uint_eq(out.n, n);
+    ck_assert(memcmp(out.p, doc, n) == 0);
+    ck_assert_int_eq(hre_vault_fetch_wrap(NULL, &w), HRE_EINVAL);
+    free(doc);
+    free(env.p);
+    free(out.p);
+    fx_free(&f);
+}
+END_TEST
+
 START_TEST(test_xch_args)
 {
     hre_vault_xch *x = (hre_vault_xch *)&x;
@@ -1255,6 +1348,7 @@ Suite *hre_suite_exchange(void)
     tcase_add_test(tc, test_xch_tampered_chunk);
     tcase_add_test(tc, test_xch_backpressure);
     tcase_add_test(tc, test_xch_disconnect);
+    tcase_add_test(tc, test_xch_signed_raw);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1167,6 +1167,41 @@ HRE_API int hre_vault_fetch_params_init(hre_vault_fetch_params *p, unsigned int 
 HRE_API int hre_vault_fetch_new(hre_vault_fetch **out, hre_vault_xch *x, const hre_vault_fetch_params *p,
                                 hre_vault_sink_fn sink, void *sink_user_data, uint64_t now);
 
+/** Start a fetch whose request the reader signed elsewhere (e.g. in its own
+ *  process, which keeps its signing and encryption keys: a command-line
+ *  tool talking to a node), and take the answer RAW: the holder's envelope
+ *  bytes go to sink as they arrive, undecrypted, and the wrap for the reader
+ *  is kept for hre_vault_fetch_wrap; the reader opens them itself
+ *  (hre_vault_opener, which checks the envelope's SHA-256 against the
+ *  wrap's doc_hash). As hre_vault_fetch_new, the record is looked up on this
+ *  node's chain and the answer's header must match its doc_sha256, locator
+ *  and the reader's address; the fetch is done with HRE_OK when every
+ *  envelope byte arrived (then *content of hre_vault_fetch_status holds
+ *  doc_hash and envelope_len only). The sink runs inside the node's app
+ *  handler (node.h's re-entrancy rule). Call outside node callbacks.
+ *  Out: *out (NULL on failure), freed with hre_vault_fetch_free.
+ *  In: x; conn: the holder's connection; req: the signed request (nonce,
+ *      timestamp_ms, reader_key, record_id, binding = conn's handshake hash
+ *      (hre_node_peer_info.handshake_hash), sig; hre_vault_xch_request_sign);
+ *      sink, sink_user_data; now (ms).
+ *  Returns: HRE_OK; HRE_ENOTFOUND (no such record on this chain; conn);
+ *           HRE_EERASED; HRE_EINVAL (NULL; the binding is not conn's);
+ *           HRE_EVERIFY (the signature does not verify); HRE_EEXISTS (a fetch
+ *           with this nonce is in progress on conn); HRE_EAGAIN; HRE_ENOMEM;
+ *           the codes of hre_node_app_send.
+ *  Since: 1.1 */
+HRE_API int hre_vault_fetch_new_signed(hre_vault_fetch **out, hre_vault_xch *x, uint64_t conn,
+                                       const hre_vault_xch_request *req, hre_vault_sink_fn sink,
+                                       void *sink_user_data, uint64_t now);
+
+/** The wrap the holder sent for the reader (in the answer's header; either
+ *  kind of fetch).
+ *  Out: *out (zeroed on failure).
+ *  Returns: HRE_OK; HRE_ESTATE (no header arrived yet: a refusal, or not
+ *           yet); HRE_EINVAL (NULL).
+ *  Since: 1.1 */
+HRE_API int hre_vault_fetch_wrap(const hre_vault_fetch *f, hre_vault_wrap *out);
+
 /** Where a fetch stands.
  *  Out: *done (1 when finished); *code: HRE_OK or its failure (the codes of
  *       the opener, HRE_EVERIFY for an answer that is not the record's

@@ -50,6 +50,9 @@ struct hre_vault_fetch {
     uint64_t env_len, received, last_progress;
     hre_vault_opener *op;
     hre_vault_content content;
+    int raw;                           /* no enc_key: the envelope goes to the sink as received */
+    int have_wrap;
+    hre_vault_wrap wrap;               /* the answer's wrap (once its header arrived) */
 };
 
 struct hre_vault_xch {
@@ -515,6 +518,16 @@ static void on_answer(hre_vault_xch *x, const hre_node_app_message *msg)
             fetch_done(f, HRE_EVERIFY, 0, "the answer is not this record's document for this reader");
             return;
         }
+        f->wrap = h.wrap;
+        f->have_wrap = 1;
+        f->env_len = h.envelope_len;
+        if (f->raw) {
+            /* the reader's own process opens it: keep the wrap, pass the bytes on */
+            memcpy(f->content.doc_hash, h.doc_hash, 32);
+            f->content.envelope_len = h.envelope_len;
+            f->state = FETCH_RECEIVING;
+            return;
+        }
         op.wrap = &h.wrap;
         op.reader_key = f->enc_key;
         op.max_doc_len = f->max_doc_len;
@@ -532,6 +545,18 @@ static void on_answer(hre_vault_xch *x, const hre_node_app_message *msg)
         if (f->state != FETCH_RECEIVING || hre_vault_xch_chunk_decode(&ch, msg->data, msg->len) != HRE_OK ||
             ch.offset != f->received || ch.len > f->env_len - f->received) {
             fetch_done(f, HRE_EPROTO, 0, "unexpected, malformed or out-of-order chunk");
+            return;
+        }
+        if (f->raw) {
+            if ((rc = f->sink(f->sink_user_data, ch.data, ch.len)) != HRE_OK) {
+                fetch_done(f, rc, 0, "the sink refused the envelope bytes");
+                return;
+            }
+            f->received += ch.len;
+            if (f->received == f->env_len) {
+                f->content.version = HRE_VAULT_CONTENT_VERSION;
+                fetch_done(f, HRE_OK, 0, "");
+            }
             return;
         }
         if ((rc = hre_vault_opener_write(f->op, ch.data, ch.len)) != HRE_OK) {
@@ -680,12 +705,13 @@ HRE_API int hre_vault_xch_stats_get(const hre_vault_xch *x, hre_vault_xch_stats 
 /* Fetch                                                                     */
 /* ------------------------------------------------------------------------ */
 
-HRE_API int hre_vault_fetch_new(hre_vault_fetch **out, hre_vault_xch *x, const hre_vault_fetch_params *p,
-                                hre_vault_sink_fn sink, void *sink_user_data, uint64_t now)
+/* Both ways to start a fetch: sign_key set (sign the request here) or req
+ * set (signed by the reader elsewhere); enc_key NULL is the raw mode. */
+static int fetch_start(hre_vault_fetch **out, hre_vault_xch *x, uint64_t conn, const uint8_t record_id[32],
+                       const hre_key *sign_key, const hre_vault_xch_request *req, const hre_key *enc_key,
+                       uint64_t max_doc_len, hre_vault_sink_fn sink, void *sink_user_data, uint64_t now)
 {
-    HRE__API_SCOPE;
-    hre_vault_fetch_params pp;
-    hre_vault_fetch *f;
+    hre_vault_fetch *f, *g2;
     const hre_contract *c = NULL;
     hre_contract_record rec = HRE_CONTRACT_RECORD_INIT;
     hre_contract_account acct = HRE_CONTRACT_ACCOUNT_INIT;
@@ -694,30 +720,38 @@ HRE_API int hre_vault_fetch_new(hre_vault_fetch **out, hre_vault_xch *x, const h
     uint8_t b[HRE_VAULT_XCH_REQUEST_LEN];
     size_t len = sizeof b;
     int rc;
-    HRE__CHECK_ARG(out);
-    *out = NULL;
-    HRE__CHECK_ARG(x && p && sink);
-    if ((rc = hre__vstruct_in(&fparams_vs, &pp, p)) != HRE_OK) return rc;
-    HRE__CHECK_ARG(pp.sign_key && pp.enc_key);
     if (!(l = hre_node_ledger(x->o.node)) || (rc = hre_ledger_contract(l, &c)) != HRE_OK)
         return hre__fail(HRE_ESTATE, "exchange: the node has no contract state");
-    if ((rc = hre_contract_record_get(c, &rec, pp.record_id)) != HRE_OK)
+    if ((rc = hre_contract_record_get(c, &rec, record_id)) != HRE_OK)
         return rc == HRE_ENOTFOUND ? hre__fail(HRE_ENOTFOUND, "exchange: this chain knows no such record") : rc;
     if (rec.erased) return hre__fail(HRE_EERASED, "exchange: the record was erased");
-    if ((rc = hre_node_peer_info_get(x->o.node, &pi, pp.conn)) != HRE_OK) return rc;
+    if ((rc = hre_node_peer_info_get(x->o.node, &pi, conn)) != HRE_OK) return rc;
+    if (req) {
+        if (memcmp(req->binding, pi.handshake_hash, 32) != 0)
+            return hre__fail(HRE_EINVAL, "exchange: the request is bound to another connection");
+        if ((rc = hre_vault_xch_request_verify(req)) != HRE_OK) return rc;
+        for (g2 = x->fetches; g2; g2 = g2->next)
+            if (g2->conn == conn && g2->state != FETCH_DONE && memcmp(g2->req.nonce, req->nonce, 16) == 0)
+                return hre__fail(HRE_EEXISTS, "exchange: a fetch with this nonce is in progress");
+    }
     if (!(f = calloc(1, sizeof *f))) return hre__fail(HRE_ENOMEM, "exchange: out of memory");
-    f->conn = pp.conn;
+    f->conn = conn;
     f->sink = sink;
     f->sink_user_data = sink_user_data;
-    f->enc_key = pp.enc_key;
-    f->max_doc_len = pp.max_doc_len;
+    f->enc_key = enc_key;
+    f->raw = enc_key == NULL;
+    f->max_doc_len = max_doc_len;
     memcpy(f->doc_sha256, rec.doc_sha256, 32);
     memcpy(f->locator, rec.locator, 32);
-    if ((rc = hre_random_bytes(f->req.nonce, sizeof f->req.nonce)) != HRE_OK) goto fail;
-    f->req.timestamp_ms = now;
-    memcpy(f->req.record_id, pp.record_id, 32);
-    memcpy(f->req.binding, pi.handshake_hash, 32);
-    if ((rc = hre_vault_xch_request_sign(&f->req, pp.sign_key)) != HRE_OK) goto fail;
+    if (req) {
+        f->req = *req;
+    } else {
+        if ((rc = hre_random_bytes(f->req.nonce, sizeof f->req.nonce)) != HRE_OK) goto fail;
+        f->req.timestamp_ms = now;
+        memcpy(f->req.record_id, record_id, 32);
+        memcpy(f->req.binding, pi.handshake_hash, 32);
+        if ((rc = hre_vault_xch_request_sign(&f->req, sign_key)) != HRE_OK) goto fail;
+    }
     /* the address the wrap must name: the account this key is on, or the
      * address a first key gives */
     if (hre_contract_account_by_key(c, &acct, NULL, f->req.reader_key) == HRE_OK)
@@ -725,16 +759,56 @@ HRE_API int hre_vault_fetch_new(hre_vault_fetch **out, hre_vault_xch *x, const h
     else if ((rc = hre_contract_address(f->reader, f->req.reader_key)) != HRE_OK)
         goto fail;
     if ((rc = hre_vault_xch_request_encode(&f->req, b, &len)) != HRE_OK) goto fail;
-    if ((rc = hre_node_app_send(x->o.node, pp.conn, x->app_type, b, len, now)) != HRE_OK) goto fail;
+    if ((rc = hre_node_app_send(x->o.node, conn, x->app_type, b, len, now)) != HRE_OK) goto fail;
     f->last_progress = now;
     f->x = x;
     f->next = x->fetches;
     x->fetches = f;
     *out = f;
-    return hre__api_done(HRE_OK);
+    return HRE_OK;
 fail:
     free(f);
     return rc;
+}
+
+HRE_API int hre_vault_fetch_new(hre_vault_fetch **out, hre_vault_xch *x, const hre_vault_fetch_params *p,
+                                hre_vault_sink_fn sink, void *sink_user_data, uint64_t now)
+{
+    HRE__API_SCOPE;
+    hre_vault_fetch_params pp;
+    int rc;
+    HRE__CHECK_ARG(out);
+    *out = NULL;
+    HRE__CHECK_ARG(x && p && sink);
+    if ((rc = hre__vstruct_in(&fparams_vs, &pp, p)) != HRE_OK) return rc;
+    HRE__CHECK_ARG(pp.sign_key && pp.enc_key);
+    rc = fetch_start(out, x, pp.conn, pp.record_id, pp.sign_key, NULL, pp.enc_key, pp.max_doc_len, sink,
+                     sink_user_data, now);
+    return rc == HRE_OK ? hre__api_done(HRE_OK) : rc;
+}
+
+HRE_API int hre_vault_fetch_new_signed(hre_vault_fetch **out, hre_vault_xch *x, uint64_t conn,
+                                       const hre_vault_xch_request *req, hre_vault_sink_fn sink,
+                                       void *sink_user_data, uint64_t now)
+{
+    HRE__API_SCOPE;
+    int rc;
+    HRE__CHECK_ARG(out);
+    *out = NULL;
+    HRE__CHECK_ARG(x && req && sink);
+    rc = fetch_start(out, x, conn, req->record_id, NULL, req, NULL, 0, sink, sink_user_data, now);
+    return rc == HRE_OK ? hre__api_done(HRE_OK) : rc;
+}
+
+HRE_API int hre_vault_fetch_wrap(const hre_vault_fetch *f, hre_vault_wrap *out)
+{
+    HRE__API_SCOPE;
+    HRE__CHECK_ARG(out);
+    memset(out, 0, sizeof *out);
+    HRE__CHECK_ARG(f);
+    if (!f->have_wrap) return hre__fail(HRE_ESTATE, "exchange: no answer header yet");
+    *out = f->wrap;
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_vault_fetch_status(const hre_vault_fetch *f, int *done, int *code, int *reason,

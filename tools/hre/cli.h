@@ -276,6 +276,59 @@ int cli_control_run(cli *c, int argc, char **argv);
 int cli_control_nonce(cli *c, const uint8_t *id, size_t id_len, uint64_t *nonce);
 int cli_control_network_id(cli *c, uint8_t out[32]);
 int cli_control_submit(cli *c, const uint8_t *tx, size_t len, cli_submitted *res);
+/* Ask the node for a record's document from its vault (node run --vault):
+ * the envelope goes to data() in pieces, the wrap for the reader whose
+ * published encryption key is enc_key (wire form) comes back in wrap (its
+ * encoding). The reader's private key stays in the tool. */
+int cli_control_vault_get(cli *c, const uint8_t record_id[32], const uint8_t enc_key[34],
+                          uint8_t wrap[HRE_VAULT_WRAP_LEN],
+                          int (*data)(void *ud, const uint8_t *p, size_t n), void *ud);
+/* The node's live-member peers a document may be fetched from (the record's
+ * issuer and lab first), each with its channel binding for the request. */
+typedef struct cli_xch_peer {
+    uint64_t conn;
+    uint8_t binding[32];
+    uint8_t org_id[32];
+} cli_xch_peer;
+int cli_control_xch_peers(cli *c, const uint8_t record_id[32], cli_xch_peer *out, size_t cap,
+                          size_t *n);
+/* Have the node send a request this process signed (hre_vault_xch_request
+ * encoding) to conn, and hand back the holder's raw answer (envelope to
+ * data(), the wrap). */
+int cli_control_xch_fetch(cli *c, uint64_t conn, const uint8_t *request, size_t request_len,
+                          uint8_t wrap[HRE_VAULT_WRAP_LEN],
+                          int (*data)(void *ud, const uint8_t *p, size_t n), void *ud);
+/* Inside `hre node run` (a RUN request): the node, else NULL. */
+hre_node *cli_control_node(const cli *c);
+
+/* The server side, used by `hre node run` (cmd_node.c) from tcp_host's
+ * extra-fd hook: open makes DATA_DIR/control.sock (0600; a stale socket is
+ * replaced), fds / ready are the hook's two halves, close removes the
+ * socket. */
+typedef struct cli_ctl_server cli_ctl_server;
+typedef struct cli_ctl_host {
+    hre_ledger *ledger;
+    hre_node *node;
+    hre_vault *vault;          /* NULL: VAULT_GET says not found */
+    hre_vault_xch *xch;        /* the document exchange (XCH_*), or NULL */
+    hre_log_fn log;            /* may be NULL */
+    void *log_ud;
+} cli_ctl_host;
+struct pollfd;
+int cli_ctl_server_open(cli *c, cli_ctl_server **out, const char *data_dir,
+                        const cli_ctl_host *host);
+size_t cli_ctl_server_fds(cli_ctl_server *s, struct pollfd *fds, size_t cap, uint64_t *wake_at);
+void cli_ctl_server_ready(cli_ctl_server *s, const struct pollfd *fds, size_t n);
+void cli_ctl_server_close(cli_ctl_server *s);
+/* c->node_submit inside a RUN request (refuses: RUN commands are read-only). */
+int cli_ctl_node_submit(void *node_ctx, const uint8_t *tx, size_t len, cli_submitted *res);
+
+/* ---- the vault (cmd_vault.c) ------------------------------------------- */
+/* Find the document of record_id in v and the wrap of the reader whose
+ * published encryption key (contract state of c's ledger) is enc_key.
+ * Prints why on failure. */
+int cli_vault_lookup(cli *c, hre_vault *v, const uint8_t record_id[32], const uint8_t enc_key[34],
+                     hre_vault_wrap *wrap, uint8_t doc_hash[32], uint64_t *envelope_len);
 
 /* ---- chain helpers (cmd_chain.c) ---------------------------------------- */
 /* The name of a contract transaction kind ("grant", "log-access", ...; "unknown"). */

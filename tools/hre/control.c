@@ -1,42 +1,1266 @@
 /*
- * hre: the control connection to a running `hre node run` (cli.h).
- * Not written yet: every call says so and returns CLI_EXIT_NODE.
+ * hre: the control connection between the tool and a running
+ * `hre node run` (cli.h; the protocol is docs/PROTOCOL.md, "hre control
+ * protocol" -- the tool's own, not the library's).
+ *
+ * A UNIX stream socket DATA_DIR/control.sock, mode 0600, made by the node
+ * (a stale one left by a crashed node -- connect() says ECONNREFUSED -- is
+ * replaced) and removed at a clean stop. Only the node's user may talk to
+ * it: the socket's mode, and the peer's uid (SO_PEERCRED) checked at accept.
+ * One request per connection: the client sends one frame, the node answers
+ * with OUT / ERR / DATA frames and one DONE frame, then closes.
+ *
+ * The server side never blocks the node's loop: the listener and the
+ * connections are non-blocking descriptors polled by tcp_host (its extra-fd
+ * hook); a request must arrive whole within CTL_READ_TIMEOUT_MS and the
+ * answer must be taken within CTL_WRITE_TIMEOUT_MS, frames are capped, at
+ * most CTL_MAX_CONNS connections are served at once (more are closed at
+ * accept). A request runs synchronously in the loop once complete.
  *
  * Copyright the libhre authors. Licensed under the Apache License 2.0.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* struct ucred, SO_PEERCRED, open_memstream */
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hre/vault.h>
+
 #include "cli.h"
 
-static int not_yet(cli *c)
+/* ---- the wire format (docs/PROTOCOL.md section 17) -------------- */
+
+#define CTL_VERSION 1
+
+#define CTL_REQ_RUN        0x01
+#define CTL_REQ_NONCE      0x02
+#define CTL_REQ_NETWORK_ID 0x03
+#define CTL_REQ_SUBMIT     0x04
+#define CTL_REQ_VAULT_GET  0x05
+#define CTL_REQ_XCH_PEERS  0x06
+#define CTL_REQ_XCH_FETCH  0x07
+
+#define CTL_REP_OUT  0x81
+#define CTL_REP_ERR  0x82
+#define CTL_REP_DATA 0x83
+#define CTL_REP_DONE 0x84
+
+#define CTL_REQ_MAX   (1u << 20)            /* a request frame's body, at most */
+#define CTL_REP_FRAME (1u << 20)            /* an answer frame's body, at most */
+#define CTL_REP_TOTAL ((size_t)256 << 20)   /* a whole answer, at most */
+#define CTL_ARGS_MAX  256                   /* RUN: arguments */
+#define CTL_ARG_MAX   4096                  /* RUN: bytes of one argument (and of cwd) */
+
+#define CTL_MAX_CONNS 8
+#define CTL_READ_TIMEOUT_MS 5000u
+#define CTL_WRITE_TIMEOUT_MS 30000u
+#define CTL_CLIENT_TIMEOUT_MS 120000
+#define CTL_FETCH_TIMEOUT_MS 90000u        /* XCH_FETCH: the exchange's own 60 s, and some */
+#define CTL_XCH_PEERS_MAX 64
+#define CTL_XCH_PEER_LEN (8 + 32 + 32)
+
+static void put_u16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void put_u32(uint8_t *p, uint32_t v)
 {
-    return cli_error(c, CLI_EXIT_NODE, "--node %s: the control connection is not built yet",
-                     c->node_dir ? c->node_dir : "");
+    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+static uint32_t get_u16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int sock_path(char *out, size_t cap, const char *dir)
+{
+    struct sockaddr_un sa;
+    int n = snprintf(out, cap, "%s/control.sock", dir);
+    if (n < 0 || (size_t)n >= cap || (size_t)n >= sizeof sa.sun_path)
+        return -1;
+    return 0;
+}
+
+/* ======================================================================== */
+/* Client                                                                    */
+/* ======================================================================== */
+
+static int ctl_connect(cli *c, int *fd_out)
+{
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    struct sockaddr_un sa;
+    *fd_out = -1;
+    if (!c->node_dir)
+        return cli_error(c, CLI_EXIT_USAGE, "this needs --node DIR");
+    if (sock_path(path, sizeof path, c->node_dir) != 0)
+        return cli_error(c, CLI_EXIT_NODE, "--node %s: the path is too long for a socket",
+                         c->node_dir);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return cli_error(c, CLI_EXIT_INTERNAL, "socket: %s", strerror(errno));
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int rc;
+    do {
+        rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0) {
+        int e = errno;
+        close(fd);
+        return cli_error(c, CLI_EXIT_NODE, "no node answers on %s (%s)", path, strerror(e));
+    }
+    *fd_out = fd;
+    return CLI_EXIT_OK;
+}
+
+static int io_wait(int fd, short ev)
+{
+    struct pollfd p = { fd, ev, 0 };
+    int k;
+    do {
+        k = poll(&p, 1, CTL_CLIENT_TIMEOUT_MS);
+    } while (k < 0 && errno == EINTR);
+    return k > 0 ? 0 : -1;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (io_wait(fd, POLLOUT) != 0)
+                return -1;
+            continue;
+        }
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* 0: read n bytes; 1: EOF before any byte; -1: error / timeout / EOF inside */
+static int read_all(int fd, uint8_t *p, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        if (io_wait(fd, POLLIN) != 0)
+            return -1;
+        ssize_t k = recv(fd, p + got, n - got, 0);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k == 0)
+            return got == 0 ? 1 : -1;
+        if (k < 0)
+            return -1;
+        got += (size_t)k;
+    }
+    return 0;
+}
+
+/* Where DATA frames go (VAULT_GET): a callback; NULL refuses them. */
+typedef int (*ctl_data_fn)(void *ud, const uint8_t *p, size_t n);
+
+/* One request: send it, copy OUT / ERR to c->out / c->err, DATA to data_fn,
+ * and return the DONE frame's exit code with its result bytes (exactly
+ * result_len of them, or none when the exit code is not 0). */
+static int ctl_call_x(cli *c, uint8_t type, const uint8_t *payload, size_t len, uint8_t *result,
+                      size_t result_len, size_t *var_len, ctl_data_fn data_fn, void *data_ud)
+{
+    int fd;
+    int code = ctl_connect(c, &fd);
+    if (code != CLI_EXIT_OK)
+        return code;
+    if (len + 2 > CTL_REQ_MAX) {
+        close(fd);
+        return cli_error(c, CLI_EXIT_INPUT, "the request is too large for the control socket");
+    }
+    uint8_t hdr[6];
+    put_u32(hdr, (uint32_t)(len + 2));
+    hdr[4] = CTL_VERSION;
+    hdr[5] = type;
+    if (write_all(fd, hdr, 6) != 0 || (len && write_all(fd, payload, len) != 0)) {
+        close(fd);
+        return cli_error(c, CLI_EXIT_NODE, "the node at %s did not take the request",
+                         c->node_dir);
+    }
+    uint8_t *buf = malloc(CTL_REP_FRAME);
+    if (!buf) {
+        close(fd);
+        return cli_error(c, CLI_EXIT_INTERNAL, "out of memory");
+    }
+    code = -1;
+    for (;;) {
+        uint8_t fh[4];
+        if (read_all(fd, fh, 4) != 0)
+            break;
+        uint32_t n = get_u32(fh);
+        if (n < 2 || n > CTL_REP_FRAME || read_all(fd, buf, n) != 0 || buf[0] != CTL_VERSION)
+            break;
+        const uint8_t *body = buf + 2;
+        size_t bl = n - 2;
+        if (buf[1] == CTL_REP_OUT) {
+            if (bl && fwrite(body, 1, bl, c->out) != bl) {
+                code = cli_error(c, CLI_EXIT_IO, "write to stdout failed");
+                goto out;
+            }
+        } else if (buf[1] == CTL_REP_ERR) {
+            if (bl)
+                (void)!fwrite(body, 1, bl, c->err);
+        } else if (buf[1] == CTL_REP_DATA && data_fn) {
+            code = data_fn(data_ud, body, bl);
+            if (code != CLI_EXIT_OK)
+                goto out;
+            code = -1;
+        } else if (buf[1] == CTL_REP_DONE) {
+            if (bl < 1)
+                break;
+            code = body[0];
+            if (code == CLI_EXIT_OK && var_len) {
+                if (bl - 1 > result_len) {
+                    code = -1;
+                    break;
+                }
+                memcpy(result, body + 1, bl - 1);
+                *var_len = bl - 1;
+            } else if (code == CLI_EXIT_OK) {
+                if (bl - 1 != result_len) {
+                    code = -1;
+                    break;
+                }
+                if (result_len)
+                    memcpy(result, body + 1, result_len);
+            }
+            goto out;
+        } else {
+            break;
+        }
+    }
+    code = cli_error(c, CLI_EXIT_NODE, "the node at %s closed the control connection "
+                     "without a valid answer", c->node_dir);
+out:
+    free(buf);
+    close(fd);
+    return code;
+}
+
+static int ctl_call(cli *c, uint8_t type, const uint8_t *payload, size_t len, uint8_t *result,
+                    size_t result_len, ctl_data_fn data_fn, void *data_ud)
+{
+    return ctl_call_x(c, type, payload, len, result, result_len, NULL, data_fn, data_ud);
+}
+
+static int ctl_call_var(cli *c, uint8_t type, const uint8_t *payload, size_t len, uint8_t *result,
+                        size_t cap, size_t *got)
+{
+    return ctl_call_x(c, type, payload, len, result, cap, got, NULL, NULL);
 }
 
 int cli_control_run(cli *c, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return not_yet(c);
+    char cwd[CTL_ARG_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        return cli_error(c, CLI_EXIT_IO, "getcwd: %s", strerror(errno));
+    if (argc < 0 || argc > CTL_ARGS_MAX)
+        return cli_error(c, CLI_EXIT_USAGE, "too many arguments");
+    size_t len = 2 + strlen(cwd) + 2;
+    for (int i = 0; i < argc; i++) {
+        size_t n = strlen(argv[i]);
+        if (n > CTL_ARG_MAX)
+            return cli_error(c, CLI_EXIT_USAGE, "an argument is longer than %u bytes",
+                             CTL_ARG_MAX);
+        len += 2 + n;
+    }
+    uint8_t *p = malloc(len);
+    if (!p)
+        return cli_error(c, CLI_EXIT_INTERNAL, "out of memory");
+    size_t off = 0, n = strlen(cwd);
+    put_u16(p, (uint32_t)n);
+    memcpy(p + 2, cwd, n);
+    off = 2 + n;
+    put_u16(p + off, (uint32_t)argc);
+    off += 2;
+    for (int i = 0; i < argc; i++) {
+        n = strlen(argv[i]);
+        put_u16(p + off, (uint32_t)n);
+        memcpy(p + off + 2, argv[i], n);
+        off += 2 + n;
+    }
+    fflush(c->out);
+    int code = ctl_call(c, CTL_REQ_RUN, p, off, NULL, 0, NULL, NULL);
+    free(p);
+    return code;
 }
 
 int cli_control_nonce(cli *c, const uint8_t *id, size_t id_len, uint64_t *nonce)
 {
-    (void)id;
-    (void)id_len;
+    uint8_t req[35], res[8];
     *nonce = 0;
-    return not_yet(c);
+    if (id_len != 32 && id_len != 34)
+        return cli_error(c, CLI_EXIT_INTERNAL, "nonce: an id of %zu bytes", id_len);
+    req[0] = (uint8_t)id_len;
+    memcpy(req + 1, id, id_len);
+    int code = ctl_call(c, CTL_REQ_NONCE, req, 1 + id_len, res, 8, NULL, NULL);
+    if (code == CLI_EXIT_OK)
+        *nonce = get_u64(res);
+    return code;
 }
 
 int cli_control_network_id(cli *c, uint8_t out[32])
 {
-    (void)out;
-    return not_yet(c);
+    return ctl_call(c, CTL_REQ_NETWORK_ID, NULL, 0, out, 32, NULL, NULL);
 }
 
 int cli_control_submit(cli *c, const uint8_t *tx, size_t len, cli_submitted *res)
 {
+    uint8_t r[41];
+    memset(res, 0, sizeof *res);
+    int code = ctl_call(c, CTL_REQ_SUBMIT, tx, len, r, sizeof r, NULL, NULL);
+    if (code == CLI_EXIT_OK) {
+        memcpy(res->txid, r, 32);
+        res->status = r[32];
+        res->height = get_u64(r + 33);
+        res->in_block = 0;
+    }
+    return code;
+}
+
+int cli_control_vault_get(cli *c, const uint8_t record_id[32], const uint8_t enc_key[34],
+                          uint8_t wrap[HRE_VAULT_WRAP_LEN],
+                          int (*data)(void *ud, const uint8_t *p, size_t n), void *ud)
+{
+    uint8_t req[66];
+    memcpy(req, record_id, 32);
+    memcpy(req + 32, enc_key, 34);
+    return ctl_call(c, CTL_REQ_VAULT_GET, req, sizeof req, wrap, HRE_VAULT_WRAP_LEN, data, ud);
+}
+
+int cli_control_xch_peers(cli *c, const uint8_t record_id[32], cli_xch_peer *out, size_t cap,
+                          size_t *n)
+{
+    uint8_t res[1 + CTL_XCH_PEERS_MAX * CTL_XCH_PEER_LEN];
+    *n = 0;
+    /* the answer's length depends on the count: ask with the largest result
+       accepted, then check it */
+    int code = ctl_call_var(c, CTL_REQ_XCH_PEERS, record_id, 32, res, sizeof res, n);
+    if (code != CLI_EXIT_OK)
+        return code;
+    size_t got = *n;
+    *n = 0;
+    if (got < 1 || got != 1 + (size_t)res[0] * CTL_XCH_PEER_LEN || res[0] > CTL_XCH_PEERS_MAX)
+        return cli_error(c, CLI_EXIT_NODE, "the node sent a malformed peer list");
+    for (size_t i = 0; i < res[0] && i < cap; i++) {
+        const uint8_t *p = res + 1 + i * CTL_XCH_PEER_LEN;
+        out[i].conn = get_u64(p);
+        memcpy(out[i].binding, p + 8, 32);
+        memcpy(out[i].org_id, p + 40, 32);
+        (*n)++;
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_control_xch_fetch(cli *c, uint64_t conn, const uint8_t *request, size_t request_len,
+                          uint8_t wrap[HRE_VAULT_WRAP_LEN],
+                          int (*data)(void *ud, const uint8_t *p, size_t n), void *ud)
+{
+    uint8_t req[8 + HRE_VAULT_XCH_REQUEST_LEN];
+    if (request_len != HRE_VAULT_XCH_REQUEST_LEN)
+        return cli_error(c, CLI_EXIT_INTERNAL, "exchange request of %zu bytes", request_len);
+    put_u64(req, conn);
+    memcpy(req + 8, request, request_len);
+    return ctl_call(c, CTL_REQ_XCH_FETCH, req, sizeof req, wrap, HRE_VAULT_WRAP_LEN, data, ud);
+}
+
+/* ======================================================================== */
+/* Server (inside `hre node run`)                                            */
+/* ======================================================================== */
+
+#define CS_READ  1
+#define CS_WRITE 2
+#define CS_WAIT  3   /* an XCH_FETCH in progress */
+
+typedef struct env_buf {
+    uint8_t *p;
+    size_t len, cap;
+} env_buf;
+
+typedef struct ctl_conn {
+    int fd;                    /* -1: free slot */
+    int state;
+    uint64_t deadline;         /* mono ms */
+    uint8_t hdr[4];
+    size_t hdr_got;
+    uint32_t need;             /* body bytes (after the header) */
+    uint8_t *req;
+    size_t req_got;
+    uint8_t *rep;              /* the whole answer, framed */
+    size_t rep_len, rep_off;
+    hre_vault_fetch *fetch;    /* CS_WAIT */
+    env_buf *env;              /* CS_WAIT: the envelope so far (heap: the sink keeps it) */
+} ctl_conn;
+
+struct cli_ctl_server {
+    int lfd;
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    cli_ctl_host host;
+    ctl_conn conns[CTL_MAX_CONNS];
+    uint64_t served, refused;
+};
+
+static void conn_free(ctl_conn *k)
+{
+    hre_vault_fetch_free(k->fetch);
+    if (k->env) {
+        free(k->env->p);
+        free(k->env);
+    }
+    if (k->fd >= 0)
+        close(k->fd);
+    free(k->req);
+    free(k->rep);
+    memset(k, 0, sizeof *k);
+    k->fd = -1;
+}
+
+int cli_ctl_server_open(cli *c, cli_ctl_server **out, const char *data_dir,
+                        const cli_ctl_host *host)
+{
+    *out = NULL;
+    cli_ctl_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return cli_error(c, CLI_EXIT_INTERNAL, "out of memory");
+    s->lfd = -1;
+    s->host = *host;
+    for (size_t i = 0; i < CTL_MAX_CONNS; i++)
+        s->conns[i].fd = -1;
+    if (sock_path(s->path, sizeof s->path, data_dir) != 0) {
+        free(s);
+        return cli_error(c, CLI_EXIT_USAGE, "%s: the path is too long for a control socket",
+                         data_dir);
+    }
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, s->path, strlen(s->path) + 1);
+    struct stat stt;
+    if (lstat(s->path, &stt) == 0) {
+        if (!S_ISSOCK(stt.st_mode)) {
+            free(s);
+            return cli_error(c, CLI_EXIT_IO, "%s exists and is not a socket", s->path);
+        }
+        /* a live node answers; a crashed one left a stale socket (ECONNREFUSED) */
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int rc = probe < 0 ? -1 : connect(probe, (struct sockaddr *)&sa, sizeof sa);
+        int e = errno;
+        if (probe >= 0)
+            close(probe);
+        if (rc == 0) {
+            free(s);
+            return cli_error(c, CLI_EXIT_IO, "%s: another node answers there", s->path);
+        }
+        if (e != ECONNREFUSED && e != ENOENT) {
+            free(s);
+            return cli_error(c, CLI_EXIT_IO, "%s: %s", s->path, strerror(e));
+        }
+        if (unlink(s->path) != 0 && errno != ENOENT) {
+            free(s);
+            return cli_error(c, CLI_EXIT_IO, "remove the stale %s: %s", s->path, strerror(errno));
+        }
+        if (host->log)
+            host->log(host->log_ud, HRE_LOG_WARN, "replaced a stale control socket");
+    }
+    s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s->lfd < 0) {
+        free(s);
+        return cli_error(c, CLI_EXIT_INTERNAL, "socket: %s", strerror(errno));
+    }
+    mode_t old = umask(0177);   /* the socket is born 0600 */
+    int rc = bind(s->lfd, (struct sockaddr *)&sa, sizeof sa);
+    int e = errno;
+    umask(old);
+    if (rc != 0 || chmod(s->path, 0600) != 0 || listen(s->lfd, 64) != 0) {
+        if (rc == 0)
+            e = errno;
+        close(s->lfd);
+        if (rc == 0)
+            unlink(s->path);
+        free(s);
+        return cli_error(c, CLI_EXIT_IO, "control socket %s: %s", s->path, strerror(e));
+    }
+    *out = s;
+    return CLI_EXIT_OK;
+}
+
+void cli_ctl_server_close(cli_ctl_server *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < CTL_MAX_CONNS; i++)
+        if (s->conns[i].fd >= 0)
+            conn_free(&s->conns[i]);
+    if (s->lfd >= 0) {
+        close(s->lfd);
+        unlink(s->path);
+    }
+    free(s);
+}
+
+size_t cli_ctl_server_fds(cli_ctl_server *s, struct pollfd *fds, size_t cap, uint64_t *wake_at)
+{
+    size_t n = 0;
+    uint64_t mnow = mono_ms(), rnow = cli_now_ms();
+    if (!s || cap < 1)
+        return 0;
+    fds[n].fd = s->lfd;
+    fds[n].events = POLLIN;
+    n++;
+    for (size_t i = 0; i < CTL_MAX_CONNS && n < cap; i++) {
+        ctl_conn *k = &s->conns[i];
+        if (k->fd < 0)
+            continue;
+        fds[n].fd = k->fd;
+        fds[n].events = k->state == CS_WRITE ? POLLOUT : POLLIN;   /* WAIT: see a hang-up */
+        n++;
+        if (k->state == CS_WAIT && rnow + 50 < *wake_at)
+            *wake_at = rnow + 50;   /* look at the fetch soon */
+        /* the host's clock is the wall clock: translate the deadline */
+        uint64_t left = k->deadline > mnow ? k->deadline - mnow : 0;
+        if (rnow + left < *wake_at)
+            *wake_at = rnow + left;
+    }
+    return n;
+}
+
+/* ---- building an answer --------------------------------------------------- */
+
+typedef struct rep_buf {
+    uint8_t *p;
+    size_t len, cap;
+    int overflow;
+} rep_buf;
+
+static void rep_frame(rep_buf *r, uint8_t type, const uint8_t *a, size_t an, const uint8_t *b,
+                      size_t bn)
+{
+    if (r->overflow)
+        return;
+    size_t body = 2 + an + bn;
+    if (body > CTL_REP_FRAME || r->len + 4 + body > CTL_REP_TOTAL) {
+        r->overflow = 1;
+        return;
+    }
+    if (r->len + 4 + body > r->cap) {
+        size_t nc = r->cap ? r->cap : 4096;
+        while (nc < r->len + 4 + body)
+            nc *= 2;
+        uint8_t *q = realloc(r->p, nc);
+        if (!q) {
+            r->overflow = 1;
+            return;
+        }
+        r->p = q;
+        r->cap = nc;
+    }
+    put_u32(r->p + r->len, (uint32_t)body);
+    r->p[r->len + 4] = CTL_VERSION;
+    r->p[r->len + 5] = type;
+    if (an)
+        memcpy(r->p + r->len + 6, a, an);
+    if (bn)
+        memcpy(r->p + r->len + 6 + an, b, bn);
+    r->len += 4 + body;
+}
+
+/* text in frames of at most CTL_REP_FRAME - 2 bytes */
+static void rep_text(rep_buf *r, uint8_t type, const char *t, size_t n)
+{
+    while (n) {
+        size_t take = n > CTL_REP_FRAME - 2 ? CTL_REP_FRAME - 2 : n;
+        rep_frame(r, type, (const uint8_t *)t, take, NULL, 0);
+        t += take;
+        n -= take;
+    }
+}
+
+/* The context a request runs in: a cli whose out / err are memory streams. */
+typedef struct req_ctx {
+    cli c;
+    char *out_buf, *err_buf;
+    size_t out_len, err_len;
+    cli_ctl_server *s;
+} req_ctx;
+
+static int req_begin(req_ctx *q, cli_ctl_server *s)
+{
+    memset(q, 0, sizeof *q);
+    cli_init(&q->c);
+    q->s = s;
+    q->c.out = open_memstream(&q->out_buf, &q->out_len);
+    q->c.err = open_memstream(&q->err_buf, &q->err_len);
+    if (!q->c.out || !q->c.err) {
+        if (q->c.out)
+            fclose(q->c.out);
+        if (q->c.err)
+            fclose(q->c.err);
+        free(q->out_buf);
+        free(q->err_buf);
+        return -1;
+    }
+    q->c.ledger = s->host.ledger;
+    q->c.ledger_borrowed = 1;
+    q->c.node_submit = cli_ctl_node_submit;
+    q->c.node_ctx = s;
+    return 0;
+}
+
+/* Close the streams and frame OUT, ERR and DONE(code, result). */
+static void req_end(req_ctx *q, rep_buf *r, int code, const uint8_t *res, size_t res_len)
+{
+    fclose(q->c.out);
+    fclose(q->c.err);
+    rep_text(r, CTL_REP_OUT, q->out_buf, q->out_len);
+    rep_text(r, CTL_REP_ERR, q->err_buf, q->err_len);
+    free(q->out_buf);
+    free(q->err_buf);
+    uint8_t ec = (uint8_t)(code < 0 || code > 255 ? CLI_EXIT_INTERNAL : code);
+    rep_frame(r, CTL_REP_DONE, &ec, 1, code == CLI_EXIT_OK ? res : NULL,
+              code == CLI_EXIT_OK ? res_len : 0);
+}
+
+int cli_ctl_node_submit(void *node_ctx, const uint8_t *tx, size_t len, cli_submitted *res)
+{
+    cli_ctl_server *s = node_ctx;
     (void)tx;
     (void)len;
-    (void)res;
-    return not_yet(c);
+    memset(res, 0, sizeof *res);
+    /* a RUN command is read-only: it never submits (set so that a mistake
+       fails loudly instead of writing to the borrowed ledger directly) */
+    if (s && s->host.log)
+        s->host.log(s->host.log_ud, HRE_LOG_ERROR, "control: a RUN command tried to submit a "
+                    "transaction (refused: RUN commands are read-only)");
+    return CLI_EXIT_INTERNAL;
+}
+
+hre_node *cli_control_node(const cli *c)
+{
+    if (c->node_submit != cli_ctl_node_submit || !c->node_ctx)
+        return NULL;
+    return ((cli_ctl_server *)c->node_ctx)->host.node;
+}
+
+static void handle_run(cli_ctl_server *s, rep_buf *r, const uint8_t *p, size_t n)
+{
+    req_ctx q;
+    if (req_begin(&q, s) != 0) {
+        r->overflow = 1;
+        return;
+    }
+    char *argv[CTL_ARGS_MAX + 1];
+    char *store = NULL;
+    int argc = 0, code = CLI_EXIT_INPUT, saved = -1;
+    size_t off = 0;
+    /* cwd, argc, args: every length checked against what is left */
+    if (n < 2 || get_u16(p) > CTL_ARG_MAX || 2 + (size_t)get_u16(p) + 2 > n) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed RUN request");
+        goto done;
+    }
+    store = malloc(n + CTL_ARGS_MAX + 2);
+    if (!store) {
+        code = cli_error(&q.c, CLI_EXIT_INTERNAL, "out of memory");
+        goto done;
+    }
+    size_t so = 0, cl = get_u16(p);
+    char *cwd = store;
+    memcpy(cwd, p + 2, cl);
+    cwd[cl] = 0;
+    so = cl + 1;
+    off = 2 + cl;
+    uint32_t na = get_u16(p + off);
+    off += 2;
+    if (na < 1 || na > CTL_ARGS_MAX) {
+        code = cli_error(&q.c, CLI_EXIT_USAGE, "control: RUN with %u arguments", na);
+        goto done;
+    }
+    for (uint32_t i = 0; i < na; i++) {
+        if (off + 2 > n || get_u16(p + off) > CTL_ARG_MAX || off + 2 + get_u16(p + off) > n) {
+            code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed RUN request");
+            goto done;
+        }
+        size_t al = get_u16(p + off);
+        if (memchr(p + off + 2, 0, al)) {
+            code = cli_error(&q.c, CLI_EXIT_INPUT, "control: an argument holds a NUL byte");
+            goto done;
+        }
+        argv[argc++] = store + so;
+        memcpy(store + so, p + off + 2, al);
+        store[so + al] = 0;
+        so += al + 1;
+        off += 2 + al;
+    }
+    argv[argc] = NULL;
+    if (off != n || memchr(cwd, 0, cl)) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed RUN request");
+        goto done;
+    }
+    int used = 0;
+    const cli_cmd *cmd = cli_find(argc, argv, &used);
+    if (!cmd || !(cmd->flags & CLI_NODE_RUN)) {
+        code = cli_error(&q.c, CLI_EXIT_USAGE, "'%s' is not a command the node runs",
+                         argv[0]);
+        goto done;
+    }
+    cli_args a;
+    code = cli_parse(&q.c, cmd, argc - used, argv + used, &a);
+    if (code != CLI_EXIT_OK)
+        goto done;
+    q.c.args = &a;
+    /* relative paths in the arguments are the client's: run in its cwd */
+    saved = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (saved < 0 || chdir(cwd) != 0) {
+        code = cli_error(&q.c, CLI_EXIT_IO, "control: cannot work in %s: %s", cwd,
+                         strerror(errno));
+        goto done;
+    }
+    code = cmd->run(&q.c, &a);
+    cli_close(&q.c);
+done:
+    if (saved >= 0) {
+        if (fchdir(saved) != 0 && s->host.log)
+            s->host.log(s->host.log_ud, HRE_LOG_ERROR, "control: cannot return to the node's "
+                        "working directory");
+        close(saved);
+    }
+    free(store);
+    req_end(&q, r, code, NULL, 0);
+}
+
+static void handle_nonce(cli_ctl_server *s, rep_buf *r, const uint8_t *p, size_t n)
+{
+    req_ctx q;
+    uint8_t res[8];
+    uint64_t nonce = 0;
+    int code;
+    if (req_begin(&q, s) != 0) {
+        r->overflow = 1;
+        return;
+    }
+    if (n < 1 || (p[0] != 32 && p[0] != 34) || n != 1u + p[0]) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed NONCE request");
+    } else {
+        int rc = hre_ledger_next_nonce(s->host.ledger, &nonce, p + 1, p[0]);
+        code = rc == HRE_OK ? CLI_EXIT_OK : cli_fail(&q.c, rc, "nonce");
+    }
+    put_u64(res, nonce);
+    req_end(&q, r, code, res, 8);
+}
+
+static void handle_network_id(cli_ctl_server *s, rep_buf *r, size_t n)
+{
+    req_ctx q;
+    uint8_t id[32] = {0};
+    int code;
+    if (req_begin(&q, s) != 0) {
+        r->overflow = 1;
+        return;
+    }
+    if (n != 0) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed NETWORK_ID request");
+    } else {
+        int rc = hre_ledger_network_id(s->host.ledger, id);
+        code = rc == HRE_OK ? CLI_EXIT_OK : cli_fail(&q.c, rc, "network id");
+    }
+    req_end(&q, r, code, id, 32);
+}
+
+static void handle_submit(cli_ctl_server *s, rep_buf *r, const uint8_t *p, size_t n)
+{
+    req_ctx q;
+    uint8_t res[41] = {0};
+    int code;
+    if (req_begin(&q, s) != 0) {
+        r->overflow = 1;
+        return;
+    }
+    if (n == 0 || n > HRE_TX_MAX_LEN) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: a SUBMIT of %zu bytes", n);
+    } else {
+        hre_ledger_status st = HRE_LEDGER_STATUS_NONE;
+        uint64_t height = 0;
+        int rc = hre_node_submit_tx(s->host.node, res, &st, p, n, cli_now_ms());
+        if (rc != HRE_OK) {
+            code = cli_fail(&q.c, rc, "the node refused the transaction");
+            if (s->host.log) {
+                char m[200];
+                snprintf(m, sizeof m, "control: a submitted transaction was refused: %s",
+                         hre_strerror(rc));
+                s->host.log(s->host.log_ud, HRE_LOG_INFO, m);
+            }
+        } else {
+            (void)hre_ledger_tip(s->host.ledger, &height, NULL);
+            code = CLI_EXIT_OK;
+        }
+        res[32] = (uint8_t)st;
+        put_u64(res + 33, height);
+    }
+    req_end(&q, r, code, res, sizeof res);
+}
+
+typedef struct data_sink {
+    rep_buf *r;
+} data_sink;
+
+static void handle_vault_get(cli_ctl_server *s, rep_buf *r, const uint8_t *p, size_t n)
+{
+    req_ctx q;
+    uint8_t wire[HRE_VAULT_WRAP_LEN] = {0};
+    int code;
+    if (req_begin(&q, s) != 0) {
+        r->overflow = 1;
+        return;
+    }
+    if (n != 66) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed VAULT_GET request");
+    } else if (!s->host.vault) {
+        code = cli_error(&q.c, CLI_EXIT_NOTFOUND, "this node keeps no vault (node run --vault DIR)");
+    } else {
+        hre_vault_wrap w;
+        uint8_t doc_hash[32];
+        uint64_t env_len = 0;
+        code = cli_vault_lookup(&q.c, s->host.vault, p, p + 32, &w, doc_hash, &env_len);
+        if (code == CLI_EXIT_OK && env_len > CTL_REP_TOTAL - (1u << 20))
+            code = cli_error(&q.c, CLI_EXIT_INPUT, "the document is too large for the "
+                             "control socket (%llu bytes)", (unsigned long long)env_len);
+        if (code == CLI_EXIT_OK) {
+            uint8_t *chunk = malloc(CTL_REP_FRAME - 2);
+            uint64_t off = 0;
+            if (!chunk)
+                code = cli_error(&q.c, CLI_EXIT_INTERNAL, "out of memory");
+            while (code == CLI_EXIT_OK && off < env_len) {
+                size_t len = CTL_REP_FRAME - 2;
+                int rc = hre_vault_envelope_read(s->host.vault, chunk, &len, doc_hash, off);
+                if (rc != HRE_OK)
+                    code = cli_fail(&q.c, rc, "read the envelope");
+                else if (len == 0)
+                    code = cli_error(&q.c, CLI_EXIT_IO, "the envelope ends early");
+                else
+                    rep_frame(r, CTL_REP_DATA, chunk, len, NULL, 0);
+                off += len;
+            }
+            free(chunk);
+            size_t wl = sizeof wire;
+            if (code == CLI_EXIT_OK) {
+                int rc = hre_vault_wrap_encode(&w, wire, &wl);
+                if (rc != HRE_OK)
+                    code = cli_fail(&q.c, rc, "encode the wrap");
+            }
+        }
+    }
+    req_end(&q, r, code, wire, sizeof wire);
+}
+
+static void handle_xch_peers(cli_ctl_server *s, rep_buf *r, const uint8_t *p, size_t n)
+{
+    req_ctx q;
+    uint8_t res[1 + CTL_XCH_PEERS_MAX * CTL_XCH_PEER_LEN];
+    size_t rl = 1;
+    int code = CLI_EXIT_OK;
+    res[0] = 0;
+    if (req_begin(&q, s) != 0) {
+        r->overflow = 1;
+        return;
+    }
+    if (n != 32) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed XCH_PEERS request");
+    } else if (!s->host.xch) {
+        code = cli_error(&q.c, CLI_EXIT_NOTFOUND, "this node runs no document exchange");
+    } else {
+        const hre_contract *st = NULL;
+        hre_contract_record rec;
+        uint64_t conns[CTL_XCH_PEERS_MAX];
+        size_t nc = CTL_XCH_PEERS_MAX;
+        hre_contract_record_init(&rec, HRE_CONTRACT_RECORD_VERSION);
+        int rc = hre_ledger_contract(s->host.ledger, &st);
+        if (rc == HRE_OK)
+            rc = hre_contract_record_get(st, &rec, p);
+        if (rc == HRE_OK)
+            rc = hre_node_peer_list(s->host.node, conns, &nc);
+        if (rc == HRE_EBUFSIZE)
+            rc = HRE_OK, nc = CTL_XCH_PEERS_MAX;
+        if (rc != HRE_OK) {
+            code = cli_fail(&q.c, rc, "exchange peers");
+        } else {
+            /* live members only; the record's issuer and lab first */
+            for (int pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < nc; i++) {
+                    hre_node_peer_info pi = HRE_NODE_PEER_INFO_INIT;
+                    if (hre_node_peer_info_get(s->host.node, &pi, conns[i]) != HRE_OK ||
+                        pi.member != HRE_NODE_MEMBER_LIVE)
+                        continue;
+                    int mine = !memcmp(pi.org_id, rec.issuer_org, 32) ||
+                               !memcmp(pi.org_id, rec.lab_org, 32);
+                    if (mine != (pass == 0))
+                        continue;
+                    uint8_t *e = res + rl;
+                    put_u64(e, conns[i]);
+                    memcpy(e + 8, pi.handshake_hash, 32);
+                    memcpy(e + 40, pi.org_id, 32);
+                    rl += CTL_XCH_PEER_LEN;
+                    res[0]++;
+                }
+        }
+    }
+    req_end(&q, r, code, res, rl);
+}
+
+static int env_sink(void *ud, const uint8_t *d, size_t n)
+{
+    env_buf *e = ud;
+    if (n > CTL_REP_TOTAL - (2u << 20) - e->len)
+        return HRE_ELIMIT;
+    if (e->len + n > e->cap) {
+        size_t nc = e->cap ? e->cap : 65536;
+        while (nc < e->len + n)
+            nc *= 2;
+        uint8_t *q = realloc(e->p, nc);
+        if (!q)
+            return HRE_ENOMEM;
+        e->p = q;
+        e->cap = nc;
+    }
+    memcpy(e->p + e->len, d, n);
+    e->len += n;
+    return HRE_OK;
+}
+
+/* XCH_FETCH: start the fetch; 1 when it runs (the answer comes later). */
+static int handle_xch_fetch(cli_ctl_server *s, ctl_conn *k, rep_buf *r, const uint8_t *p, size_t n)
+{
+    req_ctx q;
+    int code;
+    hre_vault_xch_request req;
+    if (req_begin(&q, s) != 0) {
+        r->overflow = 1;
+        return 0;
+    }
+    if (n != 8 + HRE_VAULT_XCH_REQUEST_LEN) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed XCH_FETCH request");
+    } else if (!s->host.xch) {
+        code = cli_error(&q.c, CLI_EXIT_NOTFOUND, "this node runs no document exchange");
+    } else if (hre_vault_xch_request_decode(&req, p + 8, HRE_VAULT_XCH_REQUEST_LEN) != HRE_OK) {
+        code = cli_fail(&q.c, hre_error_last(), "the exchange request");
+    } else {
+        k->env = calloc(1, sizeof *k->env);
+        if (!k->env) {
+            code = cli_error(&q.c, CLI_EXIT_INTERNAL, "out of memory");
+        } else {
+            int rc = hre_vault_fetch_new_signed(&k->fetch, s->host.xch, get_u64(p), &req, env_sink,
+                                                k->env, cli_now_ms());
+            if (rc == HRE_OK) {
+                fclose(q.c.out);
+                fclose(q.c.err);
+                free(q.out_buf);
+                free(q.err_buf);
+                return 1;
+            }
+            code = cli_fail(&q.c, rc, "start the fetch");
+        }
+    }
+    req_end(&q, r, code, NULL, 0);
+    return 0;
+}
+
+/* A fetch finished (or timed out): frame its answer. */
+static void fetch_answer(cli_ctl_server *s, ctl_conn *k, int timed_out)
+{
+    rep_buf r = { NULL, 0, 0, 0 };
+    req_ctx q;
+    uint8_t wire[HRE_VAULT_WRAP_LEN] = {0};
+    int done = 0, code = 0, reason = 0, ec;
+    if (req_begin(&q, s) != 0) {
+        conn_free(k);
+        return;
+    }
+    (void)hre_vault_fetch_status(k->fetch, &done, &code, &reason, NULL);
+    if (timed_out && !done) {
+        ec = cli_error(&q.c, CLI_EXIT_NODE, "the holder did not answer in time");
+    } else if (code != HRE_OK) {
+        if (reason)
+            ec = cli_error(&q.c, cli_exit_code(code), "the holder refused: %s",
+                           hre_vault_xch_refusal_name(reason));
+        else
+            ec = cli_error(&q.c, cli_exit_code(code) == CLI_EXIT_OK ? CLI_EXIT_INTERNAL
+                                                                   : cli_exit_code(code),
+                           "the fetch failed: %s", hre_strerror(code));
+    } else {
+        hre_vault_wrap w;
+        size_t wl = sizeof wire;
+        int rc = hre_vault_fetch_wrap(k->fetch, &w);
+        if (rc == HRE_OK)
+            rc = hre_vault_wrap_encode(&w, wire, &wl);
+        ec = rc == HRE_OK ? CLI_EXIT_OK : cli_fail(&q.c, rc, "the answer's wrap");
+        for (size_t off = 0; ec == CLI_EXIT_OK && off < k->env->len; off += CTL_REP_FRAME - 2) {
+            size_t take = k->env->len - off < CTL_REP_FRAME - 2 ? k->env->len - off
+                                                               : CTL_REP_FRAME - 2;
+            rep_frame(&r, CTL_REP_DATA, k->env->p + off, take, NULL, 0);
+        }
+    }
+    req_end(&q, &r, ec, wire, sizeof wire);
+    hre_vault_fetch_free(k->fetch);
+    k->fetch = NULL;
+    free(k->env->p);
+    free(k->env);
+    k->env = NULL;
+    if (r.overflow) {
+        free(r.p);
+        conn_free(k);
+        return;
+    }
+    k->rep = r.p;
+    k->rep_len = r.len;
+    k->rep_off = 0;
+    k->state = CS_WRITE;
+    k->deadline = mono_ms() + CTL_WRITE_TIMEOUT_MS;
+}
+
+/* A complete request in k->req: run it, put the framed answer in k->rep. */
+static void serve(cli_ctl_server *s, ctl_conn *k)
+{
+    rep_buf r = { NULL, 0, 0, 0 };
+    const uint8_t *p = k->req + 2;
+    size_t n = k->need - 2;
+    if (k->req[0] != CTL_VERSION) {
+        static const char msg[] = "hre: control: unsupported protocol version\n";
+        uint8_t ec = CLI_EXIT_USAGE;
+        rep_frame(&r, CTL_REP_ERR, (const uint8_t *)msg, sizeof msg - 1, NULL, 0);
+        rep_frame(&r, CTL_REP_DONE, &ec, 1, NULL, 0);
+    } else {
+        switch (k->req[1]) {
+        case CTL_REQ_RUN: handle_run(s, &r, p, n); break;
+        case CTL_REQ_NONCE: handle_nonce(s, &r, p, n); break;
+        case CTL_REQ_NETWORK_ID: handle_network_id(s, &r, n); break;
+        case CTL_REQ_SUBMIT: handle_submit(s, &r, p, n); break;
+        case CTL_REQ_VAULT_GET: handle_vault_get(s, &r, p, n); break;
+        case CTL_REQ_XCH_PEERS: handle_xch_peers(s, &r, p, n); break;
+        case CTL_REQ_XCH_FETCH:
+            if (handle_xch_fetch(s, k, &r, p, n)) {
+                free(k->req);
+                k->req = NULL;
+                free(r.p);
+                k->state = CS_WAIT;
+                k->deadline = mono_ms() + CTL_FETCH_TIMEOUT_MS;
+                return;
+            }
+            break;
+        default: {
+            static const char msg[] = "hre: control: unknown request type\n";
+            uint8_t ec = CLI_EXIT_USAGE;
+            rep_frame(&r, CTL_REP_ERR, (const uint8_t *)msg, sizeof msg - 1, NULL, 0);
+            rep_frame(&r, CTL_REP_DONE, &ec, 1, NULL, 0);
+        }
+        }
+    }
+    if (r.overflow) {
+        /* too large or out of memory: a short answer instead */
+        static const char msg[] = "hre: control: the answer is too large\n";
+        uint8_t ec = CLI_EXIT_INTERNAL;
+        r.len = 0;
+        r.overflow = 0;
+        rep_frame(&r, CTL_REP_ERR, (const uint8_t *)msg, sizeof msg - 1, NULL, 0);
+        rep_frame(&r, CTL_REP_DONE, &ec, 1, NULL, 0);
+    }
+    free(k->req);
+    k->req = NULL;
+    k->rep = r.p;
+    k->rep_len = r.overflow ? 0 : r.len;
+    k->rep_off = 0;
+    k->state = CS_WRITE;
+    k->deadline = mono_ms() + CTL_WRITE_TIMEOUT_MS;
+    s->served++;
+}
+
+static void on_accept(cli_ctl_server *s)
+{
+    for (int round = 0; round < 64; round++) {
+        int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;   /* EAGAIN, or an aborted connection */
+        struct ucred cr;
+        socklen_t cl = sizeof cr;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) != 0 || cr.uid != geteuid()) {
+            close(fd);
+            s->refused++;
+            if (s->host.log)
+                s->host.log(s->host.log_ud, HRE_LOG_WARN,
+                            "control: refused a connection from another user");
+            continue;
+        }
+        ctl_conn *k = NULL;
+        for (size_t i = 0; i < CTL_MAX_CONNS; i++)
+            if (s->conns[i].fd < 0) {
+                k = &s->conns[i];
+                break;
+            }
+        if (!k) {
+            close(fd);   /* busy: the client sees no answer and may retry */
+            s->refused++;
+            continue;
+        }
+        memset(k, 0, sizeof *k);
+        k->fd = fd;
+        k->state = CS_READ;
+        k->deadline = mono_ms() + CTL_READ_TIMEOUT_MS;
+    }
+}
+
+static void on_read(cli_ctl_server *s, ctl_conn *k)
+{
+    for (;;) {
+        ssize_t got;
+        if (k->hdr_got < 4) {
+            got = recv(k->fd, k->hdr + k->hdr_got, 4 - k->hdr_got, 0);
+        } else {
+            got = recv(k->fd, k->req + k->req_got, k->need - k->req_got, 0);
+        }
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (got <= 0) {
+            conn_free(k);   /* gone, or EOF before a whole request */
+            return;
+        }
+        if (k->hdr_got < 4) {
+            k->hdr_got += (size_t)got;
+            if (k->hdr_got == 4) {
+                k->need = get_u32(k->hdr);
+                if (k->need < 2 || k->need > CTL_REQ_MAX) {
+                    if (s->host.log)
+                        s->host.log(s->host.log_ud, HRE_LOG_WARN,
+                                    "control: dropped a request with a bad length");
+                    conn_free(k);
+                    return;
+                }
+                k->req = malloc(k->need);
+                if (!k->req) {
+                    conn_free(k);
+                    return;
+                }
+            }
+            continue;
+        }
+        k->req_got += (size_t)got;
+        if (k->req_got == k->need) {
+            serve(s, k);
+            return;
+        }
+    }
+}
+
+static void on_write(ctl_conn *k)
+{
+    while (k->rep_off < k->rep_len) {
+        ssize_t w = send(k->fd, k->rep + k->rep_off, k->rep_len - k->rep_off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (w <= 0) {
+            conn_free(k);
+            return;
+        }
+        k->rep_off += (size_t)w;
+    }
+    conn_free(k);   /* answered: one request per connection */
+}
+
+void cli_ctl_server_ready(cli_ctl_server *s, const struct pollfd *fds, size_t n)
+{
+    if (!s)
+        return;
+    uint64_t now = mono_ms();
+    /* the connections first (fds[1..]), matched by descriptor */
+    for (size_t j = 1; j < n; j++) {
+        if (!fds[j].revents)
+            continue;
+        for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
+            ctl_conn *k = &s->conns[i];
+            if (k->fd != fds[j].fd)
+                continue;
+            if (k->state == CS_WAIT) {
+                char ch;
+                ssize_t g = recv(k->fd, &ch, 1, MSG_DONTWAIT);
+                if (g >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+                    conn_free(k);   /* hung up, or bytes after its one request */
+                break;
+            }
+            if (k->state == CS_READ && (fds[j].revents & (POLLIN | POLLHUP | POLLERR)))
+                on_read(s, k);
+            if (k->fd >= 0 && k->state == CS_WRITE) {
+                if (fds[j].revents & (POLLERR | POLLHUP))
+                    conn_free(k);
+                else
+                    on_write(k);
+            }
+            break;
+        }
+    }
+    /* fetches that finished (in the node's callbacks) or ran out of time */
+    for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
+        ctl_conn *k = &s->conns[i];
+        int done = 0, code = 0;
+        if (k->fd < 0 || k->state != CS_WAIT)
+            continue;
+        (void)hre_vault_fetch_status(k->fetch, &done, &code, NULL, NULL);
+        if (done || now >= k->deadline)
+            fetch_answer(s, k, !done);
+    }
+    /* an answer ready after a read is tried at once */
+    for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
+        ctl_conn *k = &s->conns[i];
+        if (k->fd >= 0 && k->state == CS_WRITE && k->rep_off == 0 && k->rep_len)
+            on_write(k);
+    }
+    for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
+        ctl_conn *k = &s->conns[i];
+        if (k->fd >= 0 && now >= k->deadline) {
+            if (s->host.log)
+                s->host.log(s->host.log_ud, HRE_LOG_INFO, k->state == CS_READ
+                            ? "control: a client sent no whole request in time"
+                            : "control: a client did not take its answer in time");
+            conn_free(k);
+        }
+    }
+    if (n >= 1 && (fds[0].revents & POLLIN))
+        on_accept(s);
 }
