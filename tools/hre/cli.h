@@ -167,6 +167,9 @@ int cli_error(cli *c, int code, const char *fmt, ...)
 
 /* ---- hex and ids ------------------------------------------------------- */
 void cli_hex(char *out, const uint8_t *in, size_t len);   /* out: 2*len + 1 */
+/* A block hash as every command prints it: display order (byte-reversed,
+ * as Bitcoin tools print them). Ids and txids use cli_hex. */
+void cli_block_hash_hex(char out[65], const uint8_t hash[32]);
 /* Parse exactly `len` bytes of hex (either case). Returns HRE_OK or HRE_EDECODE. */
 int cli_unhex(uint8_t *out, size_t len, const char *hex);
 /* Parse a 32-byte id argument (64 hex digits). On failure prints

@@ -25,11 +25,7 @@ const char *cli_kind_name(unsigned int kind)
     return kind < sizeof names / sizeof names[0] ? names[kind] : "unknown";
 }
 
-static void hash_disp(char out[65], const uint8_t hash[32])
-{
-    if (hre_hash_display_encode(out, hash) != HRE_OK)
-        cli_hex(out, hash, 32);
-}
+#define hash_disp cli_block_hash_hex
 
 /* The 256-bit little-endian work as 64 hex digits, most significant first. */
 static void work_hex(char out[65], const uint8_t work[32])

@@ -549,7 +549,7 @@ static int cmd_status(cli *c, const cli_args *a)
     if (n && (rc = hre_node_stats_get(n, &st)) != HRE_OK)
         return cli_fail(c, rc, "node stats");
     char th[65], nh[65];
-    cli_hex(th, tip, 32);
+    cli_block_hash_hex(th, tip);
     cli_hex(nh, net, 32);
     if (c->json) {
         fprintf(c->out, "{\"running\":%s,\"network_id\":\"%s\",\"height\":%llu,\"tip\":\"%s\","

@@ -100,6 +100,12 @@ static int nibble(char ch)
     return -1;
 }
 
+void cli_block_hash_hex(char out[65], const uint8_t hash[32])
+{
+    if (hre_hash_display_encode(out, hash) != HRE_OK)
+        cli_hex(out, hash, 32);
+}
+
 int cli_unhex(uint8_t *out, size_t len, const char *hex)
 {
     if (!hex || strlen(hex) != 2 * len)
