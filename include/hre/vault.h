@@ -850,9 +850,18 @@ HRE_API int hre_vault_reconcile(hre_vault *v, size_t *erased, const hre_contract
  *   freshness window (|now - timestamp| <= fresh_ms); the binding (it must
  *   be THIS connection's handshake hash); replay (a bounded cache of the
  *   nonces of the fresh window); the reader key is the current key of an
- *   account; on its own chain state: hre_contract_access_check at
- *   now / 1000 (seconds), and a LOG_ACCESS by this reader for this record
- *   on its chain (an ACCESS_LOGGED event) or in its mempool; then that it
+ *   account; the requesting node (its verified node key) is a member now,
+ *   and a reader with an organisation asks only through a node that its
+ *   organisation registered (a patient, who has none, through any member
+ *   node; NOT_MEMBER otherwise); on its own chain state:
+ *   hre_contract_access_check at the judging time T = max(now / 1000, the
+ *   block time of its chain tip) in seconds, so neither a slow wall clock
+ *   nor a stale tip keeps an expired grant alive (a revoked grant is dead
+ *   whatever the clocks say), and a LOG_ACCESS by this reader for this
+ *   record on its chain (an ACCESS_LOGGED event) or in its mempool (each
+ *   mempool transaction is decoded once and remembered; one request decodes
+ *   at most 256 new ones and is refused BUSY, retry, when that was not
+ *   enough to find it); then that it
  *   holds the document; then it re-wraps the data key for the reader
  *   (hre_vault_rewrap, auth mode) and streams: one HEADER message (the
  *   envelope length, the document hash and the fresh wrap), then CHUNK
@@ -909,7 +918,9 @@ HRE_API int hre_vault_reconcile(hre_vault *v, size_t *erased, const hre_contract
 #define HRE_VAULT_XCH_REFUSE_EXPIRED        3  /* the grant has expired (HRE_EEXPIRED) */
 #define HRE_VAULT_XCH_REFUSE_ERASED         4  /* the record or document was erased (HRE_EERASED) */
 #define HRE_VAULT_XCH_REFUSE_UNKNOWN_RECORD 5  /* the holder's chain has no such record (HRE_ENOTFOUND) */
-#define HRE_VAULT_XCH_REFUSE_NOT_MEMBER     6  /* the reader key is no account's current key (HRE_EAUTH) */
+#define HRE_VAULT_XCH_REFUSE_NOT_MEMBER     6  /* the reader key is no account's current key, or the
+                                                  requesting node may not carry the reader's requests
+                                                  (not a member; another organisation's) (HRE_EAUTH) */
 #define HRE_VAULT_XCH_REFUSE_SUSPENDED      7  /* the reader or its organisation is suspended (HRE_EAUTH) */
 #define HRE_VAULT_XCH_REFUSE_NO_LOG_ACCESS  8  /* no LOG_ACCESS on chain or in the mempool (HRE_EAUTH) */
 #define HRE_VAULT_XCH_REFUSE_NOT_HELD       9  /* the holder does not hold the document (HRE_ENOTFOUND) */
@@ -917,7 +928,8 @@ HRE_API int hre_vault_reconcile(hre_vault *v, size_t *erased, const hre_contract
 #define HRE_VAULT_XCH_REFUSE_STALE         11  /* timestamp outside the freshness window (HRE_EEXPIRED) */
 #define HRE_VAULT_XCH_REFUSE_REPLAY        12  /* the nonce was seen in the window (HRE_EEXISTS) */
 #define HRE_VAULT_XCH_REFUSE_WRONG_CHANNEL 13  /* bound to another connection (HRE_EVERIFY) */
-#define HRE_VAULT_XCH_REFUSE_BUSY          14  /* a cap: transfers, per peer, replay cache (HRE_ELIMIT) */
+#define HRE_VAULT_XCH_REFUSE_BUSY          14  /* a cap: transfers, per peer, replay cache, the mempool
+                                                  scan budget (HRE_ELIMIT: retry) */
 #define HRE_VAULT_XCH_REFUSE_MALFORMED     15  /* not a valid request (HRE_EDECODE) */
 #define HRE_VAULT_XCH_REFUSE_INTERNAL      16  /* the holder failed (storage, memory) (HRE_EIO) */
 #define HRE_VAULT_XCH_REFUSE_MAX           16 /* the largest reason value */
@@ -1065,7 +1077,8 @@ typedef struct hre_vault_xch_options {
     uint32_t max_per_peer;             /* ... per connection */
     uint32_t fetch_timeout_ms;         /* reader: a fetch with no progress this long fails */
     uint32_t log_max_age_s;            /* holder: a LOG_ACCESS counts only if its block time (chain)
-                                          or timestamp (mempool) is at most this old; 0 = any age */
+                                          or timestamp (mempool) is at most this old (against the
+                                          judging time T); 0 = any age */
     hre_vault_xch_event_fn on_event;   /* may be NULL */
     void *user_data;                   /* passed to on_event */
     hre_log_fn log_fn;                 /* may be NULL */

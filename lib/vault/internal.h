@@ -204,4 +204,13 @@ int hre_vault__bind(hre_vault *v, hre_vault__ent *e, const uint8_t record[32]);
 int hre_vault__resolve(hre_vault *v, hre_vault__ent **out, const hre_contract *c,
                        const uint8_t record_id[32]);
 
+/* Document exchange (exchange.c, PROTOCOL.md 15.6 check 9): mempool
+ * transactions one request decodes at most while it looks for the reader's
+ * LOG_ACCESS (each is decoded once while it stays in the mempool). */
+#define HRE_VAULT__XCH_MEMPOOL_DECODE_MAX 256u
+#ifdef HRE_TESTING
+/* Mempool transactions this exchange has decoded so far (tests). */
+uint64_t hre_vault__xch_mempool_decodes(const hre_vault_xch *x);
+#endif
+
 #endif /* HRE_VAULT_INTERNAL_H */
