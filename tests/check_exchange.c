@@ -1344,6 +1344,58 @@ START_TEST(test_xch_node_org)
 }
 END_TEST
 
+START_TEST(test_xch_rate_limit)
+{
+    /* a peer may send `burst` requests at once and `per_s` a second: the
+     * rest are refused BUSY before anything else is checked, and the bucket
+     * refills with time */
+    fx f;
+    uint8_t rec[32], hash[32], q[5][HRE_VAULT_XCH_REQUEST_LEN];
+    const uint8_t doc[] = "{\"resourceType\":\"Observation\",\"id\":\"rate\"}";
+    buf out = {0};
+    int reason;
+    size_t i, seen;
+    uint64_t c3;
+    fx_init(&f, 0);
+    issue(&f, rec, hash, doc, sizeof doc, 1);
+    mine(&f);
+    sub(&f, b_log(&f, f.patient, rec), NULL);
+    mine(&f);
+    ck_assert_int_eq(hre_vault_xch_set_rate_limit(NULL, 1, 1), HRE_EINVAL);
+    ck_assert_int_eq(hre_vault_xch_set_rate_limit(f.xh, 1, 0), HRE_EINVAL);
+    ck_assert_int_eq(hre_vault_xch_set_rate_limit(f.xh, HRE_VAULT_XCH_RATE_BURST_MAX + 1, 1), HRE_EINVAL);
+    HRE_T_OK(hre_vault_xch_set_rate_limit(f.xh, 1, 3));
+    /* five requests from n3 at one instant: three served, two refused */
+    c3 = tn_conn_at(&f.t, f.n3, f.h);
+    for (i = 0; i < 5; i++) make_req(&f, q[i], f.patient, rec, f.t.now, f.n3);
+    for (i = 0; i < 5; i++) HRE_T_OK(hre_node_app_send(f.n3->node, c3, APP, q[i], sizeof q[i], f.t.now));
+    tn_settle(&f.t, 100);
+    ck_assert_uint_eq(f.raw_headers, 3);
+    ck_assert_uint_eq(f.raw_refusals, 2);
+    ck_assert_int_eq(f.raw_reason, HRE_VAULT_XCH_REFUSE_BUSY);
+    ck_assert_mem_eq(f.raw_nonce, q[4] + 2, 16);
+    assert_refused(&f, HRE_VAULT_XCH_REFUSE_BUSY);
+    /* another peer has its own bucket */
+    ck_assert_int_eq(fetch(&f, rec, f.patient, f.e_patient, &out, &reason, NULL), HRE_OK);
+    /* a refused request's nonce was not spent: after a second it is served */
+    f.t.now += 1500;
+    HRE_T_OK(hre_node_app_send(f.n3->node, c3, APP, q[4], sizeof q[4], f.t.now));
+    tn_settle(&f.t, 100);
+    ck_assert_uint_eq(f.raw_headers, 4);
+    ck_assert_uint_eq(f.raw_refusals, 2);
+    /* 0: no limit */
+    HRE_T_OK(hre_vault_xch_set_rate_limit(f.xh, 0, 0));
+    seen = f.raw_headers;
+    for (i = 0; i < 5; i++) make_req(&f, q[i], f.patient, rec, f.t.now, f.n3);
+    for (i = 0; i < 3; i++) HRE_T_OK(hre_node_app_send(f.n3->node, c3, APP, q[i], sizeof q[i], f.t.now));
+    tn_settle(&f.t, 100);
+    ck_assert_uint_eq(f.raw_headers, seen + 3);
+    ck_assert_uint_eq(f.raw_refusals, 2);
+    free(out.p);
+    fx_free(&f);
+}
+END_TEST
+
 #ifdef HRE_WHITEBOX
 START_TEST(test_xch_mempool_bound)
 {
@@ -1437,6 +1489,7 @@ Suite *hre_suite_exchange(void)
     tcase_add_test(tc, test_xch_disconnect);
     tcase_add_test(tc, test_xch_judge_time);
     tcase_add_test(tc, test_xch_node_org);
+    tcase_add_test(tc, test_xch_rate_limit);
 #ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_xch_mempool_bound);
 #endif

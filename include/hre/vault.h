@@ -846,7 +846,8 @@ HRE_API int hre_vault_reconcile(hre_vault *v, size_t *erased, const hre_contract
  *   signing key, a fresh random 16-byte nonce, a timestamp (ms) and the
  *   channel binding (the Noise handshake hash of the connection it is sent
  *   on), signed with that key (ECDSA over a domain-separated SHA-256).
- * - The holder checks, in this order: the encoding; the signature; the
+ * - The holder checks, in this order: the connection's request rate
+ *   (hre_vault_xch_set_rate_limit; BUSY); the encoding; the signature; the
  *   freshness window (|now - timestamp| <= fresh_ms); the binding (it must
  *   be THIS connection's handshake hash); replay (a bounded cache of the
  *   nonces of the fresh window); the reader key is the current key of an
@@ -909,6 +910,12 @@ HRE_API int hre_vault_reconcile(hre_vault *v, size_t *erased, const hre_contract
 #define HRE_VAULT_XCH_DEFAULT_MAX_TRANSFERS 64u
 #define HRE_VAULT_XCH_DEFAULT_MAX_PER_PEER  4u
 #define HRE_VAULT_XCH_DEFAULT_FETCH_TIMEOUT_MS 60000u
+/** The holder's per-connection request rate limit by default (a token
+ *  bucket: REQUEST messages a second, and how many may come at once), and
+ *  the largest values hre_vault_xch_set_rate_limit takes.  Since: 1.1 */
+#define HRE_VAULT_XCH_DEFAULT_RATE_PER_S 50u
+#define HRE_VAULT_XCH_DEFAULT_RATE_BURST 100u
+#define HRE_VAULT_XCH_RATE_BURST_MAX 1000000u
 /** @} */
 
 /** Refusal reasons (REFUSAL byte 18; hre_vault_xch_event.reason). Values
@@ -928,8 +935,9 @@ HRE_API int hre_vault_reconcile(hre_vault *v, size_t *erased, const hre_contract
 #define HRE_VAULT_XCH_REFUSE_STALE         11  /* timestamp outside the freshness window (HRE_EEXPIRED) */
 #define HRE_VAULT_XCH_REFUSE_REPLAY        12  /* the nonce was seen in the window (HRE_EEXISTS) */
 #define HRE_VAULT_XCH_REFUSE_WRONG_CHANNEL 13  /* bound to another connection (HRE_EVERIFY) */
-#define HRE_VAULT_XCH_REFUSE_BUSY          14  /* a cap: transfers, per peer, replay cache, the mempool
-                                                  scan budget (HRE_ELIMIT: retry) */
+#define HRE_VAULT_XCH_REFUSE_BUSY          14  /* a cap: the peer's request rate, transfers, per peer,
+                                                  replay cache, the mempool scan budget (HRE_ELIMIT:
+                                                  retry) */
 #define HRE_VAULT_XCH_REFUSE_MALFORMED     15  /* not a valid request (HRE_EDECODE) */
 #define HRE_VAULT_XCH_REFUSE_INTERNAL      16  /* the holder failed (storage, memory) (HRE_EIO) */
 #define HRE_VAULT_XCH_REFUSE_MAX           16 /* the largest reason value */
@@ -1120,6 +1128,19 @@ HRE_API int hre_vault_xch_handle_node_event(hre_vault_xch *x, const hre_node_eve
  *  entries and fetches without progress (HRE_EEXPIRED). now: ms.
  *  Returns: HRE_OK; HRE_EINVAL.  Since: 1.1 */
 HRE_API int hre_vault_xch_tick(hre_vault_xch *x, uint64_t now);
+
+/** Set the holder's per-connection request rate limit (PROTOCOL.md 15.6
+ *  check 0): each connection may send `burst` REQUEST messages at once and
+ *  `per_s` a second on average (a token bucket, refilled by the `now` of
+ *  the messages); one more is refused BUSY (detail "rate: ...") before its
+ *  signature is even checked. Every connection starts again with a full
+ *  bucket. Without this call the limit is HRE_VAULT_XCH_DEFAULT_RATE_PER_S /
+ *  HRE_VAULT_XCH_DEFAULT_RATE_BURST.
+ *  Args: x (self); used by the node's thread, outside node callbacks.
+ *  In:  per_s: 0 = no limit, else 1..HRE_VAULT_XCH_RATE_BURST_MAX;
+ *       burst: 1..HRE_VAULT_XCH_RATE_BURST_MAX (ignored when per_s is 0).
+ *  Returns: HRE_OK; HRE_EINVAL.  Since: 1.1 */
+HRE_API int hre_vault_xch_set_rate_limit(hre_vault_xch *x, uint32_t per_s, uint32_t burst);
 
 #define HRE_VAULT_XCH_STATS_VERSION 1 /* version of hre_vault_xch_stats */
 /** Counters: a versioned result struct (set .version first).  Since: 1.1 */

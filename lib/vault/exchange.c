@@ -38,6 +38,18 @@ typedef struct mp_ent {
     uint64_t timestamp;
 } mp_ent;
 
+/* One connection's request budget: a token bucket in thousandths of a
+ * request (PROTOCOL.md 15.6 check 0). */
+typedef struct rate_ent {
+    uint64_t conn;
+    uint64_t milli;                    /* tokens x 1000 */
+    uint64_t last;                     /* ms of the last refill */
+} rate_ent;
+
+/* Connections whose budget is remembered at most (the least recently used
+ * one is forgotten beyond: it starts again with a full bucket). */
+#define RATE_TABLE_MAX 1024
+
 typedef struct replay_ent {
     uint8_t nonce[HRE_VAULT_XCH_NONCE_LEN];
     uint64_t expires;                  /* ms: no longer fresh from then on */
@@ -77,6 +89,9 @@ struct hre_vault_xch {
     mp_ent *mp;                        /* decoded mempool transactions: [0, mp_sorted) sorted */
     size_t n_mp, mp_sorted, cap_mp;
     uint64_t mp_decodes;               /* white-box: mempool transactions decoded, ever */
+    rate_ent *rate;                    /* per-connection request budgets */
+    size_t n_rate;
+    uint32_t rate_per_s, rate_burst;   /* 0 per_s: no limit */
     hre_vault_xch_stats st;
 };
 
@@ -449,6 +464,52 @@ static void pump_conn(hre_vault_xch *x, uint64_t conn, int all, uint64_t now)
     }
 }
 
+/* Take one request from conn's bucket: 1 if it may be served, 0 over its
+ * rate, -1 out of memory. */
+static int rate_take(hre_vault_xch *x, uint64_t conn, uint64_t now)
+{
+    const uint64_t cap = (uint64_t)x->rate_burst * 1000;
+    rate_ent *e = NULL;
+    size_t i;
+    if (!x->rate_per_s) return 1;
+    for (i = 0; i < x->n_rate; i++)
+        if (x->rate[i].conn == conn) {
+            e = &x->rate[i];
+            break;
+        }
+    if (!e) {
+        if (x->n_rate == RATE_TABLE_MAX) {
+            size_t old = 0;
+            for (i = 1; i < x->n_rate; i++)
+                if (x->rate[i].last < x->rate[old].last) old = i;
+            x->rate[old] = x->rate[--x->n_rate];
+        }
+        if (!x->rate && !(x->rate = calloc(RATE_TABLE_MAX, sizeof *x->rate))) return -1;
+        e = &x->rate[x->n_rate++];
+        e->conn = conn;
+        e->milli = cap;
+        e->last = now;
+    }
+    if (now > e->last) {
+        const uint64_t dt = now - e->last;   /* ms x per_s = thousandths of a request */
+        e->milli = dt >= cap || e->milli + dt * x->rate_per_s >= cap ? cap : e->milli + dt * x->rate_per_s;
+        e->last = now;
+    }
+    if (e->milli < 1000) return 0;
+    e->milli -= 1000;
+    return 1;
+}
+
+static void rate_forget(hre_vault_xch *x, uint64_t conn)
+{
+    size_t i;
+    for (i = 0; i < x->n_rate; i++)
+        if (x->rate[i].conn == conn) {
+            x->rate[i] = x->rate[--x->n_rate];
+            return;
+        }
+}
+
 static int rewrap_refusal(int rc)
 {
     switch (rc) {
@@ -481,6 +542,15 @@ static void on_request(hre_vault_xch *x, hre_node *node, const hre_node_app_mess
     xfer *t;
     char d[200];
     x->st.requests++;
+    if ((why = rate_take(x, msg->conn, now)) != 1) {
+        const uint8_t *nonce = msg->len >= 18 ? msg->data + 2 : NULL;
+        if (why == 0)
+            snprintf(d, sizeof d, "rate: more than %u requests a second (burst %u) from this peer",
+                     (unsigned)x->rate_per_s, (unsigned)x->rate_burst);
+        refuse(x, msg->conn, nonce, why == 0 ? HRE_VAULT_XCH_REFUSE_BUSY : HRE_VAULT_XCH_REFUSE_INTERNAL, 0,
+               NULL, NULL, now, why == 0 ? d : "exchange: out of memory");
+        return;
+    }
     if ((rc = hre_vault_xch_request_decode(&r, msg->data, msg->len)) != HRE_OK) {
         snprintf(d, sizeof d, "%s", hre_error_detail());
         refuse(x, msg->conn, NULL, HRE_VAULT_XCH_REFUSE_MALFORMED, 0, NULL, NULL, now, d);
@@ -730,6 +800,8 @@ HRE_API int hre_vault_xch_new(hre_vault_xch **out, const hre_vault_xch_options *
     if (!x->o.max_transfers) x->o.max_transfers = HRE_VAULT_XCH_DEFAULT_MAX_TRANSFERS;
     if (!x->o.max_per_peer) x->o.max_per_peer = HRE_VAULT_XCH_DEFAULT_MAX_PER_PEER;
     if (!x->o.fetch_timeout_ms) x->o.fetch_timeout_ms = HRE_VAULT_XCH_DEFAULT_FETCH_TIMEOUT_MS;
+    x->rate_per_s = HRE_VAULT_XCH_DEFAULT_RATE_PER_S;
+    x->rate_burst = HRE_VAULT_XCH_DEFAULT_RATE_BURST;
     if (x->o.replay_max > (1u << 20)) {
         rc = hre__fail(HRE_EINVAL, "exchange: replay_max above 2^20");
         goto fail;
@@ -765,7 +837,21 @@ HRE_API void hre_vault_xch_free(hre_vault_xch *x)
     free(x->buf);
     free(x->txbuf);
     free(x->mp);
+    free(x->rate);
     free(x);
+}
+
+HRE_API int hre_vault_xch_set_rate_limit(hre_vault_xch *x, uint32_t per_s, uint32_t burst)
+{
+    HRE__API_SCOPE;
+    HRE__CHECK_ARG(x);
+    if (per_s && (burst == 0 || burst > HRE_VAULT_XCH_RATE_BURST_MAX || per_s > HRE_VAULT_XCH_RATE_BURST_MAX))
+        return hre__fail(HRE_EINVAL, "exchange: a rate limit needs 1 <= per_s, burst <= %u",
+                         (unsigned)HRE_VAULT_XCH_RATE_BURST_MAX);
+    x->rate_per_s = per_s;
+    x->rate_burst = per_s ? burst : 0;
+    x->n_rate = 0;                     /* every peer starts again with a full bucket */
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_vault_xch_handle_node_event(hre_vault_xch *x, const hre_node_event *ev)
@@ -786,6 +872,7 @@ HRE_API int hre_vault_xch_handle_node_event(hre_vault_xch *x, const hre_node_eve
             }
             t = next;
         }
+        rate_forget(x, ev->conn);
         for (f = x->fetches; f; f = f->next)
             if (f->conn == ev->conn) fetch_done(f, HRE_ECANCELED, 0, "the holder disconnected");
     }
