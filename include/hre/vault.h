@@ -740,9 +740,15 @@ HRE_API int hre_vault_verify(hre_vault *v, uint64_t *problems,
  *  to the reader's published encryption key, stored durably (replacing an
  *  older wrap for that reader; the old wraps file is overwritten before it
  *  is replaced) and returned. The record id is bound to the document (as
- *  hre_vault_bind_record) if neither is bound yet.
+ *  hre_vault_bind_record) if neither is bound yet. Reuse: when the stored
+ *  wrap for this reader is still the one this open vault made by this
+ *  holder (same holder_type, holder_id and holder_key) for the reader's
+ *  current encryption key, that wrap is returned again without any write
+ *  or sync (the access check is made every time); the vault remembers the
+ *  re-wraps of up to 64 (document, reader) pairs in memory, so after a
+ *  reopen the first re-wrap per reader is a fresh one.
  *  Args: v (self).
- *  Out: *out: the new wrap (zeroed on failure); *access (may be NULL): the
+ *  Out: *out: the new (or reused) wrap (zeroed on failure); *access (may be NULL): the
  *       contract's verdict (hre_contract_access_check), in its version.
  *  In: c: the holder's contract state; record_id; reader: the reader's
  *      account address; block_time: the time grants are judged at;

@@ -148,6 +148,19 @@ typedef struct hre_vault__tab {
 struct hre_vault_store;
 struct hre_vault_import;
 
+/* A re-wrap this vault made and stored (access.c, PROTOCOL.md 14.7): while
+ * the stored wrap for (doc, reader) is still those bytes and the reader's
+ * encryption key and the holder are the same (tag = SHA-256 over all of
+ * them), hre_vault_rewrap returns it instead of writing a new one. Slot by
+ * (doc, reader); a collision only costs a fresh wrap. In memory only. */
+#define HRE_VAULT__REUSE_SLOTS 64
+typedef struct hre_vault__reuse {
+    uint8_t used;
+    uint8_t doc[32];
+    uint8_t reader[32];
+    uint8_t tag[32];
+} hre_vault__reuse;
+
 struct hre_vault {
     hre_storage *st;
     char prefix[HRE_VAULT_PREFIX_MAX + 1];
@@ -164,6 +177,7 @@ struct hre_vault {
     uint64_t present, erased, env_bytes;
     struct hre_vault_store *stores;
     struct hre_vault_import *imports;
+    hre_vault__reuse reuse[HRE_VAULT__REUSE_SLOTS];
 };
 
 /* Names (buffers of HRE_STORAGE_NAME_MAX + 1). ext: "env", "wr", "wn". */
