@@ -1435,18 +1435,29 @@ START_TEST(test_xch_mempool_bound)
     ck_assert_int_eq(fetch(&f, rec, f.patient, f.e_patient, &out, &reason, NULL), HRE_OK);
     ck_assert_uint_eq(out.n, sizeof doc);
     ck_assert_uint_eq(hre_vault__xch_mempool_decodes(f.xh), n + 1);
+    ck_assert_uint_eq(hre_vault__xch_mempool_cached(f.xh), n + 1);
     /* every entry is known now: no decode at all */
     ck_assert_int_eq(fetch(&f, rec, f.patient, f.e_patient, &out, &reason, NULL), HRE_OK);
     ck_assert_uint_eq(hre_vault__xch_mempool_decodes(f.xh), n + 1);
-    /* a request that finds nothing decodes nothing either: a plain refusal */
-    sub(&f, b_grant(&f, f.a_doctor, 0), NULL);   /* one new entry */
-    ck_assert_int_eq(fetch(&f, rec, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_EAUTH);
-    ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_NO_GRANT);   /* not live before it is mined */
+    /* mined: the cache outgrew the mempool, what left it is dropped */
     mine(&f);
-    ck_assert_uint_eq(hre_ledger_mempool_count(f.h->l), 0);
-    ck_assert_int_eq(fetch(&f, rec, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_EAUTH);
-    ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_NO_LOG_ACCESS);
-    ck_assert_uint_eq(hre_vault__xch_mempool_decodes(f.xh), n + 1);
+    {
+        uint8_t rec2[32], hash2[32], rec3[32], hash3[32];
+        issue(&f, rec2, hash2, doc, sizeof doc, 1);
+        issue(&f, rec3, hash3, doc, sizeof doc, 1);
+        mine(&f);
+        sub(&f, b_log(&f, f.patient, rec2), NULL);
+        ck_assert_int_eq(fetch(&f, rec2, f.patient, f.e_patient, &out, &reason, NULL), HRE_OK);
+        ck_assert_uint_eq(hre_vault__xch_mempool_decodes(f.xh), n + 2);
+        ck_assert_uint_eq(hre_vault__xch_mempool_cached(f.xh), 1);
+        /* an empty mempool: nothing remembered, nothing decoded */
+        mine(&f);
+        ck_assert_uint_eq(hre_ledger_mempool_count(f.h->l), 0);
+        ck_assert_int_eq(fetch(&f, rec3, f.patient, f.e_patient, &out, &reason, NULL), HRE_EAUTH);
+        ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_NO_LOG_ACCESS);
+        ck_assert_uint_eq(hre_vault__xch_mempool_cached(f.xh), 0);
+        ck_assert_uint_eq(hre_vault__xch_mempool_decodes(f.xh), n + 2);
+    }
     free(out.p);
     fx_free(&f);
 }

@@ -301,12 +301,17 @@ static int mp_match(const mp_ent *e, const hre_contract *c, const uint8_t reader
 static void mp_settle(hre_vault_xch *x, hre_ledger *l, size_t live)
 {
     if (x->n_mp > 2 * live + 64) {
-        size_t i, k = 0;
+        /* compaction keeps the order: the sorted prefix stays sorted */
+        size_t i, k = 0, ks = 0;
         for (i = 0; i < x->n_mp; i++)
-            if (hre_ledger_mempool_contains(l, x->mp[i].txid)) x->mp[k++] = x->mp[i];
+            if (hre_ledger_mempool_contains(l, x->mp[i].txid)) {
+                x->mp[k++] = x->mp[i];
+                if (i < x->mp_sorted) ks = k;
+            }
         x->n_mp = k;
+        x->mp_sorted = ks;
     }
-    qsort(x->mp, x->n_mp, sizeof *x->mp, mp_cmp);
+    if (x->n_mp != x->mp_sorted) qsort(x->mp, x->n_mp, sizeof *x->mp, mp_cmp);
     x->mp_sorted = x->n_mp;
 }
 
@@ -335,7 +340,10 @@ static int log_access_present(hre_vault_xch *x, hre_ledger *l, const hre_contrac
     }
     if (rc != HRE_OK && rc != HRE_EBUFSIZE) return rc;
     if (found) return 1;
-    if (!(count = hre_ledger_mempool_count(l))) return 0;
+    if (!(count = hre_ledger_mempool_count(l))) {
+        x->n_mp = x->mp_sorted = 0;    /* nothing to remember */
+        return 0;
+    }
     if (!x->txbuf && !(x->txbuf = malloc(HRE_TX_MAX_LEN))) return hre__fail(HRE_ENOMEM, "exchange: out of memory");
     if (!(ids = malloc(count * 32))) return hre__fail(HRE_ENOMEM, "exchange: out of memory");
     while (got < count) {
@@ -382,6 +390,11 @@ done:
 uint64_t hre_vault__xch_mempool_decodes(const hre_vault_xch *x)
 {
     return x->mp_decodes;
+}
+
+size_t hre_vault__xch_mempool_cached(const hre_vault_xch *x)
+{
+    return x->n_mp;
 }
 #endif
 

@@ -225,6 +225,8 @@ int hre_vault__resolve(hre_vault *v, hre_vault__ent **out, const hre_contract *c
 #ifdef HRE_TESTING
 /* Mempool transactions this exchange has decoded so far (tests). */
 uint64_t hre_vault__xch_mempool_decodes(const hre_vault_xch *x);
+/* Mempool transactions it remembers now (tests). */
+size_t hre_vault__xch_mempool_cached(const hre_vault_xch *x);
 #endif
 
 #endif /* HRE_VAULT_INTERNAL_H */
