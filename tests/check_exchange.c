@@ -14,6 +14,9 @@
 
 #include "node_harness.h"
 #include "testutil.h"
+#ifdef HRE_WHITEBOX
+#include "vault/internal.h"
+#endif
 
 #define APP HRE_VAULT_XCH_APP_TYPE
 
@@ -427,14 +430,11 @@ static void fx_init(fx *f, uint32_t holder_rate_bytes)
     tn_start(f->h);
     tn_start(f->r);
     tn_start(f->n3);
+    /* the holder's node is the founding organisation's; r is the clinic's
+     * node, n3 the hospital's (PROTOCOL.md 15.6 check 6: an organisation's
+     * staff fetch through their organisation's nodes) */
     tn_register_node(f->h, NULL, NULL, f->kh);
-    tn_register_node(f->h, NULL, NULL, f->kr);
-    tn_register_node(f->h, NULL, NULL, f->k3);
     tn_mine(f->h, 1);
-    tn_connect(&f->t, f->r, f->h);
-    tn_connect(&f->t, f->n3, f->h);
-    ck_assert(tn_run(&f->t, all_synced, f, 60000));
-    ck_assert(tn_run(&f->t, members, f, 60000));
     {
         hre_key **ks[] = {&f->hadmin, &f->ladmin, &f->cadmin, &f->doctor, &f->hdoctor, &f->patient,
                           &f->stranger, &f->e_patient, &f->e_hosp, &f->e_lab, &f->e_doctor, &f->e_hdoctor,
@@ -448,12 +448,21 @@ static void fx_init(fx *f, uint32_t holder_rate_bytes)
     sub(f, b_org(f, HRE_ORG_HOSPITAL, "City Hospital", f->hadmin), f->hosp);
     sub(f, b_org(f, HRE_ORG_LAB, "Central Lab", f->ladmin), f->lab);
     sub(f, b_org(f, HRE_ORG_CLINIC, "Far Clinic", f->cadmin), f->clinic);
-    mine(f);
+    tn_mine(f->h, 1);
     sub(f, b_doctor(f, f->cadmin, f->doctor), NULL);
     sub(f, b_doctor(f, f->hadmin, f->hdoctor), NULL);
     sub(f, b_patient(f, f->patient), NULL);
     sub(f, b_patient(f, f->stranger), NULL);
-    mine(f);
+    {
+        uint64_t cn = nn(f, f->cadmin), hn = nn(f, f->hadmin);
+        tn_register_node(f->h, f->cadmin, &cn, f->kr);
+        tn_register_node(f->h, f->hadmin, &hn, f->k3);
+    }
+    tn_mine(f->h, 1);
+    tn_connect(&f->t, f->r, f->h);
+    tn_connect(&f->t, f->n3, f->h);
+    ck_assert(tn_run(&f->t, all_synced, f, 60000));
+    ck_assert(tn_run(&f->t, members, f, 60000));
     sub(f, b_enc(f, f->patient, HRE_ENC_TARGET_ACCOUNT, f->a_patient, f->e_patient), NULL);
     sub(f, b_enc(f, f->hadmin, HRE_ENC_TARGET_ORG, f->hosp, f->e_hosp), NULL);
     sub(f, b_enc(f, f->ladmin, HRE_ENC_TARGET_ORG, f->lab, f->e_lab), NULL);
@@ -741,16 +750,21 @@ START_TEST(test_xch_log_access)
     ck_assert(!tn_in_mempool(f.h, lid));
     ck_assert_int_eq(fetch(&f, rec, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_OK);
     ck_assert_uint_eq(out.n, sizeof doc);
-    /* the patient and a doctor of the issuing hospital (role) log and fetch too */
+    /* the patient logs and fetches too (through the clinic's node: a
+     * patient's request may come through any member node) */
     sub(&f, b_log(&f, f.patient, rec), NULL);
     sub(&f, b_log(&f, f.hdoctor, rec), NULL);
     mine(&f);
     ck_assert_int_eq(fetch(&f, rec, f.patient, f.e_patient, &out, &reason, NULL), HRE_OK);
     ck_assert_uint_eq(out.n, sizeof doc);
-    ck_assert_int_eq(fetch(&f, rec, f.hdoctor, f.e_hdoctor, &out, &reason, NULL), HRE_OK);
-    ck_assert_uint_eq(out.n, sizeof doc);
+    /* a doctor of the issuing hospital (access by role, logged) through the
+     * clinic's node: refused, the node is not the hospital's
+     * (test_xch_node_org fetches it through the hospital's node) */
+    ck_assert_int_eq(fetch(&f, rec, f.hdoctor, f.e_hdoctor, &out, &reason, NULL), HRE_EAUTH);
+    ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_NOT_MEMBER);
+    ck_assert_uint_eq(out.n, 0);
     /* the wrong encryption key: the wrap does not open */
-    ck_assert_int_eq(fetch(&f, rec, f.hdoctor, f.e_doctor, &out, &reason, NULL), HRE_EDECRYPT);
+    ck_assert_int_eq(fetch(&f, rec, f.patient, f.e_doctor, &out, &reason, NULL), HRE_EDECRYPT);
     free(out.p);
     fx_free(&f);
 }
@@ -804,20 +818,17 @@ START_TEST(test_xch_refusal_reasons)
     ck_assert_int_eq(fetch(&f, rec, f.stranger, f.e_stranger, &out, &reason, NULL), HRE_EEXPIRED);
     ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_EXPIRED);
     assert_refused(&f, HRE_VAULT_XCH_REFUSE_EXPIRED);
-    /* SUSPENDED: the hospital suspends its doctor (who had access by role) */
-    sub(&f, b_log(&f, f.hdoctor, rec), NULL);
-    mine(&f);
-    ck_assert_int_eq(fetch(&f, rec, f.hdoctor, f.e_hdoctor, &out, &reason, NULL), HRE_OK);
+    /* SUSPENDED: the clinic suspends its doctor (whose node is the clinic's) */
     {
         hre_suspend_payload p;
         hre_tx *tx = NULL;
-        memcpy(p.target, f.a_hdoctor, 32);
+        memcpy(p.target, f.a_doctor, 32);
         p.action = HRE_SUSPEND_SUSPEND;
-        HRE_T_OK(hre_contract_build_suspend(&tx, f.t.id, f.hadmin, nn(&f, f.hadmin), secs(&f), &p));
+        HRE_T_OK(hre_contract_build_suspend(&tx, f.t.id, f.cadmin, nn(&f, f.cadmin), secs(&f), &p));
         sub(&f, tx, NULL);
         mine(&f);
     }
-    ck_assert_int_eq(fetch(&f, rec, f.hdoctor, f.e_hdoctor, &out, &reason, NULL), HRE_EAUTH);
+    ck_assert_int_eq(fetch(&f, rec, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_EAUTH);
     ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_SUSPENDED);
     assert_refused(&f, HRE_VAULT_XCH_REFUSE_SUSPENDED);
     /* NOT_MEMBER: a key that is no account's */
@@ -1314,6 +1325,238 @@ START_TEST(test_xch_signed_raw)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Issue 11 review: the judging time, the node's organisation, the mempool  */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(test_xch_judge_time)
+{
+    /* the holder judges grants at max(wall clock, tip block time): a grant
+     * whose expiry the chain's tip has passed is refused although the
+     * holder's wall clock is still before it; and one the wall clock has
+     * passed is refused although no block has passed it yet */
+    fx f;
+    uint8_t rec[32], hash[32], bh[32];
+    const uint8_t doc[] = "{\"resourceType\":\"Observation\",\"id\":\"t\"}";
+    buf out = {0};
+    int reason;
+    hre_ledger_status st;
+    hre_header hd;
+    uint64_t height = 0, expiry;
+    fx_init(&f, 0);
+    issue(&f, rec, hash, doc, sizeof doc, 1);
+    expiry = secs(&f) + 100;
+    sub(&f, b_grant(&f, f.a_stranger, expiry), NULL);
+    mine(&f);
+    sub(&f, b_log(&f, f.stranger, rec), NULL);
+    mine(&f);
+    ck_assert_int_eq(fetch(&f, rec, f.stranger, f.e_stranger, &out, &reason, NULL), HRE_OK);
+    ck_assert_uint_eq(out.n, sizeof doc);
+    /* a block stamped 200 s ahead of the holder's clock (valid: within 2 h),
+     * mined by the reader's node (the holder's own clock stays behind) */
+    {
+        hre_tx *tx = b_log(&f, f.patient, rec);
+        tn_submit(f.r, tx);
+        hre_tx_free(tx);
+    }
+    HRE_T_OK(hre_node_mine(f.r->node, bh, &st, f.t.now + 200000, HRE_POW_ALL_NONCES));
+    ck_assert_int_eq(st, HRE_LEDGER_CONNECTED);
+    ck_assert(tn_run(&f.t, all_synced, &f, 60000));
+    HRE_T_OK(hre_ledger_tip(f.h->l, &height, NULL));
+    HRE_T_OK(hre_ledger_header_by_height(f.h->l, &hd, NULL, height));
+    ck_assert_uint_ge(hd.time, expiry);
+    ck_assert_uint_lt(secs(&f), expiry);   /* the wall clock has not reached it */
+    ck_assert_int_eq(fetch(&f, rec, f.stranger, f.e_stranger, &out, &reason, NULL), HRE_EEXPIRED);
+    ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_EXPIRED);
+    ck_assert_uint_eq(out.n, 0);
+    assert_refused(&f, HRE_VAULT_XCH_REFUSE_EXPIRED);
+    /* the other direction: a grant live at the tip's time, whose expiry the
+     * wall clock then passes with no new block */
+    expiry = (uint64_t)hd.time + 60;
+    sub(&f, b_grant(&f, f.a_doctor, expiry), NULL);
+    mine(&f);
+    sub(&f, b_log(&f, f.doctor, rec), NULL);
+    mine(&f);
+    HRE_T_OK(hre_ledger_tip(f.h->l, &height, NULL));
+    HRE_T_OK(hre_ledger_header_by_height(f.h->l, &hd, NULL, height));
+    ck_assert_uint_lt(hd.time, expiry);
+    ck_assert_int_eq(fetch(&f, rec, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_OK);
+    f.t.now = (expiry + 5) * 1000;
+    ck_assert_int_eq(fetch(&f, rec, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_EEXPIRED);
+    ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_EXPIRED);
+    HRE_T_OK(hre_ledger_tip(f.h->l, &height, NULL));
+    HRE_T_OK(hre_ledger_header_by_height(f.h->l, &hd, NULL, height));
+    ck_assert_uint_lt(hd.time, expiry);    /* the tip alone would still allow it */
+    free(out.p);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(test_xch_node_org)
+{
+    /* an organisation's staff fetch only through a node their organisation
+     * registered; a patient (no organisation) through any member node */
+    fx f;
+    uint8_t rec[32], hash[32], q[HRE_VAULT_XCH_REQUEST_LEN];
+    const uint8_t doc[] = "{\"resourceType\":\"Bundle\",\"id\":\"org\"}";
+    buf out = {0};
+    int reason;
+    size_t seen = 0;
+    fx_init(&f, 0);
+    issue(&f, rec, hash, doc, sizeof doc, 1);
+    sub(&f, b_grant(&f, f.a_doctor, 0), NULL);
+    mine(&f);
+    sub(&f, b_log(&f, f.doctor, rec), NULL);
+    sub(&f, b_log(&f, f.hdoctor, rec), NULL);
+    sub(&f, b_log(&f, f.patient, rec), NULL);
+    mine(&f);
+    /* r is the clinic's node: the clinic's doctor is served, the hospital's
+     * doctor (access by role) is not */
+    ck_assert_int_eq(fetch(&f, rec, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_OK);
+    ck_assert_uint_eq(out.n, sizeof doc);
+    ck_assert_int_eq(fetch(&f, rec, f.hdoctor, f.e_hdoctor, &out, &reason, NULL), HRE_EAUTH);
+    ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_NOT_MEMBER);
+    ck_assert_uint_eq(out.n, 0);
+    assert_refused(&f, HRE_VAULT_XCH_REFUSE_NOT_MEMBER);
+    /* n3 is the hospital's node: the reverse */
+    make_req(&f, q, f.hdoctor, rec, f.t.now, f.n3);
+    raw_send(&f, q, sizeof q);
+    ck_assert_uint_eq(f.raw_headers, 1);
+    ck_assert_uint_eq(f.raw_refusals, 0);
+    make_req(&f, q, f.doctor, rec, f.t.now, f.n3);
+    raw_send(&f, q, sizeof q);
+    expect_raw_refusal(&f, &seen, HRE_VAULT_XCH_REFUSE_NOT_MEMBER);
+    ck_assert_uint_eq(f.raw_headers, 1);
+    /* the patient through either */
+    ck_assert_int_eq(fetch(&f, rec, f.patient, f.e_patient, &out, &reason, NULL), HRE_OK);
+    make_req(&f, q, f.patient, rec, f.t.now, f.n3);
+    raw_send(&f, q, sizeof q);
+    ck_assert_uint_eq(f.raw_headers, 2);
+    free(out.p);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(test_xch_rate_limit)
+{
+    /* a peer may send `burst` requests at once and `per_s` a second: the
+     * rest are refused BUSY before anything else is checked, and the bucket
+     * refills with time */
+    fx f;
+    uint8_t rec[32], hash[32], q[5][HRE_VAULT_XCH_REQUEST_LEN];
+    const uint8_t doc[] = "{\"resourceType\":\"Observation\",\"id\":\"rate\"}";
+    buf out = {0};
+    int reason;
+    size_t i, seen;
+    uint64_t c3;
+    fx_init(&f, 0);
+    issue(&f, rec, hash, doc, sizeof doc, 1);
+    mine(&f);
+    sub(&f, b_log(&f, f.patient, rec), NULL);
+    mine(&f);
+    ck_assert_int_eq(hre_vault_xch_set_rate_limit(NULL, 1, 1), HRE_EINVAL);
+    ck_assert_int_eq(hre_vault_xch_set_rate_limit(f.xh, 1, 0), HRE_EINVAL);
+    ck_assert_int_eq(hre_vault_xch_set_rate_limit(f.xh, HRE_VAULT_XCH_RATE_BURST_MAX + 1, 1), HRE_EINVAL);
+    HRE_T_OK(hre_vault_xch_set_rate_limit(f.xh, 1, 3));
+    /* five requests from n3 at one instant: three served, two refused */
+    c3 = tn_conn_at(&f.t, f.n3, f.h);
+    for (i = 0; i < 5; i++) make_req(&f, q[i], f.patient, rec, f.t.now, f.n3);
+    for (i = 0; i < 5; i++) HRE_T_OK(hre_node_app_send(f.n3->node, c3, APP, q[i], sizeof q[i], f.t.now));
+    tn_settle(&f.t, 100);
+    ck_assert_uint_eq(f.raw_headers, 3);
+    ck_assert_uint_eq(f.raw_refusals, 2);
+    ck_assert_int_eq(f.raw_reason, HRE_VAULT_XCH_REFUSE_BUSY);
+    ck_assert_mem_eq(f.raw_nonce, q[4] + 2, 16);
+    assert_refused(&f, HRE_VAULT_XCH_REFUSE_BUSY);
+    /* another peer has its own bucket */
+    ck_assert_int_eq(fetch(&f, rec, f.patient, f.e_patient, &out, &reason, NULL), HRE_OK);
+    /* a refused request's nonce was not spent: after a second it is served */
+    f.t.now += 1500;
+    HRE_T_OK(hre_node_app_send(f.n3->node, c3, APP, q[4], sizeof q[4], f.t.now));
+    tn_settle(&f.t, 100);
+    ck_assert_uint_eq(f.raw_headers, 4);
+    ck_assert_uint_eq(f.raw_refusals, 2);
+    /* 0: no limit */
+    HRE_T_OK(hre_vault_xch_set_rate_limit(f.xh, 0, 0));
+    seen = f.raw_headers;
+    for (i = 0; i < 5; i++) make_req(&f, q[i], f.patient, rec, f.t.now, f.n3);
+    for (i = 0; i < 3; i++) HRE_T_OK(hre_node_app_send(f.n3->node, c3, APP, q[i], sizeof q[i], f.t.now));
+    tn_settle(&f.t, 100);
+    ck_assert_uint_eq(f.raw_headers, seen + 3);
+    ck_assert_uint_eq(f.raw_refusals, 2);
+    free(out.p);
+    fx_free(&f);
+}
+END_TEST
+
+#ifdef HRE_WHITEBOX
+START_TEST(test_xch_mempool_bound)
+{
+    /* a mempool of many unrelated transactions: one request decodes at
+     * most HRE_VAULT__XCH_MEMPOOL_DECODE_MAX of them (BUSY: retry when it
+     * found nothing), each is decoded once, and a later request decodes
+     * none */
+    fx f;
+    uint8_t rec[32], hash[32];
+    const uint8_t doc[] = "{\"resourceType\":\"Observation\",\"id\":\"mp\"}";
+    const size_t B = HRE_VAULT__XCH_MEMPOOL_DECODE_MAX, n = 2 * B + 88;
+    buf out = {0};
+    int reason;
+    size_t i;
+    uint64_t d0;
+    fx_init(&f, 0);
+    issue(&f, rec, hash, doc, sizeof doc, 1);
+    mine(&f);
+    sub(&f, b_log(&f, f.patient, rec), NULL);   /* the oldest mempool entry */
+    for (i = 0; i < n; i++) {
+        hre_key *k = genkey();
+        uint8_t b[HRE_TX_MAX_LEN];
+        size_t len = tn_tx_patient(&f.t, b, sizeof b, k, 0);
+        hre_ledger_status st;
+        HRE_T_OK(hre_node_submit_tx(f.h->node, NULL, &st, b, len, f.t.now));
+        ck_assert_int_eq(st, HRE_LEDGER_ACCEPTED_TX);
+        hre_key_free(k);
+    }
+    ck_assert_uint_eq(hre_ledger_mempool_count(f.h->l), n + 1);
+    d0 = hre_vault__xch_mempool_decodes(f.xh);
+    ck_assert_uint_eq(d0, 0);
+    ck_assert_int_eq(fetch(&f, rec, f.patient, f.e_patient, &out, &reason, NULL), HRE_ELIMIT);
+    ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_BUSY);
+    ck_assert_uint_eq(hre_vault__xch_mempool_decodes(f.xh), B);
+    ck_assert_int_eq(fetch(&f, rec, f.patient, f.e_patient, &out, &reason, NULL), HRE_ELIMIT);
+    ck_assert_uint_eq(hre_vault__xch_mempool_decodes(f.xh), 2 * B);
+    ck_assert_int_eq(fetch(&f, rec, f.patient, f.e_patient, &out, &reason, NULL), HRE_OK);
+    ck_assert_uint_eq(out.n, sizeof doc);
+    ck_assert_uint_eq(hre_vault__xch_mempool_decodes(f.xh), n + 1);
+    ck_assert_uint_eq(hre_vault__xch_mempool_cached(f.xh), n + 1);
+    /* every entry is known now: no decode at all */
+    ck_assert_int_eq(fetch(&f, rec, f.patient, f.e_patient, &out, &reason, NULL), HRE_OK);
+    ck_assert_uint_eq(hre_vault__xch_mempool_decodes(f.xh), n + 1);
+    /* mined: the cache outgrew the mempool, what left it is dropped */
+    mine(&f);
+    {
+        uint8_t rec2[32], hash2[32], rec3[32], hash3[32];
+        issue(&f, rec2, hash2, doc, sizeof doc, 1);
+        issue(&f, rec3, hash3, doc, sizeof doc, 1);
+        mine(&f);
+        sub(&f, b_log(&f, f.patient, rec2), NULL);
+        ck_assert_int_eq(fetch(&f, rec2, f.patient, f.e_patient, &out, &reason, NULL), HRE_OK);
+        ck_assert_uint_eq(hre_vault__xch_mempool_decodes(f.xh), n + 2);
+        ck_assert_uint_eq(hre_vault__xch_mempool_cached(f.xh), 1);
+        /* an empty mempool: nothing remembered, nothing decoded */
+        mine(&f);
+        ck_assert_uint_eq(hre_ledger_mempool_count(f.h->l), 0);
+        ck_assert_int_eq(fetch(&f, rec3, f.patient, f.e_patient, &out, &reason, NULL), HRE_EAUTH);
+        ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_NO_LOG_ACCESS);
+        ck_assert_uint_eq(hre_vault__xch_mempool_cached(f.xh), 0);
+        ck_assert_uint_eq(hre_vault__xch_mempool_decodes(f.xh), n + 2);
+    }
+    free(out.p);
+    fx_free(&f);
+}
+END_TEST
+#endif
+
 START_TEST(test_xch_args)
 {
     hre_vault_xch *x = (hre_vault_xch *)&x;
@@ -1349,6 +1592,12 @@ Suite *hre_suite_exchange(void)
     tcase_add_test(tc, test_xch_backpressure);
     tcase_add_test(tc, test_xch_disconnect);
     tcase_add_test(tc, test_xch_signed_raw);
+    tcase_add_test(tc, test_xch_judge_time);
+    tcase_add_test(tc, test_xch_node_org);
+    tcase_add_test(tc, test_xch_rate_limit);
+#ifdef HRE_WHITEBOX
+    tcase_add_test(tc, test_xch_mempool_bound);
+#endif
     suite_add_tcase(s, tc);
     return s;
 }

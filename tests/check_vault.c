@@ -1589,6 +1589,94 @@ START_TEST(test_store_basics)
 }
 END_TEST
 
+START_TEST(test_rewrap_reuse)
+{
+    /* a re-wrap for a reader whose wrap this vault made and stored, still
+     * unchanged, for the reader's current key and by the same holder, hands
+     * that wrap out again: no write, no sync. Anything else makes a fresh one */
+    vw *w = vw_new();
+    hre_storage *inner = mem(), *st = NULL;
+    hre_vault *v;
+    hre_vault_wrap w1, w2, w3;
+    hre_contract_access a = HRE_CONTRACT_ACCESS_INIT;
+    buf out = {0};
+    uint8_t doc[5000], loc[32], h[32], rec[32];
+    uint64_t s0, s1;
+    hre_key *e_new = NULL;
+    HRE_T_OK(hre_powerloss_new(&st, inner, NULL));
+    v = vopen(st, NULL);
+    rand_doc(doc, sizeof doc, 1);
+    hre_t_rand_bytes(loc, 32);
+    store_doc(w, v, h, loc, 1, doc, sizeof doc);
+    issue(w, rec, h, loc, NULL);
+    HRE_T_OK(hre_vault_rewrap(v, &w1, &a, vw_c(w), rec, w->a_doctor, w->now, HRE_VAULT_READER_ORG, w->hosp,
+                              w->e_hosp));
+    s0 = hre_t_pl_syncs(st);
+    HRE_T_OK(hre_vault_rewrap(v, &w2, &a, vw_c(w), rec, w->a_doctor, w->now, HRE_VAULT_READER_ORG, w->hosp,
+                              w->e_hosp));
+    ck_assert_uint_eq(a.basis, HRE_ACCESS_BY_ROLE);   /* still judged */
+    ck_assert_mem_eq(&w2, &w1, sizeof w1);
+    ck_assert_uint_eq(hre_t_pl_syncs(st), s0);        /* nothing written */
+    HRE_T_OK(read_doc(v, &out, h, HRE_VAULT_READER_ACCOUNT, w->a_doctor, w->e_doctor));
+    ck_assert(out.n == sizeof doc && memcmp(out.p, doc, sizeof doc) == 0);
+    /* still refused when the chain says no: a wrong holder key, an expired grant */
+    ck_assert_int_eq(hre_vault_rewrap(v, &w3, &a, vw_c(w), rec, w->a_doctor, w->now, HRE_VAULT_READER_ORG,
+                                      w->hosp, w->e_lab), HRE_EDECRYPT);
+    vw_run(w, b_grant(w, w->a_outsider, w->now + 1000), NULL);
+    HRE_T_OK(hre_vault_rewrap(v, &w3, &a, vw_c(w), rec, w->a_outsider, w->now, HRE_VAULT_READER_ORG, w->hosp,
+                              w->e_hosp));
+    HRE_T_OK(hre_vault_rewrap(v, &w2, &a, vw_c(w), rec, w->a_outsider, w->now, HRE_VAULT_READER_ORG, w->hosp,
+                              w->e_hosp));
+    ck_assert_mem_eq(&w2, &w3, sizeof w3);
+    ck_assert_int_eq(hre_vault_rewrap(v, &w2, &a, vw_c(w), rec, w->a_outsider, w->now + 1000,
+                                      HRE_VAULT_READER_ORG, w->hosp, w->e_hosp), HRE_EEXPIRED);
+    /* another holder (the lab, from its own wrap): a fresh wrap */
+    s0 = hre_t_pl_syncs(st);
+    HRE_T_OK(hre_vault_rewrap(v, &w2, &a, vw_c(w), rec, w->a_doctor, w->now, HRE_VAULT_READER_ORG, w->lab,
+                              w->e_lab));
+    ck_assert_mem_eq(w2.sender_id, w->lab, 32);
+    ck_assert_uint_gt(hre_t_pl_syncs(st), s0);
+    /* ... and back to the hospital: fresh again (the stored wrap is the lab's) */
+    HRE_T_OK(hre_vault_rewrap(v, &w1, &a, vw_c(w), rec, w->a_doctor, w->now, HRE_VAULT_READER_ORG, w->hosp,
+                              w->e_hosp));
+    ck_assert_mem_eq(w1.sender_id, w->hosp, 32);
+    /* the reader publishes a new encryption key: a fresh wrap that opens with it */
+    HRE_T_OK(hre_key_generate(&e_new, HRE_CURVE_P256));
+    vw_run(w, b_enc(w, w->doctor, HRE_ENC_TARGET_ACCOUNT, w->a_doctor, e_new), NULL);
+    s0 = hre_t_pl_syncs(st);
+    HRE_T_OK(hre_vault_rewrap(v, &w2, &a, vw_c(w), rec, w->a_doctor, w->now, HRE_VAULT_READER_ORG, w->hosp,
+                              w->e_hosp));
+    s1 = hre_t_pl_syncs(st);
+    ck_assert_uint_gt(s1, s0);
+    ck_assert(memcmp(w2.hpke, w1.hpke, sizeof w1.hpke) != 0);
+    HRE_T_OK(read_doc(v, &out, h, HRE_VAULT_READER_ACCOUNT, w->a_doctor, e_new));
+    ck_assert(out.n == sizeof doc && memcmp(out.p, doc, sizeof doc) == 0);
+    /* the wrap removed: a fresh one */
+    HRE_T_OK(hre_vault_wrap_remove(v, h, HRE_VAULT_READER_ACCOUNT, w->a_doctor));
+    HRE_T_OK(hre_vault_rewrap(v, &w3, &a, vw_c(w), rec, w->a_doctor, w->now, HRE_VAULT_READER_ORG, w->hosp,
+                              w->e_hosp));
+    ck_assert(memcmp(w3.hpke, w2.hpke, sizeof w2.hpke) != 0);
+    HRE_T_OK(read_doc(v, &out, h, HRE_VAULT_READER_ACCOUNT, w->a_doctor, e_new));
+    /* a reopened vault remembers nothing: one fresh wrap, then reuse */
+    hre_vault_close(v);
+    v = vopen(st, NULL);
+    HRE_T_OK(hre_vault_rewrap(v, &w1, &a, vw_c(w), rec, w->a_doctor, w->now, HRE_VAULT_READER_ORG, w->hosp,
+                              w->e_hosp));
+    ck_assert(memcmp(w1.hpke, w3.hpke, sizeof w3.hpke) != 0);
+    s0 = hre_t_pl_syncs(st);
+    HRE_T_OK(hre_vault_rewrap(v, &w2, &a, vw_c(w), rec, w->a_doctor, w->now, HRE_VAULT_READER_ORG, w->hosp,
+                              w->e_hosp));
+    ck_assert_mem_eq(&w2, &w1, sizeof w1);
+    ck_assert_uint_eq(hre_t_pl_syncs(st), s0);
+    hre_key_free(e_new);
+    buf_free(&out);
+    hre_vault_close(v);
+    hre_storage_free(st);
+    hre_storage_free(inner);
+    vw_free(w);
+}
+END_TEST
+
 START_TEST(test_access_rules)
 {
     vw *w = vw_new();
@@ -2509,6 +2597,7 @@ Suite *hre_suite_vault(void)
     tcase_add_test(tc, test_fhir_corpus);
     tcase_add_test(tc, test_store_basics);
     tcase_add_test(tc, test_access_rules);
+    tcase_add_test(tc, test_rewrap_reuse);
     tcase_add_test(tc, test_import);
     tcase_add_test(tc, test_erasure_scan);
     suite_add_tcase(s, tc);

@@ -740,9 +740,15 @@ HRE_API int hre_vault_verify(hre_vault *v, uint64_t *problems,
  *  to the reader's published encryption key, stored durably (replacing an
  *  older wrap for that reader; the old wraps file is overwritten before it
  *  is replaced) and returned. The record id is bound to the document (as
- *  hre_vault_bind_record) if neither is bound yet.
+ *  hre_vault_bind_record) if neither is bound yet. Reuse: when the stored
+ *  wrap for this reader is still the one this open vault made by this
+ *  holder (same holder_type, holder_id and holder_key) for the reader's
+ *  current encryption key, that wrap is returned again without any write
+ *  or sync (the access check is made every time); the vault remembers the
+ *  re-wraps of up to 64 (document, reader) pairs in memory, so after a
+ *  reopen the first re-wrap per reader is a fresh one.
  *  Args: v (self).
- *  Out: *out: the new wrap (zeroed on failure); *access (may be NULL): the
+ *  Out: *out: the new (or reused) wrap (zeroed on failure); *access (may be NULL): the
  *       contract's verdict (hre_contract_access_check), in its version.
  *  In: c: the holder's contract state; record_id; reader: the reader's
  *      account address; block_time: the time grants are judged at;
@@ -846,13 +852,23 @@ HRE_API int hre_vault_reconcile(hre_vault *v, size_t *erased, const hre_contract
  *   signing key, a fresh random 16-byte nonce, a timestamp (ms) and the
  *   channel binding (the Noise handshake hash of the connection it is sent
  *   on), signed with that key (ECDSA over a domain-separated SHA-256).
- * - The holder checks, in this order: the encoding; the signature; the
+ * - The holder checks, in this order: the connection's request rate
+ *   (hre_vault_xch_set_rate_limit; BUSY); the encoding; the signature; the
  *   freshness window (|now - timestamp| <= fresh_ms); the binding (it must
  *   be THIS connection's handshake hash); replay (a bounded cache of the
  *   nonces of the fresh window); the reader key is the current key of an
- *   account; on its own chain state: hre_contract_access_check at
- *   now / 1000 (seconds), and a LOG_ACCESS by this reader for this record
- *   on its chain (an ACCESS_LOGGED event) or in its mempool; then that it
+ *   account; the requesting node (its verified node key) is a member now,
+ *   and a reader with an organisation asks only through a node that its
+ *   organisation registered (a patient, who has none, through any member
+ *   node; NOT_MEMBER otherwise); on its own chain state:
+ *   hre_contract_access_check at the judging time T = max(now / 1000, the
+ *   block time of its chain tip) in seconds, so neither a slow wall clock
+ *   nor a stale tip keeps an expired grant alive (a revoked grant is dead
+ *   whatever the clocks say), and a LOG_ACCESS by this reader for this
+ *   record on its chain (an ACCESS_LOGGED event) or in its mempool (each
+ *   mempool transaction is decoded once and remembered; one request decodes
+ *   at most 256 new ones and is refused BUSY, retry, when that was not
+ *   enough to find it); then that it
  *   holds the document; then it re-wraps the data key for the reader
  *   (hre_vault_rewrap, auth mode) and streams: one HEADER message (the
  *   envelope length, the document hash and the fresh wrap), then CHUNK
@@ -900,6 +916,12 @@ HRE_API int hre_vault_reconcile(hre_vault *v, size_t *erased, const hre_contract
 #define HRE_VAULT_XCH_DEFAULT_MAX_TRANSFERS 64u
 #define HRE_VAULT_XCH_DEFAULT_MAX_PER_PEER  4u
 #define HRE_VAULT_XCH_DEFAULT_FETCH_TIMEOUT_MS 60000u
+/** The holder's per-connection request rate limit by default (a token
+ *  bucket: REQUEST messages a second, and how many may come at once), and
+ *  the largest values hre_vault_xch_set_rate_limit takes.  Since: 1.1 */
+#define HRE_VAULT_XCH_DEFAULT_RATE_PER_S 50u
+#define HRE_VAULT_XCH_DEFAULT_RATE_BURST 100u
+#define HRE_VAULT_XCH_RATE_BURST_MAX 1000000u
 /** @} */
 
 /** Refusal reasons (REFUSAL byte 18; hre_vault_xch_event.reason). Values
@@ -909,7 +931,9 @@ HRE_API int hre_vault_reconcile(hre_vault *v, size_t *erased, const hre_contract
 #define HRE_VAULT_XCH_REFUSE_EXPIRED        3  /* the grant has expired (HRE_EEXPIRED) */
 #define HRE_VAULT_XCH_REFUSE_ERASED         4  /* the record or document was erased (HRE_EERASED) */
 #define HRE_VAULT_XCH_REFUSE_UNKNOWN_RECORD 5  /* the holder's chain has no such record (HRE_ENOTFOUND) */
-#define HRE_VAULT_XCH_REFUSE_NOT_MEMBER     6  /* the reader key is no account's current key (HRE_EAUTH) */
+#define HRE_VAULT_XCH_REFUSE_NOT_MEMBER     6  /* the reader key is no account's current key, or the
+                                                  requesting node may not carry the reader's requests
+                                                  (not a member; another organisation's) (HRE_EAUTH) */
 #define HRE_VAULT_XCH_REFUSE_SUSPENDED      7  /* the reader or its organisation is suspended (HRE_EAUTH) */
 #define HRE_VAULT_XCH_REFUSE_NO_LOG_ACCESS  8  /* no LOG_ACCESS on chain or in the mempool (HRE_EAUTH) */
 #define HRE_VAULT_XCH_REFUSE_NOT_HELD       9  /* the holder does not hold the document (HRE_ENOTFOUND) */
@@ -917,7 +941,9 @@ HRE_API int hre_vault_reconcile(hre_vault *v, size_t *erased, const hre_contract
 #define HRE_VAULT_XCH_REFUSE_STALE         11  /* timestamp outside the freshness window (HRE_EEXPIRED) */
 #define HRE_VAULT_XCH_REFUSE_REPLAY        12  /* the nonce was seen in the window (HRE_EEXISTS) */
 #define HRE_VAULT_XCH_REFUSE_WRONG_CHANNEL 13  /* bound to another connection (HRE_EVERIFY) */
-#define HRE_VAULT_XCH_REFUSE_BUSY          14  /* a cap: transfers, per peer, replay cache (HRE_ELIMIT) */
+#define HRE_VAULT_XCH_REFUSE_BUSY          14  /* a cap: the peer's request rate, transfers, per peer,
+                                                  replay cache, the mempool scan budget (HRE_ELIMIT:
+                                                  retry) */
 #define HRE_VAULT_XCH_REFUSE_MALFORMED     15  /* not a valid request (HRE_EDECODE) */
 #define HRE_VAULT_XCH_REFUSE_INTERNAL      16  /* the holder failed (storage, memory) (HRE_EIO) */
 #define HRE_VAULT_XCH_REFUSE_MAX           16 /* the largest reason value */
@@ -1065,7 +1091,8 @@ typedef struct hre_vault_xch_options {
     uint32_t max_per_peer;             /* ... per connection */
     uint32_t fetch_timeout_ms;         /* reader: a fetch with no progress this long fails */
     uint32_t log_max_age_s;            /* holder: a LOG_ACCESS counts only if its block time (chain)
-                                          or timestamp (mempool) is at most this old; 0 = any age */
+                                          or timestamp (mempool) is at most this old (against the
+                                          judging time T); 0 = any age */
     hre_vault_xch_event_fn on_event;   /* may be NULL */
     void *user_data;                   /* passed to on_event */
     hre_log_fn log_fn;                 /* may be NULL */
@@ -1107,6 +1134,19 @@ HRE_API int hre_vault_xch_handle_node_event(hre_vault_xch *x, const hre_node_eve
  *  entries and fetches without progress (HRE_EEXPIRED). now: ms.
  *  Returns: HRE_OK; HRE_EINVAL.  Since: 1.1 */
 HRE_API int hre_vault_xch_tick(hre_vault_xch *x, uint64_t now);
+
+/** Set the holder's per-connection request rate limit (PROTOCOL.md 15.6
+ *  check 0): each connection may send `burst` REQUEST messages at once and
+ *  `per_s` a second on average (a token bucket, refilled by the `now` of
+ *  the messages); one more is refused BUSY (detail "rate: ...") before its
+ *  signature is even checked. Every connection starts again with a full
+ *  bucket. Without this call the limit is HRE_VAULT_XCH_DEFAULT_RATE_PER_S /
+ *  HRE_VAULT_XCH_DEFAULT_RATE_BURST.
+ *  Args: x (self); used by the node's thread, outside node callbacks.
+ *  In:  per_s: 0 = no limit, else 1..HRE_VAULT_XCH_RATE_BURST_MAX;
+ *       burst: 1..HRE_VAULT_XCH_RATE_BURST_MAX (ignored when per_s is 0).
+ *  Returns: HRE_OK; HRE_EINVAL.  Since: 1.1 */
+HRE_API int hre_vault_xch_set_rate_limit(hre_vault_xch *x, uint32_t per_s, uint32_t burst);
 
 #define HRE_VAULT_XCH_STATS_VERSION 1 /* version of hre_vault_xch_stats */
 /** Counters: a versioned result struct (set .version first).  Since: 1.1 */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vault/internal.h"
+#include "hre/hash.h"
 
 /* Record -> the vault's entry, checked: the record exists, the vault holds
  * its document (by doc_sha256), and the envelope's locator is the record's. */
@@ -47,6 +48,32 @@ static int access_refusal(int rc, const hre_contract_access *a)
     }
 }
 
+#define REUSE_DOMAIN "HRE-VAULT-REWRAP-REUSE"
+
+/* The reuse tag of wrap w: what must not change for it to be handed out
+ * again (the wrap's bytes, the reader's current encryption key, the holder). */
+static int reuse_tag(uint8_t tag[32], const hre_vault_wrap *w, const uint8_t reader_enc[34], uint8_t holder_type,
+                     const uint8_t holder_id[32], const uint8_t holder_pub[34])
+{
+    uint8_t b[sizeof REUSE_DOMAIN - 1 + HRE_VAULT_WRAP_LEN + 34 + 1 + 32 + 34], *q = b;
+    memcpy(q, REUSE_DOMAIN, sizeof REUSE_DOMAIN - 1);
+    q += sizeof REUSE_DOMAIN - 1;
+    hre_vault__wrap_put(q, w);
+    q += HRE_VAULT_WRAP_LEN;
+    memcpy(q, reader_enc, 34);
+    q += 34;
+    *q++ = holder_type;
+    memcpy(q, holder_id, 32);
+    q += 32;
+    memcpy(q, holder_pub, 34);
+    return hre_sha256(tag, b, sizeof b);
+}
+
+static hre_vault__reuse *reuse_slot(hre_vault *v, const uint8_t doc[32], const uint8_t reader[32])
+{
+    return &v->reuse[(doc[0] ^ reader[0] ^ (unsigned)(doc[1] + reader[1])) % HRE_VAULT__REUSE_SLOTS];
+}
+
 static int bind_if_free(hre_vault *v, hre_vault__ent *e, const uint8_t record_id[32])
 {
     if (e->has_record || hre_vault__find_record(v, record_id)) return HRE_OK;
@@ -62,7 +89,8 @@ HRE_API int hre_vault_rewrap(hre_vault *v, hre_vault_wrap *out, hre_contract_acc
     hre_vault__ent *e;
     hre_vault_wrap mine, *set = NULL, nw;
     hre_pubkey *rk = NULL, *hp = NULL;
-    uint8_t wire[34], hwire[34], key[32];
+    uint8_t wire[34], hwire[34], key[32], tag[32];
+    hre_vault__reuse *slot;
     size_t n = 0, j;
     int rc;
     HRE__API_SCOPE;
@@ -92,9 +120,23 @@ HRE_API int hre_vault_rewrap(hre_vault *v, hre_vault_wrap *out, hre_contract_acc
         goto done;
     }
     mine = set[j];
-    if ((rc = hre_vault__unwrap(key, &mine, holder_key, NULL)) != HRE_OK) goto done;
     rc = hre_key_pubkey(holder_key, &hp);
     if (rc == HRE_OK) rc = hre_pubkey_serialize_wire(hp, hwire);
+    if (rc != HRE_OK) goto done;
+    /* the reader's wrap this vault made, unchanged, for the reader's current
+     * key and by this holder: hand it out again (no write, no sync) */
+    slot = reuse_slot(v, e->hash, reader);
+    if (slot->used && memcmp(slot->doc, e->hash, 32) == 0 && memcmp(slot->reader, reader, 32) == 0) {
+        for (j = 0; j < n; j++)
+            if (set[j].reader_type == HRE_VAULT_READER_ACCOUNT && memcmp(set[j].reader_id, reader, 32) == 0) break;
+        if (j < n && (rc = reuse_tag(tag, &set[j], wire, holder_type, holder_id, hwire)) == HRE_OK &&
+            hre_ct_equal(tag, slot->tag, 32)) {
+            if ((rc = bind_if_free(v, e, record_id)) == HRE_OK) *out = set[j];
+            goto done;
+        }
+        if (rc != HRE_OK) goto done;
+    }
+    if ((rc = hre_vault__unwrap(key, &mine, holder_key, NULL)) != HRE_OK) goto done;
     if (rc == HRE_OK)
         rc = hre_vault__wrap_make(&nw, key, e->hash, e->locator, e->doc_version, HRE_VAULT_READER_ACCOUNT,
                                   reader, rk, holder_type, holder_id, holder_key, hwire);
@@ -117,7 +159,13 @@ HRE_API int hre_vault_rewrap(hre_vault *v, hre_vault_wrap *out, hre_contract_acc
         n++;
     }
     set[j] = nw;
+    slot->used = 0;                    /* the stored set changes now: forget what it held */
     if ((rc = hre_vault__wraps_replace(v, e->hash, set, n)) != HRE_OK) goto done;
+    if (reuse_tag(slot->tag, &nw, wire, holder_type, holder_id, hwire) == HRE_OK) {
+        memcpy(slot->doc, e->hash, 32);
+        memcpy(slot->reader, reader, 32);
+        slot->used = 1;
+    }
     if ((rc = bind_if_free(v, e, record_id)) != HRE_OK) goto done;
     *out = nw;
 done:

@@ -27,6 +27,29 @@ typedef struct xfer {
     uint8_t header[HRE_VAULT_XCH_HEADER_LEN];
 } xfer;
 
+/* A mempool transaction the holder has decoded once (PROTOCOL.md 15.6 check
+ * 9): kept, sorted by txid, while it stays in the mempool, so each
+ * transaction is decoded at most once however many requests come. */
+typedef struct mp_ent {
+    uint8_t txid[32];
+    uint8_t is_log;                    /* a well-formed LOG_ACCESS: the fields below are set */
+    uint8_t record_id[32];
+    uint8_t sender[34];
+    uint64_t timestamp;
+} mp_ent;
+
+/* One connection's request budget: a token bucket in thousandths of a
+ * request (PROTOCOL.md 15.6 check 0). */
+typedef struct rate_ent {
+    uint64_t conn;
+    uint64_t milli;                    /* tokens x 1000 */
+    uint64_t last;                     /* ms of the last refill */
+} rate_ent;
+
+/* Connections whose budget is remembered at most (the least recently used
+ * one is forgotten beyond: it starts again with a full bucket). */
+#define RATE_TABLE_MAX 1024
+
 typedef struct replay_ent {
     uint8_t nonce[HRE_VAULT_XCH_NONCE_LEN];
     uint64_t expires;                  /* ms: no longer fresh from then on */
@@ -66,6 +89,12 @@ struct hre_vault_xch {
     uint8_t *buf;                      /* one chunk message (holder) */
     size_t buf_len;
     uint8_t *txbuf;                    /* one mempool transaction */
+    mp_ent *mp;                        /* decoded mempool transactions: [0, mp_sorted) sorted */
+    size_t n_mp, mp_sorted, cap_mp;
+    uint64_t mp_decodes;               /* white-box: mempool transactions decoded, ever */
+    rate_ent *rate;                    /* per-connection request budgets */
+    size_t n_rate;
+    uint32_t rate_per_s, rate_burst;   /* 0 per_s: no limit */
     hre_vault_xch_stats st;
 };
 
@@ -200,15 +229,108 @@ static int access_to_refusal(uint8_t reason)
     }
 }
 
+/* The time the holder judges a request at (PROTOCOL.md 15.6 "Judging
+ * time"): the later of its wall clock and its tip's block time, in seconds,
+ * so neither a slow clock nor a stale tip keeps a grant alive. */
+static int judge_time(hre_ledger *l, uint64_t now_ms, uint64_t *out)
+{
+    hre_header hd;
+    uint64_t height = 0;
+    int rc;
+    *out = now_ms / 1000;
+    if ((rc = hre_ledger_tip(l, &height, NULL)) != HRE_OK ||
+        (rc = hre_ledger_header_by_height(l, &hd, NULL, height)) != HRE_OK)
+        return rc;
+    if ((uint64_t)hd.time > *out) *out = hd.time;
+    return HRE_OK;
+}
+
+/* May the requesting node (msg->peer_key) carry this reader's request
+ * (PROTOCOL.md 15.6 check 6)? 0, or 1 with the refusal detail in d. */
+static int node_org_check(const hre_contract *c, const hre_node_app_message *msg,
+                          const hre_contract_account *acct, char *d, size_t dn)
+{
+    hre_contract_node ns = HRE_CONTRACT_NODE_INIT;
+    if (hre_contract_node_status(c, &ns, msg->peer_key) != HRE_OK) {
+        snprintf(d, dn, "the requesting node is not a member on the holder's chain (node reason %u)",
+                 (unsigned)ns.reason);
+        return 1;
+    }
+    if (acct->has_org && memcmp(acct->org_id, ns.org_id, 32) != 0) {
+        snprintf(d, dn, "the reader's organisation did not register the requesting node");
+        return 1;
+    }
+    return 0;
+}
+
+static int mp_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, 32);   /* txid is an mp_ent's first member */
+}
+
+/* Decode mempool transaction id into e (is_log 0 when it is not a LOG_ACCESS
+ * or is gone). */
+static void mp_decode(hre_vault_xch *x, hre_ledger *l, mp_ent *e, const uint8_t id[32])
+{
+    size_t len = HRE_TX_MAX_LEN, plen = 0;
+    hre_tx *tx = NULL;
+    const uint8_t *pl;
+    hre_log_access_payload p;
+    memset(e, 0, sizeof *e);
+    memcpy(e->txid, id, 32);
+    x->mp_decodes++;
+    if (hre_ledger_mempool_tx(l, x->txbuf, &len, id) != HRE_OK) return;   /* gone */
+    if (hre_tx_decode(&tx, x->txbuf, len) != HRE_OK) return;
+    if (hre_tx_kind(tx) == HRE_KIND_LOG_ACCESS && (pl = hre_tx_payload(tx, &plen)) != NULL &&
+        hre_contract_decode_log_access(&p, pl, plen) == HRE_OK && hre_tx_sender(tx)) {
+        e->is_log = 1;
+        memcpy(e->record_id, p.record_id, 32);
+        memcpy(e->sender, hre_tx_sender(tx), 34);
+        e->timestamp = hre_tx_timestamp(tx);
+    }
+    hre_tx_free(tx);
+}
+
+static int mp_match(const mp_ent *e, const hre_contract *c, const uint8_t reader[32], const uint8_t record[32],
+                    uint64_t oldest)
+{
+    hre_contract_account a = HRE_CONTRACT_ACCOUNT_INIT;
+    return e->is_log && e->timestamp >= oldest && memcmp(e->record_id, record, 32) == 0 &&
+           hre_contract_account_by_key(c, &a, NULL, e->sender) == HRE_OK && memcmp(a.address, reader, 32) == 0;
+}
+
+/* Sort the cache and drop what left the mempool once it is much larger than
+ * the mempool. */
+static void mp_settle(hre_vault_xch *x, hre_ledger *l, size_t live)
+{
+    if (x->n_mp > 2 * live + 64) {
+        /* compaction keeps the order: the sorted prefix stays sorted */
+        size_t i, k = 0, ks = 0;
+        for (i = 0; i < x->n_mp; i++)
+            if (hre_ledger_mempool_contains(l, x->mp[i].txid)) {
+                x->mp[k++] = x->mp[i];
+                if (i < x->mp_sorted) ks = k;
+            }
+        x->n_mp = k;
+        x->mp_sorted = ks;
+    }
+    if (x->n_mp != x->mp_sorted) qsort(x->mp, x->n_mp, sizeof *x->mp, mp_cmp);
+    x->mp_sorted = x->n_mp;
+}
+
 /* Is a LOG_ACCESS by reader for record on the chain (an ACCESS_LOGGED event)
- * or in the mempool? 1 / 0, or a negative error. */
+ * or in the mempool? 1 / 0, 2 (not in what the mempool scan could decode
+ * within its budget: retry), or a negative error. The mempool is walked
+ * newest first; a transaction is decoded once and remembered while it stays
+ * there, and one request decodes at most HRE_VAULT__XCH_MEMPOOL_DECODE_MAX. */
 static int log_access_present(hre_vault_xch *x, hre_ledger *l, const hre_contract *c, const uint8_t reader[32],
                               const uint8_t record[32], uint64_t now_s)
 {
     const uint64_t oldest = x->o.log_max_age_s && now_s > x->o.log_max_age_s ? now_s - x->o.log_max_age_s : 0;
     hre_contract_event *ev = NULL;
-    size_t n = 0, i, start = 0;
-    int rc, found = 0;
+    uint8_t *ids = NULL;
+    size_t n = 0, i, count, got = 0, budget = HRE_VAULT__XCH_MEMPOOL_DECODE_MAX;
+    int rc, found = 0, short_of_budget = 0;
     rc = hre_contract_record_events(c, NULL, sizeof *ev, &n, record);
     if (rc == HRE_EBUFSIZE && n > 0) {
         if (!(ev = calloc(n, sizeof *ev))) return hre__fail(HRE_ENOMEM, "exchange: out of memory");
@@ -221,32 +343,63 @@ static int log_access_present(hre_vault_xch *x, hre_ledger *l, const hre_contrac
     }
     if (rc != HRE_OK && rc != HRE_EBUFSIZE) return rc;
     if (found) return 1;
-    if (!x->txbuf && !(x->txbuf = malloc(HRE_TX_MAX_LEN))) return hre__fail(HRE_ENOMEM, "exchange: out of memory");
-    for (;;) {
-        uint8_t ids[64 * 32];
-        size_t k = 64;
-        if ((rc = hre_ledger_mempool_list(l, ids, &k, start)) != HRE_OK) return rc;
-        for (i = 0; i < k; i++) {
-            size_t len = HRE_TX_MAX_LEN, plen = 0;
-            hre_tx *tx = NULL;
-            const uint8_t *pl;
-            hre_log_access_payload p;
-            hre_contract_account a = HRE_CONTRACT_ACCOUNT_INIT;
-            if (hre_ledger_mempool_tx(l, x->txbuf, &len, ids + 32 * i) != HRE_OK) continue;   /* gone */
-            if (hre_tx_decode(&tx, x->txbuf, len) != HRE_OK) continue;
-            if (hre_tx_kind(tx) == HRE_KIND_LOG_ACCESS && hre_tx_timestamp(tx) >= oldest &&
-                (pl = hre_tx_payload(tx, &plen)) != NULL &&
-                hre_contract_decode_log_access(&p, pl, plen) == HRE_OK && memcmp(p.record_id, record, 32) == 0 &&
-                hre_tx_sender(tx) && hre_contract_account_by_key(c, &a, NULL, hre_tx_sender(tx)) == HRE_OK &&
-                memcmp(a.address, reader, 32) == 0)
-                found = 1;
-            hre_tx_free(tx);
-            if (found) return 1;
-        }
-        if (k < 64) return 0;
-        start += k;
+    if (!(count = hre_ledger_mempool_count(l))) {
+        x->n_mp = x->mp_sorted = 0;    /* nothing to remember */
+        return 0;
     }
+    if (!x->txbuf && !(x->txbuf = malloc(HRE_TX_MAX_LEN))) return hre__fail(HRE_ENOMEM, "exchange: out of memory");
+    if (!(ids = malloc(count * 32))) return hre__fail(HRE_ENOMEM, "exchange: out of memory");
+    while (got < count) {
+        size_t k = count - got;
+        if ((rc = hre_ledger_mempool_list(l, ids + 32 * got, &k, got)) != HRE_OK) goto done;
+        if (k == 0) break;
+        got += k;
+    }
+    if (x->n_mp + budget > x->cap_mp) {
+        size_t nc = x->n_mp + budget + 64;
+        mp_ent *nm = realloc(x->mp, nc * sizeof *nm);
+        if (!nm) {
+            rc = hre__fail(HRE_ENOMEM, "exchange: out of memory");
+            goto done;
+        }
+        x->mp = nm;
+        x->cap_mp = nc;
+    }
+    /* newest first; ids are distinct, so this request's new entries (the
+     * unsorted tail) need no lookup */
+    for (i = got; i-- > 0 && !found;) {
+        const uint8_t *id = ids + 32 * i;
+        mp_ent *e = bsearch(id, x->mp, x->mp_sorted, sizeof *x->mp, mp_cmp);
+        if (!e) {
+            if (budget == 0) {
+                short_of_budget = 1;
+                continue;
+            }
+            budget--;
+            e = &x->mp[x->n_mp++];
+            mp_decode(x, l, e, id);
+        }
+        if (mp_match(e, c, reader, record, oldest)) found = 1;
+    }
+    rc = HRE_OK;
+done:
+    free(ids);
+    mp_settle(x, l, got);
+    if (rc != HRE_OK) return rc;
+    return found ? 1 : short_of_budget ? 2 : 0;
 }
+
+#ifdef HRE_TESTING
+uint64_t hre_vault__xch_mempool_decodes(const hre_vault_xch *x)
+{
+    return x->mp_decodes;
+}
+
+size_t hre_vault__xch_mempool_cached(const hre_vault_xch *x)
+{
+    return x->n_mp;
+}
+#endif
 
 static void xfer_remove(hre_vault_xch *x, xfer *t)
 {
@@ -327,6 +480,52 @@ static void pump_conn(hre_vault_xch *x, uint64_t conn, int all, uint64_t now)
     }
 }
 
+/* Take one request from conn's bucket: 1 if it may be served, 0 over its
+ * rate, -1 out of memory. */
+static int rate_take(hre_vault_xch *x, uint64_t conn, uint64_t now)
+{
+    const uint64_t cap = (uint64_t)x->rate_burst * 1000;
+    rate_ent *e = NULL;
+    size_t i;
+    if (!x->rate_per_s) return 1;
+    for (i = 0; i < x->n_rate; i++)
+        if (x->rate[i].conn == conn) {
+            e = &x->rate[i];
+            break;
+        }
+    if (!e) {
+        if (x->n_rate == RATE_TABLE_MAX) {
+            size_t old = 0;
+            for (i = 1; i < x->n_rate; i++)
+                if (x->rate[i].last < x->rate[old].last) old = i;
+            x->rate[old] = x->rate[--x->n_rate];
+        }
+        if (!x->rate && !(x->rate = calloc(RATE_TABLE_MAX, sizeof *x->rate))) return -1;
+        e = &x->rate[x->n_rate++];
+        e->conn = conn;
+        e->milli = cap;
+        e->last = now;
+    }
+    if (now > e->last) {
+        const uint64_t dt = now - e->last;   /* ms x per_s = thousandths of a request */
+        e->milli = dt >= cap || e->milli + dt * x->rate_per_s >= cap ? cap : e->milli + dt * x->rate_per_s;
+        e->last = now;
+    }
+    if (e->milli < 1000) return 0;
+    e->milli -= 1000;
+    return 1;
+}
+
+static void rate_forget(hre_vault_xch *x, uint64_t conn)
+{
+    size_t i;
+    for (i = 0; i < x->n_rate; i++)
+        if (x->rate[i].conn == conn) {
+            x->rate[i] = x->rate[--x->n_rate];
+            return;
+        }
+}
+
 static int rewrap_refusal(int rc)
 {
     switch (rc) {
@@ -353,11 +552,21 @@ static void on_request(hre_vault_xch *x, hre_node *node, const hre_node_app_mess
     const hre_contract *c = NULL;
     hre_ledger *l = hre_node_ledger(node);
     const uint64_t now = msg->now;
+    uint64_t at = 0;                   /* the judging time, s */
     int retired = 0, rc, why;
     size_t per_peer = 0, hl = HRE_VAULT_XCH_HEADER_LEN;
     xfer *t;
     char d[200];
     x->st.requests++;
+    if ((why = rate_take(x, msg->conn, now)) != 1) {
+        const uint8_t *nonce = msg->len >= 18 ? msg->data + 2 : NULL;
+        if (why == 0)
+            snprintf(d, sizeof d, "rate: more than %u requests a second (burst %u) from this peer",
+                     (unsigned)x->rate_per_s, (unsigned)x->rate_burst);
+        refuse(x, msg->conn, nonce, why == 0 ? HRE_VAULT_XCH_REFUSE_BUSY : HRE_VAULT_XCH_REFUSE_INTERNAL, 0,
+               NULL, NULL, now, why == 0 ? d : "exchange: out of memory");
+        return;
+    }
     if ((rc = hre_vault_xch_request_decode(&r, msg->data, msg->len)) != HRE_OK) {
         snprintf(d, sizeof d, "%s", hre_error_detail());
         refuse(x, msg->conn, NULL, HRE_VAULT_XCH_REFUSE_MALFORMED, 0, NULL, NULL, now, d);
@@ -395,6 +604,10 @@ static void on_request(hre_vault_xch *x, hre_node *node, const hre_node_app_mess
                retired ? "the reader key was rotated out" : "the reader key is no account's");
         return;
     }
+    if (node_org_check(c, msg, &acct, d, sizeof d)) {
+        refuse(x, msg->conn, r.nonce, HRE_VAULT_XCH_REFUSE_NOT_MEMBER, 0, r.record_id, acct.address, now, d);
+        return;
+    }
     for (t = x->xfers; t; t = t->next)
         if (t->conn == msg->conn) per_peer++;
     if (x->n_xfers >= x->o.max_transfers || per_peer >= x->o.max_per_peer) {
@@ -402,17 +615,30 @@ static void on_request(hre_vault_xch *x, hre_node *node, const hre_node_app_mess
                per_peer >= x->o.max_per_peer ? "too many transfers to this peer" : "too many transfers");
         return;
     }
-    if ((rc = hre_contract_access_check(c, &acc, acct.address, r.record_id, now / 1000)) != HRE_OK) {
+    if ((rc = judge_time(l, now, &at)) != HRE_OK) {
+        snprintf(d, sizeof d, "no chain tip: %s", hre_error_detail());
+        refuse(x, msg->conn, r.nonce, HRE_VAULT_XCH_REFUSE_INTERNAL, 0, r.record_id, acct.address, now, d);
+        return;
+    }
+    if ((rc = hre_contract_access_check(c, &acc, acct.address, r.record_id, at)) != HRE_OK) {
         snprintf(d, sizeof d, "%s", hre_error_detail());
         refuse(x, msg->conn, r.nonce, rc == HRE_EINVAL ? HRE_VAULT_XCH_REFUSE_INTERNAL : access_to_refusal(acc.reason),
                acc.reason, r.record_id, acct.address, now, d);
         return;
     }
-    if ((rc = log_access_present(x, l, c, acct.address, r.record_id, now / 1000)) != 1) {
-        snprintf(d, sizeof d, "%s", rc == 0 ? "no (recent enough) LOG_ACCESS by this reader for this record on the chain or in the mempool"
-                                            : hre_error_detail());
-        refuse(x, msg->conn, r.nonce, rc == 0 ? HRE_VAULT_XCH_REFUSE_NO_LOG_ACCESS : HRE_VAULT_XCH_REFUSE_INTERNAL, 0,
-               r.record_id, acct.address, now, d);
+    if ((rc = log_access_present(x, l, c, acct.address, r.record_id, at)) != 1) {
+        if (rc == 0)
+            snprintf(d, sizeof d, "no (recent enough) LOG_ACCESS by this reader for this record on the chain or in "
+                                  "the mempool");
+        else if (rc == 2)
+            snprintf(d, sizeof d, "no LOG_ACCESS found yet: the mempool holds more new transactions than one "
+                                  "request examines (%u); retry", (unsigned)HRE_VAULT__XCH_MEMPOOL_DECODE_MAX);
+        else
+            snprintf(d, sizeof d, "%s", hre_error_detail());
+        refuse(x, msg->conn, r.nonce, rc == 0   ? HRE_VAULT_XCH_REFUSE_NO_LOG_ACCESS
+                                      : rc == 2 ? HRE_VAULT_XCH_REFUSE_BUSY
+                                                : HRE_VAULT_XCH_REFUSE_INTERNAL,
+               0, r.record_id, acct.address, now, d);
         return;
     }
     if (!x->o.vault || hre_contract_record_get(c, &rec, r.record_id) != HRE_OK) {
@@ -430,7 +656,7 @@ static void on_request(hre_vault_xch *x, hre_node *node, const hre_node_app_mess
         return;
     }
     memset(&h, 0, sizeof h);
-    rc = hre_vault_rewrap(x->o.vault, &h.wrap, NULL, c, r.record_id, acct.address, now / 1000, x->o.holder_type,
+    rc = hre_vault_rewrap(x->o.vault, &h.wrap, NULL, c, r.record_id, acct.address, at, x->o.holder_type,
                           x->o.holder_id, x->o.holder_key);
     if (rc != HRE_OK) {
         snprintf(d, sizeof d, "re-wrap: %s (%s)", hre_strerror(rc), hre_error_detail());
@@ -612,6 +838,8 @@ HRE_API int hre_vault_xch_new(hre_vault_xch **out, const hre_vault_xch_options *
     if (!x->o.max_transfers) x->o.max_transfers = HRE_VAULT_XCH_DEFAULT_MAX_TRANSFERS;
     if (!x->o.max_per_peer) x->o.max_per_peer = HRE_VAULT_XCH_DEFAULT_MAX_PER_PEER;
     if (!x->o.fetch_timeout_ms) x->o.fetch_timeout_ms = HRE_VAULT_XCH_DEFAULT_FETCH_TIMEOUT_MS;
+    x->rate_per_s = HRE_VAULT_XCH_DEFAULT_RATE_PER_S;
+    x->rate_burst = HRE_VAULT_XCH_DEFAULT_RATE_BURST;
     if (x->o.replay_max > (1u << 20)) {
         rc = hre__fail(HRE_EINVAL, "exchange: replay_max above 2^20");
         goto fail;
@@ -646,7 +874,22 @@ HRE_API void hre_vault_xch_free(hre_vault_xch *x)
     free(x->replay);
     free(x->buf);
     free(x->txbuf);
+    free(x->mp);
+    free(x->rate);
     free(x);
+}
+
+HRE_API int hre_vault_xch_set_rate_limit(hre_vault_xch *x, uint32_t per_s, uint32_t burst)
+{
+    HRE__API_SCOPE;
+    HRE__CHECK_ARG(x);
+    if (per_s && (burst == 0 || burst > HRE_VAULT_XCH_RATE_BURST_MAX || per_s > HRE_VAULT_XCH_RATE_BURST_MAX))
+        return hre__fail(HRE_EINVAL, "exchange: a rate limit needs 1 <= per_s, burst <= %u",
+                         (unsigned)HRE_VAULT_XCH_RATE_BURST_MAX);
+    x->rate_per_s = per_s;
+    x->rate_burst = per_s ? burst : 0;
+    x->n_rate = 0;                     /* every peer starts again with a full bucket */
+    return hre__api_done(HRE_OK);
 }
 
 HRE_API int hre_vault_xch_handle_node_event(hre_vault_xch *x, const hre_node_event *ev)
@@ -667,6 +910,7 @@ HRE_API int hre_vault_xch_handle_node_event(hre_vault_xch *x, const hre_node_eve
             }
             t = next;
         }
+        rate_forget(x, ev->conn);
         for (f = x->fetches; f; f = f->next)
             if (f->conn == ev->conn) fetch_done(f, HRE_ECANCELED, 0, "the holder disconnected");
     }

@@ -148,6 +148,19 @@ typedef struct hre_vault__tab {
 struct hre_vault_store;
 struct hre_vault_import;
 
+/* A re-wrap this vault made and stored (access.c, PROTOCOL.md 14.7): while
+ * the stored wrap for (doc, reader) is still those bytes and the reader's
+ * encryption key and the holder are the same (tag = SHA-256 over all of
+ * them), hre_vault_rewrap returns it instead of writing a new one. Slot by
+ * (doc, reader); a collision only costs a fresh wrap. In memory only. */
+#define HRE_VAULT__REUSE_SLOTS 64
+typedef struct hre_vault__reuse {
+    uint8_t used;
+    uint8_t doc[32];
+    uint8_t reader[32];
+    uint8_t tag[32];
+} hre_vault__reuse;
+
 struct hre_vault {
     hre_storage *st;
     char prefix[HRE_VAULT_PREFIX_MAX + 1];
@@ -164,6 +177,7 @@ struct hre_vault {
     uint64_t present, erased, env_bytes;
     struct hre_vault_store *stores;
     struct hre_vault_import *imports;
+    hre_vault__reuse reuse[HRE_VAULT__REUSE_SLOTS];
 };
 
 /* Names (buffers of HRE_STORAGE_NAME_MAX + 1). ext: "env", "wr", "wn". */
@@ -203,5 +217,16 @@ int hre_vault__bind(hre_vault *v, hre_vault__ent *e, const uint8_t record[32]);
 /* Resolve a record of the contract to the vault's entry (access.c). */
 int hre_vault__resolve(hre_vault *v, hre_vault__ent **out, const hre_contract *c,
                        const uint8_t record_id[32]);
+
+/* Document exchange (exchange.c, PROTOCOL.md 15.6 check 9): mempool
+ * transactions one request decodes at most while it looks for the reader's
+ * LOG_ACCESS (each is decoded once while it stays in the mempool). */
+#define HRE_VAULT__XCH_MEMPOOL_DECODE_MAX 256u
+#ifdef HRE_TESTING
+/* Mempool transactions this exchange has decoded so far (tests). */
+uint64_t hre_vault__xch_mempool_decodes(const hre_vault_xch *x);
+/* Mempool transactions it remembers now (tests). */
+size_t hre_vault__xch_mempool_cached(const hre_vault_xch *x);
+#endif
 
 #endif /* HRE_VAULT_INTERNAL_H */
