@@ -3,7 +3,9 @@
 institution's node over the document exchange.
 
 Two `hre node run` processes on 127.0.0.1 (the network of hre_node_tcp
-init: both node keys registered, so they are live members of each other).
+init). Node 1 is the hospital's; node 2 runs with a key the clinic's admin
+registered, since a holder serves a reader of an organisation only through
+a node of that organisation (PROTOCOL 15.6).
 The chain (made with the bindings on node 1's directory) has a lab and a
 clinic, a patient, a clinic doctor, published encryption keys, and a record
 whose document `hre vault put` sealed into node 1's vault (the hospital is
@@ -39,6 +41,7 @@ def main():
         authority = hre.Key.import_pem(f.read())
     hosp = hre.genesis_org_id(net.id)
     ladmin, cadmin, patient, doctor, stranger = (hre.Key.generate() for _ in range(5))
+    clinic_node = hre.Key.generate()
     e_hosp, e_patient, e_doctor, e_stranger = (hre.Key.generate() for _ in range(4))
     with Chain(d1, net) as c:
         lab = c.submit(authority, "register_org", org_type=hre.ORG_LAB, name="Central Lab",
@@ -49,6 +52,9 @@ def main():
         c.submit(patient, "register_patient")
         c.submit(stranger, "register_patient")
         c.submit(cadmin, "register_doctor", doctor_key=doctor)
+        # node 2 is the clinic's own node: a holder serves a reader of an
+        # organisation only through a node that organisation registered
+        c.submit(cadmin, "register_node", node_key=clinic_node)
         c.mine()
         for signer, tt, target, enc in (
                 (patient, hre.ENC_TARGET_ACCOUNT, patient.address(), e_patient),
@@ -61,7 +67,8 @@ def main():
         c.mine()
     pem = {}
     for name, k in (("hosp", e_hosp), ("doctor_enc", e_doctor), ("doctor", doctor),
-                    ("stranger_enc", e_stranger), ("stranger", stranger)):
+                    ("stranger_enc", e_stranger), ("stranger", stranger),
+                    ("clinic_node", clinic_node)):
         pem[name] = os.path.join(root, name + ".pem")
         write(pem[name], k.export_pem())
     doc = os.urandom(3000) + b"FHIR" * 50000   # > one exchange chunk
@@ -87,7 +94,7 @@ def main():
     n1 = t.NodeProc(d1, "--key", os.path.join(root, "node1.pem"), "--listen", "127.0.0.1:0",
                     "--vault", vault, "--vault-key", pem["hosp"], "--holder", hosp.hex(),
                     "--nosync", "--log-level", "debug", port_file=pf)
-    n2 = t.NodeProc(d2, "--key", os.path.join(root, "node2.pem"), "--peer",
+    n2 = t.NodeProc(d2, "--key", pem["clinic_node"], "--peer",
                     "127.0.0.1:%d" % n1.port, "--nosync", "--mine")
     h1 = t.status(d1)["height"]
     if height is not None:
