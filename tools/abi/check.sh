@@ -51,7 +51,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     env -u CFLAGS -u CPPFLAGS -u LDFLAGS -u CXXFLAGS CC="${HRE_ABI_CC:-gcc}" \
         meson setup "$BUILD" --buildtype=debugoptimized -Dtests=false -Db_sanitize=none >/dev/null
 fi
-meson compile -C "$BUILD" hre >/dev/null
+meson compile -C "$BUILD" hre:shared_library >/dev/null
 
 version=$(meson introspect --projectinfo "$BUILD" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')
 major=${version%%.*}
