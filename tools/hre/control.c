@@ -8,7 +8,10 @@
  * replaced) and removed at a clean stop. Only the node's user may talk to
  * it: the socket's mode, and the peer's uid (SO_PEERCRED) checked at accept.
  * One request per connection: the client sends one frame, the node answers
- * with OUT / ERR / DATA frames and one DONE frame, then closes.
+ * with OUT / ERR / DATA frames and one DONE frame, then closes. VAULT_PUT is
+ * an upload: a header frame, the node's CONTINUE, PUT_DATA frames sealed into
+ * the vault as they come (one per loop turn, never the whole document in
+ * memory), PUT_END, then the answer; each frame within CTL_READ_TIMEOUT_MS.
  *
  * The server side never blocks the node's loop: the listener and the
  * connections are non-blocking descriptors polled by tcp_host (its extra-fd
