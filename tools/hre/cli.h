@@ -301,6 +301,17 @@ int cli_control_xch_peers(cli *c, const uint8_t record_id[32], cli_xch_peer *out
 int cli_control_xch_fetch(cli *c, uint64_t conn, const uint8_t *request, size_t request_len,
                           uint8_t wrap[HRE_VAULT_WRAP_LEN],
                           int (*data)(void *ud, const uint8_t *p, size_t n), void *ud);
+/* vault put --node: upload the document at path (streamed in DATA frames)
+ * for the node to seal into its own vault with its --vault-key; readers are
+ * the --reader arguments as typed (the node resolves them on its chain).
+ * Out: doc_hash, locator, doc_len, envelope_len of the stored document. */
+typedef struct cli_put_result {
+    uint8_t doc_hash[32];
+    uint8_t locator[32];
+    uint64_t doc_len, envelope_len;
+} cli_put_result;
+int cli_control_vault_put(cli *c, const char *path, const char *media_type,
+                          const char *const *readers, size_t n_readers, cli_put_result *res);
 /* Inside `hre node run` (a RUN request): the node, else NULL. */
 hre_node *cli_control_node(const cli *c);
 
@@ -316,6 +327,10 @@ typedef struct cli_ctl_host {
     hre_vault_xch *xch;        /* the document exchange (XCH_*), or NULL */
     hre_log_fn log;            /* may be NULL */
     void *log_ud;
+    /* VAULT_PUT: the node's --vault-key (NULL: refused) and --holder */
+    const hre_key *vault_key;
+    uint8_t holder_type;
+    uint8_t holder_id[32];
 } cli_ctl_host;
 struct pollfd;
 int cli_ctl_server_open(cli *c, cli_ctl_server **out, const char *data_dir,
@@ -332,6 +347,17 @@ int cli_ctl_node_submit(void *node_ctx, const uint8_t *tx, size_t len, cli_submi
  * Prints why on failure. */
 int cli_vault_lookup(cli *c, hre_vault *v, const uint8_t record_id[32], const uint8_t enc_key[34],
                      hre_vault_wrap *wrap, uint8_t doc_hash[32], uint64_t *envelope_len);
+/* The --reader arguments of vault put ("org:ID", "account:ID" or ID: an
+ * organisation if st has one by that id, else an account), parsed into
+ * types[i] / ids[i] (n at most CLI_MAX_ARGS). The one parser of both the
+ * local and the node path. Prints why on failure. */
+int cli_vault_readers(cli *c, const hre_contract *st, const char *const *args, size_t n,
+                      uint8_t *types, uint8_t (*ids)[32]);
+/* Name the parsed readers to store (their published encryption keys from
+ * st). Prints which reader failed. */
+int cli_vault_store_readers(cli *c, const hre_contract *st, hre_vault_store *store,
+                            const char *const *args, const uint8_t *types,
+                            const uint8_t (*ids)[32], size_t n);
 
 /* ---- chain helpers (cmd_chain.c) ---------------------------------------- */
 /* The name of a contract transaction kind ("grant", "log-access", ...; "unknown"). */

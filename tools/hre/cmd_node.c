@@ -455,6 +455,7 @@ static int cmd_run(cli *c, const cli_args *a)
             logf_(&r, HRE_LOG_INFO, "vault: %zu document(s) erased on the chain while it was "
                   "closed were shredded", erased);
     }
+    uint8_t holder_type = 0, holder_id[32] = {0};
     {
         /* the document exchange: always the reader side (vault get --node fetches
            from other institutions); the holder side with --vault-key */
@@ -476,6 +477,8 @@ static int cmd_run(cli *c, const cli_args *a)
             xo.vault = r.vault;
             xo.holder_type = htype;
             xo.holder_key = vkey;
+            holder_type = htype;
+            memcpy(holder_id, xo.holder_id, 32);
         }
         rc = hre_vault_xch_new(&r.xch, &xo);
         if (rc != HRE_OK) {
@@ -483,7 +486,9 @@ static int cmd_run(cli *c, const cli_args *a)
             goto out;
         }
     }
-    cli_ctl_host ch = { tcp_host_ledger(r.h), tcp_host_node(r.h), r.vault, r.xch, node_log, &r };
+    cli_ctl_host ch = { tcp_host_ledger(r.h), tcp_host_node(r.h), r.vault, r.xch, node_log, &r,
+                        vkey, holder_type, {0} };
+    memcpy(ch.holder_id, holder_id, 32);   /* vault put --node seals as the holder */
     if ((code = cli_ctl_server_open(c, &r.ctl, data_abs, &ch)) != CLI_EXIT_OK)
         goto out;
     if (tcp_host_install_signals(r.h) != HRE_OK) {
@@ -610,9 +615,11 @@ static const cli_opt run_opts[] = {
     { "--peer", "HOST:PORT", "keep a connection to this peer (reconnects with backoff)",
       CLI_OPT_REPEAT },
     { "--mine", NULL, "mine a block whenever the mempool holds a transaction", 0 },
-    { "--vault", "DIR", "keep this vault open: serve its documents (vault get --node)", 0 },
+    { "--vault", "DIR", "keep this vault open: serve its documents (vault get --node) and "
+      "store new ones (vault put --node, with --vault-key)", 0 },
     { "--vault-key", "PEM", "the holder's encryption private key: serve the vault's documents "
-      "to peers' readers that hold a live grant (the document exchange)", 0 },
+      "to peers' readers that hold a live grant (the document exchange), and seal the "
+      "documents of vault put --node as the holder", 0 },
     { "--holder", "ID", "whose encryption key --vault-key is: an organisation id (or "
       "account:ADDRESS)", 0 },
     { "--config", "FILE", "read settings from FILE (key = value lines, see below)", 0 },

@@ -69,6 +69,80 @@ static int reader_arg(cli *c, const hre_contract *st, const char *arg, uint8_t *
     return CLI_EXIT_OK;
 }
 
+int cli_vault_readers(cli *c, const hre_contract *st, const char *const *args, size_t n,
+                      uint8_t *types, uint8_t (*ids)[32])
+{
+    if (n == 0)
+        return cli_error(c, CLI_EXIT_USAGE, "vault put: name at least one --reader");
+    if (n > CLI_MAX_ARGS)
+        return cli_error(c, CLI_EXIT_USAGE, "vault put: too many --reader");
+    for (size_t i = 0; i < n; i++) {
+        int code = reader_arg(c, st, args[i], &types[i], ids[i]);
+        if (code != CLI_EXIT_OK)
+            return code;
+    }
+    return CLI_EXIT_OK;
+}
+
+int cli_vault_store_readers(cli *c, const hre_contract *st, hre_vault_store *store,
+                            const char *const *args, const uint8_t *types,
+                            const uint8_t (*ids)[32], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = hre_vault_store_add_reader_by_id(store, st, types[i], ids[i]);
+        if (rc != HRE_OK) {
+            char what[160];
+            snprintf(what, sizeof what, "reader %.100s (its encryption key: hre key publish)",
+                     args[i]);
+            return cli_fail(c, rc, what);
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
+/* What vault put prints, locally and through --node alike. */
+static void put_print(cli *c, const uint8_t doc_hash[32], const uint8_t locator[32],
+                      uint64_t doc_len, uint64_t envelope_len, size_t n_readers)
+{
+    char hh[65], lh[65];
+    cli_hex(hh, doc_hash, 32);
+    cli_hex(lh, locator, 32);
+    if (c->json) {
+        fprintf(c->out, "{\"doc_sha256\":\"%s\",\"locator\":\"%s\",\"doc_len\":%llu,"
+                "\"envelope_len\":%llu,\"readers\":%zu}\n", hh, lh,
+                (unsigned long long)doc_len, (unsigned long long)envelope_len, n_readers);
+    } else {
+        fprintf(c->out, "doc_sha256 %s\nlocator    %s\n", hh, lh);
+        if (!c->quiet)
+            fprintf(c->out, "(%llu bytes sealed into %llu, %zu reader(s); next: hre record new "
+                    "--doc-sha256 %s --locator %s ...)\n", (unsigned long long)doc_len,
+                    (unsigned long long)envelope_len, n_readers, hh, lh);
+    }
+}
+
+/* vault put --node: the node seals into its own vault with its --vault-key */
+static int put_node(cli *c, const cli_args *a, const char *const *readers, size_t n_readers)
+{
+    static const char *const local_only[] = { "--vault", "--key", "--issuer",
+                                              "--passphrase-fd" };
+    for (size_t i = 0; i < sizeof local_only / sizeof local_only[0]; i++)
+        if (cli_has(a, local_only[i]))
+            return cli_error(c, CLI_EXIT_USAGE, "vault put --node: %s is not for --node (the "
+                             "node seals into its own --vault with its --vault-key as issuer)",
+                             local_only[i]);
+    if (n_readers == 0)
+        return cli_error(c, CLI_EXIT_USAGE, "vault put: name at least one --reader");
+    if (n_readers > CLI_MAX_ARGS)
+        return cli_error(c, CLI_EXIT_USAGE, "vault put: too many --reader");
+    cli_put_result res;
+    int code = cli_control_vault_put(c, a->pos[0], cli_get(a, "--media-type"), readers,
+                                     n_readers, &res);
+    if (code != CLI_EXIT_OK)
+        return code;
+    put_print(c, res.doc_hash, res.locator, res.doc_len, res.envelope_len, n_readers);
+    return CLI_EXIT_OK;
+}
+
 static int key_wire(cli *c, const hre_key *k, uint8_t wire[34])
 {
     return cli_key_ids(c, k, wire, NULL);
@@ -93,16 +167,18 @@ static int cmd_put(cli *c, const cli_args *a)
     uint8_t types[CLI_MAX_ARGS], ids[CLI_MAX_ARGS][32], mine[34], sender_id[32];
     int sender = -1;
 
-    if (n_readers == 0)
-        return cli_error(c, CLI_EXIT_USAGE, "vault put: name at least one --reader");
+    if (c->node_dir)
+        return put_node(c, a, readers, n_readers);
+    if (!dir || !cli_get(a, "--key"))
+        return cli_error(c, CLI_EXIT_USAGE, "vault put: --vault DIR and --key PEM (with "
+                         "--data), or --node DIR (the node's own vault and --vault-key)");
     if (n_readers > CLI_MAX_ARGS)
         return cli_error(c, CLI_EXIT_USAGE, "vault put: too many --reader");
     int code = cli_state(c, &st);
     if (code != CLI_EXIT_OK)
         return code;
-    for (size_t i = 0; i < n_readers; i++)
-        if ((code = reader_arg(c, st, readers[i], &types[i], ids[i])) != CLI_EXIT_OK)
-            return code;
+    if ((code = cli_vault_readers(c, st, readers, n_readers, types, ids)) != CLI_EXIT_OK)
+        return code;
     if ((code = cli_load_key(c, a, cli_get(a, "--key"), &key)) != CLI_EXIT_OK)
         return code;
     if ((code = key_wire(c, key, mine)) != CLI_EXIT_OK)
@@ -159,36 +235,16 @@ static int cmd_put(cli *c, const cli_args *a)
         code = cli_fail(c, rc, "seal the document");
         goto out;
     }
-    for (size_t i = 0; i < n_readers; i++) {
-        rc = hre_vault_store_add_reader_by_id(store, st, types[i], ids[i]);
-        if (rc != HRE_OK) {
-            char what[120];
-            snprintf(what, sizeof what, "reader %s (its encryption key: hre key publish)",
-                     readers[i]);
-            code = cli_fail(c, rc, what);
-            goto out;
-        }
-    }
+    code = cli_vault_store_readers(c, st, store, readers, types, (const uint8_t (*)[32])ids,
+                                   n_readers);
+    if (code != CLI_EXIT_OK)
+        goto out;
     rc = hre_vault_store_commit(store, doc_hash, &content);
     if (rc != HRE_OK) {
         code = cli_fail(c, rc, "store the document");
         goto out;
     }
-    char hh[65], lh[65];
-    cli_hex(hh, doc_hash, 32);
-    cli_hex(lh, sp.locator, 32);
-    if (c->json) {
-        fprintf(c->out, "{\"doc_sha256\":\"%s\",\"locator\":\"%s\",\"doc_len\":%llu,"
-                "\"envelope_len\":%llu,\"readers\":%zu}\n", hh, lh,
-                (unsigned long long)content.doc_len, (unsigned long long)content.envelope_len,
-                n_readers);
-    } else {
-        fprintf(c->out, "doc_sha256 %s\nlocator    %s\n", hh, lh);
-        if (!c->quiet)
-            fprintf(c->out, "(%llu bytes sealed into %llu, %zu reader(s); next: hre record new "
-                    "--doc-sha256 %s --locator %s ...)\n", (unsigned long long)content.doc_len,
-                    (unsigned long long)content.envelope_len, n_readers, hh, lh);
-    }
+    put_print(c, doc_hash, sp.locator, content.doc_len, content.envelope_len, n_readers);
 out:
     hre_vault_store_free(store);
     hre_vault_close(v);
@@ -444,9 +500,10 @@ out:
 }
 
 static const cli_opt put_opts[] = {
-    { "--vault", "DIR", "the vault directory to store the sealed document in", CLI_OPT_REQUIRED },
+    { "--vault", "DIR", "the vault directory to store the sealed document in (with --data; "
+      "required there)", 0 },
     { "--key", "PEM", "the issuer's encryption private key (its published one: the wraps are "
-      "made in HPKE auth mode by it)", CLI_OPT_REQUIRED },
+      "made in HPKE auth mode by it; with --data, required there)", 0 },
     { "--passphrase-fd", "N", "read the key's passphrase from file descriptor N", 0 },
     { "--reader", "ID", "wrap the data key for this reader: an organisation id or account "
       "address (org:ID / account:ID to force the type)", CLI_OPT_REQUIRED | CLI_OPT_REPEAT },
@@ -474,13 +531,19 @@ const cli_cmd cli_cmds_vault[] = {
       "Encrypts FILE (AES-256-GCM, chunked, padded to a size bucket) under a fresh data key and "
       "stores the envelope in the vault directory with one HPKE wrap of the key per --reader. "
       "Each reader's encryption key is the one published on the chain (SET_ENC_KEY, hre key "
-      "publish), read from the ledger directory --data DIR (not through --node: a running "
-      "node holds its directory and its vault). Typical readers are the patient, the "
+      "publish), read from the ledger directory --data DIR, or the chain of the node of "
+      "--node DIR. Typical readers are the patient, the "
       "issuing hospital and the lab.\n\n"
       "Prints the envelope's SHA-256 (doc_sha256) and the random locator bound into it: give "
       "both to hre record new --doc-sha256 HEX --locator HEX. JSON: doc_sha256, locator, "
       "doc_len, envelope_len, readers.\n\n"
-      "The vault directory must not be open in a running node at the same time (exit 4).",
+      "The vault directory must not be open in a running node at the same time (exit 4): "
+      "for a running node's vault use --node DIR instead of --data, --vault and --key. Then "
+      "this process streams FILE over the node's control socket (at most 64 MiB; exit 5 over "
+      "that) and the node seals it into its own vault (node run --vault) with its "
+      "--vault-key as the issuer (the --holder whose key it is), wrapped for the --reader "
+      "keys published on its chain; the output is the same. A node without --vault or "
+      "--vault-key refuses (exit 1); a reader without a published key: exit 3.",
       put_opts, CLI_LEDGER },
     { "vault get", cmd_get, "", 0, 0,
       "open a record's document with a reader's encryption key",

@@ -8,7 +8,10 @@
  * replaced) and removed at a clean stop. Only the node's user may talk to
  * it: the socket's mode, and the peer's uid (SO_PEERCRED) checked at accept.
  * One request per connection: the client sends one frame, the node answers
- * with OUT / ERR / DATA frames and one DONE frame, then closes.
+ * with OUT / ERR / DATA frames and one DONE frame, then closes. VAULT_PUT is
+ * an upload: a header frame, the node's CONTINUE, PUT_DATA frames sealed into
+ * the vault as they come (one per loop turn, never the whole document in
+ * memory), PUT_END, then the answer; each frame within CTL_READ_TIMEOUT_MS.
  *
  * The server side never blocks the node's loop: the listener and the
  * connections are non-blocking descriptors polled by tcp_host (its extra-fd
@@ -49,11 +52,15 @@
 #define CTL_REQ_VAULT_GET  0x05
 #define CTL_REQ_XCH_PEERS  0x06
 #define CTL_REQ_XCH_FETCH  0x07
+#define CTL_REQ_VAULT_PUT  0x08   /* an upload's header frame */
+#define CTL_REQ_PUT_DATA   0x09   /* an upload's document bytes */
+#define CTL_REQ_PUT_END    0x0a   /* an upload's last frame */
 
 #define CTL_REP_OUT  0x81
 #define CTL_REP_ERR  0x82
 #define CTL_REP_DATA 0x83
 #define CTL_REP_DONE 0x84
+#define CTL_REP_CONTINUE 0x85     /* VAULT_PUT: the header is accepted, send the data */
 
 #define CTL_REQ_MAX   (1u << 20)            /* a request frame's body, at most */
 #define CTL_REP_FRAME (1u << 20)            /* an answer frame's body, at most */
@@ -68,6 +75,19 @@
 #define CTL_FETCH_TIMEOUT_MS 90000u        /* XCH_FETCH: the exchange's own 60 s, and some */
 #define CTL_XCH_PEERS_MAX 64
 #define CTL_XCH_PEER_LEN (8 + 32 + 32)
+/* VAULT_PUT: the largest document a node takes over the control socket (a
+ * compile-time setting: -DHRE_CTL_PUT_MAX=BYTES), its readers, the whole
+ * upload's time (besides CTL_READ_TIMEOUT_MS for each frame) */
+#ifndef HRE_CTL_PUT_MAX
+#define HRE_CTL_PUT_MAX ((uint64_t)64 << 20)
+#endif
+#define CTL_PUT_MAX ((uint64_t)(HRE_CTL_PUT_MAX))
+#define CTL_PUT_READERS_MAX 64
+#define CTL_PUT_READER_LEN 80
+#define CTL_PUT_MEDIA_LEN 127
+#define CTL_PUT_TIMEOUT_MS 300000u
+#define CTL_PUT_RESULT_LEN (32 + 32 + 8 + 8)
+#define CTL_GOT_CONTINUE (-2)
 
 static void put_u16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
 static void put_u32(uint8_t *p, uint32_t v)
@@ -192,34 +212,17 @@ static int read_all(int fd, uint8_t *p, size_t n)
 /* Where DATA frames go (VAULT_GET): a callback; NULL refuses them. */
 typedef int (*ctl_data_fn)(void *ud, const uint8_t *p, size_t n);
 
-/* One request: send it, copy OUT / ERR to c->out / c->err, DATA to data_fn,
- * and return the DONE frame's exit code with its result bytes (exactly
- * result_len of them, or none when the exit code is not 0). */
-static int ctl_call_x(cli *c, uint8_t type, const uint8_t *payload, size_t len, uint8_t *result,
-                      size_t result_len, size_t *var_len, ctl_data_fn data_fn, void *data_ud)
+/* Read an answer: copy OUT / ERR to c->out / c->err, DATA to data_fn, and
+ * return the DONE frame's exit code with its result bytes (exactly
+ * result_len of them, or none when the exit code is not 0). With
+ * allow_continue, a CONTINUE frame first returns CTL_GOT_CONTINUE. */
+static int ctl_answer(cli *c, int fd, uint8_t *result, size_t result_len, size_t *var_len,
+                      ctl_data_fn data_fn, void *data_ud, int allow_continue)
 {
-    int fd;
-    int code = ctl_connect(c, &fd);
-    if (code != CLI_EXIT_OK)
-        return code;
-    if (len + 2 > CTL_REQ_MAX) {
-        close(fd);
-        return cli_error(c, CLI_EXIT_INPUT, "the request is too large for the control socket");
-    }
-    uint8_t hdr[6];
-    put_u32(hdr, (uint32_t)(len + 2));
-    hdr[4] = CTL_VERSION;
-    hdr[5] = type;
-    if (write_all(fd, hdr, 6) != 0 || (len && write_all(fd, payload, len) != 0)) {
-        close(fd);
-        return cli_error(c, CLI_EXIT_NODE, "the node at %s did not take the request",
-                         c->node_dir);
-    }
     uint8_t *buf = malloc(CTL_REP_FRAME);
-    if (!buf) {
-        close(fd);
+    int code;
+    if (!buf)
         return cli_error(c, CLI_EXIT_INTERNAL, "out of memory");
-    }
     code = -1;
     for (;;) {
         uint8_t fh[4];
@@ -230,6 +233,11 @@ static int ctl_call_x(cli *c, uint8_t type, const uint8_t *payload, size_t len, 
             break;
         const uint8_t *body = buf + 2;
         size_t bl = n - 2;
+        if (buf[1] == CTL_REP_CONTINUE && allow_continue && bl == 0) {
+            code = CTL_GOT_CONTINUE;
+            goto out;
+        }
+        allow_continue = 0;
         if (buf[1] == CTL_REP_OUT) {
             if (bl && fwrite(body, 1, bl, c->out) != bl) {
                 code = cli_error(c, CLI_EXIT_IO, "write to stdout failed");
@@ -271,6 +279,33 @@ static int ctl_call_x(cli *c, uint8_t type, const uint8_t *payload, size_t len, 
                      "without a valid answer", c->node_dir);
 out:
     free(buf);
+    return code;
+}
+
+/* One request: send it, copy OUT / ERR to c->out / c->err, DATA to data_fn,
+ * and return the DONE frame's exit code with its result bytes (exactly
+ * result_len of them, or none when the exit code is not 0). */
+static int ctl_call_x(cli *c, uint8_t type, const uint8_t *payload, size_t len, uint8_t *result,
+                      size_t result_len, size_t *var_len, ctl_data_fn data_fn, void *data_ud)
+{
+    int fd;
+    int code = ctl_connect(c, &fd);
+    if (code != CLI_EXIT_OK)
+        return code;
+    if (len + 2 > CTL_REQ_MAX) {
+        close(fd);
+        return cli_error(c, CLI_EXIT_INPUT, "the request is too large for the control socket");
+    }
+    uint8_t hdr[6];
+    put_u32(hdr, (uint32_t)(len + 2));
+    hdr[4] = CTL_VERSION;
+    hdr[5] = type;
+    if (write_all(fd, hdr, 6) != 0 || (len && write_all(fd, payload, len) != 0)) {
+        close(fd);
+        return cli_error(c, CLI_EXIT_NODE, "the node at %s did not take the request",
+                         c->node_dir);
+    }
+    code = ctl_answer(c, fd, result, result_len, var_len, data_fn, data_ud, 0);
     close(fd);
     return code;
 }
@@ -402,6 +437,136 @@ int cli_control_xch_fetch(cli *c, uint64_t conn, const uint8_t *request, size_t 
     return ctl_call(c, CTL_REQ_XCH_FETCH, req, sizeof req, wrap, HRE_VAULT_WRAP_LEN, data, ud);
 }
 
+/* vault put --node: the header frame, CONTINUE (or the node's refusal), the
+ * document in PUT_DATA frames as read from the file, PUT_END, the answer. */
+int cli_control_vault_put(cli *c, const char *path, const char *media_type,
+                          const char *const *readers, size_t n_readers, cli_put_result *res)
+{
+    uint8_t hdr[4 + 2 + 8 + 1 + CTL_PUT_MEDIA_LEN + 1 +
+                CTL_PUT_READERS_MAX * (1 + CTL_PUT_READER_LEN)];
+    size_t ml = media_type ? strlen(media_type) : 0, off = 6;
+    struct stat sb;
+    memset(res, 0, sizeof *res);
+    if (ml > CTL_PUT_MEDIA_LEN)
+        return cli_error(c, CLI_EXIT_INPUT, "--media-type: at most %d bytes", CTL_PUT_MEDIA_LEN);
+    if (n_readers < 1 || n_readers > CTL_PUT_READERS_MAX)
+        return cli_error(c, CLI_EXIT_USAGE, "vault put --node: 1 to %d --reader",
+                         CTL_PUT_READERS_MAX);
+    int ffd = open(path, O_RDONLY | O_CLOEXEC);
+    if (ffd < 0)
+        return cli_error(c, errno == ENOENT ? CLI_EXIT_NOTFOUND : CLI_EXIT_IO, "%s: %s", path,
+                         strerror(errno));
+    if (fstat(ffd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(ffd);
+        return cli_error(c, CLI_EXIT_INPUT, "%s: not a regular file", path);
+    }
+    uint64_t total = (uint64_t)sb.st_size;
+    if (total > CTL_PUT_MAX) {
+        close(ffd);
+        return cli_error(c, CLI_EXIT_INPUT, "%s is %llu bytes: over the %llu bytes a node takes "
+                         "over its control socket", path, (unsigned long long)total,
+                         (unsigned long long)CTL_PUT_MAX);
+    }
+    put_u64(hdr + off, total);
+    off += 8;
+    hdr[off++] = (uint8_t)ml;
+    if (ml)
+        memcpy(hdr + off, media_type, ml);
+    off += ml;
+    hdr[off++] = (uint8_t)n_readers;
+    for (size_t i = 0; i < n_readers; i++) {
+        size_t rl = strlen(readers[i]);
+        if (rl < 1 || rl > CTL_PUT_READER_LEN) {
+            close(ffd);
+            return cli_error(c, CLI_EXIT_INPUT, "--reader %.100s: not an id", readers[i]);
+        }
+        hdr[off++] = (uint8_t)rl;
+        memcpy(hdr + off, readers[i], rl);
+        off += rl;
+    }
+    put_u32(hdr, (uint32_t)(off - 4));
+    hdr[4] = CTL_VERSION;
+    hdr[5] = CTL_REQ_VAULT_PUT;
+    int fd;
+    int code = ctl_connect(c, &fd);
+    if (code != CLI_EXIT_OK) {
+        close(ffd);
+        return code;
+    }
+    uint8_t *chunk = NULL;
+    if (write_all(fd, hdr, off) != 0) {
+        code = cli_error(c, CLI_EXIT_NODE, "the node at %s did not take the request",
+                         c->node_dir);
+        goto out;
+    }
+    code = ctl_answer(c, fd, NULL, 0, NULL, NULL, NULL, 1);
+    if (code != CTL_GOT_CONTINUE) {
+        if (code == CLI_EXIT_OK)   /* DONE without CONTINUE: not a valid answer */
+            code = cli_error(c, CLI_EXIT_NODE, "the node answered the upload too early");
+        goto out;
+    }
+    chunk = malloc(6 + CTL_REQ_MAX - 2);
+    if (!chunk) {
+        code = cli_error(c, CLI_EXIT_INTERNAL, "out of memory");
+        goto out;
+    }
+    uint64_t sent = 0;
+    int early = 0;
+    while (sent < total) {
+        size_t want = CTL_REQ_MAX - 2;
+        if (total - sent < want)
+            want = (size_t)(total - sent);
+        ssize_t k = read(ffd, chunk + 6, want);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            code = cli_error(c, k < 0 ? CLI_EXIT_IO : CLI_EXIT_INPUT, "%s: %s", path,
+                             k < 0 ? strerror(errno) : "it shrank while being sent");
+            goto out;
+        }
+        put_u32(chunk, (uint32_t)(k + 2));
+        chunk[4] = CTL_VERSION;
+        chunk[5] = CTL_REQ_PUT_DATA;
+        if (write_all(fd, chunk, 6 + (size_t)k) != 0) {
+            early = 1;   /* the node stopped taking it: its answer says why */
+            break;
+        }
+        sent += (uint64_t)k;
+        /* an answer before the end is a refusal: stop sending, read it */
+        struct pollfd pf = { fd, POLLIN, 0 };
+        if (poll(&pf, 1, 0) > 0) {
+            early = 1;
+            break;
+        }
+    }
+    if (!early) {
+        uint8_t end[6];
+        put_u32(end, 2);
+        end[4] = CTL_VERSION;
+        end[5] = CTL_REQ_PUT_END;
+        if (write_all(fd, end, 6) != 0)
+            early = 1;
+    }
+    uint8_t r[CTL_PUT_RESULT_LEN];
+    code = ctl_answer(c, fd, r, sizeof r, NULL, NULL, NULL, 0);
+    if (code == CLI_EXIT_OK && early)
+        code = cli_error(c, CLI_EXIT_NODE, "the node answered the upload too early");
+    if (code == CLI_EXIT_OK) {
+        memcpy(res->doc_hash, r, 32);
+        memcpy(res->locator, r + 32, 32);
+        res->doc_len = get_u64(r + 64);
+        res->envelope_len = get_u64(r + 72);
+    }
+out:
+    if (chunk) {
+        hre_wipe(chunk, 6 + CTL_REQ_MAX - 2);
+        free(chunk);
+    }
+    close(fd);
+    close(ffd);
+    return code;
+}
+
 /* ======================================================================== */
 /* Server (inside `hre node run`)                                            */
 /* ======================================================================== */
@@ -409,6 +574,8 @@ int cli_control_xch_fetch(cli *c, uint64_t conn, const uint8_t *request, size_t 
 #define CS_READ  1
 #define CS_WRITE 2
 #define CS_WAIT  3   /* an XCH_FETCH in progress */
+#define CS_GO    4   /* VAULT_PUT: writing CONTINUE */
+#define CS_UPLOAD 5  /* VAULT_PUT: reading PUT_DATA / PUT_END frames */
 
 typedef struct env_buf {
     uint8_t *p;
@@ -428,6 +595,11 @@ typedef struct ctl_conn {
     size_t rep_len, rep_off;
     hre_vault_fetch *fetch;    /* CS_WAIT */
     env_buf *env;              /* CS_WAIT: the envelope so far (heap: the sink keeps it) */
+    /* VAULT_PUT (CS_GO, CS_UPLOAD): sealed into the vault frame by frame */
+    hre_vault_store *store;
+    uint64_t put_total, put_got, put_deadline;
+    uint8_t put_locator[32];
+    char put_media[CTL_PUT_MEDIA_LEN + 1];   /* the store borrows it */
 } ctl_conn;
 
 struct cli_ctl_server {
@@ -440,6 +612,7 @@ struct cli_ctl_server {
 
 static void conn_free(ctl_conn *k)
 {
+    hre_vault_store_free(k->store);   /* an unfinished upload is aborted */
     hre_vault_fetch_free(k->fetch);
     if (k->env) {
         free(k->env->p);
@@ -550,7 +723,8 @@ size_t cli_ctl_server_fds(cli_ctl_server *s, struct pollfd *fds, size_t cap, uin
         if (k->fd < 0)
             continue;
         fds[n].fd = k->fd;
-        fds[n].events = k->state == CS_WRITE ? POLLOUT : POLLIN;   /* WAIT: see a hang-up */
+        fds[n].events = k->state == CS_WRITE || k->state == CS_GO ? POLLOUT
+                                                                  : POLLIN; /* WAIT: see a hang-up */
         n++;
         if (k->state == CS_WAIT && rnow + 50 < *wake_at)
             *wake_at = rnow + 50;   /* look at the fetch soon */
@@ -1053,6 +1227,217 @@ static void fetch_answer(cli_ctl_server *s, ctl_conn *k, int timed_out)
     k->deadline = mono_ms() + CTL_WRITE_TIMEOUT_MS;
 }
 
+/* ---- VAULT_PUT: an upload in frames ------------------------------------------ */
+
+static void req_drop(req_ctx *q)
+{
+    fclose(q->c.out);
+    fclose(q->c.err);
+    free(q->out_buf);
+    free(q->err_buf);
+}
+
+static uint64_t put_frame_deadline(const ctl_conn *k)
+{
+    uint64_t d = mono_ms() + CTL_READ_TIMEOUT_MS;
+    return d < k->put_deadline ? d : k->put_deadline;
+}
+
+/* The header: check it all (vault, key, cap, readers) before any data is
+ * sent; 1 with CONTINUE framed in r when the upload may start, else 0 with
+ * the refusal framed in r. */
+static int handle_put_begin(cli_ctl_server *s, ctl_conn *k, rep_buf *r, const uint8_t *p,
+                            size_t n)
+{
+    req_ctx q;
+    int code = CLI_EXIT_OK;
+    const char *rp[CTL_PUT_READERS_MAX];
+    char rbuf[CTL_PUT_READERS_MAX][CTL_PUT_READER_LEN + 1];
+    uint8_t types[CTL_PUT_READERS_MAX], ids[CTL_PUT_READERS_MAX][32];
+    size_t nr = 0, ml = 0, off = 0;
+    uint64_t total = 0;
+    if (req_begin(&q, s) != 0) {
+        r->overflow = 1;
+        return 0;
+    }
+    /* u64 doc_len, u8 media_len, media, u8 n_readers, n x (u8 len, reader) */
+    if (n < 10 || 9 + (size_t)p[8] + 1 > n) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed VAULT_PUT header");
+        goto done;
+    }
+    total = get_u64(p);
+    ml = p[8];
+    off = 9 + ml;
+    nr = p[off++];
+    if (ml > CTL_PUT_MEDIA_LEN || memchr(p + 9, 0, ml) || nr < 1 || nr > CTL_PUT_READERS_MAX) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed VAULT_PUT header");
+        goto done;
+    }
+    for (size_t i = 0; i < nr; i++) {
+        size_t rl = off < n ? p[off] : 0;
+        if (rl < 1 || rl > CTL_PUT_READER_LEN || off + 1 + rl > n ||
+            memchr(p + off + 1, 0, rl)) {
+            code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed VAULT_PUT header");
+            goto done;
+        }
+        memcpy(rbuf[i], p + off + 1, rl);
+        rbuf[i][rl] = 0;
+        rp[i] = rbuf[i];
+        off += 1 + rl;
+    }
+    if (off != n) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed VAULT_PUT header");
+        goto done;
+    }
+    if (!s->host.vault) {
+        code = cli_error(&q.c, CLI_EXIT_REFUSED, "this node keeps no vault: vault put --node "
+                         "needs node run --vault DIR --vault-key PEM --holder ID");
+        goto done;
+    }
+    if (!s->host.vault_key) {
+        code = cli_error(&q.c, CLI_EXIT_REFUSED, "this node has no --vault-key to seal with: "
+                         "vault put --node needs node run --vault-key PEM --holder ID");
+        goto done;
+    }
+    if (total > CTL_PUT_MAX) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "a document of %llu bytes: over the %llu bytes "
+                         "this node takes over its control socket", (unsigned long long)total,
+                         (unsigned long long)CTL_PUT_MAX);
+        goto done;
+    }
+    const hre_contract *st = NULL;
+    int rc = hre_ledger_contract(s->host.ledger, &st);
+    if (rc != HRE_OK) {
+        code = cli_fail(&q.c, rc, "the chain state");
+        goto done;
+    }
+    if ((code = cli_vault_readers(&q.c, st, rp, nr, types, ids)) != CLI_EXIT_OK)
+        goto done;
+    uint8_t mine[34], pub[34];
+    if ((code = cli_key_ids(&q.c, s->host.vault_key, mine, NULL)) != CLI_EXIT_OK)
+        goto done;
+    if (hre_contract_enc_key_get(st, pub, s->host.holder_type, s->host.holder_id) != HRE_OK ||
+        memcmp(pub, mine, 34) != 0) {
+        code = cli_error(&q.c, CLI_EXIT_REFUSED, "the node's --vault-key is not the published "
+                         "encryption key of its --holder (hre key publish)");
+        goto done;
+    }
+    hre_vault_seal_params sp = HRE_VAULT_SEAL_PARAMS_INIT;
+    memcpy(k->put_media, p + 9, ml);
+    k->put_media[ml] = 0;
+    rc = hre_random_bytes(sp.locator, 32);
+    sp.doc_version = 1;
+    sp.media_type = ml ? k->put_media : NULL;
+    sp.sender_type = s->host.holder_type;
+    memcpy(sp.sender_id, s->host.holder_id, 32);
+    sp.sender_key = s->host.vault_key;
+    if (rc == HRE_OK)
+        rc = hre_vault_store_new(&k->store, s->host.vault, &sp);
+    if (rc != HRE_OK) {
+        code = cli_fail(&q.c, rc, "seal the document");
+        goto done;
+    }
+    code = cli_vault_store_readers(&q.c, st, k->store, rp, types, (const uint8_t (*)[32])ids,
+                                   nr);
+    if (code != CLI_EXIT_OK)
+        goto done;
+    memcpy(k->put_locator, sp.locator, 32);
+    k->put_total = total;
+    k->put_got = 0;
+    k->put_deadline = mono_ms() + CTL_PUT_TIMEOUT_MS;
+    req_drop(&q);
+    rep_frame(r, CTL_REP_CONTINUE, NULL, 0, NULL, 0);
+    return 1;
+done:
+    hre_vault_store_free(k->store);
+    k->store = NULL;
+    req_end(&q, r, code, NULL, 0);
+    return 0;
+}
+
+/* One complete frame of an upload in k->req: seal DATA into the store, or
+ * commit at END and frame the answer (then CS_WRITE). */
+static void put_frame(cli_ctl_server *s, ctl_conn *k)
+{
+    const uint8_t *p = k->req + 2;
+    size_t n = k->need - 2;
+    uint8_t type = k->req[1];
+    uint8_t res[CTL_PUT_RESULT_LEN] = {0};
+    rep_buf r = { NULL, 0, 0, 0 };
+    req_ctx q;
+    int code;
+    if (req_begin(&q, s) != 0) {
+        conn_free(k);
+        return;
+    }
+    if (k->req[0] != CTL_VERSION || (type != CTL_REQ_PUT_DATA && type != CTL_REQ_PUT_END)) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: a frame of type 0x%02x inside a "
+                         "VAULT_PUT upload", type);
+    } else if (type == CTL_REQ_PUT_DATA) {
+        if (n == 0) {
+            code = cli_error(&q.c, CLI_EXIT_INPUT, "control: an empty PUT_DATA frame");
+        } else if (n > k->put_total - k->put_got) {
+            code = cli_error(&q.c, CLI_EXIT_INPUT, "control: the upload is longer than the "
+                             "%llu bytes its header announced",
+                             (unsigned long long)k->put_total);
+        } else {
+            int rc = hre_vault_store_write(k->store, p, n);
+            if (rc == HRE_OK) {
+                k->put_got += n;
+                req_drop(&q);
+                free(k->req);
+                k->req = NULL;
+                k->hdr_got = 0;
+                k->req_got = 0;
+                k->need = 0;
+                k->deadline = put_frame_deadline(k);
+                return;   /* the next frame */
+            }
+            code = cli_fail(&q.c, rc, "seal the document");
+        }
+    } else if (n != 0) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: a PUT_END frame with a body");
+    } else if (k->put_got != k->put_total) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: the upload ended after %llu of the "
+                         "%llu bytes its header announced", (unsigned long long)k->put_got,
+                         (unsigned long long)k->put_total);
+    } else {
+        hre_vault_content content = HRE_VAULT_CONTENT_INIT;
+        int rc = hre_vault_store_commit(k->store, res, &content);
+        if (rc != HRE_OK) {
+            code = cli_fail(&q.c, rc, "store the document");
+        } else {
+            memcpy(res + 32, k->put_locator, 32);
+            put_u64(res + 64, content.doc_len);
+            put_u64(res + 72, content.envelope_len);
+            code = CLI_EXIT_OK;
+            if (s->host.log) {
+                char m[160], hh[65];
+                cli_hex(hh, res, 32);
+                snprintf(m, sizeof m, "control: vault put stored %llu bytes as %s",
+                         (unsigned long long)content.doc_len, hh);
+                s->host.log(s->host.log_ud, HRE_LOG_INFO, m);
+            }
+        }
+    }
+    hre_vault_store_free(k->store);   /* committed, or aborted */
+    k->store = NULL;
+    req_end(&q, &r, code, res, sizeof res);
+    free(k->req);
+    k->req = NULL;
+    if (r.overflow) {
+        free(r.p);
+        conn_free(k);
+        return;
+    }
+    k->rep = r.p;
+    k->rep_len = r.len;
+    k->rep_off = 0;
+    k->state = CS_WRITE;
+    k->deadline = mono_ms() + CTL_WRITE_TIMEOUT_MS;
+    s->served++;
+}
+
 /* A complete request in k->req: run it, put the framed answer in k->rep. */
 static void serve(cli_ctl_server *s, ctl_conn *k)
 {
@@ -1072,6 +1457,21 @@ static void serve(cli_ctl_server *s, ctl_conn *k)
         case CTL_REQ_SUBMIT: handle_submit(s, &r, p, n); break;
         case CTL_REQ_VAULT_GET: handle_vault_get(s, &r, p, n); break;
         case CTL_REQ_XCH_PEERS: handle_xch_peers(s, &r, p, n); break;
+        case CTL_REQ_VAULT_PUT:
+            if (handle_put_begin(s, k, &r, p, n)) {
+                free(k->req);
+                k->req = NULL;
+                k->hdr_got = 0;
+                k->req_got = 0;
+                k->need = 0;
+                k->rep = r.p;
+                k->rep_len = r.len;
+                k->rep_off = 0;
+                k->state = CS_GO;
+                k->deadline = mono_ms() + CTL_WRITE_TIMEOUT_MS;
+                return;
+            }
+            break;
         case CTL_REQ_XCH_FETCH:
             if (handle_xch_fetch(s, k, &r, p, n)) {
                 free(k->req);
@@ -1181,7 +1581,10 @@ static void on_read(cli_ctl_server *s, ctl_conn *k)
         }
         k->req_got += (size_t)got;
         if (k->req_got == k->need) {
-            serve(s, k);
+            if (k->state == CS_UPLOAD)
+                put_frame(s, k);   /* one frame per round: the loop goes on meanwhile */
+            else
+                serve(s, k);
             return;
         }
     }
@@ -1200,6 +1603,14 @@ static void on_write(ctl_conn *k)
             return;
         }
         k->rep_off += (size_t)w;
+    }
+    if (k->state == CS_GO) {   /* CONTINUE sent: the upload's frames follow */
+        free(k->rep);
+        k->rep = NULL;
+        k->rep_len = k->rep_off = 0;
+        k->state = CS_UPLOAD;
+        k->deadline = put_frame_deadline(k);
+        return;
     }
     conn_free(k);   /* answered: one request per connection */
 }
@@ -1224,9 +1635,10 @@ void cli_ctl_server_ready(cli_ctl_server *s, const struct pollfd *fds, size_t n)
                     conn_free(k);   /* hung up, or bytes after its one request */
                 break;
             }
-            if (k->state == CS_READ && (fds[j].revents & (POLLIN | POLLHUP | POLLERR)))
+            if ((k->state == CS_READ || k->state == CS_UPLOAD) &&
+                (fds[j].revents & (POLLIN | POLLHUP | POLLERR)))
                 on_read(s, k);
-            if (k->fd >= 0 && k->state == CS_WRITE) {
+            if (k->fd >= 0 && (k->state == CS_WRITE || k->state == CS_GO)) {
                 if (fds[j].revents & (POLLERR | POLLHUP))
                     conn_free(k);
                 else
@@ -1248,7 +1660,8 @@ void cli_ctl_server_ready(cli_ctl_server *s, const struct pollfd *fds, size_t n)
     /* an answer ready after a read is tried at once */
     for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
         ctl_conn *k = &s->conns[i];
-        if (k->fd >= 0 && k->state == CS_WRITE && k->rep_off == 0 && k->rep_len)
+        if (k->fd >= 0 && (k->state == CS_WRITE || k->state == CS_GO) && k->rep_off == 0 &&
+            k->rep_len)
             on_write(k);
     }
     for (size_t i = 0; i < CTL_MAX_CONNS; i++) {
@@ -1257,6 +1670,8 @@ void cli_ctl_server_ready(cli_ctl_server *s, const struct pollfd *fds, size_t n)
             if (s->host.log)
                 s->host.log(s->host.log_ud, HRE_LOG_INFO, k->state == CS_READ
                             ? "control: a client sent no whole request in time"
+                            : k->state == CS_UPLOAD
+                            ? "control: a vault put upload stalled: dropped (timed out)"
                             : "control: a client did not take its answer in time");
             conn_free(k);
         }
