@@ -17,6 +17,12 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+uint32_t hre_chain__median_time(uint32_t *t, size_t n)
+{
+    qsort(t, n, sizeof t[0], cmp_u32);
+    return t[n / 2];
+}
+
 /* Median of the times of headers[i-1] and its (up to) 10 ancestors. */
 static uint32_t median_time_past(const hre_header *headers, size_t i)
 {
@@ -24,8 +30,7 @@ static uint32_t median_time_past(const hre_header *headers, size_t i)
     size_t n = 0;
     while (n < 11 && i > 0)
         t[n++] = headers[--i].time;
-    qsort(t, n, sizeof t[0], cmp_u32);
-    return t[n / 2];
+    return hre_chain__median_time(t, n);
 }
 
 HRE_API int hre_chain_params_check_headers(const hre_chain_params *p, size_t *bad_index,

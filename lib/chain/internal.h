@@ -17,6 +17,12 @@ typedef struct hre_chain__big {
     uint32_t w[HRE_CHAIN__BIG_LIMBS];
 } hre_chain__big;
 
+/* The median time past rule's median (docs/PROTOCOL.md 7.6): sorts t[0..n)
+ * in place (n 1..11: the times of a block's parent and its up to 10
+ * ancestors) and returns t[n / 2]. Shared by the header-chain check, the
+ * ledger and the node so the rule has one definition. */
+uint32_t hre_chain__median_time(uint32_t *t, size_t n);
+
 void hre_chain__big_from_le32(hre_chain__big *r, const uint8_t in[32]);
 /* Returns 0 if r needs more than 256 bits (out is then filled with the low 256). */
 int hre_chain__big_to_le32(uint8_t out[32], const hre_chain__big *r);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/internal.h"
 #include "core/internal.h"
 #include "hre/pow.h"
 #include "ledger/internal.h"
@@ -26,12 +27,6 @@ hre_ledger__node *hre_ledger__ancestor(const hre_ledger *l, hre_ledger__node *n,
     return n;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 uint32_t hre_ledger__mtp(const hre_ledger *l, const hre_ledger__node *parent)
 {
     uint32_t t[11];
@@ -39,8 +34,7 @@ uint32_t hre_ledger__mtp(const hre_ledger *l, const hre_ledger__node *parent)
     (void)l;
     for (; parent && n < 11; parent = parent->parent)
         t[n++] = parent->header.time;
-    qsort(t, n, sizeof t[0], cmp_u32);
-    return t[n / 2];
+    return hre_chain__median_time(t, n);
 }
 
 /* Room for one more node in the tree and on the main chain. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/internal.h"
 #include "hre/pow.h"
 #include "node/internal.h"
 
@@ -62,12 +63,6 @@ int hre_node__hdr_known(const hre_node *n, const uint8_t hash[32])
     return anc_get(n, hash, &a);
 }
 
-static int cmp_u32(const void *x, const void *y)
-{
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    return a < b ? -1 : a > b;
-}
-
 /* Median time past of the 11 blocks ending at parent (as the ledger). */
 static int mtp_of(const hre_node *n, const anc *parent, const uint8_t parent_hash[32], uint32_t *mtp)
 {
@@ -84,8 +79,7 @@ static int mtp_of(const hre_node *n, const anc *parent, const uint8_t parent_has
         if (!anc_get(n, hash, &a))
             return HRE_ENOTFOUND;
     }
-    qsort(t, k, sizeof t[0], cmp_u32);
-    *mtp = t[k / 2];
+    *mtp = hre_chain__median_time(t, k);
     return HRE_OK;
 }
 
