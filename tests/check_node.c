@@ -1269,8 +1269,29 @@ START_TEST(test_raw_non_continuous_and_non_connecting)
     expect_drop(&g.t, g.a, &g.r, HRE_NODE_REASON_NON_CONTINUOUS, "gap");
     hrig_free(&g);
     hrig_init(&g, "float");
-    send_headers(&g.r, &g.h[5], 3);   /* the parent of the first is unknown to a */
+    /* the parent of the first is unknown to a: answered with GETHEADERS
+       (a's view may be behind) up to HRE_NODE__MAX_UNCONNECTING times in a
+       row, then the peer is dropped and discouraged */
+    for (unsigned k = 0; k < HRE_NODE__MAX_UNCONNECTING; k++) {
+        size_t gh = raw_count(&g.r, HRE_NODE__CMD_GETHEADERS);
+        send_headers(&g.r, &g.h[5], 3);
+        tn_settle(&g.t, 100);
+        ck_assert_msg(tn_raw_open(&g.t, g.r.ep), "dropped after %u non-connecting messages", k + 1);
+        ck_assert_uint_gt(raw_count(&g.r, HRE_NODE__CMD_GETHEADERS), gh);
+    }
+    send_headers(&g.r, &g.h[5], 3);
     expect_drop(&g.t, g.a, &g.r, HRE_NODE_REASON_NON_CONNECTING, "float");
+    hrig_free(&g);
+    /* a message that connects resets the count */
+    hrig_init(&g, "float2");
+    for (unsigned k = 0; k < 2 * HRE_NODE__MAX_UNCONNECTING; k++) {
+        if (k % HRE_NODE__MAX_UNCONNECTING == HRE_NODE__MAX_UNCONNECTING - 1)
+            send_headers(&g.r, &g.h[0], 1);
+        else
+            send_headers(&g.r, &g.h[5], 3);
+        tn_settle(&g.t, 100);
+        ck_assert_msg(tn_raw_open(&g.t, g.r.ep), "dropped at message %u", k + 1);
+    }
     hrig_free(&g);
 }
 END_TEST

@@ -188,7 +188,7 @@ typedef enum hre_node_reason {
     HRE_NODE_REASON_INV_OVER_CAP = 42,     /* more than HRE_NODE_MAX_INV inv entries (discourages) */
     HRE_NODE_REASON_GETDATA_OVER_CAP = 43, /* more than HRE_NODE_MAX_INV getdata entries (discourages) */
     HRE_NODE_REASON_INVALID_POW = 44,      /* a header's proof of work is invalid (discourages) */
-    HRE_NODE_REASON_NON_CONNECTING = 45,   /* headers whose first does not connect (discourages) */
+    HRE_NODE_REASON_NON_CONNECTING = 45,   /* 9 HEADERS in a row whose first does not connect (discourages) */
     HRE_NODE_REASON_NON_CONTINUOUS = 46,   /* headers that do not chain to each other (discourages) */
     HRE_NODE_REASON_INVALID_HEADER = 47,   /* unexpected bits, or time not above the median
                                               (discourages) */

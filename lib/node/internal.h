@@ -29,6 +29,11 @@ extern const hre__vstruct hre_node__transport_desc;
 
 #define HRE_NODE__PROLOGUE_TAG "HRE-NODE"          /* 8 bytes, then u32 version, network id */
 #define HRE_NODE__PROLOGUE_LEN (8u + 4u + 32u)
+/* HEADERS messages in a row whose first header does not connect that a peer
+ * may send before it is discouraged (docs/PROTOCOL.md 12.6): a block
+ * announced while our view of its chain is behind (a restart, a header
+ * dropped by the caps) is answered with GETHEADERS, as Bitcoin Core does. */
+#define HRE_NODE__MAX_UNCONNECTING 8
 #define HRE_NODE__NOISE_NAME "Noise_XX_25519_AESGCM_SHA256"
 #define HRE_NODE__HELLO_MAGIC "HREN"
 #define HRE_NODE__HELLO_LEN (4u + 4u + 32u)         /* handshake message 1 payload */
@@ -224,6 +229,7 @@ typedef struct hre_node__peer {
     uint64_t hdr_req_at;
     uint64_t hdr_retry_at;           /* time-future headers: ask again then */
     int hdr_more;                    /* the last headers message was full */
+    uint32_t unconnecting;           /* HEADERS in a row whose first did not connect */
     uint32_t headers_held;
     uint32_t blocks_inflight;
     uint64_t last_block_at;          /* ms of the last requested block it delivered */

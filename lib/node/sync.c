@@ -503,14 +503,24 @@ void hre_node__on_headers(hre_node *n, hre_node__peer *p, const uint8_t *d, size
         }
         if (!anc_get(n, h.prev_hash, &parent)) {
             if (i == 0) {
-                hre_node__close(n, p, HRE_NODE_REASON_NON_CONNECTING, 1,
-                                "the first header's parent is unknown");
+                /* our view may be behind (the peer announced a block we
+                   cannot place yet): ask from our locator, and only a peer
+                   that keeps sending what does not connect is punished */
+                if (++p->unconnecting > HRE_NODE__MAX_UNCONNECTING) {
+                    hre_node__close(n, p, HRE_NODE_REASON_NON_CONNECTING, 1,
+                                    "the first header's parent is unknown (%u times in a row)",
+                                    (unsigned)p->unconnecting);
+                    return;
+                }
+                hre_node__send_getheaders(n, p);
                 return;
             }
             /* the previous header was not kept (caps): stop here */
             stopped = 1;
             break;
         }
+        if (i == 0)
+            p->unconnecting = 0;
         if (anc_get(n, hash, &self)) {
             memcpy(last, hash, 32);
             have_last = 1;
