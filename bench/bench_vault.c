@@ -39,6 +39,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+
 #include <hre/hre.h>
 
 #include "bench_util.h"
@@ -529,6 +532,67 @@ static void json_point(bench_json *j, const char *key, point p, size_t doc_bytes
     bench_json_ratio(j, "ratio_seal_vs_openssl_speed_gcm_plus_sha256", p.seal, gcm_sha);
 }
 
+/* ---- instruction counts (bench/callgrind_unwrap.py) ---- */
+
+/* `bench_vault --ir-loop derive|unwrap N`: only N operations of one kind, for
+ * valgrind --tool=callgrind, whose instruction counts repeat exactly (the
+ * script runs two N and takes the difference, so set-up cancels out):
+ *  - derive: EVP_PKEY_derive on a context made once, as `openssl speed
+ *    ecdhp256` times it;
+ *  - unwrap: hre_vault_opener_new + hre_vault_opener_free on a base-mode wrap,
+ *    as the unwrap points above. */
+static int ir_loop(const char *mode, long n)
+{
+    size_t got = 0;
+    int rc;
+    if (!strcmp(mode, "derive")) {
+        EVP_PKEY *a = EVP_EC_gen("P-256"), *b = EVP_EC_gen("P-256");
+        EVP_PKEY_CTX *c = a ? EVP_PKEY_CTX_new(a, NULL) : NULL;
+        if (!b || !c || EVP_PKEY_derive_init(c) != 1 || EVP_PKEY_derive_set_peer(c, b) != 1)
+            die("EVP ECDH set-up", -1);
+        for (long i = 0; i < n; i++) {
+            uint8_t z[32];
+            size_t zl = sizeof z;
+            if (EVP_PKEY_derive(c, z, &zl) != 1) die("EVP_PKEY_derive", -1);
+        }
+        EVP_PKEY_CTX_free(c);
+        EVP_PKEY_free(a);
+        EVP_PKEY_free(b);
+        return 0;
+    }
+    if (strcmp(mode, "unwrap")) {
+        fprintf(stderr, "bench_vault: --ir-loop derive|unwrap N\n");
+        return 2;
+    }
+    {
+        hre_vault_seal_params p;
+        hre_vault_open_params op = HRE_VAULT_OPEN_PARAMS_INIT;
+        hre_vault_sealer *s = NULL;
+        hre_vault_wrap w;
+        uint8_t h[32];
+        mbuf env = {0};
+        if ((rc = hre_key_generate(&g_reader, HRE_CURVE_P256)) != HRE_OK ||
+            (rc = hre_key_pubkey(g_reader, &g_reader_pub)) != HRE_OK)
+            die("keys", rc);
+        params(&p, HRE_VAULT_COMPRESS_NEVER, 0);
+        if ((rc = hre_vault_sealer_new(&s, &p, mbuf_sink, &env)) != HRE_OK) die("sealer", rc);
+        if ((rc = hre_vault_sealer_finish(s, h, NULL)) != HRE_OK) die("finish", rc);
+        if ((rc = hre_vault_sealer_wrap(s, &w, 0, g_rid, g_reader_pub)) != HRE_OK) die("wrap", rc);
+        op.wrap = &w;
+        op.reader_key = g_reader;
+        for (long i = 0; i < n; i++) {
+            hre_vault_opener *o = NULL;
+            if ((rc = hre_vault_opener_new(&o, &op, null_sink, &got)) != HRE_OK) die("unwrap", rc);
+            hre_vault_opener_free(o);
+        }
+        hre_vault_sealer_free(s);
+        free(env.p);
+        hre_pubkey_free(g_reader_pub);
+        hre_key_free(g_reader);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int speed_s = bench_speed_seconds(1);
@@ -548,6 +612,7 @@ int main(int argc, char **argv)
     bench_json j;
     int rc;
 
+    if (argc == 4 && !strcmp(argv[1], "--ir-loop")) return ir_loop(argv[2], strtol(argv[3], NULL, 10));
     g_seconds = bench_env_double("HRE_BENCH_SECONDS", g_seconds);
     g_rounds = (int)bench_env_long("HRE_BENCH_ROUNDS", g_rounds);
     if (g_rounds < 1) g_rounds = 1;

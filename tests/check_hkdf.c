@@ -59,6 +59,23 @@ START_TEST(test_wycheproof_hkdf)
                     ck_assert_mem_eq(prk2, prk, 32);
                     HRE_T_OK(hre_crypto__hkdf_expand(b, size, prk2, &w, 1));
                     ck_assert_msg(memcmp(b, okm, size) == 0, "tc %d: internal HKDF output differs", tcid);
+                    {
+                        /* the made-ready-key paths: the salt as an HMAC key for the
+                         * extract, the prk as one for the expand */
+                        hre_crypto__hmac_key sk, pk;
+                        static const uint8_t zeros[32];
+                        HRE_T_OK(hre_crypto__hmac_key_init(&sk, saltlen ? salt : zeros, saltlen ? saltlen : 32));
+                        memset(prk2, 0, sizeof prk2);
+                        HRE_T_OK(hre_crypto__hkdf_extract_keyed(prk2, &sk, &v, 1));
+                        hre_crypto__hmac_key_clear(&sk);
+                        ck_assert_ptr_null(sk.in);
+                        ck_assert_msg(memcmp(prk2, prk, 32) == 0, "tc %d: keyed extract differs", tcid);
+                        HRE_T_OK(hre_crypto__hmac_key_init(&pk, prk2, 32));
+                        memset(b, 0, size);
+                        HRE_T_OK(hre_crypto__hkdf_expand_keyed(b, size, &pk, &w, 1));
+                        hre_crypto__hmac_key_clear(&pk);
+                        ck_assert_msg(memcmp(b, okm, size) == 0, "tc %d: keyed expand differs", tcid);
+                    }
                 }
 #endif
                 valid_ok++;
@@ -185,6 +202,18 @@ START_TEST(test_internal_hmac)
         HRE_T_OK(hre_hmac_sha256(a, key, kl, msg, ml));
         HRE_T_OK(hre_crypto__hmac_sha256(b, key, kl, v, 2));
         ck_assert_mem_eq(a, b, 32);
+        {
+            /* the same key made ready once, used twice (the second use must
+             * not see state left by the first) */
+            hre_crypto__hmac_key k;
+            HRE_T_OK(hre_crypto__hmac_key_init(&k, key, kl));
+            for (int use = 0; use < 2; use++) {
+                memset(b, 0, sizeof b);
+                HRE_T_OK(hre_crypto__hmac_keyed(b, &k, v, 2));
+                ck_assert_mem_eq(a, b, 32);
+            }
+            hre_crypto__hmac_key_clear(&k);
+        }
     }
 }
 END_TEST

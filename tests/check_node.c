@@ -1315,6 +1315,60 @@ START_TEST(test_raw_valid_headers_accepted)
 }
 END_TEST
 
+/* The retarget rule in the node's header checks (one definition with the
+ * ledger's and the header-chain check's, hre_chain__expected_bits): with a
+ * retarget every 5 blocks and 20 blocks mined 1 s apart, the first period
+ * (from a genesis a day older) keeps the easiest bits (clamped to 4x, capped
+ * at pow_limit) and the ones ending at heights 10, 15 and 20 make the target
+ * a quarter each (clamped); the headers are accepted, and a header at a
+ * retarget height carrying its parent's bits (proof of work valid under
+ * them) is refused as an invalid header. */
+static void hrig_init_interval(hrig *g, const char *addr, uint64_t interval)
+{
+    tn_net_init(&g->t, 0);
+    g->t.params.retarget_interval = interval;
+    g->a = tn_node_add(&g->t, "a", NULL, NULL);
+    g->src = tn_node_add(&g->t, "src", NULL, NULL);
+    g->a->opts.stall_timeout_ms = 100000000;
+    g->a->opts.stall_timeout_max_ms = 100000000;
+    g->a->opts.request_timeout_ms = 100000000;
+    tn_start(g->a);
+    tn_start(g->src);
+    tn_mine(g->src, 20);
+    chain_headers(g->src, g->h, 20);
+    raw_ready(&g->r, &g->t, g->a, 1, NULL, addr);
+}
+
+START_TEST(test_raw_retarget_bits)
+{
+    hrig g;
+    hre_node_stats st = HRE_NODE_STATS_INIT;
+    hrig_init_interval(&g, "retarget", 5);
+    /* the chain really retargets: height 10 (g.h[9]) has other bits than 9 */
+    ck_assert_uint_eq(g.h[4].bits, TN_EASY);
+    ck_assert_uint_eq(g.h[8].bits, TN_EASY);
+    ck_assert_uint_ne(g.h[9].bits, g.h[8].bits);
+    ck_assert_uint_ne(g.h[14].bits, g.h[13].bits);
+    send_headers(&g.r, g.h, 20);
+    tn_settle(&g.t, 10);
+    ck_assert(tn_raw_open(&g.t, g.r.ep));
+    HRE_T_OK(hre_node_stats_get(g.a->node, &st));
+    ck_assert_uint_eq(st.headers_held, 20);
+    hrig_free(&g);
+
+    hrig_init_interval(&g, "noretarget", 5);
+    {
+        hre_header bad[10];
+        memcpy(bad, g.h, sizeof bad);
+        bad[9].bits = bad[8].bits;   /* no retarget at height 10 */
+        HRE_T_OK(hre_pow_mine(&bad[9], NULL, HRE_POW_ALL_NONCES));
+        send_headers(&g.r, bad, 10);
+    }
+    expect_drop(&g.t, g.a, &g.r, HRE_NODE_REASON_INVALID_HEADER, "noretarget");
+    hrig_free(&g);
+}
+END_TEST
+
 START_TEST(test_raw_time_future_not_punished)
 {
     hrig g;
@@ -3263,6 +3317,7 @@ static Suite *node_suite(void)
     tcase_add_test(tc, test_raw_invalid_pow);
     tcase_add_test(tc, test_raw_non_continuous_and_non_connecting);
     tcase_add_test(tc, test_raw_valid_headers_accepted);
+    tcase_add_test(tc, test_raw_retarget_bits);
     tcase_add_test(tc, test_raw_time_future_not_punished);
     tcase_add_test(tc, test_raw_staller_during_sync);
     tcase_add_test(tc, test_raw_handshake_never_finished);

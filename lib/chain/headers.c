@@ -23,6 +23,22 @@ uint32_t hre_chain__median_time(uint32_t *t, size_t n)
     return t[n / 2];
 }
 
+int hre_chain__is_retarget(const hre_chain_params *p, uint64_t h)
+{
+    return p->retarget_interval != 0 && h % p->retarget_interval == 0;
+}
+
+int hre_chain__expected_bits(uint32_t *bits, const hre_chain_params *p, uint64_t h,
+                             uint32_t parent_bits, uint32_t parent_time, uint32_t first_time)
+{
+    if (!hre_chain__is_retarget(p, h)) {
+        *bits = parent_bits;
+        return HRE_OK;
+    }
+    return hre_pow_retarget(bits, parent_bits, (int64_t)parent_time - (int64_t)first_time,
+                            (int64_t)p->retarget_interval * p->target_spacing, p->pow_limit);
+}
+
 /* Median of the times of headers[i-1] and its (up to) 10 ancestors. */
 static uint32_t median_time_past(const hre_header *headers, size_t i)
 {
@@ -60,8 +76,7 @@ HRE_API int hre_chain_params_check_headers(const hre_chain_params *p, size_t *ba
         return rc;
     for (i = 1; i < n; i++) {
         const hre_header *h = &headers[i];
-        uint32_t bits = headers[i - 1].bits, mtp;
-        uint64_t interval = full.retarget_interval;
+        uint32_t bits, mtp;
         if (bad_index)
             *bad_index = i;
         if (memcmp(h->prev_hash, prev, 32) != 0)
@@ -74,15 +89,11 @@ HRE_API int hre_chain_params_check_headers(const hre_chain_params *p, size_t *ba
             return hre__fail(HRE_EVERIFY, "header %zu: proof of work invalid", i);
         if (rc != HRE_OK)
             return rc;
-        if (interval && i % interval == 0) {
-            const hre_header *start = &headers[i - interval];
-            int64_t span = (int64_t)headers[i - 1].time - (int64_t)start->time;
-            if (hre_pow_retarget(&bits, headers[i - 1].bits, span,
-                                 (int64_t)interval * full.target_spacing,
-                                 full.pow_limit) != HRE_OK)
-                return hre__fail(HRE_EVERIFY, "header %zu: no retarget from header %zu's bits",
-                                 i, i - 1);
-        }
+        if (hre_chain__expected_bits(&bits, &full, i, headers[i - 1].bits, headers[i - 1].time,
+                                     hre_chain__is_retarget(&full, i)
+                                         ? headers[i - full.retarget_interval].time : 0) != HRE_OK)
+            return hre__fail(HRE_EVERIFY, "header %zu: no retarget from header %zu's bits",
+                             i, i - 1);
         if (h->bits != bits)
             return hre__fail(HRE_EVERIFY, "header %zu: bits 0x%08x, expected 0x%08x", i,
                              h->bits, bits);

@@ -23,6 +23,17 @@ typedef struct hre_chain__big {
  * ledger and the node so the rule has one definition. */
 uint32_t hre_chain__median_time(uint32_t *t, size_t n);
 
+/* The retarget rule (docs/PROTOCOL.md 2.8), one definition for the
+ * header-chain check, the ledger and the node. A block at height h whose h is
+ * not a multiple of p->retarget_interval (or interval 0) carries its parent's
+ * bits; hre_chain__is_retarget says which heights retarget. At one that does,
+ * the bits are hre_pow_retarget of the parent's bits over the span from
+ * first_time (the block at h - interval, the first of the closing period) to
+ * parent_time. Returns hre_pow_retarget's code (HRE_OK or HRE_EINVAL). */
+int hre_chain__is_retarget(const hre_chain_params *p, uint64_t h);
+int hre_chain__expected_bits(uint32_t *bits, const hre_chain_params *p, uint64_t h,
+                             uint32_t parent_bits, uint32_t parent_time, uint32_t first_time);
+
 void hre_chain__big_from_le32(hre_chain__big *r, const uint8_t in[32]);
 /* Returns 0 if r needs more than 256 bits (out is then filled with the low 256). */
 int hre_chain__big_to_le32(uint8_t out[32], const hre_chain__big *r);

@@ -9,8 +9,11 @@
  * "HPKE-v1" || suite_id || label || ikm without gluing it together first, and
  * an HMAC costs two short digests instead of an EVP_KDF context with its
  * three MD contexts (about 0.6 us against 2.5 us here), which keeps an HPKE
- * unwrap within a few percent of its one ECDH. Both paths are checked against
- * each other and against the RFC 5869 / Wycheproof / RFC 9180 / Noise vectors.
+ * unwrap within a few percent of its one ECDH. A key used more than once (the
+ * all-zero default salt, the vault's salt, a PRK expanded into two outputs)
+ * can be made ready as an hre_crypto__hmac_key: its pad states are copied
+ * instead of recomputed. Both paths are checked against each other and
+ * against the RFC 5869 / Wycheproof / RFC 9180 / Noise vectors.
  */
 #include <pthread.h>
 
@@ -104,30 +107,35 @@ HRE_API int hre_hkdf_sha256_expand(uint8_t *out, size_t outlen, const uint8_t *p
 /* Internal HMAC / HKDF on pieces                                            */
 /* ------------------------------------------------------------------------ */
 
-static int digest_parts(EVP_MD_CTX *md, uint8_t out[32], const uint8_t pad[HMAC_BLOCK],
-                        const hre_crypto__iov *v, size_t n, const uint8_t *tail, size_t taillen)
+/* One digest of the HMAC: from the pad block (start NULL) or from a state
+ * that already took it (start: a made-ready key's), then v[0..n) and tail. */
+static int digest_parts(EVP_MD_CTX *md, uint8_t out[32], const EVP_MD_CTX *start,
+                        const uint8_t pad[HMAC_BLOCK], const hre_crypto__iov *v, size_t n,
+                        const uint8_t *tail, size_t taillen)
 {
-    if (EVP_DigestInit_ex(md, hre_crypto__sha256_md(), NULL) != 1 ||
-        EVP_DigestUpdate(md, pad, HMAC_BLOCK) != 1)
+    if (start) {
+        if (EVP_MD_CTX_copy_ex(md, start) != 1) return 0;
+    } else if (EVP_DigestInit_ex(md, hre_crypto__sha256_md(), NULL) != 1 ||
+               EVP_DigestUpdate(md, pad, HMAC_BLOCK) != 1) {
         return 0;
+    }
     for (size_t i = 0; i < n; i++)
         if (v[i].len && EVP_DigestUpdate(md, v[i].p, v[i].len) != 1) return 0;
     if (taillen && EVP_DigestUpdate(md, tail, taillen) != 1) return 0;
     return EVP_DigestFinal_ex(md, out, NULL) == 1;
 }
 
-/* HMAC over the concatenation of v[0..n) and then tail (may be empty). */
-static int hmac_md(EVP_MD_CTX *md, uint8_t out[32], const uint8_t *key, size_t keylen,
-                   const hre_crypto__iov *v, size_t n, const uint8_t *tail, size_t taillen)
+/* The inner and outer pad blocks of key (RFC 2104: a key longer than a block
+ * is hashed first). */
+static int make_pads(EVP_MD_CTX *md, uint8_t ipad[HMAC_BLOCK], uint8_t opad[HMAC_BLOCK],
+                     const uint8_t *key, size_t keylen)
 {
-    uint8_t k[HMAC_BLOCK], ipad[HMAC_BLOCK], opad[HMAC_BLOCK], inner[32];
-    hre_crypto__iov iv;
-    int ok;
+    uint8_t k[HMAC_BLOCK];
+    int ok = 1;
     memset(k, 0, sizeof k);
     if (keylen > HMAC_BLOCK) {
-        if (EVP_DigestInit_ex(md, hre_crypto__sha256_md(), NULL) != 1 ||
-            EVP_DigestUpdate(md, key, keylen) != 1 || EVP_DigestFinal_ex(md, k, NULL) != 1)
-            return 0;
+        ok = EVP_DigestInit_ex(md, hre_crypto__sha256_md(), NULL) == 1 &&
+             EVP_DigestUpdate(md, key, keylen) == 1 && EVP_DigestFinal_ex(md, k, NULL) == 1;
     } else if (keylen) {
         memcpy(k, key, keylen);
     }
@@ -135,29 +143,108 @@ static int hmac_md(EVP_MD_CTX *md, uint8_t out[32], const uint8_t *key, size_t k
         ipad[i] = (uint8_t)(k[i] ^ 0x36);
         opad[i] = (uint8_t)(k[i] ^ 0x5c);
     }
-    iv.p = inner;
-    iv.len = sizeof inner;
-    ok = digest_parts(md, inner, ipad, v, n, tail, taillen) &&
-         digest_parts(md, out, opad, &iv, 1, NULL, 0);
     hre_wipe(k, sizeof k);
+    return ok;
+}
+
+/* HMAC over the concatenation of v[0..n) and then tail (may be empty), under
+ * the raw key (k NULL) or under a made-ready key k. */
+static int hmac_md(EVP_MD_CTX *md, uint8_t out[32], const uint8_t *key, size_t keylen,
+                   const hre_crypto__hmac_key *k, const hre_crypto__iov *v, size_t n,
+                   const uint8_t *tail, size_t taillen)
+{
+    uint8_t ipad[HMAC_BLOCK], opad[HMAC_BLOCK], inner[32];
+    hre_crypto__iov iv = {inner, sizeof inner};
+    int ok;
+    if (k) {
+        ok = digest_parts(md, inner, k->in, NULL, v, n, tail, taillen) &&
+             digest_parts(md, out, k->out, NULL, &iv, 1, NULL, 0);
+        hre_wipe(inner, sizeof inner);
+        return ok;
+    }
+    ok = make_pads(md, ipad, opad, key, keylen) &&
+         digest_parts(md, inner, NULL, ipad, v, n, tail, taillen) &&
+         digest_parts(md, out, NULL, opad, &iv, 1, NULL, 0);
     hre_wipe(ipad, sizeof ipad);
     hre_wipe(opad, sizeof opad);
     hre_wipe(inner, sizeof inner);
     return ok;
 }
 
+static int hmac_fail(uint8_t out[32])
+{
+    hre_wipe(out, 32);
+    ERR_clear_error();
+    return hre__fail(HRE_ECRYPTO, "HMAC-SHA256 failed in the crypto provider");
+}
+
 int hre_crypto__hmac_sha256(uint8_t out[32], const uint8_t *key, size_t keylen,
                             const hre_crypto__iov *v, size_t n)
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    int ok = md && hre_crypto__sha256_md() && hmac_md(md, out, key, keylen, v, n, NULL, 0);
+    int ok = md && hre_crypto__sha256_md() && hmac_md(md, out, key, keylen, NULL, v, n, NULL, 0);
     EVP_MD_CTX_free(md);
+    return ok ? HRE_OK : hmac_fail(out);
+}
+
+void hre_crypto__hmac_key_clear(hre_crypto__hmac_key *k)
+{
+    if (!k) return;
+    EVP_MD_CTX_free(k->in);    /* the provider wipes the SHA-256 state it frees */
+    EVP_MD_CTX_free(k->out);
+    k->in = k->out = NULL;
+}
+
+int hre_crypto__hmac_key_init(hre_crypto__hmac_key *k, const uint8_t *key, size_t keylen)
+{
+    uint8_t ipad[HMAC_BLOCK], opad[HMAC_BLOCK];
+    const EVP_MD *sha = hre_crypto__sha256_md();
+    int ok;
+    k->in = EVP_MD_CTX_new();
+    k->out = EVP_MD_CTX_new();
+    if (!k->in || !k->out) {
+        hre_crypto__hmac_key_clear(k);
+        return hre__fail(HRE_ENOMEM, "HMAC-SHA256: out of memory");
+    }
+    ok = sha && make_pads(k->in, ipad, opad, key, keylen) &&
+         EVP_DigestInit_ex(k->in, sha, NULL) == 1 && EVP_DigestUpdate(k->in, ipad, HMAC_BLOCK) == 1 &&
+         EVP_DigestInit_ex(k->out, sha, NULL) == 1 && EVP_DigestUpdate(k->out, opad, HMAC_BLOCK) == 1;
+    hre_wipe(ipad, sizeof ipad);
+    hre_wipe(opad, sizeof opad);
     if (!ok) {
-        hre_wipe(out, 32);
+        hre_crypto__hmac_key_clear(k);
         ERR_clear_error();
         return hre__fail(HRE_ECRYPTO, "HMAC-SHA256 failed in the crypto provider");
     }
     return HRE_OK;
+}
+
+int hre_crypto__hmac_keyed(uint8_t out[32], const hre_crypto__hmac_key *k,
+                           const hre_crypto__iov *v, size_t n)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md && k && k->in && hmac_md(md, out, NULL, 0, k, v, n, NULL, 0);
+    EVP_MD_CTX_free(md);
+    return ok ? HRE_OK : hmac_fail(out);
+}
+
+/* HKDF-Extract's default salt, 32 zero bytes, made ready once per process
+ * (HPKE's LabeledExtract uses it for every KEM and key-schedule extract). */
+static pthread_once_t g_zero_once = PTHREAD_ONCE_INIT;
+static hre_crypto__hmac_key g_zero_salt;
+
+static void make_zero_salt(void)
+{
+    static const uint8_t zeros[32];
+    if (hre_crypto__hmac_key_init(&g_zero_salt, zeros, sizeof zeros) != HRE_OK) {
+        g_zero_salt.in = g_zero_salt.out = NULL;   /* the raw-key path is used instead */
+        hre__error_reset();
+    }
+}
+
+__attribute__((destructor)) static void release_zero_salt(void)
+{
+    hre_crypto__hmac_key_clear(&g_zero_salt);
 }
 
 int hre_crypto__hkdf_extract(uint8_t prk[32], const uint8_t *salt, size_t saltlen,
@@ -165,14 +252,23 @@ int hre_crypto__hkdf_extract(uint8_t prk[32], const uint8_t *salt, size_t saltle
 {
     static const uint8_t zeros[32];
     if (!saltlen) {
+        pthread_once(&g_zero_once, make_zero_salt);
+        if (g_zero_salt.in) return hre_crypto__hmac_keyed(prk, &g_zero_salt, ikm, n);
         salt = zeros;
         saltlen = sizeof zeros;
     }
     return hre_crypto__hmac_sha256(prk, salt, saltlen, ikm, n);
 }
 
-int hre_crypto__hkdf_expand(uint8_t *out, size_t outlen, const uint8_t prk[32],
-                            const hre_crypto__iov *info, size_t n)
+int hre_crypto__hkdf_extract_keyed(uint8_t prk[32], const hre_crypto__hmac_key *k,
+                                   const hre_crypto__iov *ikm, size_t n)
+{
+    return hre_crypto__hmac_keyed(prk, k, ikm, n);
+}
+
+/* T(i) = HMAC(prk, T(i-1) || info || i), under the raw prk or a ready key. */
+static int expand(uint8_t *out, size_t outlen, const uint8_t *prk, const hre_crypto__hmac_key *k,
+                  const hre_crypto__iov *info, size_t n)
 {
     EVP_MD_CTX *md;
     uint8_t t[32], tail[33];
@@ -181,20 +277,19 @@ int hre_crypto__hkdf_expand(uint8_t *out, size_t outlen, const uint8_t prk[32],
     if (outlen == 0 || outlen > 255 * 32)
         return hre__fail(HRE_EINVAL, "HKDF-SHA256 expand: output length %zu outside [1, 8160]", outlen);
     md = EVP_MD_CTX_new();
-    if (!md || !hre_crypto__sha256_md()) ok = 0;
-    /* T(i) = HMAC(prk, T(i-1) || info || i). T(i-1) goes first, so it is
-     * fed as the first piece through a small iov array. */
+    if (!md || !hre_crypto__sha256_md() || (k && !k->in) || n > HRE_CRYPTO__IOV_MAX) ok = 0;
+    /* T(i-1) goes first, so it is fed as the first piece through a small
+     * iov array. */
     for (unsigned i = 1; ok && done < outlen; i++) {
         hre_crypto__iov parts[HRE_CRYPTO__IOV_MAX + 1];
         size_t np = 0;
         uint8_t ctr = (uint8_t)i;
-        if (n > HRE_CRYPTO__IOV_MAX) { ok = 0; break; }
         if (tl) {
             parts[np].p = tail;
             parts[np++].len = tl;
         }
         for (size_t j = 0; j < n; j++) parts[np++] = info[j];
-        ok = hmac_md(md, t, prk, 32, parts, np, &ctr, 1);
+        ok = hmac_md(md, t, prk, 32, k, parts, np, &ctr, 1);
         if (!ok) break;
         size_t take = outlen - done < 32 ? outlen - done : 32;
         memcpy(out + done, t, take);
@@ -211,6 +306,18 @@ int hre_crypto__hkdf_expand(uint8_t *out, size_t outlen, const uint8_t prk[32],
         return hre__fail(HRE_ECRYPTO, "HKDF-SHA256 expand failed in the crypto provider");
     }
     return HRE_OK;
+}
+
+int hre_crypto__hkdf_expand(uint8_t *out, size_t outlen, const uint8_t prk[32],
+                            const hre_crypto__iov *info, size_t n)
+{
+    return expand(out, outlen, prk, NULL, info, n);
+}
+
+int hre_crypto__hkdf_expand_keyed(uint8_t *out, size_t outlen, const hre_crypto__hmac_key *prk,
+                                  const hre_crypto__iov *info, size_t n)
+{
+    return expand(out, outlen, NULL, prk, info, n);
 }
 
 int hre_crypto__sha256_v(uint8_t out[32], const hre_crypto__iov *v, size_t n)

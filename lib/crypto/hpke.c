@@ -54,9 +54,10 @@ static int labeled_extract(uint8_t prk[NH], suite s, const uint8_t *salt, size_t
 
 /* LabeledExpand(prk, label, info, L) =
  *   Expand(prk, I2OSP(L, 2) || "HPKE-v1" || suite_id || label || info, L),
- * info given in at most 4 pieces. */
-static int labeled_expand(uint8_t *out, size_t L, const uint8_t prk[NH], suite s,
-                          const char *label, const hre_crypto__iov *info, size_t n)
+ * info given in at most 4 pieces; under the raw prk, or (prk NULL) under k,
+ * the prk made ready as an HMAC key. */
+static int labeled_expand_with(uint8_t *out, size_t L, const uint8_t *prk, const hre_crypto__hmac_key *k,
+                               suite s, const char *label, const hre_crypto__iov *info, size_t n)
 {
     uint8_t l2[2] = {(uint8_t)(L >> 8), (uint8_t)L};
     hre_crypto__iov v[HRE_CRYPTO__IOV_MAX];
@@ -70,7 +71,14 @@ static int labeled_expand(uint8_t *out, size_t L, const uint8_t prk[NH], suite s
     v[3].p = label;
     v[3].len = strlen(label);
     for (size_t i = 0; i < n; i++) v[4 + i] = info[i];
-    return hre_crypto__hkdf_expand(out, L, prk, v, 4 + n);
+    return prk ? hre_crypto__hkdf_expand(out, L, prk, v, 4 + n)
+               : hre_crypto__hkdf_expand_keyed(out, L, k, v, 4 + n);
+}
+
+static int labeled_expand(uint8_t *out, size_t L, const uint8_t prk[NH], suite s,
+                          const char *label, const hre_crypto__iov *info, size_t n)
+{
+    return labeled_expand_with(out, L, prk, NULL, s, label, info, n);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -248,6 +256,7 @@ static int key_schedule(hre_hpke_ctx *ctx, const inputs *in, const uint8_t share
 {
     uint8_t key[NK];
     hre_crypto__iov k = {ctx->ksc, sizeof ctx->ksc};
+    hre_crypto__hmac_key sk = {NULL, NULL};
     int rc = HRE_OK;
     ctx->ksc[0] = (uint8_t)in->mode;
     if (in->psk_idlen) {
@@ -259,8 +268,11 @@ static int key_schedule(hre_hpke_ctx *ctx, const inputs *in, const uint8_t share
     }
     if (rc == HRE_OK) rc = labeled_extract(ctx->ksc + 1 + NH, HPKE, NULL, 0, "info_hash", in->info, in->infolen);
     if (rc == HRE_OK) rc = labeled_extract(ctx->secret, HPKE, shared, NH, "secret", in->psk, in->psklen);
-    if (rc == HRE_OK) rc = labeled_expand(key, NK, ctx->secret, HPKE, "key", &k, 1);
-    if (rc == HRE_OK) rc = labeled_expand(ctx->base_nonce, NN, ctx->secret, HPKE, "base_nonce", &k, 1);
+    /* key and base_nonce both expand secret: its HMAC pads are made once */
+    if (rc == HRE_OK) rc = hre_crypto__hmac_key_init(&sk, ctx->secret, NH);
+    if (rc == HRE_OK) rc = labeled_expand_with(key, NK, NULL, &sk, HPKE, "key", &k, 1);
+    if (rc == HRE_OK) rc = labeled_expand_with(ctx->base_nonce, NN, NULL, &sk, HPKE, "base_nonce", &k, 1);
+    hre_crypto__hmac_key_clear(&sk);
     if (rc == HRE_OK) rc = hre_aead_new(&ctx->aead, key, NK);
     if (rc == HRE_OK && sec) {
         memcpy(sec->shared_secret, shared, NH);

@@ -79,6 +79,28 @@ int hre_crypto__hkdf_extract(uint8_t prk[32], const uint8_t *salt, size_t saltle
 int hre_crypto__hkdf_expand(uint8_t *out, size_t outlen, const uint8_t prk[32],
                             const hre_crypto__iov *info, size_t n);
 
+/* An HMAC-SHA256 key made ready once: the SHA-256 states after the inner and
+ * the outer pad. Each HMAC under it then starts from a copy of those states,
+ * saving the two pad compressions and the digest set-up; worth it for a key
+ * used more than once (an HKDF PRK expanded into several outputs, a constant
+ * salt). The states are key material: hre_crypto__hmac_key_clear frees and
+ * wipes them. Read-only after init, so one key may serve several threads. */
+typedef struct hre_crypto__hmac_key {
+    EVP_MD_CTX *in, *out;
+} hre_crypto__hmac_key;
+/* HRE_OK, HRE_ENOMEM or HRE_ECRYPTO (k left cleared). */
+int hre_crypto__hmac_key_init(hre_crypto__hmac_key *k, const uint8_t *key, size_t keylen);
+void hre_crypto__hmac_key_clear(hre_crypto__hmac_key *k);
+/* HMAC of v[0..n) under k; HRE_OK or HRE_ECRYPTO (out wiped). */
+int hre_crypto__hmac_keyed(uint8_t out[32], const hre_crypto__hmac_key *k,
+                           const hre_crypto__iov *v, size_t n);
+/* HKDF-Extract(salt = k's key, ikm in pieces). */
+int hre_crypto__hkdf_extract_keyed(uint8_t prk[32], const hre_crypto__hmac_key *k,
+                                   const hre_crypto__iov *ikm, size_t n);
+/* HKDF-Expand under a PRK made ready as an HMAC key; as hre_crypto__hkdf_expand. */
+int hre_crypto__hkdf_expand_keyed(uint8_t *out, size_t outlen, const hre_crypto__hmac_key *prk,
+                                  const hre_crypto__iov *info, size_t n);
+
 /* SHA-256 of the concatenation of v[0..n) (Noise's MixHash). */
 int hre_crypto__sha256_v(uint8_t out[32], const hre_crypto__iov *v, size_t n);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/internal.h"
 #include "core/internal.h"
 #include "hre/merkle.h"
 #include "hre/pow.h"
@@ -14,22 +15,18 @@
 
 int hre_ledger__expected_bits(const hre_ledger *l, hre_ledger__node *parent, uint32_t *bits)
 {
-    uint64_t h = parent->height + 1, interval = l->params.retarget_interval;
-    hre_ledger__node *first;
-    int64_t span;
+    uint64_t h = parent->height + 1;
+    hre_ledger__node *first = NULL;
     uint32_t nb;
 
-    if (h % interval != 0) {
-        *bits = parent->header.bits;
-        return HRE_OK;
+    if (hre_chain__is_retarget(&l->params, h)) {
+        first = hre_ledger__ancestor(l, parent, h - l->params.retarget_interval);
+        if (!first)
+            return hre__fail(HRE_ECORRUPT, "ledger: retarget ancestor at height %llu missing",
+                             (unsigned long long)(h - l->params.retarget_interval));
     }
-    first = hre_ledger__ancestor(l, parent, h - interval);
-    if (!first)
-        return hre__fail(HRE_ECORRUPT, "ledger: retarget ancestor at height %llu missing",
-                         (unsigned long long)(h - interval));
-    span = (int64_t)parent->header.time - (int64_t)first->header.time;
-    if (hre_pow_retarget(&nb, parent->header.bits, span,
-                         (int64_t)interval * l->params.target_spacing, l->params.pow_limit) != HRE_OK)
+    if (hre_chain__expected_bits(&nb, &l->params, h, parent->header.bits, parent->header.time,
+                                 first ? first->header.time : 0) != HRE_OK)
         return hre__fail(HRE_ECORRUPT, "ledger: retarget failed at height %llu",
                          (unsigned long long)h);
     *bits = nb;

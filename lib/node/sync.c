@@ -86,22 +86,17 @@ static int mtp_of(const hre_node *n, const anc *parent, const uint8_t parent_has
 /* The bits a child of parent must carry (the ledger's retarget rule). */
 static int expected_bits(const hre_node *n, const anc *parent, uint32_t *bits)
 {
-    uint64_t h = parent->height + 1, interval = n->params.retarget_interval, steps;
+    uint64_t h = parent->height + 1, steps;
     anc a = *parent;
     uint8_t hash[32];
-    int64_t span;
-    if (interval == 0 || h % interval != 0) {
-        *bits = parent->h.bits;
-        return HRE_OK;
+    if (hre_chain__is_retarget(&n->params, h)) {
+        for (steps = 1; steps < n->params.retarget_interval; steps++) {
+            memcpy(hash, a.h.prev_hash, 32);
+            if (!anc_get(n, hash, &a))
+                return HRE_ENOTFOUND;
+        }
     }
-    for (steps = 1; steps < interval; steps++) {
-        memcpy(hash, a.h.prev_hash, 32);
-        if (!anc_get(n, hash, &a))
-            return HRE_ENOTFOUND;
-    }
-    span = (int64_t)parent->h.time - (int64_t)a.h.time;
-    return hre_pow_retarget(bits, parent->h.bits, span, (int64_t)interval * n->params.target_spacing,
-                            n->params.pow_limit);
+    return hre_chain__expected_bits(bits, &n->params, h, parent->h.bits, parent->h.time, a.h.time);
 }
 
 /* Hash of the ancestor at `target` of the block (hash, height). */

@@ -1,6 +1,7 @@
 /* Vault value codecs (PROTOCOL.md 14.2-14.4): the envelope header, the wrap
  * record, the size buckets, the key schedule, and the _init calls of the
  * vault's versioned structs. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -102,16 +103,42 @@ HRE_API uint64_t hre_vault_envelope_len(uint64_t padded_len)
 /* Key schedule, nonces, wrap info                                           */
 /* ------------------------------------------------------------------------ */
 
+/* The vault's HKDF salt, a constant, made ready as an HMAC key once per
+ * process (every seal and every open derives under it). */
+static pthread_once_t g_salt_once = PTHREAD_ONCE_INIT;
+static hre_crypto__hmac_key g_salt;
+
+static void make_salt(void)
+{
+    if (hre_crypto__hmac_key_init(&g_salt, (const uint8_t *)HRE_VAULT__SALT,
+                                  sizeof HRE_VAULT__SALT - 1) != HRE_OK) {
+        g_salt.in = g_salt.out = NULL;   /* the raw-salt path is used instead */
+        hre__error_reset();
+    }
+}
+
+__attribute__((destructor)) static void release_salt(void)
+{
+    hre_crypto__hmac_key_clear(&g_salt);
+}
+
 int hre_vault__derive(uint8_t chunk_key[32], uint8_t commit[32], const uint8_t data_key[32])
 {
     uint8_t prk[32];
     hre_crypto__iov ikm = {data_key, 32};
     hre_crypto__iov i1 = {HRE_VAULT__INFO_CHUNK, sizeof HRE_VAULT__INFO_CHUNK - 1};
     hre_crypto__iov i2 = {HRE_VAULT__INFO_COMMIT, sizeof HRE_VAULT__INFO_COMMIT - 1};
-    int rc = hre_crypto__hkdf_extract(prk, (const uint8_t *)HRE_VAULT__SALT,
-                                      sizeof HRE_VAULT__SALT - 1, &ikm, 1);
-    if (rc == HRE_OK) rc = hre_crypto__hkdf_expand(chunk_key, 32, prk, &i1, 1);
-    if (rc == HRE_OK) rc = hre_crypto__hkdf_expand(commit, 32, prk, &i2, 1);
+    hre_crypto__hmac_key pk = {NULL, NULL};
+    int rc;
+    pthread_once(&g_salt_once, make_salt);
+    rc = g_salt.in ? hre_crypto__hkdf_extract_keyed(prk, &g_salt, &ikm, 1)
+                   : hre_crypto__hkdf_extract(prk, (const uint8_t *)HRE_VAULT__SALT,
+                                              sizeof HRE_VAULT__SALT - 1, &ikm, 1);
+    /* both outputs expand the same prk: its HMAC pads are made once */
+    if (rc == HRE_OK) rc = hre_crypto__hmac_key_init(&pk, prk, sizeof prk);
+    if (rc == HRE_OK) rc = hre_crypto__hkdf_expand_keyed(chunk_key, 32, &pk, &i1, 1);
+    if (rc == HRE_OK) rc = hre_crypto__hkdf_expand_keyed(commit, 32, &pk, &i2, 1);
+    hre_crypto__hmac_key_clear(&pk);
     hre_wipe(prk, sizeof prk);
     if (rc != HRE_OK) {
         hre_wipe(chunk_key, 32);

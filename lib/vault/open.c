@@ -244,8 +244,6 @@ int hre_vault__opener_new_key(hre_vault_opener **out, const uint8_t data_key[32]
     if (rc == HRE_OK) rc = hre_aead_new(&o->aead, chunk_key, 32);
     hre_wipe(chunk_key, sizeof chunk_key);
     if (rc == HRE_OK && !(flags & HRE_VAULT_OPEN_NO_HASH)) rc = hre_sha256_new(&o->sha);
-    if (rc == HRE_OK && !(o->buf = hre__malloc(HRE_VAULT_CHUNK_WIRE_LEN)))
-        rc = hre__fail(HRE_ENOMEM, "vault open: no memory for a chunk");
     if (rc != HRE_OK) {
         hre_vault__opener_free(o);
         return rc;
@@ -273,6 +271,11 @@ int hre_vault__opener_write(hre_vault_opener *o, const uint8_t *data, size_t len
             if (o->hdr_fill == HRE_VAULT_HEADER_LEN && (rc = header(o)) != HRE_OK) return fail(o, rc);
             continue;
         }
+        /* the chunk buffer comes with the first byte after the header, so
+         * an opener that only unwraps (or fails early) never allocates, nor
+         * wipes, a whole chunk */
+        if (!o->buf && !(o->buf = hre__malloc(HRE_VAULT_CHUNK_WIRE_LEN)))
+            return fail(o, hre__fail(HRE_ENOMEM, "vault open: no memory for a chunk"));
         if (o->buf_fill == HRE_VAULT_CHUNK_WIRE_LEN) {
             if ((rc = chunk(o, o->buf, o->buf_fill, 0)) != HRE_OK) return fail(o, rc);
             o->buf_fill = 0;
