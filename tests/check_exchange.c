@@ -206,6 +206,7 @@ typedef struct hev {
     unsigned int type;
     int reason, code;
     uint64_t conn;
+    char detail[160];
 } hev;
 
 typedef struct fx {
@@ -249,6 +250,7 @@ static void hold_event(void *ud, const hre_vault_xch_event *ev)
         f->ev[f->n_ev].reason = ev->reason;
         f->ev[f->n_ev].code = ev->code;
         f->ev[f->n_ev].conn = ev->conn;
+        snprintf(f->ev[f->n_ev].detail, sizeof f->ev[f->n_ev].detail, "%s", ev->detail);
         f->n_ev++;
     }
 }
@@ -1572,6 +1574,124 @@ START_TEST(test_xch_args)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* A REVOKE waiting in the holder's mempool counts (PROTOCOL.md 15.6 check 9) */
+/* ------------------------------------------------------------------------ */
+
+static hre_tx *b_revoke(fx *f, hre_key *signer, const uint8_t gid[32])
+{
+    hre_revoke_payload p;
+    hre_tx *tx = NULL;
+    memcpy(p.grant_id, gid, 32);
+    HRE_T_OK(hre_contract_build_revoke(&tx, f->t.id, signer, nn(f, signer), secs(f), &p));
+    return tx;
+}
+
+START_TEST(test_xch_revoke_pending)
+{
+    fx f;
+    uint8_t rec[32], hash[32], gid[32], g_old[32], g_new[32], rid[32], oid[32];
+    const uint8_t doc[] = "{\"resourceType\":\"Observation\",\"status\":\"preliminary\"}";
+    buf out = {0};
+    int reason;
+    const hev *e;
+    fx_init(&f, 0);
+    issue(&f, rec, hash, doc, sizeof doc, 1);
+    sub(&f, b_grant(&f, f.a_doctor, 0), gid);
+    mine(&f);
+    sub(&f, b_log(&f, f.doctor, rec), NULL);
+    mine(&f);
+    /* before the REVOKE: served */
+    ck_assert_int_eq(fetch(&f, rec, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_OK);
+    ck_assert_uint_eq(out.n, sizeof doc);
+    /* the patient's REVOKE only in the holder's mempool: refused revoked */
+    sub(&f, b_revoke(&f, f.patient, gid), rid);
+    ck_assert(tn_in_mempool(f.h, rid));
+    ck_assert_int_eq(fetch(&f, rec, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_EREVOKED);
+    ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_REVOKED);
+    ck_assert_uint_eq(out.n, 0);
+    assert_refused(&f, HRE_VAULT_XCH_REFUSE_REVOKED);
+    e = last_hev(&f, HRE_VAULT_XCH_EVENT_REFUSED);
+    ck_assert_msg(strstr(e->detail, "pending in the mempool") != NULL, "detail: %s", e->detail);
+    ck_assert(tn_in_mempool(f.h, rid));   /* not mined in between */
+    /* mined: still refused, now by the chain's state */
+    mine(&f);
+    ck_assert(!tn_in_mempool(f.h, rid));
+    ck_assert_int_eq(fetch(&f, rec, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_EREVOKED);
+    ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_REVOKED);
+    e = last_hev(&f, HRE_VAULT_XCH_EVENT_REFUSED);
+    ck_assert_msg(strstr(e->detail, "mempool") == NULL, "detail: %s", e->detail);
+
+    /* the stranger holds two live grants; access stands on the newer one */
+    sub(&f, b_grant(&f, f.a_stranger, 0), g_old);
+    mine(&f);
+    sub(&f, b_grant(&f, f.a_stranger, 0), g_new);
+    sub(&f, b_log(&f, f.stranger, rec), NULL);
+    mine(&f);
+    ck_assert_int_eq(fetch(&f, rec, f.stranger, f.e_stranger, &out, &reason, NULL), HRE_OK);
+    /* a REVOKE by anyone but the grant's patient never enters the mempool
+     * (the contract refuses it) and does not block */
+    {
+        uint8_t b[HRE_TX_MAX_LEN];
+        size_t len = sizeof b;
+        hre_ledger_status st = HRE_LEDGER_ACCEPTED_TX;
+        hre_tx *tx = b_revoke(&f, f.doctor, g_new);
+        HRE_T_OK(hre_tx_encode(tx, b, &len));
+        HRE_T_OK(hre_tx_txid(tx, oid));
+        ck_assert_int_ne(hre_node_submit_tx(f.h->node, NULL, &st, b, len, f.t.now), HRE_OK);
+        ck_assert_int_eq(st, HRE_LEDGER_REJECT_CONTRACT);
+        hre_tx_free(tx);
+        ck_assert(!tn_in_mempool(f.h, oid));
+#ifdef HRE_WHITEBOX
+        /* and were it in the mempool, the holder would not count it: the
+         * sender is not the grant's patient (white box: the predicate the
+         * scan applies to each cached transaction) */
+        ck_assert_int_eq(hre_vault__xch_tx_revokes(hc(&f), b, len, g_new, f.a_patient), 0);
+        tx = b_revoke(&f, f.stranger, g_new);   /* the reader itself */
+        len = sizeof b;
+        HRE_T_OK(hre_tx_encode(tx, b, &len));
+        hre_tx_free(tx);
+        ck_assert_int_eq(hre_vault__xch_tx_revokes(hc(&f), b, len, g_new, f.a_patient), 0);
+        tx = b_revoke(&f, f.patient, g_new);    /* the patient: counts */
+        len = sizeof b;
+        HRE_T_OK(hre_tx_encode(tx, b, &len));
+        hre_tx_free(tx);
+        ck_assert_int_eq(hre_vault__xch_tx_revokes(hc(&f), b, len, g_new, f.a_patient), 1);
+        ck_assert_int_eq(hre_vault__xch_tx_revokes(hc(&f), b, len, g_old, f.a_patient), 0);
+#else
+        tx = b_revoke(&f, f.patient, g_new);
+        len = sizeof b;
+        HRE_T_OK(hre_tx_encode(tx, b, &len));
+        hre_tx_free(tx);
+#endif
+        /* a patient's REVOKE whose bytes were changed is no transaction the
+         * mempool takes */
+        b[len - 1] ^= 1;
+        st = HRE_LEDGER_ACCEPTED_TX;
+        ck_assert_int_ne(hre_node_submit_tx(f.h->node, NULL, &st, b, len, f.t.now), HRE_OK);
+        ck_assert_int_ne(st, HRE_LEDGER_ACCEPTED_TX);
+    }
+    ck_assert_int_eq(fetch(&f, rec, f.stranger, f.e_stranger, &out, &reason, NULL), HRE_OK);
+    /* a pending REVOKE of a grant the access does not stand on (the older
+     * one) does not block either */
+    sub(&f, b_revoke(&f, f.patient, g_old), rid);
+    ck_assert(tn_in_mempool(f.h, rid));
+    ck_assert_int_eq(fetch(&f, rec, f.stranger, f.e_stranger, &out, &reason, NULL), HRE_OK);
+    ck_assert_uint_eq(out.n, sizeof doc);
+    /* the one it stands on: refused */
+    sub(&f, b_revoke(&f, f.patient, g_new), rid);
+    ck_assert_int_eq(fetch(&f, rec, f.stranger, f.e_stranger, &out, &reason, NULL), HRE_EREVOKED);
+    ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_REVOKED);
+    /* the patient itself (access as the patient) is never blocked by a REVOKE */
+    sub(&f, b_log(&f, f.patient, rec), NULL);
+    ck_assert_int_eq(fetch(&f, rec, f.patient, f.e_patient, &out, &reason, NULL), HRE_OK);
+    mine(&f);
+    ck_assert_int_eq(fetch(&f, rec, f.stranger, f.e_stranger, &out, &reason, NULL), HRE_EREVOKED);
+    free(out.p);
+    fx_free(&f);
+}
+END_TEST
+
 Suite *hre_suite_exchange(void)
 {
     Suite *s = suite_create("exchange");
@@ -1598,6 +1718,7 @@ Suite *hre_suite_exchange(void)
 #ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_xch_mempool_bound);
 #endif
+    tcase_add_test(tc, test_xch_revoke_pending);
     suite_add_tcase(s, tc);
     return s;
 }
