@@ -98,13 +98,17 @@ struct hre_vault_xch {
     size_t n_rate;
     uint32_t rate_per_s, rate_burst;   /* 0 per_s: no limit */
     hre_vault_xch_stats st;
+    hre_vault__xaud *aud;              /* the refusal audit log (holder); NULL after a failure */
+    const hre_node_app_message *cur;   /* the request being judged (on_request) */
 };
 
-static const size_t xopt_sizes[] = {0, HRE__END(hre_vault_xch_options, log_user_data)};
-static const size_t xstats_sizes[] = {0, HRE__END(hre_vault_xch_stats, fetches)};
+static const size_t xopt_sizes[] = {0, HRE__END(hre_vault_xch_options, log_user_data),
+                                     HRE__END(hre_vault_xch_options, audit_max)};
+static const size_t xstats_sizes[] = {0, HRE__END(hre_vault_xch_stats, fetches),
+                                       HRE__END(hre_vault_xch_stats, audit_failures)};
 static const size_t fparams_sizes[] = {0, HRE__END(hre_vault_fetch_params, max_doc_len)};
-static const hre__vstruct xopt_vs = {"hre_vault_xch_options", 1, xopt_sizes};
-static const hre__vstruct xstats_vs = {"hre_vault_xch_stats", 1, xstats_sizes};
+static const hre__vstruct xopt_vs = {"hre_vault_xch_options", 2, xopt_sizes};
+static const hre__vstruct xstats_vs = {"hre_vault_xch_stats", 2, xstats_sizes};
 static const hre__vstruct fparams_vs = {"hre_vault_fetch_params", 1, fparams_sizes};
 
 HRE_API int hre_vault_xch_options_init(hre_vault_xch_options *opts, unsigned int version)
@@ -169,6 +173,49 @@ static void emit(hre_vault_xch *x, unsigned int type, uint64_t conn, int reason,
 /* Holder                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* Append the refusal to the audit log (PROTOCOL.md 15.8). A failure is
+ * logged and closes the log; the next refusal opens it again. */
+static void audit(hre_vault_xch *x, uint64_t conn, const uint8_t *nonce, int reason, int access_reason,
+                  const uint8_t *record, const uint8_t *reader, uint64_t now)
+{
+    hre_vault_xch_audit a;
+    int rc = HRE_OK;
+    if (!x->o.vault) return;
+    if (!x->aud) {
+        if ((rc = hre_vault__xaud_open(&x->aud, x->o.vault, x->o.audit_max)) != HRE_OK) goto fail;
+    }
+    memset(&a, 0, sizeof a);
+    a.version = HRE_VAULT_XCH_AUDIT_VERSION;
+    a.time_ms = now;
+    a.conn = conn;
+    a.reason = (uint8_t)reason;
+    a.access_reason = (uint8_t)access_reason;
+    if (x->cur) {
+        a.flags |= HRE_VAULT_XCH_AUDIT_HAS_PEER;
+        memcpy(a.peer_key, x->cur->peer_key, 34);
+        if ((rc = hre_sha256(a.request_hash, x->cur->data, x->cur->len)) != HRE_OK) goto fail;
+    }
+    if (reader) {
+        a.flags |= HRE_VAULT_XCH_AUDIT_HAS_READER;
+        memcpy(a.reader, reader, 32);
+    }
+    if (record) {
+        a.flags |= HRE_VAULT_XCH_AUDIT_HAS_RECORD;
+        memcpy(a.record_id, record, 32);
+    }
+    if (nonce) {
+        a.flags |= HRE_VAULT_XCH_AUDIT_HAS_NONCE;
+        memcpy(a.nonce, nonce, 16);
+    }
+    if ((rc = hre_vault__xaud_append(x->aud, &a)) == HRE_OK) return;
+fail:
+    hre__log(x->o.log_fn, x->o.log_user_data, HRE_LOG_ERROR, "exchange: the refusal audit log failed: %s (%s)",
+             hre_strerror(rc), hre_error_detail());
+    x->st.audit_failures++;
+    hre_vault__xaud_close(x->aud);
+    x->aud = NULL;
+}
+
 static void refuse(hre_vault_xch *x, uint64_t conn, const uint8_t nonce[16], int reason, int access_reason,
                    const uint8_t *record, const uint8_t *reader, uint64_t now, const char *detail)
 {
@@ -180,6 +227,7 @@ static void refuse(hre_vault_xch *x, uint64_t conn, const uint8_t nonce[16], int
     r.reason = (uint8_t)reason;
     r.access_reason = (uint8_t)access_reason;
     x->st.refused++;
+    audit(x, conn, nonce, reason, access_reason, record, reader, now);
     emit(x, HRE_VAULT_XCH_EVENT_REFUSED, conn, reason, hre_vault_xch_refusal_code(reason), record, reader,
          detail);
     /* a refusal the node cannot take now (back-pressure) is dropped: the
@@ -590,7 +638,7 @@ static int rewrap_refusal(int rc)
     }
 }
 
-static void on_request(hre_vault_xch *x, hre_node *node, const hre_node_app_message *msg)
+static void judge_request(hre_vault_xch *x, hre_node *node, const hre_node_app_message *msg)
 {
     hre_vault_xch_request r;
     hre_contract_account acct = HRE_CONTRACT_ACCOUNT_INIT;
@@ -869,6 +917,13 @@ static void on_answer(hre_vault_xch *x, const hre_node_app_message *msg)
     fetch_done(f, HRE_EPROTO, 0, "unknown answer type");
 }
 
+static void on_request(hre_vault_xch *x, hre_node *node, const hre_node_app_message *msg)
+{
+    x->cur = msg;
+    judge_request(x, node, msg);
+    x->cur = NULL;
+}
+
 static void on_app(void *ud, hre_node *node, const hre_node_app_message *msg)
 {
     hre_vault_xch *x = ud;
@@ -911,6 +966,12 @@ HRE_API int hre_vault_xch_new(hre_vault_xch **out, const hre_vault_xch_options *
         rc = hre__fail(HRE_EINVAL, "exchange: replay_max above 2^20");
         goto fail;
     }
+    if (!x->o.audit_max) x->o.audit_max = HRE_VAULT_XCH_DEFAULT_AUDIT_MAX;
+    if (x->o.audit_max > HRE_VAULT_XCH_AUDIT_MAX_LIMIT) {
+        rc = hre__fail(HRE_EINVAL, "exchange: audit_max above %u", (unsigned)HRE_VAULT_XCH_AUDIT_MAX_LIMIT);
+        goto fail;
+    }
+    if (x->o.vault && (rc = hre_vault__xaud_open(&x->aud, x->o.vault, x->o.audit_max)) != HRE_OK) goto fail;
     x->buf_len = HRE_NODE_APP_MESSAGE_LIMIT;
     if (!(x->replay = calloc(x->o.replay_max, sizeof *x->replay)) ||
         (x->o.vault && !(x->buf = malloc(x->buf_len)))) {
@@ -922,6 +983,7 @@ HRE_API int hre_vault_xch_new(hre_vault_xch **out, const hre_vault_xch_options *
     *out = x;
     return hre__api_done(HRE_OK);
 fail:
+    hre_vault__xaud_close(x->aud);
     free(x->replay);
     free(x->buf);
     free(x);
@@ -938,6 +1000,7 @@ HRE_API void hre_vault_xch_free(hre_vault_xch *x)
         fetch_done(f, HRE_ECANCELED, 0, "the exchange was freed");
         f->x = NULL;
     }
+    hre_vault__xaud_close(x->aud);
     free(x->replay);
     free(x->buf);
     free(x->txbuf);
@@ -990,6 +1053,13 @@ HRE_API int hre_vault_xch_tick(hre_vault_xch *x, uint64_t now)
     hre_vault_fetch *f;
     HRE__CHECK_ARG(x);
     replay_sweep(x, now);
+    if (x->aud && hre_vault__xaud_sync(x->aud) != HRE_OK) {
+        hre__log(x->o.log_fn, x->o.log_user_data, HRE_LOG_ERROR,
+                 "exchange: syncing the refusal audit log failed: %s", hre_error_detail());
+        x->st.audit_failures++;
+        hre_vault__xaud_close(x->aud);   /* its durable state is unknown: reopened (re-scanned) on use */
+        x->aud = NULL;
+    }
     pump_conn(x, 0, 1, now);
     for (f = x->fetches; f; f = f->next)
         if (f->state != FETCH_DONE && now >= f->last_progress + x->o.fetch_timeout_ms)
