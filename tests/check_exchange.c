@@ -11,11 +11,13 @@
 #include <hre/hre.h>
 #include <hre/vault.h>
 #include <hre/sys/storage.h>
+#include <hre/sys/powerloss.h>
 
 #include "node_harness.h"
 #include "testutil.h"
 #ifdef HRE_WHITEBOX
 #include "vault/internal.h"
+#include "vault/exchange.h"
 #endif
 
 #define APP HRE_VAULT_XCH_APP_TYPE
@@ -206,6 +208,7 @@ typedef struct hev {
     unsigned int type;
     int reason, code;
     uint64_t conn;
+    char detail[160];
 } hev;
 
 typedef struct fx {
@@ -249,6 +252,7 @@ static void hold_event(void *ud, const hre_vault_xch_event *ev)
         f->ev[f->n_ev].reason = ev->reason;
         f->ev[f->n_ev].code = ev->code;
         f->ev[f->n_ev].conn = ev->conn;
+        snprintf(f->ev[f->n_ev].detail, sizeof f->ev[f->n_ev].detail, "%s", ev->detail);
         f->n_ev++;
     }
 }
@@ -1563,7 +1567,17 @@ START_TEST(test_xch_args)
     hre_vault_xch_options xo = HRE_VAULT_XCH_OPTIONS_INIT;
     ck_assert_int_eq(hre_vault_xch_new(&x, &xo), HRE_EINVAL);   /* no node */
     ck_assert_ptr_null(x);
-    ck_assert_int_eq(hre_vault_xch_options_init(&xo, 2), HRE_EUNSUPPORTED);
+    ck_assert_int_eq(hre_vault_xch_options_init(&xo, HRE_VAULT_XCH_OPTIONS_VERSION + 1), HRE_EUNSUPPORTED);
+    /* version 1 (without audit_max) is still taken */
+    HRE_T_OK(hre_vault_xch_options_init(&xo, 1));
+    ck_assert_uint_eq(xo.version, 1);
+    HRE_T_OK(hre_vault_xch_options_init(&xo, HRE_VAULT_XCH_OPTIONS_VERSION));
+    ck_assert_uint_eq(xo.audit_max, 0);
+    {
+        hre_vault_xch_stats st;
+        HRE_T_OK(hre_vault_xch_stats_init(&st, 1));
+        ck_assert_int_eq(hre_vault_xch_stats_init(&st, HRE_VAULT_XCH_STATS_VERSION + 1), HRE_EUNSUPPORTED);
+    }
     xo.version = 9;
     ck_assert_int_eq(hre_vault_xch_new(&x, &xo), HRE_EUNSUPPORTED);
     ck_assert_int_eq(hre_vault_xch_tick(NULL, 0), HRE_EINVAL);
@@ -1571,6 +1585,467 @@ START_TEST(test_xch_args)
     hre_vault_fetch_free(NULL);
 }
 END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* A REVOKE waiting in the holder's mempool counts (PROTOCOL.md 15.6 check 9) */
+/* ------------------------------------------------------------------------ */
+
+static hre_tx *b_revoke(fx *f, hre_key *signer, const uint8_t gid[32])
+{
+    hre_revoke_payload p;
+    hre_tx *tx = NULL;
+    memcpy(p.grant_id, gid, 32);
+    HRE_T_OK(hre_contract_build_revoke(&tx, f->t.id, signer, nn(f, signer), secs(f), &p));
+    return tx;
+}
+
+START_TEST(test_xch_revoke_pending)
+{
+    fx f;
+    uint8_t rec[32], hash[32], gid[32], g_old[32], g_new[32], rid[32], oid[32];
+    const uint8_t doc[] = "{\"resourceType\":\"Observation\",\"status\":\"preliminary\"}";
+    buf out = {0};
+    int reason;
+    const hev *e;
+    fx_init(&f, 0);
+    issue(&f, rec, hash, doc, sizeof doc, 1);
+    sub(&f, b_grant(&f, f.a_doctor, 0), gid);
+    mine(&f);
+    sub(&f, b_log(&f, f.doctor, rec), NULL);
+    mine(&f);
+    /* before the REVOKE: served */
+    ck_assert_int_eq(fetch(&f, rec, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_OK);
+    ck_assert_uint_eq(out.n, sizeof doc);
+    /* the patient's REVOKE only in the holder's mempool: refused revoked */
+    sub(&f, b_revoke(&f, f.patient, gid), rid);
+    ck_assert(tn_in_mempool(f.h, rid));
+    ck_assert_int_eq(fetch(&f, rec, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_EREVOKED);
+    ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_REVOKED);
+    ck_assert_uint_eq(out.n, 0);
+    assert_refused(&f, HRE_VAULT_XCH_REFUSE_REVOKED);
+    e = last_hev(&f, HRE_VAULT_XCH_EVENT_REFUSED);
+    ck_assert_msg(strstr(e->detail, "pending in the mempool") != NULL, "detail: %s", e->detail);
+    ck_assert(tn_in_mempool(f.h, rid));   /* not mined in between */
+    /* mined: still refused, now by the chain's state */
+    mine(&f);
+    ck_assert(!tn_in_mempool(f.h, rid));
+    ck_assert_int_eq(fetch(&f, rec, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_EREVOKED);
+    ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_REVOKED);
+    e = last_hev(&f, HRE_VAULT_XCH_EVENT_REFUSED);
+    ck_assert_msg(strstr(e->detail, "mempool") == NULL, "detail: %s", e->detail);
+
+    /* the stranger holds two live grants; access stands on the newer one */
+    sub(&f, b_grant(&f, f.a_stranger, 0), g_old);
+    mine(&f);
+    sub(&f, b_grant(&f, f.a_stranger, 0), g_new);
+    sub(&f, b_log(&f, f.stranger, rec), NULL);
+    mine(&f);
+    ck_assert_int_eq(fetch(&f, rec, f.stranger, f.e_stranger, &out, &reason, NULL), HRE_OK);
+    /* a REVOKE by anyone but the grant's patient never enters the mempool
+     * (the contract refuses it) and does not block */
+    {
+        uint8_t b[HRE_TX_MAX_LEN];
+        size_t len = sizeof b;
+        hre_ledger_status st = HRE_LEDGER_ACCEPTED_TX;
+        hre_tx *tx = b_revoke(&f, f.doctor, g_new);
+        HRE_T_OK(hre_tx_encode(tx, b, &len));
+        HRE_T_OK(hre_tx_txid(tx, oid));
+        ck_assert_int_ne(hre_node_submit_tx(f.h->node, NULL, &st, b, len, f.t.now), HRE_OK);
+        ck_assert_int_eq(st, HRE_LEDGER_REJECT_CONTRACT);
+        hre_tx_free(tx);
+        ck_assert(!tn_in_mempool(f.h, oid));
+#ifdef HRE_WHITEBOX
+        /* and were it in the mempool, the holder would not count it: the
+         * sender is not the grant's patient (white box: the predicate the
+         * scan applies to each cached transaction) */
+        ck_assert_int_eq(hre_vault__xch_tx_revokes(hc(&f), b, len, g_new, f.a_patient), 0);
+        tx = b_revoke(&f, f.stranger, g_new);   /* the reader itself */
+        len = sizeof b;
+        HRE_T_OK(hre_tx_encode(tx, b, &len));
+        hre_tx_free(tx);
+        ck_assert_int_eq(hre_vault__xch_tx_revokes(hc(&f), b, len, g_new, f.a_patient), 0);
+        tx = b_revoke(&f, f.patient, g_new);    /* the patient: counts */
+        len = sizeof b;
+        HRE_T_OK(hre_tx_encode(tx, b, &len));
+        hre_tx_free(tx);
+        ck_assert_int_eq(hre_vault__xch_tx_revokes(hc(&f), b, len, g_new, f.a_patient), 1);
+        ck_assert_int_eq(hre_vault__xch_tx_revokes(hc(&f), b, len, g_old, f.a_patient), 0);
+#else
+        tx = b_revoke(&f, f.patient, g_new);
+        len = sizeof b;
+        HRE_T_OK(hre_tx_encode(tx, b, &len));
+        hre_tx_free(tx);
+#endif
+        /* a patient's REVOKE whose bytes were changed is no transaction the
+         * mempool takes */
+        b[len - 1] ^= 1;
+        st = HRE_LEDGER_ACCEPTED_TX;
+        ck_assert_int_ne(hre_node_submit_tx(f.h->node, NULL, &st, b, len, f.t.now), HRE_OK);
+        ck_assert_int_ne(st, HRE_LEDGER_ACCEPTED_TX);
+    }
+    ck_assert_int_eq(fetch(&f, rec, f.stranger, f.e_stranger, &out, &reason, NULL), HRE_OK);
+    /* a pending REVOKE of a grant the access does not stand on (the older
+     * one) does not block either */
+    sub(&f, b_revoke(&f, f.patient, g_old), rid);
+    ck_assert(tn_in_mempool(f.h, rid));
+    ck_assert_int_eq(fetch(&f, rec, f.stranger, f.e_stranger, &out, &reason, NULL), HRE_OK);
+    ck_assert_uint_eq(out.n, sizeof doc);
+    /* the one it stands on: refused */
+    sub(&f, b_revoke(&f, f.patient, g_new), rid);
+    ck_assert_int_eq(fetch(&f, rec, f.stranger, f.e_stranger, &out, &reason, NULL), HRE_EREVOKED);
+    ck_assert_int_eq(reason, HRE_VAULT_XCH_REFUSE_REVOKED);
+    /* the patient itself (access as the patient) is never blocked by a REVOKE */
+    sub(&f, b_log(&f, f.patient, rec), NULL);
+    ck_assert_int_eq(fetch(&f, rec, f.patient, f.e_patient, &out, &reason, NULL), HRE_OK);
+    mine(&f);
+    ck_assert_int_eq(fetch(&f, rec, f.stranger, f.e_stranger, &out, &reason, NULL), HRE_EREVOKED);
+    free(out.p);
+    fx_free(&f);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* The refusal audit log (PROTOCOL.md 15.8)                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Close the holder's exchange and vault and open both again on the same
+ * storage (a restart), the log keeping audit_max records. */
+static int holder_restart(fx *f, uint32_t audit_max)
+{
+    hre_vault_options o = HRE_VAULT_OPTIONS_INIT;
+    hre_vault_xch_options xo = HRE_VAULT_XCH_OPTIONS_INIT;
+    int rc;
+    hre_vault_xch_free(f->xh);
+    f->xh = NULL;
+    hre_vault_close(f->v);
+    f->v = NULL;
+    o.storage = f->vst;
+    HRE_T_OK(hre_vault_open(&f->v, &o));
+    xo.node = f->h->node;
+    xo.vault = f->v;
+    xo.holder_type = HRE_VAULT_READER_ORG;
+    memcpy(xo.holder_id, f->hosp, 32);
+    xo.holder_key = f->e_hosp;
+    xo.on_event = hold_event;
+    xo.user_data = f;
+    xo.log_fn = hold_log;
+    xo.log_user_data = f;
+    xo.audit_max = audit_max;
+    rc = hre_vault_xch_new(&f->xh, &xo);
+    if (rc != HRE_OK) ck_assert_ptr_null(f->xh);
+    return rc;
+}
+
+static size_t refusals(fx *f, hre_vault_xch_audit *out, size_t cap)
+{
+    size_t n = cap;
+    HRE_T_OK(hre_vault_xch_refusals(f->v, out, sizeof *out, &n));
+    return n;
+}
+
+START_TEST(test_xch_audit_restart)
+{
+    fx f;
+    uint8_t rec[32], hash[32], rec_nh[32], hash_nh[32], kr[34], zero[32] = {0};
+    const uint8_t doc[] = "{\"resourceType\":\"Observation\"}";
+    hre_vault_xch_audit a[16];
+    hre_vault_xch_stats hs = HRE_VAULT_XCH_STATS_INIT;
+    buf out = {0};
+    int reason;
+    size_t n, i;
+    uint64_t t0;
+    fx_init(&f, 0);
+    tn_key_wire(f.kr, kr);
+    ck_assert_uint_eq(refusals(&f, a, 16), 0);   /* an empty log */
+    issue(&f, rec, hash, doc, sizeof doc, 1);
+    issue(&f, rec_nh, hash_nh, doc, sizeof doc, 0);
+    mine(&f);
+    t0 = f.t.now;
+    /* 1: no grant; 2: no LOG_ACCESS; 3: not held */
+    ck_assert_int_eq(fetch(&f, rec, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_EAUTH);
+    sub(&f, b_grant(&f, f.a_doctor, 0), NULL);
+    mine(&f);
+    ck_assert_int_eq(fetch(&f, rec, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_EAUTH);
+    sub(&f, b_log(&f, f.doctor, rec_nh), NULL);
+    mine(&f);
+    ck_assert_int_eq(fetch(&f, rec_nh, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_ENOTFOUND);
+    /* a served request leaves no record */
+    sub(&f, b_log(&f, f.doctor, rec), NULL);
+    mine(&f);
+    ck_assert_int_eq(fetch(&f, rec, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_OK);
+    {
+        /* the list convention: too small a list says how many */
+        size_t small = 1;
+        ck_assert_int_eq(hre_vault_xch_refusals(f.v, a, sizeof a[0], &small), HRE_EBUFSIZE);
+        ck_assert_uint_eq(small, 3);
+        small = 0;
+        ck_assert_int_eq(hre_vault_xch_refusals(f.v, NULL, sizeof a[0], &small), HRE_EBUFSIZE);
+        ck_assert_uint_eq(small, 3);
+        ck_assert_int_eq(hre_vault_xch_refusals(f.v, a, 8, &small), HRE_EUNSUPPORTED);
+        ck_assert_int_eq(hre_vault_xch_refusals(NULL, a, sizeof a[0], &small), HRE_EINVAL);
+    }
+    for (int round = 0; round < 2; round++) {
+        /* round 1: after a restart (exchange and vault closed and opened again) */
+        if (round == 1) HRE_T_OK(holder_restart(&f, 0));
+        memset(a, 0xee, sizeof a);
+        n = refusals(&f, a, 16);
+        ck_assert_uint_eq(n, 3);
+        for (i = 0; i < n; i++) {
+            ck_assert_uint_eq(a[i].version, HRE_VAULT_XCH_AUDIT_VERSION);
+            ck_assert_uint_eq(a[i].seq, i + 1);
+            ck_assert_uint_ge(a[i].time_ms, t0);
+            ck_assert_uint_le(a[i].time_ms, f.t.now);
+            if (i) ck_assert_uint_ge(a[i].time_ms, a[i - 1].time_ms);
+            ck_assert_uint_eq(a[i].conn, tn_conn_at(&f.t, f.h, f.r));
+            ck_assert_uint_eq(a[i].flags, HRE_VAULT_XCH_AUDIT_HAS_PEER | HRE_VAULT_XCH_AUDIT_HAS_READER |
+                                              HRE_VAULT_XCH_AUDIT_HAS_RECORD | HRE_VAULT_XCH_AUDIT_HAS_NONCE);
+            ck_assert_mem_eq(a[i].peer_key, kr, 34);
+            ck_assert_mem_eq(a[i].reader, f.a_doctor, 32);
+            ck_assert(memcmp(a[i].request_hash, zero, 32) != 0);
+            ck_assert(memcmp(a[i].nonce, zero, 16) != 0);
+            if (i) ck_assert(memcmp(a[i].nonce, a[i - 1].nonce, 16) != 0);
+        }
+        ck_assert_int_eq(a[0].reason, HRE_VAULT_XCH_REFUSE_NO_GRANT);
+        ck_assert_int_eq(a[0].access_reason, HRE_ACCESS_NO_GRANT);
+        ck_assert_mem_eq(a[0].record_id, rec, 32);
+        ck_assert_int_eq(a[1].reason, HRE_VAULT_XCH_REFUSE_NO_LOG_ACCESS);
+        ck_assert_int_eq(a[1].access_reason, 0);
+        ck_assert_mem_eq(a[1].record_id, rec, 32);
+        ck_assert_int_eq(a[2].reason, HRE_VAULT_XCH_REFUSE_NOT_HELD);
+        ck_assert_mem_eq(a[2].record_id, rec_nh, 32);
+    }
+    /* numbering continues after the restart */
+    ck_assert_int_eq(fetch(&f, rec_nh, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_ENOTFOUND);
+    n = refusals(&f, a, 16);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_uint_eq(a[3].seq, 4);
+    ck_assert_int_eq(a[3].reason, HRE_VAULT_XCH_REFUSE_NOT_HELD);
+    /* the cap: a restart with audit_max 3 keeps the newest 3, and the ring
+     * then holds the newest 3 whatever comes */
+    HRE_T_OK(holder_restart(&f, 3));
+    n = refusals(&f, a, 16);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_uint_eq(a[0].seq, 2);
+    ck_assert_uint_eq(a[2].seq, 4);
+    for (i = 0; i < 5; i++)
+        ck_assert_int_eq(fetch(&f, rec_nh, f.doctor, f.e_doctor, &out, &reason, NULL), HRE_ENOTFOUND);
+    n = refusals(&f, a, 16);
+    ck_assert_uint_eq(n, 3);
+    for (i = 0; i < 3; i++) ck_assert_uint_eq(a[i].seq, 7 + i);
+    {
+        /* the file stays at its header and 3 records */
+        hre_storage_file *file = NULL;
+        uint64_t size = 0;
+        HRE_T_OK(hre_storage_file_open(&file, f.vst, "vault-refusals.aud", HRE_STORAGE_READ));
+        HRE_T_OK(hre_storage_file_size(file, &size));
+        HRE_T_OK(hre_storage_file_close(file));
+        ck_assert_uint_eq(size, HRE_VAULT_XCH_AUDIT_HEADER_LEN + 3 * HRE_VAULT_XCH_AUDIT_RECORD_LEN);
+    }
+    HRE_T_OK(hre_vault_xch_stats_get(f.xh, &hs));
+    ck_assert_uint_eq(hs.audit_failures, 0);
+    /* an audit_max above the limit is refused */
+    ck_assert_int_eq(holder_restart(&f, HRE_VAULT_XCH_AUDIT_MAX_LIMIT + 1), HRE_EINVAL);
+    HRE_T_OK(holder_restart(&f, 0));
+    n = refusals(&f, a, 16);
+    ck_assert_uint_eq(n, 3);   /* growing the cap keeps what there is */
+    ck_assert_uint_eq(a[0].seq, 7);
+    /* a damaged log: the exchange does not start, and says why */
+    {
+        hre_storage_file *file = NULL;
+        size_t k = 16;
+        HRE_T_OK(hre_storage_file_open(&file, f.vst, "vault-refusals.aud", HRE_STORAGE_READ | HRE_STORAGE_WRITE));
+        HRE_T_OK(hre_storage_file_write(file, 0, "XXXX", 4));
+        HRE_T_OK(hre_storage_file_close(file));
+        ck_assert_int_eq(hre_vault_xch_refusals(f.v, a, sizeof a[0], &k), HRE_ECORRUPT);
+        ck_assert_int_eq(holder_restart(&f, 0), HRE_ECORRUPT);
+        ck_assert_ptr_nonnull(strstr(hre_error_detail(), "refusal log"));
+    }
+    free(out.p);
+    fx_free(&f);
+}
+END_TEST
+
+#ifdef HRE_WHITEBOX
+/* A vault on storage st (prefix "vault"). */
+static hre_vault *vopen(hre_storage *st)
+{
+    hre_vault_options o = HRE_VAULT_OPTIONS_INIT;
+    hre_vault *v = NULL;
+    o.storage = st;
+    HRE_T_OK(hre_vault_open(&v, &o));
+    return v;
+}
+
+static void arec(hre_vault_xch_audit *r, uint8_t reason, uint8_t fill)
+{
+    memset(r, 0, sizeof *r);
+    r->version = HRE_VAULT_XCH_AUDIT_VERSION;
+    r->time_ms = 1000u * fill;
+    r->conn = fill;
+    r->reason = reason;
+    r->flags = HRE_VAULT_XCH_AUDIT_HAS_RECORD | HRE_VAULT_XCH_AUDIT_HAS_NONCE;
+    memset(r->record_id, fill, 32);
+    memset(r->nonce, fill + 1, 16);
+    memset(r->request_hash, fill + 2, 32);
+}
+
+static size_t vrefusals(hre_vault *v, hre_vault_xch_audit *out, size_t cap, int *rc)
+{
+    size_t n = cap;
+    *rc = hre_vault_xch_refusals(v, out, sizeof *out, &n);
+    return n;
+}
+
+START_TEST(test_xch_audit_torn)
+{
+    /* power loss while the last record is written: under every crash model
+     * and many seeds the synced records survive whole, the last one is
+     * there whole or not at all, never garbage */
+    const int modes[] = {HRE_POWERLOSS_DROP, HRE_POWERLOSS_TEAR, HRE_POWERLOSS_KEEP};
+    int seen_whole = 0, seen_gone = 0;
+    for (int m = 0; m < 3; m++)
+        for (uint64_t seed = 1; seed <= 40; seed++) {
+            hre_storage *inner = NULL, *pl = NULL;
+            hre_powerloss_options po = HRE_POWERLOSS_OPTIONS_INIT;
+            hre_vault *v;
+            hre_vault__xaud *au = NULL;
+            hre_vault_xch_audit r, got[8];
+            size_t n;
+            int rc;
+            HRE_T_OK(hre_storage_memory_new(&inner, 0));
+            po.mode = modes[m];
+            po.seed = seed;
+            po.sector_size = 16;   /* a record spans many sectors: tears inside it */
+            HRE_T_OK(hre_powerloss_new(&pl, inner, &po));
+            v = vopen(pl);
+            ck_assert_int_eq(hre_vault__xaud_open(&au, v, 4), HRE_OK);
+            for (uint8_t i = 1; i <= 3; i++) {
+                arec(&r, HRE_VAULT_XCH_REFUSE_NO_GRANT, i);
+                ck_assert_int_eq(hre_vault__xaud_append(au, &r), HRE_OK);
+                ck_assert_uint_eq(r.seq, i);
+            }
+            ck_assert_int_eq(hre_vault__xaud_sync(au), HRE_OK);
+            arec(&r, HRE_VAULT_XCH_REFUSE_REVOKED, 4);
+            ck_assert_int_eq(hre_vault__xaud_append(au, &r), HRE_OK);   /* not synced */
+            HRE_T_OK(hre_powerloss_crash(pl));
+            hre_vault__xaud_close(au);   /* the power is off: its sync fails, ignored */
+            hre_vault_close(v);
+            hre_storage_free(pl);
+            v = vopen(inner);
+            n = vrefusals(v, got, 8, &rc);
+            ck_assert_msg(rc == HRE_OK, "mode %d seed %llu: %d %s", modes[m], (unsigned long long)seed, rc,
+                          hre_error_detail());
+            ck_assert_msg(n == 3 || n == 4, "mode %d seed %llu: %zu records", modes[m],
+                          (unsigned long long)seed, n);
+            for (size_t i = 0; i < n; i++) {
+                hre_vault_xch_audit want;
+                arec(&want, i == 3 ? HRE_VAULT_XCH_REFUSE_REVOKED : HRE_VAULT_XCH_REFUSE_NO_GRANT,
+                     (uint8_t)(i + 1));
+                ck_assert_uint_eq(got[i].seq, i + 1);
+                ck_assert_int_eq(got[i].reason, want.reason);
+                ck_assert_mem_eq(got[i].record_id, want.record_id, 32);
+                ck_assert_mem_eq(got[i].request_hash, want.request_hash, 32);
+                ck_assert_uint_eq(got[i].time_ms, want.time_ms);
+            }
+            if (n == 4) seen_whole++; else seen_gone++;
+            /* and the log takes the next record in the next slot */
+            ck_assert_int_eq(hre_vault__xaud_open(&au, v, 8), HRE_OK);   /* a larger cap: the file is rewritten */
+            arec(&r, HRE_VAULT_XCH_REFUSE_BUSY, 9);
+            ck_assert_int_eq(hre_vault__xaud_append(au, &r), HRE_OK);
+            ck_assert_uint_eq(r.seq, n + 1);
+            hre_vault__xaud_close(au);
+            ck_assert_uint_eq(vrefusals(v, got, 8, &rc), n + 1);
+            HRE_T_OK(rc);
+            hre_vault_close(v);
+            hre_storage_free(inner);
+        }
+    ck_assert_int_gt(seen_whole, 0);
+    ck_assert_int_gt(seen_gone, 0);
+}
+END_TEST
+
+/* Overwrite len bytes of the log at off. */
+static void poke(hre_storage *st, uint64_t off, const void *b, size_t len)
+{
+    hre_storage_file *file = NULL;
+    HRE_T_OK(hre_storage_file_open(&file, st, "vault-refusals.aud", HRE_STORAGE_READ | HRE_STORAGE_WRITE));
+    HRE_T_OK(hre_storage_file_write(file, off, b, len));
+    HRE_T_OK(hre_storage_file_close(file));
+}
+
+START_TEST(test_xch_audit_corrupt)
+{
+    hre_storage *st = NULL;
+    hre_vault *v;
+    hre_vault__xaud *au = NULL;
+    hre_vault_xch_audit r, got[8];
+    uint8_t b[HRE_VAULT_XCH_AUDIT_RECORD_LEN], h[HRE_VAULT_XCH_AUDIT_HEADER_LEN];
+    const uint64_t r2 = HRE_VAULT_XCH_AUDIT_HEADER_LEN + HRE_VAULT_XCH_AUDIT_RECORD_LEN;
+    int rc;
+    uint32_t cap = 0;
+    HRE_T_OK(hre_storage_memory_new(&st, 0));
+    v = vopen(st);
+    ck_assert_int_eq(hre_vault__xaud_open(&au, v, 8), HRE_OK);
+    for (uint8_t i = 1; i <= 3; i++) {
+        arec(&r, HRE_VAULT_XCH_REFUSE_STALE, i);
+        ck_assert_int_eq(hre_vault__xaud_append(au, &r), HRE_OK);
+    }
+    hre_vault__xaud_close(au);
+    ck_assert_uint_eq(vrefusals(v, got, 8, &rc), 3);
+    HRE_T_OK(rc);
+    /* a torn tail (half a record appended): dropped, the rest stands */
+    memset(b, 0x5a, sizeof b);
+    poke(st, HRE_VAULT_XCH_AUDIT_HEADER_LEN + 3 * HRE_VAULT_XCH_AUDIT_RECORD_LEN, b, 100);
+    ck_assert_uint_eq(vrefusals(v, got, 8, &rc), 3);
+    HRE_T_OK(rc);
+    /* a record whose bytes changed (its check fails): dropped as torn */
+    poke(st, r2 + 40, "\x01", 1);
+    ck_assert_uint_eq(vrefusals(v, got, 8, &rc), 2);
+    HRE_T_OK(rc);
+    ck_assert_uint_eq(got[0].seq, 1);
+    ck_assert_uint_eq(got[1].seq, 3);
+    /* a record whose check passes but whose fields are not canonical */
+    arec(&r, HRE_VAULT_XCH_REFUSE_STALE, 2);
+    r.seq = 2;
+    hre_vault__xaud_record_encode(b, &r);
+    ck_assert_int_eq(hre_vault__xaud_record_decode(&r, b, sizeof b), HRE_OK);
+    b[24] = 99;   /* reason */
+    hre__put_le32(b + 188, hre_storage__crc32(0, b, 188));
+    ck_assert_int_eq(hre_vault__xaud_record_decode(&r, b, sizeof b), HRE_ECORRUPT);
+    poke(st, r2, b, sizeof b);
+    (void)vrefusals(v, got, 8, &rc);
+    ck_assert_int_eq(rc, HRE_ECORRUPT);
+    ck_assert_msg(strstr(hre_error_detail(), "slot 1") != NULL, "%s", hre_error_detail());
+    /* a record in another record's slot */
+    arec(&r, HRE_VAULT_XCH_REFUSE_STALE, 2);
+    r.seq = 5;
+    hre_vault__xaud_record_encode(b, &r);
+    poke(st, r2, b, sizeof b);
+    (void)vrefusals(v, got, 8, &rc);
+    ck_assert_int_eq(rc, HRE_ECORRUPT);
+    /* the header: damaged, from a newer format, or not a log at all */
+    hre_vault__xaud_header_encode(h, 8);
+    ck_assert_int_eq(hre_vault__xaud_header_decode(&cap, h, sizeof h), HRE_OK);
+    ck_assert_uint_eq(cap, 8);
+    ck_assert_int_eq(hre_vault__xaud_header_decode(&cap, h, sizeof h - 1), HRE_ECORRUPT);
+    h[8] = 2;
+    hre__put_le32(h + 60, hre_storage__crc32(0, h, 60));
+    ck_assert_int_eq(hre_vault__xaud_header_decode(&cap, h, sizeof h), HRE_EUNSUPPORTED);
+    poke(st, 0, h, sizeof h);
+    (void)vrefusals(v, got, 8, &rc);
+    ck_assert_int_eq(rc, HRE_EUNSUPPORTED);
+    poke(st, 0, "HRE-XAUX", 8);
+    (void)vrefusals(v, got, 8, &rc);
+    ck_assert_int_eq(rc, HRE_ECORRUPT);
+    ck_assert_ptr_nonnull(strstr(hre_error_detail(), "magic"));
+    /* the exchange does not start on a corrupt log, and says so */
+    ck_assert_int_eq(hre_vault__xaud_open(&au, v, 8), HRE_ECORRUPT);
+    ck_assert_ptr_null(au);
+    hre_vault_close(v);
+    hre_storage_free(st);
+}
+END_TEST
+#endif
 
 Suite *hre_suite_exchange(void)
 {
@@ -1597,6 +2072,14 @@ Suite *hre_suite_exchange(void)
     tcase_add_test(tc, test_xch_rate_limit);
 #ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_xch_mempool_bound);
+#endif
+    tcase_add_test(tc, test_xch_revoke_pending);
+    tcase_add_test(tc, test_xch_audit_restart);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("audit");
+#ifdef HRE_WHITEBOX
+    tcase_add_test(tc, test_xch_audit_torn);
+    tcase_add_test(tc, test_xch_audit_corrupt);
 #endif
     suite_add_tcase(s, tc);
     return s;

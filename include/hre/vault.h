@@ -1070,7 +1070,7 @@ typedef struct hre_vault_xch_event {
 /** Exchange event callback. May call hre_vault_xch_* queries only.  Since: 1.1 */
 typedef void (*hre_vault_xch_event_fn)(void *user_data, const hre_vault_xch_event *ev);
 
-#define HRE_VAULT_XCH_OPTIONS_VERSION 1 /* version of hre_vault_xch_options */
+#define HRE_VAULT_XCH_OPTIONS_VERSION 2 /* version of hre_vault_xch_options (2: audit_max) */
 
 /** Options of hre_vault_xch_new. Start from HRE_VAULT_XCH_OPTIONS_INIT or
  *  hre_vault_xch_options_init. node, vault, holder_key and the user data
@@ -1097,25 +1097,98 @@ typedef struct hre_vault_xch_options {
     void *user_data;                   /* passed to on_event */
     hre_log_fn log_fn;                 /* may be NULL */
     void *log_user_data;               /* passed to log_fn */
+    /* version 2 (since 1.1) */
+    uint32_t audit_max;                /* holder: refusals the audit log keeps (the newest; 0 =
+                                          HRE_VAULT_XCH_DEFAULT_AUDIT_MAX, at most
+                                          HRE_VAULT_XCH_AUDIT_MAX_LIMIT) */
 } hre_vault_xch_options;
 
 /** Static initializer of hre_vault_xch_options (every field 0 / NULL).  Since: 1.1 */
 #define HRE_VAULT_XCH_OPTIONS_INIT \
-    { HRE_VAULT_XCH_OPTIONS_VERSION, NULL, 0, NULL, 0, {0}, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL }
+    { HRE_VAULT_XCH_OPTIONS_VERSION, NULL, 0, NULL, 0, {0}, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0 }
 
 /** Initialise options to the defaults of `version`.
  *  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.  Since: 1.1 */
 HRE_API int hre_vault_xch_options_init(hre_vault_xch_options *opts, unsigned int version);
 
+/** @{ */
+/** The refusal audit log (PROTOCOL.md 15.8): records kept by default and at
+ *  most (hre_vault_xch_options.audit_max), and the sizes of its file's
+ *  header and records.  Since: 1.1 */
+#define HRE_VAULT_XCH_DEFAULT_AUDIT_MAX 10000u
+#define HRE_VAULT_XCH_AUDIT_MAX_LIMIT 100000u
+#define HRE_VAULT_XCH_AUDIT_HEADER_LEN 64
+#define HRE_VAULT_XCH_AUDIT_RECORD_LEN 192
+/** hre_vault_xch_audit.flags: which of its optional fields are known (an
+ *  unknown one is all zero). */
+#define HRE_VAULT_XCH_AUDIT_HAS_PEER   0x01u  /* peer_key: the requesting node's key */
+#define HRE_VAULT_XCH_AUDIT_HAS_READER 0x02u  /* reader: the reader's account address */
+#define HRE_VAULT_XCH_AUDIT_HAS_RECORD 0x04u  /* record_id */
+#define HRE_VAULT_XCH_AUDIT_HAS_NONCE  0x08u  /* nonce: the request's */
+/** @} */
+
+#define HRE_VAULT_XCH_AUDIT_VERSION 1 /* version of hre_vault_xch_audit */
+
+/** One refusal the holder sent, as its audit log keeps it (PROTOCOL.md
+ *  15.8). Public chain values and local counters only: no key, no
+ *  plaintext, no signature.  Since: 1.1 */
+typedef struct hre_vault_xch_audit {
+    unsigned int version;              /* in: HRE_VAULT_XCH_AUDIT_VERSION (list: set by the call) */
+    uint64_t seq;                      /* 1, 2, ...: the refusal's number in this vault, never reused */
+    uint64_t time_ms;                  /* the `now` of the request message (the host's clock, ms) */
+    uint64_t conn;                     /* the node's connection id it came on (local) */
+    uint8_t reason;                    /* HRE_VAULT_XCH_REFUSE_* */
+    uint8_t access_reason;             /* the HRE_ACCESS_* behind it, or 0 */
+    uint8_t flags;                     /* HRE_VAULT_XCH_AUDIT_HAS_* */
+    uint8_t peer_key[34];              /* the requesting node's verified key (wire form) */
+    uint8_t reader[32];                /* the reader's account address */
+    uint8_t record_id[32];             /* the record asked for */
+    uint8_t nonce[HRE_VAULT_XCH_NONCE_LEN]; /* the request's nonce */
+    uint8_t request_hash[32];          /* SHA-256 of the request message's bytes as received */
+} hre_vault_xch_audit;
+
+/** Static initializer of hre_vault_xch_audit (every field 0).  Since: 1.1 */
+#define HRE_VAULT_XCH_AUDIT_INIT \
+    { HRE_VAULT_XCH_AUDIT_VERSION, 0, 0, 0, 0, 0, 0, {0}, {0}, {0}, {0}, {0} }
+
+/** The refusals a holder's exchange sent with this vault, oldest first
+ *  (newest last): the audit log in the vault's storage (`p-refusals.aud`,
+ *  PROTOCOL.md 15.8), the newest audit_max of them. A record torn by a
+ *  power loss is dropped; every earlier one is returned. A list of
+ *  versioned structs (common.h rule 7).
+ *  Args: v (self): the vault the exchange was created with (the exchange
+ *        may be running: what it wrote is returned, synced or not).
+ *  Out: out: *n elements of elem_size bytes each (may be NULL when *n ==
+ *       0), each in the newest version that fits elem_size, .version set.
+ *  In:  elem_size: sizeof(hre_vault_xch_audit) as the caller compiled it.
+ *  In/Out: *n: capacity in elements in; elements written out (needed, with
+ *          HRE_EBUFSIZE). No log yet: 0 elements, HRE_OK.
+ *  Returns: HRE_OK; HRE_EINVAL (NULL); HRE_EUNSUPPORTED (elem_size smaller
+ *           than version 1; a file of a newer format); HRE_EBUFSIZE;
+ *           HRE_ECORRUPT (the file's header or a record whose check passes
+ *           is not canonical: the detail names the offset); HRE_ENOMEM;
+ *           the storage's errors.
+ *  Thread safety: as the vault (one thread at a time with the vault and its
+ *  exchange).  Since: 1.1 */
+HRE_API int hre_vault_xch_refusals(hre_vault *v, hre_vault_xch_audit *out, size_t elem_size, size_t *n);
+
 /** The exchange of one node. Opaque.  Since: 1.1 */
 typedef struct hre_vault_xch hre_vault_xch;
 
 /** Create the exchange and register its app handler on the node (outside
- *  node callbacks).
+ *  node callbacks). With a vault it opens the vault's refusal audit log
+ *  (PROTOCOL.md 15.8; created if missing, rewritten to keep the newest
+ *  audit_max records if its capacity differs): every refusal the holder
+ *  sends is appended to it, made durable by hre_vault_xch_tick and
+ *  hre_vault_xch_free, and read with hre_vault_xch_refusals.
  *  Out: *out (NULL on failure), freed with hre_vault_xch_free.
- *  Returns: HRE_OK; HRE_EINVAL (no node; a vault without holder_key);
- *           HRE_EUNSUPPORTED; HRE_EEXISTS (the app type has a handler);
- *           HRE_ENOMEM; the codes of hre_node_app_register.
+ *  Returns: HRE_OK; HRE_EINVAL (no node; a vault without holder_key;
+ *           audit_max above HRE_VAULT_XCH_AUDIT_MAX_LIMIT);
+ *           HRE_EUNSUPPORTED (options version; an audit log of a newer
+ *           format); HRE_ECORRUPT (the audit log is damaged: move it
+ *           aside to start a new one); HRE_EEXISTS (the app type has a
+ *           handler); HRE_ENOMEM; the storage's errors; the codes of
+ *           hre_node_app_register.
  *  Since: 1.1 */
 HRE_API int hre_vault_xch_new(hre_vault_xch **out, const hre_vault_xch_options *opts);
 
@@ -1131,7 +1204,10 @@ HRE_API void hre_vault_xch_free(hre_vault_xch *x);
 HRE_API int hre_vault_xch_handle_node_event(hre_vault_xch *x, const hre_node_event *ev);
 
 /** Timers: resume transfers that wait for room, expire stale replay-cache
- *  entries and fetches without progress (HRE_EEXPIRED). now: ms.
+ *  entries and fetches without progress (HRE_EEXPIRED), and sync the
+ *  refusal audit log if refusals were written since the last tick (a sync
+ *  failure is logged, counted in audit_failures, and the log is reopened at
+ *  the next refusal). now: ms.
  *  Returns: HRE_OK; HRE_EINVAL.  Since: 1.1 */
 HRE_API int hre_vault_xch_tick(hre_vault_xch *x, uint64_t now);
 
@@ -1148,7 +1224,7 @@ HRE_API int hre_vault_xch_tick(hre_vault_xch *x, uint64_t now);
  *  Returns: HRE_OK; HRE_EINVAL.  Since: 1.1 */
 HRE_API int hre_vault_xch_set_rate_limit(hre_vault_xch *x, uint32_t per_s, uint32_t burst);
 
-#define HRE_VAULT_XCH_STATS_VERSION 1 /* version of hre_vault_xch_stats */
+#define HRE_VAULT_XCH_STATS_VERSION 2 /* version of hre_vault_xch_stats (2: audit_failures) */
 /** Counters: a versioned result struct (set .version first).  Since: 1.1 */
 typedef struct hre_vault_xch_stats {
     unsigned int version;              /* in: HRE_VAULT_XCH_STATS_VERSION */
@@ -1160,9 +1236,12 @@ typedef struct hre_vault_xch_stats {
     uint64_t stalls;                   /* HRE_EAGAIN met while sending */
     uint64_t replay_entries;           /* nonces in the replay cache */
     uint64_t fetches;                  /* fetches in progress */
+    /* version 2 (since 1.1) */
+    uint64_t audit_failures;           /* refusals the audit log could not record (open, write or
+                                          sync failed; each one is also an HRE_LOG_ERROR line) */
 } hre_vault_xch_stats;
 /** Static initializer of hre_vault_xch_stats.  Since: 1.1 */
-#define HRE_VAULT_XCH_STATS_INIT { HRE_VAULT_XCH_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define HRE_VAULT_XCH_STATS_INIT { HRE_VAULT_XCH_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 /** @{ */
 /** Initialise / fill stats.  Returns: HRE_OK; HRE_EINVAL; HRE_EUNSUPPORTED.
  *  Since: 1.1 */

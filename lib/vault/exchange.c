@@ -32,8 +32,10 @@ typedef struct xfer {
  * transaction is decoded at most once however many requests come. */
 typedef struct mp_ent {
     uint8_t txid[32];
-    uint8_t is_log;                    /* a well-formed LOG_ACCESS: the fields below are set */
+    uint8_t is_log;                    /* a well-formed LOG_ACCESS: record_id, sender, timestamp set */
+    uint8_t is_revoke;                 /* a well-formed REVOKE: grant_id, sender set */
     uint8_t record_id[32];
+    uint8_t grant_id[32];
     uint8_t sender[34];
     uint64_t timestamp;
 } mp_ent;
@@ -96,13 +98,17 @@ struct hre_vault_xch {
     size_t n_rate;
     uint32_t rate_per_s, rate_burst;   /* 0 per_s: no limit */
     hre_vault_xch_stats st;
+    hre_vault__xaud *aud;              /* the refusal audit log (holder); NULL after a failure */
+    const hre_node_app_message *cur;   /* the request being judged (on_request) */
 };
 
-static const size_t xopt_sizes[] = {0, HRE__END(hre_vault_xch_options, log_user_data)};
-static const size_t xstats_sizes[] = {0, HRE__END(hre_vault_xch_stats, fetches)};
+static const size_t xopt_sizes[] = {0, HRE__END(hre_vault_xch_options, log_user_data),
+                                     HRE__END(hre_vault_xch_options, audit_max)};
+static const size_t xstats_sizes[] = {0, HRE__END(hre_vault_xch_stats, fetches),
+                                       HRE__END(hre_vault_xch_stats, audit_failures)};
 static const size_t fparams_sizes[] = {0, HRE__END(hre_vault_fetch_params, max_doc_len)};
-static const hre__vstruct xopt_vs = {"hre_vault_xch_options", 1, xopt_sizes};
-static const hre__vstruct xstats_vs = {"hre_vault_xch_stats", 1, xstats_sizes};
+static const hre__vstruct xopt_vs = {"hre_vault_xch_options", 2, xopt_sizes};
+static const hre__vstruct xstats_vs = {"hre_vault_xch_stats", 2, xstats_sizes};
 static const hre__vstruct fparams_vs = {"hre_vault_fetch_params", 1, fparams_sizes};
 
 HRE_API int hre_vault_xch_options_init(hre_vault_xch_options *opts, unsigned int version)
@@ -167,6 +173,49 @@ static void emit(hre_vault_xch *x, unsigned int type, uint64_t conn, int reason,
 /* Holder                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* Append the refusal to the audit log (PROTOCOL.md 15.8). A failure is
+ * logged and closes the log; the next refusal opens it again. */
+static void audit(hre_vault_xch *x, uint64_t conn, const uint8_t *nonce, int reason, int access_reason,
+                  const uint8_t *record, const uint8_t *reader, uint64_t now)
+{
+    hre_vault_xch_audit a;
+    int rc = HRE_OK;
+    if (!x->o.vault) return;
+    if (!x->aud) {
+        if ((rc = hre_vault__xaud_open(&x->aud, x->o.vault, x->o.audit_max)) != HRE_OK) goto fail;
+    }
+    memset(&a, 0, sizeof a);
+    a.version = HRE_VAULT_XCH_AUDIT_VERSION;
+    a.time_ms = now;
+    a.conn = conn;
+    a.reason = (uint8_t)reason;
+    a.access_reason = (uint8_t)access_reason;
+    if (x->cur) {
+        a.flags |= HRE_VAULT_XCH_AUDIT_HAS_PEER;
+        memcpy(a.peer_key, x->cur->peer_key, 34);
+        if ((rc = hre_sha256(a.request_hash, x->cur->data, x->cur->len)) != HRE_OK) goto fail;
+    }
+    if (reader) {
+        a.flags |= HRE_VAULT_XCH_AUDIT_HAS_READER;
+        memcpy(a.reader, reader, 32);
+    }
+    if (record) {
+        a.flags |= HRE_VAULT_XCH_AUDIT_HAS_RECORD;
+        memcpy(a.record_id, record, 32);
+    }
+    if (nonce) {
+        a.flags |= HRE_VAULT_XCH_AUDIT_HAS_NONCE;
+        memcpy(a.nonce, nonce, 16);
+    }
+    if ((rc = hre_vault__xaud_append(x->aud, &a)) == HRE_OK) return;
+fail:
+    hre__log(x->o.log_fn, x->o.log_user_data, HRE_LOG_ERROR, "exchange: the refusal audit log failed: %s (%s)",
+             hre_strerror(rc), hre_error_detail());
+    x->st.audit_failures++;
+    hre_vault__xaud_close(x->aud);
+    x->aud = NULL;
+}
+
 static void refuse(hre_vault_xch *x, uint64_t conn, const uint8_t nonce[16], int reason, int access_reason,
                    const uint8_t *record, const uint8_t *reader, uint64_t now, const char *detail)
 {
@@ -178,6 +227,7 @@ static void refuse(hre_vault_xch *x, uint64_t conn, const uint8_t nonce[16], int
     r.reason = (uint8_t)reason;
     r.access_reason = (uint8_t)access_reason;
     x->st.refused++;
+    audit(x, conn, nonce, reason, access_reason, record, reader, now);
     emit(x, HRE_VAULT_XCH_EVENT_REFUSED, conn, reason, hre_vault_xch_refusal_code(reason), record, reader,
          detail);
     /* a refusal the node cannot take now (back-pressure) is dropped: the
@@ -268,27 +318,39 @@ static int mp_cmp(const void *a, const void *b)
     return memcmp(a, b, 32);   /* txid is an mp_ent's first member */
 }
 
-/* Decode mempool transaction id into e (is_log 0 when it is not a LOG_ACCESS
- * or is gone). */
-static void mp_decode(hre_vault_xch *x, hre_ledger *l, mp_ent *e, const uint8_t id[32])
+/* Decode mempool transaction id into e (is_log and is_revoke 0 when it is
+ * neither a LOG_ACCESS nor a REVOKE, or is gone). */
+static void mp_decode_bytes(mp_ent *e, const uint8_t *b, size_t len)
 {
-    size_t len = HRE_TX_MAX_LEN, plen = 0;
+    size_t plen = 0;
     hre_tx *tx = NULL;
     const uint8_t *pl;
     hre_log_access_payload p;
-    memset(e, 0, sizeof *e);
-    memcpy(e->txid, id, 32);
-    x->mp_decodes++;
-    if (hre_ledger_mempool_tx(l, x->txbuf, &len, id) != HRE_OK) return;   /* gone */
-    if (hre_tx_decode(&tx, x->txbuf, len) != HRE_OK) return;
+    hre_revoke_payload rv;
+    if (hre_tx_decode(&tx, b, len) != HRE_OK) return;
     if (hre_tx_kind(tx) == HRE_KIND_LOG_ACCESS && (pl = hre_tx_payload(tx, &plen)) != NULL &&
         hre_contract_decode_log_access(&p, pl, plen) == HRE_OK && hre_tx_sender(tx)) {
         e->is_log = 1;
         memcpy(e->record_id, p.record_id, 32);
         memcpy(e->sender, hre_tx_sender(tx), 34);
         e->timestamp = hre_tx_timestamp(tx);
+    } else if (hre_tx_kind(tx) == HRE_KIND_REVOKE && (pl = hre_tx_payload(tx, &plen)) != NULL &&
+               hre_contract_decode_revoke(&rv, pl, plen) == HRE_OK && hre_tx_sender(tx)) {
+        e->is_revoke = 1;
+        memcpy(e->grant_id, rv.grant_id, 32);
+        memcpy(e->sender, hre_tx_sender(tx), 34);
     }
     hre_tx_free(tx);
+}
+
+static void mp_decode(hre_vault_xch *x, hre_ledger *l, mp_ent *e, const uint8_t id[32])
+{
+    size_t len = HRE_TX_MAX_LEN;
+    memset(e, 0, sizeof *e);
+    memcpy(e->txid, id, 32);
+    x->mp_decodes++;
+    if (hre_ledger_mempool_tx(l, x->txbuf, &len, id) != HRE_OK) return;   /* gone */
+    mp_decode_bytes(e, x->txbuf, len);
 }
 
 static int mp_match(const mp_ent *e, const hre_contract *c, const uint8_t reader[32], const uint8_t record[32],
@@ -297,6 +359,19 @@ static int mp_match(const mp_ent *e, const hre_contract *c, const uint8_t reader
     hre_contract_account a = HRE_CONTRACT_ACCOUNT_INIT;
     return e->is_log && e->timestamp >= oldest && memcmp(e->record_id, record, 32) == 0 &&
            hre_contract_account_by_key(c, &a, NULL, e->sender) == HRE_OK && memcmp(a.address, reader, 32) == 0;
+}
+
+/* Does cached entry e revoke grant `grant` (a REVOKE of it whose sender key
+ * is a current key of the grant's patient account on c)? The mempool took
+ * it, so its signature verified; the sender check keeps a REVOKE by anyone
+ * else from counting (PROTOCOL.md 15.6 check 9). */
+static int mp_revokes(const mp_ent *e, const hre_contract *c, const uint8_t grant[32], const uint8_t patient[32])
+{
+    hre_contract_account a = HRE_CONTRACT_ACCOUNT_INIT;
+    int retired = 0;
+    return e->is_revoke && memcmp(e->grant_id, grant, 32) == 0 &&
+           hre_contract_account_by_key(c, &a, &retired, e->sender) == HRE_OK && !retired &&
+           memcmp(a.address, patient, 32) == 0;
 }
 
 /* Sort the cache and drop what left the mempool once it is much larger than
@@ -318,19 +393,29 @@ static void mp_settle(hre_vault_xch *x, hre_ledger *l, size_t live)
     x->mp_sorted = x->n_mp;
 }
 
+#define MP_LOG_FOUND 1                 /* a matching LOG_ACCESS */
+#define MP_SHORT 2                     /* the budget ran out before the answer was sure: retry */
+#define MP_REVOKE_PENDING 3            /* a REVOKE of the watched grant waits in the mempool */
+
 /* Is a LOG_ACCESS by reader for record on the chain (an ACCESS_LOGGED event)
- * or in the mempool? 1 / 0, 2 (not in what the mempool scan could decode
- * within its budget: retry), or a negative error. The mempool is walked
- * newest first; a transaction is decoded once and remembered while it stays
- * there, and one request decodes at most HRE_VAULT__XCH_MEMPOOL_DECODE_MAX. */
+ * or in the mempool, and (grant non-NULL: the live grant the access stands
+ * on) does a REVOKE of that grant by its patient wait in the mempool?
+ * MP_REVOKE_PENDING, MP_LOG_FOUND, 0 (no LOG_ACCESS), MP_SHORT (the mempool
+ * scan could not decode all it had to within its budget: retry), or a
+ * negative error. The mempool is walked newest first, in one pass for both
+ * questions; a transaction is decoded once and remembered while it stays
+ * there, and one request decodes at most HRE_VAULT__XCH_MEMPOOL_DECODE_MAX.
+ * With a grant to watch the pass cannot stop at the LOG_ACCESS: only a
+ * REVOKE (or the end of the mempool) ends it. */
 static int log_access_present(hre_vault_xch *x, hre_ledger *l, const hre_contract *c, const uint8_t reader[32],
-                              const uint8_t record[32], uint64_t now_s)
+                              const uint8_t record[32], uint64_t now_s, const uint8_t *grant,
+                              const uint8_t *patient)
 {
     const uint64_t oldest = x->o.log_max_age_s && now_s > x->o.log_max_age_s ? now_s - x->o.log_max_age_s : 0;
     hre_contract_event *ev = NULL;
     uint8_t *ids = NULL;
     size_t n = 0, i, count, got = 0, budget = HRE_VAULT__XCH_MEMPOOL_DECODE_MAX;
-    int rc, found = 0, short_of_budget = 0;
+    int rc, found = 0, revoked = 0, short_of_budget = 0;
     rc = hre_contract_record_events(c, NULL, sizeof *ev, &n, record);
     if (rc == HRE_EBUFSIZE && n > 0) {
         if (!(ev = calloc(n, sizeof *ev))) return hre__fail(HRE_ENOMEM, "exchange: out of memory");
@@ -342,10 +427,10 @@ static int log_access_present(hre_vault_xch *x, hre_ledger *l, const hre_contrac
         free(ev);
     }
     if (rc != HRE_OK && rc != HRE_EBUFSIZE) return rc;
-    if (found) return 1;
+    if (found && !grant) return MP_LOG_FOUND;
     if (!(count = hre_ledger_mempool_count(l))) {
         x->n_mp = x->mp_sorted = 0;    /* nothing to remember */
-        return 0;
+        return found ? MP_LOG_FOUND : 0;
     }
     if (!x->txbuf && !(x->txbuf = malloc(HRE_TX_MAX_LEN))) return hre__fail(HRE_ENOMEM, "exchange: out of memory");
     if (!(ids = malloc(count * 32))) return hre__fail(HRE_ENOMEM, "exchange: out of memory");
@@ -367,7 +452,7 @@ static int log_access_present(hre_vault_xch *x, hre_ledger *l, const hre_contrac
     }
     /* newest first; ids are distinct, so this request's new entries (the
      * unsorted tail) need no lookup */
-    for (i = got; i-- > 0 && !found;) {
+    for (i = got; i-- > 0 && !revoked && !(found && !grant);) {
         const uint8_t *id = ids + 32 * i;
         mp_ent *e = bsearch(id, x->mp, x->mp_sorted, sizeof *x->mp, mp_cmp);
         if (!e) {
@@ -379,14 +464,17 @@ static int log_access_present(hre_vault_xch *x, hre_ledger *l, const hre_contrac
             e = &x->mp[x->n_mp++];
             mp_decode(x, l, e, id);
         }
-        if (mp_match(e, c, reader, record, oldest)) found = 1;
+        if (!found && mp_match(e, c, reader, record, oldest)) found = 1;
+        if (grant && mp_revokes(e, c, grant, patient)) revoked = 1;
     }
     rc = HRE_OK;
 done:
     free(ids);
     mp_settle(x, l, got);
     if (rc != HRE_OK) return rc;
-    return found ? 1 : short_of_budget ? 2 : 0;
+    if (revoked) return MP_REVOKE_PENDING;
+    if (found && (!grant || !short_of_budget)) return MP_LOG_FOUND;
+    return short_of_budget ? MP_SHORT : 0;
 }
 
 #ifdef HRE_TESTING
@@ -398,6 +486,15 @@ uint64_t hre_vault__xch_mempool_decodes(const hre_vault_xch *x)
 size_t hre_vault__xch_mempool_cached(const hre_vault_xch *x)
 {
     return x->n_mp;
+}
+
+int hre_vault__xch_tx_revokes(const hre_contract *c, const uint8_t *tx, size_t len, const uint8_t grant[32],
+                              const uint8_t patient[32])
+{
+    mp_ent e;
+    memset(&e, 0, sizeof e);
+    mp_decode_bytes(&e, tx, len);
+    return mp_revokes(&e, c, grant, patient);
 }
 #endif
 
@@ -541,12 +638,13 @@ static int rewrap_refusal(int rc)
     }
 }
 
-static void on_request(hre_vault_xch *x, hre_node *node, const hre_node_app_message *msg)
+static void judge_request(hre_vault_xch *x, hre_node *node, const hre_node_app_message *msg)
 {
     hre_vault_xch_request r;
     hre_contract_account acct = HRE_CONTRACT_ACCOUNT_INIT;
     hre_contract_access acc = HRE_CONTRACT_ACCESS_INIT;
     hre_contract_record rec = HRE_CONTRACT_RECORD_INIT;
+    hre_contract_grant gr = HRE_CONTRACT_GRANT_INIT;
     hre_vault_entry ent = HRE_VAULT_ENTRY_INIT;
     hre_vault_xch_header h;
     const hre_contract *c = NULL;
@@ -626,17 +724,34 @@ static void on_request(hre_vault_xch *x, hre_node *node, const hre_node_app_mess
                acc.reason, r.record_id, acct.address, now, d);
         return;
     }
-    if ((rc = log_access_present(x, l, c, acct.address, r.record_id, at)) != 1) {
+    if (acc.basis == HRE_ACCESS_BY_GRANT && acc.has_grant &&
+        (rc = hre_contract_grant_get(c, &gr, acc.grant_id)) != HRE_OK) {
+        snprintf(d, sizeof d, "the allowing grant: %s", hre_error_detail());
+        refuse(x, msg->conn, r.nonce, HRE_VAULT_XCH_REFUSE_INTERNAL, 0, r.record_id, acct.address, now, d);
+        return;
+    }
+    rc = log_access_present(x, l, c, acct.address, r.record_id, at,
+                            acc.basis == HRE_ACCESS_BY_GRANT && acc.has_grant ? acc.grant_id : NULL, gr.patient);
+    if (rc == MP_REVOKE_PENDING) {
+        char gh[17] = "0";
+        hex8(gh, acc.grant_id);
+        snprintf(d, sizeof d, "the grant %s.. is revoked by a REVOKE of the patient pending in the mempool", gh);
+        refuse(x, msg->conn, r.nonce, HRE_VAULT_XCH_REFUSE_REVOKED, HRE_ACCESS_REVOKED, r.record_id, acct.address,
+               now, d);
+        return;
+    }
+    if (rc != MP_LOG_FOUND) {
         if (rc == 0)
             snprintf(d, sizeof d, "no (recent enough) LOG_ACCESS by this reader for this record on the chain or in "
                                   "the mempool");
-        else if (rc == 2)
-            snprintf(d, sizeof d, "no LOG_ACCESS found yet: the mempool holds more new transactions than one "
-                                  "request examines (%u); retry", (unsigned)HRE_VAULT__XCH_MEMPOOL_DECODE_MAX);
+        else if (rc == MP_SHORT)
+            snprintf(d, sizeof d, "no LOG_ACCESS found yet, or a pending REVOKE of the grant not ruled out: the "
+                                  "mempool holds more new transactions than one request examines (%u); retry",
+                     (unsigned)HRE_VAULT__XCH_MEMPOOL_DECODE_MAX);
         else
             snprintf(d, sizeof d, "%s", hre_error_detail());
-        refuse(x, msg->conn, r.nonce, rc == 0   ? HRE_VAULT_XCH_REFUSE_NO_LOG_ACCESS
-                                      : rc == 2 ? HRE_VAULT_XCH_REFUSE_BUSY
+        refuse(x, msg->conn, r.nonce, rc == 0          ? HRE_VAULT_XCH_REFUSE_NO_LOG_ACCESS
+                                      : rc == MP_SHORT ? HRE_VAULT_XCH_REFUSE_BUSY
                                                 : HRE_VAULT_XCH_REFUSE_INTERNAL,
                0, r.record_id, acct.address, now, d);
         return;
@@ -802,6 +917,13 @@ static void on_answer(hre_vault_xch *x, const hre_node_app_message *msg)
     fetch_done(f, HRE_EPROTO, 0, "unknown answer type");
 }
 
+static void on_request(hre_vault_xch *x, hre_node *node, const hre_node_app_message *msg)
+{
+    x->cur = msg;
+    judge_request(x, node, msg);
+    x->cur = NULL;
+}
+
 static void on_app(void *ud, hre_node *node, const hre_node_app_message *msg)
 {
     hre_vault_xch *x = ud;
@@ -844,6 +966,12 @@ HRE_API int hre_vault_xch_new(hre_vault_xch **out, const hre_vault_xch_options *
         rc = hre__fail(HRE_EINVAL, "exchange: replay_max above 2^20");
         goto fail;
     }
+    if (!x->o.audit_max) x->o.audit_max = HRE_VAULT_XCH_DEFAULT_AUDIT_MAX;
+    if (x->o.audit_max > HRE_VAULT_XCH_AUDIT_MAX_LIMIT) {
+        rc = hre__fail(HRE_EINVAL, "exchange: audit_max above %u", (unsigned)HRE_VAULT_XCH_AUDIT_MAX_LIMIT);
+        goto fail;
+    }
+    if (x->o.vault && (rc = hre_vault__xaud_open(&x->aud, x->o.vault, x->o.audit_max)) != HRE_OK) goto fail;
     x->buf_len = HRE_NODE_APP_MESSAGE_LIMIT;
     if (!(x->replay = calloc(x->o.replay_max, sizeof *x->replay)) ||
         (x->o.vault && !(x->buf = malloc(x->buf_len)))) {
@@ -855,6 +983,7 @@ HRE_API int hre_vault_xch_new(hre_vault_xch **out, const hre_vault_xch_options *
     *out = x;
     return hre__api_done(HRE_OK);
 fail:
+    hre_vault__xaud_close(x->aud);
     free(x->replay);
     free(x->buf);
     free(x);
@@ -871,6 +1000,7 @@ HRE_API void hre_vault_xch_free(hre_vault_xch *x)
         fetch_done(f, HRE_ECANCELED, 0, "the exchange was freed");
         f->x = NULL;
     }
+    hre_vault__xaud_close(x->aud);
     free(x->replay);
     free(x->buf);
     free(x->txbuf);
@@ -923,6 +1053,13 @@ HRE_API int hre_vault_xch_tick(hre_vault_xch *x, uint64_t now)
     hre_vault_fetch *f;
     HRE__CHECK_ARG(x);
     replay_sweep(x, now);
+    if (x->aud && hre_vault__xaud_sync(x->aud) != HRE_OK) {
+        hre__log(x->o.log_fn, x->o.log_user_data, HRE_LOG_ERROR,
+                 "exchange: syncing the refusal audit log failed: %s", hre_error_detail());
+        x->st.audit_failures++;
+        hre_vault__xaud_close(x->aud);   /* its durable state is unknown: reopened (re-scanned) on use */
+        x->aud = NULL;
+    }
     pump_conn(x, 0, 1, now);
     for (f = x->fetches; f; f = f->next)
         if (f->state != FETCH_DONE && now >= f->last_progress + x->o.fetch_timeout_ms)

@@ -227,6 +227,10 @@ int hre_vault__resolve(hre_vault *v, hre_vault__ent **out, const hre_contract *c
 uint64_t hre_vault__xch_mempool_decodes(const hre_vault_xch *x);
 /* Mempool transactions it remembers now (tests). */
 size_t hre_vault__xch_mempool_cached(const hre_vault_xch *x);
+/* Would this encoded transaction, in the mempool, count as a REVOKE of grant
+ * by its patient (15.6 check 9)? 1 / 0. */
+int hre_vault__xch_tx_revokes(const hre_contract *c, const uint8_t *tx, size_t len, const uint8_t grant[32],
+                              const uint8_t patient[32]);
 #endif
 
 #endif /* HRE_VAULT_INTERNAL_H */

@@ -44,6 +44,7 @@ static const hre_vault_seal_params v_vault_seal_params = HRE_VAULT_SEAL_PARAMS_I
 static const hre_vault_stats v_vault_stats = HRE_VAULT_STATS_INIT;
 static const hre_vault_xch_options v_vault_xch_options = HRE_VAULT_XCH_OPTIONS_INIT;
 static const hre_vault_xch_stats v_vault_xch_stats = HRE_VAULT_XCH_STATS_INIT;
+static const hre_vault_xch_audit v_vault_xch_audit = HRE_VAULT_XCH_AUDIT_INIT;
 
 int main(void)
 {
@@ -83,5 +84,6 @@ int main(void)
     bad |= v_vault_stats.version != HRE_VAULT_STATS_VERSION;
     bad |= v_vault_xch_options.version != HRE_VAULT_XCH_OPTIONS_VERSION;
     bad |= v_vault_xch_stats.version != HRE_VAULT_XCH_STATS_VERSION;
+    bad |= v_vault_xch_audit.version != HRE_VAULT_XCH_AUDIT_VERSION;
     return bad;
 }
