@@ -32,9 +32,11 @@ import hre  # noqa: E402
 from hre import ProofWhy  # noqa: E402
 
 failures = []
+checks = [0]
 
 
 def check(cond, msg):
+    checks[0] += 1
     if not cond:
         failures.append(msg)
         print("FAIL:", msg)
@@ -284,6 +286,6 @@ if __name__ == "__main__":
         failures.append(repr(e))
         raise
     finally:
-        print("proof bindings:", "FAILED" if failures else "all checks passed",
+        print("proof bindings:", "FAILED" if failures else f"all {checks[0]} checks passed",
               f"({len(failures)} failures)" if failures else "")
     sys.exit(1 if failures else 0)
