@@ -20,7 +20,12 @@ Exchange.set_rate_limit), against docs/PROTOCOL.md 15 read here:
   test_xch_rate_limit): argument checks, then with (1/s, burst 3) five
   fetches sent at one instant on one connection give three documents and
   two BUSY refusals (LimitExceeded with .reason BUSY), a fetch 1.5 s later
-  is served, and with the limit off five more are all served.
+  is served, and with the limit off five more are all served;
+- Exchange.fetch_signed with a request built and signed here (the
+  doctor's key over hashlib's digest): served, the raw envelope hashes to
+  the record's doc hash and opens here with the wrap; a tampered request
+  (VerifyError) and one bound to another connection (InvalidArgument) are
+  refused before they are sent.
 
 Seeded (flip positions): the seed is printed; HRE_SEED=<n> replays it.
 
@@ -369,6 +374,34 @@ def rate_cases():
     check(res == ["ok"] * 5, f"no limit: five served ({res})")
     st = xl.stats()
     check(st.served == 9 and st.refused == 2, f"holder stats {st}")
+
+    # a request built and signed here (the doctor's key over hashlib's
+    # digest of 15.2's bytes), sent with fetch_signed: the holder's C checks
+    # pass, the raw envelope arrives and opens here with the sent wrap
+    conn = clinic.peer_list()[0]
+    binding = clinic.peer_info(2).handshake_hash
+    signed = request_bytes(os.urandom(16), clock[0], doctor.wire(), rec, binding, b"")
+    raw = signed + doctor.sign(hashlib.sha256(DOMAIN + signed).digest())
+    check(py_verify(raw) is True, "the hand-made request verifies in Python")
+    f = xc.fetch_signed(conn, XchRequest.decode(raw), clock[0])
+    wire.run(lambda: f.done, "the answer to the hand-signed request")
+    env, c = f.result()
+    w = f.wrap()
+    check(hashlib.sha256(env).digest() == doc_hash == c.doc_hash == w.doc_hash
+          and len(env) == c.envelope_len and w.reader_id == doctor.address(),
+          "fetch_signed: the raw envelope, its hash, the doctor's wrap")
+    data, _ = hre.vault.open_envelope(env, w, e_doctor, expected_sender=e_lab)
+    check(data == doc, "fetch_signed: the envelope opens here to the document")
+    f.close()
+    bad = bytearray(raw)
+    bad[18] ^= 1                                   # the timestamp
+    expect(hre.VerifyError, lambda: xc.fetch_signed(conn, XchRequest.decode(bytes(bad)), clock[0]),
+           "fetch_signed: a tampered request is refused before it is sent")
+    other = request_bytes(os.urandom(16), clock[0], doctor.wire(), rec, b"\x11" * 32, b"")
+    other += doctor.sign(hashlib.sha256(DOMAIN + other).digest())
+    expect(hre.InvalidArgument, lambda: xc.fetch_signed(conn, XchRequest.decode(other), clock[0]),
+           "fetch_signed: bound to another connection")
+    check(xl.stats().served == 10, "the holder served the hand-signed request")
     xl.close()
     xc.close()
     lab.close()

@@ -844,6 +844,8 @@ _FUNCS = [
     ("hre_vault_xch_refusal_decode", c_int, [P(HreVaultXchRefusal), u8p, c_size_t]),
     ("hre_vault_xch_set_rate_limit", c_int, [handle, c_u32, c_u32]),
     ("hre_vault_fetch_wrap", c_int, [handle, P(HreVaultWrap)]),
+    ("hre_vault_fetch_new_signed", c_int, [handle_out, handle, c_u64, P(HreVaultXchRequest),
+                                           VaultSinkFn, c_void_p, c_u64]),
     # transaction inclusion proofs (proof.h), since 1.1
     ("hre_proof_new", c_int, [handle_out, P(HreHeader), c_size_t, c_u64, P(HreMerkleBranch), u8p,
                               c_size_t]),

@@ -310,6 +310,74 @@ class Vault(_Owned):
             self._v(), ctypes.byref(n), contract._c()), None)
         return n.value
 
+    def entry_by_locator(self, locator, doc_version=1):
+        """The index entry of the document with this locator and version
+        (exact), as entry(); NotFound if none."""
+        return _vault_entry(self, "Vault.entry_by_locator", lib.hre_vault_entry_by_locator,
+                            _h32(locator, "locator"), doc_version)
+
+
+    def wrap_at(self, doc_hash, index):
+        """The index-th wrap of a document (0 <= index < entry().wrap_count;
+        the file's order). NotFound past the end."""
+        w = _ffi.HreVaultWrap()
+        self._done("Vault.wrap_at", lib.hre_vault_wrap_at(self._v(), ctypes.byref(w),
+                                                          _h32(doc_hash, "doc hash"), index), None)
+        return _wrap(w)
+
+
+    def wraps(self, doc_hash):
+        """Every wrap of a document (a list of VaultWrap, the file's order)."""
+        return [self.wrap_at(doc_hash, i) for i in range(self.entry(doc_hash).wrap_count)]
+
+
+    def wrap_remove(self, doc_hash, reader_type, reader_id):
+        """Delete one reader's wrap (NotFound: no such document or wrap)."""
+        self._done("Vault.wrap_remove", lib.hre_vault_wrap_remove(
+            self._v(), _h32(doc_hash, "doc hash"), int(reader_type), _h32(reader_id, "reader id")),
+            None)
+
+
+    def prune(self, contract, record_id, block_time):
+        """Delete the account wraps of a record's document whose readers may no
+        longer access it at block_time (organisation wraps are kept); returns
+        how many were deleted. Binds the record id."""
+        n = ctypes.c_size_t(0)
+        self._done("Vault.prune", lib.hre_vault_prune(self._v(), ctypes.byref(n), contract._c(),
+                                                      _h32(record_id, "record id"), block_time), None)
+        return n.value
+
+
+    def verify(self, rehash=False):
+        """Check the vault's files against its index (with rehash=True also
+        re-hash every envelope, VAULT_VERIFY_HASH). Returns 0; Corrupt when a
+        problem is found (the detail names the first, .problems counts them)."""
+        n = ctypes.c_uint64(0)
+        flags = _ffi.CONSTANTS["HRE_VAULT_VERIFY_HASH"] if rehash else 0
+        rc = lib.hre_vault_verify(self._v(), ctypes.byref(n), flags)
+        try:
+            self._done("Vault.verify", rc, None)
+        except Exception as e:
+            e.problems = n.value
+            raise
+        return n.value
+
+
+    def importer(self, expected_hash=None):
+        """Start importing an envelope sealed elsewhere (an Import). With
+        expected_hash (the record's doc_sha256) anything else is refused at
+        commit. Erased: the vault erased that document."""
+        return Import(self, expected_hash)
+
+
+    def import_envelope(self, envelope, wraps=(), expected_hash=None):
+        """Import a whole envelope and its wraps at once; returns the doc hash."""
+        with Import(self, expected_hash) as im:
+            im.write(envelope)
+            for w in wraps:
+                im.add_wrap(w)
+            return im.commit()
+
     def stats(self):
         """Vault counters (a VaultStats)."""
         s = _ffi.HreVaultStats()
@@ -370,9 +438,60 @@ class FetchStatus(_Value):
 
 
 class FetchRequest(_Value):
-    """The signed request a Fetch sent (struct hre_vault_xch_request):
+    """A document request (struct hre_vault_xch_request, PROTOCOL 15.2):
     nonce, timestamp_ms, reader_key (34-byte wire key), record_id, binding
-    (the connection's handshake hash), sig."""
+    (the connection's handshake hash), sig. What Fetch.request() returns;
+    also XchRequest. new() makes and signs one (for Exchange.fetch_signed,
+    e.g. signed in another process), decode() reads a REQUEST message,
+    verify() checks its signature, encode() gives the 188 bytes."""
+
+    @classmethod
+    def new(cls, record_id, binding, key, timestamp_ms, nonce=None):
+        """A signed request for record_id on the connection whose Noise
+        handshake hash is binding (PeerInfo.handshake_hash), made with the
+        reader's account signing Key at timestamp_ms; nonce: 16 bytes (fresh
+        random bytes by default)."""
+        if nonce is None:
+            nonce = os.urandom(_ffi.CONSTANTS["HRE_VAULT_XCH_NONCE_LEN"])
+        r = cls(nonce=bytes(nonce), timestamp_ms=timestamp_ms, reader_key=bytes(34),
+                record_id=_bytes(record_id, 32, "record id"), binding=_bytes(binding, 32, "binding"),
+                sig=bytes(64))
+        return r.sign(key)
+
+
+    def sign(self, key):
+        """Sign with the reader's account Key: sets reader_key and sig (over the
+        other fields). Returns self."""
+        s = _request_struct(self)
+        _check(lib.hre_vault_xch_request_sign(ctypes.byref(s), key._ptr))
+        self.reader_key, self.sig = bytes(s.reader_key), bytes(s.sig)
+        return self
+
+
+    def verify(self):
+        """True if sig verifies with reader_key over the other fields (low S);
+        False if not. DecodeError: reader_key is not a valid point."""
+        rc = lib.hre_vault_xch_request_verify(ctypes.byref(_request_struct(self)))
+        if rc == EVERIFY:
+            return False
+        _check(rc)
+        return True
+
+
+    def encode(self):
+        """The REQUEST message (VAULT_XCH_REQUEST_LEN bytes, PROTOCOL 15.2)."""
+        return _encode(lib.hre_vault_xch_request_encode, _request_struct(self),
+                       _ffi.CONSTANTS["HRE_VAULT_XCH_REQUEST_LEN"])
+
+
+    @classmethod
+    def decode(cls, raw):
+        """Decode a REQUEST message as hostile input (DecodeError, Unsupported);
+        the signature is not checked (verify())."""
+        s = _ffi.HreVaultXchRequest()
+        b, n = _buf(raw)
+        _check(lib.hre_vault_xch_request_decode(ctypes.byref(s), b, n))
+        return _request_value(s)
 
 
 def _xch_event(e):
@@ -477,6 +596,14 @@ class Exchange(_Owned):
         _check(lib.hre_vault_xch_stats_get(self._x(), ctypes.byref(st)))
         return XchStats(**{f: getattr(st, f) for f, _ in _ffi.HreVaultXchStats._fields_[1:]})
 
+    def set_rate_limit(self, per_s, burst):
+        """Set the holder's per-connection request rate limit (a token bucket:
+        burst REQUEST messages at once, per_s a second on average; one more is
+        refused BUSY before its signature is checked). per_s 0: no limit (burst
+        ignored); else per_s and burst 1 .. VAULT_XCH_RATE_BURST_MAX
+        (InvalidArgument otherwise). Call outside node callbacks."""
+        _check(lib.hre_vault_xch_set_rate_limit(self._x(), per_s, burst))
+
     def fetch(self, conn, record_id, sign_key, enc_key, now, max_doc_len=0):
         """Start fetching a record's document from the holder on conn (a
         ready, live-member connection of the node): the request is signed
@@ -502,11 +629,35 @@ class Exchange(_Owned):
             f._ptr = p
         return self.node._done("Exchange.fetch", rc, f, outer=outer)
 
+    def fetch_signed(self, conn, request, now):
+        """Start a fetch with a request signed elsewhere (an XchRequest whose
+        binding is conn's handshake hash, PeerInfo.handshake_hash) and take
+        the answer raw: Fetch.data is the holder's envelope, undecrypted,
+        and Fetch.wrap() the wrap for the reader, who opens them itself
+        (hre.vault.open_envelope / Opener, which checks the envelope's
+        SHA-256 against the wrap). The record is looked up on this node's
+        chain and the answer must match it, as with fetch(). VerifyError:
+        the signature does not verify; InvalidArgument: the binding is not
+        conn's; AlreadyExists: a fetch with this nonce is in progress on
+        conn; NotFound, Erased, TryAgain as fetch(). Call outside node
+        callbacks."""
+        req = _request_struct(request)
+        f = Fetch(self, (request,))
+        p = ctypes.c_void_p()
+        x = self._x()
+        rc, outer = self.node._call(lambda _node: lib.hre_vault_fetch_new_signed(
+            ctypes.byref(p), x, conn, ctypes.byref(req), f._sink, None, now))
+        if rc == OK:
+            f._ptr = p
+        return self.node._done("Exchange.fetch_signed", rc, f, outer=outer)
+
 
 class Fetch(_Owned):
     """A document fetch in progress (wraps hre_vault_fetch *), made by
-    Exchange.fetch. done / status() say where it stands; data holds the
-    document bytes received so far (the document only once done with OK);
+    Exchange.fetch (or fetch_signed: then data is the raw envelope and the
+    content of status() holds doc_hash and envelope_len only). done /
+    status() say where it stands; data holds the document bytes received
+    so far (the document only once done with OK);
     result() gives (data, VaultContent) or raises the failure. Close it
     (or let it be collected) when finished; an unfinished one is abandoned."""
 
@@ -896,85 +1047,6 @@ def _vault_entry(v, call, fn, *args):
                       envelope_len=e.envelope_len, wrap_count=e.wrap_count)
 
 
-def _vault_entry_by_locator(self, locator, doc_version=1):
-    """The index entry of the document with this locator and version
-    (exact), as entry(); NotFound if none."""
-    return _vault_entry(self, "Vault.entry_by_locator", lib.hre_vault_entry_by_locator,
-                        _h32(locator, "locator"), doc_version)
-
-
-def _vault_wrap_at(self, doc_hash, index):
-    """The index-th wrap of a document (0 <= index < entry().wrap_count;
-    the file's order). NotFound past the end."""
-    w = _ffi.HreVaultWrap()
-    self._done("Vault.wrap_at", lib.hre_vault_wrap_at(self._v(), ctypes.byref(w),
-                                                      _h32(doc_hash, "doc hash"), index), None)
-    return _wrap(w)
-
-
-def _vault_wraps(self, doc_hash):
-    """Every wrap of a document (a list of VaultWrap, the file's order)."""
-    return [self.wrap_at(doc_hash, i) for i in range(self.entry(doc_hash).wrap_count)]
-
-
-def _vault_wrap_remove(self, doc_hash, reader_type, reader_id):
-    """Delete one reader's wrap (NotFound: no such document or wrap)."""
-    self._done("Vault.wrap_remove", lib.hre_vault_wrap_remove(
-        self._v(), _h32(doc_hash, "doc hash"), int(reader_type), _h32(reader_id, "reader id")),
-        None)
-
-
-def _vault_prune(self, contract, record_id, block_time):
-    """Delete the account wraps of a record's document whose readers may no
-    longer access it at block_time (organisation wraps are kept); returns
-    how many were deleted. Binds the record id."""
-    n = ctypes.c_size_t(0)
-    self._done("Vault.prune", lib.hre_vault_prune(self._v(), ctypes.byref(n), contract._c(),
-                                                  _h32(record_id, "record id"), block_time), None)
-    return n.value
-
-
-def _vault_verify(self, rehash=False):
-    """Check the vault's files against its index (with rehash=True also
-    re-hash every envelope, VAULT_VERIFY_HASH). Returns 0; Corrupt when a
-    problem is found (the detail names the first, .problems counts them)."""
-    n = ctypes.c_uint64(0)
-    flags = _ffi.CONSTANTS["HRE_VAULT_VERIFY_HASH"] if rehash else 0
-    rc = lib.hre_vault_verify(self._v(), ctypes.byref(n), flags)
-    try:
-        self._done("Vault.verify", rc, None)
-    except Exception as e:
-        e.problems = n.value
-        raise
-    return n.value
-
-
-def _vault_importer(self, expected_hash=None):
-    """Start importing an envelope sealed elsewhere (an Import). With
-    expected_hash (the record's doc_sha256) anything else is refused at
-    commit. Erased: the vault erased that document."""
-    return Import(self, expected_hash)
-
-
-def _vault_import_envelope(self, envelope, wraps=(), expected_hash=None):
-    """Import a whole envelope and its wraps at once; returns the doc hash."""
-    with Import(self, expected_hash) as im:
-        im.write(envelope)
-        for w in wraps:
-            im.add_wrap(w)
-        return im.commit()
-
-
-Vault.entry_by_locator = _vault_entry_by_locator
-Vault.wrap_at = _vault_wrap_at
-Vault.wraps = _vault_wraps
-Vault.wrap_remove = _vault_wrap_remove
-Vault.prune = _vault_prune
-Vault.verify = _vault_verify
-Vault.importer = _vault_importer
-Vault.import_envelope = _vault_import_envelope
-
-
 # -- the exchange's messages (PROTOCOL 15.2 - 15.5) and its rate limit ------
 
 def _request_struct(r):
@@ -994,58 +1066,6 @@ def _request_value(s):
                         binding=bytes(s.binding), sig=bytes(s.sig))
 
 
-def _fr_new(cls, record_id, binding, key, timestamp_ms, nonce=None):
-    """A signed request for record_id on the connection whose Noise
-    handshake hash is binding (PeerInfo.handshake_hash), made with the
-    reader's account signing Key at timestamp_ms; nonce: 16 bytes (fresh
-    random bytes by default)."""
-    if nonce is None:
-        nonce = os.urandom(_ffi.CONSTANTS["HRE_VAULT_XCH_NONCE_LEN"])
-    r = cls(nonce=bytes(nonce), timestamp_ms=timestamp_ms, reader_key=bytes(34),
-            record_id=_bytes(record_id, 32, "record id"), binding=_bytes(binding, 32, "binding"),
-            sig=bytes(64))
-    return r.sign(key)
-
-
-def _fr_sign(self, key):
-    """Sign with the reader's account Key: sets reader_key and sig (over the
-    other fields). Returns self."""
-    s = _request_struct(self)
-    _check(lib.hre_vault_xch_request_sign(ctypes.byref(s), key._ptr))
-    self.reader_key, self.sig = bytes(s.reader_key), bytes(s.sig)
-    return self
-
-
-def _fr_verify(self):
-    """True if sig verifies with reader_key over the other fields (low S);
-    False if not. DecodeError: reader_key is not a valid point."""
-    rc = lib.hre_vault_xch_request_verify(ctypes.byref(_request_struct(self)))
-    if rc == EVERIFY:
-        return False
-    _check(rc)
-    return True
-
-
-def _fr_encode(self):
-    """The REQUEST message (VAULT_XCH_REQUEST_LEN bytes, PROTOCOL 15.2)."""
-    return _encode(lib.hre_vault_xch_request_encode, _request_struct(self),
-                   _ffi.CONSTANTS["HRE_VAULT_XCH_REQUEST_LEN"])
-
-
-def _fr_decode(cls, raw):
-    """Decode a REQUEST message as hostile input (DecodeError, Unsupported);
-    the signature is not checked (verify())."""
-    s = _ffi.HreVaultXchRequest()
-    b, n = _buf(raw)
-    _check(lib.hre_vault_xch_request_decode(ctypes.byref(s), b, n))
-    return _request_value(s)
-
-
-FetchRequest.new = classmethod(_fr_new)
-FetchRequest.sign = _fr_sign
-FetchRequest.verify = _fr_verify
-FetchRequest.encode = _fr_encode
-FetchRequest.decode = classmethod(_fr_decode)
 XchRequest = FetchRequest
 
 
@@ -1123,13 +1143,3 @@ class XchRefusal(_Value):
                        _ffi.CONSTANTS["HRE_VAULT_XCH_REFUSAL_LEN"])
 
 
-def _xch_set_rate_limit(self, per_s, burst):
-    """Set the holder's per-connection request rate limit (a token bucket:
-    burst REQUEST messages at once, per_s a second on average; one more is
-    refused BUSY before its signature is checked). per_s 0: no limit (burst
-    ignored); else per_s and burst 1 .. VAULT_XCH_RATE_BURST_MAX
-    (InvalidArgument otherwise). Call outside node callbacks."""
-    _check(lib.hre_vault_xch_set_rate_limit(self._x(), per_s, burst))
-
-
-Exchange.set_rate_limit = _xch_set_rate_limit
