@@ -256,7 +256,8 @@ def main(seed):
           "another transaction of the block under this branch")
     q = hre.Proof.new(headers, p.height + 1, p.branch, txb)
     check(q.verify(params).why == ProofWhy.BAD_BRANCH, "the wrong height")
-    q = hre.Proof.new([h.encode() for h in headers], p.height, p.branch.encode(), hre.Tx.decode(txb))
+    q = hre.Proof.new([h.encode() for h in headers], p.height, p.branch.encode(),
+                      hre.Tx.decode(txb))
     check(q.encode() == data, "new() from encodings gives the same file")
     # argument checks (proof.h): too few headers, height out of range, a bad tx
     expect(hre.InvalidArgument, lambda: hre.Proof.new(headers[:1], 1, p.branch, txb), "1 header")

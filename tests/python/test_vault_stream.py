@@ -111,7 +111,8 @@ def check_padme_examples():
 
 def stream_cases(rng, org_enc, pat_enc, org_id, pat_id):
     docs = [b"", b"x", rng.randbytes(65531), rng.randbytes(65532 * 2 + rng.randrange(1, 9000)),
-            (b'{"resourceType":"Observation","valueQuantity":5.4}' * 9000)[:rng.randrange(1, 450000)],
+            (b'{"resourceType":"Observation","valueQuantity":5.4}' * 9000)[
+                :rng.randrange(1, 450000)],
             rng.randbytes(rng.randrange(1, 140000))]
     readers = [(VaultReader.ORG, org_id, org_enc.pubkey()), (VaultReader.ACCOUNT, pat_id, pat_enc)]
     for i, doc in enumerate(docs):
@@ -138,7 +139,8 @@ def stream_cases(rng, org_enc, pat_enc, org_id, pat_id):
               and env[7:39] == locator and struct.unpack_from("<I", env, 39)[0] == i + 1,
               f"{what}: the header by hand")
         h = VaultHeader.decode(env[:82])
-        check((h.format, h.flags, h.chunk_log2, h.locator, h.doc_version) == (1, 0, 16, locator, i + 1)
+        check((h.format, h.flags, h.chunk_log2, h.locator, h.doc_version)
+              == (1, 0, 16, locator, i + 1)
               and h.nonce_prefix == env[43:50] and h.key_commit == env[50:82]
               and h.encode() == env[:82], f"{what}: VaultHeader {h}")
         if len(doc) >= 64:
@@ -385,6 +387,7 @@ if __name__ == "__main__":
             failures.append(repr(e))
             raise
         finally:
-            print("vault stream bindings:", "FAILED" if failures else f"all {checks[0]} checks passed",
+            print("vault stream bindings:",
+                  "FAILED" if failures else f"all {checks[0]} checks passed",
                   f"({len(failures)} failures)" if failures else "")
     sys.exit(1 if failures else 0)

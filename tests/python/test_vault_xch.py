@@ -206,7 +206,8 @@ def message_cases(rng):
     check(XchChunk.decode(raw) == ch, "CHUNK round trip")
     b = bytearray(raw)
     struct.pack_into("<I", b, 26, len(data) + 1)
-    expect(hre.DecodeError, lambda: XchChunk.decode(bytes(b)), "CHUNK length field not the message's")
+    expect(hre.DecodeError, lambda: XchChunk.decode(bytes(b)),
+           "CHUNK length field not the message's")
     expect(hre.DecodeError, lambda: XchChunk.decode(raw[:30]), "CHUNK without data")
     b = bytearray(raw)
     struct.pack_into("<Q", b, 18, hre.vault.envelope_len(1 << 41))
@@ -431,6 +432,7 @@ if __name__ == "__main__":
         failures.append(repr(e))
         raise
     finally:
-        print("vault exchange bindings:", "FAILED" if failures else f"all {checks[0]} checks passed",
+        print("vault exchange bindings:",
+              "FAILED" if failures else f"all {checks[0]} checks passed",
               f"({len(failures)} failures)" if failures else "")
     sys.exit(1 if failures else 0)

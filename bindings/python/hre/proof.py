@@ -18,7 +18,6 @@ with a node you trust).
 """
 import ctypes
 
-from . import _ffi
 from ._ffi import lib, HreHeader
 from . import (_check, _sized, _Owned, _Value, _buf, _detail, _as_enum, _make_error, Header,
                MerkleBranch, Tx, ChainParams, InvalidArgument, OK, EINVAL, EVERIFY)
@@ -63,9 +62,6 @@ class Proof(_Owned):
     out what they return, so values stay valid after close()."""
 
     _free = "hre_proof_free"
-
-    def __init__(self, ptr):
-        super().__init__(ptr)
 
     def _p(self):
         if not self._ptr:

@@ -17,7 +17,6 @@ The plaintext read() returns is a Python bytes object, which cannot be
 wiped. Close the Vault before its Storage.
 """
 import ctypes
-import os
 
 from . import _ffi
 from ._ffi import lib
@@ -343,8 +342,9 @@ class Vault(_Owned):
         longer access it at block_time (organisation wraps are kept); returns
         how many were deleted. Binds the record id."""
         n = ctypes.c_size_t(0)
-        self._done("Vault.prune", lib.hre_vault_prune(self._v(), ctypes.byref(n), contract._c(),
-                                                      _h32(record_id, "record id"), block_time), None)
+        rc = lib.hre_vault_prune(self._v(), ctypes.byref(n), contract._c(),
+                                 _h32(record_id, "record id"), block_time)
+        self._done("Vault.prune", rc, None)
         return n.value
 
 
@@ -450,11 +450,14 @@ class FetchRequest(_Value):
         """A signed request for record_id on the connection whose Noise
         handshake hash is binding (PeerInfo.handshake_hash), made with the
         reader's account signing Key at timestamp_ms; nonce: 16 bytes (fresh
-        random bytes by default)."""
+        random bytes from the library's OpenSSL DRBG by default)."""
         if nonce is None:
-            nonce = os.urandom(_ffi.CONSTANTS["HRE_VAULT_XCH_NONCE_LEN"])
+            nb = _out(_ffi.CONSTANTS["HRE_VAULT_XCH_NONCE_LEN"])
+            _check(lib.hre_random_bytes(nb, _ffi.CONSTANTS["HRE_VAULT_XCH_NONCE_LEN"]))
+            nonce = bytes(nb)
         r = cls(nonce=bytes(nonce), timestamp_ms=timestamp_ms, reader_key=bytes(34),
-                record_id=_bytes(record_id, 32, "record id"), binding=_bytes(binding, 32, "binding"),
+                record_id=_bytes(record_id, 32, "record id"),
+                binding=_bytes(binding, 32, "binding"),
                 sig=bytes(64))
         return r.sign(key)
 
@@ -1091,7 +1094,8 @@ class XchHeader(_Value):
         h.envelope_len = self.envelope_len
         h.doc_hash = _u8(self.doc_hash, 32, "doc hash")
         h.wrap = _wrap_struct(self.wrap)
-        return _encode(lib.hre_vault_xch_header_encode, h, _ffi.CONSTANTS["HRE_VAULT_XCH_HEADER_LEN"])
+        return _encode(lib.hre_vault_xch_header_encode, h,
+                       _ffi.CONSTANTS["HRE_VAULT_XCH_HEADER_LEN"])
 
 
 class XchChunk(_Value):
