@@ -2011,4 +2011,11 @@ __all__ += ["node", "Node", "NodeEvent", "AppMessage", "PeerInfo", "NodeStats", 
 # the vault (layer 7): hre.vault, re-exported here
 from . import vault  # noqa: E402
 from .vault import Vault, VaultWrap, VaultContent, VaultEntry, VaultStats  # noqa: E402
-__all__ += ["vault", "Vault", "VaultWrap", "VaultContent", "VaultEntry", "VaultStats"]
+from .vault import VaultHeader, Sealer, Opener  # noqa: E402
+__all__ += ["vault", "Vault", "VaultWrap", "VaultContent", "VaultEntry", "VaultStats",
+            "VaultHeader", "Sealer", "Opener"]
+
+# inclusion proofs (layer 3, proof.h): hre.proof, re-exported here
+from . import proof  # noqa: E402
+from .proof import Proof, ProofVerdict  # noqa: E402
+__all__ += ["proof", "Proof", "ProofVerdict"]

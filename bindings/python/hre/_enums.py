@@ -19,7 +19,7 @@ __all__ = ["Curve", "Kind", "OrgType", "Role", "AccountStatus", "SuspendAction",
            "Scope", "CommitField", "EventType", "EventFlag", "LedgerEventType",
            "LedgerStatus", "LogLevel", "HpkeMode", "EncTarget", "AccessReason", "AccessBasis",
            "NodeStatusReason", "NodeReason", "NodeEventType", "PeerState", "NodeMember", "VaultReader",
-           "VaultCompress", "VaultXchRefusal", "VaultXchEventType", "ENUMS"]
+           "VaultCompress", "VaultXchRefusal", "VaultXchEventType", "ProofWhy", "ENUMS"]
 
 C_INFO = {}
 
@@ -388,11 +388,25 @@ class VaultXchEventType(enum.IntEnum):
     FETCH_DONE = 5
 
 
+@_c("HRE_PROOF_", exclude=("HRE_PROOF_MAGIC", "HRE_PROOF_FORMAT", "HRE_PROOF_MAX_HEADERS",
+                           "HRE_PROOF_FIXED_LEN", "HRE_PROOF_MAX_LEN"))
+class ProofWhy(enum.IntEnum):
+    """Why Proof.verify refused (HRE_PROOF_*; proof.why_name() gives the
+    library's name). OK when it verified."""
+    OK = 0
+    BAD_GENESIS = 1
+    BAD_HEADERS = 2
+    BAD_TXID = 3
+    BAD_BRANCH = 4
+    BAD_NETWORK = 5
+    BAD_SIGNATURE = 6
+
+
 ENUMS = [Curve, Kind, OrgType, Role, AccountStatus, SuspendAction, ReaderType, Scope,
          CommitField, EventType, EventFlag, LedgerEventType, LedgerStatus, LogLevel, HpkeMode,
          EncTarget, AccessReason, AccessBasis, NodeStatusReason, NodeReason, NodeEventType,
          PeerState, NodeMember, VaultReader, VaultCompress, VaultXchRefusal,
-         VaultXchEventType]
+         VaultXchEventType, ProofWhy]
 
 
 def c_name(member):

@@ -382,6 +382,18 @@ class HreVaultSealParams(ctypes.Structure):
                 ("sender_type", c_u8), ("sender_id", c_u8 * 32), ("sender_key", c_void_p)]
 
 
+class HreVaultHeader(ctypes.Structure):
+    _c_name_ = "hre_vault_header"
+    _fields_ = [("format", c_u8), ("flags", c_u8), ("chunk_log2", c_u8), ("locator", c_u8 * 32),
+                ("doc_version", c_u32), ("nonce_prefix", c_u8 * 7), ("key_commit", c_u8 * 32)]
+
+
+class HreVaultOpenParams(ctypes.Structure):
+    _c_name_ = "hre_vault_open_params"
+    _fields_ = [("version", c_uint), ("wrap", P(HreVaultWrap)), ("reader_key", c_void_p),
+                ("expected_sender", c_void_p), ("flags", c_uint), ("max_doc_len", c_u64)]
+
+
 class HreVaultOptions(ctypes.Structure):
     _c_name_ = "hre_vault_options"
     _fields_ = [("version", c_uint), ("storage", c_void_p), ("prefix", c_char_p),
@@ -436,6 +448,23 @@ class HreVaultXchRequest(ctypes.Structure):
                 ("record_id", c_u8 * 32), ("binding", c_u8 * 32), ("sig", c_u8 * 64)]
 
 
+class HreVaultXchHeader(ctypes.Structure):
+    _c_name_ = "hre_vault_xch_header"
+    _fields_ = [("nonce", c_u8 * 16), ("envelope_len", c_u64), ("doc_hash", c_u8 * 32),
+                ("wrap", HreVaultWrap)]
+
+
+class HreVaultXchChunk(ctypes.Structure):
+    _c_name_ = "hre_vault_xch_chunk"
+    _ptrlen_ = {"data": ("len", 1)}
+    _fields_ = [("nonce", c_u8 * 16), ("offset", c_u64), ("len", c_u32), ("data", u8p)]
+
+
+class HreVaultXchRefusal(ctypes.Structure):
+    _c_name_ = "hre_vault_xch_refusal"
+    _fields_ = [("nonce", c_u8 * 16), ("reason", c_u8), ("access_reason", c_u8)]
+
+
 class HreVaultFetchParams(ctypes.Structure):
     _c_name_ = "hre_vault_fetch_params"
     _fields_ = [("version", c_uint), ("conn", c_u64), ("record_id", c_u8 * 32),
@@ -486,6 +515,17 @@ CONSTANTS = {
     "HRE_VAULT_XCH_EVENT_VERSION": 1, "HRE_VAULT_FETCH_PARAMS_VERSION": 1,
     "HRE_VAULT_XCH_APP_TYPE": 0x0701, "HRE_VAULT_XCH_NONCE_LEN": 16,
     "HRE_VAULT_XCH_REQUEST_LEN": 188,
+    "HRE_VAULT_OPEN_PARAMS_VERSION": 1, "HRE_VAULT_HEADER_LEN": 82, "HRE_VAULT_FORMAT": 1,
+    "HRE_VAULT_CHUNK_LOG2": 16, "HRE_VAULT_CHUNK_LEN": 65536, "HRE_VAULT_CHUNK_DATA_LEN": 65532,
+    "HRE_VAULT_CHUNK_WIRE_LEN": 65552, "HRE_VAULT_PAD_MIN": 512, "HRE_VAULT_NONCE_PREFIX_LEN": 7,
+    "HRE_VAULT_OPEN_NO_HASH": 1, "HRE_VAULT_VERIFY_HASH": 1,
+    "HRE_VAULT_XCH_FORMAT": 1, "HRE_VAULT_XCH_MSG_REQUEST": 1, "HRE_VAULT_XCH_MSG_HEADER": 2,
+    "HRE_VAULT_XCH_MSG_CHUNK": 3, "HRE_VAULT_XCH_MSG_REFUSAL": 4,
+    "HRE_VAULT_XCH_REQUEST_SIGNED_LEN": 124, "HRE_VAULT_XCH_HEADER_LEN": 345,
+    "HRE_VAULT_XCH_CHUNK_OVERHEAD": 30, "HRE_VAULT_XCH_REFUSAL_LEN": 20,
+    "HRE_VAULT_XCH_DEFAULT_RATE_PER_S": 50, "HRE_VAULT_XCH_DEFAULT_RATE_BURST": 100,
+    "HRE_VAULT_XCH_RATE_BURST_MAX": 1000000,
+    "HRE_PROOF_FORMAT": 1, "HRE_PROOF_MAX_HEADERS": 1 << 20, "HRE_PROOF_FIXED_LEN": 61,
     "HRE_POW_ALL_NONCES": 1 << 32,
     "HRE_MERKLE_MAX_DEPTH": 32, "HRE_MERKLE_BRANCH_MAX_LEN": 4 + 1 + 32 * 32,
     "HRE_AEAD_KEY_LEN": 32, "HRE_AEAD_NONCE_LEN": 12, "HRE_AEAD_TAG_LEN": 16,
@@ -767,6 +807,60 @@ _FUNCS = [
     ("hre_vault_fetch_status", c_int, [handle, P(c_int), P(c_int), P(c_int), P(HreVaultContent)]),
     ("hre_vault_fetch_request", c_int, [handle, P(HreVaultXchRequest)]),
     ("hre_vault_fetch_free", None, [handle]),
+    # vault: sans-I/O codecs, the streaming sealer and opener (vault.h), since 1.1
+    ("hre_vault_header_encode", c_int, [P(HreVaultHeader), u8p, P(c_size_t)]),
+    ("hre_vault_header_decode", c_int, [P(HreVaultHeader), u8p, c_size_t]),
+    ("hre_vault_sealer_new", c_int, [handle_out, P(HreVaultSealParams), VaultSinkFn, c_void_p]),
+    ("hre_vault_sealer_write", c_int, [handle, u8p, c_size_t]),
+    ("hre_vault_sealer_finish", c_int, [handle, u8p, P(HreVaultContent)]),
+    ("hre_vault_sealer_wrap", c_int, [handle, P(HreVaultWrap), c_u8, u8p, handle]),
+    ("hre_vault_sealer_free", None, [handle]),
+    ("hre_vault_open_params_init", c_int, [P(HreVaultOpenParams), c_uint]),
+    ("hre_vault_opener_new", c_int, [handle_out, P(HreVaultOpenParams), VaultSinkFn, c_void_p]),
+    ("hre_vault_opener_write", c_int, [handle, u8p, c_size_t]),
+    ("hre_vault_opener_finish", c_int, [handle, P(HreVaultContent)]),
+    ("hre_vault_opener_free", None, [handle]),
+    # vault: import, queries, verify, prune (vault.h), since 1.1
+    ("hre_vault_import_new", c_int, [handle_out, handle, u8p]),
+    ("hre_vault_import_write", c_int, [handle, u8p, c_size_t]),
+    ("hre_vault_import_add_wrap", c_int, [handle, P(HreVaultWrap)]),
+    ("hre_vault_import_commit", c_int, [handle, u8p]),
+    ("hre_vault_import_free", None, [handle]),
+    ("hre_vault_entry_by_locator", c_int, [handle, P(HreVaultEntry), u8p, c_u32]),
+    ("hre_vault_wrap_at", c_int, [handle, P(HreVaultWrap), u8p, c_size_t]),
+    ("hre_vault_verify", c_int, [handle, P(c_u64), c_uint]),
+    ("hre_vault_prune", c_int, [handle, P(c_size_t), handle, u8p, c_u64]),
+    ("hre_vault_wrap_remove", c_int, [handle, u8p, c_u8, u8p]),
+    # vault: the exchange's message codecs and rate limit (vault.h), since 1.1
+    ("hre_vault_xch_request_sign", c_int, [P(HreVaultXchRequest), handle]),
+    ("hre_vault_xch_request_verify", c_int, [P(HreVaultXchRequest)]),
+    ("hre_vault_xch_request_encode", c_int, [P(HreVaultXchRequest), u8p, P(c_size_t)]),
+    ("hre_vault_xch_request_decode", c_int, [P(HreVaultXchRequest), u8p, c_size_t]),
+    ("hre_vault_xch_header_encode", c_int, [P(HreVaultXchHeader), u8p, P(c_size_t)]),
+    ("hre_vault_xch_header_decode", c_int, [P(HreVaultXchHeader), u8p, c_size_t]),
+    ("hre_vault_xch_chunk_encode", c_int, [P(HreVaultXchChunk), u8p, P(c_size_t)]),
+    ("hre_vault_xch_chunk_decode", c_int, [P(HreVaultXchChunk), u8p, c_size_t]),
+    ("hre_vault_xch_refusal_encode", c_int, [P(HreVaultXchRefusal), u8p, P(c_size_t)]),
+    ("hre_vault_xch_refusal_decode", c_int, [P(HreVaultXchRefusal), u8p, c_size_t]),
+    ("hre_vault_xch_set_rate_limit", c_int, [handle, c_u32, c_u32]),
+    ("hre_vault_fetch_wrap", c_int, [handle, P(HreVaultWrap)]),
+    ("hre_vault_fetch_new_signed", c_int, [handle_out, handle, c_u64, P(HreVaultXchRequest),
+                                           VaultSinkFn, c_void_p, c_u64]),
+    # transaction inclusion proofs (proof.h), since 1.1
+    ("hre_proof_new", c_int, [handle_out, P(HreHeader), c_size_t, c_u64, P(HreMerkleBranch), u8p,
+                              c_size_t]),
+    ("hre_proof_free", None, [handle]),
+    ("hre_proof_encode", c_int, [handle, u8p, P(c_size_t)]),
+    ("hre_proof_decode", c_int, [handle_out, u8p, c_size_t]),
+    ("hre_proof_verify", c_int, [handle, P(c_int), P(c_size_t), P(HreChainParams)]),
+    ("hre_proof_header_count", c_size_t, [handle]),
+    ("hre_proof_header", P(HreHeader), [handle, c_size_t]),
+    ("hre_proof_height", c_u64, [handle]),
+    ("hre_proof_txid", u8p, [handle]),
+    ("hre_proof_branch", P(HreMerkleBranch), [handle]),
+    ("hre_proof_tx", handle, [handle]),
+    ("hre_proof_tx_bytes", u8p, [handle, P(c_size_t)]),
+    ("hre_proof_why_name", c_char_p, [c_int]),
 ]
 
 # The payload codecs and builders: three calls per tx kind, same shapes.
