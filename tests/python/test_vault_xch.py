@@ -375,6 +375,21 @@ def rate_cases():
     check(res == ["ok"] * 5, f"no limit: five served ({res})")
     st = xl.stats()
     check(st.served == 9 and st.refused == 2, f"holder stats {st}")
+    check(st.audit_failures == 0, "no audit log write failed")
+    # the two BUSY refusals are in the holder's durable audit log
+    # (PROTOCOL 15.8), oldest first, numbered 1 and 2. The rate limit refuses
+    # before the request is decoded, so only the requesting node's key and the
+    # nonce are known (flags), and the reader and record id are zero bytes
+    aud = vault.refusals()
+    check(len(aud) == 2 and [a.seq for a in aud] == [1, 2]
+          and all(a.reason == VaultXchRefusal.BUSY for a in aud),
+          f"the audit log holds the two BUSY refusals ({aud})")
+    check(all(a.flags == hre.VAULT_XCH_AUDIT_HAS_PEER | hre.VAULT_XCH_AUDIT_HAS_NONCE
+              and a.record_id == bytes(32) and a.reader == bytes(32) and a.nonce != bytes(16)
+              and len(a.peer_key) == 34 and a.peer_key != bytes(34) for a in aud),
+          "a BUSY (rate) record: the peer and the nonce, no reader or record")
+    check(aud[0].request_hash != aud[1].request_hash and aud[0].nonce != aud[1].nonce,
+          "two different requests")
 
     # a request built and signed here (the doctor's key over hashlib's
     # digest of 15.2's bytes), sent with fetch_signed: the holder's C checks

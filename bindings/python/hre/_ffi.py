@@ -432,14 +432,22 @@ class HreVaultXchOptions(ctypes.Structure):
                 ("fresh_ms", c_u32), ("replay_max", c_u32), ("max_transfers", c_u32),
                 ("max_per_peer", c_u32), ("fetch_timeout_ms", c_u32), ("log_max_age_s", c_u32),
                 ("on_event", VaultXchEventFn), ("user_data", c_void_p), ("log_fn", LogFn),
-                ("log_user_data", c_void_p)]
+                ("log_user_data", c_void_p), ("audit_max", c_u32)]
 
 
 class HreVaultXchStats(ctypes.Structure):
     _c_name_ = "hre_vault_xch_stats"
     _fields_ = [("version", c_uint), ("requests", c_u64), ("refused", c_u64), ("served", c_u64),
                 ("bytes_sent", c_u64), ("transfers", c_u64), ("stalls", c_u64),
-                ("replay_entries", c_u64), ("fetches", c_u64)]
+                ("replay_entries", c_u64), ("fetches", c_u64), ("audit_failures", c_u64)]
+
+
+class HreVaultXchAudit(ctypes.Structure):
+    _c_name_ = "hre_vault_xch_audit"
+    _fields_ = [("version", c_uint), ("seq", c_u64), ("time_ms", c_u64), ("conn", c_u64),
+                ("reason", c_u8), ("access_reason", c_u8), ("flags", c_u8),
+                ("peer_key", c_u8 * 34), ("reader", c_u8 * 32), ("record_id", c_u8 * 32),
+                ("nonce", c_u8 * 16), ("request_hash", c_u8 * 32)]
 
 
 class HreVaultXchRequest(ctypes.Structure):
@@ -511,7 +519,12 @@ CONSTANTS = {
     "HRE_VAULT_CONTENT_VERSION": 1, "HRE_VAULT_ENTRY_VERSION": 1, "HRE_VAULT_STATS_VERSION": 1,
     "HRE_VAULT_PRESENT": 1, "HRE_VAULT_ERASED": 2, "HRE_VAULT_WRAP_LEN": 287,
     "HRE_VAULT_MEDIA_TYPE_MAX": 127, "HRE_VAULT_WRAPS_MAX": 256,
-    "HRE_VAULT_XCH_OPTIONS_VERSION": 1, "HRE_VAULT_XCH_STATS_VERSION": 1,
+    "HRE_VAULT_XCH_OPTIONS_VERSION": 2, "HRE_VAULT_XCH_STATS_VERSION": 2,
+    "HRE_VAULT_XCH_AUDIT_VERSION": 1, "HRE_VAULT_XCH_DEFAULT_AUDIT_MAX": 10000,
+    "HRE_VAULT_XCH_AUDIT_MAX_LIMIT": 100000, "HRE_VAULT_XCH_AUDIT_HEADER_LEN": 64,
+    "HRE_VAULT_XCH_AUDIT_RECORD_LEN": 192, "HRE_VAULT_XCH_AUDIT_HAS_PEER": 0x01,
+    "HRE_VAULT_XCH_AUDIT_HAS_READER": 0x02, "HRE_VAULT_XCH_AUDIT_HAS_RECORD": 0x04,
+    "HRE_VAULT_XCH_AUDIT_HAS_NONCE": 0x08,
     "HRE_VAULT_XCH_EVENT_VERSION": 1, "HRE_VAULT_FETCH_PARAMS_VERSION": 1,
     "HRE_VAULT_XCH_APP_TYPE": 0x0701, "HRE_VAULT_XCH_NONCE_LEN": 16,
     "HRE_VAULT_XCH_REQUEST_LEN": 188,
@@ -843,6 +856,7 @@ _FUNCS = [
     ("hre_vault_xch_refusal_encode", c_int, [P(HreVaultXchRefusal), u8p, P(c_size_t)]),
     ("hre_vault_xch_refusal_decode", c_int, [P(HreVaultXchRefusal), u8p, c_size_t]),
     ("hre_vault_xch_set_rate_limit", c_int, [handle, c_u32, c_u32]),
+    ("hre_vault_xch_refusals", c_int, [handle, P(HreVaultXchAudit), c_size_t, P(c_size_t)]),
     ("hre_vault_fetch_wrap", c_int, [handle, P(HreVaultWrap)]),
     ("hre_vault_fetch_new_signed", c_int, [handle_out, handle, c_u64, P(HreVaultXchRequest),
                                            VaultSinkFn, c_void_p, c_u64]),

@@ -23,13 +23,14 @@ from ._ffi import lib
 from . import (_check, _finish, _Owned, _Value, _Trampoline, _log_hook, _buf, _bytes, _out, _h32,
                _as_enum, _text, _make_error, Access, AccessReason, AccessBasis, ErrorCode,
                InvalidArgument, StateError, OK, EINVAL, ESTATE, EAUTH, ENOTFOUND, EERASED,
-               EREVOKED, EEXPIRED, EIO, ECANCELED, EVERIFY)
+               EREVOKED, EEXPIRED, EIO, ECANCELED, EVERIFY, EBUFSIZE)
 from ._enums import VaultReader, VaultCompress, VaultXchRefusal, VaultXchEventType
 
 __all__ = ["Vault", "VaultWrap", "VaultContent", "VaultEntry", "VaultStats", "bucket",
            "envelope_len", "Exchange", "Fetch", "FetchStatus", "FetchRequest", "XchEvent",
            "XchStats", "xch_refusal_name", "xch_refusal_code", "VaultHeader", "Sealer", "Opener",
-           "seal", "open_envelope", "Import", "XchRequest", "XchHeader", "XchChunk", "XchRefusal"]
+           "seal", "open_envelope", "Import", "XchRequest", "XchHeader", "XchChunk", "XchRefusal",
+           "XchAudit"]
 
 
 class VaultContent(_Value):
@@ -337,6 +338,25 @@ class Vault(_Owned):
             None)
 
 
+    def refusals(self):
+        """The refusals a holder's Exchange sent with this vault, oldest first:
+        its durable audit log (hre_vault_xch_refusals, PROTOCOL 15.8; the
+        newest audit_max of them). A list of XchAudit: seq, time_ms, conn,
+        reason (VaultXchRefusal), access_reason, flags, peer_key, reader,
+        record_id, nonce, request_hash (bytes; a field whose flag is unset
+        is zero bytes). [] before any refusal; Corrupt on a damaged log."""
+        n = ctypes.c_size_t(0)
+        esz = ctypes.sizeof(_ffi.HreVaultXchAudit)
+        while True:
+            cap = n.value
+            arr = (_ffi.HreVaultXchAudit * cap)() if cap else None
+            rc = lib.hre_vault_xch_refusals(self._v(), arr, esz, ctypes.byref(n))
+            if rc == EBUFSIZE and n.value > cap:
+                continue
+            self._done("Vault.refusals", rc, None)
+            return [_audit(arr[i]) for i in range(n.value)]
+
+
     def prune(self, contract, record_id, block_time):
         """Delete the account wraps of a record's document whose readers may no
         longer access it at block_time (organisation wraps are kept); returns
@@ -426,9 +446,25 @@ class XchEvent(_Value):
     address; zero bytes if unknown), detail (str)."""
 
 
+class XchAudit(_Value):
+    """One refusal from a holder's audit log (struct hre_vault_xch_audit):
+    seq, time_ms, conn, reason (VaultXchRefusal), access_reason, flags
+    (VAULT_XCH_AUDIT_HAS_*), peer_key (34 bytes), reader, record_id,
+    request_hash (32 bytes), nonce (16 bytes)."""
+
+
+def _audit(a):
+    return XchAudit(seq=a.seq, time_ms=a.time_ms, conn=a.conn,
+                    reason=_as_enum(VaultXchRefusal, a.reason), access_reason=a.access_reason,
+                    flags=a.flags, peer_key=bytes(a.peer_key), reader=bytes(a.reader),
+                    record_id=bytes(a.record_id), nonce=bytes(a.nonce),
+                    request_hash=bytes(a.request_hash))
+
+
 class XchStats(_Value):
     """Exchange counters (struct hre_vault_xch_stats): requests, refused,
-    served, bytes_sent, transfers, stalls, replay_entries, fetches."""
+    served, bytes_sent, transfers, stalls, replay_entries, fetches,
+    audit_failures (audit log writes or syncs that failed)."""
 
 
 class FetchStatus(_Value):
@@ -522,12 +558,13 @@ class Exchange(_Owned):
     exception there surfaces after that node call as CallbackError. Other
     keyword options are the fields of struct hre_vault_xch_options
     (fresh_ms, replay_max, max_transfers, max_per_peer, fetch_timeout_ms,
-    log_max_age_s; 0 = the default). Close it before its Node and Vault
+    log_max_age_s, audit_max: refusals the holder's durable audit log keeps,
+    read back with Vault.refusals; 0 = the default). Close it before its Node and Vault
     (Node.close closes it; Vault.close raises StateError while it runs)."""
 
     _free = "hre_vault_xch_free"
     _OPTIONS = ("app_type", "fresh_ms", "replay_max", "max_transfers", "max_per_peer",
-                "fetch_timeout_ms", "log_max_age_s")
+                "fetch_timeout_ms", "log_max_age_s", "audit_max")
 
     def __init__(self, node, vault=None, holder=None, *, on_event=None, log=None, **options):
         self._ptr = None
