@@ -57,12 +57,12 @@ def sanitized():
 
 
 ASAN = sanitized()
-ITERS = int(os.environ.get("HRE_CTL_FUZZ_ITERS", "0")) or (1000 if ASAN else 3000)
+ITERS = int(os.environ.get("HRE_CTL_FUZZ_ITERS", "0")) or 4000
 # how much the node's resident memory may grow after warm-up: the answers and
 # request frames are at most 1 MiB each and 8 connections are served at once,
 # so a bounded node stays well inside this; an unbounded one (a frame or an
 # answer kept per request) does not
-RSS_BOUND_KB = (96 if ASAN else 32) * 1024
+RSS_BOUND_KB = (64 if ASAN else 32) * 1024
 READ_TIMEOUT = 30.0 if ASAN else 15.0
 
 VERSION = 1
@@ -540,6 +540,8 @@ def main():
     assert blk[80] == 1, "one transaction in block 1"
     txlen = blk[81] if blk[81] < 0xfd else struct.unpack("<H", blk[82:84])[0]
     tx = blk[82:82 + txlen] if blk[81] < 0xfd else blk[84:84 + txlen]
+    txid = hashlib.sha256(hashlib.sha256(tx).digest()).hexdigest()
+    blockhash = t.run_json("chain", "block", "1", "--data", data, "--nosync")["hash"]
     env = {}
     if ASAN:
         # a small quarantine, so that resident memory says what the node keeps
@@ -562,6 +564,15 @@ def main():
         (RUN, run_payload(["chain", "info", "--node", data], root), 0),
         (RUN, run_payload(["chain", "block", "1", "--json", "--node", data], root), 0),
         (RUN, run_payload(["record", "show", "--node", data, "ab" * 32], root), 3),
+        # every command the node runs, with arguments for the mutations to work on
+        (RUN, run_payload(["chain", "tx", txid, "--node", data, "--json"], root), 0),
+        (RUN, run_payload(["chain", "tx", txid, "--height", "1", "--node", data], root), 0),
+        (RUN, run_payload(["chain", "block", blockhash, "--node", data], root), 0),
+        (RUN, run_payload(["chain", "verify", "--from", "1", "--quiet", "--node", data], root), 0),
+        (RUN, run_payload(["audit", auth["id"], "--format", "fhir", "--node", data], root), 5),
+        (RUN, run_payload(["audit", auth["id"], "--node", data, "--json"], root), 5),
+        (RUN, run_payload(["record", "check", "cd" * 32, "--salt", "00" * 32, "--test", "HGB",
+                           "--patient-ref", "MRN-1", "--node", data], root), 3),
         (NONCE, bytes([32]) + bytes.fromhex(auth["id"]), 0),
         (NONCE, bytes([34]) + bytes.fromhex(auth["public_key"]), 0),
         (NETWORK_ID, b"", 0),
@@ -569,6 +580,10 @@ def main():
         (VAULT_GET, os.urandom(32) + bytes.fromhex(keys["enc"]["public_key"]), 3),
         (XCH_PEERS, os.urandom(32), None),
         (XCH_FETCH, os.urandom(8 + 188), None),
+        # a request of the right shape (section 15.2), its signature not checked out
+        (XCH_FETCH, os.urandom(8) + b"\x01\x01" + os.urandom(16) + struct.pack(">Q", int(
+            time.time() * 1000)) + bytes.fromhex(auth["public_key"]) + os.urandom(32 + 32 + 64),
+         None),
         (VAULT_PUT, put_header(100, [org.encode()]), None),
         (VAULT_PUT, put_header(100, [("org:" + org).encode(), ("account:" + auth["id"]).encode()],
                                b"text/plain"), None),
@@ -585,6 +600,7 @@ def main():
         s.close()
         got, _, err = check_answer(fr, VERSION, typ, "template %d" % typ, expect_code=code,
                                    allow_continue=True)
+        print("template %d: exit %s %s" % (typ, got, err.strip()[:100]))
         if typ == VAULT_PUT:
             check(got == "continue", "a valid VAULT_PUT header: %r %r" % (got, err), "")
 
@@ -611,7 +627,7 @@ def main():
     for burst in range(6):
         socks = []
         for i in range(rng.randrange(4, 16)):
-            typ, payload, code = rng.choice(templates[:11])
+            typ, payload, code = rng.choice([x for x in templates if x[0] != VAULT_PUT])
             stream, how = fz.mutate(typ, payload) if rng.random() < 0.5 else (frame(typ, payload),
                                                                                "valid")
             socks.append((connect(sock_path), stream, how, code))
@@ -635,6 +651,29 @@ def main():
             answered += 1
         check(answered >= 1 or all(expect_single(x[1])[0] == "drop" for x in socks),
               "no connection of a burst was served", "burst %d" % burst)
+    # uploads interleaved frame by frame on several connections: each is stored whole
+    ups = []
+    for i in range(3):
+        doc = os.urandom(rng.randrange(1, 200000))
+        s = connect(sock_path)
+        send(s, frame(VAULT_PUT, put_header(len(doc), [org.encode()])))
+        check(read_frame(s) == (CONTINUE, b""), "CONTINUE", "interleaved")
+        ups.append((s, doc, 0))
+    while any(off < len(doc) for _, doc, off in ups):
+        i = rng.randrange(len(ups))
+        s, doc, off = ups[i]
+        if off < len(doc):
+            n = rng.randrange(1, 70000)
+            send(s, frame(PUT_DATA, doc[off:off + n]))
+            ups[i] = (s, doc, off + n)
+    for s, doc, _ in ups:
+        send(s, frame(PUT_END))
+    for s, doc, _ in ups:
+        fr = parse_answer(read_all(s), "interleaved")
+        s.close()
+        _, res, _ = check_answer(fr, VERSION, VAULT_PUT, "interleaved", expect_code=0)
+        check(struct.unpack(">Q", res[64:72])[0] == len(doc), "the stored length", "interleaved")
+        fz.stored.append((res[:32].hex(), struct.unpack(">Q", res[72:80])[0]))
     # the cap exactly: 8 silent clients hold every slot; the next ones are closed at
     # accept at once (not after the read timeout), and when the 8 go, the node serves
     silent = [connect(sock_path) for _ in range(8)]
