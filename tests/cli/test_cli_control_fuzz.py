@@ -369,7 +369,8 @@ class Fuzz:
 
     def upload(self, it):
         """A VAULT_PUT upload, followed (or not) by the frames the protocol asks for."""
-        total = rng.choice([rng.randrange(1, 64), rng.randrange(1, 5000), rng.randrange(1, 70000)])
+        total = rng.choice([0, rng.randrange(1, 64), rng.randrange(1, 5000),
+                            rng.randrange(1, 70000)])
         over = rng.random() < 0.05
         if over:
             total = PUT_MAX + rng.choice([1, 1 << 20, 1 << 40])
@@ -402,7 +403,7 @@ class Fuzz:
             if kind == 1:     # more than announced
                 frames_out.insert(rng.randrange(len(frames_out)), (VERSION, PUT_DATA,
                                                                    b"x" * rng.randrange(1, 50), None))
-            elif kind == 2:   # END early
+            elif kind == 2 and len(frames_out) > 1:   # END early
                 del frames_out[rng.randrange(len(frames_out) - 1)]
             elif kind == 3:   # END with a body
                 frames_out[-1] = (VERSION, PUT_END, b"z" * rng.randrange(1, 10), None)
