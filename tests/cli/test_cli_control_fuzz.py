@@ -573,6 +573,12 @@ def main():
         (RUN, run_payload(["chain", "verify", "--from", "1", "--quiet", "--node", data], root), 0),
         (RUN, run_payload(["audit", auth["id"], "--format", "fhir", "--node", data], root), 5),
         (RUN, run_payload(["audit", auth["id"], "--node", data, "--json"], root), 5),
+        (RUN, run_payload(["chain", "block", "1", "--raw", "-", "--node", data], root), 0),
+        (RUN, run_payload(["chain", "info", "--help", "--node", data], root), 0),
+        (RUN, run_payload(["chain", "info", "--node", data] + ["x" * 4096] * 250, root), 2),
+        (RUN, run_payload(["chain", "info", "--node", data, "x" * 4097], root), 5),
+        (RUN, run_payload(["chain", "info", "--node", data] + ["x"] * 254, root), 2),
+        (RUN, run_payload(["chain", "info", "--node", data] + ["x"] * 255, root), 2),
         (RUN, run_payload(["record", "check", "cd" * 32, "--salt", "00" * 32, "--test", "HGB",
                            "--patient-ref", "MRN-1", "--node", data], root), 3),
         (NONCE, bytes([32]) + bytes.fromhex(auth["id"]), 0),
@@ -608,9 +614,10 @@ def main():
         s = connect(sock_path)
         send(s, frame(typ, payload))
         s.shutdown(socket.SHUT_WR)
-        fr = parse_answer(read_all(s), "template %d" % typ)
+        tctx = "template %d: %s" % (typ, payload[:200])
+        fr = parse_answer(read_all(s), tctx)
         s.close()
-        got, _, err = check_answer(fr, VERSION, typ, "template %d" % typ, expect_code=code,
+        got, _, err = check_answer(fr, VERSION, typ, tctx, expect_code=code,
                                    allow_continue=True)
         print("template %d: exit %s %s" % (typ, got, err.strip()[:100]))
         if typ == VAULT_PUT and code is None:
