@@ -64,6 +64,8 @@ ITERS = int(os.environ.get("HRE_CTL_FUZZ_ITERS", "0")) or 4000
 # answer kept per request) does not
 RSS_BOUND_KB = (64 if ASAN else 32) * 1024
 READ_TIMEOUT = 30.0 if ASAN else 15.0
+# "at once": well under the node's 5 s read timeout, which would also close it
+AT_ONCE = 4.0
 
 VERSION = 1
 RUN, NONCE, NETWORK_ID, SUBMIT, VAULT_GET, XCH_PEERS, XCH_FETCH, VAULT_PUT = range(1, 9)
@@ -339,8 +341,8 @@ class Fuzz:
                 # no half-close: a bad length is closed at once, before any body
                 # is read (well before the 5 s read timeout would close it)
                 ts = time.time()
-                buf = read_all(s, timeout=3.0)
-                check(buf == b"" and time.time() - ts < 3.0, "a bad length was not closed "
+                buf = read_all(s, timeout=AT_ONCE)
+                check(buf == b"" and time.time() - ts < AT_ONCE, "a bad length was not closed "
                       "at once", ctx)
                 self.count("bad length closed")
                 return
@@ -469,7 +471,7 @@ class Fuzz:
             ctx += ", kind %d, expect %r" % (kind, expect)
             send(s, stream)
             if expect == ("drop", "length") and rng.random() < 0.5:
-                frames = parse_answer(read_all(s, timeout=3.0), ctx)   # closed at once
+                frames = parse_answer(read_all(s, timeout=AT_ONCE), ctx)   # closed at once
             else:
                 try:
                     s.shutdown(socket.SHUT_WR)
