@@ -31,7 +31,6 @@ import hashlib
 import json
 import os
 import random
-import select
 import shutil
 import signal
 import socket
@@ -252,12 +251,13 @@ def check_answer(frames, version, typ, ctx, expect_code=None, allow_continue=Fal
 # ---- the hostile client ------------------------------------------------------
 
 class Fuzz:
-    def __init__(self, sock_path, templates, reader, counts):
+    def __init__(self, sock_path, templates, readers, network_id):
         self.sock = sock_path
         self.templates = templates
-        self.reader = reader
-        self.counts = counts
-        self.stored = []   # the doc_sha256 of every upload the node stored
+        self.readers = readers          # reader lists for the uploads' headers
+        self.network_id = network_id
+        self.counts = {}                # what happened, by kind
+        self.stored = []   # (doc_sha256, envelope_len) of every upload the node stored
 
     def count(self, what):
         self.counts[what] = self.counts.get(what, 0) + 1
@@ -606,11 +606,10 @@ def main():
         (VAULT_PUT, put_header(100, [org.encode()], b"a\0b"), 5),
         (VAULT_PUT, put_header(100, []), 5),
     ]
-    counts = {}
-    fz = Fuzz(sock_path, templates, org.encode(), counts)
-    fz.readers = [[org.encode()], [("org:" + org).encode(), ("account:" + auth["id"]).encode()],
-                  [org.encode(), ("org:" + org).encode()]]
-    fz.network_id = netid
+    readers = [[org.encode()], [("org:" + org).encode(), ("account:" + auth["id"]).encode()],
+               [org.encode(), ("org:" + org).encode()]]
+    fz = Fuzz(sock_path, templates, readers, netid)
+    counts = fz.counts
     # the valid templates as they are first (each answered as the table says)
     for typ, payload, code in templates:
         s = connect(sock_path)
