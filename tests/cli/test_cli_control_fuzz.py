@@ -37,6 +37,7 @@ import socket
 import struct
 import sys
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clitest as t  # noqa: E402
@@ -791,6 +792,17 @@ def main():
             body = f.read()
         check(len(body) == env_len and hashlib.sha256(body).hexdigest() == h,
               "a stored envelope does not match its answer", h)
+    # the holder's refusal audit log (PROTOCOL 15.8) is the vault's own file:
+    # when the node's exchange made it, it is a whole, valid log header
+    aud = os.path.join(vault, "vault-refusals.aud")
+    if os.path.exists(aud):
+        with open(aud, "rb") as f:
+            head = f.read(64)
+        check(len(head) == 64 and head[:8] == b"HRE-XAUD" and head[8] == 1
+              and (os.path.getsize(aud) - 64) % 192 == 0
+              and zlib.crc32(head[:60]) == int.from_bytes(head[60:64], "little"),
+              "the refusal audit log's header", aud)
+        want.add("vault-refusals.aud")
     check(set(os.listdir(vault)) == want, "the vault holds %r, expected %r"
           % (sorted(set(os.listdir(vault)) ^ want), []), "vault")
     shutil.rmtree(root, ignore_errors=True)
