@@ -17,7 +17,10 @@
  *    compression separately");
  *  - wraps per second (hre_vault_sealer_wrap) and unwraps per second
  *    (hre_vault_opener_new) in auth and base mode, against `openssl speed
- *    ecdhp256` (bars: wrap >= 0.45, unwrap >= 0.9);
+ *    ecdhp256` (bars: wrap >= 0.45, unwrap >= 0.9) and against raw
+ *    EVP_PKEY_derive timed in the same rounds (so the machine's load moves
+ *    both sides alike); `--ir-loop` for instruction counts
+ *    (bench/callgrind_unwrap.py);
  *  - memory while sealing the big document size in 1 MiB pieces (peak RSS
  *    growth);
  *  - scale: a vault of N documents (default 100000; HRE_BENCH_VAULT_DOCS or
