@@ -35,29 +35,12 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bindings", "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hre  # noqa: E402
 from hre import VaultReader, VaultCompress  # noqa: E402
 from hre.vault import Sealer, Opener, VaultHeader  # noqa: E402
 
-failures = []
-checks = [0]
-
-
-def check(cond, msg):
-    checks[0] += 1
-    if not cond:
-        failures.append(msg)
-        print("FAIL:", msg)
-
-
-def expect(cls, fn, msg):
-    try:
-        fn()
-    except hre.HreError as e:
-        check(isinstance(e, cls), f"{msg}: got {type(e).__name__} ({e}), want {cls.__name__}")
-        return e
-    check(False, f"{msg}: no error, want {cls.__name__}")
-    return None
+from checks import check, expect, failures, checks  # noqa: E402,F401
 
 
 def padme(n):

@@ -38,6 +38,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bindings", "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hre  # noqa: E402
 from hre import VaultReader, VaultXchRefusal  # noqa: E402
 from hre.node import Node  # noqa: E402
@@ -55,27 +56,10 @@ try:
 except ImportError:  # pragma: no cover - optional
     HAVE_CRYPTOGRAPHY = False
 
-failures = []
-checks = [0]
+from checks import check, expect, failures, checks  # noqa: E402,F401
+
 P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 DOMAIN = b"HRE-VAULT-XCH-REQ-v1"
-
-
-def check(cond, msg):
-    checks[0] += 1
-    if not cond:
-        failures.append(msg)
-        print("FAIL:", msg)
-
-
-def expect(cls, fn, msg):
-    try:
-        fn()
-    except hre.HreError as e:
-        check(isinstance(e, cls), f"{msg}: got {type(e).__name__} ({e}), want {cls.__name__}")
-        return e
-    check(False, f"{msg}: no error, want {cls.__name__}")
-    return None
 
 
 def request_bytes(nonce, ts, key34, record_id, binding, sig):
