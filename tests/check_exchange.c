@@ -1964,6 +1964,102 @@ START_TEST(test_xch_audit_torn)
 }
 END_TEST
 
+static int find_aun(void *arg, const char *name)
+{
+    size_t len = strlen(name);
+    if (len >= 4 && strcmp(name + len - 4, ".aun") == 0) (*(int *)arg)++;
+    return 0;
+}
+
+START_TEST(test_xch_audit_create_crash)
+{
+    /* power loss at every sync of the log's creation and of its re-creation
+     * for a new capacity: after the restart the log holds the synced records
+     * (or, before its first rename, does not exist), the vault's open removed
+     * the interrupted `.aun`, and the log opens and takes the next record */
+    const int modes[] = {HRE_POWERLOSS_DROP, HRE_POWERLOSS_TEAR, HRE_POWERLOSS_KEEP};
+    int seen_aun = 0, seen_old = 0, seen_new = 0, crashed;
+    for (int m = 0; m < 3; m++)
+        for (uint64_t k = 1;; k++) {
+            hre_storage *inner = NULL, *pl = NULL;
+            hre_powerloss_options po = HRE_POWERLOSS_OPTIONS_INIT;
+            hre_vault *v;
+            hre_vault__xaud *au = NULL;
+            hre_vault_xch_audit r, got[8];
+            size_t n;
+            int rc, aun = 0, ok = 1;
+            HRE_T_OK(hre_storage_memory_new(&inner, 0));
+            po.mode = modes[m];
+            po.seed = k;
+            po.crash_at_sync = k;
+            HRE_T_OK(hre_powerloss_new(&pl, inner, &po));
+            if (hre_vault_open(&v, &(hre_vault_options){HRE_VAULT_OPTIONS_VERSION, .storage = pl}) != HRE_OK) {
+                hre_storage_free(pl);   /* the crash came inside the vault's own open */
+                hre_storage_free(inner);
+                continue;
+            }
+            ok = hre_vault__xaud_open(&au, v, 4) == HRE_OK;
+            for (uint8_t i = 1; ok && i <= 3; i++) {
+                arec(&r, HRE_VAULT_XCH_REFUSE_NO_GRANT, i);
+                ok = hre_vault__xaud_append(au, &r) == HRE_OK;
+            }
+            ok = ok && hre_vault__xaud_sync(au) == HRE_OK;
+            hre_vault__xaud_close(au);
+            au = NULL;
+            ok = ok && hre_vault__xaud_open(&au, v, 8) == HRE_OK;   /* re-created for the new cap */
+            hre_vault__xaud_close(au);
+            au = NULL;
+            hre_vault_close(v);
+            crashed = hre_powerloss_crash(pl) == HRE_ESTATE;   /* ESTATE: the power was already off */
+            hre_storage_free(pl);
+            if (!crashed) {
+                ck_assert_msg(ok, "mode %d: no crash, yet a step failed", modes[m]);
+                hre_storage_free(inner);
+                ck_assert_msg(k > 3, "mode %d: the sequence ran out of syncs at %llu", modes[m],
+                              (unsigned long long)k);
+                break;   /* k is past the sequence's last sync */
+            }
+            HRE_T_OK(hre_storage_list(inner, find_aun, &aun));
+            if (aun) seen_aun++;
+            v = vopen(inner);
+            aun = 0;
+            HRE_T_OK(hre_storage_list(inner, find_aun, &aun));
+            ck_assert_msg(aun == 0, "mode %d crash at sync %llu: the vault's open left the .aun",
+                          modes[m], (unsigned long long)k);
+            n = vrefusals(v, got, 8, &rc);
+            ck_assert_msg(rc == HRE_OK, "mode %d crash at sync %llu: %d %s", modes[m], (unsigned long long)k,
+                          rc, hre_error_detail());
+            /* a crash at the records' own sync may keep any of them (each is
+             * one write to its own slot); each kept one is whole */
+            ck_assert_msg(n <= 3, "mode %d crash at sync %llu: %zu records", modes[m], (unsigned long long)k, n);
+            for (size_t i = 0; i < n; i++) {
+                hre_vault_xch_audit want;
+                ck_assert(got[i].seq >= 1 && got[i].seq <= 3 && (i == 0 || got[i].seq > got[i - 1].seq));
+                arec(&want, HRE_VAULT_XCH_REFUSE_NO_GRANT, (uint8_t)got[i].seq);
+                ck_assert_uint_eq(got[i].time_ms, want.time_ms);
+                ck_assert_mem_eq(got[i].record_id, want.record_id, 32);
+                ck_assert_mem_eq(got[i].request_hash, want.request_hash, 32);
+            }
+            if (n == 3) seen_old++;
+            ck_assert_int_eq(hre_vault__xaud_open(&au, v, 8), HRE_OK);
+            arec(&r, HRE_VAULT_XCH_REFUSE_BUSY, 9);
+            ck_assert_int_eq(hre_vault__xaud_append(au, &r), HRE_OK);
+            ck_assert_uint_eq(r.seq, (n ? got[n - 1].seq : 0) + 1);
+            hre_vault__xaud_close(au);
+            ck_assert_uint_eq(vrefusals(v, got, 8, &rc), n + 1);
+            HRE_T_OK(rc);
+            if (n == 0) seen_new++;
+            hre_vault_close(v);
+            hre_storage_free(inner);
+        }
+    /* the crash points covered both sides of the renames, and some crash
+     * left a `.aun` behind for the open to remove */
+    ck_assert_int_gt(seen_aun, 0);
+    ck_assert_int_gt(seen_old, 0);
+    ck_assert_int_gt(seen_new, 0);
+}
+END_TEST
+
 /* Overwrite len bytes of the log at off. */
 static void poke(hre_storage *st, uint64_t off, const void *b, size_t len)
 {
@@ -2079,6 +2175,7 @@ Suite *hre_suite_exchange(void)
     tc = tcase_create("audit");
 #ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_xch_audit_torn);
+    tcase_add_test(tc, test_xch_audit_create_crash);
     tcase_add_test(tc, test_xch_audit_corrupt);
 #endif
     suite_add_tcase(s, tc);

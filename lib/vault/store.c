@@ -494,6 +494,7 @@ static int classify(const hre_vault *v, const char *name, uint8_t prefix24[24])
     size_t len = strlen(p);
     if (strcmp(p, "index.log") == 0) return 5;
     if (len == 1 + 16 + 5 && p[0] == 't' && strcmp(p + 17, ".part") == 0) return 4;
+    if (strcmp(p, "refusals.aun") == 0) return 4;   /* a refusal log's interrupted (re)creation */
     if (len > HRE_VAULT__NAME_HASH_HEX + 1 && p[HRE_VAULT__NAME_HASH_HEX] == '.') {
         size_t n = 24;
         const char *ext = p + HRE_VAULT__NAME_HASH_HEX + 1;
