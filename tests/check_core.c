@@ -496,6 +496,150 @@ START_TEST(test_pool_begin_join)
 END_TEST
 #endif
 
+#ifdef HRE_WHITEBOX
+START_TEST(test_siphash_vectors)
+{
+    /* SipHash-2-4 of the reference implementation's vectors (vectors.h,
+     * vectors_sip64): key 00..0f, message 00..len-1, output little-endian */
+    static const struct { size_t len; const char *hex; } v[] = {
+        {0, "310e0edd47db6f72"}, {1, "fd67dc93c539f874"},
+        {15, "e545be4961ca29a1"}, {63, "724506eb4c328a95"},
+    };
+    uint8_t key[16], msg[64], want[8], got[8];
+    hre__sipkey k;
+    size_t n;
+    for (int i = 0; i < 16; i++) key[i] = (uint8_t)i;
+    for (int i = 0; i < 64; i++) msg[i] = (uint8_t)i;
+    hre__sipkey_set(&k, key);
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        uint64_t h = hre__siphash(&k, msg, v[i].len, 2, 4);
+        n = sizeof want;
+        HRE_T_OK(hre_hex_decode(want, &n, v[i].hex, 16));
+        for (int b = 0; b < 8; b++) got[b] = (uint8_t)(h >> (8 * b));
+        ck_assert_msg(memcmp(got, want, 8) == 0, "SipHash-2-4 of %zu bytes", v[i].len);
+    }
+    /* fewer rounds give another function; the key matters */
+    ck_assert(hre__siphash(&k, msg, 32, 1, 3) != hre__siphash(&k, msg, 32, 2, 4));
+    key[0] ^= 1;
+    {
+        hre__sipkey k2;
+        hre__sipkey_set(&k2, key);
+        ck_assert(hre__siphash(&k2, msg, 32, 1, 3) != hre__siphash(&k, msg, 32, 1, 3));
+    }
+}
+END_TEST
+
+static _Atomic long g_map_bytes;
+
+static void *count_zalloc(void *ctx, size_t size)
+{
+    size_t *p = calloc(1, size + sizeof(size_t));
+    (void)ctx;
+    if (!p) return NULL;
+    *p = size;
+    g_map_bytes += (long)size;
+    return p + 1;
+}
+
+static void count_free(void *ctx, void *q)
+{
+    size_t *p = (size_t *)q - 1;
+    (void)ctx;
+    g_map_bytes -= (long)*p;
+    free(p);
+}
+
+START_TEST(test_map_random_model)
+{
+    /* random puts, replacing puts, deletes and reserves against a plain
+     * array, with and without shrinking, through a counting allocator */
+    enum { NKEYS = 600, OPS = 40000 };
+    static uint8_t keys[NKEYS][32];
+    static int vals[NKEYS];
+    static int present[NKEYS];
+    uint8_t secret[16];
+    hre__map m;
+    size_t count = 0, max_cap = 0;
+    unsigned flags = _i ? HRE__MAP_SHRINK : 0;
+    hre_t_rand_bytes(secret, sizeof secret);
+    hre_t_rand_bytes(keys, sizeof keys);
+    memset(present, 0, sizeof present);
+    g_map_bytes = 0;
+    hre__map_init(&m, secret, flags, count_zalloc, count_free, NULL);
+    for (int op = 0; op < OPS; op++) {
+        int i = (int)hre_t_rand_below(NKEYS);
+        /* phases: mostly inserts, then mostly deletes, so the map shrinks */
+        int del_bias = (op / 5000) % 2 ? 80 : 20;
+        if ((int)hre_t_rand_below(100) < del_bias) {
+            hre__map_del(&m, keys[i]);
+            if (present[i]) count--;
+            present[i] = 0;
+        } else if (hre_t_rand_below(50) == 0) {
+            HRE_T_OK(hre__map_reserve(&m, 64));
+            size_t cap = m.cap;
+            ck_assert((m.count + 64) * 4 <= m.cap * 3);
+            HRE_T_OK(hre__map_reserve(&m, 64));   /* nothing more to make room for */
+            ck_assert_uint_eq(m.cap, cap);
+        } else {
+            vals[i] = op;
+            ck_assert_int_eq(hre__map_put(&m, keys[i], &vals[i]), HRE_OK);
+            if (!present[i]) count++;
+            present[i] = 1;
+        }
+        ck_assert_uint_eq(m.count, count);
+        ck_assert(hre__map_get(&m, keys[i]) == (present[i] ? &vals[i] : NULL));
+        ck_assert_int_eq(g_map_bytes, (long)hre__map_bytes(&m));
+        if (m.cap > max_cap) max_cap = m.cap;
+        if (op % 997 == 0)
+            for (int j = 0; j < NKEYS; j++)
+                ck_assert_msg(hre__map_get(&m, keys[j]) == (present[j] ? &vals[j] : NULL),
+                              "op %d key %d (seed %llu)", op, j, (unsigned long long)hre_t_seed());
+    }
+    if (flags & HRE__MAP_SHRINK) {
+        for (int j = 0; j < NKEYS; j++) hre__map_del(&m, keys[j]);
+        ck_assert_uint_lt(m.cap, max_cap);   /* it shrank */
+    }
+    hre__map_free(&m);
+    ck_assert_int_eq(g_map_bytes, 0);
+    ck_assert_uint_eq(m.cap, 0);
+    /* a freed map is still usable */
+    ck_assert_int_eq(hre__map_put(&m, keys[0], &vals[0]), HRE_OK);
+    ck_assert(hre__map_get(&m, keys[0]) == &vals[0]);
+    hre__map_free(&m);
+    ck_assert_int_eq(g_map_bytes, 0);
+}
+END_TEST
+
+START_TEST(test_map_ground_keys)
+{
+    /* keys a peer ground so that their first 8 bytes agree (under an unkeyed
+     * slot of those bytes -- the ledger's map before 1.1 -- all of them
+     * would share one probe run): under the keyed slot, no lookup of any of
+     * them visits many slots */
+    enum { N = 4096 };
+    static uint8_t keys[N][32];
+    uint8_t secret[16];
+    hre__map m;
+    size_t worst = 0;
+    hre_t_rand_bytes(secret, sizeof secret);
+    hre__map_init(&m, secret, 0, NULL, NULL, NULL);
+    for (int i = 0; i < N; i++) {
+        memset(keys[i], 0xab, 8);
+        hre_t_rand_bytes(keys[i] + 8, 24);
+        HRE_T_OK(hre__map_put(&m, keys[i], keys[i]));
+    }
+    ck_assert_uint_eq(m.count, N);
+    for (int i = 0; i < N; i++) {
+        size_t p = hre__map_probe_len(&m, keys[i]);
+        ck_assert(hre__map_get(&m, keys[i]) == keys[i]);
+        if (p > worst) worst = p;
+    }
+    ck_assert_msg(worst < 128, "a probe run of %zu slots (seed %llu)", worst, (unsigned long long)hre_t_seed());
+    hre__map_free(&m);
+}
+END_TEST
+#endif
+
 Suite *hre_suite_core(void)
 {
     Suite *s = suite_create("core");
@@ -526,6 +670,9 @@ Suite *hre_suite_core(void)
 #ifdef HRE_WHITEBOX
     tcase_add_test(tc, test_alloc_fault_injection);
     tcase_add_test(tc, test_sha256_ctx_alloc_failure);
+    tcase_add_test(tc, test_siphash_vectors);
+    tcase_add_loop_test(tc, test_map_random_model, 0, 2);
+    tcase_add_test(tc, test_map_ground_keys);
 #endif
     suite_add_tcase(s, tc);
     return s;

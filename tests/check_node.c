@@ -2304,7 +2304,7 @@ START_TEST(test_raw_tx_request_tracker)
     ck_assert_uint_eq(raw_asked(&r[0], x[0]), 1);
     for (i = 1; i < RELAY_RAWS; i++)
         ck_assert_uint_eq(raw_asked(&r[i], x[0]), 0);
-    q = hre_node__map_get(&c->node->txreq_map, x[0]);
+    q = hre__map_get(&c->node->txreq_map, x[0]);
     ck_assert_ptr_nonnull(q);
     ck_assert_uint_eq(q->n_alt, HRE_NODE__TXREQ_ALT);   /* r[5] was not kept */
     /* each NOTFOUND passes the request to the next announcer */
@@ -2317,7 +2317,7 @@ START_TEST(test_raw_tx_request_tracker)
     }
     raw_tx_list(&r[HRE_NODE__TXREQ_ALT], HRE_NODE__CMD_NOTFOUND, (const uint8_t(*)[32])x, 1);
     tn_settle(&t, 10);
-    ck_assert_ptr_null(hre_node__map_get(&c->node->txreq_map, x[0]));   /* no announcer left */
+    ck_assert_ptr_null(hre__map_get(&c->node->txreq_map, x[0]));   /* no announcer left */
     ck_assert_uint_eq(raw_asked(&r[RELAY_RAWS - 1], x[0]), 0);
     ck_assert_uint_eq(c->node->txreq_map.count, 0);
     ck_assert_uint_eq(c->node->txreq_alts, 0);

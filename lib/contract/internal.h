@@ -138,7 +138,7 @@ struct hre_c_undo {
 struct hre_contract {
     uint8_t network_id[32];
     uint8_t acc[32];                     /* multiset accumulator, 256-bit little-endian */
-    uint64_t sip_k0, sip_k1;             /* hash table key (per handle, random) */
+    hre__sipkey sip;                     /* hash table key (per handle, random) */
     hre_contract_event_fn on_event;
     void *user_data;
     hre_sha256_ctx *md;                  /* reused for state terms (apply / load are exclusive) */

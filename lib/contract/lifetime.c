@@ -31,8 +31,7 @@ int hre_contract__alloc_state(hre_contract **out, const uint8_t network_id[32])
         /* only table probing speed depends on the key; fall back to a fixed one */
         memset(k, 0x5a, sizeof k);
     }
-    c->sip_k0 = hre__le64(k);
-    c->sip_k1 = hre__le64(k + 8);
+    hre__sipkey_set(&c->sip, k);
     if (hre_sha256_new(&c->md) != HRE_OK) {
         hre__free(c);
         return hre__fail(HRE_ENOMEM, "hre_contract_new: out of memory (hash context)");

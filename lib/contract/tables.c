@@ -33,40 +33,6 @@ int hre_contract__grow(void **v, uint32_t *cap, uint32_t need, size_t elem)
     hre_contract__grow((void **)&(arr).v, &(arr).cap, (arr).n + (extra), sizeof *(arr).v)
 
 /* ------------------------------------------------------------------------ */
-/* SipHash-1-3 over 32 bytes (hash table keys; never part of the state)      */
-/* ------------------------------------------------------------------------ */
-
-#define ROTL64(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                         \
-    do {                                                                 \
-        v0 += v1; v1 = ROTL64(v1, 13); v1 ^= v0; v0 = ROTL64(v0, 32);   \
-        v2 += v3; v3 = ROTL64(v3, 16); v3 ^= v2;                         \
-        v0 += v3; v3 = ROTL64(v3, 21); v3 ^= v0;                         \
-        v2 += v1; v1 = ROTL64(v1, 17); v1 ^= v2; v2 = ROTL64(v2, 32);   \
-    } while (0)
-
-static uint64_t sip32(uint64_t k0, uint64_t k1, const uint8_t *p)
-{
-    uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
-    uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
-    for (int i = 0; i < 4; i++) {
-        uint64_t m = hre__le64(p + 8 * i);
-        v3 ^= m;
-        SIPROUND;
-        v0 ^= m;
-    }
-    {
-        uint64_t b = (uint64_t)32 << 56;
-        v3 ^= b;
-        SIPROUND;
-        v0 ^= b;
-    }
-    v2 ^= 0xff;
-    SIPROUND; SIPROUND; SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
-}
-
-/* ------------------------------------------------------------------------ */
 /* Open-addressing tables of u32 indices                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -103,7 +69,7 @@ static const uint8_t *tkey(const hre_contract *c, int t, uint32_t idx, size_t *k
  * prefix), other ids their 32 bytes. */
 static uint32_t thash(const hre_contract *c, int t, const uint8_t *id)
 {
-    return (uint32_t)sip32(c->sip_k0, c->sip_k1, t == HRE_C_T_KEY ? id + 2 : id);
+    return (uint32_t)hre__siphash(&c->sip, t == HRE_C_T_KEY ? id + 2 : id, 32, 1, 3);   /* SipHash-1-3 */
 }
 
 uint32_t hre_contract__find(const hre_contract *c, int t, const uint8_t *id)

@@ -273,4 +273,52 @@ void hre__pool_for(hre_pool *pool, size_t n, hre__pool_fn fn, void *arg);
 #define HRE__CHECK_ARG(cond) \
     do { if (HRE__UNLIKELY(!(cond))) return hre__fail(HRE_EINVAL, "%s: invalid argument (%s)", __func__, #cond); } while (0)
 
+/* ------------------------------------------------------------------------ */
+/* SipHash and the 32-byte-key hash map (siphash.c, map.c)                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct hre__sipkey {
+    uint64_t k0, k1;
+} hre__sipkey;
+
+/* The key from 16 bytes (little-endian k0, k1). */
+void hre__sipkey_set(hre__sipkey *k, const uint8_t bytes[16]);
+/* SipHash-c-d of in[0..len) under k: (2, 4) is the paper's SipHash-2-4,
+ * (1, 3) the cheaper SipHash-1-3 for hash tables. */
+uint64_t hre__siphash(const hre__sipkey *k, const uint8_t *in, size_t len, unsigned c, unsigned d);
+
+#define HRE__MAP_SHRINK 1u   /* hre__map_init flag: shrink to 1/4 below 1/8 load */
+
+typedef struct hre__map {
+    const uint8_t **keys;   /* the callers' key pointers (they point into the values) */
+    void **vals;
+    size_t cap, count;      /* cap: a power of two, or 0 */
+    hre__sipkey key;        /* the slot hash's secret */
+    unsigned flags;
+    void *(*zalloc)(void *ctx, size_t size);   /* zeroed memory; NULL on failure */
+    void (*dealloc)(void *ctx, void *p);
+    void *ctx;
+} hre__map;
+
+/* An empty map whose slots hash under secret (16 bytes from
+ * hre_random_bytes: some keys are chosen by peers). zalloc/dealloc/ctx: the
+ * owner's accounting allocator, or NULL/NULL/NULL for hre__calloc/hre__free.
+ * A map all zero (never initialised) is not usable; a freed one is, empty. */
+void hre__map_init(hre__map *m, const uint8_t secret[16], unsigned flags,
+                   void *(*zalloc)(void *ctx, size_t size), void (*dealloc)(void *ctx, void *p), void *ctx);
+void *hre__map_get(const hre__map *m, const uint8_t key[32]);
+/* Insert or replace. key must stay valid while in the map. HRE_OK or
+ * HRE_ENOMEM (the map unchanged). */
+int hre__map_put(hre__map *m, const uint8_t *key, void *val);
+void hre__map_del(hre__map *m, const uint8_t key[32]);
+/* Room for `extra` more puts without allocating (unless a shrinking map
+ * shrinks in between). HRE_OK or HRE_ENOMEM. */
+int hre__map_reserve(hre__map *m, size_t extra);
+/* Release the tables; the map stays initialised and empty. */
+void hre__map_free(hre__map *m);
+/* Bytes of the tables. */
+size_t hre__map_bytes(const hre__map *m);
+/* Slots a lookup of key visits (tests of the probe runs' length). */
+size_t hre__map_probe_len(const hre__map *m, const uint8_t key[32]);
+
 #endif /* HRE_CORE_INTERNAL_H */

@@ -24,43 +24,13 @@ struct hre_keycache {
     size_t nbuckets;                    /* power of two */
     kc_node **buckets;
     kc_node *head, *tail;
-    uint64_t k0, k1;                    /* SipHash key */
+    hre__sipkey sip;                    /* the buckets' SipHash key */
     _Atomic uint64_t hits, misses;
 };
 
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND \
-    do { \
-        v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
-        v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
-        v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
-        v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
-    } while (0)
-
-static uint64_t siphash24(uint64_t k0, uint64_t k1, const uint8_t *in, size_t len)
-{
-    uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
-    uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
-    uint64_t b = (uint64_t)len << 56, m;
-    size_t i, end = len - len % 8;
-    for (i = 0; i < end; i += 8) {
-        m = hre__le64(in + i);
-        v3 ^= m;
-        SIPROUND; SIPROUND;
-        v0 ^= m;
-    }
-    for (size_t j = 0; j < len % 8; j++) b |= (uint64_t)in[end + j] << (8 * j);
-    v3 ^= b;
-    SIPROUND; SIPROUND;
-    v0 ^= b;
-    v2 ^= 0xff;
-    SIPROUND; SIPROUND; SIPROUND; SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
-}
-
 static size_t bucket_of(const hre_keycache *c, const uint8_t enc[34])
 {
-    return (size_t)(siphash24(c->k0, c->k1, enc, HRE_PUBKEY_ENCODED_LEN) & (c->nbuckets - 1));
+    return (size_t)(hre__siphash(&c->sip, enc, HRE_PUBKEY_ENCODED_LEN, 2, 4) & (c->nbuckets - 1));   /* SipHash-2-4 */
 }
 
 HRE_API int hre_keycache_new(hre_keycache **out, size_t capacity)
@@ -91,8 +61,8 @@ HRE_API int hre_keycache_new(hre_keycache **out, size_t capacity)
         hre__free(c);
         return hre__fail(HRE_ENOMEM, "hre_keycache_new: pthread_mutex_init failed");
     }
-    c->k0 = hre__le64(seed);
-    c->k1 = hre__le64(seed + 8);
+    hre__sipkey_set(&c->sip, seed);
+    hre_wipe(seed, sizeof seed);
     c->capacity = capacity;
     c->nbuckets = nb;
     atomic_init(&c->hits, 0);

@@ -319,14 +319,14 @@ static int build_tree(hre_ledger *l, load_ctx *lc)
         const load_ent *e = &lc->v[i];
         hre_ledger__node *parent, *n;
         if (e->invalid_mark) {
-            n = hre_ledger__map_get(&l->node_map, e->hash);
+            n = hre__map_get(&l->node_map, e->hash);
             if (n && n->parent)
                 n->invalid = 1;
             continue;
         }
-        if (hre_ledger__map_get(&l->node_map, e->hash))
+        if (hre__map_get(&l->node_map, e->hash))
             continue; /* stored twice (a retried write): keep the first */
-        parent = hre_ledger__map_get(&l->node_map, e->e.header.prev_hash);
+        parent = hre__map_get(&l->node_map, e->e.header.prev_hash);
         if (!parent)
             return LEDGER__REBUILD;
         n = hre_ledger__node_new(l, &e->e.header, e->hash, parent);

@@ -109,20 +109,9 @@ int hre_ledger__network_diff(const hre_network *a, const hre_network *b, char *o
 /* magic 8, fingerprint 32, network id 32, u32 crc of the 72 bytes before */
 #define HRE_LEDGER__PARAMS_LEN (8u + 32u + 32u + 4u)
 
-/* ---- 32-byte-key hash map (keys are sha256d outputs) ---- */
-typedef struct hre_ledger__map {
-    const uint8_t **keys;   /* key pointers (point into the values) */
-    void **vals;
-    size_t cap, count;      /* cap: power of two or 0 */
-} hre_ledger__map;
-
-void *hre_ledger__map_get(const hre_ledger__map *m, const uint8_t key[32]);
-/* key must stay valid while in the map. Returns HRE_OK or HRE_ENOMEM. */
-int hre_ledger__map_put(hre_ledger__map *m, const uint8_t *key, void *val);
-void hre_ledger__map_del(hre_ledger__map *m, const uint8_t key[32]);
-/* Make room for `extra` more keys (so the next puts cannot fail). */
-int hre_ledger__map_reserve(hre_ledger__map *m, size_t extra);
-void hre_ledger__map_free(hre_ledger__map *m);
+/* The hash maps below are core's hre__map (core/internal.h), SipHash-keyed
+ * with ledger->map_secret (txids and record ids can be ground by peers);
+ * they do not shrink, so hre__map_reserve keeps the next puts from failing. */
 
 /* ---- block tree ---- */
 typedef struct hre_ledger__node {
@@ -214,7 +203,7 @@ struct hre_ledger {
     hre_ledger__node **side;          /* the nodes in memory not on the main chain */
     size_t n_side, cap_side;
     uint64_t prune_stamp;
-    hre_ledger__map node_map;
+    hre__map node_map;
     hre_ledger__node **main;          /* main[h], h = 0..tip */
     size_t main_len, main_cap;
 
@@ -229,15 +218,15 @@ struct hre_ledger {
 
     hre_ledger__mtx **mp;
     size_t mp_n, mp_cap;
-    hre_ledger__map mp_map;
+    hre__map mp_map;
     size_t overlay;                   /* mempool txs applied on top of the tip state */
     uint64_t last_now;
 
     hre_ledger__orphan **orph;        /* arrival order; NULL = taken */
     size_t orph_len, orph_cap, orph_head;
     size_t n_orph;                    /* orphans held */
-    hre_ledger__map orph_map;         /* hash -> orphan */
-    hre_ledger__map orph_prev;        /* prev_key -> an orphan with that parent (sib: the others) */
+    hre__map orph_map;         /* hash -> orphan */
+    hre__map orph_prev;        /* prev_key -> an orphan with that parent (sib: the others) */
     uint8_t orph_salt[32];            /* random, from open */
     uint8_t (*orph_work)[32];         /* resolution work list (room for n_orph + 2) */
     size_t orph_work_cap;
@@ -245,7 +234,7 @@ struct hre_ledger {
 
     uint8_t (*bad_ring)[32];          /* blocks rejected for good (ring of BAD_MAX) */
     size_t bad_n, bad_head;
-    hre_ledger__map bad_map;
+    hre__map bad_map;
     int fatal;                        /* the fatal state (ledger.h): only queries and close */
     char fatal_why[256];
     hre_ledger__ev *jr;               /* the event journal (a ring) */

@@ -24,7 +24,7 @@ void hre_ledger__mempool_clear(hre_ledger *l)
     for (i = 0; i < l->mp_n; i++)
         mtx_free(l->mp[i]);
     l->mp_n = 0;
-    hre_ledger__map_free(&l->mp_map);
+    hre__map_free(&l->mp_map);
 }
 
 void hre_ledger__mp_compact(hre_ledger *l)
@@ -41,7 +41,7 @@ void hre_ledger__mp_compact(hre_ledger *l)
 
 void hre_ledger__mp_kill(hre_ledger *l, hre_ledger__mtx *e)
 {
-    hre_ledger__map_del(&l->mp_map, e->txid);
+    hre__map_del(&l->mp_map, e->txid);
     e->dead = 1;
 }
 
@@ -98,7 +98,7 @@ static int mp_push(hre_ledger *l, hre_ledger__mtx *e, int front)
         l->mp = nm;
         l->mp_cap = nc;
     }
-    if ((rc = hre_ledger__map_put(&l->mp_map, e->txid, e)) != HRE_OK)
+    if ((rc = hre__map_put(&l->mp_map, e->txid, e)) != HRE_OK)
         return rc;
     if (front) {
         memmove(l->mp + 1, l->mp, l->mp_n * sizeof *l->mp);
@@ -155,7 +155,7 @@ HRE_API int hre_ledger_submit_tx(hre_ledger *l, uint8_t txid[32], hre_ledger_sta
     }
     if ((rc = hre_tx_txid(t, id)) != HRE_OK)
         goto fail;
-    if (hre_ledger__map_get(&l->mp_map, id)) {
+    if (hre__map_get(&l->mp_map, id)) {
         rc = HRE_LEDGER__REJ(status, HRE_LEDGER_REJECT_DUPLICATE, HRE_EEXISTS, "tx already in the mempool");
         goto fail;
     }
@@ -208,7 +208,7 @@ HRE_API size_t hre_ledger_mempool_count(const hre_ledger *l)
 
 HRE_API int hre_ledger_mempool_contains(const hre_ledger *l, const uint8_t txid[32])
 {
-    return l && txid && hre_ledger__map_get(&l->mp_map, txid) != NULL;
+    return l && txid && hre__map_get(&l->mp_map, txid) != NULL;
 }
 
 /* Remove the block's transactions from the mempool (state must be at the tip). */
@@ -217,7 +217,7 @@ void hre_ledger__mp_remove_included(hre_ledger *l, const uint8_t (*txids)[32], s
     size_t i;
     int any = 0;
     for (i = 0; i < n; i++) {
-        hre_ledger__mtx *e = hre_ledger__map_get(&l->mp_map, txids[i]);
+        hre_ledger__mtx *e = hre__map_get(&l->mp_map, txids[i]);
         if (e) {
             hre_ledger__mp_kill(l, e);
             any = 1;
@@ -261,7 +261,7 @@ void hre_ledger__mp_readd(hre_ledger *l, hre_block **blocks, size_t nb)
                 return;
             (void)hre_block_tx(blocks[b], &p, &len, i);
             if (hre_block_txid(blocks[b], id, i) != HRE_OK ||
-                hre_ledger__map_get(&l->mp_map, id))
+                hre__map_get(&l->mp_map, id))
                 continue;
             if (hre_tx_decode_cached(&t, l->kc, p, len) != HRE_OK)
                 continue;

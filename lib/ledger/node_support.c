@@ -71,7 +71,7 @@ HRE_API int hre_ledger_block_info_get(const hre_ledger *l, hre_ledger_block_info
         return hre__fail(HRE_EINVAL, "hre_ledger_block_info_get: NULL argument");
     if ((rc = hre__vstruct_check(&block_info_desc, info->version)) != HRE_OK)
         return rc;
-    n = hre_ledger__map_get(&l->node_map, hash);
+    n = hre__map_get(&l->node_map, hash);
     if (!n)
         return hre__fail(HRE_ENOTFOUND, "no such block");
     memset(&full, 0, sizeof full);
@@ -109,7 +109,7 @@ HRE_API int hre_ledger_mempool_tx(const hre_ledger *l, uint8_t *out, size_t *len
     const hre_ledger__mtx *e;
     if (!l || !len || !txid || (!out && *len))
         return hre__fail(HRE_EINVAL, "hre_ledger_mempool_tx: NULL argument");
-    e = hre_ledger__map_get(&l->mp_map, txid);
+    e = hre__map_get(&l->mp_map, txid);
     if (!e || e->dead) {
         *len = 0;
         return hre__fail(HRE_ENOTFOUND, "transaction not in the mempool");

@@ -142,6 +142,19 @@ HRE_API int hre_ledger_open(hre_ledger **out, const hre_ledger_options *opts)
     if ((rc = hre_chain_params_block_limits(&l->params, &l->limits)) != HRE_OK)
         goto fail;
     memcpy(l->network_id, net->id, 32);
+    {
+        uint8_t secret[16];
+        if ((rc = hre_random_bytes(secret, sizeof secret)) != HRE_OK) {
+            rc = hre__fail(HRE_ECRYPTO, "hre_ledger_open: no randomness for the hash maps' key");
+            goto fail;
+        }
+        hre__map_init(&l->node_map, secret, 0, NULL, NULL, NULL);
+        hre__map_init(&l->mp_map, secret, 0, NULL, NULL, NULL);
+        hre__map_init(&l->orph_map, secret, 0, NULL, NULL, NULL);
+        hre__map_init(&l->orph_prev, secret, 0, NULL, NULL, NULL);
+        hre__map_init(&l->bad_map, secret, 0, NULL, NULL, NULL);
+        hre_wipe(secret, sizeof secret);
+    }
     memcpy(l->authority_key, net->authority_key, 34);
     if (net->has_org_name) {
         snprintf(l->org_name, sizeof l->org_name, "%s", net->org_name);
@@ -222,9 +235,9 @@ HRE_API void hre_ledger_close(hre_ledger *l)
     hre_ledger__mempool_clear(l);
     hre_ledger__orphans_clear(l);
     hre__free(l->bad_ring);
-    hre_ledger__map_free(&l->bad_map);
+    hre__map_free(&l->bad_map);
     hre__free(l->mp);
-    hre_ledger__map_free(&l->mp_map);
+    hre__map_free(&l->mp_map);
     hre_contract_free(l->c);
     if (l->own_pool)
         hre_pool_free(l->pool);

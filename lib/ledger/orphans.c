@@ -42,8 +42,8 @@ void hre_ledger__orphans_clear(hre_ledger *l)
     l->orph = NULL;
     l->orph_len = l->orph_cap = l->orph_head = 0;
     l->n_orph = 0;
-    hre_ledger__map_free(&l->orph_map);
-    hre_ledger__map_free(&l->orph_prev);
+    hre__map_free(&l->orph_map);
+    hre__map_free(&l->orph_prev);
     hre__free(l->orph_work);
     l->orph_work = NULL;
     l->orph_work_cap = 0;
@@ -51,20 +51,20 @@ void hre_ledger__orphans_clear(hre_ledger *l)
 
 int hre_ledger__orphan_known(const hre_ledger *l, const uint8_t hash[32])
 {
-    return hre_ledger__map_get(&l->orph_map, hash) != NULL;
+    return hre__map_get(&l->orph_map, hash) != NULL;
 }
 
 /* Unlink o from the pool (not freed). Allocation-free. */
 static void orphan_unlink(hre_ledger *l, hre_ledger__orphan *o)
 {
-    hre_ledger__orphan *head = hre_ledger__map_get(&l->orph_prev, o->prev_key);
+    hre_ledger__orphan *head = hre__map_get(&l->orph_prev, o->prev_key);
     l->orph[o->slot] = NULL;
-    hre_ledger__map_del(&l->orph_map, o->hash);
+    hre__map_del(&l->orph_map, o->hash);
     if (head == o) {
-        hre_ledger__map_del(&l->orph_prev, o->prev_key);
+        hre__map_del(&l->orph_prev, o->prev_key);
         /* a put right after a del never grows the map */
         if (o->sib)
-            (void)hre_ledger__map_put(&l->orph_prev, o->sib->prev_key, o->sib);
+            (void)hre__map_put(&l->orph_prev, o->sib->prev_key, o->sib);
     } else {
         while (head && head->sib != o)
             head = head->sib;
@@ -119,8 +119,8 @@ int hre_ledger__orphan_add(hre_ledger *l, const uint8_t *b, size_t len, const ui
         orphan_free(old);
     }
     if ((rc = slot_reserve(l)) != HRE_OK ||
-        (rc = hre_ledger__map_reserve(&l->orph_map, 1)) != HRE_OK ||
-        (rc = hre_ledger__map_reserve(&l->orph_prev, 1)) != HRE_OK)
+        (rc = hre__map_reserve(&l->orph_map, 1)) != HRE_OK ||
+        (rc = hre__map_reserve(&l->orph_prev, 1)) != HRE_OK)
         return rc;
     /* the resolution work list holds at most every orphan plus the block
      * that started it */
@@ -154,12 +154,12 @@ int hre_ledger__orphan_add(hre_ledger *l, const uint8_t *b, size_t len, const ui
     o->now = now;
     o->slot = l->orph_len;
     l->orph[l->orph_len++] = o;
-    (void)hre_ledger__map_put(&l->orph_map, o->hash, o);   /* reserved */
-    head = hre_ledger__map_get(&l->orph_prev, o->prev_key);
+    (void)hre__map_put(&l->orph_map, o->hash, o);   /* reserved */
+    head = hre__map_get(&l->orph_prev, o->prev_key);
     o->sib = head;
     if (head)
-        hre_ledger__map_del(&l->orph_prev, head->prev_key);
-    (void)hre_ledger__map_put(&l->orph_prev, o->prev_key, o);   /* reserved */
+        hre__map_del(&l->orph_prev, head->prev_key);
+    (void)hre__map_put(&l->orph_prev, o->prev_key, o);   /* reserved */
     l->n_orph++;
     return HRE_OK;
 }
@@ -170,7 +170,7 @@ hre_ledger__orphan *hre_ledger__orphan_take(hre_ledger *l, const uint8_t parent[
     hre_ledger__orphan *o;
     if (l->n_orph == 0 || prev_key(l, key, parent) != HRE_OK)
         return NULL;
-    o = hre_ledger__map_get(&l->orph_prev, key);
+    o = hre__map_get(&l->orph_prev, key);
     if (o)
         orphan_unlink(l, o);
     return o;

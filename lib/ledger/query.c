@@ -82,7 +82,7 @@ HRE_API int hre_ledger_header_by_hash(const hre_ledger *l, hre_header *out, uint
         *on_main = 0;
     if (!l || !hash || !out)
         return hre__fail(HRE_EINVAL, "hre_ledger_header_by_hash: NULL argument");
-    n = hre_ledger__map_get(&l->node_map, hash);
+    n = hre__map_get(&l->node_map, hash);
     if (!n)
         return hre__fail(HRE_ENOTFOUND, "no such block");
     *out = n->header;
@@ -126,7 +126,7 @@ HRE_API int hre_ledger_block_by_hash(hre_ledger *l, uint8_t *out, size_t *len,
     hre_ledger__node *n;
     if (!l || !hash || !len)
         return hre__fail(HRE_EINVAL, "hre_ledger_block_by_hash: NULL argument");
-    n = hre_ledger__map_get(&l->node_map, hash);
+    n = hre__map_get(&l->node_map, hash);
     if (!n) {
         *len = 0;
         return hre__fail(HRE_ENOTFOUND, "no such block");
@@ -284,7 +284,7 @@ HRE_API int hre_ledger_events_since(hre_ledger *l, hre_ledger_event *out, size_t
         if (!since_block)
             return hre__fail(HRE_EINVAL, "hre_ledger_events_since: since_block is required "
                              "with since_seq");
-        b = hre_ledger__map_get(&l->node_map, since_block);
+        b = hre__map_get(&l->node_map, since_block);
         if (!b)
             return hre__fail(HRE_ENOTFOUND, "events since: block not known (it may have been "
                              "dropped as a stale fork): resync from the contract state");

@@ -57,7 +57,7 @@ static int submit_one_(hre_ledger *l, const uint8_t *b, size_t len, uint64_t now
         rc = HRE_LEDGER__REJ(st, HRE_LEDGER_REJECT_GENESIS, HRE_EEXISTS, "block is the genesis block");
         goto out;
     }
-    if (hre_ledger__map_get(&l->node_map, hash)) {
+    if (hre__map_get(&l->node_map, hash)) {
         rc = HRE_LEDGER__REJ(st, HRE_LEDGER_REJECT_DUPLICATE, HRE_EEXISTS, "block already known");
         goto out;
     }
@@ -71,7 +71,7 @@ static int submit_one_(hre_ledger *l, const uint8_t *b, size_t len, uint64_t now
                              "block already held as orphan");
         goto out;
     }
-    parent = hre_ledger__map_get(&l->node_map, h->prev_hash);
+    parent = hre__map_get(&l->node_map, h->prev_hash);
     if (!parent && hre_ledger__bad_known(l, h->prev_hash)) {
         rc = HRE_LEDGER__REJ(st, HRE_LEDGER_REJECT_INVALID_PARENT, HRE_EVERIFY,
                              "block builds on a block rejected as invalid");
@@ -225,7 +225,7 @@ static int batch_run(hre_ledger *l, batch *bt, const uint8_t *const *blocks, con
         }
         h = hre_block_header(blk);
         if (memcmp(h->prev_hash, hre_ledger__tip(l)->hash, 32) != 0 ||
-            hre_ledger__map_get(&l->node_map, hash)) {
+            hre__map_get(&l->node_map, hash)) {
             /* not a tip extension: the caller submits it on its own */
             hre_block_free(blk);
             hre__free(txids);

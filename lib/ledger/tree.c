@@ -58,7 +58,7 @@ static int node_reserve(hre_ledger *l)
         l->main = nm;
         l->main_cap = nc;
     }
-    if ((rc = hre_ledger__map_reserve(&l->node_map, 1)) != HRE_OK)
+    if ((rc = hre__map_reserve(&l->node_map, 1)) != HRE_OK)
         return rc;
     return HRE_OK;
 }
@@ -98,14 +98,14 @@ void hre_ledger__node_link(hre_ledger *l, hre_ledger__node *n)
 {
     n->seq = l->n_nodes;
     l->nodes[l->n_nodes++] = n;
-    (void)hre_ledger__map_put(&l->node_map, n->hash, n);
+    (void)hre__map_put(&l->node_map, n->hash, n);
 }
 
 /* Unlink and free the most recently linked node. */
 void hre_ledger__node_pop(hre_ledger *l)
 {
     hre_ledger__node *n = l->nodes[--l->n_nodes];
-    hre_ledger__map_del(&l->node_map, n->hash);
+    hre__map_del(&l->node_map, n->hash);
     hre__free(n);
 }
 
@@ -211,7 +211,7 @@ size_t hre_ledger__prune_side(hre_ledger *l)
         hre_ledger__node *n = l->side[i];
         if (n->fork_h + l->max_reorg < tip) {
             hre_ledger__side_del(l, n);
-            hre_ledger__map_del(&l->node_map, n->hash);
+            hre__map_del(&l->node_map, n->hash);
             l->nodes[n->seq] = NULL;
             l->n_dead++;
             hre__free(n);
@@ -248,7 +248,7 @@ void hre_ledger__tree_free(hre_ledger *l)
     hre__free(l->side);
     l->side = NULL;
     l->n_side = l->cap_side = 0;
-    hre_ledger__map_free(&l->node_map);
+    hre__map_free(&l->node_map);
     l->main_len = 0;
 }
 

@@ -209,7 +209,7 @@ int hre_ledger__apply_txs(hre_ledger *l, hre_contract *c, const hre_block *blk,
             rc = HRE_LEDGER__REJ(st, HRE_LEDGER_REJECT_TX_DECODE, rc, "block tx %zu does not decode (%s)", i, why);
             goto out;
         }
-        if (verify && !(skip_known && txids && hre_ledger__map_get(&l->mp_map, txids[i]))) {
+        if (verify && !(skip_known && txids && hre__map_get(&l->mp_map, txids[i]))) {
             vtx[nv] = txs[i];
             vidx[nv++] = i;
         }
@@ -364,7 +364,7 @@ int hre_ledger__btx_verify(hre_ledger *l, hre_ledger__btx *b, size_t nb,
     for (i = 0; i < nb; i++) {
         for (j = 0; j < b[i].n; j++) {
             /* verified when it entered the mempool */
-            if (txids && txids[i] && hre_ledger__map_get(&l->mp_map, txids[i][j]))
+            if (txids && txids[i] && hre__map_get(&l->mp_map, txids[i][j]))
                 continue;
             vtx[nv] = b[i].tx[j];
             vblk[nv] = i;
@@ -448,27 +448,27 @@ int hre_ledger__verdict_final(hre_ledger_status st)
 void hre_ledger__bad_add(hre_ledger *l, const uint8_t hash[32])
 {
     size_t slot;
-    if (hre_ledger__map_get(&l->bad_map, hash))
+    if (hre__map_get(&l->bad_map, hash))
         return;
     if (!l->bad_ring) {
         l->bad_ring = hre__malloc(HRE_LEDGER__BAD_MAX * sizeof *l->bad_ring);
         if (!l->bad_ring)
             return;   /* best effort: the block is refused anyway */
     }
-    if (hre_ledger__map_reserve(&l->bad_map, 1) != HRE_OK)
+    if (hre__map_reserve(&l->bad_map, 1) != HRE_OK)
         return;
     if (l->bad_n == HRE_LEDGER__BAD_MAX) {
         slot = l->bad_head;
-        hre_ledger__map_del(&l->bad_map, l->bad_ring[slot]);
+        hre__map_del(&l->bad_map, l->bad_ring[slot]);
         l->bad_head = (l->bad_head + 1) % HRE_LEDGER__BAD_MAX;
     } else {
         slot = (l->bad_head + l->bad_n++) % HRE_LEDGER__BAD_MAX;
     }
     memcpy(l->bad_ring[slot], hash, 32);
-    (void)hre_ledger__map_put(&l->bad_map, l->bad_ring[slot], l->bad_ring[slot]);
+    (void)hre__map_put(&l->bad_map, l->bad_ring[slot], l->bad_ring[slot]);
 }
 
 int hre_ledger__bad_known(const hre_ledger *l, const uint8_t hash[32])
 {
-    return hre_ledger__map_get(&l->bad_map, hash) != NULL;
+    return hre__map_get(&l->bad_map, hash) != NULL;
 }

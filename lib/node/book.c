@@ -217,7 +217,7 @@ HRE_API int hre_node_discouraged_clear(hre_node *n)
 
 int hre_node__replay_seen(hre_node *n, const uint8_t e[32])
 {
-    if (hre_node__map_get(&n->replay_map, e))
+    if (hre__map_get(&n->replay_map, e))
         return 1;
     if (!n->replay) {
         n->replay = hre_node__alloc(n, HRE_NODE__REPLAY_MAX * 32u);
@@ -225,11 +225,11 @@ int hre_node__replay_seen(hre_node *n, const uint8_t e[32])
             return 0;
     }
     if (n->replay_n == HRE_NODE__REPLAY_MAX)
-        hre_node__map_del(&n->replay_map, n->replay[n->replay_next]);
+        hre__map_del(&n->replay_map, n->replay[n->replay_next]);
     else
         n->replay_n++;
     memcpy(n->replay[n->replay_next], e, 32);
-    if (hre_node__map_put(&n->replay_map, n->replay[n->replay_next], n->replay[n->replay_next]) != HRE_OK) {
+    if (hre__map_put(&n->replay_map, n->replay[n->replay_next], n->replay[n->replay_next]) != HRE_OK) {
         n->replay_n--;
         return 0;
     }

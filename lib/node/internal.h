@@ -110,18 +110,6 @@ size_t hre_node__cap(uint16_t cmd, uint64_t block_cap, uint32_t app_cap);
 size_t hre_node__list_len(size_t n, size_t entry);
 void hre_node__list_begin(uint8_t *out, size_t *pos, size_t n);
 
-/* ------------------------------------------------------------------------ */
-/* 32-byte-key map (hmap.c)                                                   */
-/* ------------------------------------------------------------------------ */
-
-typedef struct hre_node__map {
-    const uint8_t **keys;   /* point into the values */
-    void **vals;
-    size_t cap, count;      /* cap: power of two or 0 */
-    uint64_t seed;          /* per-node secret: peers choose some keys (inv hashes) */
-    struct hre_node *node;  /* memory accounting */
-} hre_node__map;
-
 /* Allocation with memory accounting (node.c): every byte the node holds
  * goes through these, so hre_node_stats_get reports it exactly (plus a
  * fixed estimate per peer for OpenSSL's cipher contexts). */
@@ -129,14 +117,10 @@ void *hre_node__alloc(struct hre_node *n, size_t size);
 void *hre_node__zalloc(struct hre_node *n, size_t size);
 void *hre_node__realloc(struct hre_node *n, void *p, size_t size);
 void hre_node__dealloc(struct hre_node *n, void *p);
-void hre_node__map_init(hre_node__map *m, struct hre_node *n);
-
-void *hre_node__map_get(const hre_node__map *m, const uint8_t key[32]);
-/* key must stay valid while in the map. HRE_OK or HRE_ENOMEM. */
-int hre_node__map_put(hre_node__map *m, const uint8_t *key, void *val);
-void hre_node__map_del(hre_node__map *m, const uint8_t key[32]);
-void hre_node__map_free(hre_node__map *m);
-size_t hre_node__map_bytes(const hre_node__map *m);
+/* An empty core hash map (core/internal.h) for the node: SipHash-keyed with
+ * the node's secret (peers choose some keys: inventory hashes, ephemeral
+ * keys), memory through the accounting allocator above, shrinking. */
+void hre_node__map_init(hre__map *m, struct hre_node *n);
 
 /* ------------------------------------------------------------------------ */
 /* Structures                                                                */
@@ -161,7 +145,7 @@ typedef struct hre_node__msg {
 typedef struct hre_node__known {
     uint8_t (*h)[32];
     size_t n, next;
-    hre_node__map map;
+    hre__map map;
 } hre_node__known;
 
 typedef struct hre_node__bucket {
@@ -341,7 +325,7 @@ struct hre_node {
     uint8_t prologue[HRE_NODE__PROLOGUE_LEN];
     hre_x25519__key stat;            /* Noise static key */
     uint64_t nonce;                  /* version nonce: self-connection detection */
-    uint64_t map_seed;               /* hmap.c slot mixing */
+    uint8_t map_secret[16];          /* the hash maps' SipHash key */
     uint8_t tip[32];
     uint64_t tip_height;
     uint8_t tip_work[32];
@@ -353,7 +337,7 @@ struct hre_node {
     uint64_t next_uid;
 
     /* headers and download */
-    hre_node__map hdr_map;
+    hre__map hdr_map;
     hre_node__hdr **hdrs;            /* every entry (unordered) */
     size_t n_hdrs, cap_hdrs;
     hre_node__hdr *best;
@@ -369,12 +353,12 @@ struct hre_node {
     size_t blkbuf_cap;
 
     /* relay */
-    hre_node__map txreq_map;         /* txid -> hre_node__txreq */
+    hre__map txreq_map;         /* txid -> hre_node__txreq */
     size_t txreq_alts;               /* other announcers held, all entries */
     size_t txreq_waiting;            /* entries with no request outstanding */
     int txreq_retry;                 /* a peer's request slots or the peers changed */
     uint64_t txreq_due;              /* no request expires before (a lower bound) */
-    hre_node__map recent_rej;        /* txids recently rejected */
+    hre__map recent_rej;        /* txids recently rejected */
     uint8_t (*rej)[32];
     size_t rej_n, rej_next;
     int mempool_changed;             /* announce / template refresh */
@@ -389,7 +373,7 @@ struct hre_node {
     /* replay cache (initiator ephemerals seen as responder) */
     uint8_t (*replay)[32];
     size_t replay_n, replay_next;
-    hre_node__map replay_map;
+    hre__map replay_map;
 
     /* address book and discouragement */
     hre_node__addr *book;

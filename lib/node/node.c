@@ -190,6 +190,21 @@ void hre_node__dealloc(hre_node *n, void *p)
     hre__free(b);
 }
 
+static void *map_zalloc(void *ctx, size_t size)
+{
+    return hre_node__zalloc(ctx, size);
+}
+
+static void map_dealloc(void *ctx, void *p)
+{
+    hre_node__dealloc(ctx, p);
+}
+
+void hre_node__map_init(hre__map *m, hre_node *n)
+{
+    hre__map_init(m, n->map_secret, HRE__MAP_SHRINK, map_zalloc, map_dealloc, n);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Events and the fatal state                                                */
 /* ------------------------------------------------------------------------ */
@@ -289,7 +304,7 @@ HRE_API int hre_node_new(hre_node **out, const hre_node_options *opts, uint64_t 
     hre_node_options o;
     hre_transport_methods tm;
     hre_node *n;
-    uint8_t rnd[16];
+    uint8_t rnd[24];
     int rc;
 
     if (out)
@@ -370,7 +385,7 @@ HRE_API int hre_node_new(hre_node **out, const hre_node_options *opts, uint64_t 
     if ((rc = hre_random_bytes(rnd, sizeof rnd)) != HRE_OK)
         goto fail;
     n->nonce = hre__le64(rnd);
-    n->map_seed = hre__le64(rnd + 8);
+    memcpy(n->map_secret, rnd + 8, sizeof n->map_secret);
     hre_wipe(rnd, sizeof rnd);
     hre_node__map_init(&n->hdr_map, n);
     hre_node__map_init(&n->txreq_map, n);
@@ -426,7 +441,7 @@ HRE_API void hre_node_free(hre_node *n)
     hre_node__dealloc(n, n->disc);
     hre_node__dealloc(n, n->apps);
     hre_node__dealloc(n, n->replay);
-    hre_node__map_free(&n->replay_map);
+    hre__map_free(&n->replay_map);
     hre_node__dealloc(n, n->scratch);
     hre_x25519__clear(&n->stat);
     hre_wipe(n, sizeof *n);
@@ -836,7 +851,7 @@ HRE_API int hre_node_peer_info_get(const hre_node *n, hre_node_peer_info *info, 
     full.bytes_received = p->bytes_recv;
     full.messages_received = p->msgs_recv;
     full.mem_used = sizeof *p + 16u + 4096u + p->in_bytes + p->out.cap + (p->pt ? HRE_NOISE__MAX_PAYLOAD : 0) +
-                    (p->frame ? HRE_NOISE__MAX_MSG : 0) + hre_node__map_bytes(&p->known.map) +
+                    (p->frame ? HRE_NOISE__MAX_MSG : 0) + hre__map_bytes(&p->known.map) +
                     (p->known.h ? HRE_NODE__KNOWN_MAX * 32u : 0) + p->gd_cap * HRE_NODE__INV_ENTRY;
     full.blocks_in_flight = p->blocks_inflight;
     full.headers_held = p->headers_held;

@@ -22,7 +22,7 @@
 
 int hre_node__known_has(const hre_node__known *k, const uint8_t h[32])
 {
-    return hre_node__map_get(&k->map, h) != NULL;
+    return hre__map_get(&k->map, h) != NULL;
 }
 
 int hre_node__known_add(hre_node *n, hre_node__known *k, const uint8_t h[32])
@@ -35,12 +35,12 @@ int hre_node__known_add(hre_node *n, hre_node__known *k, const uint8_t h[32])
             return HRE_ENOMEM;
     }
     if (k->n == HRE_NODE__KNOWN_MAX) {
-        hre_node__map_del(&k->map, k->h[k->next]);
+        hre__map_del(&k->map, k->h[k->next]);
     } else {
         k->n++;
     }
     memcpy(k->h[k->next], h, 32);
-    if (hre_node__map_put(&k->map, k->h[k->next], k->h[k->next]) != HRE_OK) {
+    if (hre__map_put(&k->map, k->h[k->next], k->h[k->next]) != HRE_OK) {
         k->n--;
         return HRE_ENOMEM;
     }
@@ -50,7 +50,7 @@ int hre_node__known_add(hre_node *n, hre_node__known *k, const uint8_t h[32])
 
 void hre_node__known_free(hre_node *n, hre_node__known *k)
 {
-    hre_node__map_free(&k->map);
+    hre__map_free(&k->map);
     hre_node__dealloc(n, k->h);
     k->h = NULL;
     k->n = k->next = 0;
@@ -62,7 +62,7 @@ void hre_node__known_free(hre_node *n, hre_node__known *k)
 
 static void reject_add(hre_node *n, const uint8_t txid[32])
 {
-    if (hre_node__map_get(&n->recent_rej, txid))
+    if (hre__map_get(&n->recent_rej, txid))
         return;
     if (!n->rej) {
         n->rej = hre_node__alloc(n, REJECT_MAX * 32u);
@@ -70,11 +70,11 @@ static void reject_add(hre_node *n, const uint8_t txid[32])
             return;
     }
     if (n->rej_n == REJECT_MAX)
-        hre_node__map_del(&n->recent_rej, n->rej[n->rej_next]);
+        hre__map_del(&n->recent_rej, n->rej[n->rej_next]);
     else
         n->rej_n++;
     memcpy(n->rej[n->rej_next], txid, 32);
-    if (hre_node__map_put(&n->recent_rej, n->rej[n->rej_next], n->rej[n->rej_next]) != HRE_OK) {
+    if (hre__map_put(&n->recent_rej, n->rej[n->rej_next], n->rej[n->rej_next]) != HRE_OK) {
         n->rej_n--;
         return;
     }
@@ -198,7 +198,7 @@ static void offer_step(hre_node *n, hre_node__peer *p)
 
 static hre_node__txreq *req_get(const hre_node *n, const uint8_t txid[32])
 {
-    return hre_node__map_get(&n->txreq_map, txid);
+    return hre__map_get(&n->txreq_map, txid);
 }
 
 /* A peer that may be asked for a transaction now. */
@@ -266,7 +266,7 @@ static void req_free(hre_node *n, hre_node__txreq *r)
         alt_drop(n, r, r->n_alt - 1);
     if (!r->uid && n->txreq_waiting)
         n->txreq_waiting--;
-    hre_node__map_del(&n->txreq_map, r->txid);
+    hre__map_del(&n->txreq_map, r->txid);
     hre_node__dealloc(n, r);
     if (!n->txreq_map.count)
         n->txreq_due = UINT64_MAX;
@@ -370,7 +370,7 @@ static int req_announced(hre_node *n, hre_node__peer *p, const uint8_t txid[32])
         return 0;
     memset(r, 0, sizeof *r);
     memcpy(r->txid, txid, 32);
-    if (hre_node__map_put(&n->txreq_map, r->txid, r) != HRE_OK) {
+    if (hre__map_put(&n->txreq_map, r->txid, r) != HRE_OK) {
         hre_node__dealloc(n, r);
         return 0;
     }
@@ -476,7 +476,7 @@ void hre_node__on_inv(hre_node *n, hre_node__peer *p, const uint8_t *d, size_t l
             refused = 1;
             continue;
         }
-        if (hre_ledger_mempool_contains(n->l, h) || hre_node__map_get(&n->recent_rej, h) ||
+        if (hre_ledger_mempool_contains(n->l, h) || hre__map_get(&n->recent_rej, h) ||
             !req_announced(n, p, h))
             continue;
         if (k == 0)
@@ -624,7 +624,7 @@ void hre_node__on_notfound(hre_node *n, hre_node__peer *p, const uint8_t *d, siz
         if (e[HRE_NODE__INV_ENTRY * i] == HRE_NODE__INV_TX) {
             req_notfound(n, h, p);
         } else {
-            hre_node__hdr *x = hre_node__map_get(&n->hdr_map, h);
+            hre_node__hdr *x = hre__map_get(&n->hdr_map, h);
             if (x && x->req_uid == p->uid) {
                 x->req_uid = 0;
                 if (p->blocks_inflight)
@@ -710,8 +710,8 @@ void hre_node__relay_free(hre_node *n)
     for (i = 0; i < n->txreq_map.cap; i++)
         if (n->txreq_map.keys[i])
             hre_node__dealloc(n, n->txreq_map.vals[i]);
-    hre_node__map_free(&n->txreq_map);
-    hre_node__map_free(&n->recent_rej);
+    hre__map_free(&n->txreq_map);
+    hre__map_free(&n->recent_rej);
     hre_node__dealloc(n, n->rej);
     n->rej = NULL;
 }

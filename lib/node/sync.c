@@ -34,7 +34,7 @@ typedef struct anc {
 
 static int anc_get(const hre_node *n, const uint8_t hash[32], anc *a)
 {
-    const hre_node__hdr *e = hre_node__map_get(&n->hdr_map, hash);
+    const hre_node__hdr *e = hre__map_get(&n->hdr_map, hash);
     hre_ledger_block_info bi;
     if (e) {
         a->h = e->h;
@@ -198,7 +198,7 @@ static void hdr_remove(hre_node *n, size_t i)
     release_req(n, e);
     drop_block(n, e);
     owner_dec(n, e->owner);
-    hre_node__map_del(&n->hdr_map, e->hash);
+    hre__map_del(&n->hdr_map, e->hash);
     if (n->best == e)
         n->best = NULL;
     n->hdrs[i] = n->hdrs[--n->n_hdrs];
@@ -230,7 +230,7 @@ static int hdr_add(hre_node *n, hre_node__peer *p, const hre_header *h, const ui
     if ((rc = hre_pow_work(w, h->bits)) == HRE_OK)
         rc = hre_pow_work_add(e->work, parent->work, w);
     if (rc == HRE_OK)
-        rc = hre_node__map_put(&n->hdr_map, e->hash, e);
+        rc = hre__map_put(&n->hdr_map, e->hash, e);
     if (rc != HRE_OK) {
         hre_node__dealloc(n, e);
         return rc;
@@ -265,7 +265,7 @@ static void invalidate(hre_node *n, hre_node__hdr *e)
         n->hdrs[i]->idx = i;
     for (i = 0; i < n->n_hdrs; i++) {
         hre_node__hdr *x = n->hdrs[i];
-        hre_node__hdr *par = hre_node__map_get(&n->hdr_map, x->h.prev_hash);
+        hre_node__hdr *par = hre__map_get(&n->hdr_map, x->h.prev_hash);
         if (par && par->invalid && !x->invalid) {
             x->invalid = 1;
             drop_block(n, x);
@@ -284,12 +284,12 @@ static void gc(hre_node *n)
     hre_node__hdr *e;
     for (i = 0; i < n->n_hdrs; i++)
         n->hdrs[i]->mark = 0;
-    for (e = n->best; e && !e->mark; e = hre_node__map_get(&n->hdr_map, e->h.prev_hash))
+    for (e = n->best; e && !e->mark; e = hre__map_get(&n->hdr_map, e->h.prev_hash))
         e->mark = 1;
     for (i = 0; i < n->n_hdrs; i++) {
         if (!n->hdrs[i]->owner || !hre_node__peer_by_uid(n, n->hdrs[i]->owner) || n->hdrs[i]->invalid)
             continue;
-        for (e = n->hdrs[i]; e && !e->mark; e = hre_node__map_get(&n->hdr_map, e->h.prev_hash))
+        for (e = n->hdrs[i]; e && !e->mark; e = hre__map_get(&n->hdr_map, e->h.prev_hash))
             e->mark = 1;
     }
     i = 0;
@@ -346,12 +346,12 @@ static void rebuild_path(hre_node *n)
     n->path_n = n->path_start = 0;
     if (!n->best || hre_pow_work_cmp(n->best->work, n->tip_work) <= 0)
         return;
-    for (e = n->best; e; e = hre_node__map_get(&n->hdr_map, e->h.prev_hash))
+    for (e = n->best; e; e = hre__map_get(&n->hdr_map, e->h.prev_hash))
         k++;
     if (path_reserve(n, k) != HRE_OK)
         return;
     i = k;
-    for (e = n->best; e; e = hre_node__map_get(&n->hdr_map, e->h.prev_hash))
+    for (e = n->best; e; e = hre__map_get(&n->hdr_map, e->h.prev_hash))
         n->path[--i] = e;
     /* the first entry's parent must be a block the ledger holds */
     if (!k)
@@ -600,7 +600,7 @@ void hre_node__on_block(hre_node *n, hre_node__peer *p, hre_node__msg *m)
     if (m->len < HRE_HEADER_LEN || hre_header_decode(&h, m->data, HRE_HEADER_LEN) != HRE_OK ||
         hre_header_hash(&h, hash) != HRE_OK)
         return;
-    e = hre_node__map_get(&n->hdr_map, hash);
+    e = hre__map_get(&n->hdr_map, hash);
     if (!e || e->req_uid != p->uid || e->block)
         return;   /* unrequested: ignored */
     release_req(n, e);
@@ -982,7 +982,7 @@ void hre_node__sync_free(hre_node *n)
         hre_node__dealloc(n, n->hdrs[i]);
     }
     hre_node__dealloc(n, n->hdrs);
-    hre_node__map_free(&n->hdr_map);
+    hre__map_free(&n->hdr_map);
     hre_node__dealloc(n, n->path);
     hre_node__dealloc(n, n->blkbuf);
     n->hdrs = NULL;
