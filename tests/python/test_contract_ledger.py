@@ -15,25 +15,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bindings", "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hre  # noqa: E402
 
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print("FAIL:", msg)
-
-
-def expect_error(cls, fn, msg):
-    try:
-        fn()
-    except hre.HreError as e:
-        check(isinstance(e, cls), f"{msg}: got {type(e).__name__} ({e}), want {cls.__name__}")
-        return e
-    check(False, f"{msg}: no error, want {cls.__name__}")
-    return None
+from checks import check, expect, failures, checks  # noqa: E402
 
 
 T0 = 1750000000
@@ -53,10 +38,10 @@ def payload_codecs():
     for kind, fields in cases.items():
         raw = hre.encode_payload(kind, **fields)
         check(hre.decode_payload(kind, raw) == fields, f"{kind}: decode(encode) round trip")
-        expect_error(hre.DecodeError, lambda: hre.decode_payload(kind, raw[:-1]),
-                     f"{kind}: truncated payload")
-        expect_error(hre.DecodeError, lambda: hre.decode_payload(kind, raw + b"\0"),
-                     f"{kind}: trailing byte")
+        expect(hre.DecodeError, lambda: hre.decode_payload(kind, raw[:-1]),
+               f"{kind}: truncated payload")
+        expect(hre.DecodeError, lambda: hre.decode_payload(kind, raw + b"\0"),
+               f"{kind}: trailing byte")
     check(isinstance(hre.decode_payload("set_enc_key", hre.encode_payload(
         "set_enc_key", **cases["set_enc_key"]))["target_type"], hre.EncTarget),
         "target_type decodes to an EncTarget")
@@ -90,7 +75,7 @@ def network_file(hospital):
         check(False, "a damaged network file decoded")
     except hre.HreError as e:
         check(isinstance(e, (hre.Corrupt, hre.DecodeError)), f"damaged file: {e}")
-    expect_error(hre.DecodeError, lambda: hre.Network.decode(raw[:-1]), "truncated network file")
+    expect(hre.DecodeError, lambda: hre.Network.decode(raw[:-1]), "truncated network file")
     n3 = hre.Network.new(net.params, hospital)
     check(n3.org_name is None and n3.id == net.id, "Network.new with the same params")
     return raw
@@ -145,7 +130,7 @@ def main():
     check(a.mempool_list(page=1) == [lab, p1, p2], "mempool_list paged one by one")
     h1 = mine()
     check(a.mempool_list() == [], "mempool empty after mining")
-    expect_error(hre.NotFound, lambda: a.mempool_tx(lab), "mempool_tx after mining")
+    expect(hre.NotFound, lambda: a.mempool_tx(lab), "mempool_tx after mining")
 
     # block index queries
     info = a.block_info(h1)
@@ -156,8 +141,8 @@ def main():
     hdr, height, on_main = a.header_by_hash(h1)
     check((hdr.hash(), height, on_main) == (h1, 1, True), "header_by_hash")
     check(a.block_by_hash(h1) == a.block(1), "block_by_hash equals block_by_height")
-    expect_error(hre.NotFound, lambda: a.block_info(b"\x11" * 32), "block_info unknown")
-    expect_error(hre.NotFound, lambda: a.header_by_hash(b"\x11" * 32), "header_by_hash unknown")
+    expect(hre.NotFound, lambda: a.block_info(b"\x11" * 32), "block_info unknown")
+    expect(hre.NotFound, lambda: a.header_by_hash(b"\x11" * 32), "header_by_hash unknown")
 
     # REGISTER_NODE and node_status
     ns = c.node_status(node_key)
@@ -175,8 +160,8 @@ def main():
 
     # SET_ENC_KEY: an account's own, and an organisation's by its admin
     pk_enc, org_enc = hre.Key.generate().wire(), hre.Key.generate().wire()
-    expect_error(hre.NotFound, lambda: c.enc_key(hre.ENC_TARGET_ACCOUNT, patient.address()),
-                 "no enc key yet")
+    expect(hre.NotFound, lambda: c.enc_key(hre.ENC_TARGET_ACCOUNT, patient.address()),
+           "no enc key yet")
     submit(patient, "set_enc_key", target_type=hre.ENC_TARGET_ACCOUNT, target=patient.address(),
            enc_key=pk_enc)
     submit(lab_admin, "set_enc_key", target_type=hre.ENC_TARGET_ORG, target=lab, enc_key=org_enc)
@@ -185,9 +170,9 @@ def main():
     check(c.enc_key(hre.EncTarget.ORG, lab) == org_enc, "org enc key")
     check(c.account(patient.address()).enc_key == pk_enc, "Account.enc_key")
     check(c.org(lab).enc_key == org_enc and c.org(gen_org).enc_key is None, "Org.enc_key")
-    expect_error(hre.NotFound, lambda: c.enc_key(hre.ENC_TARGET_ACCOUNT, other.address()),
-                 "other patient has none")
-    expect_error(hre.InvalidArgument, lambda: c.enc_key(7, lab), "unknown target type")
+    expect(hre.NotFound, lambda: c.enc_key(hre.ENC_TARGET_ACCOUNT, other.address()),
+           "other patient has none")
+    expect(hre.InvalidArgument, lambda: c.enc_key(7, lab), "unknown target type")
 
     # a record; access_check's verdicts
     rec = submit(hospital, "new_record", patient=patient.address(), lab_org=lab,
@@ -235,7 +220,7 @@ def main():
     check((v.allowed, v.reason) == (False, hre.ACCESS_ORG_SUSPENDED), f"suspended org reads {v}")
     tx = hre.build_tx("suspend_org", nid, hospital, a.next_nonce(hospital), now[0], org_id=lab,
                       action=hre.SUSPEND_SUSPEND)
-    expect_error(hre.StateError, lambda: a.submit_tx(tx, now[0]), "suspending twice")
+    expect(hre.StateError, lambda: a.submit_tx(tx, now[0]), "suspending twice")
     submit(hospital, "suspend_org", org_id=lab, action=hre.SUSPEND_REINSTATE)
     mine()
     check(c.node_status(node_key).member, "reinstated: member again")
@@ -297,6 +282,7 @@ if __name__ == "__main__":
         failures.append(f"unexpected {type(e).__name__}: {e}")
         raise
     finally:
-        print("contract/ledger 1.1 bindings:", "FAILED" if failures else "all checks passed",
+        print("contract/ledger 1.1 bindings:",
+              "FAILED" if failures else f"all {checks[0]} checks passed",
               f"({len(failures)} failures)" if failures else "")
     sys.exit(1 if failures else 0)

@@ -25,6 +25,7 @@ import random
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bindings", "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hre  # noqa: E402
 
 try:
@@ -35,26 +36,21 @@ try:
 except ImportError:
     HAVE_CRYPTOGRAPHY = False
 
-failures = []
+from checks import check, failures, checks  # noqa: E402
+
 SEED = int(os.environ.get("HRE_SEED", random.SystemRandom().randrange(1 << 32)))
 print(f"seed {SEED} (HRE_SEED={SEED} replays it)")
 rng = random.Random(SEED)
 
 
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print("FAIL:", msg)
-
-
 def raises(cls, fn, msg):
+    """Like checks.expect, but for any exception class (ValueError too), and
+    an exception of another class is a failed check rather than an abort."""
     try:
         fn()
-    except cls as e:
-        return e
     except Exception as e:  # noqa: BLE001
-        check(False, f"{msg}: raised {type(e).__name__}: {e}, want {cls.__name__}")
-        return None
+        check(isinstance(e, cls), f"{msg}: raised {type(e).__name__}: {e}, want {cls.__name__}")
+        return e if isinstance(e, cls) else None
     check(False, f"{msg}: no exception, want {cls.__name__}")
     return None
 
@@ -332,7 +328,6 @@ raises(hre.DecryptError, lambda: hre.hpke_unwrap(reader, wa, info=b"doc-1"),
 raises(ValueError, lambda: hre.hpke_wrap(reader.pubkey(), b"short"), "a 5-byte data key")
 print("hpke: wraps (base and auth) round trip; wrong info/aad/key/sender/bytes refused")
 
-if failures:
-    print(f"{len(failures)} failure(s) (seed {SEED})")
-    sys.exit(1)
-print("python crypto: all checks passed")
+print(f"python crypto (seed {SEED}):", "FAILED" if failures else f"all {checks[0]} checks passed",
+      f"({len(failures)} failures)" if failures else "")
+sys.exit(1 if failures else 0)

@@ -17,25 +17,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bindings", "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hre  # noqa: E402
 
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print("FAIL:", msg)
-
-
-def expect_error(code, fn, msg):
-    try:
-        fn()
-    except hre.HreError as e:
-        check(e.code == code, f"{msg}: got {e.code} ({e}), want {code}")
-        return e
-    check(False, f"{msg}: no error, want {code}")
-    return None
+from checks import check, expect_code, failures, checks  # noqa: E402
 
 
 T0 = 1700000000 + 86400  # host clock (the ledger never reads one)
@@ -63,7 +48,7 @@ def scenario(storage, label, posix_dir=None):
     check((org.name, org.type) == ("St. Mary's Hospital", hre.ORG_HOSPITAL), f"genesis org {org}")
     acc = c.account(hospital.address())
     check((acc.role, acc.org_id, acc.nonce) == (hre.ROLE_AUTHORITY, gen_org, 0), f"authority {acc}")
-    expect_error(hre.ESTATE, storage.close, "closing a storage under an open ledger")
+    expect_code(hre.ESTATE, storage.close, "closing a storage under an open ledger")
 
     now = [T0]
     nonces = {}
@@ -166,8 +151,8 @@ def scenario(storage, label, posix_dir=None):
     r = c.record(record_id)
     check((r.is_valid, r.signature_count, r.issuer_signer, r.lab_signer)
           == (True, 2, hospital.address(), lab.address()), f"signed record {r}")
-    expect_error(hre.ESTATE, lambda: submit(lab, "sign_record", record_id=record_id),
-                 "signing an already valid record")
+    expect_code(hre.ESTATE, lambda: submit(lab, "sign_record", record_id=record_id),
+                "signing an already valid record")
     record_height = 3
     proof = ledger.tx_proof(record_id)
     check(proof.height == record_height and proof.verify(record_id, params.pow_limit),
@@ -205,17 +190,17 @@ def scenario(storage, label, posix_dir=None):
     check(not c.can_access(doctor.address(), record_id, now[0]), "no access after revoke")
 
     # 5. access after revoke is refused with EAUTH
-    e = expect_error(hre.EAUTH, lambda: submit(doctor, "log_access", record_id=record_id,
-                                               purpose=1), "log_access after revoke")
+    e = expect_code(hre.EAUTH, lambda: submit(doctor, "log_access", record_id=record_id,
+                                              purpose=1), "log_access after revoke")
     check(e is not None and e.detail != "", "refusal carries a detail message")
     check(e is not None and hre.status_name(e.status) == "reject-contract",
           f"refusal status {e and hre.status_name(e.status)}")
     blk = ledger.block(record_height)
     check(blk[:80] == ledger.header(record_height)[0].encode(), "stored block starts with its header")
-    e = expect_error(hre.EEXISTS, lambda: ledger.submit_block(blk, now[0]), "resubmitted block")
+    e = expect_code(hre.EEXISTS, lambda: ledger.submit_block(blk, now[0]), "resubmitted block")
     check(e is not None and hre.status_name(e.status) == "reject-duplicate", "duplicate status")
     check(ledger.mempool_count == 0, "refused tx not in the mempool")
-    expect_error(hre.ENOTFOUND, lambda: c.record(hre.sha256(b"nope")), "unknown record")
+    expect_code(hre.ENOTFOUND, lambda: c.record(hre.sha256(b"nope")), "unknown record")
 
     trail = c.record_events(record_id)
     check([x.type for x in trail] == [hre.EVENT_RECORD_CREATED, hre.EVENT_RECORD_SIGNATURE,
@@ -237,8 +222,8 @@ def scenario(storage, label, posix_dir=None):
     seen = []
     ledger.verify_chain(lambda h, t: seen.append((h, t)) and False)
     check(seen and seen[-1] == (6, 6), f"verify_chain progress {seen[-3:]}")
-    e = expect_error(hre.ECANCELED, lambda: ledger.verify_chain(lambda h, t: True),
-                     "verify_chain cancelled by progress")
+    e = expect_code(hre.ECANCELED, lambda: ledger.verify_chain(lambda h, t: True),
+                    "verify_chain cancelled by progress")
 
     # snapshot of the tip state loads into a stand-alone Contract with the same hash
     sh = c.state_hash()
@@ -250,12 +235,12 @@ def scenario(storage, label, posix_dir=None):
         check(copy.state_hash() == sh, "snapshot loaded on 3 threads restores the state hash")
     damaged = bytearray(c.snapshot())
     damaged[len(damaged) // 2] ^= 1
-    expect_error(hre.ECORRUPT, lambda: hre.Contract.load_snapshot(
+    expect_code(hre.ECORRUPT, lambda: hre.Contract.load_snapshot(
         bytes(damaged), net, hospital, "St. Mary's Hospital", threads=2), "damaged snapshot on 2 threads")
 
     # persistence: close and reopen on the same storage
     ledger.close()
-    expect_error(hre.EINVAL, lambda: c.record(record_id), "view of a closed ledger")
+    expect_code(hre.EINVAL, lambda: c.record(record_id), "view of a closed ledger")
     with hre.Ledger(storage, params, hospital, genesis_org_name="St. Mary's Hospital") as l2:
         check(l2.tip() == (tip_h, tip_hash), "reopened ledger keeps the tip")
         check(l2.contract.state_hash() == sh, "reopened ledger keeps the state hash")
@@ -266,7 +251,7 @@ def scenario(storage, label, posix_dir=None):
                 pos = len(data) // 2
                 f.seek(pos)
                 f.write(bytes([data[pos] ^ 0x40]))
-            e = expect_error(hre.ECORRUPT, l2.verify_chain, "verify_chain after a flipped byte")
+            e = expect_code(hre.ECORRUPT, l2.verify_chain, "verify_chain after a flipped byte")
             check(e is not None and e.first_bad_height is not None
                   and 1 <= e.first_bad_height <= tip_h, "damaged block height reported")
             with open(path, "r+b") as f:
@@ -291,13 +276,13 @@ def standalone_contract():
         check([e.type for e in seen] == [hre.EVENT_PATIENT_REGISTERED], "callback event")
         check(seen[0].subject == pat.address() and seen[0].time == T0, "event fields")
         check(c.undo_depth == 1 and c.state_hash() != h0, "applied")
-        expect_error(hre.EEXISTS, lambda: c.apply(hre.build_register_patient(net, pat, 0, T0), T0),
-                     "registering twice")
-        expect_error(hre.ESTATE, lambda: c.apply(hre.build_revoke(net, pat, 5, T0, grant_id=net),
-                                                 T0), "wrong nonce")
+        expect_code(hre.EEXISTS, lambda: c.apply(hre.build_register_patient(net, pat, 0, T0), T0),
+                    "registering twice")
+        expect_code(hre.ESTATE, lambda: c.apply(hre.build_revoke(net, pat, 5, T0, grant_id=net),
+                                                T0), "wrong nonce")
         c.undo()
         check(c.state_hash() == h0, "undo restores the state hash")
-        expect_error(hre.ENOTFOUND, lambda: c.account(pat.address()), "undone patient")
+        expect_code(hre.ENOTFOUND, lambda: c.account(pat.address()), "undone patient")
 
         def boom(ev):
             raise RuntimeError("callback failed")
@@ -321,10 +306,10 @@ def standalone_contract():
     d = hre.decode_payload(hre.KIND_GRANT, enc)
     check(d["record_ids"] == ids and d["expiry"] == T0 + 10 and d["envelope"] == b"",
           "grant payload round trip")
-    expect_error(hre.EDECODE, lambda: hre.decode_payload("grant", enc + b"\0"), "trailing byte")
-    expect_error(hre.ELIMIT, lambda: hre.encode_payload("register_org", org_type=hre.ORG_LAB,
-                                                         name="x" * 65, admin_key=auth),
-                 "name over 64 bytes")
+    expect_code(hre.EDECODE, lambda: hre.decode_payload("grant", enc + b"\0"), "trailing byte")
+    expect_code(hre.ELIMIT, lambda: hre.encode_payload("register_org", org_type=hre.ORG_LAB,
+                                                        name="x" * 65, admin_key=auth),
+                "name over 64 bytes")
 
 
 def shipped_proof(ledger, params, txid):
@@ -354,9 +339,9 @@ def shipped_proof(ledger, params, txid):
     bad[4 + 32] ^= 0x80                      # the header's Merkle root
     check(not hre.MerkleProof(header=hre.Header(bytes(bad[:80])), branch=got.branch,
                               height=0).verify(txid), "a proof under another root verifies")
-    expect_error(hre.EDECODE, lambda: hre.MerkleBranch.decode(wire[80:] + b"\0"),
-                 "shipped branch with a trailing byte")
-    expect_error(hre.EDECODE, lambda: hre.MerkleBranch.decode(wire[80:-1]), "truncated branch")
+    expect_code(hre.EDECODE, lambda: hre.MerkleBranch.decode(wire[80:] + b"\0"),
+                "shipped branch with a trailing byte")
+    expect_code(hre.EDECODE, lambda: hre.MerkleBranch.decode(wire[80:-1]), "truncated branch")
 
 
 def callbacks():
@@ -416,8 +401,8 @@ def callbacks():
                   f"CallbackError from submit_block: {err!r}")
         check(b.tip() == (1, a.header(1)[1]), "submit_block connected the block")
         # a failing call whose callback also raised: the library's error wins
-        e = expect_error(hre.EEXISTS, lambda: b.submit_block(a.block(1), T0 + 200),
-                         "duplicate block (no events)")
+        e = expect_code(hre.EEXISTS, lambda: b.submit_block(a.block(1), T0 + 200),
+                        "duplicate block (no events)")
         check(e is not None and e.status == hre.LedgerStatus.REJECT_DUPLICATE
               and isinstance(e, hre.AlreadyExists) and e.callback_errors == [],
               "duplicate: AlreadyExists with its status, no callback errors")
@@ -470,7 +455,6 @@ with tempfile.TemporaryDirectory() as d:
 standalone_contract()
 callbacks()
 
-if failures:
-    print(f"{len(failures)} failure(s)")
-    sys.exit(1)
-print("python scenario: all checks passed")
+print("python scenario:", "FAILED" if failures else f"all {checks[0]} checks passed",
+      f"({len(failures)} failures)" if failures else "")
+sys.exit(1 if failures else 0)

@@ -17,26 +17,11 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bindings", "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hre  # noqa: E402
 from hre import VaultReader  # noqa: E402
 
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print("FAIL:", msg)
-
-
-def expect(cls, fn, msg):
-    try:
-        fn()
-    except hre.HreError as e:
-        check(isinstance(e, cls), f"{msg}: got {type(e).__name__} ({e}), want {cls.__name__}")
-        return e
-    check(False, f"{msg}: no error, want {cls.__name__}")
-    return None
+from checks import check, expect, failures, checks  # noqa: E402
 
 
 T0 = 1770000000
@@ -173,6 +158,6 @@ if __name__ == "__main__":
             failures.append(repr(e))
             raise
         finally:
-            print("vault bindings:", "FAILED" if failures else "all checks passed",
+            print("vault bindings:", "FAILED" if failures else f"all {checks[0]} checks passed",
                   f"({len(failures)} failures)" if failures else "")
     sys.exit(1 if failures else 0)
