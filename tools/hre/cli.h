@@ -8,6 +8,8 @@
  *   util.c      errors and exit codes, hex, JSON output, keys and
  *               passphrases, opening a ledger directory, submitting
  *   control.c   the control connection to a running `hre node run`
+ *   control_codec.c  its wire format (control_codec.h): pure encoders and
+ *               decoders, fuzzed by tests/fuzz/fuzz_control_frame.c
  *   cmd_*.c     the commands, one file per group
  *
  * A command is a function `int cmd(cli *c, const cli_args *a)` that writes

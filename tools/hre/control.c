@@ -1,7 +1,10 @@
 /*
  * hre: the control connection between the tool and a running
  * `hre node run` (cli.h; the protocol is docs/PROTOCOL.md, "hre control
- * protocol" -- the tool's own, not the library's).
+ * protocol" -- the tool's own, not the library's). The wire format, every
+ * frame and payload encoder and decoder, is control_codec.c (pure; fuzzed
+ * by tests/fuzz/fuzz_control_frame.c); this file holds the sockets, the
+ * connection states and the handlers.
  *
  * A UNIX stream socket DATA_DIR/control.sock, mode 0600, made by the node
  * (a stale one left by a crashed node -- connect() says ECONNREFUSED -- is
@@ -40,77 +43,26 @@
 #include <hre/vault.h>
 
 #include "cli.h"
+#include "control_codec.h"
 
-/* ---- the wire format (docs/PROTOCOL.md section 17) -------------- */
+/* ---- the wire format: control_codec.h (docs/PROTOCOL.md section 17) ---- */
 
-#define CTL_VERSION 1
-
-#define CTL_REQ_RUN        0x01
-#define CTL_REQ_NONCE      0x02
-#define CTL_REQ_NETWORK_ID 0x03
-#define CTL_REQ_SUBMIT     0x04
-#define CTL_REQ_VAULT_GET  0x05
-#define CTL_REQ_XCH_PEERS  0x06
-#define CTL_REQ_XCH_FETCH  0x07
-#define CTL_REQ_VAULT_PUT  0x08   /* an upload's header frame */
-#define CTL_REQ_PUT_DATA   0x09   /* an upload's document bytes */
-#define CTL_REQ_PUT_END    0x0a   /* an upload's last frame */
-
-#define CTL_REP_OUT  0x81
-#define CTL_REP_ERR  0x82
-#define CTL_REP_DATA 0x83
-#define CTL_REP_DONE 0x84
-#define CTL_REP_CONTINUE 0x85     /* VAULT_PUT: the header is accepted, send the data */
-
-#define CTL_REQ_MAX   (1u << 20)            /* a request frame's body, at most */
-#define CTL_REP_FRAME (1u << 20)            /* an answer frame's body, at most */
 #define CTL_REP_TOTAL ((size_t)256 << 20)   /* a whole answer, at most */
-#define CTL_ARGS_MAX  256                   /* RUN: arguments */
-#define CTL_ARG_MAX   4096                  /* RUN: bytes of one argument (and of cwd) */
 
 #define CTL_MAX_CONNS 8
 #define CTL_READ_TIMEOUT_MS 5000u
 #define CTL_WRITE_TIMEOUT_MS 30000u
 #define CTL_CLIENT_TIMEOUT_MS 120000
 #define CTL_FETCH_TIMEOUT_MS 90000u        /* XCH_FETCH: the exchange's own 60 s, and some */
-#define CTL_XCH_PEERS_MAX 64
-#define CTL_XCH_PEER_LEN (8 + 32 + 32)
 /* VAULT_PUT: the largest document a node takes over the control socket (a
- * compile-time setting: -DHRE_CTL_PUT_MAX=BYTES), its readers, the whole
- * upload's time (besides CTL_READ_TIMEOUT_MS for each frame) */
+ * compile-time setting: -DHRE_CTL_PUT_MAX=BYTES), the whole upload's time
+ * (besides CTL_READ_TIMEOUT_MS for each frame) */
 #ifndef HRE_CTL_PUT_MAX
 #define HRE_CTL_PUT_MAX ((uint64_t)64 << 20)
 #endif
 #define CTL_PUT_MAX ((uint64_t)(HRE_CTL_PUT_MAX))
-#define CTL_PUT_READERS_MAX 64
-#define CTL_PUT_READER_LEN 80
-#define CTL_PUT_MEDIA_LEN 127
 #define CTL_PUT_TIMEOUT_MS 300000u
-#define CTL_PUT_RESULT_LEN (32 + 32 + 8 + 8)
 #define CTL_GOT_CONTINUE (-2)
-
-static void put_u16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
-static void put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-static uint32_t get_u16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static uint64_t get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
 
 static uint64_t mono_ms(void)
 {
@@ -225,54 +177,55 @@ static int ctl_answer(cli *c, int fd, uint8_t *result, size_t result_len, size_t
         return cli_error(c, CLI_EXIT_INTERNAL, "out of memory");
     code = -1;
     for (;;) {
-        uint8_t fh[4];
-        if (read_all(fd, fh, 4) != 0)
+        uint8_t fh[CTL_FRAME_LEN_BYTES];
+        uint32_t n;
+        ctl_frame f;
+        ctl_rep a;
+        if (read_all(fd, fh, sizeof fh) != 0 || ctl_frame_len_decode(fh, CTL_REP_FRAME, &n) != CTL_OK ||
+            read_all(fd, buf, n) != 0 || ctl_frame_body_decode(buf, n, &f) != CTL_OK ||
+            ctl_rep_decode(f.type, f.payload, f.len, &a) != CTL_OK)
             break;
-        uint32_t n = get_u32(fh);
-        if (n < 2 || n > CTL_REP_FRAME || read_all(fd, buf, n) != 0 || buf[0] != CTL_VERSION)
-            break;
-        const uint8_t *body = buf + 2;
-        size_t bl = n - 2;
-        if (buf[1] == CTL_REP_CONTINUE && allow_continue && bl == 0) {
+        if (a.type == CTL_REP_CONTINUE) {
+            if (!allow_continue)
+                break;
             code = CTL_GOT_CONTINUE;
             goto out;
         }
         allow_continue = 0;
-        if (buf[1] == CTL_REP_OUT) {
-            if (bl && fwrite(body, 1, bl, c->out) != bl) {
+        if (a.type == CTL_REP_OUT) {
+            if (a.data.len && fwrite(a.data.p, 1, a.data.len, c->out) != a.data.len) {
                 code = cli_error(c, CLI_EXIT_IO, "write to stdout failed");
                 goto out;
             }
-        } else if (buf[1] == CTL_REP_ERR) {
-            if (bl)
-                (void)!fwrite(body, 1, bl, c->err);
-        } else if (buf[1] == CTL_REP_DATA && data_fn) {
-            code = data_fn(data_ud, body, bl);
+        } else if (a.type == CTL_REP_ERR) {
+            if (a.data.len)
+                (void)!fwrite(a.data.p, 1, a.data.len, c->err);
+        } else if (a.type == CTL_REP_DATA) {
+            if (!data_fn)
+                break;
+            code = data_fn(data_ud, a.data.p, a.data.len);
             if (code != CLI_EXIT_OK)
                 goto out;
             code = -1;
-        } else if (buf[1] == CTL_REP_DONE) {
-            if (bl < 1)
-                break;
-            code = body[0];
+        } else {   /* DONE */
+            code = a.exit_code;
             if (code == CLI_EXIT_OK && var_len) {
-                if (bl - 1 > result_len) {
+                if (a.data.len > result_len) {
                     code = -1;
                     break;
                 }
-                memcpy(result, body + 1, bl - 1);
-                *var_len = bl - 1;
+                if (a.data.len)
+                    memcpy(result, a.data.p, a.data.len);
+                *var_len = a.data.len;
             } else if (code == CLI_EXIT_OK) {
-                if (bl - 1 != result_len) {
+                if (a.data.len != result_len) {
                     code = -1;
                     break;
                 }
                 if (result_len)
-                    memcpy(result, body + 1, result_len);
+                    memcpy(result, a.data.p, result_len);
             }
             goto out;
-        } else {
-            break;
         }
     }
     code = cli_error(c, CLI_EXIT_NODE, "the node at %s closed the control connection "
@@ -296,11 +249,9 @@ static int ctl_call_x(cli *c, uint8_t type, const uint8_t *payload, size_t len, 
         close(fd);
         return cli_error(c, CLI_EXIT_INPUT, "the request is too large for the control socket");
     }
-    uint8_t hdr[6];
-    put_u32(hdr, (uint32_t)(len + 2));
-    hdr[4] = CTL_VERSION;
-    hdr[5] = type;
-    if (write_all(fd, hdr, 6) != 0 || (len && write_all(fd, payload, len) != 0)) {
+    uint8_t hdr[CTL_FRAME_HEAD];
+    ctl_frame_head(hdr, type, len);
+    if (write_all(fd, hdr, sizeof hdr) != 0 || (len && write_all(fd, payload, len) != 0)) {
         close(fd);
         return cli_error(c, CLI_EXIT_NODE, "the node at %s did not take the request",
                          c->node_dir);
@@ -329,28 +280,34 @@ int cli_control_run(cli *c, int argc, char **argv)
         return cli_error(c, CLI_EXIT_IO, "getcwd: %s", strerror(errno));
     if (argc < 0 || argc > CTL_ARGS_MAX)
         return cli_error(c, CLI_EXIT_USAGE, "too many arguments");
-    size_t len = 2 + strlen(cwd) + 2;
+    ctl_run *r = calloc(1, sizeof *r);
+    if (!r)
+        return cli_error(c, CLI_EXIT_INTERNAL, "out of memory");
+    r->cwd.p = (const uint8_t *)cwd;
+    r->cwd.len = strlen(cwd);
+    r->argc = (size_t)argc;
     for (int i = 0; i < argc; i++) {
         size_t n = strlen(argv[i]);
-        if (n > CTL_ARG_MAX)
+        if (n > CTL_ARG_MAX) {
+            free(r);
             return cli_error(c, CLI_EXIT_USAGE, "an argument is longer than %u bytes",
                              CTL_ARG_MAX);
-        len += 2 + n;
+        }
+        r->argv[i].p = (const uint8_t *)argv[i];
+        r->argv[i].len = n;
     }
-    uint8_t *p = malloc(len);
-    if (!p)
-        return cli_error(c, CLI_EXIT_INTERNAL, "out of memory");
-    size_t off = 0, n = strlen(cwd);
-    put_u16(p, (uint32_t)n);
-    memcpy(p + 2, cwd, n);
-    off = 2 + n;
-    put_u16(p + off, (uint32_t)argc);
-    off += 2;
-    for (int i = 0; i < argc; i++) {
-        n = strlen(argv[i]);
-        put_u16(p + off, (uint32_t)n);
-        memcpy(p + off + 2, argv[i], n);
-        off += 2 + n;
+    size_t len = ctl_run_encoded_len(r), off = 0;
+    uint8_t *p = len ? malloc(len) : NULL;
+    if (!p) {
+        free(r);
+        return len ? cli_error(c, CLI_EXIT_INTERNAL, "out of memory")
+                   : cli_error(c, CLI_EXIT_USAGE, "no command to run");
+    }
+    int erc = ctl_run_encode(r, p, len, &off);
+    free(r);
+    if (erc != CTL_OK) {
+        free(p);
+        return cli_error(c, CLI_EXIT_USAGE, "control: RUN: %s", ctl_err_detail(erc));
     }
     fflush(c->out);
     int code = ctl_call(c, CTL_REQ_RUN, p, off, NULL, 0, NULL, NULL);
@@ -360,34 +317,29 @@ int cli_control_run(cli *c, int argc, char **argv)
 
 int cli_control_nonce(cli *c, const uint8_t *id, size_t id_len, uint64_t *nonce)
 {
-    uint8_t req[35], res[8];
+    uint8_t req[CTL_NONCE_REQ_MAX], res[CTL_NONCE_RESULT_LEN];
+    size_t len = 0;
     *nonce = 0;
-    if (id_len != 32 && id_len != 34)
+    if (ctl_nonce_req_encode(id, id_len, req, &len) != CTL_OK)
         return cli_error(c, CLI_EXIT_INTERNAL, "nonce: an id of %zu bytes", id_len);
-    req[0] = (uint8_t)id_len;
-    memcpy(req + 1, id, id_len);
-    int code = ctl_call(c, CTL_REQ_NONCE, req, 1 + id_len, res, 8, NULL, NULL);
+    int code = ctl_call(c, CTL_REQ_NONCE, req, len, res, sizeof res, NULL, NULL);
     if (code == CLI_EXIT_OK)
-        *nonce = get_u64(res);
+        (void)ctl_nonce_result_decode(res, sizeof res, nonce);
     return code;
 }
 
 int cli_control_network_id(cli *c, uint8_t out[32])
 {
-    return ctl_call(c, CTL_REQ_NETWORK_ID, NULL, 0, out, 32, NULL, NULL);
+    return ctl_call(c, CTL_REQ_NETWORK_ID, NULL, 0, out, CTL_NETWORK_ID_RESULT_LEN, NULL, NULL);
 }
 
 int cli_control_submit(cli *c, const uint8_t *tx, size_t len, cli_submitted *res)
 {
-    uint8_t r[41];
+    uint8_t r[CTL_SUBMIT_RESULT_LEN];
     memset(res, 0, sizeof *res);
     int code = ctl_call(c, CTL_REQ_SUBMIT, tx, len, r, sizeof r, NULL, NULL);
-    if (code == CLI_EXIT_OK) {
-        memcpy(res->txid, r, 32);
-        res->status = r[32];
-        res->height = get_u64(r + 33);
-        res->in_block = 0;
-    }
+    if (code == CLI_EXIT_OK)
+        (void)ctl_submit_result_decode(r, sizeof r, res);
     return code;
 }
 
@@ -395,33 +347,25 @@ int cli_control_vault_get(cli *c, const uint8_t record_id[32], const uint8_t enc
                           uint8_t wrap[HRE_VAULT_WRAP_LEN],
                           int (*data)(void *ud, const uint8_t *p, size_t n), void *ud)
 {
-    uint8_t req[66];
-    memcpy(req, record_id, 32);
-    memcpy(req + 32, enc_key, 34);
+    uint8_t req[CTL_VAULT_GET_REQ_LEN];
+    ctl_vault_get_req_encode(record_id, enc_key, req);
     return ctl_call(c, CTL_REQ_VAULT_GET, req, sizeof req, wrap, HRE_VAULT_WRAP_LEN, data, ud);
 }
 
 int cli_control_xch_peers(cli *c, const uint8_t record_id[32], cli_xch_peer *out, size_t cap,
                           size_t *n)
 {
-    uint8_t res[1 + CTL_XCH_PEERS_MAX * CTL_XCH_PEER_LEN];
+    uint8_t res[CTL_XCH_PEERS_RESULT_MAX];
+    size_t got = 0;
     *n = 0;
     /* the answer's length depends on the count: ask with the largest result
        accepted, then check it */
-    int code = ctl_call_var(c, CTL_REQ_XCH_PEERS, record_id, 32, res, sizeof res, n);
+    int code = ctl_call_var(c, CTL_REQ_XCH_PEERS, record_id, CTL_XCH_PEERS_REQ_LEN, res,
+                            sizeof res, &got);
     if (code != CLI_EXIT_OK)
         return code;
-    size_t got = *n;
-    *n = 0;
-    if (got < 1 || got != 1 + (size_t)res[0] * CTL_XCH_PEER_LEN || res[0] > CTL_XCH_PEERS_MAX)
+    if (ctl_xch_peers_result_decode(res, got, out, cap, n) != CTL_OK)
         return cli_error(c, CLI_EXIT_NODE, "the node sent a malformed peer list");
-    for (size_t i = 0; i < res[0] && i < cap; i++) {
-        const uint8_t *p = res + 1 + i * CTL_XCH_PEER_LEN;
-        out[i].conn = get_u64(p);
-        memcpy(out[i].binding, p + 8, 32);
-        memcpy(out[i].org_id, p + 40, 32);
-        (*n)++;
-    }
     return CLI_EXIT_OK;
 }
 
@@ -429,11 +373,10 @@ int cli_control_xch_fetch(cli *c, uint64_t conn, const uint8_t *request, size_t 
                           uint8_t wrap[HRE_VAULT_WRAP_LEN],
                           int (*data)(void *ud, const uint8_t *p, size_t n), void *ud)
 {
-    uint8_t req[8 + HRE_VAULT_XCH_REQUEST_LEN];
+    uint8_t req[CTL_XCH_FETCH_REQ_LEN];
     if (request_len != HRE_VAULT_XCH_REQUEST_LEN)
         return cli_error(c, CLI_EXIT_INTERNAL, "exchange request of %zu bytes", request_len);
-    put_u64(req, conn);
-    memcpy(req + 8, request, request_len);
+    ctl_xch_fetch_req_encode(conn, request, req);
     return ctl_call(c, CTL_REQ_XCH_FETCH, req, sizeof req, wrap, HRE_VAULT_WRAP_LEN, data, ud);
 }
 
@@ -442,10 +385,10 @@ int cli_control_xch_fetch(cli *c, uint64_t conn, const uint8_t *request, size_t 
 int cli_control_vault_put(cli *c, const char *path, const char *media_type,
                           const char *const *readers, size_t n_readers, cli_put_result *res)
 {
-    uint8_t hdr[4 + 2 + 8 + 1 + CTL_PUT_MEDIA_LEN + 1 +
-                CTL_PUT_READERS_MAX * (1 + CTL_PUT_READER_LEN)];
-    size_t ml = media_type ? strlen(media_type) : 0, off = 6;
+    uint8_t hdr[CTL_FRAME_HEAD + CTL_PUT_HDR_MAX];
+    size_t ml = media_type ? strlen(media_type) : 0, off = 0;
     struct stat sb;
+    ctl_put_hdr h;
     memset(res, 0, sizeof *res);
     if (ml > CTL_PUT_MEDIA_LEN)
         return cli_error(c, CLI_EXIT_INPUT, "--media-type: at most %d bytes", CTL_PUT_MEDIA_LEN);
@@ -467,26 +410,27 @@ int cli_control_vault_put(cli *c, const char *path, const char *media_type,
                          "over its control socket", path, (unsigned long long)total,
                          (unsigned long long)CTL_PUT_MAX);
     }
-    put_u64(hdr + off, total);
-    off += 8;
-    hdr[off++] = (uint8_t)ml;
-    if (ml)
-        memcpy(hdr + off, media_type, ml);
-    off += ml;
-    hdr[off++] = (uint8_t)n_readers;
+    memset(&h, 0, sizeof h);
+    h.doc_len = total;
+    h.media.p = (const uint8_t *)media_type;
+    h.media.len = ml;
+    h.n_readers = n_readers;
     for (size_t i = 0; i < n_readers; i++) {
         size_t rl = strlen(readers[i]);
         if (rl < 1 || rl > CTL_PUT_READER_LEN) {
             close(ffd);
             return cli_error(c, CLI_EXIT_INPUT, "--reader %.100s: not an id", readers[i]);
         }
-        hdr[off++] = (uint8_t)rl;
-        memcpy(hdr + off, readers[i], rl);
-        off += rl;
+        h.readers[i].p = (const uint8_t *)readers[i];
+        h.readers[i].len = rl;
     }
-    put_u32(hdr, (uint32_t)(off - 4));
-    hdr[4] = CTL_VERSION;
-    hdr[5] = CTL_REQ_VAULT_PUT;
+    if (ctl_put_hdr_encode(&h, hdr + CTL_FRAME_HEAD, sizeof hdr - CTL_FRAME_HEAD, &off) !=
+        CTL_OK) {   /* the checks above leave only a NUL, which a C string cannot hold */
+        close(ffd);
+        return cli_error(c, CLI_EXIT_INTERNAL, "vault put --node: the header");
+    }
+    ctl_frame_head(hdr, CTL_REQ_VAULT_PUT, off);
+    off += CTL_FRAME_HEAD;
     int fd;
     int code = ctl_connect(c, &fd);
     if (code != CLI_EXIT_OK) {
@@ -505,7 +449,7 @@ int cli_control_vault_put(cli *c, const char *path, const char *media_type,
             code = cli_error(c, CLI_EXIT_NODE, "the node answered the upload too early");
         goto out;
     }
-    chunk = malloc(6 + CTL_REQ_MAX - 2);
+    chunk = malloc(CTL_FRAME_HEAD + CTL_PUT_DATA_MAX);
     if (!chunk) {
         code = cli_error(c, CLI_EXIT_INTERNAL, "out of memory");
         goto out;
@@ -513,10 +457,10 @@ int cli_control_vault_put(cli *c, const char *path, const char *media_type,
     uint64_t sent = 0;
     int early = 0;
     while (sent < total) {
-        size_t want = CTL_REQ_MAX - 2;
+        size_t want = CTL_PUT_DATA_MAX;
         if (total - sent < want)
             want = (size_t)(total - sent);
-        ssize_t k = read(ffd, chunk + 6, want);
+        ssize_t k = read(ffd, chunk + CTL_FRAME_HEAD, want);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {
@@ -524,10 +468,8 @@ int cli_control_vault_put(cli *c, const char *path, const char *media_type,
                              k < 0 ? strerror(errno) : "it shrank while being sent");
             goto out;
         }
-        put_u32(chunk, (uint32_t)(k + 2));
-        chunk[4] = CTL_VERSION;
-        chunk[5] = CTL_REQ_PUT_DATA;
-        if (write_all(fd, chunk, 6 + (size_t)k) != 0) {
+        ctl_frame_head(chunk, CTL_REQ_PUT_DATA, (size_t)k);
+        if (write_all(fd, chunk, CTL_FRAME_HEAD + (size_t)k) != 0) {
             early = 1;   /* the node stopped taking it: its answer says why */
             break;
         }
@@ -540,26 +482,20 @@ int cli_control_vault_put(cli *c, const char *path, const char *media_type,
         }
     }
     if (!early) {
-        uint8_t end[6];
-        put_u32(end, 2);
-        end[4] = CTL_VERSION;
-        end[5] = CTL_REQ_PUT_END;
-        if (write_all(fd, end, 6) != 0)
+        uint8_t end[CTL_FRAME_HEAD];
+        ctl_frame_head(end, CTL_REQ_PUT_END, 0);
+        if (write_all(fd, end, sizeof end) != 0)
             early = 1;
     }
     uint8_t r[CTL_PUT_RESULT_LEN];
     code = ctl_answer(c, fd, r, sizeof r, NULL, NULL, NULL, 0);
     if (code == CLI_EXIT_OK && early)
         code = cli_error(c, CLI_EXIT_NODE, "the node answered the upload too early");
-    if (code == CLI_EXIT_OK) {
-        memcpy(res->doc_hash, r, 32);
-        memcpy(res->locator, r + 32, 32);
-        res->doc_len = get_u64(r + 64);
-        res->envelope_len = get_u64(r + 72);
-    }
+    if (code == CLI_EXIT_OK)
+        (void)ctl_put_result_decode(r, sizeof r, res);
 out:
     if (chunk) {
-        hre_wipe(chunk, 6 + CTL_REQ_MAX - 2);
+        hre_wipe(chunk, CTL_FRAME_HEAD + CTL_PUT_DATA_MAX);
         free(chunk);
     }
     close(fd);
@@ -766,9 +702,7 @@ static void rep_frame(rep_buf *r, uint8_t type, const uint8_t *a, size_t an, con
         r->p = q;
         r->cap = nc;
     }
-    put_u32(r->p + r->len, (uint32_t)body);
-    r->p[r->len + 4] = CTL_VERSION;
-    r->p[r->len + 5] = type;
+    ctl_frame_head(r->p + r->len, type, an + bn);
     if (an)
         memcpy(r->p + r->len + 6, a, an);
     if (bn)
@@ -861,52 +795,43 @@ static void handle_run(cli_ctl_server *s, rep_buf *r, const uint8_t *p, size_t n
         return;
     }
     char *argv[CTL_ARGS_MAX + 1];
-    char *store = NULL;
+    char *store = NULL, *cwd = NULL;
     int argc = 0, code = CLI_EXIT_INPUT, saved = -1;
-    size_t off = 0;
-    /* cwd, argc, args: every length checked against what is left */
-    if (n < 2 || get_u16(p) > CTL_ARG_MAX || 2 + (size_t)get_u16(p) + 2 > n) {
+    ctl_run *run = calloc(1, sizeof *run);
+    if (!run) {
+        code = cli_error(&q.c, CLI_EXIT_INTERNAL, "out of memory");
+        goto done;
+    }
+    int drc = ctl_run_decode(p, n, run);
+    if (drc == CTL_E_COUNT) {
+        code = cli_error(&q.c, CLI_EXIT_USAGE, "control: RUN with %zu arguments", run->argc);
+        goto done;
+    }
+    if (drc == CTL_E_NUL) {
+        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: an argument holds a NUL byte");
+        goto done;
+    }
+    if (drc != CTL_OK) {
         code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed RUN request");
         goto done;
     }
+    /* NUL-terminated copies: the strings add up to n - 4 - 2 * argc bytes */
     store = malloc(n + CTL_ARGS_MAX + 2);
     if (!store) {
         code = cli_error(&q.c, CLI_EXIT_INTERNAL, "out of memory");
         goto done;
     }
-    size_t so = 0, cl = get_u16(p);
-    char *cwd = store;
-    memcpy(cwd, p + 2, cl);
-    cwd[cl] = 0;
-    so = cl + 1;
-    off = 2 + cl;
-    uint32_t na = get_u16(p + off);
-    off += 2;
-    if (na < 1 || na > CTL_ARGS_MAX) {
-        code = cli_error(&q.c, CLI_EXIT_USAGE, "control: RUN with %u arguments", na);
-        goto done;
-    }
-    for (uint32_t i = 0; i < na; i++) {
-        if (off + 2 > n || get_u16(p + off) > CTL_ARG_MAX || off + 2 + get_u16(p + off) > n) {
-            code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed RUN request");
-            goto done;
-        }
-        size_t al = get_u16(p + off);
-        if (memchr(p + off + 2, 0, al)) {
-            code = cli_error(&q.c, CLI_EXIT_INPUT, "control: an argument holds a NUL byte");
-            goto done;
-        }
+    size_t so = run->cwd.len + 1;
+    cwd = store;
+    memcpy(cwd, run->cwd.p, run->cwd.len);
+    cwd[run->cwd.len] = 0;
+    for (size_t i = 0; i < run->argc; i++) {
         argv[argc++] = store + so;
-        memcpy(store + so, p + off + 2, al);
-        store[so + al] = 0;
-        so += al + 1;
-        off += 2 + al;
+        memcpy(store + so, run->argv[i].p, run->argv[i].len);
+        store[so + run->argv[i].len] = 0;
+        so += run->argv[i].len + 1;
     }
     argv[argc] = NULL;
-    if (off != n || memchr(cwd, 0, cl)) {
-        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed RUN request");
-        goto done;
-    }
     int used = 0;
     const cli_cmd *cmd = cli_find(argc, argv, &used);
     if (!cmd || !(cmd->flags & CLI_NODE_RUN)) {
@@ -936,62 +861,66 @@ done:
         close(saved);
     }
     free(store);
+    free(run);
     req_end(&q, r, code, NULL, 0);
 }
 
 static void handle_nonce(cli_ctl_server *s, rep_buf *r, const uint8_t *p, size_t n)
 {
     req_ctx q;
-    uint8_t res[8];
+    uint8_t res[CTL_NONCE_RESULT_LEN];
     uint64_t nonce = 0;
+    ctl_nonce_req req;
     int code;
     if (req_begin(&q, s) != 0) {
         r->overflow = 1;
         return;
     }
-    if (n < 1 || (p[0] != 32 && p[0] != 34) || n != 1u + p[0]) {
+    if (ctl_nonce_req_decode(p, n, &req) != CTL_OK) {
         code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed NONCE request");
     } else {
-        int rc = hre_ledger_next_nonce(s->host.ledger, &nonce, p + 1, p[0]);
+        int rc = hre_ledger_next_nonce(s->host.ledger, &nonce, req.id, req.id_len);
         code = rc == HRE_OK ? CLI_EXIT_OK : cli_fail(&q.c, rc, "nonce");
     }
-    put_u64(res, nonce);
-    req_end(&q, r, code, res, 8);
+    ctl_nonce_result_encode(nonce, res);
+    req_end(&q, r, code, res, sizeof res);
 }
 
-static void handle_network_id(cli_ctl_server *s, rep_buf *r, size_t n)
+static void handle_network_id(cli_ctl_server *s, rep_buf *r, const uint8_t *p, size_t n)
 {
     req_ctx q;
-    uint8_t id[32] = {0};
+    uint8_t id[CTL_NETWORK_ID_RESULT_LEN] = {0};
     int code;
     if (req_begin(&q, s) != 0) {
         r->overflow = 1;
         return;
     }
-    if (n != 0) {
+    if (ctl_network_id_req_decode(p, n) != CTL_OK) {
         code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed NETWORK_ID request");
     } else {
         int rc = hre_ledger_network_id(s->host.ledger, id);
         code = rc == HRE_OK ? CLI_EXIT_OK : cli_fail(&q.c, rc, "network id");
     }
-    req_end(&q, r, code, id, 32);
+    req_end(&q, r, code, id, sizeof id);
 }
 
 static void handle_submit(cli_ctl_server *s, rep_buf *r, const uint8_t *p, size_t n)
 {
     req_ctx q;
-    uint8_t res[41] = {0};
+    uint8_t res[CTL_SUBMIT_RESULT_LEN] = {0};
+    ctl_str tx;
     int code;
     if (req_begin(&q, s) != 0) {
         r->overflow = 1;
         return;
     }
-    if (n == 0 || n > HRE_TX_MAX_LEN) {
+    if (ctl_submit_req_decode(p, n, &tx) != CTL_OK) {
         code = cli_error(&q.c, CLI_EXIT_INPUT, "control: a SUBMIT of %zu bytes", n);
     } else {
         hre_ledger_status st = HRE_LEDGER_STATUS_NONE;
         uint64_t height = 0;
-        int rc = hre_node_submit_tx(s->host.node, res, &st, p, n, cli_now_ms());
+        uint8_t txid[32] = {0};
+        int rc = hre_node_submit_tx(s->host.node, txid, &st, tx.p, tx.len, cli_now_ms());
         if (rc != HRE_OK) {
             code = cli_fail(&q.c, rc, "the node refused the transaction");
             if (s->host.log) {
@@ -1004,8 +933,7 @@ static void handle_submit(cli_ctl_server *s, rep_buf *r, const uint8_t *p, size_
             (void)hre_ledger_tip(s->host.ledger, &height, NULL);
             code = CLI_EXIT_OK;
         }
-        res[32] = (uint8_t)st;
-        put_u64(res + 33, height);
+        ctl_submit_result_encode(txid, (uint8_t)st, height, res);
     }
     req_end(&q, r, code, res, sizeof res);
 }
@@ -1018,12 +946,13 @@ static void handle_vault_get(cli_ctl_server *s, rep_buf *r, const uint8_t *p, si
 {
     req_ctx q;
     uint8_t wire[HRE_VAULT_WRAP_LEN] = {0};
+    ctl_vault_get_req req;
     int code;
     if (req_begin(&q, s) != 0) {
         r->overflow = 1;
         return;
     }
-    if (n != 66) {
+    if (ctl_vault_get_req_decode(p, n, &req) != CTL_OK) {
         code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed VAULT_GET request");
     } else if (!s->host.vault) {
         code = cli_error(&q.c, CLI_EXIT_NOTFOUND, "this node keeps no vault (node run --vault DIR)");
@@ -1031,7 +960,8 @@ static void handle_vault_get(cli_ctl_server *s, rep_buf *r, const uint8_t *p, si
         hre_vault_wrap w;
         uint8_t doc_hash[32];
         uint64_t env_len = 0;
-        code = cli_vault_lookup(&q.c, s->host.vault, p, p + 32, &w, doc_hash, &env_len);
+        code = cli_vault_lookup(&q.c, s->host.vault, req.record_id, req.enc_key, &w, doc_hash,
+                                &env_len);
         if (code == CLI_EXIT_OK && env_len > CTL_REP_TOTAL - (1u << 20))
             code = cli_error(&q.c, CLI_EXIT_INPUT, "the document is too large for the "
                              "control socket (%llu bytes)", (unsigned long long)env_len);
@@ -1066,15 +996,17 @@ static void handle_vault_get(cli_ctl_server *s, rep_buf *r, const uint8_t *p, si
 static void handle_xch_peers(cli_ctl_server *s, rep_buf *r, const uint8_t *p, size_t n)
 {
     req_ctx q;
-    uint8_t res[1 + CTL_XCH_PEERS_MAX * CTL_XCH_PEER_LEN];
-    size_t rl = 1;
+    uint8_t res[CTL_XCH_PEERS_RESULT_MAX];
+    cli_xch_peer peers[CTL_XCH_PEERS_MAX];
+    const uint8_t *record_id = NULL;
+    size_t rl = 1, np = 0;
     int code = CLI_EXIT_OK;
     res[0] = 0;
     if (req_begin(&q, s) != 0) {
         r->overflow = 1;
         return;
     }
-    if (n != 32) {
+    if (ctl_xch_peers_req_decode(p, n, &record_id) != CTL_OK) {
         code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed XCH_PEERS request");
     } else if (!s->host.xch) {
         code = cli_error(&q.c, CLI_EXIT_NOTFOUND, "this node runs no document exchange");
@@ -1086,7 +1018,7 @@ static void handle_xch_peers(cli_ctl_server *s, rep_buf *r, const uint8_t *p, si
         hre_contract_record_init(&rec, HRE_CONTRACT_RECORD_VERSION);
         int rc = hre_ledger_contract(s->host.ledger, &st);
         if (rc == HRE_OK)
-            rc = hre_contract_record_get(st, &rec, p);
+            rc = hre_contract_record_get(st, &rec, record_id);
         if (rc == HRE_OK)
             rc = hre_node_peer_list(s->host.node, conns, &nc);
         if (rc == HRE_EBUFSIZE)
@@ -1103,15 +1035,14 @@ static void handle_xch_peers(cli_ctl_server *s, rep_buf *r, const uint8_t *p, si
                         continue;
                     int mine = !memcmp(pi.org_id, rec.issuer_org, 32) ||
                                !memcmp(pi.org_id, rec.lab_org, 32);
-                    if (mine != (pass == 0))
+                    if (mine != (pass == 0) || np == CTL_XCH_PEERS_MAX)
                         continue;
-                    uint8_t *e = res + rl;
-                    put_u64(e, conns[i]);
-                    memcpy(e + 8, pi.handshake_hash, 32);
-                    memcpy(e + 40, pi.org_id, 32);
-                    rl += CTL_XCH_PEER_LEN;
-                    res[0]++;
+                    peers[np].conn = conns[i];
+                    memcpy(peers[np].binding, pi.handshake_hash, 32);
+                    memcpy(peers[np].org_id, pi.org_id, 32);
+                    np++;
                 }
+            (void)ctl_xch_peers_result_encode(peers, np, res, &rl);   /* np <= the cap */
         }
     }
     req_end(&q, r, code, res, rl);
@@ -1143,22 +1074,24 @@ static int handle_xch_fetch(cli_ctl_server *s, ctl_conn *k, rep_buf *r, const ui
     req_ctx q;
     int code;
     hre_vault_xch_request req;
+    ctl_xch_fetch_req fr;
     if (req_begin(&q, s) != 0) {
         r->overflow = 1;
         return 0;
     }
-    if (n != 8 + HRE_VAULT_XCH_REQUEST_LEN) {
+    if (ctl_xch_fetch_req_decode(p, n, &fr) != CTL_OK) {
         code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed XCH_FETCH request");
     } else if (!s->host.xch) {
         code = cli_error(&q.c, CLI_EXIT_NOTFOUND, "this node runs no document exchange");
-    } else if (hre_vault_xch_request_decode(&req, p + 8, HRE_VAULT_XCH_REQUEST_LEN) != HRE_OK) {
+    } else if (hre_vault_xch_request_decode(&req, fr.request, HRE_VAULT_XCH_REQUEST_LEN) !=
+               HRE_OK) {
         code = cli_fail(&q.c, hre_error_last(), "the exchange request");
     } else {
         k->env = calloc(1, sizeof *k->env);
         if (!k->env) {
             code = cli_error(&q.c, CLI_EXIT_INTERNAL, "out of memory");
         } else {
-            int rc = hre_vault_fetch_new_signed(&k->fetch, s->host.xch, get_u64(p), &req, env_sink,
+            int rc = hre_vault_fetch_new_signed(&k->fetch, s->host.xch, fr.conn, &req, env_sink,
                                                 k->env, cli_now_ms());
             if (rc == HRE_OK) {
                 fclose(q.c.out);
@@ -1254,40 +1187,24 @@ static int handle_put_begin(cli_ctl_server *s, ctl_conn *k, rep_buf *r, const ui
     const char *rp[CTL_PUT_READERS_MAX];
     char rbuf[CTL_PUT_READERS_MAX][CTL_PUT_READER_LEN + 1];
     uint8_t types[CTL_PUT_READERS_MAX], ids[CTL_PUT_READERS_MAX][32];
-    size_t nr = 0, ml = 0, off = 0;
+    size_t nr = 0, ml = 0;
     uint64_t total = 0;
+    ctl_put_hdr h;
     if (req_begin(&q, s) != 0) {
         r->overflow = 1;
         return 0;
     }
-    /* u64 doc_len, u8 media_len, media, u8 n_readers, n x (u8 len, reader) */
-    if (n < 10 || 9 + (size_t)p[8] + 1 > n) {
+    if (ctl_put_hdr_decode(p, n, &h) != CTL_OK) {
         code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed VAULT_PUT header");
         goto done;
     }
-    total = get_u64(p);
-    ml = p[8];
-    off = 9 + ml;
-    nr = p[off++];
-    if (ml > CTL_PUT_MEDIA_LEN || memchr(p + 9, 0, ml) || nr < 1 || nr > CTL_PUT_READERS_MAX) {
-        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed VAULT_PUT header");
-        goto done;
-    }
+    total = h.doc_len;
+    ml = h.media.len;
+    nr = h.n_readers;
     for (size_t i = 0; i < nr; i++) {
-        size_t rl = off < n ? p[off] : 0;
-        if (rl < 1 || rl > CTL_PUT_READER_LEN || off + 1 + rl > n ||
-            memchr(p + off + 1, 0, rl)) {
-            code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed VAULT_PUT header");
-            goto done;
-        }
-        memcpy(rbuf[i], p + off + 1, rl);
-        rbuf[i][rl] = 0;
+        memcpy(rbuf[i], h.readers[i].p, h.readers[i].len);
+        rbuf[i][h.readers[i].len] = 0;
         rp[i] = rbuf[i];
-        off += 1 + rl;
-    }
-    if (off != n) {
-        code = cli_error(&q.c, CLI_EXIT_INPUT, "control: malformed VAULT_PUT header");
-        goto done;
     }
     if (!s->host.vault) {
         code = cli_error(&q.c, CLI_EXIT_REFUSED, "this node keeps no vault: vault put --node "
@@ -1323,7 +1240,7 @@ static int handle_put_begin(cli_ctl_server *s, ctl_conn *k, rep_buf *r, const ui
         goto done;
     }
     hre_vault_seal_params sp = HRE_VAULT_SEAL_PARAMS_INIT;
-    memcpy(k->put_media, p + 9, ml);
+    memcpy(k->put_media, h.media.p, ml);
     k->put_media[ml] = 0;
     rc = hre_random_bytes(sp.locator, 32);
     sp.doc_version = 1;
@@ -1359,9 +1276,11 @@ done:
  * commit at END and frame the answer (then CS_WRITE). */
 static void put_frame(cli_ctl_server *s, ctl_conn *k)
 {
-    const uint8_t *p = k->req + 2;
-    size_t n = k->need - 2;
-    uint8_t type = k->req[1];
+    ctl_frame f;
+    int frc = ctl_frame_body_decode(k->req, k->need, &f);   /* k->need >= 2: on_read */
+    const uint8_t *p = f.payload;
+    size_t n = f.len;
+    uint8_t type = f.type;
     uint8_t res[CTL_PUT_RESULT_LEN] = {0};
     rep_buf r = { NULL, 0, 0, 0 };
     req_ctx q;
@@ -1370,13 +1289,15 @@ static void put_frame(cli_ctl_server *s, ctl_conn *k)
         conn_free(k);
         return;
     }
-    if (k->req[0] != CTL_VERSION || (type != CTL_REQ_PUT_DATA && type != CTL_REQ_PUT_END)) {
+    if (frc == CTL_OK)
+        frc = ctl_put_frame_check(f.type, f.len, k->put_total, k->put_got);
+    if (frc == CTL_E_VERSION || frc == CTL_E_TYPE) {
         code = cli_error(&q.c, CLI_EXIT_INPUT, "control: a frame of type 0x%02x inside a "
                          "VAULT_PUT upload", type);
     } else if (type == CTL_REQ_PUT_DATA) {
-        if (n == 0) {
+        if (frc == CTL_E_EMPTY) {
             code = cli_error(&q.c, CLI_EXIT_INPUT, "control: an empty PUT_DATA frame");
-        } else if (n > k->put_total - k->put_got) {
+        } else if (frc != CTL_OK) {
             code = cli_error(&q.c, CLI_EXIT_INPUT, "control: the upload is longer than the "
                              "%llu bytes its header announced",
                              (unsigned long long)k->put_total);
@@ -1395,9 +1316,9 @@ static void put_frame(cli_ctl_server *s, ctl_conn *k)
             }
             code = cli_fail(&q.c, rc, "seal the document");
         }
-    } else if (n != 0) {
+    } else if (frc == CTL_E_BODY) {
         code = cli_error(&q.c, CLI_EXIT_INPUT, "control: a PUT_END frame with a body");
-    } else if (k->put_got != k->put_total) {
+    } else if (frc != CTL_OK) {
         code = cli_error(&q.c, CLI_EXIT_INPUT, "control: the upload ended after %llu of the "
                          "%llu bytes its header announced", (unsigned long long)k->put_got,
                          (unsigned long long)k->put_total);
@@ -1407,9 +1328,12 @@ static void put_frame(cli_ctl_server *s, ctl_conn *k)
         if (rc != HRE_OK) {
             code = cli_fail(&q.c, rc, "store the document");
         } else {
-            memcpy(res + 32, k->put_locator, 32);
-            put_u64(res + 64, content.doc_len);
-            put_u64(res + 72, content.envelope_len);
+            cli_put_result pr;
+            memcpy(pr.doc_hash, res, 32);
+            memcpy(pr.locator, k->put_locator, 32);
+            pr.doc_len = content.doc_len;
+            pr.envelope_len = content.envelope_len;
+            ctl_put_result_encode(&pr, res);
             code = CLI_EXIT_OK;
             if (s->host.log) {
                 char m[160], hh[65];
@@ -1442,18 +1366,20 @@ static void put_frame(cli_ctl_server *s, ctl_conn *k)
 static void serve(cli_ctl_server *s, ctl_conn *k)
 {
     rep_buf r = { NULL, 0, 0, 0 };
-    const uint8_t *p = k->req + 2;
-    size_t n = k->need - 2;
-    if (k->req[0] != CTL_VERSION) {
+    ctl_frame f;
+    int frc = ctl_frame_body_decode(k->req, k->need, &f);   /* k->need >= 2: on_read */
+    const uint8_t *p = f.payload;
+    size_t n = f.len;
+    if (frc != CTL_OK) {
         static const char msg[] = "hre: control: unsupported protocol version\n";
         uint8_t ec = CLI_EXIT_USAGE;
         rep_frame(&r, CTL_REP_ERR, (const uint8_t *)msg, sizeof msg - 1, NULL, 0);
         rep_frame(&r, CTL_REP_DONE, &ec, 1, NULL, 0);
     } else {
-        switch (k->req[1]) {
+        switch (f.type) {
         case CTL_REQ_RUN: handle_run(s, &r, p, n); break;
         case CTL_REQ_NONCE: handle_nonce(s, &r, p, n); break;
-        case CTL_REQ_NETWORK_ID: handle_network_id(s, &r, n); break;
+        case CTL_REQ_NETWORK_ID: handle_network_id(s, &r, p, n); break;
         case CTL_REQ_SUBMIT: handle_submit(s, &r, p, n); break;
         case CTL_REQ_VAULT_GET: handle_vault_get(s, &r, p, n); break;
         case CTL_REQ_XCH_PEERS: handle_xch_peers(s, &r, p, n); break;
@@ -1563,8 +1489,7 @@ static void on_read(cli_ctl_server *s, ctl_conn *k)
         if (k->hdr_got < 4) {
             k->hdr_got += (size_t)got;
             if (k->hdr_got == 4) {
-                k->need = get_u32(k->hdr);
-                if (k->need < 2 || k->need > CTL_REQ_MAX) {
+                if (ctl_frame_len_decode(k->hdr, CTL_REQ_MAX, &k->need) != CTL_OK) {
                     if (s->host.log)
                         s->host.log(s->host.log_ud, HRE_LOG_WARN,
                                     "control: dropped a request with a bad length");
