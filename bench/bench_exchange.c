@@ -94,10 +94,7 @@ int main(void)
         hub_submit(&net, tx, NULL);
     }
     hub_mine(&net, 0);
-    HUB_CK(hre_node_connect(net.h[1].node, NULL, "holder", hre_hub_now(net.hub)));
-    hub_rearm(&net.h[1]);
-    if (!hub_run(&net, hub_live, &net, 60000)) hub_die("connect", -1);
-    if (!hub_run(&net, hub_synced, &net, 60000)) hub_die("sync", -1);
+    hub_connect(&net);
     /* organisations, the patient, encryption keys */
     {
         hre_register_org_payload p;
@@ -132,16 +129,7 @@ int main(void)
             {patient, HRE_ENC_TARGET_ACCOUNT, a_patient, e_patient},
             {hadmin, HRE_ENC_TARGET_ORG, hosp, e_hosp},
             {ladmin, HRE_ENC_TARGET_ORG, lab, e_lab}};
-        for (int i = 0; i < 3; i++) {
-            hre_set_enc_key_payload p;
-            hre_tx *tx = NULL;
-            p.target_type = ek[i].t;
-            memcpy(p.target, ek[i].id, 32);
-            hub_wire(p.enc_key, ek[i].e);
-            HUB_CK(hre_contract_build_set_enc_key(&tx, net.id, ek[i].s, hub_nonce(&net, ek[i].s),
-                                                  hub_secs(&net), &p));
-            hub_submit(&net, tx, NULL);
-        }
+        for (int i = 0; i < 3; i++) hub_set_enc_key(&net, ek[i].s, ek[i].t, ek[i].id, ek[i].e);
     }
     hub_mine(&net, 1);
     /* the document in the holder's vault, its record, the patient's LOG_ACCESS */
@@ -151,7 +139,6 @@ int main(void)
         hre_vault_store *st = NULL;
         const hre_contract *c = NULL;
         hre_new_record_payload p;
-        hre_sign_record_payload s;
         hre_log_access_payload la;
         hre_tx *tx = NULL;
         static const uint8_t salt[32] = "bench-salt-0123456789abcdef01234";
@@ -188,11 +175,8 @@ int main(void)
         memcpy(p.locator, locator, 32);
         HUB_CK(hre_contract_build_new_record(&tx, net.id, hadmin, hub_nonce(&net, hadmin), hub_secs(&net), &p));
         hub_submit(&net, tx, rec);
-        memcpy(s.record_id, rec, 32);
-        HUB_CK(hre_contract_build_sign_record(&tx, net.id, hadmin, hub_nonce(&net, hadmin), hub_secs(&net), &s));
-        hub_submit(&net, tx, NULL);
-        HUB_CK(hre_contract_build_sign_record(&tx, net.id, ladmin, hub_nonce(&net, ladmin), hub_secs(&net), &s));
-        hub_submit(&net, tx, NULL);
+        hub_sign_record(&net, hadmin, rec);   /* the hospital and the lab sign it */
+        hub_sign_record(&net, ladmin, rec);
         hub_mine(&net, 1);
         memcpy(la.record_id, rec, 32);
         la.purpose = 1;

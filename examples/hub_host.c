@@ -83,6 +83,7 @@ void hub_net_start(hub_net *n, uint64_t t0_ms, uint64_t seed, const char *const 
         if (base) no = *base;
         else HUB_CK(hre_node_options_init(&no, HRE_NODE_OPTIONS_VERSION));
         h->net = n;
+        h->name = names[i];
         HUB_CK(hre_hub_endpoint_add(n->hub, &h->ep, names[i]));
         HUB_CK(hre_storage_memory_new(&h->st, 0));
         HUB_CK(hre_ledger_options_init(&lo, HRE_LEDGER_OPTIONS_VERSION));
@@ -186,7 +187,7 @@ void hub_submit(hub_net *n, hre_tx *tx, uint8_t txid[32])
     hub_rearm(&n->h[0]);
 }
 
-int hub_synced(void *arg)
+static int synced(void *arg)
 {
     hub_net *n = arg;
     uint8_t a[32], b[32];
@@ -204,10 +205,10 @@ void hub_mine(hub_net *n, int wait_sync)
     HUB_CK(hre_node_mine(n->h[0].node, hash, &st, hre_hub_now(n->hub), HRE_POW_ALL_NONCES));
     if (st != HRE_LEDGER_CONNECTED) hub_die("mine", (int)st);
     hub_rearm(&n->h[0]);
-    if (wait_sync && !hub_run(n, hub_synced, n, 60000)) hub_die("sync", -1);
+    if (wait_sync && !hub_run(n, synced, n, 60000)) hub_die("sync", -1);
 }
 
-int hub_live(void *arg)
+static int live(void *arg)
 {
     hub_net *n = arg;
     hre_node_peer_info pi = HRE_NODE_PEER_INFO_INIT;
@@ -215,6 +216,35 @@ int hub_live(void *arg)
     size_t k = 4;
     if (hre_node_peer_list(n->h[1].node, conns, &k) != HRE_OK || k == 0) return 0;
     return hre_node_peer_info_get(n->h[1].node, &pi, conns[0]) == HRE_OK && pi.member == HRE_NODE_MEMBER_LIVE;
+}
+
+void hub_connect(hub_net *n)
+{
+    HUB_CK(hre_node_connect(n->h[1].node, NULL, n->h[0].name, hre_hub_now(n->hub)));
+    hub_rearm(&n->h[1]);
+    if (!hub_run(n, live, n, 60000)) hub_die("connect", -1);
+    if (!hub_run(n, synced, n, 60000)) hub_die("sync", -1);
+}
+
+void hub_set_enc_key(hub_net *n, const hre_key *signer, uint8_t target_type, const uint8_t target[32],
+                     const hre_key *enc_key)
+{
+    hre_set_enc_key_payload p;
+    hre_tx *tx = NULL;
+    p.target_type = target_type;
+    memcpy(p.target, target, 32);
+    hub_wire(p.enc_key, enc_key);
+    HUB_CK(hre_contract_build_set_enc_key(&tx, n->id, signer, hub_nonce(n, signer), hub_secs(n), &p));
+    hub_submit(n, tx, NULL);
+}
+
+void hub_sign_record(hub_net *n, const hre_key *signer, const uint8_t rec[32])
+{
+    hre_sign_record_payload p;
+    hre_tx *tx = NULL;
+    memcpy(p.record_id, rec, 32);
+    HUB_CK(hre_contract_build_sign_record(&tx, n->id, signer, hub_nonce(n, signer), hub_secs(n), &p));
+    hub_submit(n, tx, NULL);
 }
 
 void hub_xch_start(hub_net *n, hre_vault *vault, uint8_t holder_type, const uint8_t holder_id[32],

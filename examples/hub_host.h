@@ -18,9 +18,10 @@
  *   and, on a holder with hub_host.vault set, its ledger's contract events
  *   to hre_vault_handle_event (an ERASE_RECORD shreds the document at once);
  * - helpers for a scenario: submit a transaction to node 0 (hub_submit),
- *   mine a block on node 0 (hub_mine), wait for node 1 to be a live member
- *   (hub_live) or for both tips to agree (hub_synced), the next nonce and
- *   time for a transaction (hub_nonce, hub_secs), keys (hub_gen, hub_wire,
+ *   mine a block on node 0 (hub_mine), connect node 1 to node 0 and wait
+ *   until it is a live member and synced (hub_connect), the next nonce and
+ *   time for a transaction (hub_nonce, hub_secs), two common transactions
+ *   (hub_set_enc_key, hub_sign_record), keys (hub_gen, hub_wire,
  *   hub_addr), the two exchanges (hub_xch_start) and waiting for a fetch
  *   (hub_fetch_wait).
  * Every failure of a call that must not fail ends the program (hub_die,
@@ -63,6 +64,7 @@ typedef struct hub_host {
     hre_key *id;          /* the node's identity */
     hre_vault_xch *x;     /* its document exchange, NULL until hub_xch_start */
     hre_vault *vault;     /* a holder's vault (the program's): gets the ledger's contract events */
+    const char *name;     /* its hub address (hub_net_start's names[i]) */
     struct hub_net *net;
 } hub_host;
 
@@ -83,7 +85,7 @@ void hub_wire(uint8_t out[34], const hre_key *k);
 void hub_addr(uint8_t out[32], const hre_key *k);
 
 /** Start the network and its nodes: the hub's clock at t0_ms, its seed,
- *  names[i] the hub address of node i. base: node options for every node
+ *  names[i] the hub address of node i (kept: it must outlive n). base: node options for every node
  *  (the ledger, identity, transport and event callback are set here), NULL
  *  for the defaults. */
 void hub_net_start(hub_net *n, uint64_t t0_ms, uint64_t seed, const char *const names[HUB_HOSTS],
@@ -109,10 +111,16 @@ void hub_submit(hub_net *n, hre_tx *tx, uint8_t txid[32]);
 /** A second on the clock, then node 0 mines a block; wait_sync: then wait
  *  until node 1 has it. */
 void hub_mine(hub_net *n, int wait_sync);
-/** hub_run conditions (arg: the hub_net): both tips agree; node 1's first
- *  peer is a live member. */
-int hub_synced(void *arg);
-int hub_live(void *arg);
+/** Node 1 dials node 0, then waits until node 0 is its live member (both
+ *  nodes registered on the chain) and both tips agree. */
+void hub_connect(hub_net *n);
+
+/** Submit SET_ENC_KEY, signed by signer: enc_key's public key is the
+ *  encryption key of target (target_type: HRE_ENC_TARGET_*). */
+void hub_set_enc_key(hub_net *n, const hre_key *signer, uint8_t target_type, const uint8_t target[32],
+                     const hre_key *enc_key);
+/** Submit SIGN_RECORD of record rec, signed by signer. */
+void hub_sign_record(hub_net *n, const hre_key *signer, const uint8_t rec[32]);
 
 /** The exchanges: node 0 holds vault with its own wrap (holder_type,
  *  holder_id, opened with holder_key), node 1 only fetches. (Whether node

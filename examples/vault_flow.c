@@ -160,10 +160,7 @@ int main(int argc, char **argv)
         hub_submit(&net, tx, NULL);
     }
     hub_mine(&net, 0);
-    HUB_CK(hre_node_connect(net.h[1].node, NULL, "lab-node", hre_hub_now(net.hub)));
-    hub_rearm(&net.h[1]);
-    if (!hub_run(&net, hub_live, &net, 60000)) hub_die("connect", -1);
-    if (!hub_run(&net, hub_synced, &net, 60000)) hub_die("sync", -1);
+    hub_connect(&net);
     hub_addr(a_patient, patient);
     hub_addr(a_doctor, doctor);
     {
@@ -172,16 +169,7 @@ int main(int argc, char **argv)
             {hadmin, HRE_ENC_TARGET_ORG, hosp, e_hosp},
             {ladmin, HRE_ENC_TARGET_ORG, lab, e_lab},
             {doctor, HRE_ENC_TARGET_ACCOUNT, a_doctor, e_doctor}};
-        for (int i = 0; i < 4; i++) {
-            hre_set_enc_key_payload p;
-            hre_tx *tx = NULL;
-            p.target_type = ek[i].t;
-            memcpy(p.target, ek[i].id, 32);
-            hub_wire(p.enc_key, ek[i].e);
-            HUB_CK(hre_contract_build_set_enc_key(&tx, net.id, ek[i].s, hub_nonce(&net, ek[i].s),
-                                                  hub_secs(&net), &p));
-            hub_submit(&net, tx, NULL);
-        }
+        for (int i = 0; i < 4; i++) hub_set_enc_key(&net, ek[i].s, ek[i].t, ek[i].id, ek[i].e);
     }
     hub_mine(&net, 1);
 
@@ -192,7 +180,6 @@ int main(int argc, char **argv)
         hre_vault_store *st = NULL;
         const hre_contract *c = NULL;
         hre_new_record_payload p;
-        hre_sign_record_payload s;
         hre_tx *tx = NULL;
         static const uint8_t salt[32] = "vault-flow-salt-0123456789abcdef";
         HUB_CK(hre_storage_memory_new(&vst, 0));
@@ -228,11 +215,8 @@ int main(int argc, char **argv)
         memcpy(p.locator, locator, 32);
         HUB_CK(hre_contract_build_new_record(&tx, net.id, hadmin, hub_nonce(&net, hadmin), hub_secs(&net), &p));
         hub_submit(&net, tx, rec);
-        memcpy(s.record_id, rec, 32);
-        HUB_CK(hre_contract_build_sign_record(&tx, net.id, hadmin, hub_nonce(&net, hadmin), hub_secs(&net), &s));
-        hub_submit(&net, tx, NULL);
-        HUB_CK(hre_contract_build_sign_record(&tx, net.id, ladmin, hub_nonce(&net, ladmin), hub_secs(&net), &s));
-        hub_submit(&net, tx, NULL);
+        hub_sign_record(&net, hadmin, rec);   /* the hospital and the lab sign it */
+        hub_sign_record(&net, ladmin, rec);
         hub_mine(&net, 1);
         HUB_CK(hre_vault_bind_record(g_vault, hash, rec));
         hub_xch_start(&net, g_vault, HRE_VAULT_READER_ORG, lab, e_lab);
