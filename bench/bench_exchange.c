@@ -5,7 +5,8 @@
  * document (request, the holder's chain checks and re-wrap, the envelope in
  * chunks over the encrypted channel, the reader's opener), next to seal +
  * open of the same document alone (no node, no channel) and `openssl speed`
- * aes-256-gcm from the same run. Public API only.
+ * aes-256-gcm from the same run. Public API only. The nodes run on
+ * examples/hub_host.{c,h}, the same host glue as examples/vault_flow.c.
  *
  * Environment (bench/README.md): HRE_BENCH_XCH_MIB (document size, MiB,
  * default 16), HRE_BENCH_ROUNDS (fetches and seal+open runs, best taken,

@@ -1,5 +1,5 @@
 /*
- * hub_host: the in-process host glue for a few libhre nodes on the hub
+ * hub_host: the in-process host glue for two libhre nodes on the hub
  * (<hre/sys/hub.h>), each with its own ledger on memory storage and,
  * optionally, a document exchange (<hre/vault.h>, hre_vault_xch). An
  * example built on the public API only, shared by examples/vault_flow.c
@@ -27,7 +27,13 @@
  * Every failure of a call that must not fail ends the program (hub_die,
  * HUB_CK): these are example programs, not a library.
  *
- * Threads: one thread; the functions keep no state but the hub_net.
+ * Use: define hub_prog (the program's name), keep one hub_net, call
+ * hub_net_start, register the nodes on the chain (hub_submit, hub_mine),
+ * hub_connect, then drive the scenario; hub_net_free at the end. Build it
+ * with the program (examples/meson.build, bench/meson.build).
+ *
+ * Threads: one thread; no state but the hub_net and hub_submit's static
+ * encoding buffer.
  *
  * Copyright the libhre authors. Licensed under the Apache License 2.0.
  */

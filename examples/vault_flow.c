@@ -15,6 +15,9 @@
  *      (its ledger events reach hre_vault_handle_event) and a fetch is
  *      refused by the doctor's own chain (erased).
  *
+ * The host glue (the two nodes on the hub, their event loop, submit and
+ * mine) is examples/hub_host.{c,h}, shared with bench/bench_exchange.c.
+ *
  *   vault_flow [FHIR-JSON-FILE]     (default: a small Observation)
  * Exit status 0 only if every step behaved as described.
  */
