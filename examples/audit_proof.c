@@ -143,13 +143,18 @@ static void expect(int ok, const char *what)
     if (!ok) failures++;
 }
 
-static const char *short_hex(const uint8_t *h)
+/* An id shortened to its first 6 bytes in hex, for the printout. */
+typedef struct id_text {
+    char s[16];
+} id_text;
+
+static id_text id6(const uint8_t *h)
 {
-    static char buf[4][20];
-    static int k;
-    char *b = buf[k++ & 3];
-    snprintf(b, 20, "%02x%02x%02x%02x%02x%02x..", h[0], h[1], h[2], h[3], h[4], h[5]);
-    return b;
+    id_text t;
+    size_t n = sizeof t.s;
+    CK(hre_hex_encode(t.s, &n, h, 6));
+    memcpy(t.s + 12, "..", 3);
+    return t;
 }
 
 /* The auditor's side: the proof file and the network file, nothing else.
@@ -305,7 +310,7 @@ int main(void)
         for (int i = 0; i < ON_TOP; i++) tip = mine();
     }
     printf("1. the hospital's chain: record %s, the doctor's LOG_ACCESS %s in block %" PRIu64
-           ", tip %" PRIu64 "\n", short_hex(rec), short_hex(access_txid), access_height, tip);
+           ", tip %" PRIu64 "\n", id6(rec).s, id6(access_txid).s, access_height, tip);
 
     /* 2. the hospital proves the LOG_ACCESS: the proof file */
     file = make_proof_file(access_txid, &len);
@@ -340,8 +345,8 @@ int main(void)
         rc = hre_tx_kind(t) == HRE_KIND_LOG_ACCESS ? hre_contract_decode_log_access(&la, pl, plen)
                                                     : HRE_EVERIFY;
         printf("   txid %s, kind %s (%u), reader %s, record %s, purpose %u\n",
-               short_hex(hre_proof_txid(p)), rc == HRE_OK ? "LOG_ACCESS" : "not LOG_ACCESS",
-               (unsigned)hre_tx_kind(t), short_hex(reader), short_hex(la.record_id), (unsigned)la.purpose);
+               id6(hre_proof_txid(p)).s, rc == HRE_OK ? "LOG_ACCESS" : "not LOG_ACCESS",
+               (unsigned)hre_tx_kind(t), id6(reader).s, id6(la.record_id).s, (unsigned)la.purpose);
         printf("   in block %" PRIu64 " with %" PRIu64 " confirmations (headers up to height %zu)\n",
                height, conf, hre_proof_header_count(p) - 1);
         expect(rc == HRE_OK && memcmp(hre_proof_txid(p), access_txid, 32) == 0 &&
