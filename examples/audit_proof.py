@@ -157,9 +157,8 @@ def main():
     if not verdict:
         raise SystemExit("audit_proof: the proof of the LOG_ACCESS was refused")
     with q, q.tx as t:
-        # the reader is the transaction's sender: its 34-byte wire key,
-        # bytes 35..68 of the envelope (PROTOCOL 4.1); the address is its sha256
-        reader = hre.address(q.tx_bytes[35:69])
+        # the reader is the transaction's signer (its address: of the wire key)
+        reader = hre.address(t.sender)
         la = hre.decode_payload(t.kind, t.payload) if t.kind == Kind.LOG_ACCESS else {}
         height, conf = q.height, q.confirmations
         print(f"   txid {short_hex(q.txid)}, kind {t.kind.name} ({int(t.kind)}), reader "

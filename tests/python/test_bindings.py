@@ -587,6 +587,8 @@ if not tx2.verify(net) or tx2.verify(hre.sha256d(b"other network")):
     fail("tx verify network binding")
 if (tx2.kind, tx2.nonce, tx2.timestamp, tx2.payload) != (7, 1, 1700000000, b"payload"):
     fail("tx accessors")
+if tx2.sender != k.pubkey().serialize_wire() or hre.Tx.new(net, 7, 1, 0).sender is not None:
+    fail("Tx.sender: the signer's wire key, None while unsigned")
 if tx2.kind is not hre.Kind.NEW_RECORD or hre.Tx.new(net, 999, 0, 0).kind != 999:
     fail("Tx.kind: a Kind when known, the plain int otherwise")
 try:

@@ -504,6 +504,13 @@ class Tx(_Owned):
         p = lib.hre_tx_payload(self._ptr, ctypes.byref(n))
         return ctypes.string_at(p, n.value) if n.value else b""
 
+    @property
+    def sender(self):
+        """The signer's 34-byte wire key (a copy; hre.address(tx.sender) is
+        its account address), or None while the transaction is unsigned."""
+        p = lib.hre_tx_sender(self._ptr)
+        return ctypes.string_at(p, 34) if p else None
+
 
 class Header:
     """An 80-byte block header (struct hre_header)."""

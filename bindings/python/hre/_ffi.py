@@ -629,6 +629,7 @@ _FUNCS = [
     ("hre_tx_nonce", c_u64, [handle]),
     ("hre_tx_timestamp", c_u64, [handle]),
     ("hre_tx_payload", u8p, [handle, P(c_size_t)]),
+    ("hre_tx_sender", u8p, [handle]),
     # chain primitives
     ("hre_header_decode", c_int, [P(HreHeader), u8p, c_size_t]),
     ("hre_header_encode", c_int, [P(HreHeader), u8p]),
