@@ -110,7 +110,8 @@ int hre_ledger__network_diff(const hre_network *a, const hre_network *b, char *o
 #define HRE_LEDGER__PARAMS_LEN (8u + 32u + 32u + 4u)
 
 /* The hash maps below are core's hre__map (core/internal.h), SipHash-keyed
- * with ledger->map_secret (txids and record ids can be ground by peers);
+ * with one secret from hre_random_bytes made at hre_ledger_open (txids and
+ * record ids can be ground by peers);
  * they do not shrink, so hre__map_reserve keeps the next puts from failing. */
 
 /* ---- block tree ---- */
