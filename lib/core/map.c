@@ -46,15 +46,25 @@ static size_t slot_of(const hre__map *m, const uint8_t *key, size_t cap)
     return (size_t)hre__siphash(&m->key, key, 32, 1, 3) & (cap - 1);
 }
 
+/* The one probe loop: the slot of key in the table (keys, cap > 0), or the
+ * empty slot that ends its run (where a put goes); *visited counts the
+ * slots looked at. */
+static size_t find(const hre__map *m, const uint8_t **keys, size_t cap, const uint8_t *key, size_t *visited)
+{
+    size_t i = slot_of(m, key, cap), n = 1;
+    for (; keys[i] && memcmp(keys[i], key, 32) != 0; i = (i + 1) & (cap - 1))
+        n++;
+    if (visited) *visited = n;
+    return i;
+}
+
 void *hre__map_get(const hre__map *m, const uint8_t key[32])
 {
     size_t i;
     if (!m->cap)
         return NULL;
-    for (i = slot_of(m, key, m->cap); m->keys[i]; i = (i + 1) & (m->cap - 1))
-        if (memcmp(m->keys[i], key, 32) == 0)
-            return m->vals[i];
-    return NULL;
+    i = find(m, m->keys, m->cap, key, NULL);
+    return m->keys[i] ? m->vals[i] : NULL;
 }
 
 static int resize(hre__map *m, size_t ncap)
@@ -70,8 +80,7 @@ static int resize(hre__map *m, size_t ncap)
     for (i = 0; i < m->cap; i++) {
         if (!m->keys[i])
             continue;
-        for (j = slot_of(m, m->keys[i], ncap); nk[j]; j = (j + 1) & (ncap - 1))
-            ;
+        j = find(m, nk, ncap, m->keys[i], NULL);   /* keys are distinct: an empty slot */
         nk[j] = m->keys[i];
         nv[j] = m->vals[i];
     }
@@ -99,16 +108,11 @@ int hre__map_put(hre__map *m, const uint8_t *key, void *val)
     int rc;
     if ((m->count + 1) * 4 > m->cap * 3 && (rc = resize(m, m->cap ? m->cap * 2 : MAP_MIN_CAP)) != HRE_OK)
         return rc;
-    for (i = slot_of(m, key, m->cap); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
-        if (memcmp(m->keys[i], key, 32) == 0) {
-            m->keys[i] = key;
-            m->vals[i] = val;
-            return HRE_OK;
-        }
-    }
-    m->keys[i] = key;
+    i = find(m, m->keys, m->cap, key, NULL);
+    if (!m->keys[i])
+        m->count++;
+    m->keys[i] = key;   /* a replaced value's key is the new value's */
     m->vals[i] = val;
-    m->count++;
     return HRE_OK;
 }
 
@@ -118,9 +122,7 @@ void hre__map_del(hre__map *m, const uint8_t key[32])
     if (!m->cap)
         return;
     mask = m->cap - 1;
-    for (i = slot_of(m, key, m->cap); m->keys[i]; i = (i + 1) & mask)
-        if (memcmp(m->keys[i], key, 32) == 0)
-            break;
+    i = find(m, m->keys, m->cap, key, NULL);
     if (!m->keys[i])
         return;
     m->keys[i] = NULL;
@@ -159,11 +161,8 @@ size_t hre__map_bytes(const hre__map *m)
 
 size_t hre__map_probe_len(const hre__map *m, const uint8_t key[32])
 {
-    size_t i, n = 1;
-    if (!m->cap)
-        return 0;
-    for (i = slot_of(m, key, m->cap); m->keys[i]; i = (i + 1) & (m->cap - 1), n++)
-        if (memcmp(m->keys[i], key, 32) == 0)
-            return n;
+    size_t n = 0;
+    if (m->cap)
+        (void)find(m, m->keys, m->cap, key, &n);
     return n;
 }
